@@ -1,0 +1,6 @@
+// Package session is the token lifecycle of a Cognito sign-in: the Go equivalent of
+// Amplify Auth's fetchAuthSession. A Manager signs users in, imports tokens issued
+// elsewhere, returns the current session from Fetch without a network call while it
+// is fresh, refreshes it (one refresh at a time per session) inside a window before
+// expiry, keeps valid sessions across transient failures, signs out and emits events.
+package session
