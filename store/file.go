@@ -1,0 +1,297 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// fileFormat names the layout of a session file; a file with another format is
+// refused rather than guessed at.
+const fileFormat = "cogauth-sessions/1"
+
+// lockRetry is how often a waiting locker polls flock: the OS gives no way to wait on
+// a flock with a deadline, so waiting is polling.
+const lockRetry = 10 * time.Millisecond
+
+// File is a Store kept in one JSON file shared by every process that opens it. Writes
+// go to a temporary file in the same directory that is fsynced and renamed over the
+// old one, so a reader sees the old or the new file, never half of one. The file is
+// 0600 and a directory it creates is 0700. Writers and refresh holders serialize
+// through flock(2) lock files next to it, across processes.
+type File struct {
+	path string
+	mu   sync.Mutex // serializes this process's writers before they take the flock
+}
+
+// NewFile returns a file store at path, creating its directory (0700) if needed. The
+// file itself is created on first write.
+func NewFile(path string) (*File, error) {
+	if path == "" {
+		return nil, errors.New("store: empty file path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return &File{path: abs}, nil
+}
+
+// Path returns the file's absolute path.
+func (f *File) Path() string { return f.path }
+
+// fileDoc is the on-disk layout.
+type fileDoc struct {
+	Format string      `json:"format"`
+	Seq    uint64      `json:"seq"` // last version handed out; versions are never reused
+	Items  []fileEntry `json:"entries"`
+}
+
+type fileEntry struct {
+	Pool    string `json:"pool"`
+	Client  string `json:"client"`
+	User    string `json:"user"`
+	Version uint64 `json:"version"`
+	Data    []byte `json:"data"`
+}
+
+// sessions is the parsed file: a map for lookup plus the version sequence.
+type sessions struct {
+	seq     uint64
+	entries map[Key]Entry
+}
+
+// parseFile decodes a session file strictly. Any defect is an ErrCorrupt: a session
+// file nobody can read must surface, not read as "no sessions".
+func parseFile(b []byte) (*sessions, error) {
+	s := &sessions{entries: make(map[Key]Entry)}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, fmt.Errorf("%w: empty file", ErrCorrupt)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var doc fileDoc
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%w: data after the JSON document", ErrCorrupt)
+	}
+	if doc.Format != fileFormat {
+		return nil, fmt.Errorf("%w: format %q, want %q", ErrCorrupt, doc.Format, fileFormat)
+	}
+	s.seq = doc.Seq
+	for i, it := range doc.Items {
+		k := Key{Pool: it.Pool, Client: it.Client, User: it.User}
+		switch {
+		case k.Validate() != nil:
+			return nil, fmt.Errorf("%w: entry %d has no pool or client", ErrCorrupt, i)
+		case it.Version == 0 || it.Version > doc.Seq:
+			return nil, fmt.Errorf("%w: entry %d has version %d outside 1..%d", ErrCorrupt, i, it.Version, doc.Seq)
+		}
+		if _, dup := s.entries[k]; dup {
+			return nil, fmt.Errorf("%w: entry %d repeats %s", ErrCorrupt, i, k)
+		}
+		s.entries[k] = Entry{Data: it.Data, Version: it.Version}
+	}
+	return s, nil
+}
+
+// encode writes entries in a stable order so that equal contents give equal files.
+func (s *sessions) encode() ([]byte, error) {
+	doc := fileDoc{Format: fileFormat, Seq: s.seq, Items: make([]fileEntry, 0, len(s.entries))}
+	for k, e := range s.entries {
+		doc.Items = append(doc.Items, fileEntry{Pool: k.Pool, Client: k.Client, User: k.User, Version: e.Version, Data: e.Data})
+	}
+	sort.Slice(doc.Items, func(i, j int) bool {
+		a, b := doc.Items[i], doc.Items[j]
+		if a.Pool != b.Pool {
+			return a.Pool < b.Pool
+		}
+		if a.Client != b.Client {
+			return a.Client < b.Client
+		}
+		return a.User < b.User
+	})
+	return json.MarshalIndent(doc, "", "  ")
+}
+
+// read loads the file; a missing file is an empty store.
+func (f *File) read() (*sessions, error) {
+	b, err := os.ReadFile(f.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &sessions{entries: make(map[Key]Entry)}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	s, err := parseFile(b)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", f.path, err)
+	}
+	return s, nil
+}
+
+// write replaces the file atomically: temp file, fsync, rename, fsync the directory.
+func (f *File) write(s *sessions) error {
+	b, err := s.encode()
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", f.path, err)
+	}
+	dir := filepath.Dir(f.path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(f.path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	// CreateTemp already makes the file 0600; Chmod guards against an odd umask-free
+	// platform and documents the intent.
+	if err := tmp.Chmod(0o600); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if _, err := tmp.Write(b); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), f.path); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	done = true
+	// The rename is durable only once the directory entry is on disk.
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// flockPath takes an exclusive flock on path, waiting as long as ctx allows.
+func flockPath(ctx context.Context, path string) (func(), error) {
+	l := flock.New(path, flock.SetPermissions(0o600))
+	ok, err := l.TryLockContext(ctx, lockRetry)
+	if err != nil {
+		l.Close()
+		return nil, fmt.Errorf("store: lock %s: %w", path, err)
+	}
+	if !ok {
+		l.Close()
+		return nil, fmt.Errorf("store: lock %s: not acquired", path)
+	}
+	var once sync.Once
+	return func() { once.Do(func() { l.Unlock(); l.Close() }) }, nil
+}
+
+// update runs fn on the current contents under the writers' lock and writes the
+// result if fn reports a change.
+func (f *File) update(ctx context.Context, fn func(*sessions) (changed bool, err error)) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	unlock, err := flockPath(ctx, f.path+".lock")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	s, err := f.read()
+	if err != nil {
+		return err
+	}
+	changed, err := fn(s)
+	if err != nil || !changed {
+		return err
+	}
+	return f.write(s)
+}
+
+// Get implements Store. Readers take no lock: the rename makes every read whole.
+func (f *File) Get(ctx context.Context, k Key) (Entry, error) {
+	if err := k.Validate(); err != nil {
+		return Entry{}, err
+	}
+	s, err := f.read()
+	if err != nil {
+		return Entry{}, err
+	}
+	e, ok := s.entries[k]
+	if !ok {
+		return Entry{}, fmt.Errorf("%w: %s", ErrNotFound, k)
+	}
+	return e, nil
+}
+
+// Put implements Store.
+func (f *File) Put(ctx context.Context, k Key, data []byte, ifVersion uint64) (uint64, error) {
+	if err := k.Validate(); err != nil {
+		return 0, err
+	}
+	var v uint64
+	err := f.update(ctx, func(s *sessions) (bool, error) {
+		cur := s.entries[k].Version
+		if ifVersion != AnyVersion && cur != ifVersion {
+			return false, conflict(k, cur, ifVersion)
+		}
+		s.seq++
+		v = s.seq
+		s.entries[k] = Entry{Data: append([]byte(nil), data...), Version: v}
+		return true, nil
+	})
+	return v, err
+}
+
+// Delete implements Store.
+func (f *File) Delete(ctx context.Context, k Key, ifVersion uint64) error {
+	if err := k.Validate(); err != nil {
+		return err
+	}
+	return f.update(ctx, func(s *sessions) (bool, error) {
+		e, ok := s.entries[k]
+		if !ok {
+			return false, nil
+		}
+		if ifVersion != AnyVersion && e.Version != ifVersion {
+			return false, conflict(k, e.Version, ifVersion)
+		}
+		delete(s.entries, k)
+		return true, nil
+	})
+}
+
+// Lock implements Locker with one lock file per key under "<file>.locks/", so
+// refreshes of different users never wait on each other. Lock files are left in
+// place: removing one while another process waits on it would let two holders in.
+func (f *File) Lock(ctx context.Context, k Key) (func(), error) {
+	if err := k.Validate(); err != nil {
+		return nil, err
+	}
+	dir := f.path + ".locks"
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	sum := sha256.Sum256([]byte(k.Pool + "\x00" + k.Client + "\x00" + k.User))
+	return flockPath(ctx, filepath.Join(dir, hex.EncodeToString(sum[:16])+".lock"))
+}
