@@ -1,6 +1,6 @@
 GO ?= go
 GOBIN ?= $(shell $(GO) env GOPATH)/bin
-STATICCHECK_VERSION ?= 2025.1.1
+STATICCHECK_VERSION ?= v0.8.2
 STATICCHECK := $(GOBIN)/staticcheck
 
 .PHONY: test fmt-check vet staticcheck unit peers bench fuzz-smoke
