@@ -1,0 +1,447 @@
+package cognito
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/srp"
+)
+
+// Flow is how SignIn proves the password.
+type Flow int
+
+const (
+	// FlowSRP is USER_SRP_AUTH: the password never leaves the process. The default.
+	FlowSRP Flow = iota
+	// FlowPassword is USER_PASSWORD_AUTH: the password goes to the service over TLS.
+	FlowPassword
+	// FlowCustom is CUSTOM_AUTH: the pool's Lambda triggers pose challenges. With a
+	// Password, the flow starts with an SRP exchange (SRP_A), as Amplify does.
+	FlowCustom
+)
+
+// Challenge names the caller may meet. PASSWORD_VERIFIER, DEVICE_SRP_AUTH and
+// DEVICE_PASSWORD_VERIFIER are answered inside this package and never surface.
+const (
+	ChallengeNewPasswordRequired = "NEW_PASSWORD_REQUIRED"
+	ChallengeSoftwareTokenMFA    = "SOFTWARE_TOKEN_MFA"
+	ChallengeSMSMFA              = "SMS_MFA"
+	ChallengeEmailOTP            = "EMAIL_OTP"
+	ChallengeSelectMFAType       = "SELECT_MFA_TYPE"
+	ChallengeMFASetup            = "MFA_SETUP"
+	ChallengeCustom              = "CUSTOM_CHALLENGE"
+
+	challengePasswordVerifier       = "PASSWORD_VERIFIER"
+	challengeDeviceSRPAuth          = "DEVICE_SRP_AUTH"
+	challengeDevicePasswordVerifier = "DEVICE_PASSWORD_VERIFIER"
+)
+
+// Device is a remembered device: its key and group key from sign-in's
+// NewDeviceMetadata and the password this side chose at ConfirmDevice.
+type Device struct {
+	Key      string
+	GroupKey string
+	Password jwt.Secret
+}
+
+// Tokens are what a successful sign-in or refresh returns, still encoded.
+type Tokens struct {
+	AccessToken jwt.Secret
+	IDToken     jwt.Secret
+	// RefreshToken is empty after a refresh that did not rotate it: keep the old one.
+	RefreshToken jwt.Secret
+	ExpiresIn    time.Duration
+}
+
+// NewDevice is the device the service created at sign-in, to be confirmed with
+// ConfirmDevice if the app remembers devices.
+type NewDevice struct {
+	Key      string
+	GroupKey string
+}
+
+// Result is the outcome of a sign-in step: tokens, or the next challenge.
+type Result struct {
+	Tokens    *Tokens    // set when signed in
+	NewDevice *NewDevice // set when the service tracks a new device
+	Challenge *Challenge // set when the caller must answer
+	// ServerTime is the answer's Date header (zero if absent), for clock drift.
+	ServerTime time.Time
+}
+
+// Challenge is a question the service asks before it issues tokens. Pass it back to
+// Respond with an Answer.
+type Challenge struct {
+	Name string
+	// Username is the name the service knows the user by (its USERNAME parameter),
+	// which may differ from what the user typed (an alias, an email address).
+	Username   string
+	Parameters map[string]string
+	// Session is the service's opaque handle on this sign-in attempt.
+	Session jwt.Secret
+
+	device *Device // remembered device, answered automatically if asked for
+}
+
+// RequiredAttributes lists the attributes NEW_PASSWORD_REQUIRED wants set (without
+// the "userAttributes." prefix).
+func (ch *Challenge) RequiredAttributes() []string {
+	var names []string
+	_ = json.Unmarshal([]byte(ch.Parameters["requiredAttributes"]), &names)
+	for i, n := range names {
+		names[i] = strings.TrimPrefix(n, "userAttributes.")
+	}
+	return names
+}
+
+// UserAttributes returns the current attributes NEW_PASSWORD_REQUIRED sends along.
+func (ch *Challenge) UserAttributes() map[string]string {
+	m := map[string]string{}
+	_ = json.Unmarshal([]byte(ch.Parameters["userAttributes"]), &m)
+	return m
+}
+
+// MFAOptions lists the MFA types SELECT_MFA_TYPE offers or MFA_SETUP allows.
+func (ch *Challenge) MFAOptions() []string {
+	var opts []string
+	for _, p := range []string{"MFAS_CAN_CHOOSE", "MFAS_CAN_SETUP"} {
+		if v := ch.Parameters[p]; v != "" {
+			_ = json.Unmarshal([]byte(v), &opts)
+			if len(opts) > 0 {
+				return opts
+			}
+		}
+	}
+	return nil
+}
+
+// String names the challenge without its session.
+func (ch *Challenge) String() string {
+	return "cognito.Challenge{" + ch.Name + " user=" + ch.Username + "}"
+}
+
+// SignInInput is what SignIn needs.
+type SignInInput struct {
+	Username string
+	Password string
+	Flow     Flow
+	// Device, when remembered, lets the service skip MFA for it.
+	Device         *Device
+	ClientMetadata map[string]string
+}
+
+// Answer answers a Challenge; set the fields its Name calls for.
+type Answer struct {
+	// Code answers SMS_MFA, SOFTWARE_TOKEN_MFA, EMAIL_OTP, and is the ANSWER of a
+	// CUSTOM_CHALLENGE.
+	Code string
+	// NewPassword and Attributes answer NEW_PASSWORD_REQUIRED.
+	NewPassword string
+	Attributes  map[string]string
+	// MFAType answers SELECT_MFA_TYPE: ChallengeSMSMFA, ChallengeSoftwareTokenMFA or
+	// ChallengeEmailOTP.
+	MFAType string
+	// Responses are sent as they are, after the fields above (e.g. EMAIL for an
+	// email MFA_SETUP).
+	Responses      map[string]string
+	ClientMetadata map[string]string
+}
+
+// SignIn starts a sign-in. The Result holds tokens or the challenge to answer.
+func (c *Client) SignIn(ctx context.Context, in SignInInput) (*Result, error) {
+	if in.Username == "" {
+		return nil, errors.New("cognito: sign-in needs a username")
+	}
+	params := map[string]string{"USERNAME": in.Username}
+	c.addSecretHash(params, in.Username)
+	if in.Device != nil && in.Device.Key != "" {
+		params["DEVICE_KEY"] = in.Device.Key
+	}
+	var flow types.AuthFlowType
+	var s *srp.Client
+	switch in.Flow {
+	case FlowPassword:
+		if in.Password == "" {
+			return nil, errors.New("cognito: sign-in needs a password")
+		}
+		flow = types.AuthFlowTypeUserPasswordAuth
+		params["PASSWORD"] = in.Password
+	case FlowSRP, FlowCustom:
+		flow = types.AuthFlowTypeUserSrpAuth
+		if in.Flow == FlowCustom {
+			flow = types.AuthFlowTypeCustomAuth
+			if in.Password != "" {
+				params["CHALLENGE_NAME"] = "SRP_A"
+			}
+		}
+		if in.Flow == FlowSRP || in.Password != "" {
+			if in.Password == "" {
+				return nil, errors.New("cognito: sign-in needs a password")
+			}
+			var err error
+			if s, err = srp.NewClient(c.opts.Random); err != nil {
+				return nil, fmt.Errorf("cognito: %w", err)
+			}
+			params["SRP_A"] = s.SRPA()
+		}
+	default:
+		return nil, fmt.Errorf("cognito: unknown flow %d", in.Flow)
+	}
+	out, err := c.api.InitiateAuth(ctx, &cip.InitiateAuthInput{
+		AuthFlow:       flow,
+		ClientId:       aws.String(c.opts.ClientID),
+		AuthParameters: params,
+		ClientMetadata: in.ClientMetadata,
+	})
+	if err != nil {
+		return nil, mapError("InitiateAuth", err)
+	}
+	res := c.result(out.AuthenticationResult, out.ChallengeName, out.ChallengeParameters, out.Session, out.ResultMetadata, in.Device)
+	if res.Challenge != nil && res.Challenge.Name == challengePasswordVerifier {
+		if s == nil {
+			return nil, errors.New("cognito: service asked for an SRP password proof the flow did not start")
+		}
+		res, err = c.passwordVerifier(ctx, s, res.Challenge, in.Password, in.ClientMetadata)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return c.autoAnswer(ctx, res, in.ClientMetadata)
+}
+
+// passwordVerifier answers PASSWORD_VERIFIER with the SRP proof.
+func (c *Client) passwordVerifier(ctx context.Context, s *srp.Client, ch *Challenge, password string, meta map[string]string) (*Result, error) {
+	p := ch.Parameters
+	// SRP and SECRET_HASH both use the service's internal name, not the alias typed.
+	userID := p["USER_ID_FOR_SRP"]
+	if userID == "" {
+		userID = ch.Username
+	}
+	// TIMESTAMP must be the very string that went into the signature.
+	ts := srp.Timestamp(c.opts.Clock.Now())
+	sig, err := s.Signature(p["SRP_B"], srp.Claim{
+		Prefix:      srp.PoolName(c.opts.UserPoolID),
+		UserID:      userID,
+		Password:    password,
+		SaltHex:     p["SALT"],
+		SecretBlock: p["SECRET_BLOCK"],
+		Timestamp:   ts,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cognito: PASSWORD_VERIFIER: %w", err)
+	}
+	resp := map[string]string{
+		"USERNAME":                    userID,
+		"PASSWORD_CLAIM_SECRET_BLOCK": p["SECRET_BLOCK"],
+		"PASSWORD_CLAIM_SIGNATURE":    sig,
+		"TIMESTAMP":                   ts,
+	}
+	ch.Username = userID
+	return c.respond(ctx, ch, resp, meta)
+}
+
+// autoAnswer answers the device challenges a remembered device can answer alone.
+func (c *Client) autoAnswer(ctx context.Context, res *Result, meta map[string]string) (*Result, error) {
+	if res.Challenge == nil || res.Challenge.Name != challengeDeviceSRPAuth {
+		return res, nil
+	}
+	ch := res.Challenge
+	d := ch.device
+	if d == nil || d.Key == "" || d.GroupKey == "" || d.Password == "" {
+		return nil, errors.New("cognito: the service asks for device authentication but no remembered device (key, group key, password) was given")
+	}
+	s, err := srp.NewClient(c.opts.Random)
+	if err != nil {
+		return nil, fmt.Errorf("cognito: %w", err)
+	}
+	res, err = c.respond(ctx, ch, map[string]string{"USERNAME": ch.Username, "SRP_A": s.SRPA()}, meta)
+	if err != nil {
+		return nil, err
+	}
+	ch = res.Challenge
+	if ch == nil || ch.Name != challengeDevicePasswordVerifier {
+		return nil, fmt.Errorf("cognito: DEVICE_SRP_AUTH answered with %v, want DEVICE_PASSWORD_VERIFIER", ch)
+	}
+	p := ch.Parameters
+	ts := srp.Timestamp(c.opts.Clock.Now())
+	sig, err := s.Signature(p["SRP_B"], srp.Claim{
+		Prefix: d.GroupKey, UserID: d.Key, Password: d.Password.Reveal(),
+		SaltHex: p["SALT"], SecretBlock: p["SECRET_BLOCK"], Timestamp: ts,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cognito: DEVICE_PASSWORD_VERIFIER: %w", err)
+	}
+	return c.respond(ctx, ch, map[string]string{
+		"USERNAME":                    ch.Username,
+		"PASSWORD_CLAIM_SECRET_BLOCK": p["SECRET_BLOCK"],
+		"PASSWORD_CLAIM_SIGNATURE":    sig,
+		"TIMESTAMP":                   ts,
+	}, meta)
+}
+
+// Respond answers a challenge. The Result holds tokens or the next challenge.
+func (c *Client) Respond(ctx context.Context, ch *Challenge, a Answer) (*Result, error) {
+	if ch == nil {
+		return nil, errors.New("cognito: Respond needs the challenge being answered")
+	}
+	resp := map[string]string{"USERNAME": ch.Username}
+	need := func(field, v string) error {
+		if v == "" {
+			return fmt.Errorf("cognito: answer to %s needs %s", ch.Name, field)
+		}
+		return nil
+	}
+	var err error
+	switch ch.Name {
+	case ChallengeSMSMFA:
+		err = need("Code", a.Code)
+		resp["SMS_MFA_CODE"] = a.Code
+	case ChallengeSoftwareTokenMFA:
+		err = need("Code", a.Code)
+		resp["SOFTWARE_TOKEN_MFA_CODE"] = a.Code
+	case ChallengeEmailOTP:
+		err = need("Code", a.Code)
+		resp["EMAIL_OTP_CODE"] = a.Code
+	case ChallengeCustom:
+		err = need("Code", a.Code)
+		resp["ANSWER"] = a.Code
+	case ChallengeSelectMFAType:
+		err = need("MFAType", a.MFAType)
+		resp["ANSWER"] = a.MFAType
+	case ChallengeNewPasswordRequired:
+		err = need("NewPassword", a.NewPassword)
+		resp["NEW_PASSWORD"] = a.NewPassword
+		for k, v := range a.Attributes {
+			resp["userAttributes."+k] = v
+		}
+		for _, req := range ch.RequiredAttributes() {
+			if _, ok := a.Attributes[req]; !ok {
+				err = errors.Join(err, fmt.Errorf("cognito: NEW_PASSWORD_REQUIRED needs attribute %q", req))
+			}
+		}
+	case ChallengeMFASetup:
+		// The Session from VerifySoftwareToken is the proof; nothing else to send.
+	}
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(resp, a.Responses)
+	res, err := c.respond(ctx, ch, resp, a.ClientMetadata)
+	if err != nil {
+		return nil, err
+	}
+	return c.autoAnswer(ctx, res, a.ClientMetadata)
+}
+
+// respond sends RespondToAuthChallenge with the SECRET_HASH and DEVICE_KEY it needs.
+func (c *Client) respond(ctx context.Context, ch *Challenge, resp map[string]string, meta map[string]string) (*Result, error) {
+	username := resp["USERNAME"]
+	c.addSecretHash(resp, username)
+	if ch.device != nil && ch.device.Key != "" {
+		if _, ok := resp["DEVICE_KEY"]; !ok {
+			resp["DEVICE_KEY"] = ch.device.Key
+		}
+	}
+	in := &cip.RespondToAuthChallengeInput{
+		ChallengeName:      types.ChallengeNameType(ch.Name),
+		ClientId:           aws.String(c.opts.ClientID),
+		ChallengeResponses: resp,
+		ClientMetadata:     meta,
+	}
+	if ch.Session != "" {
+		in.Session = aws.String(ch.Session.Reveal())
+	}
+	out, err := c.api.RespondToAuthChallenge(ctx, in)
+	if err != nil {
+		return nil, mapError("RespondToAuthChallenge", err)
+	}
+	res := c.result(out.AuthenticationResult, out.ChallengeName, out.ChallengeParameters, out.Session, out.ResultMetadata, ch.device)
+	if res.Challenge != nil && res.Challenge.Username == "" {
+		res.Challenge.Username = username
+	}
+	return res, nil
+}
+
+// result converts an InitiateAuth / RespondToAuthChallenge answer.
+func (c *Client) result(ar *types.AuthenticationResultType, name types.ChallengeNameType, params map[string]string, session *string, md middleware.Metadata, dev *Device) *Result {
+	res := &Result{ServerTime: serverTime(md)}
+	if ar != nil && ar.AccessToken != nil {
+		res.Tokens = tokensFrom(ar.AccessToken, ar.IdToken, ar.RefreshToken, ar.ExpiresIn)
+		if nd := ar.NewDeviceMetadata; nd != nil && nd.DeviceKey != nil {
+			res.NewDevice = &NewDevice{Key: aws.ToString(nd.DeviceKey), GroupKey: aws.ToString(nd.DeviceGroupKey)}
+		}
+		return res
+	}
+	ch := &Challenge{Name: string(name), Parameters: params, Session: jwt.Secret(aws.ToString(session)), device: dev}
+	if ch.Parameters == nil {
+		ch.Parameters = map[string]string{}
+	}
+	ch.Username = params["USERNAME"]
+	if ch.Username == "" {
+		ch.Username = params["USER_ID_FOR_SRP"]
+	}
+	res.Challenge = ch
+	return res
+}
+
+func tokensFrom(access, id, refresh *string, expiresIn int32) *Tokens {
+	return &Tokens{
+		AccessToken:  jwt.Secret(aws.ToString(access)),
+		IDToken:      jwt.Secret(aws.ToString(id)),
+		RefreshToken: jwt.Secret(aws.ToString(refresh)),
+		ExpiresIn:    time.Duration(expiresIn) * time.Second,
+	}
+}
+
+// AssociateSoftwareToken starts TOTP set-up during an MFA_SETUP challenge. It
+// returns the shared secret for the authenticator app and the challenge to pass to
+// VerifySoftwareToken.
+func (c *Client) AssociateSoftwareToken(ctx context.Context, ch *Challenge) (jwt.Secret, *Challenge, error) {
+	if ch == nil || ch.Session == "" {
+		return "", nil, errors.New("cognito: AssociateSoftwareToken needs an MFA_SETUP challenge")
+	}
+	out, err := c.api.AssociateSoftwareToken(ctx, &cip.AssociateSoftwareTokenInput{Session: aws.String(ch.Session.Reveal())})
+	if err != nil {
+		return "", nil, mapError("AssociateSoftwareToken", err)
+	}
+	next := *ch
+	if out.Session != nil {
+		next.Session = jwt.Secret(*out.Session)
+	}
+	return jwt.Secret(aws.ToString(out.SecretCode)), &next, nil
+}
+
+// VerifySoftwareToken checks the first TOTP code during MFA_SETUP. Answer the
+// returned challenge with Respond and an empty Answer to finish signing in.
+func (c *Client) VerifySoftwareToken(ctx context.Context, ch *Challenge, code, deviceName string) (*Challenge, error) {
+	if ch == nil || ch.Session == "" {
+		return nil, errors.New("cognito: VerifySoftwareToken needs an MFA_SETUP challenge")
+	}
+	in := &cip.VerifySoftwareTokenInput{Session: aws.String(ch.Session.Reveal()), UserCode: aws.String(code)}
+	if deviceName != "" {
+		in.FriendlyDeviceName = aws.String(deviceName)
+	}
+	out, err := c.api.VerifySoftwareToken(ctx, in)
+	if err != nil {
+		return nil, mapError("VerifySoftwareToken", err)
+	}
+	if out.Status != types.VerifySoftwareTokenResponseTypeSuccess {
+		return nil, &Error{Op: "VerifySoftwareToken", Name: "CodeMismatchException", Message: "status " + string(out.Status)}
+	}
+	next := *ch
+	if out.Session != nil {
+		next.Session = jwt.Secret(*out.Session)
+	}
+	return &next, nil
+}
