@@ -1,0 +1,418 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/zalando/go-keyring"
+)
+
+// KeyringBackend is the part of an OS keyring the Keyring store uses. The methods of
+// github.com/zalando/go-keyring's package-level functions have this shape; tests
+// substitute keyring.MockInit or a size-limited fake.
+type KeyringBackend interface {
+	Get(service, user string) (string, error)
+	Set(service, user, password string) error
+	Delete(service, user string) error
+}
+
+// OSKeyring is the system keyring through zalando/go-keyring: Secret Service on
+// Linux, the Keychain on macOS, the Credential Manager on Windows.
+type OSKeyring struct{}
+
+// Get implements KeyringBackend.
+func (OSKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+
+// Set implements KeyringBackend.
+func (OSKeyring) Set(service, user, password string) error {
+	return keyring.Set(service, user, password)
+}
+
+// Delete implements KeyringBackend.
+func (OSKeyring) Delete(service, user string) error { return keyring.Delete(service, user) }
+
+// DefaultKeyringService is the service name cogauth's entries are filed under.
+const DefaultKeyringService = "cogauth"
+
+// DefaultKeyringChunk is the longest value written to one keyring entry. Windows'
+// Credential Manager refuses passwords over 2560 bytes and the macOS Keychain tool
+// about 3000 bytes for service, account and password together; a session with an id
+// token full of groups and custom attributes is longer than both, so values are
+// split across entries of at most this size (plus a short header).
+const DefaultKeyringChunk = 2000
+
+// keyringFormat prefixes every head entry; an entry with another prefix is refused
+// rather than guessed at.
+const keyringFormat = "cogauth-kr/1"
+
+// KeyringOptions configure a Keyring store.
+type KeyringOptions struct {
+	// Service is the keyring service name (DefaultKeyringService if empty). Distinct
+	// names keep stores apart, e.g. in tests.
+	Service string
+	// LockDir holds the lock files that make Put and Delete compare-and-swap across
+	// processes (a keyring has no transactions) and that Lock takes. Required.
+	LockDir string
+	// Backend is the keyring (OSKeyring if nil).
+	Backend KeyringBackend
+	// Chunk is the longest value per entry (DefaultKeyringChunk if zero).
+	Chunk int
+}
+
+// Keyring is a Store in the OS keyring. A session is one head entry, named after its
+// key, holding the version, the number of chunks and the first chunk of the
+// base64-encoded data; further chunks live in entries named "<key>#<version>#<n>".
+// Naming chunks by version means a write never touches the chunks of the session it
+// replaces: a crash half-way leaves the old session whole, and a reader can never
+// stitch two writes together.
+//
+// Versions are random 64-bit numbers: the keyring keeps no counter that survives a
+// delete, and a random version is never reused in practice (2⁻⁶⁴ per write).
+type Keyring struct {
+	service string
+	backend KeyringBackend
+	lockDir string
+	chunk   int
+	mu      sync.Mutex // serializes this process's writers before they take the flock
+}
+
+// NewKeyring returns a keyring store. It does not touch the keyring; use
+// ProbeKeyring to learn whether one answers.
+func NewKeyring(opts KeyringOptions) (*Keyring, error) {
+	if opts.LockDir == "" {
+		return nil, errors.New("store: keyring needs a lock directory")
+	}
+	if err := os.MkdirAll(opts.LockDir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	k := &Keyring{service: opts.Service, backend: opts.Backend, lockDir: opts.LockDir, chunk: opts.Chunk}
+	if k.service == "" {
+		k.service = DefaultKeyringService
+	}
+	if k.backend == nil {
+		k.backend = OSKeyring{}
+	}
+	if k.chunk <= 0 {
+		k.chunk = DefaultKeyringChunk
+	}
+	return k, nil
+}
+
+// account names k's head entry. Pool and client IDs never contain "/" (Cognito
+// restricts them to [\w-]), so the name is unambiguous whatever the username holds.
+func (k *Keyring) account(key Key) string {
+	return "session:" + key.Pool + "/" + key.Client + "/" + key.User
+}
+
+func chunkAccount(head string, version uint64, n int) string {
+	return head + "#" + strconv.FormatUint(version, 16) + "#" + strconv.Itoa(n)
+}
+
+// keyringHead is a parsed head entry.
+type keyringHead struct {
+	version uint64
+	chunks  int
+	first   string
+}
+
+func parseKeyringHead(s string) (keyringHead, error) {
+	// cogauth-kr/1:<version hex>:<chunks>:<base64>
+	parts := strings.SplitN(s, ":", 4)
+	if len(parts) != 4 || parts[0] != keyringFormat {
+		return keyringHead{}, fmt.Errorf("%w: keyring entry has an unknown format", ErrCorrupt)
+	}
+	v, err := strconv.ParseUint(parts[1], 16, 64)
+	if err != nil || v == 0 || v == AnyVersion {
+		return keyringHead{}, fmt.Errorf("%w: keyring entry has a bad version", ErrCorrupt)
+	}
+	n, err := strconv.Atoi(parts[2])
+	if err != nil || n < 1 || n > maxKeyringChunks {
+		return keyringHead{}, fmt.Errorf("%w: keyring entry has a bad chunk count", ErrCorrupt)
+	}
+	return keyringHead{version: v, chunks: n, first: parts[3]}, nil
+}
+
+// maxKeyringChunks bounds what a damaged head entry can make a reader fetch: 256
+// chunks of 2000 bytes is far beyond any session.
+const maxKeyringChunks = 256
+
+// lock takes the writers' flock for key (one per key, so users do not wait on each
+// other).
+func (k *Keyring) lock(ctx context.Context, key Key, kind string) (func(), error) {
+	sum := sha256.Sum256([]byte(k.service + "\x00" + key.Pool + "\x00" + key.Client + "\x00" + key.User))
+	return flockPath(ctx, filepath.Join(k.lockDir, hex.EncodeToString(sum[:16])+"."+kind+".lock"))
+}
+
+// read returns the entry for key; the caller holds the writers' lock, so the chunks
+// cannot change underneath.
+func (k *Keyring) read(key Key) (Entry, error) {
+	head := k.account(key)
+	s, err := k.backend.Get(k.service, head)
+	if errors.Is(err, keyring.ErrNotFound) {
+		return Entry{}, fmt.Errorf("%w: %s", ErrNotFound, key)
+	}
+	if err != nil {
+		return Entry{}, fmt.Errorf("store: keyring get %s: %w", key, err)
+	}
+	h, err := parseKeyringHead(s)
+	if err != nil {
+		return Entry{}, fmt.Errorf("%w (%s)", err, key)
+	}
+	var b strings.Builder
+	b.WriteString(h.first)
+	for i := 1; i < h.chunks; i++ {
+		c, err := k.backend.Get(k.service, chunkAccount(head, h.version, i))
+		if errors.Is(err, keyring.ErrNotFound) {
+			return Entry{}, fmt.Errorf("%w: %s: keyring chunk %d missing", ErrCorrupt, key, i)
+		}
+		if err != nil {
+			return Entry{}, fmt.Errorf("store: keyring get %s: %w", key, err)
+		}
+		b.WriteString(c)
+	}
+	data, err := base64.StdEncoding.Strict().DecodeString(b.String())
+	if err != nil {
+		return Entry{}, fmt.Errorf("%w: %s: keyring data is not base64", ErrCorrupt, key)
+	}
+	return Entry{Data: data, Version: h.version}, nil
+}
+
+// Get implements Store.
+func (k *Keyring) Get(ctx context.Context, key Key) (Entry, error) {
+	if err := key.Validate(); err != nil {
+		return Entry{}, err
+	}
+	// Readers lock too: a session spans several entries and a keyring cannot
+	// write them at once.
+	unlock, err := k.lock(ctx, key, "w")
+	if err != nil {
+		return Entry{}, err
+	}
+	defer unlock()
+	return k.read(key)
+}
+
+// current returns the stored version of key, 0 if absent.
+func (k *Keyring) current(key Key) (Entry, error) {
+	e, err := k.read(key)
+	if errors.Is(err, ErrNotFound) {
+		return Entry{}, nil
+	}
+	return e, err
+}
+
+// Put implements Store.
+func (k *Keyring) Put(ctx context.Context, key Key, data []byte, ifVersion uint64) (uint64, error) {
+	if err := key.Validate(); err != nil {
+		return 0, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	unlock, err := k.lock(ctx, key, "w")
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
+
+	old, err := k.current(key)
+	// A corrupt entry may be overwritten unconditionally, never on a version guess.
+	if err != nil && !(errors.Is(err, ErrCorrupt) && ifVersion == AnyVersion) {
+		return 0, err
+	}
+	if ifVersion != AnyVersion && old.Version != ifVersion {
+		return 0, conflict(key, old.Version, ifVersion)
+	}
+	oldChunks := 0
+	if err == nil && old.Version != 0 {
+		oldChunks = k.chunksFor(len(old.Data))
+	}
+
+	v, err := newKeyringVersion(old.Version)
+	if err != nil {
+		return 0, err
+	}
+	enc := base64.StdEncoding.EncodeToString(data)
+	var parts []string
+	for len(enc) > k.chunk {
+		parts = append(parts, enc[:k.chunk])
+		enc = enc[k.chunk:]
+	}
+	parts = append(parts, enc)
+	if len(parts) > maxKeyringChunks {
+		return 0, fmt.Errorf("store: keyring: session of %d bytes is too large", len(data))
+	}
+	head := k.account(key)
+	// Chunks first, head last: the head's write is the commit point.
+	for i := 1; i < len(parts); i++ {
+		if err := k.backend.Set(k.service, chunkAccount(head, v, i), parts[i]); err != nil {
+			k.deleteChunks(head, v, i)
+			return 0, fmt.Errorf("store: keyring set %s: %w", key, err)
+		}
+	}
+	hv := keyringFormat + ":" + strconv.FormatUint(v, 16) + ":" + strconv.Itoa(len(parts)) + ":" + parts[0]
+	if err := k.backend.Set(k.service, head, hv); err != nil {
+		k.deleteChunks(head, v, len(parts))
+		return 0, fmt.Errorf("store: keyring set %s: %w", key, err)
+	}
+	// The old session's chunks are unreachable now; removing them is housekeeping,
+	// so a failure is not the writer's problem.
+	k.deleteChunks(head, old.Version, oldChunks)
+	return v, nil
+}
+
+// deleteChunks removes chunks 1..n-1 of version v, ignoring failures.
+func (k *Keyring) deleteChunks(head string, v uint64, n int) {
+	for i := 1; i < n; i++ {
+		_ = k.backend.Delete(k.service, chunkAccount(head, v, i))
+	}
+}
+
+// chunksFor is how many entries n bytes of data take.
+func (k *Keyring) chunksFor(n int) int {
+	enc := base64.StdEncoding.EncodedLen(n)
+	c := (enc + k.chunk - 1) / k.chunk
+	return max(c, 1)
+}
+
+// Delete implements Store.
+func (k *Keyring) Delete(ctx context.Context, key Key, ifVersion uint64) error {
+	if err := key.Validate(); err != nil {
+		return err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	unlock, err := k.lock(ctx, key, "w")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	head := k.account(key)
+	old, err := k.read(key)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil
+	case errors.Is(err, ErrCorrupt) && ifVersion == AnyVersion:
+		// Remove what can be found of a damaged session.
+		s, gerr := k.backend.Get(k.service, head)
+		if h, perr := parseKeyringHead(s); gerr == nil && perr == nil {
+			k.deleteChunks(head, h.version, h.chunks)
+		}
+		if err := k.backend.Delete(k.service, head); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+			return fmt.Errorf("store: keyring delete %s: %w", key, err)
+		}
+		return nil
+	case err != nil:
+		return err
+	}
+	if ifVersion != AnyVersion && old.Version != ifVersion {
+		return conflict(key, old.Version, ifVersion)
+	}
+	// Head first: once it is gone the session is gone, whatever happens to the
+	// chunks.
+	if err := k.backend.Delete(k.service, head); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+		return fmt.Errorf("store: keyring delete %s: %w", key, err)
+	}
+	k.deleteChunks(head, old.Version, k.chunksFor(len(old.Data)))
+	return nil
+}
+
+// Lock implements Locker with a lock file per key, separate from the writers' lock.
+func (k *Keyring) Lock(ctx context.Context, key Key) (func(), error) {
+	if err := key.Validate(); err != nil {
+		return nil, err
+	}
+	return k.lock(ctx, key, "refresh")
+}
+
+// newKeyringVersion draws a random version that is neither 0, AnyVersion nor prev.
+func newKeyringVersion(prev uint64) (uint64, error) {
+	var b [8]byte
+	for {
+		if _, err := rand.Read(b[:]); err != nil {
+			return 0, fmt.Errorf("store: version: %w", err)
+		}
+		v := binary.BigEndian.Uint64(b[:])
+		if v != 0 && v != AnyVersion && v != prev {
+			return v, nil
+		}
+	}
+}
+
+// ProbeTimeout bounds how long ProbeKeyring waits: on a desktop without an unlocked
+// keyring, Secret Service can block on a prompt nobody will answer.
+const ProbeTimeout = 3 * time.Second
+
+// ProbeKeyring reports whether backend answers: a lookup of an entry that does not
+// exist must come back "not found" within ProbeTimeout (or ctx's deadline).
+func ProbeKeyring(ctx context.Context, backend KeyringBackend, service string) error {
+	if backend == nil {
+		backend = OSKeyring{}
+	}
+	if service == "" {
+		service = DefaultKeyringService
+	}
+	ctx, cancel := context.WithTimeout(ctx, ProbeTimeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := backend.Get(service, "probe:cogauth")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || errors.Is(err, keyring.ErrNotFound) {
+			return nil
+		}
+		return fmt.Errorf("store: keyring unavailable: %w", err)
+	case <-ctx.Done():
+		return fmt.Errorf("store: keyring unavailable: %w", ctx.Err())
+	}
+}
+
+// KeyringOrFileOptions configure OpenKeyringOrFile.
+type KeyringOrFileOptions struct {
+	Keyring KeyringOptions
+	// FilePath is the file store used where no keyring answers.
+	FilePath string
+	// Warn receives the one-time notice that sessions are kept in a plain file;
+	// nil discards it.
+	Warn io.Writer
+}
+
+// OpenKeyringOrFile returns a keyring store when the keyring answers, and otherwise
+// the file store at opts.FilePath (0600 in a 0700 directory), as the GitHub CLI does
+// on headless machines. The first time it falls back for a given file it writes a
+// warning to opts.Warn and leaves a marker next to the file so that scripts calling
+// it every minute do not repeat it.
+func OpenKeyringOrFile(ctx context.Context, opts KeyringOrFileOptions) (Store, error) {
+	if err := ProbeKeyring(ctx, opts.Keyring.Backend, opts.Keyring.Service); err == nil {
+		return NewKeyring(opts.Keyring)
+	}
+	f, err := NewFile(opts.FilePath)
+	if err != nil {
+		return nil, err
+	}
+	marker := f.Path() + ".warned"
+	if _, err := os.Stat(marker); errors.Is(err, os.ErrNotExist) {
+		if opts.Warn != nil {
+			fmt.Fprintf(opts.Warn, "warning: no OS keyring answered; sessions are kept in %s (mode 0600)\n", f.Path())
+		}
+		if mf, err := os.OpenFile(marker, os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
+			mf.Close()
+		}
+	}
+	return f, nil
+}

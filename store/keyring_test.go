@@ -1,0 +1,479 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zalando/go-keyring"
+)
+
+// fakeKeyring is an in-memory keyring that refuses values longer than limit (as the
+// Windows Credential Manager does at 2560 bytes) and can fail the n-th Set, to
+// stand in for a crash half-way through a write.
+type fakeKeyring struct {
+	mu        sync.Mutex
+	limit     int
+	entries   map[string]string
+	sets      int
+	failSetAt int // 1-based; 0 never fails
+	getErr    error
+	block     chan struct{} // when non-nil, Get waits on it
+}
+
+func newFakeKeyring(limit int) *fakeKeyring {
+	return &fakeKeyring{limit: limit, entries: map[string]string{}}
+}
+
+func (f *fakeKeyring) Get(service, user string) (string, error) {
+	if f.block != nil {
+		<-f.block
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.getErr != nil {
+		return "", f.getErr
+	}
+	v, ok := f.entries[service+"\x00"+user]
+	if !ok {
+		return "", keyring.ErrNotFound
+	}
+	return v, nil
+}
+
+func (f *fakeKeyring) Set(service, user, password string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sets++
+	if f.failSetAt != 0 && f.sets == f.failSetAt {
+		return errors.New("keyring: simulated failure")
+	}
+	if f.limit > 0 && len(password) > f.limit {
+		return keyring.ErrSetDataTooBig
+	}
+	f.entries[service+"\x00"+user] = password
+	return nil
+}
+
+func (f *fakeKeyring) Delete(service, user string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := service + "\x00" + user
+	if _, ok := f.entries[k]; !ok {
+		return keyring.ErrNotFound
+	}
+	delete(f.entries, k)
+	return nil
+}
+
+func (f *fakeKeyring) len() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.entries)
+}
+
+func (f *fakeKeyring) set(user, value string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.entries[DefaultKeyringService+"\x00"+user] = value
+}
+
+func newTestKeyring(t *testing.T, b KeyringBackend, chunk int) *Keyring {
+	t.Helper()
+	k, err := NewKeyring(KeyringOptions{Backend: b, LockDir: filepath.Join(t.TempDir(), "locks"), Chunk: chunk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// keyringBackends runs a test on go-keyring's own mock (through the OSKeyring
+// adapter, as production code calls it) and on the size-limited fake with small
+// chunks, so every test also crosses chunk boundaries.
+func keyringBackends(t *testing.T) map[string]*Keyring {
+	keyring.MockInit()
+	return map[string]*Keyring{
+		"go-keyring-mock": newTestKeyring(t, OSKeyring{}, 0),
+		"limited":         newTestKeyring(t, newFakeKeyring(80), 40),
+	}
+}
+
+func TestKeyringContract(t *testing.T) {
+	ctx := context.Background()
+	alice := Key{Pool: "us-east-1_A", Client: "c1", User: "alice"}
+	bob := Key{Pool: "us-east-1_A", Client: "c1", User: "bob"}
+	long := bytes.Repeat([]byte("session-bytes-"), 40)
+	for name, s := range keyringBackends(t) {
+		t.Run(name, func(t *testing.T) {
+			if _, err := s.Get(ctx, alice); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("Get missing: err = %v, want ErrNotFound", err)
+			}
+			if _, err := s.Put(ctx, alice, []byte("x"), 7); !errors.Is(err, ErrConflict) {
+				t.Fatalf("Put absent with version 7: err = %v, want ErrConflict", err)
+			}
+			v1, err := s.Put(ctx, alice, long, 0)
+			if err != nil || v1 == 0 {
+				t.Fatalf("Put new: v=%d err=%v", v1, err)
+			}
+			if _, err := s.Put(ctx, alice, []byte("again"), 0); !errors.Is(err, ErrConflict) {
+				t.Fatalf("Put existing with 0: err = %v, want ErrConflict", err)
+			}
+			e, err := s.Get(ctx, alice)
+			if err != nil || !bytes.Equal(e.Data, long) || e.Version != v1 {
+				t.Fatalf("Get long = %d bytes v%d, %v; want %d bytes v%d", len(e.Data), e.Version, err, len(long), v1)
+			}
+			v2, err := s.Put(ctx, alice, []byte("two"), v1)
+			if err != nil || v2 == v1 {
+				t.Fatalf("CAS Put: v=%d err=%v", v2, err)
+			}
+			if _, err := s.Put(ctx, alice, []byte("stale"), v1); !errors.Is(err, ErrConflict) {
+				t.Fatalf("stale CAS: err = %v, want ErrConflict", err)
+			}
+			e, err = s.Get(ctx, alice)
+			if err != nil || string(e.Data) != "two" || e.Version != v2 {
+				t.Fatalf("Get = %q v%d, %v; want two v%d", e.Data, e.Version, err, v2)
+			}
+			if _, err := s.Put(ctx, bob, []byte("b"), AnyVersion); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Delete(ctx, alice, v1); !errors.Is(err, ErrConflict) {
+				t.Fatalf("stale Delete: err = %v, want ErrConflict", err)
+			}
+			if err := s.Delete(ctx, alice, v2); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Delete(ctx, alice, v2); err != nil {
+				t.Fatalf("Delete missing: %v", err)
+			}
+			if _, err := s.Get(ctx, alice); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("after Delete: err = %v", err)
+			}
+			// A writer holding a version from before the delete must not overwrite
+			// the session written since.
+			v3, err := s.Put(ctx, alice, []byte("three"), 0)
+			if err != nil || v3 == v2 || v3 == v1 {
+				t.Fatalf("re-Put: v=%d err=%v (old versions %d, %d)", v3, err, v1, v2)
+			}
+			if _, err := s.Put(ctx, alice, []byte("stale"), v2); !errors.Is(err, ErrConflict) {
+				t.Fatalf("Put with pre-delete version: err = %v", err)
+			}
+			if e, err := s.Get(ctx, bob); err != nil || string(e.Data) != "b" {
+				t.Fatalf("bob = %q, %v", e.Data, err)
+			}
+			if err := SetCurrentUser(ctx, s, "us-east-1_A", "c1", "bob"); err != nil {
+				t.Fatal(err)
+			}
+			if u, err := CurrentUser(ctx, s, "us-east-1_A", "c1"); err != nil || u != "bob" {
+				t.Fatalf("CurrentUser = %q, %v", u, err)
+			}
+			if _, err := s.Get(ctx, Key{Pool: "p"}); !errors.Is(err, ErrInvalidKey) {
+				t.Fatalf("invalid key: %v", err)
+			}
+		})
+	}
+}
+
+func TestKeyringSplitsWithinBackendLimit(t *testing.T) {
+	ctx := context.Background()
+	const windowsLimit = 2560
+	fk := newFakeKeyring(windowsLimit)
+	s := newTestKeyring(t, fk, 0)
+	k := Key{Pool: "eu-west-1_P", Client: "cl", User: "u"}
+
+	big := bytes.Repeat([]byte{0xC0, 0xFF, 0xEE, 'x'}, 12_000) // 48 KB, a token-heavy session
+	v, err := s.Put(ctx, k, big, 0)
+	if err != nil {
+		t.Fatalf("Put 48 KB with a %d-byte backend: %v", windowsLimit, err)
+	}
+	if n := fk.len(); n < 2 {
+		t.Fatalf("expected the session split across entries, got %d", n)
+	}
+	e, err := s.Get(ctx, k)
+	if err != nil || !bytes.Equal(e.Data, big) || e.Version != v {
+		t.Fatalf("round trip: %d bytes, v%d, %v", len(e.Data), e.Version, err)
+	}
+
+	// A shorter session replaces the long one without leaving chunks behind.
+	if _, err := s.Put(ctx, k, []byte("short"), v); err != nil {
+		t.Fatal(err)
+	}
+	if n := fk.len(); n != 1 {
+		t.Fatalf("after a short Put, %d entries remain; want 1", n)
+	}
+	if err := s.Delete(ctx, k, AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	if n := fk.len(); n != 0 {
+		t.Fatalf("after Delete, %d entries remain", n)
+	}
+}
+
+func TestKeyringFailedWriteKeepsOldSession(t *testing.T) {
+	ctx := context.Background()
+	k := Key{Pool: "p", Client: "c", User: "u"}
+	old := bytes.Repeat([]byte("old "), 100)
+	next := bytes.Repeat([]byte("new "), 100)
+	// Fail each Set of the second write in turn: the chunks, then the head.
+	for failAt := 1; failAt <= 12; failAt++ {
+		t.Run(fmt.Sprint(failAt), func(t *testing.T) {
+			fk := newFakeKeyring(0)
+			s := newTestKeyring(t, fk, 64)
+			v, err := s.Put(ctx, k, old, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := fk.len()
+			fk.mu.Lock()
+			fk.failSetAt = fk.sets + failAt
+			fk.mu.Unlock()
+			if _, err := s.Put(ctx, k, next, v); err == nil {
+				return // failAt is past the last Set of this write
+			}
+			e, err := s.Get(ctx, k)
+			if err != nil || !bytes.Equal(e.Data, old) || e.Version != v {
+				t.Fatalf("after a failed write: %q v%d, %v; want the old session", e.Data, e.Version, err)
+			}
+			if n := fk.len(); n != before {
+				t.Fatalf("failed write left %d entries, want %d", n, before)
+			}
+		})
+	}
+}
+
+func TestKeyringCorrupt(t *testing.T) {
+	ctx := context.Background()
+	k := Key{Pool: "p", Client: "c", User: "u"}
+	head := "session:p/c/u"
+	for name, value := range map[string]string{
+		"foreign":        "hunter2",
+		"zero version":   keyringFormat + ":0:1:eA==",
+		"any version":    keyringFormat + ":ffffffffffffffff:1:eA==",
+		"bad count":      keyringFormat + ":1f:0:eA==",
+		"huge count":     keyringFormat + ":1f:100000:eA==",
+		"missing chunk":  keyringFormat + ":1f:3:eA==",
+		"not base64":     keyringFormat + ":1f:1:***",
+		"no data field":  keyringFormat + ":1f:1",
+		"other version":  keyringFormat + ":zz:1:eA==",
+		"padded garbage": keyringFormat + ":1f:1:eA",
+	} {
+		t.Run(name, func(t *testing.T) {
+			fk := newFakeKeyring(0)
+			s := newTestKeyring(t, fk, 0)
+			fk.set(head, value)
+			if _, err := s.Get(ctx, k); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("Get: err = %v, want ErrCorrupt", err)
+			}
+			if _, err := s.Put(ctx, k, []byte("x"), 5); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("conditional Put over corrupt: err = %v, want ErrCorrupt", err)
+			}
+			if err := s.Delete(ctx, k, AnyVersion); err != nil {
+				t.Fatalf("Delete corrupt: %v", err)
+			}
+			if _, err := s.Get(ctx, k); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("after Delete: %v", err)
+			}
+			fk.set(head, value)
+			if _, err := s.Put(ctx, k, []byte("fresh"), AnyVersion); err != nil {
+				t.Fatalf("unconditional Put over corrupt: %v", err)
+			}
+			if e, err := s.Get(ctx, k); err != nil || string(e.Data) != "fresh" {
+				t.Fatalf("Get = %q, %v", e.Data, err)
+			}
+		})
+	}
+}
+
+// Two stores on the same keyring (two processes) race compare-and-swap updates:
+// every update must land exactly once.
+func TestKeyringConcurrentCAS(t *testing.T) {
+	ctx := context.Background()
+	fk := newFakeKeyring(0)
+	dir := filepath.Join(t.TempDir(), "locks")
+	var stores []*Keyring
+	for range 2 {
+		s, err := NewKeyring(KeyringOptions{Backend: fk, LockDir: dir, Chunk: 16})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stores = append(stores, s)
+	}
+	k := Key{Pool: "p", Client: "c", User: "counter"}
+	if _, err := stores[0].Put(ctx, k, []byte("0"), 0); err != nil {
+		t.Fatal(err)
+	}
+	const perWorker = 25
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := stores[w%2]
+			for done := 0; done < perWorker; {
+				e, err := s.Get(ctx, k)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				var n int
+				fmt.Sscan(string(e.Data), &n)
+				_, err = s.Put(ctx, k, []byte(fmt.Sprint(n+1)+strings.Repeat(" ", 40)), e.Version)
+				if errors.Is(err, ErrConflict) {
+					continue
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				done++
+			}
+		}()
+	}
+	wg.Wait()
+	e, err := stores[1].Get(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	fmt.Sscan(string(e.Data), &n)
+	if n != 4*perWorker {
+		t.Fatalf("counter = %d, want %d", n, 4*perWorker)
+	}
+}
+
+func TestKeyringLockExcludes(t *testing.T) {
+	ctx := context.Background()
+	s := newTestKeyring(t, newFakeKeyring(0), 0)
+	k := Key{Pool: "p", Client: "c", User: "u"}
+	unlock, err := s.Lock(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The lock is not the writers' lock: a holder refreshing can still Put.
+	if _, err := s.Put(ctx, k, []byte("x"), AnyVersion); err != nil {
+		t.Fatalf("Put while holding the refresh lock: %v", err)
+	}
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := s.Lock(short, k); err == nil {
+		t.Fatal("second Lock succeeded while the first is held")
+	}
+	// Another user's lock is independent.
+	u2, err := s.Lock(ctx, Key{Pool: "p", Client: "c", User: "other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u2()
+	unlock()
+	unlock() // safe twice
+	again, err := s.Lock(ctx, k)
+	if err != nil {
+		t.Fatalf("Lock after unlock: %v", err)
+	}
+	again()
+}
+
+func TestProbeKeyring(t *testing.T) {
+	ctx := context.Background()
+	if err := ProbeKeyring(ctx, newFakeKeyring(0), ""); err != nil {
+		t.Fatalf("working keyring: %v", err)
+	}
+	broken := newFakeKeyring(0)
+	broken.getErr = errors.New("org.freedesktop.DBus.Error.ServiceUnknown")
+	if err := ProbeKeyring(ctx, broken, ""); err == nil {
+		t.Fatal("broken keyring reported as working")
+	}
+	hung := newFakeKeyring(0)
+	hung.block = make(chan struct{})
+	defer close(hung.block)
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := ProbeKeyring(short, hung, ""); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("hung keyring: err = %v, want a deadline error", err)
+	}
+}
+
+func TestOpenKeyringOrFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sessions", "sessions.json")
+	k := Key{Pool: "p", Client: "c", User: "u"}
+
+	t.Run("keyring answers", func(t *testing.T) {
+		var warn bytes.Buffer
+		s, err := OpenKeyringOrFile(ctx, KeyringOrFileOptions{
+			Keyring:  KeyringOptions{Backend: newFakeKeyring(0), LockDir: filepath.Join(dir, "locks")},
+			FilePath: filepath.Join(dir, "unused", "sessions.json"), Warn: &warn,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := s.(*Keyring); !ok || warn.Len() != 0 {
+			t.Fatalf("got %T, warning %q; want *Keyring and no warning", s, warn.String())
+		}
+	})
+
+	broken := newFakeKeyring(0)
+	broken.getErr = errors.New("no dbus")
+	open := func() (Store, string) {
+		var warn bytes.Buffer
+		s, err := OpenKeyringOrFile(ctx, KeyringOrFileOptions{
+			Keyring:  KeyringOptions{Backend: broken, LockDir: filepath.Join(dir, "locks")},
+			FilePath: path, Warn: &warn,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, warn.String()
+	}
+	s, warn := open()
+	if _, ok := s.(*File); !ok {
+		t.Fatalf("fallback store is %T, want *File", s)
+	}
+	if !strings.Contains(warn, "no OS keyring") || !strings.Contains(warn, path) {
+		t.Fatalf("first fallback warning = %q", warn)
+	}
+	if _, err := s.Put(ctx, k, []byte("x"), 0); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("session file mode = %v, %v; want 0600", fi.Mode(), err)
+	}
+	s2, warn := open()
+	if warn != "" {
+		t.Fatalf("second fallback warned again: %q", warn)
+	}
+	if e, err := s2.Get(ctx, k); err != nil || string(e.Data) != "x" {
+		t.Fatalf("second open sees %q, %v", e.Data, err)
+	}
+}
+
+func FuzzKeyringHead(f *testing.F) {
+	f.Add(keyringFormat + ":1f:1:eA==")
+	f.Add(keyringFormat + ":1f:2:eA")
+	f.Add("cogauth-kr/1:::")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, head string) {
+		fk := newFakeKeyring(0)
+		fk.set("session:p/c/u", head)
+		fk.set("session:p/c/u#1f#1", "==")
+		s := newTestKeyring(t, fk, 0)
+		e, err := s.Get(context.Background(), Key{Pool: "p", Client: "c", User: "u"})
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("non-corrupt error for a bad head: %v", err)
+			}
+			return
+		}
+		if e.Version == 0 || e.Version == AnyVersion {
+			t.Fatalf("accepted version %d", e.Version)
+		}
+	})
+}
