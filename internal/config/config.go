@@ -1,0 +1,311 @@
+// Package config resolves the CLI's settings: command-line flags first, then
+// COGAUTH_* environment variables, then a named profile in
+// $COGAUTH_HOME/config.toml, then an Amplify configuration file
+// (amplify_outputs.json of Gen 2, or aws-exports style JSON). Each setting falls
+// through on its own, so a profile can name the pool while a flag points at a local
+// emulator.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Values is one layer of settings; an empty field means "not set here".
+type Values struct {
+	Region           string `toml:"region,omitempty"`
+	UserPoolID       string `toml:"user_pool_id,omitempty"`
+	ClientID         string `toml:"client_id,omitempty"`
+	ClientSecret     string `toml:"client_secret,omitempty"`
+	IdentityPoolID   string `toml:"identity_pool_id,omitempty"`
+	Endpoint         string `toml:"endpoint,omitempty"`
+	IdentityEndpoint string `toml:"identity_endpoint,omitempty"`
+	Store            string `toml:"store,omitempty"`
+}
+
+// Setting names one field of Values with its flag and environment variable, so that
+// errors tell the user exactly what to set.
+type Setting struct {
+	Name string // words for messages, e.g. "user pool ID"
+	Flag string // without dashes
+	Env  string
+	TOML string // key in a profile
+	get  func(*Values) *string
+}
+
+// Settings lists every field of Values in display order.
+func Settings() []Setting {
+	return []Setting{
+		{"region", "region", "COGAUTH_REGION", "region", func(v *Values) *string { return &v.Region }},
+		{"user pool ID", "user-pool-id", "COGAUTH_USER_POOL_ID", "user_pool_id", func(v *Values) *string { return &v.UserPoolID }},
+		{"app client ID", "client-id", "COGAUTH_CLIENT_ID", "client_id", func(v *Values) *string { return &v.ClientID }},
+		{"app client secret", "client-secret", "COGAUTH_CLIENT_SECRET", "client_secret", func(v *Values) *string { return &v.ClientSecret }},
+		{"identity pool ID", "identity-pool-id", "COGAUTH_IDENTITY_POOL_ID", "identity_pool_id", func(v *Values) *string { return &v.IdentityPoolID }},
+		{"endpoint", "endpoint", "COGAUTH_ENDPOINT", "endpoint", func(v *Values) *string { return &v.Endpoint }},
+		{"identity endpoint", "identity-endpoint", "COGAUTH_IDENTITY_ENDPOINT", "identity_endpoint", func(v *Values) *string { return &v.IdentityEndpoint }},
+		{"session store", "store", "COGAUTH_STORE", "store", func(v *Values) *string { return &v.Store }},
+	}
+}
+
+// Field returns a pointer to the field s names in v.
+func (s Setting) Field(v *Values) *string { return s.get(v) }
+
+// Source says where a resolved value came from.
+type Source string
+
+// The layers, highest precedence first.
+const (
+	FromFlag    Source = "flag"
+	FromEnv     Source = "env"
+	FromProfile Source = "profile"
+	FromAmplify Source = "amplify"
+	FromDefault Source = "default"
+)
+
+// Input is everything Resolve reads. Tests fill it in; the CLI takes it from the
+// process.
+type Input struct {
+	Flags         Values // only the flags the user gave
+	Profile       string // --profile, empty if not given
+	AmplifyConfig string // --amplify-config, empty if not given
+	Getenv        func(string) string
+	WorkDir       string // where amplify_outputs.json is looked for
+	UserHome      string // for the default $COGAUTH_HOME
+}
+
+// Config is the resolved configuration.
+type Config struct {
+	Values
+	Profile string // the profile name in use ("default" unless chosen)
+	// ProfileFound reports whether the profile exists in config.toml.
+	ProfileFound bool
+	Home         string // $COGAUTH_HOME
+	// AmplifyFile is the Amplify configuration read, if any.
+	AmplifyFile string
+	// Sources maps a Setting's Flag name to where its value came from.
+	Sources map[string]Source
+}
+
+// DefaultProfile is the profile used when none is named.
+const DefaultProfile = "default"
+
+// Store kinds.
+const (
+	StoreKeyring = "keyring"
+	StoreFile    = "file"
+	StoreMemory  = "memory"
+)
+
+// AmplifyFileNames are looked for in the working directory, in this order, when no
+// --amplify-config is given.
+func AmplifyFileNames() []string {
+	return []string{"amplify_outputs.json", "aws-exports.json", "amplifyconfiguration.json"}
+}
+
+// UsageError is a configuration the user must fix (exit code 2 in the CLI).
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// Resolve layers flags over environment over profile over Amplify file.
+func Resolve(in Input) (*Config, error) {
+	getenv := in.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	c := &Config{Sources: map[string]Source{}}
+
+	c.Home = getenv("COGAUTH_HOME")
+	if c.Home == "" {
+		base := getenv("XDG_CONFIG_HOME")
+		if base == "" {
+			if in.UserHome == "" {
+				return nil, errors.New("config: cannot find a home directory; set COGAUTH_HOME")
+			}
+			base = filepath.Join(in.UserHome, ".config")
+		}
+		c.Home = filepath.Join(base, "cogauth")
+	}
+
+	c.Profile = in.Profile
+	explicitProfile := c.Profile != ""
+	if c.Profile == "" {
+		c.Profile = getenv("COGAUTH_PROFILE")
+		explicitProfile = c.Profile != ""
+	}
+	if c.Profile == "" {
+		c.Profile = DefaultProfile
+	}
+	if err := ValidateProfileName(c.Profile); err != nil {
+		return nil, err
+	}
+
+	f, err := LoadFile(ConfigPath(c.Home))
+	if err != nil {
+		return nil, err
+	}
+	prof, ok := f.Profiles[c.Profile]
+	c.ProfileFound = ok
+	if !ok && explicitProfile && c.Profile != DefaultProfile {
+		return nil, &UsageError{Msg: fmt.Sprintf("profile %q not found in %s (create it with: cogauth configure --profile %s)", c.Profile, ConfigPath(c.Home), c.Profile)}
+	}
+
+	var amp Values
+	ampPath := in.AmplifyConfig
+	if ampPath == "" {
+		ampPath = getenv("COGAUTH_AMPLIFY_CONFIG")
+	}
+	if ampPath == "" {
+		ampPath = prof.AmplifyConfig
+	}
+	if ampPath != "" {
+		if !filepath.IsAbs(ampPath) && in.WorkDir != "" {
+			ampPath = filepath.Join(in.WorkDir, ampPath)
+		}
+		b, err := os.ReadFile(ampPath)
+		if err != nil {
+			return nil, fmt.Errorf("config: amplify configuration: %w", err)
+		}
+		if amp, err = ParseAmplify(b); err != nil {
+			return nil, fmt.Errorf("config: %s: %w", ampPath, err)
+		}
+		c.AmplifyFile = ampPath
+	} else if in.WorkDir != "" {
+		for _, name := range AmplifyFileNames() {
+			p := filepath.Join(in.WorkDir, name)
+			b, err := os.ReadFile(p)
+			if err != nil {
+				continue
+			}
+			// A file found by name only counts when it is one: a project's
+			// unrelated JSON must not break every command.
+			if v, err := ParseAmplify(b); err == nil {
+				amp, c.AmplifyFile = v, p
+				break
+			}
+		}
+	}
+
+	for _, s := range Settings() {
+		layers := []struct {
+			v   string
+			src Source
+		}{
+			{*s.Field(&in.Flags), FromFlag},
+			{getenv(s.Env), FromEnv},
+			{*s.Field(&prof.Values), FromProfile},
+			{*s.Field(&amp), FromAmplify},
+		}
+		for _, l := range layers {
+			if l.v != "" {
+				*s.Field(&c.Values) = l.v
+				c.Sources[s.Flag] = l.src
+				break
+			}
+		}
+	}
+	// A region not named by flag, environment or profile follows the user pool:
+	// Amplify's region belongs to Amplify's pool, which a profile may have replaced.
+	if src := c.Sources["region"]; src == "" || src == FromAmplify {
+		if r := RegionOf(c.UserPoolID); r != "" {
+			c.Region = r
+			c.Sources["region"] = FromDefault
+		}
+	}
+	if c.Store == "" {
+		c.Store = StoreKeyring
+		c.Sources["store"] = FromDefault
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Config) validate() error {
+	switch c.Store {
+	case StoreKeyring, StoreFile, StoreMemory:
+	default:
+		return &UsageError{Msg: fmt.Sprintf("unknown session store %q (%s): use keyring, file or memory", c.Store, c.Sources["store"])}
+	}
+	for _, name := range []string{"endpoint", "identity-endpoint"} {
+		v := c.Endpoint
+		if name == "identity-endpoint" {
+			v = c.IdentityEndpoint
+		}
+		if v == "" {
+			continue
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &UsageError{Msg: fmt.Sprintf("--%s must be an http(s) URL, got %q", name, v)}
+		}
+	}
+	if c.UserPoolID != "" && RegionOf(c.UserPoolID) == "" {
+		return &UsageError{Msg: fmt.Sprintf("user pool ID %q is not of the form REGION_ID", c.UserPoolID)}
+	}
+	return nil
+}
+
+// Require reports the first of the named settings (by flag name) that is empty, as a
+// UsageError naming the flag, the environment variable and the other places it
+// may come from.
+func (c *Config) Require(flags ...string) error {
+	for _, f := range flags {
+		for _, s := range Settings() {
+			if s.Flag != f || *s.Field(&c.Values) != "" {
+				continue
+			}
+			return &UsageError{Msg: fmt.Sprintf("no %s: use --%s, set %s, or add it to profile %q (cogauth configure)", s.Name, s.Flag, s.Env, c.Profile)}
+		}
+	}
+	return nil
+}
+
+// RegionOf returns the region a user or identity pool ID starts with
+// ("us-east-1_AbC" and "us-east-1:uuid" both give "us-east-1"), or "".
+func RegionOf(id string) string {
+	i := strings.IndexAny(id, "_:")
+	if i <= 0 {
+		return ""
+	}
+	r := id[:i]
+	// Regions are lower-case letters, digits and dashes with at least two dashes
+	// ("us-east-1", "ap-southeast-2", "us-gov-west-1").
+	if strings.Count(r, "-") < 2 {
+		return ""
+	}
+	for _, ch := range r {
+		if !(ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '-') {
+			return ""
+		}
+	}
+	return r
+}
+
+// ValidateProfileName refuses names that cannot be a TOML bare key or a file name
+// part, so a profile name never smuggles a path.
+func ValidateProfileName(name string) error {
+	if name == "" || len(name) > 64 {
+		return &UsageError{Msg: fmt.Sprintf("invalid profile name %q: 1 to 64 characters", name)}
+	}
+	for _, ch := range name {
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '_' || ch == '.') {
+			return &UsageError{Msg: fmt.Sprintf("invalid profile name %q: use letters, digits, '-', '_' and '.'", name)}
+		}
+	}
+	return nil
+}
+
+// ConfigPath is the config file under home.
+func ConfigPath(home string) string { return filepath.Join(home, "config.toml") }
+
+// SessionsPath is the file store used by --store file and the keyring fallback.
+func SessionsPath(home string) string { return filepath.Join(home, "sessions", "sessions.json") }
+
+// LocksDir holds the keyring store's lock files.
+func LocksDir(home string) string { return filepath.Join(home, "locks") }
