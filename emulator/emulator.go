@@ -1,0 +1,464 @@
+package emulator
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cogauth/cogauth/internal/clock"
+)
+
+// Target prefixes of the two JSON 1.1 services one listener serves.
+const (
+	idpService      = "AWSCognitoIdentityProviderService."
+	identityService = "AWSCognitoIdentityService."
+	jsonContentType = "application/x-amz-json-1.1"
+	maxBodyBytes    = 1 << 20
+)
+
+// Options configures an Emulator. The zero value is usable: region us-east-1, the
+// system clock, crypto/rand, Cognito's issuer URLs.
+type Options struct {
+	// Region appears in pool IDs, ARNs, device keys and the default issuer.
+	Region string
+	// Clock is the time source underneath the emulator's own settable clock
+	// (SetTime/Advance move an offset over it). Default: the system clock.
+	Clock clock.Clock
+	// Rand is the randomness for keys, IDs, SRP and codes. Default crypto/rand.
+	Rand io.Reader
+	// Seed creates pools, clients, users, groups and identity pools at start.
+	Seed *Seed
+	// StateFile, when set, is loaded at start if it exists and rewritten atomically
+	// after every request that changed state (and on Server.Close).
+	StateFile string
+	// IssuerBaseURL replaces "https://cognito-idp.{region}.amazonaws.com" in token
+	// issuers, so that OIDC discovery from the issuer reaches the emulator. NewServer
+	// sets it to the server's own URL when SelfIssuer is true.
+	IssuerBaseURL string
+	SelfIssuer    bool
+	// AllowShortLifetimes lets clients ask for token lifetimes below Cognito's
+	// minimums (5 minutes for access/id tokens, 1 hour for refresh tokens), for demos.
+	AllowShortLifetimes bool
+	// Logger receives one line per request (operation, status); never tokens.
+	Logger *slog.Logger
+}
+
+// Fault is what InjectFault does to requests of one operation.
+type Fault struct {
+	Latency time.Duration // added before the request is handled (real time)
+	ErrName string        // answer with this exception instead of handling the call
+	Message string        // message for ErrName; a default when empty
+	Status  int           // HTTP status for ErrName; 400 when zero
+	Rate    float64       // fraction of requests affected, 0 < Rate <= 1; 0 means all
+	Drop    bool          // close the connection without answering
+}
+
+// handlerFunc serves one operation: it decodes body itself and returns the response
+// value (marshalled as JSON) or an error (*Error for a Cognito exception). It runs
+// with e.mu held, so handlers read and write state freely.
+type handlerFunc func(e *Emulator, c *call) (any, error)
+
+// call is one request as a handler sees it.
+type call struct {
+	ctx  context.Context
+	op   string // the target without service prefix, e.g. "InitiateAuth"
+	body []byte
+	now  time.Time // the emulator clock, read once per request
+}
+
+// decode unmarshals the body into v, answering like Cognito for bad JSON.
+func (c *call) decode(v any) error {
+	if len(bytes.TrimSpace(c.body)) == 0 {
+		c.body = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(c.body))
+	if err := dec.Decode(v); err != nil {
+		return newErr("SerializationException", "Could not parse request body into json: %s", describeJSONError(err))
+	}
+	return nil
+}
+
+// describeJSONError keeps decoder errors short and free of request content.
+func describeJSONError(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("syntax error at offset %d", se.Offset)
+	case errors.As(err, &te):
+		return fmt.Sprintf("field %q has the wrong type (%s)", te.Field, te.Value)
+	}
+	return "malformed JSON"
+}
+
+// Emulator is a Cognito-compatible server: user pools (and, through registered
+// handlers, identity pools) in memory. It is an http.Handler.
+type Emulator struct {
+	opts   Options
+	base   clock.Clock
+	random io.Reader
+
+	mu sync.Mutex // guards everything below, and all state reachable from st
+	// ops maps a full X-Amz-Target to its handler. It is filled only in New: by
+	// registerUserPoolOps (this package) and, when the package has it, by the
+	// method registerIdentityPoolOps (emulator/identitypool.go), which New finds
+	// with a type assertion so that file can be added without editing this one.
+	ops        map[string]handlerFunc
+	st         *state
+	offset     time.Duration // emulator clock = base clock + offset
+	faults     map[string]Fault
+	counts     map[string]int
+	sessions   map[string]*challengeSession // challenge sessions, never persisted
+	messages   []Message                    // codes "sent" by SMS or e-mail
+	rng        *mrand.Rand                  // for fault rates only
+	dirty      bool
+	issuerBase string
+	seeded     *SeedResult
+	saveErr    error
+	// ext holds state that registered extensions (identity pools) keep; persisted
+	// under the same name in the state file.
+	ext map[string]json.RawMessage
+}
+
+// identityPoolExtension is implemented by *Emulator when emulator/identitypool.go is
+// part of the package. Its methods run with e.mu held.
+type identityPoolExtension interface {
+	registerIdentityPoolOps()
+}
+
+// New returns an emulator; it loads Options.StateFile when it exists and applies
+// Options.Seed.
+func New(opts Options) (*Emulator, error) {
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.System{}
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Reader
+	}
+	var seed [32]byte
+	if _, err := io.ReadFull(opts.Rand, seed[:]); err != nil {
+		return nil, fmt.Errorf("emulator: reading randomness: %w", err)
+	}
+	e := &Emulator{
+		opts:       opts,
+		base:       opts.Clock,
+		random:     opts.Rand,
+		ops:        map[string]handlerFunc{},
+		st:         newState(),
+		faults:     map[string]Fault{},
+		counts:     map[string]int{},
+		sessions:   map[string]*challengeSession{},
+		rng:        mrand.New(mrand.NewChaCha8(seed)),
+		issuerBase: strings.TrimRight(opts.IssuerBaseURL, "/"),
+		ext:        map[string]json.RawMessage{},
+	}
+	if e.issuerBase == "" {
+		e.issuerBase = "https://cognito-idp." + opts.Region + ".amazonaws.com"
+	}
+	e.registerUserPoolOps()
+	if x, ok := any(e).(identityPoolExtension); ok {
+		x.registerIdentityPoolOps()
+	}
+	if opts.StateFile != "" {
+		if err := e.loadStateFile(opts.StateFile); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Seed != nil {
+		res, err := e.ApplySeed(*opts.Seed)
+		if err != nil {
+			return nil, err
+		}
+		e.seeded = res
+	}
+	return e, nil
+}
+
+// register adds the handler for one operation; target is the full X-Amz-Target
+// (e.g. "AWSCognitoIdentityService.GetId"). Registering a target twice is a
+// programming error.
+func (e *Emulator) register(target string, fn handlerFunc) {
+	if _, dup := e.ops[target]; dup {
+		panic("emulator: operation registered twice: " + target)
+	}
+	e.ops[target] = fn
+}
+
+// Seeded returns what Options.Seed created (nil without a seed).
+func (e *Emulator) Seeded() *SeedResult { return e.seeded }
+
+// Handler returns the emulator as an http.Handler.
+func (e *Emulator) Handler() http.Handler { return e }
+
+// now reads the emulator clock; callers may or may not hold e.mu.
+func (e *Emulator) now() time.Time {
+	e.mu.Lock()
+	off := e.offset
+	e.mu.Unlock()
+	return e.base.Now().Add(off)
+}
+
+// Now tells the emulator's current time.
+func (e *Emulator) Now() time.Time { return e.now() }
+
+// Clock returns the emulator's settable clock as a clock.Clock.
+func (e *Emulator) Clock() clock.Clock { return emuClock{e} }
+
+type emuClock struct{ e *Emulator }
+
+func (c emuClock) Now() time.Time { return c.e.now() }
+
+// Advance moves the emulator clock forward by d (backward when negative).
+func (e *Emulator) Advance(d time.Duration) {
+	e.mu.Lock()
+	e.offset += d
+	e.mu.Unlock()
+}
+
+// SetTime moves the emulator clock to t; it keeps running from there at the pace of
+// the underlying clock.
+func (e *Emulator) SetTime(t time.Time) {
+	e.mu.Lock()
+	e.offset = t.Sub(e.base.Now())
+	e.mu.Unlock()
+}
+
+// InjectFault makes requests of op (e.g. "InitiateAuth" or a full target) fail or
+// slow down as f says, until ClearFaults. A zero Fault removes the fault.
+func (e *Emulator) InjectFault(op string, f Fault) {
+	op = shortOp(op)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if f == (Fault{}) {
+		delete(e.faults, op)
+		return
+	}
+	e.faults[op] = f
+}
+
+// ClearFaults removes every injected fault.
+func (e *Emulator) ClearFaults() {
+	e.mu.Lock()
+	clear(e.faults)
+	e.mu.Unlock()
+}
+
+// Requests tells how many requests of op (short or full name) have arrived,
+// including those answered by an injected fault.
+func (e *Emulator) Requests(op string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.counts[shortOp(op)]
+}
+
+// RequestCounts returns a copy of all per-operation counters.
+func (e *Emulator) RequestCounts() map[string]int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(map[string]int, len(e.counts))
+	for k, v := range e.counts {
+		out[k] = v
+	}
+	return out
+}
+
+// ResetCounters sets every request counter to zero.
+func (e *Emulator) ResetCounters() {
+	e.mu.Lock()
+	clear(e.counts)
+	e.mu.Unlock()
+}
+
+func shortOp(op string) string {
+	if i := strings.LastIndexByte(op, '.'); i >= 0 {
+		return op[i+1:]
+	}
+	return op
+}
+
+// ServeHTTP routes JSON 1.1 calls on X-Amz-Target, the well-known JWKS and OpenID
+// documents, and the loopback-only admin endpoint under /_emulator/.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Date", e.now().UTC().Format(http.TimeFormat))
+	w.Header().Set("x-amzn-RequestId", e.uuid())
+	switch {
+	case strings.HasPrefix(r.URL.Path, adminPrefix):
+		e.serveAdmin(w, r)
+		return
+	case r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/.well-known/"):
+		e.serveWellKnown(w, r)
+		return
+	case r.Method == http.MethodPost:
+		e.serveAPI(w, r)
+		return
+	}
+	// AWS answers a request it cannot route with an UnknownOperationException too.
+	writeError(w, newErr("UnknownOperationException", "Unknown operation: %s %s", r.Method, r.URL.Path))
+}
+
+func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
+	target := r.Header.Get("X-Amz-Target")
+	op := shortOp(target)
+	e.mu.Lock()
+	fn, known := e.ops[target]
+	if op != "" {
+		e.counts[op]++
+	}
+	fault, faulty := e.faults[op]
+	hit := faulty && (fault.Rate <= 0 || fault.Rate >= 1 || e.rng.Float64() < fault.Rate)
+	e.mu.Unlock()
+
+	if hit {
+		if fault.Latency > 0 {
+			t := time.NewTimer(fault.Latency)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+		if fault.Drop {
+			dropConnection(w)
+			return
+		}
+		if fault.ErrName != "" {
+			msg := fault.Message
+			if msg == "" {
+				msg = "Injected fault."
+			}
+			status := fault.Status
+			if status == 0 {
+				status = http.StatusBadRequest
+			}
+			e.logRequest(op, status)
+			writeError(w, &Error{Name: fault.ErrName, Message: msg, Status: status})
+			return
+		}
+	}
+	if !known {
+		e.logRequest(op, http.StatusBadRequest)
+		writeError(w, newErr("UnknownOperationException", "Unknown operation %q.", target))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		writeError(w, newErr("SerializationException", "Request body could not be read."))
+		return
+	}
+	out, herr := e.handle(r.Context(), fn, op, body)
+	if herr != nil {
+		var ae *Error
+		if !errors.As(herr, &ae) {
+			// An unexpected failure is logged without detail that could hold secrets
+			// and answered as Cognito's internal error.
+			e.logger().Error("emulator: handler failed", "op", op, "err", herr.Error())
+			ae = newErr("InternalErrorException", "Internal error.")
+		}
+		e.logRequest(op, ae.Status)
+		writeError(w, ae)
+		return
+	}
+	data, err := json.Marshal(out)
+	if err != nil {
+		writeError(w, newErr("InternalErrorException", "Internal error."))
+		return
+	}
+	e.logRequest(op, http.StatusOK)
+	w.Header().Set("Content-Type", jsonContentType)
+	w.Header().Set("Content-Length", fmt.Sprint(len(data)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(data)
+}
+
+// handle runs one handler under the lock and saves state when it changed.
+func (e *Emulator) handle(ctx context.Context, fn handlerFunc, op string, body []byte) (out any, err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := &call{ctx: ctx, op: op, body: body, now: e.base.Now().Add(e.offset)}
+	out, err = fn(e, c)
+	if err == nil && e.dirty {
+		e.dirty = false
+		if e.opts.StateFile != "" {
+			if serr := e.saveLocked(e.opts.StateFile); serr != nil {
+				e.saveErr = serr
+				e.logger().Error("emulator: saving state failed", "err", serr.Error())
+			}
+		}
+	}
+	if out == nil && err == nil {
+		out = struct{}{}
+	}
+	return out, err
+}
+
+func (e *Emulator) logger() *slog.Logger {
+	if e.opts.Logger != nil {
+		return e.opts.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (e *Emulator) logRequest(op string, status int) {
+	if e.opts.Logger != nil {
+		e.opts.Logger.Info("emulator request", "op", op, "status", status)
+	}
+}
+
+func writeError(w http.ResponseWriter, ae *Error) {
+	body, _ := json.Marshal(struct {
+		Type    string `json:"__type"`
+		Message string `json:"message"`
+	}{ae.Name, ae.Message})
+	h := w.Header()
+	h.Set("Content-Type", jsonContentType)
+	h.Set("x-amzn-ErrorType", ae.Name+":")
+	h.Set("x-amzn-ErrorMessage", headerSafe(ae.Message))
+	h.Set("Content-Length", fmt.Sprint(len(body)))
+	status := ae.Status
+	if status == 0 {
+		status = http.StatusBadRequest
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// headerSafe drops bytes that may not appear in a header value.
+func headerSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r > 0x7e {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// dropConnection closes the client's connection without a response, as a network
+// failure would. Without a hijackable connection it aborts the handler, which
+// net/http turns into a reset too.
+func dropConnection(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			if tc, ok := conn.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0)
+			}
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}

@@ -1,0 +1,55 @@
+package emulator
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Error is a Cognito service error as the emulator sends it: the exception name goes
+// to `__type` and `x-amzn-ErrorType`, the message to `message` and
+// `x-amzn-ErrorMessage`. Go API calls return it too, so tests can switch on Name.
+type Error struct {
+	Name    string // e.g. "NotAuthorizedException"
+	Message string
+	Status  int // HTTP status; 400 unless the exception is a server fault
+}
+
+func (e *Error) Error() string { return e.Name + ": " + e.Message }
+
+// Is matches another *Error by Name, so errors.Is(err, &Error{Name: "X"}) works.
+func (e *Error) Is(target error) bool {
+	var t *Error
+	return errors.As(target, &t) && t.Name == e.Name
+}
+
+func newErr(name, format string, args ...any) *Error {
+	status := http.StatusBadRequest
+	if name == "InternalErrorException" {
+		status = http.StatusInternalServerError
+	}
+	return &Error{Name: name, Message: fmt.Sprintf(format, args...), Status: status}
+}
+
+// Messages below are the ones Cognito sends, so that clients which match on text (as
+// some Amplify versions do) behave the same against the emulator.
+func errNotAuthorized(msg string) *Error { return newErr("NotAuthorizedException", "%s", msg) }
+func errInvalidParameter(format string, args ...any) *Error {
+	return newErr("InvalidParameterException", format, args...)
+}
+func errResourceNotFound(format string, args ...any) *Error {
+	return newErr("ResourceNotFoundException", format, args...)
+}
+func errUserNotFound() *Error { return newErr("UserNotFoundException", "User does not exist.") }
+func errBadCredentials() *Error {
+	return errNotAuthorized("Incorrect username or password.")
+}
+func errCodeMismatch() *Error {
+	return newErr("CodeMismatchException", "Invalid code provided, please request a code again.")
+}
+func errInvalidSession(expired bool) *Error {
+	if expired {
+		return errNotAuthorized("Invalid session for the user, session is expired.")
+	}
+	return errNotAuthorized("Invalid session for the user, session can only be used once.")
+}

@@ -1,0 +1,790 @@
+package emulator
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// registerUserPoolOps fills the operation table with every user-pool operation.
+func (e *Emulator) registerUserPoolOps() {
+	for name, fn := range map[string]handlerFunc{
+		// set-up
+		"CreateUserPool":            (*Emulator).opCreateUserPool,
+		"DescribeUserPool":          (*Emulator).opDescribeUserPool,
+		"DeleteUserPool":            (*Emulator).opDeleteUserPool,
+		"ListUserPools":             (*Emulator).opListUserPools,
+		"CreateUserPoolClient":      (*Emulator).opCreateUserPoolClient,
+		"DescribeUserPoolClient":    (*Emulator).opDescribeUserPoolClient,
+		"UpdateUserPoolClient":      (*Emulator).opUpdateUserPoolClient,
+		"DeleteUserPoolClient":      (*Emulator).opDeleteUserPoolClient,
+		"ListUserPoolClients":       (*Emulator).opListUserPoolClients,
+		"SetUserPoolMfaConfig":      (*Emulator).opSetUserPoolMfaConfig,
+		"GetUserPoolMfaConfig":      (*Emulator).opGetUserPoolMfaConfig,
+		"AdminCreateUser":           (*Emulator).opAdminCreateUser,
+		"AdminSetUserPassword":      (*Emulator).opAdminSetUserPassword,
+		"AdminGetUser":              (*Emulator).opAdminGetUser,
+		"AdminDeleteUser":           (*Emulator).opAdminDeleteUser,
+		"AdminDisableUser":          (*Emulator).opAdminDisableUser,
+		"AdminEnableUser":           (*Emulator).opAdminEnableUser,
+		"AdminUpdateUserAttributes": (*Emulator).opAdminUpdateUserAttributes,
+		"AdminConfirmSignUp":        (*Emulator).opAdminConfirmSignUp,
+		"AdminUserGlobalSignOut":    (*Emulator).opAdminUserGlobalSignOut,
+		"AdminSetUserMFAPreference": (*Emulator).opAdminSetUserMFAPreference,
+		"ListUsers":                 (*Emulator).opListUsers,
+		"CreateGroup":               (*Emulator).opCreateGroup,
+		"GetGroup":                  (*Emulator).opGetGroup,
+		"ListGroups":                (*Emulator).opListGroups,
+		"DeleteGroup":               (*Emulator).opDeleteGroup,
+		"AdminAddUserToGroup":       (*Emulator).opAdminAddUserToGroup,
+		"AdminRemoveUserFromGroup":  (*Emulator).opAdminRemoveUserFromGroup,
+		"AdminListGroupsForUser":    (*Emulator).opAdminListGroupsForUser,
+		// users
+		"SignUp":                 (*Emulator).opSignUp,
+		"ConfirmSignUp":          (*Emulator).opConfirmSignUp,
+		"ResendConfirmationCode": (*Emulator).opResendConfirmationCode,
+		"ForgotPassword":         (*Emulator).opForgotPassword,
+		"ConfirmForgotPassword":  (*Emulator).opConfirmForgotPassword,
+		"ChangePassword":         (*Emulator).opChangePassword,
+		"GetUser":                (*Emulator).opGetUser,
+		"UpdateUserAttributes":   (*Emulator).opUpdateUserAttributes,
+		"DeleteUser":             (*Emulator).opDeleteUser,
+		"GlobalSignOut":          (*Emulator).opGlobalSignOut,
+		// auth
+		"InitiateAuth":              (*Emulator).opInitiateAuth,
+		"RespondToAuthChallenge":    (*Emulator).opRespondToAuthChallenge,
+		"GetTokensFromRefreshToken": (*Emulator).opGetTokensFromRefreshToken,
+		"RevokeToken":               (*Emulator).opRevokeToken,
+		// MFA
+		"AssociateSoftwareToken": (*Emulator).opAssociateSoftwareToken,
+		"VerifySoftwareToken":    (*Emulator).opVerifySoftwareToken,
+		"SetUserMFAPreference":   (*Emulator).opSetUserMFAPreference,
+		// devices
+		"ConfirmDevice":      (*Emulator).opConfirmDevice,
+		"GetDevice":          (*Emulator).opGetDevice,
+		"ListDevices":        (*Emulator).opListDevices,
+		"ForgetDevice":       (*Emulator).opForgetDevice,
+		"UpdateDeviceStatus": (*Emulator).opUpdateDeviceStatus,
+	} {
+		e.register(idpService+name, fn)
+	}
+}
+
+// epoch renders a time as AWS JSON 1.1 does: seconds since the epoch, a number.
+func epoch(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
+
+func (e *Emulator) pool(id string) (*userPool, error) {
+	if id == "" {
+		return nil, errInvalidParameter("1 validation error detected: Value null at 'userPoolId' failed to satisfy constraint: Member must not be null")
+	}
+	p := e.st.Pools[id]
+	if p == nil {
+		return nil, errResourceNotFound("User pool %s does not exist.", clip(id))
+	}
+	return p, nil
+}
+
+func (p *userPool) client(id string) (*appClient, error) {
+	c := p.Clients[id]
+	if c == nil {
+		return nil, errResourceNotFound("User pool client %s does not exist.", clip(id))
+	}
+	return c, nil
+}
+
+// userByName finds a user for an admin operation.
+func (p *userPool) userByName(name string) (*user, error) {
+	u := p.findUser(name)
+	if u == nil {
+		return nil, errUserNotFound()
+	}
+	return u, nil
+}
+
+// clip keeps echoed input short in messages.
+func clip(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "…"
+	}
+	return headerSafe(s)
+}
+
+type poolConfig struct {
+	PoolName string `json:"PoolName"`
+	Policies *struct {
+		PasswordPolicy *PasswordPolicy `json:"PasswordPolicy"`
+	} `json:"Policies"`
+	MfaConfiguration       string        `json:"MfaConfiguration"`
+	UsernameAttributes     []string      `json:"UsernameAttributes"`
+	AliasAttributes        []string      `json:"AliasAttributes"`
+	AutoVerifiedAttributes []string      `json:"AutoVerifiedAttributes"`
+	DeviceConfiguration    *DeviceConfig `json:"DeviceConfiguration"`
+	UsernameConfiguration  *struct {
+		CaseSensitive *bool `json:"CaseSensitive"`
+	} `json:"UsernameConfiguration"`
+	AdminCreateUserConfig *struct {
+		UnusedAccountValidityDays int `json:"UnusedAccountValidityDays"`
+	} `json:"AdminCreateUserConfig"`
+	Schema []json.RawMessage `json:"Schema"`
+}
+
+func (e *Emulator) opCreateUserPool(c *call) (any, error) {
+	var in poolConfig
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := e.createPool(in, "", c.now)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"UserPool": e.describePool(p)}, nil
+}
+
+func (e *Emulator) createPool(in poolConfig, id string, now time.Time) (*userPool, error) {
+	if in.PoolName == "" || len(in.PoolName) > 128 {
+		return nil, errInvalidParameter("1 validation error detected: Value at 'poolName' failed to satisfy constraint: Member must have length between 1 and 128")
+	}
+	for _, a := range in.UsernameAttributes {
+		if a != "email" && a != "phone_number" {
+			return nil, errInvalidParameter("Invalid UsernameAttributes: %s", clip(a))
+		}
+	}
+	if len(in.UsernameAttributes) > 0 && len(in.AliasAttributes) > 0 {
+		return nil, errInvalidParameter("Only one of the aliasAttributes or usernameAttributes can be set in a User Pool")
+	}
+	mfa := in.MfaConfiguration
+	if mfa == "" {
+		mfa = "OFF"
+	}
+	if mfa != "OFF" && mfa != "ON" && mfa != "OPTIONAL" {
+		return nil, errInvalidParameter("Invalid MfaConfiguration: %s", clip(mfa))
+	}
+	if id == "" {
+		id = e.opts.Region + "_" + e.randomAlnum(9, false)
+	} else if e.st.Pools[id] != nil {
+		return nil, errInvalidParameter("User pool %s already exists.", clip(id))
+	}
+	p := &userPool{
+		ID:                     id,
+		Name:                   in.PoolName,
+		Created:                now,
+		Modified:               now,
+		MFA:                    mfa,
+		UsernameAttributes:     in.UsernameAttributes,
+		AliasAttributes:        in.AliasAttributes,
+		AutoVerifiedAttributes: in.AutoVerifiedAttributes,
+		Device:                 in.DeviceConfiguration,
+		Password:               PasswordPolicy{MinimumLength: 8, RequireUppercase: true, RequireLowercase: true, RequireNumbers: true, RequireSymbols: true},
+		TempPasswordDays:       7,
+		Schema:                 in.Schema,
+	}
+	if in.Policies != nil && in.Policies.PasswordPolicy != nil {
+		p.Password = *in.Policies.PasswordPolicy
+		if p.Password.MinimumLength == 0 {
+			p.Password.MinimumLength = 8
+		}
+	}
+	if in.UsernameConfiguration != nil && in.UsernameConfiguration.CaseSensitive != nil {
+		p.CaseSensitive = *in.UsernameConfiguration.CaseSensitive
+	}
+	if mfa != "OFF" {
+		// A pool created with MFA and no factor configuration gets TOTP, the one
+		// factor that needs no SNS/SES set-up.
+		p.SoftwareTokenMFA = true
+	}
+	p.ensureMaps()
+	e.st.Pools[id] = p
+	e.dirty = true
+	return p, nil
+}
+
+func (e *Emulator) describePool(p *userPool) map[string]any {
+	out := map[string]any{
+		"Id":                     p.ID,
+		"Name":                   p.Name,
+		"Arn":                    "arn:aws:cognito-idp:" + e.opts.Region + ":000000000000:userpool/" + p.ID,
+		"CreationDate":           epoch(p.Created),
+		"LastModifiedDate":       epoch(p.Modified),
+		"MfaConfiguration":       p.MFA,
+		"EstimatedNumberOfUsers": len(p.Users),
+		"Policies":               map[string]any{"PasswordPolicy": p.Password},
+		"UsernameConfiguration":  map[string]bool{"CaseSensitive": p.CaseSensitive},
+		"AdminCreateUserConfig": map[string]any{
+			"AllowAdminCreateUserOnly":  false,
+			"UnusedAccountValidityDays": p.TempPasswordDays,
+		},
+	}
+	if len(p.UsernameAttributes) > 0 {
+		out["UsernameAttributes"] = p.UsernameAttributes
+	}
+	if len(p.AliasAttributes) > 0 {
+		out["AliasAttributes"] = p.AliasAttributes
+	}
+	if len(p.AutoVerifiedAttributes) > 0 {
+		out["AutoVerifiedAttributes"] = p.AutoVerifiedAttributes
+	}
+	if p.Device != nil {
+		out["DeviceConfiguration"] = p.Device
+	}
+	if len(p.Schema) > 0 {
+		out["SchemaAttributes"] = p.Schema
+	}
+	return out
+}
+
+type poolIDInput struct {
+	UserPoolID string `json:"UserPoolId"`
+}
+
+func (e *Emulator) opDescribeUserPool(c *call) (any, error) {
+	var in poolIDInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"UserPool": e.describePool(p)}, nil
+}
+
+func (e *Emulator) opDeleteUserPool(c *call) (any, error) {
+	var in poolIDInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	if _, err := e.pool(in.UserPoolID); err != nil {
+		return nil, err
+	}
+	delete(e.st.Pools, in.UserPoolID)
+	for k, s := range e.sessions {
+		if s.PoolID == in.UserPoolID {
+			delete(e.sessions, k)
+		}
+	}
+	e.dirty = true
+	return nil, nil
+}
+
+type pageInput struct {
+	MaxResults int    `json:"MaxResults"`
+	Limit      int    `json:"Limit"`
+	NextToken  string `json:"NextToken"`
+	Pagination string `json:"PaginationToken"`
+}
+
+// page returns the slice of sorted keys that follows token, at most max long, and the
+// token for the next page ("" at the end). Tokens are the last key seen, opaque to
+// clients.
+func page(keys []string, token string, max int) ([]string, string) {
+	sort.Strings(keys)
+	if max <= 0 || max > 60 {
+		max = 60
+	}
+	start := 0
+	if token != "" {
+		start = sort.SearchStrings(keys, token)
+		if start < len(keys) && keys[start] == token {
+			start++
+		}
+	}
+	end := min(start+max, len(keys))
+	next := ""
+	if end < len(keys) {
+		next = keys[end-1]
+	}
+	return keys[start:end], next
+}
+
+func (e *Emulator) opListUserPools(c *call) (any, error) {
+	var in pageInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	if in.MaxResults < 1 || in.MaxResults > 60 {
+		return nil, errInvalidParameter("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 60", in.MaxResults)
+	}
+	ids := make([]string, 0, len(e.st.Pools))
+	for id := range e.st.Pools {
+		ids = append(ids, id)
+	}
+	ids, next := page(ids, in.NextToken, in.MaxResults)
+	pools := make([]map[string]any, 0, len(ids))
+	for _, id := range ids {
+		p := e.st.Pools[id]
+		pools = append(pools, map[string]any{
+			"Id": p.ID, "Name": p.Name, "CreationDate": epoch(p.Created), "LastModifiedDate": epoch(p.Modified),
+		})
+	}
+	out := map[string]any{"UserPools": pools}
+	if next != "" {
+		out["NextToken"] = next
+	}
+	return out, nil
+}
+
+// ---- app clients ----
+
+type clientConfig struct {
+	UserPoolID           string   `json:"UserPoolId"`
+	ClientID             string   `json:"ClientId"`
+	ClientName           string   `json:"ClientName"`
+	GenerateSecret       bool     `json:"GenerateSecret"`
+	ExplicitAuthFlows    []string `json:"ExplicitAuthFlows"`
+	AccessTokenValidity  *int64   `json:"AccessTokenValidity"`
+	IDTokenValidity      *int64   `json:"IdTokenValidity"`
+	RefreshTokenValidity *int64   `json:"RefreshTokenValidity"`
+	TokenValidityUnits   *struct {
+		AccessToken  string `json:"AccessToken"`
+		IDToken      string `json:"IdToken"`
+		RefreshToken string `json:"RefreshToken"`
+	} `json:"TokenValidityUnits"`
+	ReadAttributes             []string `json:"ReadAttributes"`
+	WriteAttributes            []string `json:"WriteAttributes"`
+	EnableTokenRevocation      *bool    `json:"EnableTokenRevocation"`
+	PreventUserExistenceErrors string   `json:"PreventUserExistenceErrors"`
+	RefreshTokenRotation       *struct {
+		Feature                 string `json:"Feature"`
+		RetryGracePeriodSeconds int    `json:"RetryGracePeriodSeconds"`
+	} `json:"RefreshTokenRotation"`
+}
+
+// extraClientFields are accepted and echoed back without effect on the emulator.
+var extraClientFields = []string{
+	"AllowedOAuthFlows", "AllowedOAuthScopes", "AllowedOAuthFlowsUserPoolClient", "CallbackURLs",
+	"LogoutURLs", "DefaultRedirectURI", "SupportedIdentityProviders", "AnalyticsConfiguration",
+	"AuthSessionValidity", "EnablePropagateAdditionalUserContextData",
+}
+
+func unitDuration(unit string) (time.Duration, error) {
+	switch unit {
+	case "seconds":
+		return time.Second, nil
+	case "minutes":
+		return time.Minute, nil
+	case "hours":
+		return time.Hour, nil
+	case "days":
+		return 24 * time.Hour, nil
+	}
+	return 0, errInvalidParameter("Invalid TimeUnitsType: %s", clip(unit))
+}
+
+// legacyFlows maps the old ExplicitAuthFlows names to the ALLOW_ ones.
+var legacyFlows = map[string]string{
+	"ADMIN_NO_SRP_AUTH":     "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+	"USER_PASSWORD_AUTH":    "ALLOW_USER_PASSWORD_AUTH",
+	"CUSTOM_AUTH_FLOW_ONLY": "ALLOW_CUSTOM_AUTH",
+}
+
+var knownFlows = map[string]bool{
+	"ALLOW_ADMIN_USER_PASSWORD_AUTH": true, "ALLOW_CUSTOM_AUTH": true, "ALLOW_USER_PASSWORD_AUTH": true,
+	"ALLOW_USER_SRP_AUTH": true, "ALLOW_REFRESH_TOKEN_AUTH": true, "ALLOW_USER_AUTH": true,
+}
+
+// applyClientConfig validates in and writes it to c; create tells defaults apply.
+func (e *Emulator) applyClientConfig(c *appClient, in clientConfig, raw []byte, create bool) error {
+	if in.ClientName == "" && create {
+		return errInvalidParameter("1 validation error detected: Value null at 'clientName' failed to satisfy constraint: Member must not be null")
+	}
+	if in.ClientName != "" {
+		c.Name = in.ClientName
+	}
+	flows := in.ExplicitAuthFlows
+	if flows == nil && create {
+		flows = []string{"ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+	}
+	if flows != nil {
+		legacy, modern := false, false
+		var norm []string
+		for _, f := range flows {
+			if m, ok := legacyFlows[f]; ok {
+				legacy = true
+				norm = append(norm, m)
+				continue
+			}
+			if !knownFlows[f] {
+				return errInvalidParameter("1 validation error detected: Value '[%s]' at 'explicitAuthFlows' failed to satisfy constraint: Member must satisfy enum value set", clip(f))
+			}
+			modern = true
+			norm = append(norm, f)
+		}
+		if legacy && modern {
+			return errInvalidParameter("ExplicitAuthFlow combination is invalid")
+		}
+		if legacy {
+			// Legacy clients always refreshed and used SRP.
+			norm = append(norm, "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
+		}
+		c.ExplicitAuthFlows = norm
+	}
+	if in.TokenValidityUnits != nil {
+		u := in.TokenValidityUnits
+		for _, s := range []string{u.AccessToken, u.IDToken, u.RefreshToken} {
+			if s != "" {
+				if _, err := unitDuration(s); err != nil {
+					return err
+				}
+			}
+		}
+		c.Units = tokenUnits{AccessToken: u.AccessToken, IDToken: u.IDToken, RefreshToken: u.RefreshToken}
+	}
+	if create {
+		c.AccessValidity, c.IDValidity, c.RefreshValidity = time.Hour, time.Hour, 30*24*time.Hour
+	}
+	set := func(dst *time.Duration, v *int64, unit, def string, lo, hi time.Duration, what string) error {
+		if v == nil {
+			return nil
+		}
+		if unit == "" {
+			unit = def
+		}
+		d, _ := unitDuration(unit)
+		val := time.Duration(*v) * d
+		if *v <= 0 || *v > 1<<40 || (!e.opts.AllowShortLifetimes && val < lo) || val > hi {
+			return errInvalidParameter("%s must be between %v and %v.", what, lo, hi)
+		}
+		*dst = val
+		return nil
+	}
+	if err := set(&c.AccessValidity, in.AccessTokenValidity, c.Units.AccessToken, "hours", 5*time.Minute, 24*time.Hour, "Access token validity"); err != nil {
+		return err
+	}
+	if err := set(&c.IDValidity, in.IDTokenValidity, c.Units.IDToken, "hours", 5*time.Minute, 24*time.Hour, "Id token validity"); err != nil {
+		return err
+	}
+	if err := set(&c.RefreshValidity, in.RefreshTokenValidity, c.Units.RefreshToken, "days", time.Hour, 3650*24*time.Hour, "Refresh token validity"); err != nil {
+		return err
+	}
+	if c.RefreshValidity < c.AccessValidity || c.RefreshValidity < c.IDValidity {
+		return errInvalidParameter("Refresh token validity must be longer than the access and id token validity.")
+	}
+	if in.ReadAttributes != nil {
+		c.ReadAttributes = in.ReadAttributes
+	}
+	if in.WriteAttributes != nil {
+		c.WriteAttributes = in.WriteAttributes
+	}
+	if in.EnableTokenRevocation != nil {
+		c.EnableTokenRevoction = *in.EnableTokenRevocation
+	} else if create {
+		c.EnableTokenRevoction = true
+	}
+	if in.PreventUserExistenceErrors != "" {
+		c.PreventUserExistence = in.PreventUserExistenceErrors
+	}
+	if r := in.RefreshTokenRotation; r != nil {
+		if r.Feature != "ENABLED" && r.Feature != "DISABLED" {
+			return errInvalidParameter("RefreshTokenRotation.Feature must be ENABLED or DISABLED.")
+		}
+		if r.RetryGracePeriodSeconds < 0 || r.RetryGracePeriodSeconds > 60 {
+			return errInvalidParameter("RetryGracePeriodSeconds must be between 0 and 60.")
+		}
+		c.Rotation = r.Feature == "ENABLED"
+		c.GracePeriod = time.Duration(r.RetryGracePeriodSeconds) * time.Second
+	}
+	var extra map[string]json.RawMessage
+	if len(raw) > 0 && json.Unmarshal(raw, &extra) == nil {
+		for _, k := range extraClientFields {
+			if v, ok := extra[k]; ok {
+				if c.Extra == nil {
+					c.Extra = map[string]json.RawMessage{}
+				}
+				c.Extra[k] = v
+			}
+		}
+	}
+	return nil
+}
+
+func (e *Emulator) opCreateUserPoolClient(c *call) (any, error) {
+	var in clientConfig
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := e.createClient(p, in, c.body, "", "", c.now)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"UserPoolClient": e.describeClient(p, cl)}, nil
+}
+
+func (e *Emulator) createClient(p *userPool, in clientConfig, raw []byte, id, secret string, now time.Time) (*appClient, error) {
+	cl := &appClient{Created: now, Modified: now}
+	if err := e.applyClientConfig(cl, in, raw, true); err != nil {
+		return nil, err
+	}
+	if id == "" {
+		id = e.randomAlnum(26, true)
+	} else if p.Clients[id] != nil {
+		return nil, errInvalidParameter("User pool client %s already exists.", clip(id))
+	}
+	cl.ID = id
+	if in.GenerateSecret || secret != "" {
+		if secret == "" {
+			secret = e.randomAlnum(51, true)
+		}
+		cl.Secret = secret
+	}
+	p.Clients[id] = cl
+	e.dirty = true
+	return cl, nil
+}
+
+func (e *Emulator) describeClient(p *userPool, c *appClient) map[string]any {
+	units := func(u, def string) string {
+		if u == "" {
+			return def
+		}
+		return u
+	}
+	in := func(d time.Duration, u, def string) int64 {
+		ud, _ := unitDuration(units(u, def))
+		return int64(d / ud)
+	}
+	out := map[string]any{
+		"UserPoolId":           p.ID,
+		"ClientName":           c.Name,
+		"ClientId":             c.ID,
+		"CreationDate":         epoch(c.Created),
+		"LastModifiedDate":     epoch(c.Modified),
+		"ExplicitAuthFlows":    c.ExplicitAuthFlows,
+		"AccessTokenValidity":  in(c.AccessValidity, c.Units.AccessToken, "hours"),
+		"IdTokenValidity":      in(c.IDValidity, c.Units.IDToken, "hours"),
+		"RefreshTokenValidity": in(c.RefreshValidity, c.Units.RefreshToken, "days"),
+		"TokenValidityUnits": map[string]string{
+			"AccessToken":  units(c.Units.AccessToken, "hours"),
+			"IdToken":      units(c.Units.IDToken, "hours"),
+			"RefreshToken": units(c.Units.RefreshToken, "days"),
+		},
+		"EnableTokenRevocation": c.EnableTokenRevoction,
+	}
+	if c.Secret != "" {
+		out["ClientSecret"] = c.Secret
+	}
+	if c.ReadAttributes != nil {
+		out["ReadAttributes"] = c.ReadAttributes
+	}
+	if c.WriteAttributes != nil {
+		out["WriteAttributes"] = c.WriteAttributes
+	}
+	if c.PreventUserExistence != "" {
+		out["PreventUserExistenceErrors"] = c.PreventUserExistence
+	}
+	rot := map[string]any{"Feature": "DISABLED"}
+	if c.Rotation {
+		rot = map[string]any{"Feature": "ENABLED", "RetryGracePeriodSeconds": int(c.GracePeriod / time.Second)}
+	}
+	out["RefreshTokenRotation"] = rot
+	for k, v := range c.Extra {
+		out[k] = v
+	}
+	return out
+}
+
+type clientIDInput struct {
+	UserPoolID string `json:"UserPoolId"`
+	ClientID   string `json:"ClientId"`
+}
+
+func (e *Emulator) poolClient(in clientIDInput) (*userPool, *appClient, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, nil, err
+	}
+	cl, err := p.client(in.ClientID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, cl, nil
+}
+
+func (e *Emulator) opDescribeUserPoolClient(c *call) (any, error) {
+	var in clientIDInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, cl, err := e.poolClient(in)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"UserPoolClient": e.describeClient(p, cl)}, nil
+}
+
+func (e *Emulator) opUpdateUserPoolClient(c *call) (any, error) {
+	var in clientConfig
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, cl, err := e.poolClient(clientIDInput{in.UserPoolID, in.ClientID})
+	if err != nil {
+		return nil, err
+	}
+	// Validate on a copy so that a refused update changes nothing.
+	next := *cl
+	if err := e.applyClientConfig(&next, in, c.body, false); err != nil {
+		return nil, err
+	}
+	next.Modified = c.now
+	*cl = next
+	e.dirty = true
+	return map[string]any{"UserPoolClient": e.describeClient(p, cl)}, nil
+}
+
+func (e *Emulator) opDeleteUserPoolClient(c *call) (any, error) {
+	var in clientIDInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, cl, err := e.poolClient(in)
+	if err != nil {
+		return nil, err
+	}
+	delete(p.Clients, cl.ID)
+	for _, o := range p.Origins {
+		if o.ClientID == cl.ID {
+			o.Revoked = true
+		}
+	}
+	e.dirty = true
+	return nil, nil
+}
+
+func (e *Emulator) opListUserPoolClients(c *call) (any, error) {
+	var in struct {
+		UserPoolID string `json:"UserPoolId"`
+		pageInput
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(p.Clients))
+	for id := range p.Clients {
+		ids = append(ids, id)
+	}
+	ids, next := page(ids, in.NextToken, in.MaxResults)
+	list := make([]map[string]string, 0, len(ids))
+	for _, id := range ids {
+		list = append(list, map[string]string{"ClientId": id, "ClientName": p.Clients[id].Name, "UserPoolId": p.ID})
+	}
+	out := map[string]any{"UserPoolClients": list}
+	if next != "" {
+		out["NextToken"] = next
+	}
+	return out, nil
+}
+
+// ---- MFA configuration ----
+
+func (e *Emulator) opSetUserPoolMfaConfig(c *call) (any, error) {
+	var in struct {
+		UserPoolID                    string                  `json:"UserPoolId"`
+		MfaConfiguration              string                  `json:"MfaConfiguration"`
+		SoftwareTokenMfaConfiguration *struct{ Enabled bool } `json:"SoftwareTokenMfaConfiguration"`
+		SmsMfaConfiguration           json.RawMessage         `json:"SmsMfaConfiguration"`
+		EmailMfaConfiguration         json.RawMessage         `json:"EmailMfaConfiguration"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	switch in.MfaConfiguration {
+	case "":
+	case "OFF", "ON", "OPTIONAL":
+		p.MFA = in.MfaConfiguration
+	default:
+		return nil, errInvalidParameter("Invalid MfaConfiguration: %s", clip(in.MfaConfiguration))
+	}
+	if in.SoftwareTokenMfaConfiguration != nil {
+		p.SoftwareTokenMFA = in.SoftwareTokenMfaConfiguration.Enabled
+	}
+	if len(in.SmsMfaConfiguration) > 0 && string(in.SmsMfaConfiguration) != "null" {
+		p.SMSMFA = true
+	}
+	if len(in.EmailMfaConfiguration) > 0 && string(in.EmailMfaConfiguration) != "null" {
+		p.EmailMFA = true
+	}
+	if p.MFA != "OFF" && !p.SoftwareTokenMFA && !p.SMSMFA && !p.EmailMFA {
+		return nil, newErr("InvalidParameterException", "At least one MFA method must be enabled when MFA is ON or OPTIONAL.")
+	}
+	p.Modified = c.now
+	e.dirty = true
+	return e.poolMFAConfig(p), nil
+}
+
+func (e *Emulator) poolMFAConfig(p *userPool) map[string]any {
+	out := map[string]any{
+		"MfaConfiguration":              p.MFA,
+		"SoftwareTokenMfaConfiguration": map[string]bool{"Enabled": p.SoftwareTokenMFA},
+	}
+	if p.SMSMFA {
+		out["SmsMfaConfiguration"] = map[string]any{"SmsAuthenticationMessage": "Your authentication code is {####}."}
+	}
+	if p.EmailMFA {
+		out["EmailMfaConfiguration"] = map[string]any{"Message": "Your code is {####}", "Subject": "Your code"}
+	}
+	return out
+}
+
+func (e *Emulator) opGetUserPoolMfaConfig(c *call) (any, error) {
+	var in poolIDInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	return e.poolMFAConfig(p), nil
+}
+
+// ---- password policy ----
+
+func checkPassword(p *userPool, pw string) error {
+	fail := func(why string) error {
+		return newErr("InvalidPasswordException", "Password did not conform with policy: %s", why)
+	}
+	if len(pw) > 256 {
+		return fail("Password is too long")
+	}
+	if len([]rune(pw)) < p.Password.MinimumLength {
+		return fail("Password not long enough")
+	}
+	var up, low, num, sym bool
+	for _, r := range pw {
+		switch {
+		case unicode.IsUpper(r):
+			up = true
+		case unicode.IsLower(r):
+			low = true
+		case unicode.IsDigit(r):
+			num = true
+		case strings.ContainsRune("^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ", r):
+			sym = true
+		}
+	}
+	switch {
+	case p.Password.RequireUppercase && !up:
+		return fail("Password must have uppercase characters")
+	case p.Password.RequireLowercase && !low:
+		return fail("Password must have lowercase characters")
+	case p.Password.RequireNumbers && !num:
+		return fail("Password must have numeric characters")
+	case p.Password.RequireSymbols && !sym:
+		return fail("Password must have symbol characters")
+	}
+	return nil
+}

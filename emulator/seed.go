@@ -1,0 +1,401 @@
+package emulator
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"time"
+)
+
+// Duration is a time.Duration that reads from JSON as "90s"/"1h" or as seconds.
+type Duration time.Duration
+
+// UnmarshalJSON accepts a Go duration string or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("duration %q: %w", s, err)
+		}
+		*d = Duration(v)
+		return nil
+	}
+	var n float64
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("duration must be a string like \"1h\" or a number of seconds")
+	}
+	*d = Duration(n * float64(time.Second))
+	return nil
+}
+
+// MarshalJSON writes the duration as a Go duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// Seed describes pools, clients, users, groups and identity pools to create at once;
+// it is also the JSON of `cogauth emulator --seed FILE`.
+type Seed struct {
+	UserPools     []SeedUserPool     `json:"userPools"`
+	IdentityPools []SeedIdentityPool `json:"identityPools,omitempty"`
+}
+
+// SeedUserPool is one user pool of a Seed (and the argument of CreateUserPool).
+type SeedUserPool struct {
+	Name string `json:"name"`
+	// ID fixes the pool ID (e.g. "us-east-1_Example"); generated when empty.
+	ID                 string   `json:"id,omitempty"`
+	UsernameAttributes []string `json:"usernameAttributes,omitempty"` // "email", "phone_number"
+	// AutoVerifiedAttributes defaults to ["email"]; an empty list turns it off.
+	AutoVerifiedAttributes *[]string       `json:"autoVerifiedAttributes,omitempty"`
+	PasswordPolicy         *PasswordPolicy `json:"passwordPolicy,omitempty"`
+	MFA                    string          `json:"mfa,omitempty"` // OFF (default), ON, OPTIONAL
+	SMSMFA                 bool            `json:"smsMfa,omitempty"`
+	EmailMFA               bool            `json:"emailMfa,omitempty"`
+	DeviceTracking         *DeviceConfig   `json:"deviceTracking,omitempty"`
+	Clients                []SeedClient    `json:"clients,omitempty"`
+	Groups                 []SeedGroup     `json:"groups,omitempty"`
+	Users                  []SeedUser      `json:"users,omitempty"`
+}
+
+// SeedClient is one app client.
+type SeedClient struct {
+	Name string `json:"name"`
+	ID   string `json:"id,omitempty"` // generated when empty
+	// GenerateSecret gives the client a secret; Secret fixes its value.
+	GenerateSecret bool   `json:"generateSecret,omitempty"`
+	Secret         string `json:"secret,omitempty"`
+	// ExplicitAuthFlows defaults to SRP, password and refresh.
+	ExplicitAuthFlows    []string `json:"explicitAuthFlows,omitempty"`
+	AccessTokenValidity  Duration `json:"accessTokenValidity,omitempty"`  // default 1h
+	IDTokenValidity      Duration `json:"idTokenValidity,omitempty"`      // default 1h
+	RefreshTokenValidity Duration `json:"refreshTokenValidity,omitempty"` // default 30 days
+	RefreshTokenRotation bool     `json:"refreshTokenRotation,omitempty"`
+	RetryGracePeriod     Duration `json:"retryGracePeriod,omitempty"`
+	ReadAttributes       []string `json:"readAttributes,omitempty"`
+	DisableRevocation    bool     `json:"disableTokenRevocation,omitempty"`
+}
+
+// SeedGroup is one group of a pool.
+type SeedGroup struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	Precedence  *int32 `json:"precedence,omitempty"`
+	RoleArn     string `json:"roleArn,omitempty"`
+}
+
+// SeedUser is one user. Password makes a confirmed user; TemporaryPassword one that
+// must choose a new password (NEW_PASSWORD_REQUIRED).
+type SeedUser struct {
+	Username          string            `json:"username"`
+	Password          string            `json:"password,omitempty"`
+	TemporaryPassword string            `json:"temporaryPassword,omitempty"`
+	Attributes        map[string]string `json:"attributes,omitempty"`
+	Groups            []string          `json:"groups,omitempty"`
+	Disabled          bool              `json:"disabled,omitempty"`
+	Unconfirmed       bool              `json:"unconfirmed,omitempty"`
+}
+
+// SeedResult tells the IDs a seed produced, by the names the seed gave.
+type SeedResult struct {
+	UserPools     map[string]SeededPool `json:"userPools"`
+	IdentityPools map[string]string     `json:"identityPools,omitempty"` // name -> identity pool ID
+}
+
+// SeededPool is a created user pool.
+type SeededPool struct {
+	ID      string                  `json:"id"`
+	Clients map[string]SeededClient `json:"clients"`
+}
+
+// SeededClient is a created app client.
+type SeededClient struct {
+	ID     string `json:"id"`
+	Secret string `json:"secret,omitempty"`
+}
+
+// identityPoolSeeder is implemented by the identity-pool extension
+// (identitypool.go): it creates the seed's identity pools with e.mu held, resolving
+// user-pool and client seed names to IDs, and returns name -> identity pool ID.
+type identityPoolSeeder interface {
+	applyIdentityPoolSeed(pools []SeedIdentityPool, userPoolID func(name string) string, clientID func(pool, client string) string) (map[string]string, error)
+}
+
+// LoadSeedFile reads a Seed from a JSON file.
+func LoadSeedFile(path string) (*Seed, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: reading seed: %w", err)
+	}
+	return ParseSeed(data)
+}
+
+// ParseSeed decodes a Seed from JSON; unknown fields are errors, so that a typo in a
+// seed file is not silently ignored.
+func ParseSeed(data []byte) (*Seed, error) {
+	var s Seed
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("emulator: parsing seed: %w", err)
+	}
+	return &s, nil
+}
+
+// ApplySeed creates everything the seed describes. On error, what was created before
+// the failing item stays.
+func (e *Emulator) ApplySeed(s Seed) (*SeedResult, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.base.Now().Add(e.offset)
+	res := &SeedResult{UserPools: map[string]SeededPool{}}
+	for _, sp := range s.UserPools {
+		if _, dup := res.UserPools[sp.Name]; dup {
+			return res, fmt.Errorf("emulator: seed: user pool %q twice", sp.Name)
+		}
+		got, err := e.seedPool(sp, now)
+		if err != nil {
+			return res, fmt.Errorf("emulator: seed: user pool %q: %w", sp.Name, err)
+		}
+		res.UserPools[sp.Name] = got
+	}
+	if len(s.IdentityPools) > 0 {
+		x, ok := any(e).(identityPoolSeeder)
+		if !ok {
+			return res, fmt.Errorf("emulator: seed: identity pools are not available in this build")
+		}
+		ids, err := x.applyIdentityPoolSeed(s.IdentityPools,
+			func(name string) string { return res.UserPools[name].ID },
+			func(pool, client string) string { return res.UserPools[pool].Clients[client].ID })
+		if err != nil {
+			return res, fmt.Errorf("emulator: seed: %w", err)
+		}
+		res.IdentityPools = ids
+	}
+	e.saveIfDirty()
+	return res, nil
+}
+
+// saveIfDirty writes the state file after a Go-API change.
+func (e *Emulator) saveIfDirty() {
+	if e.dirty && e.opts.StateFile != "" {
+		e.dirty = false
+		if err := e.saveLocked(e.opts.StateFile); err != nil {
+			e.saveErr = err
+		}
+	}
+}
+
+func (e *Emulator) seedPool(sp SeedUserPool, now time.Time) (SeededPool, error) {
+	cfg := poolConfig{
+		PoolName:            sp.Name,
+		MfaConfiguration:    sp.MFA,
+		UsernameAttributes:  sp.UsernameAttributes,
+		DeviceConfiguration: sp.DeviceTracking,
+	}
+	if sp.AutoVerifiedAttributes != nil {
+		cfg.AutoVerifiedAttributes = *sp.AutoVerifiedAttributes
+	} else {
+		cfg.AutoVerifiedAttributes = []string{"email"}
+	}
+	p, err := e.createPool(cfg, sp.ID, now)
+	if err != nil {
+		return SeededPool{}, err
+	}
+	if sp.PasswordPolicy != nil {
+		p.Password = *sp.PasswordPolicy
+	}
+	p.SMSMFA, p.EmailMFA = sp.SMSMFA, sp.EmailMFA
+	out := SeededPool{ID: p.ID, Clients: map[string]SeededClient{}}
+	for _, sc := range sp.Clients {
+		c, err := e.seedClient(p, sc, now)
+		if err != nil {
+			return out, fmt.Errorf("client %q: %w", sc.Name, err)
+		}
+		out.Clients[sc.Name] = c
+	}
+	for _, g := range sp.Groups {
+		if _, err := e.createGroup(p, groupInput{GroupName: g.Name, Description: g.Description, Precedence: g.Precedence, RoleArn: g.RoleArn}, now); err != nil {
+			return out, fmt.Errorf("group %q: %w", g.Name, err)
+		}
+	}
+	for _, su := range sp.Users {
+		if err := e.seedUser(p, su, now); err != nil {
+			return out, fmt.Errorf("user %q: %w", su.Username, err)
+		}
+	}
+	return out, nil
+}
+
+func (e *Emulator) seedClient(p *userPool, sc SeedClient, now time.Time) (SeededClient, error) {
+	flows := sc.ExplicitAuthFlows
+	if flows == nil {
+		flows = []string{"ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+	}
+	in := clientConfig{ClientName: sc.Name, GenerateSecret: sc.GenerateSecret, ExplicitAuthFlows: flows, ReadAttributes: sc.ReadAttributes}
+	in.TokenValidityUnits = &struct {
+		AccessToken  string `json:"AccessToken"`
+		IDToken      string `json:"IdToken"`
+		RefreshToken string `json:"RefreshToken"`
+	}{"seconds", "seconds", "seconds"}
+	secs := func(d Duration) *int64 {
+		if d == 0 {
+			return nil
+		}
+		v := int64(time.Duration(d) / time.Second)
+		return &v
+	}
+	in.AccessTokenValidity, in.IDTokenValidity, in.RefreshTokenValidity = secs(sc.AccessTokenValidity), secs(sc.IDTokenValidity), secs(sc.RefreshTokenValidity)
+	if sc.RefreshTokenRotation {
+		in.RefreshTokenRotation = &struct {
+			Feature                 string `json:"Feature"`
+			RetryGracePeriodSeconds int    `json:"RetryGracePeriodSeconds"`
+		}{"ENABLED", int(time.Duration(sc.RetryGracePeriod) / time.Second)}
+	}
+	if sc.DisableRevocation {
+		f := false
+		in.EnableTokenRevocation = &f
+	}
+	c, err := e.createClient(p, in, nil, sc.ID, sc.Secret, now)
+	if err != nil {
+		return SeededClient{}, err
+	}
+	// Describe in the units the seed did not choose: Cognito's defaults.
+	c.Units = tokenUnits{}
+	if sc.AccessTokenValidity != 0 && time.Duration(sc.AccessTokenValidity)%time.Hour != 0 {
+		c.Units.AccessToken = "seconds"
+	}
+	if sc.IDTokenValidity != 0 && time.Duration(sc.IDTokenValidity)%time.Hour != 0 {
+		c.Units.IDToken = "seconds"
+	}
+	if sc.RefreshTokenValidity != 0 && time.Duration(sc.RefreshTokenValidity)%(24*time.Hour) != 0 {
+		c.Units.RefreshToken = "seconds"
+	}
+	return SeededClient{ID: c.ID, Secret: c.Secret}, nil
+}
+
+func (e *Emulator) seedUser(p *userPool, su SeedUser, now time.Time) error {
+	names := make([]string, 0, len(su.Attributes))
+	for n := range su.Attributes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	attrs := make([]attribute, 0, len(names))
+	for _, n := range names {
+		attrs = append(attrs, attribute{Name: n, Value: su.Attributes[n]})
+	}
+	// Seeded addresses count as verified unless the seed says otherwise: seeds
+	// stand for users who finished sign-up.
+	for _, a := range []string{"email", "phone_number"} {
+		if _, ok := su.Attributes[a]; ok {
+			if _, set := su.Attributes[a+"_verified"]; !set {
+				attrs = append(attrs, attribute{Name: a + "_verified", Value: "true"})
+			}
+		}
+	}
+	pw, status := su.Password, "CONFIRMED"
+	switch {
+	case su.TemporaryPassword != "" && su.Password != "":
+		return fmt.Errorf("give password or temporaryPassword, not both")
+	case su.TemporaryPassword != "":
+		pw, status = su.TemporaryPassword, "FORCE_CHANGE_PASSWORD"
+	case su.Password == "":
+		return fmt.Errorf("a password or temporaryPassword is required")
+	}
+	if su.Unconfirmed {
+		status = "UNCONFIRMED"
+	}
+	if err := checkPassword(p, pw); err != nil {
+		return err
+	}
+	u, err := e.newUser(p, su.Username, attrs, now)
+	if err != nil {
+		return err
+	}
+	u.Status = status
+	u.Enabled = !su.Disabled
+	if status == "FORCE_CHANGE_PASSWORD" {
+		u.TempExpires = now.Add(time.Duration(p.TempPasswordDays) * 24 * time.Hour)
+	}
+	if err := e.setPassword(p, u, pw); err != nil {
+		return err
+	}
+	for _, g := range su.Groups {
+		if p.Groups[g] == nil {
+			return fmt.Errorf("group %q is not in the seed", g)
+		}
+		u.Groups = append(u.Groups, g)
+	}
+	return nil
+}
+
+// CreateUserPool creates a pool (with its clients, groups and users) from Go.
+func (e *Emulator) CreateUserPool(sp SeedUserPool) (SeededPool, error) {
+	res, err := e.ApplySeed(Seed{UserPools: []SeedUserPool{sp}})
+	if err != nil {
+		return SeededPool{}, err
+	}
+	return res.UserPools[sp.Name], nil
+}
+
+// CreateUserPoolClient adds an app client to a pool.
+func (e *Emulator) CreateUserPoolClient(poolID string, sc SeedClient) (SeededClient, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p, err := e.pool(poolID)
+	if err != nil {
+		return SeededClient{}, err
+	}
+	c, err := e.seedClient(p, sc, e.base.Now().Add(e.offset))
+	e.saveIfDirty()
+	return c, err
+}
+
+// CreateUser adds a confirmed user with a permanent password.
+func (e *Emulator) CreateUser(poolID, username, password string, attrs map[string]string) error {
+	return e.AddUser(poolID, SeedUser{Username: username, Password: password, Attributes: attrs})
+}
+
+// AddUser adds a user as a seed describes it (temporary password, groups, state).
+func (e *Emulator) AddUser(poolID string, su SeedUser) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p, err := e.pool(poolID)
+	if err != nil {
+		return err
+	}
+	if err := e.seedUser(p, su, e.base.Now().Add(e.offset)); err != nil {
+		return err
+	}
+	e.saveIfDirty()
+	return nil
+}
+
+// UserSub returns the sub of a user ("" when there is none).
+func (e *Emulator) UserSub(poolID, username string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if p := e.st.Pools[poolID]; p != nil {
+		if u := p.findUser(username); u != nil {
+			return u.Sub
+		}
+	}
+	return ""
+}
+
+// TOTPSecret returns the verified software-token secret of a user, for tests that
+// need to compute codes ("" when none).
+func (e *Emulator) TOTPSecret(poolID, username string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if p := e.st.Pools[poolID]; p != nil {
+		if u := p.findUser(username); u != nil {
+			if u.MFA.TOTPSecret != "" {
+				return u.MFA.TOTPSecret
+			}
+			return u.MFA.PendingTOTPSecret
+		}
+	}
+	return ""
+}

@@ -1,0 +1,498 @@
+package emulator
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"time"
+)
+
+// Message is a code the emulator "sent" by SMS or e-mail. Tests read them with
+// Messages or LastCode (or GET /_emulator/codes) instead of a phone or a mailbox.
+type Message struct {
+	PoolID      string    `json:"poolId"`
+	Username    string    `json:"username"`
+	Kind        string    `json:"kind"`   // SIGN_UP, FORGOT_PASSWORD, ADMIN_CREATE_USER, SMS_MFA, EMAIL_OTP, VERIFY_ATTRIBUTE
+	Medium      string    `json:"medium"` // EMAIL or SMS
+	Destination string    `json:"destination"`
+	Code        string    `json:"code"` // for ADMIN_CREATE_USER, the temporary password
+	Time        time.Time `json:"time"`
+}
+
+// maxMessages bounds the outbox of a long-running emulator.
+const maxMessages = 1000
+
+// send records a message to u; medium "" picks e-mail when the user has an address,
+// else SMS. It returns Cognito's CodeDeliveryDetails.
+func (e *Emulator) send(p *userPool, u *user, kind, code, medium string, now time.Time) map[string]string {
+	if medium == "" {
+		medium = "EMAIL"
+		if u.Attributes["email"] == "" && u.Attributes["phone_number"] != "" {
+			medium = "SMS"
+		}
+	}
+	attr := "email"
+	if medium == "SMS" {
+		attr = "phone_number"
+	}
+	dest := u.Attributes[attr]
+	if len(e.messages) >= maxMessages {
+		e.messages = append(e.messages[:0], e.messages[len(e.messages)-maxMessages/2:]...)
+	}
+	e.messages = append(e.messages, Message{
+		PoolID: p.ID, Username: u.Username, Kind: kind, Medium: medium, Destination: dest, Code: code, Time: now,
+	})
+	return map[string]string{"Destination": maskDestination(dest, medium), "DeliveryMedium": medium, "AttributeName": attr}
+}
+
+// maskDestination hides an address the way Cognito does ("a***@e***", "+*******1234").
+func maskDestination(dest, medium string) string {
+	if dest == "" {
+		return ""
+	}
+	if medium == "SMS" {
+		if len(dest) <= 4 {
+			return dest
+		}
+		out := []byte(dest)
+		for i := 1; i < len(out)-4; i++ {
+			out[i] = '*'
+		}
+		return string(out)
+	}
+	at := -1
+	for i := range dest {
+		if dest[i] == '@' {
+			at = i
+		}
+	}
+	if at <= 0 || at == len(dest)-1 {
+		return "***"
+	}
+	return dest[:1] + "***@" + dest[at+1:at+2] + "***"
+}
+
+// Messages returns the codes sent to a user of a pool (all users when username is
+// ""), oldest first.
+func (e *Emulator) Messages(poolID, username string) []Message {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []Message
+	for _, m := range e.messages {
+		if (poolID == "" || m.PoolID == poolID) && (username == "" || e.sameUser(m, username)) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// sameUser tells whether a message went to the user known to callers as name, which
+// may be the username, an alias or the sub.
+func (e *Emulator) sameUser(m Message, name string) bool {
+	if m.Username == name {
+		return true
+	}
+	p := e.st.Pools[m.PoolID]
+	if p == nil {
+		return false
+	}
+	u := p.findUser(name)
+	return u != nil && u.Username == m.Username
+}
+
+// LastCode returns the most recent code sent to the user.
+func (e *Emulator) LastCode(poolID, username string) (string, bool) {
+	msgs := e.Messages(poolID, username)
+	if len(msgs) == 0 {
+		return "", false
+	}
+	return msgs[len(msgs)-1].Code, true
+}
+
+// secretHash is Cognito's SECRET_HASH: base64(HMAC-SHA256(secret, username+clientID)).
+func secretHash(secret, username, clientID string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(username + clientID))
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// checkSecretHash enforces SECRET_HASH for clients with a secret; any of names (the
+// name the caller used, the username, the sub) may be the one hashed.
+func checkSecretHash(c *appClient, given string, names ...string) error {
+	if c.Secret == "" {
+		return nil
+	}
+	if given == "" {
+		return errNotAuthorized("Client " + c.ID + " is configured with secret but SECRET_HASH was not received")
+	}
+	for _, n := range names {
+		if n == "" {
+			continue
+		}
+		want := secretHash(c.Secret, n, c.ID)
+		if subtle.ConstantTimeCompare([]byte(want), []byte(given)) == 1 {
+			return nil
+		}
+	}
+	return errNotAuthorized("Unable to verify secret hash for client " + c.ID)
+}
+
+type clientCallInput struct {
+	ClientID   string `json:"ClientId"`
+	SecretHash string `json:"SecretHash"`
+	Username   string `json:"Username"`
+}
+
+// clientByID finds an app client in any pool (user-facing calls name no pool).
+func (e *Emulator) clientByID(id string) (*userPool, *appClient, error) {
+	if id == "" {
+		return nil, nil, errInvalidParameter("1 validation error detected: Value null at 'clientId' failed to satisfy constraint: Member must not be null")
+	}
+	for _, p := range e.st.Pools {
+		if c := p.Clients[id]; c != nil {
+			return p, c, nil
+		}
+	}
+	return nil, nil, newErr("ResourceNotFoundException", "User pool client %s does not exist.", clip(id))
+}
+
+// userNotFound answers for a missing user the way the client's
+// PreventUserExistenceErrors setting says.
+func userNotFound(c *appClient) error {
+	if c.PreventUserExistence == "ENABLED" {
+		return errBadCredentials()
+	}
+	return errUserNotFound()
+}
+
+func (e *Emulator) opSignUp(c *call) (any, error) {
+	var in struct {
+		clientCallInput
+		Password       string      `json:"Password"`
+		UserAttributes []attribute `json:"UserAttributes"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, cl, err := e.clientByID(in.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSecretHash(cl, in.SecretHash, in.Username); err != nil {
+		return nil, err
+	}
+	if err := checkPassword(p, in.Password); err != nil {
+		return nil, err
+	}
+	u, err := e.newUser(p, in.Username, in.UserAttributes, c.now)
+	if err != nil {
+		return nil, err
+	}
+	u.Status = "UNCONFIRMED"
+	if err := e.setPassword(p, u, in.Password); err != nil {
+		return nil, err
+	}
+	out := map[string]any{"UserConfirmed": false, "UserSub": u.Sub}
+	if d := e.sendVerification(p, u, "SIGN_UP", c.now); d != nil {
+		out["CodeDeliveryDetails"] = d
+	}
+	return out, nil
+}
+
+// sendVerification sends a sign-up code when the pool verifies an address the user
+// has; without AutoVerifiedAttributes Cognito sends nothing and an admin confirms.
+func (e *Emulator) sendVerification(p *userPool, u *user, kind string, now time.Time) map[string]string {
+	medium := ""
+	switch {
+	case contains(p.AutoVerifiedAttributes, "email") && u.Attributes["email"] != "":
+		medium = "EMAIL"
+	case contains(p.AutoVerifiedAttributes, "phone_number") && u.Attributes["phone_number"] != "":
+		medium = "SMS"
+	default:
+		return nil
+	}
+	code := e.randomDigits(6)
+	u.SignUpCode = &pendingCode{Code: code, Expires: now.Add(24 * time.Hour)}
+	e.dirty = true
+	return e.send(p, u, kind, code, medium, now)
+}
+
+func checkCode(pc *pendingCode, given string, now time.Time) error {
+	if pc == nil || subtle.ConstantTimeCompare([]byte(pc.Code), []byte(given)) != 1 {
+		return errCodeMismatch()
+	}
+	if now.After(pc.Expires) {
+		return newErr("ExpiredCodeException", "Invalid code provided, please request a code again.")
+	}
+	return nil
+}
+
+func (e *Emulator) opConfirmSignUp(c *call) (any, error) {
+	var in struct {
+		clientCallInput
+		ConfirmationCode string `json:"ConfirmationCode"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, cl, err := e.clientByID(in.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	u := p.findUser(in.Username)
+	if u == nil {
+		return nil, userNotFound(cl)
+	}
+	if err := checkSecretHash(cl, in.SecretHash, in.Username, u.Username); err != nil {
+		return nil, err
+	}
+	if u.Status != "UNCONFIRMED" {
+		return nil, errNotAuthorized("User cannot be confirmed. Current status is " + u.Status)
+	}
+	if err := checkCode(u.SignUpCode, in.ConfirmationCode, c.now); err != nil {
+		return nil, err
+	}
+	u.Status = "CONFIRMED"
+	u.SignUpCode = nil
+	if msgs := e.messagesFor(p, u, "SIGN_UP"); len(msgs) > 0 {
+		attr := "email"
+		if msgs[len(msgs)-1].Medium == "SMS" {
+			attr = "phone_number"
+		}
+		u.Attributes[attr+"_verified"] = "true"
+	}
+	u.Modified = c.now
+	e.dirty = true
+	return nil, nil
+}
+
+func (e *Emulator) messagesFor(p *userPool, u *user, kind string) []Message {
+	var out []Message
+	for _, m := range e.messages {
+		if m.PoolID == p.ID && m.Username == u.Username && m.Kind == kind {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (e *Emulator) opResendConfirmationCode(c *call) (any, error) {
+	var in clientCallInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, cl, err := e.clientByID(in.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	u := p.findUser(in.Username)
+	if u == nil {
+		return nil, userNotFound(cl)
+	}
+	if err := checkSecretHash(cl, in.SecretHash, in.Username, u.Username); err != nil {
+		return nil, err
+	}
+	if u.Status != "UNCONFIRMED" {
+		return nil, errInvalidParameter("User is already confirmed.")
+	}
+	d := e.sendVerification(p, u, "SIGN_UP", c.now)
+	if d == nil {
+		return nil, errInvalidParameter("Auto verification not turned on.")
+	}
+	return map[string]any{"CodeDeliveryDetails": d}, nil
+}
+
+func (e *Emulator) opForgotPassword(c *call) (any, error) {
+	var in clientCallInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, cl, err := e.clientByID(in.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	u := p.findUser(in.Username)
+	if u == nil {
+		if cl.PreventUserExistence == "ENABLED" {
+			return map[string]any{"CodeDeliveryDetails": map[string]string{"Destination": "***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}}, nil
+		}
+		return nil, errUserNotFound()
+	}
+	if err := checkSecretHash(cl, in.SecretHash, in.Username, u.Username); err != nil {
+		return nil, err
+	}
+	if !u.Enabled {
+		return nil, errNotAuthorized("User is disabled.")
+	}
+	if u.Attributes["email_verified"] != "true" && u.Attributes["phone_number_verified"] != "true" {
+		return nil, newErr("InvalidParameterException", "Cannot reset password for the user as there is no registered/verified email or phone_number")
+	}
+	code := e.randomDigits(6)
+	u.ResetCode = &pendingCode{Code: code, Expires: c.now.Add(time.Hour)}
+	medium := "EMAIL"
+	if u.Attributes["email_verified"] != "true" {
+		medium = "SMS"
+	}
+	e.dirty = true
+	return map[string]any{"CodeDeliveryDetails": e.send(p, u, "FORGOT_PASSWORD", code, medium, c.now)}, nil
+}
+
+func (e *Emulator) opConfirmForgotPassword(c *call) (any, error) {
+	var in struct {
+		clientCallInput
+		ConfirmationCode string `json:"ConfirmationCode"`
+		Password         string `json:"Password"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, cl, err := e.clientByID(in.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	u := p.findUser(in.Username)
+	if u == nil {
+		return nil, userNotFound(cl)
+	}
+	if err := checkSecretHash(cl, in.SecretHash, in.Username, u.Username); err != nil {
+		return nil, err
+	}
+	if err := checkCode(u.ResetCode, in.ConfirmationCode, c.now); err != nil {
+		return nil, err
+	}
+	if err := checkPassword(p, in.Password); err != nil {
+		return nil, err
+	}
+	if err := e.setPassword(p, u, in.Password); err != nil {
+		return nil, err
+	}
+	u.ResetCode = nil
+	if u.Status == "RESET_REQUIRED" || u.Status == "FORCE_CHANGE_PASSWORD" {
+		u.Status = "CONFIRMED"
+	}
+	u.Modified = c.now
+	return nil, nil
+}
+
+type accessTokenInput struct {
+	AccessToken string `json:"AccessToken"`
+}
+
+func (e *Emulator) opChangePassword(c *call) (any, error) {
+	var in struct {
+		accessTokenInput
+		PreviousPassword string `json:"PreviousPassword"`
+		ProposedPassword string `json:"ProposedPassword"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, u, _, err := e.authenticate(in.AccessToken, c.now)
+	if err != nil {
+		return nil, err
+	}
+	if !passwordMatches(p, u, in.PreviousPassword) {
+		return nil, errBadCredentials()
+	}
+	if err := checkPassword(p, in.ProposedPassword); err != nil {
+		return nil, err
+	}
+	if err := e.setPassword(p, u, in.ProposedPassword); err != nil {
+		return nil, err
+	}
+	u.Modified = c.now
+	return nil, nil
+}
+
+func (e *Emulator) opGetUser(c *call) (any, error) {
+	var in accessTokenInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	_, u, _, err := e.authenticate(in.AccessToken, c.now)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{"Username": u.Username, "UserAttributes": u.attributeList()}
+	addMFASettings(out, u)
+	return out, nil
+}
+
+func (e *Emulator) opUpdateUserAttributes(c *call) (any, error) {
+	var in struct {
+		accessTokenInput
+		UserAttributes []attribute `json:"UserAttributes"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, u, cl, err := e.authenticate(in.AccessToken, c.now)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAttributes(in.UserAttributes); err != nil {
+		return nil, err
+	}
+	if client := p.Clients[cl.ClientID]; client != nil && len(client.WriteAttributes) > 0 {
+		for _, a := range in.UserAttributes {
+			if !contains(client.WriteAttributes, a.Name) {
+				return nil, errNotAuthorized("A client attempted to write unauthorized attribute")
+			}
+		}
+	}
+	for _, a := range in.UserAttributes {
+		if a.Name == "email_verified" || a.Name == "phone_number_verified" {
+			return nil, errInvalidParameter("Cannot modify %s with an access token.", a.Name)
+		}
+	}
+	u.applyAttributes(in.UserAttributes)
+	u.Modified = c.now
+	e.dirty = true
+	var deliveries []map[string]string
+	for _, a := range in.UserAttributes {
+		if (a.Name == "email" || a.Name == "phone_number") && contains(p.AutoVerifiedAttributes, a.Name) {
+			medium := "EMAIL"
+			if a.Name == "phone_number" {
+				medium = "SMS"
+			}
+			code := e.randomDigits(6)
+			if u.AttrCodes == nil {
+				u.AttrCodes = map[string]*pendingCode{}
+			}
+			u.AttrCodes[a.Name] = &pendingCode{Code: code, Expires: c.now.Add(24 * time.Hour)}
+			deliveries = append(deliveries, e.send(p, u, "VERIFY_ATTRIBUTE", code, medium, c.now))
+		}
+	}
+	out := map[string]any{}
+	if len(deliveries) > 0 {
+		out["CodeDeliveryDetailsList"] = deliveries
+	}
+	return out, nil
+}
+
+func (e *Emulator) opDeleteUser(c *call) (any, error) {
+	var in accessTokenInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, u, _, err := e.authenticate(in.AccessToken, c.now)
+	if err != nil {
+		return nil, err
+	}
+	e.deleteUser(p, u)
+	return nil, nil
+}
+
+func (e *Emulator) opGlobalSignOut(c *call) (any, error) {
+	var in accessTokenInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, u, _, err := e.authenticate(in.AccessToken, c.now)
+	if err != nil {
+		return nil, err
+	}
+	e.revokeUser(p, u.Username)
+	return nil, nil
+}

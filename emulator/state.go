@@ -1,0 +1,423 @@
+package emulator
+
+import (
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// stateVersion is written into state files; a file of another version is refused
+// rather than half-read.
+const stateVersion = 1
+
+// state is everything the emulator persists. Types are unexported but fields are
+// exported so that encoding/json can write the state file.
+type state struct {
+	Version int                  `json:"version"`
+	Pools   map[string]*userPool `json:"userPools"`
+}
+
+func newState() *state { return &state{Version: stateVersion, Pools: map[string]*userPool{}} }
+
+type userPool struct {
+	ID                     string                   `json:"id"`
+	Name                   string                   `json:"name"`
+	Created                time.Time                `json:"created"`
+	Modified               time.Time                `json:"modified"`
+	MFA                    string                   `json:"mfa"` // OFF, ON, OPTIONAL
+	SoftwareTokenMFA       bool                     `json:"softwareTokenMfa"`
+	SMSMFA                 bool                     `json:"smsMfa"`
+	EmailMFA               bool                     `json:"emailMfa"`
+	Device                 *DeviceConfig            `json:"deviceConfiguration,omitempty"`
+	UsernameAttributes     []string                 `json:"usernameAttributes,omitempty"`
+	AliasAttributes        []string                 `json:"aliasAttributes,omitempty"`
+	AutoVerifiedAttributes []string                 `json:"autoVerifiedAttributes,omitempty"`
+	CaseSensitive          bool                     `json:"caseSensitive"`
+	Password               PasswordPolicy           `json:"passwordPolicy"`
+	TempPasswordDays       int                      `json:"temporaryPasswordValidityDays"`
+	Schema                 []json.RawMessage        `json:"schema,omitempty"`
+	Clients                map[string]*appClient    `json:"clients"`
+	Users                  map[string]*user         `json:"users"` // by userKey(username)
+	Groups                 map[string]*group        `json:"groups"`
+	Refresh                map[string]*refreshToken `json:"refreshTokens"` // by sha256 of token
+	Origins                map[string]*origin       `json:"origins"`       // by origin_jti
+	Keys                   poolKeys                 `json:"keys"`
+}
+
+// DeviceConfig is a pool's device tracking, as Cognito's DeviceConfigurationType.
+type DeviceConfig struct {
+	ChallengeRequiredOnNewDevice     bool `json:"ChallengeRequiredOnNewDevice"`
+	DeviceOnlyRememberedOnUserPrompt bool `json:"DeviceOnlyRememberedOnUserPrompt"`
+}
+
+// PasswordPolicy is a pool's password policy, as Cognito's PasswordPolicyType.
+type PasswordPolicy struct {
+	MinimumLength    int  `json:"MinimumLength"`
+	RequireUppercase bool `json:"RequireUppercase"`
+	RequireLowercase bool `json:"RequireLowercase"`
+	RequireNumbers   bool `json:"RequireNumbers"`
+	RequireSymbols   bool `json:"RequireSymbols"`
+}
+
+type appClient struct {
+	ID                   string        `json:"id"`
+	Name                 string        `json:"name"`
+	Secret               string        `json:"secret,omitempty"`
+	ExplicitAuthFlows    []string      `json:"explicitAuthFlows"`
+	AccessValidity       time.Duration `json:"accessValidity"`
+	IDValidity           time.Duration `json:"idValidity"`
+	RefreshValidity      time.Duration `json:"refreshValidity"`
+	Units                tokenUnits    `json:"units"`
+	Rotation             bool          `json:"rotation"`
+	GracePeriod          time.Duration `json:"gracePeriod"`
+	ReadAttributes       []string      `json:"readAttributes,omitempty"`
+	WriteAttributes      []string      `json:"writeAttributes,omitempty"`
+	EnableTokenRevoction bool          `json:"enableTokenRevocation"`
+	PreventUserExistence string        `json:"preventUserExistenceErrors,omitempty"`
+	Created              time.Time     `json:"created"`
+	Modified             time.Time     `json:"modified"`
+	// Extra keeps request fields the emulator stores but does not act on (OAuth
+	// settings, analytics), so Describe returns what Create was given.
+	Extra map[string]json.RawMessage `json:"extra,omitempty"`
+}
+
+type tokenUnits struct {
+	AccessToken  string `json:"AccessToken,omitempty"`
+	IDToken      string `json:"IdToken,omitempty"`
+	RefreshToken string `json:"RefreshToken,omitempty"`
+}
+
+func (c *appClient) allows(flow string) bool {
+	for _, f := range c.ExplicitAuthFlows {
+		if f == flow {
+			return true
+		}
+	}
+	return false
+}
+
+type user struct {
+	Username   string            `json:"username"`
+	Sub        string            `json:"sub"`
+	Attributes map[string]string `json:"attributes"` // includes "sub"
+	Enabled    bool              `json:"enabled"`
+	Status     string            `json:"status"` // UNCONFIRMED, CONFIRMED, FORCE_CHANGE_PASSWORD, RESET_REQUIRED
+	Created    time.Time         `json:"created"`
+	Modified   time.Time         `json:"modified"`
+	// The password is kept only as its SRP verifier: USER_PASSWORD_AUTH recomputes
+	// the verifier from the offered password and compares.
+	SaltHex     string                  `json:"salt"`
+	VerifierHex string                  `json:"verifier"`
+	TempExpires time.Time               `json:"temporaryPasswordExpires,omitzero"`
+	Groups      []string                `json:"groups,omitempty"`
+	MFA         userMFA                 `json:"mfa"`
+	Devices     map[string]*device      `json:"devices,omitempty"`
+	SignUpCode  *pendingCode            `json:"signUpCode,omitempty"`
+	ResetCode   *pendingCode            `json:"resetCode,omitempty"`
+	AttrCodes   map[string]*pendingCode `json:"attributeCodes,omitempty"`
+}
+
+type userMFA struct {
+	TOTPSecret        string `json:"totpSecret,omitempty"` // verified secret
+	PendingTOTPSecret string `json:"pendingTotpSecret,omitempty"`
+	TOTPEnabled       bool   `json:"totpEnabled"`
+	SMSEnabled        bool   `json:"smsEnabled"`
+	EmailEnabled      bool   `json:"emailEnabled"`
+	Preferred         string `json:"preferred,omitempty"` // SOFTWARE_TOKEN_MFA, SMS_MFA, EMAIL_OTP
+	// LastTOTPStep keeps a TOTP code from being accepted twice, as Cognito does.
+	LastTOTPStep int64 `json:"lastTotpStep,omitempty"`
+}
+
+type pendingCode struct {
+	Code    string    `json:"code"`
+	Expires time.Time `json:"expires"`
+}
+
+type device struct {
+	Key          string            `json:"key"`
+	GroupKey     string            `json:"groupKey"`
+	Confirmed    bool              `json:"confirmed"`
+	Remembered   bool              `json:"remembered"`
+	SaltHex      string            `json:"salt,omitempty"`
+	VerifierHex  string            `json:"verifier,omitempty"`
+	Attributes   map[string]string `json:"attributes,omitempty"`
+	Created      time.Time         `json:"created"`
+	Modified     time.Time         `json:"modified"`
+	LastAuthTime time.Time         `json:"lastAuthenticated"`
+}
+
+type group struct {
+	Name        string    `json:"name"`
+	Description string    `json:"description,omitempty"`
+	Precedence  *int32    `json:"precedence,omitempty"`
+	RoleArn     string    `json:"roleArn,omitempty"`
+	Created     time.Time `json:"created"`
+	Modified    time.Time `json:"modified"`
+}
+
+// origin is one sign-in: every token minted from it carries its ID as origin_jti,
+// so revoking the origin kills the refresh token and the access tokens together.
+type origin struct {
+	Username  string    `json:"username"`
+	ClientID  string    `json:"clientId"`
+	AuthTime  time.Time `json:"authTime"`
+	EventID   string    `json:"eventId"`
+	DeviceKey string    `json:"deviceKey,omitempty"`
+	Expires   time.Time `json:"expires"` // of its refresh tokens; origins are pruned after it
+	Revoked   bool      `json:"revoked"`
+}
+
+type refreshToken struct {
+	Origin   string    `json:"origin"`
+	Username string    `json:"username"`
+	ClientID string    `json:"clientId"`
+	Expires  time.Time `json:"expires"`
+	// RotatedAt is set when GetTokensFromRefreshToken replaced this token; it stays
+	// usable for the client's grace period after that.
+	RotatedAt time.Time `json:"rotatedAt,omitzero"`
+}
+
+type poolKeys struct {
+	AccessKID string `json:"accessKid"`
+	AccessDER []byte `json:"accessKey"` // PKCS#1
+	IDKID     string `json:"idKid"`
+	IDDER     []byte `json:"idKey"`
+
+	access, id *rsa.PrivateKey
+}
+
+// userKey is the map key of a username: Cognito pools are case-insensitive by default.
+func (p *userPool) userKey(name string) string {
+	if p.CaseSensitive {
+		return name
+	}
+	return strings.ToLower(name)
+}
+
+// findUser looks a user up by username, then by alias (email, phone) where the pool
+// signs in with those, then by sub, as Cognito accepts all of them.
+func (p *userPool) findUser(name string) *user {
+	if name == "" {
+		return nil
+	}
+	if u := p.Users[p.userKey(name)]; u != nil {
+		return u
+	}
+	aliases := append(append([]string{}, p.UsernameAttributes...), p.AliasAttributes...)
+	for _, u := range p.Users {
+		if u.Sub == name {
+			return u
+		}
+		for _, a := range aliases {
+			attr := a
+			if attr == "phone_number" || attr == "email" {
+				if v, ok := u.Attributes[attr]; ok && strings.EqualFold(v, name) {
+					// An alias signs in only once verified, except for
+					// UsernameAttributes where the attribute is the sign-in name.
+					if contains(p.UsernameAttributes, attr) || u.Attributes[attr+"_verified"] == "true" {
+						return u
+					}
+				}
+			} else if attr == "preferred_username" && strings.EqualFold(u.Attributes[attr], name) {
+				return u
+			}
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func hashToken(tok string) string {
+	sum := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(sum[:])
+}
+
+// SaveState writes the state atomically to path (a temporary file in the same
+// directory, synced, then renamed), with mode 0600.
+func (e *Emulator) SaveState(path string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.saveLocked(path)
+}
+
+func (e *Emulator) saveLocked(path string) error {
+	doc := struct {
+		*state
+		Extensions map[string]json.RawMessage `json:"extensions,omitempty"`
+	}{e.st, e.ext}
+	data, err := json.MarshalIndent(doc, "", " ")
+	if err != nil {
+		return fmt.Errorf("emulator: encoding state: %w", err)
+	}
+	return writeFileAtomic(path, data)
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("emulator: writing state: %w", err)
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			_ = os.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return fmt.Errorf("emulator: writing state: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("emulator: writing state: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("emulator: writing state: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("emulator: writing state: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("emulator: writing state: %w", err)
+	}
+	ok = true
+	return nil
+}
+
+// loadStateFile reads path if it exists; a missing file means a fresh start.
+func (e *Emulator) loadStateFile(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("emulator: reading state: %w", err)
+	}
+	defer f.Close()
+	return e.LoadState(f)
+}
+
+// LoadState replaces the emulator's state with a state file's content.
+func (e *Emulator) LoadState(r io.Reader) error {
+	var doc struct {
+		state
+		Extensions map[string]json.RawMessage `json:"extensions"`
+	}
+	dec := json.NewDecoder(io.LimitReader(r, 1<<30))
+	if err := dec.Decode(&doc); err != nil {
+		return fmt.Errorf("emulator: parsing state: %w", err)
+	}
+	if doc.Version != stateVersion {
+		return fmt.Errorf("emulator: state file version %d, want %d", doc.Version, stateVersion)
+	}
+	st := doc.state
+	if st.Pools == nil {
+		st.Pools = map[string]*userPool{}
+	}
+	for id, p := range st.Pools {
+		if p == nil || p.ID != id {
+			return fmt.Errorf("emulator: state file: pool %q is inconsistent", id)
+		}
+		p.ensureMaps()
+		if err := p.Keys.parse(); err != nil {
+			return fmt.Errorf("emulator: state file: pool %s: %w", id, err)
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.st = &st
+	if doc.Extensions == nil {
+		doc.Extensions = map[string]json.RawMessage{}
+	}
+	e.ext = doc.Extensions
+	return nil
+}
+
+func (p *userPool) ensureMaps() {
+	if p.Clients == nil {
+		p.Clients = map[string]*appClient{}
+	}
+	if p.Users == nil {
+		p.Users = map[string]*user{}
+	}
+	if p.Groups == nil {
+		p.Groups = map[string]*group{}
+	}
+	if p.Refresh == nil {
+		p.Refresh = map[string]*refreshToken{}
+	}
+	if p.Origins == nil {
+		p.Origins = map[string]*origin{}
+	}
+}
+
+// randomString returns n random bytes in base64 (URL alphabet, unpadded).
+func (e *Emulator) randomBytes(n int) []byte {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(e.random, b); err != nil {
+		// A failing random source leaves no safe way to continue.
+		panic(fmt.Sprintf("emulator: random source failed: %v", err))
+	}
+	return b
+}
+
+func (e *Emulator) randomB64(n int) string {
+	return base64.RawURLEncoding.EncodeToString(e.randomBytes(n))
+}
+
+// uuid returns a random (version 4) UUID.
+func (e *Emulator) uuid() string {
+	b := e.randomBytes(16)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+// randomAlnum returns n characters of [a-zA-Z0-9], lower-case only when lower.
+func (e *Emulator) randomAlnum(n int, lower bool) string {
+	alphabet := alnum
+	if lower {
+		alphabet = alnum[:26] + alnum[52:]
+	}
+	b := e.randomBytes(n)
+	out := make([]byte, n)
+	for i, v := range b {
+		// The tiny modulo bias is irrelevant for identifiers.
+		out[i] = alphabet[int(v)%len(alphabet)]
+	}
+	return string(out)
+}
+
+// randomDigits returns an n-digit numeric code, as the ones sent by SMS or e-mail.
+func (e *Emulator) randomDigits(n int) string {
+	b := e.randomBytes(n)
+	out := make([]byte, n)
+	for i, v := range b {
+		out[i] = '0' + v%10
+	}
+	return string(out)
+}

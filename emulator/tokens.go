@@ -1,0 +1,342 @@
+package emulator
+
+import (
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+const adminScope = "aws.cognito.signin.user.admin"
+
+// ensureKeys generates the pool's two signing keys on first use: key generation is
+// the slowest thing the emulator does, and many test pools never issue a token.
+func (e *Emulator) ensureKeys(p *userPool) error {
+	if p.Keys.access != nil {
+		return nil
+	}
+	gen := func() (*rsa.PrivateKey, string, []byte, error) {
+		k, err := rsa.GenerateKey(e.random, 2048)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("generating signing key: %w", err)
+		}
+		return k, keyID(&k.PublicKey), x509.MarshalPKCS1PrivateKey(k), nil
+	}
+	ak, akid, ader, err := gen()
+	if err != nil {
+		return err
+	}
+	ik, ikid, ider, err := gen()
+	if err != nil {
+		return err
+	}
+	p.Keys = poolKeys{AccessKID: akid, AccessDER: ader, IDKID: ikid, IDDER: ider, access: ak, id: ik}
+	e.dirty = true
+	return nil
+}
+
+// keyID derives a kid the way Cognito's look (base64 of 32 bytes): from the key,
+// so a kid never names two keys.
+func keyID(pub *rsa.PublicKey) string {
+	sum := sha256.Sum256(x509.MarshalPKCS1PublicKey(pub))
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+func (k *poolKeys) parse() error {
+	if len(k.AccessDER) == 0 && len(k.IDDER) == 0 {
+		return nil // not generated yet
+	}
+	a, err := x509.ParsePKCS1PrivateKey(k.AccessDER)
+	if err != nil {
+		return fmt.Errorf("access key: %w", err)
+	}
+	i, err := x509.ParsePKCS1PrivateKey(k.IDDER)
+	if err != nil {
+		return fmt.Errorf("id key: %w", err)
+	}
+	k.access, k.id = a, i
+	return nil
+}
+
+// issuer is the iss claim of pool p's tokens.
+func (e *Emulator) issuer(p *userPool) string { return e.issuerBase + "/" + p.ID }
+
+// Issuer tells the iss claim tokens of the pool carry.
+func (e *Emulator) Issuer(poolID string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.issuerBase + "/" + poolID
+}
+
+func signJWT(key *rsa.PrivateKey, kid string, claims jwt.MapClaims) (string, error) {
+	t := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
+	// Cognito's header is exactly {kid, alg}.
+	t.Header = map[string]any{"kid": kid, "alg": "RS256"}
+	return t.SignedString(key)
+}
+
+// tokenSet is what a successful authentication returns.
+type tokenSet struct {
+	AccessToken  string `json:"AccessToken"`
+	ExpiresIn    int64  `json:"ExpiresIn"`
+	IDToken      string `json:"IdToken"`
+	RefreshToken string `json:"RefreshToken,omitempty"`
+	TokenType    string `json:"TokenType"`
+	// NewDeviceMetadata is set when the pool tracks devices and a new one signed in.
+	NewDeviceMetadata *newDeviceMetadata `json:"NewDeviceMetadata,omitempty"`
+}
+
+type newDeviceMetadata struct {
+	DeviceGroupKey string `json:"DeviceGroupKey"`
+	DeviceKey      string `json:"DeviceKey"`
+}
+
+// mintTokens signs an access and an id token for the sign-in o.
+func (e *Emulator) mintTokens(p *userPool, c *appClient, u *user, originID string, o *origin, now time.Time) (access, id string, err error) {
+	if err := e.ensureKeys(p); err != nil {
+		return "", "", err
+	}
+	iat := now.Unix()
+	groups := e.userGroups(p, u)
+	ac := jwt.MapClaims{
+		"sub":        u.Sub,
+		"iss":        e.issuer(p),
+		"client_id":  c.ID,
+		"origin_jti": originID,
+		"event_id":   o.EventID,
+		"token_use":  "access",
+		"scope":      adminScope,
+		"auth_time":  o.AuthTime.Unix(),
+		"exp":        now.Add(c.AccessValidity).Unix(),
+		"iat":        iat,
+		"jti":        e.uuid(),
+		"username":   u.Username,
+	}
+	if len(groups) > 0 {
+		ac["cognito:groups"] = groups
+	}
+	if o.DeviceKey != "" {
+		ac["device_key"] = o.DeviceKey
+	}
+	ic := jwt.MapClaims{
+		"sub":              u.Sub,
+		"iss":              e.issuer(p),
+		"cognito:username": u.Username,
+		"origin_jti":       originID,
+		"aud":              c.ID,
+		"event_id":         o.EventID,
+		"token_use":        "id",
+		"auth_time":        o.AuthTime.Unix(),
+		"exp":              now.Add(c.IDValidity).Unix(),
+		"iat":              iat,
+		"jti":              e.uuid(),
+	}
+	if len(groups) > 0 {
+		ic["cognito:groups"] = groups
+	}
+	for name, v := range u.Attributes {
+		if name == "sub" || !clientReads(c, name) {
+			continue
+		}
+		switch name {
+		case "email_verified", "phone_number_verified":
+			// Cognito stores these as strings but puts booleans in the token.
+			ic[name] = v == "true"
+		default:
+			ic[name] = v
+		}
+	}
+	access, err = signJWT(p.Keys.access, p.Keys.AccessKID, ac)
+	if err != nil {
+		return "", "", fmt.Errorf("signing access token: %w", err)
+	}
+	id, err = signJWT(p.Keys.id, p.Keys.IDKID, ic)
+	if err != nil {
+		return "", "", fmt.Errorf("signing id token: %w", err)
+	}
+	return access, id, nil
+}
+
+// clientReads tells whether the client's ReadAttributes let the attribute into the
+// id token (all do when the client lists none).
+func clientReads(c *appClient, attr string) bool {
+	if len(c.ReadAttributes) == 0 {
+		return true
+	}
+	return contains(c.ReadAttributes, attr)
+}
+
+func (e *Emulator) userGroups(p *userPool, u *user) []string {
+	if len(u.Groups) == 0 {
+		return nil
+	}
+	// Cognito lists groups by precedence (lowest first), then name.
+	gs := append([]string(nil), u.Groups...)
+	sort.SliceStable(gs, func(i, j int) bool {
+		pi, pj := groupPrecedence(p, gs[i]), groupPrecedence(p, gs[j])
+		if pi != pj {
+			return pi < pj
+		}
+		return gs[i] < gs[j]
+	})
+	return gs
+}
+
+func groupPrecedence(p *userPool, name string) int64 {
+	if g := p.Groups[name]; g != nil && g.Precedence != nil {
+		return int64(*g.Precedence)
+	}
+	return 1 << 40
+}
+
+// newRefreshToken makes an opaque refresh token. Cognito's are JWE compact
+// serialisations (five dot-separated parts); clients store them as strings, and
+// some check that shape, so the emulator's have it too, with random content.
+func (e *Emulator) newRefreshToken() string {
+	header := base64.RawURLEncoding.EncodeToString([]byte(`{"cty":"JWT","enc":"A256GCM","alg":"RSA-OAEP"}`))
+	return header + "." + e.randomB64(256) + "." + e.randomB64(12) + "." + e.randomB64(384) + "." + e.randomB64(16)
+}
+
+// startSession records a new sign-in and returns its tokens including a refresh
+// token.
+func (e *Emulator) startSession(p *userPool, c *appClient, u *user, deviceKey string, now time.Time) (*tokenSet, error) {
+	e.pruneOrigins(p, now)
+	originID := e.uuid()
+	o := &origin{
+		Username:  u.Username,
+		ClientID:  c.ID,
+		AuthTime:  now,
+		EventID:   e.uuid(),
+		DeviceKey: deviceKey,
+		Expires:   now.Add(c.RefreshValidity),
+	}
+	access, id, err := e.mintTokens(p, c, u, originID, o, now)
+	if err != nil {
+		return nil, err
+	}
+	p.Origins[originID] = o
+	rt := e.newRefreshToken()
+	p.Refresh[hashToken(rt)] = &refreshToken{Origin: originID, Username: u.Username, ClientID: c.ID, Expires: o.Expires}
+	e.dirty = true
+	return &tokenSet{
+		AccessToken:  access,
+		ExpiresIn:    int64(c.AccessValidity / time.Second),
+		IDToken:      id,
+		RefreshToken: rt,
+		TokenType:    "Bearer",
+	}, nil
+}
+
+// pruneOrigins drops sign-ins whose refresh tokens have all expired, and those
+// tokens, so long-running emulators do not grow without bound.
+func (e *Emulator) pruneOrigins(p *userPool, now time.Time) {
+	// Amortised: only when there is something worth scanning.
+	if len(p.Origins) < 1024 {
+		return
+	}
+	for id, o := range p.Origins {
+		if now.After(o.Expires) {
+			delete(p.Origins, id)
+		}
+	}
+	for h, r := range p.Refresh {
+		if _, ok := p.Origins[r.Origin]; !ok {
+			delete(p.Refresh, h)
+		}
+	}
+}
+
+// revokeUser ends every sign-in of the user (GlobalSignOut, password changes by an
+// admin, deletion).
+func (e *Emulator) revokeUser(p *userPool, username string) {
+	for _, o := range p.Origins {
+		if o.Username == username && !o.Revoked {
+			o.Revoked = true
+			e.dirty = true
+		}
+	}
+}
+
+// accessClaims is what the emulator reads back from an access token it issued.
+type accessClaims struct {
+	Sub       string `json:"sub"`
+	Username  string `json:"username"`
+	ClientID  string `json:"client_id"`
+	OriginJTI string `json:"origin_jti"`
+	TokenUse  string `json:"token_use"`
+	Scope     string `json:"scope"`
+	DeviceKey string `json:"device_key"`
+	Iss       string `json:"iss"`
+	Exp       int64  `json:"exp"`
+}
+
+// authenticate checks an access token the way Cognito's user-facing operations do
+// and returns its pool and user. Messages are Cognito's.
+func (e *Emulator) authenticate(token string, now time.Time) (*userPool, *user, *accessClaims, error) {
+	bad := errNotAuthorized("Invalid Access Token")
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return nil, nil, nil, bad
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, nil, nil, bad
+	}
+	var cl accessClaims
+	if err := json.Unmarshal(payload, &cl); err != nil {
+		return nil, nil, nil, bad
+	}
+	i := strings.LastIndexByte(cl.Iss, '/')
+	if i < 0 || cl.Iss[:i] != e.issuerBase {
+		return nil, nil, nil, bad
+	}
+	p := e.st.Pools[cl.Iss[i+1:]]
+	if p == nil || p.Keys.access == nil {
+		return nil, nil, nil, bad
+	}
+	_, err = jwt.Parse(token, func(*jwt.Token) (any, error) { return &p.Keys.access.PublicKey, nil },
+		jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation())
+	if err != nil {
+		return nil, nil, nil, bad
+	}
+	if cl.TokenUse != "access" || !strings.Contains(" "+cl.Scope+" ", " "+adminScope+" ") {
+		return nil, nil, nil, bad
+	}
+	if now.Unix() >= cl.Exp {
+		return nil, nil, nil, errNotAuthorized("Access Token has expired")
+	}
+	if o := p.Origins[cl.OriginJTI]; o == nil || o.Revoked {
+		return nil, nil, nil, errNotAuthorized("Access Token has been revoked")
+	}
+	u := p.Users[p.userKey(cl.Username)]
+	if u == nil || u.Sub != cl.Sub {
+		return nil, nil, nil, errUserNotFound()
+	}
+	if !u.Enabled {
+		return nil, nil, nil, errNotAuthorized("User is disabled.")
+	}
+	return p, u, &cl, nil
+}
+
+// jwks is pool p's public keys as a JSON Web Key Set.
+func jwks(p *userPool) map[string]any {
+	key := func(kid string, k *rsa.PrivateKey) map[string]string {
+		return map[string]string{
+			"alg": "RS256",
+			"e":   base64.RawURLEncoding.EncodeToString(big.NewInt(int64(k.E)).Bytes()),
+			"kid": kid,
+			"kty": "RSA",
+			"n":   base64.RawURLEncoding.EncodeToString(k.N.Bytes()),
+			"use": "sig",
+		}
+	}
+	return map[string]any{"keys": []any{key(p.Keys.AccessKID, p.Keys.access), key(p.Keys.IDKID, p.Keys.id)}}
+}

@@ -1,0 +1,692 @@
+package emulator
+
+import (
+	"crypto/subtle"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cogauth/cogauth/srp"
+)
+
+// attribute is Cognito's AttributeType.
+type attribute struct {
+	Name  string `json:"Name"`
+	Value string `json:"Value"`
+}
+
+// standardAttributes are the OIDC attributes every pool has.
+var standardAttributes = map[string]bool{
+	"address": true, "birthdate": true, "email": true, "email_verified": true, "family_name": true,
+	"gender": true, "given_name": true, "locale": true, "middle_name": true, "name": true,
+	"nickname": true, "phone_number": true, "phone_number_verified": true, "picture": true,
+	"preferred_username": true, "profile": true, "updated_at": true, "website": true, "zoneinfo": true,
+}
+
+// checkAttributes validates names and values of attributes a caller wants to write.
+func checkAttributes(attrs []attribute) error {
+	if len(attrs) > 100 {
+		return errInvalidParameter("Too many attributes.")
+	}
+	for _, a := range attrs {
+		switch {
+		case a.Name == "sub":
+			return errInvalidParameter("Cannot modify the non-mutable attribute sub")
+		case strings.HasPrefix(a.Name, "custom:") && len(a.Name) > len("custom:") && len(a.Name) <= 32:
+		case standardAttributes[a.Name]:
+		default:
+			return errInvalidParameter("Attribute does not exist in the schema: %s", clip(a.Name))
+		}
+		if len(a.Value) > 2048 {
+			return errInvalidParameter("String attributes cannot have a length of more than 2048")
+		}
+		if (a.Name == "email_verified" || a.Name == "phone_number_verified") && a.Value != "true" && a.Value != "false" {
+			return errInvalidParameter("%s must be true or false", a.Name)
+		}
+		if a.Name == "email" && !strings.Contains(a.Value, "@") {
+			return errInvalidParameter("Invalid email address format.")
+		}
+		if a.Name == "phone_number" && !validPhone(a.Value) {
+			return errInvalidParameter("Invalid phone number format.")
+		}
+	}
+	return nil
+}
+
+func validPhone(s string) bool {
+	if len(s) < 3 || len(s) > 17 || s[0] != '+' {
+		return false
+	}
+	for _, r := range s[1:] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func (u *user) attributeList() []attribute {
+	names := make([]string, 0, len(u.Attributes))
+	for n := range u.Attributes {
+		if n != "sub" {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	out := []attribute{{Name: "sub", Value: u.Sub}}
+	for _, n := range names {
+		out = append(out, attribute{Name: n, Value: u.Attributes[n]})
+	}
+	return out
+}
+
+func (u *user) applyAttributes(attrs []attribute) {
+	for _, a := range attrs {
+		old, had := u.Attributes[a.Name]
+		u.Attributes[a.Name] = a.Value
+		// A changed address is no longer verified unless the caller says so.
+		if (a.Name == "email" || a.Name == "phone_number") && (!had || old != a.Value) {
+			if !hasAttr(attrs, a.Name+"_verified") {
+				u.Attributes[a.Name+"_verified"] = "false"
+			}
+		}
+	}
+}
+
+func hasAttr(attrs []attribute, name string) bool {
+	for _, a := range attrs {
+		if a.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// newUser creates a user in p. name is what the caller offered as username: in pools
+// with UsernameAttributes it is an e-mail or phone number and the real username
+// becomes the sub, as in Cognito.
+func (e *Emulator) newUser(p *userPool, name string, attrs []attribute, now time.Time) (*user, error) {
+	if name == "" || len(name) > 128 || strings.ContainsAny(name, " \t\r\n") {
+		return nil, errInvalidParameter("1 validation error detected: Value at 'username' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{M}\\p{S}\\p{N}\\p{P}]+")
+	}
+	if err := checkAttributes(attrs); err != nil {
+		return nil, err
+	}
+	sub := e.uuid()
+	username := name
+	if len(p.UsernameAttributes) > 0 {
+		switch {
+		case strings.Contains(name, "@") && contains(p.UsernameAttributes, "email"):
+			attrs = append(attrs, attribute{"email", name})
+		case validPhone(name) && contains(p.UsernameAttributes, "phone_number"):
+			attrs = append(attrs, attribute{"phone_number", name})
+		default:
+			return nil, errInvalidParameter("Username should be either an email or a phone number.")
+		}
+		username = sub
+	}
+	if p.findUser(name) != nil || p.Users[p.userKey(username)] != nil {
+		return nil, newErr("UsernameExistsException", "User account already exists")
+	}
+	u := &user{
+		Username:   username,
+		Sub:        sub,
+		Attributes: map[string]string{"sub": sub},
+		Enabled:    true,
+		Created:    now,
+		Modified:   now,
+	}
+	u.applyAttributes(attrs)
+	p.Users[p.userKey(username)] = u
+	e.dirty = true
+	return u, nil
+}
+
+// setPassword stores the SRP verifier of pw for u.
+func (e *Emulator) setPassword(p *userPool, u *user, pw string) error {
+	salt, v, err := srp.NewVerifier(e.random, srp.PoolName(p.ID), u.Username, pw)
+	if err != nil {
+		return err
+	}
+	u.SaltHex, u.VerifierHex = salt, v
+	e.dirty = true
+	return nil
+}
+
+// passwordMatches recomputes the verifier from pw and compares in constant time.
+func passwordMatches(p *userPool, u *user, pw string) bool {
+	if u.VerifierHex == "" || pw == "" || len(pw) > 256 {
+		return false
+	}
+	v, err := srp.ComputeVerifier(srp.PoolName(p.ID), u.Username, pw, u.SaltHex)
+	return err == nil && subtle.ConstantTimeCompare([]byte(v), []byte(u.VerifierHex)) == 1
+}
+
+func (e *Emulator) userType(u *user) map[string]any {
+	return map[string]any{
+		"Username":             u.Username,
+		"Attributes":           u.attributeList(),
+		"UserCreateDate":       epoch(u.Created),
+		"UserLastModifiedDate": epoch(u.Modified),
+		"Enabled":              u.Enabled,
+		"UserStatus":           u.Status,
+	}
+}
+
+// ---- admin user operations ----
+
+type adminUserInput struct {
+	UserPoolID string `json:"UserPoolId"`
+	Username   string `json:"Username"`
+}
+
+func (e *Emulator) poolUser(in adminUserInput) (*userPool, *user, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := p.userByName(in.Username)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, u, nil
+}
+
+func (e *Emulator) opAdminCreateUser(c *call) (any, error) {
+	var in struct {
+		UserPoolID             string      `json:"UserPoolId"`
+		Username               string      `json:"Username"`
+		UserAttributes         []attribute `json:"UserAttributes"`
+		TemporaryPassword      string      `json:"TemporaryPassword"`
+		MessageAction          string      `json:"MessageAction"`
+		DesiredDeliveryMediums []string    `json:"DesiredDeliveryMediums"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	if in.MessageAction != "" && in.MessageAction != "SUPPRESS" && in.MessageAction != "RESEND" {
+		return nil, errInvalidParameter("Invalid MessageAction: %s", clip(in.MessageAction))
+	}
+	if in.MessageAction == "RESEND" {
+		u, err := p.userByName(in.Username)
+		if err != nil {
+			return nil, err
+		}
+		if u.Status != "FORCE_CHANGE_PASSWORD" {
+			return nil, newErr("UnsupportedUserStateException", "Resend not possible. %s status is not FORCE_CHANGE_PASSWORD", u.Username)
+		}
+		pw := e.temporaryPassword(p)
+		if err := e.setPassword(p, u, pw); err != nil {
+			return nil, err
+		}
+		u.TempExpires = c.now.Add(time.Duration(p.TempPasswordDays) * 24 * time.Hour)
+		e.send(p, u, "ADMIN_CREATE_USER", pw, "", c.now)
+		return map[string]any{"User": e.userType(u)}, nil
+	}
+	pw := in.TemporaryPassword
+	if pw == "" {
+		pw = e.temporaryPassword(p)
+	} else if err := checkPassword(p, pw); err != nil {
+		return nil, err
+	}
+	u, err := e.newUser(p, in.Username, in.UserAttributes, c.now)
+	if err != nil {
+		return nil, err
+	}
+	u.Status = "FORCE_CHANGE_PASSWORD"
+	u.TempExpires = c.now.Add(time.Duration(p.TempPasswordDays) * 24 * time.Hour)
+	if err := e.setPassword(p, u, pw); err != nil {
+		return nil, err
+	}
+	if in.MessageAction != "SUPPRESS" {
+		medium := ""
+		if slices.Contains(in.DesiredDeliveryMediums, "SMS") && u.Attributes["phone_number"] != "" {
+			medium = "SMS"
+		}
+		e.send(p, u, "ADMIN_CREATE_USER", pw, medium, c.now)
+	}
+	return map[string]any{"User": e.userType(u)}, nil
+}
+
+// temporaryPassword makes a password that satisfies any policy.
+func (e *Emulator) temporaryPassword(p *userPool) string {
+	n := max(p.Password.MinimumLength, 12)
+	return "Aa1!" + e.randomAlnum(n-4, false)
+}
+
+func (e *Emulator) opAdminSetUserPassword(c *call) (any, error) {
+	var in struct {
+		adminUserInput
+		Password  string `json:"Password"`
+		Permanent bool   `json:"Permanent"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, u, err := e.poolUser(in.adminUserInput)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPassword(p, in.Password); err != nil {
+		return nil, err
+	}
+	if err := e.setPassword(p, u, in.Password); err != nil {
+		return nil, err
+	}
+	if in.Permanent {
+		u.Status = "CONFIRMED"
+		u.TempExpires = time.Time{}
+	} else {
+		u.Status = "FORCE_CHANGE_PASSWORD"
+		u.TempExpires = c.now.Add(time.Duration(p.TempPasswordDays) * 24 * time.Hour)
+	}
+	u.Modified = c.now
+	return nil, nil
+}
+
+func (e *Emulator) opAdminGetUser(c *call) (any, error) {
+	var in adminUserInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	_, u, err := e.poolUser(in)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{
+		"Username":             u.Username,
+		"UserAttributes":       u.attributeList(),
+		"UserCreateDate":       epoch(u.Created),
+		"UserLastModifiedDate": epoch(u.Modified),
+		"Enabled":              u.Enabled,
+		"UserStatus":           u.Status,
+	}
+	addMFASettings(out, u)
+	return out, nil
+}
+
+func (e *Emulator) opAdminDeleteUser(c *call) (any, error) {
+	var in adminUserInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, u, err := e.poolUser(in)
+	if err != nil {
+		return nil, err
+	}
+	e.deleteUser(p, u)
+	return nil, nil
+}
+
+func (e *Emulator) deleteUser(p *userPool, u *user) {
+	e.revokeUser(p, u.Username)
+	delete(p.Users, p.userKey(u.Username))
+	e.dirty = true
+}
+
+func (e *Emulator) opAdminDisableUser(c *call) (any, error) { return e.setEnabled(c, false) }
+func (e *Emulator) opAdminEnableUser(c *call) (any, error)  { return e.setEnabled(c, true) }
+
+func (e *Emulator) setEnabled(c *call, enabled bool) (any, error) {
+	var in adminUserInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, u, err := e.poolUser(in)
+	if err != nil {
+		return nil, err
+	}
+	u.Enabled = enabled
+	u.Modified = c.now
+	if !enabled {
+		// Disabling a user ends their sessions, as in Cognito.
+		e.revokeUser(p, u.Username)
+	}
+	e.dirty = true
+	return nil, nil
+}
+
+func (e *Emulator) opAdminUpdateUserAttributes(c *call) (any, error) {
+	var in struct {
+		adminUserInput
+		UserAttributes []attribute `json:"UserAttributes"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	_, u, err := e.poolUser(in.adminUserInput)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAttributes(in.UserAttributes); err != nil {
+		return nil, err
+	}
+	u.applyAttributes(in.UserAttributes)
+	u.Modified = c.now
+	e.dirty = true
+	return nil, nil
+}
+
+func (e *Emulator) opAdminConfirmSignUp(c *call) (any, error) {
+	var in adminUserInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	_, u, err := e.poolUser(in)
+	if err != nil {
+		return nil, err
+	}
+	if u.Status != "UNCONFIRMED" {
+		return nil, errNotAuthorized("User cannot be confirmed. Current status is " + u.Status)
+	}
+	u.Status = "CONFIRMED"
+	u.SignUpCode = nil
+	u.Modified = c.now
+	e.dirty = true
+	return nil, nil
+}
+
+func (e *Emulator) opAdminUserGlobalSignOut(c *call) (any, error) {
+	var in adminUserInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, u, err := e.poolUser(in)
+	if err != nil {
+		return nil, err
+	}
+	e.revokeUser(p, u.Username)
+	return nil, nil
+}
+
+// listUsersFilter is ListUsers' filter language: attribute, = or ^=, quoted value.
+var listUsersFilter = regexp.MustCompile(`^\s*([A-Za-z_:.]+)\s*(\^?=)\s*"((?:[^"\\]|\\.)*)"\s*$`)
+
+var filterable = map[string]bool{
+	"username": true, "email": true, "phone_number": true, "name": true, "given_name": true,
+	"family_name": true, "preferred_username": true, "cognito:user_status": true, "status": true, "sub": true,
+}
+
+// parseUserFilter returns a predicate for a ListUsers Filter.
+func parseUserFilter(f string) (func(*user) bool, error) {
+	if strings.TrimSpace(f) == "" {
+		return func(*user) bool { return true }, nil
+	}
+	m := listUsersFilter.FindStringSubmatch(f)
+	if m == nil || !filterable[m[1]] {
+		return nil, errInvalidParameter("Error while parsing filter.")
+	}
+	attr, prefix := m[1], m[2] == "^="
+	val := strings.NewReplacer(`\"`, `"`, `\\`, `\`).Replace(m[3])
+	return func(u *user) bool {
+		var got string
+		switch attr {
+		case "username":
+			got = u.Username
+		case "cognito:user_status":
+			got = u.Status
+		case "status":
+			got = "Disabled"
+			if u.Enabled {
+				got = "Enabled"
+			}
+		default:
+			got = u.Attributes[attr]
+		}
+		if prefix {
+			return strings.HasPrefix(got, val)
+		}
+		return got == val
+	}, nil
+}
+
+func (e *Emulator) opListUsers(c *call) (any, error) {
+	var in struct {
+		UserPoolID      string   `json:"UserPoolId"`
+		AttributesToGet []string `json:"AttributesToGet"`
+		Filter          string   `json:"Filter"`
+		pageInput
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	match, err := parseUserFilter(in.Filter)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(p.Users))
+	for k, u := range p.Users {
+		if match(u) {
+			keys = append(keys, k)
+		}
+	}
+	keys, next := page(keys, in.Pagination, in.Limit)
+	users := make([]map[string]any, 0, len(keys))
+	for _, k := range keys {
+		ut := e.userType(p.Users[k])
+		if in.AttributesToGet != nil {
+			var kept []attribute
+			for _, a := range ut["Attributes"].([]attribute) {
+				if contains(in.AttributesToGet, a.Name) {
+					kept = append(kept, a)
+				}
+			}
+			ut["Attributes"] = kept
+		}
+		users = append(users, ut)
+	}
+	out := map[string]any{"Users": users}
+	if next != "" {
+		out["PaginationToken"] = next
+	}
+	return out, nil
+}
+
+// ---- groups ----
+
+type groupInput struct {
+	UserPoolID  string `json:"UserPoolId"`
+	GroupName   string `json:"GroupName"`
+	Description string `json:"Description"`
+	Precedence  *int32 `json:"Precedence"`
+	RoleArn     string `json:"RoleArn"`
+}
+
+func (e *Emulator) groupType(p *userPool, g *group) map[string]any {
+	out := map[string]any{
+		"GroupName": g.Name, "UserPoolId": p.ID,
+		"CreationDate": epoch(g.Created), "LastModifiedDate": epoch(g.Modified),
+	}
+	if g.Description != "" {
+		out["Description"] = g.Description
+	}
+	if g.Precedence != nil {
+		out["Precedence"] = *g.Precedence
+	}
+	if g.RoleArn != "" {
+		out["RoleArn"] = g.RoleArn
+	}
+	return out
+}
+
+func (e *Emulator) createGroup(p *userPool, in groupInput, now time.Time) (*group, error) {
+	if in.GroupName == "" || len(in.GroupName) > 128 {
+		return nil, errInvalidParameter("1 validation error detected: Value at 'groupName' failed to satisfy constraint: Member must have length between 1 and 128")
+	}
+	if p.Groups[in.GroupName] != nil {
+		return nil, newErr("GroupExistsException", "A group with the name %s already exists.", clip(in.GroupName))
+	}
+	g := &group{Name: in.GroupName, Description: in.Description, Precedence: in.Precedence, RoleArn: in.RoleArn, Created: now, Modified: now}
+	p.Groups[g.Name] = g
+	e.dirty = true
+	return g, nil
+}
+
+func (e *Emulator) opCreateGroup(c *call) (any, error) {
+	var in groupInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	g, err := e.createGroup(p, in, c.now)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"Group": e.groupType(p, g)}, nil
+}
+
+func (e *Emulator) poolGroup(poolID, name string) (*userPool, *group, error) {
+	p, err := e.pool(poolID)
+	if err != nil {
+		return nil, nil, err
+	}
+	g := p.Groups[name]
+	if g == nil {
+		return nil, nil, errResourceNotFound("Group not found.")
+	}
+	return p, g, nil
+}
+
+func (e *Emulator) opGetGroup(c *call) (any, error) {
+	var in groupInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, g, err := e.poolGroup(in.UserPoolID, in.GroupName)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"Group": e.groupType(p, g)}, nil
+}
+
+func (e *Emulator) opDeleteGroup(c *call) (any, error) {
+	var in groupInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, g, err := e.poolGroup(in.UserPoolID, in.GroupName)
+	if err != nil {
+		return nil, err
+	}
+	delete(p.Groups, g.Name)
+	for _, u := range p.Users {
+		u.Groups = slices.DeleteFunc(u.Groups, func(n string) bool { return n == g.Name })
+	}
+	e.dirty = true
+	return nil, nil
+}
+
+func (e *Emulator) opListGroups(c *call) (any, error) {
+	var in struct {
+		UserPoolID string `json:"UserPoolId"`
+		pageInput
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(p.Groups))
+	for n := range p.Groups {
+		names = append(names, n)
+	}
+	names, next := page(names, in.NextToken, in.Limit)
+	list := make([]map[string]any, 0, len(names))
+	for _, n := range names {
+		list = append(list, e.groupType(p, p.Groups[n]))
+	}
+	out := map[string]any{"Groups": list}
+	if next != "" {
+		out["NextToken"] = next
+	}
+	return out, nil
+}
+
+type userGroupInput struct {
+	UserPoolID string `json:"UserPoolId"`
+	Username   string `json:"Username"`
+	GroupName  string `json:"GroupName"`
+}
+
+func (e *Emulator) userGroup(in userGroupInput) (*userPool, *user, *group, error) {
+	p, g, err := e.poolGroup(in.UserPoolID, in.GroupName)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	u, err := p.userByName(in.Username)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return p, u, g, nil
+}
+
+func (e *Emulator) opAdminAddUserToGroup(c *call) (any, error) {
+	var in userGroupInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	_, u, g, err := e.userGroup(in)
+	if err != nil {
+		return nil, err
+	}
+	if !contains(u.Groups, g.Name) {
+		u.Groups = append(u.Groups, g.Name)
+		e.dirty = true
+	}
+	return nil, nil
+}
+
+func (e *Emulator) opAdminRemoveUserFromGroup(c *call) (any, error) {
+	var in userGroupInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	_, u, g, err := e.userGroup(in)
+	if err != nil {
+		return nil, err
+	}
+	u.Groups = slices.DeleteFunc(u.Groups, func(n string) bool { return n == g.Name })
+	e.dirty = true
+	return nil, nil
+}
+
+func (e *Emulator) opAdminListGroupsForUser(c *call) (any, error) {
+	var in struct {
+		adminUserInput
+		pageInput
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, u, err := e.poolUser(in.adminUserInput)
+	if err != nil {
+		return nil, err
+	}
+	names, next := page(append([]string(nil), u.Groups...), in.NextToken, in.Limit)
+	list := make([]map[string]any, 0, len(names))
+	for _, n := range names {
+		if g := p.Groups[n]; g != nil {
+			list = append(list, e.groupType(p, g))
+		}
+	}
+	out := map[string]any{"Groups": list}
+	if next != "" {
+		out["NextToken"] = next
+	}
+	return out, nil
+}
