@@ -1,0 +1,589 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/internal/clock"
+	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/store"
+)
+
+// Session is what Fetch returns: the tokens of a signed-in user and, when a
+// CredentialsSource is configured, AWS credentials. A Session is immutable; a
+// refresh makes a new one. It prints without secrets.
+type Session struct {
+	Tokens      Tokens
+	Credentials *aws.Credentials // nil without a CredentialsSource
+	IdentityID  string           // empty without a CredentialsSource
+	UserSub     string
+	Username    string // the service's username (the access token's username claim)
+}
+
+// Tokens are a session's tokens. Access and ID print as redacted summaries and
+// Refresh as "[redacted]"; use Access.Raw() or Refresh.Reveal() to send them.
+type Tokens struct {
+	Access    *jwt.Token
+	ID        *jwt.Token // nil when the service issued none (or Import got none)
+	Refresh   jwt.Secret
+	DeviceKey string
+}
+
+// String summarises the session without any secret.
+func (s *Session) String() string {
+	if s == nil {
+		return "session.Session(nil)"
+	}
+	return fmt.Sprintf("session.Session{user=%s sub=%s access=%v}", s.Username, s.UserSub, s.Tokens.Access)
+}
+
+// CredentialsSource turns a session's tokens into AWS credentials (a Cognito
+// identity pool, usually). The identity-pool package provides one.
+type CredentialsSource interface {
+	Credentials(ctx context.Context, s *Session) (creds *aws.Credentials, identityID string, err error)
+}
+
+// Backoff bounds the retries of a failing refresh.
+type Backoff struct {
+	Attempts int           // tries per refresh, at least 1; default 3
+	Base     time.Duration // first wait; default 200ms, doubled each try, with jitter
+	Max      time.Duration // longest wait; default 5s
+}
+
+// Config configures a Manager.
+type Config struct {
+	// Cognito speaks to the user pool. Required.
+	Cognito *cognito.Client
+	// Store keeps the session between calls and across processes; a new memory
+	// store when nil.
+	Store store.Store
+	// Username names the user whose session this Manager handles. When empty, the
+	// Manager uses the store's current user for the pool and client (set at each
+	// sign-in and import), which is what a CLI profile wants.
+	Username string
+	// Clock is the local clock; the system clock when nil.
+	Clock clock.Clock
+	// RefreshBefore is how long before expiry a token is refreshed; default 5
+	// minutes, never more than half a token's lifetime.
+	RefreshBefore time.Duration
+	// BackgroundRefresh refreshes ahead of the window, with jitter, so that Fetch
+	// callers never wait on the network.
+	BackgroundRefresh bool
+	// RefreshTimeout bounds one shared refresh, retries included; default 30s. It
+	// does not depend on any caller's context.
+	RefreshTimeout time.Duration
+	// Backoff bounds retries of transient failures.
+	Backoff Backoff
+	// RetryAfterFailure is how long Fetch keeps serving still-valid tokens after a
+	// transient refresh failure before trying again; default 30s.
+	RetryAfterFailure time.Duration
+	// Credentials, when set, fills Session.Credentials and IdentityID.
+	Credentials CredentialsSource
+	// Logger receives refresh failures (never tokens); slog.Default when nil.
+	Logger *slog.Logger
+
+	// afterFunc schedules background refreshes; tests replace it.
+	afterFunc func(time.Duration, func()) func() bool
+}
+
+// FetchOptions adjust one Fetch.
+type FetchOptions struct {
+	// ForceRefresh refreshes even when the tokens are fresh.
+	ForceRefresh bool
+}
+
+var (
+	// ErrSignedOut: there is no session (never signed in, signed out, or ended by
+	// the service). errors.As to *SignedOutError for the reason.
+	ErrSignedOut = errors.New("session: not signed in")
+	// ErrInvalidTokens: Import was given tokens that are malformed or belong to
+	// another pool or client.
+	ErrInvalidTokens = errors.New("session: invalid tokens")
+)
+
+// SignedOutError says why a session ended. It matches ErrSignedOut and wraps the
+// service error that ended it, if any.
+type SignedOutError struct {
+	Reason Reason
+	Err    error
+}
+
+func (e *SignedOutError) Error() string {
+	if e.Err == nil {
+		return "session: not signed in (" + e.Reason.String() + ")"
+	}
+	return "session: signed out (" + e.Reason.String() + "): " + e.Err.Error()
+}
+
+func (e *SignedOutError) Unwrap() []error { return []error{ErrSignedOut, e.Err} }
+
+// state is what the cached path reads: one pointer load gives the session and the
+// local time until which it may be served without a network call.
+type state struct {
+	sess      *Session
+	rec       *record
+	key       store.Key
+	version   uint64
+	refreshAt time.Time // local clock; Fetch goes to the slow path from here on
+	// tokensRefreshAt is refreshAt for the tokens alone; later than refreshAt
+	// only when the credentials are due first.
+	tokensRefreshAt time.Time
+	expiresAt       time.Time // local clock; the tokens (or credentials) are dead from here on
+}
+
+// Manager keeps one user's session fresh. Create one per signed-in user; they are
+// cheap (a few words plus subscribers), and the Store is the only place the
+// session lives between calls. Safe for concurrent use.
+type Manager struct {
+	cfg   Config
+	cur   atomic.Pointer[state]
+	user  atomic.Pointer[string] // bound username, set by Config, sign-in or import
+	sf    singleflight.Group
+	rmu   sync.Mutex // one refresh at a time in this process, even across flight keys
+	subs  subscribers
+	timer struct {
+		sync.Mutex
+		stop   func() bool
+		closed bool
+	}
+}
+
+// New returns a Manager. It does no I/O: the stored session is read on first use.
+func New(cfg Config) (*Manager, error) {
+	if cfg.Cognito == nil {
+		return nil, errors.New("session: Config.Cognito is required")
+	}
+	if cfg.Store == nil {
+		cfg.Store = store.NewMemory()
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.System{}
+	}
+	if cfg.RefreshBefore <= 0 {
+		cfg.RefreshBefore = 5 * time.Minute
+	}
+	if cfg.RefreshTimeout <= 0 {
+		cfg.RefreshTimeout = 30 * time.Second
+	}
+	if cfg.Backoff.Attempts <= 0 {
+		cfg.Backoff.Attempts = 3
+	}
+	if cfg.Backoff.Base <= 0 {
+		cfg.Backoff.Base = 200 * time.Millisecond
+	}
+	if cfg.Backoff.Max <= 0 {
+		cfg.Backoff.Max = 5 * time.Second
+	}
+	if cfg.RetryAfterFailure <= 0 {
+		cfg.RetryAfterFailure = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.afterFunc == nil {
+		cfg.afterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+	}
+	m := &Manager{cfg: cfg}
+	if cfg.Username != "" {
+		u := cfg.Username
+		m.user.Store(&u)
+	}
+	return m, nil
+}
+
+// Close stops background refreshes and event delivery. The stored session stays.
+func (m *Manager) Close() error {
+	m.timer.Lock()
+	m.timer.closed = true
+	if m.timer.stop != nil {
+		m.timer.stop()
+	}
+	m.timer.Unlock()
+	m.subs.closeAll()
+	return nil
+}
+
+// Fetch returns the current session. While the tokens are outside the refresh
+// window it makes no call, takes no lock and allocates nothing. Otherwise it
+// refreshes, sharing one refresh among all concurrent callers; a caller whose ctx
+// ends stops waiting but does not cancel the refresh for the others.
+//
+// Transient failures (network, timeouts, 5xx, throttling) never end the session:
+// Fetch returns the tokens while they are valid, and a retryable *cognito.Error once
+// they are not. Only a definitive answer from the service ends it, with an error
+// matching ErrSignedOut.
+func (m *Manager) Fetch(ctx context.Context, opts FetchOptions) (*Session, error) {
+	if !opts.ForceRefresh {
+		if st := m.cur.Load(); st != nil && m.cfg.Clock.Now().Before(st.refreshAt) {
+			return st.sess, nil
+		}
+	}
+	return m.fetchSlow(ctx, opts.ForceRefresh, 0)
+}
+
+// Token returns the access token, for HTTP clients: the shape
+// `Token(ctx, forceRefresh) (string, error)` that httpauth expects.
+func (m *Manager) Token(ctx context.Context, forceRefresh bool) (string, error) {
+	s, err := m.Fetch(ctx, FetchOptions{ForceRefresh: forceRefresh})
+	if err != nil {
+		return "", err
+	}
+	return s.Tokens.Access.Raw(), nil
+}
+
+// fetchSlow refreshes through the shared flight. lead > 0 (background refresh)
+// treats tokens as due that early.
+func (m *Manager) fetchSlow(ctx context.Context, force bool, lead time.Duration) (*Session, error) {
+	key := "fetch"
+	if force {
+		key = "force"
+	}
+	ch := m.sf.DoChan(key, func() (any, error) {
+		// Detached from every caller: the first caller leaving must not fail the
+		// refresh the others are waiting for.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.RefreshTimeout)
+		defer cancel()
+		return m.refresh(rctx, force, lead)
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*state).sess, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// key returns the store key of the bound user, reading the store's current user
+// when none is bound yet.
+func (m *Manager) key(ctx context.Context) (store.Key, error) {
+	k := store.Key{Pool: m.cfg.Cognito.UserPoolID(), Client: m.cfg.Cognito.ClientID()}
+	if u := m.user.Load(); u != nil {
+		k.User = *u
+		return k, nil
+	}
+	u, err := store.CurrentUser(ctx, m.cfg.Store, k.Pool, k.Client)
+	if errors.Is(err, store.ErrNotFound) {
+		return k, &SignedOutError{Reason: ReasonNone}
+	}
+	if err != nil {
+		return k, fmt.Errorf("session: %w", err)
+	}
+	k.User = u
+	return k, nil
+}
+
+// load reads the stored session. A missing one is a *SignedOutError; unreadable data
+// is an error of its own, never a sign-out.
+func (m *Manager) load(ctx context.Context) (*state, error) {
+	k, err := m.key(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e, err := m.cfg.Store.Get(ctx, k)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &SignedOutError{Reason: ReasonNone}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("session: reading %s: %w", k, err)
+	}
+	rec, err := decodeRecord(e.Data)
+	if err != nil {
+		return nil, fmt.Errorf("session: reading %s: %w", k, err)
+	}
+	return m.newState(k, e.Version, rec)
+}
+
+// newState decodes rec and works out, on the local clock, when to refresh.
+func (m *Manager) newState(k store.Key, version uint64, rec *record) (*state, error) {
+	sess, err := rec.session()
+	if err != nil {
+		return nil, fmt.Errorf("session: %s: %w", k, err)
+	}
+	offset := time.Duration(rec.ClockOffset)
+	exp := sess.Tokens.Access.ExpiresAt()
+	issued := sess.Tokens.Access.IssuedAt()
+	if id := sess.Tokens.ID; id != nil && id.ExpiresAt().Before(exp) {
+		exp = id.ExpiresAt()
+	}
+	// Server time to local time: the token's times are the service's.
+	expLocal := exp.Add(-offset)
+	window := m.cfg.RefreshBefore
+	if life := exp.Sub(issued); life > 0 && window > life/2 {
+		// Short-lived tokens (5 minutes is allowed) would otherwise be refreshed on
+		// every call.
+		window = life / 2
+	}
+	refreshAt := expLocal.Add(-window)
+	tokensRefreshAt := refreshAt
+	if c := sess.Credentials; c != nil && c.CanExpire {
+		if cr := c.Expires.Add(-window); cr.Before(refreshAt) {
+			refreshAt = cr
+		}
+		if c.Expires.Before(expLocal) {
+			expLocal = c.Expires
+		}
+	}
+	return &state{sess: sess, rec: rec, key: k, version: version, refreshAt: refreshAt, tokensRefreshAt: tokensRefreshAt, expiresAt: expLocal}, nil
+}
+
+// publish makes st what Fetch serves and schedules the background refresh.
+func (m *Manager) publish(st *state) {
+	m.cur.Store(st)
+	if st.sess != nil && m.cfg.BackgroundRefresh {
+		m.schedule(st)
+	}
+}
+
+// unpublish forgets the cached session.
+func (m *Manager) unpublish() {
+	m.cur.Store(nil)
+	m.timer.Lock()
+	if m.timer.stop != nil {
+		m.timer.stop()
+		m.timer.stop = nil
+	}
+	m.timer.Unlock()
+}
+
+// valid reports whether st's tokens are still usable now.
+func (m *Manager) valid(st *state) bool {
+	return st != nil && m.cfg.Clock.Now().Before(st.expiresAt)
+}
+
+// refresh runs inside the shared flight.
+func (m *Manager) refresh(ctx context.Context, force bool, lead time.Duration) (*state, error) {
+	m.rmu.Lock()
+	defer m.rmu.Unlock()
+	if !force {
+		// A flight that finished just before this one may already have done the work.
+		if st := m.cur.Load(); st != nil && m.cfg.Clock.Now().Add(lead).Before(st.refreshAt) {
+			return st, nil
+		}
+	}
+	k, err := m.key(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if l, ok := m.cfg.Store.(store.Locker); ok {
+		unlock, err := l.Lock(ctx, k)
+		if err != nil {
+			return nil, fmt.Errorf("session: %w", err)
+		}
+		defer unlock()
+	}
+	// Re-read under the lock: another process may have refreshed (and rotated the
+	// refresh token) while this one waited.
+	st, err := m.load(ctx)
+	if err != nil {
+		var so *SignedOutError
+		if errors.As(err, &so) {
+			m.unpublish()
+		}
+		return nil, err
+	}
+	if !force && m.cfg.Clock.Now().Add(lead).Before(st.refreshAt) {
+		m.publish(st)
+		return st, nil
+	}
+	if st.rec.RefreshToken == "" {
+		if m.valid(st) && !force {
+			m.publish(st)
+			return st, nil
+		}
+		return nil, m.end(ctx, st, ReasonExpired, errors.New("session: no refresh token"))
+	}
+	if !force && m.cfg.Clock.Now().Add(lead).Before(st.tokensRefreshAt) {
+		// Only credentials are due.
+		return m.refreshCredentials(ctx, st)
+	}
+	res, err := m.callRefresh(ctx, st)
+	if err != nil {
+		return m.refreshFailed(ctx, st, err)
+	}
+	rec := *st.rec
+	rec.AccessToken = res.Tokens.AccessToken.Reveal()
+	if res.Tokens.IDToken != "" {
+		rec.IDToken = res.Tokens.IDToken.Reveal()
+	}
+	if res.Tokens.RefreshToken != "" {
+		rec.RefreshToken = res.Tokens.RefreshToken.Reveal()
+	}
+	rec.ClockOffset = int64(m.offset(res.ServerTime, res.Tokens.AccessToken))
+	next, err := m.save(ctx, st.key, st.version, &rec)
+	if err != nil {
+		return nil, err
+	}
+	m.emit(Event{Kind: TokenRefreshed, Username: next.sess.Username})
+	return m.withCredentials(ctx, next)
+}
+
+// callRefresh calls the service, retrying transient failures with capped,
+// jittered exponential backoff while ctx allows.
+func (m *Manager) callRefresh(ctx context.Context, st *state) (*cognito.Result, error) {
+	in := cognito.RefreshInput{RefreshToken: jwt.Secret(st.rec.RefreshToken), Username: st.rec.Username, DeviceKey: st.rec.DeviceKey}
+	var err error
+	for attempt := 0; attempt < m.cfg.Backoff.Attempts; attempt++ {
+		if attempt > 0 {
+			if werr := sleep(ctx, backoff(m.cfg.Backoff, attempt)); werr != nil {
+				break
+			}
+		}
+		var res *cognito.Result
+		res, err = m.cfg.Cognito.Refresh(ctx, in)
+		if err == nil {
+			return res, nil
+		}
+		if !cognito.IsRetryable(err) {
+			return nil, err
+		}
+	}
+	return nil, err
+}
+
+// refreshFailed applies the failure policy.
+func (m *Manager) refreshFailed(ctx context.Context, st *state, err error) (*state, error) {
+	if reason, definitive := definitiveReason(err); definitive {
+		if errors.Is(err, cognito.ErrRefreshTokenReuse) {
+			// Another holder may have rotated the token and saved the new one; that
+			// is not a reason to end the session. Check before giving up.
+			if cur, lerr := m.load(ctx); lerr == nil && cur.version != st.version && cur.rec.RefreshToken != st.rec.RefreshToken {
+				m.publish(cur)
+				return cur, nil
+			}
+		}
+		return nil, m.end(ctx, st, reason, err)
+	}
+	retryable := cognito.IsRetryable(err)
+	m.emit(Event{Kind: RefreshFailed, Username: st.sess.Username, Err: err, Retryable: retryable})
+	m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: token refresh failed", slog.String("user", st.sess.Username), slog.Bool("retryable", retryable), slog.String("error", err.Error()))
+	if m.valid(st) {
+		// Keep serving the tokens, but not by hammering the service on every call.
+		held := *st
+		held.refreshAt = m.cfg.Clock.Now().Add(m.cfg.RetryAfterFailure)
+		if held.refreshAt.After(st.expiresAt) {
+			held.refreshAt = st.expiresAt
+		}
+		m.publish(&held)
+		return &held, nil
+	}
+	m.unpublish()
+	return nil, fmt.Errorf("session: refresh failed and the tokens have expired: %w", err)
+}
+
+// end deletes a session the service has ended and tells subscribers why.
+func (m *Manager) end(ctx context.Context, st *state, reason Reason, cause error) error {
+	m.unpublish()
+	if err := m.cfg.Store.Delete(ctx, st.key, st.version); err != nil && !errors.Is(err, store.ErrConflict) {
+		m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: could not delete ended session", slog.String("key", st.key.String()), slog.String("error", err.Error()))
+	}
+	m.clearCurrent(ctx, st.key)
+	m.emit(Event{Kind: SignedOut, Username: st.key.User, Reason: reason, Err: cause})
+	return &SignedOutError{Reason: reason, Err: cause}
+}
+
+// clearCurrent drops the store's current-user record if it names k's user.
+func (m *Manager) clearCurrent(ctx context.Context, k store.Key) {
+	if u, err := store.CurrentUser(ctx, m.cfg.Store, k.Pool, k.Client); err == nil && u == k.User {
+		_ = store.SetCurrentUser(ctx, m.cfg.Store, k.Pool, k.Client, "")
+	}
+}
+
+// save writes rec with compare-and-swap and publishes it.
+func (m *Manager) save(ctx context.Context, k store.Key, version uint64, rec *record) (*state, error) {
+	data, err := rec.encode()
+	if err != nil {
+		return nil, fmt.Errorf("session: %w", err)
+	}
+	v, err := m.cfg.Store.Put(ctx, k, data, version)
+	if err != nil {
+		return nil, fmt.Errorf("session: saving %s: %w", k, err)
+	}
+	st, err := m.newState(k, v, rec)
+	if err != nil {
+		return nil, err
+	}
+	m.publish(st)
+	return st, nil
+}
+
+// withCredentials adds AWS credentials to a state that has fresh tokens.
+func (m *Manager) withCredentials(ctx context.Context, st *state) (*state, error) {
+	if m.cfg.Credentials == nil {
+		return st, nil
+	}
+	return m.refreshCredentials(ctx, st)
+}
+
+func (m *Manager) refreshCredentials(ctx context.Context, st *state) (*state, error) {
+	creds, id, err := m.cfg.Credentials.Credentials(ctx, st.sess)
+	if err != nil {
+		m.emit(Event{Kind: RefreshFailed, Username: st.sess.Username, Err: err, Retryable: cognito.IsRetryable(err)})
+		if m.valid(st) {
+			return st, nil
+		}
+		return nil, fmt.Errorf("session: AWS credentials: %w", err)
+	}
+	rec := *st.rec
+	rec.setCredentials(creds, id)
+	next, err := m.save(ctx, st.key, st.version, &rec)
+	if err != nil {
+		return nil, err
+	}
+	m.emit(Event{Kind: CredentialsRefreshed, Username: next.sess.Username})
+	return next, nil
+}
+
+// offset estimates server time minus local time from the answer's Date header, or
+// from the new token's iat when there is none.
+func (m *Manager) offset(server time.Time, access jwt.Secret) time.Duration {
+	now := m.cfg.Clock.Now()
+	if server.IsZero() {
+		if at, err := jwt.Decode(access.Reveal()); err == nil && !at.IssuedAt().IsZero() {
+			server = at.IssuedAt()
+		}
+	}
+	if server.IsZero() {
+		return 0
+	}
+	d := server.Sub(now)
+	// Both sources have one-second resolution; below that, drift is noise.
+	if d > -time.Second && d < time.Second {
+		return 0
+	}
+	return d
+}
+
+// definitiveReason tells whether err ends the session, and why.
+func definitiveReason(err error) (Reason, bool) {
+	var ce *cognito.Error
+	if !errors.As(err, &ce) {
+		return 0, false
+	}
+	switch {
+	case errors.Is(err, cognito.ErrNotAuthorized):
+		return notAuthorizedReason(ce.Message), true
+	case errors.Is(err, cognito.ErrTokenRevoked):
+		return ReasonRevoked, true
+	case errors.Is(err, cognito.ErrUserNotFound):
+		return ReasonUserGone, true
+	case errors.Is(err, cognito.ErrPasswordResetRequired):
+		return ReasonPasswordReset, true
+	case errors.Is(err, cognito.ErrUserNotConfirmed):
+		return ReasonNotConfirmed, true
+	case errors.Is(err, cognito.ErrRefreshTokenReuse):
+		return ReasonTokenReuse, true
+	}
+	return 0, false
+}

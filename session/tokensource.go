@@ -1,0 +1,74 @@
+package session
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// TokenSource returns the access token as an oauth2.TokenSource. Each Token call is
+// a Fetch, so the source is always as fresh as the session; there is no need to
+// wrap it in oauth2.ReuseTokenSource.
+func (m *Manager) TokenSource() oauth2.TokenSource { return tokenSource{m} }
+
+type tokenSource struct{ m *Manager }
+
+func (ts tokenSource) Token() (*oauth2.Token, error) {
+	s, err := ts.m.Fetch(context.Background(), FetchOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return &oauth2.Token{AccessToken: s.Tokens.Access.Raw(), TokenType: "Bearer", Expiry: s.Tokens.Access.ExpiresAt()}, nil
+}
+
+// schedule arranges a background refresh ahead of st's window, with jitter so that
+// many processes started together do not refresh together.
+func (m *Manager) schedule(st *state) {
+	m.timer.Lock()
+	defer m.timer.Unlock()
+	if m.timer.closed {
+		return
+	}
+	if m.timer.stop != nil {
+		m.timer.stop()
+	}
+	d := st.refreshAt.Sub(m.cfg.Clock.Now())
+	var lead time.Duration
+	if window := st.expiresAt.Sub(st.refreshAt); window > 0 {
+		// Up to a tenth of the window early; the refresh then counts the tokens as
+		// due that much early.
+		lead = rand.N(window/10 + 1)
+		d -= lead
+	}
+	if d < 0 {
+		d = 0
+	}
+	m.timer.stop = m.cfg.afterFunc(d, func() {
+		_, _ = m.fetchSlow(context.Background(), false, lead)
+	})
+}
+
+// backoff returns the wait before retry attempt n (n ≥ 1): exponential, capped,
+// with "equal jitter" (half fixed, half random) so waits never collapse to zero.
+func backoff(b Backoff, n int) time.Duration {
+	d := b.Base << (n - 1)
+	if d > b.Max || d <= 0 {
+		d = b.Max
+	}
+	half := d / 2
+	return half + rand.N(half+1)
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
