@@ -3,6 +3,7 @@ package emulator_test
 import (
 	"crypto/rsa"
 	"encoding/base64"
+	"github.com/cogauth/cogauth/internal/clock"
 	"math/big"
 	"testing"
 )
@@ -19,3 +20,5 @@ func jwkToKey(t *testing.T, n, e string) *rsa.PublicKey {
 	}
 	return &rsa.PublicKey{N: new(big.Int).SetBytes(nb), E: int(new(big.Int).SetBytes(eb).Int64())}
 }
+
+func newFake() *clock.Fake { return clock.NewFake(t0) }
