@@ -295,6 +295,10 @@ func shortOp(op string) string {
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Date", e.now().UTC().Format(http.TimeFormat))
 	w.Header().Set("x-amzn-RequestId", e.uuid())
+	if r.Body == nil {
+		// Requests built for direct ServeHTTP calls may have no body at all.
+		r.Body = http.NoBody
+	}
 	switch {
 	case strings.HasPrefix(r.URL.Path, adminPrefix):
 		e.serveAdmin(w, r)

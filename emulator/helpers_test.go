@@ -1,10 +1,12 @@
 package emulator_test
 
 import (
+	"bytes"
 	"crypto/rsa"
 	"encoding/base64"
 	"github.com/cogauth/cogauth/internal/clock"
 	"math/big"
+	"net/http"
 	"testing"
 )
 
@@ -22,3 +24,16 @@ func jwkToKey(t *testing.T, n, e string) *rsa.PublicKey {
 }
 
 func newFake() *clock.Fake { return clock.NewFake(t0) }
+
+// recorder is a minimal http.ResponseWriter for direct ServeHTTP calls.
+type recorder struct {
+	h    http.Header
+	code int
+	body bytes.Buffer
+}
+
+func newRecorder() *recorder { return &recorder{h: http.Header{}, code: 200} }
+
+func (r *recorder) Header() http.Header         { return r.h }
+func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
+func (r *recorder) WriteHeader(code int)        { r.code = code }
