@@ -1,0 +1,125 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cogauth/cogauth/internal/config"
+)
+
+type configureOptions struct {
+	IO      IOStreams
+	Home    string
+	Profile string
+	// Given are the settings named on the command line; they are written as they
+	// are. Any other setting is asked for when a terminal is present.
+	Given   config.Values
+	Amplify string
+	prompt  *prompter
+}
+
+func newConfigureCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "configure [--profile NAME] [settings flags]",
+		Short: "Write a profile to $COGAUTH_HOME/config.toml",
+		Long: `Write a profile: the settings given as flags (--user-pool-id, --client-id, …), and on a
+terminal, prompts for the others with the current values as defaults. A profile is then
+used with --profile NAME or COGAUTH_PROFILE=NAME.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			home, err := a.home()
+			if err != nil {
+				return err
+			}
+			profile := a.flags.Profile
+			if profile == "" {
+				profile = a.Getenv("COGAUTH_PROFILE")
+			}
+			if profile == "" {
+				profile = config.DefaultProfile
+			}
+			return runConfigure(&configureOptions{
+				IO: a.IO, Home: home, Profile: profile, Given: a.flags.Values,
+				Amplify: a.flags.AmplifyConfig, prompt: a.prompter(),
+			})
+		},
+	}
+}
+
+// home is $COGAUTH_HOME without resolving a profile (configure may be creating it).
+func (a *app) home() (string, error) {
+	c, err := config.Resolve(config.Input{Getenv: a.Getenv, UserHome: a.UserHome})
+	if err != nil {
+		return "", err
+	}
+	return c.Home, nil
+}
+
+func runConfigure(o *configureOptions) error {
+	if err := config.ValidateProfileName(o.Profile); err != nil {
+		return err
+	}
+	path := config.ConfigPath(o.Home)
+	f, err := config.LoadFile(path)
+	if err != nil {
+		return err
+	}
+	p := f.Profiles[o.Profile]
+	given := 0
+	for _, s := range config.Settings() {
+		if v := *s.Field(&o.Given); v != "" {
+			*s.Field(&p.Values) = v
+			given++
+		}
+	}
+	if o.Amplify != "" {
+		p.AmplifyConfig = o.Amplify
+		given++
+	}
+	if given == 0 {
+		if o.prompt == nil || !o.prompt.tty {
+			return usagef("nothing to configure: give settings as flags (e.g. --user-pool-id, --client-id) or run on a terminal")
+		}
+		fmt.Fprintf(o.IO.ErrOut, "Configuring profile %q in %s (empty answer keeps the value shown).\n", o.Profile, path)
+		for _, s := range config.Settings() {
+			cur := *s.Field(&p.Values)
+			var v string
+			if s.Flag == "client-secret" {
+				shown := ""
+				if cur != "" {
+					shown = " [keep current]"
+				}
+				v, err = o.prompt.secret(fmt.Sprintf("%s%s: ", s.Name, shown))
+				if v == "" {
+					v = cur
+				}
+			} else {
+				v, err = o.prompt.askDefault(s.Name, cur)
+			}
+			if err != nil {
+				return err
+			}
+			*s.Field(&p.Values) = v
+		}
+	}
+	// Check the profile as Resolve would use it, before it is written.
+	c := &config.Config{Values: p.Values, Profile: o.Profile}
+	if c.Store == "" {
+		c.Store = config.StoreKeyring
+	}
+	if p.UserPoolID != "" && config.RegionOf(p.UserPoolID) == "" {
+		return usagef("user pool ID %q is not of the form REGION_ID", p.UserPoolID)
+	}
+	switch c.Store {
+	case config.StoreKeyring, config.StoreFile, config.StoreMemory:
+	default:
+		return usagef("unknown session store %q: use keyring, file or memory", c.Store)
+	}
+	f.Profiles[o.Profile] = p
+	if err := f.Save(path); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.IO.ErrOut, "Profile %q written to %s\n", o.Profile, path)
+	return nil
+}

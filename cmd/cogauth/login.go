@@ -1,0 +1,346 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/session"
+)
+
+type loginOptions struct {
+	IO            IOStreams
+	Username      string
+	PasswordStdin bool
+	Flow          string // srp or password
+	// Answers given up front, for scripts: used when a challenge asks for them.
+	NewPassword    string
+	Code           string
+	MFAType        string
+	Attributes     map[string]string
+	RememberDevice bool
+	DeviceName     string
+
+	open   func(ctx context.Context) (*profileSession, error)
+	prompt *prompter
+}
+
+func newLoginCmd(a *app) *cobra.Command {
+	o := &loginOptions{}
+	cmd := &cobra.Command{
+		Use:   "login [--username U] [--password-stdin] [--flow srp|password]",
+		Short: "Sign in to the user pool and keep the session",
+		Long: `Sign in (SRP by default: the password never leaves this machine) and store the
+session for the profile. Missing answers are asked for on the terminal (the password
+without echo), and every challenge the pool poses is walked through: a new password
+with required attributes, a TOTP, SMS or e-mail code, choosing an MFA type, setting up
+an authenticator app. Without a terminal, give the answers as flags or variables:
+
+  printf '%s' "$PASSWORD" | cogauth login --username alice --password-stdin
+  COGAUTH_PASSWORD=… COGAUTH_MFA_CODE=123456 cogauth login --username alice`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.IO = a.IO
+			o.prompt = a.prompter()
+			if o.Username == "" {
+				o.Username = a.Getenv("COGAUTH_USERNAME")
+			}
+			if o.NewPassword == "" {
+				o.NewPassword = a.Getenv("COGAUTH_NEW_PASSWORD")
+			}
+			if o.Code == "" {
+				o.Code = a.Getenv("COGAUTH_MFA_CODE")
+			}
+			password := ""
+			if !o.PasswordStdin {
+				password = a.Getenv("COGAUTH_PASSWORD")
+			}
+			o.open = func(ctx context.Context) (*profileSession, error) { return a.openForSignIn(ctx) }
+			return runLogin(cmd.Context(), o, password)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.Username, "username", "u", "", "user name, e-mail or phone number (env COGAUTH_USERNAME)")
+	f.BoolVar(&o.PasswordStdin, "password-stdin", false, "read the password from the first line of standard input (else env COGAUTH_PASSWORD, else a prompt)")
+	f.StringVar(&o.Flow, "flow", "srp", "authentication flow: srp (USER_SRP_AUTH) or password (USER_PASSWORD_AUTH)")
+	f.StringVar(&o.NewPassword, "new-password", "", "answer to a new-password challenge (env COGAUTH_NEW_PASSWORD)")
+	f.StringVar(&o.Code, "mfa-code", "", "answer to an MFA code challenge (env COGAUTH_MFA_CODE)")
+	f.StringVar(&o.MFAType, "mfa-type", "", "MFA type to choose when asked: totp, sms or email")
+	f.StringToStringVar(&o.Attributes, "attribute", nil, "required attribute for a new-password challenge, NAME=VALUE (repeatable)")
+	f.BoolVar(&o.RememberDevice, "remember-device", false, "remember this device when the pool offers it")
+	f.StringVar(&o.DeviceName, "device-name", "cogauth", "name of a remembered device or authenticator")
+	return cmd
+}
+
+// openForSignIn opens a manager not yet bound to a user: the sign-in binds it.
+func (a *app) openForSignIn(ctx context.Context) (*profileSession, error) {
+	return a.openUser(ctx, "", true)
+}
+
+func runLogin(ctx context.Context, o *loginOptions, password string) error {
+	var flow cognito.Flow
+	switch o.Flow {
+	case "srp", "":
+		flow = cognito.FlowSRP
+	case "password":
+		flow = cognito.FlowPassword
+	default:
+		return usagef("unknown flow %q: use srp or password", o.Flow)
+	}
+	var err error
+	if o.Username == "" {
+		if o.Username, err = o.prompt.ask("Username: "); err != nil {
+			return answerErr(err, "a username", "--username", "COGAUTH_USERNAME")
+		}
+		if o.Username == "" {
+			return usagef("empty username")
+		}
+	}
+	if o.PasswordStdin {
+		if password, err = readLine(o.IO.In); err != nil {
+			return fmt.Errorf("reading the password from standard input: %w", err)
+		}
+	}
+	if password == "" {
+		if password, err = o.prompt.secret("Password: "); err != nil {
+			return answerErr(err, "a password", "--password-stdin", "COGAUTH_PASSWORD")
+		}
+	}
+	p, err := o.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+
+	res, err := p.mgr.SignIn(ctx, cognito.SignInInput{Username: o.Username, Password: password, Flow: flow})
+	for err == nil && res.Session == nil {
+		if res.Next == nil {
+			return errors.New("sign-in ended with neither a session nor a challenge")
+		}
+		res, err = o.challenge(ctx, p, res.Next)
+	}
+	if err != nil {
+		return err
+	}
+	sess := res.Session
+	if err := p.signedInAs(ctx, sess.Username); err != nil {
+		return err
+	}
+	if res.NewDevice != nil {
+		remember := o.RememberDevice
+		if !remember && o.prompt.tty {
+			if remember, err = o.prompt.confirm("Remember this device (skip MFA next time)?", false); err != nil {
+				return err
+			}
+		}
+		if remember {
+			if err := p.mgr.RememberDevice(ctx, *res.NewDevice, o.DeviceName); err != nil {
+				return fmt.Errorf("remembering the device: %w", err)
+			}
+			fmt.Fprintln(o.IO.ErrOut, "Device remembered.")
+		}
+	}
+	fmt.Fprintf(o.IO.ErrOut, "Signed in as %s (profile %s).\n", sess.Username, p.cfg.Profile)
+	return nil
+}
+
+// answerErr turns "no terminal" into a usage error naming the flag and variable.
+func answerErr(err error, what, flag, envVar string) error {
+	if errors.Is(err, errNoTerminal) {
+		return needFlag(what, flag, envVar)
+	}
+	return err
+}
+
+// challenge answers one challenge and returns the next step.
+func (o *loginOptions) challenge(ctx context.Context, p *profileSession, ch *cognito.Challenge) (*session.SignInResult, error) {
+	switch ch.Name {
+	case cognito.ChallengeNewPasswordRequired:
+		return o.newPassword(ctx, p, ch)
+	case cognito.ChallengeSoftwareTokenMFA, cognito.ChallengeSMSMFA, cognito.ChallengeEmailOTP:
+		code, err := o.code(ch)
+		if err != nil {
+			return nil, err
+		}
+		return p.mgr.ConfirmSignIn(ctx, ch, cognito.Answer{Code: code})
+	case cognito.ChallengeSelectMFAType:
+		t, err := o.chooseMFA(ch.MFAOptions())
+		if err != nil {
+			return nil, err
+		}
+		return p.mgr.ConfirmSignIn(ctx, ch, cognito.Answer{MFAType: t})
+	case cognito.ChallengeMFASetup:
+		return o.setupMFA(ctx, p, ch)
+	case cognito.ChallengeCustom:
+		code := o.Code
+		if code == "" {
+			var err error
+			if code, err = o.prompt.ask("Answer to the custom challenge: "); err != nil {
+				return nil, answerErr(err, "an answer to the custom challenge", "--mfa-code", "COGAUTH_MFA_CODE")
+			}
+		}
+		o.Code = ""
+		return p.mgr.ConfirmSignIn(ctx, ch, cognito.Answer{Code: code})
+	}
+	return nil, fmt.Errorf("the pool asks for %s, which cogauth login cannot answer", ch.Name)
+}
+
+func (o *loginOptions) newPassword(ctx context.Context, p *profileSession, ch *cognito.Challenge) (*session.SignInResult, error) {
+	pw := o.NewPassword
+	if pw == "" {
+		fmt.Fprintln(o.prompt.out, "A new password is required.")
+		var err error
+		if pw, err = o.prompt.secret("New password: "); err != nil {
+			return nil, answerErr(err, "a new password", "--new-password", "COGAUTH_NEW_PASSWORD")
+		}
+		again, err := o.prompt.secret("Repeat new password: ")
+		if err != nil {
+			return nil, err
+		}
+		if again != pw {
+			return nil, usagef("the new passwords do not match")
+		}
+	}
+	o.NewPassword = "" // a refused password must not be sent again
+	attrs := map[string]string{}
+	for _, name := range ch.RequiredAttributes() {
+		v, ok := o.Attributes[name]
+		if !ok {
+			var err error
+			if v, err = o.prompt.ask(fmt.Sprintf("%s: ", name)); err != nil {
+				return nil, answerErr(err, "required attribute "+name, "--attribute "+name+"=VALUE", "")
+			}
+		}
+		attrs[name] = v
+	}
+	return p.mgr.ConfirmSignIn(ctx, ch, cognito.Answer{NewPassword: pw, Attributes: attrs})
+}
+
+// code returns the code for an MFA challenge, from --mfa-code once, then a prompt.
+func (o *loginOptions) code(ch *cognito.Challenge) (string, error) {
+	if o.Code != "" {
+		c := o.Code
+		o.Code = "" // a wrong code must not be sent again
+		return c, nil
+	}
+	label := "Code from your authenticator app: "
+	switch ch.Name {
+	case cognito.ChallengeSMSMFA, cognito.ChallengeEmailOTP:
+		medium := "SMS"
+		if ch.Name == cognito.ChallengeEmailOTP {
+			medium = "e-mail"
+		}
+		if d := ch.Parameters["CODE_DELIVERY_DESTINATION"]; d != "" {
+			label = fmt.Sprintf("Code sent by %s to %s: ", medium, d)
+		} else {
+			label = fmt.Sprintf("Code sent by %s: ", medium)
+		}
+	}
+	c, err := o.prompt.ask(label)
+	if err != nil {
+		return "", answerErr(err, "an MFA code", "--mfa-code", "COGAUTH_MFA_CODE")
+	}
+	return c, nil
+}
+
+// mfaName maps what users type to Cognito's names.
+func mfaName(s string) (string, bool) {
+	switch strings.ToLower(s) {
+	case "totp", "software_token_mfa":
+		return cognito.ChallengeSoftwareTokenMFA, true
+	case "sms", "sms_mfa":
+		return cognito.ChallengeSMSMFA, true
+	case "email", "email_otp":
+		return cognito.ChallengeEmailOTP, true
+	}
+	return "", false
+}
+
+func mfaLabel(name string) string {
+	switch name {
+	case cognito.ChallengeSoftwareTokenMFA:
+		return "totp (authenticator app)"
+	case cognito.ChallengeSMSMFA:
+		return "sms"
+	case cognito.ChallengeEmailOTP:
+		return "email"
+	}
+	return name
+}
+
+func (o *loginOptions) chooseMFA(options []string) (string, error) {
+	if o.MFAType != "" {
+		t, ok := mfaName(o.MFAType)
+		if !ok || !slices.Contains(options, t) {
+			return "", usagef("--mfa-type %q is not offered; the pool offers %s", o.MFAType, strings.Join(options, ", "))
+		}
+		return t, nil
+	}
+	if len(options) == 1 {
+		return options[0], nil
+	}
+	fmt.Fprintln(o.prompt.out, "Choose how to receive your code:")
+	for i, opt := range options {
+		fmt.Fprintf(o.prompt.out, "  %d) %s\n", i+1, mfaLabel(opt))
+	}
+	for {
+		s, err := o.prompt.ask("Choice: ")
+		if err != nil {
+			return "", answerErr(err, "an MFA type", "--mfa-type", "")
+		}
+		if t, ok := mfaName(s); ok && slices.Contains(options, t) {
+			return t, nil
+		}
+		var n int
+		if _, err := fmt.Sscan(s, &n); err == nil && n >= 1 && n <= len(options) {
+			return options[n-1], nil
+		}
+		fmt.Fprintln(o.prompt.out, "Please type a number from the list.")
+	}
+}
+
+// setupMFA walks MFA_SETUP: an authenticator app (TOTP) when the pool allows it,
+// else e-mail.
+func (o *loginOptions) setupMFA(ctx context.Context, p *profileSession, ch *cognito.Challenge) (*session.SignInResult, error) {
+	opts := ch.MFAOptions()
+	if len(opts) == 0 || slices.Contains(opts, cognito.ChallengeSoftwareTokenMFA) {
+		cc, err := p.cognito()
+		if err != nil {
+			return nil, err
+		}
+		secret, next, err := cc.AssociateSoftwareToken(ctx, ch)
+		if err != nil {
+			return nil, err
+		}
+		if !o.prompt.tty {
+			return nil, usagef("the pool requires setting up an authenticator app, which needs a terminal: run cogauth login interactively once")
+		}
+		issuer := "cogauth"
+		uri := (&url.URL{Scheme: "otpauth", Host: "totp", Path: "/" + issuer + ":" + ch.Username,
+			RawQuery: url.Values{"secret": {secret.Reveal()}, "issuer": {issuer}}.Encode()}).String()
+		fmt.Fprintf(o.prompt.out, "Set up an authenticator app (multi-factor authentication is required).\n  Secret: %s\n  URI:    %s\n", secret.Reveal(), uri)
+		code, err := o.prompt.ask("Code from the app: ")
+		if err != nil {
+			return nil, err
+		}
+		after, err := cc.VerifySoftwareToken(ctx, next, code, o.DeviceName)
+		if err != nil {
+			return nil, err
+		}
+		return p.mgr.ConfirmSignIn(ctx, after, cognito.Answer{})
+	}
+	if slices.Contains(opts, cognito.ChallengeEmailOTP) {
+		addr, err := o.prompt.ask("E-mail address for sign-in codes: ")
+		if err != nil {
+			return nil, answerErr(err, "an e-mail address for MFA", "a terminal", "")
+		}
+		return p.mgr.ConfirmSignIn(ctx, ch, cognito.Answer{MFAType: cognito.ChallengeEmailOTP, Responses: map[string]string{"EMAIL": addr}})
+	}
+	return nil, fmt.Errorf("the pool requires MFA set-up of a kind cogauth cannot do here (%s)", strings.Join(opts, ", "))
+}

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/internal/config"
+	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/session"
+	"github.com/cogauth/cogauth/store"
+)
+
+// addSessionCommands adds the commands that act on the profile's session.
+func addSessionCommands(a *app, root *cobra.Command) {
+	root.AddCommand(
+		newLoginCmd(a),
+		newImportCmd(a),
+		newSessionCmd(a),
+		newTokenCmd(a),
+		newWhoamiCmd(a),
+		newRefreshCmd(a),
+		newLogoutCmd(a),
+		newDemoCmd(a),
+	)
+}
+
+// signedOut reports whether err means "log in again" (exit code 3).
+func signedOut(err error) bool {
+	return errors.Is(err, session.ErrSignedOut) || errors.Is(err, errNotSignedIn)
+}
+
+// errNotSignedIn: the profile has no session.
+var errNotSignedIn = errors.New("not signed in (run: cogauth login)")
+
+// openStore opens the session store the configuration names. The memory store lives
+// as long as the app: it is for tests and the demo, where one process runs several
+// commands.
+func (a *app) openStore(ctx context.Context, c *config.Config) (store.Store, error) {
+	if a.store != nil {
+		return a.store, nil
+	}
+	var (
+		s   store.Store
+		err error
+	)
+	switch c.Store {
+	case config.StoreMemory:
+		s = store.NewMemory()
+	case config.StoreFile:
+		s, err = store.NewFile(config.SessionsPath(c.Home))
+	default:
+		s, err = store.OpenKeyringOrFile(ctx, store.KeyringOrFileOptions{
+			Keyring:  store.KeyringOptions{LockDir: config.LocksDir(c.Home), Backend: a.keyring},
+			FilePath: config.SessionsPath(c.Home),
+			Warn:     a.IO.ErrOut,
+		})
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.store = s
+	return s, nil
+}
+
+// profileKey is where the CLI records which user a profile is signed in as. Two
+// profiles may share a pool and client yet be different users, so the store's own
+// current-user record (one per pool and client) cannot serve. The username is a
+// space followed by the profile name: Cognito usernames never contain white space,
+// so the key can never name a real user's session.
+func profileKey(c *config.Config) store.Key {
+	return store.Key{Pool: c.UserPoolID, Client: c.ClientID, User: " profile " + c.Profile}
+}
+
+// profileUser returns the user the profile is signed in as ("" when none is
+// recorded; the store's current user then applies).
+func profileUser(ctx context.Context, s store.Store, c *config.Config) (string, error) {
+	e, err := s.Get(ctx, profileKey(c))
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return string(e.Data), nil
+}
+
+func setProfileUser(ctx context.Context, s store.Store, c *config.Config, user string) error {
+	if user == "" {
+		return s.Delete(ctx, profileKey(c), store.AnyVersion)
+	}
+	_, err := s.Put(ctx, profileKey(c), []byte(user), store.AnyVersion)
+	return err
+}
+
+// cognitoClient builds the user-pool client from the configuration.
+func (a *app) cognitoClient(c *config.Config) (*cognito.Client, error) {
+	if err := c.Require("user-pool-id", "client-id"); err != nil {
+		return nil, err
+	}
+	return cognito.New(cognito.Options{
+		UserPoolID:   c.UserPoolID,
+		ClientID:     c.ClientID,
+		ClientSecret: jwt.Secret(c.ClientSecret),
+		Region:       c.Region,
+		Endpoint:     c.Endpoint,
+		Clock:        a.Clock,
+	})
+}
+
+// profileSession is what the session commands work with.
+type profileSession struct {
+	cfg   *config.Config
+	store store.Store
+	mgr   *session.Manager
+	cc    *cognito.Client
+	user  string // the profile's user, "" when the store's current user applies
+}
+
+// Close stops the manager's background work.
+func (p *profileSession) Close() error { return p.mgr.Close() }
+
+// open builds the manager of the user the profile is signed in as.
+func (a *app) open(ctx context.Context) (*profileSession, error) {
+	return a.openUser(ctx, "", false)
+}
+
+// openUser builds the profile's session manager. With signIn, the manager is bound
+// to no user yet (login and import bind it); otherwise to username, or when that is
+// empty to the user the profile signed in as.
+func (a *app) openUser(ctx context.Context, username string, signIn bool) (*profileSession, error) {
+	c, err := a.config()
+	if err != nil {
+		return nil, err
+	}
+	cc, err := a.cognitoClient(c)
+	if err != nil {
+		return nil, err
+	}
+	s, err := a.openStore(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if username == "" && !signIn {
+		if username, err = profileUser(ctx, s, c); err != nil {
+			return nil, err
+		}
+		if username == "" {
+			// Never fall back to the store's current user of the pool and
+			// client: another profile on the same client may have set it.
+			return nil, errNotSignedIn
+		}
+	}
+	creds, err := a.credentialsSource(ctx, c, s)
+	if err != nil {
+		return nil, err
+	}
+	m, err := session.New(session.Config{
+		Cognito:     cc,
+		Store:       s,
+		Username:    username,
+		Clock:       a.Clock,
+		Credentials: creds,
+		// The CLI reports failures itself, on one line; the library's log lines
+		// would repeat them.
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &profileSession{cfg: c, store: s, mgr: m, cc: cc, user: username}, nil
+}
+
+// cognito returns the user-pool client.
+func (p *profileSession) cognito() (*cognito.Client, error) { return p.cc, nil }
+
+// fetch returns the profile's session, mapping "nothing stored" to errNotSignedIn.
+func (p *profileSession) fetch(ctx context.Context, force bool) (*session.Session, error) {
+	s, err := p.mgr.Fetch(ctx, session.FetchOptions{ForceRefresh: force})
+	if err != nil {
+		var so *session.SignedOutError
+		if errors.As(err, &so) && so.Reason == session.ReasonNone {
+			return nil, errNotSignedIn
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+// signedInAs records that the profile is now signed in as user.
+func (p *profileSession) signedInAs(ctx context.Context, user string) error {
+	if err := setProfileUser(ctx, p.store, p.cfg, user); err != nil {
+		return fmt.Errorf("recording the profile's user: %w", err)
+	}
+	p.user = user
+	return nil
+}
+
+// credentialsSource returns the identity-pool credentials source when an identity
+// pool is configured.
+func (a *app) credentialsSource(ctx context.Context, c *config.Config, s store.Store) (session.CredentialsSource, error) {
+	return nil, nil
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cogauth/cogauth/internal/clock"
+)
+
+type refreshOptions struct {
+	IO    IOStreams
+	Clock clock.Clock
+	Force bool
+	open  func(ctx context.Context) (*profileSession, error)
+}
+
+func newRefreshCmd(a *app) *cobra.Command {
+	o := &refreshOptions{}
+	cmd := &cobra.Command{
+		Use:   "refresh [--force]",
+		Short: "Refresh the session's tokens if they are close to expiry (always with --force)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.IO, o.Clock, o.open = a.IO, a.Clock, a.open
+			return runRefresh(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().BoolVar(&o.Force, "force", false, "refresh even when the tokens are fresh")
+	return cmd
+}
+
+func runRefresh(ctx context.Context, o *refreshOptions) error {
+	p, err := o.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	before, err := p.fetch(ctx, false)
+	if err != nil {
+		return err
+	}
+	after := before
+	if o.Force {
+		if after, err = p.fetch(ctx, true); err != nil {
+			return err
+		}
+	}
+	exp := after.Tokens.Access.ExpiresAt()
+	if o.Force || after.Tokens.Access.Raw() != before.Tokens.Access.Raw() {
+		fmt.Fprintf(o.IO.ErrOut, "Refreshed; the access token expires %s.\n", expiryLine(exp, o.Clock.Now()))
+	} else {
+		fmt.Fprintf(o.IO.ErrOut, "Tokens are fresh; the access token expires %s.\n", expiryLine(exp, o.Clock.Now()))
+	}
+	return nil
+}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/cogauth/cogauth/internal/clock"
+	"github.com/cogauth/cogauth/internal/config"
+	"github.com/cogauth/cogauth/store"
+)
+
+// Exit codes scripts can rely on.
+const (
+	exitOK         = 0
+	exitError      = 1
+	exitUsage      = 2
+	exitSignedOut  = 3 // not signed in, or the session ended: log in again
+	exitInterrupts = 130
+)
+
+// IOStreams are a command's input and outputs. Tests pass buffers; main passes the
+// process's files.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// isTerminal reports whether r or w is an interactive terminal.
+func isTerminal(f any) bool {
+	fd, ok := f.(interface{ Fd() uintptr })
+	return ok && term.IsTerminal(int(fd.Fd()))
+}
+
+// env is what the CLI reads from its process, injected so that tests run commands
+// side by side without touching the real environment or home directory.
+type env struct {
+	IO       IOStreams
+	Getenv   func(string) string
+	WorkDir  string
+	UserHome string
+	Clock    clock.Clock
+	// Version is what `cogauth version` prints first.
+	Version string
+	// keyring replaces the OS keyring (tests); nil means the real one.
+	keyring store.KeyringBackend
+	// isTTY reports whether a stream is an interactive terminal; tests that drive
+	// prompts through a pipe set it.
+	isTTY func(any) bool
+}
+
+// globalFlags are the persistent flags every command shares.
+type globalFlags struct {
+	config.Values
+	Profile       string
+	AmplifyConfig string
+}
+
+// app is one invocation: the environment plus the global flags, from which each
+// command takes its configuration, store and session manager.
+type app struct {
+	env
+	flags globalFlags
+	cfg   *config.Config
+	store store.Store
+}
+
+// usageError is a mistake in how the command was called (exit code 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+// config resolves the configuration once per invocation.
+func (a *app) config() (*config.Config, error) {
+	if a.cfg != nil {
+		return a.cfg, nil
+	}
+	c, err := config.Resolve(config.Input{
+		Flags:         a.flags.Values,
+		Profile:       a.flags.Profile,
+		AmplifyConfig: a.flags.AmplifyConfig,
+		Getenv:        a.Getenv,
+		WorkDir:       a.WorkDir,
+		UserHome:      a.UserHome,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.cfg = c
+	return c, nil
+}
+
+// newRootCmd builds the command tree for one invocation.
+func newRootCmd(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "cogauth",
+		Short: "Amazon Cognito sessions from the command line",
+		Long: `cogauth signs in to an Amazon Cognito user pool once and keeps the session fresh,
+so that every later command, curl call or AWS tool gets current tokens and credentials.
+
+Settings come from flags, then COGAUTH_* environment variables, then a profile in
+$COGAUTH_HOME/config.toml, then an Amplify amplify_outputs.json or aws-exports JSON.
+
+Exit codes: 0 ok, 1 error, 2 usage, 3 not signed in or session ended.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetIn(a.IO.In)
+	root.SetOut(a.IO.Out)
+	root.SetErr(a.IO.ErrOut)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
+
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.flags.Profile, "profile", "", "profile in $COGAUTH_HOME/config.toml (env COGAUTH_PROFILE; default \"default\")")
+	pf.StringVar(&a.flags.Region, "region", "", "AWS region (env COGAUTH_REGION; default: the user pool's)")
+	pf.StringVar(&a.flags.UserPoolID, "user-pool-id", "", "Cognito user pool ID (env COGAUTH_USER_POOL_ID)")
+	pf.StringVar(&a.flags.ClientID, "client-id", "", "app client ID (env COGAUTH_CLIENT_ID)")
+	pf.StringVar(&a.flags.ClientSecret, "client-secret", "", "app client secret, if the client has one (env COGAUTH_CLIENT_SECRET)")
+	pf.StringVar(&a.flags.IdentityPoolID, "identity-pool-id", "", "Cognito identity pool ID (env COGAUTH_IDENTITY_POOL_ID)")
+	pf.StringVar(&a.flags.Endpoint, "endpoint", "", "user pool endpoint URL: the emulator, moto, a VPC endpoint (env COGAUTH_ENDPOINT)")
+	pf.StringVar(&a.flags.IdentityEndpoint, "identity-endpoint", "", "identity pool endpoint URL (env COGAUTH_IDENTITY_ENDPOINT)")
+	pf.StringVar(&a.flags.Store, "store", "", "where sessions live: keyring, file or memory (env COGAUTH_STORE; default keyring)")
+	pf.StringVar(&a.flags.AmplifyConfig, "amplify-config", "", "Amplify amplify_outputs.json or aws-exports JSON to read settings from")
+
+	root.AddCommand(
+		newVersionCmd(a),
+		newCompletionCmd(a, root),
+		newDecodeCmd(a),
+		newConfigureCmd(a),
+	)
+	addSessionCommands(a, root)
+	return root
+}
+
+// Main runs the CLI with args (without the program name) and returns the exit code.
+func Main(ctx context.Context, e env, args []string) int {
+	a := &app{env: e}
+	if a.Getenv == nil {
+		a.Getenv = func(string) string { return "" }
+	}
+	if a.Clock == nil {
+		a.Clock = clock.System{}
+	}
+	root := newRootCmd(a)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	code := exitCode(err)
+	if ctx.Err() != nil && code == exitError {
+		code = exitInterrupts
+	}
+	fmt.Fprintln(a.IO.ErrOut, "cogauth: "+oneLine(err.Error()))
+	return code
+}
+
+// exitCode maps an error to the documented exit codes.
+func exitCode(err error) int {
+	var ue *usageError
+	var ce *config.UsageError
+	switch {
+	case errors.As(err, &ue), errors.As(err, &ce), isCobraUsage(err):
+		return exitUsage
+	case signedOut(err):
+		return exitSignedOut
+	}
+	return exitError
+}
+
+// isCobraUsage recognises cobra's own argument errors, which are plain errors.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "requires at most", "invalid argument", "flag needs an argument", "if any flags in the group"} {
+		if strings.HasPrefix(msg, p) || strings.Contains(msg, " "+p) {
+			return true
+		}
+	}
+	return false
+}
+
+// jwtLike matches anything shaped like a compact JWT. Errors from the libraries
+// never hold tokens; this is the last line of defence for the one place the CLI
+// prints errors it did not write.
+var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
+
+// oneLine makes an error message one line with no token in it.
+func oneLine(s string) string {
+	s = jwtLike.ReplaceAllString(s, "[token]")
+	s = strings.Join(strings.Fields(s), " ")
+	return s
+}
+
+func main() {
+	ctx, stop := signalContext()
+	defer stop()
+	wd, _ := os.Getwd()
+	home, _ := os.UserHomeDir()
+	code := Main(ctx, env{
+		IO:       IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr},
+		Getenv:   os.Getenv,
+		WorkDir:  wd,
+		UserHome: home,
+		Version:  buildVersion(),
+	}, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
