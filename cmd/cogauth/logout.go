@@ -44,6 +44,7 @@ func runLogout(ctx context.Context, o *logoutOptions) error {
 		return err
 	}
 	defer p.Close()
+	user := p.user
 	signOutErr := p.mgr.SignOut(ctx, session.SignOutOptions{Global: o.Global})
 	// The local session is gone whatever the service said; so is the profile's
 	// record of it.
@@ -53,6 +54,6 @@ func runLogout(ctx context.Context, o *logoutOptions) error {
 	if signOutErr != nil && !errors.Is(signOutErr, session.ErrSignedOut) {
 		return fmt.Errorf("signed out locally, but the service did not confirm (the tokens may work until they expire): %w", signOutErr)
 	}
-	fmt.Fprintf(o.IO.ErrOut, "Signed out %s (profile %s).\n", p.user, p.cfg.Profile)
+	fmt.Fprintf(o.IO.ErrOut, "Signed out %s (profile %s).\n", user, p.cfg.Profile)
 	return nil
 }
