@@ -1,0 +1,166 @@
+package identity
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/cogauth/cogauth/jwt"
+)
+
+// CredentialsSource is the aws.Credentials Source of credentials from this package.
+const CredentialsSource = "CognitoIdentityPool"
+
+// Credentials are temporary AWS credentials of an identity-pool identity. The
+// secret parts are jwt.Secret values, so a Credentials prints, logs and marshals
+// without them; Reveal them (or call AWS, ProcessJSON, EnvLines) to use them.
+type Credentials struct {
+	AccessKeyID     string
+	SecretAccessKey jwt.Secret
+	SessionToken    jwt.Secret
+	Expiration      time.Time
+	IdentityID      string
+	// Guest is set for an unauthenticated identity's credentials.
+	Guest bool
+}
+
+// AWS returns the credentials in the SDK's type, with CanExpire and the real
+// expiration.
+func (c Credentials) AWS() aws.Credentials {
+	return aws.Credentials{
+		AccessKeyID:     c.AccessKeyID,
+		SecretAccessKey: c.SecretAccessKey.Reveal(),
+		SessionToken:    c.SessionToken.Reveal(),
+		Source:          CredentialsSource,
+		CanExpire:       true,
+		Expires:         c.Expiration,
+	}
+}
+
+// String summarises the credentials without their secrets.
+func (c Credentials) String() string {
+	kind := "authenticated"
+	if c.Guest {
+		kind = "guest"
+	}
+	return fmt.Sprintf("identity.Credentials{key=%s identity=%s %s expires=%s}",
+		c.AccessKeyID, c.IdentityID, kind, c.Expiration.UTC().Format(time.RFC3339))
+}
+
+// LogValue gives slog the summary, never the secrets.
+func (c Credentials) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("access_key_id", c.AccessKeyID),
+		slog.String("identity_id", c.IdentityID),
+		slog.Bool("guest", c.Guest),
+		slog.Time("expiration", c.Expiration),
+	)
+}
+
+// Valid reports whether the credentials have keys and are unexpired at now.
+func (c Credentials) Valid(now time.Time) bool {
+	return c.AccessKeyID != "" && c.SecretAccessKey != "" && now.Before(c.Expiration)
+}
+
+var errNoKeys = errors.New("identity: credentials have no keys")
+
+// processCredentials is the AWS credential_process output, version 1.
+type processCredentials struct {
+	Version         int    `json:"Version"`
+	AccessKeyID     string `json:"AccessKeyId"`
+	SecretAccessKey string `json:"SecretAccessKey"`
+	SessionToken    string `json:"SessionToken,omitempty"`
+	Expiration      string `json:"Expiration,omitempty"`
+}
+
+// ProcessJSON renders c in the format AWS SDKs and the AWS CLI expect from a
+// credential_process program: {"Version": 1, "AccessKeyId", "SecretAccessKey",
+// "SessionToken", "Expiration" (RFC 3339, UTC)}.
+func ProcessJSON(c Credentials) ([]byte, error) {
+	if c.AccessKeyID == "" || c.SecretAccessKey == "" {
+		return nil, errNoKeys
+	}
+	p := processCredentials{
+		Version:         1,
+		AccessKeyID:     c.AccessKeyID,
+		SecretAccessKey: c.SecretAccessKey.Reveal(),
+		SessionToken:    c.SessionToken.Reveal(),
+	}
+	if !c.Expiration.IsZero() {
+		p.Expiration = c.Expiration.UTC().Format(time.RFC3339)
+	}
+	return json.Marshal(p)
+}
+
+// ParseProcessJSON reads credential_process output (what ProcessJSON writes, or any
+// other program's). It is strict about what the AWS SDKs require: Version 1 and
+// both keys.
+func ParseProcessJSON(data []byte) (Credentials, error) {
+	var p processCredentials
+	if err := json.Unmarshal(data, &p); err != nil {
+		return Credentials{}, fmt.Errorf("identity: credential_process output: %w", err)
+	}
+	if p.Version != 1 {
+		return Credentials{}, fmt.Errorf("identity: credential_process output: Version %d, want 1", p.Version)
+	}
+	if p.AccessKeyID == "" || p.SecretAccessKey == "" {
+		return Credentials{}, fmt.Errorf("identity: credential_process output: %w", errNoKeys)
+	}
+	c := Credentials{AccessKeyID: p.AccessKeyID, SecretAccessKey: jwt.Secret(p.SecretAccessKey), SessionToken: jwt.Secret(p.SessionToken)}
+	if p.Expiration != "" {
+		t, err := time.Parse(time.RFC3339, p.Expiration)
+		if err != nil {
+			return Credentials{}, fmt.Errorf("identity: credential_process output: Expiration: %w", err)
+		}
+		c.Expiration = t
+	}
+	return c, nil
+}
+
+// Env returns the environment variables that hand c to AWS SDKs and tools, as
+// NAME=value pairs: the keys, the session token, the expiration, and the region
+// (both AWS_REGION and AWS_DEFAULT_REGION, since botocore reads only the latter)
+// when region is not empty.
+func Env(c Credentials, region string) []string {
+	env := []string{
+		"AWS_ACCESS_KEY_ID=" + c.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + c.SecretAccessKey.Reveal(),
+	}
+	if c.SessionToken != "" {
+		env = append(env, "AWS_SESSION_TOKEN="+c.SessionToken.Reveal())
+	}
+	if !c.Expiration.IsZero() {
+		env = append(env, "AWS_CREDENTIAL_EXPIRATION="+c.Expiration.UTC().Format(time.RFC3339))
+	}
+	if region != "" {
+		env = append(env, "AWS_REGION="+region, "AWS_DEFAULT_REGION="+region)
+	}
+	return env
+}
+
+// EnvLines renders Env as POSIX shell `export NAME='value'` lines, for
+// `eval "$(cogauth credentials --format env)"`.
+func EnvLines(c Credentials, region string) string {
+	var b strings.Builder
+	for _, kv := range Env(c, region) {
+		name, value, _ := strings.Cut(kv, "=")
+		b.WriteString("export ")
+		b.WriteString(name)
+		b.WriteByte('=')
+		b.WriteString(shellQuote(value))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// shellQuote quotes s for a POSIX shell: single quotes, with embedded ones closed,
+// escaped and reopened. Credentials never hold quotes, but a region from a
+// config file might hold anything.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
