@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"sync"
 )
 
 // ProxyOptions configure NewProxy.
@@ -47,6 +48,7 @@ func NewProxy(opts ProxyOptions) (*httputil.ReverseProxy, error) {
 		// Flush at once: server-sent events, long polls and chunked downloads
 		// must not wait in our buffer.
 		FlushInterval: -1,
+		BufferPool:    newBufferPool(),
 		ErrorLog:      opts.ErrorLog,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			logf(opts.ErrorLog, "cogauth proxy: %s %s: %v", r.Method, r.URL.Path, err)
@@ -59,6 +61,17 @@ func NewProxy(opts ProxyOptions) (*httputil.ReverseProxy, error) {
 		},
 	}, nil
 }
+
+// bufferPool reuses the proxy's copy buffers; without it every request
+// allocates a fresh 32 KiB one.
+type bufferPool struct{ p sync.Pool }
+
+func newBufferPool() *bufferPool {
+	return &bufferPool{p: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+}
+
+func (b *bufferPool) Get() []byte  { return *b.p.Get().(*[]byte) }
+func (b *bufferPool) Put(x []byte) { b.p.Put(&x) }
 
 func logf(l *log.Logger, format string, args ...any) {
 	if l != nil {

@@ -189,3 +189,21 @@ func TestTransportThroughMiddleware(t *testing.T) {
 		t.Errorf("tokens issued = %d, want 3", issued)
 	}
 }
+
+func FuzzTokenFromHeader(f *testing.F) {
+	for _, s := range []string{"Bearer abc", "abc", "", "Basic x", " bearer\tabc ", "Bearer  a b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		got := TokenFromHeader(h)
+		if got != strings.TrimSpace(got) {
+			t.Fatalf("TokenFromHeader(%q) = %q keeps surrounding space", h, got)
+		}
+		if got != "" && !strings.Contains(h, got) {
+			t.Fatalf("TokenFromHeader(%q) = %q is not part of the header", h, got)
+		}
+		if trimmed := strings.TrimSpace(h); !strings.Contains(trimmed, " ") && got != trimmed {
+			t.Fatalf("bare token %q came back as %q", trimmed, got)
+		}
+	})
+}
