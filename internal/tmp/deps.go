@@ -1,13 +1,13 @@
 package tmp
 
 import (
+	_ "github.com/BurntSushi/toml"
 	_ "github.com/aws/aws-sdk-go-v2/aws"
 	_ "github.com/aws/aws-sdk-go-v2/credentials"
 	_ "github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	_ "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	_ "github.com/aws/aws-sdk-go-v2/service/s3"
 	_ "github.com/aws/smithy-go"
-	_ "github.com/BurntSushi/toml"
 	_ "github.com/creack/pty"
 	_ "github.com/gofrs/flock"
 	_ "github.com/golang-jwt/jwt/v5"
