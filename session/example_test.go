@@ -1,0 +1,146 @@
+package session_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"time"
+
+	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/emulator"
+	"github.com/cogauth/cogauth/internal/clock"
+	"github.com/cogauth/cogauth/session"
+	"github.com/cogauth/cogauth/store"
+)
+
+// startEmulator runs a Cognito-compatible server with one pool, one app client and
+// one user, and returns a cognito.Client for it. A real program would pass its
+// pool and client IDs and leave Endpoint empty.
+func startEmulator() (*emulator.Server, *cognito.Client) {
+	srv := emulator.NewServer(emulator.Options{
+		Clock: clock.NewFake(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)),
+		Seed: &emulator.Seed{UserPools: []emulator.SeedUserPool{{
+			Name:    "app",
+			Clients: []emulator.SeedClient{{Name: "web"}},
+			Users:   []emulator.SeedUser{{Username: "alice", Password: "Corr3ct-Horse!", Attributes: map[string]string{"email": "alice@example.com"}}},
+		}}},
+	})
+	c, err := cognito.New(cognito.Options{
+		UserPoolID: srv.PoolID("app"),
+		ClientID:   srv.Client("app", "web").ID,
+		Endpoint:   srv.URL,
+		Clock:      srv.Clock(),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return srv, c
+}
+
+func ExampleManager_SignIn() {
+	srv, c := startEmulator()
+	defer srv.Close()
+	m, err := session.New(session.Config{Cognito: c, Clock: srv.Clock()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Close()
+
+	// USER_SRP_AUTH by default: the password never leaves the process.
+	res, err := m.SignIn(context.Background(), cognito.SignInInput{Username: "alice", Password: "Corr3ct-Horse!"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if res.Next != nil {
+		// A challenge (new password, MFA code, …): ask the user, then
+		// m.ConfirmSignIn(ctx, res.Next, cognito.Answer{...}).
+		log.Fatalf("unexpected challenge %s", res.Next.Name)
+	}
+	fmt.Println("signed in as", res.Session.Username)
+	fmt.Println("email:", res.Session.Tokens.ID.Claims().Email)
+	// Output:
+	// signed in as alice
+	// email: alice@example.com
+}
+
+func ExampleManager_Fetch() {
+	srv, c := startEmulator()
+	defer srv.Close()
+	m, _ := session.New(session.Config{Cognito: c, Clock: srv.Clock()})
+	defer m.Close()
+	ctx := context.Background()
+	if _, err := m.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: "Corr3ct-Horse!"}); err != nil {
+		log.Fatal(err)
+	}
+
+	// Fresh tokens come from memory: no request.
+	s1, _ := m.Fetch(ctx, session.FetchOptions{})
+	// 58 minutes on, the tokens are inside the 5-minute refresh window: Fetch
+	// refreshes them (once, however many goroutines ask).
+	srv.Advance(58 * time.Minute)
+	s2, err := m.Fetch(ctx, session.FetchOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("same user:", s1.UserSub == s2.UserSub)
+	fmt.Println("new access token:", s1.Tokens.Access.Raw() != s2.Tokens.Access.Raw())
+	fmt.Println("valid for another hour:", s2.Tokens.Access.ExpiresAt().Sub(srv.Now()) > 55*time.Minute)
+	fmt.Println("refresh requests:", srv.Requests("GetTokensFromRefreshToken"))
+	// Output:
+	// same user: true
+	// new access token: true
+	// valid for another hour: true
+	// refresh requests: 1
+}
+
+func ExampleManager_Import() {
+	srv, c := startEmulator()
+	defer srv.Close()
+	// Tokens signed in by some other backend...
+	res, err := c.SignIn(context.Background(), cognito.SignInInput{Username: "alice", Password: "Corr3ct-Horse!"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// ...become a session here, checked against this pool and app client.
+	m, _ := session.New(session.Config{Cognito: c, Clock: srv.Clock(), Store: store.NewMemory()})
+	defer m.Close()
+	s, err := m.Import(context.Background(), session.ImportInput{
+		AccessToken:  res.Tokens.AccessToken.Reveal(),
+		IDToken:      res.Tokens.IDToken.Reveal(),
+		RefreshToken: res.Tokens.RefreshToken,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("imported", s.Username)
+
+	_, err = m.Import(context.Background(), session.ImportInput{AccessToken: res.Tokens.IDToken.Reveal()})
+	fmt.Println("id token as access token refused:", errors.Is(err, session.ErrInvalidTokens))
+	// Output:
+	// imported alice
+	// id token as access token refused: true
+}
+
+func ExampleManager_Subscribe() {
+	srv, c := startEmulator()
+	defer srv.Close()
+	m, _ := session.New(session.Config{Cognito: c, Clock: srv.Clock()})
+	defer m.Close()
+	events := make(chan session.Event, 8)
+	unsubscribe := m.Subscribe(func(e session.Event) { events <- e })
+	defer unsubscribe()
+
+	ctx := context.Background()
+	_, _ = m.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: "Corr3ct-Horse!"})
+	_, _ = m.Fetch(ctx, session.FetchOptions{ForceRefresh: true})
+	_ = m.SignOut(ctx, session.SignOutOptions{})
+	for range 3 {
+		e := <-events
+		fmt.Println(e.Kind, e.Username)
+	}
+	// Output:
+	// signed-in alice
+	// token-refreshed alice
+	// signed-out alice
+}

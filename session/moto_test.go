@@ -1,0 +1,141 @@
+package session_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/internal/peers"
+	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/session"
+	"github.com/cogauth/cogauth/store"
+)
+
+// motoManager starts moto, creates a pool (us-east-1: where moto routes unsigned
+// calls), a client allowing the password flow, a confirmed user "alice" and a user
+// "bob" with a temporary password, and returns a Manager on a file store.
+func motoManager(t *testing.T) (*session.Manager, store.Store, *cognito.Client) {
+	t.Helper()
+	endpoint := peers.Moto(t)
+	ctx := context.Background()
+	admin := cip.New(cip.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	pool, err := admin.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("cogauth")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := admin.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
+		UserPoolId: pool.UserPool.Id, ClientName: aws.String("app"),
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []struct {
+		name      string
+		permanent bool
+	}{{"alice", true}, {"bob", false}} {
+		if _, err := admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
+			UserPoolId: pool.UserPool.Id, Username: aws.String(u.name), TemporaryPassword: aws.String("Passw0rd!x"),
+			MessageAction: types.MessageActionTypeSuppress,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if u.permanent {
+			if _, err := admin.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{
+				UserPoolId: pool.UserPool.Id, Username: aws.String(u.name), Password: aws.String("Passw0rd!x"), Permanent: true,
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	c, err := cognito.New(cognito.Options{UserPoolID: *pool.UserPool.Id, ClientID: *client.UserPoolClient.ClientId, Endpoint: endpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := store.NewFile(t.TempDir() + "/sessions.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := session.New(session.Config{Cognito: c, Store: fs, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m, fs, c
+}
+
+func TestMotoSession(t *testing.T) {
+	m, _, _ := motoManager(t)
+	ctx := context.Background()
+	res, err := m.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: "Passw0rd!x", Flow: cognito.FlowPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s0 := res.Session
+	// Refresh (moto lacks GetTokensFromRefreshToken: the fallback carries it).
+	s1, err := m.Fetch(ctx, session.FetchOptions{ForceRefresh: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s1 == s0 || s1.Username != "alice" {
+		t.Fatalf("refreshed session = %v", s1)
+	}
+	events := make(chan session.Event, 4)
+	defer m.Subscribe(func(e session.Event) { events <- e })()
+	if err := m.SignOut(ctx, session.SignOutOptions{Global: true}); err != nil {
+		t.Fatal(err)
+	}
+	if e := <-events; e.Kind != session.SignedOut || e.Reason != session.ReasonUser {
+		t.Fatalf("event = %+v", e)
+	}
+	if _, err := m.Fetch(ctx, session.FetchOptions{}); !errors.Is(err, session.ErrSignedOut) {
+		t.Fatalf("Fetch after global sign-out: %v", err)
+	}
+}
+
+func TestMotoRevokedElsewhere(t *testing.T) {
+	m, fs, c := motoManager(t)
+	ctx := context.Background()
+	res, err := m.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: "Passw0rd!x", Flow: cognito.FlowPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another device signs the user out everywhere, without touching our store.
+	if err := c.GlobalSignOut(ctx, jwt.Secret(res.Session.Tokens.Access.Raw())); err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Fetch(ctx, session.FetchOptions{ForceRefresh: true})
+	var so *session.SignedOutError
+	if !errors.As(err, &so) || !errors.Is(err, cognito.ErrNotAuthorized) {
+		t.Fatalf("refresh after global sign-out elsewhere: %v", err)
+	}
+	if _, err := fs.Get(ctx, store.Key{Pool: c.UserPoolID(), Client: c.ClientID(), User: "alice"}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("ended session still stored: %v", err)
+	}
+}
+
+func TestMotoNewPasswordRequired(t *testing.T) {
+	m, _, c := motoManager(t)
+	ctx := context.Background()
+	res, err := m.SignIn(ctx, cognito.SignInInput{Username: "bob", Password: "Passw0rd!x", Flow: cognito.FlowPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Next == nil || res.Next.Name != cognito.ChallengeNewPasswordRequired {
+		t.Fatalf("want NEW_PASSWORD_REQUIRED, got %+v", res)
+	}
+	done, err := m.ConfirmSignIn(ctx, res.Next, cognito.Answer{NewPassword: "N3wPassw0rd!"})
+	if err != nil || done.Session == nil || done.Session.Username != "bob" {
+		t.Fatalf("ConfirmSignIn = %+v, %v", done, err)
+	}
+	u, err := c.GetUser(ctx, jwt.Secret(done.Session.Tokens.Access.Raw()))
+	if err != nil || u.Username != "bob" {
+		t.Fatalf("GetUser = %+v, %v", u, err)
+	}
+}
