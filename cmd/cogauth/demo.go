@@ -58,7 +58,9 @@ then moves on this side only.`,
 			if err != nil {
 				return err
 			}
-			if c.Endpoint != "" {
+			// Only an explicit --endpoint leaves the emulator: the README's first
+			// command must run the same whatever a profile or the environment says.
+			if c.Endpoint != "" && c.Sources["endpoint"] == config.FromFlag {
 				if err := c.Require("user-pool-id", "client-id"); err != nil {
 					return err
 				}

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/creack/pty"
+
+	"github.com/cogauth/cogauth/emulator"
+	"github.com/cogauth/cogauth/internal/peers"
+)
+
+// binary runs the built cogauth with a clean environment of its own.
+type binary struct {
+	t    *testing.T
+	path string
+	env  []string
+}
+
+func (b *binary) run(stdin string, args ...string) result {
+	b.t.Helper()
+	cmd := exec.Command(b.path, args...)
+	cmd.Env = b.env
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		b.t.Fatal(err)
+	}
+	return result{out.String(), errOut.String(), code}
+}
+
+func (b *binary) ok(stdin string, args ...string) result {
+	b.t.Helper()
+	r := b.run(stdin, args...)
+	if r.code != 0 {
+		b.t.Fatalf("cogauth %s: exit %d, stderr %q", strings.Join(args, " "), r.code, r.err)
+	}
+	return r
+}
+
+// TestBinary builds cogauth once and runs it as a user would.
+func TestBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	path := filepath.Join(t.TempDir(), "cogauth")
+	build := exec.Command("go", "build", "-o", path, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	newBinary := func(t *testing.T, endpoint, pool, client string) *binary {
+		return &binary{t: t, path: path, env: []string{
+			"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
+			"COGAUTH_HOME=" + filepath.Join(t.TempDir(), "home"), "COGAUTH_STORE=file",
+			"COGAUTH_ENDPOINT=" + endpoint, "COGAUTH_USER_POOL_ID=" + pool, "COGAUTH_CLIENT_ID=" + client,
+		}}
+	}
+
+	t.Run("emulator", func(t *testing.T) {
+		p := newTestPool(t, nil)
+		b := newBinary(t, p.srv.URL, p.pool, p.client)
+		b.ok(alicePW+"\n", "login", "--username", "alice", "--password-stdin")
+		tok := strings.TrimSpace(b.ok("", "token").out)
+		var sj sessionJSON
+		if err := json.Unmarshal([]byte(b.ok("", "session", "-o", "json").out), &sj); err != nil {
+			t.Fatal(err)
+		}
+		if sj.Username != "alice" || sj.Tokens.AccessToken.ExpiresAt.IsZero() {
+			t.Fatalf("session: %+v", sj)
+		}
+		if r := b.ok(tok, "decode", "-"); !strings.Contains(r.out, `"username": "alice"`) {
+			t.Fatalf("decode: %s", r.out)
+		}
+		if r := b.ok("", "whoami"); !strings.Contains(r.out, "alice@example.com") || !strings.Contains(r.out, "admins") {
+			t.Fatalf("whoami: %s", r.out)
+		}
+		b.ok("", "refresh", "--force")
+		if now := strings.TrimSpace(b.ok("", "token").out); now == tok {
+			t.Fatal("refresh --force kept the token")
+		}
+		b.ok("", "logout")
+		if r := b.run("", "token"); r.code != exitSignedOut {
+			t.Fatalf("token after logout: exit %d %q", r.code, r.err)
+		}
+		if r := b.ok("", "demo"); !strings.Contains(r.out, "Done in") {
+			t.Fatalf("demo: %s", r.out)
+		}
+	})
+
+	t.Run("moto", func(t *testing.T) {
+		endpoint := peers.Moto(t)
+		ctx := context.Background()
+		admin := cip.New(cip.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
+			Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+		pool, err := admin.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("cli")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		client, err := admin.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
+			UserPoolId: pool.UserPool.Id, ClientName: aws.String("cli"),
+			ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: pool.UserPool.Id, Username: aws.String("carol"),
+			TemporaryPassword: aws.String("Temp-Passw0rd!"), MessageAction: types.MessageActionTypeSuppress}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := admin.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: pool.UserPool.Id, Username: aws.String("carol"),
+			Password: aws.String("Carol-Passw0rd!"), Permanent: true}); err != nil {
+			t.Fatal(err)
+		}
+		b := newBinary(t, endpoint, *pool.UserPool.Id, *client.UserPoolClient.ClientId)
+		b.ok("Carol-Passw0rd!\n", "login", "-u", "carol", "--password-stdin", "--flow", "password")
+		tok := strings.TrimSpace(b.ok("", "token").out)
+		if !jwtRE.MatchString(tok) {
+			t.Fatalf("token from moto: %q", tok)
+		}
+		// moto answers GetTokensFromRefreshToken with a 500; the client falls back
+		// to InitiateAuth REFRESH_TOKEN_AUTH.
+		b.ok("", "refresh", "--force")
+		// moto answers RevokeToken with a 500 too, so sign out globally.
+		b.ok("", "logout", "--global")
+		if r := b.run("", "token"); r.code != exitSignedOut {
+			t.Fatalf("token after logout: exit %d %q", r.code, r.err)
+		}
+	})
+
+	t.Run("pty", func(t *testing.T) {
+		p := newTestPool(t, func(sp *emulator.SeedUserPool) { sp.MFA = "ON" })
+		b := newBinary(t, p.srv.URL, p.pool, p.client)
+
+		login := func(answers func(term *ptyTerm)) string {
+			cmd := exec.Command(b.path, "login")
+			cmd.Env = b.env
+			f, err := pty.Start(cmd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			term := &ptyTerm{t: t, f: f}
+			copied := make(chan struct{})
+			go func() { io.Copy(&term.out, f); close(copied) }()
+			answers(term)
+			waitErr := make(chan error, 1)
+			go func() { waitErr <- cmd.Wait() }()
+			select {
+			case err := <-waitErr:
+				if err != nil {
+					t.Fatalf("login on a terminal: %v\n%s", err, term.out.String())
+				}
+			case <-time.After(30 * time.Second):
+				cmd.Process.Kill()
+				t.Fatalf("login did not finish:\n%s", term.out.String())
+			}
+			// The copy ends when the terminal closes with the process: then the
+			// output is complete.
+			select {
+			case <-copied:
+			case <-time.After(5 * time.Second):
+			}
+			return term.out.String()
+		}
+
+		// First sign-in: temporary password → new password → TOTP set-up.
+		out := login(func(term *ptyTerm) {
+			term.answer("Username: ", "newbie")
+			term.answer("Password: ", "Temp-Passw0rd!")
+			term.answer("New password: ", "Newbie-Passw0rd!")
+			term.answer("Repeat new password: ", "Newbie-Passw0rd!")
+			term.waitFor("Code from the app: ")
+			m := regexp.MustCompile(`Secret: ([A-Z2-7]+)`).FindStringSubmatch(term.out.String())
+			if m == nil {
+				t.Fatalf("no TOTP secret shown:\n%s", term.out.String())
+			}
+			code, err := emulator.TOTP(m[1], p.srv.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			term.send(code)
+		})
+		if strings.Contains(out, "Temp-Passw0rd!") || strings.Contains(out, "Newbie-Passw0rd!") {
+			t.Fatalf("a password was echoed:\n%s", out)
+		}
+		if !strings.Contains(out, "Signed in as newbie") {
+			t.Fatalf("no success line:\n%s", out)
+		}
+
+		// Second sign-in: a TOTP challenge.
+		p.srv.Advance(time.Minute)
+		out = login(func(term *ptyTerm) {
+			term.answer("Username: ", "newbie")
+			term.answer("Password: ", "Newbie-Passw0rd!")
+			term.waitFor("Code from your authenticator app: ")
+			code, err := emulator.TOTP(p.srv.TOTPSecret(p.pool, "newbie"), p.srv.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			term.send(code)
+		})
+		if !strings.Contains(out, "Signed in as newbie") {
+			t.Fatalf("TOTP sign-in:\n%s", out)
+		}
+		if r := b.ok("", "whoami"); !strings.Contains(r.out, "newbie") {
+			t.Fatalf("whoami: %s", r.out)
+		}
+	})
+}
+
+// ptyTerm is the user's side of a pseudo-terminal.
+type ptyTerm struct {
+	t    *testing.T
+	f    *os.File
+	out  safeBuffer
+	seen int // output up to here has been read by waitFor
+}
+
+// waitFor waits for prompt in the output not yet read, so an answered prompt is
+// never found again.
+func (p *ptyTerm) waitFor(prompt string) {
+	p.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		s := p.out.String()
+		if i := strings.Index(s[p.seen:], prompt); i >= 0 {
+			p.seen += i + len(prompt)
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("no %q prompt; output so far:\n%s", prompt, s)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (p *ptyTerm) send(line string) {
+	p.t.Helper()
+	if _, err := io.WriteString(p.f, line+"\r"); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// answer waits for a prompt and types line.
+func (p *ptyTerm) answer(prompt, line string) {
+	p.t.Helper()
+	p.waitFor(prompt)
+	p.send(line)
+}
