@@ -27,6 +27,7 @@ func addSessionCommands(a *app, root *cobra.Command) {
 		newRefreshCmd(a),
 		newLogoutCmd(a),
 		newDemoCmd(a),
+		newEmulatorCmd(a),
 	)
 }
 

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"sort"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cogauth/cogauth/emulator"
+)
+
+type emulatorOptions struct {
+	IO          IOStreams
+	Listen      string
+	AllowRemote bool
+	SeedFile    string
+	StateFile   string
+	SelfIssuer  bool
+	ShortTokens bool
+	// ready, when set, receives the server once it listens (tests).
+	ready func(*emulator.Server)
+}
+
+func newEmulatorCmd(a *app) *cobra.Command {
+	o := &emulatorOptions{}
+	cmd := &cobra.Command{
+		Use:   "emulator [--listen 127.0.0.1:9229] [--seed FILE] [--state FILE]",
+		Short: "Run a Cognito-compatible server for offline development and tests",
+		Long: `Run the Cognito emulator: user pools and identity pools that the AWS SDKs, boto3, the AWS
+CLI and Amplify talk to as to Cognito (point their endpoint at the printed URL). It
+listens on loopback unless --allow-remote is given, creates what --seed describes,
+keeps its state in --state across restarts, and stops cleanly on Ctrl-C or SIGTERM.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.IO = a.IO
+			return runEmulator(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Listen, "listen", "127.0.0.1:9229", "address to listen on")
+	f.BoolVar(&o.AllowRemote, "allow-remote", false, "allow a non-loopback --listen address (the emulator accepts any signature)")
+	f.StringVar(&o.SeedFile, "seed", "", "JSON file of pools, clients, users and identity pools to create")
+	f.StringVar(&o.StateFile, "state", "", "file to keep the state in across restarts")
+	f.BoolVar(&o.SelfIssuer, "self-issuer", false, "issue tokens with the emulator's own URL as issuer, so OIDC discovery reaches it")
+	f.BoolVar(&o.ShortTokens, "allow-short-lifetimes", false, "allow token lifetimes below Cognito's minimums (demos)")
+	return cmd
+}
+
+// checkLoopback refuses addresses that are not loopback unless allowed: the emulator
+// hands out tokens to anyone and has a clock anyone on loopback can move.
+func checkLoopback(addr string, allow bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usagef("--listen %q: %v", addr, err)
+	}
+	if allow {
+		return nil
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return usagef("--listen %q is not a loopback address; add --allow-remote to expose the emulator", addr)
+	}
+	return nil
+}
+
+func runEmulator(ctx context.Context, o *emulatorOptions) error {
+	if err := checkLoopback(o.Listen, o.AllowRemote); err != nil {
+		return err
+	}
+	opts := emulator.Options{StateFile: o.StateFile, SelfIssuer: o.SelfIssuer, AllowShortLifetimes: o.ShortTokens}
+	if o.SeedFile != "" {
+		seed, err := emulator.LoadSeedFile(o.SeedFile)
+		if err != nil {
+			return err
+		}
+		opts.Seed = seed
+	}
+	srv, err := emulator.Listen(o.Listen, opts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(o.IO.Out, "Cognito emulator listening on %s\n", srv.URL)
+	if res := srv.Seeded(); res != nil {
+		names := make([]string, 0, len(res.UserPools))
+		for n := range res.UserPools {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			p := res.UserPools[n]
+			fmt.Fprintf(o.IO.Out, "user pool %s: %s\n", n, p.ID)
+			clients := make([]string, 0, len(p.Clients))
+			for c := range p.Clients {
+				clients = append(clients, c)
+			}
+			sort.Strings(clients)
+			for _, c := range clients {
+				fmt.Fprintf(o.IO.Out, "  app client %s: %s\n", c, p.Clients[c].ID)
+			}
+		}
+		ids := make([]string, 0, len(res.IdentityPools))
+		for n := range res.IdentityPools {
+			ids = append(ids, n)
+		}
+		sort.Strings(ids)
+		for _, n := range ids {
+			fmt.Fprintf(o.IO.Out, "identity pool %s: %s\n", n, res.IdentityPools[n])
+		}
+		if b, err := json.Marshal(res); err == nil {
+			fmt.Fprintf(o.IO.Out, "seeded: %s\n", b)
+		}
+	}
+	fmt.Fprintf(o.IO.Out, "Try: cogauth --endpoint %s --user-pool-id POOL --client-id CLIENT login\n", srv.URL)
+	if o.ready != nil {
+		o.ready(srv)
+	}
+	<-ctx.Done()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("stopping the emulator: %w", err)
+	}
+	fmt.Fprintln(o.IO.ErrOut, "Emulator stopped.")
+	return nil
+}
