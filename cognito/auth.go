@@ -126,6 +126,9 @@ func (ch *Challenge) MFAOptions() []string {
 	return nil
 }
 
+// Device returns the remembered device this sign-in uses, if any.
+func (ch *Challenge) Device() *Device { return ch.device }
+
 // String names the challenge without its session.
 func (ch *Challenge) String() string {
 	return "cognito.Challenge{" + ch.Name + " user=" + ch.Username + "}"

@@ -41,7 +41,7 @@ func (m *Manager) ConfirmSignIn(ctx context.Context, next *cognito.Challenge, a 
 	if err != nil {
 		return nil, err
 	}
-	return m.signedIn(ctx, res, nil)
+	return m.signedIn(ctx, res, next.Device())
 }
 
 // rememberedDevice returns the device kept with the user's stored session, if any.

@@ -1,0 +1,135 @@
+package session_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/emulator"
+	"github.com/cogauth/cogauth/identity"
+	"github.com/cogauth/cogauth/internal/clock"
+	"github.com/cogauth/cogauth/internal/peers"
+	"github.com/cogauth/cogauth/session"
+	"github.com/cogauth/cogauth/store"
+)
+
+const idpPassword = "Identity-Session-1"
+
+// identityManager starts an emulator with a user pool and an identity pool, and a
+// Manager whose sessions carry the identity pool's credentials.
+func identityManager(t *testing.T) (*emulator.Server, *session.Manager) {
+	t.Helper()
+	srv := emulator.NewServer(emulator.Options{
+		Clock: clock.NewFake(time.Now().UTC().Truncate(time.Second)),
+		Seed: &emulator.Seed{
+			UserPools: []emulator.SeedUserPool{{
+				Name: "users", Clients: []emulator.SeedClient{{Name: "app"}},
+				Users: []emulator.SeedUser{{Username: "alice", Password: idpPassword}},
+			}},
+			IdentityPools: []emulator.SeedIdentityPool{{Name: "ids", UserPool: "users", Clients: []string{"app"}}},
+		},
+	})
+	t.Cleanup(srv.Close)
+	c, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("users"), ClientID: srv.Client("users", "app").ID, Endpoint: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store.NewMemory()
+	idc, err := identity.New(identity.Options{IdentityPoolID: srv.Seeded().IdentityPools["ids"], Endpoint: srv.URL, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := session.New(session.Config{Cognito: c, Clock: srv.Clock(), Store: st, Credentials: session.IdentityPool(idc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	if _, err := m.SignIn(context.Background(), cognito.SignInInput{Username: "alice", Password: idpPassword}); err != nil {
+		t.Fatal(err)
+	}
+	return srv, m
+}
+
+func TestFetchFillsIdentityPoolCredentials(t *testing.T) {
+	srv, m := identityManager(t)
+	ctx := context.Background()
+	srv.ResetCounters()
+	m.Invalidate() // callers arrive to a Manager that must read the store and fetch
+
+	const n = 1000
+	var wg sync.WaitGroup
+	sessions := make([]*session.Session, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sessions[i], errs[i] = m.Fetch(ctx, session.FetchOptions{})
+		}()
+	}
+	wg.Wait()
+	first := sessions[0]
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("caller %d: %v", i, errs[i])
+		}
+		if sessions[i].Credentials == nil || sessions[i].Credentials.AccessKeyID != first.Credentials.AccessKeyID {
+			t.Fatalf("caller %d got other credentials", i)
+		}
+	}
+	if !strings.HasPrefix(first.Credentials.AccessKeyID, "ASIA") || first.IdentityID == "" ||
+		!first.Credentials.Expires.Equal(srv.Now().Add(time.Hour)) {
+		t.Fatalf("credentials %s (identity %q)", first.Credentials.AccessKeyID, first.IdentityID)
+	}
+	// Sign-in fetched them once; the thousand callers were served without a request.
+	if a, b := srv.Requests("GetId"), srv.Requests("GetCredentialsForIdentity"); a != 0 || b != 0 {
+		t.Fatalf("GetId %d, GetCredentialsForIdentity %d after sign-in; want 0, 0", a, b)
+	}
+
+	// ForceRefresh renews them; the identity stays.
+	forced, err := m.Fetch(ctx, session.FetchOptions{ForceRefresh: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if forced.Credentials.AccessKeyID == first.Credentials.AccessKeyID || forced.IdentityID != first.IdentityID {
+		t.Fatal("ForceRefresh did not renew the credentials for the same identity")
+	}
+	if a, b := srv.Requests("GetId"), srv.Requests("GetCredentialsForIdentity"); a != 0 || b != 1 {
+		t.Fatalf("GetId %d, GetCredentialsForIdentity %d after ForceRefresh; want 0 (stored identity), 1", a, b)
+	}
+}
+
+// Done-when of issue 4: sign in on the emulator, take the credentials from Fetch,
+// and use them with aws-sdk-go-v2's S3 client against moto's server.
+func TestFetchCredentialsListS3Bucket(t *testing.T) {
+	motoURL := peers.Moto(t)
+	_, m := identityManager(t)
+	ctx := context.Background()
+	creds := aws.CredentialsProviderFunc(func(ctx context.Context) (aws.Credentials, error) {
+		s, err := m.Fetch(ctx, session.FetchOptions{})
+		if err != nil {
+			return aws.Credentials{}, err
+		}
+		return *s.Credentials, nil
+	})
+	c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(motoURL), UsePathStyle: true, Credentials: creds})
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("photos")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("photos"), Key: aws.String("cat.jpg"), Body: strings.NewReader("meow")}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("photos")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Contents) != 1 || aws.ToString(out.Contents[0].Key) != "cat.jpg" {
+		t.Fatalf("listing %+v", out.Contents)
+	}
+}
