@@ -59,8 +59,16 @@ func identityManager(t *testing.T) (*emulator.Server, *session.Manager) {
 func TestFetchFillsIdentityPoolCredentials(t *testing.T) {
 	srv, m := identityManager(t)
 	ctx := context.Background()
+	signedIn, err := m.Fetch(ctx, session.FetchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if signedIn.Credentials == nil || signedIn.IdentityID == "" {
+		t.Fatal("no credentials after sign-in")
+	}
 	srv.ResetCounters()
-	m.Invalidate() // callers arrive to a Manager that must read the store and fetch
+	// Inside the refresh window of tokens and credentials: a thousand callers.
+	srv.Advance(56 * time.Minute)
 
 	const n = 1000
 	var wg sync.WaitGroup
@@ -83,14 +91,16 @@ func TestFetchFillsIdentityPoolCredentials(t *testing.T) {
 			t.Fatalf("caller %d got other credentials", i)
 		}
 	}
-	if !strings.HasPrefix(first.Credentials.AccessKeyID, "ASIA") || first.IdentityID == "" ||
+	if !strings.HasPrefix(first.Credentials.AccessKeyID, "ASIA") || first.IdentityID != signedIn.IdentityID ||
+		first.Credentials.AccessKeyID == signedIn.Credentials.AccessKeyID ||
 		!first.Credentials.Expires.Equal(srv.Now().Add(time.Hour)) {
-		t.Fatalf("credentials %s (identity %q)", first.Credentials.AccessKeyID, first.IdentityID)
+		t.Fatalf("renewed credentials %s (identity %q, expires %v)", first.Credentials.AccessKeyID, first.IdentityID, first.Credentials.Expires)
 	}
-	// Sign-in fetched them once; the thousand callers were served without a request.
-	if a, b := srv.Requests("GetId"), srv.Requests("GetCredentialsForIdentity"); a != 0 || b != 0 {
-		t.Fatalf("GetId %d, GetCredentialsForIdentity %d after sign-in; want 0, 0", a, b)
+	// One renewal for all: the identity ID came from the store.
+	if a, b := srv.Requests("GetId"), srv.Requests("GetCredentialsForIdentity"); a != 0 || b != 1 {
+		t.Fatalf("GetId %d, GetCredentialsForIdentity %d for 1000 callers; want 0, 1", a, b)
 	}
+	srv.ResetCounters()
 
 	// ForceRefresh renews them; the identity stays.
 	forced, err := m.Fetch(ctx, session.FetchOptions{ForceRefresh: true})
