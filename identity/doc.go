@@ -1,3 +1,22 @@
 // Package identity obtains identity IDs and temporary AWS credentials from Cognito
 // identity pools and offers them as an aws.CredentialsProvider.
+//
+// Client speaks Cognito's enhanced flow, unsigned as apps do: GetId with the logins
+// map (the id token under its issuer's name, "cognito-idp.{region}.amazonaws.com/
+// {poolId}"), then GetCredentialsForIdentity. It keeps identity IDs in a store.Store
+// keyed by identity pool and user, so a restarted program does not ask again, and
+// carries a device's guest identity into the user's when they sign in, as Cognito
+// links or merges them. Errors are *cognito.Error, the user-pool side's type.
+//
+// Provider wraps a Client with the caching the AWS SDK expects and Amplify gets
+// wrong: credentials renewed from their real Expiration (an early window, default 5
+// minutes), one fetch in flight for any number of callers, still-valid credentials
+// served through transient failures, new ones when the id token changes, none after
+// sign-out. It reads who is signed in from a LoginSource (session.Manager, in an
+// application; session.IdentityPool plugs a Client into the Manager instead, when
+// the session itself should carry the credentials).
+//
+// For the command line: ProcessJSON renders the AWS credential_process format, Env
+// and EnvLines the environment variables, and Exec runs a program with them and
+// without the parent's stale AWS variables, passing its exit code through.
 package identity
