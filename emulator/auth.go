@@ -39,6 +39,13 @@ type authResponse struct {
 	AuthenticationResult *tokenSet         `json:"AuthenticationResult,omitempty"`
 }
 
+func (r *authResponse) signTokens() error {
+	if r.AuthenticationResult == nil {
+		return nil
+	}
+	return r.AuthenticationResult.sign()
+}
+
 // newSession stores a challenge session and returns its opaque handle.
 func (e *Emulator) newSession(s *challengeSession, now time.Time) string {
 	if len(e.sessions) > 512 {
@@ -444,11 +451,10 @@ func (e *Emulator) refresh(c *call, p *userPool, cl *appClient, token, deviceKey
 			return nil, errNotAuthorized("Invalid Refresh Token")
 		}
 	}
-	access, id, err := e.mintTokens(p, cl, u, rec.Origin, o, c.now)
-	if err != nil {
+	ts := &tokenSet{ExpiresIn: int64(cl.AccessValidity / time.Second), TokenType: "Bearer"}
+	if err := e.mintTokens(ts, p, cl, u, rec.Origin, o, c.now); err != nil {
 		return nil, err
 	}
-	ts := &tokenSet{AccessToken: access, IDToken: id, ExpiresIn: int64(cl.AccessValidity / time.Second), TokenType: "Bearer"}
 	if rotate {
 		if rec.RotatedAt.IsZero() {
 			rec.RotatedAt = c.now
@@ -503,8 +509,15 @@ func (e *Emulator) opGetTokensFromRefreshToken(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"AuthenticationResult": ts}, nil
+	return &refreshResponse{AuthenticationResult: ts}, nil
 }
+
+// refreshResponse is GetTokensFromRefreshToken's answer (no ChallengeParameters).
+type refreshResponse struct {
+	AuthenticationResult *tokenSet `json:"AuthenticationResult"`
+}
+
+func (r *refreshResponse) signTokens() error { return r.AuthenticationResult.sign() }
 
 func (e *Emulator) opRevokeToken(c *call) (any, error) {
 	var in struct {

@@ -365,6 +365,9 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, herr := e.handle(r.Context(), fn, op, body)
+	if ts, ok := out.(tokenSigner); ok && herr == nil {
+		herr = ts.signTokens()
+	}
 	if herr != nil {
 		var ae *Error
 		if !errors.As(herr, &ae) {

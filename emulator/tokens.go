@@ -92,17 +92,46 @@ type tokenSet struct {
 	TokenType    string `json:"TokenType"`
 	// NewDeviceMetadata is set when the pool tracks devices and a new one signed in.
 	NewDeviceMetadata *newDeviceMetadata `json:"NewDeviceMetadata,omitempty"`
+
+	// pending holds the JWTs still to sign. Signing is the costliest step of a
+	// request, so serveAPI does it after releasing the lock (keys never change once
+	// made), letting requests sign in parallel.
+	pending []pendingJWT
 }
+
+type pendingJWT struct {
+	dst    *string
+	key    *rsa.PrivateKey
+	kid    string
+	claims jwt.MapClaims
+}
+
+// sign fills in the tokens' signed values.
+func (ts *tokenSet) sign() error {
+	for _, p := range ts.pending {
+		v, err := signJWT(p.key, p.kid, p.claims)
+		if err != nil {
+			return fmt.Errorf("signing token: %w", err)
+		}
+		*p.dst = v
+	}
+	ts.pending = nil
+	return nil
+}
+
+// tokenSigner is a response holding tokens to sign outside the lock.
+type tokenSigner interface{ signTokens() error }
 
 type newDeviceMetadata struct {
 	DeviceGroupKey string `json:"DeviceGroupKey"`
 	DeviceKey      string `json:"DeviceKey"`
 }
 
-// mintTokens signs an access and an id token for the sign-in o.
-func (e *Emulator) mintTokens(p *userPool, c *appClient, u *user, originID string, o *origin, now time.Time) (access, id string, err error) {
+// mintTokens prepares an access and an id token for the sign-in o into ts; they are
+// signed by ts.sign once the lock is released.
+func (e *Emulator) mintTokens(ts *tokenSet, p *userPool, c *appClient, u *user, originID string, o *origin, now time.Time) error {
 	if err := e.ensureKeys(p); err != nil {
-		return "", "", err
+		return err
 	}
 	iat := now.Unix()
 	groups := e.userGroups(p, u)
@@ -154,15 +183,10 @@ func (e *Emulator) mintTokens(p *userPool, c *appClient, u *user, originID strin
 			ic[name] = v
 		}
 	}
-	access, err = signJWT(p.Keys.access, p.Keys.AccessKID, ac)
-	if err != nil {
-		return "", "", fmt.Errorf("signing access token: %w", err)
-	}
-	id, err = signJWT(p.Keys.id, p.Keys.IDKID, ic)
-	if err != nil {
-		return "", "", fmt.Errorf("signing id token: %w", err)
-	}
-	return access, id, nil
+	ts.pending = append(ts.pending,
+		pendingJWT{dst: &ts.AccessToken, key: p.Keys.access, kid: p.Keys.AccessKID, claims: ac},
+		pendingJWT{dst: &ts.IDToken, key: p.Keys.id, kid: p.Keys.IDKID, claims: ic})
+	return nil
 }
 
 // clientReads tells whether the client's ReadAttributes let the attribute into the
@@ -218,21 +242,15 @@ func (e *Emulator) startSession(p *userPool, c *appClient, u *user, deviceKey st
 		DeviceKey: deviceKey,
 		Expires:   now.Add(c.RefreshValidity),
 	}
-	access, id, err := e.mintTokens(p, c, u, originID, o, now)
-	if err != nil {
+	rt := e.newRefreshToken()
+	ts := &tokenSet{ExpiresIn: int64(c.AccessValidity / time.Second), RefreshToken: rt, TokenType: "Bearer"}
+	if err := e.mintTokens(ts, p, c, u, originID, o, now); err != nil {
 		return nil, err
 	}
 	p.Origins[originID] = o
-	rt := e.newRefreshToken()
 	p.Refresh[hashToken(rt)] = &refreshToken{Origin: originID, Username: u.Username, ClientID: c.ID, Expires: o.Expires}
 	e.dirty = true
-	return &tokenSet{
-		AccessToken:  access,
-		ExpiresIn:    int64(c.AccessValidity / time.Second),
-		IDToken:      id,
-		RefreshToken: rt,
-		TokenType:    "Bearer",
-	}, nil
+	return ts, nil
 }
 
 // pruneOrigins drops sign-ins whose refresh tokens have all expired, and those
