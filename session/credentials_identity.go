@@ -50,3 +50,22 @@ func (p *IdentityPoolCredentials) Forget(ctx context.Context, s *Session) error 
 	}
 	return p.client.Forget(ctx, s.Tokens.ID.Raw())
 }
+
+// Logins returns m as an identity.LoginSource, for an identity.Provider that keeps
+// its own credentials (an S3 client's Credentials, say) while m keeps the tokens:
+// the provider sees every token refresh, user change and sign-out of m.
+func Logins(m *Manager) identity.LoginSource {
+	return identity.LoginFunc(func(ctx context.Context) (string, error) {
+		s, err := m.Fetch(ctx, FetchOptions{})
+		if errors.Is(err, ErrSignedOut) {
+			return "", fmt.Errorf("%w: %w", identity.ErrNotSignedIn, err)
+		}
+		if err != nil {
+			return "", err
+		}
+		if s.Tokens.ID == nil {
+			return "", errNoIDToken
+		}
+		return s.Tokens.ID.Raw(), nil
+	})
+}

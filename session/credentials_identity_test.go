@@ -143,3 +143,57 @@ func TestFetchCredentialsListS3Bucket(t *testing.T) {
 		t.Fatalf("listing %+v", out.Contents)
 	}
 }
+
+func TestLoginsFollowsTheSession(t *testing.T) {
+	srv := emulator.NewServer(emulator.Options{
+		Clock: clock.NewFake(time.Now().UTC().Truncate(time.Second)),
+		Seed: &emulator.Seed{
+			UserPools: []emulator.SeedUserPool{{
+				Name: "users", Clients: []emulator.SeedClient{{Name: "app"}},
+				Users: []emulator.SeedUser{{Username: "alice", Password: idpPassword}},
+			}},
+			IdentityPools: []emulator.SeedIdentityPool{{Name: "ids", AllowUnauthenticatedIdentities: true, UserPool: "users", Clients: []string{"app"}}},
+		},
+	})
+	defer srv.Close()
+	c, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("users"), ClientID: srv.Client("users", "app").ID, Endpoint: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := session.New(session.Config{Cognito: c, Clock: srv.Clock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	idc, err := identity.New(identity.Options{IdentityPoolID: srv.Seeded().IdentityPools["ids"], Endpoint: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := identity.NewProvider(idc, identity.ProviderOptions{Logins: session.Logins(m), AllowGuest: true, Clock: srv.Clock()})
+	ctx := context.Background()
+
+	guest, err := p.Credentials(ctx)
+	if err != nil || !guest.Guest {
+		t.Fatalf("before sign-in: %v (guest %v)", err, guest.Guest)
+	}
+	if _, err := m.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: idpPassword}); err != nil {
+		t.Fatal(err)
+	}
+	alice, err := p.Credentials(ctx)
+	if err != nil || alice.Guest || alice.IdentityID != guest.IdentityID {
+		t.Fatalf("signed in: %v, guest %v, identity carried over %v", err, alice.Guest, alice.IdentityID == guest.IdentityID)
+	}
+	// The session refreshes its tokens: the provider follows with new credentials.
+	srv.Advance(56 * time.Minute)
+	renewed, err := p.Credentials(ctx)
+	if err != nil || renewed.AccessKeyID == alice.AccessKeyID || renewed.IdentityID != alice.IdentityID {
+		t.Fatalf("after token refresh: %v, renewed %v", err, renewed.AccessKeyID != alice.AccessKeyID)
+	}
+	if err := m.SignOut(ctx, session.SignOutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := p.Credentials(ctx)
+	if err != nil || !after.Guest || after.IdentityID == alice.IdentityID {
+		t.Fatalf("after sign-out: %v, guest %v, alice's identity %v", err, after.Guest, after.IdentityID == alice.IdentityID)
+	}
+}
