@@ -110,6 +110,13 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 		return
+	case strings.HasPrefix(path, "rotate-keys/") && r.Method == http.MethodPost:
+		if err := e.RotateKeys(strings.TrimPrefix(path, "rotate-keys/")); err != nil {
+			bad(err.Error())
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return
 	case path == "seed" && r.Method == http.MethodGet:
 		writeJSONStatus(w, http.StatusOK, e.Seeded())
 		return

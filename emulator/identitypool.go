@@ -631,10 +631,11 @@ func (e *Emulator) verifyLogin(ip *identityPool, key, token string, now time.Tim
 	}
 	var cl idTokenClaims
 	_, err := jwt.Parse(token, func(t *jwt.Token) (any, error) {
-		if kid, _ := t.Header["kid"].(string); kid != up.Keys.IDKID {
-			return nil, fmt.Errorf("unknown kid")
+		kid, _ := t.Header["kid"].(string)
+		if k := up.Keys.publicKey("id", kid); k != nil {
+			return k, nil
 		}
-		return &up.Keys.id.PublicKey, nil
+		return nil, fmt.Errorf("unknown kid")
 	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation())
 	if err != nil {
 		return login{}, bad

@@ -192,8 +192,20 @@ type poolKeys struct {
 	AccessDER []byte `json:"accessKey"` // PKCS#1
 	IDKID     string `json:"idKid"`
 	IDDER     []byte `json:"idKey"`
+	// Retired are keys RotateKeys replaced: still published in the JWKS and still
+	// accepted, as a real rotation keeps old tokens valid until they expire.
+	Retired []retiredKey `json:"retired,omitempty"`
 
 	access, id *rsa.PrivateKey
+}
+
+// retiredKey is a public key that no longer signs but still verifies.
+type retiredKey struct {
+	KID string `json:"kid"`
+	Use string `json:"use"` // "access" or "id"
+	DER []byte `json:"key"` // PKCS#1 public key
+
+	pub *rsa.PublicKey
 }
 
 // userKey is the map key of a username: Cognito pools are case-insensitive by default.

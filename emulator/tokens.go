@@ -63,6 +63,65 @@ func (k *poolKeys) parse() error {
 		return fmt.Errorf("id key: %w", err)
 	}
 	k.access, k.id = a, i
+	for n := range k.Retired {
+		pub, err := x509.ParsePKCS1PublicKey(k.Retired[n].DER)
+		if err != nil {
+			return fmt.Errorf("retired key %d: %w", n, err)
+		}
+		k.Retired[n].pub = pub
+	}
+	return nil
+}
+
+// maxRetiredKeys bounds the JWKS: older keys drop out, and tokens they signed
+// stop verifying, as after a real key's retirement.
+const maxRetiredKeys = 4
+
+// publicKey returns the key that verifies a token of the given use ("access" or
+// "id") signed under kid, current or retired; nil when there is none.
+func (k *poolKeys) publicKey(use, kid string) *rsa.PublicKey {
+	switch {
+	case use == "access" && k.access != nil && kid == k.AccessKID:
+		return &k.access.PublicKey
+	case use == "id" && k.id != nil && kid == k.IDKID:
+		return &k.id.PublicKey
+	}
+	for _, r := range k.Retired {
+		if r.Use == use && r.KID == kid {
+			return r.pub
+		}
+	}
+	return nil
+}
+
+// RotateKeys gives a pool new access and id signing keys. Tokens signed before
+// keep verifying (the old keys stay in the JWKS); new tokens carry new kids.
+func (e *Emulator) RotateKeys(poolID string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p := e.st.Pools[poolID]
+	if p == nil {
+		return errResourceNotFound("User pool %s does not exist.", poolID)
+	}
+	if err := e.ensureKeys(p); err != nil {
+		return err
+	}
+	old := p.Keys
+	p.Keys = poolKeys{}
+	if err := e.ensureKeys(p); err != nil {
+		p.Keys = old
+		return err
+	}
+	retired := []retiredKey{
+		{KID: old.AccessKID, Use: "access", DER: x509.MarshalPKCS1PublicKey(&old.access.PublicKey), pub: &old.access.PublicKey},
+		{KID: old.IDKID, Use: "id", DER: x509.MarshalPKCS1PublicKey(&old.id.PublicKey), pub: &old.id.PublicKey},
+	}
+	retired = append(retired, old.Retired...)
+	if len(retired) > maxRetiredKeys {
+		retired = retired[:maxRetiredKeys]
+	}
+	p.Keys.Retired = retired
+	e.dirty = true
 	return nil
 }
 
@@ -320,7 +379,13 @@ func (e *Emulator) authenticate(token string, now time.Time) (*userPool, *user, 
 	if p == nil || p.Keys.access == nil {
 		return nil, nil, nil, bad
 	}
-	_, err = jwt.Parse(token, func(*jwt.Token) (any, error) { return &p.Keys.access.PublicKey, nil },
+	_, err = jwt.Parse(token, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		if k := p.Keys.publicKey("access", kid); k != nil {
+			return k, nil
+		}
+		return nil, fmt.Errorf("unknown kid")
+	},
 		jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation())
 	if err != nil {
 		return nil, nil, nil, bad
@@ -346,7 +411,7 @@ func (e *Emulator) authenticate(token string, now time.Time) (*userPool, *user, 
 
 // jwks is pool p's public keys as a JSON Web Key Set.
 func jwks(p *userPool) map[string]any {
-	key := func(kid string, k *rsa.PrivateKey) map[string]string {
+	key := func(kid string, k *rsa.PublicKey) map[string]string {
 		return map[string]string{
 			"alg": "RS256",
 			"e":   base64.RawURLEncoding.EncodeToString(big.NewInt(int64(k.E)).Bytes()),
@@ -356,5 +421,9 @@ func jwks(p *userPool) map[string]any {
 			"use": "sig",
 		}
 	}
-	return map[string]any{"keys": []any{key(p.Keys.AccessKID, p.Keys.access), key(p.Keys.IDKID, p.Keys.id)}}
+	keys := []any{key(p.Keys.AccessKID, &p.Keys.access.PublicKey), key(p.Keys.IDKID, &p.Keys.id.PublicKey)}
+	for _, r := range p.Keys.Retired {
+		keys = append(keys, key(r.KID, r.pub))
+	}
+	return map[string]any{"keys": keys}
 }
