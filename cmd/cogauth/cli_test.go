@@ -26,6 +26,8 @@ type testPool struct {
 	srv    *emulator.Server
 	pool   string
 	client string
+	// identityPool is set by newIdentityTestPool.
+	identityPool string
 }
 
 const (
@@ -66,6 +68,8 @@ type cli struct {
 	keyring *memKeyring
 	tty     bool
 	clk     *offsetClock // moved with the emulator's clock
+	// environ is the whole environment `exec` hands on; PATH only by default.
+	environ []string
 }
 
 func newCLI(t *testing.T, p *testPool) *cli {
@@ -75,6 +79,9 @@ func newCLI(t *testing.T, p *testPool) *cli {
 		c.env["COGAUTH_ENDPOINT"] = p.srv.URL
 		c.env["COGAUTH_USER_POOL_ID"] = p.pool
 		c.env["COGAUTH_CLIENT_ID"] = p.client
+		if p.identityPool != "" {
+			c.env["COGAUTH_IDENTITY_POOL_ID"] = p.identityPool
+		}
 	}
 	return c
 }
@@ -87,13 +94,24 @@ type result struct {
 func (c *cli) run(stdin string, args ...string) result {
 	c.t.Helper()
 	var out, errOut bytes.Buffer
+	code := Main(context.Background(), c.environment(strings.NewReader(stdin), &out, &errOut), args)
+	return result{out.String(), errOut.String(), code}
+}
+
+// environment is what Main gets for one command of this user.
+func (c *cli) environment(in io.Reader, out, errOut io.Writer) env {
 	var kb store.KeyringBackend
 	if c.keyring != nil {
 		kb = c.keyring
 	}
-	e := env{
-		IO:       IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut},
+	environ := c.environ
+	if environ == nil {
+		environ = []string{"PATH=" + os.Getenv("PATH")}
+	}
+	return env{
+		IO:       IOStreams{In: in, Out: out, ErrOut: errOut},
 		Getenv:   func(k string) string { return c.env[k] },
+		Environ:  func() []string { return environ },
 		WorkDir:  c.t.TempDir(),
 		UserHome: "/nonexistent",
 		Version:  "v-test",
@@ -101,8 +119,6 @@ func (c *cli) run(stdin string, args ...string) result {
 		keyring:  kb,
 		isTTY:    func(any) bool { return c.tty },
 	}
-	code := Main(context.Background(), e, args)
-	return result{out.String(), errOut.String(), code}
 }
 
 func (c *cli) ok(stdin string, args ...string) result {

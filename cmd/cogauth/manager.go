@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/identity"
 	"github.com/cogauth/cogauth/internal/config"
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/session"
@@ -28,6 +29,11 @@ func addSessionCommands(a *app, root *cobra.Command) {
 		newLogoutCmd(a),
 		newDemoCmd(a),
 		newEmulatorCmd(a),
+		newCredentialsCmd(a),
+		newExecCmd(a),
+		newVerifyCmd(a),
+		newProxyCmd(a),
+		newDevicesCmd(a),
 	)
 }
 
@@ -120,7 +126,9 @@ type profileSession struct {
 	store store.Store
 	mgr   *session.Manager
 	cc    *cognito.Client
-	user  string // the profile's user, "" when the store's current user applies
+	// ids is the identity-pool client, nil when no identity pool is configured.
+	ids  *identity.Client
+	user string // the profile's user, "" when the store's current user applies
 }
 
 // Close stops the manager's background work.
@@ -157,9 +165,13 @@ func (a *app) openUser(ctx context.Context, username string, signIn bool) (*prof
 			return nil, errNotSignedIn
 		}
 	}
-	creds, err := a.credentialsSource(ctx, c, s)
+	ids, err := a.identityClient(c, s)
 	if err != nil {
 		return nil, err
+	}
+	var creds session.CredentialsSource
+	if ids != nil {
+		creds = session.IdentityPool(ids)
 	}
 	m, err := session.New(session.Config{
 		Cognito:     cc,
@@ -174,7 +186,7 @@ func (a *app) openUser(ctx context.Context, username string, signIn bool) (*prof
 	if err != nil {
 		return nil, err
 	}
-	return &profileSession{cfg: c, store: s, mgr: m, cc: cc, user: username}, nil
+	return &profileSession{cfg: c, store: s, mgr: m, cc: cc, ids: ids, user: username}, nil
 }
 
 // cognito returns the user-pool client.
@@ -202,8 +214,26 @@ func (p *profileSession) signedInAs(ctx context.Context, user string) error {
 	return nil
 }
 
-// credentialsSource returns the identity-pool credentials source when an identity
-// pool is configured.
-func (a *app) credentialsSource(ctx context.Context, c *config.Config, s store.Store) (session.CredentialsSource, error) {
-	return nil, nil
+// identityClient returns the identity-pool client when an identity pool is
+// configured, nil otherwise. Identity IDs are kept in the session store, so a
+// later command (or a restart) does not ask GetId again, and a guest identity is
+// carried into the user's at sign-in, as Cognito does.
+//
+// The identity endpoint defaults to --endpoint: the emulator and moto serve both
+// services at one URL. A user-pool VPC endpoint does not, so with one of those
+// --identity-endpoint must be given too (or set to the public
+// https://cognito-identity.REGION.amazonaws.com).
+func (a *app) identityClient(c *config.Config, s store.Store) (*identity.Client, error) {
+	if c.IdentityPoolID == "" {
+		return nil, nil
+	}
+	endpoint := c.IdentityEndpoint
+	if endpoint == "" {
+		endpoint = c.Endpoint
+	}
+	ids, err := identity.New(identity.Options{IdentityPoolID: c.IdentityPoolID, Endpoint: endpoint, Store: s})
+	if err != nil {
+		return nil, &config.UsageError{Msg: err.Error()}
+	}
+	return ids, nil
 }

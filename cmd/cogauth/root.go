@@ -43,8 +43,11 @@ func isTerminal(f any) bool {
 // env is what the CLI reads from its process, injected so that tests run commands
 // side by side without touching the real environment or home directory.
 type env struct {
-	IO       IOStreams
-	Getenv   func(string) string
+	IO     IOStreams
+	Getenv func(string) string
+	// Environ is the whole environment, which `exec` hands on to its command;
+	// nil means the process's own.
+	Environ  func() []string
 	WorkDir  string
 	UserHome string
 	Clock    clock.Clock
@@ -157,6 +160,10 @@ func Main(ctx context.Context, e env, args []string) int {
 	if err == nil {
 		return exitOK
 	}
+	var es *exitStatus
+	if errors.As(err, &es) {
+		return es.code
+	}
 	code := exitCode(err)
 	if ctx.Err() != nil && code == exitError {
 		code = exitInterrupts
@@ -209,6 +216,7 @@ func main() {
 	code := Main(ctx, env{
 		IO:       IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr},
 		Getenv:   os.Getenv,
+		Environ:  os.Environ,
 		WorkDir:  wd,
 		UserHome: home,
 		Version:  buildVersion(),

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cogauth/cogauth/identity"
+)
+
+type execOptions struct {
+	IO    IOStreams
+	Guest bool
+	Argv  []string
+	// Environ is the parent environment the child's starts from.
+	Environ []string
+	creds   credsFunc
+	// stopGrace is how long a child told to stop (SIGTERM) has before it is killed.
+	stopGrace time.Duration
+}
+
+func newExecCmd(a *app) *cobra.Command {
+	o := &execOptions{}
+	cmd := &cobra.Command{
+		Use:   "exec [--guest] -- COMMAND [ARGS...]",
+		Short: "Run a command with AWS credentials from the identity pool",
+		Long: `Run COMMAND with the identity pool's AWS credentials in its environment
+(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION,
+AWS_REGION and AWS_DEFAULT_REGION). Variables that could make its AWS SDK pick other
+credentials, another profile or another region (AWS_PROFILE, AWS_SECURITY_TOKEN,
+AWS_ROLE_ARN, container credentials, ...) are removed. The exit code is the command's
+own (128+N when signal N ended it).
+
+  cogauth exec -- aws s3 ls s3://my-bucket
+
+The credentials are fetched once, when the command starts; they last as long as the
+identity pool gives them (an hour on Cognito).`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.IO, o.creds, o.Argv = a.IO, a.awsCredentials, args
+			if a.Environ != nil {
+				o.Environ = a.Environ()
+			}
+			return runExec(cmd.Context(), o)
+		},
+	}
+	// Everything after the command name is the command's, flags included.
+	cmd.Flags().SetInterspersed(false)
+	cmd.Flags().BoolVar(&o.Guest, "guest", false, "unauthenticated (guest) credentials; no sign-in needed")
+	return cmd
+}
+
+// exitStatus passes a child's exit code through Main, which prints nothing for it:
+// the child has said what it had to say.
+type exitStatus struct{ code int }
+
+func (e *exitStatus) Error() string { return fmt.Sprintf("the command exited with status %d", e.code) }
+
+func runExec(ctx context.Context, o *execOptions) error {
+	if len(o.Argv) == 0 || o.Argv[0] == "" {
+		return usagef("no command: cogauth exec -- COMMAND [ARGS...]")
+	}
+	c, region, err := o.creds(ctx, o.Guest)
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, o.Argv[0], o.Argv[1:]...)
+	cmd.Env = identity.ExecEnv(o.Environ, c, region)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.IO.In, o.IO.Out, o.IO.ErrOut
+	// Ctrl-C or SIGTERM to cogauth ends ctx: tell the child to stop as a signal
+	// would (a terminal's Ctrl-C reaches it directly as well), and kill it only if
+	// it has not stopped after a grace period.
+	cmd.Cancel = func() error {
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			return cmd.Process.Kill()
+		}
+		return nil
+	}
+	cmd.WaitDelay = o.stopGrace
+	if cmd.WaitDelay == 0 {
+		cmd.WaitDelay = 10 * time.Second
+	}
+	if err := cmd.Start(); err != nil {
+		// The error names the program, never the environment.
+		return fmt.Errorf("exec: %w", err)
+	}
+	werr := cmd.Wait()
+	ps := cmd.ProcessState
+	if ps == nil {
+		return fmt.Errorf("exec: %w", werr)
+	}
+	code := ps.ExitCode()
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		code = 128 + int(ws.Signal())
+	}
+	if code == 0 {
+		return nil
+	}
+	return &exitStatus{code: code}
+}
