@@ -303,6 +303,8 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(r.URL.Path, adminPrefix):
 		e.serveAdmin(w, r)
 		return
+	case e.serveOAuth2(w, r): // the hosted UI and OAuth 2.0 endpoints (oauth2.go)
+		return
 	case r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/.well-known/"):
 		e.serveWellKnown(w, r)
 		return

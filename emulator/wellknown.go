@@ -51,6 +51,8 @@ func (e *Emulator) openIDConfiguration(p *userPool) map[string]any {
 		"authorization_endpoint":                iss + "/oauth2/authorize",
 		"token_endpoint":                        iss + "/oauth2/token",
 		"userinfo_endpoint":                     iss + "/oauth2/userInfo",
+		"revocation_endpoint":                   iss + "/oauth2/revoke",
+		"end_session_endpoint":                  iss + "/logout",
 		"response_types_supported":              []string{"code", "token"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
