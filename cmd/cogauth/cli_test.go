@@ -618,10 +618,10 @@ func TestDemo(t *testing.T) {
 	c := newCLI(t, nil)
 	r := c.ok("", "demo")
 	lines := strings.Split(strings.TrimSpace(r.out), "\n")
-	if len(lines) < 9 || !strings.HasPrefix(lines[len(lines)-1], "Done in") {
+	if len(lines) != 10 || !strings.HasPrefix(lines[len(lines)-1], "Done in") {
 		t.Fatalf("demo output:\n%s", r.out)
 	}
-	for _, want := range []string{"SRP sign-in", "refreshed automatically (event token-refreshed)", "Forced refresh", "middleware verified the token of alice", "Signed out", "NotAuthorizedException"} {
+	for _, want := range []string{"SRP sign-in", "refreshed automatically (event token-refreshed)", "Forced refresh", "AWS credentials from the identity pool: identity us-east-1:", "access key ", "expire in 1 hour", "middleware verified the token of alice", "Signed out", "NotAuthorizedException"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("demo output lacks %q", want)
 		}

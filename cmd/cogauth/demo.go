@@ -19,6 +19,7 @@ import (
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/httpauth"
+	"github.com/cogauth/cogauth/identity"
 	"github.com/cogauth/cogauth/internal/clock"
 	"github.com/cogauth/cogauth/internal/config"
 	"github.com/cogauth/cogauth/jwt"
@@ -91,6 +92,8 @@ func (c *offsetClock) Advance(d time.Duration) { c.off.Add(int64(d)) }
 // demoEnv is what the demo signs in to.
 type demoEnv struct {
 	pool, client, secret string
+	identityPool         string // "" when there is none: the credentials step is skipped
+	identityEndpoint     string
 	endpoint             string
 	username, password   string
 	jwksURL              string // where the verifier fetches keys
@@ -120,7 +123,7 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 		}
 		defer srv.Close()
 		env = e
-		out.step("Emulator on %s: user pool %s, app client %s, user %q", srv.URL, env.pool, env.client, env.username)
+		out.step("Emulator on %s: user pool %s, app client %s, identity pool %s, user %q", srv.URL, env.pool, env.client, env.identityPool, env.username)
 	} else {
 		e, err := o.realEnv()
 		if err != nil {
@@ -135,7 +138,16 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 	if err != nil {
 		return err
 	}
-	mgr, err := session.New(session.Config{Cognito: cc, Store: store.NewMemory(), Clock: clk,
+	st := store.NewMemory()
+	var creds session.CredentialsSource
+	if env.identityPool != "" {
+		ids, err := identity.New(identity.Options{IdentityPoolID: env.identityPool, Endpoint: env.identityEndpoint, Store: st})
+		if err != nil {
+			return err
+		}
+		creds = session.IdentityPool(ids)
+	}
+	mgr, err := session.New(session.Config{Cognito: cc, Store: st, Clock: clk, Credentials: creds,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		return err
@@ -208,7 +220,20 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 	}
 	out.step("Forced refresh while fresh (fetchAuthSession({forceRefresh: true})): new access token, event %s", ev.Kind)
 
-	// 5. A protected HTTP endpoint: the transport adds the token, the middleware
+	// 5. AWS credentials from the identity pool, which the session renews with
+	// its tokens.
+	if env.identityPool == "" {
+		out.step("AWS credentials: skipped (no identity pool; give --identity-pool-id)")
+	} else {
+		c := s.Credentials
+		if c == nil {
+			return errors.New("AWS credentials: the session has none from the identity pool")
+		}
+		out.step("AWS credentials from the identity pool: identity %s, access key %s, expire %s",
+			s.IdentityID, keyPrefix(c.AccessKeyID), inWords(c.Expires, clk.Now()))
+	}
+
+	// 6. A protected HTTP endpoint: the transport adds the token, the middleware
 	// verifies it against the pool's JWKS.
 	status, who, err := demoProtectedCall(ctx, env, cc, clk, mgr)
 	if err != nil {
@@ -216,7 +241,7 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 	}
 	out.step("GET /hello on a local API through httpauth.Transport: %d, middleware verified the token of %s", status, who)
 
-	// 6. Sign-out, then the refresh token is refused.
+	// 7. Sign-out, then the refresh token is refused.
 	refresh := s.Tokens.Refresh
 	if err := mgr.SignOut(ctx, session.SignOutOptions{}); err != nil {
 		return fmt.Errorf("sign-out: %w", err)
@@ -298,8 +323,17 @@ func demoProtectedCall(ctx context.Context, env demoEnv, cc *cognito.Client, clk
 	return resp.StatusCode, string(body), nil
 }
 
-// startDemoEmulator starts an emulator with a pool, a client and a user with a
-// random password.
+// keyPrefix shows enough of an access key ID to recognise it. Key IDs are not
+// secret (the secret key is), but a prefix is all a reader needs.
+func keyPrefix(id string) string {
+	if len(id) <= 8 {
+		return id
+	}
+	return id[:8] + "…"
+}
+
+// startDemoEmulator starts an emulator with a pool, a client, an identity pool
+// trusting the client, and a user with a random password.
 func startDemoEmulator(base clock.Clock) (*emulator.Server, demoEnv, error) {
 	srv, err := emulator.Listen("127.0.0.1:0", emulator.Options{Region: "us-east-1", Clock: base})
 	if err != nil {
@@ -325,8 +359,17 @@ func startDemoEmulator(base clock.Clock) (*emulator.Server, demoEnv, error) {
 		return nil, demoEnv{}, fmt.Errorf("creating the demo pool: %w", err)
 	}
 	cl := pool.Clients["cli"]
+	idp, err := srv.CreateIdentityPool(emulator.IdentityPoolConfig{
+		Name:                     "demo",
+		CognitoIdentityProviders: []emulator.CognitoIdentityProvider{{ProviderName: emulator.ProviderName(pool.ID), ClientID: cl.ID}},
+	})
+	if err != nil {
+		srv.Close()
+		return nil, demoEnv{}, fmt.Errorf("creating the demo identity pool: %w", err)
+	}
 	return srv, demoEnv{
 		pool: pool.ID, client: cl.ID, secret: cl.Secret, endpoint: srv.URL,
+		identityPool: idp, identityEndpoint: srv.URL,
 		username: "alice", password: password,
 		jwksURL: srv.URL + "/" + pool.ID + "/.well-known/jwks.json",
 		emu:     srv,
@@ -336,7 +379,12 @@ func startDemoEmulator(base clock.Clock) (*emulator.Server, demoEnv, error) {
 // realEnv takes the pool and user from the configuration and the user.
 func (o *demoOptions) realEnv() (demoEnv, error) {
 	c := o.Real
-	e := demoEnv{pool: c.UserPoolID, client: c.ClientID, secret: c.ClientSecret, endpoint: c.Endpoint, username: o.Username, password: o.Password}
+	e := demoEnv{pool: c.UserPoolID, client: c.ClientID, secret: c.ClientSecret, endpoint: c.Endpoint, username: o.Username, password: o.Password,
+		identityPool: c.IdentityPoolID, identityEndpoint: c.IdentityEndpoint}
+	if e.identityEndpoint == "" {
+		// As everywhere in the CLI: the emulator and moto serve both services.
+		e.identityEndpoint = c.Endpoint
+	}
 	var err error
 	if e.username == "" {
 		if e.username, err = o.prompt.ask("Username: "); err != nil {
