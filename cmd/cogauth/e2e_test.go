@@ -5,12 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +25,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/cogauth/cogauth/emulator"
+	"github.com/cogauth/cogauth/identity"
 	"github.com/cogauth/cogauth/internal/peers"
 )
 
@@ -144,6 +149,123 @@ func TestBinary(t *testing.T) {
 		b.ok("", "logout", "--global")
 		if r := b.run("", "token"); r.code != exitSignedOut {
 			t.Fatalf("token after logout: exit %d %q", r.code, r.err)
+		}
+	})
+
+	t.Run("credentials exec verify", func(t *testing.T) {
+		p := newIdentityTestPool(t, true)
+		b := newBinary(t, p.srv.URL, p.pool, p.client)
+		b.env = append(b.env, "COGAUTH_IDENTITY_POOL_ID="+p.identityPool, "AWS_PROFILE=stale", "AWS_SECURITY_TOKEN=stale")
+		b.ok(alicePW+"\n", "login", "-u", "alice", "--password-stdin")
+		pc, err := identity.ParseProcessJSON([]byte(b.ok("", "credentials", "--format", "process").out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := b.run("", "exec", "--", "sh", "-c", `echo "$AWS_ACCESS_KEY_ID ${AWS_PROFILE-unset} ${AWS_SECURITY_TOKEN-unset} $AWS_REGION"; exit 5`)
+		if r.code != 5 || strings.TrimSpace(r.out) != pc.AccessKeyID+" unset unset us-east-1" {
+			t.Fatalf("exec: exit %d, %q", r.code, r.out)
+		}
+		if r := b.ok("", "credentials", "--guest", "--format", "env"); !strings.Contains(r.out, "export AWS_SESSION_TOKEN=") {
+			t.Fatalf("guest env: %q", r.out)
+		}
+		tok := strings.TrimSpace(b.ok("", "token", "--id").out)
+		if r := b.ok(tok, "verify", "--token-use", "id"); !strings.Contains(r.out, `"cognito:username": "alice"`) {
+			t.Fatalf("verify: %s", r.out)
+		}
+		if r := b.run(tok, "verify", "--token-use", "access"); r.code != exitError || !strings.Contains(r.err, "rule token_use") {
+			t.Fatalf("verify of the wrong use: exit %d %q", r.code, r.err)
+		}
+	})
+
+	// boto3 with a ~/.aws/config profile whose credential_process is the built
+	// cogauth (as the README shows), listing a bucket on moto's S3 with the
+	// emulator identity pool's credentials.
+	t.Run("boto3 credential_process", func(t *testing.T) {
+		py := peers.Python(t, "boto3")
+		motoURL := peers.Moto(t)
+		p := newIdentityTestPool(t, false)
+		home := filepath.Join(t.TempDir(), "home")
+		b := &binary{t: t, path: path, env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "COGAUTH_HOME=" + home, "COGAUTH_STORE=file"}}
+		// Everything about the pool lives in the profile; nothing in the
+		// environment but where cogauth keeps its files.
+		b.ok("", "configure", "--profile", "s3demo", "--endpoint", p.srv.URL, "--user-pool-id", p.pool,
+			"--client-id", p.client, "--identity-pool-id", p.identityPool)
+		b.ok(alicePW+"\n", "--profile", "s3demo", "login", "-u", "alice", "--password-stdin")
+
+		dir := t.TempDir()
+		awsConfig := fmt.Sprintf("[profile cognito]\nregion = us-east-1\ncredential_process = %s credentials --format process --profile s3demo\n", path)
+		if err := os.WriteFile(filepath.Join(dir, "config"), []byte(awsConfig), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		script := `
+import sys, boto3
+s = boto3.Session(profile_name="cognito")
+c = s.get_credentials().get_frozen_credentials()
+s3 = s.client("s3", endpoint_url=sys.argv[1])
+s3.create_bucket(Bucket="cogauth-cli")
+s3.put_object(Bucket="cogauth-cli", Key="hello.txt", Body=b"hi")
+keys = [o["Key"] for o in s3.list_objects_v2(Bucket="cogauth-cli")["Contents"]]
+print(c.access_key, bool(c.token), ",".join(keys))
+`
+		cmd := exec.Command(py, "-c", script, motoURL)
+		cmd.Env = append(b.env, "AWS_CONFIG_FILE="+filepath.Join(dir, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "credentials"),
+			"AWS_EC2_METADATA_DISABLED=true")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("boto3: %v\n%s", err, out)
+		}
+		var want credentialsJSONOut
+		if err := json.Unmarshal([]byte(b.ok("", "--profile", "s3demo", "credentials", "--format", "json").out), &want); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.TrimSpace(string(out)); got != want.AccessKeyID+" True hello.txt" {
+			t.Fatalf("boto3 printed %q; want the identity pool's key %s, a session token and the object", got, want.AccessKeyID)
+		}
+	})
+
+	// The proxy of the built binary stops cleanly on SIGINT and on SIGTERM.
+	t.Run("proxy signals", func(t *testing.T) {
+		p := newTestPool(t, nil)
+		b := newBinary(t, p.srv.URL, p.pool, p.client)
+		b.ok(alicePW+"\n", "login", "-u", "alice", "--password-stdin")
+		up := &upstream{reject: map[string]bool{}}
+		srv := httptest.NewServer(up)
+		defer srv.Close()
+		for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+			cmd := exec.Command(path, "proxy", "--listen", "127.0.0.1:0", "--upstream", srv.URL)
+			cmd.Env = b.env
+			var errOut safeBuffer
+			cmd.Stderr = &errOut
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, &errOut, "Ctrl-C stops it.")
+			m := regexp.MustCompile(`Proxy on (http://127\.0\.0\.1:\d+)`).FindStringSubmatch(errOut.String())
+			if m == nil {
+				t.Fatalf("no address in %q", errOut.String())
+			}
+			resp, err := http.Get(m[1] + "/x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			waited := make(chan error, 1)
+			go func() { waited <- cmd.Wait() }()
+			select {
+			case err := <-waited:
+				if err != nil || !strings.Contains(errOut.String(), "Proxy stopped.") {
+					t.Fatalf("after %v: %v\n%s", sig, err, errOut.String())
+				}
+			case <-time.After(10 * time.Second):
+				cmd.Process.Kill()
+				t.Fatalf("the proxy did not stop on %v", sig)
+			}
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("through the proxy: %d", resp.StatusCode)
+			}
 		}
 	})
 
