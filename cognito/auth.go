@@ -92,6 +92,7 @@ type Challenge struct {
 	Session jwt.Secret
 
 	device *Device // remembered device, answered automatically if asked for
+	login  string  // the name SignIn was given, which Username may not be
 }
 
 // RequiredAttributes lists the attributes NEW_PASSWORD_REQUIRED wants set (without
@@ -128,6 +129,10 @@ func (ch *Challenge) MFAOptions() []string {
 
 // Device returns the remembered device this sign-in uses, if any.
 func (ch *Challenge) Device() *Device { return ch.device }
+
+// Login returns the name the sign-in started with (what the user typed: an alias,
+// an e-mail address), which may differ from Username, the service's name.
+func (ch *Challenge) Login() string { return ch.login }
 
 // String names the challenge without its session.
 func (ch *Challenge) String() string {
@@ -208,16 +213,19 @@ func (c *Client) SignIn(ctx context.Context, in SignInInput) (*Result, error) {
 		ClientMetadata: in.ClientMetadata,
 	})
 	if err != nil {
-		return nil, mapError("InitiateAuth", err)
+		return nil, deviceGone(in.Device, MapError("InitiateAuth", err))
 	}
 	res := c.result(out.AuthenticationResult, out.ChallengeName, out.ChallengeParameters, out.Session, out.ResultMetadata, in.Device)
+	if res.Challenge != nil {
+		res.Challenge.login = in.Username
+	}
 	if res.Challenge != nil && res.Challenge.Name == challengePasswordVerifier {
 		if s == nil {
 			return nil, errors.New("cognito: service asked for an SRP password proof the flow did not start")
 		}
 		res, err = c.passwordVerifier(ctx, s, res.Challenge, in.Password, in.ClientMetadata)
 		if err != nil {
-			return nil, err
+			return nil, deviceGone(in.Device, err)
 		}
 	}
 	return c.autoAnswer(ctx, res, in.ClientMetadata)
@@ -270,7 +278,7 @@ func (c *Client) autoAnswer(ctx context.Context, res *Result, meta map[string]st
 	}
 	res, err = c.respond(ctx, ch, map[string]string{"USERNAME": ch.Username, "SRP_A": s.SRPA()}, meta)
 	if err != nil {
-		return nil, err
+		return nil, deviceRefused(d, err)
 	}
 	ch = res.Challenge
 	if ch == nil || ch.Name != challengeDevicePasswordVerifier {
@@ -285,12 +293,43 @@ func (c *Client) autoAnswer(ctx context.Context, res *Result, meta map[string]st
 	if err != nil {
 		return nil, fmt.Errorf("cognito: DEVICE_PASSWORD_VERIFIER: %w", err)
 	}
-	return c.respond(ctx, ch, map[string]string{
+	res, err = c.respond(ctx, ch, map[string]string{
 		"USERNAME":                    ch.Username,
 		"PASSWORD_CLAIM_SECRET_BLOCK": p["SECRET_BLOCK"],
 		"PASSWORD_CLAIM_SIGNATURE":    sig,
 		"TIMESTAMP":                   ts,
 	}, meta)
+	if err != nil {
+		return nil, deviceRefused(d, err)
+	}
+	return res, nil
+}
+
+// deviceGone marks a ResourceNotFoundException to a sign-in that offered a device
+// key with ErrDeviceRefused: the user exists (that would be UserNotFoundException
+// or NotAuthorizedException), so what the service cannot find is the device, which
+// was forgotten elsewhere.
+func deviceGone(d *Device, err error) error {
+	if d == nil || d.Key == "" || !errors.Is(err, ErrResourceNotFound) {
+		return err
+	}
+	return deviceRefused(d, err)
+}
+
+// deviceRefused marks the service's definitive no to a device proof with
+// ErrDeviceRefused, so that a caller can tell "this device is no good" (forgotten
+// at the service, a wrong stored password) from "this user may not sign in".
+// Transient failures stay as they are: they say nothing about the device.
+func deviceRefused(d *Device, err error) error {
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Retryable {
+		return err
+	}
+	switch ce.Name {
+	case "NotAuthorizedException", "ResourceNotFoundException":
+		return fmt.Errorf("%w (device %s): %w", ErrDeviceRefused, d.Key, err)
+	}
+	return err
 }
 
 // Respond answers a challenge. The Result holds tokens or the next challenge.
@@ -367,11 +406,14 @@ func (c *Client) respond(ctx context.Context, ch *Challenge, resp map[string]str
 	}
 	out, err := c.api.RespondToAuthChallenge(ctx, in)
 	if err != nil {
-		return nil, mapError("RespondToAuthChallenge", err)
+		return nil, MapError("RespondToAuthChallenge", err)
 	}
 	res := c.result(out.AuthenticationResult, out.ChallengeName, out.ChallengeParameters, out.Session, out.ResultMetadata, ch.device)
-	if res.Challenge != nil && res.Challenge.Username == "" {
-		res.Challenge.Username = username
+	if res.Challenge != nil {
+		res.Challenge.login = ch.login
+		if res.Challenge.Username == "" {
+			res.Challenge.Username = username
+		}
 	}
 	return res, nil
 }
@@ -416,7 +458,7 @@ func (c *Client) AssociateSoftwareToken(ctx context.Context, ch *Challenge) (jwt
 	}
 	out, err := c.api.AssociateSoftwareToken(ctx, &cip.AssociateSoftwareTokenInput{Session: aws.String(ch.Session.Reveal())})
 	if err != nil {
-		return "", nil, mapError("AssociateSoftwareToken", err)
+		return "", nil, MapError("AssociateSoftwareToken", err)
 	}
 	next := *ch
 	if out.Session != nil {
@@ -437,7 +479,7 @@ func (c *Client) VerifySoftwareToken(ctx context.Context, ch *Challenge, code, d
 	}
 	out, err := c.api.VerifySoftwareToken(ctx, in)
 	if err != nil {
-		return nil, mapError("VerifySoftwareToken", err)
+		return nil, MapError("VerifySoftwareToken", err)
 	}
 	if out.Status != types.VerifySoftwareTokenResponseTypeSuccess {
 		return nil, &Error{Op: "VerifySoftwareToken", Name: "CodeMismatchException", Message: "status " + string(out.Status)}

@@ -78,11 +78,15 @@ func (retryableSentinel) Error() string { return "cognito: retryable error" }
 
 // Sentinels for errors.Is. Any *Error matches the one named after its Name.
 var (
-	ErrNotAuthorized            error = sentinel("NotAuthorizedException")
-	ErrUserNotFound             error = sentinel("UserNotFoundException")
-	ErrUserNotConfirmed         error = sentinel("UserNotConfirmedException")
-	ErrPasswordResetRequired    error = sentinel("PasswordResetRequiredException")
-	ErrTokenRevoked             error = sentinel("TokenRevokedException") // in DESIGN's failure policy; user pools answer NotAuthorized today
+	ErrNotAuthorized         error = sentinel("NotAuthorizedException")
+	ErrUserNotFound          error = sentinel("UserNotFoundException")
+	ErrUserNotConfirmed      error = sentinel("UserNotConfirmedException")
+	ErrPasswordResetRequired error = sentinel("PasswordResetRequiredException")
+	// ErrTokenRevoked is in DESIGN's failure policy, but user pools never send it:
+	// a revoked refresh token is a NotAuthorizedException ("Refresh Token has been
+	// revoked"). Kept for services and proxies that do, and for errors.Is code
+	// written against the policy.
+	ErrTokenRevoked             error = sentinel("TokenRevokedException")
 	ErrRefreshTokenReuse        error = sentinel("RefreshTokenReuseException")
 	ErrTooManyRequests          error = sentinel("TooManyRequestsException")
 	ErrInvalidParameter         error = sentinel("InvalidParameterException")
@@ -96,27 +100,40 @@ var (
 	ErrLimitExceeded            error = sentinel("LimitExceededException")
 	ErrInvalidUserPoolConfig    error = sentinel("InvalidUserPoolConfigurationException")
 	ErrSoftwareTokenMFANotFound error = sentinel("SoftwareTokenMFANotFoundException")
+	ErrExternalService          error = sentinel("ExternalServiceException")
 	ErrNetwork                  error = sentinel(NetworkError)
 	// ErrRetryable matches every Error whose Retryable is set.
 	ErrRetryable error = retryableSentinel{}
+	// ErrDeviceRefused marks a sign-in the service refused at the remembered
+	// device's own proof (DEVICE_SRP_AUTH, DEVICE_PASSWORD_VERIFIER): the device was
+	// forgotten at the service, or its stored password is wrong. The error also
+	// matches the service's exception (ErrNotAuthorized, ErrResourceNotFound). The
+	// user's password was accepted; signing in without the device works.
+	ErrDeviceRefused = errors.New("cognito: the service refused the remembered device")
 )
 
 // IsRetryable reports whether err is (or wraps) a retryable *Error.
 func IsRetryable(err error) bool { return errors.Is(err, ErrRetryable) }
 
-// retryableNames are the exceptions that report load, not a verdict on the request.
+// retryableNames are the exceptions that report load or a dependency's trouble, not
+// a verdict on the request. ExternalServiceException is the identity service's word
+// for a login provider it could not reach.
 var retryableNames = map[string]bool{
 	"TooManyRequestsException":    true,
 	"ThrottlingException":         true,
 	"RequestLimitExceeded":        true,
 	"InternalErrorException":      true,
+	"ExternalServiceException":    true,
 	"ServiceUnavailable":          true,
 	"ServiceUnavailableException": true,
 }
 
-// mapError turns what the SDK returned into an *Error. It never returns nil for a
-// non-nil err.
-func mapError(op string, err error) error {
+// MapError turns what an aws-sdk-go-v2 Cognito client (user pools or identity
+// pools) returned from operation op into an *Error: the exception name and message,
+// the HTTP status, whether trying again may work, and the SDK's error as the cause.
+// An err that already holds an *Error comes back as it is; nil stays nil, and a
+// non-nil err never maps to nil.
+func MapError(op string, err error) error {
 	if err == nil {
 		return nil
 	}

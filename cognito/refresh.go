@@ -61,7 +61,7 @@ func (c *Client) getTokens(ctx context.Context, in RefreshInput) (*Result, error
 	}
 	out, err := c.api.GetTokensFromRefreshToken(ctx, req)
 	if err != nil {
-		return nil, mapError("GetTokensFromRefreshToken", err)
+		return nil, MapError("GetTokensFromRefreshToken", err)
 	}
 	ar := out.AuthenticationResult
 	if ar == nil || ar.AccessToken == nil {
@@ -87,7 +87,7 @@ func (c *Client) refreshTokenAuth(ctx context.Context, in RefreshInput) (*Result
 		AuthParameters: params,
 	})
 	if err != nil {
-		return nil, mapError("InitiateAuth", err)
+		return nil, MapError("InitiateAuth", err)
 	}
 	ar := out.AuthenticationResult
 	if ar == nil || ar.AccessToken == nil {

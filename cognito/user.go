@@ -22,7 +22,7 @@ func (c *Client) RevokeToken(ctx context.Context, refreshToken jwt.Secret) error
 		in.ClientSecret = aws.String(c.opts.ClientSecret.Reveal())
 	}
 	_, err := c.api.RevokeToken(ctx, in)
-	return mapError("RevokeToken", err)
+	return MapError("RevokeToken", err)
 }
 
 // GlobalSignOut ends every session of the user the access token belongs to.
@@ -31,7 +31,7 @@ func (c *Client) GlobalSignOut(ctx context.Context, accessToken jwt.Secret) erro
 		return errors.New("cognito: GlobalSignOut needs an access token")
 	}
 	_, err := c.api.GlobalSignOut(ctx, &cip.GlobalSignOutInput{AccessToken: aws.String(accessToken.Reveal())})
-	return mapError("GlobalSignOut", err)
+	return MapError("GlobalSignOut", err)
 }
 
 // User is GetUser's answer.
@@ -49,7 +49,7 @@ func (c *Client) GetUser(ctx context.Context, accessToken jwt.Secret) (*User, er
 	}
 	out, err := c.api.GetUser(ctx, &cip.GetUserInput{AccessToken: aws.String(accessToken.Reveal())})
 	if err != nil {
-		return nil, mapError("GetUser", err)
+		return nil, MapError("GetUser", err)
 	}
 	u := &User{
 		Username:     aws.ToString(out.Username),
@@ -88,7 +88,7 @@ func (c *Client) ConfirmDevice(ctx context.Context, accessToken jwt.Secret, nd N
 	}
 	out, err := c.api.ConfirmDevice(ctx, in)
 	if err != nil {
-		return nil, false, mapError("ConfirmDevice", err)
+		return nil, false, MapError("ConfirmDevice", err)
 	}
 	return &Device{Key: nd.Key, GroupKey: nd.GroupKey, Password: jwt.Secret(sec.Password)}, out.UserConfirmationNecessary, nil
 }
