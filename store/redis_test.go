@@ -1,0 +1,745 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cogauth/cogauth/internal/peers"
+)
+
+// newRedisClient is one replica's connection to the server at addr.
+func newRedisClient(t testing.TB, addr string) *redis.Client {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func newRedisStore(t testing.TB, c redis.UniversalClient, opts RedisOptions) *Redis {
+	t.Helper()
+	r, err := NewRedis(c, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// redisContract runs store_test.go's TestStoreContract assertions against s.
+func redisContract(t *testing.T, s Store) {
+	ctx := context.Background()
+	alice := Key{Pool: "us-east-1_A", Client: "c1", User: "alice"}
+	bob := Key{Pool: "us-east-1_A", Client: "c1", User: "bob"}
+	if _, err := s.Get(ctx, alice); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get missing: err = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Put(ctx, alice, []byte("x"), 7); !errors.Is(err, ErrConflict) {
+		t.Fatalf("Put absent with version 7: err = %v, want ErrConflict", err)
+	}
+	v1, err := s.Put(ctx, alice, []byte("one"), 0)
+	if err != nil || v1 == 0 {
+		t.Fatalf("Put new: v=%d err=%v", v1, err)
+	}
+	if _, err := s.Put(ctx, alice, []byte("again"), 0); !errors.Is(err, ErrConflict) {
+		t.Fatalf("Put existing with 0: err = %v, want ErrConflict", err)
+	}
+	v2, err := s.Put(ctx, alice, []byte("two"), v1)
+	if err != nil || v2 == v1 {
+		t.Fatalf("CAS Put: v=%d err=%v", v2, err)
+	}
+	if _, err := s.Put(ctx, alice, []byte("stale"), v1); !errors.Is(err, ErrConflict) {
+		t.Fatalf("stale CAS: err = %v, want ErrConflict", err)
+	}
+	e, err := s.Get(ctx, alice)
+	if err != nil || string(e.Data) != "two" || e.Version != v2 {
+		t.Fatalf("Get = %q v%d, %v; want two v%d", e.Data, e.Version, err, v2)
+	}
+	if _, err := s.Put(ctx, bob, []byte("b"), AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, alice, v1); !errors.Is(err, ErrConflict) {
+		t.Fatalf("stale Delete: err = %v, want ErrConflict", err)
+	}
+	if err := s.Delete(ctx, alice, v2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, alice, v2); err != nil {
+		t.Fatalf("Delete missing: %v", err)
+	}
+	if _, err := s.Get(ctx, alice); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get deleted: err = %v, want ErrNotFound", err)
+	}
+	// Versions are never reused: a writer holding v2 cannot overwrite a new alice.
+	v3, err := s.Put(ctx, alice, []byte("three"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v3 == v1 || v3 == v2 {
+		t.Fatalf("version %d reused", v3)
+	}
+	if _, err := s.Put(ctx, alice, []byte("x"), v2); !errors.Is(err, ErrConflict) {
+		t.Fatalf("ABA write: err = %v, want ErrConflict", err)
+	}
+	if e, _ := s.Get(ctx, bob); string(e.Data) != "b" {
+		t.Fatalf("bob = %q", e.Data)
+	}
+	if _, err := s.Get(ctx, Key{User: "x"}); !errors.Is(err, ErrInvalidKey) {
+		t.Fatalf("invalid key: err = %v", err)
+	}
+	if _, err := s.Put(ctx, Key{Pool: "p"}, []byte("x"), 0); !errors.Is(err, ErrInvalidKey) {
+		t.Fatalf("invalid key Put: err = %v", err)
+	}
+	if err := s.Delete(ctx, Key{Client: "c"}, AnyVersion); !errors.Is(err, ErrInvalidKey) {
+		t.Fatalf("invalid key Delete: err = %v", err)
+	}
+	// Empty and binary data survive as they are.
+	for _, data := range [][]byte{{}, {0, 0xff, '\r', '\n', 0}} {
+		v, err := s.Put(ctx, bob, data, AnyVersion)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e, err := s.Get(ctx, bob); err != nil || string(e.Data) != string(data) || e.Version != v {
+			t.Fatalf("Get = %q v%d, %v; want %q v%d", e.Data, e.Version, err, data, v)
+		}
+	}
+}
+
+func TestRedisStoreContract(t *testing.T) {
+	addr := peers.Redis(t)
+	c := newRedisClient(t, addr)
+	t.Run("contract", func(t *testing.T) {
+		redisContract(t, newRedisStore(t, c, RedisOptions{Prefix: "contract:"}))
+	})
+	t.Run("contract with TTL", func(t *testing.T) {
+		redisContract(t, newRedisStore(t, c, RedisOptions{Prefix: "contract-ttl:", TTL: time.Hour}))
+	})
+	t.Run("current user", func(t *testing.T) {
+		// TestCurrentUser's assertions.
+		ctx := context.Background()
+		s := newRedisStore(t, c, RedisOptions{Prefix: "current:"})
+		if _, err := CurrentUser(ctx, s, "p", "c"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("err = %v", err)
+		}
+		if err := SetCurrentUser(ctx, s, "p", "c", "alice"); err != nil {
+			t.Fatal(err)
+		}
+		if err := SetCurrentUser(ctx, s, "p", "c2", "bob"); err != nil {
+			t.Fatal(err)
+		}
+		if u, err := CurrentUser(ctx, s, "p", "c"); u != "alice" || err != nil {
+			t.Fatalf("CurrentUser = %q, %v", u, err)
+		}
+		if err := SetCurrentUser(ctx, s, "p", "c", ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := CurrentUser(ctx, s, "p", "c"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("after clear: err = %v", err)
+		}
+		if u, _ := CurrentUser(ctx, s, "p", "c2"); u != "bob" {
+			t.Fatalf("other client lost its user: %q", u)
+		}
+	})
+	t.Run("locker", func(t *testing.T) {
+		// TestLockerExcludes' assertions.
+		l := newRedisStore(t, c, RedisOptions{Prefix: "locker:"})
+		k := Key{Pool: "p", Client: "c", User: "u"}
+		other := Key{Pool: "p", Client: "c", User: "v"}
+		ctx := context.Background()
+		unlock, err := l.Lock(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u2, err := l.Lock(ctx, other)
+		if err != nil {
+			t.Fatalf("other key blocked: %v", err)
+		}
+		u2()
+		short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		defer cancel()
+		if _, err := l.Lock(short, k); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("second Lock of a held key: err = %v, want deadline", err)
+		}
+		got := make(chan error, 1)
+		go func() {
+			u, err := l.Lock(ctx, k)
+			if err == nil {
+				u()
+			}
+			got <- err
+		}()
+		unlock()
+		unlock() // idempotent
+		if err := <-got; err != nil {
+			t.Fatalf("Lock after unlock: %v", err)
+		}
+		if _, err := l.Lock(ctx, Key{Pool: "p"}); !errors.Is(err, ErrInvalidKey) {
+			t.Fatalf("invalid key: err = %v", err)
+		}
+	})
+}
+
+// TestRedisReplicasShareSessions: two clients are two replicas; each sees the
+// other's writes and neither can overwrite what it has not read.
+func TestRedisReplicasShareSessions(t *testing.T) {
+	addr := peers.Redis(t)
+	a := newRedisStore(t, newRedisClient(t, addr), RedisOptions{})
+	b := newRedisStore(t, newRedisClient(t, addr), RedisOptions{})
+	other := newRedisStore(t, newRedisClient(t, addr), RedisOptions{Prefix: "other-app:"})
+	ctx := context.Background()
+	k := Key{Pool: "p", Client: "c", User: "u"}
+	v, err := a.Put(ctx, k, []byte("from a"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := b.Get(ctx, k)
+	if err != nil || string(e.Data) != "from a" || e.Version != v {
+		t.Fatalf("b sees %q v%d, %v", e.Data, e.Version, err)
+	}
+	if _, err := b.Put(ctx, k, []byte("from b"), v); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Put(ctx, k, []byte("stale a"), v); !errors.Is(err, ErrConflict) {
+		t.Fatalf("a's stale write: %v", err)
+	}
+	if _, err := other.Get(ctx, k); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("another prefix sees the session: %v", err)
+	}
+}
+
+// TestRedisConcurrentCASCounter: writers on two replicas increment one counter by
+// read, compute, compare-and-swap, retry. Any lost update shows as a short count.
+func TestRedisConcurrentCASCounter(t *testing.T) {
+	addr := peers.Redis(t)
+	replicas := []*Redis{
+		newRedisStore(t, newRedisClient(t, addr), RedisOptions{}),
+		newRedisStore(t, newRedisClient(t, addr), RedisOptions{}),
+	}
+	ctx := context.Background()
+	k := Key{Pool: "p", Client: "c", User: "counter"}
+	if _, err := replicas[0].Put(ctx, k, []byte("0"), 0); err != nil {
+		t.Fatal(err)
+	}
+	const workers, each = 8, 25
+	var conflicts atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		s := replicas[w%len(replicas)]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				for {
+					e, err := s.Get(ctx, k)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					n, _ := strconv.Atoi(string(e.Data))
+					_, err = s.Put(ctx, k, []byte(strconv.Itoa(n+1)), e.Version)
+					if err == nil {
+						break
+					}
+					if !errors.Is(err, ErrConflict) {
+						t.Error(err)
+						return
+					}
+					conflicts.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	e, err := replicas[1].Get(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(e.Data); got != strconv.Itoa(workers*each) {
+		t.Fatalf("counter = %s, want %d (lost updates)", got, workers*each)
+	}
+	t.Logf("%d conflicts retried", conflicts.Load())
+}
+
+// TestRedisLockExcludesAcrossReplicas: holders on two replicas do a deliberately
+// unsafe read-modify-write (no CAS) of a plain Redis key under the lock; the count
+// is exact only if no two ever held the lock at once.
+func TestRedisLockExcludesAcrossReplicas(t *testing.T) {
+	addr := peers.Redis(t)
+	ca, cb := newRedisClient(t, addr), newRedisClient(t, addr)
+	replicas := []struct {
+		c *redis.Client
+		s *Redis
+	}{{ca, newRedisStore(t, ca, RedisOptions{})}, {cb, newRedisStore(t, cb, RedisOptions{})}}
+	ctx := context.Background()
+	k := Key{Pool: "p", Client: "c", User: "u"}
+	const workers, each = 6, 10
+	var inside atomic.Int32
+	var wg sync.WaitGroup
+	for w := range workers {
+		r := replicas[w%2]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				unlock, err := r.s.Lock(ctx, k)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if n := inside.Add(1); n != 1 {
+					t.Errorf("%d holders at once", n)
+				}
+				n, err := r.c.Get(ctx, "plain-counter").Int()
+				if err != nil && !errors.Is(err, redis.Nil) {
+					t.Error(err)
+				}
+				if err := r.c.Set(ctx, "plain-counter", n+1, 0).Err(); err != nil {
+					t.Error(err)
+				}
+				inside.Add(-1)
+				unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if n, err := ca.Get(ctx, "plain-counter").Int(); err != nil || n != workers*each {
+		t.Fatalf("counter = %d, %v; want %d", n, err, workers*each)
+	}
+	if n, _ := ca.Exists(ctx, replicas[0].s.redisKey("l", k)).Result(); n != 0 {
+		t.Fatal("lock key left behind after every holder unlocked")
+	}
+}
+
+// TestRedisLockExpiresWhenHolderDies uses real time: the lock's TTL runs on the
+// Redis server. A holder that dies (its connection closes, or its context ends so
+// its watchdog stops) never unlocks; another replica gets the lock after LockTTL.
+func TestRedisLockExpiresWhenHolderDies(t *testing.T) {
+	const ttl = 150 * time.Millisecond
+	addr := peers.Redis(t)
+	k := Key{Pool: "p", Client: "c", User: "u"}
+	tests := []struct {
+		name string
+		die  func(c *redis.Client, cancel context.CancelFunc)
+	}{
+		{"connection closed", func(c *redis.Client, _ context.CancelFunc) { _ = c.Close() }},
+		{"context ended", func(_ *redis.Client, cancel context.CancelFunc) { cancel() }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := RedisOptions{Prefix: tt.name + ":", LockTTL: ttl}
+			holderClient := newRedisClient(t, addr)
+			holder := newRedisStore(t, holderClient, opts)
+			other := newRedisStore(t, newRedisClient(t, addr), opts)
+			hctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			unlock, err := holder.Lock(hctx, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer unlock()
+			start := time.Now()
+			tt.die(holderClient, cancel)
+			ctx, cancelWait := context.WithTimeout(context.Background(), 10*ttl)
+			defer cancelWait()
+			u, err := other.Lock(ctx, k)
+			if err != nil {
+				t.Fatalf("lock of a dead holder never freed: %v", err)
+			}
+			defer u()
+			// Freed by expiry, not early: the other replica had to wait out most of the TTL.
+			if waited := time.Since(start); waited < ttl/2 {
+				t.Fatalf("got the lock after %v, before the holder's TTL (%v) could run out", waited, ttl)
+			}
+		})
+	}
+}
+
+// TestRedisWatchdogKeepsLock: a holder that keeps the lock for several TTLs keeps
+// it; the other replica waits the whole time, then gets it at unlock.
+func TestRedisWatchdogKeepsLock(t *testing.T) {
+	const ttl = 120 * time.Millisecond
+	addr := peers.Redis(t)
+	k := Key{Pool: "p", Client: "c", User: "u"}
+	raw := newRedisClient(t, addr)
+	holder := newRedisStore(t, newRedisClient(t, addr), RedisOptions{LockTTL: ttl})
+	other := newRedisStore(t, newRedisClient(t, addr), RedisOptions{LockTTL: ttl})
+	ctx := context.Background()
+	unlock, err := holder.Lock(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The other replica's attempt is the wait: four TTLs, in which an unextended lock
+	// would have expired three times over.
+	wctx, cancel := context.WithTimeout(ctx, 4*ttl)
+	defer cancel()
+	if _, err := other.Lock(wctx, k); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("lock taken from a live holder: err = %v", err)
+	}
+	if pttl, err := raw.PTTL(ctx, holder.redisKey("l", k)).Result(); err != nil || pttl <= 0 || pttl > ttl {
+		t.Fatalf("lock PTTL = %v, %v; want in (0, %v]", pttl, err, ttl)
+	}
+	got := make(chan error, 1)
+	go func() {
+		u, err := other.Lock(ctx, k)
+		if err == nil {
+			u()
+		}
+		got <- err
+	}()
+	unlock()
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRedisUnlockNeverFreesAnothersLock: holder A's lock is lost (deleted here, as
+// expiry would); B takes it; A's late unlock and A's watchdog must leave B's lock
+// alone.
+func TestRedisUnlockNeverFreesAnothersLock(t *testing.T) {
+	const ttl = 30 * time.Millisecond // A's watchdog ticks every 10ms while B holds
+	addr := peers.Redis(t)
+	k := Key{Pool: "p", Client: "c", User: "u"}
+	raw := newRedisClient(t, addr)
+	a := newRedisStore(t, newRedisClient(t, addr), RedisOptions{LockTTL: ttl})
+	b := newRedisStore(t, newRedisClient(t, addr), RedisOptions{LockTTL: time.Minute})
+	ctx := context.Background()
+	unlockA, err := a.Lock(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lockKey := a.redisKey("l", k)
+	if err := raw.Del(ctx, lockKey).Err(); err != nil {
+		t.Fatal(err)
+	}
+	unlockB, err := b.Lock(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlockB()
+	tokenB, err := raw.Get(ctx, lockKey).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlockA()
+	if tok, err := raw.Get(ctx, lockKey).Result(); err != nil || tok != tokenB {
+		t.Fatalf("after A's unlock the lock is %q, %v; want B's", tok, err)
+	}
+	// A's watchdog never shortened B's TTL to A's.
+	if pttl, err := raw.PTTL(ctx, lockKey).Result(); err != nil || pttl <= ttl {
+		t.Fatalf("B's lock PTTL = %v, %v; want B's own minute", pttl, err)
+	}
+	short, cancel := context.WithTimeout(ctx, 3*ttl)
+	defer cancel()
+	if _, err := a.Lock(short, k); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("A relocked while B holds: err = %v", err)
+	}
+}
+
+// TestRedisLayout checks the key names, TTLs and tombstones on the server.
+func TestRedisLayout(t *testing.T) {
+	addr := peers.Redis(t)
+	raw := newRedisClient(t, addr)
+	ctx := context.Background()
+	s := newRedisStore(t, newRedisClient(t, addr), RedisOptions{Prefix: "app:", TTL: time.Hour})
+	k := Key{Pool: "us-east-1_X", Client: "c/1", User: "a b%"}
+	const want = "app:s:us-east-1_X/c%2F1/a%20b%25"
+	if got := s.redisKey("s", k); got != want {
+		t.Fatalf("key = %q, want %q", got, want)
+	}
+	v1, err := s.Put(ctx, k, []byte("data"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pttl, _ := raw.PTTL(ctx, want).Result(); pttl <= 0 || pttl > time.Hour {
+		t.Fatalf("session PTTL = %v, want within the hour", pttl)
+	}
+	if err := SetCurrentUser(ctx, s, k.Pool, k.Client, k.User); err != nil {
+		t.Fatal(err)
+	}
+	if pttl, _ := raw.PTTL(ctx, s.redisKey("s", Key{Pool: k.Pool, Client: k.Client})).Result(); pttl != -1 {
+		t.Fatalf("current-user record PTTL = %v, want none (-1)", pttl)
+	}
+	// Delete leaves a tombstone: a version, no data, a day to live.
+	if err := s.Delete(ctx, k, v1); err != nil {
+		t.Fatal(err)
+	}
+	fields, _ := raw.HGetAll(ctx, want).Result()
+	if _, hasData := fields["d"]; hasData || fields["v"] != strconv.FormatUint(v1, 10) {
+		t.Fatalf("tombstone = %v", fields)
+	}
+	if pttl, _ := raw.PTTL(ctx, want).Result(); pttl <= time.Hour || pttl > tombstoneTTL {
+		t.Fatalf("tombstone PTTL = %v, want about %v", pttl, tombstoneTTL)
+	}
+	// Versions stay above the tombstone's even if it is ahead of the server clock.
+	const ahead = uint64(1) << 52
+	if err := raw.HSet(ctx, want, "v", strconv.FormatUint(ahead, 10)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	v2, err := s.Put(ctx, k, []byte("again"), 0)
+	if err != nil || v2 != ahead+1 {
+		t.Fatalf("Put over tombstone: v=%d, %v; want %d", v2, err, ahead+1)
+	}
+	// An entry that expired (gone entirely) comes back with a newer version.
+	if err := raw.Del(ctx, want).Err(); err != nil {
+		t.Fatal(err)
+	}
+	v3, err := s.Put(ctx, k, []byte("new"), 0)
+	if err != nil || v3 == 0 || v3 == v2 {
+		t.Fatalf("Put after expiry: v=%d, %v", v3, err)
+	}
+	// TTL zero writes persist, even over an entry that had one.
+	forever := newRedisStore(t, raw, RedisOptions{Prefix: "app:"})
+	if _, err := forever.Put(ctx, k, []byte("kept"), AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	if pttl, _ := raw.PTTL(ctx, want).Result(); pttl != -1 {
+		t.Fatalf("PTTL with TTL 0 = %v, want -1", pttl)
+	}
+}
+
+// TestRedisKeysDoNotCollide: keys that a naive join would merge stay apart.
+func TestRedisKeysDoNotCollide(t *testing.T) {
+	addr := peers.Redis(t)
+	s := newRedisStore(t, newRedisClient(t, addr), RedisOptions{})
+	ctx := context.Background()
+	keys := []Key{
+		{Pool: "a/b", Client: "c", User: "d"},
+		{Pool: "a", Client: "b/c", User: "d"},
+		{Pool: "a", Client: "b", User: "c/d"},
+		{Pool: "a%2Fb", Client: "c", User: "d"},
+		{Pool: "a", Client: "b", User: ""},
+		{Pool: "a", Client: "b", User: "{x}"},
+		{Pool: "a", Client: "b", User: "\x00"},
+	}
+	for i, k := range keys {
+		if _, err := s.Put(ctx, k, []byte(strconv.Itoa(i)), 0); err != nil {
+			t.Fatalf("Put %v: %v (collision?)", k, err)
+		}
+	}
+	for i, k := range keys {
+		if e, err := s.Get(ctx, k); err != nil || string(e.Data) != strconv.Itoa(i) {
+			t.Fatalf("Get %v = %q, %v", k, e.Data, err)
+		}
+	}
+}
+
+// TestRedisCorruptAndFailing: bad data under our keys is ErrCorrupt, an unreachable
+// server is an error of its own; neither ever reads as "not found" (signed out),
+// and no error carries session data.
+func TestRedisCorruptAndFailing(t *testing.T) {
+	addr := peers.Redis(t)
+	raw := newRedisClient(t, addr)
+	s := newRedisStore(t, raw, RedisOptions{})
+	ctx := context.Background()
+	k := Key{Pool: "p", Client: "c", User: "u"}
+	key := s.redisKey("s", k)
+	tests := []struct {
+		name  string
+		setup func() error
+	}{
+		{"string, not hash", func() error { return raw.Set(ctx, key, "secret-token", 0).Err() }},
+		{"version not a number", func() error { return raw.HSet(ctx, key, "v", "abc", "d", "secret-token").Err() }},
+		{"version zero", func() error { return raw.HSet(ctx, key, "v", "0", "d", "secret-token").Err() }},
+		{"no version", func() error { return raw.HSet(ctx, key, "d", "secret-token").Err() }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw.Del(ctx, key)
+			if err := tt.setup(); err != nil {
+				t.Fatal(err)
+			}
+			_, err := s.Get(ctx, k)
+			if !errors.Is(err, ErrCorrupt) || strings.Contains(err.Error(), "secret") {
+				t.Fatalf("Get: err = %v; want ErrCorrupt without the data", err)
+			}
+		})
+	}
+	raw.Del(ctx, key)
+	if _, err := s.Put(ctx, k, []byte("secret-token"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, k, []byte("secret-token-2"), 0); !errors.Is(err, ErrConflict) || strings.Contains(err.Error(), "secret") {
+		t.Fatalf("conflict: %v", err)
+	}
+
+	down := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true})
+	_ = down.Close()
+	ds := newRedisStore(t, down, RedisOptions{})
+	if _, err := ds.Get(ctx, k); err == nil || errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get on a closed client: err = %v; want a failure, not ErrNotFound", err)
+	}
+	if _, err := ds.Put(ctx, k, []byte("secret-token"), AnyVersion); err == nil || strings.Contains(err.Error(), "secret") {
+		t.Fatalf("Put on a closed client: err = %v", err)
+	}
+	if _, err := ds.Lock(ctx, k); !errors.Is(err, redis.ErrClosed) {
+		t.Fatalf("Lock on a closed client: err = %v", err)
+	}
+}
+
+func TestNewRedisOptions(t *testing.T) {
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer c.Close()
+	tests := []struct {
+		name string
+		c    redis.UniversalClient
+		opts RedisOptions
+		ok   bool
+	}{
+		{"defaults", c, RedisOptions{}, true},
+		{"nil client", nil, RedisOptions{}, false},
+		{"negative TTL", c, RedisOptions{TTL: -time.Second}, false},
+		{"sub-millisecond TTL", c, RedisOptions{TTL: time.Microsecond}, false},
+		{"negative LockTTL", c, RedisOptions{LockTTL: -1}, false},
+		{"tiny LockTTL", c, RedisOptions{LockTTL: time.Millisecond}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewRedis(tt.c, tt.opts)
+			if (err == nil) != tt.ok {
+				t.Fatalf("err = %v, want ok=%v", err, tt.ok)
+			}
+			if tt.ok && (r.prefix != defaultRedisPrefix || r.lockTTL != defaultLockTTL) {
+				t.Fatalf("defaults not applied: %+v", r)
+			}
+		})
+	}
+}
+
+// unescapeRedisKeyPart inverts redisKeyPart.
+func unescapeRedisKeyPart(s string) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' {
+			b.WriteByte(s[i])
+			continue
+		}
+		if i+2 >= len(s) {
+			return "", fmt.Errorf("short escape in %q", s)
+		}
+		n, err := strconv.ParseUint(s[i+1:i+3], 16, 8)
+		if err != nil {
+			return "", err
+		}
+		b.WriteByte(byte(n))
+		i += 2
+	}
+	return b.String(), nil
+}
+
+// FuzzRedisKey: the Redis key names its Key and no other (it decodes back to it),
+// and holds no byte outside the safe set but '%', '/' and ':'.
+func FuzzRedisKey(f *testing.F) {
+	f.Add("us-east-1_A", "c1", "alice")
+	f.Add("a/b", "c", "d")
+	f.Add("a", "b/c", "")
+	f.Add("%2F", "{tag}", "é\x00\n")
+	r := &Redis{prefix: "p:"}
+	f.Fuzz(func(t *testing.T, pool, client, user string) {
+		k := Key{Pool: pool, Client: client, User: user}
+		key := r.redisKey("s", k)
+		rest, ok := strings.CutPrefix(key, "p:s:")
+		if !ok {
+			t.Fatalf("key %q lacks the prefix", key)
+		}
+		parts := strings.Split(rest, "/")
+		if len(parts) != 3 {
+			t.Fatalf("key %q has %d parts", key, len(parts))
+		}
+		var got [3]string
+		for i, p := range parts {
+			if strings.ContainsAny(p, "{}: \x00") {
+				t.Fatalf("part %q not escaped", p)
+			}
+			u, err := unescapeRedisKeyPart(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[i] = u
+		}
+		if (Key{Pool: got[0], Client: got[1], User: got[2]}) != k {
+			t.Fatalf("key %q decodes to %q, want %v", key, got, k)
+		}
+	})
+}
+
+// FuzzParseRedisVersion: whatever the server hands back, parsing either yields a
+// version that prints back the same, or ErrCorrupt; never zero, never a panic.
+func FuzzParseRedisVersion(f *testing.F) {
+	for _, s := range []string{"1", "1712345678901234", "0", "", "-1", "+1", "01", "18446744073709551615", "18446744073709551616", "1e15", " 1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := parseRedisVersion(s)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("error %v is not ErrCorrupt", err)
+			}
+			return
+		}
+		if v == 0 || v == AnyVersion || strconv.FormatUint(v, 10) != s {
+			t.Fatalf("%q parsed as %d", s, v)
+		}
+	})
+}
+
+// BenchmarkStoreGet compares one Get of a session-sized record from Redis (a
+// loopback round trip) with the file store (read and parse the file) and memory.
+func BenchmarkStoreGet(b *testing.B) {
+	ctx := context.Background()
+	k := Key{Pool: "us-east-1_A", Client: "c1", User: "alice"}
+	data := []byte(strings.Repeat("x", 3000)) // about a session record: three JWTs and a refresh token
+	f, err := NewFile(filepath.Join(b.TempDir(), "sessions.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := peers.Redis(b)
+	stores := []struct {
+		name string
+		s    Store
+	}{
+		{"redis", newRedisStore(b, newRedisClient(b, addr), RedisOptions{})},
+		{"file", f},
+		{"memory", NewMemory()},
+	}
+	for _, st := range stores {
+		// A file holding one session is the best case for the file store; ten is a
+		// small CLI's worth.
+		for i := range 10 {
+			other := k
+			other.User = fmt.Sprint("user", i)
+			if _, err := st.s.Put(ctx, other, data, AnyVersion); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := st.s.Put(ctx, k, data, AnyVersion); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(st.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := st.s.Get(ctx, k); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(st.name+"/parallel", func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := st.s.Get(ctx, k); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
