@@ -16,3 +16,4 @@ if [ -f test/js/package.json ]; then
     touch test/js/node_modules
   fi
 fi
+command -v redis-server >/dev/null 2>&1 || { if [ "$(id -u)" = 0 ]; then S=; elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then S="sudo -n"; else false; fi && { $S apt-get install -y -qq redis-server || { $S apt-get update -qq && $S apt-get install -y -qq redis-server; }; } >/dev/null 2>&1; } || echo "peers: redis-server not installed; Redis tests will skip (fail under COGAUTH_REQUIRE_PEERS=1)" >&2
