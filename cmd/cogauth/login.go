@@ -33,6 +33,7 @@ type loginOptions struct {
 
 func newLoginCmd(a *app) *cobra.Command {
 	o := &loginOptions{}
+	var hosted *hostedUIOptions // login_hostedui.go
 	cmd := &cobra.Command{
 		Use:   "login [--username U] [--password-stdin] [--flow srp|password]",
 		Short: "Sign in to the user pool and keep the session",
@@ -46,6 +47,9 @@ an authenticator app. Without a terminal, give the answers as flags or variables
   COGAUTH_PASSWORD=… COGAUTH_MFA_CODE=123456 cogauth login --username alice`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if hosted.Enabled {
+				return runHostedUILogin(cmd.Context(), a, hosted)
+			}
 			o.IO = a.IO
 			o.prompt = a.prompter()
 			if o.Username == "" {
@@ -75,6 +79,7 @@ an authenticator app. Without a terminal, give the answers as flags or variables
 	f.StringToStringVar(&o.Attributes, "attribute", nil, "required attribute for a new-password challenge, NAME=VALUE (repeatable)")
 	f.BoolVar(&o.RememberDevice, "remember-device", false, "remember this device when the pool offers it")
 	f.StringVar(&o.DeviceName, "device-name", "cogauth", "name of a remembered device or authenticator")
+	hosted = addHostedUIFlags(f)
 	return cmd
 }
 

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzSanitize: whatever a device name holds, the table line has no control
+// character left and keeps its length in runes.
+func FuzzSanitize(f *testing.F) {
+	for _, s := range []string{"laptop", "a\x1b[2Jb", "tab\there", "\u009b", "café", "\xff\xfe"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := sanitize(s)
+		for _, r := range got {
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+				t.Fatalf("sanitize(%q) = %q keeps control character %U", s, got, r)
+			}
+		}
+		if utf8.RuneCountInString(got) != utf8.RuneCountInString(s) {
+			t.Fatalf("sanitize(%q) = %q changed the length", s, got)
+		}
+	})
+}
+
+// FuzzParseUpstream: --upstream is accepted only as an absolute http(s) URL, and
+// never panics.
+func FuzzParseUpstream(f *testing.F) {
+	for _, s := range []string{"http://127.0.0.1:8080/api", "https://api.example.com", "/api", "ftp://x", "http://", "http://[::1]:80/", "http://a b", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := parseUpstream(s)
+		if err != nil {
+			if !strings.Contains(err.Error(), "--upstream") {
+				t.Fatalf("error %q does not name the flag", err)
+			}
+			return
+		}
+		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			t.Fatalf("accepted %q as %#v", s, u)
+		}
+		if _, err := url.Parse(u.String()); err != nil {
+			t.Fatalf("accepted %q, which does not round-trip: %v", s, err)
+		}
+	})
+}
+
+// FuzzCleanToken: what verify and decode read from stdin or an argument is
+// trimmed and loses one "Bearer " prefix, and nothing else changes.
+func FuzzCleanToken(f *testing.F) {
+	for _, s := range []string{"eyJ.a.b", "Bearer eyJ.a.b\n", "bearer  x ", "  ", "Bearer"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := cleanToken(s)
+		if got != strings.TrimSpace(got) {
+			t.Fatalf("cleanToken(%q) = %q is not trimmed", s, got)
+		}
+		if !strings.Contains(s, got) {
+			t.Fatalf("cleanToken(%q) = %q is not part of its input", s, got)
+		}
+	})
+}
