@@ -3,20 +3,17 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-	"github.com/aws/smithy-go"
 	"github.com/spf13/cobra"
 
+	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/internal/clock"
+	"github.com/cogauth/cogauth/jwt"
 )
 
 type devicesOptions struct {
@@ -75,63 +72,13 @@ type deviceJSON struct {
 	Attributes        map[string]string `json:"attributes,omitempty"`
 }
 
-func deviceOut(d types.DeviceType, current string) deviceJSON {
-	out := deviceJSON{Key: aws.ToString(d.DeviceKey), Attributes: map[string]string{}}
-	out.Current = out.Key != "" && out.Key == current
-	for _, a := range d.DeviceAttributes {
-		out.Attributes[aws.ToString(a.Name)] = aws.ToString(a.Value)
-	}
-	out.Name = out.Attributes["device_name"]
-	// Cognito names it "dev:device_remembered_status"; some documents drop the
-	// prefix.
-	rs := out.Attributes["dev:device_remembered_status"]
-	if rs == "" {
-		rs = out.Attributes["device_remembered_status"]
-	}
-	out.Remembered = rs == "remembered"
-	for dst, src := range map[*time.Time]*time.Time{&out.Created: d.DeviceCreateDate, &out.LastModified: d.DeviceLastModifiedDate, &out.LastAuthenticated: d.DeviceLastAuthenticatedDate} {
-		if src != nil {
-			*dst = src.UTC()
-		}
-	}
-	return out
-}
-
-// listDevices reads every page of ListDevices.
-func listDevices(ctx context.Context, api *cip.Client, access string) ([]types.DeviceType, error) {
-	var all []types.DeviceType
-	var next *string
-	for page := 0; ; page++ {
-		// A service that keeps handing out pagination tokens must not keep us
-		// here forever: 100 pages of 60 is far beyond any user's devices.
-		if page == 100 {
-			return nil, errors.New("ListDevices: too many pages")
-		}
-		out, err := api.ListDevices(ctx, &cip.ListDevicesInput{AccessToken: aws.String(access), Limit: aws.Int32(60), PaginationToken: next})
-		if err != nil {
-			return nil, apiError("ListDevices", err)
-		}
-		all = append(all, out.Devices...)
-		if aws.ToString(out.PaginationToken) == "" {
-			return all, nil
-		}
-		next = out.PaginationToken
+func deviceOut(d cognito.DeviceInfo, current string) deviceJSON {
+	return deviceJSON{
+		Key: d.Key, Name: d.Name, Remembered: d.Remembered, Current: d.Key != "" && d.Key == current,
+		Created: d.Created.UTC(), LastModified: d.LastModified.UTC(), LastAuthenticated: d.LastAuthenticated.UTC(),
+		Attributes: d.Attributes,
 	}
 }
-
-// apiError shortens an SDK error to the operation, Cognito's exception name and
-// its message; the SDK's own text adds request IDs and HTTP details on one long
-// line. Cognito's messages never contain the access token.
-func apiError(op string, err error) error {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return fmt.Errorf("%s: %s: %s: %w", op, ae.ErrorCode(), ae.ErrorMessage(), errAPI)
-	}
-	return fmt.Errorf("%s: %w", op, err)
-}
-
-// errAPI marks errors the service answered (apiError).
-var errAPI = errors.New("refused by the service")
 
 func runDevicesList(ctx context.Context, o *devicesOptions) error {
 	if o.Output != "text" && o.Output != "json" {
@@ -146,7 +93,7 @@ func runDevicesList(ctx context.Context, o *devicesOptions) error {
 	if err != nil {
 		return err
 	}
-	devs, err := listDevices(ctx, p.cc.API(), s.Tokens.Access.Raw())
+	devs, err := p.cc.ListDevices(ctx, jwt.Secret(s.Tokens.Access.Raw()))
 	if err != nil {
 		return err
 	}
@@ -220,9 +167,8 @@ func runDevicesForget(ctx context.Context, o *devicesOptions) error {
 			return usagef("this session has no device: give the DEVICE_KEY to forget (see: cogauth devices list)")
 		}
 	}
-	in := &cip.ForgetDeviceInput{AccessToken: aws.String(s.Tokens.Access.Raw()), DeviceKey: aws.String(key)}
-	if _, err := p.cc.API().ForgetDevice(ctx, in); err != nil {
-		return apiError("ForgetDevice", err)
+	if err := p.cc.ForgetDevice(ctx, jwt.Secret(s.Tokens.Access.Raw()), key); err != nil {
+		return err
 	}
 	if key == s.Tokens.DeviceKey {
 		fmt.Fprintf(o.IO.ErrOut, "Forgot device %s, this session's: the next sign-in here will ask for MFA again.\n", key)

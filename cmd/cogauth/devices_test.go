@@ -4,10 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-
+	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
 )
 
@@ -109,18 +108,13 @@ func TestSanitize(t *testing.T) {
 }
 
 func TestDeviceOut(t *testing.T) {
-	d := types.DeviceType{
-		DeviceKey: aws.String("us-east-1_k"),
-		DeviceAttributes: []types.AttributeType{
-			{Name: aws.String("device_name"), Value: aws.String("phone")},
-			{Name: aws.String("device_remembered_status"), Value: aws.String("remembered")},
-		},
-	}
+	d := cognito.DeviceInfo{Key: "us-east-1_k", Name: "phone", Remembered: true,
+		Created: time.Date(2025, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600))}
 	got := deviceOut(d, "us-east-1_k")
-	if got.Name != "phone" || !got.Remembered || !got.Current || !got.Created.IsZero() {
+	if got.Name != "phone" || !got.Remembered || !got.Current || got.Created.Location() != time.UTC || got.Created.Hour() != 2 {
 		t.Fatalf("deviceOut = %+v", got)
 	}
-	if got := deviceOut(types.DeviceType{}, ""); got.Current || got.Remembered || got.Key != "" {
+	if got := deviceOut(cognito.DeviceInfo{}, ""); got.Current || got.Remembered || got.Key != "" {
 		t.Fatalf("empty device: %+v", got)
 	}
 }
