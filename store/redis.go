@@ -58,8 +58,11 @@ import (
 // the ctx given to Lock ends, so a holder that forgets to unlock loses the lock
 // after LockTTL rather than keeping it forever.
 //
-// The lock is advisory: should a holder lose it (Redis unreachable for longer than
-// LockTTL), Put's compare-and-swap still refuses the second of two writers.
+// The lock is advisory and lives on one Redis primary: should a holder lose it (Redis
+// unreachable for longer than LockTTL, or a failover to a replica that had not yet
+// received the lock), Put's compare-and-swap still refuses the second of two
+// writers, and the session package re-reads the store before treating a reused
+// refresh token as the end of a session.
 type Redis struct {
 	c         redis.UniversalClient
 	prefix    string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -690,6 +691,22 @@ func FuzzParseRedisVersion(f *testing.F) {
 	})
 }
 
+// ExampleNewRedis shares sessions between the replicas of a service: each replica
+// opens the same Redis with the same prefix and gives the store to its Managers.
+func ExampleNewRedis() {
+	client := redis.NewClient(&redis.Options{Addr: "redis.internal:6379"})
+	defer client.Close()
+	sessions, err := NewRedis(client, RedisOptions{
+		Prefix: "myapp:cogauth:",
+		TTL:    30 * 24 * time.Hour, // the app client's refresh-token validity
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// session.New(session.Config{Cognito: c, Store: sessions, Username: user})
+	_ = sessions
+}
+
 // BenchmarkStoreGet compares one Get of a session-sized record from Redis (a
 // loopback round trip) with the file store (read and parse the file) and memory.
 func BenchmarkStoreGet(b *testing.B) {
@@ -740,6 +757,39 @@ func BenchmarkStoreGet(b *testing.B) {
 					}
 				}
 			})
+		})
+	}
+}
+
+// BenchmarkStoreLock is the cost a refresh pays for cross-holder exclusion: one
+// uncontended Lock and unlock (Redis: SET NX, a watchdog goroutine, a Lua unlock;
+// file: flock on a lock file; memory: a channel).
+func BenchmarkStoreLock(b *testing.B) {
+	ctx := context.Background()
+	k := Key{Pool: "us-east-1_A", Client: "c1", User: "alice"}
+	f, err := NewFile(filepath.Join(b.TempDir(), "sessions.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := peers.Redis(b)
+	lockers := []struct {
+		name string
+		l    Locker
+	}{
+		{"redis", newRedisStore(b, newRedisClient(b, addr), RedisOptions{})},
+		{"file", f},
+		{"memory", NewMemory()},
+	}
+	for _, l := range lockers {
+		b.Run(l.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				unlock, err := l.l.Lock(ctx, k)
+				if err != nil {
+					b.Fatal(err)
+				}
+				unlock()
+			}
 		})
 	}
 }
