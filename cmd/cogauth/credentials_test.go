@@ -321,3 +321,25 @@ func TestIdentityEndpointDefault(t *testing.T) {
 		t.Fatalf("profile identity endpoint not used: exit %d %q", r.code, r.err)
 	}
 }
+
+// TestCredentialsServiceFailure: when the identity pool fails, sign-in and tokens
+// still work (the session is not lost over credentials), and `credentials` says
+// what the service answered; once the pool works again, credentials come.
+func TestCredentialsServiceFailure(t *testing.T) {
+	p := newIdentityTestPool(t, false)
+	c := newCLI(t, p)
+	p.srv.InjectFault("GetCredentialsForIdentity", emulator.Fault{ErrName: "InternalErrorException", Message: "pool on fire", Status: 500})
+	c.ok(alicePW+"\n", "login", "-u", "alice", "--password-stdin")
+	c.ok("", "token")
+	r := c.run("", "credentials")
+	if r.code != exitError || !strings.Contains(r.err, "InternalErrorException") || !strings.Contains(r.err, "pool on fire") || r.out != "" {
+		t.Fatalf("credentials while the pool fails: exit %d, out %q, err %q", r.code, r.out, r.err)
+	}
+	if r := c.run("", "exec", "--", "true"); r.code != exitError || !strings.Contains(r.err, "InternalErrorException") {
+		t.Fatalf("exec while the pool fails: exit %d %q", r.code, r.err)
+	}
+	p.srv.ClearFaults()
+	if j := c.credentialsJSON(); j.AccessKeyID == "" || j.IdentityID == "" {
+		t.Fatalf("after recovery: %+v", j)
+	}
+}
