@@ -30,7 +30,7 @@ func identityManager(t *testing.T) (*emulator.Server, *session.Manager) {
 		Seed: &emulator.Seed{
 			UserPools: []emulator.SeedUserPool{{
 				Name: "users", Clients: []emulator.SeedClient{{Name: "app"}},
-				Users: []emulator.SeedUser{{Username: "alice", Password: idpPassword}},
+				Users: []emulator.SeedUser{{Username: "alice", Password: idpPassword}, {Username: "bob", Password: idpPassword}},
 			}},
 			IdentityPools: []emulator.SeedIdentityPool{{Name: "ids", UserPool: "users", Clients: []string{"app"}}},
 		},
@@ -150,7 +150,7 @@ func TestLoginsFollowsTheSession(t *testing.T) {
 		Seed: &emulator.Seed{
 			UserPools: []emulator.SeedUserPool{{
 				Name: "users", Clients: []emulator.SeedClient{{Name: "app"}},
-				Users: []emulator.SeedUser{{Username: "alice", Password: idpPassword}},
+				Users: []emulator.SeedUser{{Username: "alice", Password: idpPassword}, {Username: "bob", Password: idpPassword}},
 			}},
 			IdentityPools: []emulator.SeedIdentityPool{{Name: "ids", AllowUnauthenticatedIdentities: true, UserPool: "users", Clients: []string{"app"}}},
 		},
@@ -195,5 +195,44 @@ func TestLoginsFollowsTheSession(t *testing.T) {
 	after, err := p.Credentials(ctx)
 	if err != nil || !after.Guest || after.IdentityID == alice.IdentityID {
 		t.Fatalf("after sign-out: %v, guest %v, alice's identity %v", err, after.Guest, after.IdentityID == alice.IdentityID)
+	}
+}
+
+// TestSignOutForgetsIdentityID: SignOut clears the identity ID the identity pool
+// source keeps for the user, so the next user of the machine gets their own
+// (GetId), and the signed-out user is asked for again rather than read back.
+func TestSignOutForgetsIdentityID(t *testing.T) {
+	srv, m := identityManager(t)
+	ctx := context.Background()
+	alice, err := m.Fetch(ctx, session.FetchOptions{})
+	if err != nil || alice.IdentityID == "" {
+		t.Fatalf("alice: %v, identity %q", err, alice)
+	}
+	signInAs := func(user string) *session.Session {
+		t.Helper()
+		if err := m.SignOut(ctx, session.SignOutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		srv.ResetCounters()
+		res, err := m.SignIn(ctx, cognito.SignInInput{Username: user, Password: idpPassword})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Session.IdentityID == "" {
+			t.Fatalf("%s has no identity ID", user)
+		}
+		if n := srv.Requests("GetId"); n != 1 {
+			t.Fatalf("%s: GetId called %d times; want 1 (nothing kept from before sign-out)", user, n)
+		}
+		return res.Session
+	}
+	bob := signInAs("bob")
+	if bob.IdentityID == alice.IdentityID {
+		t.Fatal("bob got alice's identity ID")
+	}
+	again := signInAs("alice")
+	// The pool knows alice's identity; only this machine forgot it.
+	if again.IdentityID != alice.IdentityID {
+		t.Fatalf("alice's identity changed: %s, was %s", again.IdentityID, alice.IdentityID)
 	}
 }

@@ -141,3 +141,47 @@ func TestEmulatorSessionWithMFAAndDevice(t *testing.T) {
 		t.Fatalf("remembered device still challenged: %v", res.Next)
 	}
 }
+
+// forgettingCreds is a CredentialsSource that also keeps per-user state.
+type forgettingCreds struct {
+	fakeCreds
+	forgot []string
+	err    error
+}
+
+func (f *forgettingCreds) Forget(ctx context.Context, s *session.Session) error {
+	f.forgot = append(f.forgot, s.Username)
+	return f.err
+}
+
+func TestSignOutCallsCredentialsForgetter(t *testing.T) {
+	tests := []struct {
+		name    string
+		err     error
+		wantErr bool
+	}{
+		{"forgotten", nil, false},
+		{"forget fails", errors.New("store unwritable"), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var creds *forgettingCreds
+			f := newFixture(t, func(cfg *session.Config) {
+				creds = &forgettingCreds{fakeCreds: fakeCreds{clock: cfg.Clock}, err: tt.err}
+				cfg.Credentials = creds
+			})
+			f.signIn(t)
+			err := f.m.SignOut(context.Background(), session.SignOutOptions{})
+			if (err != nil) != tt.wantErr || (tt.wantErr && !errors.Is(err, tt.err)) {
+				t.Fatalf("SignOut = %v, want error %v", err, tt.wantErr)
+			}
+			if len(creds.forgot) != 1 || creds.forgot[0] != "alice" {
+				t.Fatalf("forgot %v, want [alice]", creds.forgot)
+			}
+			// Local sign-out happens whatever Forget said.
+			if _, err := f.m.Fetch(context.Background(), session.FetchOptions{}); !errors.Is(err, session.ErrSignedOut) {
+				t.Fatalf("after SignOut: %v", err)
+			}
+		})
+	}
+}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/jwt"
 )
 
@@ -27,6 +26,9 @@ type record struct {
 	DeviceKey      string `json:"device_key,omitempty"`
 	DeviceGroupKey string `json:"device_group_key,omitempty"`
 	DevicePassword string `json:"device_password,omitempty"`
+	// Login is the name the user signed in with when it is not Username (an alias,
+	// an e-mail address): the remembered device is found by it at the next sign-in.
+	Login string `json:"login,omitempty"`
 	// ClockOffset is server time minus local time, learnt at the last sign-in or
 	// refresh, in nanoseconds.
 	ClockOffset int64 `json:"clock_offset_ns,omitempty"`
@@ -94,13 +96,6 @@ func (r *record) session() (*Session, error) {
 		}
 	}
 	return s, nil
-}
-
-func (r *record) device() *cognito.Device {
-	if r.DeviceKey == "" {
-		return nil
-	}
-	return &cognito.Device{Key: r.DeviceKey, GroupKey: r.DeviceGroupKey, Password: jwt.Secret(r.DevicePassword)}
 }
 
 func (r *record) setCredentials(c *aws.Credentials, identityID string) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 
@@ -24,15 +25,33 @@ type SignInResult struct {
 
 // SignIn signs a user in (SRP by default). A challenge (new password, MFA, custom)
 // comes back as Next, not as an error.
+//
+// When in.Device is nil, the device remembered for in.Username on this machine (by
+// ConfirmDevice, Import or an earlier sign-in) is offered, so the service can
+// skip MFA. If the service refuses that device (forgotten elsewhere, or its stored
+// password no longer matches), it is dropped here and the sign-in starts again
+// without it, as on a new device.
 func (m *Manager) SignIn(ctx context.Context, in cognito.SignInInput) (*SignInResult, error) {
+	var stored *deviceRecord
 	if in.Device == nil {
-		in.Device = m.rememberedDevice(ctx, in.Username)
+		if stored = m.storedDevice(ctx, in.Username); stored != nil {
+			in.Device = stored.device()
+		}
 	}
 	res, err := m.cfg.Cognito.SignIn(ctx, in)
+	if err != nil && stored != nil && errors.Is(err, cognito.ErrDeviceRefused) {
+		m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: the service refused the remembered device; signing in without it",
+			slog.String("user", stored.Username), slog.String("device", stored.Key), slog.String("error", err.Error()))
+		if derr := m.dropDevice(ctx, stored.Username, stored.Key); derr != nil {
+			return nil, errors.Join(err, derr)
+		}
+		in.Device = nil
+		res, err = m.cfg.Cognito.SignIn(ctx, in)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return m.signedIn(ctx, res, in.Device)
+	return m.signedIn(ctx, res, in.Device, in.Username)
 }
 
 // ConfirmSignIn answers the challenge SignIn (or a previous ConfirmSignIn) returned.
@@ -41,24 +60,12 @@ func (m *Manager) ConfirmSignIn(ctx context.Context, next *cognito.Challenge, a 
 	if err != nil {
 		return nil, err
 	}
-	return m.signedIn(ctx, res, next.Device())
+	return m.signedIn(ctx, res, next.Device(), next.Login())
 }
 
-// rememberedDevice returns the device kept with the user's stored session, if any.
-func (m *Manager) rememberedDevice(ctx context.Context, username string) *cognito.Device {
-	k := store.Key{Pool: m.cfg.Cognito.UserPoolID(), Client: m.cfg.Cognito.ClientID(), User: username}
-	e, err := m.cfg.Store.Get(ctx, k)
-	if err != nil {
-		return nil
-	}
-	rec, err := decodeRecord(e.Data)
-	if err != nil {
-		return nil
-	}
-	return rec.device()
-}
-
-func (m *Manager) signedIn(ctx context.Context, res *cognito.Result, dev *cognito.Device) (*SignInResult, error) {
+// signedIn stores the session of a finished sign-in. dev is the device the sign-in
+// offered, login the name it started with.
+func (m *Manager) signedIn(ctx context.Context, res *cognito.Result, dev *cognito.Device, login string) (*SignInResult, error) {
 	if res.Challenge != nil {
 		return &SignInResult{Next: res.Challenge}, nil
 	}
@@ -73,12 +80,23 @@ func (m *Manager) signedIn(ctx context.Context, res *cognito.Result, dev *cognit
 		RefreshToken: res.Tokens.RefreshToken.Reveal(),
 		ClockOffset:  int64(m.offset(res.ServerTime, res.Tokens.AccessToken)),
 	}
-	if dev != nil {
+	if login != rec.Username {
+		rec.Login = login
+	}
+	// A new device means the service did not take the one offered: these tokens
+	// belong to the new one, which is confirmed (or not) by the caller.
+	if dev != nil && res.NewDevice == nil {
 		rec.DeviceKey, rec.DeviceGroupKey, rec.DevicePassword = dev.Key, dev.GroupKey, dev.Password.Reveal()
 	}
 	st, err := m.start(ctx, rec)
 	if err != nil {
 		return nil, err
+	}
+	if rec.DeviceKey != "" {
+		// The device worked: keep it for this user under the name just typed too.
+		if err := m.saveDevice(ctx, rec.Username, rec.Login, dev); err != nil {
+			m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: could not store the remembered device", slog.String("user", rec.Username), slog.String("error", err.Error()))
+		}
 	}
 	return &SignInResult{Session: st.sess, NewDevice: res.NewDevice}, nil
 }
@@ -108,29 +126,6 @@ func (m *Manager) start(ctx context.Context, rec *record) (*state, error) {
 	return st, nil
 }
 
-// RememberDevice confirms the device a sign-in created, so later sign-ins of this
-// user can skip MFA and refreshes send its key. It needs the current session.
-func (m *Manager) RememberDevice(ctx context.Context, nd cognito.NewDevice, name string) error {
-	sess, err := m.Fetch(ctx, FetchOptions{})
-	if err != nil {
-		return err
-	}
-	dev, _, err := m.cfg.Cognito.ConfirmDevice(ctx, jwt.Secret(sess.Tokens.Access.Raw()), nd, name)
-	if err != nil {
-		return err
-	}
-	m.rmu.Lock()
-	defer m.rmu.Unlock()
-	st, err := m.load(ctx)
-	if err != nil {
-		return err
-	}
-	rec := *st.rec
-	rec.DeviceKey, rec.DeviceGroupKey, rec.DevicePassword = dev.Key, dev.GroupKey, dev.Password.Reveal()
-	_, err = m.save(ctx, st.key, st.version, &rec)
-	return err
-}
-
 // ImportInput holds tokens another backend issued for this pool and client.
 type ImportInput struct {
 	AccessToken string
@@ -138,13 +133,19 @@ type ImportInput struct {
 	// RefreshToken lets the session refresh; without it, it ends at expiry.
 	RefreshToken jwt.Secret
 	// Device is the remembered device the tokens were issued to, if any: a refresh
-	// token bound to a device is refused without its key.
+	// token bound to a device is refused without its key. The key alone lets the
+	// session refresh, and is read from the access token's device_key claim when
+	// Device is nil or has no Key; with the group key and password too, the device
+	// is remembered for this user's later sign-ins (skipping MFA) as if confirmed
+	// here.
 	Device *cognito.Device
 }
 
 // Import builds a session from tokens issued elsewhere (a custom sign-in backend),
 // after checking that they are well-formed JWTs of this pool (iss) and app client
-// (client_id, aud) and belong to the same user. Refresh then works as usual.
+// (client_id, aud) and belong to the same user. Refresh then works as usual, with
+// the device key the tokens were issued to (seed 003's pitfall: without it, a pool
+// that remembers devices refuses the refresh).
 func (m *Manager) Import(ctx context.Context, in ImportInput) (*Session, error) {
 	pool, client := m.cfg.Cognito.UserPoolID(), m.cfg.Cognito.ClientID()
 	at, err := jwt.Decode(in.AccessToken)
@@ -184,15 +185,29 @@ func (m *Manager) Import(ctx context.Context, in ImportInput) (*Session, error) 
 			problems = append(problems, "id and access tokens belong to different users")
 		}
 	}
+	var dev cognito.Device
+	if in.Device != nil {
+		dev = *in.Device
+	}
+	switch {
+	case dev.Key == "":
+		dev.Key = c.DeviceKey
+	case c.DeviceKey != "" && dev.Key != c.DeviceKey:
+		problems = append(problems, fmt.Sprintf("device key %q is not the access token's device_key %q", dev.Key, c.DeviceKey))
+	}
+	if dev.Key == "" && (dev.GroupKey != "" || dev.Password != "") {
+		problems = append(problems, "device group key or password without a device key")
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%w: %s", ErrInvalidTokens, strings.Join(problems, "; "))
 	}
 	rec := &record{Username: c.Username, AccessToken: in.AccessToken, IDToken: in.IDToken, RefreshToken: in.RefreshToken.Reveal()}
-	if d := in.Device; d != nil {
-		rec.DeviceKey, rec.DeviceGroupKey, rec.DevicePassword = d.Key, d.GroupKey, d.Password.Reveal()
-	}
+	rec.DeviceKey, rec.DeviceGroupKey, rec.DevicePassword = dev.Key, dev.GroupKey, dev.Password.Reveal()
 	st, err := m.start(ctx, rec)
 	if err != nil {
+		return nil, err
+	}
+	if err := m.saveDevice(ctx, rec.Username, "", &dev); err != nil {
 		return nil, err
 	}
 	return st.sess, nil
@@ -212,9 +227,20 @@ type SignOutOptions struct {
 	Global bool
 }
 
+// CredentialsForgetter is implemented by a CredentialsSource that keeps something
+// per user beyond the session (an identity pool's identity ID): SignOut calls
+// Forget so that nothing of the user is left behind.
+type CredentialsForgetter interface {
+	Forget(ctx context.Context, s *Session) error
+}
+
 // SignOut ends the session: it revokes the refresh token (or signs out globally)
-// and always clears the local session. A failed revocation is returned: the local
+// and always clears the local session, and what the CredentialsSource keeps for
+// the user (a CredentialsForgetter). A failed revocation is returned: the local
 // session is gone, but the tokens may still work until they expire.
+//
+// The remembered device stays, as it does at Cognito: the next sign-in of the user
+// answers with it. ForgetDevice removes it.
 func (m *Manager) SignOut(ctx context.Context, opts SignOutOptions) error {
 	m.rmu.Lock()
 	defer m.rmu.Unlock()
@@ -237,6 +263,12 @@ func (m *Manager) SignOut(ctx context.Context, opts SignOutOptions) error {
 	m.unpublish()
 	local := m.cfg.Store.Delete(ctx, st.key, store.AnyVersion)
 	m.clearCurrent(ctx, st.key)
+	var forget error
+	if f, ok := m.cfg.Credentials.(CredentialsForgetter); ok {
+		if err := f.Forget(ctx, st.sess); err != nil {
+			forget = fmt.Errorf("session: forgetting the user's AWS identity: %w", err)
+		}
+	}
 	m.emit(Event{Kind: SignedOut, Username: st.key.User, Reason: ReasonUser, Err: remote})
 	if remote != nil {
 		remote = fmt.Errorf("session: signed out locally, but the service did not revoke the tokens: %w", remote)
@@ -244,5 +276,5 @@ func (m *Manager) SignOut(ctx context.Context, opts SignOutOptions) error {
 	if local != nil {
 		local = fmt.Errorf("session: removing the stored session: %w", local)
 	}
-	return errors.Join(remote, local)
+	return errors.Join(remote, local, forget)
 }

@@ -1,0 +1,365 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/store"
+)
+
+// A remembered device outlives the session it was confirmed in: Cognito keeps it
+// across sign-out, and the next sign-in needs its secret to answer DEVICE_SRP_AUTH.
+// So it lives in a store entry of its own, per (pool, client, user), beside the
+// session:
+//
+//	User " device <username>"        the device: key, group key, password
+//	User " device-login <login>"     the username a login (alias, e-mail) belongs to
+//
+// Cognito usernames and aliases never contain white space, so a name starting with
+// a space can never be a user's session; the store's current-user record has an
+// empty User, and the CLI's profile records start with " profile ".
+const (
+	devicePrefix = " device "
+	loginPrefix  = " device-login "
+)
+
+// deviceFormat versions the stored device layout.
+const deviceFormat = 1
+
+// deviceRecord is a remembered device as it lives in the Store. As in record, the
+// password is a plain string here because this is where it must survive.
+type deviceRecord struct {
+	Format   int    `json:"format"`
+	Username string `json:"username"`
+	Key      string `json:"device_key"`
+	GroupKey string `json:"device_group_key,omitempty"`
+	Password string `json:"device_password,omitempty"`
+	// Logins are the other names the user signed in with on this device, each with
+	// a login entry pointing here; forgetting the device removes them too.
+	Logins []string `json:"logins,omitempty"`
+}
+
+// loginRecord points a login (what the user typed) at the username it signed in as.
+type loginRecord struct {
+	Format   int    `json:"format"`
+	Username string `json:"username"`
+}
+
+// errBadDevice marks a stored device that cannot be read.
+var errBadDevice = errors.New("session: stored device is unreadable")
+
+// ErrNoDevice: the session has no remembered device to act on.
+var ErrNoDevice = errors.New("session: no remembered device")
+
+func decodeDevice(b []byte) (*deviceRecord, error) {
+	var d deviceRecord
+	if err := json.Unmarshal(b, &d); err != nil {
+		return nil, fmt.Errorf("%w: %v", errBadDevice, err)
+	}
+	if d.Format != deviceFormat {
+		return nil, fmt.Errorf("%w: format %d, want %d", errBadDevice, d.Format, deviceFormat)
+	}
+	if d.Username == "" || d.Key == "" {
+		return nil, fmt.Errorf("%w: no username or device key", errBadDevice)
+	}
+	return &d, nil
+}
+
+func (d *deviceRecord) device() *cognito.Device {
+	return &cognito.Device{Key: d.Key, GroupKey: d.GroupKey, Password: jwt.Secret(d.Password)}
+}
+
+func (m *Manager) deviceStoreKey(username string) store.Key {
+	return store.Key{Pool: m.cfg.Cognito.UserPoolID(), Client: m.cfg.Cognito.ClientID(), User: devicePrefix + username}
+}
+
+func (m *Manager) loginStoreKey(login string) store.Key {
+	return store.Key{Pool: m.cfg.Cognito.UserPoolID(), Client: m.cfg.Cognito.ClientID(), User: loginPrefix + login}
+}
+
+// storedDevice returns the device remembered for login (a username, or another
+// name the user signed in with), nil when there is none. A stored device that
+// cannot be read is logged and ignored: signing in without it still works (with
+// MFA), and remembering the device again replaces it.
+func (m *Manager) storedDevice(ctx context.Context, login string) *deviceRecord {
+	if login == "" {
+		return nil
+	}
+	read := func(k store.Key) []byte {
+		e, err := m.cfg.Store.Get(ctx, k)
+		if err != nil {
+			if !errors.Is(err, store.ErrNotFound) {
+				m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: cannot read the remembered device", slog.String("key", k.String()), slog.String("error", err.Error()))
+			}
+			return nil
+		}
+		return e.Data
+	}
+	decode := func(k store.Key, b []byte) *deviceRecord {
+		d, err := decodeDevice(b)
+		if err != nil {
+			m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: ignoring the remembered device", slog.String("key", k.String()), slog.String("error", err.Error()))
+			return nil
+		}
+		return d
+	}
+	if b := read(m.deviceStoreKey(login)); b != nil {
+		return decode(m.deviceStoreKey(login), b)
+	}
+	b := read(m.loginStoreKey(login))
+	if b == nil {
+		return nil
+	}
+	var l loginRecord
+	if json.Unmarshal(b, &l) != nil || l.Format != deviceFormat || l.Username == "" {
+		return nil
+	}
+	k := m.deviceStoreKey(l.Username)
+	if b = read(k); b == nil {
+		return nil
+	}
+	d := decode(k, b)
+	if d == nil || d.Username != l.Username || !slices.Contains(d.Logins, login) {
+		// A login entry the device does not list is left over from an older
+		// device: it must not lend this user's device to whoever types login.
+		return nil
+	}
+	return d
+}
+
+// saveDevice stores dev as the remembered device of username, reachable by login
+// too when that differs, and keeps the logins of the device it replaces if it is
+// the same device.
+func (m *Manager) saveDevice(ctx context.Context, username, login string, dev *cognito.Device) error {
+	if dev == nil || dev.Key == "" || dev.GroupKey == "" || dev.Password == "" {
+		// Without the group key and password the device cannot answer
+		// DEVICE_SRP_AUTH; the session record still has its key for refreshes.
+		return nil
+	}
+	d := &deviceRecord{Format: deviceFormat, Username: username, Key: dev.Key, GroupKey: dev.GroupKey, Password: dev.Password.Reveal()}
+	old := m.storedDevice(ctx, username)
+	if old != nil && old.Key == dev.Key {
+		d.Logins = old.Logins
+	}
+	if login != "" && login != username && !slices.Contains(d.Logins, login) {
+		d.Logins = append(d.Logins, login)
+	}
+	if old != nil && old.Key == d.Key && old.GroupKey == d.GroupKey && old.Password == d.Password && slices.Equal(old.Logins, d.Logins) {
+		return nil // nothing new: spare the store (a keyring prompt, a file rewrite)
+	}
+	// Logins first: a device entry listing a login whose pointer is missing only
+	// loses that shortcut, never points anyone at the wrong device.
+	for _, l := range d.Logins {
+		b, _ := json.Marshal(loginRecord{Format: deviceFormat, Username: username})
+		if _, err := m.cfg.Store.Put(ctx, m.loginStoreKey(l), b, store.AnyVersion); err != nil {
+			return fmt.Errorf("session: saving the remembered device: %w", err)
+		}
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("session: %w", err)
+	}
+	if _, err := m.cfg.Store.Put(ctx, m.deviceStoreKey(username), b, store.AnyVersion); err != nil {
+		return fmt.Errorf("session: saving the remembered device: %w", err)
+	}
+	return nil
+}
+
+// dropDevice deletes the remembered device of username, and its logins, if its
+// key is key (any key when key is empty).
+func (m *Manager) dropDevice(ctx context.Context, username, key string) error {
+	k := m.deviceStoreKey(username)
+	e, err := m.cfg.Store.Get(ctx, k)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("session: reading the remembered device: %w", err)
+	}
+	d, derr := decodeDevice(e.Data)
+	if derr == nil && key != "" && d.Key != key {
+		return nil
+	}
+	var errs []error
+	if derr == nil {
+		for _, l := range d.Logins {
+			if err := m.cfg.Store.Delete(ctx, m.loginStoreKey(l), store.AnyVersion); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if err := m.cfg.Store.Delete(ctx, k, e.Version); err != nil && !errors.Is(err, store.ErrConflict) {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("session: removing the remembered device: %w", err)
+	}
+	return nil
+}
+
+// DeviceOptions adjust ConfirmDevice.
+type DeviceOptions struct {
+	// Name is the device's name in ListDevices ("laptop"); the pool's default when
+	// empty.
+	Name string
+	// Remember marks the device remembered in a pool that remembers devices only
+	// when the user says so (ConfirmDevice answers UserConfirmationNecessary): set
+	// it when the user said yes. A pool set to always remember does so anyway.
+	Remember bool
+}
+
+// ConfirmDevice confirms the device a sign-in created (SignInResult.NewDevice): it
+// makes the device's password, sends its SRP verifier, and keeps key, group key and
+// password in the store apart from the session, so that they outlive sign-out. Later
+// sign-ins of the user then answer DEVICE_SRP_AUTH with it (skipping MFA where the
+// pool allows), and refreshes send its key. It reports whether the device is now
+// remembered. It needs the current session.
+func (m *Manager) ConfirmDevice(ctx context.Context, nd cognito.NewDevice, opts DeviceOptions) (remembered bool, err error) {
+	sess, err := m.Fetch(ctx, FetchOptions{})
+	if err != nil {
+		return false, err
+	}
+	access := jwt.Secret(sess.Tokens.Access.Raw())
+	dev, needsUser, err := m.cfg.Cognito.ConfirmDevice(ctx, access, nd, opts.Name)
+	if err != nil {
+		return false, err
+	}
+	// From here on the service knows the device's verifier: losing the password
+	// would orphan the device, so it is kept even if marking it remembered fails.
+	saveErr := m.keepDevice(ctx, dev)
+	remembered = !needsUser
+	var statusErr error
+	if needsUser && opts.Remember {
+		if statusErr = m.cfg.Cognito.UpdateDeviceStatus(ctx, access, dev.Key, cognito.DeviceRemembered); statusErr == nil {
+			remembered = true
+		}
+	}
+	return remembered, errors.Join(saveErr, statusErr)
+}
+
+// RememberDevice confirms the device a sign-in created and marks it remembered: the
+// user said yes to "remember this device". See ConfirmDevice.
+func (m *Manager) RememberDevice(ctx context.Context, nd cognito.NewDevice, name string) error {
+	_, err := m.ConfirmDevice(ctx, nd, DeviceOptions{Name: name, Remember: true})
+	return err
+}
+
+// keepDevice puts dev in the current session record (refreshes send its key) and in
+// the user's device entry (the next sign-in answers with it).
+func (m *Manager) keepDevice(ctx context.Context, dev *cognito.Device) error {
+	m.rmu.Lock()
+	defer m.rmu.Unlock()
+	st, err := m.load(ctx)
+	if err != nil {
+		return err
+	}
+	rec := *st.rec
+	rec.DeviceKey, rec.DeviceGroupKey, rec.DevicePassword = dev.Key, dev.GroupKey, dev.Password.Reveal()
+	if _, err := m.save(ctx, st.key, st.version, &rec); err != nil {
+		return err
+	}
+	return m.saveDevice(ctx, rec.Username, rec.Login, dev)
+}
+
+// sessionDeviceKey returns the key of the device the session's tokens were issued
+// to, or else the user's remembered device.
+func (m *Manager) sessionDeviceKey(ctx context.Context, s *Session) string {
+	if s.Tokens.DeviceKey != "" {
+		return s.Tokens.DeviceKey
+	}
+	if d := m.storedDevice(ctx, s.Username); d != nil {
+		return d.Key
+	}
+	return ""
+}
+
+// RememberedDevice returns the signed-in user's device as this machine keeps it:
+// key, group key and password (a jwt.Secret, printed redacted). A backend that
+// signs users in hands it over with the tokens, for Import on the other side. It
+// is ErrNoDevice when there is none, and has only a Key when the session knows no
+// more (tokens imported with the key alone).
+func (m *Manager) RememberedDevice(ctx context.Context) (*cognito.Device, error) {
+	sess, err := m.Fetch(ctx, FetchOptions{})
+	if err != nil {
+		return nil, err
+	}
+	d := m.storedDevice(ctx, sess.Username)
+	switch {
+	case d != nil && (sess.Tokens.DeviceKey == "" || d.Key == sess.Tokens.DeviceKey):
+		return d.device(), nil
+	case sess.Tokens.DeviceKey != "":
+		return &cognito.Device{Key: sess.Tokens.DeviceKey}, nil
+	}
+	return nil, ErrNoDevice
+}
+
+// ListDevices lists the devices the pool tracks for the signed-in user (those
+// confirmed with ConfirmDevice, on this machine or elsewhere). Session.Tokens.DeviceKey
+// names this session's.
+func (m *Manager) ListDevices(ctx context.Context) ([]cognito.DeviceInfo, error) {
+	sess, err := m.Fetch(ctx, FetchOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return m.cfg.Cognito.ListDevices(ctx, jwt.Secret(sess.Tokens.Access.Raw()))
+}
+
+// UpdateDeviceStatus marks a device of the signed-in user remembered or not; key
+// "" means this session's device. A device that is not remembered no longer skips
+// MFA, but stays tracked, and stays stored here.
+func (m *Manager) UpdateDeviceStatus(ctx context.Context, key string, status cognito.DeviceStatus) error {
+	sess, err := m.Fetch(ctx, FetchOptions{})
+	if err != nil {
+		return err
+	}
+	if key == "" {
+		if key = m.sessionDeviceKey(ctx, sess); key == "" {
+			return ErrNoDevice
+		}
+	}
+	return m.cfg.Cognito.UpdateDeviceStatus(ctx, jwt.Secret(sess.Tokens.Access.Raw()), key, status)
+}
+
+// ForgetDevice makes the pool forget a device of the signed-in user; key "" means
+// this session's device. When it is this machine's device, its key, group key and
+// password are removed here too, whatever the service answered (a device gone at
+// the service is forgotten all the same): the next sign-in goes through MFA again,
+// and refreshes no longer send the key. The session itself continues.
+func (m *Manager) ForgetDevice(ctx context.Context, key string) error {
+	sess, err := m.Fetch(ctx, FetchOptions{})
+	if err != nil {
+		return err
+	}
+	m.rmu.Lock()
+	defer m.rmu.Unlock()
+	st, err := m.load(ctx)
+	if err != nil {
+		return err
+	}
+	local := m.sessionDeviceKey(ctx, st.sess)
+	if key == "" {
+		if key = local; key == "" {
+			return ErrNoDevice
+		}
+	}
+	remote := m.cfg.Cognito.ForgetDevice(ctx, jwt.Secret(sess.Tokens.Access.Raw()), key)
+	if key != local {
+		return remote
+	}
+	if errors.Is(remote, cognito.ErrResourceNotFound) {
+		remote = nil // already gone there; now here too
+	}
+	var localErr error
+	if st.rec.DeviceKey == key {
+		rec := *st.rec
+		rec.DeviceKey, rec.DeviceGroupKey, rec.DevicePassword = "", "", ""
+		_, localErr = m.save(ctx, st.key, st.version, &rec)
+	}
+	return errors.Join(remote, localErr, m.dropDevice(ctx, st.rec.Username, key))
+}

@@ -1,0 +1,472 @@
+package session_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/emulator"
+	"github.com/cogauth/cogauth/internal/clock"
+	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/session"
+	"github.com/cogauth/cogauth/store"
+)
+
+const devicePW = "Dev1ce-Passw0rd!"
+
+// recorder is an HTTP client that notes each call as "Operation" or
+// "RespondToAuthChallenge:CHALLENGE", and whether it carried a device key, so a
+// test sees which challenges a sign-in answered and what a refresh sent.
+type recorder struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (r *recorder) Do(req *http.Request) (*http.Response, error) {
+	op := req.Header.Get("X-Amz-Target")
+	op = op[strings.LastIndexByte(op, '.')+1:]
+	if req.Body != nil {
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			return nil, err
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		var in struct {
+			ChallengeName  string
+			DeviceKey      string
+			AuthParameters map[string]string
+		}
+		if json.Unmarshal(body, &in) == nil {
+			if in.ChallengeName != "" {
+				op += ":" + in.ChallengeName
+			}
+			if in.DeviceKey != "" || in.AuthParameters["DEVICE_KEY"] != "" {
+				op += "+device"
+			}
+		}
+	}
+	r.mu.Lock()
+	r.calls = append(r.calls, op)
+	r.mu.Unlock()
+	return http.DefaultClient.Do(req)
+}
+
+func (r *recorder) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.calls
+	r.calls = nil
+	return c
+}
+
+var deviceSRP = []string{"RespondToAuthChallenge:DEVICE_SRP_AUTH", "RespondToAuthChallenge:DEVICE_PASSWORD_VERIFIER"}
+
+// deviceWorld is an emulator whose pools track devices and require TOTP, with a
+// shared store, a recording client per app client, and Managers made on demand
+// (each one a fresh process as far as the session is concerned).
+type deviceWorld struct {
+	srv   *emulator.Server
+	store store.Store
+	rec   *recorder
+	pool  string
+	c     *cognito.Client
+	// totp holds each user's TOTP secret once enrolled.
+	totp map[string]string
+}
+
+// newDeviceWorld seeds pool "app" (users alice and bob, usernames as typed) and
+// pool "mail" (e-mail as username: the service names dave by a generated ID), both
+// with device tracking cfg and MFA required.
+func newDeviceWorld(t *testing.T, pool string, cfg emulator.DeviceConfig) *deviceWorld {
+	t.Helper()
+	srv := emulator.NewServer(emulator.Options{
+		Clock: clock.NewFake(t0),
+		Seed: &emulator.Seed{UserPools: []emulator.SeedUserPool{{
+			Name: "app", MFA: "ON", DeviceTracking: &cfg,
+			Clients: []emulator.SeedClient{{Name: "web", GenerateSecret: true, RefreshTokenRotation: true}},
+			Users:   []emulator.SeedUser{{Username: "alice", Password: devicePW}, {Username: "bob", Password: devicePW}},
+		}, {
+			Name: "mail", MFA: "ON", DeviceTracking: &cfg, UsernameAttributes: []string{"email"},
+			Clients: []emulator.SeedClient{{Name: "web"}},
+			Users:   []emulator.SeedUser{{Username: "dave@example.com", Password: devicePW}},
+		}}},
+	})
+	t.Cleanup(srv.Close)
+	w := &deviceWorld{srv: srv, store: store.NewMemory(), rec: &recorder{}, pool: pool, totp: map[string]string{}}
+	w.c = w.client(t, w.rec)
+	return w
+}
+
+func (w *deviceWorld) client(t *testing.T, hc *recorder) *cognito.Client {
+	t.Helper()
+	cl := w.srv.Client(w.pool, "web")
+	c, err := cognito.New(cognito.Options{
+		UserPoolID: w.srv.PoolID(w.pool), ClientID: cl.ID, ClientSecret: jwt.Secret(cl.Secret),
+		Endpoint: w.srv.URL, Clock: w.srv.Clock(), HTTPClient: hc,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (w *deviceWorld) manager(t *testing.T, st store.Store) *session.Manager {
+	t.Helper()
+	m, err := session.New(session.Config{Cognito: w.c, Store: st, Clock: w.srv.Clock(), Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// signIn signs login in with m, answering MFA set-up or TOTP when asked, and
+// returns the result and the calls it made.
+func (w *deviceWorld) signIn(t *testing.T, m *session.Manager, login string) (*session.SignInResult, []string) {
+	t.Helper()
+	ctx := context.Background()
+	w.srv.Advance(time.Minute) // a fresh TOTP step for every sign-in
+	w.rec.take()
+	res, err := m.SignIn(ctx, cognito.SignInInput{Username: login, Password: devicePW})
+	for err == nil && res.Session == nil {
+		switch res.Next.Name {
+		case cognito.ChallengeMFASetup:
+			var secret jwt.Secret
+			var next *cognito.Challenge
+			if secret, next, err = w.c.AssociateSoftwareToken(ctx, res.Next); err != nil {
+				break
+			}
+			w.totp[login] = secret.Reveal()
+			code, _ := emulator.TOTP(secret.Reveal(), w.srv.Now())
+			if next, err = w.c.VerifySoftwareToken(ctx, next, code, ""); err != nil {
+				break
+			}
+			res, err = m.ConfirmSignIn(ctx, next, cognito.Answer{})
+		case cognito.ChallengeSoftwareTokenMFA:
+			code, _ := emulator.TOTP(w.totp[login], w.srv.Now())
+			res, err = m.ConfirmSignIn(ctx, res.Next, cognito.Answer{Code: code})
+		default:
+			t.Fatalf("unexpected challenge %v", res.Next)
+		}
+	}
+	if err != nil {
+		t.Fatalf("sign-in of %s: %v", login, err)
+	}
+	return res, w.rec.take()
+}
+
+// alwaysRemember is the console's "Always remember user devices".
+var alwaysRemember = emulator.DeviceConfig{ChallengeRequiredOnNewDevice: true}
+
+func answeredDevice(calls []string) bool {
+	return slices.Contains(calls, deviceSRP[0]) && slices.Contains(calls, deviceSRP[1])
+}
+
+func askedMFA(calls []string) bool {
+	return slices.ContainsFunc(calls, func(c string) bool {
+		return strings.HasPrefix(c, "RespondToAuthChallenge:SOFTWARE_TOKEN_MFA") || strings.HasPrefix(c, "RespondToAuthChallenge:MFA_SETUP")
+	})
+}
+
+// TestRememberedDeviceSurvivesSignOut is issue 7's done-when: sign in, confirm the
+// device, sign out, and sign in again answering DEVICE_SRP_AUTH instead of MFA, in
+// a new Manager on the same store; refreshes send the device key, which the
+// emulator insists on.
+func TestRememberedDeviceSurvivesSignOut(t *testing.T) {
+	for _, tt := range []struct{ pool, login string }{{"app", "alice"}, {"mail", "dave@example.com"}} {
+		t.Run(tt.pool, func(t *testing.T) {
+			w := newDeviceWorld(t, tt.pool, alwaysRemember)
+			ctx := context.Background()
+			m := w.manager(t, w.store)
+			res, calls := w.signIn(t, m, tt.login)
+			if !askedMFA(calls) || res.NewDevice == nil {
+				t.Fatalf("first sign-in: calls %v, new device %v; want MFA and a new device", calls, res.NewDevice)
+			}
+			remembered, err := m.ConfirmDevice(ctx, *res.NewDevice, session.DeviceOptions{Name: "laptop"})
+			if err != nil || !remembered {
+				t.Fatalf("ConfirmDevice = %v, %v; want remembered (pool always remembers)", remembered, err)
+			}
+			key := res.NewDevice.Key
+			s, err := m.Fetch(ctx, session.FetchOptions{ForceRefresh: true})
+			if err != nil || s.Tokens.DeviceKey != key {
+				t.Fatalf("refresh after ConfirmDevice: %v, device %q", err, s.Tokens.DeviceKey)
+			}
+			if calls := w.rec.take(); !slices.Contains(calls, "GetTokensFromRefreshToken+device") {
+				t.Fatalf("refresh calls %v; want the device key sent", calls)
+			}
+
+			if err := m.SignOut(ctx, session.SignOutOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := m.Fetch(ctx, session.FetchOptions{}); !errors.Is(err, session.ErrSignedOut) {
+				t.Fatalf("after sign-out: %v", err)
+			}
+
+			// A new process: the device comes from the store alone.
+			m2 := w.manager(t, w.store)
+			res, calls = w.signIn(t, m2, tt.login)
+			if !answeredDevice(calls) || askedMFA(calls) {
+				t.Fatalf("sign-in after sign-out: calls %v; want DEVICE_SRP_AUTH and DEVICE_PASSWORD_VERIFIER, no MFA", calls)
+			}
+			if res.NewDevice != nil || res.Session.Tokens.DeviceKey != key {
+				t.Fatalf("signed in with device %q (new device %v), want %q", res.Session.Tokens.DeviceKey, res.NewDevice, key)
+			}
+			// The refresh token is bound to the device: the Manager refreshes with
+			// its key, and the same token without it is refused.
+			rt := res.Session.Tokens.Refresh
+			if _, err := w.c.Refresh(ctx, cognito.RefreshInput{RefreshToken: rt, Username: res.Session.Username}); !errors.Is(err, cognito.ErrNotAuthorized) {
+				t.Fatalf("device-bound refresh without the key: %v; want NotAuthorized", err)
+			}
+			if _, err := m2.Fetch(ctx, session.FetchOptions{ForceRefresh: true}); err != nil {
+				t.Fatalf("Manager refresh of a device-bound session: %v", err)
+			}
+		})
+	}
+}
+
+// TestWrongDevicePasswordFallsBack: the service refuses a device whose stored
+// password is wrong; the Manager then drops it and signs in as a new device (MFA).
+func TestWrongDevicePasswordFallsBack(t *testing.T) {
+	w := newDeviceWorld(t, "app", alwaysRemember)
+	ctx := context.Background()
+	m := w.manager(t, w.store)
+	res, _ := w.signIn(t, m, "alice")
+	if err := m.RememberDevice(ctx, *res.NewDevice, "laptop"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SignOut(ctx, session.SignOutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Damage the stored device password (another program's bug, a restored
+	// backup): the key scheme is the package's documented one.
+	k := store.Key{Pool: w.srv.PoolID("app"), Client: w.srv.Client("app", "web").ID, User: " device alice"}
+	e, err := w.store.Get(ctx, k)
+	if err != nil {
+		t.Fatalf("the device is not stored apart from the session: %v", err)
+	}
+	var d map[string]any
+	if err := json.Unmarshal(e.Data, &d); err != nil {
+		t.Fatal(err)
+	}
+	d["device_password"] = "wrong-device-password"
+	b, _ := json.Marshal(d)
+	if _, err := w.store.Put(ctx, k, b, e.Version); err != nil {
+		t.Fatal(err)
+	}
+
+	res, calls := w.signIn(t, m, "alice")
+	refused := slices.Index(calls, deviceSRP[1])
+	if refused < 0 || !slices.Contains(calls[refused+1:], "InitiateAuth") || !askedMFA(calls[refused+1:]) {
+		t.Fatalf("calls %v; want the device proof refused, then a sign-in with MFA", calls)
+	}
+	if res.NewDevice == nil || res.NewDevice.Key == d["device_key"] {
+		t.Fatalf("new device %v; want a new one", res.NewDevice)
+	}
+	if _, err := w.store.Get(ctx, k); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("refused device still stored: %v", err)
+	}
+}
+
+// TestImportWithDevice covers seed 003's pitfall: tokens a backend got for a
+// remembered device refresh only with its key.
+func TestImportWithDevice(t *testing.T) {
+	w := newDeviceWorld(t, "app", alwaysRemember)
+	ctx := context.Background()
+	// The backend signs alice in and remembers its own device.
+	backend := w.manager(t, store.NewMemory())
+	res, _ := w.signIn(t, backend, "alice")
+	if err := backend.RememberDevice(ctx, *res.NewDevice, "backend"); err != nil {
+		t.Fatal(err)
+	}
+	res, calls := w.signIn(t, backend, "alice")
+	if !answeredDevice(calls) {
+		t.Fatalf("backend sign-in did not use its device: %v", calls)
+	}
+	s := res.Session
+	dev := &cognito.Device{Key: s.Tokens.DeviceKey}
+	full := w.deviceOf(t, backend, "alice")
+
+	tests := []struct {
+		name    string
+		device  *cognito.Device
+		wantErr bool
+	}{
+		{name: "key read from the access token", device: nil},
+		{name: "key given", device: dev},
+		{name: "another device's key", device: &cognito.Device{Key: "us-east-1_00000000-0000-0000-0000-000000000000"}, wantErr: true},
+		{name: "group key and password without key", device: &cognito.Device{GroupKey: full.GroupKey, Password: full.Password}}, // key from the token
+		// Last: its sign-out revokes the refresh token the cases share.
+		{name: "key, group key and password given", device: full},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := store.NewMemory()
+			m := w.manager(t, st)
+			got, err := m.Import(ctx, session.ImportInput{AccessToken: s.Tokens.Access.Raw(), IDToken: s.Tokens.ID.Raw(), RefreshToken: s.Tokens.Refresh, Device: tt.device})
+			if tt.wantErr {
+				if !errors.Is(err, session.ErrInvalidTokens) {
+					t.Fatalf("Import = %v; want ErrInvalidTokens", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Tokens.DeviceKey != dev.Key {
+				t.Fatalf("imported device key %q, want %q", got.Tokens.DeviceKey, dev.Key)
+			}
+			w.rec.take()
+			if _, err := m.Fetch(ctx, session.FetchOptions{ForceRefresh: true}); err != nil {
+				t.Fatalf("refresh of the imported session: %v", err)
+			}
+			if calls := w.rec.take(); !slices.Contains(calls, "GetTokensFromRefreshToken+device") {
+				t.Fatalf("refresh calls %v", calls)
+			}
+			if tt.device != full {
+				return
+			}
+			// With the whole device, the next sign-in here answers with it.
+			if err := m.SignOut(ctx, session.SignOutOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if _, calls := w.signIn(t, m, "alice"); !answeredDevice(calls) || askedMFA(calls) {
+				t.Fatalf("sign-in after importing the device: %v", calls)
+			}
+		})
+	}
+	// Without the device key the same refresh token is refused: the pitfall.
+	if _, err := w.c.Refresh(ctx, cognito.RefreshInput{RefreshToken: s.Tokens.Refresh, Username: "alice"}); !errors.Is(err, cognito.ErrNotAuthorized) {
+		t.Fatalf("refresh without device key: %v", err)
+	}
+}
+
+// deviceOf reads the device the Manager stored for user, as a backend would hand
+// it over.
+func (w *deviceWorld) deviceOf(t *testing.T, m *session.Manager, user string) *cognito.Device {
+	t.Helper()
+	s, err := m.Fetch(context.Background(), session.FetchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := m.RememberedDevice(context.Background())
+	if err != nil || d.Key != s.Tokens.DeviceKey || d.GroupKey == "" || d.Password == "" {
+		t.Fatalf("RememberedDevice = %+v, %v", d, err)
+	}
+	if strings.Contains(fmt.Sprintf("%v %+v %#v", d, d, d), d.Password.Reveal()) {
+		t.Fatal("the device password prints")
+	}
+	return d
+}
+
+func TestListUpdateAndForgetDevices(t *testing.T) {
+	w := newDeviceWorld(t, "app", alwaysRemember)
+	ctx := context.Background()
+	m := w.manager(t, w.store)
+	if _, err := m.ListDevices(ctx); !errors.Is(err, session.ErrSignedOut) {
+		t.Fatalf("ListDevices signed out: %v", err)
+	}
+	res, _ := w.signIn(t, m, "alice")
+	if err := m.ForgetDevice(ctx, ""); !errors.Is(err, session.ErrNoDevice) {
+		t.Fatalf("ForgetDevice without a device: %v", err)
+	}
+	if err := m.RememberDevice(ctx, *res.NewDevice, "laptop"); err != nil {
+		t.Fatal(err)
+	}
+	mine := res.NewDevice.Key
+	// Another machine (its own store) remembers its own device for alice.
+	other := w.manager(t, store.NewMemory())
+	ores, _ := w.signIn(t, other, "alice")
+	if err := other.RememberDevice(ctx, *ores.NewDevice, "phone"); err != nil {
+		t.Fatal(err)
+	}
+	theirs := ores.NewDevice.Key
+
+	list, err := m.ListDevices(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byKey := map[string]cognito.DeviceInfo{}
+	for _, d := range list {
+		byKey[d.Key] = d
+	}
+	if len(list) != 2 || byKey[mine].Name != "laptop" || byKey[theirs].Name != "phone" || !byKey[mine].Remembered {
+		t.Fatalf("ListDevices = %+v", list)
+	}
+
+	if err := m.UpdateDeviceStatus(ctx, "", cognito.DeviceNotRemembered); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := w.c.GetDevice(ctx, jwt.Secret(res.Session.Tokens.Access.Raw()), mine); err != nil || d.Remembered {
+		t.Fatalf("after not_remembered: %+v, %v", d, err)
+	}
+	if err := m.UpdateDeviceStatus(ctx, mine, cognito.DeviceRemembered); err != nil {
+		t.Fatal(err)
+	}
+
+	// Forgetting another machine's device leaves this one's alone.
+	if err := m.ForgetDevice(ctx, theirs); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := m.Fetch(ctx, session.FetchOptions{}); s.Tokens.DeviceKey != mine {
+		t.Fatalf("forgetting another device touched this one: %q", s.Tokens.DeviceKey)
+	}
+	// Forgetting this one: gone at the service and here; the session continues.
+	if err := m.ForgetDevice(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	s, err := m.Fetch(ctx, session.FetchOptions{ForceRefresh: true})
+	if err != nil || s.Tokens.DeviceKey != "" {
+		t.Fatalf("session after ForgetDevice: %v, device %q", err, s.Tokens.DeviceKey)
+	}
+	if list, err := m.ListDevices(ctx); err != nil || len(list) != 0 {
+		t.Fatalf("ListDevices after forgetting both = %+v, %v", list, err)
+	}
+	if err := m.ForgetDevice(ctx, ""); !errors.Is(err, session.ErrNoDevice) {
+		t.Fatalf("second ForgetDevice: %v", err)
+	}
+	if err := m.SignOut(ctx, session.SignOutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if res, calls := w.signIn(t, m, "alice"); answeredDevice(calls) || !askedMFA(calls) || res.NewDevice == nil {
+		t.Fatalf("sign-in after ForgetDevice: %v", calls)
+	}
+}
+
+// TestDeviceOptIn: a pool that remembers devices only on the user's word.
+func TestDeviceOptIn(t *testing.T) {
+	w := newDeviceWorld(t, "app", emulator.DeviceConfig{ChallengeRequiredOnNewDevice: true, DeviceOnlyRememberedOnUserPrompt: true})
+	ctx := context.Background()
+	m := w.manager(t, w.store)
+
+	// The user says no: tracked, not remembered, MFA next time.
+	res, _ := w.signIn(t, m, "alice")
+	remembered, err := m.ConfirmDevice(ctx, *res.NewDevice, session.DeviceOptions{Name: "kiosk"})
+	if err != nil || remembered {
+		t.Fatalf("ConfirmDevice without Remember = %v, %v", remembered, err)
+	}
+	if _, calls := w.signIn(t, m, "alice"); answeredDevice(calls) || !askedMFA(calls) {
+		t.Fatalf("unremembered device: %v", calls)
+	}
+
+	// The user says yes.
+	res, _ = w.signIn(t, m, "bob")
+	if remembered, err := m.ConfirmDevice(ctx, *res.NewDevice, session.DeviceOptions{Name: "laptop", Remember: true}); err != nil || !remembered {
+		t.Fatalf("ConfirmDevice with Remember = %v, %v", remembered, err)
+	}
+	if err := m.SignOut(ctx, session.SignOutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, calls := w.signIn(t, m, "bob"); !answeredDevice(calls) || askedMFA(calls) {
+		t.Fatalf("remembered device: %v", calls)
+	}
+}
