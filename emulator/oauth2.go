@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -45,13 +46,19 @@ const (
 // definition.
 var standardScopes = []string{"openid", "email", "phone", "profile", adminScope}
 
-// oauthState is what the OAuth endpoints keep, as JSON in e.ext[oauthExtKey].
+// oauthState is what the OAuth endpoints keep, as JSON in e.ext[oauthExtKey]. The
+// scope a sign-in was granted lives on its origin (origin.Scope).
 type oauthState struct {
 	Codes  map[string]*authCode     `json:"codes"`  // by hashToken(code)
 	Logins map[string]*loginSession `json:"logins"` // by hashToken(cookie)
-	// Scopes holds the scope string granted to each OAuth sign-in (by origin_jti),
-	// so that a refresh at /oauth2/token keeps it.
-	Scopes map[string]string `json:"scopes"`
+}
+
+// scope is the scope claim of the origin's access tokens.
+func (o *origin) scope() string {
+	if o.Scope != "" {
+		return o.Scope
+	}
+	return adminScope
 }
 
 // authCode is one authorization code: single-use, short-lived, bound to the client,
@@ -90,9 +97,6 @@ func (e *Emulator) oauthLoad() (*oauthState, error) {
 	if s.Logins == nil {
 		s.Logins = map[string]*loginSession{}
 	}
-	if s.Scopes == nil {
-		s.Scopes = map[string]string{}
-	}
 	return s, nil
 }
 
@@ -109,11 +113,6 @@ func (e *Emulator) oauthSave(s *oauthState, now time.Time) error {
 			delete(s.Logins, k)
 		}
 	}
-	for id := range s.Scopes {
-		if !e.originExists(id) {
-			delete(s.Scopes, id)
-		}
-	}
 	raw, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("oauth2 state: %w", err)
@@ -121,15 +120,6 @@ func (e *Emulator) oauthSave(s *oauthState, now time.Time) error {
 	e.ext[oauthExtKey] = raw
 	e.dirty = true
 	return nil
-}
-
-func (e *Emulator) originExists(id string) bool {
-	for _, p := range e.st.Pools {
-		if _, ok := p.Origins[id]; ok {
-			return true
-		}
-	}
-	return false
 }
 
 // oauthRoute splits an OAuth path into the pool it names (empty at the root) and
@@ -731,7 +721,7 @@ func (o *oauthReq) token() {
 		case "authorization_code":
 			out, oe = o.e.redeemCode(s, p, c, f, now)
 		case "refresh_token":
-			out, oe = o.e.oauthRefresh(o.r, s, p, c, f.Get("refresh_token"), now)
+			out, oe = o.e.oauthRefresh(o.r, p, c, f.Get("refresh_token"), now)
 		case "client_credentials":
 			out, oe = o.e.clientCredentials(p, c, f.Get("scope"), now)
 		case "":
@@ -810,11 +800,13 @@ func (e *Emulator) oauthSession(s *oauthState, p *userPool, c *appClient, u *use
 		return nil, err
 	}
 	if rec := p.Refresh[hashToken(ts.RefreshToken)]; rec != nil {
-		s.Scopes[rec.Origin] = scope
-		if og := p.Origins[rec.Origin]; og != nil && !authTime.IsZero() {
-			// The sign-in happened at the login page, perhaps before this code
-			// was redeemed: auth_time stays that moment across refreshes.
-			og.AuthTime = authTime
+		if og := p.Origins[rec.Origin]; og != nil {
+			og.Scope = scope
+			if !authTime.IsZero() {
+				// The sign-in happened at the login page, perhaps before this
+				// code was redeemed: auth_time stays that moment across refreshes.
+				og.AuthTime = authTime
+			}
 		}
 	}
 	shapeOAuthTokens(ts, scope, nonce, authTime)
@@ -849,7 +841,7 @@ func shapeOAuthTokens(ts *tokenSet, scope, nonce string, authTime time.Time) {
 }
 
 // oauthRefresh serves grant_type=refresh_token.
-func (e *Emulator) oauthRefresh(r *http.Request, s *oauthState, p *userPool, c *appClient, token string, now time.Time) (*tokenResponse, *oauthErr) {
+func (e *Emulator) oauthRefresh(r *http.Request, p *userPool, c *appClient, token string, now time.Time) (*tokenResponse, *oauthErr) {
 	if token == "" {
 		return nil, errOAuth("invalid_request")
 	}
@@ -865,10 +857,9 @@ func (e *Emulator) oauthRefresh(r *http.Request, s *oauthState, p *userPool, c *
 		}
 		return nil, &oauthErr{Code: "server_error", Status: http.StatusInternalServerError}
 	}
-	scope, oauth := s.Scopes[rec.Origin]
-	if !oauth {
-		// A refresh token from the API: its tokens carry the API's scope.
-		scope = adminScope
+	scope := adminScope // a refresh token from the API keeps the API's scope
+	if og := p.Origins[rec.Origin]; og != nil {
+		scope = og.scope()
 	}
 	shapeOAuthTokens(ts, scope, "", time.Time{})
 	return &tokenResponse{RefreshToken: ts.RefreshToken, TokenType: "Bearer", ExpiresIn: ts.ExpiresIn, ts: ts}, nil
@@ -1052,7 +1043,13 @@ func (e *Emulator) checkOAuthAccess(token string, now time.Time) (u *user, cl *a
 	if p == nil || p.Keys.access == nil {
 		return nil, nil, nil, "invalid_token"
 	}
-	if _, err := jwt.Parse(token, func(*jwt.Token) (any, error) { return &p.Keys.access.PublicKey, nil },
+	if _, err := jwt.Parse(token, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		if k := p.Keys.publicKey("access", kid); k != nil {
+			return k, nil
+		}
+		return nil, errors.New("unknown kid")
+	},
 		jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation()); err != nil {
 		return nil, nil, nil, "invalid_token"
 	}

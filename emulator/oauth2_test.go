@@ -463,9 +463,24 @@ func TestOAuthRefreshRevokeUserInfo(t *testing.T) {
 	if status, _, hdr := info(apiAccess); status != http.StatusUnauthorized || !strings.Contains(hdr, `error="invalid_token"`) {
 		t.Fatalf("userInfo with an API token: %d %q", status, hdr)
 	}
-	// The refresh token from the hosted UI also refreshes through the API.
-	mustCall(t, f.srv, "InitiateAuth", map[string]any{"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": f.public,
+	// The refresh token from the hosted UI also refreshes through the API, and
+	// the access tokens keep the granted scopes (userInfo still accepts them).
+	viaAPI := mustCall(t, f.srv, "InitiateAuth", map[string]any{"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": f.public,
 		"AuthParameters": map[string]string{"REFRESH_TOKEN": refresh}})
+	apiRefreshed := viaAPI["AuthenticationResult"].(map[string]any)["AccessToken"].(string)
+	if sc := claimsOf(t, apiRefreshed)["scope"]; sc != "openid email aws.cognito.signin.user.admin" {
+		t.Errorf("API refresh of a hosted UI session: scope %v", sc)
+	}
+	if status, _, _ := info(apiRefreshed); status != http.StatusOK {
+		t.Errorf("userInfo with an API-refreshed hosted UI token: %d", status)
+	}
+	// Tokens signed before a key rotation keep working.
+	if err := f.srv.RotateKeys(f.pool); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, _ := info(access); status != http.StatusOK {
+		t.Errorf("userInfo after a key rotation: %d", status)
+	}
 
 	// Revocation: access tokens are not revocable here, refresh tokens are.
 	if status, out := postToken(t, f, "/oauth2/revoke", url.Values{"token": {access}}, f.public, ""); status != http.StatusBadRequest || out["error"] != "unsupported_token_type" {
@@ -598,4 +613,55 @@ func FuzzOAuth2Token(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzOAuth2Authorize sends arbitrary queries to the authorize and login endpoints
+// and arbitrary forms to the login post: never a server error, and never a
+// redirect anywhere but the sign-in page or a registered callback URL.
+func FuzzOAuth2Authorize(f *testing.F) {
+	fx := newOAuthFixture(f)
+	good := strings.TrimPrefix(authorizeURL(fx, fx.public, nil), fx.srv.URL+"/oauth2/authorize?")
+	f.Add(good)
+	f.Add("client_id=" + fx.public + "&redirect_uri=http%3A%2F%2Fevil.example%2F&response_type=code")
+	f.Add("client_id=" + fx.unconfig + "&redirect_uri=http%3A%2F%2F127.0.0.1%3A1%2Fx&response_type=token&scope=openid")
+	f.Add("%%%&&&=")
+	f.Fuzz(func(t *testing.T, query string) {
+		c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		for _, req := range []*http.Request{
+			mustReq(http.MethodGet, fx.srv.URL+"/oauth2/authorize?"+query, ""),
+			mustReq(http.MethodGet, fx.srv.URL+"/login?"+query, ""),
+			mustReq(http.MethodPost, fx.srv.URL+"/login", query),
+			mustReq(http.MethodGet, fx.srv.URL+"/logout?"+query, ""),
+		} {
+			if req == nil {
+				continue
+			}
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode >= 500 {
+				t.Fatalf("%s %s: status %d", req.Method, req.URL.Path, resp.StatusCode)
+			}
+			if loc := resp.Header.Get("Location"); loc != "" {
+				ok := strings.HasPrefix(loc, "/login?") || strings.HasPrefix(loc, callback) || strings.HasPrefix(loc, "http://127.0.0.1:8765/bye") ||
+					strings.HasPrefix(loc, "http://127.0.0.1") || strings.HasPrefix(loc, "http://localhost") || strings.HasPrefix(loc, "http://[::1]")
+				if !ok {
+					t.Fatalf("%s %s redirected to %q", req.Method, req.URL.Path, loc)
+				}
+			}
+		}
+	})
+}
+
+func mustReq(method, u, body string) *http.Request {
+	req, err := http.NewRequest(method, u, strings.NewReader(body))
+	if err != nil {
+		return nil
+	}
+	if method == http.MethodPost {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	return req
 }

@@ -175,6 +175,9 @@ type origin struct {
 	DeviceKey string    `json:"deviceKey,omitempty"`
 	Expires   time.Time `json:"expires"` // of its refresh tokens; origins are pruned after it
 	Revoked   bool      `json:"revoked"`
+	// Scope is what a hosted UI sign-in was granted (oauth2.go); its access tokens
+	// keep it however they are refreshed. Empty for API sign-ins.
+	Scope string `json:"scope,omitempty"`
 }
 
 type refreshToken struct {
