@@ -35,7 +35,7 @@ const (
 	bobPW   = "Bob-Passw0rd!"
 )
 
-func newTestPool(t *testing.T, mutate func(*emulator.SeedUserPool)) *testPool {
+func newTestPool(t testing.TB, mutate func(*emulator.SeedUserPool)) *testPool {
 	t.Helper()
 	srv := emulator.NewServer(emulator.Options{})
 	t.Cleanup(srv.Close)
@@ -63,7 +63,7 @@ func newTestPool(t *testing.T, mutate func(*emulator.SeedUserPool)) *testPool {
 // cli runs commands in-process with one COGAUTH_HOME and one fake keyring, as a
 // user's successive shell commands would.
 type cli struct {
-	t       *testing.T
+	t       testing.TB
 	env     map[string]string
 	keyring *memKeyring
 	tty     bool
@@ -72,7 +72,7 @@ type cli struct {
 	environ []string
 }
 
-func newCLI(t *testing.T, p *testPool) *cli {
+func newCLI(t testing.TB, p *testPool) *cli {
 	c := &cli{t: t, env: map[string]string{"COGAUTH_HOME": filepath.Join(t.TempDir(), "home")}, keyring: &memKeyring{m: map[string]string{}},
 		clk: &offsetClock{base: clock.System{}}}
 	if p != nil {

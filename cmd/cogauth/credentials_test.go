@@ -17,7 +17,7 @@ import (
 
 // newIdentityTestPool is an emulator seeded with a user pool, its app client, two
 // users and an identity pool trusting that client (guests allowed or not).
-func newIdentityTestPool(t *testing.T, allowGuests bool) *testPool {
+func newIdentityTestPool(t testing.TB, allowGuests bool) *testPool {
 	t.Helper()
 	srv := emulator.NewServer(emulator.Options{Seed: &emulator.Seed{
 		UserPools: []emulator.SeedUserPool{{
