@@ -17,3 +17,5 @@ if [ -f test/js/package.json ]; then
   fi
 fi
 command -v redis-server >/dev/null 2>&1 || { if [ "$(id -u)" = 0 ]; then S=; elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then S="sudo -n"; else false; fi && { $S apt-get install -y -qq redis-server || { $S apt-get update -qq && $S apt-get install -y -qq redis-server; }; } >/dev/null 2>&1; } || echo "peers: redis-server not installed; Redis tests will skip (fail under COGAUTH_REQUIRE_PEERS=1)" >&2
+# Chromium for the hosted UI browser tests (hostedui/browsertest drives it over the DevTools pipe).
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || [ -n "${COGAUTH_CHROMIUM:-}" ] || { if [ "$(id -u)" = 0 ]; then S=; elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then S="sudo -n"; else false; fi && { $S apt-get install -y -qq chromium || { $S apt-get update -qq && $S apt-get install -y -qq chromium; }; } >/dev/null 2>&1; } || echo "peers: chromium not installed; browser tests will skip (fail under COGAUTH_REQUIRE_PEERS=1)" >&2
