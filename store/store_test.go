@@ -13,14 +13,16 @@ import (
 )
 
 // stores returns one fresh instance of every implementation, so each contract test
-// runs against all of them.
+// runs against all of them. The keyring runs on the size-limited fake with small
+// chunks (a fresh one each time, unlike go-keyring's process-wide mock), so every
+// entry above 40 bytes also crosses chunk boundaries.
 func stores(t *testing.T) map[string]Store {
 	t.Helper()
 	f, err := NewFile(filepath.Join(t.TempDir(), "cfg", "sessions.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return map[string]Store{"memory": NewMemory(), "file": f}
+	return map[string]Store{"memory": NewMemory(), "file": f, "keyring": newTestKeyring(t, newFakeKeyring(80), 40)}
 }
 
 func TestStoreContract(t *testing.T) {
@@ -81,6 +83,39 @@ func TestStoreContract(t *testing.T) {
 			}
 			if _, err := s.Get(ctx, Key{User: "x"}); !errors.Is(err, ErrInvalidKey) {
 				t.Fatalf("invalid key: err = %v", err)
+			}
+		})
+	}
+}
+
+// TestStoreKeysAndSizes: users whose names start with a space (session's device
+// entries, the CLI's profile records) and hold "/" or "#" are keys like any
+// other, distinct from the user they name; entries of several kilobytes (a session
+// with credentials) come back whole.
+func TestStoreKeysAndSizes(t *testing.T) {
+	ctx := context.Background()
+	users := []string{"alice", " device alice", " device-login alice@example.com", " profile default", "a/b", "a#1#0", ""}
+	big := []byte(strings.Repeat("0123456789abcdef", 300))
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			for i, u := range users {
+				data := append([]byte(u+"="), big[:i*700]...)
+				if _, err := s.Put(ctx, Key{Pool: "p", Client: "c", User: u}, data, AnyVersion); err != nil {
+					t.Fatalf("Put %q: %v", u, err)
+				}
+			}
+			for i, u := range users {
+				e, err := s.Get(ctx, Key{Pool: "p", Client: "c", User: u})
+				want := append([]byte(u+"="), big[:i*700]...)
+				if err != nil || string(e.Data) != string(want) {
+					t.Fatalf("Get %q = %d bytes, %v; want its own %d bytes", u, len(e.Data), err, len(want))
+				}
+			}
+			if err := s.Delete(ctx, Key{Pool: "p", Client: "c", User: " device alice"}, AnyVersion); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Get(ctx, Key{Pool: "p", Client: "c", User: "alice"}); err != nil {
+				t.Fatalf("deleting the device entry touched the user's: %v", err)
 			}
 		})
 	}
