@@ -539,3 +539,16 @@ func TestClientCredentialsSource(t *testing.T) {
 		t.Fatal("client_credentials without a secret")
 	}
 }
+
+// m2mClient creates a client_credentials client on the emulator for the examples.
+func m2mClient(srv *emulator.Server, pool string) (string, jwt.Secret) {
+	f := &fixture{srv: srv, pool: pool, cb: "http://127.0.0.1:1/callback"}
+	return f.client(panicTB{}, "m2m", true, []string{"client_credentials"}, []string{"inventory/read", "inventory/write"})
+}
+
+// panicTB lets the examples use the test helpers: any failure panics.
+type panicTB struct{ testing.TB }
+
+func (panicTB) Helper()                        {}
+func (panicTB) Fatal(args ...any)              { panic(fmt.Sprint(args...)) }
+func (panicTB) Fatalf(format string, a ...any) { panic(fmt.Sprintf(format, a...)) }
