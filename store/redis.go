@@ -102,15 +102,28 @@ const (
 	unlockTimeout = 5 * time.Second
 )
 
+// checkEntryLua starts the write scripts: it reads the entry's version v and whether
+// it is live (has data), and refuses to write over an entry it cannot read, as Get
+// would report it corrupt — a writer must not paper over the damage.
+const checkEntryLua = `
+local v = redis.call('HGET', KEYS[1], 'v')
+local live = redis.call('HEXISTS', KEYS[1], 'd') == 1
+if (v and not string.match(v, '^[1-9][0-9]*$')) or (live and not v) then
+  return redis.error_reply('` + corruptReply + ` stored version is missing or malformed')
+end
+`
+
+// corruptReply starts the error a script returns for an entry it cannot read.
+const corruptReply = "COGAUTH_CORRUPT"
+
 // putScript: KEYS[1] session hash; ARGV[1] expected version ("any" or decimal),
 // ARGV[2] data, ARGV[3] TTL in ms ("0": none). Returns {1, new version} or
 // {0, current version}. A hash with "v" but no "d" is a tombstone: absent, with a
 // version to stay above. Versions stay below 2^53 (microseconds until the year
 // 2255), so Lua's doubles hold them exactly and '%.0f' prints them exactly.
-const putScript = `
-local v = redis.call('HGET', KEYS[1], 'v')
+const putScript = checkEntryLua + `
 local have = '0'
-if v and redis.call('HEXISTS', KEYS[1], 'd') == 1 then have = v end
+if live then have = v end
 if ARGV[1] ~= 'any' and ARGV[1] ~= have then return {0, have} end
 local t = redis.call('TIME')
 local n = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -130,9 +143,8 @@ return {1, nv}
 
 // deleteScript: KEYS[1] session hash; ARGV[1] expected version, ARGV[2] tombstone
 // TTL in ms. Returns {1, ""} when deleted or absent, {0, current version}.
-const deleteScript = `
-if redis.call('HEXISTS', KEYS[1], 'd') == 0 then return {1, ''} end
-local v = redis.call('HGET', KEYS[1], 'v')
+const deleteScript = checkEntryLua + `
+if not live then return {1, ''} end
 if ARGV[1] ~= 'any' and ARGV[1] ~= v then return {0, v} end
 redis.call('HDEL', KEYS[1], 'd')
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -246,7 +258,7 @@ func ttlArg(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(),
 // redisErr wraps a Redis failure; a key of the wrong type (something else wrote
 // under our prefix) is corruption, not absence.
 func redisErr(op string, k Key, err error) error {
-	if strings.HasPrefix(err.Error(), "WRONGTYPE") {
+	if msg := err.Error(); strings.HasPrefix(msg, "WRONGTYPE") || strings.HasPrefix(msg, corruptReply) {
 		return fmt.Errorf("store: redis %s %s: %w: %w", op, k, ErrCorrupt, err)
 	}
 	return fmt.Errorf("store: redis %s %s: %w", op, k, err)

@@ -561,6 +561,17 @@ func TestRedisCorruptAndFailing(t *testing.T) {
 			if !errors.Is(err, ErrCorrupt) || strings.Contains(err.Error(), "secret") {
 				t.Fatalf("Get: err = %v; want ErrCorrupt without the data", err)
 			}
+			before, _ := raw.Dump(ctx, key).Result()
+			// Writers must not paper over the damage either.
+			if _, err := s.Put(ctx, k, []byte("y"), AnyVersion); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("Put over corrupt entry: err = %v", err)
+			}
+			if err := s.Delete(ctx, k, AnyVersion); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("Delete of corrupt entry: err = %v", err)
+			}
+			if after, _ := raw.Dump(ctx, key).Result(); after != before {
+				t.Fatal("corrupt entry was changed")
+			}
 		})
 	}
 	raw.Del(ctx, key)
