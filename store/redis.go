@@ -18,7 +18,9 @@ import (
 // sharing the same users' sessions: every replica opens a Redis on the same server
 // (or cluster) with the same Prefix, and a session refreshed by one replica is the
 // session all of them serve. A single process, or processes on one machine, are
-// better served by Memory or File.
+// better served by Memory or File. It needs Redis 5 or later (scripts that read
+// TIME before writing), standalone, Sentinel or Cluster; nothing else should write
+// under its Prefix.
 //
 // # Key layout
 //
