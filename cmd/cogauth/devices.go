@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -13,7 +14,7 @@ import (
 
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/internal/clock"
-	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/session"
 )
 
 type devicesOptions struct {
@@ -89,17 +90,17 @@ func runDevicesList(ctx context.Context, o *devicesOptions) error {
 		return err
 	}
 	defer p.Close()
-	s, err := p.fetch(ctx, false)
+	current, err := p.deviceKey(ctx)
 	if err != nil {
 		return err
 	}
-	devs, err := p.cc.ListDevices(ctx, jwt.Secret(s.Tokens.Access.Raw()))
+	devs, err := p.mgr.ListDevices(ctx)
 	if err != nil {
 		return err
 	}
 	out := make([]deviceJSON, 0, len(devs))
 	for _, d := range devs {
-		out = append(out, deviceOut(d, s.Tokens.DeviceKey))
+		out = append(out, deviceOut(d, current))
 	}
 	// Most recently used first: that is the one people look for.
 	sort.SliceStable(out, func(i, j int) bool { return out[i].LastAuthenticated.After(out[j].LastAuthenticated) })
@@ -151,29 +152,42 @@ func yesNo(b bool) string {
 	return "no"
 }
 
+// deviceKey is the key of this machine's device for the profile's user: the one
+// the session's tokens were issued to, else the one remembered here; "" for none.
+func (p *profileSession) deviceKey(ctx context.Context) (string, error) {
+	d, err := p.mgr.RememberedDevice(ctx)
+	switch {
+	case errors.Is(err, session.ErrNoDevice):
+		return "", nil
+	case err != nil:
+		return "", mapNotSignedIn(err)
+	}
+	return d.Key, nil
+}
+
 func runDevicesForget(ctx context.Context, o *devicesOptions) error {
 	p, err := o.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer p.Close()
-	s, err := p.fetch(ctx, false)
+	current, err := p.deviceKey(ctx)
 	if err != nil {
 		return err
 	}
-	key := o.Key
-	if key == "" {
-		if key = s.Tokens.DeviceKey; key == "" {
-			return usagef("this session has no device: give the DEVICE_KEY to forget (see: cogauth devices list)")
-		}
+	// The manager also drops this machine's copy of its own device (key, group
+	// key, password), so later sign-ins and refreshes stop presenting it.
+	err = p.mgr.ForgetDevice(ctx, o.Key)
+	if errors.Is(err, session.ErrNoDevice) {
+		return usagef("this session has no device: give the DEVICE_KEY to forget (see: cogauth devices list)")
 	}
-	if err := p.cc.ForgetDevice(ctx, jwt.Secret(s.Tokens.Access.Raw()), key); err != nil {
+	if err != nil {
 		return err
 	}
-	if key == s.Tokens.DeviceKey {
-		fmt.Fprintf(o.IO.ErrOut, "Forgot device %s, this session's: the next sign-in here will ask for MFA again.\n", key)
+	if o.Key == "" || o.Key == current {
+		fmt.Fprintf(o.IO.ErrOut, "Forgot device %s, this session's: the next sign-in here will ask for MFA again.\n", current)
 		return nil
 	}
-	fmt.Fprintf(o.IO.ErrOut, "Forgot device %s.\n", key)
+	fmt.Fprintf(o.IO.ErrOut, "Forgot device %s.\n", o.Key)
 	return nil
 }

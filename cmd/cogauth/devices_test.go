@@ -67,8 +67,18 @@ func TestDevicesCommands(t *testing.T) {
 	if r := laptop.run("", "devices", "forget", other.Key); r.code != exitError || !strings.Contains(r.err, "ResourceNotFoundException") {
 		t.Fatalf("forgetting it twice: exit %d %q", r.code, r.err)
 	}
-	if r := laptop.ok("", "devices", "forget"); !strings.Contains(r.err, "this session's") {
+	var before sessionJSON
+	if err := json.Unmarshal([]byte(laptop.ok("", "session", "-o", "json").out), &before); err != nil || before.Tokens.DeviceKey != mine.Key {
+		t.Fatalf("session before forgetting: device %q, want %q (%v)", before.Tokens.DeviceKey, mine.Key, err)
+	}
+	if r := laptop.ok("", "devices", "forget"); !strings.Contains(r.err, "Forgot device "+mine.Key+", this session's") {
 		t.Fatalf("forget this device: %q", r.err)
+	}
+	// This machine's copy is gone too: refreshes no longer present the key, and
+	// the session goes on.
+	var after sessionJSON
+	if err := json.Unmarshal([]byte(laptop.ok("", "session", "-o", "json", "--force-refresh").out), &after); err != nil || after.Tokens.DeviceKey != "" {
+		t.Fatalf("session after forgetting its device: device %q (%v)", after.Tokens.DeviceKey, err)
 	}
 	if r := laptop.ok("", "devices", "list"); !strings.Contains(r.err, "No devices") || r.out != "" {
 		t.Fatalf("empty list: out %q err %q", r.out, r.err)

@@ -45,14 +45,6 @@ func runLogout(ctx context.Context, o *logoutOptions) error {
 	}
 	defer p.Close()
 	user := p.user
-	if p.ids != nil {
-		// The identity ID is forgotten with the session, as Amplify does, so a
-		// shared machine keeps no trace of whose it was. Best effort: the
-		// session may already be over, and then its id token is gone too.
-		if s, err := p.fetch(ctx, false); err == nil {
-			_ = session.IdentityPool(p.ids).Forget(ctx, s)
-		}
-	}
 	signOutErr := p.mgr.SignOut(ctx, session.SignOutOptions{Global: o.Global})
 	// The local session is gone whatever the service said; so is the profile's
 	// record of it.

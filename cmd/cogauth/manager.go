@@ -196,13 +196,19 @@ func (p *profileSession) cognito() (*cognito.Client, error) { return p.cc, nil }
 func (p *profileSession) fetch(ctx context.Context, force bool) (*session.Session, error) {
 	s, err := p.mgr.Fetch(ctx, session.FetchOptions{ForceRefresh: force})
 	if err != nil {
-		var so *session.SignedOutError
-		if errors.As(err, &so) && so.Reason == session.ReasonNone {
-			return nil, errNotSignedIn
-		}
-		return nil, err
+		return nil, mapNotSignedIn(err)
 	}
 	return s, nil
+}
+
+// mapNotSignedIn turns the manager's "nothing stored" into errNotSignedIn, which
+// tells the user what to do.
+func mapNotSignedIn(err error) error {
+	var so *session.SignedOutError
+	if errors.As(err, &so) && so.Reason == session.ReasonNone {
+		return errNotSignedIn
+	}
+	return err
 }
 
 // signedInAs records that the profile is now signed in as user.
