@@ -5,79 +5,16 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/internal/peers"
 	"github.com/cogauth/cogauth/jwt"
 )
 
-// motoPool is a user pool made in a fresh moto server through the admin API.
-type motoPool struct {
-	endpoint, poolID, clientID string
-	secret                     string
-	admin                      *cip.Client
-}
-
-// newMotoPool starts moto and creates a pool with one app client (with a secret when
-// withSecret) allowing the password flow. moto routes unsigned calls to us-east-1.
-func newMotoPool(t *testing.T, withSecret bool) *motoPool {
-	t.Helper()
-	endpoint := peers.Moto(t)
-	ctx := context.Background()
-	admin := cip.New(cip.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-	})
-	pool, err := admin.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("cogauth")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := admin.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
-		UserPoolId:        pool.UserPool.Id,
-		ClientName:        aws.String("app"),
-		GenerateSecret:    withSecret,
-		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &motoPool{
-		endpoint: endpoint, poolID: *pool.UserPool.Id, clientID: *client.UserPoolClient.ClientId,
-		secret: aws.ToString(client.UserPoolClient.ClientSecret), admin: admin,
-	}
-}
-
-// addUser creates a confirmed user, or one that must change its password when
-// temporary.
-func (p *motoPool) addUser(t *testing.T, name, password string, temporary bool) {
-	t.Helper()
-	ctx := context.Background()
-	_, err := p.admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
-		UserPoolId: aws.String(p.poolID), Username: aws.String(name),
-		TemporaryPassword: aws.String(password), MessageAction: types.MessageActionTypeSuppress,
-		UserAttributes: []types.AttributeType{{Name: aws.String("email"), Value: aws.String(name + "@example.com")}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !temporary {
-		if _, err := p.admin.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{
-			UserPoolId: aws.String(p.poolID), Username: aws.String(name), Password: aws.String(password), Permanent: true,
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-func (p *motoPool) client(t *testing.T) *cognito.Client {
+// motoClient returns a cognito.Client for p's app client.
+func motoClient(t *testing.T, p *peers.MotoPool) *cognito.Client {
 	t.Helper()
 	c, err := cognito.New(cognito.Options{
-		UserPoolID: p.poolID, ClientID: p.clientID, ClientSecret: jwt.Secret(p.secret), Endpoint: p.endpoint,
+		UserPoolID: p.PoolID, ClientID: p.ClientID, ClientSecret: jwt.Secret(p.ClientSecret), Endpoint: p.Endpoint,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -92,9 +29,8 @@ func TestMotoPasswordFlow(t *testing.T) {
 			name = "with secret"
 		}
 		t.Run(name, func(t *testing.T) {
-			p := newMotoPool(t, withSecret)
-			p.addUser(t, "alice", "Passw0rd!x", false)
-			c := p.client(t)
+			p := peers.NewMotoPool(t, peers.MotoPoolOptions{Secret: withSecret, Users: []peers.MotoUser{{Name: "alice", Password: "Passw0rd!x"}}})
+			c := motoClient(t, p)
 			ctx := context.Background()
 
 			if _, err := c.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: "wrong", Flow: cognito.FlowPassword}); !errors.Is(err, cognito.ErrNotAuthorized) {
@@ -144,9 +80,8 @@ func TestMotoPasswordFlow(t *testing.T) {
 }
 
 func TestMotoNewPasswordRequired(t *testing.T) {
-	p := newMotoPool(t, false)
-	p.addUser(t, "bob", "Temp0rary!x", true)
-	c := p.client(t)
+	p := peers.NewMotoPool(t, peers.MotoPoolOptions{Users: []peers.MotoUser{{Name: "bob", Password: "Temp0rary!x", Temporary: true}}})
+	c := motoClient(t, p)
 	ctx := context.Background()
 	res, err := c.SignIn(ctx, cognito.SignInInput{Username: "bob", Password: "Temp0rary!x", Flow: cognito.FlowPassword})
 	if err != nil {

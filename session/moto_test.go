@@ -5,11 +5,6 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/internal/peers"
 	"github.com/cogauth/cogauth/jwt"
@@ -17,44 +12,16 @@ import (
 	"github.com/cogauth/cogauth/store"
 )
 
-// motoManager starts moto, creates a pool (us-east-1: where moto routes unsigned
-// calls), a client allowing the password flow, a confirmed user "alice" and a user
-// "bob" with a temporary password, and returns a Manager on a file store.
+// motoManager starts moto with a pool (peers.NewMotoPool), a confirmed user
+// "alice" and a user "bob" with a temporary password, and returns a Manager on a
+// file store.
 func motoManager(t *testing.T) (*session.Manager, store.Store, *cognito.Client) {
 	t.Helper()
-	endpoint := peers.Moto(t)
-	ctx := context.Background()
-	admin := cip.New(cip.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
-	pool, err := admin.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("cogauth")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := admin.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
-		UserPoolId: pool.UserPool.Id, ClientName: aws.String("app"),
-		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range []struct {
-		name      string
-		permanent bool
-	}{{"alice", true}, {"bob", false}} {
-		if _, err := admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
-			UserPoolId: pool.UserPool.Id, Username: aws.String(u.name), TemporaryPassword: aws.String("Passw0rd!x"),
-			MessageAction: types.MessageActionTypeSuppress,
-		}); err != nil {
-			t.Fatal(err)
-		}
-		if u.permanent {
-			if _, err := admin.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{
-				UserPoolId: pool.UserPool.Id, Username: aws.String(u.name), Password: aws.String("Passw0rd!x"), Permanent: true,
-			}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	c, err := cognito.New(cognito.Options{UserPoolID: *pool.UserPool.Id, ClientID: *client.UserPoolClient.ClientId, Endpoint: endpoint})
+	p := peers.NewMotoPool(t, peers.MotoPoolOptions{Users: []peers.MotoUser{
+		{Name: "alice", Password: "Passw0rd!x"},
+		{Name: "bob", Password: "Passw0rd!x", Temporary: true},
+	}})
+	c, err := cognito.New(cognito.Options{UserPoolID: p.PoolID, ClientID: p.ClientID, Endpoint: p.Endpoint})
 	if err != nil {
 		t.Fatal(err)
 	}
