@@ -665,3 +665,67 @@ func mustReq(method, u, body string) *http.Request {
 	}
 	return req
 }
+
+func TestOAuthImplicitGrant(t *testing.T) {
+	f := newOAuthFixture(t)
+	implicit := createOAuthClient(t, f, []string{"implicit"}, []string{"openid", "email"})
+	c := browser(t)
+	resp, _ := get(t, c, authorizeURL(f, implicit, url.Values{"response_type": {"token"}, "code_challenge": nil, "code_challenge_method": nil}))
+	loginURL := resp.Request.URL.ResolveReference(mustURL(t, resp.Header.Get("Location"))).String()
+	_, page := get(t, c, loginURL)
+	resp, _ = submitLogin(t, c, loginURL, page, oauthUser, oauthPassword)
+	loc := mustURL(t, resp.Header.Get("Location"))
+	frag, _ := url.ParseQuery(loc.Fragment)
+	if resp.StatusCode != http.StatusFound || loc.RawQuery != "" || frag.Get("state") != "st-123" || frag.Get("access_token") == "" || frag.Get("id_token") == "" {
+		t.Fatalf("implicit redirect: status %d, query %q, fragment keys %v", resp.StatusCode, loc.RawQuery, len(frag))
+	}
+	if frag.Get("refresh_token") != "" {
+		t.Fatal("the implicit grant handed out a refresh token")
+	}
+	if claimsOf(t, frag.Get("id_token"))["nonce"] != "n-456" {
+		t.Error("no nonce in the implicit id token")
+	}
+	// The code flow is not allowed for this client, nor the implicit one for the code client.
+	resp, _ = get(t, c, authorizeURL(f, implicit, nil))
+	if q := mustURL(t, resp.Header.Get("Location")).Query(); q.Get("error") != "unauthorized_client" {
+		t.Fatalf("code flow on an implicit client: %v", q)
+	}
+	resp, _ = get(t, c, authorizeURL(f, f.public, url.Values{"response_type": {"token"}}))
+	if q := mustURL(t, resp.Header.Get("Location")).Query(); q.Get("error") != "unauthorized_client" {
+		t.Fatalf("implicit flow on a code client: %v", q)
+	}
+}
+
+func TestOAuthLoginRefusesUsersItCannotSignIn(t *testing.T) {
+	f := newOAuthFixture(t)
+	mustCall(t, f.srv, "AdminCreateUser", map[string]any{"UserPoolId": f.pool, "Username": "temp", "TemporaryPassword": "Temp-Passw0rd-1", "MessageAction": "SUPPRESS"})
+	mustCall(t, f.srv, "AdminCreateUser", map[string]any{"UserPoolId": f.pool, "Username": "off", "TemporaryPassword": "Temp-Passw0rd-1", "MessageAction": "SUPPRESS"})
+	mustCall(t, f.srv, "AdminSetUserPassword", map[string]any{"UserPoolId": f.pool, "Username": "off", "Password": oauthPassword, "Permanent": true})
+	mustCall(t, f.srv, "AdminDisableUser", map[string]any{"UserPoolId": f.pool, "Username": "off"})
+	for _, tc := range []struct{ name, user, pw, want string }{
+		{"unknown user", "nobody", oauthPassword, "Incorrect username or password."},
+		{"temporary password", "temp", "Temp-Passw0rd-1", "temporary password"},
+		{"disabled user", "off", oauthPassword, "User is disabled."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := browser(t)
+			resp, _ := get(t, c, authorizeURL(f, f.public, nil))
+			loginURL := resp.Request.URL.ResolveReference(mustURL(t, resp.Header.Get("Location"))).String()
+			_, page := get(t, c, loginURL)
+			resp, body := submitLogin(t, c, loginURL, page, tc.user, tc.pw)
+			if resp.StatusCode != http.StatusOK || resp.Header.Get("Location") != "" || !strings.Contains(body, tc.want) {
+				t.Fatalf("status %d location %q, want the page saying %q", resp.StatusCode, resp.Header.Get("Location"), tc.want)
+			}
+		})
+	}
+}
+
+// createOAuthClient adds a public client with the given OAuth flows and scopes.
+func createOAuthClient(t *testing.T, f *oauthFixture, flows, scopes []string) string {
+	t.Helper()
+	out := mustCall(t, f.srv, "CreateUserPoolClient", map[string]any{
+		"UserPoolId": f.pool, "ClientName": "extra", "AllowedOAuthFlowsUserPoolClient": true,
+		"AllowedOAuthFlows": flows, "AllowedOAuthScopes": scopes, "CallbackURLs": []string{callback},
+	})
+	return out["UserPoolClient"].(map[string]any)["ClientId"].(string)
+}
