@@ -181,7 +181,9 @@ func (b *Browser) call(ctx context.Context, session, method string, params any, 
 
 // Close ends the browser.
 func (b *Browser) Close() {
-	_ = b.call(context.Background(), "", "Browser.close", nil, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	_ = b.call(ctx, "", "Browser.close", nil, nil)
+	cancel()
 	b.in.Close()
 	exited := make(chan struct{})
 	go func() { _ = b.cmd.Wait(); close(exited) }()
