@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -169,12 +170,21 @@ type statusWriter struct {
 }
 
 func (w *statusWriter) WriteHeader(code int) {
+	// 1xx answers (100 Continue, 103 Early Hints) come before the real one.
 	if !w.wrote && code >= 200 {
 		w.status, w.wrote = code, true
-	} else if code == http.StatusSwitchingProtocols {
-		w.status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
+}
+
+// Hijack is how the proxy switches protocols (WebSockets): it writes the 101 on
+// the hijacked connection itself, so this is where the log learns of it.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err == nil {
+		w.status, w.wrote = http.StatusSwitchingProtocols, true
+	}
+	return conn, brw, err
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -20,6 +23,10 @@ type upstream struct {
 }
 
 func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Upgrade") == "echo" {
+		u.echo(w, r)
+		return
+	}
 	body, _ := io.ReadAll(r.Body)
 	a := r.Header.Get("Authorization")
 	u.mu.Lock()
@@ -32,6 +39,28 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Path", r.URL.Path)
 	io.WriteString(w, "echo:"+string(body))
+}
+
+// echo switches to a protocol that echoes lines, once the token is checked, as a
+// WebSocket server would after its handshake.
+func (u *upstream) echo(w http.ResponseWriter, r *http.Request) {
+	u.mu.Lock()
+	u.auth = append(u.auth, r.Header.Get("Authorization"))
+	u.mu.Unlock()
+	conn, rw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	defer conn.Close()
+	rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+	rw.Flush()
+	line, err := rw.ReadString('\n')
+	if err != nil {
+		return
+	}
+	rw.WriteString("echo " + line)
+	rw.Flush()
 }
 
 func (u *upstream) headers() []string {
@@ -120,11 +149,36 @@ func TestProxyCommand(t *testing.T) {
 		t.Fatal("the refreshed token was not stored in the profile's session")
 	}
 
+	// A protocol upgrade (as WebSockets do) passes through, token and all, with
+	// the request log in the way.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(conn, "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+	br := bufio.NewReader(conn)
+	resp, err = http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: %v %v", resp, err)
+	}
+	io.WriteString(conn, "ping\n")
+	if line, err := br.ReadString('\n'); err != nil || line != "echo ping\n" {
+		t.Fatalf("over the upgraded connection: %q %v", line, err)
+	}
+	if h := up.headers(); !strings.HasPrefix(h[len(h)-1], "Bearer ") || !jwtRE.MatchString(h[len(h)-1]) {
+		t.Fatal("the upgrade request carried no token")
+	}
+	conn.Close()
+	// The line is logged when the upgraded connection ends, after the close.
+	waitFor(t, log, "GET /ws 101")
+
 	if err := stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
 	out := log.String()
-	for _, want := range []string{"Proxy on http://127.0.0.1:", "access token of alice", "POST /items 200", "GET /again 200", "Proxy stopped."} {
+	for _, want := range []string{"Proxy on http://127.0.0.1:", "access token of alice", "POST /items 200", "GET /again 200", "GET /ws 101", "Proxy stopped."} {
 		if !strings.Contains(out, want) {
 			t.Errorf("proxy log lacks %q:\n%s", want, out)
 		}
