@@ -148,6 +148,15 @@ func (p *profileSession) credentials(ctx context.Context) (identity.Credentials,
 		return identity.Credentials{}, err
 	}
 	aws, id := s.Credentials, s.IdentityID
+	if aws != nil && s.Tokens.ID != nil {
+		// The session does not record which identity pool its credentials came
+		// from, and the profile's identity pool may have changed since. The
+		// identity ID this pool knows the user by (kept in the store, so no
+		// call) tells: another one means the credentials are another pool's.
+		if cur, err := p.ids.IdentityID(ctx, s.Tokens.ID.Raw()); err != nil || cur != id {
+			aws = nil
+		}
+	}
 	if aws == nil {
 		// The manager keeps serving still-valid tokens when the identity pool
 		// fails (so that token users are not hurt) and reports the failure

@@ -343,3 +343,26 @@ func TestCredentialsServiceFailure(t *testing.T) {
 		t.Fatalf("after recovery: %+v", j)
 	}
 }
+
+// TestCredentialsFollowTheProfilesIdentityPool: a signed-in profile whose identity
+// pool changes gets the new pool's credentials, not the ones the session holds.
+func TestCredentialsFollowTheProfilesIdentityPool(t *testing.T) {
+	p := newIdentityTestPool(t, false)
+	other, err := p.srv.CreateIdentityPool(emulator.IdentityPoolConfig{Name: "other",
+		CognitoIdentityProviders: []emulator.CognitoIdentityProvider{{ProviderName: emulator.ProviderName(p.pool), ClientID: p.client}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCLI(t, p)
+	c.ok(alicePW+"\n", "login", "-u", "alice", "--password-stdin")
+	first := c.credentialsJSON()
+	p.srv.ResetCounters()
+	if again := c.credentialsJSON(); again != first || len(p.srv.RequestCounts()) != 0 {
+		t.Fatalf("same pool: %+v then %+v, calls %v", first, again, p.srv.RequestCounts())
+	}
+	c.env["COGAUTH_IDENTITY_POOL_ID"] = other
+	second := c.credentialsJSON()
+	if second.IdentityID == first.IdentityID || second.AccessKeyID == first.AccessKeyID {
+		t.Fatalf("after switching identity pools: %+v, before %+v", second, first)
+	}
+}
