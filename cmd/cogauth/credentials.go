@@ -147,17 +147,16 @@ func (p *profileSession) credentials(ctx context.Context) (identity.Credentials,
 	if err != nil {
 		return identity.Credentials{}, err
 	}
-	aws, id := s.Credentials, s.IdentityID
-	if aws != nil && s.Tokens.ID != nil {
-		// The session does not record which identity pool its credentials came
-		// from, and the profile's identity pool may have changed since. The
-		// identity ID this pool knows the user by (kept in the store, so no
-		// call) tells: another one means the credentials are another pool's.
-		if cur, err := p.ids.IdentityID(ctx, s.Tokens.ID.Raw()); err != nil || cur != id {
-			aws = nil
+	if s.Credentials != nil && !p.poolsIdentity(ctx, s) {
+		// Another identity pool's (the profile's changed): a forced refresh
+		// renews tokens and credentials together and keeps this pool's in the
+		// session, so later commands find them there.
+		if s, err = p.fetch(ctx, true); err != nil {
+			return identity.Credentials{}, err
 		}
 	}
-	if aws == nil {
+	aws, id := s.Credentials, s.IdentityID
+	if aws == nil || !p.poolsIdentity(ctx, s) {
 		// The manager keeps serving still-valid tokens when the identity pool
 		// fails (so that token users are not hurt) and reports the failure
 		// only as an event. Ask once more, directly, to have the reason.
@@ -175,6 +174,19 @@ func (p *profileSession) credentials(ctx context.Context) (identity.Credentials,
 		Expiration:      aws.Expires,
 		IdentityID:      id,
 	}, nil
+}
+
+// poolsIdentity reports whether the session's identity is the one the configured
+// identity pool knows the user by. The session does not record which pool its
+// credentials came from, and the profile's pool may have changed since; the
+// identity ID tells (identity IDs are unique across pools), and the identity
+// client keeps it in the store, so this makes no call.
+func (p *profileSession) poolsIdentity(ctx context.Context, s *session.Session) bool {
+	if s.Tokens.ID == nil {
+		return true // nothing to ask with; the source will say
+	}
+	cur, err := p.ids.IdentityID(ctx, s.Tokens.ID.Raw())
+	return err == nil && cur == s.IdentityID
 }
 
 // credentialsRegion is the region AWS tools should use with the credentials: the

@@ -365,4 +365,13 @@ func TestCredentialsFollowTheProfilesIdentityPool(t *testing.T) {
 	if second.IdentityID == first.IdentityID || second.AccessKeyID == first.AccessKeyID {
 		t.Fatalf("after switching identity pools: %+v, before %+v", second, first)
 	}
+	// The session now holds the new pool's: no more calls, and `session` agrees.
+	p.srv.ResetCounters()
+	if again := c.credentialsJSON(); again != second || len(p.srv.RequestCounts()) != 0 {
+		t.Fatalf("new pool again: %+v then %+v, calls %v", second, again, p.srv.RequestCounts())
+	}
+	var sj sessionJSON
+	if err := json.Unmarshal([]byte(c.ok("", "session", "-o", "json").out), &sj); err != nil || sj.IdentityID != second.IdentityID {
+		t.Fatalf("session shows identity %q, want %q (%v)", sj.IdentityID, second.IdentityID, err)
+	}
 }
