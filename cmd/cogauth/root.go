@@ -114,7 +114,8 @@ so that every later command, curl call or AWS tool gets current tokens and crede
 Settings come from flags, then COGAUTH_* environment variables, then a profile in
 $COGAUTH_HOME/config.toml, then an Amplify amplify_outputs.json or aws-exports JSON.
 
-Exit codes: 0 ok, 1 error, 2 usage, 3 not signed in or session ended.`,
+Exit codes: 0 ok, 1 error, 2 usage, 3 not signed in or session ended; exec passes on
+its command's own.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
@@ -131,7 +132,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 not signed in or session ended.`,
 	pf.StringVar(&a.flags.ClientSecret, "client-secret", "", "app client secret, if the client has one (env COGAUTH_CLIENT_SECRET)")
 	pf.StringVar(&a.flags.IdentityPoolID, "identity-pool-id", "", "Cognito identity pool ID (env COGAUTH_IDENTITY_POOL_ID)")
 	pf.StringVar(&a.flags.Endpoint, "endpoint", "", "user pool endpoint URL: the emulator, moto, a VPC endpoint (env COGAUTH_ENDPOINT)")
-	pf.StringVar(&a.flags.IdentityEndpoint, "identity-endpoint", "", "identity pool endpoint URL (env COGAUTH_IDENTITY_ENDPOINT)")
+	pf.StringVar(&a.flags.IdentityEndpoint, "identity-endpoint", "", "identity pool endpoint URL (env COGAUTH_IDENTITY_ENDPOINT; default: --endpoint)")
 	pf.StringVar(&a.flags.Store, "store", "", "where sessions live: keyring, file or memory (env COGAUTH_STORE; default keyring)")
 	pf.StringVar(&a.flags.AmplifyConfig, "amplify-config", "", "Amplify amplify_outputs.json or aws-exports JSON to read settings from")
 
