@@ -159,9 +159,11 @@ func TestSignOutCallsCredentialsForgetter(t *testing.T) {
 		name    string
 		err     error
 		wantErr bool
+		ended   bool // the service ends the session instead of SignOut
 	}{
-		{"forgotten", nil, false},
-		{"forget fails", errors.New("store unwritable"), true},
+		{"forgotten", nil, false, false},
+		{"forget fails", errors.New("store unwritable"), true, false},
+		{"revoked elsewhere", nil, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,9 +173,16 @@ func TestSignOutCallsCredentialsForgetter(t *testing.T) {
 				cfg.Credentials = creds
 			})
 			f.signIn(t)
-			err := f.m.SignOut(context.Background(), session.SignOutOptions{})
-			if (err != nil) != tt.wantErr || (tt.wantErr && !errors.Is(err, tt.err)) {
-				t.Fatalf("SignOut = %v, want error %v", err, tt.wantErr)
+			if tt.ended {
+				f.idp.revokeAll()
+				if _, err := f.m.Fetch(context.Background(), session.FetchOptions{ForceRefresh: true}); !errors.Is(err, session.ErrSignedOut) {
+					t.Fatalf("refresh of a revoked session: %v", err)
+				}
+			} else {
+				err := f.m.SignOut(context.Background(), session.SignOutOptions{})
+				if (err != nil) != tt.wantErr || (tt.wantErr && !errors.Is(err, tt.err)) {
+					t.Fatalf("SignOut = %v, want error %v", err, tt.wantErr)
+				}
 			}
 			if len(creds.forgot) != 1 || creds.forgot[0] != "alice" {
 				t.Fatalf("forgot %v, want [alice]", creds.forgot)

@@ -71,6 +71,17 @@ func decodeDevice(b []byte) (*deviceRecord, error) {
 	return &d, nil
 }
 
+func decodeLogin(b []byte) (string, error) {
+	var l loginRecord
+	if err := json.Unmarshal(b, &l); err != nil {
+		return "", fmt.Errorf("%w: %v", errBadDevice, err)
+	}
+	if l.Format != deviceFormat || l.Username == "" {
+		return "", fmt.Errorf("%w: login entry of format %d without a username", errBadDevice, l.Format)
+	}
+	return l.Username, nil
+}
+
 func (d *deviceRecord) device() *cognito.Device {
 	return &cognito.Device{Key: d.Key, GroupKey: d.GroupKey, Password: jwt.Secret(d.Password)}
 }
@@ -116,16 +127,17 @@ func (m *Manager) storedDevice(ctx context.Context, login string) *deviceRecord 
 	if b == nil {
 		return nil
 	}
-	var l loginRecord
-	if json.Unmarshal(b, &l) != nil || l.Format != deviceFormat || l.Username == "" {
+	username, err := decodeLogin(b)
+	if err != nil {
+		m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: ignoring the remembered device", slog.String("key", m.loginStoreKey(login).String()), slog.String("error", err.Error()))
 		return nil
 	}
-	k := m.deviceStoreKey(l.Username)
+	k := m.deviceStoreKey(username)
 	if b = read(k); b == nil {
 		return nil
 	}
 	d := decode(k, b)
-	if d == nil || d.Username != l.Username || !slices.Contains(d.Logins, login) {
+	if d == nil || d.Username != username || !slices.Contains(d.Logins, login) {
 		// A login entry the device does not list is left over from an older
 		// device: it must not lend this user's device to whoever types login.
 		return nil

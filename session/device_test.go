@@ -470,3 +470,29 @@ func TestDeviceOptIn(t *testing.T) {
 		t.Fatalf("remembered device: %v", calls)
 	}
 }
+
+// TestSignOutKeepsDeviceOfOldRecords: a session stored before devices had an entry
+// of their own keeps its device only in the session record; SignOut moves it to the
+// device entry instead of losing it.
+func TestSignOutKeepsDeviceOfOldRecords(t *testing.T) {
+	w := newDeviceWorld(t, "app", alwaysRemember)
+	ctx := context.Background()
+	m := w.manager(t, w.store)
+	res, _ := w.signIn(t, m, "alice")
+	if err := m.RememberDevice(ctx, *res.NewDevice, "laptop"); err != nil {
+		t.Fatal(err)
+	}
+	k := store.Key{Pool: w.srv.PoolID("app"), Client: w.srv.Client("app", "web").ID, User: " device alice"}
+	if err := w.store.Delete(ctx, k, store.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SignOut(ctx, session.SignOutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.store.Get(ctx, k); err != nil {
+		t.Fatalf("device not kept at sign-out: %v", err)
+	}
+	if _, calls := w.signIn(t, m, "alice"); !answeredDevice(calls) {
+		t.Fatalf("sign-in after sign-out: %v", calls)
+	}
+}

@@ -144,3 +144,61 @@ func ExampleManager_Subscribe() {
 	// token-refreshed alice
 	// signed-out alice
 }
+
+// A pool that tracks devices hands out a new device at sign-in; remembered, it
+// outlives sign-out, and the next sign-in proves the device instead of asking for
+// MFA.
+func ExampleManager_ConfirmDevice() {
+	srv := emulator.NewServer(emulator.Options{
+		Clock: clock.NewFake(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)),
+		Seed: &emulator.Seed{UserPools: []emulator.SeedUserPool{{
+			Name:           "app",
+			DeviceTracking: &emulator.DeviceConfig{ChallengeRequiredOnNewDevice: true},
+			Clients:        []emulator.SeedClient{{Name: "web"}},
+			Users:          []emulator.SeedUser{{Username: "alice", Password: "Corr3ct-Horse!"}},
+		}}},
+	})
+	defer srv.Close()
+	c, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("app"), ClientID: srv.Client("app", "web").ID, Endpoint: srv.URL, Clock: srv.Clock()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	st := store.NewMemory() // a store.File or the keyring keeps it across restarts
+	m, err := session.New(session.Config{Cognito: c, Store: st, Clock: srv.Clock()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Close()
+
+	res, err := m.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: "Corr3ct-Horse!"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if res.NewDevice != nil {
+		// Ask the user "remember this device?"; they said yes.
+		remembered, err := m.ConfirmDevice(ctx, *res.NewDevice, session.DeviceOptions{Name: "laptop", Remember: true})
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println("device remembered:", remembered)
+	}
+	if err := m.SignOut(ctx, session.SignOutOptions{}); err != nil {
+		log.Fatal(err)
+	}
+
+	res, err = m.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: "Corr3ct-Horse!"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	devices, err := m.ListDevices(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("signed in on the same device:", res.NewDevice == nil && res.Session.Tokens.DeviceKey == devices[0].Key)
+	fmt.Println("devices:", len(devices), devices[0].Name)
+	// Output:
+	// device remembered: true
+	// signed in on the same device: true
+	// devices: 1 laptop
+}

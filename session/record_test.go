@@ -1,7 +1,9 @@
 package session
 
 import (
+	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
 )
 
@@ -35,6 +37,39 @@ func FuzzDecodeRecord(f *testing.F) {
 			(r.Credentials == nil) != (r2.Credentials == nil) ||
 			r.Credentials != nil && (r.Credentials.SecretAccessKey != r2.Credentials.SecretAccessKey || !r.Credentials.Expires.Equal(r2.Credentials.Expires)) {
 			t.Fatal("round trip changed the record")
+		}
+	})
+}
+
+// FuzzDecodeDevice: stored device and login entries are read back from stores
+// other programs may write.
+func FuzzDecodeDevice(f *testing.F) {
+	f.Add([]byte(`{"format":1,"username":"alice","device_key":"us-east-1_x","device_group_key":"-g","device_password":"p","logins":["alice@example.com"]}`))
+	f.Add([]byte(`{"format":1,"username":"alice"}`))
+	f.Add([]byte(`{"format":1,"username":"alice","device_key":"k","logins":null}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if u, err := decodeLogin(b); err != nil && !errors.Is(err, errBadDevice) || err == nil && u == "" {
+			t.Fatalf("decodeLogin = %q, %v", u, err)
+		}
+		d, err := decodeDevice(b)
+		if err != nil {
+			if !errors.Is(err, errBadDevice) {
+				t.Fatalf("error not errBadDevice: %v", err)
+			}
+			return
+		}
+		dev := d.device()
+		if dev.Key != d.Key || dev.Key == "" || dev.Password.Reveal() != d.Password {
+			t.Fatalf("device() = %+v from %+v", dev, d)
+		}
+		out, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d2, err := decodeDevice(out)
+		if err != nil || d2.Key != d.Key || d2.Password != d.Password || d2.Username != d.Username || !slices.Equal(d2.Logins, d.Logins) {
+			t.Fatalf("round trip: %+v, %v; was %+v", d2, err, d)
 		}
 	})
 }

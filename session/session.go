@@ -489,6 +489,10 @@ func (m *Manager) end(ctx context.Context, st *state, reason Reason, cause error
 		m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: could not delete ended session", slog.String("key", st.key.String()), slog.String("error", err.Error()))
 	}
 	m.clearCurrent(ctx, st.key)
+	// The service ended the session: the user is as signed out as after SignOut.
+	if err := m.forgetCredentials(ctx, st.sess); err != nil {
+		m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: could not forget the ended session's AWS identity", slog.String("key", st.key.String()), slog.String("error", err.Error()))
+	}
 	m.emit(Event{Kind: SignedOut, Username: st.key.User, Reason: reason, Err: cause})
 	return &SignedOutError{Reason: reason, Err: cause}
 }

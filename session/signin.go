@@ -261,14 +261,12 @@ func (m *Manager) SignOut(ctx context.Context, opts SignOutOptions) error {
 		remote = m.cfg.Cognito.RevokeToken(ctx, jwt.Secret(st.rec.RefreshToken))
 	}
 	m.unpublish()
+	// A session stored before devices had an entry of their own holds its device
+	// only in the record about to go: keep it for the next sign-in.
+	keep := m.saveDevice(ctx, st.rec.Username, st.rec.Login, &cognito.Device{Key: st.rec.DeviceKey, GroupKey: st.rec.DeviceGroupKey, Password: jwt.Secret(st.rec.DevicePassword)})
 	local := m.cfg.Store.Delete(ctx, st.key, store.AnyVersion)
 	m.clearCurrent(ctx, st.key)
-	var forget error
-	if f, ok := m.cfg.Credentials.(CredentialsForgetter); ok {
-		if err := f.Forget(ctx, st.sess); err != nil {
-			forget = fmt.Errorf("session: forgetting the user's AWS identity: %w", err)
-		}
-	}
+	forget := m.forgetCredentials(ctx, st.sess)
 	m.emit(Event{Kind: SignedOut, Username: st.key.User, Reason: ReasonUser, Err: remote})
 	if remote != nil {
 		remote = fmt.Errorf("session: signed out locally, but the service did not revoke the tokens: %w", remote)
@@ -276,5 +274,18 @@ func (m *Manager) SignOut(ctx context.Context, opts SignOutOptions) error {
 	if local != nil {
 		local = fmt.Errorf("session: removing the stored session: %w", local)
 	}
-	return errors.Join(remote, local, forget)
+	return errors.Join(remote, local, forget, keep)
+}
+
+// forgetCredentials clears what the CredentialsSource keeps for the session's user,
+// when it keeps anything (a CredentialsForgetter).
+func (m *Manager) forgetCredentials(ctx context.Context, s *Session) error {
+	f, ok := m.cfg.Credentials.(CredentialsForgetter)
+	if !ok || s == nil {
+		return nil
+	}
+	if err := f.Forget(ctx, s); err != nil {
+		return fmt.Errorf("session: forgetting the user's AWS identity: %w", err)
+	}
+	return nil
 }
