@@ -120,9 +120,13 @@ func (w *deviceWorld) client(t *testing.T, hc *recorder) *cognito.Client {
 	return c
 }
 
-func (w *deviceWorld) manager(t *testing.T, st store.Store) *session.Manager {
+func (w *deviceWorld) manager(t *testing.T, st store.Store, mod ...func(*session.Config)) *session.Manager {
 	t.Helper()
-	m, err := session.New(session.Config{Cognito: w.c, Store: st, Clock: w.srv.Clock(), Logger: quietLogger()})
+	cfg := session.Config{Cognito: w.c, Store: st, Clock: w.srv.Clock(), Logger: quietLogger()}
+	for _, f := range mod {
+		f(&cfg)
+	}
+	m, err := session.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -494,5 +498,27 @@ func TestSignOutKeepsDeviceOfOldRecords(t *testing.T) {
 	}
 	if _, calls := w.signIn(t, m, "alice"); !answeredDevice(calls) {
 		t.Fatalf("sign-in after sign-out: %v", calls)
+	}
+}
+
+// TestConfirmDevicesAutomatically: with Config.ConfirmDevices the Manager confirms
+// each new device itself, as Amplify does.
+func TestConfirmDevicesAutomatically(t *testing.T) {
+	w := newDeviceWorld(t, "app", alwaysRemember)
+	ctx := context.Background()
+	m := w.manager(t, w.store, func(cfg *session.Config) { cfg.ConfirmDevices, cfg.DeviceName = true, "cli" })
+	res, calls := w.signIn(t, m, "alice")
+	if res.NewDevice != nil || res.Session.Tokens.DeviceKey == "" || !slices.Contains(calls, "ConfirmDevice+device") {
+		t.Fatalf("result %+v (device %q), calls %v; want the device confirmed", res, res.Session.Tokens.DeviceKey, calls)
+	}
+	list, err := m.ListDevices(ctx)
+	if err != nil || len(list) != 1 || list[0].Name != "cli" || list[0].Key != res.Session.Tokens.DeviceKey || !list[0].Remembered {
+		t.Fatalf("ListDevices = %+v, %v", list, err)
+	}
+	if err := m.SignOut(ctx, session.SignOutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, calls := w.signIn(t, m, "alice"); !answeredDevice(calls) || askedMFA(calls) || slices.Contains(calls, "ConfirmDevice+device") {
+		t.Fatalf("second sign-in: %v", calls)
 	}
 }

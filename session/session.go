@@ -90,6 +90,15 @@ type Config struct {
 	Credentials CredentialsSource
 	// Logger receives refresh failures (never tokens); slog.Default when nil.
 	Logger *slog.Logger
+	// ConfirmDevices confirms the new device of every sign-in in a pool that
+	// tracks devices, as Amplify does, keeping its key and secret: in a pool that
+	// always remembers devices, the user's next sign-in skips MFA with nothing more
+	// to do. In a pool that remembers only on the user's word, call
+	// UpdateDeviceStatus once they said yes. Without it, SignInResult.NewDevice is
+	// left to the caller (ConfirmDevice, RememberDevice).
+	ConfirmDevices bool
+	// DeviceName names the devices ConfirmDevices confirms, in ListDevices.
+	DeviceName string
 
 	// afterFunc schedules background refreshes; tests replace it.
 	afterFunc func(time.Duration, func()) func() bool

@@ -19,7 +19,9 @@ type SignInResult struct {
 	Session *Session
 	Next    *cognito.Challenge
 	// NewDevice is set when the pool tracks devices and created one; pass it to
-	// RememberDevice to skip MFA next time.
+	// ConfirmDevice or RememberDevice to skip MFA next time. With
+	// Config.ConfirmDevices it is nil once the Manager confirmed the device itself
+	// (Session.Tokens.DeviceKey then names it).
 	NewDevice *cognito.NewDevice
 }
 
@@ -98,7 +100,16 @@ func (m *Manager) signedIn(ctx context.Context, res *cognito.Result, dev *cognit
 			m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: could not store the remembered device", slog.String("user", rec.Username), slog.String("error", err.Error()))
 		}
 	}
-	return &SignInResult{Session: st.sess, NewDevice: res.NewDevice}, nil
+	out := &SignInResult{Session: st.sess, NewDevice: res.NewDevice}
+	if res.NewDevice != nil && m.cfg.ConfirmDevices {
+		if _, err := m.ConfirmDevice(ctx, *res.NewDevice, DeviceOptions{Name: m.cfg.DeviceName}); err != nil {
+			// Signed in all the same; the caller may still confirm it.
+			m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: could not confirm the new device", slog.String("user", rec.Username), slog.String("error", err.Error()))
+		} else if cur := m.cur.Load(); cur != nil {
+			out.Session, out.NewDevice = cur.sess, nil
+		}
+	}
+	return out, nil
 }
 
 // start stores a new session for rec's user (replacing any), binds the Manager to
