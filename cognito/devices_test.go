@@ -316,3 +316,43 @@ func TestListDevicesPagesAndAttributes(t *testing.T) {
 		})
 	}
 }
+
+// TestDeviceGoneAtInitiateAuth: a service that checks DEVICE_KEY up front answers
+// ResourceNotFoundException for a device forgotten elsewhere; only then, and only
+// for a definitive answer, is the error the device's.
+func TestDeviceGoneAtInitiateAuth(t *testing.T) {
+	const js = "application/x-amz-json-1.1"
+	dev := &cognito.Device{Key: "us-east-1_gone", GroupKey: "-g", Password: "p"}
+	tests := []struct {
+		name        string
+		status      int
+		body        string
+		device      *cognito.Device
+		wantRefused bool
+		wantName    string
+	}{
+		{"device not found", 400, `{"__type":"ResourceNotFoundException","message":"Device does not exist."}`, dev, true, "ResourceNotFoundException"},
+		{"not found without a device", 400, `{"__type":"ResourceNotFoundException","message":"User pool client does not exist."}`, nil, false, "ResourceNotFoundException"},
+		{"throttled with a device", 400, `{"__type":"TooManyRequestsException","message":"slow down"}`, dev, false, "TooManyRequestsException"},
+		{"wrong password with a device", 400, `{"__type":"NotAuthorizedException","message":"Incorrect username or password."}`, dev, false, "NotAuthorizedException"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", js)
+				w.WriteHeader(tt.status)
+				fmt.Fprint(w, tt.body)
+			}))
+			defer srv.Close()
+			c, err := cognito.New(cognito.Options{UserPoolID: "us-east-1_x", ClientID: "c", Endpoint: srv.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.SignIn(context.Background(), cognito.SignInInput{Username: "alice", Password: "pw", Flow: cognito.FlowPassword, Device: tt.device})
+			var ce *cognito.Error
+			if !errors.As(err, &ce) || ce.Name != tt.wantName || errors.Is(err, cognito.ErrDeviceRefused) != tt.wantRefused {
+				t.Fatalf("err = %v; want %s, device refused %v", err, tt.wantName, tt.wantRefused)
+			}
+		})
+	}
+}

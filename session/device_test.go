@@ -522,3 +522,40 @@ func TestConfirmDevicesAutomatically(t *testing.T) {
 		t.Fatalf("second sign-in: %v", calls)
 	}
 }
+
+// TestDeviceForgottenElsewhere: the device this machine remembers was forgotten at
+// the service (from another machine, by an administrator). The next sign-in goes
+// through MFA as a new device, and the session does not carry the stale key.
+func TestDeviceForgottenElsewhere(t *testing.T) {
+	w := newDeviceWorld(t, "app", alwaysRemember)
+	ctx := context.Background()
+	m := w.manager(t, w.store)
+	res, _ := w.signIn(t, m, "alice")
+	if err := m.RememberDevice(ctx, *res.NewDevice, "laptop"); err != nil {
+		t.Fatal(err)
+	}
+	stale := res.NewDevice.Key
+	if err := w.c.ForgetDevice(ctx, jwt.Secret(res.Session.Tokens.Access.Raw()), stale); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SignOut(ctx, session.SignOutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res, calls := w.signIn(t, m, "alice")
+	if answeredDevice(calls) || !askedMFA(calls) || res.NewDevice == nil || res.NewDevice.Key == stale {
+		t.Fatalf("calls %v, new device %v; want MFA and a new device", calls, res.NewDevice)
+	}
+	if res.Session.Tokens.DeviceKey == stale {
+		t.Fatal("the session carries the forgotten device's key")
+	}
+	if _, err := m.Fetch(ctx, session.FetchOptions{ForceRefresh: true}); err != nil {
+		t.Fatal(err)
+	}
+	// Remembering the new device replaces the stale one.
+	if err := m.RememberDevice(ctx, *res.NewDevice, "laptop"); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := m.RememberedDevice(ctx); err != nil || d.Key != res.NewDevice.Key {
+		t.Fatalf("RememberedDevice = %+v, %v", d, err)
+	}
+}
