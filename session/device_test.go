@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -557,5 +558,69 @@ func TestDeviceForgottenElsewhere(t *testing.T) {
 	}
 	if d, err := m.RememberedDevice(ctx); err != nil || d.Key != res.NewDevice.Key {
 		t.Fatalf("RememberedDevice = %+v, %v", d, err)
+	}
+}
+
+// TestConfirmSignInDropsRefusedDevice: when the device proof comes after a
+// challenge the caller answered (here NEW_PASSWORD_REQUIRED, on a service that
+// asks for the device last), a refusal cannot be retried inside the call; the
+// device is dropped so that the next sign-in starts as a new device.
+func TestConfirmSignInDropsRefusedDevice(t *testing.T) {
+	const js = "application/x-amz-json-1.1"
+	var seen []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			ChallengeName      string
+			AuthParameters     map[string]string
+			ChallengeResponses map[string]string
+		}
+		_ = json.NewDecoder(r.Body).Decode(&in)
+		op := r.Header.Get("X-Amz-Target")
+		op = op[strings.LastIndexByte(op, '.')+1:]
+		mu.Lock()
+		seen = append(seen, op+":"+in.ChallengeName+":"+in.AuthParameters["DEVICE_KEY"]+in.ChallengeResponses["DEVICE_KEY"])
+		mu.Unlock()
+		w.Header().Set("Content-Type", js)
+		switch {
+		case op == "InitiateAuth":
+			fmt.Fprint(w, `{"ChallengeName":"NEW_PASSWORD_REQUIRED","ChallengeParameters":{"USER_ID_FOR_SRP":"alice","requiredAttributes":"[]","userAttributes":"{}"},"Session":"s1"}`)
+		case in.ChallengeName == "NEW_PASSWORD_REQUIRED":
+			fmt.Fprint(w, `{"ChallengeName":"DEVICE_SRP_AUTH","ChallengeParameters":{"USERNAME":"alice"},"Session":"s2"}`)
+		default:
+			w.WriteHeader(400)
+			fmt.Fprint(w, `{"__type":"NotAuthorizedException","message":"Incorrect username or password."}`)
+		}
+	}))
+	defer srv.Close()
+	c, err := cognito.New(cognito.Options{UserPoolID: "us-east-1_Fake", ClientID: "client", Endpoint: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store.NewMemory()
+	ctx := context.Background()
+	k := store.Key{Pool: "us-east-1_Fake", Client: "client", User: " device alice"}
+	if _, err := st.Put(ctx, k, []byte(`{"format":1,"username":"alice","device_key":"us-east-1_dev","device_group_key":"-g","device_password":"p"}`), 0); err != nil {
+		t.Fatal(err)
+	}
+	m, err := session.New(session.Config{Cognito: c, Store: st, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	res, err := m.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: "Temp0rary!", Flow: cognito.FlowPassword})
+	if err != nil || res.Next == nil || res.Next.Name != cognito.ChallengeNewPasswordRequired {
+		t.Fatalf("SignIn = %+v, %v", res, err)
+	}
+	_, err = m.ConfirmSignIn(ctx, res.Next, cognito.Answer{NewPassword: "N3w-Passw0rd!"})
+	if !errors.Is(err, cognito.ErrDeviceRefused) {
+		t.Fatalf("ConfirmSignIn = %v; want ErrDeviceRefused", err)
+	}
+	want := []string{"InitiateAuth::us-east-1_dev", "RespondToAuthChallenge:NEW_PASSWORD_REQUIRED:us-east-1_dev", "RespondToAuthChallenge:DEVICE_SRP_AUTH:us-east-1_dev"}
+	if !slices.Equal(seen, want) {
+		t.Fatalf("calls %v, want %v", seen, want)
+	}
+	if _, err := st.Get(ctx, k); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("refused device still stored: %v", err)
 	}
 }

@@ -57,8 +57,15 @@ func (m *Manager) SignIn(ctx context.Context, in cognito.SignInInput) (*SignInRe
 }
 
 // ConfirmSignIn answers the challenge SignIn (or a previous ConfirmSignIn) returned.
+// Should the service then refuse the remembered device (cognito.ErrDeviceRefused),
+// the device is dropped here, so that signing in again starts as a new device.
 func (m *Manager) ConfirmSignIn(ctx context.Context, next *cognito.Challenge, a cognito.Answer) (*SignInResult, error) {
 	res, err := m.cfg.Cognito.Respond(ctx, next, a)
+	if err != nil && next != nil && next.Device() != nil && errors.Is(err, cognito.ErrDeviceRefused) {
+		if derr := m.dropDevice(ctx, next.Username, next.Device().Key); derr != nil {
+			err = errors.Join(err, derr)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
