@@ -235,10 +235,9 @@ func (o *oauthReq) client(id string) (*userPool, *appClient, bool) {
 
 // ---- client OAuth settings ----
 
-// oauthSettings are a client's OAuth fields, which CreateUserPoolClient stores in
-// Extra.
+// oauthSettings are a client's OAuth rules as the endpoints apply them.
 type oauthSettings struct {
-	configured   bool // any OAuth field was set
+	configured   bool // the client was given OAuth fields
 	enabled      bool // AllowedOAuthFlowsUserPoolClient
 	flows        []string
 	scopes       []string
@@ -248,30 +247,133 @@ type oauthSettings struct {
 }
 
 func settingsOf(c *appClient) oauthSettings {
-	var s oauthSettings
-	get := func(name string, v any) {
-		if raw, ok := c.Extra[name]; ok {
-			s.configured = true
-			_ = json.Unmarshal(raw, v)
+	o := c.OAuth
+	if o == nil {
+		// Deviation: a client created without any OAuth setting may use the code
+		// flow with the standard scopes and a loopback redirect, so that
+		// `cogauth login --hosted-ui` works against an emulator seeded without
+		// OAuth settings. Real Cognito refuses such a client; give the client any
+		// OAuth field to get Cognito's rules.
+		return oauthSettings{enabled: true, flows: []string{"code"}, scopes: standardScopes, providers: []string{"COGNITO"}}
+	}
+	return oauthSettings{
+		configured:   true,
+		enabled:      o.Enabled != nil && *o.Enabled,
+		flows:        o.Flows,
+		scopes:       o.Scopes,
+		callbackURLs: o.CallbackURLs,
+		logoutURLs:   o.LogoutURLs,
+		providers:    o.Providers,
+	}
+}
+
+// empty tells that a request gave none of the OAuth fields.
+func (o *clientOAuth) empty() bool {
+	return o.Enabled == nil && o.Flows == nil && o.Scopes == nil && o.CallbackURLs == nil &&
+		o.LogoutURLs == nil && o.DefaultRedirectURI == nil && o.Providers == nil
+}
+
+// mergeInto returns a client's OAuth settings after a Create or Update request
+// that gave o: the fields o has replace those of old (nil when neither has any).
+func (o clientOAuth) mergeInto(old *clientOAuth) *clientOAuth {
+	if o.empty() {
+		return old
+	}
+	next := clientOAuth{}
+	if old != nil {
+		next = *old
+	}
+	if o.Enabled != nil {
+		next.Enabled = o.Enabled
+	}
+	if o.DefaultRedirectURI != nil {
+		next.DefaultRedirectURI = o.DefaultRedirectURI
+	}
+	for _, f := range []struct{ dst, src *[]string }{
+		{&next.Flows, &o.Flows}, {&next.Scopes, &o.Scopes}, {&next.CallbackURLs, &o.CallbackURLs},
+		{&next.LogoutURLs, &o.LogoutURLs}, {&next.Providers, &o.Providers},
+	} {
+		if *f.src != nil {
+			*f.dst = *f.src
 		}
 	}
-	get("AllowedOAuthFlowsUserPoolClient", &s.enabled)
-	get("AllowedOAuthFlows", &s.flows)
-	get("AllowedOAuthScopes", &s.scopes)
-	get("CallbackURLs", &s.callbackURLs)
-	get("LogoutURLs", &s.logoutURLs)
-	get("SupportedIdentityProviders", &s.providers)
-	if !s.configured {
-		// Deviation: a client created without any OAuth setting (every seeded client)
-		// may use the code flow with the standard scopes and a loopback redirect,
-		// so that `cogauth login --hosted-ui` works against a seeded emulator. Real
-		// Cognito refuses such a client; configure the client to get its rules.
-		s.enabled = true
-		s.flows = []string{"code"}
-		s.scopes = standardScopes
-		s.providers = []string{"COGNITO"}
+	return &next
+}
+
+// describe adds the fields the client was given to a UserPoolClientType.
+func (o *clientOAuth) describe(out map[string]any) {
+	if o == nil {
+		return
 	}
-	return s
+	if o.Enabled != nil {
+		out["AllowedOAuthFlowsUserPoolClient"] = *o.Enabled
+	}
+	if o.DefaultRedirectURI != nil {
+		out["DefaultRedirectURI"] = *o.DefaultRedirectURI
+	}
+	for name, v := range map[string][]string{
+		"AllowedOAuthFlows": o.Flows, "AllowedOAuthScopes": o.Scopes, "CallbackURLs": o.CallbackURLs,
+		"LogoutURLs": o.LogoutURLs, "SupportedIdentityProviders": o.Providers,
+	} {
+		if v != nil {
+			out[name] = v
+		}
+	}
+}
+
+// oauthFlowTypes is Cognito's OAuthFlowType enum.
+var oauthFlowTypes = []string{"code", "implicit", "client_credentials"}
+
+// check refuses OAuth settings Cognito refuses at CreateUserPoolClient and
+// UpdateUserPoolClient. Messages are the emulator's own where Cognito's are not
+// documented; the exception names are Cognito's.
+func (o *clientOAuth) check(poolID string, hasSecret bool) error {
+	if o == nil {
+		return nil
+	}
+	for _, f := range o.Flows {
+		if !slices.Contains(oauthFlowTypes, f) {
+			return errInvalidParameter("1 validation error detected: Value '[%s]' at 'allowedOAuthFlows' failed to satisfy constraint: Member must satisfy enum value set: [implicit, client_credentials, code]", clip(f))
+		}
+	}
+	machine := slices.Contains(o.Flows, "client_credentials")
+	switch {
+	case machine && (slices.Contains(o.Flows, "code") || slices.Contains(o.Flows, "implicit")):
+		return newErr("InvalidOAuthFlowException", "client_credentials flow can not be selected along with code flow or implicit flow.")
+	case machine && !hasSecret:
+		return newErr("InvalidOAuthFlowException", "client_credentials flow can not be selected if client does not have a client secret.")
+	}
+	for _, sc := range o.Scopes {
+		// Without resource servers, any resource-server/scope name is taken as a
+		// custom scope; anything else must be a standard scope.
+		if !slices.Contains(standardScopes, sc) && !strings.Contains(sc, "/") {
+			return newErr("ScopeDoesNotExistException", "Invalid scope requested: %s", clip(sc))
+		}
+	}
+	for _, list := range [][]string{o.CallbackURLs, o.LogoutURLs} {
+		for _, u := range list {
+			if !validRedirectURL(u) {
+				return errInvalidParameter("Invalid redirect URL %s: it must be absolute and have no fragment.", clip(u))
+			}
+		}
+	}
+	if o.DefaultRedirectURI != nil && *o.DefaultRedirectURI != "" && !slices.Contains(o.CallbackURLs, *o.DefaultRedirectURI) {
+		return errInvalidParameter("DefaultRedirectURI must be one of the CallbackURLs.")
+	}
+	for _, p := range o.Providers {
+		if p != "COGNITO" {
+			// No federation: the emulator's pools have no identity providers.
+			return errInvalidParameter("The provider %s does not exist for User Pool %s", clip(p), poolID)
+		}
+	}
+	return nil
+}
+
+// validRedirectURL is Cognito's rule for callback and sign-out URLs: absolute
+// (custom schemes such as myapp:// too) and without a fragment.
+func validRedirectURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.IsAbs() && u.Fragment == "" && !strings.Contains(s, "#") && len(s) <= 1024
 }
 
 // allowsRedirect tells whether uri may receive codes: one of CallbackURLs exactly,
@@ -385,6 +487,10 @@ func (o *oauthReq) validate(a authParams) (*checked, *oauthErr, bool) {
 	case a.IdentityProvider != "" && a.IdentityProvider != "COGNITO":
 		// The emulator federates with no outside identity provider.
 		return nil, &oauthErr{Code: "invalid_request", Desc: "identity provider " + clip(a.IdentityProvider) + " is not configured", Status: http.StatusBadRequest}, true
+	case !slices.Contains(s.providers, "COGNITO"):
+		// The sign-in page is the COGNITO provider; a client without it has no
+		// way to sign in here.
+		return nil, &oauthErr{Code: "invalid_request", Desc: "COGNITO is not among the client's SupportedIdentityProviders", Status: http.StatusBadRequest}, true
 	}
 	scope, ok := s.grantScopes(a.Scope, false)
 	if !ok {

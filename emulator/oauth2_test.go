@@ -726,6 +726,7 @@ func createOAuthClient(t *testing.T, f *oauthFixture, flows, scopes []string) st
 	out := mustCall(t, f.srv, "CreateUserPoolClient", map[string]any{
 		"UserPoolId": f.pool, "ClientName": "extra", "AllowedOAuthFlowsUserPoolClient": true,
 		"AllowedOAuthFlows": flows, "AllowedOAuthScopes": scopes, "CallbackURLs": []string{callback},
+		"SupportedIdentityProviders": []string{"COGNITO"},
 	})
 	return out["UserPoolClient"].(map[string]any)["ClientId"].(string)
 }

@@ -349,13 +349,12 @@ type clientConfig struct {
 		Feature                 string `json:"Feature"`
 		RetryGracePeriodSeconds int    `json:"RetryGracePeriodSeconds"`
 	} `json:"RefreshTokenRotation"`
+	clientOAuth
 }
 
 // extraClientFields are accepted and echoed back without effect on the emulator.
 var extraClientFields = []string{
-	"AllowedOAuthFlows", "AllowedOAuthScopes", "AllowedOAuthFlowsUserPoolClient", "CallbackURLs",
-	"LogoutURLs", "DefaultRedirectURI", "SupportedIdentityProviders", "AnalyticsConfiguration",
-	"AuthSessionValidity", "EnablePropagateAdditionalUserContextData",
+	"AnalyticsConfiguration", "AuthSessionValidity", "EnablePropagateAdditionalUserContextData",
 }
 
 func unitDuration(unit string) (time.Duration, error) {
@@ -485,6 +484,7 @@ func (e *Emulator) applyClientConfig(c *appClient, in clientConfig, raw []byte, 
 		c.Rotation = r.Feature == "ENABLED"
 		c.GracePeriod = time.Duration(r.RetryGracePeriodSeconds) * time.Second
 	}
+	c.OAuth = in.clientOAuth.mergeInto(c.OAuth)
 	var extra map[string]json.RawMessage
 	if len(raw) > 0 && json.Unmarshal(raw, &extra) == nil {
 		for _, k := range extraClientFields {
@@ -518,6 +518,9 @@ func (e *Emulator) opCreateUserPoolClient(c *call) (any, error) {
 func (e *Emulator) createClient(p *userPool, in clientConfig, raw []byte, id, secret string, now time.Time) (*appClient, error) {
 	cl := &appClient{Created: now, Modified: now}
 	if err := e.applyClientConfig(cl, in, raw, true); err != nil {
+		return nil, err
+	}
+	if err := cl.OAuth.check(p.ID, in.GenerateSecret || secret != ""); err != nil {
 		return nil, err
 	}
 	if id == "" {
@@ -582,6 +585,7 @@ func (e *Emulator) describeClient(p *userPool, c *appClient) map[string]any {
 		rot = map[string]any{"Feature": "ENABLED", "RetryGracePeriodSeconds": int(c.GracePeriod / time.Second)}
 	}
 	out["RefreshTokenRotation"] = rot
+	c.OAuth.describe(out)
 	for k, v := range c.Extra {
 		out[k] = v
 	}
@@ -629,6 +633,9 @@ func (e *Emulator) opUpdateUserPoolClient(c *call) (any, error) {
 	// Validate on a copy so that a refused update changes nothing.
 	next := *cl
 	if err := e.applyClientConfig(&next, in, c.body, false); err != nil {
+		return nil, err
+	}
+	if err := next.OAuth.check(p.ID, next.Secret != ""); err != nil {
 		return nil, err
 	}
 	next.Modified = c.now

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"time"
 )
@@ -75,6 +76,37 @@ type SeedClient struct {
 	RetryGracePeriod     Duration `json:"retryGracePeriod,omitempty"`
 	ReadAttributes       []string `json:"readAttributes,omitempty"`
 	DisableRevocation    bool     `json:"disableTokenRevocation,omitempty"`
+
+	// OAuth settings (hosted UI, /oauth2/*), as CreateUserPoolClient takes them.
+	// A client with none of them gets the emulator's permissive default: the code
+	// flow, the standard scopes and any loopback redirect URI (README, deviations).
+	AllowedOAuthFlows  []string `json:"allowedOAuthFlows,omitempty"` // code, implicit, client_credentials
+	AllowedOAuthScopes []string `json:"allowedOAuthScopes,omitempty"`
+	// AllowedOAuthFlowsUserPoolClient defaults to true when AllowedOAuthFlows is
+	// set, since a seed that names flows means to use them.
+	AllowedOAuthFlowsUserPoolClient *bool    `json:"allowedOAuthFlowsUserPoolClient,omitempty"`
+	CallbackURLs                    []string `json:"callbackURLs,omitempty"`
+	LogoutURLs                      []string `json:"logoutURLs,omitempty"`
+	// SupportedIdentityProviders defaults to ["COGNITO"] when AllowedOAuthFlows
+	// has code or implicit; COGNITO is the only provider the emulator has.
+	SupportedIdentityProviders []string `json:"supportedIdentityProviders,omitempty"`
+}
+
+// oauth turns the seed's OAuth fields into CreateUserPoolClient's, with the
+// seed's defaults.
+func (sc SeedClient) oauth() clientOAuth {
+	o := clientOAuth{
+		Enabled: sc.AllowedOAuthFlowsUserPoolClient, Flows: sc.AllowedOAuthFlows, Scopes: sc.AllowedOAuthScopes,
+		CallbackURLs: sc.CallbackURLs, LogoutURLs: sc.LogoutURLs, Providers: sc.SupportedIdentityProviders,
+	}
+	if o.Enabled == nil && len(o.Flows) > 0 {
+		on := true
+		o.Enabled = &on
+	}
+	if o.Providers == nil && (slices.Contains(o.Flows, "code") || slices.Contains(o.Flows, "implicit")) {
+		o.Providers = []string{"COGNITO"}
+	}
+	return o
 }
 
 // SeedGroup is one group of a pool.
@@ -233,7 +265,7 @@ func (e *Emulator) seedClient(p *userPool, sc SeedClient, now time.Time) (Seeded
 	if flows == nil {
 		flows = []string{"ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
 	}
-	in := clientConfig{ClientName: sc.Name, GenerateSecret: sc.GenerateSecret, ExplicitAuthFlows: flows, ReadAttributes: sc.ReadAttributes}
+	in := clientConfig{ClientName: sc.Name, GenerateSecret: sc.GenerateSecret, ExplicitAuthFlows: flows, ReadAttributes: sc.ReadAttributes, clientOAuth: sc.oauth()}
 	in.TokenValidityUnits = &struct {
 		AccessToken  string `json:"AccessToken"`
 		IDToken      string `json:"IdToken"`

@@ -86,9 +86,26 @@ type appClient struct {
 	PreventUserExistence string        `json:"preventUserExistenceErrors,omitempty"`
 	Created              time.Time     `json:"created"`
 	Modified             time.Time     `json:"modified"`
-	// Extra keeps request fields the emulator stores but does not act on (OAuth
-	// settings, analytics), so Describe returns what Create was given.
+	// OAuth is the client's hosted UI / OAuth 2.0 settings; nil when the client was
+	// given none, which oauth2.go treats permissively (see settingsOf).
+	OAuth *clientOAuth `json:"oauth,omitempty"`
+	// Extra keeps request fields the emulator stores but does not act on
+	// (analytics, session validity), so Describe returns what Create was given.
 	Extra map[string]json.RawMessage `json:"extra,omitempty"`
+}
+
+// clientOAuth holds the OAuth fields of CreateUserPoolClient under their API names.
+// A nil slice or pointer is a field the client was never given: Describe leaves it
+// out, as it leaves out what Create did not set. The slices have no omitempty so
+// that a state file keeps an empty list apart from an absent one.
+type clientOAuth struct {
+	Enabled            *bool    `json:"AllowedOAuthFlowsUserPoolClient,omitempty"`
+	Flows              []string `json:"AllowedOAuthFlows"`
+	Scopes             []string `json:"AllowedOAuthScopes"`
+	CallbackURLs       []string `json:"CallbackURLs"`
+	LogoutURLs         []string `json:"LogoutURLs"`
+	DefaultRedirectURI *string  `json:"DefaultRedirectURI,omitempty"`
+	Providers          []string `json:"SupportedIdentityProviders"`
 }
 
 type tokenUnits struct {
@@ -355,6 +372,11 @@ func (e *Emulator) LoadState(r io.Reader) error {
 			return fmt.Errorf("emulator: state file: pool %q is inconsistent", id)
 		}
 		p.ensureMaps()
+		for _, c := range p.Clients {
+			if err := c.migrateOAuthExtra(); err != nil {
+				return fmt.Errorf("emulator: state file: pool %s: client %s: %w", id, c.ID, err)
+			}
+		}
 		if err := p.Keys.parse(); err != nil {
 			return fmt.Errorf("emulator: state file: pool %s: %w", id, err)
 		}
@@ -366,6 +388,38 @@ func (e *Emulator) LoadState(r io.Reader) error {
 		doc.Extensions = map[string]json.RawMessage{}
 	}
 	e.ext = doc.Extensions
+	return nil
+}
+
+// oauthFieldNames are the CreateUserPoolClient fields clientOAuth holds.
+var oauthFieldNames = []string{
+	"AllowedOAuthFlowsUserPoolClient", "AllowedOAuthFlows", "AllowedOAuthScopes", "CallbackURLs",
+	"LogoutURLs", "DefaultRedirectURI", "SupportedIdentityProviders",
+}
+
+// migrateOAuthExtra moves OAuth fields that older state files kept among a client's
+// Extra fields into its typed settings.
+func (c *appClient) migrateOAuthExtra() error {
+	old := map[string]json.RawMessage{}
+	for _, k := range oauthFieldNames {
+		if v, ok := c.Extra[k]; ok {
+			old[k] = v
+			delete(c.Extra, k)
+		}
+	}
+	if len(old) == 0 {
+		return nil
+	}
+	raw, _ := json.Marshal(old)
+	var o clientOAuth
+	if err := json.Unmarshal(raw, &o); err != nil {
+		return fmt.Errorf("OAuth settings: %w", err)
+	}
+	c.OAuth = o.mergeInto(c.OAuth)
+	if c.OAuth == nil {
+		// Fields present but null still made the client configured.
+		c.OAuth = &clientOAuth{}
+	}
 	return nil
 }
 
