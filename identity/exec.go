@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // ExecEnv returns parent with every credential-, profile- and region-selecting AWS
@@ -40,6 +41,12 @@ func isStale(name string) bool {
 	return false
 }
 
+// DefaultStopGrace is how long Exec gives a child told to stop before it kills it.
+// Ten seconds is what docker stop and systemd-style supervisors give by default
+// (systemd's own is 90): enough to flush and close, short enough that a user who
+// pressed Ctrl-C is not left waiting.
+const DefaultStopGrace = 10 * time.Second
+
 // ExecOptions configure Exec. Nil streams are the process's own.
 type ExecOptions struct {
 	Stdin          io.Reader
@@ -48,12 +55,24 @@ type ExecOptions struct {
 	Env []string
 	// Dir is the working directory; the current one when empty.
 	Dir string
+	// StopSignal is sent to the child when ctx ends, so it can clean up as it
+	// would when a terminal or supervisor asks it to stop; SIGTERM when nil.
+	// Where signals cannot be sent (Windows) the child is killed at once.
+	StopSignal os.Signal
+	// StopGrace is how long the child has, after StopSignal, before it is killed
+	// and its output pipes closed; DefaultStopGrace when zero. A negative grace
+	// kills the child at once, sending no StopSignal.
+	StopGrace time.Duration
 }
 
 // Exec runs argv[0] with argv[1:] and c in its environment (ExecEnv), waits, and
 // returns its exit code: the child's own, or 128+signal when a signal ended it, as
 // shells report. err is set only when the command could not be run at all.
-// Cancelling ctx kills the child.
+//
+// When ctx ends the child is asked to stop with opts.StopSignal and killed if it
+// has not exited after opts.StopGrace; the exit code is still the child's (143
+// when SIGTERM ended it, 137 when it had to be killed, its own when it trapped the
+// signal and exited).
 func Exec(ctx context.Context, c Credentials, region string, argv []string, opts ExecOptions) (int, error) {
 	if len(argv) == 0 || argv[0] == "" {
 		return 0, errors.New("identity: exec: no command")
@@ -78,18 +97,44 @@ func Exec(ctx context.Context, c Credentials, region string, argv []string, opts
 	if cmd.Stderr == nil {
 		cmd.Stderr = os.Stderr
 	}
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return 0, nil
-	case errors.As(err, &ee):
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return 128 + int(ws.Signal()), nil
+	sig, grace := opts.StopSignal, opts.StopGrace
+	if sig == nil {
+		sig = syscall.SIGTERM
+	}
+	if grace == 0 {
+		grace = DefaultStopGrace
+	}
+	if grace > 0 {
+		// os/exec calls Cancel when ctx ends and kills the child (closing the
+		// pipes it copies through) WaitDelay later if it is still running.
+		cmd.Cancel = func() error {
+			err := cmd.Process.Signal(sig)
+			if err != nil && !errors.Is(err, os.ErrProcessDone) {
+				return cmd.Process.Kill()
+			}
+			return err
 		}
-		return ee.ExitCode(), nil
-	default:
+		cmd.WaitDelay = grace
+	}
+	if err := cmd.Start(); err != nil {
 		// The error names the program, never the environment.
 		return 0, fmt.Errorf("identity: exec: %w", err)
 	}
+	werr := cmd.Wait()
+	if cmd.ProcessState == nil {
+		return 0, fmt.Errorf("identity: exec: %w", werr)
+	}
+	// Otherwise Wait's error only says what the status already tells (the exit
+	// code, ctx's end) or that pipes were closed after the grace; the caller
+	// asked for the child's status.
+	return exitCode(cmd.ProcessState), nil
+}
+
+// exitCode is the status a shell would report for ps: the exit code, or 128+N
+// when signal N ended the process.
+func exitCode(ps *os.ProcessState) int {
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ps.ExitCode()
 }

@@ -2,11 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,7 +17,8 @@ type execOptions struct {
 	// Environ is the parent environment the child's starts from.
 	Environ []string
 	creds   credsFunc
-	// stopGrace is how long a child told to stop (SIGTERM) has before it is killed.
+	// stopGrace is how long a child told to stop (SIGTERM) has before it is
+	// killed; identity.DefaultStopGrace when zero.
 	stopGrace time.Duration
 }
 
@@ -70,34 +67,16 @@ func runExec(ctx context.Context, o *execOptions) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, o.Argv[0], o.Argv[1:]...)
-	cmd.Env = identity.ExecEnv(o.Environ, c, region)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.IO.In, o.IO.Out, o.IO.ErrOut
-	// Ctrl-C or SIGTERM to cogauth ends ctx: tell the child to stop as a signal
-	// would (a terminal's Ctrl-C reaches it directly as well), and kill it only if
-	// it has not stopped after a grace period.
-	cmd.Cancel = func() error {
-		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			return cmd.Process.Kill()
-		}
-		return nil
-	}
-	cmd.WaitDelay = o.stopGrace
-	if cmd.WaitDelay == 0 {
-		cmd.WaitDelay = 10 * time.Second
-	}
-	if err := cmd.Start(); err != nil {
-		// The error names the program, never the environment.
-		return fmt.Errorf("exec: %w", err)
-	}
-	werr := cmd.Wait()
-	ps := cmd.ProcessState
-	if ps == nil {
-		return fmt.Errorf("exec: %w", werr)
-	}
-	code := ps.ExitCode()
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		code = 128 + int(ws.Signal())
+	// Ctrl-C or SIGTERM to cogauth ends ctx: Exec tells the child to stop as a
+	// signal would (a terminal's Ctrl-C reaches it directly as well), and kills it
+	// only if it has not stopped after the grace period.
+	code, err := identity.Exec(ctx, c, region, o.Argv, identity.ExecOptions{
+		Stdin: o.IO.In, Stdout: o.IO.Out, Stderr: o.IO.ErrOut,
+		Env:       o.Environ,
+		StopGrace: o.stopGrace,
+	})
+	if err != nil {
+		return err
 	}
 	if code == 0 {
 		return nil
