@@ -29,6 +29,10 @@ func IdentityPool(c *identity.Client) *IdentityPoolCredentials {
 // (Import was given only an access token).
 var errNoIDToken = errors.New("session: the session has no id token to present to the identity pool")
 
+// IdentityPoolID implements CredentialsPool: the Manager records it with the
+// credentials, so that another pool's are never handed out.
+func (p *IdentityPoolCredentials) IdentityPoolID() string { return p.client.IdentityPoolID() }
+
 // Credentials implements CredentialsSource.
 func (p *IdentityPoolCredentials) Credentials(ctx context.Context, s *Session) (*aws.Credentials, string, error) {
 	if s == nil || s.Tokens.ID == nil {

@@ -32,9 +32,16 @@ type record struct {
 	// ClockOffset is server time minus local time, learnt at the last sign-in or
 	// refresh, in nanoseconds.
 	ClockOffset int64 `json:"clock_offset_ns,omitempty"`
+	// Source is how the session was obtained, and so where it is refreshed; empty
+	// for the user pool API (records written before sources existed included).
+	Source Source `json:"source,omitempty"`
 
-	IdentityID  string     `json:"identity_id,omitempty"`
-	Credentials *credsJSON `json:"aws_credentials,omitempty"`
+	IdentityID string `json:"identity_id,omitempty"`
+	// IdentityPool is the identity pool IdentityID and Credentials belong to, so
+	// that a Manager configured with another pool never hands them out. Empty in
+	// records written before it was kept, and for sources that name no pool.
+	IdentityPool string     `json:"identity_pool,omitempty"`
+	Credentials  *credsJSON `json:"aws_credentials,omitempty"`
 }
 
 type credsJSON struct {
@@ -83,6 +90,7 @@ func (r *record) session() (*Session, error) {
 		UserSub:    at.Claims().Sub,
 		Username:   r.Username,
 		IdentityID: r.IdentityID,
+		Source:     r.Source.orDefault(),
 	}
 	if r.IDToken != "" {
 		if s.Tokens.ID, err = jwt.Decode(r.IDToken); err != nil {
@@ -98,8 +106,8 @@ func (r *record) session() (*Session, error) {
 	return s, nil
 }
 
-func (r *record) setCredentials(c *aws.Credentials, identityID string) {
-	r.IdentityID = identityID
+func (r *record) setCredentials(c *aws.Credentials, identityID, identityPool string) {
+	r.IdentityID, r.IdentityPool = identityID, identityPool
 	if c == nil {
 		r.Credentials = nil
 		return

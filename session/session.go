@@ -27,6 +27,38 @@ type Session struct {
 	IdentityID  string           // empty without a CredentialsSource
 	UserSub     string
 	Username    string // the service's username (the access token's username claim)
+	// Source is how the session was obtained, and so where it is refreshed.
+	Source Source
+}
+
+// Source says how a session was obtained, and so how it is refreshed.
+type Source string
+
+const (
+	// SourceUserPool: signed in, or imported, through the user pool API; refreshed
+	// with GetTokensFromRefreshToken (or InitiateAuth REFRESH_TOKEN_AUTH).
+	SourceUserPool Source = "user-pool"
+	// SourceHostedUI: obtained at the hosted UI's /oauth2/token; refreshed there
+	// (grant_type=refresh_token) when Config.HostedUI is set, else through the user
+	// pool API, which Cognito accepts for these refresh tokens too.
+	SourceHostedUI Source = "hosted-ui"
+)
+
+// orDefault reads the Source of a record, where the user pool API's is empty.
+func (s Source) orDefault() Source {
+	if s == "" {
+		return SourceUserPool
+	}
+	return s
+}
+
+// Refresher trades a refresh token for new tokens. *cognito.Client is the one of
+// the user pool API; HostedUI returns the one of the hosted UI's token endpoint.
+// Errors follow the user pool API's: a *cognito.Error whose Name says
+// NotAuthorizedException (or another definitive exception) ends the session, and a
+// retryable one (cognito.IsRetryable) never does.
+type Refresher interface {
+	Refresh(ctx context.Context, in cognito.RefreshInput) (*cognito.Result, error)
 }
 
 // Tokens are a session's tokens. Access and ID print as redacted summaries and
@@ -47,9 +79,18 @@ func (s *Session) String() string {
 }
 
 // CredentialsSource turns a session's tokens into AWS credentials (a Cognito
-// identity pool, usually). The identity-pool package provides one.
+// identity pool, usually). IdentityPool provides one.
 type CredentialsSource interface {
 	Credentials(ctx context.Context, s *Session) (creds *aws.Credentials, identityID string, err error)
+}
+
+// CredentialsPool is implemented by a CredentialsSource whose credentials belong to
+// one identity pool. The Manager records the pool with the credentials it stores,
+// and never hands out stored credentials of another pool (a configuration that
+// changed its identity pool, a store shared with a program that uses another): it
+// gets new ones from its own source instead.
+type CredentialsPool interface {
+	IdentityPoolID() string
 }
 
 // Backoff bounds the retries of a failing refresh.
@@ -86,8 +127,18 @@ type Config struct {
 	// RetryAfterFailure is how long Fetch keeps serving still-valid tokens after a
 	// transient refresh failure before trying again; default 30s.
 	RetryAfterFailure time.Duration
-	// Credentials, when set, fills Session.Credentials and IdentityID.
+	// Credentials, when set, fills Session.Credentials and IdentityID. They are
+	// renewed ahead of their expiry, and when the session has none (the source
+	// failed at sign-in, say) they are due at once: asked for again at most every
+	// RetryAfterFailure, without refreshing tokens that are fresh. While the source
+	// fails, Fetch serves the session with the credentials that are still valid, or
+	// with none, and a RefreshFailed event says why.
 	Credentials CredentialsSource
+	// HostedUI refreshes the sessions obtained at the hosted UI (Import with
+	// SourceHostedUI) at its /oauth2/token, the way they were obtained; see
+	// HostedUI. Other sessions, and these too when it is nil, are refreshed
+	// through Cognito.
+	HostedUI Refresher
 	// Logger receives refresh failures (never tokens); slog.Default when nil.
 	Logger *slog.Logger
 	// ConfirmDevices confirms the new device of every sign-in in a pool that
@@ -146,7 +197,11 @@ type state struct {
 	// tokensRefreshAt is refreshAt for the tokens alone; later than refreshAt
 	// only when the credentials are due first.
 	tokensRefreshAt time.Time
-	expiresAt       time.Time // local clock; the tokens (or credentials) are dead from here on
+	expiresAt       time.Time // local clock; the tokens are dead from here on
+	credsExpireAt   time.Time // local clock; sess's credentials are dead from here on (zero: none that expire)
+	// unsaved marks a state whose rec the store could not take: fresh tokens
+	// from a refresh, held in memory over version until the store is back.
+	unsaved bool
 }
 
 // Manager keeps one user's session fresh. Create one per signed-in user; they are
@@ -154,6 +209,7 @@ type state struct {
 // session lives between calls. Safe for concurrent use.
 type Manager struct {
 	cfg   Config
+	pool  string // the identity pool of cfg.Credentials, if it names one
 	cur   atomic.Pointer[state]
 	user  atomic.Pointer[string] // bound username, set by Config, sign-in or import
 	sf    singleflight.Group
@@ -202,6 +258,9 @@ func New(cfg Config) (*Manager, error) {
 		cfg.afterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	m := &Manager{cfg: cfg}
+	if p, ok := cfg.Credentials.(CredentialsPool); ok {
+		m.pool = p.IdentityPoolID()
+	}
 	if cfg.Username != "" {
 		u := cfg.Username
 		m.user.Store(&u)
@@ -300,6 +359,11 @@ func (m *Manager) load(ctx context.Context) (*state, error) {
 	if err != nil {
 		return nil, err
 	}
+	return m.loadKey(ctx, k)
+}
+
+// loadKey is load for a known key.
+func (m *Manager) loadKey(ctx context.Context, k store.Key) (*state, error) {
 	e, err := m.cfg.Store.Get(ctx, k)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, &SignedOutError{Reason: ReasonNone}
@@ -334,17 +398,28 @@ func (m *Manager) newState(k store.Key, version uint64, rec *record) (*state, er
 		// every call.
 		window = life / 2
 	}
-	refreshAt := expLocal.Add(-window)
-	tokensRefreshAt := refreshAt
-	if c := sess.Credentials; c != nil && c.CanExpire {
-		if cr := c.Expires.Add(-window); cr.Before(refreshAt) {
-			refreshAt = cr
-		}
-		if c.Expires.Before(expLocal) {
-			expLocal = c.Expires
+	st := &state{sess: sess, rec: rec, key: k, version: version, refreshAt: expLocal.Add(-window), expiresAt: expLocal}
+	st.tokensRefreshAt = st.refreshAt
+	if m.cfg.Credentials == nil || rec.IdentityPool != m.pool {
+		// Credentials this Manager cannot renew, or another identity pool's: never
+		// handed out. Without a source they are not asked for either.
+		sess.Credentials, sess.IdentityID = nil, ""
+	}
+	if m.cfg.Credentials == nil {
+		return st, nil
+	}
+	switch c := sess.Credentials; {
+	case c == nil:
+		// Missing credentials are due now (the zero time is before any clock
+		// reading); a failed try holds them off for RetryAfterFailure.
+		st.refreshAt = time.Time{}
+	case c.CanExpire:
+		st.credsExpireAt = c.Expires
+		if cr := c.Expires.Add(-window); cr.Before(st.refreshAt) {
+			st.refreshAt = cr
 		}
 	}
-	return &state{sess: sess, rec: rec, key: k, version: version, refreshAt: refreshAt, tokensRefreshAt: tokensRefreshAt, expiresAt: expLocal}, nil
+	return st, nil
 }
 
 // publish makes st what Fetch serves and schedules the background refresh.
@@ -375,47 +450,58 @@ func (m *Manager) valid(st *state) bool {
 func (m *Manager) refresh(ctx context.Context, force bool, lead time.Duration) (*state, error) {
 	m.rmu.Lock()
 	defer m.rmu.Unlock()
+	due := m.cfg.Clock.Now().Add(lead)
 	if !force {
-		// A flight that finished just before this one may already have done the work.
-		if st := m.cur.Load(); st != nil && m.cfg.Clock.Now().Add(lead).Before(st.refreshAt) {
+		// A flight that finished just before this one may already have done the
+		// work, or a failure holds the next try off.
+		if st := m.cur.Load(); st != nil && due.Before(st.refreshAt) {
 			return st, nil
 		}
 	}
 	k, err := m.key(ctx)
 	if err != nil {
-		return nil, err
+		return m.storeFailed(ctx, err)
 	}
 	if l, ok := m.cfg.Store.(store.Locker); ok {
 		unlock, err := l.Lock(ctx, k)
 		if err != nil {
-			return nil, fmt.Errorf("session: %w", err)
+			return m.storeFailed(ctx, fmt.Errorf("session: locking %s: %w", k, err))
 		}
 		defer unlock()
 	}
 	// Re-read under the lock: another process may have refreshed (and rotated the
 	// refresh token) while this one waited.
-	st, err := m.load(ctx)
+	st, err := m.loadKey(ctx, k)
 	if err != nil {
-		var so *SignedOutError
-		if errors.As(err, &so) {
-			m.unpublish()
-		}
-		return nil, err
+		return m.storeFailed(ctx, err)
 	}
-	if !force && m.cfg.Clock.Now().Add(lead).Before(st.refreshAt) {
+	if cur := m.cur.Load(); cur != nil && cur.unsaved && cur.key == st.key && cur.version == st.version {
+		// This process holds tokens newer than the store's, which nobody changed
+		// since: write them now, before anyone spends the stored refresh token.
+		if st, err = m.save(ctx, cur.key, cur.version, cur.rec); err != nil {
+			return m.storeFailed(ctx, err)
+		}
+	}
+	if !force && due.Before(st.refreshAt) {
 		m.publish(st)
 		return st, nil
 	}
-	if st.rec.RefreshToken == "" {
-		if m.valid(st) && !force {
-			m.publish(st)
-			return st, nil
-		}
-		return nil, m.end(ctx, st, ReasonExpired, errors.New("session: no refresh token"))
-	}
-	if !force && m.cfg.Clock.Now().Add(lead).Before(st.tokensRefreshAt) {
+	if !force && due.Before(st.tokensRefreshAt) {
 		// Only credentials are due.
 		return m.refreshCredentials(ctx, st)
+	}
+	if st.rec.RefreshToken == "" {
+		if !m.valid(st) {
+			return nil, m.end(ctx, st, ReasonExpired, errors.New("session: no refresh token"))
+		}
+		if force {
+			return nil, errNoRefreshToken
+		}
+		// Nothing to do until the tokens die but look for new ones in the store
+		// (an Import elsewhere) now and then, rather than on every call.
+		held := m.hold(st)
+		m.publish(held)
+		return held, nil
 	}
 	res, err := m.callRefresh(ctx, st)
 	if err != nil {
@@ -432,16 +518,29 @@ func (m *Manager) refresh(ctx context.Context, force bool, lead time.Duration) (
 	rec.ClockOffset = int64(m.offset(res.ServerTime, res.Tokens.AccessToken))
 	next, err := m.save(ctx, st.key, st.version, &rec)
 	if err != nil {
-		return nil, err
+		return m.saveFailed(ctx, st, &rec, err)
 	}
 	m.emit(Event{Kind: TokenRefreshed, Username: next.sess.Username})
 	return m.withCredentials(ctx, next)
+}
+
+// errNoRefreshToken: ForceRefresh on a session that has no refresh token (Import
+// without one). The session stays until its tokens expire.
+var errNoRefreshToken = errors.New("session: the session has no refresh token to refresh with")
+
+// refresher returns how rec's session is refreshed: the way it was obtained.
+func (m *Manager) refresher(rec *record) Refresher {
+	if rec.Source.orDefault() == SourceHostedUI && m.cfg.HostedUI != nil {
+		return m.cfg.HostedUI
+	}
+	return m.cfg.Cognito
 }
 
 // callRefresh calls the service, retrying transient failures with capped,
 // jittered exponential backoff while ctx allows.
 func (m *Manager) callRefresh(ctx context.Context, st *state) (*cognito.Result, error) {
 	in := cognito.RefreshInput{RefreshToken: jwt.Secret(st.rec.RefreshToken), Username: st.rec.Username, DeviceKey: st.rec.DeviceKey}
+	r := m.refresher(st.rec)
 	var err error
 	for attempt := 0; attempt < m.cfg.Backoff.Attempts; attempt++ {
 		if attempt > 0 {
@@ -450,7 +549,12 @@ func (m *Manager) callRefresh(ctx context.Context, st *state) (*cognito.Result, 
 			}
 		}
 		var res *cognito.Result
-		res, err = m.cfg.Cognito.Refresh(ctx, in)
+		res, err = r.Refresh(ctx, in)
+		if err == nil && (res == nil || res.Tokens == nil || res.Tokens.AccessToken == "") {
+			// A Refresher that answers without tokens would otherwise store an
+			// unreadable session.
+			return nil, errors.New("session: the refresh returned no tokens")
+		}
 		if err == nil {
 			return res, nil
 		}
@@ -474,21 +578,105 @@ func (m *Manager) refreshFailed(ctx context.Context, st *state, err error) (*sta
 		}
 		return nil, m.end(ctx, st, reason, err)
 	}
+	return m.transientFailure(ctx, st, err, "cogauth: token refresh failed")
+}
+
+// transientFailure keeps serving st while its tokens are valid (from the next try
+// on, RetryAfterFailure away), and reports err once they are not. It never ends
+// the session.
+func (m *Manager) transientFailure(ctx context.Context, st *state, err error, msg string) (*state, error) {
 	retryable := cognito.IsRetryable(err)
-	m.emit(Event{Kind: RefreshFailed, Username: st.sess.Username, Err: err, Retryable: retryable})
-	m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: token refresh failed", slog.String("user", st.sess.Username), slog.Bool("retryable", retryable), slog.String("error", err.Error()))
+	user := ""
+	if st != nil {
+		user = st.sess.Username
+	} else if u := m.user.Load(); u != nil {
+		user = *u
+	}
+	m.emit(Event{Kind: RefreshFailed, Username: user, Err: err, Retryable: retryable})
+	m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, msg, slog.String("user", user), slog.Bool("retryable", retryable), slog.String("error", err.Error()))
 	if m.valid(st) {
 		// Keep serving the tokens, but not by hammering the service on every call.
-		held := *st
-		held.refreshAt = m.cfg.Clock.Now().Add(m.cfg.RetryAfterFailure)
-		if held.refreshAt.After(st.expiresAt) {
-			held.refreshAt = st.expiresAt
-		}
-		m.publish(&held)
-		return &held, nil
+		held := m.hold(st)
+		m.publish(held)
+		return held, nil
 	}
 	m.unpublish()
+	if st == nil {
+		// Nothing was being served (a new Manager, say): there are no tokens to
+		// speak of, only the failure.
+		return nil, err
+	}
 	return nil, fmt.Errorf("session: refresh failed and the tokens have expired: %w", err)
+}
+
+// hold returns st to serve until the next try, RetryAfterFailure from now, but
+// never past its tokens' expiry, and without its credentials once they expired.
+func (m *Manager) hold(st *state) *state {
+	now := m.cfg.Clock.Now()
+	held := *st
+	if !held.credsExpireAt.IsZero() && !now.Before(held.credsExpireAt) {
+		s := *st.sess
+		s.Credentials = nil
+		held.sess, held.credsExpireAt = &s, time.Time{}
+	}
+	held.refreshAt = now.Add(m.cfg.RetryAfterFailure)
+	if held.refreshAt.After(held.expiresAt) {
+		held.refreshAt = held.expiresAt
+	}
+	if !held.credsExpireAt.IsZero() && held.refreshAt.After(held.credsExpireAt) {
+		held.refreshAt = held.credsExpireAt
+	}
+	return &held
+}
+
+// ErrStoreUnavailable matches the errors of a Store, or of its lock, that could
+// not be reached (a Redis server down, a file lock that timed out). Such a failure
+// is transient, as a network failure of the service is: it never ends the
+// session, Fetch keeps serving tokens that are still valid, and the error is
+// retryable (cognito.IsRetryable reports true).
+var ErrStoreUnavailable = errors.New("session: the session store is unavailable")
+
+type storeError struct{ err error }
+
+func (e *storeError) Error() string { return ErrStoreUnavailable.Error() + ": " + e.err.Error() }
+
+func (e *storeError) Unwrap() []error { return []error{ErrStoreUnavailable, e.err} }
+
+// Is makes the error retryable for cognito.IsRetryable, as every transient
+// failure Fetch reports is.
+func (e *storeError) Is(target error) bool { return target == cognito.ErrRetryable }
+
+// storeFailed applies the failure policy to an error of the store or its lock
+// met on the way to a refresh. "Signed out" (nothing stored) passes through, and
+// so do data that cannot be read and keys that cannot be valid, which trying
+// again will not mend; everything else means the store could not be reached.
+func (m *Manager) storeFailed(ctx context.Context, err error) (*state, error) {
+	var so *SignedOutError
+	if errors.As(err, &so) {
+		m.unpublish()
+		return nil, err
+	}
+	if errors.Is(err, errBadRecord) || errors.Is(err, store.ErrCorrupt) || errors.Is(err, store.ErrInvalidKey) {
+		return nil, err
+	}
+	return m.transientFailure(ctx, m.cur.Load(), &storeError{err: err}, "cogauth: session store unavailable")
+}
+
+// saveFailed handles a store that would not take the tokens a refresh just
+// brought. They are the only live ones when the refresh token rotated, so rather
+// than losing them this process serves them, and writes them at its next refresh
+// if the store still holds what they replaced. A write that lost a race (a
+// conflict), or data that cannot be read, is reported as it is.
+func (m *Manager) saveFailed(ctx context.Context, st *state, rec *record, err error) (*state, error) {
+	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrCorrupt) || errors.Is(err, store.ErrInvalidKey) {
+		return nil, err
+	}
+	next, nerr := m.newState(st.key, st.version, rec)
+	if nerr != nil {
+		return nil, nerr
+	}
+	next.unsaved = true
+	return m.transientFailure(ctx, next, &storeError{err: err}, "cogauth: could not store refreshed tokens")
 }
 
 // end deletes a session the service has ended and tells subscribers why.
@@ -539,20 +727,31 @@ func (m *Manager) withCredentials(ctx context.Context, st *state) (*state, error
 	return m.refreshCredentials(ctx, st)
 }
 
+// errNoCredentials: a CredentialsSource answered with neither credentials nor an
+// error.
+var errNoCredentials = errors.New("session: the credentials source returned no credentials")
+
+// refreshCredentials gets new credentials for st, whose tokens are fresh. A
+// failure leaves the session as it is (still-valid credentials, or none) and holds
+// the next try off for RetryAfterFailure: it never fails the tokens.
 func (m *Manager) refreshCredentials(ctx context.Context, st *state) (*state, error) {
 	creds, id, err := m.cfg.Credentials.Credentials(ctx, st.sess)
+	if err == nil && creds == nil {
+		err = errNoCredentials
+	}
 	if err != nil {
-		m.emit(Event{Kind: RefreshFailed, Username: st.sess.Username, Err: err, Retryable: cognito.IsRetryable(err)})
-		if m.valid(st) {
-			return st, nil
-		}
-		return nil, fmt.Errorf("session: AWS credentials: %w", err)
+		retryable := cognito.IsRetryable(err)
+		m.emit(Event{Kind: RefreshFailed, Username: st.sess.Username, Err: err, Retryable: retryable})
+		m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: AWS credentials refresh failed", slog.String("user", st.sess.Username), slog.Bool("retryable", retryable), slog.String("error", err.Error()))
+		held := m.hold(st)
+		m.publish(held)
+		return held, nil
 	}
 	rec := *st.rec
-	rec.setCredentials(creds, id)
+	rec.setCredentials(creds, id, m.pool)
 	next, err := m.save(ctx, st.key, st.version, &rec)
 	if err != nil {
-		return nil, err
+		return m.saveFailed(ctx, st, &rec, err)
 	}
 	m.emit(Event{Kind: CredentialsRefreshed, Username: next.sess.Username})
 	return next, nil

@@ -157,6 +157,10 @@ type ImportInput struct {
 	// is remembered for this user's later sign-ins (skipping MFA) as if confirmed
 	// here.
 	Device *cognito.Device
+	// Source says where the tokens came from, and so where the session is
+	// refreshed: SourceHostedUI for tokens of the hosted UI's /oauth2/token
+	// (refreshed there when Config.HostedUI is set). Empty means SourceUserPool.
+	Source Source
 }
 
 // Import builds a session from tokens issued elsewhere (a custom sign-in backend),
@@ -216,10 +220,18 @@ func (m *Manager) Import(ctx context.Context, in ImportInput) (*Session, error) 
 	if dev.Key == "" && (dev.GroupKey != "" || dev.Password != "") {
 		problems = append(problems, "device group key or password without a device key")
 	}
+	switch in.Source.orDefault() {
+	case SourceUserPool, SourceHostedUI:
+	default:
+		problems = append(problems, fmt.Sprintf("unknown source %q", in.Source))
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%w: %s", ErrInvalidTokens, strings.Join(problems, "; "))
 	}
 	rec := &record{Username: c.Username, AccessToken: in.AccessToken, IDToken: in.IDToken, RefreshToken: in.RefreshToken.Reveal()}
+	if in.Source == SourceHostedUI {
+		rec.Source = SourceHostedUI
+	}
 	rec.DeviceKey, rec.DeviceGroupKey, rec.DevicePassword = dev.Key, dev.GroupKey, dev.Password.Reveal()
 	st, err := m.start(ctx, rec)
 	if err != nil {

@@ -35,11 +35,17 @@ func (m *Manager) schedule(st *state) {
 		m.timer.stop()
 	}
 	d := st.refreshAt.Sub(m.cfg.Clock.Now())
+	end := st.expiresAt
+	if !st.credsExpireAt.IsZero() && st.credsExpireAt.Before(end) {
+		end = st.credsExpireAt
+	}
+	window := min(end.Sub(st.refreshAt), m.cfg.RefreshBefore)
 	var lead time.Duration
-	if window := st.expiresAt.Sub(st.refreshAt); window > 0 {
+	if d > 0 && window > 0 {
 		// Up to a tenth of the window early; the refresh then counts the tokens as
-		// due that much early.
-		lead = rand.N(window/10 + 1)
+		// due that much early. Never more than half the wait, so that a try held
+		// off after a failure (RetryAfterFailure) is not made at once.
+		lead = min(rand.N(window/10+1), d/2)
 		d -= lead
 	}
 	if d < 0 {
