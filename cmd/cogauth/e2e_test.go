@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,10 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/creack/pty"
 
 	"github.com/cogauth/cogauth/emulator"
@@ -113,30 +108,8 @@ func TestBinary(t *testing.T) {
 	})
 
 	t.Run("moto", func(t *testing.T) {
-		endpoint := peers.Moto(t)
-		ctx := context.Background()
-		admin := cip.New(cip.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
-			Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
-		pool, err := admin.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("cli")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		client, err := admin.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
-			UserPoolId: pool.UserPool.Id, ClientName: aws.String("cli"),
-			ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: pool.UserPool.Id, Username: aws.String("carol"),
-			TemporaryPassword: aws.String("Temp-Passw0rd!"), MessageAction: types.MessageActionTypeSuppress}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := admin.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: pool.UserPool.Id, Username: aws.String("carol"),
-			Password: aws.String("Carol-Passw0rd!"), Permanent: true}); err != nil {
-			t.Fatal(err)
-		}
-		b := newBinary(t, endpoint, *pool.UserPool.Id, *client.UserPoolClient.ClientId)
+		mp := peers.NewMotoPool(t, peers.MotoPoolOptions{Users: []peers.MotoUser{{Name: "carol", Password: "Carol-Passw0rd!"}}})
+		b := newBinary(t, mp.Endpoint, mp.PoolID, mp.ClientID)
 		b.ok("Carol-Passw0rd!\n", "login", "-u", "carol", "--password-stdin", "--flow", "password")
 		tok := strings.TrimSpace(b.ok("", "token").out)
 		if !jwtRE.MatchString(tok) {
