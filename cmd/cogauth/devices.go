@@ -27,10 +27,11 @@ type devicesOptions struct {
 
 func newDevicesCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "devices list|forget",
-		Short: "List or forget the signed-in user's remembered devices",
-		Long: `List the devices the user pool tracks for the signed-in user, or forget one. A
-remembered device lets its sign-ins skip MFA; forgetting it (a lost laptop) ends that.`,
+		Use:   "devices list|forget|remember|unremember",
+		Short: "List, forget or (un)remember the signed-in user's devices",
+		Long: `List the devices the user pool tracks for the signed-in user, forget one, or change
+whether one is remembered. A remembered device lets its sign-ins skip MFA; marking it
+not remembered ends that but keeps it tracked; forgetting it (a lost laptop) removes it.`,
 		Args: cobra.NoArgs,
 	}
 	lo := &devicesOptions{}
@@ -57,8 +58,30 @@ remembered device lets its sign-ins skip MFA; forgetting it (a lost laptop) ends
 			return runDevicesForget(cmd.Context(), fo)
 		},
 	}
-	cmd.AddCommand(list, forget)
+	cmd.AddCommand(list, forget,
+		newDeviceStatusCmd(a, "remember", cognito.DeviceRemembered,
+			"Mark a device remembered, so its sign-ins skip MFA (this session's when no key is given)"),
+		newDeviceStatusCmd(a, "unremember", cognito.DeviceNotRemembered,
+			"Mark a device not remembered: its sign-ins ask for MFA again, but the pool still tracks it"),
+	)
 	return cmd
+}
+
+// newDeviceStatusCmd is `devices remember` or `devices unremember`.
+func newDeviceStatusCmd(a *app, name string, status cognito.DeviceStatus, short string) *cobra.Command {
+	o := &devicesOptions{}
+	return &cobra.Command{
+		Use:   name + " [DEVICE_KEY]",
+		Short: short,
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.IO, o.Clock, o.open = a.IO, a.Clock, a.open
+			if len(args) == 1 {
+				o.Key = args[0]
+			}
+			return runDevicesStatus(cmd.Context(), o, status)
+		},
+	}
 }
 
 // deviceJSON is one device as `devices list -o json` prints it.
@@ -189,5 +212,33 @@ func runDevicesForget(ctx context.Context, o *devicesOptions) error {
 		return nil
 	}
 	fmt.Fprintf(o.IO.ErrOut, "Forgot device %s.\n", o.Key)
+	return nil
+}
+
+func runDevicesStatus(ctx context.Context, o *devicesOptions, status cognito.DeviceStatus) error {
+	p, err := o.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	key := o.Key
+	if key == "" {
+		if key, err = p.deviceKey(ctx); err != nil {
+			return err
+		}
+	}
+	// With no key, the manager answers ErrNoDevice.
+	err = p.mgr.UpdateDeviceStatus(ctx, key, status)
+	if errors.Is(err, session.ErrNoDevice) {
+		return usagef("this session has no device: give the DEVICE_KEY (see: cogauth devices list)")
+	}
+	if err != nil {
+		return err
+	}
+	if status == cognito.DeviceRemembered {
+		fmt.Fprintf(o.IO.ErrOut, "Device %s is remembered: its sign-ins skip MFA.\n", key)
+		return nil
+	}
+	fmt.Fprintf(o.IO.ErrOut, "Device %s is no longer remembered: its sign-ins ask for MFA again.\n", key)
 	return nil
 }

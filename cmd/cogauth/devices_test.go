@@ -57,6 +57,37 @@ func TestDevicesCommands(t *testing.T) {
 		t.Fatalf("devices list:\n%s", text)
 	}
 
+	// Unremembered devices stay listed, marked; remembering them again restores
+	// the mark. Without a key, the session's own device.
+	remembered := func(c *cli, key string) bool {
+		t.Helper()
+		for _, d := range list(c) {
+			if d.Key == key {
+				return d.Remembered
+			}
+		}
+		t.Fatalf("device %s not listed", key)
+		return false
+	}
+	for _, step := range []struct {
+		args     []string
+		key      string
+		msg      string
+		remember bool
+	}{
+		{[]string{"unremember", other.Key}, other.Key, "Device " + other.Key + " is no longer remembered", false},
+		{[]string{"remember", other.Key}, other.Key, "Device " + other.Key + " is remembered", true},
+		{[]string{"unremember"}, mine.Key, "Device " + mine.Key + " is no longer remembered", false},
+		{[]string{"remember"}, mine.Key, "Device " + mine.Key + " is remembered", true},
+	} {
+		if r := laptop.ok("", append([]string{"devices"}, step.args...)...); !strings.Contains(r.err, step.msg) {
+			t.Fatalf("devices %v: %q", step.args, r.err)
+		}
+		if got := remembered(desktop, step.key); got != step.remember {
+			t.Fatalf("after devices %v, the desktop sees remembered=%v", step.args, got)
+		}
+	}
+
 	// The laptop forgets the desktop by key, then itself.
 	if r := laptop.ok("", "devices", "forget", other.Key); !strings.Contains(r.err, "Forgot device "+other.Key+".") {
 		t.Fatalf("forget: %q", r.err)
@@ -94,6 +125,14 @@ func TestDevicesErrors(t *testing.T) {
 	c.ok(alicePW+"\n", "login", "-u", "alice", "--password-stdin")
 	if r := c.run("", "devices", "forget"); r.code != exitUsage || !strings.Contains(r.err, "DEVICE_KEY") {
 		t.Fatalf("forget with no device: exit %d %q", r.code, r.err)
+	}
+	for _, cmd := range []string{"remember", "unremember"} {
+		if r := c.run("", "devices", cmd); r.code != exitUsage || !strings.Contains(r.err, "DEVICE_KEY") {
+			t.Fatalf("%s with no device: exit %d %q", cmd, r.code, r.err)
+		}
+		if r := c.run("", "devices", cmd, "a", "b"); r.code != exitUsage {
+			t.Fatalf("%s with two keys: exit %d", cmd, r.code)
+		}
 	}
 	if r := c.run("", "devices", "list", "-o", "yaml"); r.code != exitUsage {
 		t.Fatalf("bad output: exit %d", r.code)
