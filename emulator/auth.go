@@ -30,7 +30,13 @@ type challengeSession struct {
 	srpA        string
 	secretBlock string
 	code        string // expected SMS or e-mail code
+	failures    int    // wrong MFA codes answered so far
 }
+
+// mfaAttempts is how many MFA codes one challenge session takes before it ends.
+// Cognito lets a user retype a wrong code on the same session but documents no
+// number; three is the emulator's choice (README).
+const mfaAttempts = 3
 
 type authResponse struct {
 	ChallengeName        string            `json:"ChallengeName,omitempty"`
@@ -335,6 +341,10 @@ func (e *Emulator) opRespondToAuthChallenge(c *call) (any, error) {
 		return e.answerNewPassword(c, p, cl, u, s, cr)
 	case "SMS_MFA", "EMAIL_OTP", "SOFTWARE_TOKEN_MFA":
 		if err := e.checkMFACode(c, u, s, in.ChallengeName, cr); err != nil {
+			// A mistyped code may be tried again on the same session, as Cognito
+			// (and the Amplify clients that resubmit) allow, up to mfaAttempts.
+			s.failures++
+			s.Used = s.failures >= mfaAttempts
 			return nil, err
 		}
 		return e.finishAuth(c, p, cl, u, "", c.now)
@@ -431,7 +441,10 @@ func (e *Emulator) refresh(c *call, p *userPool, cl *appClient, token, deviceKey
 	if !c.now.Before(rec.Expires) {
 		return nil, errNotAuthorized("Refresh Token has expired")
 	}
-	if !rec.RotatedAt.IsZero() && c.now.After(rec.RotatedAt.Add(cl.GracePeriod)) {
+	// The grace period is [RotatedAt, RotatedAt+grace): with a grace of zero a
+	// successful rotation "immediately invalidates the submitted refresh token"
+	// (RefreshTokenRotationType), even within the same second.
+	if !rec.RotatedAt.IsZero() && !c.now.Before(rec.RotatedAt.Add(cl.GracePeriod)) {
 		return nil, newErr("RefreshTokenReuseException", "Refresh token has already been used.")
 	}
 	u := p.Users[p.userKey(rec.Username)]

@@ -47,6 +47,12 @@ func errBadCredentials() *Error {
 func errCodeMismatch() *Error {
 	return newErr("CodeMismatchException", "Invalid code provided, please request a code again.")
 }
+
+// errMFACodeMismatch is RespondToAuthChallenge's answer to a wrong MFA code,
+// worded as Cognito's (not as ConfirmSignUp's).
+func errMFACodeMismatch() *Error {
+	return newErr("CodeMismatchException", "Invalid code or auth state for the user.")
+}
 func errInvalidSession(expired bool) *Error {
 	if expired {
 		return errNotAuthorized("Invalid session for the user, session is expired.")

@@ -134,17 +134,17 @@ func (e *Emulator) checkMFACode(c *call, u *user, s *challengeSession, name stri
 	case "SOFTWARE_TOKEN_MFA":
 		step, ok := checkTOTP(u.MFA.TOTPSecret, cr["SOFTWARE_TOKEN_MFA_CODE"], c.now, u.MFA.LastTOTPStep)
 		if !ok {
-			return errCodeMismatch()
+			return errMFACodeMismatch()
 		}
 		u.MFA.LastTOTPStep = step
 		e.dirty = true
 	case "SMS_MFA":
 		if s.code == "" || subtle.ConstantTimeCompare([]byte(s.code), []byte(cr["SMS_MFA_CODE"])) != 1 {
-			return errCodeMismatch()
+			return errMFACodeMismatch()
 		}
 	case "EMAIL_OTP":
 		if s.code == "" || subtle.ConstantTimeCompare([]byte(s.code), []byte(cr["EMAIL_OTP_CODE"])) != 1 {
-			return errCodeMismatch()
+			return errMFACodeMismatch()
 		}
 	}
 	return nil
