@@ -1,42 +1,22 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cogauth/cogauth/hostedui/browsertest"
 )
 
-// syncBuffer is a bytes.Buffer that a running command writes while the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 var authorizeRE = regexp.MustCompile(`http://\S+/oauth2/authorize\?\S+`)
 
 // startHostedLogin runs `cogauth login --hosted-ui --no-browser` in the background
 // and returns the sign-in URL it prints and a channel with its exit code.
-func startHostedLogin(ctx context.Context, t *testing.T, c *cli, args ...string) (string, *syncBuffer, <-chan int) {
+func startHostedLogin(ctx context.Context, t *testing.T, c *cli, args ...string) (string, *safeBuffer, <-chan int) {
 	t.Helper()
-	var out, errOut syncBuffer
+	var out, errOut safeBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- Main(ctx, c.environment(strings.NewReader(""), &out, &errOut), append([]string{"login", "--hosted-ui", "--no-browser"}, args...))
