@@ -68,8 +68,8 @@ type decodedJSON struct {
 }
 
 func runDecode(o *decodeOptions) error {
-	if o.Output != "text" && o.Output != "json" {
-		return usagef("unknown output format %q: use text or json", o.Output)
+	if err := checkTextOrJSON(o.Output); err != nil {
+		return err
 	}
 	raw := cleanToken(o.Token)
 	if o.Token == "" || o.Token == "-" {
@@ -87,9 +87,7 @@ func runDecode(o *decodeOptions) error {
 	}
 	out := decodedJSON{Header: t.Header(), Payload: t.Claims().Raw()}
 	if o.Output == "json" {
-		enc := json.NewEncoder(o.IO.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(headerJSON(out))
+		return writeJSON(o.IO.Out, headerJSON(out))
 	}
 	hb, _ := json.MarshalIndent(headerJSON(out)["header"], "", "  ")
 	pb, err := json.MarshalIndent(out.Payload, "", "  ")

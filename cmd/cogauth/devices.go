@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -105,8 +104,8 @@ func deviceOut(d cognito.DeviceInfo, current string) deviceJSON {
 }
 
 func runDevicesList(ctx context.Context, o *devicesOptions) error {
-	if o.Output != "text" && o.Output != "json" {
-		return usagef("unknown output format %q: use text or json", o.Output)
+	if err := checkTextOrJSON(o.Output); err != nil {
+		return err
 	}
 	p, err := o.open(ctx)
 	if err != nil {
@@ -128,9 +127,7 @@ func runDevicesList(ctx context.Context, o *devicesOptions) error {
 	// Most recently used first: that is the one people look for.
 	sort.SliceStable(out, func(i, j int) bool { return out[i].LastAuthenticated.After(out[j].LastAuthenticated) })
 	if o.Output == "json" {
-		enc := json.NewEncoder(o.IO.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return writeJSON(o.IO.Out, out)
 	}
 	if len(out) == 0 {
 		fmt.Fprintln(o.IO.ErrOut, "No devices: the user pool tracks none for this user.")

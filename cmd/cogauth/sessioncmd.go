@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -107,8 +106,8 @@ func sessionOut(profile string, s *session.Session, show bool) sessionJSON {
 }
 
 func runSession(ctx context.Context, o *sessionOptions) error {
-	if o.Output != "text" && o.Output != "json" {
-		return usagef("unknown output format %q: use text or json", o.Output)
+	if err := checkTextOrJSON(o.Output); err != nil {
+		return err
 	}
 	p, err := o.open(ctx)
 	if err != nil {
@@ -121,9 +120,7 @@ func runSession(ctx context.Context, o *sessionOptions) error {
 	}
 	out := sessionOut(p.cfg.Profile, s, o.ShowTokens)
 	if o.Output == "json" {
-		enc := json.NewEncoder(o.IO.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return writeJSON(o.IO.Out, out)
 	}
 	now := o.Clock.Now()
 	var b strings.Builder

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -159,9 +158,7 @@ func runVerify(ctx context.Context, o *verifyOptions) error {
 		}
 		return err
 	}
-	enc := json.NewEncoder(o.IO.Out)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(t.Claims().Raw()); err != nil {
+	if err := writeJSON(o.IO.Out, t.Claims().Raw()); err != nil {
 		return err
 	}
 	cl := t.Claims()

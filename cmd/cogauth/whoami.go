@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -46,8 +45,8 @@ type whoamiJSON struct {
 }
 
 func runWhoami(ctx context.Context, o *whoamiOptions) error {
-	if o.Output != "text" && o.Output != "json" {
-		return usagef("unknown output format %q: use text or json", o.Output)
+	if err := checkTextOrJSON(o.Output); err != nil {
+		return err
 	}
 	p, err := o.open(ctx)
 	if err != nil {
@@ -90,9 +89,7 @@ func runWhoami(ctx context.Context, o *whoamiOptions) error {
 		out.Custom = map[string]string{}
 	}
 	if o.Output == "json" {
-		enc := json.NewEncoder(o.IO.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return writeJSON(o.IO.Out, out)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Username: %s\nSub:      %s\n", out.Username, out.Sub)
