@@ -31,7 +31,8 @@ import (
 // OpenID token's signing key is the emulator's own, not Cognito's.
 
 const (
-	// idpExtKey names the identity-pool state in Emulator.ext and in state files.
+	// idpExtKey names the identity-pool state in the "extensions" of older state
+	// files.
 	idpExtKey = "identityPools"
 	// DefaultCredentialsLifetime is how long GetCredentialsForIdentity's credentials
 	// last unless the pool says otherwise: Cognito's one hour.
@@ -80,7 +81,7 @@ type SeedIdentityPool struct {
 	CredentialsLifetimeSeconds     int      `json:"credentialsLifetimeSeconds,omitempty"`
 }
 
-// idpState is everything identity pools persist, kept as JSON in e.ext[idpExtKey].
+// idpState is everything identity pools persist (state.IdentityPools).
 type idpState struct {
 	Pools      map[string]*identityPool `json:"pools"`
 	Identities map[string]*identity     `json:"identities"` // by identity ID
@@ -89,6 +90,8 @@ type idpState struct {
 	// The OpenID token signing key, generated on first use.
 	KeyID  string `json:"openIdKeyId,omitempty"`
 	KeyDER []byte `json:"openIdKey,omitempty"`
+
+	key *rsa.PrivateKey // KeyDER parsed
 }
 
 type identityPool struct {
@@ -136,14 +139,17 @@ func (e *Emulator) registerIdentityPoolOps() {
 	}
 }
 
-// idpLoad reads the identity-pool state; e.mu must be held.
-func (e *Emulator) idpLoad() (*idpState, error) {
-	s := &idpState{}
-	if raw := e.ext[idpExtKey]; len(raw) > 0 {
-		if err := json.Unmarshal(raw, s); err != nil {
-			return nil, fmt.Errorf("identity pool state: %w", err)
-		}
+// idp returns the identity-pool state, made on first use; e.mu must be held.
+func (e *Emulator) idp() *idpState {
+	if e.st.IdentityPools == nil {
+		e.st.IdentityPools = &idpState{}
 	}
+	s := e.st.IdentityPools
+	s.ensureMaps()
+	return s
+}
+
+func (s *idpState) ensureMaps() {
 	if s.Pools == nil {
 		s.Pools = map[string]*identityPool{}
 	}
@@ -153,17 +159,21 @@ func (e *Emulator) idpLoad() (*idpState, error) {
 	if s.Links == nil {
 		s.Links = map[string]string{}
 	}
-	return s, nil
 }
 
-// idpSave writes the identity-pool state back; e.mu must be held.
-func (e *Emulator) idpSave(s *idpState) error {
-	raw, err := json.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("identity pool state: %w", err)
+// loaded checks identity-pool state read from a state file (nil is none).
+func (s *idpState) loaded() error {
+	if s == nil {
+		return nil
 	}
-	e.ext[idpExtKey] = raw
-	e.dirty = true
+	s.ensureMaps()
+	if len(s.KeyDER) > 0 {
+		k, err := x509.ParsePKCS1PrivateKey(s.KeyDER)
+		if err != nil {
+			return fmt.Errorf("OpenID key: %w", err)
+		}
+		s.key = k
+	}
 	return nil
 }
 
@@ -300,10 +310,7 @@ func (e *Emulator) acceptsProviderKey(key string, p *userPool) bool {
 func (e *Emulator) CreateIdentityPool(cfg IdentityPoolConfig) (string, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s, err := e.idpLoad()
-	if err != nil {
-		return "", err
-	}
+	s := e.idp()
 	allow := cfg.AllowUnauthenticatedIdentities
 	in := identityPoolInput{
 		IdentityPoolName:               cfg.Name,
@@ -315,9 +322,6 @@ func (e *Emulator) CreateIdentityPool(cfg IdentityPoolConfig) (string, error) {
 		return "", err
 	}
 	p.CredentialsLifetime = cfg.CredentialsLifetime
-	if err := e.idpSave(s); err != nil {
-		return "", err
-	}
 	e.saveIfDirty()
 	return p.ID, nil
 }
@@ -328,6 +332,7 @@ func (e *Emulator) createIdentityPool(s *idpState, in *identityPoolInput, now ti
 		return nil, err
 	}
 	s.Pools[p.ID] = p
+	e.dirty = true
 	return p, nil
 }
 
@@ -338,10 +343,7 @@ func (e *Emulator) applyIdentityPoolSeed(pools []SeedIdentityPool, userPoolID fu
 	if len(pools) == 0 {
 		return map[string]string{}, nil
 	}
-	s, err := e.idpLoad()
-	if err != nil {
-		return nil, err
-	}
+	s := e.idp()
 	out := make(map[string]string, len(pools))
 	now := e.base.Now().Add(e.offset)
 	for _, sp := range pools {
@@ -367,7 +369,7 @@ func (e *Emulator) applyIdentityPoolSeed(pools []SeedIdentityPool, userPoolID fu
 		p.CredentialsLifetime = time.Duration(sp.CredentialsLifetimeSeconds) * time.Second
 		out[sp.Name] = p.ID
 	}
-	return out, e.idpSave(s)
+	return out, nil
 }
 
 func (e *Emulator) opCreateIdentityPool(c *call) (any, error) {
@@ -375,15 +377,12 @@ func (e *Emulator) opCreateIdentityPool(c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	s, err := e.idpLoad()
-	if err != nil {
-		return nil, err
-	}
+	s := e.idp()
 	p, err := e.createIdentityPool(s, &in, c.now)
 	if err != nil {
 		return nil, err
 	}
-	return describeIdentityPool(p), e.idpSave(s)
+	return describeIdentityPool(p), nil
 }
 
 type identityPoolIDInput struct {
@@ -395,10 +394,7 @@ func (e *Emulator) opDescribeIdentityPool(c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	s, err := e.idpLoad()
-	if err != nil {
-		return nil, err
-	}
+	s := e.idp()
 	p, err := s.pool(in.IdentityPoolID)
 	if err != nil {
 		return nil, err
@@ -411,10 +407,7 @@ func (e *Emulator) opUpdateIdentityPool(c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	s, err := e.idpLoad()
-	if err != nil {
-		return nil, err
-	}
+	s := e.idp()
 	p, err := s.pool(in.IdentityPoolID)
 	if err != nil {
 		return nil, err
@@ -424,7 +417,8 @@ func (e *Emulator) opUpdateIdentityPool(c *call) (any, error) {
 		return nil, err
 	}
 	*p = upd
-	return describeIdentityPool(p), e.idpSave(s)
+	e.dirty = true
+	return describeIdentityPool(p), nil
 }
 
 func (e *Emulator) opDeleteIdentityPool(c *call) (any, error) {
@@ -432,10 +426,7 @@ func (e *Emulator) opDeleteIdentityPool(c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	s, err := e.idpLoad()
-	if err != nil {
-		return nil, err
-	}
+	s := e.idp()
 	if _, err := s.pool(in.IdentityPoolID); err != nil {
 		return nil, err
 	}
@@ -451,7 +442,8 @@ func (e *Emulator) opDeleteIdentityPool(c *call) (any, error) {
 			delete(s.Links, k)
 		}
 	}
-	return struct{}{}, e.idpSave(s)
+	e.dirty = true
+	return struct{}{}, nil
 }
 
 func (e *Emulator) opListIdentityPools(c *call) (any, error) {
@@ -465,10 +457,7 @@ func (e *Emulator) opListIdentityPools(c *call) (any, error) {
 	if in.MaxResults == nil || *in.MaxResults < 1 || *in.MaxResults > 60 {
 		return nil, newErr("ValidationException", "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 60")
 	}
-	s, err := e.idpLoad()
-	if err != nil {
-		return nil, err
-	}
+	s := e.idp()
 	keys := make([]string, 0, len(s.Pools))
 	for id := range s.Pools {
 		keys = append(keys, id)
@@ -497,10 +486,7 @@ func (e *Emulator) opSetIdentityPoolRoles(c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	s, err := e.idpLoad()
-	if err != nil {
-		return nil, err
-	}
+	s := e.idp()
 	p, err := s.pool(in.IdentityPoolID)
 	if err != nil {
 		return nil, err
@@ -512,7 +498,8 @@ func (e *Emulator) opSetIdentityPoolRoles(c *call) (any, error) {
 	}
 	p.Roles = in.Roles
 	p.RoleMappings = in.RoleMappings
-	return struct{}{}, e.idpSave(s)
+	e.dirty = true
+	return struct{}{}, nil
 }
 
 func (e *Emulator) opGetIdentityPoolRoles(c *call) (any, error) {
@@ -520,10 +507,7 @@ func (e *Emulator) opGetIdentityPoolRoles(c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	s, err := e.idpLoad()
-	if err != nil {
-		return nil, err
-	}
+	s := e.idp()
 	p, err := s.pool(in.IdentityPoolID)
 	if err != nil {
 		return nil, err
@@ -548,10 +532,7 @@ func (e *Emulator) opDescribeIdentity(c *call) (any, error) {
 	if err := checkID("identityId", in.IdentityID); err != nil {
 		return nil, err
 	}
-	s, err := e.idpLoad()
-	if err != nil {
-		return nil, err
-	}
+	s := e.idp()
 	ident := s.Identities[in.IdentityID]
 	if ident == nil {
 		return nil, newErr("ResourceNotFoundException", "Identity '%s' not found.", in.IdentityID)
@@ -724,10 +705,7 @@ func (e *Emulator) opGetId(c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	s, err := e.idpLoad()
-	if err != nil {
-		return nil, err
-	}
+	s := e.idp()
 	ip, err := s.pool(in.IdentityPoolID)
 	if err != nil {
 		return nil, err
@@ -743,7 +721,8 @@ func (e *Emulator) opGetId(c *call) (any, error) {
 		// Cognito makes a new guest identity on every GetId without logins; clients
 		// are expected to keep the one they got.
 		ident := e.newIdentity(s, ip, c.now)
-		return map[string]string{"IdentityId": ident.ID}, e.idpSave(s)
+		e.dirty = true
+		return map[string]string{"IdentityId": ident.ID}, nil
 	}
 	ident, err := s.linkedIdentity(ip.ID, logins)
 	if err != nil {
@@ -753,7 +732,8 @@ func (e *Emulator) opGetId(c *call) (any, error) {
 		ident = e.newIdentity(s, ip, c.now)
 	}
 	s.link(ident, logins, c.now)
-	return map[string]string{"IdentityId": ident.ID}, e.idpSave(s)
+	e.dirty = true
+	return map[string]string{"IdentityId": ident.ID}, nil
 }
 
 // resolveIdentity finds the identity a GetCredentialsForIdentity or GetOpenIdToken
@@ -799,6 +779,7 @@ func (e *Emulator) resolveIdentity(s *idpState, identityID string, rawLogins map
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	e.dirty = true
 	if owner != nil && owner.ID != ident.ID {
 		delete(s.Identities, ident.ID)
 		s.link(owner, logins, now)
@@ -819,10 +800,7 @@ func (e *Emulator) opGetCredentialsForIdentity(c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	s, err := e.idpLoad()
-	if err != nil {
-		return nil, err
-	}
+	s := e.idp()
 	ident, ip, _, err := e.resolveIdentity(s, in.IdentityID, in.Logins, c.now)
 	if err != nil {
 		return nil, err
@@ -852,7 +830,7 @@ func (e *Emulator) opGetCredentialsForIdentity(c *call) (any, error) {
 			Expiration: float64(c.now.Add(life).Unix()),
 		},
 	}
-	return out, e.idpSave(s)
+	return out, nil
 }
 
 func (e *Emulator) opGetOpenIdToken(c *call) (any, error) {
@@ -860,15 +838,14 @@ func (e *Emulator) opGetOpenIdToken(c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	s, err := e.idpLoad()
+	s := e.idp()
+	// The key first: making it can fail only with the random source, and then
+	// no guest identity has been linked yet.
+	key, err := e.openIDKey(s)
 	if err != nil {
 		return nil, err
 	}
 	ident, ip, logins, err := e.resolveIdentity(s, in.IdentityID, in.Logins, c.now)
-	if err != nil {
-		return nil, err
-	}
-	key, err := e.openIDKey(s)
 	if err != nil {
 		return nil, err
 	}
@@ -891,23 +868,20 @@ func (e *Emulator) opGetOpenIdToken(c *call) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("signing OpenID token: %w", err)
 	}
-	return map[string]string{"IdentityId": ident.ID, "Token": tok}, e.idpSave(s)
+	return map[string]string{"IdentityId": ident.ID, "Token": tok}, nil
 }
 
 // openIDKey returns the key GetOpenIdToken signs with, made on first use.
 func (e *Emulator) openIDKey(s *idpState) (*rsa.PrivateKey, error) {
-	if len(s.KeyDER) > 0 {
-		k, err := x509.ParsePKCS1PrivateKey(s.KeyDER)
-		if err != nil {
-			return nil, fmt.Errorf("identity pool state: OpenID key: %w", err)
-		}
-		return k, nil
+	if s.key != nil {
+		return s.key, nil
 	}
 	k, err := rsa.GenerateKey(e.random, 2048)
 	if err != nil {
 		return nil, fmt.Errorf("generating OpenID key: %w", err)
 	}
-	s.KeyID, s.KeyDER = keyID(&k.PublicKey), x509.MarshalPKCS1PrivateKey(k)
+	s.KeyID, s.KeyDER, s.key = keyID(&k.PublicKey), x509.MarshalPKCS1PrivateKey(k), k
+	e.dirty = true
 	return k, nil
 }
 
@@ -916,15 +890,11 @@ func (e *Emulator) openIDKey(s *idpState) (*rsa.PrivateKey, error) {
 func (e *Emulator) OpenIDTokenKey() (*rsa.PublicKey, string, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s, err := e.idpLoad()
-	if err != nil || len(s.KeyDER) == 0 {
-		return nil, "", err
+	s := e.idp()
+	if s.key == nil {
+		return nil, "", nil
 	}
-	k, err := x509.ParsePKCS1PrivateKey(s.KeyDER)
-	if err != nil {
-		return nil, "", fmt.Errorf("identity pool state: OpenID key: %w", err)
-	}
-	return &k.PublicKey, s.KeyID, nil
+	return &s.key.PublicKey, s.KeyID, nil
 }
 
 // IdentityLogins tells which providers an identity is linked to (none for a guest)
@@ -932,10 +902,7 @@ func (e *Emulator) OpenIDTokenKey() (*rsa.PublicKey, string, error) {
 func (e *Emulator) IdentityLogins(identityID string) (providers []string, ok bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s, err := e.idpLoad()
-	if err != nil {
-		return nil, false
-	}
+	s := e.idp()
 	ident := s.Identities[identityID]
 	if ident == nil {
 		return nil, false

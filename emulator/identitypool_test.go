@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -597,4 +600,55 @@ func FuzzIdentityPoolRequest(f *testing.F) {
 			t.Fatalf("status %d: %s", rec.Code, rec.Body.String())
 		}
 	})
+}
+
+// TestLegacyStateFileLoads: a state file written when identity-pool state was kept
+// as JSON under "extensions" still loads — same identity for the same login, same
+// OpenID signing key — and is written back in the current shape.
+func TestLegacyStateFileLoads(t *testing.T) {
+	const (
+		poolID     = "us-east-1_Legacy01"
+		client     = "legacyappclient0000000000a"
+		identPool  = "us-east-1:82bfe965-743c-460b-b909-bb011010cd1b"
+		identityID = "us-east-1:a9190089-7182-4e7c-b1de-6e8954dfd04e"
+		openIDKid  = "ykf8S04UEgeGSAjTuIM5wyhbshZMNOxsE7PnVywykV8="
+	)
+	data, err := os.ReadFile("testdata/state-extensions-v1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "state.json")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := emulator.NewServer(emulator.Options{StateFile: path, Clock: clock.NewFake(idpT0)})
+	defer srv.Close()
+	if _, kid, err := srv.OpenIDTokenKey(); err != nil || kid != openIDKid {
+		t.Fatalf("OpenID key %q, %v; want the file's %q", kid, err, openIDKid)
+	}
+	if providers, ok := srv.IdentityLogins(identityID); !ok || len(providers) != 1 || providers[0] != emulator.ProviderName(poolID) {
+		t.Fatalf("identity logins %v %v", providers, ok)
+	}
+	v := &idpEnv{srv: srv, userPool: poolID,
+		ident: ci.New(ci.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}}),
+		idp:   cip.New(cip.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}})}
+	got, err := v.getID(identPool, v.logins(v.idToken(t, client, "alice")))
+	if err != nil || got != identityID {
+		t.Fatalf("GetId = %s, %v; want the file's %s", got, err, identityID)
+	}
+
+	if err := srv.SaveState(path); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]json.RawMessage
+	data, _ = os.ReadFile(path)
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if _, old := doc["extensions"]; old {
+		t.Error("state written back with an extensions block")
+	}
+	if !bytes.Contains(doc["identityPools"], []byte(identityID)) {
+		t.Error("identity pools not under a top-level identityPools key")
+	}
 }

@@ -25,6 +25,9 @@ const stateVersion = 1
 type state struct {
 	Version int                  `json:"version"`
 	Pools   map[string]*userPool `json:"userPools"`
+	// IdentityPools is the identity-pool service's state (identitypool.go); nil
+	// until an identity pool is made.
+	IdentityPools *idpState `json:"identityPools,omitempty"`
 }
 
 func newState() *state { return &state{Version: stateVersion, Pools: map[string]*userPool{}} }
@@ -366,6 +369,19 @@ func (e *Emulator) LoadState(r io.Reader) error {
 	st := doc.state
 	if st.Pools == nil {
 		st.Pools = map[string]*userPool{}
+	}
+	if raw, ok := doc.Extensions[idpExtKey]; ok {
+		// A state file from before the typed field.
+		delete(doc.Extensions, idpExtKey)
+		if st.IdentityPools == nil {
+			st.IdentityPools = &idpState{}
+			if err := json.Unmarshal(raw, st.IdentityPools); err != nil {
+				return fmt.Errorf("emulator: state file: identity pools: %w", err)
+			}
+		}
+	}
+	if err := st.IdentityPools.loaded(); err != nil {
+		return fmt.Errorf("emulator: state file: identity pools: %w", err)
 	}
 	for id, p := range st.Pools {
 		if p == nil || p.ID != id {
