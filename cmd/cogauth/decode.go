@@ -52,6 +52,23 @@ func readToken(r io.Reader) (string, error) {
 	return cleanToken(string(b)), nil
 }
 
+// tokenArg is the token a command was given: its argument, or standard input when
+// the argument is empty or "-" (so that a token need not appear in the process
+// list). No token at all is a usage error.
+func tokenArg(arg string, stdin io.Reader) (string, error) {
+	raw := cleanToken(arg)
+	if arg == "" || arg == "-" {
+		var err error
+		if raw, err = readToken(stdin); err != nil {
+			return "", err
+		}
+	}
+	if raw == "" {
+		return "", usagef("no token: pass it as an argument or on standard input")
+	}
+	return raw, nil
+}
+
 func cleanToken(s string) string {
 	s = strings.TrimSpace(s)
 	if len(s) > 7 && strings.EqualFold(s[:7], "bearer ") {
@@ -71,15 +88,9 @@ func runDecode(o *decodeOptions) error {
 	if err := checkTextOrJSON(o.Output); err != nil {
 		return err
 	}
-	raw := cleanToken(o.Token)
-	if o.Token == "" || o.Token == "-" {
-		var err error
-		if raw, err = readToken(o.IO.In); err != nil {
-			return err
-		}
-	}
-	if raw == "" {
-		return usagef("no token: pass it as an argument or on standard input")
+	raw, err := tokenArg(o.Token, o.IO.In)
+	if err != nil {
+		return err
 	}
 	t, err := jwt.Decode(raw)
 	if err != nil {

@@ -133,14 +133,9 @@ func runVerify(ctx context.Context, o *verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	raw := cleanToken(o.Token)
-	if o.Token == "" || o.Token == "-" {
-		if raw, err = readToken(o.IO.In); err != nil {
-			return err
-		}
-	}
-	if raw == "" {
-		return usagef("no token: pass it as an argument or on standard input")
+	raw, err := tokenArg(o.Token, o.IO.In)
+	if err != nil {
+		return err
 	}
 	v, err := jwt.NewVerifier(vopts)
 	if err != nil {
