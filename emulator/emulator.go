@@ -126,9 +126,6 @@ type Emulator struct {
 	issuerBase string
 	seeded     *SeedResult
 	saveErr    error
-	// ext holds state that registered extensions (identity pools) keep; persisted
-	// under the same name in the state file.
-	ext map[string]json.RawMessage
 }
 
 // identityPoolExtension is implemented by *Emulator when emulator/identitypool.go is
@@ -164,7 +161,6 @@ func New(opts Options) (*Emulator, error) {
 		sessions:   map[string]*challengeSession{},
 		rng:        mrand.New(mrand.NewChaCha8(seed)),
 		issuerBase: strings.TrimRight(opts.IssuerBaseURL, "/"),
-		ext:        map[string]json.RawMessage{},
 	}
 	if e.issuerBase == "" {
 		e.issuerBase = "https://cognito-idp." + opts.Region + ".amazonaws.com"

@@ -25,7 +25,7 @@ import (
 // /{poolId}/ (where the OpenID configuration of a self-issuing emulator points).
 
 const (
-	// oauthExtKey names the OAuth state inside e.ext (and the state file).
+	// oauthExtKey names the OAuth state in the "extensions" of older state files.
 	oauthExtKey = "oauth2"
 	// codeTTL is how long an authorization code may be redeemed, as in Cognito.
 	codeTTL = 5 * time.Minute
@@ -46,8 +46,8 @@ const (
 // definition.
 var standardScopes = []string{"openid", "email", "phone", "profile", adminScope}
 
-// oauthState is what the OAuth endpoints keep, as JSON in e.ext[oauthExtKey]. The
-// scope a sign-in was granted lives on its origin (origin.Scope).
+// oauthState is what the OAuth endpoints keep (state.OAuth). The scope a sign-in
+// was granted lives on its origin (origin.Scope).
 type oauthState struct {
 	Codes  map[string]*authCode     `json:"codes"`  // by hashToken(code)
 	Logins map[string]*loginSession `json:"logins"` // by hashToken(cookie)
@@ -83,26 +83,29 @@ type loginSession struct {
 	Expires  time.Time `json:"expires"`
 }
 
-// oauthLoad reads the OAuth state; e.mu must be held.
-func (e *Emulator) oauthLoad() (*oauthState, error) {
-	s := &oauthState{}
-	if raw := e.ext[oauthExtKey]; len(raw) > 0 {
-		if err := json.Unmarshal(raw, s); err != nil {
-			return nil, fmt.Errorf("oauth2 state: %w", err)
-		}
+// oauth returns the OAuth endpoints' state, made on first use; e.mu must be held.
+func (e *Emulator) oauth() *oauthState {
+	if e.st.OAuth == nil {
+		e.st.OAuth = &oauthState{}
 	}
+	s := e.st.OAuth
+	s.ensureMaps()
+	return s
+}
+
+func (s *oauthState) ensureMaps() {
 	if s.Codes == nil {
 		s.Codes = map[string]*authCode{}
 	}
 	if s.Logins == nil {
 		s.Logins = map[string]*loginSession{}
 	}
-	return s, nil
 }
 
-// oauthSave writes the OAuth state back, dropping what has expired; e.mu must be
-// held.
-func (e *Emulator) oauthSave(s *oauthState, now time.Time) error {
+// prune drops codes and hosted UI sessions that have expired and tells whether
+// it dropped any.
+func (s *oauthState) prune(now time.Time) bool {
+	n := len(s.Codes) + len(s.Logins)
 	for k, c := range s.Codes {
 		if now.After(c.Expires) {
 			delete(s.Codes, k)
@@ -113,13 +116,7 @@ func (e *Emulator) oauthSave(s *oauthState, now time.Time) error {
 			delete(s.Logins, k)
 		}
 	}
-	raw, err := json.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("oauth2 state: %w", err)
-	}
-	e.ext[oauthExtKey] = raw
-	e.dirty = true
-	return nil
+	return len(s.Codes)+len(s.Logins) != n
 }
 
 // oauthRoute splits an OAuth path into the pool it names (empty at the root) and
@@ -194,22 +191,19 @@ func (e *oauthErr) Error() string { return e.Code }
 
 func errOAuth(code string) *oauthErr { return &oauthErr{Code: code, Status: http.StatusBadRequest} }
 
-// locked runs fn with the emulator locked and the OAuth state loaded, then saves
-// the state (and the state file) when fn changed anything.
+// locked runs fn with the emulator locked, then drops what has expired and saves
+// the state file when anything changed.
 func (o *oauthReq) locked(fn func(s *oauthState, now time.Time) error) error {
 	e := o.e
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := e.base.Now().Add(e.offset)
-	s, err := e.oauthLoad()
-	if err != nil {
-		return err
-	}
+	s := e.oauth()
 	if err := fn(s, now); err != nil {
 		return err
 	}
-	if err := e.oauthSave(s, now); err != nil {
-		return err
+	if s.prune(now) {
+		e.dirty = true
 	}
 	if e.dirty && e.opts.StateFile != "" {
 		e.dirty = false
@@ -613,6 +607,7 @@ func (o *oauthReq) complete(a authParams, username string, authTime time.Time) {
 			return nil
 		}
 		code = o.e.uuid()
+		o.e.dirty = true
 		s.Codes[hashToken(code)] = &authCode{
 			PoolID: chk.p.ID, ClientID: chk.c.ID, Username: username, RedirectURI: a.RedirectURI,
 			Scope: chk.scope, Nonce: a.Nonce, Challenge: a.Challenge, AuthTime: authTime, Expires: now.Add(codeTTL),
@@ -716,6 +711,7 @@ func (o *oauthReq) loginSubmit() {
 		}
 		username, authTime = u.Username, now
 		cookie = o.e.randomB64(32)
+		o.e.dirty = true
 		s.Logins[hashToken(cookie)] = &loginSession{PoolID: chk.p.ID, Username: u.Username, AuthTime: now, Expires: now.Add(loginTTL)}
 		return nil
 	})
@@ -863,6 +859,7 @@ func (e *Emulator) redeemCode(s *oauthState, p *userPool, c *appClient, f url.Va
 		return nil, errOAuth("invalid_grant")
 	}
 	delete(s.Codes, hashToken(code))
+	e.dirty = true
 	switch {
 	case ac.ClientID != c.ID || ac.PoolID != p.ID:
 		return nil, errOAuth("invalid_grant")
@@ -1221,6 +1218,7 @@ func (o *oauthReq) logout() {
 		}
 		if ck, err := o.r.Cookie(loginCookie); err == nil {
 			delete(s.Logins, hashToken(ck.Value))
+			o.e.dirty = true
 		}
 		return nil
 	})

@@ -258,3 +258,46 @@ func TestStateFileOAuthSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestOAuthStateSurvivesRestart: an authorization code issued before a restart is
+// redeemed after it, from a current state file and from one in the older shape
+// (the OAuth state as JSON under "extensions").
+func TestOAuthStateSurvivesRestart(t *testing.T) {
+	f := newOAuthFixture(t)
+	dir := t.TempDir()
+	current := filepath.Join(dir, "state.json")
+	var codes []string
+	for range 2 {
+		code, _ := signInCode(t, f, browser(t), authorizeURL(f, f.public, nil))
+		codes = append(codes, code)
+	}
+	if err := f.srv.SaveState(current); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(current)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc["oauth2"]) == 0 {
+		t.Fatal("no top-level oauth2 state")
+	}
+	doc["extensions"] = mustJSON(t, map[string]json.RawMessage{"oauth2": doc["oauth2"]})
+	delete(doc, "oauth2")
+	legacy := filepath.Join(dir, "legacy.json")
+	if err := os.WriteFile(legacy, mustJSON(t, doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i, file := range []string{current, legacy} {
+		srv := emulator.NewServer(emulator.Options{Clock: f.clk, StateFile: file})
+		g := &oauthFixture{srv: srv, pool: f.pool}
+		status, out := postToken(t, g, "/oauth2/token", codeForm(codes[i], callback, verifier), f.public, "")
+		srv.Close()
+		if status != http.StatusOK || out["access_token"] == nil {
+			t.Fatalf("%s: redeeming a code from before the restart: %d %v", file, status, out)
+		}
+	}
+}

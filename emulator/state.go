@@ -28,6 +28,8 @@ type state struct {
 	// IdentityPools is the identity-pool service's state (identitypool.go); nil
 	// until an identity pool is made.
 	IdentityPools *idpState `json:"identityPools,omitempty"`
+	// OAuth is what the hosted UI and OAuth endpoints keep (oauth2.go).
+	OAuth *oauthState `json:"oauth2,omitempty"`
 }
 
 func newState() *state { return &state{Version: stateVersion, Pools: map[string]*userPool{}} }
@@ -294,11 +296,7 @@ func (e *Emulator) SaveState(path string) error {
 }
 
 func (e *Emulator) saveLocked(path string) error {
-	doc := struct {
-		*state
-		Extensions map[string]json.RawMessage `json:"extensions,omitempty"`
-	}{e.st, e.ext}
-	data, err := json.MarshalIndent(doc, "", " ")
+	data, err := json.MarshalIndent(e.st, "", " ")
 	if err != nil {
 		return fmt.Errorf("emulator: encoding state: %w", err)
 	}
@@ -370,18 +368,25 @@ func (e *Emulator) LoadState(r io.Reader) error {
 	if st.Pools == nil {
 		st.Pools = map[string]*userPool{}
 	}
-	if raw, ok := doc.Extensions[idpExtKey]; ok {
-		// A state file from before the typed field.
-		delete(doc.Extensions, idpExtKey)
-		if st.IdentityPools == nil {
-			st.IdentityPools = &idpState{}
-			if err := json.Unmarshal(raw, st.IdentityPools); err != nil {
-				return fmt.Errorf("emulator: state file: identity pools: %w", err)
-			}
+	// State files from before the typed fields kept these as JSON under
+	// "extensions"; other extension names never existed.
+	if raw, ok := doc.Extensions[idpExtKey]; ok && st.IdentityPools == nil {
+		st.IdentityPools = &idpState{}
+		if err := json.Unmarshal(raw, st.IdentityPools); err != nil {
+			return fmt.Errorf("emulator: state file: identity pools: %w", err)
+		}
+	}
+	if raw, ok := doc.Extensions[oauthExtKey]; ok && st.OAuth == nil {
+		st.OAuth = &oauthState{}
+		if err := json.Unmarshal(raw, st.OAuth); err != nil {
+			return fmt.Errorf("emulator: state file: oauth2: %w", err)
 		}
 	}
 	if err := st.IdentityPools.loaded(); err != nil {
 		return fmt.Errorf("emulator: state file: identity pools: %w", err)
+	}
+	if st.OAuth != nil {
+		st.OAuth.ensureMaps()
 	}
 	for id, p := range st.Pools {
 		if p == nil || p.ID != id {
@@ -400,10 +405,6 @@ func (e *Emulator) LoadState(r io.Reader) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.st = &st
-	if doc.Extensions == nil {
-		doc.Extensions = map[string]json.RawMessage{}
-	}
-	e.ext = doc.Extensions
 	return nil
 }
 
