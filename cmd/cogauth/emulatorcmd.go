@@ -51,8 +51,10 @@ keeps its state in --state across restarts, and stops cleanly on Ctrl-C or SIGTE
 }
 
 // checkLoopback refuses addresses that are not loopback unless allowed: the emulator
-// hands out tokens to anyone and has a clock anyone on loopback can move.
-func checkLoopback(addr string, allow bool) error {
+// hands out tokens to anyone and has a clock anyone on loopback can move, and the
+// proxy lets anyone who reaches it act as the signed-in user. what names the
+// server in the refusal.
+func checkLoopback(addr string, allow bool, what string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return usagef("--listen %q: %v", addr, err)
@@ -65,13 +67,13 @@ func checkLoopback(addr string, allow bool) error {
 	}
 	ip := net.ParseIP(host)
 	if ip == nil || !ip.IsLoopback() {
-		return usagef("--listen %q is not a loopback address; add --allow-remote to expose the emulator", addr)
+		return usagef("--listen %q is not a loopback address; add --allow-remote to expose the %s", addr, what)
 	}
 	return nil
 }
 
 func runEmulator(ctx context.Context, o *emulatorOptions) error {
-	if err := checkLoopback(o.Listen, o.AllowRemote); err != nil {
+	if err := checkLoopback(o.Listen, o.AllowRemote, "emulator"); err != nil {
 		return err
 	}
 	opts := emulator.Options{StateFile: o.StateFile, SelfIssuer: o.SelfIssuer, AllowShortLifetimes: o.ShortTokens}

@@ -26,7 +26,7 @@ func TestCheckLoopback(t *testing.T) {
 		{"0.0.0.0:9229", true, true},
 		{"no-port", true, false},
 	} {
-		err := checkLoopback(tt.addr, tt.allow)
+		err := checkLoopback(tt.addr, tt.allow, "emulator")
 		if (err == nil) != tt.ok {
 			t.Errorf("checkLoopback(%q, %v) = %v", tt.addr, tt.allow, err)
 		}
@@ -75,7 +75,7 @@ func TestEmulatorCommand(t *testing.T) {
 	if _, err := os.Stat(state); err != nil {
 		t.Fatalf("state file not written on stop: %v", err)
 	}
-	if r := newCLI(t, nil).run("", "emulator", "--listen", "0.0.0.0:0"); r.code != exitUsage || !strings.Contains(r.err, "--allow-remote") {
+	if r := newCLI(t, nil).run("", "emulator", "--listen", "0.0.0.0:0"); r.code != exitUsage || !strings.Contains(r.err, "--allow-remote to expose the emulator") {
 		t.Fatalf("non-loopback: exit %d %q", r.code, r.err)
 	}
 }

@@ -85,7 +85,7 @@ func runProxy(ctx context.Context, o *proxyOptions) error {
 	if o.Token != "access" && o.Token != "id" {
 		return usagef("--token %q: use access or id", o.Token)
 	}
-	if err := checkLoopback(o.Listen, o.AllowRemote); err != nil {
+	if err := checkLoopback(o.Listen, o.AllowRemote, "proxy"); err != nil {
 		return err
 	}
 	p, err := o.open(ctx)

@@ -220,7 +220,7 @@ func TestProxyErrors(t *testing.T) {
 		{"relative upstream", true, []string{"proxy", "--upstream", "/api"}, exitUsage, "http(s) URL"},
 		{"bad scheme", true, []string{"proxy", "--upstream", "http://x", "--scheme", "basic"}, exitUsage, "--scheme"},
 		{"bad token", true, []string{"proxy", "--upstream", "http://x", "--token", "refresh"}, exitUsage, "--token"},
-		{"remote listen", true, []string{"proxy", "--upstream", "http://x", "--listen", "0.0.0.0:0"}, exitUsage, "--allow-remote"},
+		{"remote listen", true, []string{"proxy", "--upstream", "http://x", "--listen", "0.0.0.0:0"}, exitUsage, "--allow-remote to expose the proxy"},
 		{"not signed in", false, []string{"proxy", "--upstream", "http://x", "--listen", "127.0.0.1:0"}, exitSignedOut, "not signed in"},
 	}
 	for _, tt := range tests {
