@@ -2,11 +2,11 @@
 // OpenID configuration) for tests, demos and offline development. NewServer starts one
 // on loopback like httptest.NewServer; New returns the http.Handler for embedding.
 //
-// Operations are served from a table keyed by X-Amz-Target, filled once in New:
-// registerUserPoolOps registers the user-pool service, and the identity-pool service
-// (identitypool.go) registers itself through its registerIdentityPoolOps method,
-// which New finds with a type assertion so that the two halves are written apart.
-// Handlers run under one lock and read the emulator clock once per request.
+// Operations are served from a table keyed by X-Amz-Target, filled once in New by
+// registerUserPoolOps (pools.go) and registerIdentityPoolOps (identitypool.go). The
+// hosted UI and OAuth 2.0 endpoints (oauth2.go) are plain paths. Handlers run under
+// one lock and read the emulator clock once per request; everything they change
+// lives in one state value, which the state file is the JSON of.
 //
 // README.md lists the options, the loopback-only admin endpoint (clock, codes,
 // faults, counters) and every known deviation from real Cognito.

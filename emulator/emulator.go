@@ -110,10 +110,8 @@ type Emulator struct {
 	random io.Reader
 
 	mu sync.Mutex // guards everything below, and all state reachable from st
-	// ops maps a full X-Amz-Target to its handler. It is filled only in New: by
-	// registerUserPoolOps (this package) and, when the package has it, by the
-	// method registerIdentityPoolOps (emulator/identitypool.go), which New finds
-	// with a type assertion so that file can be added without editing this one.
+	// ops maps a full X-Amz-Target to its handler. It is filled only in New, by
+	// registerUserPoolOps (pools.go) and registerIdentityPoolOps (identitypool.go).
 	ops        map[string]handlerFunc
 	st         *state
 	offset     time.Duration // emulator clock = base clock + offset
@@ -126,12 +124,6 @@ type Emulator struct {
 	issuerBase string
 	seeded     *SeedResult
 	saveErr    error
-}
-
-// identityPoolExtension is implemented by *Emulator when emulator/identitypool.go is
-// part of the package. Its methods run with e.mu held.
-type identityPoolExtension interface {
-	registerIdentityPoolOps()
 }
 
 // New returns an emulator; it loads Options.StateFile when it exists and applies
@@ -166,9 +158,7 @@ func New(opts Options) (*Emulator, error) {
 		e.issuerBase = "https://cognito-idp." + opts.Region + ".amazonaws.com"
 	}
 	e.registerUserPoolOps()
-	if x, ok := any(e).(identityPoolExtension); ok {
-		x.registerIdentityPoolOps()
-	}
+	e.registerIdentityPoolOps()
 	if opts.StateFile != "" {
 		if err := e.loadStateFile(opts.StateFile); err != nil {
 			return nil, err

@@ -147,13 +147,6 @@ type SeededClient struct {
 	Secret string `json:"secret,omitempty"`
 }
 
-// identityPoolSeeder is implemented by the identity-pool extension
-// (identitypool.go): it creates the seed's identity pools with e.mu held, resolving
-// user-pool and client seed names to IDs, and returns name -> identity pool ID.
-type identityPoolSeeder interface {
-	applyIdentityPoolSeed(pools []SeedIdentityPool, userPoolID func(name string) string, clientID func(pool, client string) string) (map[string]string, error)
-}
-
 // LoadSeedFile reads a Seed from a JSON file.
 func LoadSeedFile(path string) (*Seed, error) {
 	data, err := os.ReadFile(path)
@@ -193,11 +186,7 @@ func (e *Emulator) ApplySeed(s Seed) (*SeedResult, error) {
 		res.UserPools[sp.Name] = got
 	}
 	if len(s.IdentityPools) > 0 {
-		x, ok := any(e).(identityPoolSeeder)
-		if !ok {
-			return res, fmt.Errorf("emulator: seed: identity pools are not available in this build")
-		}
-		ids, err := x.applyIdentityPoolSeed(s.IdentityPools,
+		ids, err := e.applyIdentityPoolSeed(s.IdentityPools,
 			func(name string) string { return res.UserPools[name].ID },
 			func(pool, client string) string { return res.UserPools[pool].Clients[client].ID })
 		if err != nil {
