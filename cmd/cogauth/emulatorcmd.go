@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"sort"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -48,28 +46,6 @@ keeps its state in --state across restarts, and stops cleanly on Ctrl-C or SIGTE
 	f.BoolVar(&o.SelfIssuer, "self-issuer", false, "issue tokens with the emulator's own URL as issuer, so OIDC discovery reaches it")
 	f.BoolVar(&o.ShortTokens, "allow-short-lifetimes", false, "allow token lifetimes below Cognito's minimums (demos)")
 	return cmd
-}
-
-// checkLoopback refuses addresses that are not loopback unless allowed: the emulator
-// hands out tokens to anyone and has a clock anyone on loopback can move, and the
-// proxy lets anyone who reaches it act as the signed-in user. what names the
-// server in the refusal.
-func checkLoopback(addr string, allow bool, what string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return usagef("--listen %q: %v", addr, err)
-	}
-	if allow {
-		return nil
-	}
-	if host == "localhost" {
-		return nil
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsLoopback() {
-		return usagef("--listen %q is not a loopback address; add --allow-remote to expose the %s", addr, what)
-	}
-	return nil
 }
 
 func runEmulator(ctx context.Context, o *emulatorOptions) error {
@@ -123,10 +99,7 @@ func runEmulator(ctx context.Context, o *emulatorOptions) error {
 	if o.ready != nil {
 		o.ready(srv)
 	}
-	<-ctx.Done()
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	if err := serveUntilDone(ctx, nil, srv.Shutdown); err != nil {
 		return fmt.Errorf("stopping the emulator: %w", err)
 	}
 	fmt.Fprintln(o.IO.ErrOut, "Emulator stopped.")

@@ -128,23 +128,22 @@ func runProxy(ctx context.Context, o *proxyOptions) error {
 		return fmt.Errorf("proxy: %w", err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	failed := make(chan error, 1)
+	go func() { failed <- fmt.Errorf("proxy: %w", srv.Serve(ln)) }()
 	addr := ln.Addr().String()
 	fmt.Fprintf(o.IO.ErrOut, "Proxy on http://%s -> %s (the %s token of %s, %s scheme). Ctrl-C stops it.\n", addr, up.Redacted(), o.Token, s.Username, o.Scheme)
 	if o.ready != nil {
 		o.ready(addr)
 	}
-	select {
-	case err := <-served:
-		return fmt.Errorf("proxy: %w", err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		// Hijacked connections (WebSockets) and slow streams: cut them.
-		srv.Close()
+	err = serveUntilDone(ctx, failed, func(stopCtx context.Context) error {
+		if err := srv.Shutdown(stopCtx); err != nil {
+			// Hijacked connections (WebSockets) and slow streams: cut them.
+			srv.Close()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	fmt.Fprintln(o.IO.ErrOut, "Proxy stopped.")
 	return nil
