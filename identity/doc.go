@@ -18,5 +18,7 @@
 //
 // For the command line: ProcessJSON renders the AWS credential_process format, Env
 // and EnvLines the environment variables, and Exec runs a program with them and
-// without the parent's stale AWS variables, passing its exit code through.
+// without the parent's stale AWS variables, passing its exit code through; when
+// its context ends it asks the program to stop (SIGTERM) and kills it only after
+// a grace period.
 package identity
