@@ -138,6 +138,22 @@ func TestBinary(t *testing.T) {
 		if r.code != 5 || strings.TrimSpace(r.out) != pc.AccessKeyID+" unset unset us-east-1" {
 			t.Fatalf("exec: exit %d, %q", r.code, r.out)
 		}
+		// SIGTERM to cogauth reaches the command, which cleans up and chooses the
+		// exit code cogauth passes on.
+		cmd := exec.Command(path, "exec", "--", "sh", "-c", `trap 'echo cleaned up; exit 42' TERM; echo ready; while :; do sleep 0.05; done`)
+		cmd.Env = b.env
+		var out safeBuffer
+		cmd.Stdout = &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, &out, "ready\n")
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Wait(); cmd.ProcessState.ExitCode() != 42 || out.String() != "ready\ncleaned up\n" {
+			t.Fatalf("exec stopped by SIGTERM: %v, output %q; want exit 42 after the trap", err, out.String())
+		}
 		if r := b.ok("", "credentials", "--guest", "--format", "env"); !strings.Contains(r.out, "export AWS_SESSION_TOKEN=") {
 			t.Fatalf("guest env: %q", r.out)
 		}

@@ -37,7 +37,9 @@ own (128+N when signal N ended it).
   cogauth exec -- aws s3 ls s3://my-bucket
 
 The credentials are fetched once, when the command starts; they last as long as the
-identity pool gives them (an hour on Cognito).`,
+identity pool gives them (an hour on Cognito). When cogauth is interrupted (Ctrl-C,
+SIGTERM) the command gets SIGTERM, and is killed if it is still running ` +
+			identity.DefaultStopGrace.String() + ` later.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.IO, o.creds, o.Argv = a.IO, a.awsCredentials, args
