@@ -88,15 +88,13 @@ func (e *Emulator) takeSession(tok, name, clientID string, now time.Time) (*chal
 	return s, nil
 }
 
-func (e *Emulator) opInitiateAuth(c *call) (any, error) {
-	var in struct {
-		AuthFlow       string            `json:"AuthFlow"`
-		AuthParameters map[string]string `json:"AuthParameters"`
-		ClientID       string            `json:"ClientId"`
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type initiateAuthInput struct {
+	AuthFlow       string            `json:"AuthFlow"`
+	AuthParameters map[string]string `json:"AuthParameters"`
+	ClientID       string            `json:"ClientId"`
+}
+
+func (e *Emulator) opInitiateAuth(c *call, in *initiateAuthInput) (any, error) {
 	p, cl, err := e.clientByID(in.ClientID)
 	if err != nil {
 		return nil, err
@@ -282,16 +280,14 @@ func (e *Emulator) finishAuth(c *call, p *userPool, cl *appClient, u *user, devi
 	return &authResponse{ChallengeParameters: map[string]string{}, AuthenticationResult: ts}, nil
 }
 
-func (e *Emulator) opRespondToAuthChallenge(c *call) (any, error) {
-	var in struct {
-		ChallengeName      string            `json:"ChallengeName"`
-		ClientID           string            `json:"ClientId"`
-		Session            string            `json:"Session"`
-		ChallengeResponses map[string]string `json:"ChallengeResponses"`
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type respondToAuthChallengeInput struct {
+	ChallengeName      string            `json:"ChallengeName"`
+	ClientID           string            `json:"ClientId"`
+	Session            string            `json:"Session"`
+	ChallengeResponses map[string]string `json:"ChallengeResponses"`
+}
+
+func (e *Emulator) opRespondToAuthChallenge(c *call, in *respondToAuthChallengeInput) (any, error) {
 	p, cl, err := e.clientByID(in.ClientID)
 	if err != nil {
 		return nil, err
@@ -495,16 +491,14 @@ func checkClientSecret(cl *appClient, given string) error {
 	return nil
 }
 
-func (e *Emulator) opGetTokensFromRefreshToken(c *call) (any, error) {
-	var in struct {
-		RefreshToken string `json:"RefreshToken"`
-		ClientID     string `json:"ClientId"`
-		ClientSecret string `json:"ClientSecret"`
-		DeviceKey    string `json:"DeviceKey"`
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type getTokensFromRefreshTokenInput struct {
+	RefreshToken string `json:"RefreshToken"`
+	ClientID     string `json:"ClientId"`
+	ClientSecret string `json:"ClientSecret"`
+	DeviceKey    string `json:"DeviceKey"`
+}
+
+func (e *Emulator) opGetTokensFromRefreshToken(c *call, in *getTokensFromRefreshTokenInput) (any, error) {
 	p, cl, err := e.clientByID(in.ClientID)
 	if err != nil {
 		return nil, err
@@ -532,15 +526,13 @@ type refreshResponse struct {
 
 func (r *refreshResponse) signTokens() error { return r.AuthenticationResult.sign() }
 
-func (e *Emulator) opRevokeToken(c *call) (any, error) {
-	var in struct {
-		Token        string `json:"Token"`
-		ClientID     string `json:"ClientId"`
-		ClientSecret string `json:"ClientSecret"`
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type revokeTokenInput struct {
+	Token        string `json:"Token"`
+	ClientID     string `json:"ClientId"`
+	ClientSecret string `json:"ClientSecret"`
+}
+
+func (e *Emulator) opRevokeToken(c *call, in *revokeTokenInput) (any, error) {
 	p, cl, err := e.clientByID(in.ClientID)
 	if err != nil {
 		return nil, err

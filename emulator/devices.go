@@ -68,19 +68,17 @@ func (u *user) device(key string) (*device, error) {
 	return d, nil
 }
 
-func (e *Emulator) opConfirmDevice(c *call) (any, error) {
-	var in struct {
-		AccessToken                string `json:"AccessToken"`
-		DeviceKey                  string `json:"DeviceKey"`
-		DeviceName                 string `json:"DeviceName"`
-		DeviceSecretVerifierConfig *struct {
-			PasswordVerifier string `json:"PasswordVerifier"`
-			Salt             string `json:"Salt"`
-		} `json:"DeviceSecretVerifierConfig"`
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type confirmDeviceInput struct {
+	AccessToken                string `json:"AccessToken"`
+	DeviceKey                  string `json:"DeviceKey"`
+	DeviceName                 string `json:"DeviceName"`
+	DeviceSecretVerifierConfig *struct {
+		PasswordVerifier string `json:"PasswordVerifier"`
+		Salt             string `json:"Salt"`
+	} `json:"DeviceSecretVerifierConfig"`
+}
+
+func (e *Emulator) opConfirmDevice(c *call, in *confirmDeviceInput) (any, error) {
 	p, u, _, err := e.authenticate(in.AccessToken, c.now)
 	if err != nil {
 		return nil, err
@@ -115,11 +113,7 @@ type deviceInput struct {
 	DeviceKey   string `json:"DeviceKey"`
 }
 
-func (e *Emulator) opGetDevice(c *call) (any, error) {
-	var in deviceInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+func (e *Emulator) opGetDevice(c *call, in *deviceInput) (any, error) {
 	_, u, _, err := e.authenticate(in.AccessToken, c.now)
 	if err != nil {
 		return nil, err
@@ -131,14 +125,12 @@ func (e *Emulator) opGetDevice(c *call) (any, error) {
 	return map[string]any{"Device": deviceType(d)}, nil
 }
 
-func (e *Emulator) opListDevices(c *call) (any, error) {
-	var in struct {
-		AccessToken string `json:"AccessToken"`
-		pageInput
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type listDevicesInput struct {
+	AccessToken string `json:"AccessToken"`
+	pageInput
+}
+
+func (e *Emulator) opListDevices(c *call, in *listDevicesInput) (any, error) {
 	_, u, _, err := e.authenticate(in.AccessToken, c.now)
 	if err != nil {
 		return nil, err
@@ -161,11 +153,7 @@ func (e *Emulator) opListDevices(c *call) (any, error) {
 	return out, nil
 }
 
-func (e *Emulator) opForgetDevice(c *call) (any, error) {
-	var in deviceInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+func (e *Emulator) opForgetDevice(c *call, in *deviceInput) (any, error) {
 	_, u, _, err := e.authenticate(in.AccessToken, c.now)
 	if err != nil {
 		return nil, err
@@ -178,14 +166,12 @@ func (e *Emulator) opForgetDevice(c *call) (any, error) {
 	return nil, nil
 }
 
-func (e *Emulator) opUpdateDeviceStatus(c *call) (any, error) {
-	var in struct {
-		deviceInput
-		DeviceRememberedStatus string `json:"DeviceRememberedStatus"`
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type updateDeviceStatusInput struct {
+	deviceInput
+	DeviceRememberedStatus string `json:"DeviceRememberedStatus"`
+}
+
+func (e *Emulator) opUpdateDeviceStatus(c *call, in *updateDeviceStatusInput) (any, error) {
 	_, u, _, err := e.authenticate(in.AccessToken, c.now)
 	if err != nil {
 		return nil, err

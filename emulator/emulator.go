@@ -69,6 +69,18 @@ type Fault struct {
 // with e.mu held, so handlers read and write state freely.
 type handlerFunc func(e *Emulator, c *call) (any, error)
 
+// typed adapts a handler that takes its request body decoded into T, so that
+// handlers start with their own work rather than the decoding every one needs.
+func typed[T any](fn func(e *Emulator, c *call, in *T) (any, error)) handlerFunc {
+	return func(e *Emulator, c *call) (any, error) {
+		in := new(T)
+		if err := c.decode(in); err != nil {
+			return nil, err
+		}
+		return fn(e, c, in)
+	}
+}
+
 // call is one request as a handler sees it.
 type call struct {
 	ctx  context.Context

@@ -123,17 +123,17 @@ func linkKey(pool, provider, sub string) string { return pool + "|" + provider +
 
 func (e *Emulator) registerIdentityPoolOps() {
 	for name, fn := range map[string]handlerFunc{
-		"CreateIdentityPool":        (*Emulator).opCreateIdentityPool,
-		"DescribeIdentityPool":      (*Emulator).opDescribeIdentityPool,
-		"UpdateIdentityPool":        (*Emulator).opUpdateIdentityPool,
-		"DeleteIdentityPool":        (*Emulator).opDeleteIdentityPool,
-		"ListIdentityPools":         (*Emulator).opListIdentityPools,
-		"SetIdentityPoolRoles":      (*Emulator).opSetIdentityPoolRoles,
-		"GetIdentityPoolRoles":      (*Emulator).opGetIdentityPoolRoles,
-		"DescribeIdentity":          (*Emulator).opDescribeIdentity,
-		"GetId":                     (*Emulator).opGetId,
-		"GetCredentialsForIdentity": (*Emulator).opGetCredentialsForIdentity,
-		"GetOpenIdToken":            (*Emulator).opGetOpenIdToken,
+		"CreateIdentityPool":        typed((*Emulator).opCreateIdentityPool),
+		"DescribeIdentityPool":      typed((*Emulator).opDescribeIdentityPool),
+		"UpdateIdentityPool":        typed((*Emulator).opUpdateIdentityPool),
+		"DeleteIdentityPool":        typed((*Emulator).opDeleteIdentityPool),
+		"ListIdentityPools":         typed((*Emulator).opListIdentityPools),
+		"SetIdentityPoolRoles":      typed((*Emulator).opSetIdentityPoolRoles),
+		"GetIdentityPoolRoles":      typed((*Emulator).opGetIdentityPoolRoles),
+		"DescribeIdentity":          typed((*Emulator).opDescribeIdentity),
+		"GetId":                     typed((*Emulator).opGetId),
+		"GetCredentialsForIdentity": typed((*Emulator).opGetCredentialsForIdentity),
+		"GetOpenIdToken":            typed((*Emulator).opGetOpenIdToken),
 	} {
 		e.register(identityService+name, fn)
 	}
@@ -372,13 +372,9 @@ func (e *Emulator) applyIdentityPoolSeed(pools []SeedIdentityPool, userPoolID fu
 	return out, nil
 }
 
-func (e *Emulator) opCreateIdentityPool(c *call) (any, error) {
-	var in identityPoolInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+func (e *Emulator) opCreateIdentityPool(c *call, in *identityPoolInput) (any, error) {
 	s := e.idp()
-	p, err := e.createIdentityPool(s, &in, c.now)
+	p, err := e.createIdentityPool(s, in, c.now)
 	if err != nil {
 		return nil, err
 	}
@@ -389,11 +385,7 @@ type identityPoolIDInput struct {
 	IdentityPoolID string `json:"IdentityPoolId"`
 }
 
-func (e *Emulator) opDescribeIdentityPool(c *call) (any, error) {
-	var in identityPoolIDInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+func (e *Emulator) opDescribeIdentityPool(c *call, in *identityPoolIDInput) (any, error) {
 	s := e.idp()
 	p, err := s.pool(in.IdentityPoolID)
 	if err != nil {
@@ -402,11 +394,7 @@ func (e *Emulator) opDescribeIdentityPool(c *call) (any, error) {
 	return describeIdentityPool(p), nil
 }
 
-func (e *Emulator) opUpdateIdentityPool(c *call) (any, error) {
-	var in identityPoolInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+func (e *Emulator) opUpdateIdentityPool(c *call, in *identityPoolInput) (any, error) {
 	s := e.idp()
 	p, err := s.pool(in.IdentityPoolID)
 	if err != nil {
@@ -421,11 +409,7 @@ func (e *Emulator) opUpdateIdentityPool(c *call) (any, error) {
 	return describeIdentityPool(p), nil
 }
 
-func (e *Emulator) opDeleteIdentityPool(c *call) (any, error) {
-	var in identityPoolIDInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+func (e *Emulator) opDeleteIdentityPool(c *call, in *identityPoolIDInput) (any, error) {
 	s := e.idp()
 	if _, err := s.pool(in.IdentityPoolID); err != nil {
 		return nil, err
@@ -446,14 +430,12 @@ func (e *Emulator) opDeleteIdentityPool(c *call) (any, error) {
 	return struct{}{}, nil
 }
 
-func (e *Emulator) opListIdentityPools(c *call) (any, error) {
-	var in struct {
-		MaxResults *int   `json:"MaxResults"`
-		NextToken  string `json:"NextToken"`
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type listIdentityPoolsInput struct {
+	MaxResults *int   `json:"MaxResults"`
+	NextToken  string `json:"NextToken"`
+}
+
+func (e *Emulator) opListIdentityPools(c *call, in *listIdentityPoolsInput) (any, error) {
 	if in.MaxResults == nil || *in.MaxResults < 1 || *in.MaxResults > 60 {
 		return nil, newErr("ValidationException", "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 60")
 	}
@@ -477,15 +459,13 @@ func (e *Emulator) opListIdentityPools(c *call) (any, error) {
 	return out, nil
 }
 
-func (e *Emulator) opSetIdentityPoolRoles(c *call) (any, error) {
-	var in struct {
-		IdentityPoolID string            `json:"IdentityPoolId"`
-		Roles          map[string]string `json:"Roles"`
-		RoleMappings   json.RawMessage   `json:"RoleMappings"`
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type setIdentityPoolRolesInput struct {
+	IdentityPoolID string            `json:"IdentityPoolId"`
+	Roles          map[string]string `json:"Roles"`
+	RoleMappings   json.RawMessage   `json:"RoleMappings"`
+}
+
+func (e *Emulator) opSetIdentityPoolRoles(c *call, in *setIdentityPoolRolesInput) (any, error) {
 	s := e.idp()
 	p, err := s.pool(in.IdentityPoolID)
 	if err != nil {
@@ -502,11 +482,7 @@ func (e *Emulator) opSetIdentityPoolRoles(c *call) (any, error) {
 	return struct{}{}, nil
 }
 
-func (e *Emulator) opGetIdentityPoolRoles(c *call) (any, error) {
-	var in identityPoolIDInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+func (e *Emulator) opGetIdentityPoolRoles(c *call, in *identityPoolIDInput) (any, error) {
 	s := e.idp()
 	p, err := s.pool(in.IdentityPoolID)
 	if err != nil {
@@ -522,13 +498,11 @@ func (e *Emulator) opGetIdentityPoolRoles(c *call) (any, error) {
 	return out, nil
 }
 
-func (e *Emulator) opDescribeIdentity(c *call) (any, error) {
-	var in struct {
-		IdentityID string `json:"IdentityId"`
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type describeIdentityInput struct {
+	IdentityID string `json:"IdentityId"`
+}
+
+func (e *Emulator) opDescribeIdentity(c *call, in *describeIdentityInput) (any, error) {
 	if err := checkID("identityId", in.IdentityID); err != nil {
 		return nil, err
 	}
@@ -696,15 +670,13 @@ func (s *idpState) linkedIdentity(pool string, logins []login) (*identity, error
 	return found, nil
 }
 
-func (e *Emulator) opGetId(c *call) (any, error) {
-	var in struct {
-		AccountID      string            `json:"AccountId"`
-		IdentityPoolID string            `json:"IdentityPoolId"`
-		Logins         map[string]string `json:"Logins"`
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type getIdInput struct {
+	AccountID      string            `json:"AccountId"`
+	IdentityPoolID string            `json:"IdentityPoolId"`
+	Logins         map[string]string `json:"Logins"`
+}
+
+func (e *Emulator) opGetId(c *call, in *getIdInput) (any, error) {
 	s := e.idp()
 	ip, err := s.pool(in.IdentityPoolID)
 	if err != nil {
@@ -795,11 +767,7 @@ type identityCall struct {
 	CustomRoleArn string            `json:"CustomRoleArn"`
 }
 
-func (e *Emulator) opGetCredentialsForIdentity(c *call) (any, error) {
-	var in identityCall
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+func (e *Emulator) opGetCredentialsForIdentity(c *call, in *identityCall) (any, error) {
 	s := e.idp()
 	ident, ip, _, err := e.resolveIdentity(s, in.IdentityID, in.Logins, c.now)
 	if err != nil {
@@ -833,11 +801,7 @@ func (e *Emulator) opGetCredentialsForIdentity(c *call) (any, error) {
 	return out, nil
 }
 
-func (e *Emulator) opGetOpenIdToken(c *call) (any, error) {
-	var in identityCall
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+func (e *Emulator) opGetOpenIdToken(c *call, in *identityCall) (any, error) {
 	s := e.idp()
 	// The key first: making it can fail only with the random source, and then
 	// no guest identity has been linked yet.

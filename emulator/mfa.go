@@ -196,14 +196,12 @@ func (e *Emulator) nextSetupSession(c *call, s *challengeSession) string {
 	return e.newSession(&next, c.now)
 }
 
-func (e *Emulator) opAssociateSoftwareToken(c *call) (any, error) {
-	var in struct {
-		AccessToken string `json:"AccessToken"`
-		Session     string `json:"Session"`
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type associateSoftwareTokenInput struct {
+	AccessToken string `json:"AccessToken"`
+	Session     string `json:"Session"`
+}
+
+func (e *Emulator) opAssociateSoftwareToken(c *call, in *associateSoftwareTokenInput) (any, error) {
 	p, u, s, err := e.mfaSubject(c, in.AccessToken, in.Session)
 	if err != nil {
 		return nil, err
@@ -221,16 +219,14 @@ func (e *Emulator) opAssociateSoftwareToken(c *call) (any, error) {
 	return out, nil
 }
 
-func (e *Emulator) opVerifySoftwareToken(c *call) (any, error) {
-	var in struct {
-		AccessToken        string `json:"AccessToken"`
-		Session            string `json:"Session"`
-		UserCode           string `json:"UserCode"`
-		FriendlyDeviceName string `json:"FriendlyDeviceName"`
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type verifySoftwareTokenInput struct {
+	AccessToken        string `json:"AccessToken"`
+	Session            string `json:"Session"`
+	UserCode           string `json:"UserCode"`
+	FriendlyDeviceName string `json:"FriendlyDeviceName"`
+}
+
+func (e *Emulator) opVerifySoftwareToken(c *call, in *verifySoftwareTokenInput) (any, error) {
 	_, u, s, err := e.mfaSubject(c, in.AccessToken, in.Session)
 	if err != nil {
 		return nil, err
@@ -305,14 +301,12 @@ func (e *Emulator) applyMFAPreference(u *user, in mfaPreferenceInput) error {
 	return nil
 }
 
-func (e *Emulator) opSetUserMFAPreference(c *call) (any, error) {
-	var in struct {
-		AccessToken string `json:"AccessToken"`
-		mfaPreferenceInput
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type setUserMFAPreferenceInput struct {
+	AccessToken string `json:"AccessToken"`
+	mfaPreferenceInput
+}
+
+func (e *Emulator) opSetUserMFAPreference(c *call, in *setUserMFAPreferenceInput) (any, error) {
 	_, u, _, err := e.authenticate(in.AccessToken, c.now)
 	if err != nil {
 		return nil, err
@@ -320,14 +314,12 @@ func (e *Emulator) opSetUserMFAPreference(c *call) (any, error) {
 	return nil, e.applyMFAPreference(u, in.mfaPreferenceInput)
 }
 
-func (e *Emulator) opAdminSetUserMFAPreference(c *call) (any, error) {
-	var in struct {
-		adminUserInput
-		mfaPreferenceInput
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type adminSetUserMFAPreferenceInput struct {
+	adminUserInput
+	mfaPreferenceInput
+}
+
+func (e *Emulator) opAdminSetUserMFAPreference(c *call, in *adminSetUserMFAPreferenceInput) (any, error) {
 	_, u, err := e.poolUser(in.adminUserInput)
 	if err != nil {
 		return nil, err

@@ -12,61 +12,61 @@ import (
 func (e *Emulator) registerUserPoolOps() {
 	for name, fn := range map[string]handlerFunc{
 		// set-up
-		"CreateUserPool":            (*Emulator).opCreateUserPool,
-		"DescribeUserPool":          (*Emulator).opDescribeUserPool,
-		"DeleteUserPool":            (*Emulator).opDeleteUserPool,
-		"ListUserPools":             (*Emulator).opListUserPools,
-		"CreateUserPoolClient":      (*Emulator).opCreateUserPoolClient,
-		"DescribeUserPoolClient":    (*Emulator).opDescribeUserPoolClient,
-		"UpdateUserPoolClient":      (*Emulator).opUpdateUserPoolClient,
-		"DeleteUserPoolClient":      (*Emulator).opDeleteUserPoolClient,
-		"ListUserPoolClients":       (*Emulator).opListUserPoolClients,
-		"SetUserPoolMfaConfig":      (*Emulator).opSetUserPoolMfaConfig,
-		"GetUserPoolMfaConfig":      (*Emulator).opGetUserPoolMfaConfig,
-		"AdminCreateUser":           (*Emulator).opAdminCreateUser,
-		"AdminSetUserPassword":      (*Emulator).opAdminSetUserPassword,
-		"AdminGetUser":              (*Emulator).opAdminGetUser,
-		"AdminDeleteUser":           (*Emulator).opAdminDeleteUser,
-		"AdminDisableUser":          (*Emulator).opAdminDisableUser,
-		"AdminEnableUser":           (*Emulator).opAdminEnableUser,
-		"AdminUpdateUserAttributes": (*Emulator).opAdminUpdateUserAttributes,
-		"AdminConfirmSignUp":        (*Emulator).opAdminConfirmSignUp,
-		"AdminUserGlobalSignOut":    (*Emulator).opAdminUserGlobalSignOut,
-		"AdminSetUserMFAPreference": (*Emulator).opAdminSetUserMFAPreference,
-		"ListUsers":                 (*Emulator).opListUsers,
-		"CreateGroup":               (*Emulator).opCreateGroup,
-		"GetGroup":                  (*Emulator).opGetGroup,
-		"ListGroups":                (*Emulator).opListGroups,
-		"DeleteGroup":               (*Emulator).opDeleteGroup,
-		"AdminAddUserToGroup":       (*Emulator).opAdminAddUserToGroup,
-		"AdminRemoveUserFromGroup":  (*Emulator).opAdminRemoveUserFromGroup,
-		"AdminListGroupsForUser":    (*Emulator).opAdminListGroupsForUser,
+		"CreateUserPool":            typed((*Emulator).opCreateUserPool),
+		"DescribeUserPool":          typed((*Emulator).opDescribeUserPool),
+		"DeleteUserPool":            typed((*Emulator).opDeleteUserPool),
+		"ListUserPools":             typed((*Emulator).opListUserPools),
+		"CreateUserPoolClient":      typed((*Emulator).opCreateUserPoolClient),
+		"DescribeUserPoolClient":    typed((*Emulator).opDescribeUserPoolClient),
+		"UpdateUserPoolClient":      typed((*Emulator).opUpdateUserPoolClient),
+		"DeleteUserPoolClient":      typed((*Emulator).opDeleteUserPoolClient),
+		"ListUserPoolClients":       typed((*Emulator).opListUserPoolClients),
+		"SetUserPoolMfaConfig":      typed((*Emulator).opSetUserPoolMfaConfig),
+		"GetUserPoolMfaConfig":      typed((*Emulator).opGetUserPoolMfaConfig),
+		"AdminCreateUser":           typed((*Emulator).opAdminCreateUser),
+		"AdminSetUserPassword":      typed((*Emulator).opAdminSetUserPassword),
+		"AdminGetUser":              typed((*Emulator).opAdminGetUser),
+		"AdminDeleteUser":           typed((*Emulator).opAdminDeleteUser),
+		"AdminDisableUser":          typed((*Emulator).opAdminDisableUser),
+		"AdminEnableUser":           typed((*Emulator).opAdminEnableUser),
+		"AdminUpdateUserAttributes": typed((*Emulator).opAdminUpdateUserAttributes),
+		"AdminConfirmSignUp":        typed((*Emulator).opAdminConfirmSignUp),
+		"AdminUserGlobalSignOut":    typed((*Emulator).opAdminUserGlobalSignOut),
+		"AdminSetUserMFAPreference": typed((*Emulator).opAdminSetUserMFAPreference),
+		"ListUsers":                 typed((*Emulator).opListUsers),
+		"CreateGroup":               typed((*Emulator).opCreateGroup),
+		"GetGroup":                  typed((*Emulator).opGetGroup),
+		"ListGroups":                typed((*Emulator).opListGroups),
+		"DeleteGroup":               typed((*Emulator).opDeleteGroup),
+		"AdminAddUserToGroup":       typed((*Emulator).opAdminAddUserToGroup),
+		"AdminRemoveUserFromGroup":  typed((*Emulator).opAdminRemoveUserFromGroup),
+		"AdminListGroupsForUser":    typed((*Emulator).opAdminListGroupsForUser),
 		// users
-		"SignUp":                 (*Emulator).opSignUp,
-		"ConfirmSignUp":          (*Emulator).opConfirmSignUp,
-		"ResendConfirmationCode": (*Emulator).opResendConfirmationCode,
-		"ForgotPassword":         (*Emulator).opForgotPassword,
-		"ConfirmForgotPassword":  (*Emulator).opConfirmForgotPassword,
-		"ChangePassword":         (*Emulator).opChangePassword,
-		"GetUser":                (*Emulator).opGetUser,
-		"UpdateUserAttributes":   (*Emulator).opUpdateUserAttributes,
-		"DeleteUser":             (*Emulator).opDeleteUser,
-		"GlobalSignOut":          (*Emulator).opGlobalSignOut,
+		"SignUp":                 typed((*Emulator).opSignUp),
+		"ConfirmSignUp":          typed((*Emulator).opConfirmSignUp),
+		"ResendConfirmationCode": typed((*Emulator).opResendConfirmationCode),
+		"ForgotPassword":         typed((*Emulator).opForgotPassword),
+		"ConfirmForgotPassword":  typed((*Emulator).opConfirmForgotPassword),
+		"ChangePassword":         typed((*Emulator).opChangePassword),
+		"GetUser":                typed((*Emulator).opGetUser),
+		"UpdateUserAttributes":   typed((*Emulator).opUpdateUserAttributes),
+		"DeleteUser":             typed((*Emulator).opDeleteUser),
+		"GlobalSignOut":          typed((*Emulator).opGlobalSignOut),
 		// auth
-		"InitiateAuth":              (*Emulator).opInitiateAuth,
-		"RespondToAuthChallenge":    (*Emulator).opRespondToAuthChallenge,
-		"GetTokensFromRefreshToken": (*Emulator).opGetTokensFromRefreshToken,
-		"RevokeToken":               (*Emulator).opRevokeToken,
+		"InitiateAuth":              typed((*Emulator).opInitiateAuth),
+		"RespondToAuthChallenge":    typed((*Emulator).opRespondToAuthChallenge),
+		"GetTokensFromRefreshToken": typed((*Emulator).opGetTokensFromRefreshToken),
+		"RevokeToken":               typed((*Emulator).opRevokeToken),
 		// MFA
-		"AssociateSoftwareToken": (*Emulator).opAssociateSoftwareToken,
-		"VerifySoftwareToken":    (*Emulator).opVerifySoftwareToken,
-		"SetUserMFAPreference":   (*Emulator).opSetUserMFAPreference,
+		"AssociateSoftwareToken": typed((*Emulator).opAssociateSoftwareToken),
+		"VerifySoftwareToken":    typed((*Emulator).opVerifySoftwareToken),
+		"SetUserMFAPreference":   typed((*Emulator).opSetUserMFAPreference),
 		// devices
-		"ConfirmDevice":      (*Emulator).opConfirmDevice,
-		"GetDevice":          (*Emulator).opGetDevice,
-		"ListDevices":        (*Emulator).opListDevices,
-		"ForgetDevice":       (*Emulator).opForgetDevice,
-		"UpdateDeviceStatus": (*Emulator).opUpdateDeviceStatus,
+		"ConfirmDevice":      typed((*Emulator).opConfirmDevice),
+		"GetDevice":          typed((*Emulator).opGetDevice),
+		"ListDevices":        typed((*Emulator).opListDevices),
+		"ForgetDevice":       typed((*Emulator).opForgetDevice),
+		"UpdateDeviceStatus": typed((*Emulator).opUpdateDeviceStatus),
 	} {
 		e.register(idpService+name, fn)
 	}
@@ -130,12 +130,8 @@ type poolConfig struct {
 	Schema []json.RawMessage `json:"Schema"`
 }
 
-func (e *Emulator) opCreateUserPool(c *call) (any, error) {
-	var in poolConfig
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
-	p, err := e.createPool(in, "", c.now)
+func (e *Emulator) opCreateUserPool(c *call, in *poolConfig) (any, error) {
+	p, err := e.createPool(*in, "", c.now)
 	if err != nil {
 		return nil, err
 	}
@@ -238,11 +234,7 @@ type poolIDInput struct {
 	UserPoolID string `json:"UserPoolId"`
 }
 
-func (e *Emulator) opDescribeUserPool(c *call) (any, error) {
-	var in poolIDInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+func (e *Emulator) opDescribeUserPool(c *call, in *poolIDInput) (any, error) {
 	p, err := e.pool(in.UserPoolID)
 	if err != nil {
 		return nil, err
@@ -250,11 +242,7 @@ func (e *Emulator) opDescribeUserPool(c *call) (any, error) {
 	return map[string]any{"UserPool": e.describePool(p)}, nil
 }
 
-func (e *Emulator) opDeleteUserPool(c *call) (any, error) {
-	var in poolIDInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+func (e *Emulator) opDeleteUserPool(c *call, in *poolIDInput) (any, error) {
 	if _, err := e.pool(in.UserPoolID); err != nil {
 		return nil, err
 	}
@@ -298,11 +286,7 @@ func page(keys []string, token string, max int) ([]string, string) {
 	return keys[start:end], next
 }
 
-func (e *Emulator) opListUserPools(c *call) (any, error) {
-	var in pageInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+func (e *Emulator) opListUserPools(c *call, in *pageInput) (any, error) {
 	if in.MaxResults < 1 || in.MaxResults > 60 {
 		return nil, errInvalidParameter("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 60", in.MaxResults)
 	}
@@ -499,16 +483,12 @@ func (e *Emulator) applyClientConfig(c *appClient, in clientConfig, raw []byte, 
 	return nil
 }
 
-func (e *Emulator) opCreateUserPoolClient(c *call) (any, error) {
-	var in clientConfig
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+func (e *Emulator) opCreateUserPoolClient(c *call, in *clientConfig) (any, error) {
 	p, err := e.pool(in.UserPoolID)
 	if err != nil {
 		return nil, err
 	}
-	cl, err := e.createClient(p, in, c.body, "", "", c.now)
+	cl, err := e.createClient(p, *in, c.body, "", "", c.now)
 	if err != nil {
 		return nil, err
 	}
@@ -609,30 +589,22 @@ func (e *Emulator) poolClient(in clientIDInput) (*userPool, *appClient, error) {
 	return p, cl, nil
 }
 
-func (e *Emulator) opDescribeUserPoolClient(c *call) (any, error) {
-	var in clientIDInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
-	p, cl, err := e.poolClient(in)
+func (e *Emulator) opDescribeUserPoolClient(c *call, in *clientIDInput) (any, error) {
+	p, cl, err := e.poolClient(*in)
 	if err != nil {
 		return nil, err
 	}
 	return map[string]any{"UserPoolClient": e.describeClient(p, cl)}, nil
 }
 
-func (e *Emulator) opUpdateUserPoolClient(c *call) (any, error) {
-	var in clientConfig
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+func (e *Emulator) opUpdateUserPoolClient(c *call, in *clientConfig) (any, error) {
 	p, cl, err := e.poolClient(clientIDInput{in.UserPoolID, in.ClientID})
 	if err != nil {
 		return nil, err
 	}
 	// Validate on a copy so that a refused update changes nothing.
 	next := *cl
-	if err := e.applyClientConfig(&next, in, c.body, false); err != nil {
+	if err := e.applyClientConfig(&next, *in, c.body, false); err != nil {
 		return nil, err
 	}
 	if err := next.OAuth.check(p.ID, next.Secret != ""); err != nil {
@@ -644,12 +616,8 @@ func (e *Emulator) opUpdateUserPoolClient(c *call) (any, error) {
 	return map[string]any{"UserPoolClient": e.describeClient(p, cl)}, nil
 }
 
-func (e *Emulator) opDeleteUserPoolClient(c *call) (any, error) {
-	var in clientIDInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
-	p, cl, err := e.poolClient(in)
+func (e *Emulator) opDeleteUserPoolClient(c *call, in *clientIDInput) (any, error) {
+	p, cl, err := e.poolClient(*in)
 	if err != nil {
 		return nil, err
 	}
@@ -663,14 +631,12 @@ func (e *Emulator) opDeleteUserPoolClient(c *call) (any, error) {
 	return nil, nil
 }
 
-func (e *Emulator) opListUserPoolClients(c *call) (any, error) {
-	var in struct {
-		UserPoolID string `json:"UserPoolId"`
-		pageInput
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type listUserPoolClientsInput struct {
+	UserPoolID string `json:"UserPoolId"`
+	pageInput
+}
+
+func (e *Emulator) opListUserPoolClients(c *call, in *listUserPoolClientsInput) (any, error) {
 	p, err := e.pool(in.UserPoolID)
 	if err != nil {
 		return nil, err
@@ -693,17 +659,15 @@ func (e *Emulator) opListUserPoolClients(c *call) (any, error) {
 
 // ---- MFA configuration ----
 
-func (e *Emulator) opSetUserPoolMfaConfig(c *call) (any, error) {
-	var in struct {
-		UserPoolID                    string                  `json:"UserPoolId"`
-		MfaConfiguration              string                  `json:"MfaConfiguration"`
-		SoftwareTokenMfaConfiguration *struct{ Enabled bool } `json:"SoftwareTokenMfaConfiguration"`
-		SmsMfaConfiguration           json.RawMessage         `json:"SmsMfaConfiguration"`
-		EmailMfaConfiguration         json.RawMessage         `json:"EmailMfaConfiguration"`
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type setUserPoolMfaConfigInput struct {
+	UserPoolID                    string                  `json:"UserPoolId"`
+	MfaConfiguration              string                  `json:"MfaConfiguration"`
+	SoftwareTokenMfaConfiguration *struct{ Enabled bool } `json:"SoftwareTokenMfaConfiguration"`
+	SmsMfaConfiguration           json.RawMessage         `json:"SmsMfaConfiguration"`
+	EmailMfaConfiguration         json.RawMessage         `json:"EmailMfaConfiguration"`
+}
+
+func (e *Emulator) opSetUserPoolMfaConfig(c *call, in *setUserPoolMfaConfigInput) (any, error) {
 	p, err := e.pool(in.UserPoolID)
 	if err != nil {
 		return nil, err
@@ -746,11 +710,7 @@ func (e *Emulator) poolMFAConfig(p *userPool) map[string]any {
 	return out
 }
 
-func (e *Emulator) opGetUserPoolMfaConfig(c *call) (any, error) {
-	var in poolIDInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+func (e *Emulator) opGetUserPoolMfaConfig(c *call, in *poolIDInput) (any, error) {
 	p, err := e.pool(in.UserPoolID)
 	if err != nil {
 		return nil, err

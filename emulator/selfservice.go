@@ -166,15 +166,13 @@ func userNotFound(c *appClient) error {
 	return errUserNotFound()
 }
 
-func (e *Emulator) opSignUp(c *call) (any, error) {
-	var in struct {
-		clientCallInput
-		Password       string      `json:"Password"`
-		UserAttributes []attribute `json:"UserAttributes"`
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type signUpInput struct {
+	clientCallInput
+	Password       string      `json:"Password"`
+	UserAttributes []attribute `json:"UserAttributes"`
+}
+
+func (e *Emulator) opSignUp(c *call, in *signUpInput) (any, error) {
 	p, cl, err := e.clientByID(in.ClientID)
 	if err != nil {
 		return nil, err
@@ -228,14 +226,12 @@ func checkCode(pc *pendingCode, given string, now time.Time) error {
 	return nil
 }
 
-func (e *Emulator) opConfirmSignUp(c *call) (any, error) {
-	var in struct {
-		clientCallInput
-		ConfirmationCode string `json:"ConfirmationCode"`
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type confirmSignUpInput struct {
+	clientCallInput
+	ConfirmationCode string `json:"ConfirmationCode"`
+}
+
+func (e *Emulator) opConfirmSignUp(c *call, in *confirmSignUpInput) (any, error) {
 	p, cl, err := e.clientByID(in.ClientID)
 	if err != nil {
 		return nil, err
@@ -277,11 +273,7 @@ func (e *Emulator) messagesFor(p *userPool, u *user, kind string) []Message {
 	return out
 }
 
-func (e *Emulator) opResendConfirmationCode(c *call) (any, error) {
-	var in clientCallInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+func (e *Emulator) opResendConfirmationCode(c *call, in *clientCallInput) (any, error) {
 	p, cl, err := e.clientByID(in.ClientID)
 	if err != nil {
 		return nil, err
@@ -303,11 +295,7 @@ func (e *Emulator) opResendConfirmationCode(c *call) (any, error) {
 	return map[string]any{"CodeDeliveryDetails": d}, nil
 }
 
-func (e *Emulator) opForgotPassword(c *call) (any, error) {
-	var in clientCallInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+func (e *Emulator) opForgotPassword(c *call, in *clientCallInput) (any, error) {
 	p, cl, err := e.clientByID(in.ClientID)
 	if err != nil {
 		return nil, err
@@ -338,15 +326,13 @@ func (e *Emulator) opForgotPassword(c *call) (any, error) {
 	return map[string]any{"CodeDeliveryDetails": e.send(p, u, "FORGOT_PASSWORD", code, medium, c.now)}, nil
 }
 
-func (e *Emulator) opConfirmForgotPassword(c *call) (any, error) {
-	var in struct {
-		clientCallInput
-		ConfirmationCode string `json:"ConfirmationCode"`
-		Password         string `json:"Password"`
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type confirmForgotPasswordInput struct {
+	clientCallInput
+	ConfirmationCode string `json:"ConfirmationCode"`
+	Password         string `json:"Password"`
+}
+
+func (e *Emulator) opConfirmForgotPassword(c *call, in *confirmForgotPasswordInput) (any, error) {
 	p, cl, err := e.clientByID(in.ClientID)
 	if err != nil {
 		return nil, err
@@ -379,15 +365,13 @@ type accessTokenInput struct {
 	AccessToken string `json:"AccessToken"`
 }
 
-func (e *Emulator) opChangePassword(c *call) (any, error) {
-	var in struct {
-		accessTokenInput
-		PreviousPassword string `json:"PreviousPassword"`
-		ProposedPassword string `json:"ProposedPassword"`
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type changePasswordInput struct {
+	accessTokenInput
+	PreviousPassword string `json:"PreviousPassword"`
+	ProposedPassword string `json:"ProposedPassword"`
+}
+
+func (e *Emulator) opChangePassword(c *call, in *changePasswordInput) (any, error) {
 	p, u, _, err := e.authenticate(in.AccessToken, c.now)
 	if err != nil {
 		return nil, err
@@ -405,11 +389,7 @@ func (e *Emulator) opChangePassword(c *call) (any, error) {
 	return nil, nil
 }
 
-func (e *Emulator) opGetUser(c *call) (any, error) {
-	var in accessTokenInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+func (e *Emulator) opGetUser(c *call, in *accessTokenInput) (any, error) {
 	_, u, _, err := e.authenticate(in.AccessToken, c.now)
 	if err != nil {
 		return nil, err
@@ -419,14 +399,12 @@ func (e *Emulator) opGetUser(c *call) (any, error) {
 	return out, nil
 }
 
-func (e *Emulator) opUpdateUserAttributes(c *call) (any, error) {
-	var in struct {
-		accessTokenInput
-		UserAttributes []attribute `json:"UserAttributes"`
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type updateUserAttributesInput struct {
+	accessTokenInput
+	UserAttributes []attribute `json:"UserAttributes"`
+}
+
+func (e *Emulator) opUpdateUserAttributes(c *call, in *updateUserAttributesInput) (any, error) {
 	p, u, cl, err := e.authenticate(in.AccessToken, c.now)
 	if err != nil {
 		return nil, err
@@ -471,11 +449,7 @@ func (e *Emulator) opUpdateUserAttributes(c *call) (any, error) {
 	return out, nil
 }
 
-func (e *Emulator) opDeleteUser(c *call) (any, error) {
-	var in accessTokenInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+func (e *Emulator) opDeleteUser(c *call, in *accessTokenInput) (any, error) {
 	p, u, _, err := e.authenticate(in.AccessToken, c.now)
 	if err != nil {
 		return nil, err
@@ -484,11 +458,7 @@ func (e *Emulator) opDeleteUser(c *call) (any, error) {
 	return nil, nil
 }
 
-func (e *Emulator) opGlobalSignOut(c *call) (any, error) {
-	var in accessTokenInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+func (e *Emulator) opGlobalSignOut(c *call, in *accessTokenInput) (any, error) {
 	p, u, _, err := e.authenticate(in.AccessToken, c.now)
 	if err != nil {
 		return nil, err

@@ -194,18 +194,16 @@ func (e *Emulator) poolUser(in adminUserInput) (*userPool, *user, error) {
 	return p, u, nil
 }
 
-func (e *Emulator) opAdminCreateUser(c *call) (any, error) {
-	var in struct {
-		UserPoolID             string      `json:"UserPoolId"`
-		Username               string      `json:"Username"`
-		UserAttributes         []attribute `json:"UserAttributes"`
-		TemporaryPassword      string      `json:"TemporaryPassword"`
-		MessageAction          string      `json:"MessageAction"`
-		DesiredDeliveryMediums []string    `json:"DesiredDeliveryMediums"`
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type adminCreateUserInput struct {
+	UserPoolID             string      `json:"UserPoolId"`
+	Username               string      `json:"Username"`
+	UserAttributes         []attribute `json:"UserAttributes"`
+	TemporaryPassword      string      `json:"TemporaryPassword"`
+	MessageAction          string      `json:"MessageAction"`
+	DesiredDeliveryMediums []string    `json:"DesiredDeliveryMediums"`
+}
+
+func (e *Emulator) opAdminCreateUser(c *call, in *adminCreateUserInput) (any, error) {
 	p, err := e.pool(in.UserPoolID)
 	if err != nil {
 		return nil, err
@@ -260,15 +258,13 @@ func (e *Emulator) temporaryPassword(p *userPool) string {
 	return "Aa1!" + e.randomAlnum(n-4, false)
 }
 
-func (e *Emulator) opAdminSetUserPassword(c *call) (any, error) {
-	var in struct {
-		adminUserInput
-		Password  string `json:"Password"`
-		Permanent bool   `json:"Permanent"`
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type adminSetUserPasswordInput struct {
+	adminUserInput
+	Password  string `json:"Password"`
+	Permanent bool   `json:"Permanent"`
+}
+
+func (e *Emulator) opAdminSetUserPassword(c *call, in *adminSetUserPasswordInput) (any, error) {
 	p, u, err := e.poolUser(in.adminUserInput)
 	if err != nil {
 		return nil, err
@@ -290,12 +286,8 @@ func (e *Emulator) opAdminSetUserPassword(c *call) (any, error) {
 	return nil, nil
 }
 
-func (e *Emulator) opAdminGetUser(c *call) (any, error) {
-	var in adminUserInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
-	_, u, err := e.poolUser(in)
+func (e *Emulator) opAdminGetUser(c *call, in *adminUserInput) (any, error) {
+	_, u, err := e.poolUser(*in)
 	if err != nil {
 		return nil, err
 	}
@@ -311,12 +303,8 @@ func (e *Emulator) opAdminGetUser(c *call) (any, error) {
 	return out, nil
 }
 
-func (e *Emulator) opAdminDeleteUser(c *call) (any, error) {
-	var in adminUserInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
-	p, u, err := e.poolUser(in)
+func (e *Emulator) opAdminDeleteUser(c *call, in *adminUserInput) (any, error) {
+	p, u, err := e.poolUser(*in)
 	if err != nil {
 		return nil, err
 	}
@@ -330,15 +318,16 @@ func (e *Emulator) deleteUser(p *userPool, u *user) {
 	e.dirty = true
 }
 
-func (e *Emulator) opAdminDisableUser(c *call) (any, error) { return e.setEnabled(c, false) }
-func (e *Emulator) opAdminEnableUser(c *call) (any, error)  { return e.setEnabled(c, true) }
+func (e *Emulator) opAdminDisableUser(c *call, in *adminUserInput) (any, error) {
+	return e.setEnabled(c, in, false)
+}
 
-func (e *Emulator) setEnabled(c *call, enabled bool) (any, error) {
-	var in adminUserInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
-	p, u, err := e.poolUser(in)
+func (e *Emulator) opAdminEnableUser(c *call, in *adminUserInput) (any, error) {
+	return e.setEnabled(c, in, true)
+}
+
+func (e *Emulator) setEnabled(c *call, in *adminUserInput, enabled bool) (any, error) {
+	p, u, err := e.poolUser(*in)
 	if err != nil {
 		return nil, err
 	}
@@ -352,14 +341,12 @@ func (e *Emulator) setEnabled(c *call, enabled bool) (any, error) {
 	return nil, nil
 }
 
-func (e *Emulator) opAdminUpdateUserAttributes(c *call) (any, error) {
-	var in struct {
-		adminUserInput
-		UserAttributes []attribute `json:"UserAttributes"`
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type adminUpdateUserAttributesInput struct {
+	adminUserInput
+	UserAttributes []attribute `json:"UserAttributes"`
+}
+
+func (e *Emulator) opAdminUpdateUserAttributes(c *call, in *adminUpdateUserAttributesInput) (any, error) {
 	_, u, err := e.poolUser(in.adminUserInput)
 	if err != nil {
 		return nil, err
@@ -373,12 +360,8 @@ func (e *Emulator) opAdminUpdateUserAttributes(c *call) (any, error) {
 	return nil, nil
 }
 
-func (e *Emulator) opAdminConfirmSignUp(c *call) (any, error) {
-	var in adminUserInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
-	_, u, err := e.poolUser(in)
+func (e *Emulator) opAdminConfirmSignUp(c *call, in *adminUserInput) (any, error) {
+	_, u, err := e.poolUser(*in)
 	if err != nil {
 		return nil, err
 	}
@@ -392,12 +375,8 @@ func (e *Emulator) opAdminConfirmSignUp(c *call) (any, error) {
 	return nil, nil
 }
 
-func (e *Emulator) opAdminUserGlobalSignOut(c *call) (any, error) {
-	var in adminUserInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
-	p, u, err := e.poolUser(in)
+func (e *Emulator) opAdminUserGlobalSignOut(c *call, in *adminUserInput) (any, error) {
+	p, u, err := e.poolUser(*in)
 	if err != nil {
 		return nil, err
 	}
@@ -446,16 +425,14 @@ func parseUserFilter(f string) (func(*user) bool, error) {
 	}, nil
 }
 
-func (e *Emulator) opListUsers(c *call) (any, error) {
-	var in struct {
-		UserPoolID      string   `json:"UserPoolId"`
-		AttributesToGet []string `json:"AttributesToGet"`
-		Filter          string   `json:"Filter"`
-		pageInput
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type listUsersInput struct {
+	UserPoolID      string   `json:"UserPoolId"`
+	AttributesToGet []string `json:"AttributesToGet"`
+	Filter          string   `json:"Filter"`
+	pageInput
+}
+
+func (e *Emulator) opListUsers(c *call, in *listUsersInput) (any, error) {
 	p, err := e.pool(in.UserPoolID)
 	if err != nil {
 		return nil, err
@@ -532,16 +509,12 @@ func (e *Emulator) createGroup(p *userPool, in groupInput, now time.Time) (*grou
 	return g, nil
 }
 
-func (e *Emulator) opCreateGroup(c *call) (any, error) {
-	var in groupInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+func (e *Emulator) opCreateGroup(c *call, in *groupInput) (any, error) {
 	p, err := e.pool(in.UserPoolID)
 	if err != nil {
 		return nil, err
 	}
-	g, err := e.createGroup(p, in, c.now)
+	g, err := e.createGroup(p, *in, c.now)
 	if err != nil {
 		return nil, err
 	}
@@ -560,11 +533,7 @@ func (e *Emulator) poolGroup(poolID, name string) (*userPool, *group, error) {
 	return p, g, nil
 }
 
-func (e *Emulator) opGetGroup(c *call) (any, error) {
-	var in groupInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+func (e *Emulator) opGetGroup(c *call, in *groupInput) (any, error) {
 	p, g, err := e.poolGroup(in.UserPoolID, in.GroupName)
 	if err != nil {
 		return nil, err
@@ -572,11 +541,7 @@ func (e *Emulator) opGetGroup(c *call) (any, error) {
 	return map[string]any{"Group": e.groupType(p, g)}, nil
 }
 
-func (e *Emulator) opDeleteGroup(c *call) (any, error) {
-	var in groupInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+func (e *Emulator) opDeleteGroup(c *call, in *groupInput) (any, error) {
 	p, g, err := e.poolGroup(in.UserPoolID, in.GroupName)
 	if err != nil {
 		return nil, err
@@ -589,14 +554,12 @@ func (e *Emulator) opDeleteGroup(c *call) (any, error) {
 	return nil, nil
 }
 
-func (e *Emulator) opListGroups(c *call) (any, error) {
-	var in struct {
-		UserPoolID string `json:"UserPoolId"`
-		pageInput
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type listGroupsInput struct {
+	UserPoolID string `json:"UserPoolId"`
+	pageInput
+}
+
+func (e *Emulator) opListGroups(c *call, in *listGroupsInput) (any, error) {
 	p, err := e.pool(in.UserPoolID)
 	if err != nil {
 		return nil, err
@@ -635,12 +598,8 @@ func (e *Emulator) userGroup(in userGroupInput) (*userPool, *user, *group, error
 	return p, u, g, nil
 }
 
-func (e *Emulator) opAdminAddUserToGroup(c *call) (any, error) {
-	var in userGroupInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
-	_, u, g, err := e.userGroup(in)
+func (e *Emulator) opAdminAddUserToGroup(c *call, in *userGroupInput) (any, error) {
+	_, u, g, err := e.userGroup(*in)
 	if err != nil {
 		return nil, err
 	}
@@ -651,12 +610,8 @@ func (e *Emulator) opAdminAddUserToGroup(c *call) (any, error) {
 	return nil, nil
 }
 
-func (e *Emulator) opAdminRemoveUserFromGroup(c *call) (any, error) {
-	var in userGroupInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
-	_, u, g, err := e.userGroup(in)
+func (e *Emulator) opAdminRemoveUserFromGroup(c *call, in *userGroupInput) (any, error) {
+	_, u, g, err := e.userGroup(*in)
 	if err != nil {
 		return nil, err
 	}
@@ -665,14 +620,12 @@ func (e *Emulator) opAdminRemoveUserFromGroup(c *call) (any, error) {
 	return nil, nil
 }
 
-func (e *Emulator) opAdminListGroupsForUser(c *call) (any, error) {
-	var in struct {
-		adminUserInput
-		pageInput
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
+type adminListGroupsForUserInput struct {
+	adminUserInput
+	pageInput
+}
+
+func (e *Emulator) opAdminListGroupsForUser(c *call, in *adminListGroupsForUserInput) (any, error) {
 	p, u, err := e.poolUser(in.adminUserInput)
 	if err != nil {
 		return nil, err
