@@ -263,38 +263,49 @@ func TestExecCommand(t *testing.T) {
 }
 
 // TestExecStopsChildGracefully: when cogauth is told to stop (ctx ends, as on
-// SIGTERM), the child gets SIGTERM and may clean up, rather than being killed.
+// SIGTERM), the child gets SIGTERM and may clean up, rather than being killed; one
+// that ignores it is killed after the grace period.
 func TestExecStopsChildGracefully(t *testing.T) {
 	p := newIdentityTestPool(t, true)
 	c := newCLI(t, p)
-	pr, pw := io.Pipe()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	o := &execOptions{
-		IO:    IOStreams{In: strings.NewReader(""), Out: pw, ErrOut: io.Discard},
-		Guest: true,
-		Argv:  []string{"sh", "-c", `trap 'echo cleaned up; exit 42' TERM; echo ready; while :; do sleep 0.05; done`},
-		creds: func(ctx context.Context, guest bool) (identity.Credentials, string, error) {
-			a := &app{env: c.environment(nil, io.Discard, io.Discard)}
-			return a.awsCredentials(ctx, guest)
-		},
-		stopGrace: 20 * time.Second,
-	}
-	done := make(chan error, 1)
-	go func() { done <- runExec(ctx, o); pw.Close() }()
-	lines := bufio.NewScanner(pr)
-	if !lines.Scan() || lines.Text() != "ready" {
-		t.Fatalf("child said %q", lines.Text())
-	}
-	cancel()
-	if !lines.Scan() || lines.Text() != "cleaned up" {
-		t.Fatalf("child did not clean up: %q", lines.Text())
-	}
-	go io.Copy(io.Discard, pr)
-	err := <-done
-	es, ok := err.(*exitStatus)
-	if !ok || es.code != 42 {
-		t.Fatalf("runExec = %v, want the child's exit status 42", err)
+	for _, tt := range []struct {
+		name   string
+		script string
+		grace  time.Duration
+		code   int
+		rest   string // printed after "ready"
+	}{
+		{"trapped", `trap 'echo cleaned up; exit 42' TERM; echo ready; while :; do sleep 0.05; done`, 20 * time.Second, 42, "cleaned up\n"},
+		{"ignored", `trap '' TERM; echo ready; while :; do sleep 0.05; done`, 100 * time.Millisecond, 128 + 9, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pr, pw := io.Pipe()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			o := &execOptions{
+				IO:    IOStreams{In: strings.NewReader(""), Out: pw, ErrOut: io.Discard},
+				Guest: true,
+				Argv:  []string{"sh", "-c", tt.script},
+				creds: func(ctx context.Context, guest bool) (identity.Credentials, string, error) {
+					a := &app{env: c.environment(nil, io.Discard, io.Discard)}
+					return a.awsCredentials(ctx, guest)
+				},
+				stopGrace: tt.grace,
+			}
+			done := make(chan error, 1)
+			go func() { done <- runExec(ctx, o); pw.Close() }()
+			out := bufio.NewReader(pr)
+			if line, err := out.ReadString('\n'); line != "ready\n" {
+				t.Fatalf("child said %q (%v)", line, err)
+			}
+			cancel()
+			rest, _ := io.ReadAll(out)
+			err := <-done
+			es, ok := err.(*exitStatus)
+			if !ok || es.code != tt.code || string(rest) != tt.rest {
+				t.Fatalf("runExec = %v, then %q; want the child's exit status %d, then %q", err, rest, tt.code, tt.rest)
+			}
+		})
 	}
 }
 
