@@ -49,6 +49,22 @@ func (b *binary) run(stdin string, args ...string) result {
 	return result{out.String(), errOut.String(), code}
 }
 
+// start runs cogauth in the background, for commands that run until signalled; the
+// process is killed if the test ends first.
+func (b *binary) start(args ...string) (cmd *exec.Cmd, out, errOut *safeBuffer) {
+	b.t.Helper()
+	cmd = exec.Command(b.path, args...)
+	cmd.Env = b.env
+	out, errOut = &safeBuffer{}, &safeBuffer{}
+	cmd.Stdout, cmd.Stderr = out, errOut
+	if err := cmd.Start(); err != nil {
+		b.t.Fatal(err)
+	}
+	// Kill answers os.ErrProcessDone for one the test has already waited for.
+	b.t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return cmd, out, errOut
+}
+
 func (b *binary) ok(stdin string, args ...string) result {
 	b.t.Helper()
 	r := b.run(stdin, args...)
@@ -140,14 +156,8 @@ func TestBinary(t *testing.T) {
 		}
 		// SIGTERM to cogauth reaches the command, which cleans up and chooses the
 		// exit code cogauth passes on.
-		cmd := exec.Command(path, "exec", "--", "sh", "-c", `trap 'echo cleaned up; exit 42' TERM; echo ready; while :; do sleep 0.05; done`)
-		cmd.Env = b.env
-		var out safeBuffer
-		cmd.Stdout = &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, &out, "ready\n")
+		cmd, out, _ := b.start("exec", "--", "sh", "-c", `trap 'echo cleaned up; exit 42' TERM; echo ready; while :; do sleep 0.05; done`)
+		waitFor(t, out, "ready\n")
 		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
@@ -221,14 +231,8 @@ print(c.access_key, bool(c.token), ",".join(keys))
 		srv := httptest.NewServer(up)
 		defer srv.Close()
 		for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
-			cmd := exec.Command(path, "proxy", "--listen", "127.0.0.1:0", "--upstream", srv.URL)
-			cmd.Env = b.env
-			var errOut safeBuffer
-			cmd.Stderr = &errOut
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			waitFor(t, &errOut, "Ctrl-C stops it.")
+			cmd, _, errOut := b.start("proxy", "--listen", "127.0.0.1:0", "--upstream", srv.URL)
+			waitFor(t, errOut, "Ctrl-C stops it.")
 			m := regexp.MustCompile(`Proxy on (http://127\.0\.0\.1:\d+)`).FindStringSubmatch(errOut.String())
 			if m == nil {
 				t.Fatalf("no address in %q", errOut.String())
