@@ -280,3 +280,72 @@ func TestBoto3StyleSetupOps(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestListPaging pages through users (filtered), groups and clients two at a time:
+// every entry once, in name order, with the token only while more follow.
+func TestListPaging(t *testing.T) {
+	var users []emulator.SeedUser
+	for _, n := range []string{"ann", "bea", "cid", "dan", "eve"} {
+		domain := "a.example"
+		if n == "cid" {
+			domain = "b.example"
+		}
+		users = append(users, emulator.SeedUser{Username: n, Password: password, Attributes: map[string]string{"email": n + "@" + domain, "name": n}})
+	}
+	srv := emulator.NewServer(emulator.Options{Clock: newFake(), Seed: &emulator.Seed{UserPools: []emulator.SeedUserPool{{
+		Name:    "p",
+		Clients: []emulator.SeedClient{{Name: "c1", ID: "client1"}, {Name: "c2", ID: "client2"}, {Name: "c3", ID: "client3"}},
+		Groups:  []emulator.SeedGroup{{Name: "g1"}, {Name: "g2"}, {Name: "g3"}, {Name: "g4"}},
+		Users:   users,
+	}}}})
+	defer srv.Close()
+	pool := srv.PoolID("p")
+	for _, tc := range []struct {
+		op, list, item, token string
+		in                    map[string]any
+		want                  []string
+	}{
+		{"ListUsers", "Users", "Username", "PaginationToken",
+			map[string]any{"Filter": `email ^= ""`, "Limit": 2, "AttributesToGet": []string{"name"}},
+			[]string{"ann", "bea", "cid", "dan", "eve"}},
+		{"ListUsers", "Users", "Username", "PaginationToken",
+			map[string]any{"Limit": 2}, []string{"ann", "bea", "cid", "dan", "eve"}},
+		{"ListGroups", "Groups", "GroupName", "NextToken", map[string]any{"Limit": 2}, []string{"g1", "g2", "g3", "g4"}},
+		{"ListUserPoolClients", "UserPoolClients", "ClientId", "NextToken", map[string]any{"MaxResults": 2}, []string{"client1", "client2", "client3"}},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			var got []string
+			in := map[string]any{"UserPoolId": pool}
+			for k, v := range tc.in {
+				in[k] = v
+			}
+			for page := 0; ; page++ {
+				out := mustCall(t, srv, tc.op, in)
+				items, _ := out[tc.list].([]any)
+				if len(items) > 2 {
+					t.Fatalf("page %d has %d entries, limit 2", page, len(items))
+				}
+				for _, it := range items {
+					m := it.(map[string]any)
+					got = append(got, m[tc.item].(string))
+					if attrs, ok := m["Attributes"].([]any); ok && tc.in["AttributesToGet"] != nil && len(attrs) != 1 {
+						t.Errorf("AttributesToGet [name]: %v", attrs)
+					}
+				}
+				next, more := out[tc.token].(string)
+				if !more {
+					break
+				}
+				in[tc.token] = next
+			}
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Fatalf("paged %v, want %v", got, tc.want)
+			}
+		})
+	}
+	// A filter narrows before paging: one page, no token.
+	out := mustCall(t, srv, "ListUsers", map[string]any{"UserPoolId": pool, "Filter": `email = "cid@b.example"`, "Limit": 2})
+	if items := out["Users"].([]any); len(items) != 1 || out["PaginationToken"] != nil {
+		t.Fatalf("filtered list %v", out)
+	}
+}

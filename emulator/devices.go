@@ -135,22 +135,10 @@ func (e *Emulator) opListDevices(c *call, in *listDevicesInput) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var keys []string
-	for k, d := range u.Devices {
-		if d.Confirmed {
-			keys = append(keys, k)
-		}
-	}
-	keys, next := page(keys, in.Pagination, in.Limit)
-	list := make([]map[string]any, 0, len(keys))
-	for _, k := range keys {
-		list = append(list, deviceType(u.Devices[k]))
-	}
-	out := map[string]any{"Devices": list}
-	if next != "" {
-		out["PaginationToken"] = next
-	}
-	return out, nil
+	confirmed := func(d *device) bool { return d.Confirmed }
+	return listPage(u.Devices, confirmed, in.Pagination, in.Limit, "Devices", "PaginationToken", func(_ string, d *device) map[string]any {
+		return deviceType(d)
+	}), nil
 }
 
 func (e *Emulator) opForgetDevice(c *call, in *deviceInput) (any, error) {

@@ -440,23 +440,9 @@ func (e *Emulator) opListIdentityPools(c *call, in *listIdentityPoolsInput) (any
 		return nil, newErr("ValidationException", "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 60")
 	}
 	s := e.idp()
-	keys := make([]string, 0, len(s.Pools))
-	for id := range s.Pools {
-		keys = append(keys, id)
-	}
-	ids, next := page(keys, in.NextToken, *in.MaxResults)
-	type entry struct {
-		IdentityPoolID   string `json:"IdentityPoolId"`
-		IdentityPoolName string `json:"IdentityPoolName"`
-	}
-	out := struct {
-		IdentityPools []entry `json:"IdentityPools"`
-		NextToken     string  `json:"NextToken,omitempty"`
-	}{IdentityPools: []entry{}, NextToken: next}
-	for _, id := range ids {
-		out.IdentityPools = append(out.IdentityPools, entry{id, s.Pools[id].Name})
-	}
-	return out, nil
+	return listPage(s.Pools, nil, in.NextToken, *in.MaxResults, "IdentityPools", "NextToken", func(id string, p *identityPool) map[string]string {
+		return map[string]string{"IdentityPoolId": id, "IdentityPoolName": p.Name}
+	}), nil
 }
 
 type setIdentityPoolRolesInput struct {

@@ -286,27 +286,36 @@ func page(keys []string, token string, max int) ([]string, string) {
 	return keys[start:end], next
 }
 
+// listPage answers a List operation over the entries of m that keep accepts (all
+// when keep is nil): in key order, the page after token of at most max (see page),
+// each turned into a list item, as {listName: items}, with tokenName: the next
+// page's token when more follow.
+func listPage[V, R any](m map[string]V, keep func(V) bool, token string, max int, listName, tokenName string, item func(key string, v V) R) map[string]any {
+	keys := make([]string, 0, len(m))
+	for k, v := range m {
+		if keep == nil || keep(v) {
+			keys = append(keys, k)
+		}
+	}
+	keys, next := page(keys, token, max)
+	items := make([]R, 0, len(keys))
+	for _, k := range keys {
+		items = append(items, item(k, m[k]))
+	}
+	out := map[string]any{listName: items}
+	if next != "" {
+		out[tokenName] = next
+	}
+	return out
+}
+
 func (e *Emulator) opListUserPools(c *call, in *pageInput) (any, error) {
 	if in.MaxResults < 1 || in.MaxResults > 60 {
 		return nil, errInvalidParameter("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 60", in.MaxResults)
 	}
-	ids := make([]string, 0, len(e.st.Pools))
-	for id := range e.st.Pools {
-		ids = append(ids, id)
-	}
-	ids, next := page(ids, in.NextToken, in.MaxResults)
-	pools := make([]map[string]any, 0, len(ids))
-	for _, id := range ids {
-		p := e.st.Pools[id]
-		pools = append(pools, map[string]any{
-			"Id": p.ID, "Name": p.Name, "CreationDate": epoch(p.Created), "LastModifiedDate": epoch(p.Modified),
-		})
-	}
-	out := map[string]any{"UserPools": pools}
-	if next != "" {
-		out["NextToken"] = next
-	}
-	return out, nil
+	return listPage(e.st.Pools, nil, in.NextToken, in.MaxResults, "UserPools", "NextToken", func(_ string, p *userPool) map[string]any {
+		return map[string]any{"Id": p.ID, "Name": p.Name, "CreationDate": epoch(p.Created), "LastModifiedDate": epoch(p.Modified)}
+	}), nil
 }
 
 // ---- app clients ----
@@ -641,20 +650,9 @@ func (e *Emulator) opListUserPoolClients(c *call, in *listUserPoolClientsInput) 
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, 0, len(p.Clients))
-	for id := range p.Clients {
-		ids = append(ids, id)
-	}
-	ids, next := page(ids, in.NextToken, in.MaxResults)
-	list := make([]map[string]string, 0, len(ids))
-	for _, id := range ids {
-		list = append(list, map[string]string{"ClientId": id, "ClientName": p.Clients[id].Name, "UserPoolId": p.ID})
-	}
-	out := map[string]any{"UserPoolClients": list}
-	if next != "" {
-		out["NextToken"] = next
-	}
-	return out, nil
+	return listPage(p.Clients, nil, in.NextToken, in.MaxResults, "UserPoolClients", "NextToken", func(id string, cl *appClient) map[string]string {
+		return map[string]string{"ClientId": id, "ClientName": cl.Name, "UserPoolId": p.ID}
+	}), nil
 }
 
 // ---- MFA configuration ----

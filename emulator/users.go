@@ -441,16 +441,8 @@ func (e *Emulator) opListUsers(c *call, in *listUsersInput) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys := make([]string, 0, len(p.Users))
-	for k, u := range p.Users {
-		if match(u) {
-			keys = append(keys, k)
-		}
-	}
-	keys, next := page(keys, in.Pagination, in.Limit)
-	users := make([]map[string]any, 0, len(keys))
-	for _, k := range keys {
-		ut := e.userType(p.Users[k])
+	return listPage(p.Users, match, in.Pagination, in.Limit, "Users", "PaginationToken", func(_ string, u *user) map[string]any {
+		ut := e.userType(u)
 		if in.AttributesToGet != nil {
 			var kept []attribute
 			for _, a := range ut["Attributes"].([]attribute) {
@@ -460,13 +452,8 @@ func (e *Emulator) opListUsers(c *call, in *listUsersInput) (any, error) {
 			}
 			ut["Attributes"] = kept
 		}
-		users = append(users, ut)
-	}
-	out := map[string]any{"Users": users}
-	if next != "" {
-		out["PaginationToken"] = next
-	}
-	return out, nil
+		return ut
+	}), nil
 }
 
 // ---- groups ----
@@ -564,20 +551,9 @@ func (e *Emulator) opListGroups(c *call, in *listGroupsInput) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	names := make([]string, 0, len(p.Groups))
-	for n := range p.Groups {
-		names = append(names, n)
-	}
-	names, next := page(names, in.NextToken, in.Limit)
-	list := make([]map[string]any, 0, len(names))
-	for _, n := range names {
-		list = append(list, e.groupType(p, p.Groups[n]))
-	}
-	out := map[string]any{"Groups": list}
-	if next != "" {
-		out["NextToken"] = next
-	}
-	return out, nil
+	return listPage(p.Groups, nil, in.NextToken, in.Limit, "Groups", "NextToken", func(_ string, g *group) map[string]any {
+		return e.groupType(p, g)
+	}), nil
 }
 
 type userGroupInput struct {
