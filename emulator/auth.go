@@ -143,14 +143,7 @@ func (e *Emulator) signInUser(p *userPool, cl *appClient, ap map[string]string) 
 	if name == "" {
 		return nil, errInvalidParameter("Missing required parameter USERNAME")
 	}
-	u := p.findUser(name)
-	if u == nil {
-		return nil, userNotFound(cl)
-	}
-	if err := checkSecretHash(cl, ap["SECRET_HASH"], name, u.Username); err != nil {
-		return nil, err
-	}
-	return u, nil
+	return clientUser(p, cl, name, ap["SECRET_HASH"])
 }
 
 // checkCanSignIn applies the account-state rules, after the password was proven so

@@ -144,6 +144,34 @@ type clientCallInput struct {
 	Username   string `json:"Username"`
 }
 
+// callUser finds the pool and the user of a user-facing call that names a client
+// and a user, and checks the call's SECRET_HASH.
+func (e *Emulator) callUser(in *clientCallInput) (*userPool, *user, error) {
+	p, cl, err := e.clientByID(in.ClientID)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := clientUser(p, cl, in.Username, in.SecretHash)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, u, nil
+}
+
+// clientUser finds the user a call names for client cl, by username, alias or sub,
+// and checks the SECRET_HASH, which may be computed over the name given or over
+// the username.
+func clientUser(p *userPool, cl *appClient, name, secretHash string) (*user, error) {
+	u := p.findUser(name)
+	if u == nil {
+		return nil, userNotFound(cl)
+	}
+	if err := checkSecretHash(cl, secretHash, name, u.Username); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
 // clientByID finds an app client in any pool (user-facing calls name no pool).
 func (e *Emulator) clientByID(id string) (*userPool, *appClient, error) {
 	if id == "" {
@@ -232,15 +260,8 @@ type confirmSignUpInput struct {
 }
 
 func (e *Emulator) opConfirmSignUp(c *call, in *confirmSignUpInput) (any, error) {
-	p, cl, err := e.clientByID(in.ClientID)
+	p, u, err := e.callUser(&in.clientCallInput)
 	if err != nil {
-		return nil, err
-	}
-	u := p.findUser(in.Username)
-	if u == nil {
-		return nil, userNotFound(cl)
-	}
-	if err := checkSecretHash(cl, in.SecretHash, in.Username, u.Username); err != nil {
 		return nil, err
 	}
 	if u.Status != "UNCONFIRMED" {
@@ -274,15 +295,8 @@ func (e *Emulator) messagesFor(p *userPool, u *user, kind string) []Message {
 }
 
 func (e *Emulator) opResendConfirmationCode(c *call, in *clientCallInput) (any, error) {
-	p, cl, err := e.clientByID(in.ClientID)
+	p, u, err := e.callUser(in)
 	if err != nil {
-		return nil, err
-	}
-	u := p.findUser(in.Username)
-	if u == nil {
-		return nil, userNotFound(cl)
-	}
-	if err := checkSecretHash(cl, in.SecretHash, in.Username, u.Username); err != nil {
 		return nil, err
 	}
 	if u.Status != "UNCONFIRMED" {
@@ -333,15 +347,8 @@ type confirmForgotPasswordInput struct {
 }
 
 func (e *Emulator) opConfirmForgotPassword(c *call, in *confirmForgotPasswordInput) (any, error) {
-	p, cl, err := e.clientByID(in.ClientID)
+	p, u, err := e.callUser(&in.clientCallInput)
 	if err != nil {
-		return nil, err
-	}
-	u := p.findUser(in.Username)
-	if u == nil {
-		return nil, userNotFound(cl)
-	}
-	if err := checkSecretHash(cl, in.SecretHash, in.Username, u.Username); err != nil {
 		return nil, err
 	}
 	if err := checkCode(u.ResetCode, in.ConfirmationCode, c.now); err != nil {
