@@ -194,3 +194,71 @@ func TestSignOutCallsCredentialsForgetter(t *testing.T) {
 		})
 	}
 }
+
+// TestCredentialsExpireWhileSourceFails: credentials that expire while the source
+// fails are no longer handed out; the session is served without them (its tokens
+// are fresh) and they come back with the source.
+func TestCredentialsExpireWhileSourceFails(t *testing.T) {
+	var creds *fakeCreds
+	f := newFixture(t, func(cfg *session.Config) {
+		creds = &fakeCreds{clock: cfg.Clock}
+		cfg.Credentials = creds
+	})
+	f.signIn(t)
+	creds.fail.Store(true)
+	f.clock.Advance(11 * time.Minute) // due, still valid for 4 minutes
+	s, err := f.m.Fetch(context.Background(), session.FetchOptions{})
+	if err != nil || s.Credentials == nil || s.Credentials.AccessKeyID != "AKID1" {
+		t.Fatalf("due credentials, failing source: %v, %v", s, err)
+	}
+	f.clock.Advance(4 * time.Minute) // expired
+	s, err = f.m.Fetch(context.Background(), session.FetchOptions{})
+	if err != nil {
+		t.Fatalf("fresh tokens, expired credentials, failing source: %v", err)
+	}
+	if s.Credentials != nil {
+		t.Fatalf("expired credentials handed out (expired %v, now %v)", s.Credentials.Expires, f.clock.Now())
+	}
+	calls := creds.calls.Load()
+	for range 5 {
+		if _, err := f.m.Fetch(context.Background(), session.FetchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if creds.calls.Load() != calls {
+		t.Fatal("the failing source was asked on every call")
+	}
+	creds.fail.Store(false)
+	f.clock.Advance(31 * time.Second)
+	s, err = f.m.Fetch(context.Background(), session.FetchOptions{})
+	if err != nil || s.Credentials == nil || !s.Credentials.Expires.After(f.clock.Now()) {
+		t.Fatalf("after the source recovered: %v, %v", s, err)
+	}
+	if n := f.idp.refreshCalls(); n != 0 {
+		t.Fatalf("%d token refreshes for fresh tokens", n)
+	}
+}
+
+// TestManagerWithoutCredentialsSource: a Manager without a CredentialsSource
+// sharing a store with one that has one neither hands out credentials it cannot
+// renew nor tries to renew them.
+func TestManagerWithoutCredentialsSource(t *testing.T) {
+	f := newFixture(t, func(cfg *session.Config) { cfg.Credentials = &fakeCreds{clock: cfg.Clock} })
+	if s := f.signIn(t); s.Credentials == nil {
+		t.Fatal("no credentials at sign-in")
+	}
+	plain := f.manager(t, f.idp.client(t), nil)
+	for _, d := range []time.Duration{0, 11 * time.Minute, 5 * time.Minute} {
+		f.clock.Advance(d)
+		s, err := plain.Fetch(context.Background(), session.FetchOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Credentials != nil || s.IdentityID != "" {
+			t.Fatalf("after %v: credentials %v, identity %q from a Manager without a source", d, s.Credentials, s.IdentityID)
+		}
+	}
+	if n := f.idp.refreshCalls(); n != 0 {
+		t.Fatalf("%d token refreshes", n)
+	}
+}

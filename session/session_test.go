@@ -305,6 +305,11 @@ func TestFailurePolicy(t *testing.T) {
 		name    string
 		fault   fault
 		refused bool
+		// storeFault makes the store fail ("get", "lock") after the Manager cached
+		// the session; bound binds the Manager to the user, so that the session's
+		// own read fails rather than that of the current-user record.
+		storeFault string
+		bound      bool
 		// expected outcome
 		definitive bool
 		reason     session.Reason
@@ -321,6 +326,11 @@ func TestFailurePolicy(t *testing.T) {
 		{name: "UserNotFound", fault: fault{status: 400, body: jsonErr("UserNotFoundException", "User does not exist.")}, definitive: true, reason: session.ReasonUserGone, calls: 1},
 		{name: "PasswordResetRequired", fault: fault{status: 400, body: jsonErr("PasswordResetRequiredException", "reset")}, definitive: true, reason: session.ReasonPasswordReset, calls: 1},
 		{name: "RefreshTokenReuse", fault: fault{status: 400, body: jsonErr("RefreshTokenReuseException", "reused")}, definitive: true, reason: session.ReasonTokenReuse, calls: 1},
+		// The store is part of the refresh too: unreachable, it is as transient
+		// as the service (a Redis server down, a file lock that timed out).
+		{name: "store Get fails (current user)", storeFault: "get"},
+		{name: "store Get fails (session)", storeFault: "get", bound: true},
+		{name: "store lock fails", storeFault: "lock", bound: true},
 	}
 	for _, tt := range tests {
 		for _, stillValid := range []bool{true, false} {
@@ -349,7 +359,21 @@ func TestFailurePolicy(t *testing.T) {
 					}
 					return tt.fault.status, tt.fault.body, tt.fault.drop
 				})
-				m := f.manager(t, c, func(cfg *session.Config) { cfg.RefreshTimeout = 300 * time.Millisecond })
+				fs := &faultyStore{Store: f.store}
+				m := f.manager(t, c, func(cfg *session.Config) {
+					cfg.RefreshTimeout = 300 * time.Millisecond
+					cfg.Store = fs
+					if tt.bound {
+						cfg.Username = "alice"
+					}
+				})
+				if tt.storeFault != "" {
+					// The Manager has the session cached when the store goes away.
+					if _, err := m.Fetch(context.Background(), session.FetchOptions{}); err != nil {
+						t.Fatal(err)
+					}
+					fs.fail(tt.storeFault)
+				}
 				events := make(chan session.Event, 16)
 				defer m.Subscribe(func(e session.Event) { events <- e })()
 				if stillValid {
@@ -362,7 +386,12 @@ func TestFailurePolicy(t *testing.T) {
 					t.Errorf("refresh requests = %d, want %d", got, tt.calls)
 				}
 				_, storeErr := f.store.Get(context.Background(), store.Key{Pool: testPool, Client: testClient, User: "alice"})
-				ev := <-events
+				var ev session.Event
+				select {
+				case ev = <-events:
+				case <-time.After(10 * time.Second):
+					t.Fatalf("no event after Fetch = %v", err)
+				}
 				switch {
 				case tt.definitive:
 					var so *session.SignedOutError
@@ -385,24 +414,45 @@ func TestFailurePolicy(t *testing.T) {
 					if ev.Kind != session.RefreshFailed || !ev.Retryable {
 						t.Errorf("event = %+v, want retryable refresh-failed", ev)
 					}
+					if tt.storeFault != "" && !errors.Is(ev.Err, session.ErrStoreUnavailable) {
+						t.Errorf("event error %v, want ErrStoreUnavailable", ev.Err)
+					}
 					if stillValid {
 						if err != nil || s == nil {
 							t.Fatalf("Fetch = %v, want the still-valid session", err)
 						}
-						// Served from cache for a while, not hammering the service.
-						before := f.idp.refreshCalls()
+						// Served from cache for a while, hammering neither the service
+						// nor the store.
+						before, storeBefore := f.idp.refreshCalls(), fs.calls.Load()
 						for range 5 {
 							if _, err := m.Fetch(context.Background(), session.FetchOptions{}); err != nil {
 								t.Fatal(err)
 							}
 						}
-						if f.idp.refreshCalls() != before {
+						if f.idp.refreshCalls() != before || fs.calls.Load() != storeBefore {
 							t.Error("Fetch retried on every call after a failure")
 						}
 					} else {
 						if err == nil || errors.Is(err, session.ErrSignedOut) || !cognito.IsRetryable(err) {
 							t.Fatalf("Fetch err = %v, want a retryable error that is not a sign-out", err)
 						}
+						if tt.storeFault != "" && !errors.Is(err, session.ErrStoreUnavailable) {
+							t.Errorf("Fetch err = %v, want ErrStoreUnavailable", err)
+						}
+					}
+					if tt.storeFault != "" {
+						// Once the store is back, the same Manager carries on at its
+						// next try.
+						fs.fail("")
+						f.clock.Advance(30 * time.Second)
+						s2, err := m.Fetch(context.Background(), session.FetchOptions{})
+						if err != nil {
+							t.Fatalf("after the store came back: %v", err)
+						}
+						if s2.Tokens.Access.ExpiresAt().Before(f.clock.Now().Add(50 * time.Minute)) {
+							t.Fatal("the tokens were not refreshed once the store came back")
+						}
+						return
 					}
 					// Once the service recovers, the same session carries on.
 					f.idp.setFault(nil)
