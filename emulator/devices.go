@@ -113,12 +113,21 @@ type deviceInput struct {
 	DeviceKey   string `json:"DeviceKey"`
 }
 
-func (e *Emulator) opGetDevice(c *call, in *deviceInput) (any, error) {
+// device finds the device a call names among those of the access token's user.
+func (e *Emulator) device(c *call, in *deviceInput) (*user, *device, error) {
 	_, u, _, err := e.authenticate(in.AccessToken, c.now)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	d, err := u.device(in.DeviceKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	return u, d, nil
+}
+
+func (e *Emulator) opGetDevice(c *call, in *deviceInput) (any, error) {
+	_, d, err := e.device(c, in)
 	if err != nil {
 		return nil, err
 	}
@@ -142,11 +151,8 @@ func (e *Emulator) opListDevices(c *call, in *listDevicesInput) (any, error) {
 }
 
 func (e *Emulator) opForgetDevice(c *call, in *deviceInput) (any, error) {
-	_, u, _, err := e.authenticate(in.AccessToken, c.now)
+	u, _, err := e.device(c, in)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := u.device(in.DeviceKey); err != nil {
 		return nil, err
 	}
 	delete(u.Devices, in.DeviceKey)
@@ -160,11 +166,7 @@ type updateDeviceStatusInput struct {
 }
 
 func (e *Emulator) opUpdateDeviceStatus(c *call, in *updateDeviceStatusInput) (any, error) {
-	_, u, _, err := e.authenticate(in.AccessToken, c.now)
-	if err != nil {
-		return nil, err
-	}
-	d, err := u.device(in.DeviceKey)
+	_, d, err := e.device(c, &in.deviceInput)
 	if err != nil {
 		return nil, err
 	}
