@@ -64,34 +64,40 @@ type idpEnv struct {
 
 func newIdpEnv(t *testing.T) *idpEnv {
 	t.Helper()
-	clk := clock.NewFake(idpT0)
-	srv := emulator.NewServer(emulator.Options{Seed: idpSeed(), Clock: clk})
-	t.Cleanup(srv.Close)
-	res := srv.Seeded()
-	return &idpEnv{
-		srv:      srv,
-		clk:      clk,
-		open:     res.IdentityPools["open"],
-		closed:   res.IdentityPools["closed"],
-		userPool: srv.PoolID("users"),
-		app:      srv.Client("users", "app").ID,
-		other:    srv.Client("users", "other").ID,
-		ident: ci.New(ci.Options{
-			Region:       "us-east-1",
-			BaseEndpoint: aws.String(srv.URL),
-			Credentials:  aws.AnonymousCredentials{},
-			Retryer:      aws.NopRetryer{},
-		}),
-		idp: cip.New(cip.Options{
-			Region:       "us-east-1",
-			BaseEndpoint: aws.String(srv.URL),
-			Credentials:  aws.AnonymousCredentials{},
-		}),
-	}
+	return newIdpEnvOpts(t, emulator.Options{Seed: idpSeed()})
 }
 
-// idToken signs user in through client and returns the id token.
-func (v *idpEnv) idToken(t *testing.T, client, user string) string {
+// newIdpEnvOpts starts a server with opts on a fake clock at idpT0.
+func newIdpEnvOpts(t *testing.T, opts emulator.Options) *idpEnv {
+	t.Helper()
+	clk := clock.NewFake(idpT0)
+	opts.Clock = clk
+	srv := emulator.NewServer(opts)
+	t.Cleanup(srv.Close)
+	v := &idpEnv{clk: clk}
+	v.use(srv)
+	if res := srv.Seeded(); res != nil && res.IdentityPools != nil {
+		v.open, v.closed = res.IdentityPools["open"], res.IdentityPools["closed"]
+		v.userPool = srv.PoolID("users")
+		v.app, v.other = srv.Client("users", "app").ID, srv.Client("users", "other").ID
+	}
+	return v
+}
+
+// use points the environment's SDK clients at srv.
+func (v *idpEnv) use(srv *emulator.Server) {
+	v.srv = srv
+	v.ident = ci.New(ci.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(srv.URL),
+		Credentials:  aws.AnonymousCredentials{},
+		Retryer:      aws.NopRetryer{},
+	})
+	v.idp = sdk(srv)
+}
+
+// signIn signs user in through client with the password.
+func (v *idpEnv) signIn(t *testing.T, client, user string) *ciptypes.AuthenticationResultType {
 	t.Helper()
 	out, err := v.idp.InitiateAuth(context.Background(), &cip.InitiateAuthInput{
 		AuthFlow:       ciptypes.AuthFlowTypeUserPasswordAuth,
@@ -101,7 +107,13 @@ func (v *idpEnv) idToken(t *testing.T, client, user string) string {
 	if err != nil || out.AuthenticationResult == nil {
 		t.Fatalf("sign-in of %s: %v", user, err)
 	}
-	return aws.ToString(out.AuthenticationResult.IdToken)
+	return out.AuthenticationResult
+}
+
+// idToken signs user in through client and returns the id token.
+func (v *idpEnv) idToken(t *testing.T, client, user string) string {
+	t.Helper()
+	return aws.ToString(v.signIn(t, client, user).IdToken)
 }
 
 func (v *idpEnv) logins(tok string) map[string]string {
@@ -275,17 +287,7 @@ func TestGetIdChecksLogins(t *testing.T) {
 	v := newIdpEnv(t)
 	good := v.idToken(t, v.app, "alice")
 	untrusted := v.idToken(t, v.other, "alice")
-	access := func() string {
-		out, err := v.idp.InitiateAuth(context.Background(), &cip.InitiateAuthInput{
-			AuthFlow:       ciptypes.AuthFlowTypeUserPasswordAuth,
-			ClientId:       aws.String(v.app),
-			AuthParameters: map[string]string{"USERNAME": "alice", "PASSWORD": idpPassword},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return aws.ToString(out.AuthenticationResult.AccessToken)
-	}()
+	access := aws.ToString(v.signIn(t, v.app, "alice").AccessToken)
 	parts := strings.Split(good, ".")
 	sig := []byte(parts[2])
 	sig[5] ^= 1
@@ -493,19 +495,12 @@ func TestServerSideTokenCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := v.idp.InitiateAuth(context.Background(), &cip.InitiateAuthInput{
-		AuthFlow:       ciptypes.AuthFlowTypeUserPasswordAuth,
-		ClientId:       aws.String(v.app),
-		AuthParameters: map[string]string{"USERNAME": "alice", "PASSWORD": idpPassword},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	logins := v.logins(aws.ToString(out.AuthenticationResult.IdToken))
+	auth := v.signIn(t, v.app, "alice")
+	logins := v.logins(aws.ToString(auth.IdToken))
 	if _, err := v.getID(pool, logins); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.idp.GlobalSignOut(context.Background(), &cip.GlobalSignOutInput{AccessToken: out.AuthenticationResult.AccessToken}); err != nil {
+	if _, err := v.idp.GlobalSignOut(context.Background(), &cip.GlobalSignOutInput{AccessToken: auth.AccessToken}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = v.getID(pool, logins)
@@ -517,12 +512,8 @@ func TestServerSideTokenCheck(t *testing.T) {
 }
 
 func TestSelfIssuerLogins(t *testing.T) {
-	clk := clock.NewFake(idpT0)
-	srv := emulator.NewServer(emulator.Options{Seed: idpSeed(), Clock: clk, SelfIssuer: true})
-	t.Cleanup(srv.Close)
-	v := &idpEnv{srv: srv, userPool: srv.PoolID("users"), app: srv.Client("users", "app").ID, open: srv.Seeded().IdentityPools["open"],
-		ident: ci.New(ci.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}}),
-		idp:   cip.New(cip.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}})}
+	v := newIdpEnvOpts(t, emulator.Options{Seed: idpSeed(), SelfIssuer: true})
+	srv := v.srv
 	tok := v.idToken(t, v.app, "alice")
 	// A client that takes the provider name from the token's iss sends the
 	// emulator's own address; Cognito's name works too, for the same identity.
@@ -550,7 +541,7 @@ func TestIdentityPoolStateSurvivesRestart(t *testing.T) {
 	}
 	srv2 := emulator.NewServer(emulator.Options{StateFile: path, Clock: v.clk})
 	t.Cleanup(srv2.Close)
-	v.srv, v.ident = srv2, ci.New(ci.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv2.URL), Credentials: aws.AnonymousCredentials{}})
+	v.use(srv2)
 	again, err := v.getID(v.open, v.logins(tok))
 	if err != nil || again != id {
 		t.Fatalf("after restart GetId = %s, %v; want %s", again, err, id)
@@ -621,17 +612,15 @@ func TestLegacyStateFileLoads(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	srv := emulator.NewServer(emulator.Options{StateFile: path, Clock: clock.NewFake(idpT0)})
-	defer srv.Close()
+	v := newIdpEnvOpts(t, emulator.Options{StateFile: path})
+	v.userPool = poolID
+	srv := v.srv
 	if _, kid, err := srv.OpenIDTokenKey(); err != nil || kid != openIDKid {
 		t.Fatalf("OpenID key %q, %v; want the file's %q", kid, err, openIDKid)
 	}
 	if providers, ok := srv.IdentityLogins(identityID); !ok || len(providers) != 1 || providers[0] != emulator.ProviderName(poolID) {
 		t.Fatalf("identity logins %v %v", providers, ok)
 	}
-	v := &idpEnv{srv: srv, userPool: poolID,
-		ident: ci.New(ci.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}}),
-		idp:   cip.New(cip.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}})}
 	got, err := v.getID(identPool, v.logins(v.idToken(t, client, "alice")))
 	if err != nil || got != identityID {
 		t.Fatalf("GetId = %s, %v; want the file's %s", got, err, identityID)
