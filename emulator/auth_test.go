@@ -34,7 +34,7 @@ type apiError struct {
 func (e *apiError) Error() string { return e.Type + ": " + e.Message }
 
 // call posts one JSON 1.1 operation and decodes the answer into a map.
-func call(t *testing.T, srv *emulator.Server, op string, in any) (map[string]any, *apiError) {
+func call(t testing.TB, srv *emulator.Server, op string, in any) (map[string]any, *apiError) {
 	t.Helper()
 	body, err := json.Marshal(in)
 	if err != nil {
@@ -63,7 +63,7 @@ func call(t *testing.T, srv *emulator.Server, op string, in any) (map[string]any
 	return out, nil
 }
 
-func mustCall(t *testing.T, srv *emulator.Server, op string, in any) map[string]any {
+func mustCall(t testing.TB, srv *emulator.Server, op string, in any) map[string]any {
 	t.Helper()
 	out, ae := call(t, srv, op, in)
 	if ae != nil {

@@ -58,29 +58,13 @@ func newOAuthFixture(t testing.TB) *oauthFixture {
 	t.Cleanup(srv.Close)
 	f := &oauthFixture{srv: srv, clk: clk, pool: srv.PoolID("hosted"), unconfig: srv.Client("hosted", "seeded").ID}
 	mk := func(name string, secret bool, flows, scopes []string) (string, string) {
-		in := map[string]any{
+		c := mustCall(t, srv, "CreateUserPoolClient", map[string]any{
 			"UserPoolId": f.pool, "ClientName": name, "GenerateSecret": secret,
 			"AllowedOAuthFlowsUserPoolClient": true, "AllowedOAuthFlows": flows, "AllowedOAuthScopes": scopes,
 			"CallbackURLs": []string{callback}, "LogoutURLs": []string{"http://127.0.0.1:8765/bye"},
 			"SupportedIdentityProviders": []string{"COGNITO"},
 			"ExplicitAuthFlows":          []string{"ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"},
-		}
-		body, _ := json.Marshal(in)
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/", strings.NewReader(string(body)))
-		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-		req.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService.CreateUserPoolClient")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out struct {
-			UserPoolClient map[string]any
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("CreateUserPoolClient: %d %v", resp.StatusCode, err)
-		}
-		c := out.UserPoolClient
+		})["UserPoolClient"].(map[string]any)
 		s, _ := c["ClientSecret"].(string)
 		return c["ClientId"].(string), s
 	}
