@@ -10,6 +10,7 @@ import (
 func FuzzDecodeRecord(f *testing.F) {
 	f.Add([]byte(`{"format":1,"username":"alice","access_token":"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln","refresh_token":"rt"}`))
 	f.Add([]byte(`{"format":1,"username":"u","access_token":"a.b.c","aws_credentials":{"access_key_id":"A","secret_access_key":"S","expires":"2026-01-01T00:00:00Z"}}`))
+	f.Add([]byte(`{"format":1,"username":"u","access_token":"a.b.c","source":"hosted-ui","identity_id":"us-east-1:x","identity_pool":"us-east-1:p"}`))
 	f.Add([]byte(`{"format":2}`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -34,6 +35,7 @@ func FuzzDecodeRecord(f *testing.F) {
 			t.Fatalf("re-decode: %v", err)
 		}
 		if r2.AccessToken != r.AccessToken || r2.RefreshToken != r.RefreshToken || r2.Username != r.Username ||
+			r2.Source != r.Source || r2.IdentityPool != r.IdentityPool || r2.IdentityID != r.IdentityID ||
 			(r.Credentials == nil) != (r2.Credentials == nil) ||
 			r.Credentials != nil && (r.Credentials.SecretAccessKey != r2.Credentials.SecretAccessKey || !r.Credentials.Expires.Equal(r2.Credentials.Expires)) {
 			t.Fatal("round trip changed the record")
