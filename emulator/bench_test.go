@@ -2,6 +2,10 @@ package emulator_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -64,4 +68,42 @@ func BenchmarkRefreshTokenAuth(b *testing.B) {
 	b.Run("moto", func(b *testing.B) {
 		benchRefresh(b, peers.Moto(b))
 	})
+}
+
+// BenchmarkGetCredentialsForIdentity serves GetCredentialsForIdentity in process
+// (no network) for one guest identity of an identity pool that holds 1000: the cost
+// of the identity-pool state itself per call.
+//
+//	go test -run '^$' -bench GetCredentialsForIdentity -benchmem ./emulator/
+func BenchmarkGetCredentialsForIdentity(b *testing.B) {
+	e, err := emulator.New(emulator.Options{Seed: &emulator.Seed{
+		IdentityPools: []emulator.SeedIdentityPool{{Name: "guests", AllowUnauthenticatedIdentities: true}},
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	do := func(op, body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		req.Header.Set("X-Amz-Target", "AWSCognitoIdentityService."+op)
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("%s: %d %s", op, rec.Code, rec.Body)
+		}
+		return rec
+	}
+	pool := e.Seeded().IdentityPools["guests"]
+	var id struct{ IdentityId string }
+	for range 1000 {
+		if err := json.Unmarshal(do("GetId", `{"IdentityPoolId":"`+pool+`"}`).Body.Bytes(), &id); err != nil {
+			b.Fatal(err)
+		}
+	}
+	body := `{"IdentityId":"` + id.IdentityId + `"}`
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		do("GetCredentialsForIdentity", body)
+	}
 }
