@@ -7,7 +7,9 @@
 // redeems the code at /oauth2/token, refreshes and revokes there, and reads
 // /oauth2/userInfo. Login runs the whole browser flow through a loopback redirect
 // receiver (http://127.0.0.1:PORT/callback) for command-line programs; the tokens
-// it returns can be handed to session.Manager.Import so that the session is kept
-// like any other. ClientCredentialsSource caches a machine token and fetches a new
+// it returns can be handed to session.Manager.Import (with Source
+// session.SourceHostedUI) so that the session is kept like any other, and refreshed
+// here at /oauth2/token when the Manager's Config.HostedUI is session.HostedUI of
+// this Client. ClientCredentialsSource caches a machine token and fetches a new
 // one before the old expires.
 package hostedui

@@ -4,6 +4,16 @@
 // is fresh, refreshes it (one refresh at a time per session) inside a window before
 // expiry, keeps valid sessions across transient failures, signs out and emits events.
 //
+// Only a definitive answer of the service ends a session. Network failures, 5xx,
+// throttling and a Store that cannot be reached (ErrStoreUnavailable) are
+// transient: Fetch serves the tokens while they are valid, tries again after
+// Config.RetryAfterFailure, and reports a retryable error once they are dead.
+//
+// Each session is refreshed the way it was obtained (Session.Source): through the
+// user pool API, or at the hosted UI's /oauth2/token (Config.HostedUI). AWS
+// credentials from an identity pool (Config.Credentials) are kept with the session,
+// with the pool they came from, and are due whenever the session has none.
+//
 // Remembered devices (ConfirmDevice, ListDevices, UpdateDeviceStatus, ForgetDevice)
 // live in the Store beside the session and outlive sign-out, as they do at Cognito:
 // the next sign-in of the user answers DEVICE_SRP_AUTH with the device's secret and
