@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -154,5 +155,63 @@ func TestReplicasShareSessionThroughRedis(t *testing.T) {
 				t.Fatalf("%d refresh requests after b read a's refresh, want 2", n)
 			}
 		})
+	}
+}
+
+// TestRedisDownIsTransient reproduces the report behind the store failure policy:
+// a replica holds a session with four minutes of validity left when its Redis
+// client goes away ("redis: client is closed"). Fetch keeps serving the tokens,
+// says so with a retryable refresh-failed event, and once they are dead reports a
+// retryable error; the session is never signed out.
+func TestRedisDownIsTransient(t *testing.T) {
+	addr := peers.Redis(t)
+	const pw = "Corr3ct-Horse!"
+	srv := emulator.NewServer(emulator.Options{
+		Clock: clock.NewFake(t0),
+		Seed: &emulator.Seed{UserPools: []emulator.SeedUserPool{{
+			Name: "app", Clients: []emulator.SeedClient{{Name: "web"}},
+			Users: []emulator.SeedUser{{Username: "alice", Password: pw}},
+		}}},
+	})
+	defer srv.Close()
+	c, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("app"), ClientID: srv.Client("app", "web").ID, Endpoint: srv.URL, Clock: srv.Clock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true})
+	st, err := store.NewRedis(rc, store.RedisOptions{Prefix: t.Name() + ":"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := session.New(session.Config{Cognito: c, Store: st, Clock: srv.Clock(), Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+	res, err := m.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan session.Event, 8)
+	defer m.Subscribe(func(e session.Event) { events <- e })()
+
+	srv.ResetCounters()
+	_ = rc.Close()
+	srv.Advance(56 * time.Minute)
+	s, err := m.Fetch(ctx, session.FetchOptions{})
+	if err != nil || s.Tokens.Access.Raw() != res.Session.Tokens.Access.Raw() {
+		t.Fatalf("Fetch with Redis down and 4 minutes left: %v", err)
+	}
+	if e := <-events; e.Kind != session.RefreshFailed || !e.Retryable || !errors.Is(e.Err, session.ErrStoreUnavailable) {
+		t.Fatalf("event %+v, want retryable refresh-failed (store unavailable)", e)
+	}
+	srv.Advance(5 * time.Minute)
+	_, err = m.Fetch(ctx, session.FetchOptions{})
+	if err == nil || errors.Is(err, session.ErrSignedOut) || !cognito.IsRetryable(err) || !errors.Is(err, redis.ErrClosed) {
+		t.Fatalf("Fetch with Redis down and the tokens dead: %v, want a retryable error (redis closed) that is not a sign-out", err)
+	}
+	if n := refreshRequests(srv); n != 0 {
+		t.Fatalf("%d refresh requests without the store's lock", n)
 	}
 }
