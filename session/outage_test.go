@@ -107,3 +107,49 @@ func TestForceRefreshWithoutRefreshToken(t *testing.T) {
 		t.Fatalf("after expiry: %v, want signed out (expired)", err)
 	}
 }
+
+// TestFileLockTimeoutIsTransient: another process holds the file store's refresh
+// lock (stuck, or slow) past the refresh timeout. The Manager keeps serving the
+// still-valid tokens and tries again later, rather than failing Fetch.
+func TestFileLockTimeoutIsTransient(t *testing.T) {
+	f := newFixture(t, nil)
+	path := t.TempDir() + "/sessions.json"
+	fileStore, err := store.NewFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := f.manager(t, f.idp.client(t), func(cfg *session.Config) {
+		cfg.Store = fileStore
+		cfg.RefreshTimeout = 200 * time.Millisecond
+	})
+	res, err := m.SignIn(context.Background(), cognito.SignInInput{Username: "alice", Password: "correct horse", Flow: cognito.FlowPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The other process: its own handle on the same file, holding alice's lock.
+	other, err := store.NewFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := other.Lock(context.Background(), store.Key{Pool: testPool, Client: testClient, User: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+
+	f.clock.Advance(56 * time.Minute)
+	s, err := m.Fetch(context.Background(), session.FetchOptions{})
+	if err != nil || s.Tokens.Access.Raw() != res.Session.Tokens.Access.Raw() {
+		t.Fatalf("Fetch while another process holds the lock: %v", err)
+	}
+	if n := f.idp.refreshCalls(); n != 0 {
+		t.Fatalf("%d refreshes without the lock", n)
+	}
+	// The other process lets go: the next try refreshes.
+	unlock()
+	f.clock.Advance(31 * time.Second)
+	s, err = m.Fetch(context.Background(), session.FetchOptions{})
+	if err != nil || s.Tokens.Access.Raw() == res.Session.Tokens.Access.Raw() {
+		t.Fatalf("after the lock was released: %v", err)
+	}
+}
