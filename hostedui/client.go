@@ -217,6 +217,9 @@ type Error struct {
 	Description string
 	StatusCode  int   // 0 when the request got no answer
 	Cause       error // a network failure or unreadable answer
+	// cut marks an answer whose body broke off (a connection reset mid-body):
+	// as transient as no answer at all, whatever the status line said.
+	cut bool
 }
 
 func (e *Error) Error() string {
@@ -250,7 +253,7 @@ func (e *Error) Unwrap() []error {
 		out = append(out, ErrInvalidGrant)
 	case e.Code == "invalid_client":
 		out = append(out, ErrInvalidClient)
-	case e.StatusCode == 0 || e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests:
+	case e.cut || e.StatusCode == 0 || e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests:
 		out = append(out, ErrRetryable)
 	}
 	return out
@@ -364,7 +367,7 @@ func (c *Client) UserInfo(ctx context.Context, access jwt.Secret) (map[string]an
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return nil, &Error{Endpoint: "userInfo", StatusCode: resp.StatusCode, Cause: err}
+		return nil, &Error{Endpoint: "userInfo", StatusCode: resp.StatusCode, Cause: err, cut: true}
 	}
 	if resp.StatusCode != http.StatusOK {
 		e := oauthError("userInfo", resp.StatusCode, body)
@@ -404,7 +407,7 @@ func (c *Client) post(ctx context.Context, endpoint, u string, form url.Values) 
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return nil, &Error{Endpoint: endpoint, StatusCode: resp.StatusCode, Cause: err}
+		return nil, &Error{Endpoint: endpoint, StatusCode: resp.StatusCode, Cause: err, cut: true}
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, oauthError(endpoint, resp.StatusCode, body)

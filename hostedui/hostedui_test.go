@@ -552,3 +552,62 @@ type panicTB struct{ testing.TB }
 func (panicTB) Helper()                        {}
 func (panicTB) Fatal(args ...any)              { panic(fmt.Sprint(args...)) }
 func (panicTB) Fatalf(format string, a ...any) { panic(fmt.Sprintf(format, a...)) }
+
+// TestTokenEndpointErrors: how each answer of the token endpoint is classified,
+// which is what a session's failure policy rests on: only invalid_grant refuses
+// the refresh token; network failures, 5xx, 429 and answers cut short are worth
+// retrying; the rest (a misconfigured client, a malformed answer) are neither.
+func TestTokenEndpointErrors(t *testing.T) {
+	tests := []struct {
+		name      string
+		serve     func(w http.ResponseWriter)
+		sentinel  error
+		retryable bool
+	}{
+		{name: "invalid_grant", serve: func(w http.ResponseWriter) {
+			w.WriteHeader(400)
+			_, _ = io.WriteString(w, `{"error":"invalid_grant"}`)
+		}, sentinel: hostedui.ErrInvalidGrant},
+		{name: "invalid_client", serve: func(w http.ResponseWriter) {
+			w.WriteHeader(401)
+			_, _ = io.WriteString(w, `{"error":"invalid_client"}`)
+		}, sentinel: hostedui.ErrInvalidClient},
+		{name: "503", serve: func(w http.ResponseWriter) { w.WriteHeader(503) }, retryable: true},
+		{name: "429", serve: func(w http.ResponseWriter) { w.WriteHeader(429) }, retryable: true},
+		{name: "connection dropped", serve: func(w http.ResponseWriter) {
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close()
+		}, retryable: true},
+		{name: "body cut short", serve: func(w http.ResponseWriter) {
+			conn, buf, _ := w.(http.Hijacker).Hijack()
+			_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"access_token\":\"eyJ")
+			_ = buf.Flush()
+			conn.Close()
+		}, retryable: true},
+		{name: "200 without a token", serve: func(w http.ResponseWriter) { _, _ = io.WriteString(w, `{"token_type":"Bearer"}`) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tt.serve(w) }))
+			defer srv.Close()
+			c, err := hostedui.New(hostedui.Options{Domain: srv.URL, ClientID: "client"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Refresh(context.Background(), "refresh-token-value")
+			var he *hostedui.Error
+			if !errors.As(err, &he) || he.Endpoint != "token" {
+				t.Fatalf("err = %v, want a token endpoint *Error", err)
+			}
+			if hostedui.IsRetryable(err) != tt.retryable {
+				t.Errorf("IsRetryable(%v) = %t, want %t", err, !tt.retryable, tt.retryable)
+			}
+			if tt.sentinel != nil && !errors.Is(err, tt.sentinel) {
+				t.Errorf("err = %v, want %v", err, tt.sentinel)
+			}
+			if strings.Contains(err.Error(), "refresh-token-value") {
+				t.Error("the error quotes the refresh token")
+			}
+		})
+	}
+}
