@@ -335,3 +335,20 @@ func TestHostedUIFailurePolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestHostedUIRefresherOfAnotherClientRefused: a hosted UI client of another app
+// client would have every refresh refused (invalid_grant), ending sessions; New
+// refuses the configuration instead.
+func TestHostedUIRefresherOfAnotherClientRefused(t *testing.T) {
+	f := newFixture(t, nil)
+	for _, id := range []string{"another-client", testClient} {
+		hc, err := hostedui.New(hostedui.Options{Domain: "https://example.auth.us-east-1.amazoncognito.com", ClientID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = session.New(session.Config{Cognito: f.idp.client(t), HostedUI: session.HostedUI(hc)})
+		if (err != nil) != (id != testClient) {
+			t.Fatalf("New with the hosted UI client of %s: %v", id, err)
+		}
+	}
+}

@@ -227,6 +227,11 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.Cognito == nil {
 		return nil, errors.New("session: Config.Cognito is required")
 	}
+	if h, ok := cfg.HostedUI.(*HostedUIRefresher); ok && (h == nil || h.client == nil || h.client.ClientID() != cfg.Cognito.ClientID()) {
+		// The token endpoint would refuse every refresh token of this client with
+		// invalid_grant, and that ends sessions.
+		return nil, errors.New("session: Config.HostedUI is not a hosted UI client of Config.Cognito's app client")
+	}
 	if cfg.Store == nil {
 		cfg.Store = store.NewMemory()
 	}
