@@ -583,13 +583,13 @@ func TestConfigureCommand(t *testing.T) {
 	}
 	// Interactive: the current values are the defaults; the secret is kept.
 	c.tty = true
-	c.ok("\n\nnewclient\n\n\n\n\nfile\n", "configure", "--profile", "dev")
+	c.ok("\n\nnewclient\n\n\n\n\nauth.example.com\nopenid email\nfile\n", "configure", "--profile", "dev")
 	f, err := config.LoadFile(config.ConfigPath(c.env["COGAUTH_HOME"]))
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := f.Profiles["dev"]
-	want := config.Values{UserPoolID: "eu-west-1_Dev", ClientID: "newclient", ClientSecret: "s3cret", Store: "file"}
+	want := config.Values{UserPoolID: "eu-west-1_Dev", ClientID: "newclient", ClientSecret: "s3cret", Domain: "https://auth.example.com", Scopes: "openid email", Store: "file"}
 	if got.Values != want {
 		t.Fatalf("profile = %+v, want %+v", got.Values, want)
 	}
@@ -644,5 +644,30 @@ func TestInWords(t *testing.T) {
 		if got := inWords(now.Add(d), now); got != want {
 			t.Errorf("inWords(%v) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// TestRefreshForceReportsAPassingFailure: when the service fails for a passing
+// reason, the session keeps its still-valid tokens (the failure policy) and
+// `refresh --force` says the refresh did not go through, and why, rather than
+// "Refreshed".
+func TestRefreshForceReportsAPassingFailure(t *testing.T) {
+	p := newTestPool(t, nil)
+	c := newCLI(t, p)
+	c.ok(alicePW+"\n", "login", "-u", "alice", "--password-stdin")
+	before := strings.TrimSpace(c.ok("", "token").out)
+	for _, op := range []string{"GetTokensFromRefreshToken", "InitiateAuth"} {
+		p.srv.InjectFault(op, emulator.Fault{ErrName: "InternalErrorException", Message: "refresh on fire", Status: 500})
+	}
+	r := c.run("", "refresh", "--force")
+	if r.code != exitError || !strings.Contains(r.err, "did not go through") || !strings.Contains(r.err, "refresh on fire") || strings.Contains(r.err, "Refreshed") {
+		t.Fatalf("refresh --force while the service fails: exit %d, stderr %q", r.code, r.err)
+	}
+	if got := strings.TrimSpace(c.ok("", "token").out); got != before {
+		t.Fatal("the still-valid token was not kept")
+	}
+	p.srv.ClearFaults()
+	if r := c.ok("", "refresh", "--force"); !strings.Contains(r.err, "Refreshed") {
+		t.Fatalf("refresh once the service is back: %q", r.err)
 	}
 }

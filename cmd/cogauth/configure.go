@@ -104,17 +104,10 @@ func runConfigure(o *configureOptions) error {
 		}
 	}
 	// Check the profile as Resolve would use it, before it is written.
+	p.Domain = config.NormalizeDomain(p.Domain)
 	c := &config.Config{Values: p.Values, Profile: o.Profile}
-	if c.Store == "" {
-		c.Store = config.StoreKeyring
-	}
-	if p.UserPoolID != "" && config.RegionOf(p.UserPoolID) == "" {
-		return usagef("user pool ID %q is not of the form REGION_ID", p.UserPoolID)
-	}
-	switch c.Store {
-	case config.StoreKeyring, config.StoreFile, config.StoreMemory:
-	default:
-		return usagef("unknown session store %q: use keyring, file or memory", c.Store)
+	if err := c.Validate(); err != nil {
+		return err
 	}
 	f.Profiles[o.Profile] = p
 	if err := f.Save(path); err != nil {

@@ -141,25 +141,20 @@ func (a *app) awsCredentials(ctx context.Context, guest bool) (identity.Credenti
 	return cr, credentialsRegion(c, p.ids), nil
 }
 
-// credentials returns the session's AWS credentials, refreshed when due.
+// credentials returns the session's AWS credentials, renewed when due. The
+// Manager keeps them with the identity pool they came from and never serves
+// another pool's, so a profile whose identity pool changed gets new ones here
+// (and keeps them in the session for later commands).
 func (p *profileSession) credentials(ctx context.Context) (identity.Credentials, error) {
 	s, err := p.fetch(ctx, false)
 	if err != nil {
 		return identity.Credentials{}, err
 	}
-	if s.Credentials != nil && !p.poolsIdentity(ctx, s) {
-		// Another identity pool's (the profile's changed): a forced refresh
-		// renews tokens and credentials together and keeps this pool's in the
-		// session, so later commands find them there.
-		if s, err = p.fetch(ctx, true); err != nil {
-			return identity.Credentials{}, err
-		}
-	}
 	aws, id := s.Credentials, s.IdentityID
-	if aws == nil || !p.poolsIdentity(ctx, s) {
-		// The manager keeps serving still-valid tokens when the identity pool
-		// fails (so that token users are not hurt) and reports the failure
-		// only as an event. Ask once more, directly, to have the reason.
+	if aws == nil {
+		// The Manager keeps serving still-valid tokens when the identity pool
+		// fails (so that token users are not hurt) and reports the failure only
+		// as an event. Ask once more, directly, to have the reason.
 		if aws, id, err = session.IdentityPool(p.ids).Credentials(ctx, s); err != nil {
 			return identity.Credentials{}, err
 		}
@@ -174,19 +169,6 @@ func (p *profileSession) credentials(ctx context.Context) (identity.Credentials,
 		Expiration:      aws.Expires,
 		IdentityID:      id,
 	}, nil
-}
-
-// poolsIdentity reports whether the session's identity is the one the configured
-// identity pool knows the user by. The session does not record which pool its
-// credentials came from, and the profile's pool may have changed since; the
-// identity ID tells (identity IDs are unique across pools), and the identity
-// client keeps it in the store, so this makes no call.
-func (p *profileSession) poolsIdentity(ctx context.Context, s *session.Session) bool {
-	if s.Tokens.ID == nil {
-		return true // nothing to ask with; the source will say
-	}
-	cur, err := p.ids.IdentityID(ctx, s.Tokens.ID.Raw())
-	return err == nil && cur == s.IdentityID
 }
 
 // credentialsRegion is the region AWS tools should use with the credentials: the

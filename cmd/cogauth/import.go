@@ -103,7 +103,7 @@ func runImport(ctx context.Context, o *importOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := p.signedInAs(ctx, sess.Username); err != nil {
+	if err := p.signedInAs(ctx, sess.Username, ""); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.IO.ErrOut, "Imported the session of %s (profile %s).\n", sess.Username, p.cfg.Profile)

@@ -134,7 +134,7 @@ func runLogin(ctx context.Context, o *loginOptions, password string) error {
 		return err
 	}
 	sess := res.Session
-	if err := p.signedInAs(ctx, sess.Username); err != nil {
+	if err := p.signedInAs(ctx, sess.Username, ""); err != nil {
 		return err
 	}
 	if res.NewDevice != nil {

@@ -6,21 +6,18 @@ import (
 	"fmt"
 	"os/exec"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/cogauth/cogauth/hostedui"
-	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/internal/config"
 	"github.com/cogauth/cogauth/session"
 )
 
 // hostedUIOptions are the flags of `cogauth login --hosted-ui`.
 type hostedUIOptions struct {
 	Enabled          bool
-	Domain           string
-	Scopes           []string
 	IdentityProvider string
 	NoBrowser        bool
 	RedirectPort     int
@@ -31,12 +28,11 @@ type hostedUIOptions struct {
 	openBrowser func(ctx context.Context, url string) error
 }
 
-// addHostedUIFlags adds the hosted UI flags to login's flag set.
+// addHostedUIFlags adds the hosted UI flags to login's flag set. --domain and
+// --scopes are global settings (a profile keeps them; refreshes need the domain).
 func addHostedUIFlags(f *pflag.FlagSet) *hostedUIOptions {
 	o := &hostedUIOptions{}
-	f.BoolVar(&o.Enabled, "hosted-ui", false, "sign in through the Cognito hosted UI in a browser (OAuth 2.0 code flow with PKCE)")
-	f.StringVar(&o.Domain, "domain", "", "hosted UI domain URL, e.g. https://myapp.auth.us-east-1.amazoncognito.com (env COGAUTH_DOMAIN; default: --endpoint, for the emulator)")
-	f.StringSliceVar(&o.Scopes, "scopes", nil, "OAuth scopes to ask for, comma-separated (env COGAUTH_SCOPES; default: all the client allows)")
+	f.BoolVar(&o.Enabled, "hosted-ui", false, "sign in through the Cognito hosted UI in a browser (OAuth 2.0 code flow with PKCE); see --domain and --scopes")
 	f.StringVar(&o.IdentityProvider, "identity-provider", "", "go straight to this identity provider (Google, SignInWithApple, a SAML or OIDC provider's name, or COGNITO)")
 	f.BoolVar(&o.NoBrowser, "no-browser", false, "print the sign-in URL instead of opening a browser")
 	f.IntVar(&o.RedirectPort, "redirect-port", 0, "loopback port that receives the redirect: http://127.0.0.1:PORT/callback must be a callback URL of the app client (default: a free port)")
@@ -46,7 +42,8 @@ func addHostedUIFlags(f *pflag.FlagSet) *hostedUIOptions {
 }
 
 // runHostedUILogin signs in through the hosted UI and stores the session like any
-// other sign-in: refreshes then go through the user pool API as usual.
+// other sign-in, marked as the hosted UI's, with the domain it came from: its
+// refreshes go to that domain's /oauth2/token, as Amplify's do.
 func runHostedUILogin(ctx context.Context, a *app, o *hostedUIOptions) error {
 	c, err := a.config()
 	if err != nil {
@@ -55,22 +52,18 @@ func runHostedUILogin(ctx context.Context, a *app, o *hostedUIOptions) error {
 	if err := c.Require("user-pool-id", "client-id"); err != nil {
 		return err
 	}
-	domain := firstNonEmpty(o.Domain, a.Getenv("COGAUTH_DOMAIN"), c.Endpoint)
+	// The emulator serves the hosted UI at its API endpoint; so, by default, does
+	// this, and the domain used is recorded with the session either way.
+	domain := firstNonEmpty(c.Domain, config.NormalizeDomain(c.Endpoint))
 	if domain == "" {
-		return usagef("--hosted-ui needs the user pool domain: --domain https://PREFIX.auth.REGION.amazoncognito.com (or env COGAUTH_DOMAIN)")
-	}
-	scopes := o.Scopes
-	if len(scopes) == 0 {
-		scopes = strings.FieldsFunc(a.Getenv("COGAUTH_SCOPES"), func(r rune) bool { return r == ',' || r == ' ' })
+		return usagef("--hosted-ui needs the user pool domain: --domain https://PREFIX.auth.REGION.amazoncognito.com (or env COGAUTH_DOMAIN, or domain in the profile)")
 	}
 	if o.RedirectPort < 0 || o.RedirectPort > 65535 {
 		return usagef("--redirect-port %d is not a port", o.RedirectPort)
 	}
-	hc, err := hostedui.New(hostedui.Options{
-		Domain: domain, ClientID: c.ClientID, ClientSecret: jwt.Secret(c.ClientSecret), Scopes: scopes, Clock: a.Clock,
-	})
+	hc, err := a.hostedUIClient(c, domain, config.ScopeList(c.Scopes))
 	if err != nil {
-		return usagef("%v", err)
+		return err
 	}
 	timeout := o.Timeout
 	if timeout <= 0 {
@@ -110,11 +103,14 @@ func runHostedUILogin(ctx context.Context, a *app, o *hostedUIOptions) error {
 		return err
 	}
 	defer p.Close()
-	sess, err := p.mgr.Import(ctx, session.ImportInput{AccessToken: tok.AccessToken.Reveal(), IDToken: tok.IDToken.Reveal(), RefreshToken: tok.RefreshToken})
+	sess, err := p.mgr.Import(ctx, session.ImportInput{
+		AccessToken: tok.AccessToken.Reveal(), IDToken: tok.IDToken.Reveal(), RefreshToken: tok.RefreshToken,
+		Source: session.SourceHostedUI,
+	})
 	if err != nil {
 		return err
 	}
-	if err := p.signedInAs(ctx, sess.Username); err != nil {
+	if err := p.signedInAs(ctx, sess.Username, domain); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.IO.ErrOut, "Signed in as %s through the hosted UI (profile %s).\n", sess.Username, p.cfg.Profile)

@@ -2,6 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"html"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -77,9 +85,12 @@ func TestLoginHostedUIInChromium(t *testing.T) {
 	if r := c.ok("", "whoami"); !strings.Contains(r.out, "alice") {
 		t.Fatalf("whoami: %q", r.out)
 	}
+	p.srv.ResetCounters()
 	if r := c.ok("", "refresh", "--force"); !strings.Contains(r.err, "Refreshed") {
 		t.Fatalf("refresh said %q", r.err)
 	}
+	// Where it came from: the token endpoint, not the user pool API.
+	wantRefreshedAt(t, p, 1)
 	if after := strings.TrimSpace(c.ok("", "token").out); after == before || !jwtRE.MatchString(after) {
 		t.Fatal("the hosted UI session did not refresh to a new access token")
 	}
@@ -116,4 +127,218 @@ func TestLoginHostedUIUsage(t *testing.T) {
 			t.Fatalf("exit %d stderr %q", r.code, r.err)
 		}
 	})
+}
+
+var hiddenInputRE = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+
+// signInOverHTTP is a browser without JavaScript: it opens the sign-in URL, fills
+// in the emulator's form and follows the redirect to the CLI's loopback
+// receiver, and returns that page's text.
+func signInOverHTTP(ctx context.Context, signInURL, user, password string) (string, error) {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return "", err
+	}
+	browser := &http.Client{Jar: jar, Timeout: 20 * time.Second}
+	get, err := http.NewRequestWithContext(ctx, http.MethodGet, signInURL, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := browser.Do(get)
+	if err != nil {
+		return "", err
+	}
+	page, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("sign-in page: %s", resp.Status)
+	}
+	form := url.Values{"username": {user}, "password": {password}}
+	for _, m := range hiddenInputRE.FindAllStringSubmatch(string(page), -1) {
+		form.Add(m[1], html.UnescapeString(m[2]))
+	}
+	action := *resp.Request.URL
+	action.RawQuery = ""
+	post, err := http.NewRequestWithContext(ctx, http.MethodPost, action.String(), strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if resp, err = browser.Do(post); err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if !strings.HasPrefix(resp.Request.URL.String(), "http://127.0.0.1:") || !strings.Contains(resp.Request.URL.Path, "/callback") {
+		return "", fmt.Errorf("the sign-in ended at %s (%s), not at the CLI's receiver", resp.Request.URL.Redacted(), resp.Status)
+	}
+	return string(body), nil
+}
+
+// hostedLoginOverHTTP runs `cogauth login --hosted-ui --no-browser` and completes
+// it with signInOverHTTP; it returns the sign-in URL the CLI printed.
+func hostedLoginOverHTTP(t *testing.T, c *cli, user, password string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	u, errOut, done := startHostedLogin(ctx, t, c, args...)
+	page, err := signInOverHTTP(ctx, u, user, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(page, "You may close this window") {
+		t.Fatalf("the receiver's page says %q", page)
+	}
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("login exit %d: %q", code, errOut.String())
+		}
+	case <-ctx.Done():
+		t.Fatalf("login did not finish: %q", errOut.String())
+	}
+	return u
+}
+
+// recordedDomain is the hosted UI domain the CLI keeps for user's session.
+func (c *cli) recordedDomain(user string) string {
+	c.t.Helper()
+	a := &app{env: c.environment(strings.NewReader(""), io.Discard, io.Discard)}
+	ctx := context.Background()
+	cfg, err := a.config()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	s, err := a.openStore(ctx, cfg)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	d, err := hostedUIDomain(ctx, s, cfg, user)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return d
+}
+
+// deadURL is an http URL nothing listens on.
+func deadURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := "http://" + l.Addr().String()
+	l.Close()
+	return u
+}
+
+// wantRefreshedAt checks where the emulator saw the refreshes since its counters
+// were reset: n at /oauth2/token and none through the user pool API, or (n < 0)
+// the other way round.
+func wantRefreshedAt(t *testing.T, p *testPool, tokenEndpoint int) {
+	t.Helper()
+	got := p.srv.RequestCounts()
+	api := got["GetTokensFromRefreshToken"] + got["InitiateAuth"]
+	if tokenEndpoint >= 0 && (got["oauth2/token"] != tokenEndpoint || api != 0) {
+		t.Fatalf("want %d refreshes at /oauth2/token and none through the API; calls %v", tokenEndpoint, got)
+	}
+	if tokenEndpoint < 0 && (got["oauth2/token"] != 0 || api == 0) {
+		t.Fatalf("want refreshes through the API and none at /oauth2/token; calls %v", got)
+	}
+}
+
+// TestHostedUISessionRefreshesAtTheTokenEndpoint: a session from `login
+// --hosted-ui` refreshes at the /oauth2/token of the domain it came from, however
+// that domain was named at login, and whatever names a domain later.
+func TestHostedUISessionRefreshesAtTheTokenEndpoint(t *testing.T) {
+	p := newTestPool(t, nil)
+	poolDomain := p.srv.URL + "/" + p.pool // the emulator's per-pool hosted UI
+	tests := []struct {
+		name string
+		// setup runs before login, on the CLI's environment.
+		setup      func(c *cli)
+		loginArgs  []string
+		wantURL    string // the sign-in URL's prefix
+		wantDomain string // recorded
+		// later runs after login and before the refresh.
+		later func(c *cli)
+	}{
+		{name: "endpoint default", wantURL: p.srv.URL + "/oauth2/authorize?", wantDomain: p.srv.URL},
+		{name: "--domain at login only; another domain configured later",
+			loginArgs: []string{"--domain", poolDomain + "/"}, wantURL: poolDomain + "/oauth2/authorize?", wantDomain: poolDomain,
+			later: func(c *cli) { c.env["COGAUTH_DOMAIN"] = deadURL(t) }},
+		{name: "COGAUTH_DOMAIN; the endpoint gone later",
+			setup:   func(c *cli) { c.env["COGAUTH_DOMAIN"] = poolDomain },
+			wantURL: poolDomain + "/oauth2/authorize?", wantDomain: poolDomain,
+			later: func(c *cli) { delete(c.env, "COGAUTH_DOMAIN") }},
+		{name: "profile's domain and scopes",
+			setup: func(c *cli) {
+				c.ok("", "configure", "--domain", poolDomain, "--scopes", "openid,aws.cognito.signin.user.admin")
+			},
+			wantURL: poolDomain + "/oauth2/authorize?", wantDomain: poolDomain},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCLI(t, p)
+			if tt.setup != nil {
+				tt.setup(c)
+			}
+			u := hostedLoginOverHTTP(t, c, "alice", alicePW, tt.loginArgs...)
+			if !strings.HasPrefix(u, tt.wantURL) {
+				t.Fatalf("sign-in URL %s, want it under %s", u, tt.wantURL)
+			}
+			if d := c.recordedDomain("alice"); d != tt.wantDomain {
+				t.Fatalf("recorded domain %q, want %q", d, tt.wantDomain)
+			}
+			if tt.later != nil {
+				tt.later(c)
+			}
+			before := strings.TrimSpace(c.ok("", "token").out)
+			p.srv.ResetCounters()
+			c.ok("", "refresh", "--force")
+			wantRefreshedAt(t, p, 1)
+			after := strings.TrimSpace(c.ok("", "token").out)
+			if after == before || !jwtRE.MatchString(after) {
+				t.Fatal("the hosted UI session did not refresh to a new access token")
+			}
+			var sj sessionJSON
+			if err := json.Unmarshal([]byte(c.ok("", "session", "-o", "json").out), &sj); err != nil || sj.Username != "alice" || sj.Source != "hosted-ui" {
+				t.Fatalf("session after the refresh: %+v (%v)", sj, err)
+			}
+			c.ok("", "logout")
+			if d := c.recordedDomain("alice"); d != "" {
+				t.Fatalf("logout left the domain %q recorded", d)
+			}
+		})
+	}
+}
+
+// TestUserPoolSessionIgnoresTheDomain: a session signed in through the user pool
+// API refreshes there even with a hosted UI domain configured, and a sign-in that
+// replaces a hosted UI session drops its domain.
+func TestUserPoolSessionIgnoresTheDomain(t *testing.T) {
+	p := newTestPool(t, nil)
+	c := newCLI(t, p)
+	hostedLoginOverHTTP(t, c, "alice", alicePW)
+	if c.recordedDomain("alice") == "" {
+		t.Fatal("no domain recorded for the hosted UI session")
+	}
+	c.env["COGAUTH_DOMAIN"] = p.srv.URL
+	c.ok(alicePW+"\n", "login", "-u", "alice", "--password-stdin")
+	if d := c.recordedDomain("alice"); d != "" {
+		t.Fatalf("password sign-in kept the hosted UI domain %q", d)
+	}
+	p.srv.ResetCounters()
+	c.ok("", "refresh", "--force")
+	wantRefreshedAt(t, p, -1)
+	var sj sessionJSON
+	if err := json.Unmarshal([]byte(c.ok("", "session", "-o", "json").out), &sj); err != nil || sj.Source != "user-pool" {
+		t.Fatalf("session: %+v (%v)", sj, err)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/hostedui"
 	"github.com/cogauth/cogauth/identity"
 	"github.com/cogauth/cogauth/internal/config"
 	"github.com/cogauth/cogauth/jwt"
@@ -105,6 +106,47 @@ func setProfileUser(ctx context.Context, s store.Store, c *config.Config, user s
 	return err
 }
 
+// hostedUIKey is where the CLI records the hosted UI domain a user's session came
+// from, so that it refreshes at that domain's /oauth2/token whatever named the
+// domain at login: a --domain flag, the --endpoint default for the emulator, the
+// environment. The username is prefixed like profileKey's, with a word of its
+// own, so that it can name neither a real user's session nor a profile record.
+func hostedUIKey(c *config.Config, user string) store.Key {
+	return store.Key{Pool: c.UserPoolID, Client: c.ClientID, User: " hosted-ui " + user}
+}
+
+// hostedUIDomain returns the domain recorded for user's session, "" when none is.
+func hostedUIDomain(ctx context.Context, s store.Store, c *config.Config, user string) (string, error) {
+	e, err := s.Get(ctx, hostedUIKey(c, user))
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return string(e.Data), nil
+}
+
+func setHostedUIDomain(ctx context.Context, s store.Store, c *config.Config, user, domain string) error {
+	if domain == "" {
+		return s.Delete(ctx, hostedUIKey(c, user), store.AnyVersion)
+	}
+	_, err := s.Put(ctx, hostedUIKey(c, user), []byte(domain), store.AnyVersion)
+	return err
+}
+
+// hostedUIClient builds the client of the hosted UI at domain for the configured
+// app client.
+func (a *app) hostedUIClient(c *config.Config, domain string, scopes []string) (*hostedui.Client, error) {
+	hc, err := hostedui.New(hostedui.Options{
+		Domain: domain, ClientID: c.ClientID, ClientSecret: jwt.Secret(c.ClientSecret), Scopes: scopes, Clock: a.Clock,
+	})
+	if err != nil {
+		return nil, &config.UsageError{Msg: err.Error()}
+	}
+	return hc, nil
+}
+
 // cognitoClient builds the user-pool client from the configuration.
 func (a *app) cognitoClient(c *config.Config) (*cognito.Client, error) {
 	if err := c.Require("user-pool-id", "client-id"); err != nil {
@@ -173,12 +215,35 @@ func (a *app) openUser(ctx context.Context, username string, signIn bool) (*prof
 	if ids != nil {
 		creds = session.IdentityPool(ids)
 	}
+	// Sessions of the hosted UI refresh at the domain they came from; the
+	// configured one serves when none is recorded (a session another profile
+	// signed in, say). Without either they refresh through the user pool API,
+	// which Cognito also accepts for them.
+	domain := c.Domain
+	if username != "" {
+		d, err := hostedUIDomain(ctx, s, c, username)
+		if err != nil {
+			return nil, err
+		}
+		if d != "" {
+			domain = d
+		}
+	}
+	var hosted session.Refresher
+	if domain != "" {
+		hc, err := a.hostedUIClient(c, domain, nil)
+		if err != nil {
+			return nil, err
+		}
+		hosted = session.HostedUI(hc)
+	}
 	m, err := session.New(session.Config{
 		Cognito:     cc,
 		Store:       s,
 		Username:    username,
 		Clock:       a.Clock,
 		Credentials: creds,
+		HostedUI:    hosted,
 		// The CLI reports failures itself, on one line; the library's log lines
 		// would repeat them.
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -211,8 +276,16 @@ func mapNotSignedIn(err error) error {
 	return err
 }
 
-// signedInAs records that the profile is now signed in as user.
-func (p *profileSession) signedInAs(ctx context.Context, user string) error {
+// signedInAs records that the profile is now signed in as user ("": signed out),
+// and where that user's session refreshes: domain is the hosted UI domain its
+// tokens came from, "" for tokens of the user pool API. The domain is recorded
+// first: a session bound to the profile always finds it.
+func (p *profileSession) signedInAs(ctx context.Context, user, domain string) error {
+	if u := firstNonEmpty(user, p.user); u != "" {
+		if err := setHostedUIDomain(ctx, p.store, p.cfg, u, domain); err != nil {
+			return fmt.Errorf("recording the session's hosted UI domain: %w", err)
+		}
+	}
 	if err := setProfileUser(ctx, p.store, p.cfg, user); err != nil {
 		return fmt.Errorf("recording the profile's user: %w", err)
 	}

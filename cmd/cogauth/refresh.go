@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cogauth/cogauth/internal/clock"
+	"github.com/cogauth/cogauth/session"
 )
 
 type refreshOptions struct {
@@ -43,8 +46,31 @@ func runRefresh(ctx context.Context, o *refreshOptions) error {
 	}
 	after := before
 	if o.Force {
+		// A refresh that fails for a passing reason (network, 5xx, throttling)
+		// leaves the session with its still-valid tokens and no error: the
+		// library's word for it is a RefreshFailed event, emitted before Fetch
+		// returns and delivered on the subscriber's goroutine.
+		failed := make(chan error, 1)
+		unsubscribe := p.mgr.Subscribe(func(e session.Event) {
+			if e.Kind == session.RefreshFailed {
+				select {
+				case failed <- e.Err:
+				default:
+				}
+			}
+		})
+		defer unsubscribe()
 		if after, err = p.fetch(ctx, true); err != nil {
 			return err
+		}
+		if after.Tokens.Access.Raw() == before.Tokens.Access.Raw() {
+			msg := fmt.Sprintf("the refresh did not go through; the current tokens stay in use (the access token expires %s)", expiryLine(after.Tokens.Access.ExpiresAt(), o.Clock.Now()))
+			select {
+			case cause := <-failed:
+				return fmt.Errorf("%s: %w", msg, cause)
+			case <-time.After(2 * time.Second):
+				return errors.New(msg)
+			}
 		}
 	}
 	exp := after.Tokens.Access.ExpiresAt()

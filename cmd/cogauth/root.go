@@ -133,6 +133,8 @@ its command's own.`,
 	pf.StringVar(&a.flags.IdentityPoolID, "identity-pool-id", "", "Cognito identity pool ID (env COGAUTH_IDENTITY_POOL_ID)")
 	pf.StringVar(&a.flags.Endpoint, "endpoint", "", "user pool endpoint URL: the emulator, moto, a VPC endpoint (env COGAUTH_ENDPOINT)")
 	pf.StringVar(&a.flags.IdentityEndpoint, "identity-endpoint", "", "identity pool endpoint URL (env COGAUTH_IDENTITY_ENDPOINT; default: --endpoint)")
+	pf.StringVar(&a.flags.Domain, "domain", "", "hosted UI domain URL, e.g. https://myapp.auth.us-east-1.amazoncognito.com (env COGAUTH_DOMAIN; login --hosted-ui defaults to --endpoint, for the emulator)")
+	pf.StringVar(&a.flags.Scopes, "scopes", "", "OAuth scopes login --hosted-ui asks for, comma-separated (env COGAUTH_SCOPES; default: all the app client allows)")
 	pf.StringVar(&a.flags.Store, "store", "", "where sessions live: keyring, file or memory (env COGAUTH_STORE; default keyring)")
 	pf.StringVar(&a.flags.AmplifyConfig, "amplify-config", "", "Amplify amplify_outputs.json or aws-exports JSON to read settings from")
 

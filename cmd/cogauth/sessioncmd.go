@@ -45,9 +45,12 @@ unless --show-tokens is given.`,
 
 // sessionJSON is the session as `session -o json` prints it, in Amplify's names.
 type sessionJSON struct {
-	Profile     string           `json:"profile"`
-	Username    string           `json:"username"`
-	UserSub     string           `json:"userSub"`
+	Profile  string `json:"profile"`
+	Username string `json:"username"`
+	UserSub  string `json:"userSub"`
+	// Source is how the session was obtained and so where it refreshes:
+	// "user-pool" (the user pool API) or "hosted-ui" (its /oauth2/token).
+	Source      string           `json:"source"`
 	Tokens      tokensJSON       `json:"tokens"`
 	IdentityID  string           `json:"identityId,omitempty"`
 	Credentials *credentialsJSON `json:"credentials,omitempty"`
@@ -82,7 +85,7 @@ func tokenOut(t *jwt.Token, show bool) tokenJSON {
 }
 
 func sessionOut(profile string, s *session.Session, show bool) sessionJSON {
-	out := sessionJSON{Profile: profile, Username: s.Username, UserSub: s.UserSub, IdentityID: s.IdentityID}
+	out := sessionJSON{Profile: profile, Username: s.Username, UserSub: s.UserSub, Source: string(s.Source), IdentityID: s.IdentityID}
 	out.Tokens.AccessToken = tokenOut(s.Tokens.Access, show)
 	if s.Tokens.ID != nil {
 		id := tokenOut(s.Tokens.ID, show)
@@ -125,6 +128,9 @@ func runSession(ctx context.Context, o *sessionOptions) error {
 	now := o.Clock.Now()
 	var b strings.Builder
 	fmt.Fprintf(&b, "Profile:        %s\nUser:           %s\nSub:            %s\n", out.Profile, out.Username, out.UserSub)
+	if s.Source == session.SourceHostedUI {
+		fmt.Fprintf(&b, "Signed in:      through the hosted UI (refreshes at its /oauth2/token)\n")
+	}
 	fmt.Fprintf(&b, "Access token:   expires %s\n", expiryLine(out.Tokens.AccessToken.ExpiresAt, now))
 	if out.Tokens.IDToken != nil {
 		fmt.Fprintf(&b, "ID token:       expires %s\n", expiryLine(out.Tokens.IDToken.ExpiresAt, now))

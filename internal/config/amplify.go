@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // maxAmplifySize bounds the Amplify file read; real ones are a few KiB.
@@ -12,12 +13,20 @@ const maxAmplifySize = 1 << 20
 // amplifyDoc covers the three shapes Amplify writes: Gen 2's amplify_outputs.json
 // ("auth" with snake_case keys), Gen 1's aws-exports ("aws_user_pools_id" at the
 // top) and the v6 ResourcesConfig object ("Auth.Cognito" with camelCase keys).
+//
+// Each may name the hosted UI domain and scopes: Gen 2 as auth.oauth.domain and
+// .scopes, Gen 1 as oauth.domain and .scope, v6 as
+// Auth.Cognito.loginWith.oauth.domain and .scopes.
 type amplifyDoc struct {
 	Auth *struct {
 		Region         string `json:"aws_region"`
 		UserPoolID     string `json:"user_pool_id"`
 		ClientID       string `json:"user_pool_client_id"`
 		IdentityPoolID string `json:"identity_pool_id"`
+		OAuth          *struct {
+			Domain string   `json:"domain"`
+			Scopes []string `json:"scopes"`
+		} `json:"oauth"`
 	} `json:"auth"`
 
 	ProjectRegion  string `json:"aws_project_region"`
@@ -25,12 +34,22 @@ type amplifyDoc struct {
 	UserPoolID     string `json:"aws_user_pools_id"`
 	ClientID       string `json:"aws_user_pools_web_client_id"`
 	IdentityPoolID string `json:"aws_cognito_identity_pool_id"`
+	OAuth          *struct {
+		Domain string   `json:"domain"`
+		Scope  []string `json:"scope"`
+	} `json:"oauth"`
 
 	V6 *struct {
 		Cognito *struct {
 			UserPoolID     string `json:"userPoolId"`
 			ClientID       string `json:"userPoolClientId"`
 			IdentityPoolID string `json:"identityPoolId"`
+			LoginWith      *struct {
+				OAuth *struct {
+					Domain string   `json:"domain"`
+					Scopes []string `json:"scopes"`
+				} `json:"oauth"`
+			} `json:"loginWith"`
 		} `json:"Cognito"`
 	} `json:"Auth"`
 }
@@ -49,14 +68,23 @@ func ParseAmplify(b []byte) (Values, error) {
 	switch {
 	case d.Auth != nil && d.Auth.UserPoolID != "":
 		v = Values{Region: d.Auth.Region, UserPoolID: d.Auth.UserPoolID, ClientID: d.Auth.ClientID, IdentityPoolID: d.Auth.IdentityPoolID}
+		if o := d.Auth.OAuth; o != nil {
+			v.Domain, v.Scopes = o.Domain, strings.Join(o.Scopes, ",")
+		}
 	case d.UserPoolID != "" || d.IdentityPoolID != "":
 		v = Values{Region: d.CognitoRegion, UserPoolID: d.UserPoolID, ClientID: d.ClientID, IdentityPoolID: d.IdentityPoolID}
 		if v.Region == "" {
 			v.Region = d.ProjectRegion
 		}
+		if o := d.OAuth; o != nil {
+			v.Domain, v.Scopes = o.Domain, strings.Join(o.Scope, ",")
+		}
 	case d.V6 != nil && d.V6.Cognito != nil && (d.V6.Cognito.UserPoolID != "" || d.V6.Cognito.IdentityPoolID != ""):
 		c := d.V6.Cognito
 		v = Values{UserPoolID: c.UserPoolID, ClientID: c.ClientID, IdentityPoolID: c.IdentityPoolID}
+		if c.LoginWith != nil && c.LoginWith.OAuth != nil {
+			v.Domain, v.Scopes = c.LoginWith.OAuth.Domain, strings.Join(c.LoginWith.OAuth.Scopes, ",")
+		}
 	default:
 		return Values{}, errors.New("amplify configuration has no Cognito user pool or identity pool")
 	}

@@ -24,7 +24,14 @@ type Values struct {
 	IdentityPoolID   string `toml:"identity_pool_id,omitempty"`
 	Endpoint         string `toml:"endpoint,omitempty"`
 	IdentityEndpoint string `toml:"identity_endpoint,omitempty"`
-	Store            string `toml:"store,omitempty"`
+	// Domain is the user pool's hosted UI domain, as a URL
+	// ("https://myapp.auth.us-east-1.amazoncognito.com", a custom domain, the
+	// emulator's URL). A bare host name gets https://.
+	Domain string `toml:"domain,omitempty"`
+	// Scopes are the OAuth scopes `login --hosted-ui` asks for, separated by
+	// commas or spaces; empty means all the app client allows.
+	Scopes string `toml:"scopes,omitempty"`
+	Store  string `toml:"store,omitempty"`
 }
 
 // Setting names one field of Values with its flag and environment variable, so that
@@ -47,6 +54,8 @@ func Settings() []Setting {
 		{"identity pool ID", "identity-pool-id", "COGAUTH_IDENTITY_POOL_ID", "identity_pool_id", func(v *Values) *string { return &v.IdentityPoolID }},
 		{"endpoint", "endpoint", "COGAUTH_ENDPOINT", "endpoint", func(v *Values) *string { return &v.Endpoint }},
 		{"identity endpoint", "identity-endpoint", "COGAUTH_IDENTITY_ENDPOINT", "identity_endpoint", func(v *Values) *string { return &v.IdentityEndpoint }},
+		{"hosted UI domain", "domain", "COGAUTH_DOMAIN", "domain", func(v *Values) *string { return &v.Domain }},
+		{"OAuth scopes", "scopes", "COGAUTH_SCOPES", "scopes", func(v *Values) *string { return &v.Scopes }},
 		{"session store", "store", "COGAUTH_STORE", "store", func(v *Values) *string { return &v.Store }},
 	}
 }
@@ -216,32 +225,47 @@ func Resolve(in Input) (*Config, error) {
 			c.Sources["region"] = FromDefault
 		}
 	}
+	// Amplify's hosted UI domain is its pool's, and its scopes its app client's.
+	// With another pool or client named elsewhere they would send sign-ins and
+	// refreshes to a domain that refuses this client's tokens.
+	if c.Sources["domain"] == FromAmplify && c.UserPoolID != amp.UserPoolID {
+		c.Domain = ""
+		delete(c.Sources, "domain")
+	}
+	if c.Sources["scopes"] == FromAmplify && (c.UserPoolID != amp.UserPoolID || c.ClientID != amp.ClientID) {
+		c.Scopes = ""
+		delete(c.Sources, "scopes")
+	}
+	c.Domain = NormalizeDomain(c.Domain)
 	if c.Store == "" {
 		c.Store = StoreKeyring
 		c.Sources["store"] = FromDefault
 	}
-	if err := c.validate(); err != nil {
+	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-func (c *Config) validate() error {
+// Validate checks the settings' forms (Resolve calls it; configure does before it
+// writes a profile). An empty Store counts as the default keyring.
+func (c *Config) Validate() error {
 	switch c.Store {
-	case StoreKeyring, StoreFile, StoreMemory:
+	case "", StoreKeyring, StoreFile, StoreMemory:
 	default:
-		return &UsageError{Msg: fmt.Sprintf("unknown session store %q (%s): use keyring, file or memory", c.Store, c.Sources["store"])}
-	}
-	for _, name := range []string{"endpoint", "identity-endpoint"} {
-		v := c.Endpoint
-		if name == "identity-endpoint" {
-			v = c.IdentityEndpoint
+		from := ""
+		if src := c.Sources["store"]; src != "" {
+			from = " (" + string(src) + ")"
 		}
+		return &UsageError{Msg: fmt.Sprintf("unknown session store %q%s: use keyring, file or memory", c.Store, from)}
+	}
+	for _, f := range []struct{ name, v string }{{"endpoint", c.Endpoint}, {"identity-endpoint", c.IdentityEndpoint}, {"domain", c.Domain}} {
+		name, v := f.name, f.v
 		if v == "" {
 			continue
 		}
 		u, err := url.Parse(v)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 			return &UsageError{Msg: fmt.Sprintf("--%s must be an http(s) URL, got %q", name, v)}
 		}
 	}
@@ -264,6 +288,25 @@ func (c *Config) Require(flags ...string) error {
 		}
 	}
 	return nil
+}
+
+// NormalizeDomain gives a hosted UI domain a scheme when it has none (Amplify
+// writes bare host names: "myapp.auth.us-east-1.amazoncognito.com") and drops
+// trailing slashes, so that the same domain is always spelt the same way.
+func NormalizeDomain(d string) string {
+	d = strings.TrimSpace(d)
+	if d == "" {
+		return ""
+	}
+	if !strings.Contains(d, "://") {
+		d = "https://" + d
+	}
+	return strings.TrimRight(d, "/")
+}
+
+// ScopeList splits a Scopes setting ("openid,email" or "openid email").
+func ScopeList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
 }
 
 // RegionOf returns the region a user or identity pool ID starts with

@@ -132,6 +132,92 @@ func TestResolvePrecedence(t *testing.T) {
 	}
 }
 
+// TestResolveHostedUI: the hosted UI domain and scopes come through the same
+// layers as every setting, bare host names get https://, and Amplify's apply only
+// to Amplify's own pool (domain) and app client (scopes).
+func TestResolveHostedUI(t *testing.T) {
+	home := t.TempDir()
+	writeFile(t, ConfigPath(home), `
+[profiles.default]
+user_pool_id = "us-east-1_Amp"
+client_id = "ampclient"
+
+[profiles.hosted]
+user_pool_id = "us-east-1_Prof"
+client_id = "profclient"
+domain = "https://login.example.com/"
+scopes = "openid email"
+
+[profiles.otherclient]
+user_pool_id = "us-east-1_Amp"
+client_id = "otherclient"
+
+[profiles.otherpool]
+user_pool_id = "us-east-1_Else"
+client_id = "ampclient"
+`)
+	work := t.TempDir()
+	writeFile(t, filepath.Join(work, "amplify_outputs.json"), `{"auth":{"user_pool_id":"us-east-1_Amp","user_pool_client_id":"ampclient",
+		"oauth":{"domain":"amp.auth.us-east-1.amazoncognito.com","scopes":["openid","aws.cognito.signin.user.admin"]}}}`)
+	tests := []struct {
+		name, profile  string
+		flags          Values
+		env            map[string]string
+		domain, scopes string
+		src            map[string]Source
+	}{
+		{name: "from amplify, bare host made https", profile: "default",
+			domain: "https://amp.auth.us-east-1.amazoncognito.com", scopes: "openid,aws.cognito.signin.user.admin",
+			src: map[string]Source{"domain": FromAmplify, "scopes": FromAmplify}},
+		{name: "profile over amplify, trailing slash dropped", profile: "hosted",
+			domain: "https://login.example.com", scopes: "openid email", src: map[string]Source{"domain": FromProfile, "scopes": FromProfile}},
+		{name: "env over profile", profile: "hosted", env: map[string]string{"COGAUTH_DOMAIN": "http://127.0.0.1:9229", "COGAUTH_SCOPES": "openid"},
+			domain: "http://127.0.0.1:9229", scopes: "openid", src: map[string]Source{"domain": FromEnv, "scopes": FromEnv}},
+		{name: "flag over env", profile: "hosted", flags: Values{Domain: "custom.example.org"}, env: map[string]string{"COGAUTH_DOMAIN": "http://127.0.0.1:9229"},
+			domain: "https://custom.example.org", scopes: "openid email", src: map[string]Source{"domain": FromFlag}},
+		{name: "amplify's scopes are not another client's", profile: "otherclient",
+			domain: "https://amp.auth.us-east-1.amazoncognito.com", scopes: "", src: map[string]Source{"domain": FromAmplify, "scopes": ""}},
+		{name: "amplify's domain is not another pool's", profile: "otherpool",
+			domain: "", scopes: "", src: map[string]Source{"domain": "", "scopes": ""}},
+		{name: "another pool by flag", profile: "default", flags: Values{UserPoolID: "us-east-1_Flag"},
+			domain: "", scopes: "", src: map[string]Source{"domain": ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := map[string]string{"COGAUTH_HOME": home}
+			for k, v := range tt.env {
+				e[k] = v
+			}
+			c, err := Resolve(Input{Flags: tt.flags, Profile: tt.profile, Getenv: env(e), WorkDir: work})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Domain != tt.domain || c.Scopes != tt.scopes {
+				t.Fatalf("domain %q scopes %q, want %q %q", c.Domain, c.Scopes, tt.domain, tt.scopes)
+			}
+			for k, v := range tt.src {
+				if c.Sources[k] != v {
+					t.Errorf("source of %s = %q, want %q", k, c.Sources[k], v)
+				}
+			}
+		})
+	}
+}
+
+func TestScopeList(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                            "",
+		"openid":                      "openid",
+		"openid,email":                "openid|email",
+		" openid, email  profile,, ":  "openid|email|profile",
+		"res.example.com/read\tphone": "res.example.com/read|phone",
+	} {
+		if got := strings.Join(ScopeList(in), "|"); got != want {
+			t.Errorf("ScopeList(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestResolveHome(t *testing.T) {
 	c, err := Resolve(Input{Getenv: env(nil), UserHome: "/home/u"})
 	if err != nil {
@@ -166,6 +252,8 @@ func TestResolveErrors(t *testing.T) {
 		{"bad store", Input{Flags: Values{Store: "redis"}}, map[string]string{"COGAUTH_HOME": home}, true, `unknown session store "redis"`},
 		{"bad endpoint", Input{Flags: Values{Endpoint: "localhost:9229"}}, map[string]string{"COGAUTH_HOME": home}, true, "--endpoint must be an http(s) URL"},
 		{"bad pool", Input{Flags: Values{UserPoolID: "nopool"}}, map[string]string{"COGAUTH_HOME": home}, true, "not of the form"},
+		{"bad domain", Input{}, map[string]string{"COGAUTH_HOME": home, "COGAUTH_DOMAIN": "ftp://auth.example.com"}, true, "--domain must be an http(s) URL"},
+		{"domain with a query", Input{Flags: Values{Domain: "https://auth.example.com/?x=1"}}, map[string]string{"COGAUTH_HOME": home}, true, "--domain must be an http(s) URL"},
 		{"typo in config", Input{}, map[string]string{"COGAUTH_HOME": bad}, false, "unknown keys: profiles.default.user_pool"},
 	}
 	for _, tt := range tests {
@@ -220,7 +308,7 @@ func TestRegionOf(t *testing.T) {
 func TestFileSaveRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "home", "config.toml")
 	f := &File{Profiles: map[string]Profile{
-		"default":  {Values: Values{UserPoolID: "us-east-1_A", ClientID: "c", ClientSecret: `s"e\cret`}},
+		"default":  {Values: Values{UserPoolID: "us-east-1_A", ClientID: "c", ClientSecret: `s"e\cret`, Domain: "https://login.example.com", Scopes: "openid email"}},
 		"team.dev": {Values: Values{Endpoint: "http://127.0.0.1:1"}, AmplifyConfig: "/x/amplify_outputs.json"},
 	}}
 	if err := f.Save(path); err != nil {
@@ -260,6 +348,12 @@ func TestParseAmplify(t *testing.T) {
 		{"unrelated json", `{"name":"my-app","version":"1.0.0"}`, Values{}, true},
 		{"not json", `export default {}`, Values{}, true},
 		{"wrong types", `{"auth":{"user_pool_id":7}}`, Values{}, true},
+		{"gen2 oauth", `{"auth":{"user_pool_id":"us-east-1_O","user_pool_client_id":"oc","oauth":{"domain":"app.auth.us-east-1.amazoncognito.com","scopes":["openid","email"],"response_type":"code"}}}`,
+			Values{Region: "us-east-1", UserPoolID: "us-east-1_O", ClientID: "oc", Domain: "app.auth.us-east-1.amazoncognito.com", Scopes: "openid,email"}, false},
+		{"aws-exports oauth", `{"aws_user_pools_id":"us-east-1_G","oauth":{"domain":"login.example.com","scope":["openid","profile"],"responseType":"code"}}`,
+			Values{Region: "us-east-1", UserPoolID: "us-east-1_G", Domain: "login.example.com", Scopes: "openid,profile"}, false},
+		{"v6 oauth", `{"Auth":{"Cognito":{"userPoolId":"eu-west-2_V","loginWith":{"oauth":{"domain":"https://v6.auth.eu-west-2.amazoncognito.com","scopes":["openid"]}}}}}`,
+			Values{Region: "eu-west-2", UserPoolID: "eu-west-2_V", Domain: "https://v6.auth.eu-west-2.amazoncognito.com", Scopes: "openid"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -291,6 +385,8 @@ func FuzzParseAmplify(f *testing.F) {
 	f.Add([]byte(gen2))
 	f.Add([]byte(`{"aws_user_pools_id":"x"}`))
 	f.Add([]byte(`{"Auth":{"Cognito":{}}}`))
+	f.Add([]byte(`{"auth":{"user_pool_id":"us-east-1_O","oauth":{"domain":"a.example.com","scopes":["openid"]}}}`))
+	f.Add([]byte(`{"aws_user_pools_id":"x","oauth":{"domain":"d","scope":["a","b"]}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		v, err := ParseAmplify(b)
 		if err == nil && v.UserPoolID == "" && v.IdentityPoolID == "" {
