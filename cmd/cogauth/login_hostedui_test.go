@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/cogauth/cogauth/hostedui/browsertest"
+	"github.com/cogauth/cogauth/internal/config"
+	"github.com/cogauth/cogauth/store"
 )
 
 var authorizeRE = regexp.MustCompile(`http://\S+/oauth2/authorize\?\S+`)
@@ -209,21 +211,28 @@ func hostedLoginOverHTTP(t *testing.T, c *cli, user, password string, args ...st
 // recordedDomain is the hosted UI domain the CLI keeps for user's session.
 func (c *cli) recordedDomain(user string) string {
 	c.t.Helper()
-	a := &app{env: c.environment(strings.NewReader(""), io.Discard, io.Discard)}
 	ctx := context.Background()
-	cfg, err := a.config()
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	s, err := a.openStore(ctx, cfg)
-	if err != nil {
-		c.t.Fatal(err)
-	}
+	s, cfg := c.openStore()
 	d, err := hostedUIDomain(ctx, s, cfg, user)
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	return d
+}
+
+// openStore opens the session store as a command of this CLI would.
+func (c *cli) openStore() (store.Store, *config.Config) {
+	c.t.Helper()
+	a := &app{env: c.environment(strings.NewReader(""), io.Discard, io.Discard)}
+	cfg, err := a.config()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	s, err := a.openStore(context.Background(), cfg)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return s, cfg
 }
 
 // deadURL is an http URL nothing listens on.
@@ -337,6 +346,22 @@ func TestUserPoolSessionIgnoresTheDomain(t *testing.T) {
 	p.srv.ResetCounters()
 	c.ok("", "refresh", "--force")
 	wantRefreshedAt(t, p, -1)
+
+	// A damaged record is not a domain: the configured one serves, else the API.
+	bob := newCLI(t, p)
+	hostedLoginOverHTTP(t, bob, "bob", bobPW)
+	s, cfg := bob.openStore()
+	if err := setHostedUIDomain(context.Background(), s, cfg, "bob", "\x00not a URL"); err != nil {
+		t.Fatal(err)
+	}
+	p.srv.ResetCounters()
+	bob.ok("", "refresh", "--force")
+	wantRefreshedAt(t, p, -1)
+	bob.env["COGAUTH_DOMAIN"] = p.srv.URL
+	p.srv.ResetCounters()
+	bob.ok("", "refresh", "--force")
+	wantRefreshedAt(t, p, 1)
+
 	var sj sessionJSON
 	if err := json.Unmarshal([]byte(c.ok("", "session", "-o", "json").out), &sj); err != nil || sj.Source != "user-pool" {
 		t.Fatalf("session: %+v (%v)", sj, err)

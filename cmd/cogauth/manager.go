@@ -219,19 +219,22 @@ func (a *app) openUser(ctx context.Context, username string, signIn bool) (*prof
 	// configured one serves when none is recorded (a session another profile
 	// signed in, say). Without either they refresh through the user pool API,
 	// which Cognito also accepts for them.
-	domain := c.Domain
+	var hosted session.Refresher
 	if username != "" {
 		d, err := hostedUIDomain(ctx, s, c, username)
 		if err != nil {
 			return nil, err
 		}
+		// Login recorded only a domain hostedui.New took; anything else is
+		// damage, and the configured domain (or the user pool API) serves.
 		if d != "" {
-			domain = d
+			if hc, err := a.hostedUIClient(c, d, nil); err == nil {
+				hosted = session.HostedUI(hc)
+			}
 		}
 	}
-	var hosted session.Refresher
-	if domain != "" {
-		hc, err := a.hostedUIClient(c, domain, nil)
+	if hosted == nil && c.Domain != "" {
+		hc, err := a.hostedUIClient(c, c.Domain, nil)
 		if err != nil {
 			return nil, err
 		}
