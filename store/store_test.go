@@ -13,7 +13,7 @@ import (
 )
 
 // stores returns one fresh instance of every implementation, so each contract test
-// runs against all of them. The keyring runs on the size-limited fake with small
+// runs against all of them (Redis too, where a redis-server can be had). The keyring runs on the size-limited fake with small
 // chunks (a fresh one each time, unlike go-keyring's process-wide mock), so every
 // entry above 40 bytes also crosses chunk boundaries.
 func stores(t *testing.T) map[string]Store {
@@ -22,7 +22,9 @@ func stores(t *testing.T) map[string]Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return map[string]Store{"memory": NewMemory(), "file": f, "keyring": newTestKeyring(t, newFakeKeyring(80), 40)}
+	m := map[string]Store{"memory": NewMemory(), "file": f, "keyring": newTestKeyring(t, newFakeKeyring(80), 40)}
+	addRedisStores(t, m)
+	return m
 }
 
 func TestStoreContract(t *testing.T) {
@@ -67,6 +69,9 @@ func TestStoreContract(t *testing.T) {
 			if err := s.Delete(ctx, alice, v2); err != nil {
 				t.Fatalf("Delete missing: %v", err)
 			}
+			if _, err := s.Get(ctx, alice); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("Get deleted: err = %v, want ErrNotFound", err)
+			}
 			// Versions are never reused: a writer holding v2 cannot overwrite a new alice.
 			v3, err := s.Put(ctx, alice, []byte("three"), 0)
 			if err != nil {
@@ -83,6 +88,22 @@ func TestStoreContract(t *testing.T) {
 			}
 			if _, err := s.Get(ctx, Key{User: "x"}); !errors.Is(err, ErrInvalidKey) {
 				t.Fatalf("invalid key: err = %v", err)
+			}
+			if _, err := s.Put(ctx, Key{Pool: "p"}, []byte("x"), 0); !errors.Is(err, ErrInvalidKey) {
+				t.Fatalf("invalid key Put: err = %v", err)
+			}
+			if err := s.Delete(ctx, Key{Client: "c"}, AnyVersion); !errors.Is(err, ErrInvalidKey) {
+				t.Fatalf("invalid key Delete: err = %v", err)
+			}
+			// Empty and binary data survive as they are.
+			for _, data := range [][]byte{{}, {0, 0xff, '\r', '\n', 0}} {
+				v, err := s.Put(ctx, bob, data, AnyVersion)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if e, err := s.Get(ctx, bob); err != nil || string(e.Data) != string(data) || e.Version != v {
+					t.Fatalf("Get = %q v%d, %v; want %q v%d", e.Data, e.Version, err, data, v)
+				}
 			}
 		})
 	}
