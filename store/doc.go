@@ -1,3 +1,12 @@
-// Package store keeps sessions between calls: an interface with versioned,
-// compare-and-swap writes, and memory, file and OS-keyring implementations.
+// Package store keeps sessions between calls: a Store interface with versioned,
+// compare-and-swap writes (versions are never reused, so a writer holding an old
+// version cannot overwrite a session deleted and created again) and an optional
+// Locker that a session holds across a refresh, so that a rotated refresh token is
+// written before anyone else may refresh.
+//
+// Implementations: Memory (one process), File (JSON, atomic rename, 0600 in a 0700
+// directory, flock between processes), the OS keyring (split across entries where
+// the backend limits their size, with a file fallback where no keyring answers), and
+// Redis (many replicas sharing sessions: Lua compare-and-swap, a token lock with a
+// watchdog).
 package store
