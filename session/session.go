@@ -157,7 +157,11 @@ type Config struct {
 
 // FetchOptions adjust one Fetch.
 type FetchOptions struct {
-	// ForceRefresh refreshes even when the tokens are fresh.
+	// ForceRefresh refreshes even when the tokens are fresh. When the refresh
+	// cannot go through for a transient reason (network, throttling, store), Fetch
+	// reports the retryable error instead of quietly handing back the old tokens;
+	// the session is kept, and a Fetch without ForceRefresh still serves it while
+	// its tokens are valid.
 	ForceRefresh bool
 }
 
@@ -202,6 +206,9 @@ type state struct {
 	// unsaved marks a state whose rec the store could not take: fresh tokens
 	// from a refresh, held in memory over version until the store is back.
 	unsaved bool
+	// stale is the transient failure that left these tokens unrefreshed (served
+	// until RetryAfterFailure); a forced refresh reports it.
+	stale error
 }
 
 // Manager keeps one user's session fresh. Create one per signed-in user; they are
@@ -332,7 +339,11 @@ func (m *Manager) fetchSlow(ctx context.Context, force bool, lead time.Duration)
 		if r.Err != nil {
 			return nil, r.Err
 		}
-		return r.Val.(*state).sess, nil
+		st := r.Val.(*state)
+		if force && st.stale != nil {
+			return nil, fmt.Errorf("session: forced refresh did not go through; the current tokens stay in use: %w", st.stale)
+		}
+		return st.sess, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -583,13 +594,13 @@ func (m *Manager) refreshFailed(ctx context.Context, st *state, err error) (*sta
 		}
 		return nil, m.end(ctx, st, reason, err)
 	}
-	return m.transientFailure(ctx, st, err, "cogauth: token refresh failed")
+	return m.transientFailure(ctx, st, err, "cogauth: token refresh failed", false)
 }
 
 // transientFailure keeps serving st while its tokens are valid (from the next try
 // on, RetryAfterFailure away), and reports err once they are not. It never ends
 // the session.
-func (m *Manager) transientFailure(ctx context.Context, st *state, err error, msg string) (*state, error) {
+func (m *Manager) transientFailure(ctx context.Context, st *state, err error, msg string, refreshed bool) (*state, error) {
 	retryable := cognito.IsRetryable(err)
 	user := ""
 	if st != nil {
@@ -602,6 +613,9 @@ func (m *Manager) transientFailure(ctx context.Context, st *state, err error, ms
 	if m.valid(st) {
 		// Keep serving the tokens, but not by hammering the service on every call.
 		held := m.hold(st)
+		if !refreshed {
+			held.stale = err
+		}
 		m.publish(held)
 		return held, nil
 	}
@@ -664,7 +678,7 @@ func (m *Manager) storeFailed(ctx context.Context, err error) (*state, error) {
 	if errors.Is(err, errBadRecord) || errors.Is(err, store.ErrCorrupt) || errors.Is(err, store.ErrInvalidKey) {
 		return nil, err
 	}
-	return m.transientFailure(ctx, m.cur.Load(), &storeError{err: err}, "cogauth: session store unavailable")
+	return m.transientFailure(ctx, m.cur.Load(), &storeError{err: err}, "cogauth: session store unavailable", false)
 }
 
 // saveFailed handles a store that would not take the tokens a refresh just
@@ -681,7 +695,7 @@ func (m *Manager) saveFailed(ctx context.Context, st *state, rec *record, err er
 		return nil, nerr
 	}
 	next.unsaved = true
-	return m.transientFailure(ctx, next, &storeError{err: err}, "cogauth: could not store refreshed tokens")
+	return m.transientFailure(ctx, next, &storeError{err: err}, "cogauth: could not store refreshed tokens", true)
 }
 
 // end deletes a session the service has ended and tells subscribers why.
