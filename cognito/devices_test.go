@@ -1,17 +1,14 @@
 package cognito_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,51 +17,16 @@ import (
 
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
+	"github.com/cogauth/cogauth/internal/wiretest"
 	"github.com/cogauth/cogauth/jwt"
 )
 
-// recorder is an HTTP client that notes each call as "Operation" or
-// "RespondToAuthChallenge:CHALLENGE", so a test sees which challenges were answered.
-type recorder struct {
-	mu    sync.Mutex
-	calls []string
-}
-
-func (r *recorder) Do(req *http.Request) (*http.Response, error) {
-	op := req.Header.Get("X-Amz-Target")
-	op = op[strings.LastIndexByte(op, '.')+1:]
-	if req.Body != nil {
-		body, err := io.ReadAll(req.Body)
-		if err != nil {
-			return nil, err
-		}
-		req.Body = io.NopCloser(bytes.NewReader(body))
-		var in struct{ ChallengeName string }
-		if json.Unmarshal(body, &in) == nil && in.ChallengeName != "" {
-			op += ":" + in.ChallengeName
-		}
-	}
-	r.mu.Lock()
-	r.calls = append(r.calls, op)
-	r.mu.Unlock()
-	return http.DefaultClient.Do(req)
-}
-
-// take returns the calls since the last take.
-func (r *recorder) take() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c := r.calls
-	r.calls = nil
-	return c
-}
-
 // deviceEmu starts an emulator whose pool "app" tracks devices with cfg and asks
 // alice for TOTP, already enrolled, so that skipping MFA is visible.
-func deviceEmu(t *testing.T, cfg emulator.DeviceConfig) (*emulator.Server, *cognito.Client, *recorder) {
+func deviceEmu(t *testing.T, cfg emulator.DeviceConfig) (*emulator.Server, *cognito.Client, *wiretest.Recorder) {
 	t.Helper()
 	srv := emu(t, func(s *emulator.Seed) { s.UserPools[0].DeviceTracking = &cfg })
-	rec := &recorder{}
+	rec := &wiretest.Recorder{}
 	cl := srv.Client("app", "srv")
 	c, err := cognito.New(cognito.Options{
 		UserPoolID: srv.PoolID("app"), ClientID: cl.ID, ClientSecret: jwt.Secret(cl.Secret),
@@ -101,7 +63,7 @@ func TestEmulatorDeviceLifecycle(t *testing.T) {
 	if len(list) != 1 || list[0].Key != dev.Key || list[0].Name != "laptop" || !list[0].Remembered || list[0].LastAuthenticated.IsZero() {
 		t.Fatalf("ListDevices = %+v", list)
 	}
-	rec.take()
+	rec.Take()
 
 	srv.Advance(time.Minute)
 	second, err := c.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: pw, Device: dev})
@@ -109,7 +71,7 @@ func TestEmulatorDeviceLifecycle(t *testing.T) {
 		t.Fatalf("sign-in with the device = %+v, %v", second, err)
 	}
 	want := []string{"InitiateAuth", "RespondToAuthChallenge:PASSWORD_VERIFIER", "RespondToAuthChallenge:DEVICE_SRP_AUTH", "RespondToAuthChallenge:DEVICE_PASSWORD_VERIFIER"}
-	if got := rec.take(); !slices.Equal(got, want) {
+	if got := rec.Take(); !slices.Equal(got, want) {
 		t.Fatalf("calls = %v, want %v", got, want)
 	}
 	if second.NewDevice != nil {
@@ -150,11 +112,11 @@ func TestEmulatorDeviceLifecycle(t *testing.T) {
 	if err != nil || got.Remembered || got.Attributes["dev:device_remembered_status"] != "not_remembered" {
 		t.Fatalf("GetDevice after not_remembered = %+v, %v", got, err)
 	}
-	rec.take()
+	rec.Take()
 	if _, err := c.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: pw, Device: dev}); err != nil {
 		t.Fatal(err)
 	}
-	if calls := rec.take(); slices.Contains(calls, "RespondToAuthChallenge:DEVICE_SRP_AUTH") {
+	if calls := rec.Take(); slices.Contains(calls, "RespondToAuthChallenge:DEVICE_SRP_AUTH") {
 		t.Fatalf("a device no longer remembered was asked to authenticate: %v", calls)
 	}
 	if err := c.UpdateDeviceStatus(ctx, second.Tokens.AccessToken, dev.Key, "forever"); err == nil || errors.As(err, new(*cognito.Error)) {
@@ -193,11 +155,11 @@ func TestEmulatorDeviceOptIn(t *testing.T) {
 	if d, err := c.GetDevice(ctx, res.Tokens.AccessToken, dev.Key); err != nil || d.Remembered {
 		t.Fatalf("before the user's word: %+v, %v", d, err)
 	}
-	rec.take()
+	rec.Take()
 	if _, err := c.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: pw, Device: dev}); err != nil {
 		t.Fatal(err)
 	}
-	if calls := rec.take(); slices.Contains(calls, "RespondToAuthChallenge:DEVICE_SRP_AUTH") {
+	if calls := rec.Take(); slices.Contains(calls, "RespondToAuthChallenge:DEVICE_SRP_AUTH") {
 		t.Fatalf("an unremembered device authenticated: %v", calls)
 	}
 	if err := c.UpdateDeviceStatus(ctx, res.Tokens.AccessToken, dev.Key, cognito.DeviceRemembered); err != nil {
@@ -209,7 +171,7 @@ func TestEmulatorDeviceOptIn(t *testing.T) {
 	if _, err := c.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: pw, Device: dev}); err != nil {
 		t.Fatal(err)
 	}
-	if calls := rec.take(); !slices.Contains(calls, "RespondToAuthChallenge:DEVICE_PASSWORD_VERIFIER") {
+	if calls := rec.Take(); !slices.Contains(calls, "RespondToAuthChallenge:DEVICE_PASSWORD_VERIFIER") {
 		t.Fatalf("the remembered device did not authenticate: %v", calls)
 	}
 }

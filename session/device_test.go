@@ -1,12 +1,10 @@
 package session_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -18,57 +16,13 @@ import (
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/internal/clock"
+	"github.com/cogauth/cogauth/internal/wiretest"
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
 )
 
 const devicePW = "Dev1ce-Passw0rd!"
-
-// recorder is an HTTP client that notes each call as "Operation" or
-// "RespondToAuthChallenge:CHALLENGE", and whether it carried a device key, so a
-// test sees which challenges a sign-in answered and what a refresh sent.
-type recorder struct {
-	mu    sync.Mutex
-	calls []string
-}
-
-func (r *recorder) Do(req *http.Request) (*http.Response, error) {
-	op := req.Header.Get("X-Amz-Target")
-	op = op[strings.LastIndexByte(op, '.')+1:]
-	if req.Body != nil {
-		body, err := io.ReadAll(req.Body)
-		if err != nil {
-			return nil, err
-		}
-		req.Body = io.NopCloser(bytes.NewReader(body))
-		var in struct {
-			ChallengeName  string
-			DeviceKey      string
-			AuthParameters map[string]string
-		}
-		if json.Unmarshal(body, &in) == nil {
-			if in.ChallengeName != "" {
-				op += ":" + in.ChallengeName
-			}
-			if in.DeviceKey != "" || in.AuthParameters["DEVICE_KEY"] != "" {
-				op += "+device"
-			}
-		}
-	}
-	r.mu.Lock()
-	r.calls = append(r.calls, op)
-	r.mu.Unlock()
-	return http.DefaultClient.Do(req)
-}
-
-func (r *recorder) take() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c := r.calls
-	r.calls = nil
-	return c
-}
 
 var deviceSRP = []string{"RespondToAuthChallenge:DEVICE_SRP_AUTH", "RespondToAuthChallenge:DEVICE_PASSWORD_VERIFIER"}
 
@@ -78,7 +32,7 @@ var deviceSRP = []string{"RespondToAuthChallenge:DEVICE_SRP_AUTH", "RespondToAut
 type deviceWorld struct {
 	srv   *emulator.Server
 	store store.Store
-	rec   *recorder
+	rec   *wiretest.Recorder
 	pool  string
 	c     *cognito.Client
 	// totp holds each user's TOTP secret once enrolled.
@@ -103,12 +57,12 @@ func newDeviceWorld(t *testing.T, pool string, cfg emulator.DeviceConfig) *devic
 		}}},
 	})
 	t.Cleanup(srv.Close)
-	w := &deviceWorld{srv: srv, store: store.NewMemory(), rec: &recorder{}, pool: pool, totp: map[string]string{}}
+	w := &deviceWorld{srv: srv, store: store.NewMemory(), rec: &wiretest.Recorder{MarkDevice: true}, pool: pool, totp: map[string]string{}}
 	w.c = w.client(t, w.rec)
 	return w
 }
 
-func (w *deviceWorld) client(t *testing.T, hc *recorder) *cognito.Client {
+func (w *deviceWorld) client(t *testing.T, hc *wiretest.Recorder) *cognito.Client {
 	t.Helper()
 	cl := w.srv.Client(w.pool, "web")
 	c, err := cognito.New(cognito.Options{
@@ -141,7 +95,7 @@ func (w *deviceWorld) signIn(t *testing.T, m *session.Manager, login string) (*s
 	t.Helper()
 	ctx := context.Background()
 	w.srv.Advance(time.Minute) // a fresh TOTP step for every sign-in
-	w.rec.take()
+	w.rec.Take()
 	res, err := m.SignIn(ctx, cognito.SignInInput{Username: login, Password: devicePW})
 	for err == nil && res.Session == nil {
 		switch res.Next.Name {
@@ -167,7 +121,7 @@ func (w *deviceWorld) signIn(t *testing.T, m *session.Manager, login string) (*s
 	if err != nil {
 		t.Fatalf("sign-in of %s: %v", login, err)
 	}
-	return res, w.rec.take()
+	return res, w.rec.Take()
 }
 
 // alwaysRemember is the console's "Always remember user devices".
@@ -206,7 +160,7 @@ func TestRememberedDeviceSurvivesSignOut(t *testing.T) {
 			if err != nil || s.Tokens.DeviceKey != key {
 				t.Fatalf("refresh after ConfirmDevice: %v, device %q", err, s.Tokens.DeviceKey)
 			}
-			if calls := w.rec.take(); !slices.Contains(calls, "GetTokensFromRefreshToken+device") {
+			if calls := w.rec.Take(); !slices.Contains(calls, "GetTokensFromRefreshToken+device") {
 				t.Fatalf("refresh calls %v; want the device key sent", calls)
 			}
 
@@ -336,11 +290,11 @@ func TestImportWithDevice(t *testing.T) {
 			if got.Tokens.DeviceKey != dev.Key {
 				t.Fatalf("imported device key %q, want %q", got.Tokens.DeviceKey, dev.Key)
 			}
-			w.rec.take()
+			w.rec.Take()
 			if _, err := m.Fetch(ctx, session.FetchOptions{ForceRefresh: true}); err != nil {
 				t.Fatalf("refresh of the imported session: %v", err)
 			}
-			if calls := w.rec.take(); !slices.Contains(calls, "GetTokensFromRefreshToken+device") {
+			if calls := w.rec.Take(); !slices.Contains(calls, "GetTokensFromRefreshToken+device") {
 				t.Fatalf("refresh calls %v", calls)
 			}
 			if tt.device != full {
