@@ -193,22 +193,36 @@ func TestRememberedDeviceSurvivesSignOut(t *testing.T) {
 	}
 }
 
+// aliceOnLaptop starts a world whose pool "app" always remembers devices, signs
+// alice in with a fresh Manager and remembers her new device as "laptop".
+func aliceOnLaptop(t *testing.T) (*deviceWorld, *session.Manager, *session.SignInResult) {
+	t.Helper()
+	w := newDeviceWorld(t, "app", alwaysRemember)
+	m := w.manager(t, w.store)
+	res, _ := w.signIn(t, m, "alice")
+	if err := m.RememberDevice(context.Background(), *res.NewDevice, "laptop"); err != nil {
+		t.Fatal(err)
+	}
+	return w, m, res
+}
+
+// deviceEntry is the store key of user's remembered device in w's pool, by the
+// package's documented key scheme.
+func (w *deviceWorld) deviceEntry(user string) store.Key {
+	return store.Key{Pool: w.srv.PoolID(w.pool), Client: w.srv.Client(w.pool, "web").ID, User: " device " + user}
+}
+
 // TestWrongDevicePasswordFallsBack: the service refuses a device whose stored
 // password is wrong; the Manager then drops it and signs in as a new device (MFA).
 func TestWrongDevicePasswordFallsBack(t *testing.T) {
-	w := newDeviceWorld(t, "app", alwaysRemember)
+	w, m, _ := aliceOnLaptop(t)
 	ctx := context.Background()
-	m := w.manager(t, w.store)
-	res, _ := w.signIn(t, m, "alice")
-	if err := m.RememberDevice(ctx, *res.NewDevice, "laptop"); err != nil {
-		t.Fatal(err)
-	}
 	if err := m.SignOut(ctx, session.SignOutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// Damage the stored device password (another program's bug, a restored
 	// backup): the key scheme is the package's documented one.
-	k := store.Key{Pool: w.srv.PoolID("app"), Client: w.srv.Client("app", "web").ID, User: " device alice"}
+	k := w.deviceEntry("alice")
 	e, err := w.store.Get(ctx, k)
 	if err != nil {
 		t.Fatalf("the device is not stored apart from the session: %v", err)
@@ -442,14 +456,9 @@ func TestDeviceOptIn(t *testing.T) {
 // of their own keeps its device only in the session record; SignOut moves it to the
 // device entry instead of losing it.
 func TestSignOutKeepsDeviceOfOldRecords(t *testing.T) {
-	w := newDeviceWorld(t, "app", alwaysRemember)
+	w, m, _ := aliceOnLaptop(t)
 	ctx := context.Background()
-	m := w.manager(t, w.store)
-	res, _ := w.signIn(t, m, "alice")
-	if err := m.RememberDevice(ctx, *res.NewDevice, "laptop"); err != nil {
-		t.Fatal(err)
-	}
-	k := store.Key{Pool: w.srv.PoolID("app"), Client: w.srv.Client("app", "web").ID, User: " device alice"}
+	k := w.deviceEntry("alice")
 	if err := w.store.Delete(ctx, k, store.AnyVersion); err != nil {
 		t.Fatal(err)
 	}
@@ -490,13 +499,8 @@ func TestConfirmDevicesAutomatically(t *testing.T) {
 // the service (from another machine, by an administrator). The next sign-in goes
 // through MFA as a new device, and the session does not carry the stale key.
 func TestDeviceForgottenElsewhere(t *testing.T) {
-	w := newDeviceWorld(t, "app", alwaysRemember)
+	w, m, res := aliceOnLaptop(t)
 	ctx := context.Background()
-	m := w.manager(t, w.store)
-	res, _ := w.signIn(t, m, "alice")
-	if err := m.RememberDevice(ctx, *res.NewDevice, "laptop"); err != nil {
-		t.Fatal(err)
-	}
 	stale := res.NewDevice.Key
 	if err := w.c.ForgetDevice(ctx, jwt.Secret(res.Session.Tokens.Access.Raw()), stale); err != nil {
 		t.Fatal(err)
