@@ -57,23 +57,9 @@ func TestRedisReplicasShareSessions(t *testing.T) {
 	a := newRedisStore(t, newRedisClient(t, addr), RedisOptions{})
 	b := newRedisStore(t, newRedisClient(t, addr), RedisOptions{})
 	other := newRedisStore(t, newRedisClient(t, addr), RedisOptions{Prefix: "other-app:"})
-	ctx := context.Background()
 	k := Key{Pool: "p", Client: "c", User: "u"}
-	v, err := a.Put(ctx, k, []byte("from a"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := b.Get(ctx, k)
-	if err != nil || string(e.Data) != "from a" || e.Version != v {
-		t.Fatalf("b sees %q v%d, %v", e.Data, e.Version, err)
-	}
-	if _, err := b.Put(ctx, k, []byte("from b"), v); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Put(ctx, k, []byte("stale a"), v); !errors.Is(err, ErrConflict) {
-		t.Fatalf("a's stale write: %v", err)
-	}
-	if _, err := other.Get(ctx, k); !errors.Is(err, ErrNotFound) {
+	checkSharedInstances(t, a, b, k)
+	if _, err := other.Get(context.Background(), k); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("another prefix sees the session: %v", err)
 	}
 }

@@ -10,19 +10,31 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/zalando/go-keyring"
 )
 
 // stores returns one fresh instance of every implementation, so each contract test
-// runs against all of them (Redis too, where a redis-server can be had). The keyring runs on the size-limited fake with small
-// chunks (a fresh one each time, unlike go-keyring's process-wide mock), so every
-// entry above 40 bytes also crosses chunk boundaries.
+// runs against all of them (Redis too, where a redis-server can be had). The
+// keyring runs twice: on the size-limited fake with small chunks, so every entry
+// above 40 bytes also crosses chunk boundaries, and on go-keyring's own mock
+// through the OSKeyring adapter, as production code calls it. That mock is
+// process-wide, so each test gets a service name of its own.
 func stores(t *testing.T) map[string]Store {
 	t.Helper()
 	f, err := NewFile(filepath.Join(t.TempDir(), "cfg", "sessions.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := map[string]Store{"memory": NewMemory(), "file": f, "keyring": newTestKeyring(t, newFakeKeyring(80), 40)}
+	keyring.MockInit()
+	osk, err := NewKeyring(KeyringOptions{Backend: OSKeyring{}, Service: "cogauth-test " + t.Name(), LockDir: filepath.Join(t.TempDir(), "locks")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]Store{
+		"memory": NewMemory(), "file": f,
+		"keyring": newTestKeyring(t, newFakeKeyring(80), 40), "go-keyring-mock": osk,
+	}
 	addRedisStores(t, m)
 	return m
 }
@@ -287,8 +299,15 @@ func TestFileSharedBetweenInstances(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.json")
 	a, _ := NewFile(path)
 	b, _ := NewFile(path)
+	checkSharedInstances(t, a, b, Key{Pool: "p", Client: "c", User: "u"})
+}
+
+// checkSharedInstances checks that two Stores over one backing store (two
+// processes on a file, two replicas on a Redis) each see the other's writes at k,
+// and that neither can overwrite what it has not read.
+func checkSharedInstances(t *testing.T, a, b Store, k Key) {
+	t.Helper()
 	ctx := context.Background()
-	k := Key{Pool: "p", Client: "c", User: "u"}
 	v, err := a.Put(ctx, k, []byte("from a"), 0)
 	if err != nil {
 		t.Fatal(err)
