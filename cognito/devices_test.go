@@ -176,28 +176,6 @@ func TestEmulatorDeviceOptIn(t *testing.T) {
 	}
 }
 
-// TestDeviceInputErrors: missing arguments fail before any request.
-func TestDeviceInputErrors(t *testing.T) {
-	c, err := cognito.New(cognito.Options{UserPoolID: "us-east-1_x", ClientID: "c", Endpoint: "http://127.0.0.1:1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	_, listErr := c.ListDevices(ctx, "")
-	_, getErr := c.GetDevice(ctx, "at", "")
-	checks := map[string]error{
-		"list without token": listErr,
-		"get without key":    getErr,
-		"forget without key": c.ForgetDevice(ctx, "at", ""),
-		"update without key": c.UpdateDeviceStatus(ctx, "at", "", cognito.DeviceRemembered),
-	}
-	for name, err := range checks {
-		if err == nil || errors.As(err, new(*cognito.Error)) {
-			t.Errorf("%s: err = %v, want a local input error", name, err)
-		}
-	}
-}
-
 // TestListDevicesPagesAndAttributes runs ListDevices against a server that pages,
 // and one that never stops handing out pagination tokens.
 func TestListDevicesPagesAndAttributes(t *testing.T) {

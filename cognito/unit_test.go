@@ -165,7 +165,11 @@ func TestInputErrors(t *testing.T) {
 			_, err := c.Respond(ctx, &cognito.Challenge{Name: cognito.ChallengeNewPasswordRequired, Parameters: map[string]string{"requiredAttributes": `["userAttributes.name"]`}}, cognito.Answer{NewPassword: "x"})
 			return err
 		}(),
-		"revoke nothing": c.RevokeToken(ctx, jwt.Secret("")),
+		"revoke nothing":             c.RevokeToken(ctx, jwt.Secret("")),
+		"list devices without token": func() error { _, err := c.ListDevices(ctx, ""); return err }(),
+		"get device without key":     func() error { _, err := c.GetDevice(ctx, "at", ""); return err }(),
+		"forget device without key":  c.ForgetDevice(ctx, "at", ""),
+		"update device without key":  c.UpdateDeviceStatus(ctx, "at", "", cognito.DeviceRemembered),
 	}
 	for name, err := range checks {
 		var ce *cognito.Error
