@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -48,58 +46,24 @@ func TestHelperCredentialProcess(t *testing.T) {
 // bucket on moto's S3 with those credentials. The same through the built
 // `cogauth credentials --format process` belongs with the CLI command's tests.
 func TestBoto3CredentialProcess(t *testing.T) {
-	py := peers.Python(t, "boto3")
 	motoURL := peers.Moto(t)
 	v := newEnv(t)
 	tok := v.idToken(t, "alice")
 
-	dir := t.TempDir()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	config := fmt.Sprintf("[profile cognito]\nregion = us-east-1\ncredential_process = %s -test.run=^TestHelperCredentialProcess$\n", self)
-	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	script := `
-import sys, boto3
-s = boto3.Session(profile_name="cognito")
-c = s.get_credentials().get_frozen_credentials()
-s3 = s.client("s3", endpoint_url=sys.argv[1])
-s3.create_bucket(Bucket="boto3-cognito")
-s3.put_object(Bucket="boto3-cognito", Key="k.txt", Body=b"v")
-keys = [o["Key"] for o in s3.list_objects_v2(Bucket="boto3-cognito")["Contents"]]
-print(c.access_key[:4], bool(c.token), ",".join(keys))
-`
-	cmd := exec.Command(py, "-c", script, motoURL)
-	cmd.Env = append(filterEnv(os.Environ()),
-		"AWS_CONFIG_FILE="+filepath.Join(dir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "credentials"),
-		helperEnv+"=1",
-		helperEndpointEnv+"="+v.srv.URL,
-		helperPoolEnv+"="+v.open,
-		helperTokenEnv+"="+tok,
-	)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("boto3: %v\n%s", err, out)
-	}
-	if got := strings.TrimSpace(string(out)); got != "ASIA True k.txt" {
-		t.Fatalf("boto3 printed %q", got)
+	got := peers.Boto3S3ViaCredentialProcess(t, motoURL, self+" -test.run=^TestHelperCredentialProcess$", "boto3-cognito", "k.txt",
+		append(os.Environ(),
+			helperEnv+"=1",
+			helperEndpointEnv+"="+v.srv.URL,
+			helperPoolEnv+"="+v.open,
+			helperTokenEnv+"="+tok,
+		))
+	if !strings.HasPrefix(got.AccessKeyID, "ASIA") || !got.HasToken || strings.Join(got.Keys, ",") != "k.txt" {
+		t.Fatalf("boto3 saw %+v; want temporary (ASIA) credentials with a session token and the object", got)
 	}
 	// boto3 asked once: one GetCredentialsForIdentity.
 	v.wantCounts(t, 1, 1)
-}
-
-// filterEnv drops the parent's AWS variables, so that boto3 can only use the
-// profile's credential_process.
-func filterEnv(env []string) []string {
-	out := make([]string, 0, len(env))
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, "AWS_") {
-			out = append(out, kv)
-		}
-	}
-	return out
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -180,7 +179,6 @@ func TestBinary(t *testing.T) {
 	// cogauth (as the README shows), listing a bucket on moto's S3 with the
 	// emulator identity pool's credentials.
 	t.Run("boto3 credential_process", func(t *testing.T) {
-		py := peers.Python(t, "boto3")
 		motoURL := peers.Moto(t)
 		p := newIdentityTestPool(t, false)
 		home := filepath.Join(t.TempDir(), "home")
@@ -191,34 +189,13 @@ func TestBinary(t *testing.T) {
 			"--client-id", p.client, "--identity-pool-id", p.identityPool)
 		b.ok(alicePW+"\n", "--profile", "s3demo", "login", "-u", "alice", "--password-stdin")
 
-		dir := t.TempDir()
-		awsConfig := fmt.Sprintf("[profile cognito]\nregion = us-east-1\ncredential_process = %s credentials --format process --profile s3demo\n", path)
-		if err := os.WriteFile(filepath.Join(dir, "config"), []byte(awsConfig), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		script := `
-import sys, boto3
-s = boto3.Session(profile_name="cognito")
-c = s.get_credentials().get_frozen_credentials()
-s3 = s.client("s3", endpoint_url=sys.argv[1])
-s3.create_bucket(Bucket="cogauth-cli")
-s3.put_object(Bucket="cogauth-cli", Key="hello.txt", Body=b"hi")
-keys = [o["Key"] for o in s3.list_objects_v2(Bucket="cogauth-cli")["Contents"]]
-print(c.access_key, bool(c.token), ",".join(keys))
-`
-		cmd := exec.Command(py, "-c", script, motoURL)
-		cmd.Env = append(b.env, "AWS_CONFIG_FILE="+filepath.Join(dir, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "credentials"),
-			"AWS_EC2_METADATA_DISABLED=true")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("boto3: %v\n%s", err, out)
-		}
+		got := peers.Boto3S3ViaCredentialProcess(t, motoURL, path+" credentials --format process --profile s3demo", "cogauth-cli", "hello.txt", b.env)
 		var want credentialsJSONOut
 		if err := json.Unmarshal([]byte(b.ok("", "--profile", "s3demo", "credentials", "--format", "json").out), &want); err != nil {
 			t.Fatal(err)
 		}
-		if got := strings.TrimSpace(string(out)); got != want.AccessKeyID+" True hello.txt" {
-			t.Fatalf("boto3 printed %q; want the identity pool's key %s, a session token and the object", got, want.AccessKeyID)
+		if got.AccessKeyID != want.AccessKeyID || !got.HasToken || strings.Join(got.Keys, ",") != "hello.txt" {
+			t.Fatalf("boto3 saw %+v; want the identity pool's key %s, a session token and the object", got, want.AccessKeyID)
 		}
 	})
 
