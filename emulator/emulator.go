@@ -16,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cogauth/cogauth/internal/clock"
+	"github.com/cogauth/cogauth/clock"
 )
 
 // Target prefixes of the two JSON 1.1 services one listener serves.

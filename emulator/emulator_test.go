@@ -14,8 +14,8 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/emulator"
-	"github.com/cogauth/cogauth/internal/clock"
 )
 
 var t0 = time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)

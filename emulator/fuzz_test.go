@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cogauth/cogauth/internal/clock"
+	"github.com/cogauth/cogauth/clock"
 )
 
 const victimMarker = "VICTIM-MARKER-7f3a9c"

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"crypto/rsa"
 	"encoding/base64"
-	"github.com/cogauth/cogauth/internal/clock"
+	"github.com/cogauth/cogauth/clock"
 	"math/big"
 	"net/http"
 	"testing"

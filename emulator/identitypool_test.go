@@ -23,8 +23,8 @@ import (
 	"github.com/aws/smithy-go"
 	gojwt "github.com/golang-jwt/jwt/v5"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/emulator"
-	"github.com/cogauth/cogauth/internal/clock"
 )
 
 var idpT0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)

@@ -16,8 +16,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/emulator"
-	"github.com/cogauth/cogauth/internal/clock"
 )
 
 const (

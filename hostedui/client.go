@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cogauth/cogauth/internal/clock"
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/jwt"
 )
 

@@ -20,9 +20,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/hostedui"
-	"github.com/cogauth/cogauth/internal/clock"
 	"github.com/cogauth/cogauth/jwt"
 )
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cogauth/cogauth/internal/clock"
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/jwt/jwttest"
 )

@@ -10,9 +10,9 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/identity"
-	"github.com/cogauth/cogauth/internal/clock"
 	"github.com/cogauth/cogauth/store"
 )
 

@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
-	"github.com/cogauth/cogauth/internal/clock"
 )
 
 // LoginSource tells a Provider who is signed in.

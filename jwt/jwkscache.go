@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cogauth/cogauth/internal/clock"
+	"github.com/cogauth/cogauth/clock"
 	"golang.org/x/sync/singleflight"
 )
 

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cogauth/cogauth/internal/clock"
+	"github.com/cogauth/cogauth/clock"
 )
 
 // Rule names the check a token failed.

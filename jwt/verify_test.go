@@ -16,7 +16,7 @@ import (
 
 	gojwt "github.com/golang-jwt/jwt/v5"
 
-	"github.com/cogauth/cogauth/internal/clock"
+	"github.com/cogauth/cogauth/clock"
 )
 
 func newTestVerifier(t testing.TB, ti *testIssuer, mod func(*VerifierOptions)) (*Verifier, *clock.Fake) {

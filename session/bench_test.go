@@ -8,8 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"golang.org/x/oauth2"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
-	"github.com/cogauth/cogauth/internal/clock"
 	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
 )

@@ -5,10 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/identity"
-	"github.com/cogauth/cogauth/internal/clock"
 	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
 )

@@ -10,10 +10,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/identity"
-	"github.com/cogauth/cogauth/internal/clock"
 	"github.com/cogauth/cogauth/internal/peers"
 	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"

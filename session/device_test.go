@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
-	"github.com/cogauth/cogauth/internal/clock"
 	"github.com/cogauth/cogauth/internal/wiretest"
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/session"

@@ -7,10 +7,10 @@ import (
 	"log"
 	"time"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/hostedui"
-	"github.com/cogauth/cogauth/internal/clock"
 	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
 )

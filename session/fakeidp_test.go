@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
-	"github.com/cogauth/cogauth/internal/clock"
 )
 
 const (

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
-	"github.com/cogauth/cogauth/internal/clock"
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"

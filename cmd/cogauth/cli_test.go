@@ -15,8 +15,8 @@ import (
 
 	"github.com/zalando/go-keyring"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/emulator"
-	"github.com/cogauth/cogauth/internal/clock"
 	"github.com/cogauth/cogauth/internal/config"
 	"github.com/cogauth/cogauth/store"
 )

@@ -16,11 +16,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/httpauth"
 	"github.com/cogauth/cogauth/identity"
-	"github.com/cogauth/cogauth/internal/clock"
 	"github.com/cogauth/cogauth/internal/config"
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/session"

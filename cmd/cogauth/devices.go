@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
-	"github.com/cogauth/cogauth/internal/clock"
 	"github.com/cogauth/cogauth/session"
 )
 

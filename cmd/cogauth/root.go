@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/cogauth/cogauth/internal/clock"
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/internal/config"
 	"github.com/cogauth/cogauth/store"
 )
