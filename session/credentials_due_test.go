@@ -105,16 +105,18 @@ func TestMissingCredentialsAreDue(t *testing.T) {
 	for range 5 {
 		fetch()
 	}
-	env.srv.Advance(29 * time.Second)
+	// The first hold is drawn from [RetryAfterFailure/2, RetryAfterFailure]
+	// (jitter, so that clients failing together do not retry together).
+	env.srv.Advance(14 * time.Second)
 	if s := fetch(); s.Credentials != nil {
 		t.Fatal("credentials from nowhere")
 	}
 	if n := env.srv.Requests("GetCredentialsForIdentity"); n != 0 {
-		t.Fatalf("%d GetCredentialsForIdentity within RetryAfterFailure of the failure; want 0", n)
+		t.Fatalf("%d GetCredentialsForIdentity within RetryAfterFailure/2 of the failure; want 0", n)
 	}
 
 	// Past RetryAfterFailure: one more try (still failing), then held off again.
-	env.srv.Advance(2 * time.Second)
+	env.srv.Advance(17 * time.Second)
 	for range 5 {
 		if s := fetch(); s.Credentials != nil {
 			t.Fatal("credentials while the identity pool fails")
@@ -127,9 +129,10 @@ func TestMissingCredentialsAreDue(t *testing.T) {
 		t.Fatalf("event %+v, want retryable refresh-failed", e)
 	}
 
-	// The pool recovers: the next try brings credentials, and they are kept.
+	// The pool recovers: the next try, after the second failure's doubled hold
+	// (at most 2×RetryAfterFailure), brings credentials, and they are kept.
 	env.srv.ClearFaults()
-	env.srv.Advance(31 * time.Second)
+	env.srv.Advance(61 * time.Second)
 	s := fetch()
 	if s.Credentials == nil || s.IdentityID == "" {
 		t.Fatal("no credentials after the identity pool recovered")

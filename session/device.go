@@ -271,9 +271,9 @@ func (m *Manager) keepDevice(ctx context.Context, dev *cognito.Device) error {
 	if err != nil {
 		return err
 	}
-	rec := *st.rec
+	rec := *st.Value.rec
 	rec.DeviceKey, rec.DeviceGroupKey, rec.DevicePassword = dev.Key, dev.GroupKey, dev.Password.Reveal()
-	if _, err := m.save(ctx, st.key, st.version, &rec); err != nil {
+	if _, err := m.save(ctx, st.Value.key, st.Value.version, &rec); err != nil {
 		return err
 	}
 	return m.saveDevice(ctx, rec.Username, rec.Login, dev)
@@ -354,7 +354,7 @@ func (m *Manager) ForgetDevice(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	local := m.sessionDeviceKey(ctx, st.sess)
+	local := m.sessionDeviceKey(ctx, st.Value.sess)
 	if key == "" {
 		if key = local; key == "" {
 			return ErrNoDevice
@@ -368,10 +368,10 @@ func (m *Manager) ForgetDevice(ctx context.Context, key string) error {
 		remote = nil // already gone there; now here too
 	}
 	var localErr error
-	if st.rec.DeviceKey == key {
-		rec := *st.rec
+	if st.Value.rec.DeviceKey == key {
+		rec := *st.Value.rec
 		rec.DeviceKey, rec.DeviceGroupKey, rec.DevicePassword = "", "", ""
-		_, localErr = m.save(ctx, st.key, st.version, &rec)
+		_, localErr = m.save(ctx, st.Value.key, st.Value.version, &rec)
 	}
-	return errors.Join(remote, localErr, m.dropDevice(ctx, st.rec.Username, key))
+	return errors.Join(remote, localErr, m.dropDevice(ctx, st.Value.rec.Username, key))
 }

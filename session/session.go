@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/internal/refresh"
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/store"
 )
@@ -125,8 +125,13 @@ type Config struct {
 	// Backoff bounds retries of transient failures.
 	Backoff Backoff
 	// RetryAfterFailure is how long Fetch keeps serving still-valid tokens after a
-	// transient refresh failure before trying again; default 30s.
+	// transient refresh failure before trying again; default 30s. Each further
+	// consecutive failure doubles the wait (with jitter), up to
+	// MaxRetryAfterFailure, and never past the tokens' expiry.
 	RetryAfterFailure time.Duration
+	// MaxRetryAfterFailure caps the wait between tries of a failing refresh;
+	// default 5 minutes.
+	MaxRetryAfterFailure time.Duration
 	// Credentials, when set, fills Session.Credentials and IdentityID. They are
 	// renewed ahead of their expiry, and when the session has none (the source
 	// failed at sign-in, say) they are due at once: asked for again at most every
@@ -190,26 +195,27 @@ func (e *SignedOutError) Error() string {
 
 func (e *SignedOutError) Unwrap() []error { return []error{ErrSignedOut, e.Err} }
 
-// state is what the cached path reads: one pointer load gives the session and the
-// local time until which it may be served without a network call.
-type state struct {
-	sess      *Session
-	rec       *record
-	key       store.Key
-	version   uint64
-	refreshAt time.Time // local clock; Fetch goes to the slow path from here on
-	// tokensRefreshAt is refreshAt for the tokens alone; later than refreshAt
+// snap is what the refresh cache holds for a session: the session served, the
+// record it came from and where it is stored. The cache's Entry adds when it is
+// due (RefreshAt, local clock), when its tokens die (ExpiresAt) and the transient
+// failure that holds it, if any (Stale, which a forced refresh reports).
+type snap struct {
+	sess    *Session
+	rec     *record
+	key     store.Key
+	version uint64
+	// tokensRefreshAt is RefreshAt for the tokens alone; later than RefreshAt
 	// only when the credentials are due first.
 	tokensRefreshAt time.Time
-	expiresAt       time.Time // local clock; the tokens are dead from here on
 	credsExpireAt   time.Time // local clock; sess's credentials are dead from here on (zero: none that expire)
 	// unsaved marks a state whose rec the store could not take: fresh tokens
 	// from a refresh, held in memory over version until the store is back.
 	unsaved bool
-	// stale is the transient failure that left these tokens unrefreshed (served
-	// until RetryAfterFailure); a forced refresh reports it.
-	stale error
 }
+
+// state is what the cached path reads: one pointer load gives the session and the
+// local time until which it may be served without a network call.
+type state = refresh.Entry[snap]
 
 // Manager keeps one user's session fresh. Create one per signed-in user; they are
 // cheap (a few words plus subscribers), and the Store is the only place the
@@ -217,9 +223,8 @@ type state struct {
 type Manager struct {
 	cfg   Config
 	pool  string // the identity pool of cfg.Credentials, if it names one
-	cur   atomic.Pointer[state]
+	cur   *refresh.Cache[snap]
 	user  atomic.Pointer[string] // bound username, set by Config, sign-in or import
-	sf    singleflight.Group
 	rmu   sync.Mutex // one refresh at a time in this process, even across flight keys
 	subs  subscribers
 	timer struct {
@@ -269,7 +274,12 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.afterFunc == nil {
 		cfg.afterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
-	m := &Manager{cfg: cfg}
+	m := &Manager{cfg: cfg, cur: refresh.New[snap](cfg.Clock, refresh.Policy{
+		RefreshBefore:        cfg.RefreshBefore,
+		RetryAfterFailure:    cfg.RetryAfterFailure,
+		MaxRetryAfterFailure: cfg.MaxRetryAfterFailure,
+		Timeout:              cfg.RefreshTimeout,
+	})}
 	if p, ok := cfg.Credentials.(CredentialsPool); ok {
 		m.pool = p.IdentityPoolID()
 	}
@@ -303,8 +313,8 @@ func (m *Manager) Close() error {
 // matching ErrSignedOut.
 func (m *Manager) Fetch(ctx context.Context, opts FetchOptions) (*Session, error) {
 	if !opts.ForceRefresh {
-		if st := m.cur.Load(); st != nil && m.cfg.Clock.Now().Before(st.refreshAt) {
-			return st.sess, nil
+		if st, ok := m.cur.Fresh(); ok {
+			return st.Value.sess, nil
 		}
 	}
 	return m.fetchSlow(ctx, opts.ForceRefresh, 0)
@@ -327,26 +337,16 @@ func (m *Manager) fetchSlow(ctx context.Context, force bool, lead time.Duration)
 	if force {
 		key = "force"
 	}
-	ch := m.sf.DoChan(key, func() (any, error) {
-		// Detached from every caller: the first caller leaving must not fail the
-		// refresh the others are waiting for.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.RefreshTimeout)
-		defer cancel()
+	st, err := m.cur.Do(ctx, key, func(rctx context.Context) (*state, error) {
 		return m.refresh(rctx, force, lead)
 	})
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return nil, r.Err
-		}
-		st := r.Val.(*state)
-		if force && st.stale != nil {
-			return nil, fmt.Errorf("session: forced refresh did not go through; the current tokens stay in use: %w", st.stale)
-		}
-		return st.sess, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err != nil {
+		return nil, err
 	}
+	if force && st.Stale != nil {
+		return nil, fmt.Errorf("session: forced refresh did not go through; the current tokens stay in use: %w", st.Stale)
+	}
+	return st.Value.sess, nil
 }
 
 // key returns the store key of the bound user, reading the store's current user
@@ -406,16 +406,16 @@ func (m *Manager) newState(k store.Key, version uint64, rec *record) (*state, er
 	if id := sess.Tokens.ID; id != nil && id.ExpiresAt().Before(exp) {
 		exp = id.ExpiresAt()
 	}
-	// Server time to local time: the token's times are the service's.
+	// Server time to local time: the token's times are the service's. The
+	// window is capped at half the token's own lifetime: short-lived tokens (5
+	// minutes is allowed) would otherwise be refreshed on every call.
 	expLocal := exp.Add(-offset)
-	window := m.cfg.RefreshBefore
-	if life := exp.Sub(issued); life > 0 && window > life/2 {
-		// Short-lived tokens (5 minutes is allowed) would otherwise be refreshed on
-		// every call.
-		window = life / 2
+	if issued.IsZero() || !issued.Before(exp) {
+		issued = exp.Add(-2 * m.cur.Policy().RefreshBefore)
 	}
-	st := &state{sess: sess, rec: rec, key: k, version: version, refreshAt: expLocal.Add(-window), expiresAt: expLocal}
-	st.tokensRefreshAt = st.refreshAt
+	window := m.cur.Policy().Window(issued, exp)
+	refreshAt := expLocal.Add(-window)
+	st := &state{Value: snap{sess: sess, rec: rec, key: k, version: version, tokensRefreshAt: refreshAt}, RefreshAt: refreshAt, ExpiresAt: expLocal}
 	if m.cfg.Credentials == nil || rec.IdentityPool != m.pool {
 		// Credentials this Manager cannot renew, or another identity pool's: never
 		// handed out. Without a source they are not asked for either.
@@ -428,11 +428,11 @@ func (m *Manager) newState(k store.Key, version uint64, rec *record) (*state, er
 	case c == nil:
 		// Missing credentials are due now (the zero time is before any clock
 		// reading); a failed try holds them off for RetryAfterFailure.
-		st.refreshAt = time.Time{}
+		st.RefreshAt = time.Time{}
 	case c.CanExpire:
-		st.credsExpireAt = c.Expires
-		if cr := c.Expires.Add(-window); cr.Before(st.refreshAt) {
-			st.refreshAt = cr
+		st.Value.credsExpireAt = c.Expires
+		if cr := c.Expires.Add(-window); cr.Before(st.RefreshAt) {
+			st.RefreshAt = cr
 		}
 	}
 	return st, nil
@@ -441,7 +441,7 @@ func (m *Manager) newState(k store.Key, version uint64, rec *record) (*state, er
 // publish makes st what Fetch serves and schedules the background refresh.
 func (m *Manager) publish(st *state) {
 	m.cur.Store(st)
-	if st.sess != nil && m.cfg.BackgroundRefresh {
+	if st.Value.sess != nil && m.cfg.BackgroundRefresh {
 		m.schedule(st)
 	}
 }
@@ -459,7 +459,7 @@ func (m *Manager) unpublish() {
 
 // valid reports whether st's tokens are still usable now.
 func (m *Manager) valid(st *state) bool {
-	return st != nil && m.cfg.Clock.Now().Before(st.expiresAt)
+	return st != nil && m.cfg.Clock.Now().Before(st.ExpiresAt)
 }
 
 // refresh runs inside the shared flight.
@@ -470,7 +470,7 @@ func (m *Manager) refresh(ctx context.Context, force bool, lead time.Duration) (
 	if !force {
 		// A flight that finished just before this one may already have done the
 		// work, or a failure holds the next try off.
-		if st := m.cur.Load(); st != nil && due.Before(st.refreshAt) {
+		if st := m.cur.Load(); st != nil && due.Before(st.RefreshAt) {
 			return st, nil
 		}
 	}
@@ -491,22 +491,22 @@ func (m *Manager) refresh(ctx context.Context, force bool, lead time.Duration) (
 	if err != nil {
 		return m.storeFailed(ctx, err)
 	}
-	if cur := m.cur.Load(); cur != nil && cur.unsaved && cur.key == st.key && cur.version == st.version {
+	if cur := m.cur.Load(); cur != nil && cur.Value.unsaved && cur.Value.key == st.Value.key && cur.Value.version == st.Value.version {
 		// This process holds tokens newer than the store's, which nobody changed
 		// since: write them now, before anyone spends the stored refresh token.
-		if st, err = m.save(ctx, cur.key, cur.version, cur.rec); err != nil {
+		if st, err = m.save(ctx, cur.Value.key, cur.Value.version, cur.Value.rec); err != nil {
 			return m.storeFailed(ctx, err)
 		}
 	}
-	if !force && due.Before(st.refreshAt) {
+	if !force && due.Before(st.RefreshAt) {
 		m.publish(st)
 		return st, nil
 	}
-	if !force && due.Before(st.tokensRefreshAt) {
+	if !force && due.Before(st.Value.tokensRefreshAt) {
 		// Only credentials are due.
 		return m.refreshCredentials(ctx, st)
 	}
-	if st.rec.RefreshToken == "" {
+	if st.Value.rec.RefreshToken == "" {
 		if !m.valid(st) {
 			return nil, m.end(ctx, st, ReasonExpired, errors.New("session: no refresh token"))
 		}
@@ -515,7 +515,7 @@ func (m *Manager) refresh(ctx context.Context, force bool, lead time.Duration) (
 		}
 		// Nothing to do until the tokens die but look for new ones in the store
 		// (an Import elsewhere) now and then, rather than on every call.
-		held := m.hold(st)
+		held := m.hold(st, nil)
 		m.publish(held)
 		return held, nil
 	}
@@ -523,7 +523,7 @@ func (m *Manager) refresh(ctx context.Context, force bool, lead time.Duration) (
 	if err != nil {
 		return m.refreshFailed(ctx, st, err)
 	}
-	rec := *st.rec
+	rec := *st.Value.rec
 	rec.AccessToken = res.Tokens.AccessToken.Reveal()
 	if res.Tokens.IDToken != "" {
 		rec.IDToken = res.Tokens.IDToken.Reveal()
@@ -532,11 +532,11 @@ func (m *Manager) refresh(ctx context.Context, force bool, lead time.Duration) (
 		rec.RefreshToken = res.Tokens.RefreshToken.Reveal()
 	}
 	rec.ClockOffset = int64(m.offset(res.ServerTime, res.Tokens.AccessToken))
-	next, err := m.save(ctx, st.key, st.version, &rec)
+	next, err := m.save(ctx, st.Value.key, st.Value.version, &rec)
 	if err != nil {
 		return m.saveFailed(ctx, st, &rec, err)
 	}
-	m.emit(Event{Kind: TokenRefreshed, Username: next.sess.Username})
+	m.emit(Event{Kind: TokenRefreshed, Username: next.Value.sess.Username})
 	return m.withCredentials(ctx, next)
 }
 
@@ -555,12 +555,12 @@ func (m *Manager) refresher(rec *record) Refresher {
 // callRefresh calls the service, retrying transient failures with capped,
 // jittered exponential backoff while ctx allows.
 func (m *Manager) callRefresh(ctx context.Context, st *state) (*cognito.Result, error) {
-	in := cognito.RefreshInput{RefreshToken: jwt.Secret(st.rec.RefreshToken), Username: st.rec.Username, DeviceKey: st.rec.DeviceKey}
-	r := m.refresher(st.rec)
+	in := cognito.RefreshInput{RefreshToken: jwt.Secret(st.Value.rec.RefreshToken), Username: st.Value.rec.Username, DeviceKey: st.Value.rec.DeviceKey}
+	r := m.refresher(st.Value.rec)
 	var err error
 	for attempt := 0; attempt < m.cfg.Backoff.Attempts; attempt++ {
 		if attempt > 0 {
-			if werr := sleep(ctx, backoff(m.cfg.Backoff, attempt)); werr != nil {
+			if werr := refresh.Sleep(ctx, refresh.Backoff{Base: m.cfg.Backoff.Base, Max: m.cfg.Backoff.Max}.Delay(attempt)); werr != nil {
 				break
 			}
 		}
@@ -587,7 +587,7 @@ func (m *Manager) refreshFailed(ctx context.Context, st *state, err error) (*sta
 		if errors.Is(err, cognito.ErrRefreshTokenReuse) {
 			// Another holder may have rotated the token and saved the new one; that
 			// is not a reason to end the session. Check before giving up.
-			if cur, lerr := m.load(ctx); lerr == nil && cur.version != st.version && cur.rec.RefreshToken != st.rec.RefreshToken {
+			if cur, lerr := m.load(ctx); lerr == nil && cur.Value.version != st.Value.version && cur.Value.rec.RefreshToken != st.Value.rec.RefreshToken {
 				m.publish(cur)
 				return cur, nil
 			}
@@ -604,7 +604,7 @@ func (m *Manager) transientFailure(ctx context.Context, st *state, err error, ms
 	retryable := cognito.IsRetryable(err)
 	user := ""
 	if st != nil {
-		user = st.sess.Username
+		user = st.Value.sess.Username
 	} else if u := m.user.Load(); u != nil {
 		user = *u
 	}
@@ -612,10 +612,11 @@ func (m *Manager) transientFailure(ctx context.Context, st *state, err error, ms
 	m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, msg, slog.String("user", user), slog.Bool("retryable", retryable), slog.String("error", err.Error()))
 	if m.valid(st) {
 		// Keep serving the tokens, but not by hammering the service on every call.
-		held := m.hold(st)
+		var stale error
 		if !refreshed {
-			held.stale = err
+			stale = err
 		}
+		held := m.hold(st, stale)
 		m.publish(held)
 		return held, nil
 	}
@@ -628,24 +629,22 @@ func (m *Manager) transientFailure(ctx context.Context, st *state, err error, ms
 	return nil, fmt.Errorf("session: refresh failed and the tokens have expired: %w", err)
 }
 
-// hold returns st to serve until the next try, RetryAfterFailure from now, but
-// never past its tokens' expiry, and without its credentials once they expired.
-func (m *Manager) hold(st *state) *state {
+// hold returns st to serve until the next try after the transient failure err
+// (nil when there is nothing to report: the tokens did refresh, say): the
+// policy's backoff for one more consecutive failure, never past its tokens' or
+// credentials' expiry, and without its credentials once they expired.
+func (m *Manager) hold(st *state, err error) *state {
 	now := m.cfg.Clock.Now()
-	held := *st
-	if !held.credsExpireAt.IsZero() && !now.Before(held.credsExpireAt) {
-		s := *st.sess
+	held := m.cur.Held(st, err)
+	if c := held.Value.credsExpireAt; !c.IsZero() && !now.Before(c) {
+		s := *held.Value.sess
 		s.Credentials = nil
-		held.sess, held.credsExpireAt = &s, time.Time{}
+		held.Value.sess, held.Value.credsExpireAt = &s, time.Time{}
 	}
-	held.refreshAt = now.Add(m.cfg.RetryAfterFailure)
-	if held.refreshAt.After(held.expiresAt) {
-		held.refreshAt = held.expiresAt
+	if c := held.Value.credsExpireAt; !c.IsZero() && held.RefreshAt.After(c) {
+		held.RefreshAt = c
 	}
-	if !held.credsExpireAt.IsZero() && held.refreshAt.After(held.credsExpireAt) {
-		held.refreshAt = held.credsExpireAt
-	}
-	return &held
+	return held
 }
 
 // ErrStoreUnavailable matches the errors of a Store, or of its lock, that could
@@ -690,26 +689,26 @@ func (m *Manager) saveFailed(ctx context.Context, st *state, rec *record, err er
 	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrCorrupt) || errors.Is(err, store.ErrInvalidKey) {
 		return nil, err
 	}
-	next, nerr := m.newState(st.key, st.version, rec)
+	next, nerr := m.newState(st.Value.key, st.Value.version, rec)
 	if nerr != nil {
 		return nil, nerr
 	}
-	next.unsaved = true
+	next.Value.unsaved = true
 	return m.transientFailure(ctx, next, &storeError{err: err}, "cogauth: could not store refreshed tokens", true)
 }
 
 // end deletes a session the service has ended and tells subscribers why.
 func (m *Manager) end(ctx context.Context, st *state, reason Reason, cause error) error {
 	m.unpublish()
-	if err := m.cfg.Store.Delete(ctx, st.key, st.version); err != nil && !errors.Is(err, store.ErrConflict) {
-		m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: could not delete ended session", slog.String("key", st.key.String()), slog.String("error", err.Error()))
+	if err := m.cfg.Store.Delete(ctx, st.Value.key, st.Value.version); err != nil && !errors.Is(err, store.ErrConflict) {
+		m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: could not delete ended session", slog.String("key", st.Value.key.String()), slog.String("error", err.Error()))
 	}
-	m.clearCurrent(ctx, st.key)
+	m.clearCurrent(ctx, st.Value.key)
 	// The service ended the session: the user is as signed out as after SignOut.
-	if err := m.forgetCredentials(ctx, st.sess); err != nil {
-		m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: could not forget the ended session's AWS identity", slog.String("key", st.key.String()), slog.String("error", err.Error()))
+	if err := m.forgetCredentials(ctx, st.Value.sess); err != nil {
+		m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: could not forget the ended session's AWS identity", slog.String("key", st.Value.key.String()), slog.String("error", err.Error()))
 	}
-	m.emit(Event{Kind: SignedOut, Username: st.key.User, Reason: reason, Err: cause})
+	m.emit(Event{Kind: SignedOut, Username: st.Value.key.User, Reason: reason, Err: cause})
 	return &SignedOutError{Reason: reason, Err: cause}
 }
 
@@ -754,25 +753,25 @@ var errNoCredentials = errors.New("session: the credentials source returned no c
 // failure leaves the session as it is (still-valid credentials, or none) and holds
 // the next try off for RetryAfterFailure: it never fails the tokens.
 func (m *Manager) refreshCredentials(ctx context.Context, st *state) (*state, error) {
-	creds, id, err := m.cfg.Credentials.Credentials(ctx, st.sess)
+	creds, id, err := m.cfg.Credentials.Credentials(ctx, st.Value.sess)
 	if err == nil && creds == nil {
 		err = errNoCredentials
 	}
 	if err != nil {
 		retryable := cognito.IsRetryable(err)
-		m.emit(Event{Kind: RefreshFailed, Username: st.sess.Username, Err: err, Retryable: retryable})
-		m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: AWS credentials refresh failed", slog.String("user", st.sess.Username), slog.Bool("retryable", retryable), slog.String("error", err.Error()))
-		held := m.hold(st)
+		m.emit(Event{Kind: RefreshFailed, Username: st.Value.sess.Username, Err: err, Retryable: retryable})
+		m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: AWS credentials refresh failed", slog.String("user", st.Value.sess.Username), slog.Bool("retryable", retryable), slog.String("error", err.Error()))
+		held := m.hold(st, nil)
 		m.publish(held)
 		return held, nil
 	}
-	rec := *st.rec
+	rec := *st.Value.rec
 	rec.setCredentials(creds, id, m.pool)
-	next, err := m.save(ctx, st.key, st.version, &rec)
+	next, err := m.save(ctx, st.Value.key, st.Value.version, &rec)
 	if err != nil {
 		return m.saveFailed(ctx, st, &rec, err)
 	}
-	m.emit(Event{Kind: CredentialsRefreshed, Username: next.sess.Username})
+	m.emit(Event{Kind: CredentialsRefreshed, Username: next.Value.sess.Username})
 	return next, nil
 }
 

@@ -107,13 +107,13 @@ func (m *Manager) signedIn(ctx context.Context, res *cognito.Result, dev *cognit
 			m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: could not store the remembered device", slog.String("user", rec.Username), slog.String("error", err.Error()))
 		}
 	}
-	out := &SignInResult{Session: st.sess, NewDevice: res.NewDevice}
+	out := &SignInResult{Session: st.Value.sess, NewDevice: res.NewDevice}
 	if res.NewDevice != nil && m.cfg.ConfirmDevices {
 		if _, err := m.ConfirmDevice(ctx, *res.NewDevice, DeviceOptions{Name: m.cfg.DeviceName}); err != nil {
 			// Signed in all the same; the caller may still confirm it.
 			m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: could not confirm the new device", slog.String("user", rec.Username), slog.String("error", err.Error()))
 		} else if cur := m.cur.Load(); cur != nil {
-			out.Session, out.NewDevice = cur.sess, nil
+			out.Session, out.NewDevice = cur.Value.sess, nil
 		}
 	}
 	return out, nil
@@ -240,7 +240,7 @@ func (m *Manager) Import(ctx context.Context, in ImportInput) (*Session, error) 
 	if err := m.saveDevice(ctx, rec.Username, "", &dev); err != nil {
 		return nil, err
 	}
-	return st.sess, nil
+	return st.Value.sess, nil
 }
 
 // issuedBy reports whether iss is a user pool issuer for pool: Cognito's is
@@ -286,18 +286,18 @@ func (m *Manager) SignOut(ctx context.Context, opts SignOutOptions) error {
 	var remote error
 	switch {
 	case opts.Global:
-		remote = m.cfg.Cognito.GlobalSignOut(ctx, jwt.Secret(st.rec.AccessToken))
-	case st.rec.RefreshToken != "":
-		remote = m.cfg.Cognito.RevokeToken(ctx, jwt.Secret(st.rec.RefreshToken))
+		remote = m.cfg.Cognito.GlobalSignOut(ctx, jwt.Secret(st.Value.rec.AccessToken))
+	case st.Value.rec.RefreshToken != "":
+		remote = m.cfg.Cognito.RevokeToken(ctx, jwt.Secret(st.Value.rec.RefreshToken))
 	}
 	m.unpublish()
 	// A session stored before devices had an entry of their own holds its device
 	// only in the record about to go: keep it for the next sign-in.
-	keep := m.saveDevice(ctx, st.rec.Username, st.rec.Login, &cognito.Device{Key: st.rec.DeviceKey, GroupKey: st.rec.DeviceGroupKey, Password: jwt.Secret(st.rec.DevicePassword)})
-	local := m.cfg.Store.Delete(ctx, st.key, store.AnyVersion)
-	m.clearCurrent(ctx, st.key)
-	forget := m.forgetCredentials(ctx, st.sess)
-	m.emit(Event{Kind: SignedOut, Username: st.key.User, Reason: ReasonUser, Err: remote})
+	keep := m.saveDevice(ctx, st.Value.rec.Username, st.Value.rec.Login, &cognito.Device{Key: st.Value.rec.DeviceKey, GroupKey: st.Value.rec.DeviceGroupKey, Password: jwt.Secret(st.Value.rec.DevicePassword)})
+	local := m.cfg.Store.Delete(ctx, st.Value.key, store.AnyVersion)
+	m.clearCurrent(ctx, st.Value.key)
+	forget := m.forgetCredentials(ctx, st.Value.sess)
+	m.emit(Event{Kind: SignedOut, Username: st.Value.key.User, Reason: ReasonUser, Err: remote})
 	if remote != nil {
 		remote = fmt.Errorf("session: signed out locally, but the service did not revoke the tokens: %w", remote)
 	}

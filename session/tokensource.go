@@ -34,12 +34,12 @@ func (m *Manager) schedule(st *state) {
 	if m.timer.stop != nil {
 		m.timer.stop()
 	}
-	d := st.refreshAt.Sub(m.cfg.Clock.Now())
-	end := st.expiresAt
-	if !st.credsExpireAt.IsZero() && st.credsExpireAt.Before(end) {
-		end = st.credsExpireAt
+	d := st.RefreshAt.Sub(m.cfg.Clock.Now())
+	end := st.ExpiresAt
+	if !st.Value.credsExpireAt.IsZero() && st.Value.credsExpireAt.Before(end) {
+		end = st.Value.credsExpireAt
 	}
-	window := min(end.Sub(st.refreshAt), m.cfg.RefreshBefore)
+	window := min(end.Sub(st.RefreshAt), m.cfg.RefreshBefore)
 	var lead time.Duration
 	if d > 0 && window > 0 {
 		// Up to a tenth of the window early; the refresh then counts the tokens as
@@ -56,25 +56,3 @@ func (m *Manager) schedule(st *state) {
 	})
 }
 
-// backoff returns the wait before retry attempt n (n ≥ 1): exponential, capped,
-// with "equal jitter" (half fixed, half random) so waits never collapse to zero.
-func backoff(b Backoff, n int) time.Duration {
-	d := b.Base << (n - 1)
-	if d > b.Max || d <= 0 {
-		d = b.Max
-	}
-	half := d / 2
-	return half + rand.N(half+1)
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
