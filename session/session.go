@@ -225,7 +225,7 @@ type Manager struct {
 	pool  string // the identity pool of cfg.Credentials, if it names one
 	cur   *refresh.Cache[snap]
 	user  atomic.Pointer[string] // bound username, set by Config, sign-in or import
-	rmu   sync.Mutex // one refresh at a time in this process, even across flight keys
+	rmu   sync.Mutex             // one refresh at a time in this process, even across flight keys
 	subs  subscribers
 	timer struct {
 		sync.Mutex

@@ -55,4 +55,3 @@ func (m *Manager) schedule(st *state) {
 		_, _ = m.fetchSlow(context.Background(), false, lead)
 	})
 }
-
