@@ -2,11 +2,11 @@ package hostedui
 
 import (
 	"context"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
-	"golang.org/x/sync/singleflight"
+
+	"github.com/cogauth/cogauth/internal/refresh"
 )
 
 // CredentialsOptions adjust a ClientCredentialsSource.
@@ -17,8 +17,12 @@ type CredentialsOptions struct {
 	// minutes, never more than half the token's lifetime.
 	RefreshBefore time.Duration
 	// RetryAfterFailure is how long a still-valid token keeps being served after a
-	// transient failure before the next try; default 30 seconds.
+	// transient failure before the next try; default 30 seconds, doubled (with
+	// jitter) after each further failure up to MaxRetryAfterFailure, never past
+	// the token's expiry.
 	RetryAfterFailure time.Duration
+	// MaxRetryAfterFailure caps those waits; default 5 minutes.
+	MaxRetryAfterFailure time.Duration
 	// FetchTimeout bounds one fetch, which no caller's context cancels; default 30s.
 	FetchTimeout time.Duration
 }
@@ -31,85 +35,58 @@ type CredentialsOptions struct {
 type ClientCredentialsSource struct {
 	c    *Client
 	opts CredentialsOptions
-	cur  atomic.Pointer[ccState]
-	sf   singleflight.Group
-}
-
-type ccState struct {
-	tok       *Tokens
-	refreshAt time.Time // local clock: from here on Fetch goes out
-	expiresAt time.Time // local clock: the token is dead from here on
+	cur  *refresh.Cache[*Tokens]
 }
 
 // ClientCredentialsSource returns a caching source of client_credentials tokens.
 // It does no I/O until the first Fetch.
 func (c *Client) ClientCredentialsSource(o CredentialsOptions) *ClientCredentialsSource {
-	if o.RefreshBefore <= 0 {
-		o.RefreshBefore = 5 * time.Minute
-	}
-	if o.RetryAfterFailure <= 0 {
-		o.RetryAfterFailure = 30 * time.Second
-	}
-	if o.FetchTimeout <= 0 {
-		o.FetchTimeout = 30 * time.Second
-	}
-	return &ClientCredentialsSource{c: c, opts: o}
+	pol := refresh.Policy{
+		RefreshBefore:        o.RefreshBefore,
+		RetryAfterFailure:    o.RetryAfterFailure,
+		MaxRetryAfterFailure: o.MaxRetryAfterFailure,
+		Timeout:              o.FetchTimeout,
+	}.WithDefaults()
+	o.RefreshBefore, o.RetryAfterFailure, o.MaxRetryAfterFailure, o.FetchTimeout = pol.RefreshBefore, pol.RetryAfterFailure, pol.MaxRetryAfterFailure, pol.Timeout
+	return &ClientCredentialsSource{c: c, opts: o, cur: refresh.New[*Tokens](c.opts.Clock, pol)}
 }
 
 // Fetch returns a fresh token, fetching one when the cached token is within the
 // refresh window (or when force is set).
 func (s *ClientCredentialsSource) Fetch(ctx context.Context, force bool) (*Tokens, error) {
 	if !force {
-		if st := s.cur.Load(); st != nil && s.c.opts.Clock.Now().Before(st.refreshAt) {
-			return st.tok, nil
+		if e, ok := s.cur.Fresh(); ok {
+			return e.Value, nil
 		}
 	}
 	key := "fetch"
 	if force {
 		key = "force"
 	}
-	ch := s.sf.DoChan(key, func() (any, error) {
-		// Detached: the first caller giving up must not fail the others' fetch.
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.FetchTimeout)
-		defer cancel()
-		return s.fetch(fctx, force)
-	})
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return nil, r.Err
-		}
-		return r.Val.(*Tokens), nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	e, err := s.cur.Do(ctx, key, func(fctx context.Context) (*refresh.Entry[*Tokens], error) { return s.fetch(fctx, force) })
+	if err != nil {
+		return nil, err
 	}
+	return e.Value, nil
 }
 
-func (s *ClientCredentialsSource) fetch(ctx context.Context, force bool) (*Tokens, error) {
+func (s *ClientCredentialsSource) fetch(ctx context.Context, force bool) (*refresh.Entry[*Tokens], error) {
 	old := s.cur.Load()
-	if !force && old != nil && s.c.opts.Clock.Now().Before(old.refreshAt) {
-		return old.tok, nil // a fetch that just finished did the work
+	if e, ok := s.cur.Fresh(); ok && !force {
+		return e, nil // a fetch that just finished did the work
 	}
 	tok, err := s.c.ClientCredentials(ctx, s.opts.Scopes...)
 	now := s.c.opts.Clock.Now()
 	if err != nil {
-		if old != nil && IsRetryable(err) && now.Before(old.expiresAt) {
-			held := *old
-			held.refreshAt = now.Add(s.opts.RetryAfterFailure)
-			if held.refreshAt.After(old.expiresAt) {
-				held.refreshAt = old.expiresAt
-			}
-			s.cur.Store(&held)
-			return old.tok, nil
+		if old != nil && IsRetryable(err) && old.Valid(now) {
+			held := s.cur.Held(old, err)
+			s.cur.Store(held)
+			return held, nil
 		}
 		return nil, err
 	}
-	window := s.opts.RefreshBefore
-	if half := tok.ExpiresIn / 2; window > half {
-		window = half
-	}
-	s.cur.Store(&ccState{tok: tok, refreshAt: tok.Expiry.Add(-window), expiresAt: tok.Expiry})
-	return tok, nil
+	s.cur.Store(&refresh.Entry[*Tokens]{Value: tok, RefreshAt: s.cur.Policy().RefreshAt(now, tok.Expiry), ExpiresAt: tok.Expiry})
+	return s.cur.Load(), nil
 }
 
 // Token returns the access token: the `Token(ctx, forceRefresh) (string, error)`

@@ -3,15 +3,13 @@ package identity
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/internal/refresh"
 )
 
 // LoginSource tells a Provider who is signed in.
@@ -45,8 +43,11 @@ type ProviderOptions struct {
 	RefreshBefore time.Duration
 	// RetryAfterFailure is how long still-valid credentials are served after a
 	// transient failure before the next attempt; default 30s, doubled after each
-	// further failure up to 5 minutes, with jitter.
+	// further failure up to MaxRetryAfterFailure, with jitter (the policy of every
+	// cogauth cache).
 	RetryAfterFailure time.Duration
+	// MaxRetryAfterFailure caps those waits; default 5 minutes.
+	MaxRetryAfterFailure time.Duration
 	// FetchTimeout bounds one shared fetch (GetId and GetCredentialsForIdentity); it
 	// does not depend on any caller's context. Default 30s.
 	FetchTimeout time.Duration
@@ -54,13 +55,6 @@ type ProviderOptions struct {
 	// goroutine that fetched them; it must not block).
 	OnRefresh func(Credentials)
 }
-
-const (
-	defaultRefreshBefore     = 5 * time.Minute
-	defaultRetryAfterFailure = 30 * time.Second
-	maxRetryAfterFailure     = 5 * time.Minute
-	defaultFetchTimeout      = 30 * time.Second
-)
 
 // Provider hands out an identity pool's credentials for whoever LoginSource says is
 // signed in. It implements aws.CredentialsProvider and caches by itself:
@@ -80,38 +74,30 @@ const (
 type Provider struct {
 	c    *Client
 	opts ProviderOptions
-	cur  atomic.Pointer[entry]
-	sf   singleflight.Group
+	cur  *refresh.Cache[ident]
 }
 
-// entry is what the cached path reads with one atomic load.
-type entry struct {
+// ident is what the cache holds: the credentials and the id token they answer.
+type ident struct {
 	creds Credentials
 	aws   aws.Credentials // built once, so Retrieve copies a struct and allocates nothing
 	token string          // the id token the credentials answer ("" for a guest)
 	login Login
-	// refreshAt is when the credentials are due for renewal; retryAt, after a
-	// transient failure, when the next attempt may be made.
-	refreshAt time.Time
-	retryAt   time.Time
-	failures  int
 }
 
 // NewProvider returns a Provider over c. It does no I/O.
 func NewProvider(c *Client, opts ProviderOptions) *Provider {
+	pol := refresh.Policy{
+		RefreshBefore:        opts.RefreshBefore,
+		RetryAfterFailure:    opts.RetryAfterFailure,
+		MaxRetryAfterFailure: opts.MaxRetryAfterFailure,
+		Timeout:              opts.FetchTimeout,
+	}.WithDefaults()
+	opts.RefreshBefore, opts.RetryAfterFailure, opts.MaxRetryAfterFailure, opts.FetchTimeout = pol.RefreshBefore, pol.RetryAfterFailure, pol.MaxRetryAfterFailure, pol.Timeout
 	if opts.Clock == nil {
 		opts.Clock = clock.System{}
 	}
-	if opts.RefreshBefore <= 0 {
-		opts.RefreshBefore = defaultRefreshBefore
-	}
-	if opts.RetryAfterFailure <= 0 {
-		opts.RetryAfterFailure = defaultRetryAfterFailure
-	}
-	if opts.FetchTimeout <= 0 {
-		opts.FetchTimeout = defaultFetchTimeout
-	}
-	return &Provider{c: c, opts: opts}
+	return &Provider{c: c, opts: opts, cur: refresh.New[ident](opts.Clock, pol)}
 }
 
 // Client returns the client the provider fetches with.
@@ -123,7 +109,7 @@ func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	if err != nil {
 		return aws.Credentials{}, err
 	}
-	return e.aws, nil
+	return e.Value.aws, nil
 }
 
 // Credentials returns the current credentials with their identity ID.
@@ -132,7 +118,7 @@ func (p *Provider) Credentials(ctx context.Context) (Credentials, error) {
 	if err != nil {
 		return Credentials{}, err
 	}
-	return e.creds, nil
+	return e.Value.creds, nil
 }
 
 // Invalidate drops the cached credentials: the next call fetches new ones.
@@ -143,39 +129,35 @@ func (p *Provider) Invalidate() { p.cur.Store(nil) }
 // out; LoginSource reporting ErrNotSignedIn already stops the credentials being
 // served.
 func (p *Provider) SignOut(ctx context.Context) error {
-	e := p.cur.Swap(nil)
-	if e == nil || e.token == "" {
+	e := p.cur.Load()
+	p.cur.Store(nil)
+	if e == nil || e.Value.token == "" {
 		return nil
 	}
-	return p.c.Forget(ctx, e.token)
+	return p.c.Forget(ctx, e.Value.token)
 }
 
-func (p *Provider) get(ctx context.Context) (*entry, error) {
+func (p *Provider) get(ctx context.Context) (*refresh.Entry[ident], error) {
 	tok, err := p.idToken(ctx)
 	now := p.opts.Clock.Now()
 	if err != nil {
-		// The login could not be renewed for a transient reason: credentials
-		// already issued to the same user stay good until they expire.
-		if e := p.cur.Load(); e != nil && e.token != "" && cognito.IsRetryable(err) && e.creds.Valid(now) {
+		// The session cannot tell who is signed in right now (a network blip
+		// while its tokens are refreshed): the signed-in user's credentials stay
+		// good while they are valid.
+		if e := p.cur.Load(); e != nil && e.Value.token != "" && cognito.IsRetryable(err) && e.Value.creds.Valid(now) {
 			return e, nil
 		}
 		return nil, err
 	}
-	if e := p.cur.Load(); e != nil && e.token == tok {
-		if now.Before(e.refreshAt) || (now.Before(e.retryAt) && e.creds.Valid(now)) {
-			return e, nil
-		}
+	if e := p.cur.Load(); e != nil && e.Value.token == tok && now.Before(e.RefreshAt) {
+		// Fresh, or held after a transient failure while still valid.
+		return e, nil
 	}
-	ch := p.sf.DoChan(tok, func() (any, error) { return p.fetch(ctx, tok) })
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return nil, r.Err
-		}
-		return r.Val.(*entry), nil
-	case <-ctx.Done():
+	e, err := p.cur.Do(ctx, tok, func(fctx context.Context) (*refresh.Entry[ident], error) { return p.fetch(fctx, tok) })
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		return nil, &cognito.Error{Op: "GetCredentialsForIdentity", Name: cognito.RequestCanceled, Cause: ctx.Err()}
 	}
+	return e, err
 }
 
 // idToken asks the LoginSource; "" means a guest.
@@ -192,7 +174,7 @@ func (p *Provider) idToken(ctx context.Context) (string, error) {
 	}
 	if errors.Is(err, ErrNotSignedIn) {
 		// A signed-in user's credentials must not outlive their session.
-		if e := p.cur.Load(); e != nil && e.token != "" {
+		if e := p.cur.Load(); e != nil && e.Value.token != "" {
 			p.cur.CompareAndSwap(e, nil)
 		}
 		if p.opts.AllowGuest {
@@ -204,12 +186,10 @@ func (p *Provider) idToken(ctx context.Context) (string, error) {
 
 // fetch runs once per flight. Its context keeps the first caller's values but not
 // its cancellation: the other callers wait on the same fetch.
-func (p *Provider) fetch(ctx context.Context, tok string) (*entry, error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.opts.FetchTimeout)
-	defer cancel()
+func (p *Provider) fetch(ctx context.Context, tok string) (*refresh.Entry[ident], error) {
 	old := p.cur.Load()
 	now := p.opts.Clock.Now()
-	if old != nil && old.token == tok && now.Before(old.refreshAt) {
+	if old != nil && old.Value.token == tok && now.Before(old.RefreshAt) {
 		return old, nil // a flight that just ended already renewed them
 	}
 	login, err := p.c.login(tok)
@@ -219,53 +199,31 @@ func (p *Provider) fetch(ctx context.Context, tok string) (*entry, error) {
 	creds, err := p.c.Credentials(ctx, tok)
 	now = p.opts.Clock.Now()
 	if err != nil {
-		if old != nil && old.login.Provider == login.Provider && old.login.Sub == login.Sub &&
-			cognito.IsRetryable(err) && old.creds.Valid(now) {
-			// Keep serving what is still valid, to this token from now on, and
-			// back off before trying again.
-			next := *old
-			next.token, next.login = tok, login
-			next.failures++
-			next.retryAt = now.Add(p.backoff(next.failures))
-			p.cur.CompareAndSwap(old, &next)
-			return &next, nil
+		if old != nil && old.Value.login.Provider == login.Provider && old.Value.login.Sub == login.Sub &&
+			cognito.IsRetryable(err) && old.Value.creds.Valid(now) {
+			// Same user, still-valid credentials: keep serving them and hold the
+			// next try off (the id token may have been refreshed meanwhile).
+			next := p.cur.Held(old, err)
+			next.Value.token, next.Value.login = tok, login
+			if !next.Value.creds.Expiration.IsZero() && next.RefreshAt.After(next.Value.creds.Expiration) {
+				next.RefreshAt = next.Value.creds.Expiration
+			}
+			p.cur.CompareAndSwap(old, next)
+			return next, nil
 		}
 		if old != nil {
 			p.cur.CompareAndSwap(old, nil)
 		}
 		return nil, err
 	}
-	next := &entry{
-		creds:     creds,
-		aws:       creds.AWS(),
-		token:     tok,
-		login:     login,
-		refreshAt: refreshAt(creds.Expiration, now, p.opts.RefreshBefore),
+	next := &refresh.Entry[ident]{
+		Value:     ident{creds: creds, aws: creds.AWS(), token: tok, login: login},
+		RefreshAt: p.cur.Policy().RefreshAt(now, creds.Expiration),
+		ExpiresAt: creds.Expiration,
 	}
 	p.cur.Store(next)
 	if p.opts.OnRefresh != nil {
 		p.opts.OnRefresh(creds)
 	}
 	return next, nil
-}
-
-// refreshAt is window ahead of exp, the window shrunk to half the remaining
-// lifetime so that short-lived credentials are not renewed on every call.
-func refreshAt(exp, now time.Time, window time.Duration) time.Time {
-	if life := exp.Sub(now); window > life/2 {
-		window = life / 2
-	}
-	return exp.Add(-window)
-}
-
-// backoff is the pause after the n-th consecutive failure: RetryAfterFailure
-// doubled per failure, capped, with jitter in [d/2, d) so that many processes do
-// not retry in step.
-func (p *Provider) backoff(n int) time.Duration {
-	d := p.opts.RetryAfterFailure
-	for i := 1; i < n && d < maxRetryAfterFailure; i++ {
-		d *= 2
-	}
-	d = min(d, maxRetryAfterFailure)
-	return d/2 + rand.N(d/2+1)
 }
