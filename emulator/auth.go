@@ -254,7 +254,17 @@ func (e *Emulator) afterNewPassword(c *call, p *userPool, cl *appClient, u *user
 	if r, err := e.mfaStage(c, p, cl, u, deviceKey); r != nil || err != nil {
 		return r, err
 	}
-	return e.finishAuth(c, p, cl, u, "", c.now)
+	return e.finishAuth(c, p, cl, u, knownDevice(u, deviceKey), c.now)
+}
+
+// knownDevice returns key when it names one of u's devices: a sign-in that
+// presents it (without proving it by device SRP, as a device that is not
+// remembered cannot) stays on that device instead of getting new device metadata.
+func knownDevice(u *user, key string) string {
+	if key == "" || u.Devices[key] == nil {
+		return ""
+	}
+	return key
 }
 
 // finishAuth issues tokens. deviceKey is set when a known device authenticated; else
@@ -317,6 +327,12 @@ func (e *Emulator) opRespondToAuthChallenge(c *call, in *respondToAuthChallengeI
 	if err := checkSecretHash(cl, cr["SECRET_HASH"], cr["USERNAME"], u.Username); err != nil {
 		return nil, err
 	}
+	// Amplify JS v6 sends DEVICE_KEY only in its challenge answers
+	// (PASSWORD_VERIFIER, the MFA code), never in InitiateAuth; Cognito reads it
+	// there too ("Include a DEVICE_KEY for device authentication").
+	if k := cr["DEVICE_KEY"]; k != "" && in.ChallengeName != "DEVICE_SRP_AUTH" && in.ChallengeName != "DEVICE_PASSWORD_VERIFIER" {
+		s.DeviceKey = k
+	}
 	switch in.ChallengeName {
 	case "PASSWORD_VERIFIER":
 		if err := verifySRP(s, srp.PoolName(p.ID), u.Username, cr); err != nil {
@@ -336,14 +352,14 @@ func (e *Emulator) opRespondToAuthChallenge(c *call, in *respondToAuthChallengeI
 			s.Used = s.failures >= mfaAttempts
 			return nil, err
 		}
-		return e.finishAuth(c, p, cl, u, "", c.now)
+		return e.finishAuth(c, p, cl, u, knownDevice(u, s.DeviceKey), c.now)
 	case "SELECT_MFA_TYPE":
 		return e.answerSelectMFA(c, p, cl, u, s, cr["ANSWER"])
 	case "MFA_SETUP":
 		if !u.MFA.TOTPEnabled {
 			return nil, errInvalidParameter("MFA setup is not complete: verify a software token first.")
 		}
-		return e.finishAuth(c, p, cl, u, "", c.now)
+		return e.finishAuth(c, p, cl, u, knownDevice(u, s.DeviceKey), c.now)
 	case "DEVICE_SRP_AUTH":
 		return e.answerDeviceSRP(c, p, cl, u, s, cr)
 	default: // DEVICE_PASSWORD_VERIFIER

@@ -2,6 +2,7 @@ package emulator_test
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/cogauth/cogauth/emulator"
@@ -69,5 +70,69 @@ func TestAmazonCognitoIdentityJS(t *testing.T) {
 		if got := tok.Claims().Iss; got != "https://cognito-idp.us-east-1.amazonaws.com/"+poolID {
 			t.Errorf("iss %q", got)
 		}
+	}
+}
+
+// TestAmplifyRememberedDevice drives Amplify JS v6, which sends DEVICE_KEY only in
+// its RespondToAuthChallenge answers: a remembered device skips MFA through
+// DEVICE_SRP_AUTH and gets no new device metadata; a forgotten one asks for MFA
+// again.
+func TestAmplifyRememberedDevice(t *testing.T) {
+	peers.Node(t, "aws-amplify")
+	srv := emulator.NewServer(emulator.Options{Seed: &emulator.Seed{UserPools: []emulator.SeedUserPool{{
+		Name: "web", ID: "eu-west-1_Amplify1", MFA: "ON", SMSMFA: true,
+		DeviceTracking: &emulator.DeviceConfig{ChallengeRequiredOnNewDevice: true, DeviceOnlyRememberedOnUserPrompt: true},
+		Clients:        []emulator.SeedClient{{Name: "spa"}},
+		Users: []emulator.SeedUser{{
+			Username: "dana", Password: "Correct-Horse-9",
+			Attributes: map[string]string{"email": "dana@example.com", "phone_number": "+15555550100"},
+		}},
+	}}}})
+	defer srv.Close()
+	in, _ := json.Marshal(map[string]string{
+		"endpoint": srv.URL, "userPoolId": srv.PoolID("web"), "clientId": srv.Client("web", "spa").ID,
+		"username": "dana", "password": "Correct-Horse-9",
+	})
+	var out struct {
+		Error                map[string]string `json:"error"`
+		First, Second, Third []string
+		DevicesAfterRemember int            `json:"devicesAfterRemember"`
+		DevicesAfterSecond   int            `json:"devicesAfterSecond"`
+		CountsAfterFirst     map[string]int `json:"countsAfterFirst"`
+		CountsAfterSecond    map[string]int `json:"countsAfterSecond"`
+		CountsAfterThird     map[string]int `json:"countsAfterThird"`
+	}
+	raw := peers.RunNode(t, "amplify-devices.js", in)
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("%v: %s", err, raw)
+	}
+	if out.Error != nil {
+		t.Fatalf("Amplify failed: %v", out.Error)
+	}
+	mfa := []string{"CONFIRM_SIGN_IN_WITH_SMS_CODE", "DONE"}
+	if !slices.Equal(out.First, mfa) {
+		t.Errorf("first sign-in steps %v, want %v", out.First, mfa)
+	}
+	if out.CountsAfterFirst["ConfirmDevice"] != 1 || out.CountsAfterFirst["UpdateDeviceStatus"] != 1 || out.DevicesAfterRemember != 1 {
+		t.Errorf("after the first sign-in and rememberDevice: %v, %d devices", out.CountsAfterFirst, out.DevicesAfterRemember)
+	}
+	if !slices.Equal(out.Second, []string{"DONE"}) {
+		t.Errorf("sign-in on the remembered device: steps %v, want MFA skipped", out.Second)
+	}
+	if got := out.CountsAfterSecond["ConfirmDevice"]; got != 1 {
+		t.Errorf("sign-in on the remembered device confirmed a new device (ConfirmDevice %d times)", got)
+	}
+	// InitiateAuth, PASSWORD_VERIFIER, DEVICE_SRP_AUTH, DEVICE_PASSWORD_VERIFIER.
+	if got := out.CountsAfterSecond["RespondToAuthChallenge"] - out.CountsAfterFirst["RespondToAuthChallenge"]; got != 3 {
+		t.Errorf("second sign-in answered %d challenges, want 3 (password and device SRP)", got)
+	}
+	if out.DevicesAfterSecond != 1 {
+		t.Errorf("%d devices after the second sign-in, want 1", out.DevicesAfterSecond)
+	}
+	if !slices.Equal(out.Third, mfa) {
+		t.Errorf("sign-in after forgetDevice: steps %v, want %v", out.Third, mfa)
+	}
+	if got := out.CountsAfterThird["ConfirmDevice"]; got != 2 {
+		t.Errorf("sign-in after forgetDevice: ConfirmDevice %d times in all, want 2 (a new device)", got)
 	}
 }

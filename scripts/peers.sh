@@ -3,7 +3,10 @@
 #   - Debian packages: redis-server (Redis store, many replicas) and chromium (the
 #     hosted UI sign-in driven in a real browser), when missing, as root or with
 #     passwordless sudo;
-#   - npm packages under test/js: amazon-cognito-identity-js, aws-jwt-verify.
+#   - awscli (AWS CLI v2, /usr/bin/aws) for the set-up script the tests run; a
+#     pyenv shim `aws` earlier on PATH may be v1, so tests call /usr/bin/aws;
+#   - npm packages under test/js: amazon-cognito-identity-js, aws-jwt-verify,
+#     aws-amplify (v6).
 # moto's server and boto3 are Python packages expected on the machine (PyPI is not
 # reachable from here). A peer that cannot be had makes its tests skip with a
 # message, or fail under COGAUTH_REQUIRE_PEERS=1 (.ci/run).
@@ -25,6 +28,9 @@ apt_install() {
 
 command -v redis-server >/dev/null 2>&1 || apt_install redis-server ||
   warn "redis-server not installed; Redis tests will skip (fail under COGAUTH_REQUIRE_PEERS=1)"
+
+[ -x /usr/bin/aws ] || apt_install awscli ||
+  warn "awscli (AWS CLI v2) not installed; the AWS CLI set-up test will skip (fail under COGAUTH_REQUIRE_PEERS=1)"
 
 if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 && [ -z "${COGAUTH_CHROMIUM:-}" ]; then
   apt_install chromium || warn "chromium not installed; browser tests will skip (fail under COGAUTH_REQUIRE_PEERS=1)"
