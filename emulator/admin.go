@@ -3,7 +3,9 @@ package emulator
 import (
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -25,6 +27,10 @@ type adminFault struct {
 func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	if !isLoopback(r.RemoteAddr) {
 		writeJSONStatus(w, http.StatusForbidden, map[string]string{"message": "The admin endpoint answers loopback clients only."})
+		return
+	}
+	if why := adminRefusal(r); why != "" {
+		writeJSONStatus(w, http.StatusForbidden, map[string]string{"message": why})
 		return
 	}
 	path := strings.TrimPrefix(r.URL.Path, adminPrefix)
@@ -103,7 +109,10 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 				bad("rate must be within [0,1] and status a 4xx or 5xx code")
 				return
 			}
-			e.InjectFault(op, f)
+			if !e.injectFaultBounded(op, f) {
+				bad("too many faults; delete some first")
+				return
+			}
 		default:
 			bad("use PUT or DELETE")
 			return
@@ -125,4 +134,43 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSONStatus(w, http.StatusOK, map[string]string{"now": e.now().UTC().Format(time.RFC3339Nano)})
+}
+
+// adminRefusal tells why a loopback request may still not use the admin endpoint
+// ("" when it may). A browser on this machine can be made to send requests to
+// loopback by any web page: through DNS rebinding (a foreign name resolving to
+// 127.0.0.1, so the Host header is not a loopback name) or by a cross-site form
+// or fetch (the browser then says so in Origin and Sec-Fetch-Site). Test tools
+// (curl, Go, Node) send neither header.
+func adminRefusal(r *http.Request) string {
+	if r.Host != "" && !loopbackHost(r.Host) { // no Host: a direct ServeHTTP call
+		return "The admin endpoint answers requests addressed to a loopback host name only."
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		if err != nil || u.Scheme != "http" || !strings.EqualFold(u.Host, r.Host) {
+			return "The admin endpoint refuses cross-origin requests."
+		}
+	}
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return "The admin endpoint refuses cross-site requests."
+	}
+	return ""
+}
+
+// loopbackHost tells whether a Host header names this machine: localhost (or a
+// name under .localhost, which resolvers keep on loopback) or a loopback IP.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.Trim(host, "[]"))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

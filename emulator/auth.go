@@ -1,7 +1,10 @@
 package emulator
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -31,6 +34,7 @@ type challengeSession struct {
 	secretBlock string
 	code        string // expected SMS or e-mail code
 	failures    int    // wrong MFA codes answered so far
+	simulated   bool   // an unknown user's PASSWORD_VERIFIER (simulatedSRP)
 }
 
 // mfaAttempts is how many MFA codes one challenge session takes before it ends.
@@ -182,6 +186,9 @@ func (e *Emulator) srpAuth(c *call, p *userPool, cl *appClient, ap map[string]st
 	}
 	u, err := e.signInUser(p, cl, ap)
 	if err != nil {
+		if name := ap["USERNAME"]; name != "" && cl.PreventUserExistence == "ENABLED" && p.findUser(name) == nil {
+			return e.simulatedSRP(c, p, cl, ap)
+		}
 		return nil, err
 	}
 	if u.VerifierHex == "" {
@@ -210,6 +217,51 @@ func (e *Emulator) srpAuth(c *call, p *userPool, cl *appClient, ap map[string]st
 			"SRP_B":           srv.SRPB(),
 			"USERNAME":        u.Username,
 			"USER_ID_FOR_SRP": u.Username,
+		},
+		Session: tok,
+	}, nil
+}
+
+// simulatedSRP answers an unknown user's USER_SRP_AUTH on a client with
+// PreventUserExistenceErrors ENABLED as Cognito does: a PASSWORD_VERIFIER
+// challenge like a real one, with a salt that stays the same for the username,
+// so that the answer only fails, as a wrong password would, at
+// RespondToAuthChallenge.
+func (e *Emulator) simulatedSRP(c *call, p *userPool, cl *appClient, ap map[string]string) (any, error) {
+	name := ap["USERNAME"]
+	if err := checkSecretHash(cl, ap["SECRET_HASH"], name); err != nil {
+		return nil, err
+	}
+	if len(p.SimulatedSaltKey) == 0 {
+		p.SimulatedSaltKey = e.randomBytes(32)
+		e.dirty = true
+	}
+	m := hmac.New(sha256.New, p.SimulatedSaltKey)
+	m.Write([]byte(p.userKey(name)))
+	salt := m.Sum(nil)[:16]
+	saltHex := hex.EncodeToString(salt)
+	if salt[0]&0x80 != 0 {
+		saltHex = "00" + saltHex // padded positive, as srp.NewVerifier writes real salts
+	}
+	v, err := srp.ComputeVerifier(srp.PoolName(p.ID), name, e.randomB64(32), saltHex)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := srp.NewServer(e.random, v)
+	if err != nil {
+		return nil, err
+	}
+	s := &challengeSession{
+		PoolID: p.ID, ClientID: cl.ID, Username: name, Challenge: "PASSWORD_VERIFIER", simulated: true,
+		srp: srv, srpA: ap["SRP_A"], secretBlock: base64.StdEncoding.EncodeToString(e.randomBytes(724)),
+	}
+	tok := e.newSession(s, c.now)
+	e.sessions[s.secretBlock] = s
+	return &authResponse{
+		ChallengeName: "PASSWORD_VERIFIER",
+		ChallengeParameters: map[string]string{
+			"SALT": saltHex, "SECRET_BLOCK": s.secretBlock, "SRP_B": srv.SRPB(),
+			"USERNAME": name, "USER_ID_FOR_SRP": name,
 		},
 		Session: tok,
 	}, nil
@@ -314,6 +366,10 @@ func (e *Emulator) opRespondToAuthChallenge(c *call, in *respondToAuthChallengeI
 	s, err := e.takeSession(tok, in.ChallengeName, cl.ID, c.now)
 	if err != nil {
 		return nil, err
+	}
+	if s.simulated {
+		// An unknown user's simulated challenge (PreventUserExistenceErrors).
+		return nil, errBadCredentials()
 	}
 	u := p.Users[p.userKey(s.Username)]
 	if u == nil || s.PoolID != p.ID {

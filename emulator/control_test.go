@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -178,6 +180,66 @@ func TestAdminEndpointLoopbackOnly(t *testing.T) {
 		if rec.code != tt.want {
 			t.Errorf("from %s: %d, want %d", tt.remote, rec.code, tt.want)
 		}
+	}
+}
+
+// TestAdminEndpointRefusesBrowsers: a loopback request addressed to a foreign
+// host name (DNS rebinding) or sent by a page of another origin (CSRF) is
+// refused; tools that send neither header, and same-origin pages, are not.
+func TestAdminEndpointRefusesBrowsers(t *testing.T) {
+	srv := emulator.NewServer(emulator.Options{})
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	_, port, _ := net.SplitHostPort(host)
+	for _, tt := range []struct {
+		name    string
+		host    string
+		headers map[string]string
+		want    int
+	}{
+		{"plain tool", host, nil, 200},
+		{"localhost name", "localhost:" + port, nil, 200},
+		{"rebinding name", "attacker.example:" + port, nil, 403},
+		{"rebinding name, no port", "attacker.example", nil, 403},
+		{"same-origin page", host, map[string]string{"Origin": srv.URL, "Sec-Fetch-Site": "same-origin"}, 200},
+		{"cross-origin page", host, map[string]string{"Origin": "https://attacker.example"}, 403},
+		{"null origin", host, map[string]string{"Origin": "null"}, 403},
+		{"other loopback port", host, map[string]string{"Origin": "http://127.0.0.1:1"}, 403},
+		{"cross-site fetch", host, map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
+		{"same-site fetch", host, map[string]string{"Sec-Fetch-Site": "same-site"}, 403},
+		{"typed into the address bar", host, map[string]string{"Sec-Fetch-Site": "none"}, 200},
+	} {
+		for _, method := range []string{http.MethodGet, http.MethodPost} {
+			req, _ := http.NewRequest(method, srv.URL+"/_emulator/clock", strings.NewReader(`{"advance":"1s"}`))
+			req.Host = tt.host
+			for k, v := range tt.headers {
+				req.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Errorf("%s %s: %d, want %d", method, tt.name, resp.StatusCode, tt.want)
+			}
+		}
+	}
+}
+
+// TestUnknownTargetsShareOneCounter: request counters do not grow with the
+// number of distinct unknown X-Amz-Target values.
+func TestUnknownTargetsShareOneCounter(t *testing.T) {
+	srv := emulator.NewServer(emulator.Options{})
+	t.Cleanup(srv.Close)
+	for i := range 50 {
+		_, ae := call(t, srv, fmt.Sprintf("NoSuchOperation%d", i), map[string]string{})
+		wantErr(t, ae, "UnknownOperationException", "")
+	}
+	call(t, srv, "ListUserPools", map[string]int{"MaxResults": 10})
+	counts := srv.RequestCounts()
+	if len(counts) != 2 || counts["(unknown)"] != 50 || counts["ListUserPools"] != 1 {
+		t.Errorf("counters %v", counts)
 	}
 }
 

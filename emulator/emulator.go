@@ -12,6 +12,7 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -30,7 +31,9 @@ const (
 // Options configures an Emulator. The zero value is usable: region us-east-1, the
 // system clock, crypto/rand, Cognito's issuer URLs.
 type Options struct {
-	// Region appears in pool IDs, ARNs, device keys and the default issuer.
+	// Region is the region of pools created by requests that name none in their
+	// SigV4 credential scope (and of seeded pools without an ID). Issuers, ARNs
+	// and device keys follow each pool's own ID.
 	Region string
 	// Clock is the time source underneath the emulator's own settable clock
 	// (SetTime/Advance move an offset over it). Default: the system clock.
@@ -42,14 +45,17 @@ type Options struct {
 	// StateFile, when set, is loaded at start if it exists and rewritten atomically
 	// after every request that changed state (and on Server.Close).
 	StateFile string
-	// IssuerBaseURL replaces "https://cognito-idp.{region}.amazonaws.com" in token
-	// issuers, so that OIDC discovery from the issuer reaches the emulator. NewServer
-	// sets it to the server's own URL when SelfIssuer is true.
+	// IssuerBaseURL replaces "https://cognito-idp.{region}.amazonaws.com" (the
+	// region being that of the pool ID) in token issuers, so that OIDC discovery
+	// from the issuer reaches the emulator. NewServer sets it to the server's own
+	// URL when SelfIssuer is true.
 	IssuerBaseURL string
 	SelfIssuer    bool
 	// AllowShortLifetimes lets clients ask for token lifetimes below Cognito's
 	// minimums (5 minutes for access/id tokens, 1 hour for refresh tokens), for demos.
 	AllowShortLifetimes bool
+	// AccountID is the AWS account in ARNs; default "000000000000".
+	AccountID string
 	// Logger receives one line per request (operation, status); never tokens.
 	Logger *slog.Logger
 }
@@ -87,6 +93,44 @@ type call struct {
 	op   string // the target without service prefix, e.g. "InitiateAuth"
 	body []byte
 	now  time.Time // the emulator clock, read once per request
+	// region is the region of the request's SigV4 credential scope, "" for an
+	// unsigned request.
+	region string
+}
+
+// regionPattern is what a region in a credential scope must look like.
+var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
+
+// signedRegion returns the region of a SigV4 Authorization header's credential
+// scope (Credential=AKID/DATE/REGION/SERVICE/aws4_request), "" when there is no
+// well-formed one.
+func signedRegion(r *http.Request) string {
+	auth := r.Header.Get("Authorization")
+	_, cred, ok := strings.Cut(auth, "Credential=")
+	if !ok || !strings.HasPrefix(auth, "AWS4-HMAC-SHA256") {
+		return ""
+	}
+	cred, _, _ = strings.Cut(cred, ",")
+	parts := strings.Split(strings.TrimSpace(cred), "/")
+	if len(parts) != 5 || len(parts[2]) > 32 || !regionPattern.MatchString(parts[2]) {
+		return ""
+	}
+	return parts[2]
+}
+
+func (e *Emulator) accountID() string {
+	if e.opts.AccountID != "" {
+		return e.opts.AccountID
+	}
+	return "000000000000"
+}
+
+// newRegion is the region of something a call creates.
+func (e *Emulator) newRegion(c *call) string {
+	if c != nil && c.region != "" {
+		return c.region
+	}
+	return e.opts.Region
 }
 
 // decode unmarshals the body into v, answering like Cognito for bad JSON.
@@ -165,9 +209,6 @@ func New(opts Options) (*Emulator, error) {
 		sessions:   map[string]*challengeSession{},
 		rng:        mrand.New(mrand.NewChaCha8(seed)),
 		issuerBase: strings.TrimRight(opts.IssuerBaseURL, "/"),
-	}
-	if e.issuerBase == "" {
-		e.issuerBase = "https://cognito-idp." + opts.Region + ".amazonaws.com"
 	}
 	e.registerUserPoolOps()
 	e.registerIdentityPoolOps()
@@ -248,6 +289,28 @@ func (e *Emulator) InjectFault(op string, f Fault) {
 	e.faults[op] = f
 }
 
+// maxFaults bounds the fault table the admin endpoint fills.
+const maxFaults = 1024
+
+// unknownOpCounter is the request counter of every target the emulator does not
+// serve.
+const unknownOpCounter = "(unknown)"
+
+// injectFaultBounded is InjectFault that refuses a new operation name when
+// maxFaults are set.
+func (e *Emulator) injectFaultBounded(op string, f Fault) bool {
+	op = shortOp(op)
+	e.mu.Lock()
+	_, exists := e.faults[op]
+	full := len(e.faults) >= maxFaults
+	e.mu.Unlock()
+	if full && !exists && f != (Fault{}) {
+		return false
+	}
+	e.InjectFault(op, f)
+	return true
+}
+
 // ClearFaults removes every injected fault.
 func (e *Emulator) ClearFaults() {
 	e.mu.Lock()
@@ -256,7 +319,8 @@ func (e *Emulator) ClearFaults() {
 }
 
 // Requests tells how many requests of op (short or full name) have arrived,
-// including those answered by an injected fault.
+// including those answered by an injected fault. Requests for operations the
+// emulator does not serve are counted together under "(unknown)".
 func (e *Emulator) Requests(op string) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -319,8 +383,13 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 	op := shortOp(target)
 	e.mu.Lock()
 	fn, known := e.ops[target]
-	if op != "" {
+	switch {
+	case known:
 		e.counts[op]++
+	case op != "":
+		// Unknown targets share one counter: counting each name would let
+		// callers grow the map without bound.
+		e.counts[unknownOpCounter]++
 	}
 	fault, faulty := e.faults[op]
 	hit := faulty && (fault.Rate <= 0 || fault.Rate >= 1 || e.rng.Float64() < fault.Rate)
@@ -364,7 +433,7 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeError(w, newErr("SerializationException", "Request body could not be read."))
 		return
 	}
-	out, herr := e.handle(r.Context(), fn, op, body)
+	out, herr := e.handle(r.Context(), fn, op, body, signedRegion(r))
 	if ts, ok := out.(tokenSigner); ok && herr == nil {
 		herr = ts.signTokens()
 	}
@@ -393,10 +462,10 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 }
 
 // handle runs one handler under the lock and saves state when it changed.
-func (e *Emulator) handle(ctx context.Context, fn handlerFunc, op string, body []byte) (out any, err error) {
+func (e *Emulator) handle(ctx context.Context, fn handlerFunc, op string, body []byte, region string) (out any, err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	c := &call{ctx: ctx, op: op, body: body, now: e.base.Now().Add(e.offset)}
+	c := &call{ctx: ctx, op: op, body: body, now: e.base.Now().Add(e.offset), region: region}
 	out, err = fn(e, c)
 	if err == nil && e.dirty {
 		e.dirty = false

@@ -44,8 +44,12 @@ func errUserNotFound() *Error { return newErr("UserNotFoundException", "User doe
 func errBadCredentials() *Error {
 	return errNotAuthorized("Incorrect username or password.")
 }
+
+// errCodeMismatch is the answer to a wrong confirmation or verification code
+// (ConfirmSignUp, ConfirmForgotPassword, VerifyUserAttribute); an expired one
+// says "please request a code again" instead.
 func errCodeMismatch() *Error {
-	return newErr("CodeMismatchException", "Invalid code provided, please request a code again.")
+	return newErr("CodeMismatchException", "Invalid verification code provided, please try again.")
 }
 
 // errMFACodeMismatch is RespondToAuthChallenge's answer to a wrong MFA code,

@@ -216,6 +216,15 @@ type identityPoolInput struct {
 	OpenIDConnectProviderARNs      []string                  `json:"OpenIdConnectProviderARNs,omitempty"`
 	SamlProviderARNs               []string                  `json:"SamlProviderARNs,omitempty"`
 	IdentityPoolTags               map[string]string         `json:"IdentityPoolTags,omitempty"`
+
+	region string // of a generated ID; Options.Region when empty
+}
+
+// identityPoolRegion is the region part of an identity pool or identity ID
+// ("eu-west-1" of "eu-west-1:1b2c…").
+func identityPoolRegion(id string) string {
+	region, _, _ := strings.Cut(id, ":")
+	return region
 }
 
 var poolNamePattern = regexp.MustCompile(`^[\w ]+$`)
@@ -327,7 +336,11 @@ func (e *Emulator) CreateIdentityPool(cfg IdentityPoolConfig) (string, error) {
 }
 
 func (e *Emulator) createIdentityPool(s *idpState, in *identityPoolInput, now time.Time) (*identityPool, error) {
-	p := &identityPool{ID: e.opts.Region + ":" + e.uuid(), Created: now}
+	region := in.region
+	if region == "" {
+		region = e.opts.Region
+	}
+	p := &identityPool{ID: region + ":" + e.uuid(), Created: now}
 	if err := in.apply(p); err != nil {
 		return nil, err
 	}
@@ -361,6 +374,7 @@ func (e *Emulator) applyIdentityPoolSeed(pools []SeedIdentityPool, userPoolID fu
 				}
 				in.CognitoIdentityProviders = append(in.CognitoIdentityProviders, CognitoIdentityProvider{ProviderName: ProviderName(upID), ClientID: cid})
 			}
+			in.region = poolRegion(upID) // beside its user pool
 		}
 		p, err := e.createIdentityPool(s, &in, now)
 		if err != nil {
@@ -374,6 +388,7 @@ func (e *Emulator) applyIdentityPoolSeed(pools []SeedIdentityPool, userPoolID fu
 
 func (e *Emulator) opCreateIdentityPool(c *call, in *identityPoolInput) (any, error) {
 	s := e.idp()
+	in.region = e.newRegion(c)
 	p, err := e.createIdentityPool(s, in, c.now)
 	if err != nil {
 		return nil, err
@@ -618,7 +633,7 @@ func (e *Emulator) verifyLogin(ip *identityPool, key, token string, now time.Tim
 }
 
 func (e *Emulator) newIdentity(s *idpState, ip *identityPool, now time.Time) *identity {
-	ident := &identity{ID: e.opts.Region + ":" + e.uuid(), Pool: ip.ID, Created: now, Modified: now}
+	ident := &identity{ID: identityPoolRegion(ip.ID) + ":" + e.uuid(), Pool: ip.ID, Created: now, Modified: now}
 	s.Identities[ident.ID] = ident
 	return ident
 }
@@ -813,7 +828,7 @@ func (e *Emulator) opGetOpenIdToken(c *call, in *identityCall) (any, error) {
 		"amr": amr,
 		"iat": c.now.Unix(),
 		"exp": c.now.Add(openIDTokenLifetime).Unix(),
-		"https://cognito-identity.amazonaws.com/identity-pool-arn": "arn:aws:cognito-identity:" + e.opts.Region + ":000000000000:identitypool/" + ip.ID,
+		"https://cognito-identity.amazonaws.com/identity-pool-arn": "arn:aws:cognito-identity:" + identityPoolRegion(ip.ID) + ":" + e.accountID() + ":identitypool/" + ip.ID,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("signing OpenID token: %w", err)

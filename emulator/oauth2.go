@@ -1138,11 +1138,7 @@ func (e *Emulator) checkOAuthAccess(token string, now time.Time) (u *user, cl *a
 	if json.Unmarshal(payload, &claims) != nil {
 		return nil, nil, nil, "invalid_token"
 	}
-	i := strings.LastIndexByte(claims.Iss, '/')
-	if i < 0 || claims.Iss[:i] != e.issuerBase {
-		return nil, nil, nil, "invalid_token"
-	}
-	p := e.st.Pools[claims.Iss[i+1:]]
+	p := e.poolOfIssuer(claims.Iss)
 	if p == nil || p.Keys.access == nil {
 		return nil, nil, nil, "invalid_token"
 	}

@@ -14,6 +14,7 @@ func (e *Emulator) registerUserPoolOps() {
 		// set-up
 		"CreateUserPool":            typed((*Emulator).opCreateUserPool),
 		"DescribeUserPool":          typed((*Emulator).opDescribeUserPool),
+		"UpdateUserPool":            typed((*Emulator).opUpdateUserPool),
 		"DeleteUserPool":            typed((*Emulator).opDeleteUserPool),
 		"ListUserPools":             typed((*Emulator).opListUserPools),
 		"CreateUserPoolClient":      typed((*Emulator).opCreateUserPoolClient),
@@ -127,10 +128,51 @@ type poolConfig struct {
 	AdminCreateUserConfig *struct {
 		UnusedAccountValidityDays int `json:"UnusedAccountValidityDays"`
 	} `json:"AdminCreateUserConfig"`
-	Schema []json.RawMessage `json:"Schema"`
+	Schema             []json.RawMessage `json:"Schema"`
+	LambdaConfig       *LambdaConfig     `json:"LambdaConfig"`
+	DeletionProtection string            `json:"DeletionProtection"`
+
+	raw    []byte // the request body, for the fields kept as given (poolExtraFields)
+	region string // of a generated pool ID; Options.Region when empty
+}
+
+// poolExtraFields are CreateUserPool / UpdateUserPool fields the emulator stores
+// and echoes without acting on them (messages, SES/SNS set-up, add-ons).
+var poolExtraFields = []string{
+	"SmsVerificationMessage", "EmailVerificationMessage", "EmailVerificationSubject",
+	"VerificationMessageTemplate", "SmsAuthenticationMessage", "UserAttributeUpdateSettings",
+	"EmailConfiguration", "SmsConfiguration", "UserPoolAddOns", "AccountRecoverySetting",
+	"UserPoolTier",
+}
+
+// extraFields picks names out of a request body, as given.
+func extraFields(raw []byte, names []string) map[string]json.RawMessage {
+	var all map[string]json.RawMessage
+	if len(raw) == 0 || json.Unmarshal(raw, &all) != nil {
+		return nil
+	}
+	var out map[string]json.RawMessage
+	for _, k := range names {
+		if v, ok := all[k]; ok && string(v) != "null" {
+			if out == nil {
+				out = map[string]json.RawMessage{}
+			}
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func checkDeletionProtection(v string) error {
+	if v != "" && v != "ACTIVE" && v != "INACTIVE" {
+		return errInvalidParameter("1 validation error detected: Value '%s' at 'deletionProtection' failed to satisfy constraint: Member must satisfy enum value set: [ACTIVE, INACTIVE]", clip(v))
+	}
+	return nil
 }
 
 func (e *Emulator) opCreateUserPool(c *call, in *poolConfig) (any, error) {
+	in.raw = c.body
+	in.region = e.newRegion(c)
 	p, err := e.createPool(*in, "", c.now)
 	if err != nil {
 		return nil, err
@@ -157,8 +199,19 @@ func (e *Emulator) createPool(in poolConfig, id string, now time.Time) (*userPoo
 	if mfa != "OFF" && mfa != "ON" && mfa != "OPTIONAL" {
 		return nil, errInvalidParameter("Invalid MfaConfiguration: %s", clip(mfa))
 	}
+	lambda, err := in.LambdaConfig.normalize()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkDeletionProtection(in.DeletionProtection); err != nil {
+		return nil, err
+	}
 	if id == "" {
-		id = e.opts.Region + "_" + e.randomAlnum(9, false)
+		region := in.region
+		if region == "" {
+			region = e.opts.Region
+		}
+		id = region + "_" + e.randomAlnum(9, false)
 	} else if e.st.Pools[id] != nil {
 		return nil, errInvalidParameter("User pool %s already exists.", clip(id))
 	}
@@ -172,9 +225,12 @@ func (e *Emulator) createPool(in poolConfig, id string, now time.Time) (*userPoo
 		AliasAttributes:        in.AliasAttributes,
 		AutoVerifiedAttributes: in.AutoVerifiedAttributes,
 		Device:                 in.DeviceConfiguration,
-		Password:               PasswordPolicy{MinimumLength: 8, RequireUppercase: true, RequireLowercase: true, RequireNumbers: true, RequireSymbols: true},
+		Password:               defaultPasswordPolicy(),
 		TempPasswordDays:       7,
 		Schema:                 in.Schema,
+		Lambda:                 lambda,
+		DeletionProtection:     in.DeletionProtection,
+		Extra:                  extraFields(in.raw, poolExtraFields),
 	}
 	if in.Policies != nil && in.Policies.PasswordPolicy != nil {
 		p.Password = *in.Policies.PasswordPolicy
@@ -200,7 +256,7 @@ func (e *Emulator) describePool(p *userPool) map[string]any {
 	out := map[string]any{
 		"Id":                     p.ID,
 		"Name":                   p.Name,
-		"Arn":                    "arn:aws:cognito-idp:" + e.opts.Region + ":000000000000:userpool/" + p.ID,
+		"Arn":                    "arn:aws:cognito-idp:" + poolRegion(p.ID) + ":" + e.accountID() + ":userpool/" + p.ID,
 		"CreationDate":           epoch(p.Created),
 		"LastModifiedDate":       epoch(p.Modified),
 		"MfaConfiguration":       p.MFA,
@@ -227,7 +283,88 @@ func (e *Emulator) describePool(p *userPool) map[string]any {
 	if len(p.Schema) > 0 {
 		out["SchemaAttributes"] = p.Schema
 	}
+	// Cognito always answers with a LambdaConfig, empty when no trigger is set.
+	if p.Lambda != nil {
+		out["LambdaConfig"] = p.Lambda
+	} else {
+		out["LambdaConfig"] = struct{}{}
+	}
+	out["DeletionProtection"] = "INACTIVE"
+	if p.DeletionProtection != "" {
+		out["DeletionProtection"] = p.DeletionProtection
+	}
+	for k, v := range p.Extra {
+		out[k] = v
+	}
 	return out
+}
+
+// updatePoolInput is UpdateUserPool's request: the settings a pool may change
+// after creation (not its sign-in attributes or schema).
+type updatePoolInput struct {
+	UserPoolID string `json:"UserPoolId"`
+	poolConfig
+}
+
+// opUpdateUserPool applies Cognito's rule: "If you don't provide a value for an
+// attribute, Amazon Cognito sets it to its default value." Only the pool name,
+// which has no default, is kept when left out.
+func (e *Emulator) opUpdateUserPool(c *call, in *updatePoolInput) (any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.UsernameAttributes) > 0 || len(in.AliasAttributes) > 0 || len(in.Schema) > 0 || in.UsernameConfiguration != nil {
+		return nil, errInvalidParameter("UsernameAttributes, AliasAttributes, Schema and UsernameConfiguration cannot be changed after the user pool is created.")
+	}
+	if in.PoolName != "" && len(in.PoolName) > 128 {
+		return nil, errInvalidParameter("1 validation error detected: Value at 'poolName' failed to satisfy constraint: Member must have length between 1 and 128")
+	}
+	mfa := in.MfaConfiguration
+	if mfa == "" {
+		mfa = "OFF"
+	}
+	if mfa != "OFF" && mfa != "ON" && mfa != "OPTIONAL" {
+		return nil, errInvalidParameter("Invalid MfaConfiguration: %s", clip(mfa))
+	}
+	lambda, err := in.LambdaConfig.normalize()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkDeletionProtection(in.DeletionProtection); err != nil {
+		return nil, err
+	}
+	password := defaultPasswordPolicy()
+	if in.Policies != nil && in.Policies.PasswordPolicy != nil {
+		password = *in.Policies.PasswordPolicy
+		if password.MinimumLength == 0 {
+			password.MinimumLength = 8
+		}
+	}
+	if in.PoolName != "" {
+		p.Name = in.PoolName
+	}
+	p.MFA = mfa
+	if mfa != "OFF" && !p.SoftwareTokenMFA && !p.SMSMFA && !p.EmailMFA {
+		p.SoftwareTokenMFA = true
+	}
+	p.Password = password
+	p.AutoVerifiedAttributes = in.AutoVerifiedAttributes
+	p.Device = in.DeviceConfiguration
+	p.TempPasswordDays = 7
+	if in.AdminCreateUserConfig != nil && in.AdminCreateUserConfig.UnusedAccountValidityDays > 0 {
+		p.TempPasswordDays = in.AdminCreateUserConfig.UnusedAccountValidityDays
+	}
+	p.Lambda = lambda
+	p.DeletionProtection = in.DeletionProtection
+	p.Extra = extraFields(c.body, poolExtraFields)
+	p.Modified = c.now
+	e.dirty = true
+	return nil, nil
+}
+
+func defaultPasswordPolicy() PasswordPolicy {
+	return PasswordPolicy{MinimumLength: 8, RequireUppercase: true, RequireLowercase: true, RequireNumbers: true, RequireSymbols: true}
 }
 
 type poolIDInput struct {
@@ -243,8 +380,12 @@ func (e *Emulator) opDescribeUserPool(c *call, in *poolIDInput) (any, error) {
 }
 
 func (e *Emulator) opDeleteUserPool(c *call, in *poolIDInput) (any, error) {
-	if _, err := e.pool(in.UserPoolID); err != nil {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
 		return nil, err
+	}
+	if p.DeletionProtection == "ACTIVE" {
+		return nil, errInvalidParameter("The user pool cannot be deleted because deletion protection is activated. Deletion protection must be inactivated first.")
 	}
 	delete(e.st.Pools, in.UserPoolID)
 	for k, s := range e.sessions {
@@ -464,8 +605,11 @@ func (e *Emulator) applyClientConfig(c *appClient, in clientConfig, raw []byte, 
 	} else if create {
 		c.EnableTokenRevoction = true
 	}
-	if in.PreventUserExistenceErrors != "" {
-		c.PreventUserExistence = in.PreventUserExistenceErrors
+	if v := in.PreventUserExistenceErrors; v != "" {
+		if v != "ENABLED" && v != "LEGACY" {
+			return errInvalidParameter("1 validation error detected: Value '%s' at 'preventUserExistenceErrors' failed to satisfy constraint: Member must satisfy enum value set: [LEGACY, ENABLED]", clip(v))
+		}
+		c.PreventUserExistence = v
 	}
 	if r := in.RefreshTokenRotation; r != nil {
 		if r.Feature != "ENABLED" && r.Feature != "DISABLED" {
@@ -566,6 +710,8 @@ func (e *Emulator) describeClient(p *userPool, c *appClient) map[string]any {
 	if c.WriteAttributes != nil {
 		out["WriteAttributes"] = c.WriteAttributes
 	}
+	// A client created through the API without the setting is LEGACY.
+	out["PreventUserExistenceErrors"] = "LEGACY"
 	if c.PreventUserExistence != "" {
 		out["PreventUserExistenceErrors"] = c.PreventUserExistence
 	}

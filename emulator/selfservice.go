@@ -213,6 +213,10 @@ func (e *Emulator) opSignUp(c *call, in *signUpInput) (any, error) {
 	}
 	u, err := e.newUser(p, in.Username, in.UserAttributes, c.now)
 	if err != nil {
+		if ae, ok := err.(*Error); ok && ae.Name == "UsernameExistsException" {
+			// SignUp words it differently from AdminCreateUser.
+			return nil, newErr("UsernameExistsException", "User already exists")
+		}
 		return nil, err
 	}
 	u.Status = "UNCONFIRMED"

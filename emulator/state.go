@@ -35,28 +35,35 @@ type state struct {
 func newState() *state { return &state{Version: stateVersion, Pools: map[string]*userPool{}} }
 
 type userPool struct {
-	ID                     string                   `json:"id"`
-	Name                   string                   `json:"name"`
-	Created                time.Time                `json:"created"`
-	Modified               time.Time                `json:"modified"`
-	MFA                    string                   `json:"mfa"` // OFF, ON, OPTIONAL
-	SoftwareTokenMFA       bool                     `json:"softwareTokenMfa"`
-	SMSMFA                 bool                     `json:"smsMfa"`
-	EmailMFA               bool                     `json:"emailMfa"`
-	Device                 *DeviceConfig            `json:"deviceConfiguration,omitempty"`
-	UsernameAttributes     []string                 `json:"usernameAttributes,omitempty"`
-	AliasAttributes        []string                 `json:"aliasAttributes,omitempty"`
-	AutoVerifiedAttributes []string                 `json:"autoVerifiedAttributes,omitempty"`
-	CaseSensitive          bool                     `json:"caseSensitive"`
-	Password               PasswordPolicy           `json:"passwordPolicy"`
-	TempPasswordDays       int                      `json:"temporaryPasswordValidityDays"`
-	Schema                 []json.RawMessage        `json:"schema,omitempty"`
-	Clients                map[string]*appClient    `json:"clients"`
-	Users                  map[string]*user         `json:"users"` // by userKey(username)
-	Groups                 map[string]*group        `json:"groups"`
-	Refresh                map[string]*refreshToken `json:"refreshTokens"` // by sha256 of token
-	Origins                map[string]*origin       `json:"origins"`       // by origin_jti
-	Keys                   poolKeys                 `json:"keys"`
+	ID                     string            `json:"id"`
+	Name                   string            `json:"name"`
+	Created                time.Time         `json:"created"`
+	Modified               time.Time         `json:"modified"`
+	MFA                    string            `json:"mfa"` // OFF, ON, OPTIONAL
+	SoftwareTokenMFA       bool              `json:"softwareTokenMfa"`
+	SMSMFA                 bool              `json:"smsMfa"`
+	EmailMFA               bool              `json:"emailMfa"`
+	Device                 *DeviceConfig     `json:"deviceConfiguration,omitempty"`
+	UsernameAttributes     []string          `json:"usernameAttributes,omitempty"`
+	AliasAttributes        []string          `json:"aliasAttributes,omitempty"`
+	AutoVerifiedAttributes []string          `json:"autoVerifiedAttributes,omitempty"`
+	CaseSensitive          bool              `json:"caseSensitive"`
+	Password               PasswordPolicy    `json:"passwordPolicy"`
+	TempPasswordDays       int               `json:"temporaryPasswordValidityDays"`
+	Schema                 []json.RawMessage `json:"schema,omitempty"`
+	Lambda                 *LambdaConfig     `json:"lambdaConfig,omitempty"`
+	DeletionProtection     string            `json:"deletionProtection,omitempty"`
+	// Extra keeps the settings stored as given (poolExtraFields).
+	Extra   map[string]json.RawMessage `json:"extra,omitempty"`
+	Clients map[string]*appClient      `json:"clients"`
+	Users   map[string]*user           `json:"users"` // by userKey(username)
+	Groups  map[string]*group          `json:"groups"`
+	Refresh map[string]*refreshToken   `json:"refreshTokens"` // by sha256 of token
+	Origins map[string]*origin         `json:"origins"`       // by origin_jti
+	Keys    poolKeys                   `json:"keys"`
+	// SimulatedSaltKey derives the stable salts of unknown users' simulated SRP
+	// challenges (PreventUserExistenceErrors).
+	SimulatedSaltKey []byte `json:"simulatedSaltKey,omitempty"`
 }
 
 // DeviceConfig is a pool's device tracking, as Cognito's DeviceConfigurationType.

@@ -126,13 +126,35 @@ func (e *Emulator) RotateKeys(poolID string) error {
 }
 
 // issuer is the iss claim of pool p's tokens.
-func (e *Emulator) issuer(p *userPool) string { return e.issuerBase + "/" + p.ID }
+func (e *Emulator) issuer(p *userPool) string { return e.issuerFor(p.ID) }
+
+// issuerFor is the issuer of a pool ID: Cognito's URL in the pool's own region
+// (the part of the ID before "_"), or the configured base URL.
+func (e *Emulator) issuerFor(poolID string) string {
+	if e.issuerBase != "" {
+		return e.issuerBase + "/" + poolID
+	}
+	return "https://cognito-idp." + poolRegion(poolID) + ".amazonaws.com/" + poolID
+}
+
+// poolOfIssuer finds the pool whose issuer iss is.
+func (e *Emulator) poolOfIssuer(iss string) *userPool {
+	i := strings.LastIndexByte(iss, '/')
+	if i < 0 {
+		return nil
+	}
+	p := e.st.Pools[iss[i+1:]]
+	if p == nil || iss != e.issuer(p) {
+		return nil
+	}
+	return p
+}
 
 // Issuer tells the iss claim tokens of the pool carry.
 func (e *Emulator) Issuer(poolID string) string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.issuerBase + "/" + poolID
+	return e.issuerFor(poolID)
 }
 
 func signJWT(key *rsa.PrivateKey, kid string, claims jwt.MapClaims) (string, error) {
@@ -371,11 +393,7 @@ func (e *Emulator) authenticate(token string, now time.Time) (*userPool, *user, 
 	if err := json.Unmarshal(payload, &cl); err != nil {
 		return nil, nil, nil, bad
 	}
-	i := strings.LastIndexByte(cl.Iss, '/')
-	if i < 0 || cl.Iss[:i] != e.issuerBase {
-		return nil, nil, nil, bad
-	}
-	p := e.st.Pools[cl.Iss[i+1:]]
+	p := e.poolOfIssuer(cl.Iss)
 	if p == nil || p.Keys.access == nil {
 		return nil, nil, nil, bad
 	}
