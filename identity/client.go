@@ -138,18 +138,14 @@ func (l Login) logins() map[string]string {
 	return map[string]string{l.Provider: l.token}
 }
 
-// The store keeps identity IDs under keys of their own: Pool is the identity
-// pool, Client the login provider (or guestClient), User the sub (or guestUser).
-const (
-	guestClient = "cogauth-identity:unauthenticated"
-	guestUser   = "guest"
-)
-
+// key is where the store keeps l's identity ID: a store.KindIdentityID record
+// under the identity pool, the login provider and the sub (both empty for the
+// guest identity). Such records persist in every backend, beyond sign-out.
 func (c *Client) key(l Login) store.Key {
 	if l.guest() {
-		return store.Key{Pool: c.opts.IdentityPoolID, Client: guestClient, User: guestUser}
+		return store.Key{Kind: store.KindIdentityID, Pool: c.opts.IdentityPoolID}
 	}
-	return store.Key{Pool: c.opts.IdentityPoolID, Client: l.Provider, User: l.Sub}
+	return store.Key{Kind: store.KindIdentityID, Pool: c.opts.IdentityPoolID, Client: l.Provider, User: l.Sub}
 }
 
 type storedID struct {

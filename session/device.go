@@ -15,19 +15,11 @@ import (
 
 // A remembered device outlives the session it was confirmed in: Cognito keeps it
 // across sign-out, and the next sign-in needs its secret to answer DEVICE_SRP_AUTH.
-// So it lives in a store entry of its own, per (pool, client, user), beside the
-// session:
+// So it lives in store records of its own kinds, per (pool, client, user), beside
+// the session, which persist in every backend (store.Kind.Expires):
 //
-//	User " device <username>"        the device: key, group key, password
-//	User " device-login <login>"     the username a login (alias, e-mail) belongs to
-//
-// Cognito usernames and aliases never contain white space, so a name starting with
-// a space can never be a user's session; the store's current-user record has an
-// empty User, and the CLI's profile records start with " profile ".
-const (
-	devicePrefix = " device "
-	loginPrefix  = " device-login "
-)
+//	store.KindDevice, User <username>       the device: key, group key, password
+//	store.KindDeviceLogin, User <login>     the username a login (alias, e-mail) belongs to
 
 // deviceFormat versions the stored device layout.
 const deviceFormat = 1
@@ -87,11 +79,11 @@ func (d *deviceRecord) device() *cognito.Device {
 }
 
 func (m *Manager) deviceStoreKey(username string) store.Key {
-	return store.Key{Pool: m.cfg.Cognito.UserPoolID(), Client: m.cfg.Cognito.ClientID(), User: devicePrefix + username}
+	return store.Key{Kind: store.KindDevice, Pool: m.cfg.Cognito.UserPoolID(), Client: m.cfg.Cognito.ClientID(), User: username}
 }
 
 func (m *Manager) loginStoreKey(login string) store.Key {
-	return store.Key{Pool: m.cfg.Cognito.UserPoolID(), Client: m.cfg.Cognito.ClientID(), User: loginPrefix + login}
+	return store.Key{Kind: store.KindDeviceLogin, Pool: m.cfg.Cognito.UserPoolID(), Client: m.cfg.Cognito.ClientID(), User: login}
 }
 
 // storedDevice returns the device remembered for login (a username, or another

@@ -4,6 +4,14 @@
 // Locker that a session holds across a refresh, so that a rotated refresh token is
 // written before anyone else may refresh.
 //
+// Records are typed: a Key names a Kind (session, current user, device, device
+// login, identity ID, profile, hosted UI), a Namespace (independent owners sharing
+// one backing store; see Namespaced) and the pool, client and user. Every backend
+// writes the kind down, and lifetime is a policy of the kind (Kind.Expires): only
+// sessions may expire. Stores written by release 1, which kept the kind in
+// conventions inside the Key fields, still load and move to the typed layout at
+// their first write.
+//
 // Implementations: Memory (one process), File (JSON, atomic rename, 0600 in a 0700
 // directory, flock between processes), the OS keyring (split across entries where
 // the backend limits their size, with a file fallback where no keyring answers), and

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,11 +17,18 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/cogauth/cogauth/store/internal/layout"
 )
 
 // fileFormat names the layout of a session file; a file with another format is
-// refused rather than guessed at.
-const fileFormat = "cogauth-sessions/1"
+// refused rather than guessed at. Release 1 wrote legacyFileFormat, whose entries
+// had no kind or namespace (see layout.Classify): such a file still loads, and the
+// next write rewrites it in fileFormat.
+const (
+	fileFormat       = "cogauth-sessions/2"
+	legacyFileFormat = "cogauth-sessions/1"
+)
 
 // lockRetry is how often a waiting locker polls flock: the OS gives no way to wait on
 // a flock with a deadline, so waiting is polling.
@@ -63,11 +71,13 @@ type fileDoc struct {
 }
 
 type fileEntry struct {
-	Pool    string `json:"pool"`
-	Client  string `json:"client"`
-	User    string `json:"user"`
-	Version uint64 `json:"version"`
-	Data    []byte `json:"data"`
+	Kind      string `json:"kind,omitempty"` // absent in legacyFileFormat, required after
+	Namespace string `json:"namespace,omitempty"`
+	Pool      string `json:"pool"`
+	Client    string `json:"client"`
+	User      string `json:"user"`
+	Version   uint64 `json:"version"`
+	Data      []byte `json:"data"`
 }
 
 // sessions is the parsed file: a map for lookup plus the version sequence.
@@ -92,15 +102,29 @@ func parseFile(b []byte) (*sessions, error) {
 	if dec.More() {
 		return nil, fmt.Errorf("%w: data after the JSON document", ErrCorrupt)
 	}
-	if doc.Format != fileFormat {
+	if doc.Format != fileFormat && doc.Format != legacyFileFormat {
 		return nil, fmt.Errorf("%w: format %q, want %q", ErrCorrupt, doc.Format, fileFormat)
 	}
 	s.seq = doc.Seq
 	for i, it := range doc.Items {
-		k := Key{Pool: it.Pool, Client: it.Client, User: it.User}
+		var k Key
+		if doc.Format == legacyFileFormat {
+			if it.Kind != "" || it.Namespace != "" {
+				return nil, fmt.Errorf("%w: entry %d has a kind or namespace in a %s file", ErrCorrupt, i, legacyFileFormat)
+			}
+			kind, p, c, u := layout.Classify(it.Pool, it.Client, it.User)
+			k = Key{Pool: p, Client: c, User: u}
+			k.Kind, _ = ParseKind(kind)
+		} else {
+			kind, err := ParseKind(it.Kind)
+			if err != nil {
+				return nil, fmt.Errorf("%w: entry %d: unknown kind %q", ErrCorrupt, i, it.Kind)
+			}
+			k = Key{Kind: kind, Namespace: it.Namespace, Pool: it.Pool, Client: it.Client, User: it.User}
+		}
 		switch {
 		case k.Validate() != nil:
-			return nil, fmt.Errorf("%w: entry %d has no pool or client", ErrCorrupt, i)
+			return nil, fmt.Errorf("%w: entry %d is not a well-formed %s key (no pool, client or user)", ErrCorrupt, i, k.Kind)
 		case it.Version == 0 || it.Version > doc.Seq:
 			return nil, fmt.Errorf("%w: entry %d has version %d outside 1..%d", ErrCorrupt, i, it.Version, doc.Seq)
 		}
@@ -116,17 +140,17 @@ func parseFile(b []byte) (*sessions, error) {
 func (s *sessions) encode() ([]byte, error) {
 	doc := fileDoc{Format: fileFormat, Seq: s.seq, Items: make([]fileEntry, 0, len(s.entries))}
 	for k, e := range s.entries {
-		doc.Items = append(doc.Items, fileEntry{Pool: k.Pool, Client: k.Client, User: k.User, Version: e.Version, Data: e.Data})
+		doc.Items = append(doc.Items, fileEntry{
+			Kind: k.Kind.String(), Namespace: k.Namespace,
+			Pool: k.Pool, Client: k.Client, User: k.User, Version: e.Version, Data: e.Data,
+		})
 	}
 	sort.Slice(doc.Items, func(i, j int) bool {
 		a, b := doc.Items[i], doc.Items[j]
-		if a.Pool != b.Pool {
-			return a.Pool < b.Pool
-		}
-		if a.Client != b.Client {
-			return a.Client < b.Client
-		}
-		return a.User < b.User
+		return cmp.Or(
+			cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Pool, b.Pool),
+			cmp.Compare(a.Client, b.Client), cmp.Compare(a.User, b.User), cmp.Compare(a.Kind, b.Kind),
+		) < 0
 	})
 	return json.MarshalIndent(doc, "", "  ")
 }
@@ -292,6 +316,17 @@ func (f *File) Lock(ctx context.Context, k Key) (func(), error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	sum := sha256.Sum256([]byte(k.Pool + "\x00" + k.Client + "\x00" + k.User))
-	return flockPath(ctx, filepath.Join(dir, hex.EncodeToString(sum[:16])+".lock"))
+	return flockPath(ctx, filepath.Join(dir, lockName(k)+".lock"))
+}
+
+// lockName names k's lock file (a hash: keys hold arbitrary bytes). A session in the
+// default namespace keeps the name release 1 gave it, so that processes of both
+// releases sharing a store during an upgrade still take the same lock.
+func lockName(k Key) string {
+	id := k.Pool + "\x00" + k.Client + "\x00" + k.User
+	if k.Kind != KindSession || k.Namespace != "" {
+		id = k.Kind.String() + "\x00" + k.Namespace + "\x00" + id
+	}
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:16])
 }

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/zalando/go-keyring"
+
+	"github.com/cogauth/cogauth/store/internal/layout"
 )
 
 // KeyringBackend is the part of an OS keyring the Keyring store uses. The methods of
@@ -111,10 +113,44 @@ func NewKeyring(opts KeyringOptions) (*Keyring, error) {
 	return k, nil
 }
 
-// account names k's head entry. Pool and client IDs never contain "/" (Cognito
-// restricts them to [\w-]), so the name is unambiguous whatever the username holds.
-func (k *Keyring) account(key Key) string {
-	return "session:" + key.Pool + "/" + key.Client + "/" + key.User
+// account names key's head entry: the kind, the namespace (when there is one) and
+// the pool, client and user, each percent-escaped (layout.Escape), so that no two
+// keys share a name and ':', '/' and '#' separate parts unambiguously. A session
+// in the default namespace whose parts need no escaping has the name release 1 gave
+// it ("session:" + pool/client/user).
+func account(key Key) string {
+	var b strings.Builder
+	b.WriteString(key.Kind.String())
+	b.WriteByte(':')
+	if key.Namespace != "" {
+		layout.Escape(&b, key.Namespace)
+		b.WriteByte(':')
+	}
+	layout.Escape(&b, key.Pool)
+	b.WriteByte('/')
+	layout.Escape(&b, key.Client)
+	b.WriteByte('/')
+	layout.Escape(&b, key.User)
+	return b.String()
+}
+
+// legacyAccount is the head entry under which release 1 kept key's record, "" when
+// it could not have or the name is the same as today's. Release 1 wrote
+// "session:" + pool/client/user unescaped, with the kind in conventions inside the
+// fields (layout.Legacy); pool and client IDs never contain "/" (Cognito restricts
+// them to [\w-]), so the name was unambiguous whatever the username held.
+func legacyAccount(key Key) string {
+	if key.Namespace != "" {
+		return ""
+	}
+	p, c, u, ok := layout.Legacy(key.Kind.String(), key.Pool, key.Client, key.User)
+	if !ok {
+		return ""
+	}
+	if a := "session:" + p + "/" + c + "/" + u; a != account(key) {
+		return a
+	}
+	return ""
 }
 
 func chunkAccount(head string, version uint64, n int) string {
@@ -152,14 +188,18 @@ const maxKeyringChunks = 256
 // lock takes the writers' flock for key (one per key, so users do not wait on each
 // other).
 func (k *Keyring) lock(ctx context.Context, key Key, kind string) (func(), error) {
-	sum := sha256.Sum256([]byte(k.service + "\x00" + key.Pool + "\x00" + key.Client + "\x00" + key.User))
+	id := k.service + "\x00" + key.Pool + "\x00" + key.Client + "\x00" + key.User
+	if key.Kind != KindSession || key.Namespace != "" {
+		// Sessions of the default namespace keep release 1's lock names.
+		id = key.Kind.String() + "\x00" + key.Namespace + "\x00" + id
+	}
+	sum := sha256.Sum256([]byte(id))
 	return flockPath(ctx, filepath.Join(k.lockDir, hex.EncodeToString(sum[:16])+"."+kind+".lock"))
 }
 
-// read returns the entry for key; the caller holds the writers' lock, so the chunks
-// cannot change underneath.
-func (k *Keyring) read(key Key) (Entry, error) {
-	head := k.account(key)
+// readHead returns the entry whose head entry is head; the caller holds the
+// writers' lock, so the chunks cannot change underneath.
+func (k *Keyring) readHead(key Key, head string) (Entry, error) {
 	s, err := k.backend.Get(k.service, head)
 	if errors.Is(err, keyring.ErrNotFound) {
 		return Entry{}, fmt.Errorf("%w: %s", ErrNotFound, key)
@@ -190,6 +230,23 @@ func (k *Keyring) read(key Key) (Entry, error) {
 	return Entry{Data: data, Version: h.version}, nil
 }
 
+// read returns the entry for key and the head entry it came from: today's, or
+// release 1's while the record has not been written since (the caller holds the
+// writers' lock).
+func (k *Keyring) read(key Key) (Entry, string, error) {
+	head := account(key)
+	e, err := k.readHead(key, head)
+	if !errors.Is(err, ErrNotFound) {
+		return e, head, err
+	}
+	if legacy := legacyAccount(key); legacy != "" {
+		if e, lerr := k.readHead(key, legacy); !errors.Is(lerr, ErrNotFound) {
+			return e, legacy, lerr
+		}
+	}
+	return e, head, err
+}
+
 // Get implements Store.
 func (k *Keyring) Get(ctx context.Context, key Key) (Entry, error) {
 	if err := key.Validate(); err != nil {
@@ -202,19 +259,11 @@ func (k *Keyring) Get(ctx context.Context, key Key) (Entry, error) {
 		return Entry{}, err
 	}
 	defer unlock()
-	return k.read(key)
-}
-
-// current returns the stored version of key, 0 if absent.
-func (k *Keyring) current(key Key) (Entry, error) {
-	e, err := k.read(key)
-	if errors.Is(err, ErrNotFound) {
-		return Entry{}, nil
-	}
+	e, _, err := k.read(key)
 	return e, err
 }
 
-// Put implements Store.
+// Put implements Store. A record still under release 1's name moves to today's.
 func (k *Keyring) Put(ctx context.Context, key Key, data []byte, ifVersion uint64) (uint64, error) {
 	if err := key.Validate(); err != nil {
 		return 0, err
@@ -227,17 +276,18 @@ func (k *Keyring) Put(ctx context.Context, key Key, data []byte, ifVersion uint6
 	}
 	defer unlock()
 
-	old, err := k.current(key)
-	// A corrupt entry may be overwritten unconditionally, never on a version guess.
-	if err != nil && !(errors.Is(err, ErrCorrupt) && ifVersion == AnyVersion) {
+	old, oldHead, err := k.read(key)
+	found := err == nil
+	switch {
+	case errors.Is(err, ErrNotFound):
+		old, err = Entry{}, nil
+	case errors.Is(err, ErrCorrupt) && ifVersion == AnyVersion:
+		// A corrupt entry may be overwritten unconditionally, never on a version guess.
+	case err != nil:
 		return 0, err
 	}
 	if ifVersion != AnyVersion && old.Version != ifVersion {
 		return 0, conflict(key, old.Version, ifVersion)
-	}
-	oldChunks := 0
-	if err == nil && old.Version != 0 {
-		oldChunks = k.chunksFor(len(old.Data))
 	}
 
 	v, err := newKeyringVersion(old.Version)
@@ -252,9 +302,9 @@ func (k *Keyring) Put(ctx context.Context, key Key, data []byte, ifVersion uint6
 	}
 	parts = append(parts, enc)
 	if len(parts) > maxKeyringChunks {
-		return 0, fmt.Errorf("store: keyring: session of %d bytes is too large", len(data))
+		return 0, fmt.Errorf("store: keyring: record of %d bytes is too large", len(data))
 	}
-	head := k.account(key)
+	head := account(key)
 	// Chunks first, head last: the head's write is the commit point.
 	for i := 1; i < len(parts); i++ {
 		if err := k.backend.Set(k.service, chunkAccount(head, v, i), parts[i]); err != nil {
@@ -267,9 +317,14 @@ func (k *Keyring) Put(ctx context.Context, key Key, data []byte, ifVersion uint6
 		k.deleteChunks(head, v, len(parts))
 		return 0, fmt.Errorf("store: keyring set %s: %w", key, err)
 	}
-	// The old session's chunks are unreachable now; removing them is housekeeping,
+	// What the old record left is unreachable now; removing it is housekeeping,
 	// so a failure is not the writer's problem.
-	k.deleteChunks(head, old.Version, oldChunks)
+	switch {
+	case oldHead != head:
+		k.deleteHead(oldHead)
+	case found:
+		k.deleteChunks(head, old.Version, k.chunksFor(len(old.Data)))
+	}
 	return v, nil
 }
 
@@ -278,6 +333,18 @@ func (k *Keyring) deleteChunks(head string, v uint64, n int) {
 	for i := 1; i < n; i++ {
 		_ = k.backend.Delete(k.service, chunkAccount(head, v, i))
 	}
+}
+
+// deleteHead removes head and whatever of its chunks its head entry names.
+func (k *Keyring) deleteHead(head string) error {
+	s, err := k.backend.Get(k.service, head)
+	if h, perr := parseKeyringHead(s); err == nil && perr == nil {
+		k.deleteChunks(head, h.version, h.chunks)
+	}
+	if err := k.backend.Delete(k.service, head); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+		return err
+	}
+	return nil
 }
 
 // chunksFor is how many entries n bytes of data take.
@@ -299,18 +366,13 @@ func (k *Keyring) Delete(ctx context.Context, key Key, ifVersion uint64) error {
 		return err
 	}
 	defer unlock()
-	head := k.account(key)
-	old, err := k.read(key)
+	old, head, err := k.read(key)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return nil
 	case errors.Is(err, ErrCorrupt) && ifVersion == AnyVersion:
-		// Remove what can be found of a damaged session.
-		s, gerr := k.backend.Get(k.service, head)
-		if h, perr := parseKeyringHead(s); gerr == nil && perr == nil {
-			k.deleteChunks(head, h.version, h.chunks)
-		}
-		if err := k.backend.Delete(k.service, head); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+		// Remove what can be found of a damaged record.
+		if err := k.deleteHead(head); err != nil {
 			return fmt.Errorf("store: keyring delete %s: %w", key, err)
 		}
 		return nil
@@ -320,7 +382,7 @@ func (k *Keyring) Delete(ctx context.Context, key Key, ifVersion uint64) error {
 	if ifVersion != AnyVersion && old.Version != ifVersion {
 		return conflict(key, old.Version, ifVersion)
 	}
-	// Head first: once it is gone the session is gone, whatever happens to the
+	// Head first: once it is gone the record is gone, whatever happens to the
 	// chunks.
 	if err := k.backend.Delete(k.service, head); err != nil && !errors.Is(err, keyring.ErrNotFound) {
 		return fmt.Errorf("store: keyring delete %s: %w", key, err)

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -390,4 +391,83 @@ func FuzzKeyringHead(f *testing.F) {
 			t.Fatalf("accepted version %d", e.Version)
 		}
 	})
+}
+
+// TestKeyringReadsRelease1: entries that release 1 (commit 2843cba) wrote, set here
+// raw the way it wrote them — every kind under "session:" + pool/client/user with
+// its kind in the fields, long values split into "#<version>#<n>" chunks — load as
+// typed records; the first write moves a record to its own entry and removes the
+// old one with its chunks, and a delete removes a record where it is.
+func TestKeyringReadsRelease1(t *testing.T) {
+	ctx := context.Background()
+	fk := newFakeKeyring(0)
+	long := strings.Repeat("x", 100) // 136 bytes of base64: four entries of 40
+	type rec struct {
+		key     Key
+		account string
+		version uint64
+		data    string
+	}
+	recs := []rec{
+		{Key{Pool: "us-east-1_Old", Client: "oldclient", User: "alice"}, "session:us-east-1_Old/oldclient/alice", 0x1a, "session of alice"},
+		{Key{Kind: KindCurrentUser, Pool: "us-east-1_Old", Client: "oldclient"}, "session:us-east-1_Old/oldclient/", 0x2b, "alice"},
+		{Key{Kind: KindDevice, Pool: "us-east-1_Old", Client: "oldclient", User: "alice"}, "session:us-east-1_Old/oldclient/ device alice", 0x3c, long},
+		{Key{Kind: KindProfile, Pool: "us-east-1_Old", Client: "oldclient", User: "work"}, "session:us-east-1_Old/oldclient/ profile work", 0x4d, "bob"},
+		{Key{Kind: KindIdentityID, Pool: "us-east-1:1111"}, "session:us-east-1:1111/cogauth-identity:unauthenticated/guest", 0x5e, `{"identityId":"g"}`},
+	}
+	for _, r := range recs {
+		enc := base64.StdEncoding.EncodeToString([]byte(r.data))
+		var parts []string
+		for len(enc) > 40 {
+			parts, enc = append(parts, enc[:40]), enc[40:]
+		}
+		parts = append(parts, enc)
+		fk.set(r.account, fmt.Sprintf("cogauth-kr/1:%x:%d:%s", r.version, len(parts), parts[0]))
+		for i := 1; i < len(parts); i++ {
+			fk.set(fmt.Sprintf("%s#%x#%d", r.account, r.version, i), parts[i])
+		}
+	}
+	before := fk.len()
+	s := newTestKeyring(t, fk, 40)
+	for _, r := range recs {
+		e, err := s.Get(ctx, r.key)
+		if err != nil || string(e.Data) != r.data || e.Version != r.version {
+			t.Fatalf("Get %s = %q v%x, %v; want %q v%x", r.key, e.Data, e.Version, err, r.data, r.version)
+		}
+	}
+	if u, err := CurrentUser(ctx, s, "us-east-1_Old", "oldclient"); err != nil || u != "alice" {
+		t.Fatalf("CurrentUser = %q, %v", u, err)
+	}
+	dev := recs[2]
+	if _, err := s.Put(ctx, dev.key, []byte("x"), dev.version+1); !errors.Is(err, ErrConflict) {
+		t.Fatalf("Put on a wrong version: %v", err)
+	}
+	v, err := s.Put(ctx, dev.key, []byte("device, again"), dev.version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fk.Get(DefaultKeyringService, dev.account); !errors.Is(err, keyring.ErrNotFound) {
+		t.Fatal("release 1's entry stayed after the move")
+	}
+	// Four entries (head and three chunks) became one.
+	if n := fk.len(); n != before-3 {
+		t.Fatalf("%d entries after the move, want %d (chunks left behind?)", n, before-3)
+	}
+	if e, err := s.Get(ctx, dev.key); err != nil || string(e.Data) != "device, again" || e.Version != v {
+		t.Fatalf("Get moved device = %q v%x, %v", e.Data, e.Version, err)
+	}
+	guest := recs[4]
+	if err := s.Delete(ctx, guest.key, guest.version); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, guest.key); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get deleted release 1 record: %v", err)
+	}
+	// A session whose name needs no escaping is where release 1 keeps it.
+	if _, err := s.Put(ctx, recs[0].key, []byte("session, again"), recs[0].version); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fk.Get(DefaultKeyringService, recs[0].account); err != nil {
+		t.Fatalf("session entry moved: %v", err)
+	}
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cogauth/cogauth/store/internal/layout"
 )
 
 // Redis is a Store and Locker kept in Redis, for services that run several replicas
@@ -24,13 +26,23 @@ import (
 //
 // # Key layout
 //
-// A Key becomes Prefix + "s:" + pool + "/" + client + "/" + user for the session and
-// Prefix + "l:" + the same for its refresh lock, each part percent-escaped (every
-// byte outside [A-Za-z0-9._@+=-] becomes %XX), so no two Keys share a Redis key and
-// no part can form a cluster hash tag. A session is a hash with fields "v" (the
-// version, decimal) and "d" (the data, stored as given: the session record, which
-// holds the tokens — protect the Redis server, its persistence files and its
-// backups as you would the tokens themselves).
+// A Key becomes Prefix + tag + ":" + [namespace + ":"] + pool + "/" + client + "/" +
+// user, each part percent-escaped (every byte outside [A-Za-z0-9._@+=-] becomes
+// %XX), so no two Keys share a Redis key and no part can form a cluster hash tag.
+// The tag names the kind: "s" session, "u" current user, "d" device, "dl" device
+// login, "i" identity ID, "p" profile, "h" hosted UI; a refresh lock is "l" + the
+// tag ("l" alone for a session). A session in the default namespace keeps the key
+// release 1 gave it, so replicas of both releases share sessions during a rolling
+// upgrade (but for one whose user starts with a record prefix of release 1, such
+// as " device ", which no Cognito username does: its tag is "sx"). A record is a hash with fields "v" (the version, decimal) and "d" (the
+// data, stored as given: the session record holds the tokens — protect the Redis
+// server, its persistence files and its backups as you would the tokens
+// themselves).
+//
+// Release 1 kept every kind under "s:", told apart by conventions in the fields. A
+// record of another kind that exists only there is read from there, and moves to
+// its own key the first time it is written (or is deleted there); the moves touch
+// one key per command, as Cluster requires.
 //
 // # Versions
 //
@@ -43,15 +55,15 @@ import (
 //
 // # Expiry
 //
-// With RedisOptions.TTL set, a session disappears that long after its last write;
-// set it to the app client's refresh-token validity, after which the session is
-// dead anyway. Current-user records (a Key without User) never expire: one that
-// outlives its session is harmless, one that expired first would sign a live
-// session out.
+// With RedisOptions.TTL set, a record of a kind that expires (Kind.Expires: only
+// sessions) disappears that long after its last write; set it to the app client's
+// refresh-token validity, after which the session is dead anyway. Every other kind
+// persists until deleted: remembered devices and identity IDs outlive sign-out, and
+// a current-user record that expired first would sign a live session out.
 //
 // # Locks
 //
-// Lock takes Prefix + "l:" + key with SET NX PX LockTTL and a random token, polling
+// Lock takes the key's lock key with SET NX PX LockTTL and a random token, polling
 // with capped, jittered backoff while the lock is held elsewhere, for as long as ctx
 // allows. While held, a watchdog extends it every LockTTL/3, so a refresh slower
 // than LockTTL keeps it; if the holder dies, the lock is free LockTTL later at the
@@ -118,21 +130,29 @@ end
 // corruptReply starts the error a script returns for an entry it cannot read.
 const corruptReply = "COGAUTH_CORRUPT"
 
-// putScript: KEYS[1] session hash; ARGV[1] expected version ("any" or decimal),
-// ARGV[2] data, ARGV[3] TTL in ms ("0": none). Returns {1, new version} or
-// {0, current version}. A hash with "v" but no "d" is a tombstone: absent, with a
-// version to stay above. Versions stay below 2^53 (microseconds until the year
-// 2255), so Lua's doubles hold them exactly and '%.0f' prints them exactly.
+// putScript: KEYS[1] record hash; ARGV[1] expected version ("any" or decimal),
+// ARGV[2] data, ARGV[3] TTL in ms ("0": none), ARGV[4] what the Go side knows of
+// the release 1 record this key replaces: "-" there is none, "?" not read yet,
+// else its version ("0": absent); ARGV[5] a version to stay above ("0": none).
+// Returns {1, new version}, {0, current version}, or {2, ""} when the key has
+// never existed and the release 1 record must be read first. A hash with "v" but
+// no "d" is a tombstone: absent, with a version to stay above. Versions stay below
+// 2^53 (microseconds until the year 2255), so Lua's doubles hold them exactly and
+// '%.0f' prints them exactly.
 const putScript = checkEntryLua + `
 local have = '0'
+local floor = nil
 if live then have = v end
+if not v then
+  if ARGV[4] == '?' then return {2, ''} end
+  if ARGV[4] ~= '-' then have = ARGV[4] end
+  floor = tonumber(ARGV[5])
+end
 if ARGV[1] ~= 'any' and ARGV[1] ~= have then return {0, have} end
 local t = redis.call('TIME')
 local n = tonumber(t[1]) * 1000000 + tonumber(t[2])
-if v then
-  local c = tonumber(v)
-  if c and c + 1 > n then n = c + 1 end
-end
+if v then floor = tonumber(v) end
+if floor and floor + 1 > n then n = floor + 1 end
 local nv = string.format('%.0f', n)
 redis.call('HSET', KEYS[1], 'v', nv, 'd', ARGV[2])
 if ARGV[3] == '0' then
@@ -143,9 +163,12 @@ end
 return {1, nv}
 `
 
-// deleteScript: KEYS[1] session hash; ARGV[1] expected version, ARGV[2] tombstone
-// TTL in ms. Returns {1, ""} when deleted or absent, {0, current version}.
+// deleteScript: KEYS[1] record hash; ARGV[1] expected version, ARGV[2] tombstone
+// TTL in ms, ARGV[3] "?" when a release 1 record may stand in for a key that has
+// never existed, else "-". Returns {1, ""} when deleted or absent, {0, current
+// version}, or {2, ""} when the release 1 record must be deleted instead.
 const deleteScript = checkEntryLua + `
+if not v and ARGV[3] == '?' then return {2, ''} end
 if not live then return {1, ''} end
 if ARGV[1] ~= 'any' and ARGV[1] ~= v then return {0, v} end
 redis.call('HDEL', KEYS[1], 'd')
@@ -202,36 +225,68 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) (*Redis, error) {
 	}, nil
 }
 
-// redisKeyPart escapes one part of a Key: '/', '%' and everything else outside a
-// small safe set become %XX, so the parts joined with '/' name exactly one Key.
-func redisKeyPart(b *strings.Builder, s string) {
-	const hexdigits = "0123456789ABCDEF"
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
-			c == '.', c == '_', c == '-', c == '@', c == '+', c == '=':
-			b.WriteByte(c)
-		default:
-			b.WriteByte('%')
-			b.WriteByte(hexdigits[c>>4])
-			b.WriteByte(hexdigits[c&0xF])
-		}
-	}
+// redisTags name the kinds in Redis keys (see the type's documentation).
+var redisTags = [...]string{
+	KindSession: "s", KindCurrentUser: "u", KindDevice: "d", KindDeviceLogin: "dl",
+	KindIdentityID: "i", KindProfile: "p", KindHostedUI: "h",
 }
 
-// redisKey returns the Redis key of k's kind ("s" session, "l" lock).
-func (r *Redis) redisKey(kind string, k Key) string {
+// dataKey returns the Redis key of k's record.
+func (r *Redis) dataKey(k Key) string {
+	if k.Kind == KindSession && k.Namespace == "" {
+		if _, _, _, ok := layout.Legacy(layout.Session, k.Pool, k.Client, k.User); !ok {
+			// Release 1 would read this session's key as another kind's record
+			// (its user starts with " device " or the like): it needs a key of
+			// its own, or moving that record would take the session with it.
+			return r.redisKey(odditySessionTag, k)
+		}
+	}
+	return r.redisKey(redisTags[k.Kind], k)
+}
+
+// odditySessionTag marks the key of a session that no real user pool produces but
+// a caller may still store (see dataKey).
+const odditySessionTag = "sx"
+
+// lockKey returns the Redis key of k's refresh lock.
+func (r *Redis) lockKey(k Key) string {
+	tag := "l"
+	if k.Kind != KindSession {
+		tag += redisTags[k.Kind]
+	}
+	return r.redisKey(tag, k)
+}
+
+// legacyKey returns the Redis key under which release 1 kept k's record, "" when
+// it could not have or the key is the same as today's.
+func (r *Redis) legacyKey(k Key) string {
+	if k.Namespace != "" || k.Kind == KindSession {
+		return ""
+	}
+	p, c, u, ok := layout.Legacy(k.Kind.String(), k.Pool, k.Client, k.User)
+	if !ok {
+		return ""
+	}
+	return r.redisKey("s", Key{Pool: p, Client: c, User: u})
+}
+
+// redisKey joins prefix, tag, the escaped namespace (when there is one) and the
+// escaped pool, client and user.
+func (r *Redis) redisKey(tag string, k Key) string {
 	var b strings.Builder
-	b.Grow(len(r.prefix) + len(kind) + 3 + len(k.Pool) + len(k.Client) + len(k.User))
+	b.Grow(len(r.prefix) + len(tag) + 4 + len(k.Namespace) + len(k.Pool) + len(k.Client) + len(k.User))
 	b.WriteString(r.prefix)
-	b.WriteString(kind)
+	b.WriteString(tag)
 	b.WriteByte(':')
-	redisKeyPart(&b, k.Pool)
+	if k.Namespace != "" {
+		layout.Escape(&b, k.Namespace)
+		b.WriteByte(':')
+	}
+	layout.Escape(&b, k.Pool)
 	b.WriteByte('/')
-	redisKeyPart(&b, k.Client)
+	layout.Escape(&b, k.Client)
 	b.WriteByte('/')
-	redisKeyPart(&b, k.User)
+	layout.Escape(&b, k.User)
 	return b.String()
 }
 
@@ -271,37 +326,49 @@ func (r *Redis) Get(ctx context.Context, k Key) (Entry, error) {
 	if err := k.Validate(); err != nil {
 		return Entry{}, err
 	}
-	vals, err := r.c.HMGet(ctx, r.redisKey("s", k), "v", "d").Result()
+	e, exists, err := r.get(ctx, k, r.dataKey(k))
+	if errors.Is(err, ErrNotFound) && !exists {
+		if legacy := r.legacyKey(k); legacy != "" {
+			e, _, err = r.get(ctx, k, legacy)
+		}
+	}
+	return e, err
+}
+
+// get reads the record at key; exists reports whether the hash exists at all
+// (a tombstone does, without data).
+func (r *Redis) get(ctx context.Context, k Key, key string) (e Entry, exists bool, err error) {
+	vals, err := r.c.HMGet(ctx, key, "v", "d").Result()
 	if err != nil {
-		return Entry{}, redisErr("get", k, err)
+		return Entry{}, false, redisErr("get", k, err)
 	}
 	if len(vals) != 2 || vals[1] == nil {
-		return Entry{}, fmt.Errorf("%w: %s", ErrNotFound, k)
+		return Entry{}, len(vals) == 2 && vals[0] != nil, fmt.Errorf("%w: %s", ErrNotFound, k)
 	}
 	vs, ok1 := vals[0].(string)
 	ds, ok2 := vals[1].(string)
 	if !ok1 || !ok2 {
-		return Entry{}, fmt.Errorf("store: redis get %s: %w: unexpected reply types", k, ErrCorrupt)
+		return Entry{}, true, fmt.Errorf("store: redis get %s: %w: unexpected reply types", k, ErrCorrupt)
 	}
 	v, err := parseRedisVersion(vs)
 	if err != nil {
-		return Entry{}, fmt.Errorf("store: redis get %s: %w", k, err)
+		return Entry{}, true, fmt.Errorf("store: redis get %s: %w", k, err)
 	}
-	return Entry{Data: []byte(ds), Version: v}, nil
+	return Entry{Data: []byte(ds), Version: v}, true, nil
 }
 
-// scriptReply reads the {ok, version} pair the put and delete scripts return.
-func scriptReply(res any) (ok bool, version string, err error) {
+// scriptReply reads the {flag, version} pair the put and delete scripts return.
+func scriptReply(res any) (flag int64, version string, err error) {
 	pair, isSlice := res.([]any)
 	if !isSlice || len(pair) != 2 {
-		return false, "", fmt.Errorf("%w: unexpected script reply", ErrCorrupt)
+		return 0, "", fmt.Errorf("%w: unexpected script reply", ErrCorrupt)
 	}
 	flag, ok1 := pair[0].(int64)
 	version, ok2 := pair[1].(string)
 	if !ok1 || !ok2 {
-		return false, "", fmt.Errorf("%w: unexpected script reply", ErrCorrupt)
+		return 0, "", fmt.Errorf("%w: unexpected script reply", ErrCorrupt)
 	}
-	return flag == 1, version, nil
+	return flag, version, nil
 }
 
 // conflictAt reports a CAS mismatch given the stored version as the script saw it.
@@ -322,25 +389,73 @@ func (r *Redis) Put(ctx context.Context, k Key, data []byte, ifVersion uint64) (
 		return 0, err
 	}
 	ttl := time.Duration(0)
-	if k.User != "" {
+	if k.Kind.Expires() {
 		ttl = r.ttl
 	}
-	res, err := r.put.Run(ctx, r.c, []string{r.redisKey("s", k)}, versionArg(ifVersion), data, ttlArg(ttl)).Result()
-	if err != nil {
-		return 0, redisErr("put", k, err)
+	key, legacy := r.dataKey(k), r.legacyKey(k)
+	have, floor := "-", "0"
+	if legacy != "" {
+		have = "?"
 	}
-	ok, vs, err := scriptReply(res)
-	if err != nil {
-		return 0, fmt.Errorf("store: redis put %s: %w", k, err)
+	for {
+		res, err := r.put.Run(ctx, r.c, []string{key}, versionArg(ifVersion), data, ttlArg(ttl), have, floor).Result()
+		if err != nil {
+			return 0, redisErr("put", k, err)
+		}
+		flag, vs, err := scriptReply(res)
+		if err != nil {
+			return 0, fmt.Errorf("store: redis put %s: %w", k, err)
+		}
+		switch {
+		case flag == 0:
+			return 0, conflictAt(k, vs, ifVersion)
+		case flag == 2 && have == "?":
+			// The key has never existed: the release 1 record, if any, is the one
+			// this write replaces.
+			if have, floor, err = r.legacyVersion(ctx, k, legacy); err != nil {
+				return 0, err
+			}
+			continue
+		case flag != 1:
+			return 0, fmt.Errorf("store: redis put %s: %w: unexpected script reply", k, ErrCorrupt)
+		}
+		v, err := parseRedisVersion(vs)
+		if err != nil {
+			return 0, fmt.Errorf("store: redis put %s: %w", k, err)
+		}
+		if have != "-" && have != "?" && floor != "0" {
+			// Moved: the release 1 record is shadowed now, and removing it is
+			// housekeeping (Delete tries again).
+			_ = r.c.Del(ctx, legacy).Err()
+		}
+		return v, nil
 	}
+}
+
+// legacyVersion reads the release 1 record at legacy: its version if it holds data
+// ("0" if not), and the version any new one must stay above ("0": none).
+func (r *Redis) legacyVersion(ctx context.Context, k Key, legacy string) (have, floor string, err error) {
+	vals, err := r.c.HMGet(ctx, legacy, "v", "d").Result()
+	if err != nil {
+		return "", "", redisErr("get", k, err)
+	}
+	if len(vals) != 2 || vals[0] == nil {
+		if len(vals) == 2 && vals[1] != nil {
+			return "", "", fmt.Errorf("store: redis put %s: %w: release 1 record without a version", k, ErrCorrupt)
+		}
+		return "0", "0", nil
+	}
+	vs, ok := vals[0].(string)
 	if !ok {
-		return 0, conflictAt(k, vs, ifVersion)
+		return "", "", fmt.Errorf("store: redis put %s: %w: unexpected reply types", k, ErrCorrupt)
 	}
-	v, err := parseRedisVersion(vs)
-	if err != nil {
-		return 0, fmt.Errorf("store: redis put %s: %w", k, err)
+	if _, err := parseRedisVersion(vs); err != nil {
+		return "", "", fmt.Errorf("store: redis put %s: %w", k, err)
 	}
-	return v, nil
+	if vals[1] == nil {
+		return "0", vs, nil
+	}
+	return vs, vs, nil
 }
 
 // Delete implements Store.
@@ -348,18 +463,46 @@ func (r *Redis) Delete(ctx context.Context, k Key, ifVersion uint64) error {
 	if err := k.Validate(); err != nil {
 		return err
 	}
-	res, err := r.del.Run(ctx, r.c, []string{r.redisKey("s", k)}, versionArg(ifVersion), ttlArg(tombstoneTTL)).Result()
+	key, legacy := r.dataKey(k), r.legacyKey(k)
+	ok, err := r.delete(ctx, k, key, legacy != "", ifVersion)
+	if err == nil && !ok {
+		// Not yet moved: the release 1 record is the one to delete.
+		ok, err = r.delete(ctx, k, legacy, false, ifVersion)
+		if err == nil && !ok {
+			err = fmt.Errorf("store: redis delete %s: %w: unexpected script reply", k, ErrCorrupt)
+		}
+		return err
+	}
+	if err == nil && legacy != "" {
+		// A release 1 record left behind by a failed move must not come back when
+		// the tombstone expires.
+		_ = r.c.Del(ctx, legacy).Err()
+	}
+	return err
+}
+
+// delete runs the delete script on key; ok is false when the script asks for the
+// release 1 record instead (only when mayBeLegacy).
+func (r *Redis) delete(ctx context.Context, k Key, key string, mayBeLegacy bool, ifVersion uint64) (bool, error) {
+	legacyArg := "-"
+	if mayBeLegacy {
+		legacyArg = "?"
+	}
+	res, err := r.del.Run(ctx, r.c, []string{key}, versionArg(ifVersion), ttlArg(tombstoneTTL), legacyArg).Result()
 	if err != nil {
-		return redisErr("delete", k, err)
+		return false, redisErr("delete", k, err)
 	}
-	ok, vs, err := scriptReply(res)
+	flag, vs, err := scriptReply(res)
 	if err != nil {
-		return fmt.Errorf("store: redis delete %s: %w", k, err)
+		return false, fmt.Errorf("store: redis delete %s: %w", k, err)
 	}
-	if !ok {
-		return conflictAt(k, vs, ifVersion)
+	switch flag {
+	case 0:
+		return false, conflictAt(k, vs, ifVersion)
+	case 1:
+		return true, nil
 	}
-	return nil
+	return false, nil
 }
 
 // newLockToken returns a random token naming one holding of a lock.
@@ -376,7 +519,7 @@ func (r *Redis) Lock(ctx context.Context, k Key) (func(), error) {
 	if err := k.Validate(); err != nil {
 		return nil, err
 	}
-	key := r.redisKey("l", k)
+	key := r.lockKey(k)
 	token := newLockToken()
 	wait := lockWaitMin
 	for {

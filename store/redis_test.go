@@ -162,7 +162,7 @@ func TestRedisLockExcludesAcrossReplicas(t *testing.T) {
 	if n, err := ca.Get(ctx, "plain-counter").Int(); err != nil || n != workers*each {
 		t.Fatalf("counter = %d, %v; want %d", n, err, workers*each)
 	}
-	if n, _ := ca.Exists(ctx, replicas[0].s.redisKey("l", k)).Result(); n != 0 {
+	if n, _ := ca.Exists(ctx, replicas[0].s.lockKey(k)).Result(); n != 0 {
 		t.Fatal("lock key left behind after every holder unlocked")
 	}
 }
@@ -232,7 +232,7 @@ func TestRedisWatchdogKeepsLock(t *testing.T) {
 	if _, err := other.Lock(wctx, k); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("lock taken from a live holder: err = %v", err)
 	}
-	if pttl, err := raw.PTTL(ctx, holder.redisKey("l", k)).Result(); err != nil || pttl <= 0 || pttl > ttl {
+	if pttl, err := raw.PTTL(ctx, holder.lockKey(k)).Result(); err != nil || pttl <= 0 || pttl > ttl {
 		t.Fatalf("lock PTTL = %v, %v; want in (0, %v]", pttl, err, ttl)
 	}
 	got := make(chan error, 1)
@@ -264,7 +264,7 @@ func TestRedisUnlockNeverFreesAnothersLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lockKey := a.redisKey("l", k)
+	lockKey := a.lockKey(k)
 	if err := raw.Del(ctx, lockKey).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +300,7 @@ func TestRedisLayout(t *testing.T) {
 	s := newRedisStore(t, newRedisClient(t, addr), RedisOptions{Prefix: "app:", TTL: time.Hour})
 	k := Key{Pool: "us-east-1_X", Client: "c/1", User: "a b%"}
 	const want = "app:s:us-east-1_X/c%2F1/a%20b%25"
-	if got := s.redisKey("s", k); got != want {
+	if got := s.dataKey(k); got != want {
 		t.Fatalf("key = %q, want %q", got, want)
 	}
 	v1, err := s.Put(ctx, k, []byte("data"), 0)
@@ -313,8 +313,25 @@ func TestRedisLayout(t *testing.T) {
 	if err := SetCurrentUser(ctx, s, k.Pool, k.Client, k.User); err != nil {
 		t.Fatal(err)
 	}
-	if pttl, _ := raw.PTTL(ctx, s.redisKey("s", Key{Pool: k.Pool, Client: k.Client})).Result(); pttl != -1 {
+	if pttl, _ := raw.PTTL(ctx, s.dataKey(Key{Kind: KindCurrentUser, Pool: k.Pool, Client: k.Client})).Result(); pttl != -1 {
 		t.Fatalf("current-user record PTTL = %v, want none (-1)", pttl)
+	}
+	// Only sessions expire: devices, identity IDs and the rest persist.
+	for _, kind := range Kinds() {
+		rk := Key{Kind: kind, Pool: "us-east-1_X", Client: "c", User: "u"}
+		switch kind {
+		case KindCurrentUser:
+			rk.User = ""
+		case KindIdentityID:
+			rk.Pool = "us-east-1:x"
+		}
+		if _, err := s.Put(ctx, rk, []byte("x"), AnyVersion); err != nil {
+			t.Fatal(err)
+		}
+		pttl, _ := raw.PTTL(ctx, s.dataKey(rk)).Result()
+		if kind.Expires() != (pttl > 0 && pttl <= time.Hour) || !kind.Expires() && pttl != -1 {
+			t.Errorf("%s PTTL = %v; expires = %v", kind, pttl, kind.Expires())
+		}
 	}
 	// Delete leaves a tombstone: a version, no data, a day to live.
 	if err := s.Delete(ctx, k, v1); err != nil {
@@ -364,7 +381,11 @@ func TestRedisKeysDoNotCollide(t *testing.T) {
 		{Pool: "a", Client: "b/c", User: "d"},
 		{Pool: "a", Client: "b", User: "c/d"},
 		{Pool: "a%2Fb", Client: "c", User: "d"},
-		{Pool: "a", Client: "b", User: ""},
+		{Kind: KindCurrentUser, Pool: "a", Client: "b", User: ""},
+		{Pool: "a", Client: "b", User: " device x"},
+		{Kind: KindDevice, Pool: "a", Client: "b", User: "x"},
+		{Kind: KindDevice, Namespace: "a", Pool: "b", Client: "b", User: "x"},
+		{Kind: KindDevice, Namespace: "a:b", Pool: "b", Client: "b", User: "x"},
 		{Pool: "a", Client: "b", User: "{x}"},
 		{Pool: "a", Client: "b", User: "\x00"},
 	}
@@ -389,7 +410,7 @@ func TestRedisCorruptAndFailing(t *testing.T) {
 	s := newRedisStore(t, raw, RedisOptions{})
 	ctx := context.Background()
 	k := Key{Pool: "p", Client: "c", User: "u"}
-	key := s.redisKey("s", k)
+	key := s.dataKey(k)
 	tests := []struct {
 		name  string
 		setup func() error
@@ -495,25 +516,46 @@ func unescapeRedisKeyPart(s string) (string, error) {
 }
 
 // FuzzRedisKey: the Redis key names its Key and no other (it decodes back to it),
-// and holds no byte outside the safe set but '%', '/' and ':'.
+// and holds no byte outside the safe set but '%', '/' and ':'; a lock key is never
+// a record's.
 func FuzzRedisKey(f *testing.F) {
-	f.Add("us-east-1_A", "c1", "alice")
-	f.Add("a/b", "c", "d")
-	f.Add("a", "b/c", "")
-	f.Add("%2F", "{tag}", "é\x00\n")
+	f.Add(uint8(0), "", "us-east-1_A", "c1", "alice")
+	f.Add(uint8(2), "ns", "a/b", "c", "d")
+	f.Add(uint8(1), "a:b", "a", "b/c", "")
+	f.Add(uint8(4), "%3A", "%2F", "{tag}", "é\x00\n")
 	r := &Redis{prefix: "p:"}
-	f.Fuzz(func(t *testing.T, pool, client, user string) {
-		k := Key{Pool: pool, Client: client, User: user}
-		key := r.redisKey("s", k)
-		rest, ok := strings.CutPrefix(key, "p:s:")
+	tagOf := map[string]Kind{}
+	for _, k := range Kinds() {
+		tagOf[redisTags[k]] = k
+	}
+	tagOf[odditySessionTag] = KindSession
+	f.Fuzz(func(t *testing.T, kind uint8, ns, pool, client, user string) {
+		k := Key{Kind: Kind(kind % uint8(kindCount)), Namespace: ns, Pool: pool, Client: client, User: user}
+		key := r.dataKey(k)
+		if key == r.lockKey(k) {
+			t.Fatalf("record and lock share %q", key)
+		}
+		rest, ok := strings.CutPrefix(key, "p:")
 		if !ok {
 			t.Fatalf("key %q lacks the prefix", key)
 		}
-		parts := strings.Split(rest, "/")
+		fields := strings.Split(rest, ":")
+		if len(fields) != 2 && len(fields) != 3 {
+			t.Fatalf("key %q has %d ':'-separated fields", key, len(fields))
+		}
+		got := Key{Kind: tagOf[fields[0]]}
+		if len(fields) == 3 {
+			n, err := unescapeRedisKeyPart(fields[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.Namespace = n
+		}
+		parts := strings.Split(fields[len(fields)-1], "/")
 		if len(parts) != 3 {
 			t.Fatalf("key %q has %d parts", key, len(parts))
 		}
-		var got [3]string
+		var dec [3]string
 		for i, p := range parts {
 			if strings.ContainsAny(p, "{}: \x00") {
 				t.Fatalf("part %q not escaped", p)
@@ -522,10 +564,11 @@ func FuzzRedisKey(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got[i] = u
+			dec[i] = u
 		}
-		if (Key{Pool: got[0], Client: got[1], User: got[2]}) != k {
-			t.Fatalf("key %q decodes to %q, want %v", key, got, k)
+		got.Pool, got.Client, got.User = dec[0], dec[1], dec[2]
+		if got != k {
+			t.Fatalf("key %q decodes to %v, want %v", key, got, k)
 		}
 	})
 }
@@ -650,5 +693,107 @@ func BenchmarkStoreLock(b *testing.B) {
 				unlock()
 			}
 		})
+	}
+}
+
+// TestRedisReadsRelease1: records that release 1 (commit 2843cba) wrote, written
+// here raw the way it wrote them — every kind under "s:" with its kind in the Key
+// fields, and the session TTL on all but the current user — load as typed
+// records; the first write moves one to its own key without a TTL, a delete
+// removes it where it is, and sessions stay where both releases look for them.
+func TestRedisReadsRelease1(t *testing.T) {
+	addr := peers.Redis(t)
+	raw := newRedisClient(t, addr)
+	ctx := context.Background()
+	const prefix = "r1:"
+	type rec struct {
+		key     Key
+		raw     string // release 1's Redis key
+		version string
+		ttl     bool
+	}
+	const ipool = "us-east-1:11111111-2222-4333-8444-555555555555"
+	recs := []rec{
+		{Key{Pool: "us-east-1_Old", Client: "oldclient", User: "alice"}, "r1:s:us-east-1_Old/oldclient/alice", "1700000000000001", true},
+		{Key{Kind: KindCurrentUser, Pool: "us-east-1_Old", Client: "oldclient"}, "r1:s:us-east-1_Old/oldclient/", "1700000000000002", false},
+		{Key{Kind: KindDevice, Pool: "us-east-1_Old", Client: "oldclient", User: "alice"}, "r1:s:us-east-1_Old/oldclient/%20device%20alice", "1700000000000003", true},
+		{Key{Kind: KindDeviceLogin, Pool: "us-east-1_Old", Client: "oldclient", User: "alice@example.com"}, "r1:s:us-east-1_Old/oldclient/%20device-login%20alice@example.com", "1700000000000004", true},
+		{Key{Kind: KindIdentityID, Pool: ipool, Client: "cognito-idp.us-east-1.amazonaws.com/us-east-1_Old", User: "3f1e-sub"}, "r1:s:us-east-1%3A11111111-2222-4333-8444-555555555555/cognito-idp.us-east-1.amazonaws.com%2Fus-east-1_Old/3f1e-sub", "1700000000000005", true},
+		{Key{Kind: KindIdentityID, Pool: ipool}, "r1:s:us-east-1%3A11111111-2222-4333-8444-555555555555/cogauth-identity%3Aunauthenticated/guest", "1700000000000006", true},
+	}
+	for _, r := range recs {
+		if err := raw.HSet(ctx, r.raw, "v", r.version, "d", "data of "+r.key.String()).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if r.ttl {
+			raw.PExpire(ctx, r.raw, time.Hour)
+		}
+	}
+	s := newRedisStore(t, newRedisClient(t, addr), RedisOptions{Prefix: prefix, TTL: time.Hour})
+	for _, r := range recs {
+		e, err := s.Get(ctx, r.key)
+		if err != nil || string(e.Data) != "data of "+r.key.String() || strconv.FormatUint(e.Version, 10) != r.version {
+			t.Fatalf("Get %s = %q v%d, %v", r.key, e.Data, e.Version, err)
+		}
+	}
+	if u, err := CurrentUser(ctx, s, "us-east-1_Old", "oldclient"); err != nil || u != "data of current-user:us-east-1_Old/oldclient/" {
+		t.Fatalf("CurrentUser = %q, %v", u, err)
+	}
+	// The session is where release 1 keeps it: replicas of both releases share it.
+	if s.dataKey(recs[0].key) != recs[0].raw {
+		t.Fatalf("session key moved: %q", s.dataKey(recs[0].key))
+	}
+
+	dev := recs[2]
+	oldV, _ := strconv.ParseUint(dev.version, 10, 64)
+	if _, err := s.Put(ctx, dev.key, []byte("stale"), oldV-1); !errors.Is(err, ErrConflict) {
+		t.Fatalf("Put on a wrong version of a release 1 record: %v", err)
+	}
+	v, err := s.Put(ctx, dev.key, []byte("device, again"), oldV)
+	if err != nil || v <= oldV {
+		t.Fatalf("CAS Put on a release 1 record: v%d, %v", v, err)
+	}
+	if n, _ := raw.Exists(ctx, dev.raw).Result(); n != 0 {
+		t.Fatal("the release 1 record stayed after the move")
+	}
+	if pttl, _ := raw.PTTL(ctx, s.dataKey(dev.key)).Result(); pttl != -1 {
+		t.Fatalf("moved device PTTL = %v, want none (-1)", pttl)
+	}
+	if e, err := s.Get(ctx, dev.key); err != nil || string(e.Data) != "device, again" || e.Version != v {
+		t.Fatalf("Get moved device = %q v%d, %v", e.Data, e.Version, err)
+	}
+	if _, err := s.Put(ctx, dev.key, []byte("x"), oldV); !errors.Is(err, ErrConflict) {
+		t.Fatalf("Put on the version before the move: %v", err)
+	}
+
+	// A delete of a record not yet moved removes it where it is, on its version.
+	guest := recs[5]
+	gv, _ := strconv.ParseUint(guest.version, 10, 64)
+	if err := s.Delete(ctx, guest.key, gv+1); !errors.Is(err, ErrConflict) {
+		t.Fatalf("Delete on a wrong version: %v", err)
+	}
+	if err := s.Delete(ctx, guest.key, gv); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, guest.key); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get deleted release 1 record: %v", err)
+	}
+	// And a new record there stays above the deleted one's version.
+	if v, err := s.Put(ctx, guest.key, []byte("new guest"), 0); err != nil || v <= gv {
+		t.Fatalf("Put after delete: v%d, %v", v, err)
+	}
+	if n, _ := raw.Exists(ctx, guest.raw).Result(); n != 0 {
+		t.Fatal("the release 1 tombstone stayed after the move")
+	}
+
+	// SetCurrentUser moves the current user.
+	if err := SetCurrentUser(ctx, s, "us-east-1_Old", "oldclient", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := CurrentUser(ctx, s, "us-east-1_Old", "oldclient"); err != nil || u != "bob" {
+		t.Fatalf("CurrentUser after the move = %q, %v", u, err)
+	}
+	if n, _ := raw.Exists(ctx, recs[1].raw).Result(); n != 0 {
+		t.Fatal("the release 1 current user stayed after the move")
 	}
 }

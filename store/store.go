@@ -4,31 +4,138 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/cogauth/cogauth/store/internal/layout"
 )
 
-// Key names one session: a user of an app client of a user pool.
+// Kind says what a record is. Every backend writes it down with the key, so records
+// of different kinds never share an entry, whatever their other fields hold.
 //
-// A Key whose User is empty names the (Pool, Client)'s current-user record: its data
-// is the username of the session a CLI profile uses when no user is named. Use
-// CurrentUser and SetCurrentUser rather than reading it directly.
-type Key struct {
-	Pool   string // user pool ID, e.g. "us-east-1_AbC"
-	Client string // app client ID
-	User   string // the service's username (the token's username claim)
+// The zero Kind is KindSession, so a Key{Pool, Client, User} names a session.
+type Kind uint8
+
+const (
+	// KindSession: a user's session (tokens, credentials). User is the service's
+	// username. Sessions may expire in a backend with a TTL (see Kind.Expires).
+	KindSession Kind = iota
+	// KindCurrentUser: the username of the session a (Pool, Client) uses when no user
+	// is named. User is empty. Use CurrentUser and SetCurrentUser.
+	KindCurrentUser
+	// KindDevice: a user's remembered device. User is the username.
+	KindDevice
+	// KindDeviceLogin: which username a login name (an e-mail, a phone number, an
+	// alias) signed in as, so its remembered device can be found. User is the
+	// login name.
+	KindDeviceLogin
+	// KindIdentityID: an identity pool's identity ID for a login. Pool is the
+	// identity pool ID, Client the login provider and User the subject; both are
+	// empty for the pool's guest (unauthenticated) identity.
+	KindIdentityID
+	// KindProfile: which user a CLI profile is signed in as. User is the profile
+	// name.
+	KindProfile
+	// KindHostedUI: the hosted UI domain a user's session came from (the CLI's).
+	// User is the username.
+	KindHostedUI
+
+	kindCount
+)
+
+var kindNames = [kindCount]string{
+	KindSession:     layout.Session,
+	KindCurrentUser: layout.CurrentUser,
+	KindDevice:      layout.Device,
+	KindDeviceLogin: layout.DeviceLogin,
+	KindIdentityID:  layout.IdentityID,
+	KindProfile:     layout.Profile,
+	KindHostedUI:    layout.HostedUI,
 }
 
-// String returns the key without anything secret (keys hold no secrets).
-func (k Key) String() string { return k.Pool + "/" + k.Client + "/" + k.User }
+// String returns the kind's name as backends write it ("session", "device", ...).
+func (k Kind) String() string {
+	if k < kindCount {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
 
-// Validate reports whether the key names a pool and a client.
+// ParseKind returns the Kind named s (as Kind.String writes it).
+func ParseKind(s string) (Kind, error) {
+	for k, n := range kindNames {
+		if n == s {
+			return Kind(k), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: unknown record kind %q", ErrInvalidKey, s)
+}
+
+// Kinds returns every kind, in order.
+func Kinds() []Kind {
+	ks := make([]Kind, kindCount)
+	for i := range ks {
+		ks[i] = Kind(i)
+	}
+	return ks
+}
+
+// Expires reports the lifetime policy of the kind: whether a backend that expires
+// records (store/redis with a TTL) may let a record of this kind expire. Only
+// sessions may: rewritten at every refresh, a session that has not been written
+// for longer than its refresh token lives is dead anyway. Every other kind persists
+// until deleted: remembered devices and identity IDs outlive sign-out, as they do
+// in Cognito; a current-user, profile or hosted-UI record is written once at
+// sign-in, so with a TTL it would expire before the session it belongs to and
+// sign a live session out (one that outlives its session is harmless).
+func (k Kind) Expires() bool { return k == KindSession }
+
+// Key names one record: a Kind, a Namespace, and the user pool, app client and user
+// it belongs to.
+type Key struct {
+	Kind Kind
+	// Namespace keeps independent owners of records apart (a CLI profile, a web
+	// session), so that each has its own session, current user and devices for the
+	// same pool, client and user. Empty is the default namespace. See Namespaced.
+	Namespace string
+	Pool      string // user pool ID, e.g. "us-east-1_AbC" (KindIdentityID: the identity pool ID)
+	Client    string // app client ID (KindIdentityID: the login provider)
+	User      string // what the Kind says: a username, login name, profile name or subject
+}
+
+// String returns the key without anything secret (keys hold no secrets): the
+// fields joined with "/", preceded by the kind unless it is a session and by the
+// namespace in brackets when there is one.
+func (k Key) String() string {
+	s := k.Pool + "/" + k.Client + "/" + k.User
+	if k.Kind != KindSession {
+		s = k.Kind.String() + ":" + s
+	}
+	if k.Namespace != "" {
+		s = "[" + k.Namespace + "]" + s
+	}
+	return s
+}
+
+// Validate reports whether the key is well formed for its kind: a known kind, a
+// pool, and the client and user the kind needs.
 func (k Key) Validate() error {
-	if k.Pool == "" || k.Client == "" {
+	ok := k.Pool != ""
+	switch k.Kind {
+	case KindSession, KindDevice, KindDeviceLogin, KindProfile, KindHostedUI:
+		ok = ok && k.Client != "" && k.User != ""
+	case KindCurrentUser:
+		ok = ok && k.Client != "" && k.User == ""
+	case KindIdentityID:
+		ok = ok && (k.Client == "") == (k.User == "")
+	default:
+		ok = false
+	}
+	if !ok {
 		return fmt.Errorf("%w: %q", ErrInvalidKey, k.String())
 	}
 	return nil
 }
 
-// Entry is one stored session as the store sees it: opaque bytes plus the version
+// Entry is one stored record as the store sees it: opaque bytes plus the version
 // that a later Put or Delete must name to replace it.
 type Entry struct {
 	Data    []byte
@@ -68,7 +175,7 @@ var (
 	ErrNotFound = errors.New("store: session not found")
 	// ErrConflict: the stored version is not the one the writer named.
 	ErrConflict = errors.New("store: version conflict")
-	// ErrInvalidKey: the key lacks a pool or client ID.
+	// ErrInvalidKey: the key is not well formed for its kind (Key.Validate).
 	ErrInvalidKey = errors.New("store: invalid key")
 	// ErrCorrupt: stored data cannot be read. Never treat it as "signed out".
 	ErrCorrupt = errors.New("store: corrupt data")
@@ -77,7 +184,7 @@ var (
 // CurrentUser returns the username recorded by SetCurrentUser for (pool, client), or
 // an error wrapping ErrNotFound.
 func CurrentUser(ctx context.Context, s Store, pool, client string) (string, error) {
-	e, err := s.Get(ctx, Key{Pool: pool, Client: client})
+	e, err := s.Get(ctx, Key{Kind: KindCurrentUser, Pool: pool, Client: client})
 	if err != nil {
 		return "", err
 	}
@@ -90,7 +197,7 @@ func CurrentUser(ctx context.Context, s Store, pool, client string) (string, err
 // SetCurrentUser records user as the current user of (pool, client); an empty user
 // clears the record.
 func SetCurrentUser(ctx context.Context, s Store, pool, client, user string) error {
-	k := Key{Pool: pool, Client: client}
+	k := Key{Kind: KindCurrentUser, Pool: pool, Client: client}
 	if err := k.Validate(); err != nil {
 		return err
 	}
@@ -103,4 +210,52 @@ func SetCurrentUser(ctx context.Context, s Store, pool, client, user string) err
 
 func conflict(k Key, have, want uint64) error {
 	return fmt.Errorf("%w: %s is at version %d, writer expected %d", ErrConflict, k, have, want)
+}
+
+// Namespaced returns s seen through namespace ns: every key s is given has ns as
+// its Namespace (ns + "/" + the key's own namespace when it has one), so several
+// owners sharing one backing store each keep their own sessions, current user and
+// devices. The result implements Locker when s does. An empty ns returns s.
+func Namespaced(s Store, ns string) Store {
+	if ns == "" {
+		return s
+	}
+	n := namespaced{s: s, ns: ns}
+	if l, ok := s.(Locker); ok {
+		return namespacedLocker{n, l}
+	}
+	return n
+}
+
+type namespaced struct {
+	s  Store
+	ns string
+}
+
+func (n namespaced) key(k Key) Key {
+	if k.Namespace == "" {
+		k.Namespace = n.ns
+	} else {
+		k.Namespace = n.ns + "/" + k.Namespace
+	}
+	return k
+}
+
+func (n namespaced) Get(ctx context.Context, k Key) (Entry, error) { return n.s.Get(ctx, n.key(k)) }
+
+func (n namespaced) Put(ctx context.Context, k Key, data []byte, ifVersion uint64) (uint64, error) {
+	return n.s.Put(ctx, n.key(k), data, ifVersion)
+}
+
+func (n namespaced) Delete(ctx context.Context, k Key, ifVersion uint64) error {
+	return n.s.Delete(ctx, n.key(k), ifVersion)
+}
+
+type namespacedLocker struct {
+	namespaced
+	l Locker
+}
+
+func (n namespacedLocker) Lock(ctx context.Context, k Key) (func(), error) {
+	return n.l.Lock(ctx, n.key(k))
 }

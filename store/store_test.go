@@ -107,6 +107,17 @@ func TestStoreContract(t *testing.T) {
 			if err := s.Delete(ctx, Key{Client: "c"}, AnyVersion); !errors.Is(err, ErrInvalidKey) {
 				t.Fatalf("invalid key Delete: err = %v", err)
 			}
+			for _, k := range []Key{
+				{Pool: "p", Client: "c"}, // a session names its user
+				{Kind: KindCurrentUser, Pool: "p", Client: "c", User: "u"},
+				{Kind: KindIdentityID, Pool: "us-east-1:x", Client: "provider"},
+				{Kind: KindDevice, Pool: "p", Client: "c"},
+				{Kind: kindCount, Pool: "p", Client: "c", User: "u"},
+			} {
+				if _, err := s.Put(ctx, k, []byte("x"), AnyVersion); !errors.Is(err, ErrInvalidKey) {
+					t.Fatalf("Put %s: err = %v, want ErrInvalidKey", k, err)
+				}
+			}
 			// Empty and binary data survive as they are.
 			for _, data := range [][]byte{{}, {0, 0xff, '\r', '\n', 0}} {
 				v, err := s.Put(ctx, bob, data, AnyVersion)
@@ -121,34 +132,56 @@ func TestStoreContract(t *testing.T) {
 	}
 }
 
-// TestStoreKeysAndSizes: users whose names start with a space (session's device
-// entries, the CLI's profile records) and hold "/" or "#" are keys like any
-// other, distinct from the user they name; entries of several kilobytes (a session
+// TestStoreKeysAndSizes: records of every kind and namespace for the same pool,
+// client and user are distinct records; users that hold "/", "#", ":" or start
+// with a space are keys like any other; records of several kilobytes (a session
 // with credentials) come back whole.
 func TestStoreKeysAndSizes(t *testing.T) {
 	ctx := context.Background()
-	users := []string{"alice", " device alice", " device-login alice@example.com", " profile default", "a/b", "a#1#0", ""}
+	var keys []Key
+	for _, ns := range []string{"", "profile:work", "a/b:c"} {
+		for _, kind := range Kinds() {
+			for _, u := range []string{"alice", " device alice", "a/b", "a#1#0", "x:y"} {
+				k := Key{Kind: kind, Namespace: ns, Pool: "p", Client: "c", User: u}
+				switch kind {
+				case KindCurrentUser:
+					if u != "alice" {
+						continue
+					}
+					k.User = ""
+				case KindIdentityID:
+					k.Pool = "us-east-1:pool"
+					if u == "alice" {
+						k.Client, k.User = "", ""
+					}
+				}
+				keys = append(keys, k)
+			}
+		}
+	}
 	big := []byte(strings.Repeat("0123456789abcdef", 300))
+	want := func(i int) []byte { return append([]byte(keys[i].String()+"="), big[:(i*137)%len(big)]...) }
 	for name, s := range stores(t) {
 		t.Run(name, func(t *testing.T) {
-			for i, u := range users {
-				data := append([]byte(u+"="), big[:i*700]...)
-				if _, err := s.Put(ctx, Key{Pool: "p", Client: "c", User: u}, data, AnyVersion); err != nil {
-					t.Fatalf("Put %q: %v", u, err)
+			for i, k := range keys {
+				if _, err := s.Put(ctx, k, want(i), AnyVersion); err != nil {
+					t.Fatalf("Put %s: %v", k, err)
 				}
 			}
-			for i, u := range users {
-				e, err := s.Get(ctx, Key{Pool: "p", Client: "c", User: u})
-				want := append([]byte(u+"="), big[:i*700]...)
-				if err != nil || string(e.Data) != string(want) {
-					t.Fatalf("Get %q = %d bytes, %v; want its own %d bytes", u, len(e.Data), err, len(want))
+			for i, k := range keys {
+				e, err := s.Get(ctx, k)
+				if err != nil || string(e.Data) != string(want(i)) {
+					t.Fatalf("Get %s = %d bytes, %v; want its own %d bytes", k, len(e.Data), err, len(want(i)))
 				}
 			}
-			if err := s.Delete(ctx, Key{Pool: "p", Client: "c", User: " device alice"}, AnyVersion); err != nil {
+			dev := Key{Kind: KindDevice, Pool: "p", Client: "c", User: "alice"}
+			if err := s.Delete(ctx, dev, AnyVersion); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Get(ctx, Key{Pool: "p", Client: "c", User: "alice"}); err != nil {
-				t.Fatalf("deleting the device entry touched the user's: %v", err)
+			for _, k := range []Key{{Pool: "p", Client: "c", User: "alice"}, {Kind: KindDevice, Namespace: "profile:work", Pool: "p", Client: "c", User: "alice"}} {
+				if _, err := s.Get(ctx, k); err != nil {
+					t.Fatalf("deleting %s touched %s: %v", dev, k, err)
+				}
 			}
 		})
 	}
@@ -339,6 +372,10 @@ func TestFileCorrupt(t *testing.T) {
 		{"version past seq", strings.Replace(good, `"seq":2`, `"seq":1`, 1), "outside"},
 		{"no pool", strings.Replace(good, `"pool":"p"`, `"pool":""`, 1), "no pool"},
 		{"bad base64", strings.Replace(good, `"eA=="`, `"!!"`, 1), "illegal base64"},
+		{"kind in a release 1 file", strings.Replace(good, `"pool"`, `"kind":"session","pool"`, 1), "kind or namespace"},
+		{"unknown kind", strings.Replace(strings.Replace(good, "sessions/1", "sessions/2", 1), `"pool"`, `"kind":"sessoin","pool"`, 1), "unknown kind"},
+		{"no kind", strings.Replace(good, "sessions/1", "sessions/2", 1), "unknown kind"},
+		{"current user with a user", strings.Replace(strings.Replace(good, "sessions/1", "sessions/2", 1), `"pool"`, `"kind":"current-user","pool"`, 1), "well-formed current-user"},
 		{"duplicate", strings.Replace(good, `]}`, `,{"pool":"p","client":"c","user":"u","version":1,"data":""}]}`, 1), "repeats"},
 	}
 	for _, tt := range tests {
@@ -367,7 +404,7 @@ func TestFileCorrupt(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if e := s.entries[Key{"p", "c", "u"}]; string(e.Data) != "x" || e.Version != 2 {
+		if e := s.entries[Key{Pool: "p", Client: "c", User: "u"}]; string(e.Data) != "x" || e.Version != 2 {
 			t.Fatalf("entry = %+v", e)
 		}
 	})
@@ -378,6 +415,10 @@ func FuzzParseFile(f *testing.F) {
 	f.Add([]byte(`{"format":"cogauth-sessions/1","seq":0,"entries":[]}`))
 	f.Add([]byte(`{"format":"cogauth-sessions/1","seq":5,"entries":[{"pool":"p","client":"c","user":"","version":5,"data":null}]}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"format":"cogauth-sessions/2","seq":3,"entries":[{"kind":"device","namespace":"n","pool":"p","client":"c","user":"u","version":3,"data":"eA=="}]}`))
+	if b, err := os.ReadFile("testdata/release1-sessions.json"); err == nil {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := parseFile(b)
 		if err != nil {

@@ -78,11 +78,10 @@ func (a *app) openStore(ctx context.Context, c *config.Config) (store.Store, err
 
 // profileKey is where the CLI records which user a profile is signed in as. Two
 // profiles may share a pool and client yet be different users, so the store's own
-// current-user record (one per pool and client) cannot serve. The username is a
-// space followed by the profile name: Cognito usernames never contain white space,
-// so the key can never name a real user's session.
+// current-user record (one per pool and client) cannot serve: a store.KindProfile
+// record named after the profile does.
 func profileKey(c *config.Config) store.Key {
-	return store.Key{Pool: c.UserPoolID, Client: c.ClientID, User: " profile " + c.Profile}
+	return store.Key{Kind: store.KindProfile, Pool: c.UserPoolID, Client: c.ClientID, User: c.Profile}
 }
 
 // profileUser returns the user the profile is signed in as ("" when none is
@@ -109,10 +108,9 @@ func setProfileUser(ctx context.Context, s store.Store, c *config.Config, user s
 // hostedUIKey is where the CLI records the hosted UI domain a user's session came
 // from, so that it refreshes at that domain's /oauth2/token whatever named the
 // domain at login: a --domain flag, the --endpoint default for the emulator, the
-// environment. The username is prefixed like profileKey's, with a word of its
-// own, so that it can name neither a real user's session nor a profile record.
+// environment. It is a store.KindHostedUI record of its own beside the session.
 func hostedUIKey(c *config.Config, user string) store.Key {
-	return store.Key{Pool: c.UserPoolID, Client: c.ClientID, User: " hosted-ui " + user}
+	return store.Key{Kind: store.KindHostedUI, Pool: c.UserPoolID, Client: c.ClientID, User: user}
 }
 
 // hostedUIDomain returns the domain recorded for user's session, "" when none is.

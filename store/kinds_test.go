@@ -1,0 +1,199 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestKinds(t *testing.T) {
+	names := map[string]bool{}
+	for _, k := range Kinds() {
+		n := k.String()
+		if names[n] || strings.HasPrefix(n, "kind(") {
+			t.Fatalf("kind %d has name %q (repeated or unnamed)", k, n)
+		}
+		names[n] = true
+		if got, err := ParseKind(n); err != nil || got != k {
+			t.Fatalf("ParseKind(%q) = %v, %v", n, got, err)
+		}
+	}
+	if _, err := ParseKind("sessions"); !errors.Is(err, ErrInvalidKey) {
+		t.Fatalf("ParseKind of an unknown name: %v", err)
+	}
+	// The lifetime policy: only sessions may expire.
+	for _, k := range Kinds() {
+		if k.Expires() != (k == KindSession) {
+			t.Errorf("%s.Expires() = %v", k, k.Expires())
+		}
+	}
+	if (Key{}).Kind != KindSession {
+		t.Fatal("the zero Kind is not KindSession")
+	}
+	for k, want := range map[Key]string{
+		{Pool: "p", Client: "c", User: "u"}:                                "p/c/u",
+		{Kind: KindDevice, Pool: "p", Client: "c", User: "u"}:              "device:p/c/u",
+		{Kind: KindCurrentUser, Namespace: "work", Pool: "p", Client: "c"}: "[work]current-user:p/c/",
+	} {
+		if got := k.String(); got != want {
+			t.Errorf("String() = %q, want %q", got, want)
+		}
+	}
+}
+
+// TestNamespaced: owners sharing one backing store through Namespaced keep their
+// own records (session, current user, device), and locks stay per namespace.
+func TestNamespaced(t *testing.T) {
+	ctx := context.Background()
+	k := Key{Pool: "p", Client: "c", User: "alice"}
+	for name, base := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			work, home := Namespaced(base, "profile:work"), Namespaced(base, "profile:home")
+			if Namespaced(base, "") != base {
+				t.Fatal("the empty namespace is not the store itself")
+			}
+			for i, s := range []Store{base, work, home} {
+				if _, err := s.Put(ctx, k, []byte{byte('0' + i)}, 0); err != nil {
+					t.Fatalf("store %d: %v", i, err)
+				}
+				if err := SetCurrentUser(ctx, s, "p", "c", string(rune('a'+i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, s := range []Store{base, work, home} {
+				if e, err := s.Get(ctx, k); err != nil || string(e.Data) != string(rune('0'+i)) {
+					t.Fatalf("store %d: Get = %q, %v", i, e.Data, err)
+				}
+				if u, err := CurrentUser(ctx, s, "p", "c"); err != nil || u != string(rune('a'+i)) {
+					t.Fatalf("store %d: CurrentUser = %q, %v", i, u, err)
+				}
+			}
+			// The namespace is the key's, as the backing store sees it.
+			if e, err := base.Get(ctx, Key{Namespace: "profile:work", Pool: "p", Client: "c", User: "alice"}); err != nil || string(e.Data) != "1" {
+				t.Fatalf("work's record in the base store: %q, %v", e.Data, err)
+			}
+			// Nested namespaces join with "/".
+			if _, err := Namespaced(work, "x").Put(ctx, k, []byte("nested"), 0); err != nil {
+				t.Fatal(err)
+			}
+			if e, err := base.Get(ctx, Key{Namespace: "profile:work/x", Pool: "p", Client: "c", User: "alice"}); err != nil || string(e.Data) != "nested" {
+				t.Fatalf("nested record: %q, %v", e.Data, err)
+			}
+			if err := work.Delete(ctx, k, AnyVersion); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := home.Get(ctx, k); err != nil {
+				t.Fatalf("deleting work's session touched home's: %v", err)
+			}
+			// Locker survives the wrapper, per namespace.
+			wl, ok := work.(Locker)
+			if !ok {
+				t.Fatal("Namespaced dropped Locker")
+			}
+			unlock, err := wl.Lock(ctx, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer unlock()
+			u2, err := home.(Locker).Lock(ctx, k)
+			if err != nil {
+				t.Fatalf("home's lock waits on work's: %v", err)
+			}
+			u2()
+		})
+	}
+	if _, ok := Namespaced(plainStore{NewMemory()}, "n").(Locker); ok {
+		t.Fatal("Namespaced of a store without Locker is a Locker")
+	}
+}
+
+// plainStore hides Memory's Locker.
+type plainStore struct{ Store }
+
+// release1Records are the records in testdata/release1-sessions.json, which the
+// file store of release 1 (commit 2843cba) wrote, each under the key its caller
+// used then (session/, identity/ and cmd/cogauth's conventions inside the Key
+// fields). Here is each as a typed key.
+func release1Records() map[Key]string {
+	const pool, client, ipool = "us-east-1_Old", "oldclient", "us-east-1:11111111-2222-4333-8444-555555555555"
+	return map[Key]string{
+		{Pool: pool, Client: client, User: "alice"}:                                                                        "session of alice",
+		{Pool: pool, Client: client, User: "bob@example.com"}:                                                              "session of bob",
+		{Kind: KindCurrentUser, Pool: pool, Client: client}:                                                                "alice",
+		{Kind: KindDevice, Pool: pool, Client: client, User: "alice"}:                                                      "device of alice",
+		{Kind: KindDeviceLogin, Pool: pool, Client: client, User: "alice@example.com"}:                                     "login alice@example.com",
+		{Kind: KindProfile, Pool: pool, Client: client, User: "default"}:                                                   "alice",
+		{Kind: KindProfile, Pool: pool, Client: client, User: "work"}:                                                      "bob@example.com",
+		{Kind: KindHostedUI, Pool: pool, Client: client, User: "bob@example.com"}:                                          "https://auth.example.com",
+		{Kind: KindIdentityID, Pool: ipool, Client: "cognito-idp.us-east-1.amazonaws.com/us-east-1_Old", User: "3f1e-sub"}: `{"identityId":"us-east-1:aaaa"}`,
+		{Kind: KindIdentityID, Pool: ipool}:                                                                                `{"identityId":"us-east-1:guest"}`,
+	}
+}
+
+// TestFileReadsRelease1: a file written by release 1 loads as typed records, and
+// the first write rewrites it in today's format without losing any of them or
+// reusing a version.
+func TestFileReadsRelease1(t *testing.T) {
+	ctx := context.Background()
+	old, err := os.ReadFile("testdata/release1-sessions.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(old, []byte(`"format": "cogauth-sessions/1"`)) {
+		t.Fatal("testdata is not a release 1 file")
+	}
+	path := filepath.Join(t.TempDir(), "sessions.json")
+	if err := os.WriteFile(path, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := NewFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var maxV uint64
+	versions := map[Key]uint64{}
+	for k, want := range release1Records() {
+		e, err := f.Get(ctx, k)
+		if err != nil || string(e.Data) != want {
+			t.Fatalf("Get %s = %q, %v; want %q", k, e.Data, err, want)
+		}
+		versions[k] = e.Version
+		maxV = max(maxV, e.Version)
+	}
+	if u, err := CurrentUser(ctx, f, "us-east-1_Old", "oldclient"); err != nil || u != "alice" {
+		t.Fatalf("CurrentUser = %q, %v", u, err)
+	}
+	// Reading changed nothing on disk.
+	if b, _ := os.ReadFile(path); !bytes.Equal(b, old) {
+		t.Fatal("a read rewrote the file")
+	}
+	// A compare-and-swap on a version read from the old file works, and migrates.
+	dev := Key{Kind: KindDevice, Pool: "us-east-1_Old", Client: "oldclient", User: "alice"}
+	v, err := f.Put(ctx, dev, []byte("device of alice, again"), versions[dev])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v <= maxV {
+		t.Fatalf("new version %d not above release 1's %d", v, maxV)
+	}
+	b, _ := os.ReadFile(path)
+	if !bytes.Contains(b, []byte(`"format": "cogauth-sessions/2"`)) || bytes.Contains(b, []byte(" device ")) {
+		t.Fatalf("file not rewritten in today's layout:\n%s", b)
+	}
+	for k, want := range release1Records() {
+		if k == dev {
+			want = "device of alice, again"
+		}
+		e, err := f.Get(ctx, k)
+		if err != nil || string(e.Data) != want {
+			t.Fatalf("after the rewrite, Get %s = %q, %v; want %q", k, e.Data, err, want)
+		}
+		if k != dev && e.Version != versions[k] {
+			t.Fatalf("after the rewrite, %s has version %d, was %d", k, e.Version, versions[k])
+		}
+	}
+}
