@@ -139,6 +139,18 @@ func (r *AuthRequest) String() string {
 // GoString keeps %#v from printing the PKCE verifier.
 func (r *AuthRequest) GoString() string { return r.String() }
 
+// Verifier returns the request's PKCE code verifier, for a server that keeps a
+// sign-in between the authorize redirect and the callback somewhere safe (a
+// sealed cookie, a session store) and rebuilds it with ResumeAuthRequest.
+func (r *AuthRequest) Verifier() jwt.Secret { return r.verifier }
+
+// ResumeAuthRequest rebuilds the AuthRequest of a sign-in started by AuthCodeURL
+// (in another request, or on another replica) from what it returned, for
+// Exchange. URL is left empty: the browser has been there already.
+func ResumeAuthRequest(redirectURI, state, nonce string, verifier jwt.Secret) *AuthRequest {
+	return &AuthRequest{RedirectURI: redirectURI, State: state, Nonce: nonce, verifier: verifier}
+}
+
 // randomToken returns n random bytes in unpadded base64url: 32 bytes make a PKCE
 // verifier of 43 characters, the RFC 7636 minimum, with 256 bits of entropy.
 func (c *Client) randomToken(n int) (string, error) {

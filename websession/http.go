@@ -1,0 +1,220 @@
+package websession
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/session"
+)
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+func writeJSON(rw http.ResponseWriter, status int, v any) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(true)
+	if err := enc.Encode(v); err != nil {
+		status = http.StatusInternalServerError
+		b.Reset()
+		b.WriteString(`{"error":"internal"}` + "\n")
+	}
+	h := rw.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	rw.WriteHeader(status)
+	_, _ = rw.Write(b.Bytes())
+}
+
+func writeJSONError(rw http.ResponseWriter, status int, code, msg string) {
+	writeJSON(rw, status, map[string]string{"error": code, "message": msg})
+}
+
+// wantsJSON tells fetch/XHR requests (answered 401 JSON) from navigations
+// (redirected to the login page).
+func wantsJSON(r *http.Request) bool {
+	if m := r.Header.Get("Sec-Fetch-Mode"); m != "" {
+		return m != "navigate"
+	}
+	if r.Header.Get("X-Requested-With") != "" {
+		return true
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return true
+	}
+	return !strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// Handler serves the routes at Config.Paths and passes every other request to
+// app, with the session loaded (UserFrom) and cross-origin requests that change
+// state refused. Wrap handlers that need a user in Require.
+func (w *Sessions) Handler(app http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	w.register(mux)
+	mux.Handle("/", app)
+	return w.Middleware(mux)
+}
+
+// Routes returns the routes alone, for mounting in another router (chi, echo,
+// gin) under the same paths. Put Middleware in front of them, or of the whole
+// router: the routes need its CSRF check.
+func (w *Sessions) Routes() http.Handler {
+	mux := http.NewServeMux()
+	w.register(mux)
+	return mux
+}
+
+func (w *Sessions) register(mux *http.ServeMux) {
+	p := w.cfg.Paths
+	mux.HandleFunc("GET "+p.Login, w.login)
+	mux.HandleFunc("GET "+p.Callback, w.callback)
+	mux.HandleFunc("POST "+p.Logout, w.logout)
+	mux.HandleFunc("GET "+p.Me, w.me)
+	// Other methods get 405 rather than falling through to the app's "/".
+	for path, allow := range map[string]string{p.Login: "GET, HEAD", p.Callback: "GET, HEAD", p.Logout: "POST", p.Me: "GET, HEAD"} {
+		mux.HandleFunc(path, func(rw http.ResponseWriter, r *http.Request) {
+			rw.Header().Set("Allow", allow)
+			writeJSONError(rw, http.StatusMethodNotAllowed, "method_not_allowed", "use "+allow)
+		})
+	}
+}
+
+// Middleware loads the request's session, refreshing it when due, and refuses
+// cross-origin requests that change state (http.CrossOriginProtection) with 403.
+// A request without a session goes on without a user; Require turns those away.
+func (w *Sessions) Middleware(next http.Handler) http.Handler {
+	return w.cop.Handler(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		u, err := w.userOf(r)
+		switch {
+		case err == nil && u != nil:
+			r = r.WithContext(context.WithValue(r.Context(), userKey{}, u))
+		case errors.Is(err, errNoSession):
+			w.clearCookie(rw)
+		case err != nil:
+			w.unavailable(rw, r, err)
+			return
+		}
+		next.ServeHTTP(rw, r)
+	}))
+}
+
+// unavailable answers a request whose session is kept but cannot be served now
+// (store or Cognito unreachable, tokens dead meanwhile).
+func (w *Sessions) unavailable(rw http.ResponseWriter, r *http.Request, err error) {
+	w.log.LogAttrs(r.Context(), slog.LevelWarn, "cogauth: web session unavailable", slogErr(err))
+	rw.Header().Set("Retry-After", "5")
+	writeJSONError(rw, http.StatusServiceUnavailable, "unavailable", "the session cannot be served right now; try again")
+}
+
+// Require passes requests with a signed-in user to next; others get 401 JSON
+// (fetch, XHR) or a redirect to the login route that comes back here
+// (navigations).
+func (w *Sessions) Require(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if _, ok := UserFrom(r.Context()); ok {
+			next.ServeHTTP(rw, r)
+			return
+		}
+		w.unauthenticated(rw, r)
+	})
+}
+
+func (w *Sessions) unauthenticated(rw http.ResponseWriter, r *http.Request) {
+	if wantsJSON(r) {
+		rw.Header().Set("WWW-Authenticate", `Cookie realm="cogauth"`)
+		writeJSON(rw, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "message": "sign in first", "login": w.cfg.Paths.Login})
+		return
+	}
+	to := w.cfg.Paths.Login
+	if rt := r.URL.RequestURI(); safeReturnTo(rt) {
+		to += "?return_to=" + queryEscape(rt)
+	}
+	rw.Header().Set("Cache-Control", "no-store")
+	http.Redirect(rw, r, to, http.StatusSeeOther)
+}
+
+// userOf returns the request's user: from the context when Middleware ran, else
+// from the cookie. (nil, nil): no cookie.
+func (w *Sessions) userOf(r *http.Request) (*User, error) {
+	if u, ok := UserFrom(r.Context()); ok {
+		return u, nil
+	}
+	c, err := r.Cookie(w.cookieName)
+	if err != nil {
+		return nil, nil
+	}
+	id, ok := parseSessionID(c.Value)
+	if !ok {
+		return nil, errNoSession
+	}
+	ctx := r.Context()
+	l, err := w.lookup(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.check(ctx, l, w.clk.Now()); err != nil {
+		return nil, err
+	}
+	s, err := l.mgr.Fetch(ctx, session.FetchOptions{})
+	if err != nil {
+		if errors.Is(err, session.ErrSignedOut) {
+			// Cognito ended it (revoked, expired refresh token): end it here too.
+			w.end(ctx, l, l.rec.Load().m, false)
+			return nil, errNoSession
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if !cognito.IsRetryable(err) {
+			w.log.LogAttrs(ctx, slog.LevelWarn, "cogauth: web session refresh failed", slogErr(err))
+		}
+		return nil, &unavailableError{err}
+	}
+	return w.newUser(l, s), nil
+}
+
+func (w *Sessions) newUser(l *live, s *session.Session) *User {
+	u := &User{Username: s.Username, Sub: s.UserSub, Access: s.Tokens.Access.Claims(), w: w, l: l}
+	if s.Tokens.ID != nil {
+		u.ID = s.Tokens.ID.Claims()
+	}
+	return u
+}
+
+// setCookie sets the session cookie: __Host- (Secure, Path=/, no Domain),
+// HttpOnly, SameSite=Lax, until the absolute timeout.
+func (w *Sessions) setCookie(rw http.ResponseWriter, id sessionID) {
+	http.SetCookie(rw, &http.Cookie{
+		Name: w.cookieName, Value: id.cookieValue(), Path: "/",
+		MaxAge: int(w.cfg.AbsoluteTimeout / time.Second), Secure: w.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func (w *Sessions) clearCookie(rw http.ResponseWriter) {
+	http.SetCookie(rw, &http.Cookie{Name: w.cookieName, Value: "", Path: "/", MaxAge: -1, Secure: w.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
+
+func slogErr(err error) slog.Attr { return slog.String("error", err.Error()) }
+
+const slogWarn = slog.LevelWarn
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// maxCookie bounds a cookie value decoded here.
+const maxCookie = 4096
+
+func unb64(s string) ([]byte, bool) {
+	if len(s) > maxCookie {
+		return nil, false
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	return b, err == nil
+}

@@ -1,0 +1,326 @@
+package websession
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/cogauth/cogauth/hostedui"
+	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/session"
+	"github.com/cogauth/cogauth/store"
+)
+
+// maxReturnTo bounds the return_to path kept through a sign-in.
+const maxReturnTo = 2048
+
+// safeReturnTo reports whether p is a path on this site: it starts with one "/",
+// names no scheme or host (no "//", no "/\"), and has no control characters.
+func safeReturnTo(p string) bool {
+	if p == "" || len(p) > maxReturnTo || p[0] != '/' || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+		return false
+	}
+	if strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
+		return false
+	}
+	u, err := url.Parse(p)
+	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil && strings.HasPrefix(u.Path, "/")
+}
+
+func queryEscape(s string) string { return url.QueryEscape(s) }
+
+// loginState is what the short-lived sign-in cookie carries, sealed: the PKCE
+// verifier, state and nonce of one sign-in, and where to go afterwards.
+type loginState struct {
+	State    string `json:"s"`
+	Nonce    string `json:"n"`
+	Verifier string `json:"v"`
+	ReturnTo string `json:"r"`
+	Started  int64  `json:"t"` // unix nanoseconds
+}
+
+// validState bounds the state parameter: hostedui makes 32 base64url characters.
+func validState(s string) bool {
+	if len(s) < 16 || len(s) > 64 {
+		return false
+	}
+	return !strings.ContainsFunc(s, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '_')
+	})
+}
+
+// loginCookie names the sign-in cookie of one state, so that sign-ins started in
+// two tabs do not overwrite each other.
+func (w *Sessions) loginCookie(state string) string { return w.loginPrefix + state[:16] }
+
+func (w *Sessions) login(rw http.ResponseWriter, r *http.Request) {
+	rt := "/"
+	if v, ok := r.URL.Query()["return_to"]; ok {
+		if len(v) != 1 || !safeReturnTo(v[0]) {
+			writeJSONError(rw, http.StatusBadRequest, "invalid_return_to", "return_to must be a path on this site")
+			return
+		}
+		rt = v[0]
+	}
+	req, err := w.hosted.AuthCodeURL(hostedui.AuthorizeOptions{})
+	if err != nil {
+		w.log.LogAttrs(r.Context(), slogWarn, "cogauth: starting a sign-in", slogErr(err))
+		writeJSONError(rw, http.StatusInternalServerError, "internal", "cannot start the sign-in")
+		return
+	}
+	ls := loginState{State: req.State, Nonce: req.Nonce, Verifier: req.Verifier().Reveal(), ReturnTo: rt, Started: w.clk.Now().UnixNano()}
+	plain, _ := json.Marshal(ls)
+	name := w.loginCookie(req.State)
+	sealed, err := seal(w.keys.cookie, plain, []byte(name))
+	if err != nil {
+		writeJSONError(rw, http.StatusInternalServerError, "internal", "cannot start the sign-in")
+		return
+	}
+	http.SetCookie(rw, &http.Cookie{
+		Name: name, Value: b64(sealed), Path: "/", MaxAge: int(w.cfg.LoginTimeout / time.Second),
+		Secure: w.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	})
+	rw.Header().Set("Cache-Control", "no-store")
+	http.Redirect(rw, r, req.URL, http.StatusSeeOther)
+}
+
+// callbackError answers a failed callback: a short page with what went wrong and
+// a link to start again. Nothing of the request is echoed.
+func (w *Sessions) callbackError(rw http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	if wantsJSON(r) {
+		writeJSONError(rw, status, code, msg)
+		return
+	}
+	h := rw.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	rw.WriteHeader(status)
+	_, _ = rw.Write([]byte("Sign-in failed: " + msg + "\nStart again at " + w.cfg.Paths.Login + "\n"))
+}
+
+func (w *Sessions) callback(rw http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	state := q.Get("state")
+	if !validState(state) {
+		w.callbackError(rw, r, http.StatusBadRequest, "invalid_state", "the callback has no valid state")
+		return
+	}
+	name := w.loginCookie(state)
+	c, err := r.Cookie(name)
+	if err != nil {
+		w.callbackError(rw, r, http.StatusBadRequest, "invalid_state", "this sign-in was not started in this browser, or it has expired")
+		return
+	}
+	// One use only, whatever happens next.
+	http.SetCookie(rw, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, Secure: w.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	var ls loginState
+	sealed, ok := unb64(c.Value)
+	var plain []byte
+	if ok {
+		plain, err = unseal(w.keys.cookie, sealed, []byte(name))
+	}
+	if !ok || err != nil || json.Unmarshal(plain, &ls) != nil || !safeReturnTo(ls.ReturnTo) {
+		w.callbackError(rw, r, http.StatusBadRequest, "invalid_state", "the sign-in cookie is not valid")
+		return
+	}
+	if age := w.clk.Now().Sub(time.Unix(0, ls.Started)); age < 0 || age > w.cfg.LoginTimeout {
+		w.callbackError(rw, r, http.StatusBadRequest, "login_expired", "the sign-in took too long; start again")
+		return
+	}
+	tok, err := w.hosted.Exchange(ctx, hostedui.ResumeAuthRequest(w.redirectURI, ls.State, ls.Nonce, jwt.Secret(ls.Verifier)), q)
+	if err != nil {
+		var he *hostedui.Error
+		switch {
+		case errors.Is(err, hostedui.ErrStateMismatch):
+			w.callbackError(rw, r, http.StatusBadRequest, "invalid_state", "the callback's state does not match this sign-in")
+		case errors.Is(err, hostedui.ErrNonceMismatch):
+			w.callbackError(rw, r, http.StatusBadRequest, "invalid_nonce", "the id token's nonce does not match this sign-in")
+		case errors.Is(err, hostedui.ErrInvalidGrant):
+			w.callbackError(rw, r, http.StatusBadRequest, "invalid_grant", "the sign-in code was refused (used already, or expired)")
+		case hostedui.IsRetryable(err):
+			w.log.LogAttrs(ctx, slogWarn, "cogauth: sign-in code exchange failed", slogErr(err))
+			w.callbackError(rw, r, http.StatusBadGateway, "unavailable", "the sign-in service did not answer; try again")
+		case errors.As(err, &he) && he.Endpoint == "authorize":
+			w.callbackError(rw, r, http.StatusBadRequest, "access_denied", "the sign-in was not completed ("+he.Code+")")
+		default:
+			w.log.LogAttrs(ctx, slogWarn, "cogauth: sign-in code exchange failed", slogErr(err))
+			w.callbackError(rw, r, http.StatusBadGateway, "exchange_failed", "the sign-in code could not be exchanged")
+		}
+		return
+	}
+	if tok.IDToken == "" {
+		w.callbackError(rw, r, http.StatusBadGateway, "no_id_token", "the sign-in returned no id token (the openid scope is needed)")
+		return
+	}
+	idt, err := w.cfg.Verifier.Verify(ctx, tok.IDToken.Reveal())
+	if err == nil && (idt.Use() != jwt.IDToken || !containsString(idt.Claims().Aud, w.client)) {
+		err = errors.New("not an id token of this app client")
+	}
+	if err != nil {
+		w.log.LogAttrs(ctx, slogWarn, "cogauth: sign-in id token refused", slogErr(err))
+		if errors.Is(err, jwt.ErrJWKSFetch) {
+			w.callbackError(rw, r, http.StatusBadGateway, "unavailable", "the sign-in service's keys could not be read; try again")
+		} else {
+			w.callbackError(rw, r, http.StatusBadRequest, "invalid_id_token", "the id token of the sign-in is not valid")
+		}
+		return
+	}
+	sub := idt.Claims().Sub
+	if !validSub(sub) {
+		w.callbackError(rw, r, http.StatusBadRequest, "invalid_id_token", "the id token has no valid sub")
+		return
+	}
+
+	// A session this browser had before (or one planted in it) ends here: the
+	// new session gets a new ID, never the old one.
+	if old, err := r.Cookie(w.cookieName); err == nil {
+		if id, ok := parseSessionID(old.Value); ok {
+			if l, err := w.lookup(ctx, id); err == nil {
+				w.end(ctx, l, l.rec.Load().m, true)
+			}
+		}
+	}
+	id, err := newSessionID()
+	if err != nil {
+		w.callbackError(rw, r, http.StatusInternalServerError, "internal", "cannot create the session")
+		return
+	}
+	l, err := w.create(r, id, tok, sub)
+	if err != nil {
+		switch {
+		case errors.Is(err, session.ErrInvalidTokens):
+			w.callbackError(rw, r, http.StatusBadRequest, "invalid_tokens", "the sign-in's tokens are not for this app")
+		default:
+			w.log.LogAttrs(ctx, slogWarn, "cogauth: storing a new web session", slogErr(err))
+			w.callbackError(rw, r, http.StatusServiceUnavailable, "unavailable", "the session could not be stored; try again")
+		}
+		return
+	}
+	_ = l
+	w.setCookie(rw, id)
+	rw.Header().Set("Cache-Control", "no-store")
+	http.Redirect(rw, r, ls.ReturnTo, http.StatusSeeOther)
+}
+
+// create stores a new session for the tokens of a sign-in.
+func (w *Sessions) create(r *http.Request, id sessionID, tok *hostedui.Tokens, sub string) (*live, error) {
+	ctx := r.Context()
+	name := w.keys.name(id)
+	aead, err := w.keys.sessionAEAD(id)
+	if err != nil {
+		return nil, err
+	}
+	st := newSealedStore(w.store, name, aead)
+	mgr, err := w.newManager(st, "")
+	if err != nil {
+		return nil, err
+	}
+	s, err := mgr.Import(ctx, session.ImportInput{
+		AccessToken: tok.AccessToken.Reveal(), IDToken: tok.IDToken.Reveal(), RefreshToken: tok.RefreshToken, Source: session.SourceHostedUI,
+	})
+	if err != nil {
+		mgr.Close()
+		return nil, err
+	}
+	if s.UserSub != sub {
+		mgr.Close()
+		_ = w.deleteRecords(ctx, name, s.Username)
+		return nil, session.ErrInvalidTokens
+	}
+	now := w.clk.Now()
+	m := &meta{V: 1, User: s.Username, Sub: sub, Created: now.UnixNano(), Seen: now.UnixNano()}
+	v, err := w.putMeta(ctx, st, m, 0)
+	if err != nil {
+		mgr.Close()
+		_ = w.deleteRecords(ctx, name, s.Username)
+		return nil, err
+	}
+	if err := w.updateIndex(ctx, sub, func(list []indexEntry) []indexEntry {
+		return append(list, indexEntry{Name: name, User: s.Username, Expires: now.Add(w.cfg.AbsoluteTimeout).UnixNano()})
+	}); err != nil {
+		// The session works without; SignOutUser will not reach it.
+		w.log.LogAttrs(ctx, slogWarn, "cogauth: could not index a new web session", slogErr(err))
+	}
+	l := &live{name: name, st: st, mgr: mgr}
+	l.rec.Store(&metaState{m: m, version: v})
+	got, evicted := w.cache.add(l)
+	for _, e := range evicted {
+		e.mgr.Close()
+	}
+	return got, nil
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *Sessions) logout(rw http.ResponseWriter, r *http.Request) {
+	u, err := w.userOf(r)
+	if err == nil && u != nil {
+		if err := w.end(r.Context(), u.l, u.l.rec.Load().m, true); err != nil {
+			// Ended here and on every replica that heard; the revocation or a
+			// delete may have failed, which end logged.
+			_ = err
+		}
+	} else if err != nil && !errors.Is(err, errNoSession) {
+		// The store is unreachable: the session cannot be deleted now. Say so
+		// rather than pretend.
+		w.unavailable(rw, r, err)
+		return
+	}
+	w.clearCookie(rw)
+	rw.Header().Set("Cache-Control", "no-store")
+	http.Redirect(rw, r, w.logoutURL, http.StatusSeeOther)
+}
+
+// meView is what the me route answers: claims, never a token.
+type meView struct {
+	Username string         `json:"username"`
+	Sub      string         `json:"sub"`
+	Email    string         `json:"email,omitempty"`
+	Groups   []string       `json:"groups"`
+	Scope    string         `json:"scope,omitempty"`
+	AuthTime int64          `json:"auth_time,omitempty"`
+	Expires  int64          `json:"expires_at"`
+	Claims   map[string]any `json:"claims,omitempty"` // the id token's
+}
+
+func (w *Sessions) me(rw http.ResponseWriter, r *http.Request) {
+	u, err := w.userOf(r)
+	if err != nil && !errors.Is(err, errNoSession) {
+		w.unavailable(rw, r, err)
+		return
+	}
+	if u == nil {
+		if errors.Is(err, errNoSession) {
+			w.clearCookie(rw)
+		}
+		rw.Header().Set("WWW-Authenticate", `Cookie realm="cogauth"`)
+		writeJSON(rw, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "message": "sign in first", "login": w.cfg.Paths.Login})
+		return
+	}
+	v := meView{Username: u.Username, Sub: u.Sub, Groups: u.Access.Groups, Scope: u.Access.Scope, Expires: u.Access.Exp.Unix()}
+	if v.Groups == nil {
+		v.Groups = []string{}
+	}
+	if u.ID != nil {
+		v.Email = u.ID.Email
+		if !u.ID.AuthTime.IsZero() {
+			v.AuthTime = u.ID.AuthTime.Unix()
+		}
+		v.Claims = u.ID.Raw()
+	}
+	writeJSON(rw, http.StatusOK, v)
+}
+
+var _ = store.ErrNotFound

@@ -1,0 +1,134 @@
+package websession
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+)
+
+// idLen is the session ID's size: 256 bits from crypto/rand.
+const idLen = 32
+
+// sessionID is the secret the cookie carries. It is never logged, stored or
+// published: the store knows only its HMAC, and the data are sealed under a key
+// derived from it.
+type sessionID [idLen]byte
+
+func newSessionID() (sessionID, error) {
+	var id sessionID
+	if _, err := rand.Read(id[:]); err != nil {
+		return id, fmt.Errorf("websession: reading randomness: %w", err)
+	}
+	return id, nil
+}
+
+// encodedIDLen is the cookie value's length: unpadded base64url of 32 bytes.
+var encodedIDLen = base64.RawURLEncoding.EncodedLen(idLen)
+
+func (id sessionID) cookieValue() string { return base64.RawURLEncoding.EncodeToString(id[:]) }
+
+// parseSessionID reads a cookie value; anything but exactly 43 base64url
+// characters is refused before any work is done on it.
+func parseSessionID(v string) (sessionID, bool) {
+	var id sessionID
+	if len(v) != encodedIDLen {
+		return id, false
+	}
+	n, err := base64.RawURLEncoding.Strict().Decode(id[:], []byte(v))
+	return id, err == nil && n == idLen
+}
+
+// keys are what the configured Secret becomes: one key per use, so that no
+// output of one can be replayed as another.
+type keys struct {
+	hash   []byte      // HMAC of session IDs (store names)
+	cookie cipher.AEAD // sign-in state cookies
+	index  cipher.AEAD // the user-to-sessions index
+}
+
+func deriveKeys(secret []byte) (*keys, error) {
+	if len(secret) < 32 {
+		return nil, errors.New("websession: Config.Secret must be at least 32 random bytes")
+	}
+	k := &keys{}
+	var err error
+	if k.hash, err = hkdf.Key(sha256.New, secret, nil, "cogauth websession v1 hash", 32); err != nil {
+		return nil, err
+	}
+	if k.cookie, err = aeadFrom(secret, "cogauth websession v1 login state"); err != nil {
+		return nil, err
+	}
+	if k.index, err = aeadFrom(secret, "cogauth websession v1 user index"); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func aeadFrom(secret []byte, info string) (cipher.AEAD, error) {
+	key, err := hkdf.Key(sha256.New, secret, nil, info, 32)
+	if err != nil {
+		return nil, err
+	}
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(b)
+}
+
+// name returns the store name of a session: hex HMAC-SHA256 of its ID.
+func (k *keys) name(id sessionID) string {
+	m := hmac.New(sha256.New, k.hash)
+	m.Write(id[:])
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// sessionAEAD is the key a session's records are sealed under: derived from the
+// ID alone (with the HMAC key as salt), so the store's contents open only with
+// the cookie in hand.
+func (k *keys) sessionAEAD(id sessionID) (cipher.AEAD, error) {
+	key, err := hkdf.Key(sha256.New, id[:], k.hash, "cogauth websession v1 seal", 32)
+	if err != nil {
+		return nil, err
+	}
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(b)
+}
+
+// sealVersion starts every sealed blob, so that the format can change.
+const sealVersion = 1
+
+// seal encrypts plain with a random nonce, binding it to ad.
+func seal(a cipher.AEAD, plain, ad []byte) ([]byte, error) {
+	out := make([]byte, 1+a.NonceSize(), 1+a.NonceSize()+len(plain)+a.Overhead())
+	out[0] = sealVersion
+	if _, err := rand.Read(out[1:]); err != nil {
+		return nil, fmt.Errorf("websession: reading randomness: %w", err)
+	}
+	return a.Seal(out, out[1:], plain, ad), nil
+}
+
+var errUnseal = errors.New("websession: sealed data do not open")
+
+// unseal opens what seal made, with the same ad.
+func unseal(a cipher.AEAD, sealed, ad []byte) ([]byte, error) {
+	n := a.NonceSize()
+	if len(sealed) < 1+n+a.Overhead() || sealed[0] != sealVersion {
+		return nil, errUnseal
+	}
+	plain, err := a.Open(nil, sealed[1:1+n], sealed[1+n:], ad)
+	if err != nil {
+		return nil, errUnseal
+	}
+	return plain, nil
+}

@@ -1,0 +1,187 @@
+package websession
+
+import (
+	"context"
+	"crypto/cipher"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cogauth/cogauth/store"
+)
+
+// Store names. Every record of web session N lives under User "ws/N/…" of the
+// app client's (Pool, Client): the Manager's own records (the session, the
+// current-user record) under "ws/N/" + what the Manager asked for, and the web
+// layer's under "ws/N/\x00web". Cognito usernames have no control characters,
+// so no username can name the web record.
+const (
+	sessionPrefix = "ws/"
+	metaSuffix    = "\x00web"
+	indexPrefix   = "wsu/" // + the user's sub: the user-to-sessions index
+)
+
+// sealedStore is the Store a web session's Manager sees: every key moved into
+// the session's namespace, every value sealed under the session's key, with the
+// key's name as additional data (a sealed value moved to another key does not
+// open).
+type sealedStore struct {
+	inner store.Store
+	ns    string // "ws/N/"
+	aead  cipher.AEAD
+}
+
+// lockingStore is a sealedStore over a store that can lock.
+type lockingStore struct {
+	*sealedStore
+	locker store.Locker
+}
+
+func (s *lockingStore) Lock(ctx context.Context, k store.Key) (func(), error) {
+	return s.locker.Lock(ctx, s.key(k))
+}
+
+func newSealedStore(inner store.Store, name string, aead cipher.AEAD) store.Store {
+	s := &sealedStore{inner: inner, ns: sessionPrefix + name + "/", aead: aead}
+	if l, ok := inner.(store.Locker); ok {
+		return &lockingStore{sealedStore: s, locker: l}
+	}
+	return s
+}
+
+func (s *sealedStore) key(k store.Key) store.Key {
+	k.User = s.ns + k.User
+	return k
+}
+
+func (s *sealedStore) Get(ctx context.Context, k store.Key) (store.Entry, error) {
+	mk := s.key(k)
+	e, err := s.inner.Get(ctx, mk)
+	if err != nil {
+		return e, err
+	}
+	plain, err := unseal(s.aead, e.Data, []byte(mk.String()))
+	if err != nil {
+		return store.Entry{}, fmt.Errorf("%w: %w", store.ErrCorrupt, err)
+	}
+	e.Data = plain
+	return e, nil
+}
+
+func (s *sealedStore) Put(ctx context.Context, k store.Key, data []byte, ifVersion uint64) (uint64, error) {
+	mk := s.key(k)
+	sealed, err := seal(s.aead, data, []byte(mk.String()))
+	if err != nil {
+		return 0, err
+	}
+	return s.inner.Put(ctx, mk, sealed, ifVersion)
+}
+
+func (s *sealedStore) Delete(ctx context.Context, k store.Key, ifVersion uint64) error {
+	return s.inner.Delete(ctx, s.key(k), ifVersion)
+}
+
+// meta is the web layer's record of a session: who, since when, last seen.
+type meta struct {
+	V       int    `json:"v"`
+	User    string `json:"u"` // the service's username (the Manager's key)
+	Sub     string `json:"s"` // the user's sub (the index's key)
+	Created int64  `json:"c"` // unix nanoseconds, local clock: the absolute timeout counts from here
+	Seen    int64  `json:"l"` // unix nanoseconds: the idle timeout counts from here
+}
+
+func (m *meta) created() time.Time { return time.Unix(0, m.Created) }
+func (m *meta) seen() time.Time    { return time.Unix(0, m.Seen) }
+
+func decodeMeta(b []byte) (*meta, error) {
+	var m meta
+	if err := json.Unmarshal(b, &m); err != nil || m.V != 1 || m.User == "" || m.Created == 0 || m.Seen == 0 {
+		return nil, fmt.Errorf("%w: unreadable web session record", store.ErrCorrupt)
+	}
+	return &m, nil
+}
+
+// metaKey is the web record's key inside a session's namespace.
+func (w *Sessions) metaKey() store.Key {
+	return store.Key{Pool: w.pool, Client: w.client, User: metaSuffix}
+}
+
+// indexEntry is one session of a user in the index.
+type indexEntry struct {
+	Name    string `json:"n"` // the session's store name
+	User    string `json:"u"` // its Manager's username
+	Expires int64  `json:"e"` // unix nanoseconds: its absolute timeout
+}
+
+// maxIndexEntries bounds one user's index: the oldest sessions drop out of it
+// (they still end at their timeouts, but SignOutUser no longer reaches them).
+const maxIndexEntries = 256
+
+func (w *Sessions) indexKey(sub string) store.Key {
+	return store.Key{Pool: w.pool, Client: w.client, User: indexPrefix + sub}
+}
+
+// readIndex returns a user's sessions and the record's version (0: none).
+func (w *Sessions) readIndex(ctx context.Context, sub string) ([]indexEntry, uint64, error) {
+	k := w.indexKey(sub)
+	e, err := w.store.Get(ctx, k)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	plain, err := unseal(w.keys.index, e.Data, []byte(k.String()))
+	var list []indexEntry
+	if err == nil {
+		err = json.Unmarshal(plain, &list)
+	}
+	if err != nil {
+		// Start the index afresh rather than refuse every sign-in of the user.
+		w.log.Warn("cogauth: unreadable web session index; starting it afresh", "error", err.Error())
+		return nil, e.Version, nil
+	}
+	return list, e.Version, nil
+}
+
+// updateIndex applies f to a user's index with compare-and-swap, dropping
+// entries past their absolute timeout.
+func (w *Sessions) updateIndex(ctx context.Context, sub string, f func([]indexEntry) []indexEntry) error {
+	k := w.indexKey(sub)
+	for range 8 {
+		list, v, err := w.readIndex(ctx, sub)
+		if err != nil {
+			return err
+		}
+		now := w.clk.Now().UnixNano()
+		list = slices.DeleteFunc(list, func(e indexEntry) bool { return e.Expires <= now })
+		list = f(list)
+		if len(list) > maxIndexEntries {
+			list = list[len(list)-maxIndexEntries:]
+		}
+		if len(list) == 0 {
+			err = w.store.Delete(ctx, k, v)
+		} else {
+			var plain, sealed []byte
+			if plain, err = json.Marshal(list); err != nil {
+				return err
+			}
+			if sealed, err = seal(w.keys.index, plain, []byte(k.String())); err != nil {
+				return err
+			}
+			_, err = w.store.Put(ctx, k, sealed, v)
+		}
+		if !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+	}
+	return fmt.Errorf("websession: the user's session index kept changing: %w", store.ErrConflict)
+}
+
+// validSub bounds what goes into a store key from a token's sub.
+func validSub(s string) bool {
+	return s != "" && len(s) <= 128 && !strings.ContainsFunc(s, func(r rune) bool { return r < 0x21 || r == 0x7f })
+}

@@ -1,0 +1,100 @@
+package websession
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"golang.org/x/oauth2"
+
+	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/session"
+)
+
+// User is the signed-in user of a request (UserFrom). It holds claims, never a
+// token: tokens are fetched, fresh, through Token, TokenSource and Credentials,
+// on the server only.
+type User struct {
+	Username string
+	Sub      string
+	// ID and Access are the claims of the id and access tokens (ID is nil when
+	// the session has no id token).
+	ID     *jwt.Claims
+	Access *jwt.Claims
+
+	w *Sessions
+	l *live
+}
+
+// String names the user without anything secret.
+func (u *User) String() string {
+	if u == nil {
+		return "websession.User(nil)"
+	}
+	return fmt.Sprintf("websession.User{username=%s sub=%s}", u.Username, u.Sub)
+}
+
+// GoString keeps %#v as short as %v.
+func (u *User) GoString() string { return u.String() }
+
+type userKey struct{}
+
+// UserFrom returns the signed-in user of the request's context, if any.
+func UserFrom(ctx context.Context) (*User, bool) {
+	u, ok := ctx.Value(userKey{}).(*User)
+	return u, ok && u != nil
+}
+
+// Session returns the user's Cognito session, refreshed when due (once across
+// replicas).
+func (u *User) Session(ctx context.Context) (*session.Session, error) {
+	return u.l.mgr.Fetch(ctx, session.FetchOptions{})
+}
+
+// Token returns the user's access token: the TokenProvider shape that
+// httpauth.NewClient takes, to call APIs on the user's behalf.
+func (u *User) Token(ctx context.Context, forceRefresh bool) (string, error) {
+	return u.l.mgr.Token(ctx, forceRefresh)
+}
+
+// TokenSource returns the user's access token as an oauth2.TokenSource.
+func (u *User) TokenSource() oauth2.TokenSource { return u.l.mgr.TokenSource() }
+
+// Credentials returns the user's AWS credentials from the identity pool
+// (Config.Credentials) as an aws.CredentialsProvider. It answers an error when
+// no CredentialsSource is configured.
+func (u *User) Credentials() aws.CredentialsProvider { return credentialsProvider{u} }
+
+type credentialsProvider struct{ u *User }
+
+// ErrNoCredentials: the session has no AWS credentials (no Config.Credentials, or
+// the identity pool failed; a retry comes after session.Config.RetryAfterFailure).
+var ErrNoCredentials = errors.New("websession: the session has no AWS credentials")
+
+func (p credentialsProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	if p.u.w.cfg.Credentials == nil {
+		return aws.Credentials{}, ErrNoCredentials
+	}
+	s, err := p.u.Session(ctx)
+	if err != nil {
+		return aws.Credentials{}, err
+	}
+	if s.Credentials == nil {
+		return aws.Credentials{}, ErrNoCredentials
+	}
+	return *s.Credentials, nil
+}
+
+// SignOut ends the user's session as the logout route does: the refresh token
+// revoked (or, with opts.Global, every session of the user at Cognito), the
+// session deleted on every replica. It does not touch the response; the logout
+// route also clears the cookie and sends the browser to Cognito's /logout.
+func (u *User) SignOut(ctx context.Context, opts session.SignOutOptions) error {
+	m := u.l.rec.Load().m
+	if opts.Global {
+		err := u.l.mgr.SignOut(ctx, opts)
+		return errors.Join(err, u.w.end(ctx, u.l, m, false), u.w.SignOutUser(ctx, m.Sub))
+	}
+	return u.w.end(ctx, u.l, m, true)
+}

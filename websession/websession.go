@@ -1,0 +1,512 @@
+package websession
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cogauth/cogauth/clock"
+	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/hostedui"
+	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/session"
+	"github.com/cogauth/cogauth/store"
+)
+
+// Config configures Sessions.
+type Config struct {
+	// Cognito is the user pool API client of the app client users sign in to.
+	// Required.
+	Cognito *cognito.Client
+	// Domain is the hosted UI's (managed login's) base URL: the user pool
+	// domain, a custom domain, or the emulator's URL. Required.
+	Domain string
+	// ClientSecret is the app client's secret, if it has one.
+	ClientSecret jwt.Secret
+	// Verifier checks the id token of every sign-in (signature, issuer, client).
+	// Required.
+	Verifier *jwt.Verifier
+	// BaseURL is the app's public origin, e.g. "https://app.example.com": the
+	// callback URL (BaseURL + Paths.Callback) must be one of the app client's
+	// callback URLs. https, except http://localhost and http://127.0.0.1 for
+	// development, where the cookie cannot be Secure. Required.
+	BaseURL string
+	// Secret keys the session names and sealed cookies: at least 32 random bytes,
+	// the same on every replica. Changing it ends every session.
+	Secret []byte
+	// Store keeps the sessions; shared by all replicas (store.Redis,
+	// store/dynamodb). A new memory store when nil. A store that is also a
+	// store.Locker (Redis, DynamoDB, memory) makes a session's refresh happen once
+	// across every replica.
+	Store store.Store
+	// Bus carries sign-outs to every replica; a MemoryBus (this process only)
+	// when nil. Use websession/redisbus with several replicas.
+	Bus Bus
+	// Strict reads the session's record from the store on every request, so that
+	// a sign-out anywhere takes effect at once even if the Bus lost the message.
+	// It costs one store round trip per request.
+	Strict bool
+	// CacheSize bounds the live sessions this replica keeps in memory; default
+	// 10,000.
+	CacheSize int
+	// IdleTimeout ends a session not used for this long; default 1 hour. The
+	// store is written at most once per IdleTimeout/8 to extend it.
+	IdleTimeout time.Duration
+	// AbsoluteTimeout ends a session this long after sign-in, however busy;
+	// default 24 hours.
+	AbsoluteTimeout time.Duration
+	// LoginTimeout bounds the time from the login redirect to the callback;
+	// default 10 minutes.
+	LoginTimeout time.Duration
+	// Paths are where the routes answer; see Paths.
+	Paths Paths
+	// AfterLogout is where Cognito's /logout sends the browser back (its
+	// logout_uri, one of the app client's sign-out URLs); default BaseURL + "/".
+	AfterLogout string
+	// Scopes to ask for at sign-in; "openid" is needed (the id token). None means
+	// every scope the client is allowed.
+	Scopes []string
+	// Credentials, when set, gives each user AWS credentials (an identity pool:
+	// session.IdentityPool); see User.Credentials.
+	Credentials session.CredentialsSource
+	// RefreshBefore is passed to each session's Manager (default 5 minutes).
+	RefreshBefore time.Duration
+	// TrustedOrigins may send cross-origin requests that change state (another
+	// front end of the same app); none by default.
+	TrustedOrigins []string
+	// HTTPClient sends the hosted UI's requests; http.DefaultClient when nil.
+	HTTPClient *http.Client
+	// Clock is the local clock; the system clock when nil.
+	Clock clock.Clock
+	// Logger receives failures (never a token, cookie or session ID);
+	// slog.Default when nil.
+	Logger *slog.Logger
+}
+
+// Paths name the routes. Empty ones take the defaults.
+type Paths struct {
+	Login    string // GET: to the hosted UI; default "/auth/login" (?return_to=/path)
+	Callback string // GET: the redirect back; default "/auth/callback"
+	Logout   string // POST: sign out; default "/auth/logout"
+	Me       string // GET: the user's claims as JSON; default "/auth/me"
+}
+
+// Sessions serves web sessions; see the package documentation. Safe for
+// concurrent use. Close it to stop listening on the Bus.
+type Sessions struct {
+	cfg          Config
+	pool, client string
+	keys         *keys
+	store        store.Store
+	bus          Bus
+	hosted       *hostedui.Client
+	refresher    session.Refresher
+	clk          clock.Clock
+	log          *slog.Logger
+	cache        *cache
+	cop          *http.CrossOriginProtection
+	secure       bool
+	cookieName   string
+	loginPrefix  string
+	redirectURI  string
+	logoutURL    string
+	unsubscribe  func()
+	closeOnce    sync.Once
+	counts       counters
+}
+
+// counters are what tests and metrics read.
+type counters struct {
+	storeWrites atomic.Int64 // web records written (touches included)
+	touches     atomic.Int64
+}
+
+// New returns Sessions for cfg.
+func New(cfg Config) (*Sessions, error) {
+	if cfg.Cognito == nil {
+		return nil, errors.New("websession: Config.Cognito is required")
+	}
+	if cfg.Verifier == nil {
+		return nil, errors.New("websession: Config.Verifier is required (the id token of every sign-in is verified)")
+	}
+	k, err := deriveKeys(cfg.Secret)
+	if err != nil {
+		return nil, err
+	}
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil || base.Host == "" || (base.Path != "" && base.Path != "/") || base.RawQuery != "" || base.User != nil || base.Fragment != "" {
+		return nil, fmt.Errorf("websession: Config.BaseURL %q must be an origin such as https://app.example.com", cfg.BaseURL)
+	}
+	secure := true
+	switch h := base.Hostname(); {
+	case base.Scheme == "https":
+	case base.Scheme == "http" && (h == "localhost" || h == "127.0.0.1" || h == "::1"):
+		// Development on loopback: browsers do not keep Secure cookies of plain
+		// http everywhere, and nothing crosses a network.
+		secure = false
+	default:
+		return nil, fmt.Errorf("websession: Config.BaseURL %q must use https (http is allowed on localhost only)", cfg.BaseURL)
+	}
+	origin := base.Scheme + "://" + base.Host
+	if cfg.Store == nil {
+		cfg.Store = store.NewMemory()
+	}
+	if cfg.Bus == nil {
+		cfg.Bus = NewMemoryBus()
+	}
+	if cfg.CacheSize <= 0 {
+		cfg.CacheSize = 10000
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = time.Hour
+	}
+	if cfg.AbsoluteTimeout <= 0 {
+		cfg.AbsoluteTimeout = 24 * time.Hour
+	}
+	if cfg.LoginTimeout <= 0 {
+		cfg.LoginTimeout = 10 * time.Minute
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.System{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	p := &cfg.Paths
+	for _, f := range []struct {
+		v   *string
+		def string
+	}{{&p.Login, "/auth/login"}, {&p.Callback, "/auth/callback"}, {&p.Logout, "/auth/logout"}, {&p.Me, "/auth/me"}} {
+		if *f.v == "" {
+			*f.v = f.def
+		}
+		if !strings.HasPrefix(*f.v, "/") || strings.ContainsAny(*f.v, " {}?#") {
+			return nil, fmt.Errorf("websession: path %q must be a plain absolute path", *f.v)
+		}
+	}
+	if cfg.AfterLogout == "" {
+		cfg.AfterLogout = origin + "/"
+	}
+	w := &Sessions{
+		cfg: cfg, pool: cfg.Cognito.UserPoolID(), client: cfg.Cognito.ClientID(), keys: k,
+		store: cfg.Store, bus: cfg.Bus, clk: cfg.Clock, log: cfg.Logger,
+		cache: newCache(cfg.CacheSize), secure: secure,
+		redirectURI: origin + p.Callback,
+	}
+	if secure {
+		w.cookieName, w.loginPrefix = "__Host-cogauth", "__Host-cogauth-login-"
+	} else {
+		w.cookieName, w.loginPrefix = "cogauth", "cogauth-login-"
+	}
+	w.hosted, err = hostedui.New(hostedui.Options{
+		Domain: cfg.Domain, ClientID: w.client, ClientSecret: cfg.ClientSecret,
+		RedirectURI: w.redirectURI, Scopes: cfg.Scopes, HTTPClient: cfg.HTTPClient, Clock: cfg.Clock,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("websession: %w", err)
+	}
+	w.refresher = session.HostedUI(w.hosted)
+	w.logoutURL = strings.TrimRight(cfg.Domain, "/") + "/logout?" + url.Values{"client_id": {w.client}, "logout_uri": {cfg.AfterLogout}}.Encode()
+	w.cop = http.NewCrossOriginProtection()
+	for _, o := range cfg.TrustedOrigins {
+		if err := w.cop.AddTrustedOrigin(o); err != nil {
+			return nil, fmt.Errorf("websession: %w", err)
+		}
+	}
+	w.cop.SetDenyHandler(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		writeJSONError(rw, http.StatusForbidden, "cross_origin", "cross-origin request refused")
+	}))
+	w.unsubscribe = w.bus.Subscribe(w.invalidated)
+	return w, nil
+}
+
+// Close stops listening on the Bus and closes the cached sessions' Managers. The
+// sessions stay in the store.
+func (w *Sessions) Close() error {
+	w.closeOnce.Do(func() {
+		w.unsubscribe()
+		for {
+			w.cache.mu.Lock()
+			el := w.cache.ll.Back()
+			w.cache.mu.Unlock()
+			if el == nil {
+				return
+			}
+			if l := w.cache.remove(el.Value.(*live).name, nil); l != nil {
+				l.mgr.Close()
+			}
+		}
+	})
+	return nil
+}
+
+// live is one session this replica serves: its Manager and web record.
+type live struct {
+	name     string
+	st       store.Store // the sealed view of the session's records
+	mgr      *session.Manager
+	rec      atomic.Pointer[metaState]
+	touching atomic.Bool
+}
+
+type metaState struct {
+	m       *meta
+	version uint64
+}
+
+// invalidated handles a Bus message: another replica (or this one) ended the
+// session; it is dropped from the cache.
+func (w *Sessions) invalidated(name string) {
+	if !validName(name) {
+		return
+	}
+	if l := w.cache.remove(name, nil); l != nil {
+		l.mgr.Close()
+	}
+}
+
+// validName reports whether s is a store name (64 lower-case hex digits): Bus
+// messages are outside input.
+func validName(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func (w *Sessions) newManager(st store.Store, username string) (*session.Manager, error) {
+	return session.New(session.Config{
+		Cognito: w.cfg.Cognito, Store: st, Username: username, Clock: w.clk,
+		RefreshBefore: w.cfg.RefreshBefore, HostedUI: w.refresher, Credentials: w.cfg.Credentials, Logger: w.log,
+	})
+}
+
+// errNoSession: the cookie names no live session (never existed, ended, forged).
+var errNoSession = errors.New("websession: no session")
+
+// errUnavailable wraps store failures that keep the session but cannot serve it.
+type unavailableError struct{ err error }
+
+func (e *unavailableError) Error() string {
+	return "websession: the session store is unavailable: " + e.err.Error()
+}
+func (e *unavailableError) Unwrap() error { return e.err }
+
+// lookup returns the live session of id, from the cache or the store.
+func (w *Sessions) lookup(ctx context.Context, id sessionID) (*live, error) {
+	name := w.keys.name(id)
+	if l := w.cache.get(name); l != nil {
+		if !w.cfg.Strict {
+			return l, nil
+		}
+		if err := w.reload(ctx, l); err != nil {
+			return nil, err
+		}
+		return l, nil
+	}
+	aead, err := w.keys.sessionAEAD(id)
+	if err != nil {
+		return nil, err
+	}
+	st := newSealedStore(w.store, name, aead)
+	ms, err := w.readMeta(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	mgr, err := w.newManager(st, ms.m.User)
+	if err != nil {
+		return nil, err
+	}
+	l := &live{name: name, st: st, mgr: mgr}
+	l.rec.Store(ms)
+	got, evicted := w.cache.add(l)
+	if got != l {
+		mgr.Close()
+	}
+	for _, e := range evicted {
+		e.mgr.Close()
+	}
+	return got, nil
+}
+
+// readMeta reads a session's web record.
+func (w *Sessions) readMeta(ctx context.Context, st store.Store) (*metaState, error) {
+	e, err := st.Get(ctx, w.metaKey())
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrCorrupt):
+		// Corrupt: sealed under another ID's key, or damaged; either way this
+		// cookie opens nothing.
+		return nil, errNoSession
+	case err != nil:
+		return nil, &unavailableError{err}
+	}
+	m, err := decodeMeta(e.Data)
+	if err != nil {
+		return nil, errNoSession
+	}
+	return &metaState{m: m, version: e.Version}, nil
+}
+
+// reload refreshes l's web record from the store; a session gone there is
+// dropped here.
+func (w *Sessions) reload(ctx context.Context, l *live) error {
+	ms, err := w.readMeta(ctx, l.st)
+	if errors.Is(err, errNoSession) {
+		w.drop(l)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	l.rec.Store(ms)
+	return nil
+}
+
+// drop forgets l in this replica only.
+func (w *Sessions) drop(l *live) {
+	if w.cache.remove(l.name, l) != nil {
+		l.mgr.Close()
+	}
+}
+
+// check applies the timeouts to l at now, extending the idle deadline when due.
+// It returns errNoSession for a session that has timed out (and ends it).
+func (w *Sessions) check(ctx context.Context, l *live, now time.Time) error {
+	ms := l.rec.Load()
+	if !now.Before(ms.m.created().Add(w.cfg.AbsoluteTimeout)) {
+		w.end(ctx, l, ms.m, false)
+		return errNoSession
+	}
+	if !now.Before(ms.m.seen().Add(w.cfg.IdleTimeout)) {
+		// Another replica may have extended it: look before ending it.
+		if err := w.reload(ctx, l); err != nil {
+			return err
+		}
+		if ms = l.rec.Load(); !now.Before(ms.m.seen().Add(w.cfg.IdleTimeout)) {
+			w.end(ctx, l, ms.m, false)
+			return errNoSession
+		}
+	}
+	if now.Sub(ms.m.seen()) >= w.cfg.IdleTimeout/8 && l.touching.CompareAndSwap(false, true) {
+		defer l.touching.Store(false)
+		w.touch(ctx, l, now)
+	}
+	return nil
+}
+
+// touch writes the web record with Seen = now. A conflict means another replica
+// wrote it: its version is adopted, and that write counts as the extension.
+func (w *Sessions) touch(ctx context.Context, l *live, now time.Time) {
+	ms := l.rec.Load()
+	m := *ms.m
+	m.Seen = now.UnixNano()
+	v, err := w.putMeta(ctx, l.st, &m, ms.version)
+	w.counts.touches.Add(1)
+	switch {
+	case err == nil:
+		l.rec.Store(&metaState{m: &m, version: v})
+	case errors.Is(err, store.ErrConflict):
+		_ = w.reload(ctx, l)
+	default:
+		// The store is down: the session goes on; the next request tries again.
+		w.log.LogAttrs(ctx, slog.LevelWarn, "cogauth: could not extend a web session's idle deadline", slog.String("error", err.Error()))
+	}
+}
+
+func (w *Sessions) putMeta(ctx context.Context, st store.Store, m *meta, ifVersion uint64) (uint64, error) {
+	data, err := jsonMarshal(m)
+	if err != nil {
+		return 0, err
+	}
+	w.counts.storeWrites.Add(1)
+	return st.Put(ctx, w.metaKey(), data, ifVersion)
+}
+
+// end ends a session everywhere: revokes its refresh token (when revoke is set),
+// deletes its records, removes it from its user's index and tells every replica.
+// Failures are logged: the session is gone from this replica whatever happens.
+func (w *Sessions) end(ctx context.Context, l *live, m *meta, revoke bool) error {
+	ctx = context.WithoutCancel(ctx)
+	var errs []error
+	w.drop(l)
+	if revoke {
+		if err := l.mgr.SignOut(ctx, session.SignOutOptions{}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, w.deleteRecords(ctx, l.name, m.User))
+	if validSub(m.Sub) {
+		errs = append(errs, w.updateIndex(ctx, m.Sub, func(list []indexEntry) []indexEntry {
+			return deleteEntry(list, l.name)
+		}))
+	}
+	errs = append(errs, w.bus.Publish(ctx, l.name))
+	err := errors.Join(errs...)
+	if err != nil {
+		w.log.LogAttrs(ctx, slog.LevelWarn, "cogauth: ending a web session", slog.String("error", err.Error()))
+	}
+	return err
+}
+
+// deleteRecords removes every record of the session named name, without
+// needing its key.
+func (w *Sessions) deleteRecords(ctx context.Context, name, user string) error {
+	ns := sessionPrefix + name + "/"
+	var errs []error
+	for _, u := range []string{metaSuffix, user, ""} {
+		if err := w.store.Delete(ctx, store.Key{Pool: w.pool, Client: w.client, User: ns + u}, store.AnyVersion); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func deleteEntry(list []indexEntry, name string) []indexEntry {
+	out := list[:0]
+	for _, e := range list {
+		if e.Name != name {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// SignOutUser ends every web session of the user with this sub, on every
+// replica, through the user-to-sessions index. It does not call Cognito: the
+// refresh tokens are deleted with the sessions; to end the user's sessions
+// elsewhere too, call AdminUserGlobalSignOut (it needs IAM credentials), or let
+// the user sign out with SignOutOptions.Global through User.SignOut.
+func (w *Sessions) SignOutUser(ctx context.Context, sub string) error {
+	if !validSub(sub) {
+		return fmt.Errorf("websession: invalid sub")
+	}
+	list, v, err := w.readIndex(ctx, sub)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range list {
+		if l := w.cache.remove(e.Name, nil); l != nil {
+			l.mgr.Close()
+		}
+		errs = append(errs, w.deleteRecords(ctx, e.Name, e.User), w.bus.Publish(ctx, e.Name))
+	}
+	if v != 0 {
+		if err := w.store.Delete(ctx, w.indexKey(sub), store.AnyVersion); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
