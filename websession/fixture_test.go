@@ -11,7 +11,9 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
+	"github.com/cogauth/cogauth/httpauth"
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/store"
 )
@@ -45,8 +48,50 @@ type fixture struct {
 	replicas []*Sessions
 	next     atomic.Uint64
 	srv      *httptest.Server
+	api      *httptest.Server
 	// pin, when >= 0, sends every request to that replica.
 	pin atomic.Int64
+	// down sends the replicas' hosted UI requests to a closed port: Cognito's
+	// domain unreachable.
+	down   atomic.Bool
+	closed string
+
+	mu       sync.Mutex
+	statuses []string // "METHOD /path status" of every app request
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// answered returns the statuses the app gave to requests of method and path.
+func (f *fixture) answered(method, path string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, s := range f.statuses {
+		if strings.HasPrefix(s, method+" "+path+" ") {
+			out = append(out, strings.TrimPrefix(s, method+" "+path+" "))
+		}
+	}
+	return out
+}
+
+// outage sends requests to a closed port while f.down is set.
+type outage struct{ f *fixture }
+
+func (o outage) RoundTrip(r *http.Request) (*http.Response, error) {
+	if o.f.down.Load() {
+		r = r.Clone(r.Context())
+		r.URL.Host = o.f.closed
+	}
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 type fixtureOptions struct {
@@ -82,6 +127,12 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	}
 	f := &fixture{t: t, clk: clk, emu: emu, pool: emu.PoolID("web"), base: scheme + "://" + l.Addr().String()}
 	f.pin.Store(-1)
+	cl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.closed = cl.Addr().String()
+	cl.Close()
 	c, err := emu.CreateUserPoolClient(f.pool, emulator.SeedClient{
 		Name: "web", AllowedOAuthFlows: []string{"code"}, AllowedOAuthScopes: []string{"openid", "email", "profile", "aws.cognito.signin.user.admin"},
 		CallbackURLs: []string{f.base + "/auth/callback"}, LogoutURLs: []string{f.base + "/"},
@@ -109,12 +160,25 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 		}
 		f.replicas = append(f.replicas, f.newSessions(st, bus, o.config))
 	}
+	av, err := jwt.NewVerifier(jwt.VerifierOptions{Issuers: []string{emu.Issuer(f.pool)}, ClientIDs: []string{f.clientID}, TokenUse: jwt.AccessToken, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.api = httptest.NewServer(httpauth.Middleware(av)(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		c, _ := httpauth.ClaimsFrom(r.Context())
+		io.WriteString(rw, "api sees "+c.Username)
+	})))
+	t.Cleanup(f.api.Close)
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		i := f.pin.Load()
 		if i < 0 {
 			i = int64(f.next.Add(1)-1) % int64(len(f.replicas))
 		}
-		f.handler(f.replicas[i]).ServeHTTP(rw, r)
+		rec := &statusRecorder{ResponseWriter: rw, status: http.StatusOK}
+		f.handler(f.replicas[i]).ServeHTTP(rec, r)
+		f.mu.Lock()
+		f.statuses = append(f.statuses, r.Method+" "+r.URL.Path+" "+strconv.Itoa(rec.status))
+		f.mu.Unlock()
 	}))
 	srv.Listener.Close()
 	srv.Listener = l
@@ -142,6 +206,7 @@ func (f *fixture) newSessions(st store.Store, bus Bus, adjust func(*Config)) *Se
 		Cognito: cc, Domain: f.emu.URL, Verifier: v, BaseURL: f.base, Secret: f.secret,
 		Store: st, Bus: bus, Clock: f.clk, Scopes: []string{"openid", "email", "profile", "aws.cognito.signin.user.admin"},
 		IdleTimeout: 2 * time.Hour, AbsoluteTimeout: 12 * time.Hour,
+		HTTPClient: &http.Client{Transport: outage{f}},
 	}
 	if adjust != nil {
 		adjust(&cfg)
@@ -159,6 +224,18 @@ func (f *fixture) newSessions(st store.Store, bus Bus, adjust func(*Config)) *Se
 func (f *fixture) handler(w *Sessions) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /open", func(rw http.ResponseWriter, r *http.Request) { io.WriteString(rw, "open") })
+	// /api/call calls an API that verifies the user's access token.
+	mux.Handle("GET /api/call", w.Require(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		u, _ := UserFrom(r.Context())
+		resp, err := httpauth.NewClient(u, httpauth.Bearer).Get(f.api.URL + "/whoami")
+		if err != nil {
+			http.Error(rw, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		rw.WriteHeader(resp.StatusCode)
+		io.Copy(rw, resp.Body)
+	})))
 	mux.Handle("/", w.Require(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		u, _ := UserFrom(r.Context())
 		io.WriteString(rw, "hello "+u.Username+" at "+r.URL.Path)

@@ -413,9 +413,9 @@ func (w *Sessions) touch(ctx context.Context, l *live, now time.Time) {
 	m := *ms.m
 	m.Seen = now.UnixNano()
 	v, err := w.putMeta(ctx, l.st, &m, ms.version)
-	w.counts.touches.Add(1)
 	switch {
 	case err == nil:
+		w.counts.touches.Add(1)
 		l.rec.Store(&metaState{m: &m, version: v})
 	case errors.Is(err, store.ErrConflict):
 		_ = w.reload(ctx, l)

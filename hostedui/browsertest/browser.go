@@ -342,3 +342,10 @@ func (t *tailBuffer) String() string {
 	defer t.mu.Unlock()
 	return strings.TrimSpace(string(t.buf))
 }
+
+// Call sends one DevTools command to the tab (Network.getCookies,
+// Security.setIgnoreCertificateErrors, …) and decodes its result into out (which
+// may be nil), for what the helpers above do not cover.
+func (p *Page) Call(ctx context.Context, method string, params, out any) error {
+	return p.b.call(ctx, p.session, method, params, out)
+}

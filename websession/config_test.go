@@ -1,0 +1,61 @@
+package websession
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestCookieFlags: the session cookie as the callback sets it, in development
+// (http on loopback: no Secure, so no __Host- prefix) and production (https).
+func TestCookieFlags(t *testing.T) {
+	for _, tls := range []bool{false, true} {
+		f := newFixture(t, fixtureOptions{tls: tls})
+		b := f.browser()
+		var set []string
+		b.c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+			if last := via[len(via)-1]; last.URL.Path == "/auth/callback" {
+				set = req.Response.Header.Values("Set-Cookie")
+			}
+			return nil
+		}
+		b.signIn("/", alice, password)
+		var session string
+		for _, c := range set {
+			if strings.HasPrefix(c, "cogauth=") || strings.HasPrefix(c, "__Host-cogauth=") {
+				session = c
+			}
+		}
+		want := []string{"Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=43200"}
+		name := "cogauth="
+		if tls {
+			want, name = append(want, "Secure"), "__Host-cogauth="
+		}
+		if !strings.HasPrefix(session, name) || strings.Contains(session, "Domain=") || (!tls && strings.Contains(session, "Secure")) {
+			t.Fatalf("tls=%t: session cookie %q", tls, session)
+		}
+		for _, w := range want {
+			if !strings.Contains(session, w) {
+				t.Errorf("tls=%t: cookie %q lacks %s", tls, session, w)
+			}
+		}
+	}
+}
+
+func TestConfigRefusals(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	good := f.replicas[0].cfg
+	for name, adjust := range map[string]func(*Config){
+		"http off loopback": func(c *Config) { c.BaseURL = "http://app.example.com" },
+		"base with a path":  func(c *Config) { c.BaseURL = "https://app.example.com/x" },
+		"short secret":      func(c *Config) { c.Secret = []byte("short") },
+		"no verifier":       func(c *Config) { c.Verifier = nil },
+		"bad path":          func(c *Config) { c.Paths.Login = "auth/login" },
+	} {
+		c := good
+		adjust(&c)
+		if _, err := New(c); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
