@@ -212,8 +212,8 @@ func (w *Sessions) create(r *http.Request, id sessionID, tok *hostedui.Tokens, s
 	if err != nil {
 		return nil, err
 	}
-	st := newSealedStore(w.store, name, aead)
-	mgr, err := w.newManager(st, "")
+	st, mst := newSealedStore(w.store, name, aead)
+	mgr, err := w.newManager(mst, "")
 	if err != nil {
 		return nil, err
 	}

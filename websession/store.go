@@ -13,15 +13,17 @@ import (
 	"github.com/cogauth/cogauth/store"
 )
 
-// Store names. Every record of web session N lives under User "ws/N/…" of the
-// app client's (Pool, Client): the Manager's own records (the session, the
-// current-user record) under "ws/N/" + what the Manager asked for, and the web
-// layer's under "ws/N/\x00web". Cognito usernames have no control characters,
-// so no username can name the web record.
+// Store names. Every record of web session N lives in Namespace "ws/N" (the
+// caller's namespace, if any, is kept in front of it) of the app client's (Pool,
+// Client), as a session-kind record: the Manager's own records (its session,
+// its current-user record) under User "<kind>:<user>", and the web layer's under
+// User "web". All of them share the session's lifetime in a store that expires
+// sessions (a TTL), so a session abandoned in a browser leaves nothing behind.
+// The user-to-sessions index of user S is User S of Namespace "wsu".
 const (
-	sessionPrefix = "ws/"
-	metaSuffix    = "\x00web"
-	indexPrefix   = "wsu/" // + the user's sub: the user-to-sessions index
+	sessionNS = "ws/"
+	metaUser  = "web"
+	indexNS   = "wsu"
 )
 
 // sealedStore is the Store a web session's Manager sees: every key moved into
@@ -30,7 +32,7 @@ const (
 // open).
 type sealedStore struct {
 	inner store.Store
-	ns    string // "ws/N/"
+	ns    string // "ws/N"
 	aead  cipher.AEAD
 }
 
@@ -44,21 +46,42 @@ func (s *lockingStore) Lock(ctx context.Context, k store.Key) (func(), error) {
 	return s.locker.Lock(ctx, s.key(k))
 }
 
-func newSealedStore(inner store.Store, name string, aead cipher.AEAD) store.Store {
-	s := &sealedStore{inner: inner, ns: sessionPrefix + name + "/", aead: aead}
+// newSealedStore returns the sealed view of session name's records, and the
+// Store to give its Manager (a Locker when inner is one).
+func newSealedStore(inner store.Store, name string, aead cipher.AEAD) (*sealedStore, store.Store) {
+	s := &sealedStore{inner: inner, ns: sessionNS + name, aead: aead}
 	if l, ok := inner.(store.Locker); ok {
-		return &lockingStore{sealedStore: s, locker: l}
+		return s, &lockingStore{sealedStore: s, locker: l}
 	}
-	return s
+	return s, s
 }
 
 func (s *sealedStore) key(k store.Key) store.Key {
-	k.User = s.ns + k.User
-	return k
+	return recordKey(k.Namespace, s.ns, k.Pool, k.Client, k.Kind.String()+":"+k.User)
+}
+
+// recordKey names a record of a web session's namespace ns.
+func recordKey(outer, ns, pool, client, user string) store.Key {
+	if outer != "" {
+		ns = outer + "/" + ns
+	}
+	return store.Key{Kind: store.KindSession, Namespace: ns, Pool: pool, Client: client, User: user}
 }
 
 func (s *sealedStore) Get(ctx context.Context, k store.Key) (store.Entry, error) {
-	mk := s.key(k)
+	return s.get(ctx, s.key(k))
+}
+
+func (s *sealedStore) Put(ctx context.Context, k store.Key, data []byte, ifVersion uint64) (uint64, error) {
+	return s.put(ctx, s.key(k), data, ifVersion)
+}
+
+func (s *sealedStore) Delete(ctx context.Context, k store.Key, ifVersion uint64) error {
+	return s.inner.Delete(ctx, s.key(k), ifVersion)
+}
+
+// get and put work on keys already in the namespace.
+func (s *sealedStore) get(ctx context.Context, mk store.Key) (store.Entry, error) {
 	e, err := s.inner.Get(ctx, mk)
 	if err != nil {
 		return e, err
@@ -71,8 +94,7 @@ func (s *sealedStore) Get(ctx context.Context, k store.Key) (store.Entry, error)
 	return e, nil
 }
 
-func (s *sealedStore) Put(ctx context.Context, k store.Key, data []byte, ifVersion uint64) (uint64, error) {
-	mk := s.key(k)
+func (s *sealedStore) put(ctx context.Context, mk store.Key, data []byte, ifVersion uint64) (uint64, error) {
 	sealed, err := seal(s.aead, data, []byte(mk.String()))
 	if err != nil {
 		return 0, err
@@ -80,8 +102,10 @@ func (s *sealedStore) Put(ctx context.Context, k store.Key, data []byte, ifVersi
 	return s.inner.Put(ctx, mk, sealed, ifVersion)
 }
 
-func (s *sealedStore) Delete(ctx context.Context, k store.Key, ifVersion uint64) error {
-	return s.inner.Delete(ctx, s.key(k), ifVersion)
+// metaKey is the web record's key. Its User names no kind, so no record of the
+// Manager's can be it.
+func (s *sealedStore) metaKey(pool, client string) store.Key {
+	return recordKey("", s.ns, pool, client, metaUser)
 }
 
 // meta is the web layer's record of a session: who, since when, last seen.
@@ -104,11 +128,6 @@ func decodeMeta(b []byte) (*meta, error) {
 	return &m, nil
 }
 
-// metaKey is the web record's key inside a session's namespace.
-func (w *Sessions) metaKey() store.Key {
-	return store.Key{Pool: w.pool, Client: w.client, User: metaSuffix}
-}
-
 // indexEntry is one session of a user in the index.
 type indexEntry struct {
 	Name    string `json:"n"` // the session's store name
@@ -121,7 +140,7 @@ type indexEntry struct {
 const maxIndexEntries = 256
 
 func (w *Sessions) indexKey(sub string) store.Key {
-	return store.Key{Pool: w.pool, Client: w.client, User: indexPrefix + sub}
+	return store.Key{Namespace: indexNS, Pool: w.pool, Client: w.client, User: sub}
 }
 
 // readIndex returns a user's sessions and the record's version (0: none).

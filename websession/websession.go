@@ -250,7 +250,7 @@ func (w *Sessions) Close() error {
 // live is one session this replica serves: its Manager and web record.
 type live struct {
 	name     string
-	st       store.Store // the sealed view of the session's records
+	st       *sealedStore // the sealed view of the session's records
 	mgr      *session.Manager
 	rec      atomic.Pointer[metaState]
 	touching atomic.Bool
@@ -320,12 +320,12 @@ func (w *Sessions) lookup(ctx context.Context, id sessionID) (*live, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := newSealedStore(w.store, name, aead)
+	st, mst := newSealedStore(w.store, name, aead)
 	ms, err := w.readMeta(ctx, st)
 	if err != nil {
 		return nil, err
 	}
-	mgr, err := w.newManager(st, ms.m.User)
+	mgr, err := w.newManager(mst, ms.m.User)
 	if err != nil {
 		return nil, err
 	}
@@ -342,8 +342,8 @@ func (w *Sessions) lookup(ctx context.Context, id sessionID) (*live, error) {
 }
 
 // readMeta reads a session's web record.
-func (w *Sessions) readMeta(ctx context.Context, st store.Store) (*metaState, error) {
-	e, err := st.Get(ctx, w.metaKey())
+func (w *Sessions) readMeta(ctx context.Context, st *sealedStore) (*metaState, error) {
+	e, err := st.get(ctx, st.metaKey(w.pool, w.client))
 	switch {
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrCorrupt):
 		// Corrupt: sealed under another ID's key, or damaged; either way this
@@ -425,13 +425,13 @@ func (w *Sessions) touch(ctx context.Context, l *live, now time.Time) {
 	}
 }
 
-func (w *Sessions) putMeta(ctx context.Context, st store.Store, m *meta, ifVersion uint64) (uint64, error) {
+func (w *Sessions) putMeta(ctx context.Context, st *sealedStore, m *meta, ifVersion uint64) (uint64, error) {
 	data, err := jsonMarshal(m)
 	if err != nil {
 		return 0, err
 	}
 	w.counts.storeWrites.Add(1)
-	return st.Put(ctx, w.metaKey(), data, ifVersion)
+	return st.put(ctx, st.metaKey(w.pool, w.client), data, ifVersion)
 }
 
 // end ends a session everywhere: revokes its refresh token (when revoke is set),
@@ -463,10 +463,10 @@ func (w *Sessions) end(ctx context.Context, l *live, m *meta, revoke bool) error
 // deleteRecords removes every record of the session named name, without
 // needing its key.
 func (w *Sessions) deleteRecords(ctx context.Context, name, user string) error {
-	ns := sessionPrefix + name + "/"
+	ns := sessionNS + name
 	var errs []error
-	for _, u := range []string{metaSuffix, user, ""} {
-		if err := w.store.Delete(ctx, store.Key{Pool: w.pool, Client: w.client, User: ns + u}, store.AnyVersion); err != nil {
+	for _, u := range []string{metaUser, store.KindSession.String() + ":" + user, store.KindCurrentUser.String() + ":"} {
+		if err := w.store.Delete(ctx, recordKey("", ns, w.pool, w.client, u), store.AnyVersion); err != nil {
 			errs = append(errs, err)
 		}
 	}
