@@ -583,13 +583,13 @@ func TestConfigureCommand(t *testing.T) {
 	}
 	// Interactive: the current values are the defaults; the secret is kept.
 	c.tty = true
-	c.ok("\n\nnewclient\n\n\n\n\nauth.example.com\nopenid email\nfile\n", "configure", "--profile", "dev")
+	c.ok("\n\nnewclient\n\n\n\n\nauth.example.com\nopenid email\nfile\n10s\n", "configure", "--profile", "dev")
 	f, err := config.LoadFile(config.ConfigPath(c.env["COGAUTH_HOME"]))
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := f.Profiles["dev"]
-	want := config.Values{UserPoolID: "eu-west-1_Dev", ClientID: "newclient", ClientSecret: "s3cret", Domain: "https://auth.example.com", Scopes: "openid email", Store: "file"}
+	want := config.Values{UserPoolID: "eu-west-1_Dev", ClientID: "newclient", ClientSecret: "s3cret", Domain: "https://auth.example.com", Scopes: "openid email", Store: "file", Timeout: "10s"}
 	if got.Values != want {
 		t.Fatalf("profile = %+v, want %+v", got.Values, want)
 	}

@@ -20,12 +20,15 @@ type configureOptions struct {
 }
 
 func newConfigureCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "configure [--profile NAME] [settings flags]",
-		Short: "Write a profile to $COGAUTH_HOME/config.toml",
+	cmd := &cobra.Command{
+		Use:   "configure [--profile NAME] [settings flags] | configure list | configure delete NAME",
+		Short: "Write, list or delete profiles in $COGAUTH_HOME/config.toml",
 		Long: `Write a profile: the settings given as flags (--user-pool-id, --client-id, …), and on a
 terminal, prompts for the others with the current values as defaults. A profile is then
-used with --profile NAME or COGAUTH_PROFILE=NAME.`,
+used with --profile NAME or COGAUTH_PROFILE=NAME.
+
+  cogauth configure list           the profiles and who is signed in to each
+  cogauth configure delete NAME    remove a profile (sign it out first)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			home, err := a.home()
@@ -41,10 +44,12 @@ used with --profile NAME or COGAUTH_PROFILE=NAME.`,
 			}
 			return runConfigure(&configureOptions{
 				IO: a.IO, Home: home, Profile: profile, Given: a.flags.Values,
-				Amplify: a.flags.AmplifyConfig, prompt: a.prompter(),
+				Amplify: a.flags.AmplifyConfig, prompt: a.prompter(cmd.Context()),
 			})
 		},
 	}
+	cmd.AddCommand(newConfigureListCmd(a), newConfigureDeleteCmd(a))
+	return cmd
 }
 
 // home is $COGAUTH_HOME without resolving a profile (configure may be creating it).

@@ -51,7 +51,8 @@ The output holds secret keys: do not paste it anywhere.`,
 	f := cmd.Flags()
 	f.StringVar(&o.Format, "format", "process", "output format: process, env or json")
 	f.BoolVar(&o.Guest, "guest", false, "unauthenticated (guest) credentials; no sign-in needed")
-	return cmd
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"process", "env", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	return bounded(cmd)
 }
 
 // credentialsJSONOut is `credentials --format json`.

@@ -254,8 +254,25 @@ func TestExecCommand(t *testing.T) {
 	if r := c.ok("hello", "exec", "--guest", "--", "sh", "-c", `read x; test "$x" = hello && test -n "$AWS_SESSION_TOKEN"`); r.out != "" {
 		t.Fatalf("output %q", r.out)
 	}
-	if r := c.run("", "exec", "--", "/nonexistent/program"); r.code != exitError || !strings.Contains(r.err, "/nonexistent/program") {
-		t.Fatalf("missing program: exit %d %q", r.code, r.err)
+	// As shells and env(1): 127 for a program that is not there (by path or on
+	// PATH), 126 for one that cannot run.
+	notExec := filepath.Join(t.TempDir(), "script.sh")
+	if err := os.WriteFile(notExec, []byte("#!/bin/sh\necho hi\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		argv []string
+		code int
+		want string
+	}{
+		{[]string{"/nonexistent/program"}, 127, "/nonexistent/program: command not found"},
+		{[]string{"no-such-program-cogauth"}, 127, "no-such-program-cogauth: command not found"},
+		{[]string{notExec}, 126, "cannot run it (permission denied)"},
+		{[]string{t.TempDir()}, 126, "cannot run it"},
+	} {
+		if r := c.run("", append([]string{"exec", "--"}, tc.argv...)...); r.code != tc.code || !strings.Contains(r.err, tc.want) {
+			t.Errorf("exec %s: exit %d %q, want %d and %q", tc.argv[0], r.code, r.err, tc.code, tc.want)
+		}
 	}
 	if r := c.run("", "exec", "--", "sh", "-c", "kill -KILL $$"); r.code != 128+9 {
 		t.Fatalf("child killed by SIGKILL: exit %d, want 137", r.code)

@@ -38,7 +38,7 @@ it is "-" or absent, so it need not appear in the process list:
 			return runDecode(o)
 		},
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
+	addOutputFlag(cmd, &o.Output)
 	return cmd
 }
 

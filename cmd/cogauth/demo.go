@@ -54,7 +54,7 @@ With --endpoint, the same runs against that user pool (with --user-pool-id,
 then moves on this side only.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.IO, o.Clock, o.prompt = a.IO, a.Clock, a.prompter()
+			o.IO, o.Clock, o.prompt = a.IO, a.Clock, a.prompter(cmd.Context())
 			c, err := a.config()
 			if err != nil {
 				return err

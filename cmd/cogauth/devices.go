@@ -43,7 +43,7 @@ not remembered ends that but keeps it tracked; forgetting it (a lost laptop) rem
 			return runDevicesList(cmd.Context(), lo)
 		},
 	}
-	list.Flags().StringVarP(&lo.Output, "output", "o", "text", "output format: text or json")
+	addOutputFlag(list, &lo.Output)
 	fo := &devicesOptions{}
 	forget := &cobra.Command{
 		Use:   "forget [DEVICE_KEY]",
@@ -57,7 +57,7 @@ not remembered ends that but keeps it tracked; forgetting it (a lost laptop) rem
 			return runDevicesForget(cmd.Context(), fo)
 		},
 	}
-	cmd.AddCommand(list, forget,
+	cmd.AddCommand(bounded(list), bounded(forget),
 		newDeviceStatusCmd(a, "remember", cognito.DeviceRemembered,
 			"Mark a device remembered, so its sign-ins skip MFA (this session's when no key is given)"),
 		newDeviceStatusCmd(a, "unremember", cognito.DeviceNotRemembered,
@@ -69,7 +69,7 @@ not remembered ends that but keeps it tracked; forgetting it (a lost laptop) rem
 // newDeviceStatusCmd is `devices remember` or `devices unremember`.
 func newDeviceStatusCmd(a *app, name string, status cognito.DeviceStatus, short string) *cobra.Command {
 	o := &devicesOptions{}
-	return &cobra.Command{
+	return bounded(&cobra.Command{
 		Use:   name + " [DEVICE_KEY]",
 		Short: short,
 		Args:  cobra.MaximumNArgs(1),
@@ -80,7 +80,7 @@ func newDeviceStatusCmd(a *app, name string, status cognito.DeviceStatus, short 
 			}
 			return runDevicesStatus(cmd.Context(), o, status)
 		},
-	}
+	})
 }
 
 // deviceJSON is one device as `devices list -o json` prints it.

@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os/exec"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -42,7 +46,14 @@ SIGTERM) the command gets SIGTERM, and is killed if it is still running ` +
 			identity.DefaultStopGrace.String() + ` later.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.IO, o.creds, o.Argv = a.IO, a.awsCredentials, args
+			o.IO, o.Argv = a.IO, args
+			// Only fetching the credentials is a network step; the command
+			// runs as long as it runs.
+			o.creds = func(ctx context.Context, guest bool) (identity.Credentials, string, error) {
+				ctx, done := a.netStep(ctx)
+				defer done()
+				return a.awsCredentials(ctx, guest)
+			}
 			if a.Environ != nil {
 				o.Environ = a.Environ()
 			}
@@ -78,10 +89,49 @@ func runExec(ctx context.Context, o *execOptions) error {
 		StopGrace: o.stopGrace,
 	})
 	if err != nil {
-		return err
+		return startError(o.Argv[0], err)
 	}
 	if code == 0 {
 		return nil
 	}
 	return &exitStatus{code: code}
+}
+
+// Exit codes of a command that could not be started, as shells and env(1) use
+// them.
+const (
+	exitNotFound  = 127 // no such program
+	exitCannotRun = 126 // found, but not executable (permissions, not a program)
+)
+
+// startFailure is a command exec could not start; its exit code is 127 or 126.
+type startFailure struct {
+	code int
+	msg  string
+	err  error
+}
+
+func (e *startFailure) Error() string { return e.msg }
+func (e *startFailure) Unwrap() error { return e.err }
+
+// startError classifies why name did not start.
+func startError(name string, err error) error {
+	switch {
+	case errors.Is(err, exec.ErrNotFound), errors.Is(err, fs.ErrNotExist):
+		return &startFailure{exitNotFound, fmt.Sprintf("exec: %s: command not found", name), err}
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.ENOEXEC), errors.Is(err, exec.ErrDot), errors.Is(err, syscall.EISDIR):
+		return &startFailure{exitCannotRun, fmt.Sprintf("exec: %s: cannot run it (%v)", name, innermost(err)), err}
+	}
+	return err
+}
+
+// innermost is the error at the bottom of err's chain ("permission denied").
+func innermost(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
 }

@@ -17,6 +17,7 @@ type importOptions struct {
 	AccessToken  string
 	IDToken      string
 	RefreshToken string
+	Output       string
 	open         func(ctx context.Context) (*profileSession, error)
 }
 
@@ -42,7 +43,8 @@ as JSON on standard input, in Cognito's, Amplify's or OAuth's spelling:
 	f.StringVar(&o.AccessToken, "access-token", "", "access token (else JSON on standard input)")
 	f.StringVar(&o.IDToken, "id-token", "", "id token")
 	f.StringVar(&o.RefreshToken, "refresh-token", "", "refresh token (without it the session ends when the access token expires)")
-	return cmd
+	addOutputFlag(cmd, &o.Output)
+	return bounded(cmd)
 }
 
 // importJSON accepts Cognito's AuthenticationResult names, Amplify's camelCase and
@@ -81,6 +83,9 @@ func parseImportJSON(b []byte) (access, id, refresh string, err error) {
 }
 
 func runImport(ctx context.Context, o *importOptions) error {
+	if err := checkTextOrJSON(o.Output); err != nil {
+		return err
+	}
 	access, id, refresh := o.AccessToken, o.IDToken, o.RefreshToken
 	if access == "" {
 		b, err := io.ReadAll(io.LimitReader(o.IO.In, 1<<20))
@@ -105,6 +110,9 @@ func runImport(ctx context.Context, o *importOptions) error {
 	}
 	if err := p.signedInAs(ctx, sess.Username, ""); err != nil {
 		return err
+	}
+	if o.Output == "json" {
+		return writeJSON(o.IO.Out, signInOut(p.cfg.Profile, sess))
 	}
 	fmt.Fprintf(o.IO.ErrOut, "Imported the session of %s (profile %s).\n", sess.Username, p.cfg.Profile)
 	return nil

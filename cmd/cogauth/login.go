@@ -26,9 +26,28 @@ type loginOptions struct {
 	Attributes     map[string]string
 	RememberDevice bool
 	DeviceName     string
+	Output         string
 
 	open   func(ctx context.Context) (*profileSession, error)
 	prompt *prompter
+	// net bounds one network step (and shows progress when it is slow); time at
+	// a prompt is never in one. Nil: no bound.
+	net func(ctx context.Context) (context.Context, func())
+}
+
+// step is o.net, or an unbounded step when none is set.
+func (o *loginOptions) step(ctx context.Context) (context.Context, func()) {
+	if o.net == nil {
+		return ctx, func() {}
+	}
+	return o.net(ctx)
+}
+
+// confirm answers a challenge in one network step.
+func (o *loginOptions) confirm(ctx context.Context, p *profileSession, ch *cognito.Challenge, ans cognito.Answer) (*session.SignInResult, error) {
+	ctx, done := o.step(ctx)
+	defer done()
+	return p.mgr.ConfirmSignIn(ctx, ch, ans)
 }
 
 func newLoginCmd(a *app) *cobra.Command {
@@ -47,11 +66,15 @@ an authenticator app. Without a terminal, give the answers as flags or variables
   COGAUTH_PASSWORD=… COGAUTH_MFA_CODE=123456 cogauth login --username alice`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkTextOrJSON(o.Output); err != nil {
+				return err
+			}
 			if hosted.Enabled {
+				hosted.Output = o.Output
 				return runHostedUILogin(cmd.Context(), a, hosted)
 			}
 			o.IO = a.IO
-			o.prompt = a.prompter()
+			o.prompt = a.prompter(cmd.Context())
 			if o.Username == "" {
 				o.Username = a.Getenv("COGAUTH_USERNAME")
 			}
@@ -66,6 +89,7 @@ an authenticator app. Without a terminal, give the answers as flags or variables
 				password = a.Getenv("COGAUTH_PASSWORD")
 			}
 			o.open = func(ctx context.Context) (*profileSession, error) { return a.openForSignIn(ctx) }
+			o.net = a.netStep
 			return runLogin(cmd.Context(), o, password)
 		},
 	}
@@ -80,6 +104,9 @@ an authenticator app. Without a terminal, give the answers as flags or variables
 	f.BoolVar(&o.RememberDevice, "remember-device", false, "remember this device when the pool offers it")
 	f.StringVar(&o.DeviceName, "device-name", "cogauth", "name of a remembered device or authenticator")
 	hosted = addHostedUIFlags(f)
+	addOutputFlag(cmd, &o.Output)
+	_ = cmd.RegisterFlagCompletionFunc("flow", cobra.FixedCompletions([]string{"srp", "password"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("mfa-type", cobra.FixedCompletions([]string{"totp", "sms", "email"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -108,7 +135,9 @@ func runLogin(ctx context.Context, o *loginOptions, password string) error {
 		}
 	}
 	if o.PasswordStdin {
-		if password, err = readLine(o.IO.In); err != nil {
+		if password, err = o.prompt.read(func() (string, error) { return readLine(o.IO.In) }); errors.Is(err, errInterrupted) {
+			return err
+		} else if err != nil {
 			return fmt.Errorf("reading the password from standard input: %w", err)
 		}
 	}
@@ -123,7 +152,9 @@ func runLogin(ctx context.Context, o *loginOptions, password string) error {
 	}
 	defer p.Close()
 
-	res, err := p.mgr.SignIn(ctx, cognito.SignInInput{Username: o.Username, Password: password, Flow: flow})
+	sctx, done := o.step(ctx)
+	res, err := p.mgr.SignIn(sctx, cognito.SignInInput{Username: o.Username, Password: password, Flow: flow})
+	done()
 	for err == nil && res.Session == nil {
 		if res.Next == nil {
 			return errors.New("sign-in ended with neither a session nor a challenge")
@@ -134,7 +165,10 @@ func runLogin(ctx context.Context, o *loginOptions, password string) error {
 		return err
 	}
 	sess := res.Session
-	if err := p.signedInAs(ctx, sess.Username, ""); err != nil {
+	sctx, done = o.step(ctx)
+	err = p.signedInAs(sctx, sess.Username, "")
+	done()
+	if err != nil {
 		return err
 	}
 	if res.NewDevice != nil {
@@ -145,11 +179,17 @@ func runLogin(ctx context.Context, o *loginOptions, password string) error {
 			}
 		}
 		if remember {
-			if err := p.mgr.RememberDevice(ctx, *res.NewDevice, o.DeviceName); err != nil {
+			sctx, done := o.step(ctx)
+			err := p.mgr.RememberDevice(sctx, *res.NewDevice, o.DeviceName)
+			done()
+			if err != nil {
 				return fmt.Errorf("remembering the device: %w", err)
 			}
 			fmt.Fprintln(o.IO.ErrOut, "Device remembered.")
 		}
+	}
+	if o.Output == "json" {
+		return writeJSON(o.IO.Out, signInOut(p.cfg.Profile, sess))
 	}
 	fmt.Fprintf(o.IO.ErrOut, "Signed in as %s (profile %s).\n", sess.Username, p.cfg.Profile)
 	return nil
@@ -173,13 +213,13 @@ func (o *loginOptions) challenge(ctx context.Context, p *profileSession, ch *cog
 		if err != nil {
 			return nil, err
 		}
-		return p.mgr.ConfirmSignIn(ctx, ch, cognito.Answer{Code: code})
+		return o.confirm(ctx, p, ch, cognito.Answer{Code: code})
 	case cognito.ChallengeSelectMFAType:
 		t, err := o.chooseMFA(ch.MFAOptions())
 		if err != nil {
 			return nil, err
 		}
-		return p.mgr.ConfirmSignIn(ctx, ch, cognito.Answer{MFAType: t})
+		return o.confirm(ctx, p, ch, cognito.Answer{MFAType: t})
 	case cognito.ChallengeMFASetup:
 		return o.setupMFA(ctx, p, ch)
 	case cognito.ChallengeCustom:
@@ -191,7 +231,7 @@ func (o *loginOptions) challenge(ctx context.Context, p *profileSession, ch *cog
 			}
 		}
 		o.Code = ""
-		return p.mgr.ConfirmSignIn(ctx, ch, cognito.Answer{Code: code})
+		return o.confirm(ctx, p, ch, cognito.Answer{Code: code})
 	}
 	return nil, fmt.Errorf("the pool asks for %s, which cogauth login cannot answer", ch.Name)
 }
@@ -224,7 +264,7 @@ func (o *loginOptions) newPassword(ctx context.Context, p *profileSession, ch *c
 		}
 		attrs[name] = v
 	}
-	return p.mgr.ConfirmSignIn(ctx, ch, cognito.Answer{NewPassword: pw, Attributes: attrs})
+	return o.confirm(ctx, p, ch, cognito.Answer{NewPassword: pw, Attributes: attrs})
 }
 
 // code returns the code for an MFA challenge, from --mfa-code once, then a prompt.
@@ -319,7 +359,9 @@ func (o *loginOptions) setupMFA(ctx context.Context, p *profileSession, ch *cogn
 		if err != nil {
 			return nil, err
 		}
-		secret, next, err := cc.AssociateSoftwareToken(ctx, ch)
+		sctx, done := o.step(ctx)
+		secret, next, err := cc.AssociateSoftwareToken(sctx, ch)
+		done()
 		if err != nil {
 			return nil, err
 		}
@@ -334,18 +376,20 @@ func (o *loginOptions) setupMFA(ctx context.Context, p *profileSession, ch *cogn
 		if err != nil {
 			return nil, err
 		}
-		after, err := cc.VerifySoftwareToken(ctx, next, code, o.DeviceName)
+		sctx, done = o.step(ctx)
+		after, err := cc.VerifySoftwareToken(sctx, next, code, o.DeviceName)
+		done()
 		if err != nil {
 			return nil, err
 		}
-		return p.mgr.ConfirmSignIn(ctx, after, cognito.Answer{})
+		return o.confirm(ctx, p, after, cognito.Answer{})
 	}
 	if slices.Contains(opts, cognito.ChallengeEmailOTP) {
 		addr, err := o.prompt.ask("E-mail address for sign-in codes: ")
 		if err != nil {
 			return nil, answerErr(err, "an e-mail address for MFA", "a terminal", "")
 		}
-		return p.mgr.ConfirmSignIn(ctx, ch, cognito.Answer{MFAType: cognito.ChallengeEmailOTP, Responses: map[string]string{"EMAIL": addr}})
+		return o.confirm(ctx, p, ch, cognito.Answer{MFAType: cognito.ChallengeEmailOTP, Responses: map[string]string{"EMAIL": addr}})
 	}
 	return nil, fmt.Errorf("the pool requires MFA set-up of a kind cogauth cannot do here (%s)", strings.Join(opts, ", "))
 }

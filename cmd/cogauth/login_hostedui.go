@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/url"
 	"os/exec"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -23,6 +26,7 @@ type hostedUIOptions struct {
 	RedirectPort     int
 	RedirectHost     string
 	Timeout          time.Duration
+	Output           string // text or json, login's -o
 
 	// openBrowser opens a URL in the user's browser; tests replace it.
 	openBrowser func(ctx context.Context, url string) error
@@ -37,7 +41,7 @@ func addHostedUIFlags(f *pflag.FlagSet) *hostedUIOptions {
 	f.BoolVar(&o.NoBrowser, "no-browser", false, "print the sign-in URL instead of opening a browser")
 	f.IntVar(&o.RedirectPort, "redirect-port", 0, "loopback port that receives the redirect: http://127.0.0.1:PORT/callback must be a callback URL of the app client (default: a free port)")
 	f.StringVar(&o.RedirectHost, "redirect-host", "127.0.0.1", "host in the redirect URI: 127.0.0.1 or localhost, as registered with the app client")
-	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for the browser sign-in")
+	f.DurationVar(&o.Timeout, "browser-timeout", 5*time.Minute, "how long to wait for the browser sign-in (the global --timeout bounds each request)")
 	return o
 }
 
@@ -72,49 +76,128 @@ func runHostedUILogin(ctx context.Context, a *app, o *hostedUIOptions) error {
 	lctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	open := func(ctx context.Context, u string) error {
-		if !o.NoBrowser {
-			opener := o.openBrowser
-			if opener == nil {
-				opener = openInBrowser
-			}
-			if err := opener(ctx, u); err == nil {
-				fmt.Fprintf(a.IO.ErrOut, "Opened a browser to sign in. If none appeared, open this URL:\n\n  %s\n\n", u)
-				return nil
-			}
-		}
-		fmt.Fprintf(a.IO.ErrOut, "Open this URL in a browser to sign in:\n\n  %s\n\nWaiting for the sign-in (until %s)…\n", u, timeout)
-		return nil
-	}
-	tok, err := hc.Login(lctx, hostedui.LoginOptions{
-		AuthorizeOptions: hostedui.AuthorizeOptions{IdentityProvider: o.IdentityProvider},
-		ReceiverOptions:  hostedui.ReceiverOptions{Port: o.RedirectPort, Host: o.RedirectHost},
-		Open:             open,
-	})
+	rcv, err := hostedui.Listen(hostedui.ReceiverOptions{Port: o.RedirectPort, Host: o.RedirectHost})
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			return fmt.Errorf("no sign-in arrived within %s: %w", timeout, err)
+		return err
+	}
+	defer rcv.Close()
+	req, err := hc.AuthCodeURL(hostedui.AuthorizeOptions{IdentityProvider: o.IdentityProvider, RedirectURI: rcv.RedirectURI})
+	if err != nil {
+		return err
+	}
+	opened := false
+	if !o.NoBrowser {
+		opener := o.openBrowser
+		if opener == nil {
+			opener = openInBrowser
 		}
+		opened = opener(lctx, req.URL) == nil
+	}
+	pasted := make(chan url.Values, 1)
+	if opened {
+		fmt.Fprintf(a.IO.ErrOut, "Opened a browser to sign in. If none appeared, open this URL:\n\n  %s\n\n", req.URL)
+	} else {
+		fmt.Fprintf(a.IO.ErrOut, "Open this URL in a browser to sign in:\n\n  %s\n\n"+
+			"Waiting for the sign-in (until %s). If the browser runs on another machine, its last\n"+
+			"page will not load: copy the URL from its address bar (it starts %s?) and paste it here.\n", req.URL, timeout, rcv.RedirectURI)
+		// The paste-back reader only starts in --no-browser mode: with a browser
+		// here, stdin is the user's and the loopback receiver gets the answer.
+		go readPastedRedirect(a.IO.In, a.IO.ErrOut, rcv.RedirectURI, pasted)
+	}
+	var q url.Values
+	select {
+	case q = <-pasted:
+	case q = <-waitReceiver(lctx, rcv):
+	case <-lctx.Done():
+	}
+	if q == nil {
+		if ctx.Err() != nil {
+			return errInterrupted
+		}
+		return fmt.Errorf("no sign-in arrived within %s (allow more time with --browser-timeout)", timeout)
+	}
+	// The answer is checked against this sign-in's state (a pasted URL from
+	// another sign-in, or a forged one, is refused) and its code redeemed with
+	// the PKCE verifier.
+	sctx, done := a.netStep(ctx)
+	defer done()
+	tok, err := hc.Exchange(sctx, req, q)
+	if err != nil {
 		return err
 	}
 
-	p, err := a.openForSignIn(ctx)
+	p, err := a.openForSignIn(sctx)
 	if err != nil {
 		return err
 	}
 	defer p.Close()
-	sess, err := p.mgr.Import(ctx, session.ImportInput{
+	sess, err := p.mgr.Import(sctx, session.ImportInput{
 		AccessToken: tok.AccessToken.Reveal(), IDToken: tok.IDToken.Reveal(), RefreshToken: tok.RefreshToken,
 		Source: session.SourceHostedUI,
 	})
 	if err != nil {
 		return err
 	}
-	if err := p.signedInAs(ctx, sess.Username, domain); err != nil {
+	if err := p.signedInAs(sctx, sess.Username, domain); err != nil {
 		return err
+	}
+	if o.Output == "json" {
+		return writeJSON(a.IO.Out, signInOut(p.cfg.Profile, sess))
 	}
 	fmt.Fprintf(a.IO.ErrOut, "Signed in as %s through the hosted UI (profile %s).\n", sess.Username, p.cfg.Profile)
 	return nil
+}
+
+// waitReceiver delivers the loopback receiver's callback, if one comes before ctx
+// ends.
+func waitReceiver(ctx context.Context, rcv *hostedui.Receiver) <-chan url.Values {
+	got := make(chan url.Values, 1)
+	go func() {
+		if q, err := rcv.Wait(ctx); err == nil {
+			got <- q
+		}
+	}()
+	return got
+}
+
+// readPastedRedirect reads lines from in until one is the redirect URL of this
+// sign-in (redirectURI with a code or an error), and sends its query. Anything
+// else is answered on w with what is expected; the end of input ends the reading
+// (the loopback receiver may still get the answer).
+func readPastedRedirect(in io.Reader, w io.Writer, redirectURI string, got chan<- url.Values) {
+	for {
+		line, err := readLine(in)
+		if err != nil {
+			return
+		}
+		q, perr := parsePastedRedirect(line, redirectURI)
+		if perr == nil {
+			got <- q
+			return
+		}
+		if strings.TrimSpace(line) != "" {
+			fmt.Fprintf(w, "%v. Paste the whole URL the browser ended at (%s?code=…&state=…):\n", perr, redirectURI)
+		}
+	}
+}
+
+// parsePastedRedirect checks that s is redirectURI with a query carrying a code or
+// an error, and returns the query. The state in it is checked by Exchange.
+func parsePastedRedirect(s, redirectURI string) (url.Values, error) {
+	s = strings.TrimSpace(s)
+	if len(s) > 16<<10 {
+		return nil, errors.New("that is too long for a redirect URL")
+	}
+	u, err := url.Parse(s)
+	want, werr := url.Parse(redirectURI)
+	if err != nil || werr != nil || u.Scheme != want.Scheme || u.Host != want.Host || u.Path != want.Path {
+		return nil, errors.New("that is not the redirect URL of this sign-in")
+	}
+	q := u.Query()
+	if q.Get("code") == "" && q.Get("error") == "" {
+		return nil, errors.New("that URL has neither a code nor an error")
+	}
+	return q, nil
 }
 
 func firstNonEmpty(vs ...string) string {

@@ -109,7 +109,7 @@ func TestLoginHostedUIUsage(t *testing.T) {
 		{"no domain", map[string]string{"COGAUTH_ENDPOINT": ""}, nil, "needs the user pool domain"},
 		{"clear-text domain", nil, []string{"--domain", "http://auth.example.com"}, "https"},
 		{"bad port", nil, []string{"--redirect-port", "70000"}, "not a port"},
-		{"bad redirect host", nil, []string{"--redirect-host", "example.com", "--timeout", "1s"}, "127.0.0.1 or localhost"},
+		{"bad redirect host", nil, []string{"--redirect-host", "example.com", "--browser-timeout", "1s"}, "127.0.0.1 or localhost"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newCLI(t, p)
@@ -124,7 +124,7 @@ func TestLoginHostedUIUsage(t *testing.T) {
 	}
 	t.Run("timeout", func(t *testing.T) {
 		c := newCLI(t, p)
-		r := c.run("", "login", "--hosted-ui", "--no-browser", "--timeout", "200ms")
+		r := c.run("", "login", "--hosted-ui", "--no-browser", "--browser-timeout", "200ms")
 		if r.code != exitError || !strings.Contains(r.err, "no sign-in arrived") {
 			t.Fatalf("exit %d stderr %q", r.code, r.err)
 		}

@@ -35,6 +35,8 @@ func addSessionCommands(a *app, root *cobra.Command) {
 		newVerifyCmd(a),
 		newProxyCmd(a),
 		newDevicesCmd(a),
+		newStatusCmd(a),
+		newProfilesCmd(a),
 	)
 }
 
@@ -50,8 +52,8 @@ var errNotSignedIn = errors.New("not signed in (run: cogauth login)")
 // as long as the app: it is for tests and the demo, where one process runs several
 // commands.
 func (a *app) openStore(ctx context.Context, c *config.Config) (store.Store, error) {
-	if a.store != nil {
-		return a.store, nil
+	if s := a.stores[c.Store]; s != nil {
+		return s, nil
 	}
 	var (
 		s   store.Store
@@ -72,7 +74,10 @@ func (a *app) openStore(ctx context.Context, c *config.Config) (store.Store, err
 	if err != nil {
 		return nil, err
 	}
-	a.store = s
+	if a.stores == nil {
+		a.stores = map[string]store.Store{}
+	}
+	a.stores[c.Store] = s
 	return s, nil
 }
 
@@ -138,6 +143,7 @@ func setHostedUIDomain(ctx context.Context, s store.Store, c *config.Config, use
 func (a *app) hostedUIClient(c *config.Config, domain string, scopes []string) (*hostedui.Client, error) {
 	hc, err := hostedui.New(hostedui.Options{
 		Domain: domain, ClientID: c.ClientID, ClientSecret: jwt.Secret(c.ClientSecret), Scopes: scopes, Clock: a.Clock,
+		HTTPClient: a.httpClient(),
 	})
 	if err != nil {
 		return nil, &config.UsageError{Msg: err.Error()}
@@ -157,6 +163,7 @@ func (a *app) cognitoClient(c *config.Config) (*cognito.Client, error) {
 		Region:       c.Region,
 		Endpoint:     c.Endpoint,
 		Clock:        a.Clock,
+		HTTPClient:   a.httpClient(),
 	})
 }
 
@@ -187,6 +194,11 @@ func (a *app) openUser(ctx context.Context, username string, signIn bool) (*prof
 	if err != nil {
 		return nil, err
 	}
+	return a.openUserWith(ctx, c, username, signIn)
+}
+
+// openUserWith is openUser for the profile c was resolved for.
+func (a *app) openUserWith(ctx context.Context, c *config.Config, username string, signIn bool) (*profileSession, error) {
 	cc, err := a.cognitoClient(c)
 	if err != nil {
 		return nil, err
@@ -245,6 +257,8 @@ func (a *app) openUser(ctx context.Context, username string, signIn bool) (*prof
 		Clock:       a.Clock,
 		Credentials: creds,
 		HostedUI:    hosted,
+		// A refresh, its retries included, fits in one step.
+		RefreshTimeout: a.timeout(),
 		// The CLI reports failures itself, on one line; the library's log lines
 		// would repeat them.
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -311,7 +325,7 @@ func (a *app) identityClient(c *config.Config, s store.Store) (*identity.Client,
 	if endpoint == "" {
 		endpoint = c.Endpoint
 	}
-	ids, err := identity.New(identity.Options{IdentityPoolID: c.IdentityPoolID, Endpoint: endpoint, Store: s})
+	ids, err := identity.New(identity.Options{IdentityPoolID: c.IdentityPoolID, Endpoint: endpoint, Store: s, HTTPClient: a.httpClient()})
 	if err != nil {
 		return nil, &config.UsageError{Msg: err.Error()}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,21 +14,57 @@ import (
 // it never buffers past the end of a line: a password read without echo comes
 // straight from the terminal's file descriptor, and nothing may sit in a buffer
 // in front of it.
+//
+// Every read gives up when ctx ends (Ctrl-C, SIGTERM): the process's signal
+// handler cancels ctx, and the prompt returns errInterrupted at once, with the
+// terminal's echo restored, instead of waiting for Enter.
 type prompter struct {
+	ctx context.Context
 	in  io.Reader
 	out io.Writer
 	tty bool
 }
 
+// errInterrupted: the user pressed Ctrl-C (or the process was told to stop) while
+// a prompt waited; exit code 130.
+var errInterrupted = errors.New("interrupted")
+
 // errNoTerminal is returned when an answer is needed and there is nobody to ask.
 var errNoTerminal = errors.New("no terminal to ask on")
 
-func (a *app) prompter() *prompter {
+func (a *app) prompter(ctx context.Context) *prompter {
 	tty := a.isTTY
 	if tty == nil {
 		tty = isTerminal
 	}
-	return &prompter{in: a.IO.In, out: a.IO.ErrOut, tty: tty(a.IO.In)}
+	return &prompter{ctx: ctx, in: a.IO.In, out: a.IO.ErrOut, tty: tty(a.IO.In)}
+}
+
+// read runs a blocking read of the terminal until it returns or the prompt's
+// context ends. A read abandoned on interrupt stays blocked on its goroutine; the
+// process is about to exit.
+func (p *prompter) read(fn func() (string, error)) (string, error) {
+	if p.ctx == nil {
+		return fn()
+	}
+	if p.ctx.Err() != nil {
+		return "", errInterrupted
+	}
+	type answer struct {
+		s   string
+		err error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		s, err := fn()
+		got <- answer{s, err}
+	}()
+	select {
+	case a := <-got:
+		return a.s, a.err
+	case <-p.ctx.Done():
+		return "", errInterrupted
+	}
 }
 
 // need explains how to give an answer without a terminal.
@@ -72,7 +109,10 @@ func (p *prompter) ask(label string) (string, error) {
 		return "", errNoTerminal
 	}
 	fmt.Fprint(p.out, label)
-	s, err := readLine(p.in)
+	s, err := p.read(func() (string, error) { return readLine(p.in) })
+	if errors.Is(err, errInterrupted) {
+		fmt.Fprintln(p.out)
+	}
 	return strings.TrimSpace(s), err
 }
 
@@ -99,16 +139,28 @@ func (p *prompter) secret(label string) (string, error) {
 	fd, ok := p.in.(interface{ Fd() uintptr })
 	if !ok || !term.IsTerminal(int(fd.Fd())) {
 		// Tests drive prompts through a pipe that claims to be a terminal.
-		s, err := readLine(p.in)
+		s, err := p.read(func() (string, error) { return readLine(p.in) })
 		fmt.Fprintln(p.out)
 		return s, err
 	}
-	b, err := term.ReadPassword(int(fd.Fd()))
-	fmt.Fprintln(p.out)
+	// ReadPassword turns echo off and back on when it returns; an interrupt
+	// abandons it, so the state from before is put back here.
+	before, err := term.GetState(int(fd.Fd()))
 	if err != nil {
 		return "", fmt.Errorf("reading from the terminal: %w", err)
 	}
-	return string(b), nil
+	s, err := p.read(func() (string, error) {
+		b, err := term.ReadPassword(int(fd.Fd()))
+		return string(b), err
+	})
+	if errors.Is(err, errInterrupted) {
+		_ = term.Restore(int(fd.Fd()), before)
+	}
+	fmt.Fprintln(p.out)
+	if err != nil && !errors.Is(err, errInterrupted) {
+		return "", fmt.Errorf("reading from the terminal: %w", err)
+	}
+	return s, err
 }
 
 // confirm asks a yes/no question; def is the answer to an empty line.

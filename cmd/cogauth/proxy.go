@@ -47,7 +47,7 @@ listening address acts as the signed-in user, so it must be a loopback address u
 --allow-remote is given. Ctrl-C or SIGTERM stops it cleanly.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.IO, o.open = a.IO, a.open
+			o.IO, o.open, o.Quiet = a.IO, a.open, a.flags.Quiet
 			return runProxy(cmd.Context(), o)
 		},
 	}
@@ -57,7 +57,8 @@ listening address acts as the signed-in user, so it must be a loopback address u
 	f.StringVar(&o.Upstream, "upstream", "", "URL of the API to forward to (required)")
 	f.StringVar(&o.Token, "token", "access", "token to send: access or id")
 	f.StringVar(&o.Scheme, "scheme", "bearer", "Authorization header form: bearer (\"Bearer <token>\") or raw (\"<token>\", as API Gateway's Cognito authorizers take it)")
-	f.BoolVarP(&o.Quiet, "quiet", "q", false, "do not log each request")
+	_ = cmd.RegisterFlagCompletionFunc("token", cobra.FixedCompletions([]string{"access", "id"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("scheme", cobra.FixedCompletions([]string{"bearer", "raw"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 

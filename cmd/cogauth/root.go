@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"regexp"
 	"strings"
@@ -65,6 +66,9 @@ type globalFlags struct {
 	config.Values
 	Profile       string
 	AmplifyConfig string
+	// Quiet drops progress and informational lines on stderr; errors, warnings
+	// and prompts stay.
+	Quiet bool
 }
 
 // app is one invocation: the environment plus the global flags, from which each
@@ -73,7 +77,25 @@ type app struct {
 	env
 	flags globalFlags
 	cfg   *config.Config
-	store store.Store
+	// stores are the session stores opened so far, by kind (one per kind: every
+	// profile shares $COGAUTH_HOME).
+	stores map[string]store.Store
+	// http is the client every service client of this invocation shares.
+	http *http.Client
+	// cancel ends the bounded context of a command that is one network step.
+	cancel func()
+}
+
+// annotBounded marks a command whose whole run is bounded by the timeout.
+const annotBounded = "cogauth/bounded"
+
+// bounded marks cmd as one network step (see annotBounded) and returns it.
+func bounded(cmd *cobra.Command) *cobra.Command {
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[annotBounded] = "true"
+	return cmd
 }
 
 // usageError is a mistake in how the command was called (exit code 2).
@@ -88,19 +110,26 @@ func (a *app) config() (*config.Config, error) {
 	if a.cfg != nil {
 		return a.cfg, nil
 	}
-	c, err := config.Resolve(config.Input{
-		Flags:         a.flags.Values,
-		Profile:       a.flags.Profile,
-		AmplifyConfig: a.flags.AmplifyConfig,
-		Getenv:        a.Getenv,
-		WorkDir:       a.WorkDir,
-		UserHome:      a.UserHome,
-	})
+	c, err := a.configFor(a.flags.Profile)
 	if err != nil {
 		return nil, err
 	}
 	a.cfg = c
 	return c, nil
+}
+
+// configFor resolves the configuration of profile ("": the one chosen by
+// COGAUTH_PROFILE, else the default), with this invocation's flags and
+// environment over it, as `--profile NAME` would.
+func (a *app) configFor(profile string) (*config.Config, error) {
+	return config.Resolve(config.Input{
+		Flags:         a.flags.Values,
+		Profile:       profile,
+		AmplifyConfig: a.flags.AmplifyConfig,
+		Getenv:        a.Getenv,
+		WorkDir:       a.WorkDir,
+		UserHome:      a.UserHome,
+	})
 }
 
 // newRootCmd builds the command tree for one invocation.
@@ -137,6 +166,29 @@ its command's own.`,
 	pf.StringVar(&a.flags.Scopes, "scopes", "", "OAuth scopes login --hosted-ui asks for, comma-separated (env COGAUTH_SCOPES; default: all the app client allows)")
 	pf.StringVar(&a.flags.Store, "store", "", "where sessions live: keyring, file or memory (env COGAUTH_STORE; default keyring)")
 	pf.StringVar(&a.flags.AmplifyConfig, "amplify-config", "", "Amplify amplify_outputs.json or aws-exports JSON to read settings from")
+	pf.StringVar(&a.flags.Timeout, "timeout", "", "bound on each network step, e.g. 10s (env COGAUTH_TIMEOUT; default 30s)")
+	pf.BoolVarP(&a.flags.Quiet, "quiet", "q", false, "no progress or informational messages on stderr (errors and prompts stay)")
+
+	_ = root.RegisterFlagCompletionFunc("profile", a.completeProfiles)
+	_ = root.RegisterFlagCompletionFunc("store", cobra.FixedCompletions([]string{config.StoreKeyring, config.StoreFile, config.StoreMemory}, cobra.ShellCompDirectiveNoFileComp))
+
+	root.Version = a.Version
+	if root.Version == "" {
+		root.Version = "(devel)"
+	}
+	root.SetVersionTemplate(versionLine(root.Version) + "\n")
+	// A command marked bounded is one network step as a whole: its context ends
+	// after the timeout, so a stalled endpoint cannot hang it.
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if cmd.Annotations[annotBounded] == "" {
+			return nil
+		}
+		_, _ = a.config() // the profile's timeout counts; an error shows in the command
+		ctx, done := a.netStep(cmd.Context())
+		a.cancel = done
+		cmd.SetContext(ctx)
+		return nil
+	}
 
 	root.AddCommand(
 		newVersionCmd(a),
@@ -160,6 +212,9 @@ func Main(ctx context.Context, e env, args []string) int {
 	root := newRootCmd(a)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if a.cancel != nil {
+		a.cancel()
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -171,6 +226,7 @@ func Main(ctx context.Context, e env, args []string) int {
 	if ctx.Err() != nil && code == exitError {
 		code = exitInterrupts
 	}
+	err = humanError(err, a.cfg, a.timeout())
 	fmt.Fprintln(a.IO.ErrOut, "cogauth: "+oneLine(err.Error()))
 	return code
 }
@@ -179,9 +235,14 @@ func Main(ctx context.Context, e env, args []string) int {
 func exitCode(err error) int {
 	var ue *usageError
 	var ce *config.UsageError
+	var sf *startFailure
 	switch {
+	case errors.As(err, &sf):
+		return sf.code
 	case errors.As(err, &ue), errors.As(err, &ce), isCobraUsage(err):
 		return exitUsage
+	case errors.Is(err, errInterrupted):
+		return exitInterrupts
 	case signedOut(err):
 		return exitSignedOut
 	}

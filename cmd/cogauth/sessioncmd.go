@@ -37,10 +37,10 @@ unless --show-tokens is given.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
+	addOutputFlag(cmd, &o.Output)
 	f.BoolVar(&o.ForceRefresh, "force-refresh", false, "refresh even when the tokens are fresh")
 	f.BoolVar(&o.ShowTokens, "show-tokens", false, "include the tokens and secret keys")
-	return cmd
+	return bounded(cmd)
 }
 
 // sessionJSON is the session as `session -o json` prints it, in Amplify's names.

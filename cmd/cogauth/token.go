@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -13,7 +14,19 @@ type tokenOptions struct {
 	ID           bool
 	Access       bool
 	ForceRefresh bool
+	Output       string
 	open         func(ctx context.Context) (*profileSession, error)
+}
+
+// tokenJSONOut is what `token -o json` prints: the token with what a script needs
+// to know about it.
+type tokenJSONOut struct {
+	Token string `json:"token"`
+	// TokenUse is "access" or "id".
+	TokenUse  string    `json:"tokenUse"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	Username  string    `json:"username"`
+	Profile   string    `json:"profile"`
 }
 
 func newTokenCmd(a *app) *cobra.Command {
@@ -36,12 +49,16 @@ expiry, with nothing else on standard output:
 	f.BoolVar(&o.Access, "access", false, "print the access token (the default)")
 	f.BoolVar(&o.ForceRefresh, "force-refresh", false, "refresh even when the token is fresh")
 	cmd.MarkFlagsMutuallyExclusive("id", "access")
-	return cmd
+	addOutputFlag(cmd, &o.Output)
+	return bounded(cmd)
 }
 
 func runToken(ctx context.Context, o *tokenOptions) error {
 	if o.ID && o.Access {
 		return usagef("--id and --access exclude each other")
+	}
+	if err := checkTextOrJSON(o.Output); err != nil {
+		return err
 	}
 	p, err := o.open(ctx)
 	if err != nil {
@@ -52,12 +69,16 @@ func runToken(ctx context.Context, o *tokenOptions) error {
 	if err != nil {
 		return err
 	}
-	t := s.Tokens.Access
+	t, use := s.Tokens.Access, "access"
 	if o.ID {
+		use = "id"
 		if s.Tokens.ID == nil {
 			return errors.New("the session has no id token")
 		}
 		t = s.Tokens.ID
+	}
+	if o.Output == "json" {
+		return writeJSON(o.IO.Out, tokenJSONOut{Token: t.Raw(), TokenUse: use, ExpiresAt: t.ExpiresAt().UTC(), Username: s.Username, Profile: p.cfg.Profile})
 	}
 	_, err = fmt.Fprintln(o.IO.Out, t.Raw())
 	return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -28,6 +29,7 @@ type verifyOptions struct {
 	Groups    []string
 	Scopes    []string
 	Leeway    time.Duration
+	Output    string // json (default) or text
 	// cfg gives the user pool, app client and endpoint.
 	cfg        *config.Config
 	httpClient *http.Client
@@ -57,6 +59,9 @@ With --endpoint (the emulator, moto), keys are fetched from the endpoint's
 				return err
 			}
 			o.IO, o.Clock, o.cfg = a.IO, a.Clock, c
+			if o.httpClient == nil {
+				o.httpClient = a.httpClient()
+			}
 			if len(args) == 1 {
 				o.Token = args[0]
 			}
@@ -64,14 +69,17 @@ With --endpoint (the emulator, moto), keys are fetched from the endpoint's
 		},
 	}
 	f := cmd.Flags()
+	f.StringVarP(&o.Output, "output", "o", "json", "output format: json (the claims) or text (a summary and the claims)")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	f.StringVar(&o.TokenUse, "token-use", "", "required token_use: id or access (default: either)")
+	_ = cmd.RegisterFlagCompletionFunc("token-use", cobra.FixedCompletions([]string{"id", "access"}, cobra.ShellCompDirectiveNoFileComp))
 	f.StringArrayVar(&o.Issuers, "issuer", nil, "accepted issuer URL (repeatable; default: the user pool's)")
 	f.StringVar(&o.JWKSURL, "jwks-url", "", "where to fetch the issuer's keys (default: ISSUER/.well-known/jwks.json)")
 	f.BoolVar(&o.AnyClient, "any-client", false, "accept tokens of any app client")
 	f.StringArrayVar(&o.Groups, "group", nil, "require membership of this group (repeatable: any of them)")
 	f.StringArrayVar(&o.Scopes, "scope", nil, "require this scope (repeatable: any of them)")
 	f.DurationVar(&o.Leeway, "leeway", 0, "clock difference tolerated in exp, nbf and iat")
-	return cmd
+	return bounded(cmd)
 }
 
 // verifierOptions turns the command's flags and configuration into the
@@ -129,6 +137,12 @@ func (o *verifyOptions) verifierOptions() (jwt.VerifierOptions, error) {
 }
 
 func runVerify(ctx context.Context, o *verifyOptions) error {
+	if o.Output == "" {
+		o.Output = "json"
+	}
+	if err := checkTextOrJSON(o.Output); err != nil {
+		return err
+	}
 	vopts, err := o.verifierOptions()
 	if err != nil {
 		return err
@@ -153,10 +167,19 @@ func runVerify(ctx context.Context, o *verifyOptions) error {
 		}
 		return err
 	}
-	if err := writeJSON(o.IO.Out, t.Claims().Raw()); err != nil {
+	cl := t.Claims()
+	summary := fmt.Sprintf("Verified: %s token of %s (client %s), expires %s.\n", cl.TokenUse, cl.Username, cl.Client(), inWords(cl.Exp, o.Clock.Now()))
+	if o.Output == "text" {
+		pb, err := json.MarshalIndent(cl.Raw(), "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(o.IO.Out, "%sClaims:\n%s\n", summary, pb)
 		return err
 	}
-	cl := t.Claims()
-	fmt.Fprintf(o.IO.ErrOut, "Verified: %s token of %s (client %s), expires %s.\n", cl.TokenUse, cl.Username, cl.Client(), inWords(cl.Exp, o.Clock.Now()))
+	if err := writeJSON(o.IO.Out, cl.Raw()); err != nil {
+		return err
+	}
+	fmt.Fprint(o.IO.ErrOut, summary)
 	return nil
 }

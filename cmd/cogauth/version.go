@@ -41,24 +41,51 @@ func buildVersion() string {
 type versionOptions struct {
 	IO      IOStreams
 	Version string
+	Output  string
 }
 
 func newVersionCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
+	o := &versionOptions{}
+	cmd := &cobra.Command{
+		Use:   "version [-o text|json]",
+		Short: "Print the version (also: cogauth --version)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runVersion(&versionOptions{IO: a.IO, Version: a.Version})
+			o.IO, o.Version = a.IO, a.Version
+			return runVersion(o)
 		},
 	}
+	addOutputFlag(cmd, &o.Output)
+	return cmd
 }
 
-func runVersion(o *versionOptions) error {
-	v := o.Version
+// versionLine is what `cogauth version` and `cogauth --version` print.
+func versionLine(v string) string {
 	if v == "" {
 		v = "(devel)"
 	}
-	_, err := fmt.Fprintf(o.IO.Out, "cogauth %s %s %s/%s\n", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return fmt.Sprintf("cogauth %s %s %s/%s", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// versionJSON is `cogauth version -o json`.
+type versionJSON struct {
+	Version string `json:"version"`
+	Go      string `json:"go"`
+	OS      string `json:"os"`
+	Arch    string `json:"arch"`
+}
+
+func runVersion(o *versionOptions) error {
+	if err := checkTextOrJSON(o.Output); err != nil {
+		return err
+	}
+	if o.Output == "json" {
+		v := o.Version
+		if v == "" {
+			v = "(devel)"
+		}
+		return writeJSON(o.IO.Out, versionJSON{Version: v, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH})
+	}
+	_, err := fmt.Fprintln(o.IO.Out, versionLine(o.Version))
 	return err
 }

@@ -29,8 +29,8 @@ func newWhoamiCmd(a *app) *cobra.Command {
 			return runWhoami(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
-	return cmd
+	addOutputFlag(cmd, &o.Output)
+	return bounded(cmd)
 }
 
 type whoamiJSON struct {

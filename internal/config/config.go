@@ -12,7 +12,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Values is one layer of settings; an empty field means "not set here".
@@ -32,6 +34,9 @@ type Values struct {
 	// commas or spaces; empty means all the app client allows.
 	Scopes string `toml:"scopes,omitempty"`
 	Store  string `toml:"store,omitempty"`
+	// Timeout bounds each network step of a command (a Go duration: "30s",
+	// "1m"); empty means DefaultTimeout.
+	Timeout string `toml:"timeout,omitempty"`
 }
 
 // Setting names one field of Values with its flag and environment variable, so that
@@ -57,6 +62,7 @@ func Settings() []Setting {
 		{"hosted UI domain", "domain", "COGAUTH_DOMAIN", "domain", func(v *Values) *string { return &v.Domain }},
 		{"OAuth scopes", "scopes", "COGAUTH_SCOPES", "scopes", func(v *Values) *string { return &v.Scopes }},
 		{"session store", "store", "COGAUTH_STORE", "store", func(v *Values) *string { return &v.Store }},
+		{"request timeout", "timeout", "COGAUTH_TIMEOUT", "timeout", func(v *Values) *string { return &v.Timeout }},
 	}
 }
 
@@ -98,6 +104,13 @@ type Config struct {
 	// Sources maps a Setting's Flag name to where its value came from.
 	Sources map[string]Source
 }
+
+// DefaultTimeout bounds a command's network step when no timeout is set.
+const DefaultTimeout = 30 * time.Second
+
+// MaxTimeout is the longest timeout accepted: a typo ("30m" for "30s") is fine,
+// a number of hours is not a timeout.
+const MaxTimeout = time.Hour
 
 // DefaultProfile is the profile used when none is named.
 const DefaultProfile = "default"
@@ -269,10 +282,45 @@ func (c *Config) Validate() error {
 			return &UsageError{Msg: fmt.Sprintf("--%s must be an http(s) URL, got %q", name, v)}
 		}
 	}
+	if c.Timeout != "" {
+		if _, err := ParseTimeout(c.Timeout); err != nil {
+			from := ""
+			if src := c.Sources["timeout"]; src != "" {
+				from = " (" + string(src) + ")"
+			}
+			return &UsageError{Msg: fmt.Sprintf("--timeout%s: %v", from, err)}
+		}
+	}
 	if c.UserPoolID != "" && RegionOf(c.UserPoolID) == "" {
 		return &UsageError{Msg: fmt.Sprintf("user pool ID %q is not of the form REGION_ID", c.UserPoolID)}
 	}
 	return nil
+}
+
+// ParseTimeout reads a timeout setting: a Go duration ("30s", "1m30s") or a
+// whole number of seconds, above zero and at most MaxTimeout.
+func ParseTimeout(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		n, nerr := strconv.ParseUint(s, 10, 32)
+		if nerr != nil {
+			return 0, fmt.Errorf("%q is not a duration (e.g. 30s, 2m)", s)
+		}
+		d = time.Duration(n) * time.Second
+	}
+	if d <= 0 || d > MaxTimeout {
+		return 0, fmt.Errorf("%q is out of range: above 0 and at most %s", s, MaxTimeout)
+	}
+	return d, nil
+}
+
+// RequestTimeout is the resolved timeout (DefaultTimeout when none is set).
+func (c *Config) RequestTimeout() time.Duration {
+	if d, err := ParseTimeout(c.Timeout); err == nil {
+		return d
+	}
+	return DefaultTimeout
 }
 
 // Require reports the first of the named settings (by flag name) that is empty, as a

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/internal/config"
+)
+
+// timeout is the bound on each network step of this invocation: --timeout,
+// COGAUTH_TIMEOUT or the profile's timeout, else config.DefaultTimeout. A
+// configuration that cannot be resolved yet gets the default.
+func (a *app) timeout() time.Duration {
+	if a.cfg != nil {
+		return a.cfg.RequestTimeout()
+	}
+	if d, err := config.ParseTimeout(firstNonEmpty(a.flags.Timeout, a.Getenv("COGAUTH_TIMEOUT"))); err == nil {
+		return d
+	}
+	return config.DefaultTimeout
+}
+
+// httpClient is what every client of this invocation sends its requests with: each
+// request, answer body included, is bounded by the timeout, so a server that
+// accepts and never answers cannot hang a command.
+func (a *app) httpClient() *http.Client {
+	if a.http == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		d := a.timeout()
+		tr.ResponseHeaderTimeout = d
+		tr.TLSHandshakeTimeout = min(d, 10*time.Second)
+		a.http = &http.Client{Transport: tr, Timeout: d}
+	}
+	return a.http
+}
+
+// step bounds one network step of a command (a sign-in call, a refresh with its
+// retries, a sign-out) by the timeout. Time spent at a prompt is never in a step.
+func (a *app) step(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, a.timeout())
+}
+
+// endpointSetting names the setting that chose the URL a failed request went to, so
+// that the message says what to check.
+func endpointSetting(c *config.Config, u *url.URL) string {
+	if c == nil || u == nil {
+		return "--endpoint / COGAUTH_ENDPOINT"
+	}
+	origin := u.Scheme + "://" + u.Host
+	same := func(s string) bool {
+		if s == "" {
+			return false
+		}
+		v, err := url.Parse(s)
+		return err == nil && v.Scheme+"://"+v.Host == origin
+	}
+	switch {
+	case same(c.IdentityEndpoint):
+		return "--identity-endpoint / COGAUTH_IDENTITY_ENDPOINT"
+	case same(c.Endpoint):
+		return "--endpoint / COGAUTH_ENDPOINT"
+	case same(c.Domain):
+		return "--domain / COGAUTH_DOMAIN"
+	case strings.HasPrefix(u.Host, "cognito-identity."):
+		return "--identity-endpoint / COGAUTH_IDENTITY_ENDPOINT, or your network connection"
+	case strings.HasSuffix(u.Host, ".amazonaws.com"):
+		return "--region and the pool ID, --endpoint / COGAUTH_ENDPOINT, or your network connection"
+	}
+	return "--endpoint / COGAUTH_ENDPOINT"
+}
+
+// defaultEndpoint is where user-pool calls go when no error names the URL.
+func defaultEndpoint(c *config.Config) string {
+	if c == nil {
+		return "the service"
+	}
+	if c.Endpoint != "" {
+		return strings.TrimRight(c.Endpoint, "/")
+	}
+	if c.Region != "" {
+		return "https://cognito-idp." + c.Region + ".amazonaws.com"
+	}
+	return "the service"
+}
+
+// humanError rewrites an error of the network or of a known misconfiguration into
+// one sentence that says what happened and what to check; other errors come back
+// as they are.
+func humanError(err error, c *config.Config, timeout time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	if msg, ok := networkMessage(err, c, timeout); ok {
+		return &humanized{msg: msg, err: err}
+	}
+	var ce *cognito.Error
+	if errors.As(err, &ce) {
+		m := ce.Message
+		switch {
+		case strings.Contains(m, "is configured with secret but"):
+			return &humanized{msg: "the app client has a secret: give it with --client-secret or COGAUTH_CLIENT_SECRET (" + ce.Name + ": " + m + ")", err: err}
+		case strings.Contains(m, "Unable to verify secret hash"):
+			return &humanized{msg: "the app client refused the client secret: check --client-secret / COGAUTH_CLIENT_SECRET (" + ce.Name + ": " + m + ")", err: err}
+		case strings.Contains(m, "USER_PASSWORD_AUTH flow not enabled"):
+			return &humanized{msg: "the app client does not allow --flow password (USER_PASSWORD_AUTH); use --flow srp or enable the flow (" + ce.Name + ": " + m + ")", err: err}
+		case ce.Name == "ResourceNotFoundException":
+			return &humanized{msg: "the service does not know this user pool or app client: check --user-pool-id / COGAUTH_USER_POOL_ID and --client-id / COGAUTH_CLIENT_ID (" + ce.Name + ": " + m + ")", err: err}
+		}
+	}
+	return err
+}
+
+// humanized is an error with a message for people; errors.Is and As still see the
+// original, so exit codes do not change.
+type humanized struct {
+	msg string
+	err error
+}
+
+func (h *humanized) Error() string { return h.msg }
+func (h *humanized) Unwrap() error { return h.err }
+
+// networkMessage describes an error that is the network's: "cannot reach URL
+// (connection refused): check --endpoint / COGAUTH_ENDPOINT".
+func networkMessage(err error, c *config.Config, timeout time.Duration) (string, bool) {
+	var ue *url.Error
+	var u *url.URL
+	where := defaultEndpoint(c)
+	if errors.As(err, &ue) {
+		if p, perr := url.Parse(ue.URL); perr == nil {
+			u = &url.URL{Scheme: p.Scheme, Host: p.Host}
+			where = u.String()
+		}
+	} else if c != nil && c.Endpoint != "" {
+		u, _ = url.Parse(c.Endpoint)
+	}
+	setting := endpointSetting(c, u)
+	var dns *net.DNSError
+	var op *net.OpError
+	var cert x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var rec tls.RecordHeaderError
+	var timeoutErr interface{ Timeout() bool }
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Sprintf("cannot reach %s (connection refused): check %s", where, setting), true
+	case errors.As(err, &dns):
+		return fmt.Sprintf("cannot reach %s (host %s not found): check %s", where, dns.Name, setting), true
+	case errors.As(err, &cert), errors.As(err, &host):
+		return fmt.Sprintf("cannot reach %s (its TLS certificate is not trusted: %v): check %s", where, err, setting), true
+	case errors.As(err, &rec):
+		return fmt.Sprintf("cannot reach %s (it does not speak TLS; http:// instead of https://?): check %s", where, setting), true
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &timeoutErr) && timeoutErr.Timeout():
+		return fmt.Sprintf("no answer from %s within %s: check %s, or allow more time with --timeout / COGAUTH_TIMEOUT", where, timeout, setting), true
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return fmt.Sprintf("cannot reach %s (the connection was reset): check %s", where, setting), true
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return fmt.Sprintf("cannot reach %s (no route to the host): check %s and your network connection", where, setting), true
+	case ue != nil && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)):
+		return fmt.Sprintf("cannot reach %s (the connection closed before an answer): check %s", where, setting), true
+	case errors.As(err, &op):
+		return fmt.Sprintf("cannot reach %s (%v): check %s", where, op.Err, setting), true
+	}
+	return "", false
+}
+
+// progressDelay is how long a step runs before progress is shown.
+const progressDelay = time.Second
+
+// progress tells a person at a terminal that a step is waiting on the network,
+// once it has taken more than progressDelay: one plain line on stderr (no escape
+// sequences, so nothing to undo and nothing NO_COLOR or a dumb terminal minds).
+// Nothing is shown on a pipe or with --quiet. stop is safe to call more than once.
+func (a *app) progress() (stop func()) {
+	tty := a.isTTY
+	if tty == nil {
+		tty = isTerminal
+	}
+	if a.flags.Quiet || !tty(a.IO.ErrOut) {
+		return func() {}
+	}
+	where, d := defaultEndpoint(a.cfg), a.timeout()
+	t := time.AfterFunc(progressDelay, func() {
+		fmt.Fprintf(a.IO.ErrOut, "Waiting for %s (up to %s)…\n", where, d)
+	})
+	return func() { t.Stop() }
+}
+
+// netStep is one network step: bounded by the timeout, with progress shown when
+// it is slow. done must be called when the step is over.
+func (a *app) netStep(ctx context.Context) (context.Context, func()) {
+	ctx, cancel := a.step(ctx)
+	stop := a.progress()
+	return ctx, func() { stop(); cancel() }
+}

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cogauth/cogauth/clock"
+	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/session"
+)
+
+// The states `status` reports for a profile.
+const (
+	stateSignedIn      = "signed-in"     // the server accepts the session
+	stateNotSignedIn   = "not-signed-in" // no session stored for the profile
+	stateEnded         = "ended"         // the session was revoked or expired
+	stateError         = "error"         // the check could not be made (network, configuration)
+	stateNotConfigured = "not-configured"
+)
+
+// The answers of the server check.
+const (
+	checkAccepted = "accepted" // GetUser answered for the session's access token
+	checkRefused  = "refused"  // the server refused the token: the session ended
+	checkFailed   = "failed"   // no answer (network, timeout, a server fault)
+	checkSkipped  = "skipped"  // nothing to check
+)
+
+// statusJSON is one profile as `status -o json` prints it.
+type statusJSON struct {
+	Profile    string `json:"profile"`
+	State      string `json:"state"`
+	Username   string `json:"username,omitempty"`
+	UserPoolID string `json:"userPoolId,omitempty"`
+	ClientID   string `json:"clientId,omitempty"`
+	// Source is "user-pool" or "hosted-ui", as in `session -o json`.
+	Source               string     `json:"source,omitempty"`
+	AccessTokenExpiresAt *time.Time `json:"accessTokenExpiresAt,omitempty"`
+	RefreshToken         bool       `json:"refreshToken"`
+	ServerCheck          string     `json:"serverCheck"`
+	IdentityPoolID       string     `json:"identityPoolId,omitempty"`
+	IdentityID           string     `json:"identityId,omitempty"`
+	CredentialsExpireAt  *time.Time `json:"credentialsExpireAt,omitempty"`
+	Error                string     `json:"error,omitempty"`
+}
+
+type statusOptions struct {
+	IO     IOStreams
+	Clock  clock.Clock
+	Output string
+}
+
+func newStatusCmd(a *app) *cobra.Command {
+	o := &statusOptions{}
+	cmd := &cobra.Command{
+		Use:   "status [-o text|json]",
+		Short: "Show each profile's sign-in and whether the server still accepts it",
+		Long: `For each profile (or only the one --profile or COGAUTH_PROFILE names): who is signed
+in, when the access token expires, whether the server still accepts the session (one
+GetUser call, bounded by --timeout), and with an identity pool the identity ID and
+when the AWS credentials expire. Tokens and credentials that are due are renewed first,
+as any command would.
+
+Exit code: 0 when every profile shown is signed in and accepted, 3 when one is not
+signed in or its session ended, 1 when one could not be checked.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.IO, o.Clock = a.IO, a.Clock
+			return runStatus(cmd.Context(), a, o)
+		},
+	}
+	addOutputFlag(cmd, &o.Output)
+	return cmd
+}
+
+func runStatus(ctx context.Context, a *app, o *statusOptions) error {
+	if err := checkTextOrJSON(o.Output); err != nil {
+		return err
+	}
+	var names []string
+	if chosen := firstNonEmpty(a.flags.Profile, a.Getenv("COGAUTH_PROFILE")); chosen != "" {
+		// A named profile must resolve (a missing one is a usage error).
+		if _, err := a.configFor(chosen); err != nil {
+			return err
+		}
+		names = []string{chosen}
+	} else {
+		all, _, err := a.profileNames()
+		if err != nil {
+			return err
+		}
+		names = all
+	}
+	var out []statusJSON
+	for _, n := range names {
+		st := a.profileStatus(ctx, n)
+		// A profile that only exists because it is the default, and that nothing
+		// configures, is not worth a line unless it is all there is.
+		if st.State == stateNotConfigured && len(names) > 1 {
+			continue
+		}
+		out = append(out, st)
+	}
+	code := exitOK
+	for _, st := range out {
+		switch st.State {
+		case stateSignedIn:
+		case stateError:
+			code = exitError
+		default:
+			if code == exitOK {
+				code = exitSignedOut
+			}
+		}
+	}
+	if o.Output == "json" {
+		if err := writeJSON(o.IO.Out, struct {
+			Profiles []statusJSON `json:"profiles"`
+		}{out}); err != nil {
+			return err
+		}
+	} else if _, err := fmt.Fprint(o.IO.Out, statusText(out, o.Clock.Now())); err != nil {
+		return err
+	}
+	if code != exitOK {
+		return &exitStatus{code: code}
+	}
+	return nil
+}
+
+// profileStatus checks one profile: the stored session (renewed if due) and one
+// GetUser call, all within one network step.
+func (a *app) profileStatus(ctx context.Context, name string) statusJSON {
+	st := statusJSON{Profile: name, State: stateError, ServerCheck: checkSkipped}
+	c, err := a.configFor(name)
+	if err != nil {
+		st.Error = oneLine(err.Error())
+		return st
+	}
+	st.UserPoolID, st.ClientID, st.IdentityPoolID = c.UserPoolID, c.ClientID, c.IdentityPoolID
+	if c.UserPoolID == "" || c.ClientID == "" {
+		st.State = stateNotConfigured
+		st.Error = oneLine(c.Require("user-pool-id", "client-id").Error())
+		return st
+	}
+	ctx, done := a.netStep(ctx)
+	defer done()
+	fail := func(err error) statusJSON {
+		switch {
+		case errors.Is(err, errNotSignedIn):
+			st.State = stateNotSignedIn
+		case signedOut(err):
+			st.State = stateEnded
+		default:
+			st.State = stateError
+		}
+		st.Error = oneLine(humanError(err, c, a.timeout()).Error())
+		return st
+	}
+	p, err := a.openUserWith(ctx, c, "", false)
+	if err != nil {
+		return fail(err)
+	}
+	defer p.Close()
+	st.Username = p.user
+	s, err := p.fetch(ctx, false)
+	if err != nil {
+		return fail(err)
+	}
+	st.Username, st.Source = s.Username, string(s.Source)
+	exp := s.Tokens.Access.ExpiresAt().UTC()
+	st.AccessTokenExpiresAt = &exp
+	st.RefreshToken = s.Tokens.Refresh != ""
+	st.IdentityID = s.IdentityID
+	if s.Credentials != nil && !s.Credentials.Expires.IsZero() {
+		ce := s.Credentials.Expires.UTC()
+		st.CredentialsExpireAt = &ce
+	}
+	if _, err := p.cc.GetUser(ctx, jwt.Secret(s.Tokens.Access.Raw())); err != nil {
+		if definitive(err) {
+			st.ServerCheck = checkRefused
+			st.State = stateEnded
+			st.Error = "the server no longer accepts the session (signed out elsewhere, or the user was changed): run cogauth login"
+			return st
+		}
+		st.ServerCheck = checkFailed
+		st.State = stateError
+		st.Error = oneLine(humanError(err, c, a.timeout()).Error())
+		return st
+	}
+	st.ServerCheck = checkAccepted
+	st.State = stateSignedIn
+	return st
+}
+
+// definitive reports whether err is the server's verdict that a token is no good
+// (as opposed to a failure to ask).
+func definitive(err error) bool {
+	return errors.Is(err, cognito.ErrNotAuthorized) || errors.Is(err, cognito.ErrUserNotFound) ||
+		errors.Is(err, cognito.ErrTokenRevoked) || errors.Is(err, cognito.ErrPasswordResetRequired) ||
+		errors.Is(err, cognito.ErrUserNotConfirmed)
+}
+
+// statusText is the report for people, one block per profile.
+func statusText(out []statusJSON, now time.Time) string {
+	var b strings.Builder
+	if len(out) == 0 {
+		b.WriteString("No profiles: configure one with cogauth configure, or give --user-pool-id and --client-id.\n")
+	}
+	for i, st := range out {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "%s\n", st.Profile)
+		switch st.State {
+		case stateSignedIn:
+			how := ""
+			if st.Source == string(session.SourceHostedUI) {
+				how = " through the hosted UI"
+			}
+			fmt.Fprintf(&b, "  Signed in as %s%s (user pool %s, client %s)\n", st.Username, how, st.UserPoolID, st.ClientID)
+		case stateNotSignedIn:
+			fmt.Fprintf(&b, "  Not signed in (user pool %s): run cogauth login --profile %s\n", st.UserPoolID, st.Profile)
+		case stateEnded:
+			who := ""
+			if st.Username != "" {
+				who = " of " + st.Username
+			}
+			fmt.Fprintf(&b, "  Session%s ended: %s\n", who, st.Error)
+		case stateNotConfigured:
+			fmt.Fprintf(&b, "  Not configured: %s\n", st.Error)
+		default:
+			if st.Username != "" {
+				fmt.Fprintf(&b, "  Signed in as %s, but the check failed: %s\n", st.Username, st.Error)
+			} else {
+				fmt.Fprintf(&b, "  Error: %s\n", st.Error)
+			}
+		}
+		if st.AccessTokenExpiresAt != nil {
+			fmt.Fprintf(&b, "  Access token:  expires %s\n", expiryLine(*st.AccessTokenExpiresAt, now))
+			refresh := "present (the session renews itself)"
+			if !st.RefreshToken {
+				refresh = "none (the session ends when the access token expires)"
+			}
+			fmt.Fprintf(&b, "  Refresh token: %s\n", refresh)
+		}
+		if st.ServerCheck != checkSkipped {
+			fmt.Fprintf(&b, "  Server check:  %s\n", st.ServerCheck)
+		}
+		if st.IdentityPoolID != "" && st.State != stateNotConfigured {
+			fmt.Fprintf(&b, "  Identity pool: %s\n", st.IdentityPoolID)
+			if st.IdentityID != "" {
+				fmt.Fprintf(&b, "  Identity ID:   %s\n", st.IdentityID)
+			}
+			if st.CredentialsExpireAt != nil {
+				fmt.Fprintf(&b, "  Credentials:   expire %s\n", expiryLine(*st.CredentialsExpireAt, now))
+			}
+		}
+	}
+	return b.String()
+}
