@@ -259,6 +259,9 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 	out.step("Refresh after sign-out refused: Fetch says %q; the service says %s: %s", "not signed in", ce.Name, ce.Message)
 
 	fmt.Fprintf(o.IO.Out, "Done in %s.\n", time.Since(started).Round(time.Millisecond))
+	if o.Real == nil {
+		fmt.Fprint(o.IO.Out, demoNextStep)
+	}
 	return nil
 }
 
@@ -398,3 +401,16 @@ func (o *demoOptions) realEnv() (demoEnv, error) {
 	}
 	return e, nil
 }
+
+// demoNextStep is how the demo ends: the same on an emulator of one's own, with the
+// CLI, in three commands (from a clone: examples/local-seed.json is there).
+const demoNextStep = `
+Next: your own emulator and the CLI, in three commands (from the repository's
+directory; "cogauth" is "go run ./cmd/cogauth" until you go install it):
+
+  cogauth emulator --seed examples/local-seed.json &
+  cogauth configure --profile local --endpoint http://127.0.0.1:9229 --user-pool-id us-east-1_example1 --client-id localexampleclient --store file
+  cogauth login --profile local -u alice        # password: Alice-Passw0rd!
+
+Then: cogauth status --profile local, cogauth token --profile local, cogauth --help.
+`

@@ -91,6 +91,17 @@ func TestBinary(t *testing.T) {
 		}}
 	}
 
+	t.Run("ctrl-c at prompts", func(t *testing.T) { testBinaryCtrlC(t, newBinary) })
+	t.Run("stalled endpoint", func(t *testing.T) { testBinaryStalledEndpoint(t, newBinary) })
+	t.Run("conventions", func(t *testing.T) { testBinaryConventions(t, newBinary) })
+	t.Run("errors", func(t *testing.T) { testBinaryErrors(t, newBinary) })
+	t.Run("paste-back", func(t *testing.T) { testBinaryPasteBack(t, newBinary) })
+	t.Run("demo next step", func(t *testing.T) {
+		testBinaryDemoNextStep(t, &binary{t: t, path: path, env: []string{
+			"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "COGAUTH_HOME=" + filepath.Join(t.TempDir(), "home"),
+		}})
+	})
+
 	t.Run("emulator", func(t *testing.T) {
 		p := newTestPool(t, nil)
 		b := newBinary(t, p.srv.URL, p.pool, p.client)

@@ -65,3 +65,29 @@ func FuzzCleanToken(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParsePastedRedirect: a pasted line is taken only as this sign-in's redirect
+// URI carrying a code or an error; anything else is refused, never a panic.
+func FuzzParsePastedRedirect(f *testing.F) {
+	const redirect = "http://127.0.0.1:4000/callback"
+	for _, s := range []string{
+		redirect + "?code=abc&state=xyz", " " + redirect + "?error=access_denied&state=s\r", redirect,
+		"http://127.0.0.1:4001/callback?code=a", "http://evil.example/callback?code=a", "https://127.0.0.1:4000/callback?code=a",
+		redirect + "/../callback?code=a", "%zz", "", "code=abc&state=xyz",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		q, err := parsePastedRedirect(s, redirect)
+		if err != nil {
+			return
+		}
+		u, perr := url.Parse(strings.TrimSpace(s))
+		if perr != nil || u.Scheme != "http" || u.Host != "127.0.0.1:4000" || u.Path != "/callback" {
+			t.Fatalf("accepted %q, which is not the redirect URI", s)
+		}
+		if q.Get("code") == "" && q.Get("error") == "" {
+			t.Fatalf("accepted %q without a code or an error", s)
+		}
+	})
+}

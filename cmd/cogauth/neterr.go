@@ -45,10 +45,16 @@ func (a *app) httpClient() *http.Client {
 	return a.http
 }
 
+// stepGrace is what a step has beyond the timeout: each request gives up at the
+// timeout itself (httpClient), and what follows a request that did (removing the
+// local session after a sign-out the service did not answer, reporting the
+// failure) still gets to run.
+const stepGrace = 500 * time.Millisecond
+
 // step bounds one network step of a command (a sign-in call, a refresh with its
 // retries, a sign-out) by the timeout. Time spent at a prompt is never in a step.
 func (a *app) step(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, a.timeout())
+	return context.WithTimeout(ctx, a.timeout()+stepGrace)
 }
 
 // endpointSetting names the setting that chose the URL a failed request went to, so

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 	"testing"
 )
 
@@ -421,4 +422,40 @@ func FuzzParseFile(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"30s", 30 * time.Second, true}, {"1m30s", 90 * time.Second, true}, {"5", 5 * time.Second, true},
+		{" 2s ", 2 * time.Second, true}, {"1h", time.Hour, true},
+		{"0", 0, false}, {"-1s", 0, false}, {"2h", 0, false}, {"soon", 0, false}, {"", 0, false},
+	} {
+		got, err := ParseTimeout(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("ParseTimeout(%q) = %v, %v; want %v, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+	home := t.TempDir()
+	env := map[string]string{"COGAUTH_HOME": home, "COGAUTH_TIMEOUT": "7s"}
+	c, err := Resolve(Input{Getenv: func(k string) string { return env[k] }})
+	if err != nil || c.RequestTimeout() != 7*time.Second || c.Sources["timeout"] != FromEnv {
+		t.Fatalf("COGAUTH_TIMEOUT=7s: %v %v", c, err)
+	}
+	c, err = Resolve(Input{Getenv: func(k string) string { return env[k] }, Flags: Values{Timeout: "3s"}})
+	if err != nil || c.RequestTimeout() != 3*time.Second {
+		t.Fatalf("--timeout 3s over the environment: %v %v", c, err)
+	}
+	env["COGAUTH_TIMEOUT"] = "forever"
+	var ue *UsageError
+	if _, err := Resolve(Input{Getenv: func(k string) string { return env[k] }}); !errors.As(err, &ue) || !strings.Contains(err.Error(), "--timeout (env)") {
+		t.Fatalf("a bad COGAUTH_TIMEOUT: %v", err)
+	}
+	delete(env, "COGAUTH_TIMEOUT")
+	if c, err := Resolve(Input{Getenv: func(k string) string { return env[k] }}); err != nil || c.RequestTimeout() != DefaultTimeout {
+		t.Fatalf("default timeout: %v %v", c, err)
+	}
 }
