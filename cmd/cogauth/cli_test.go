@@ -617,8 +617,9 @@ func TestVersionAndCompletion(t *testing.T) {
 func TestDemo(t *testing.T) {
 	c := newCLI(t, nil)
 	r := c.ok("", "demo")
-	lines := strings.Split(strings.TrimSpace(r.out), "\n")
-	if len(lines) != 10 || !strings.HasPrefix(lines[len(lines)-1], "Done in") {
+	steps, next, ok := strings.Cut(r.out, "\nNext: ")
+	lines := strings.Split(strings.TrimSpace(steps), "\n")
+	if !ok || len(lines) != 10 || !strings.HasPrefix(lines[len(lines)-1], "Done in") || strings.Count(next, "\n  cogauth ") != 3 {
 		t.Fatalf("demo output:\n%s", r.out)
 	}
 	for _, want := range []string{"SRP sign-in", "refreshed automatically (event token-refreshed)", "Forced refresh", "AWS credentials from the identity pool: identity us-east-1:", "access key ", "expire in 1 hour", "middleware verified the token of alice", "Signed out", "NotAuthorizedException"} {
