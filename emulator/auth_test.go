@@ -33,16 +33,33 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.Type + ": " + e.Message }
 
-// call posts one JSON 1.1 operation and decodes the answer into a map.
+// call posts one JSON 1.1 user-pool operation and decodes the answer into a map.
 func call(t testing.TB, srv *emulator.Server, op string, in any) (map[string]any, *apiError) {
 	t.Helper()
+	return callTarget(t, srv, "AWSCognitoIdentityProviderService."+op, in)
+}
+
+// callIdentity is call for an identity-pool operation; it fails the test on an
+// error answer.
+func callIdentity(t testing.TB, srv *emulator.Server, op string, in any) map[string]any {
+	t.Helper()
+	out, ae := callTarget(t, srv, "AWSCognitoIdentityService."+op, in)
+	if ae != nil {
+		t.Fatalf("%s: %v", op, ae)
+	}
+	return out
+}
+
+func callTarget(t testing.TB, srv *emulator.Server, target string, in any) (map[string]any, *apiError) {
+	t.Helper()
+	op := target
 	body, err := json.Marshal(in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService."+op)
+	req.Header.Set("X-Amz-Target", target)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s: %v", op, err)

@@ -12,6 +12,8 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -213,6 +215,12 @@ func New(opts Options) (*Emulator, error) {
 	e.registerUserPoolOps()
 	e.registerIdentityPoolOps()
 	if opts.StateFile != "" {
+		// A state file that cannot be written would fail only at shutdown,
+		// losing everything; say so at start.
+		dir := filepath.Dir(opts.StateFile)
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("emulator: state file %s: directory %s does not exist", opts.StateFile, dir)
+		}
 		if err := e.loadStateFile(opts.StateFile); err != nil {
 			return nil, err
 		}

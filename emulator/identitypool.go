@@ -74,7 +74,9 @@ func ProviderName(poolID string) string {
 // SeedIdentityPool is an identity pool in a Seed. UserPool and Clients name a user
 // pool and its app clients of the same seed (seed names, not IDs).
 type SeedIdentityPool struct {
-	Name                           string   `json:"name"`
+	Name string `json:"name"`
+	// ID fixes the identity pool ID ("us-east-1:0f6c…"); generated when empty.
+	ID                             string   `json:"id,omitempty"`
 	AllowUnauthenticatedIdentities bool     `json:"allowUnauthenticatedIdentities"`
 	UserPool                       string   `json:"userPool,omitempty"`
 	Clients                        []string `json:"clients,omitempty"`
@@ -217,8 +219,13 @@ type identityPoolInput struct {
 	SamlProviderARNs               []string                  `json:"SamlProviderARNs,omitempty"`
 	IdentityPoolTags               map[string]string         `json:"IdentityPoolTags,omitempty"`
 
-	region string // of a generated ID; Options.Region when empty
+	region  string // of a generated ID; Options.Region when empty
+	fixedID string // a seed's identity pool ID
 }
+
+// identityPoolIDPattern is IdentityPoolId's pattern in the service model, with
+// the lengths bounded.
+var identityPoolIDPattern = regexp.MustCompile(`^[\w-]{1,40}:[0-9a-f-]{1,50}$`)
 
 // identityPoolRegion is the region part of an identity pool or identity ID
 // ("eu-west-1" of "eu-west-1:1b2c…").
@@ -340,7 +347,13 @@ func (e *Emulator) createIdentityPool(s *idpState, in *identityPoolInput, now ti
 	if region == "" {
 		region = e.opts.Region
 	}
-	p := &identityPool{ID: region + ":" + e.uuid(), Created: now}
+	id := in.fixedID
+	if id == "" {
+		id = region + ":" + e.uuid()
+	} else if s.Pools[id] != nil {
+		return nil, newErr("ResourceConflictException", "Identity pool %s already exists.", clip(id))
+	}
+	p := &identityPool{ID: id, Created: now}
 	if err := in.apply(p); err != nil {
 		return nil, err
 	}
@@ -360,6 +373,20 @@ func (e *Emulator) applyIdentityPoolSeed(pools []SeedIdentityPool, userPoolID fu
 	out := make(map[string]string, len(pools))
 	now := e.base.Now().Add(e.offset)
 	for _, sp := range pools {
+		if _, dup := out[sp.Name]; dup {
+			return nil, fmt.Errorf("emulator: seed identity pool %q twice", sp.Name)
+		}
+		id := sp.ID
+		if id == "" && e.st.Seeded != nil {
+			id = e.st.Seeded.IdentityPools[sp.Name]
+		}
+		if id != "" && s.Pools[id] != nil {
+			out[sp.Name] = id // made by an earlier seed: left as it is
+			continue
+		}
+		if sp.ID != "" && !identityPoolIDPattern.MatchString(sp.ID) {
+			return nil, fmt.Errorf("emulator: seed identity pool %q: id %q is not REGION:GUID", sp.Name, sp.ID)
+		}
 		allow := sp.AllowUnauthenticatedIdentities
 		in := identityPoolInput{IdentityPoolName: sp.Name, AllowUnauthenticatedIdentities: &allow}
 		if sp.UserPool != "" {
@@ -376,6 +403,7 @@ func (e *Emulator) applyIdentityPoolSeed(pools []SeedIdentityPool, userPoolID fu
 			}
 			in.region = poolRegion(upID) // beside its user pool
 		}
+		in.fixedID = sp.ID
 		p, err := e.createIdentityPool(s, &in, now)
 		if err != nil {
 			return nil, fmt.Errorf("emulator: seed identity pool %q: %w", sp.Name, err)

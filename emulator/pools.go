@@ -261,7 +261,7 @@ func (e *Emulator) describePool(p *userPool) map[string]any {
 		"LastModifiedDate":       epoch(p.Modified),
 		"MfaConfiguration":       p.MFA,
 		"EstimatedNumberOfUsers": len(p.Users),
-		"Policies":               map[string]any{"PasswordPolicy": p.Password},
+		"Policies":               map[string]any{"PasswordPolicy": p.Password.apiMap(p.TempPasswordDays)},
 		"UsernameConfiguration":  map[string]bool{"CaseSensitive": p.CaseSensitive},
 		"AdminCreateUserConfig": map[string]any{
 			"AllowAdminCreateUserOnly":  false,
@@ -278,7 +278,7 @@ func (e *Emulator) describePool(p *userPool) map[string]any {
 		out["AutoVerifiedAttributes"] = p.AutoVerifiedAttributes
 	}
 	if p.Device != nil {
-		out["DeviceConfiguration"] = p.Device
+		out["DeviceConfiguration"] = p.Device.apiMap()
 	}
 	if len(p.Schema) > 0 {
 		out["SchemaAttributes"] = p.Schema

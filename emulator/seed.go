@@ -168,13 +168,23 @@ func ParseSeed(data []byte) (*Seed, error) {
 	return &s, nil
 }
 
-// ApplySeed creates everything the seed describes. On error, what was created before
-// the failing item stays.
+// ApplySeed creates everything the seed describes that the state does not hold
+// yet, so that a seed applied again (an emulator restarted with the same --seed
+// and --state) is a no-op: a pool, client or identity pool is the same one when
+// the seed fixes its ID and the state has it, or when an earlier ApplySeed made
+// it under the same name (the state remembers those); groups are the same by
+// name, users by username. What exists is left as it is, not updated. On error,
+// what was created before the failing item stays.
 func (e *Emulator) ApplySeed(s Seed) (*SeedResult, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := e.base.Now().Add(e.offset)
 	res := &SeedResult{UserPools: map[string]SeededPool{}}
+	defer func() {
+		e.st.rememberSeed(res)
+		e.dirty = true
+		e.saveIfDirty()
+	}()
 	for _, sp := range s.UserPools {
 		if _, dup := res.UserPools[sp.Name]; dup {
 			return res, fmt.Errorf("emulator: seed: user pool %q twice", sp.Name)
@@ -194,8 +204,45 @@ func (e *Emulator) ApplySeed(s Seed) (*SeedResult, error) {
 		}
 		res.IdentityPools = ids
 	}
-	e.saveIfDirty()
 	return res, nil
+}
+
+// rememberSeed merges what a seed made into the state's record of seeded names.
+func (st *state) rememberSeed(res *SeedResult) {
+	if st.Seeded == nil {
+		st.Seeded = &SeedResult{UserPools: map[string]SeededPool{}}
+	}
+	if st.Seeded.UserPools == nil {
+		st.Seeded.UserPools = map[string]SeededPool{}
+	}
+	for name, p := range res.UserPools {
+		old := st.Seeded.UserPools[name]
+		if old.ID != p.ID || old.Clients == nil {
+			old = SeededPool{ID: p.ID, Clients: map[string]SeededClient{}}
+		}
+		for cn, c := range p.Clients {
+			old.Clients[cn] = c
+		}
+		st.Seeded.UserPools[name] = old
+	}
+	for name, id := range res.IdentityPools {
+		if st.Seeded.IdentityPools == nil {
+			st.Seeded.IdentityPools = map[string]string{}
+		}
+		st.Seeded.IdentityPools[name] = id
+	}
+}
+
+// seededPoolID is the ID of the pool a seed names: the fixed ID, else the pool an
+// earlier seed made under that name ("" when neither).
+func (e *Emulator) seededPoolID(sp SeedUserPool) string {
+	if sp.ID != "" {
+		return sp.ID
+	}
+	if e.st.Seeded != nil {
+		return e.st.Seeded.UserPools[sp.Name].ID
+	}
+	return ""
 }
 
 // saveIfDirty writes the state file after a Go-API change.
@@ -209,6 +256,9 @@ func (e *Emulator) saveIfDirty() {
 }
 
 func (e *Emulator) seedPool(sp SeedUserPool, now time.Time) (SeededPool, error) {
+	if id := e.seededPoolID(sp); id != "" && e.st.Pools[id] != nil {
+		return e.reseedPool(e.st.Pools[id], sp, now)
+	}
 	cfg := poolConfig{
 		PoolName:            sp.Name,
 		MfaConfiguration:    sp.MFA,
@@ -228,8 +278,30 @@ func (e *Emulator) seedPool(sp SeedUserPool, now time.Time) (SeededPool, error) 
 		p.Password = *sp.PasswordPolicy
 	}
 	p.SMSMFA, p.EmailMFA = sp.SMSMFA, sp.EmailMFA
+	return e.reseedPool(p, sp, now)
+}
+
+// reseedPool adds the seed's clients, groups and users that p does not have yet.
+func (e *Emulator) reseedPool(p *userPool, sp SeedUserPool, now time.Time) (SeededPool, error) {
 	out := SeededPool{ID: p.ID, Clients: map[string]SeededClient{}}
+	var before map[string]SeededClient
+	if e.st.Seeded != nil {
+		if rec, ok := e.st.Seeded.UserPools[sp.Name]; ok && rec.ID == p.ID {
+			before = rec.Clients
+		}
+	}
 	for _, sc := range sp.Clients {
+		if _, dup := out.Clients[sc.Name]; dup {
+			return out, fmt.Errorf("client %q twice", sc.Name)
+		}
+		id := sc.ID
+		if id == "" {
+			id = before[sc.Name].ID
+		}
+		if c := p.Clients[id]; id != "" && c != nil {
+			out.Clients[sc.Name] = SeededClient{ID: c.ID, Secret: c.Secret}
+			continue
+		}
 		c, err := e.seedClient(p, sc, now)
 		if err != nil {
 			return out, fmt.Errorf("client %q: %w", sc.Name, err)
@@ -237,11 +309,17 @@ func (e *Emulator) seedPool(sp SeedUserPool, now time.Time) (SeededPool, error) 
 		out.Clients[sc.Name] = c
 	}
 	for _, g := range sp.Groups {
+		if p.Groups[g.Name] != nil {
+			continue
+		}
 		if _, err := e.createGroup(p, groupInput{GroupName: g.Name, Description: g.Description, Precedence: g.Precedence, RoleArn: g.RoleArn}, now); err != nil {
 			return out, fmt.Errorf("group %q: %w", g.Name, err)
 		}
 	}
 	for _, su := range sp.Users {
+		if p.findUser(su.Username) != nil {
+			continue
+		}
 		if err := e.seedUser(p, su, now); err != nil {
 			return out, fmt.Errorf("user %q: %w", su.Username, err)
 		}

@@ -30,6 +30,9 @@ type state struct {
 	IdentityPools *idpState `json:"identityPools,omitempty"`
 	// OAuth is what the hosted UI and OAuth endpoints keep (oauth2.go).
 	OAuth *oauthState `json:"oauth2,omitempty"`
+	// Seeded records the IDs seeds made, by the names they gave, so that applying
+	// the same seed again finds them (ApplySeed).
+	Seeded *SeedResult `json:"seeded,omitempty"`
 }
 
 func newState() *state { return &state{Version: stateVersion, Pools: map[string]*userPool{}} }
@@ -67,18 +70,37 @@ type userPool struct {
 }
 
 // DeviceConfig is a pool's device tracking, as Cognito's DeviceConfigurationType.
+// Its JSON keys are the seed's camelCase; the API's PascalCase names load too
+// (encoding/json matches keys case-insensitively), and the API answer is
+// written by apiMap.
 type DeviceConfig struct {
-	ChallengeRequiredOnNewDevice     bool `json:"ChallengeRequiredOnNewDevice"`
-	DeviceOnlyRememberedOnUserPrompt bool `json:"DeviceOnlyRememberedOnUserPrompt"`
+	ChallengeRequiredOnNewDevice     bool `json:"challengeRequiredOnNewDevice"`
+	DeviceOnlyRememberedOnUserPrompt bool `json:"deviceOnlyRememberedOnUserPrompt"`
 }
 
-// PasswordPolicy is a pool's password policy, as Cognito's PasswordPolicyType.
+func (d *DeviceConfig) apiMap() map[string]bool {
+	return map[string]bool{
+		"ChallengeRequiredOnNewDevice":     d.ChallengeRequiredOnNewDevice,
+		"DeviceOnlyRememberedOnUserPrompt": d.DeviceOnlyRememberedOnUserPrompt,
+	}
+}
+
+// PasswordPolicy is a pool's password policy, as Cognito's PasswordPolicyType,
+// with camelCase JSON keys like DeviceConfig (PascalCase loads too).
 type PasswordPolicy struct {
-	MinimumLength    int  `json:"MinimumLength"`
-	RequireUppercase bool `json:"RequireUppercase"`
-	RequireLowercase bool `json:"RequireLowercase"`
-	RequireNumbers   bool `json:"RequireNumbers"`
-	RequireSymbols   bool `json:"RequireSymbols"`
+	MinimumLength    int  `json:"minimumLength"`
+	RequireUppercase bool `json:"requireUppercase"`
+	RequireLowercase bool `json:"requireLowercase"`
+	RequireNumbers   bool `json:"requireNumbers"`
+	RequireSymbols   bool `json:"requireSymbols"`
+}
+
+func (p PasswordPolicy) apiMap(tempDays int) map[string]any {
+	return map[string]any{
+		"MinimumLength": p.MinimumLength, "RequireUppercase": p.RequireUppercase,
+		"RequireLowercase": p.RequireLowercase, "RequireNumbers": p.RequireNumbers,
+		"RequireSymbols": p.RequireSymbols, "TemporaryPasswordValidityDays": tempDays,
+	}
 }
 
 type appClient struct {
