@@ -126,6 +126,17 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 		return
+	case path == "lambda/invocations" && r.Method == http.MethodGet:
+		inv := e.Invocations(r.URL.Query().Get("poolId"))
+		if inv == nil {
+			inv = []Invocation{}
+		}
+		writeJSONStatus(w, http.StatusOK, map[string]any{"invocations": inv})
+		return
+	case path == "lambda/invocations" && r.Method == http.MethodDelete:
+		e.ClearInvocations()
+		w.WriteHeader(http.StatusNoContent)
+		return
 	case path == "seed" && r.Method == http.MethodGet:
 		writeJSONStatus(w, http.StatusOK, e.Seeded())
 		return

@@ -32,9 +32,10 @@ type challengeSession struct {
 	srp         *srp.Server
 	srpA        string
 	secretBlock string
-	code        string // expected SMS or e-mail code
-	failures    int    // wrong MFA codes answered so far
-	simulated   bool   // an unknown user's PASSWORD_VERIFIER (simulatedSRP)
+	code        string       // expected SMS or e-mail code
+	failures    int          // wrong MFA codes answered so far
+	simulated   bool         // an unknown user's PASSWORD_VERIFIER (simulatedSRP)
+	custom      *customState // a CUSTOM_AUTH sign-in under way (customauth.go)
 }
 
 // mfaAttempts is how many MFA codes one challenge session takes before it ends.
@@ -135,7 +136,9 @@ func (e *Emulator) opInitiateAuth(c *call, in *initiateAuthInput) (any, error) {
 		return &authResponse{ChallengeParameters: map[string]string{}, AuthenticationResult: ts}, nil
 	case "":
 		return nil, errInvalidParameter("1 validation error detected: Value null at 'authFlow' failed to satisfy constraint: Member must not be null")
-	case "CUSTOM_AUTH", "USER_AUTH", "ADMIN_NO_SRP_AUTH", "ADMIN_USER_PASSWORD_AUTH":
+	case "CUSTOM_AUTH":
+		return e.customAuth(c, p, cl, ap)
+	case "USER_AUTH", "ADMIN_NO_SRP_AUTH", "ADMIN_USER_PASSWORD_AUTH":
 		return nil, errInvalidParameter("The emulator does not support the %s flow with InitiateAuth.", in.AuthFlow)
 	}
 	return nil, errInvalidParameter("1 validation error detected: Value '%s' at 'authFlow' failed to satisfy constraint: Member must satisfy enum value set: [USER_SRP_AUTH, REFRESH_TOKEN_AUTH, REFRESH_TOKEN, CUSTOM_AUTH, ADMIN_NO_SRP_AUTH, USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, USER_AUTH]", clip(in.AuthFlow))
@@ -168,7 +171,17 @@ func checkCanSignIn(u *user, now time.Time) error {
 
 func (e *Emulator) passwordAuth(c *call, p *userPool, cl *appClient, ap map[string]string) (any, error) {
 	u, err := e.signInUser(p, cl, ap)
+	if err != nil && ap["USERNAME"] != "" && p.findUser(ap["USERNAME"]) == nil && p.triggerARN(trigUserMigration) != "" {
+		// Not in the pool: the UserMigration trigger may bring the user in.
+		if err := checkSecretHash(cl, ap["SECRET_HASH"], ap["USERNAME"]); err != nil {
+			return nil, err
+		}
+		u, err = e.migrateUser(c, p, cl, ap["USERNAME"], ap["PASSWORD"], "Authentication")
+	}
 	if err != nil {
+		return nil, err
+	}
+	if u, err = e.preAuthenticationOf(c, p, u); err != nil {
 		return nil, err
 	}
 	if !passwordMatches(p, u, ap["PASSWORD"]) {
@@ -191,16 +204,26 @@ func (e *Emulator) srpAuth(c *call, p *userPool, cl *appClient, ap map[string]st
 		}
 		return nil, err
 	}
+	if u, err = e.preAuthenticationOf(c, p, u); err != nil {
+		return nil, err
+	}
 	if u.VerifierHex == "" {
 		return nil, errBadCredentials()
 	}
+	r, _, err := e.srpChallenge(c, p, cl, u, ap["SRP_A"], ap["DEVICE_KEY"])
+	return r, err
+}
+
+// srpChallenge starts the server half of SRP for u and returns the
+// PASSWORD_VERIFIER challenge, and its session.
+func (e *Emulator) srpChallenge(c *call, p *userPool, cl *appClient, u *user, srpA, deviceKey string) (*authResponse, *challengeSession, error) {
 	srv, err := srp.NewServer(e.random, u.VerifierHex)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s := &challengeSession{
 		PoolID: p.ID, ClientID: cl.ID, Username: u.Username, Challenge: "PASSWORD_VERIFIER",
-		DeviceKey: ap["DEVICE_KEY"], srp: srv, srpA: ap["SRP_A"],
+		DeviceKey: deviceKey, srp: srv, srpA: srpA,
 		// Cognito's SECRET_BLOCK is base64 of an encrypted blob; clients only sign
 		// its decoded bytes, so random bytes of a similar size serve.
 		secretBlock: base64.StdEncoding.EncodeToString(e.randomBytes(724)),
@@ -219,7 +242,7 @@ func (e *Emulator) srpAuth(c *call, p *userPool, cl *appClient, ap map[string]st
 			"USER_ID_FOR_SRP": u.Username,
 		},
 		Session: tok,
-	}, nil
+	}, s, nil
 }
 
 // simulatedSRP answers an unknown user's USER_SRP_AUTH on a client with
@@ -322,6 +345,22 @@ func knownDevice(u *user, key string) string {
 // finishAuth issues tokens. deviceKey is set when a known device authenticated; else
 // a pool that tracks devices hands out a new device key.
 func (e *Emulator) finishAuth(c *call, p *userPool, cl *appClient, u *user, deviceKey string, now time.Time) (*authResponse, error) {
+	source := tokenSourceAuth
+	switch {
+	case deviceKey != "":
+		source = tokenSourceDevice
+	case c.op == "RespondToAuthChallenge" && c.input().ChallengeName == "NEW_PASSWORD_REQUIRED":
+		source = tokenSourceNewPassword
+	}
+	if p.triggerARN(trigPostAuthentication) != "" {
+		if err := e.postAuthentication(c, p, u, deviceKey == "" && p.Device != nil); err != nil {
+			return nil, err
+		}
+		var err error
+		if u, err = refind(p, u); err != nil {
+			return nil, err
+		}
+	}
 	var meta *newDeviceMetadata
 	if deviceKey == "" && p.Device != nil {
 		meta = e.newDevice(p, u, now)
@@ -331,6 +370,7 @@ func (e *Emulator) finishAuth(c *call, p *userPool, cl *appClient, u *user, devi
 	if err != nil {
 		return nil, err
 	}
+	e.tokenTrigger(ts, c, p, cl, u, source)
 	ts.NewDeviceMetadata = meta
 	return &authResponse{ChallengeParameters: map[string]string{}, AuthenticationResult: ts}, nil
 }
@@ -357,7 +397,7 @@ func (e *Emulator) opRespondToAuthChallenge(c *call, in *respondToAuthChallengeI
 	}
 	switch in.ChallengeName {
 	case "PASSWORD_VERIFIER", "NEW_PASSWORD_REQUIRED", "SMS_MFA", "EMAIL_OTP", "SOFTWARE_TOKEN_MFA",
-		"SELECT_MFA_TYPE", "MFA_SETUP", "DEVICE_SRP_AUTH", "DEVICE_PASSWORD_VERIFIER":
+		"SELECT_MFA_TYPE", "MFA_SETUP", "DEVICE_SRP_AUTH", "DEVICE_PASSWORD_VERIFIER", "CUSTOM_CHALLENGE":
 	case "":
 		return nil, errInvalidParameter("1 validation error detected: Value null at 'challengeName' failed to satisfy constraint: Member must not be null")
 	default:
@@ -370,6 +410,10 @@ func (e *Emulator) opRespondToAuthChallenge(c *call, in *respondToAuthChallengeI
 	if s.simulated {
 		// An unknown user's simulated challenge (PreventUserExistenceErrors).
 		return nil, errBadCredentials()
+	}
+	if in.ChallengeName == "CUSTOM_CHALLENGE" {
+		// Its user may not exist (PreventUserExistenceErrors): customauth.go.
+		return e.answerCustomChallenge(c, p, cl, s, cr)
 	}
 	u := p.Users[p.userKey(s.Username)]
 	if u == nil || s.PoolID != p.ID {
@@ -396,6 +440,9 @@ func (e *Emulator) opRespondToAuthChallenge(c *call, in *respondToAuthChallengeI
 		}
 		if err := checkCanSignIn(u, c.now); err != nil {
 			return nil, err
+		}
+		if s.custom != nil {
+			return e.customAfterPassword(c, p, cl, u, s.custom)
 		}
 		return e.afterPassword(c, p, cl, u, s.DeviceKey, true)
 	case "NEW_PASSWORD_REQUIRED":
@@ -529,6 +576,7 @@ func (e *Emulator) refresh(c *call, p *userPool, cl *appClient, token, deviceKey
 	if err := e.mintTokens(ts, p, cl, u, rec.Origin, o, c.now); err != nil {
 		return nil, err
 	}
+	e.tokenTrigger(ts, c, p, cl, u, tokenSourceRefresh)
 	if rotate {
 		if rec.RotatedAt.IsZero() {
 			rec.RotatedAt = c.now

@@ -60,6 +60,16 @@ type Options struct {
 	AccountID string
 	// Logger receives one line per request (operation, status); never tokens.
 	Logger *slog.Logger
+
+	// Lambda triggers (lambda.go, triggers*.go): a pool's LambdaConfig names the
+	// functions; the seed's lambdaFunctions (SetLambdaRoute) map an ARN to its own
+	// Invoke API endpoint, else Lambda runs them in process, else LambdaEndpoint
+	// (an AWS Lambda Invoke API: sam local start-lambda, LocalStack) serves them.
+	LambdaEndpoint string
+	Lambda         LambdaFunc
+	// LambdaTimeout bounds each invocation; default DefaultLambdaTimeout (5 s, as
+	// Cognito).
+	LambdaTimeout time.Duration
 }
 
 // Fault is what InjectFault does to requests of one operation.
@@ -94,7 +104,8 @@ type call struct {
 	ctx  context.Context
 	op   string // the target without service prefix, e.g. "InitiateAuth"
 	body []byte
-	now  time.Time // the emulator clock, read once per request
+	now  time.Time  // the emulator clock, read once per request
+	in   *callInput // what trigger events take from the body, decoded on first use
 	// region is the region of the request's SigV4 credential scope, "" for an
 	// unsigned request.
 	region string
@@ -182,6 +193,10 @@ type Emulator struct {
 	issuerBase string
 	seeded     *SeedResult
 	saveErr    error
+	// lambdaRoutes maps a function ARN to its own Invoke API endpoint (seed
+	// lambdaFunctions); invocations is the log of trigger calls (lambda.go).
+	lambdaRoutes map[string]LambdaRoute
+	invocations  []Invocation
 }
 
 // New returns an emulator; it loads Options.StateFile when it exists and applies
@@ -196,21 +211,27 @@ func New(opts Options) (*Emulator, error) {
 	if opts.Rand == nil {
 		opts.Rand = rand.Reader
 	}
+	if opts.LambdaEndpoint != "" {
+		if err := checkEndpoint(opts.LambdaEndpoint); err != nil {
+			return nil, err
+		}
+	}
 	var seed [32]byte
 	if _, err := io.ReadFull(opts.Rand, seed[:]); err != nil {
 		return nil, fmt.Errorf("emulator: reading randomness: %w", err)
 	}
 	e := &Emulator{
-		opts:       opts,
-		base:       opts.Clock,
-		random:     opts.Rand,
-		ops:        map[string]handlerFunc{},
-		st:         newState(),
-		faults:     map[string]Fault{},
-		counts:     map[string]int{},
-		sessions:   map[string]*challengeSession{},
-		rng:        mrand.New(mrand.NewChaCha8(seed)),
-		issuerBase: strings.TrimRight(opts.IssuerBaseURL, "/"),
+		opts:         opts,
+		base:         opts.Clock,
+		random:       opts.Rand,
+		ops:          map[string]handlerFunc{},
+		st:           newState(),
+		faults:       map[string]Fault{},
+		counts:       map[string]int{},
+		sessions:     map[string]*challengeSession{},
+		lambdaRoutes: map[string]LambdaRoute{},
+		rng:          mrand.New(mrand.NewChaCha8(seed)),
+		issuerBase:   strings.TrimRight(opts.IssuerBaseURL, "/"),
 	}
 	e.registerUserPoolOps()
 	e.registerIdentityPoolOps()

@@ -106,11 +106,11 @@ func (e *Emulator) mfaStage(c *call, p *userPool, cl *appClient, u *user, device
 			Session:             e.newSession(s, c.now),
 		}, nil
 	}
-	return e.mfaChallenge(c, p, cl, u, choice, deviceKey), nil
+	return e.mfaChallenge(c, p, cl, u, choice, deviceKey)
 }
 
 // mfaChallenge issues one MFA challenge, sending the code for SMS and e-mail.
-func (e *Emulator) mfaChallenge(c *call, p *userPool, cl *appClient, u *user, name, deviceKey string) *authResponse {
+func (e *Emulator) mfaChallenge(c *call, p *userPool, cl *appClient, u *user, name, deviceKey string) (*authResponse, error) {
 	s := &challengeSession{PoolID: p.ID, ClientID: cl.ID, Username: u.Username, Challenge: name, DeviceKey: deviceKey}
 	params := map[string]string{"USER_ID_FOR_SRP": u.Username}
 	switch name {
@@ -120,13 +120,16 @@ func (e *Emulator) mfaChallenge(c *call, p *userPool, cl *appClient, u *user, na
 			medium = "EMAIL"
 		}
 		s.code = e.randomDigits(6)
-		d := e.send(p, u, name, s.code, medium, c.now)
+		d, err := e.send(c, p, u, name, s.code, medium)
+		if err != nil {
+			return nil, err
+		}
 		params["CODE_DELIVERY_DELIVERY_MEDIUM"] = d["DeliveryMedium"]
 		params["CODE_DELIVERY_DESTINATION"] = d["Destination"]
 	case "SOFTWARE_TOKEN_MFA":
 		params["FRIENDLY_DEVICE_NAME"] = "TOTP device"
 	}
-	return &authResponse{ChallengeName: name, ChallengeParameters: params, Session: e.newSession(s, c.now)}
+	return &authResponse{ChallengeName: name, ChallengeParameters: params, Session: e.newSession(s, c.now)}, nil
 }
 
 func (e *Emulator) checkMFACode(c *call, u *user, s *challengeSession, name string, cr map[string]string) error {
@@ -154,7 +157,7 @@ func (e *Emulator) answerSelectMFA(c *call, p *userPool, cl *appClient, u *user,
 	if !contains(mfaFactors(p, u), answer) {
 		return nil, errInvalidParameter("Invalid ANSWER: %s", clip(answer))
 	}
-	return e.mfaChallenge(c, p, cl, u, answer, s.DeviceKey), nil
+	return e.mfaChallenge(c, p, cl, u, answer, s.DeviceKey)
 }
 
 // mfaSubject is who AssociateSoftwareToken / VerifySoftwareToken act for: the owner

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -902,6 +903,7 @@ func (e *Emulator) oauthSession(s *oauthState, p *userPool, c *appClient, u *use
 	if err != nil {
 		return nil, err
 	}
+	e.tokenTrigger(ts, &call{ctx: context.Background(), op: "oauth2/token", now: now}, p, c, u, tokenSourceHostedAuth)
 	if rec := p.Refresh[hashToken(ts.RefreshToken)]; rec != nil {
 		if og := p.Origins[rec.Origin]; og != nil {
 			og.Scope = scope
@@ -998,6 +1000,7 @@ func (e *Emulator) clientCredentials(p *userPool, c *appClient, requested string
 		"jti":       e.uuid(),
 		"client_id": c.ID,
 	}})
+	e.tokenTrigger(ts, &call{ctx: context.Background(), op: "oauth2/token", now: now}, p, c, nil, tokenSourceM2M)
 	return &tokenResponse{TokenType: "Bearer", ExpiresIn: ts.ExpiresIn, ts: ts}, nil
 }
 

@@ -40,6 +40,9 @@ func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Durat
 type Seed struct {
 	UserPools     []SeedUserPool     `json:"userPools"`
 	IdentityPools []SeedIdentityPool `json:"identityPools,omitempty"`
+	// LambdaFunctions sends the trigger functions of these ARNs to their own
+	// Lambda Invoke API endpoints (others go to Options.Lambda/LambdaEndpoint).
+	LambdaFunctions map[string]LambdaRoute `json:"lambdaFunctions,omitempty"`
 }
 
 // SeedUserPool is one user pool of a Seed (and the argument of CreateUserPool).
@@ -58,6 +61,8 @@ type SeedUserPool struct {
 	Clients                []SeedClient    `json:"clients,omitempty"`
 	Groups                 []SeedGroup     `json:"groups,omitempty"`
 	Users                  []SeedUser      `json:"users,omitempty"`
+	// LambdaConfig names the pool's trigger functions, as CreateUserPool's.
+	LambdaConfig *LambdaConfig `json:"lambdaConfig,omitempty"`
 }
 
 // SeedClient is one app client.
@@ -185,6 +190,12 @@ func (e *Emulator) ApplySeed(s Seed) (*SeedResult, error) {
 		e.dirty = true
 		e.saveIfDirty()
 	}()
+	for arn, r := range s.LambdaFunctions {
+		if err := checkEndpoint(r.Endpoint); err != nil {
+			return res, fmt.Errorf("emulator: seed: lambdaFunctions[%q]: %w", arn, err)
+		}
+		e.lambdaRoutes[arn] = r
+	}
 	for _, sp := range s.UserPools {
 		if _, dup := res.UserPools[sp.Name]; dup {
 			return res, fmt.Errorf("emulator: seed: user pool %q twice", sp.Name)
@@ -264,6 +275,7 @@ func (e *Emulator) seedPool(sp SeedUserPool, now time.Time) (SeededPool, error) 
 		MfaConfiguration:    sp.MFA,
 		UsernameAttributes:  sp.UsernameAttributes,
 		DeviceConfiguration: sp.DeviceTracking,
+		LambdaConfig:        sp.LambdaConfig,
 	}
 	if sp.AutoVerifiedAttributes != nil {
 		cfg.AutoVerifiedAttributes = *sp.AutoVerifiedAttributes

@@ -18,14 +18,19 @@ type Message struct {
 	Destination string    `json:"destination"`
 	Code        string    `json:"code"` // for ADMIN_CREATE_USER, the temporary password
 	Time        time.Time `json:"time"`
+	// Subject (e-mail only) and Body are the message as sent: Cognito's default
+	// text, or the CustomMessage trigger's, with the code and username put in.
+	Subject string `json:"subject,omitempty"`
+	Body    string `json:"body"`
 }
 
 // maxMessages bounds the outbox of a long-running emulator.
 const maxMessages = 1000
 
 // send records a message to u; medium "" picks e-mail when the user has an address,
-// else SMS. It returns Cognito's CodeDeliveryDetails.
-func (e *Emulator) send(p *userPool, u *user, kind, code, medium string, now time.Time) map[string]string {
+// else SMS. The text is the CustomMessage trigger's when the pool has one, which is
+// invoked with e.mu released (see invoke). It returns Cognito's CodeDeliveryDetails.
+func (e *Emulator) send(c *call, p *userPool, u *user, kind, code, medium string) (map[string]string, error) {
 	if medium == "" {
 		medium = "EMAIL"
 		if u.Attributes["email"] == "" && u.Attributes["phone_number"] != "" {
@@ -37,13 +42,18 @@ func (e *Emulator) send(p *userPool, u *user, kind, code, medium string, now tim
 		attr = "phone_number"
 	}
 	dest := u.Attributes[attr]
+	subject, body, err := e.renderMessage(c, p, u, kind, code, medium)
+	if err != nil {
+		return nil, err
+	}
 	if len(e.messages) >= maxMessages {
 		e.messages = append(e.messages[:0], e.messages[len(e.messages)-maxMessages/2:]...)
 	}
 	e.messages = append(e.messages, Message{
-		PoolID: p.ID, Username: u.Username, Kind: kind, Medium: medium, Destination: dest, Code: code, Time: now,
+		PoolID: p.ID, Username: u.Username, Kind: kind, Medium: medium, Destination: dest, Code: code, Time: c.now,
+		Subject: subject, Body: body,
 	})
-	return map[string]string{"Destination": maskDestination(dest, medium), "DeliveryMedium": medium, "AttributeName": attr}
+	return map[string]string{"Destination": maskDestination(dest, medium), "DeliveryMedium": medium, "AttributeName": attr}, nil
 }
 
 // maskDestination hides an address the way Cognito does ("a***@e***", "+*******1234").
@@ -223,8 +233,20 @@ func (e *Emulator) opSignUp(c *call, in *signUpInput) (any, error) {
 	if err := e.setPassword(p, u, in.Password); err != nil {
 		return nil, err
 	}
-	out := map[string]any{"UserConfirmed": false, "UserSub": u.Sub}
-	if d := e.sendVerification(p, u, "SIGN_UP", c.now); d != nil {
+	// PreSignUp may refuse the user (who is then removed) or confirm it.
+	u, confirmed, err := e.signUpTrigger(c, p, u, "SignUp", in.UserAttributes)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{"UserConfirmed": confirmed, "UserSub": u.Sub}
+	if confirmed {
+		return out, nil
+	}
+	d, err := e.sendVerification(c, p, u, "SIGN_UP")
+	if err != nil {
+		return nil, err
+	}
+	if d != nil {
 		out["CodeDeliveryDetails"] = d
 	}
 	return out, nil
@@ -232,7 +254,7 @@ func (e *Emulator) opSignUp(c *call, in *signUpInput) (any, error) {
 
 // sendVerification sends a sign-up code when the pool verifies an address the user
 // has; without AutoVerifiedAttributes Cognito sends nothing and an admin confirms.
-func (e *Emulator) sendVerification(p *userPool, u *user, kind string, now time.Time) map[string]string {
+func (e *Emulator) sendVerification(c *call, p *userPool, u *user, kind string) (map[string]string, error) {
 	medium := ""
 	switch {
 	case contains(p.AutoVerifiedAttributes, "email") && u.Attributes["email"] != "":
@@ -240,12 +262,12 @@ func (e *Emulator) sendVerification(p *userPool, u *user, kind string, now time.
 	case contains(p.AutoVerifiedAttributes, "phone_number") && u.Attributes["phone_number"] != "":
 		medium = "SMS"
 	default:
-		return nil
+		return nil, nil
 	}
 	code := e.randomDigits(6)
-	u.SignUpCode = &pendingCode{Code: code, Expires: now.Add(24 * time.Hour)}
+	u.SignUpCode = &pendingCode{Code: code, Expires: c.now.Add(24 * time.Hour)}
 	e.dirty = true
-	return e.send(p, u, kind, code, medium, now)
+	return e.send(c, p, u, kind, code, medium)
 }
 
 func checkCode(pc *pendingCode, given string, now time.Time) error {
@@ -285,7 +307,7 @@ func (e *Emulator) opConfirmSignUp(c *call, in *confirmSignUpInput) (any, error)
 	}
 	u.Modified = c.now
 	e.dirty = true
-	return nil, nil
+	return nil, e.postConfirmation(c, p, u, "ConfirmSignUp")
 }
 
 func (e *Emulator) messagesFor(p *userPool, u *user, kind string) []Message {
@@ -306,7 +328,10 @@ func (e *Emulator) opResendConfirmationCode(c *call, in *clientCallInput) (any, 
 	if u.Status != "UNCONFIRMED" {
 		return nil, errInvalidParameter("User is already confirmed.")
 	}
-	d := e.sendVerification(p, u, "SIGN_UP", c.now)
+	d, err := e.sendVerification(c, p, u, "SIGN_UP")
+	if err != nil {
+		return nil, err
+	}
 	if d == nil {
 		return nil, errInvalidParameter("Auto verification not turned on.")
 	}
@@ -319,6 +344,15 @@ func (e *Emulator) opForgotPassword(c *call, in *clientCallInput) (any, error) {
 		return nil, err
 	}
 	u := p.findUser(in.Username)
+	if u == nil && in.Username != "" && p.triggerARN(trigUserMigration) != "" {
+		if err := checkSecretHash(cl, in.SecretHash, in.Username); err != nil {
+			return nil, err
+		}
+		var err error
+		if u, err = e.migrateUser(c, p, cl, in.Username, "", "ForgotPassword"); err != nil {
+			return nil, err
+		}
+	}
 	if u == nil {
 		if cl.PreventUserExistence == "ENABLED" {
 			return map[string]any{"CodeDeliveryDetails": map[string]string{"Destination": "***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}}, nil
@@ -341,7 +375,11 @@ func (e *Emulator) opForgotPassword(c *call, in *clientCallInput) (any, error) {
 		medium = "SMS"
 	}
 	e.dirty = true
-	return map[string]any{"CodeDeliveryDetails": e.send(p, u, "FORGOT_PASSWORD", code, medium, c.now)}, nil
+	d, err := e.send(c, p, u, "FORGOT_PASSWORD", code, medium)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"CodeDeliveryDetails": d}, nil
 }
 
 type confirmForgotPasswordInput struct {
@@ -369,7 +407,7 @@ func (e *Emulator) opConfirmForgotPassword(c *call, in *confirmForgotPasswordInp
 		u.Status = "CONFIRMED"
 	}
 	u.Modified = c.now
-	return nil, nil
+	return nil, e.postConfirmation(c, p, u, "ConfirmForgotPassword")
 }
 
 type accessTokenInput struct {
@@ -450,7 +488,11 @@ func (e *Emulator) opUpdateUserAttributes(c *call, in *updateUserAttributesInput
 				u.AttrCodes = map[string]*pendingCode{}
 			}
 			u.AttrCodes[a.Name] = &pendingCode{Code: code, Expires: c.now.Add(24 * time.Hour)}
-			deliveries = append(deliveries, e.send(p, u, "VERIFY_ATTRIBUTE", code, medium, c.now))
+			d, err := e.send(c, p, u, "VERIFY_ATTRIBUTE", code, medium)
+			if err != nil {
+				return nil, err
+			}
+			deliveries = append(deliveries, d)
 		}
 	}
 	out := map[string]any{}

@@ -178,6 +178,12 @@ type tokenSet struct {
 	// request, so serveAPI does it after releasing the lock (keys never change once
 	// made), letting requests sign in parallel.
 	pending []pendingJWT
+	// hook, when set, runs the PreTokenGeneration trigger on the pending claims
+	// before they are signed (triggers_token.go); source is its triggerSource
+	// and origin the sign-in the tokens belong to.
+	hook   func(*tokenSet) error
+	source string
+	origin string
 }
 
 type pendingJWT struct {
@@ -189,6 +195,12 @@ type pendingJWT struct {
 
 // sign fills in the tokens' signed values.
 func (ts *tokenSet) sign() error {
+	if h := ts.hook; h != nil {
+		ts.hook = nil
+		if err := h(ts); err != nil {
+			return err
+		}
+	}
 	for _, p := range ts.pending {
 		v, err := signJWT(p.key, p.kid, p.claims)
 		if err != nil {
@@ -267,6 +279,7 @@ func (e *Emulator) mintTokens(ts *tokenSet, p *userPool, c *appClient, u *user, 
 	ts.pending = append(ts.pending,
 		pendingJWT{dst: &ts.AccessToken, key: p.Keys.access, kid: p.Keys.AccessKID, claims: ac},
 		pendingJWT{dst: &ts.IDToken, key: p.Keys.id, kid: p.Keys.IDKID, claims: ic})
+	ts.origin = originID
 	return nil
 }
 

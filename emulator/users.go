@@ -224,7 +224,9 @@ func (e *Emulator) opAdminCreateUser(c *call, in *adminCreateUserInput) (any, er
 			return nil, err
 		}
 		u.TempExpires = c.now.Add(time.Duration(p.TempPasswordDays) * 24 * time.Hour)
-		e.send(p, u, "ADMIN_CREATE_USER", pw, "", c.now)
+		if _, err := e.send(c, p, u, "ADMIN_CREATE_USER", pw, ""); err != nil {
+			return nil, err
+		}
 		return map[string]any{"User": e.userType(u)}, nil
 	}
 	pw := in.TemporaryPassword
@@ -242,12 +244,17 @@ func (e *Emulator) opAdminCreateUser(c *call, in *adminCreateUserInput) (any, er
 	if err := e.setPassword(p, u, pw); err != nil {
 		return nil, err
 	}
+	if u, _, err = e.signUpTrigger(c, p, u, "AdminCreateUser", in.UserAttributes); err != nil {
+		return nil, err
+	}
 	if in.MessageAction != "SUPPRESS" {
 		medium := ""
 		if slices.Contains(in.DesiredDeliveryMediums, "SMS") && u.Attributes["phone_number"] != "" {
 			medium = "SMS"
 		}
-		e.send(p, u, "ADMIN_CREATE_USER", pw, medium, c.now)
+		if _, err := e.send(c, p, u, "ADMIN_CREATE_USER", pw, medium); err != nil {
+			return nil, err
+		}
 	}
 	return map[string]any{"User": e.userType(u)}, nil
 }
@@ -361,7 +368,7 @@ func (e *Emulator) opAdminUpdateUserAttributes(c *call, in *adminUpdateUserAttri
 }
 
 func (e *Emulator) opAdminConfirmSignUp(c *call, in *adminUserInput) (any, error) {
-	_, u, err := e.poolUser(*in)
+	p, u, err := e.poolUser(*in)
 	if err != nil {
 		return nil, err
 	}
@@ -372,7 +379,7 @@ func (e *Emulator) opAdminConfirmSignUp(c *call, in *adminUserInput) (any, error
 	u.SignUpCode = nil
 	u.Modified = c.now
 	e.dirty = true
-	return nil, nil
+	return nil, e.postConfirmation(c, p, u, "ConfirmSignUp")
 }
 
 func (e *Emulator) opAdminUserGlobalSignOut(c *call, in *adminUserInput) (any, error) {
