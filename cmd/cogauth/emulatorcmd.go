@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +20,9 @@ type emulatorOptions struct {
 	StateFile   string
 	SelfIssuer  bool
 	ShortTokens bool
+	// LambdaEndpoint is the Lambda Invoke API that runs the pools' triggers.
+	LambdaEndpoint string
+	LambdaTimeout  time.Duration
 	// ready, when set, receives the server once it listens (tests).
 	ready func(*emulator.Server)
 }
@@ -45,6 +49,8 @@ keeps its state in --state across restarts, and stops cleanly on Ctrl-C or SIGTE
 	f.StringVar(&o.StateFile, "state", "", "file to keep the state in across restarts")
 	f.BoolVar(&o.SelfIssuer, "self-issuer", false, "issue tokens with the emulator's own URL as issuer, so OIDC discovery reaches it")
 	f.BoolVar(&o.ShortTokens, "allow-short-lifetimes", false, "allow token lifetimes below Cognito's minimums (demos)")
+	f.StringVar(&o.LambdaEndpoint, "lambda-endpoint", "", "AWS Lambda Invoke API URL that runs the pools' trigger functions (sam local start-lambda: http://127.0.0.1:3001)")
+	f.DurationVar(&o.LambdaTimeout, "lambda-timeout", emulator.DefaultLambdaTimeout, "how long a trigger function may take, as Cognito's 5 seconds")
 	return cmd
 }
 
@@ -52,7 +58,8 @@ func runEmulator(ctx context.Context, o *emulatorOptions) error {
 	if err := checkLoopback(o.Listen, o.AllowRemote, "emulator"); err != nil {
 		return err
 	}
-	opts := emulator.Options{StateFile: o.StateFile, SelfIssuer: o.SelfIssuer, AllowShortLifetimes: o.ShortTokens}
+	opts := emulator.Options{StateFile: o.StateFile, SelfIssuer: o.SelfIssuer, AllowShortLifetimes: o.ShortTokens,
+		LambdaEndpoint: o.LambdaEndpoint, LambdaTimeout: o.LambdaTimeout}
 	if o.SeedFile != "" {
 		seed, err := emulator.LoadSeedFile(o.SeedFile)
 		if err != nil {
