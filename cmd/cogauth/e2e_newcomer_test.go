@@ -201,10 +201,35 @@ func testBinaryStalledEndpoint(t *testing.T, newBinary func(t *testing.T, endpoi
 		if !strings.Contains(msg, "no answer from "+stalled+" within 2s") || !strings.Contains(msg, "--endpoint / COGAUTH_ENDPOINT") || !strings.Contains(msg, "--timeout") {
 			t.Errorf("%s: the error does not name the endpoint and the settings:\n%s", tc.args[0], msg)
 		}
+		if strings.Contains(r.err, "Waiting for") {
+			t.Errorf("%s: progress shown on a pipe: %q", tc.args[0], r.err)
+		}
 	}
 	// The sign-out the service never confirmed still removed the local session.
 	if r := b.run("", "token"); r.code != exitSignedOut {
 		t.Fatalf("token after the unconfirmed logout: exit %d %q", r.code, r.err)
+	}
+	b.ok(alicePW+"\n", "login", "-u", "alice", "--password-stdin")
+	// On a terminal, a step slower than a second says what it waits for; not
+	// with --quiet.
+	for _, quiet := range []bool{false, true} {
+		args := []string{"--endpoint", stalled, "--timeout", timeout.String(), "refresh", "--force"}
+		if quiet {
+			args = append(args, "--quiet")
+		}
+		r := startOnPTY(t, b, args...)
+		select {
+		case <-r.done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("refresh on a terminal did not end")
+		}
+		// The terminal's output is complete once the copy has drained it; the
+		// error line comes last.
+		r.term.waitFor("cogauth: ")
+		shown := strings.Contains(r.term.out.String(), "Waiting for "+stalled+" (up to 2s)…")
+		if shown == quiet {
+			t.Errorf("quiet %v: progress shown %v:\n%s", quiet, shown, r.term.out.String())
+		}
 	}
 	// COGAUTH_TIMEOUT is the same setting.
 	b.env = append(b.env, "COGAUTH_ENDPOINT="+stalled, "COGAUTH_TIMEOUT=1")

@@ -165,7 +165,7 @@ func networkMessage(err error, c *config.Config, timeout time.Duration) (string,
 		return fmt.Sprintf("cannot reach %s (host %s not found): check %s", where, dns.Name, setting), true
 	case errors.As(err, &cert), errors.As(err, &host):
 		return fmt.Sprintf("cannot reach %s (its TLS certificate is not trusted: %v): check %s", where, err, setting), true
-	case errors.As(err, &rec):
+	case errors.As(err, &rec), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return fmt.Sprintf("cannot reach %s (it does not speak TLS; http:// instead of https://?): check %s", where, setting), true
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &timeoutErr) && timeoutErr.Timeout():
 		return fmt.Sprintf("no answer from %s within %s: check %s, or allow more time with --timeout / COGAUTH_TIMEOUT", where, timeout, setting), true
