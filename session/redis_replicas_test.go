@@ -15,6 +15,7 @@ import (
 	"github.com/cogauth/cogauth/internal/peers"
 	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
+	redisstore "github.com/cogauth/cogauth/store/redis"
 )
 
 // storeOnly hides a store's Locker, as a store without cross-replica locks would.
@@ -61,7 +62,7 @@ func TestReplicasShareSessionThroughRedis(t *testing.T) {
 				rc := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true})
 				t.Cleanup(func() { _ = rc.Close() })
 				var st store.Store
-				st, err = store.NewRedis(rc, store.RedisOptions{Prefix: tt.name + ":", TTL: 30 * 24 * time.Hour})
+				st, err = redisstore.New(rc, redisstore.Options{Prefix: tt.name + ":", TTL: 30 * 24 * time.Hour})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -179,7 +180,7 @@ func TestRedisDownIsTransient(t *testing.T) {
 		t.Fatal(err)
 	}
 	rc := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true})
-	st, err := store.NewRedis(rc, store.RedisOptions{Prefix: t.Name() + ":"})
+	st, err := redisstore.New(rc, redisstore.Options{Prefix: t.Name() + ":"})
 	if err != nil {
 		t.Fatal(err)
 	}

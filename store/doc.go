@@ -12,9 +12,11 @@
 // conventions inside the Key fields, still load and move to the typed layout at
 // their first write.
 //
-// Implementations: Memory (one process), File (JSON, atomic rename, 0600 in a 0700
-// directory, flock between processes), the OS keyring (split across entries where
-// the backend limits their size, with a file fallback where no keyring answers), and
-// Redis (many replicas sharing sessions: Lua compare-and-swap, a token lock with a
-// watchdog).
+// Implementations here: Memory (one process) and File (JSON, atomic rename, 0600 in
+// a 0700 directory, flock between processes). Backends with dependencies of their
+// own live in packages of their own, so that a program links only what it uses:
+// store/keyring (the OS keyring, split across entries where the backend limits
+// their size, with a file fallback where no keyring answers) and store/redis
+// (many replicas sharing sessions: Lua compare-and-swap, a token lock with a
+// watchdog). store/storetest is the contract every implementation runs.
 package store

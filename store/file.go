@@ -14,11 +14,9 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
-	"time"
-
-	"github.com/gofrs/flock"
 
 	"github.com/cogauth/cogauth/store/internal/layout"
+	"github.com/cogauth/cogauth/store/internal/lockfile"
 )
 
 // fileFormat names the layout of a session file; a file with another format is
@@ -29,10 +27,6 @@ const (
 	fileFormat       = "cogauth-sessions/2"
 	legacyFileFormat = "cogauth-sessions/1"
 )
-
-// lockRetry is how often a waiting locker polls flock: the OS gives no way to wait on
-// a flock with a deadline, so waiting is polling.
-const lockRetry = 10 * time.Millisecond
 
 // File is a Store kept in one JSON file shared by every process that opens it. Writes
 // go to a temporary file in the same directory that is fsynced and renamed over the
@@ -215,28 +209,12 @@ func (f *File) write(s *sessions) error {
 	return nil
 }
 
-// flockPath takes an exclusive flock on path, waiting as long as ctx allows.
-func flockPath(ctx context.Context, path string) (func(), error) {
-	l := flock.New(path, flock.SetPermissions(0o600))
-	ok, err := l.TryLockContext(ctx, lockRetry)
-	if err != nil {
-		l.Close()
-		return nil, fmt.Errorf("store: lock %s: %w", path, err)
-	}
-	if !ok {
-		l.Close()
-		return nil, fmt.Errorf("store: lock %s: not acquired", path)
-	}
-	var once sync.Once
-	return func() { once.Do(func() { l.Unlock(); l.Close() }) }, nil
-}
-
 // update runs fn on the current contents under the writers' lock and writes the
 // result if fn reports a change.
 func (f *File) update(ctx context.Context, fn func(*sessions) (changed bool, err error)) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	unlock, err := flockPath(ctx, f.path+".lock")
+	unlock, err := lockfile.Lock(ctx, f.path+".lock")
 	if err != nil {
 		return err
 	}
@@ -316,7 +294,7 @@ func (f *File) Lock(ctx context.Context, k Key) (func(), error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	return flockPath(ctx, filepath.Join(dir, lockName(k)+".lock"))
+	return lockfile.Lock(ctx, filepath.Join(dir, lockName(k)+".lock"))
 }
 
 // lockName names k's lock file (a hash: keys hold arbitrary bytes). A session in the

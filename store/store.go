@@ -208,6 +208,8 @@ func SetCurrentUser(ctx context.Context, s Store, pool, client, user string) err
 	return err
 }
 
+// conflict is the ErrConflict of a writer that named version want while the store
+// holds have.
 func conflict(k Key, have, want uint64) error {
 	return fmt.Errorf("%w: %s is at version %d, writer expected %d", ErrConflict, k, have, want)
 }

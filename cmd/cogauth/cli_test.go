@@ -13,12 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zalando/go-keyring"
+	gokeyring "github.com/zalando/go-keyring"
 
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/internal/config"
-	"github.com/cogauth/cogauth/store"
+	"github.com/cogauth/cogauth/store/keyring"
 )
 
 // testPool is an emulator with one pool, one client and a few users.
@@ -100,7 +100,7 @@ func (c *cli) run(stdin string, args ...string) result {
 
 // environment is what Main gets for one command of this user.
 func (c *cli) environment(in io.Reader, out, errOut io.Writer) env {
-	var kb store.KeyringBackend
+	var kb keyring.Backend
 	if c.keyring != nil {
 		kb = c.keyring
 	}
@@ -141,7 +141,7 @@ func (k *memKeyring) Get(s, u string) (string, error) {
 	defer k.mu.Unlock()
 	v, ok := k.m[s+"/"+u]
 	if !ok {
-		return "", keyring.ErrNotFound
+		return "", gokeyring.ErrNotFound
 	}
 	return v, nil
 }
@@ -157,7 +157,7 @@ func (k *memKeyring) Delete(s, u string) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if _, ok := k.m[s+"/"+u]; !ok {
-		return keyring.ErrNotFound
+		return gokeyring.ErrNotFound
 	}
 	delete(k.m, s+"/"+u)
 	return nil
@@ -485,9 +485,9 @@ func TestImport(t *testing.T) {
 func TestKeyringFallbackWarnsOnce(t *testing.T) {
 	p := newTestPool(t, nil)
 	c := newCLI(t, p)
-	keyring.MockInitWithError(errBrokenKeyring)
+	gokeyring.MockInitWithError(errBrokenKeyring)
 	c.keyring = nil // the real go-keyring API, mocked to fail as on headless Linux
-	t.Cleanup(keyring.MockInit)
+	t.Cleanup(gokeyring.MockInit)
 	r := c.ok(alicePW+"\n", "login", "-u", "alice", "--password-stdin")
 	if !strings.Contains(r.err, "warning: no OS keyring") {
 		t.Fatalf("no fallback warning: %q", r.err)

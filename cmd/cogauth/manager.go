@@ -16,6 +16,7 @@ import (
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
+	"github.com/cogauth/cogauth/store/keyring"
 )
 
 // addSessionCommands adds the commands that act on the profile's session.
@@ -65,8 +66,8 @@ func (a *app) openStore(ctx context.Context, c *config.Config) (store.Store, err
 	case config.StoreFile:
 		s, err = store.NewFile(config.SessionsPath(c.Home))
 	default:
-		s, err = store.OpenKeyringOrFile(ctx, store.KeyringOrFileOptions{
-			Keyring:  store.KeyringOptions{LockDir: config.LocksDir(c.Home), Backend: a.keyring},
+		s, err = keyring.OpenOrFile(ctx, keyring.OrFileOptions{
+			Keyring:  keyring.Options{LockDir: config.LocksDir(c.Home), Backend: a.keyring},
 			FilePath: config.SessionsPath(c.Home),
 			Warn:     a.IO.ErrOut,
 		})

@@ -16,6 +16,7 @@ import (
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/internal/config"
 	"github.com/cogauth/cogauth/store"
+	"github.com/cogauth/cogauth/store/keyring"
 )
 
 // Exit codes scripts can rely on.
@@ -55,7 +56,7 @@ type env struct {
 	// Version is what `cogauth version` prints first.
 	Version string
 	// keyring replaces the OS keyring (tests); nil means the real one.
-	keyring store.KeyringBackend
+	keyring keyring.Backend
 	// isTTY reports whether a stream is an interactive terminal; tests that drive
 	// prompts through a pipe set it.
 	isTTY func(any) bool

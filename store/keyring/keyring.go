@@ -1,4 +1,4 @@
-package store
+package keyring
 
 import (
 	"context"
@@ -17,65 +17,67 @@ import (
 	"sync"
 	"time"
 
-	"github.com/zalando/go-keyring"
+	gokeyring "github.com/zalando/go-keyring"
 
+	"github.com/cogauth/cogauth/store"
 	"github.com/cogauth/cogauth/store/internal/layout"
+	"github.com/cogauth/cogauth/store/internal/lockfile"
 )
 
-// KeyringBackend is the part of an OS keyring the Keyring store uses. The methods of
+// Backend is the part of an OS keyring the Store uses. The methods of
 // github.com/zalando/go-keyring's package-level functions have this shape; tests
-// substitute keyring.MockInit or a size-limited fake.
-type KeyringBackend interface {
+// substitute go-keyring's MockInit or a size-limited fake.
+type Backend interface {
 	Get(service, user string) (string, error)
 	Set(service, user, password string) error
 	Delete(service, user string) error
 }
 
-// OSKeyring is the system keyring through zalando/go-keyring: Secret Service on
+// OS is the system keyring through zalando/go-keyring: Secret Service on
 // Linux, the Keychain on macOS, the Credential Manager on Windows.
-type OSKeyring struct{}
+type OS struct{}
 
-// Get implements KeyringBackend.
-func (OSKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+// Get implements Backend.
+func (OS) Get(service, user string) (string, error) { return gokeyring.Get(service, user) }
 
-// Set implements KeyringBackend.
-func (OSKeyring) Set(service, user, password string) error {
-	return keyring.Set(service, user, password)
+// Set implements Backend.
+func (OS) Set(service, user, password string) error {
+	return gokeyring.Set(service, user, password)
 }
 
-// Delete implements KeyringBackend.
-func (OSKeyring) Delete(service, user string) error { return keyring.Delete(service, user) }
+// Delete implements Backend.
+func (OS) Delete(service, user string) error { return gokeyring.Delete(service, user) }
 
-// DefaultKeyringService is the service name cogauth's entries are filed under.
-const DefaultKeyringService = "cogauth"
+// DefaultService is the service name cogauth's entries are filed under.
+const DefaultService = "cogauth"
 
-// DefaultKeyringChunk is the longest value written to one keyring entry. Windows'
+// DefaultChunk is the longest value written to one keyring entry. Windows'
 // Credential Manager refuses passwords over 2560 bytes and the macOS Keychain tool
 // about 3000 bytes for service, account and password together; a session with an id
 // token full of groups and custom attributes is longer than both, so values are
 // split across entries of at most this size (plus a short header).
-const DefaultKeyringChunk = 2000
+const DefaultChunk = 2000
 
 // keyringFormat prefixes every head entry; an entry with another prefix is refused
 // rather than guessed at.
 const keyringFormat = "cogauth-kr/1"
 
-// KeyringOptions configure a Keyring store.
-type KeyringOptions struct {
-	// Service is the keyring service name (DefaultKeyringService if empty). Distinct
+// Options configure a Store.
+type Options struct {
+	// Service is the keyring service name (DefaultService if empty). Distinct
 	// names keep stores apart, e.g. in tests.
 	Service string
 	// LockDir holds the lock files that make Put and Delete compare-and-swap across
 	// processes (a keyring has no transactions) and that Lock takes. Required.
 	LockDir string
-	// Backend is the keyring (OSKeyring if nil).
-	Backend KeyringBackend
-	// Chunk is the longest value per entry (DefaultKeyringChunk if zero).
+	// Backend is the keyring (OS if nil).
+	Backend Backend
+	// Chunk is the longest value per entry (DefaultChunk if zero).
 	Chunk int
 }
 
-// Keyring is a Store in the OS keyring. A session is one head entry, named after its
-// key, holding the version, the number of chunks and the first chunk of the
+// Store is a store.Store and store.Locker in the OS keyring. A record is one head
+// entry, named after its key, holding the version, the number of chunks and the first chunk of the
 // base64-encoded data; further chunks live in entries named "<key>#<version>#<n>".
 // Naming chunks by version means a write never touches the chunks of the session it
 // replaces: a crash half-way leaves the old session whole, and a reader can never
@@ -83,32 +85,32 @@ type KeyringOptions struct {
 //
 // Versions are random 64-bit numbers: the keyring keeps no counter that survives a
 // delete, and a random version is never reused in practice (2⁻⁶⁴ per write).
-type Keyring struct {
+type Store struct {
 	service string
-	backend KeyringBackend
+	backend Backend
 	lockDir string
 	chunk   int
 	mu      sync.Mutex // serializes this process's writers before they take the flock
 }
 
-// NewKeyring returns a keyring store. It does not touch the keyring; use
-// ProbeKeyring to learn whether one answers.
-func NewKeyring(opts KeyringOptions) (*Keyring, error) {
+// New returns a keyring store. It does not touch the keyring; use Probe to learn
+// whether one answers.
+func New(opts Options) (*Store, error) {
 	if opts.LockDir == "" {
 		return nil, errors.New("store: keyring needs a lock directory")
 	}
 	if err := os.MkdirAll(opts.LockDir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	k := &Keyring{service: opts.Service, backend: opts.Backend, lockDir: opts.LockDir, chunk: opts.Chunk}
+	k := &Store{service: opts.Service, backend: opts.Backend, lockDir: opts.LockDir, chunk: opts.Chunk}
 	if k.service == "" {
-		k.service = DefaultKeyringService
+		k.service = DefaultService
 	}
 	if k.backend == nil {
-		k.backend = OSKeyring{}
+		k.backend = OS{}
 	}
 	if k.chunk <= 0 {
-		k.chunk = DefaultKeyringChunk
+		k.chunk = DefaultChunk
 	}
 	return k, nil
 }
@@ -118,7 +120,7 @@ func NewKeyring(opts KeyringOptions) (*Keyring, error) {
 // keys share a name and ':', '/' and '#' separate parts unambiguously. A session
 // in the default namespace whose parts need no escaping has the name release 1 gave
 // it ("session:" + pool/client/user).
-func account(key Key) string {
+func account(key store.Key) string {
 	var b strings.Builder
 	b.WriteString(key.Kind.String())
 	b.WriteByte(':')
@@ -139,7 +141,7 @@ func account(key Key) string {
 // "session:" + pool/client/user unescaped, with the kind in conventions inside the
 // fields (layout.Legacy); pool and client IDs never contain "/" (Cognito restricts
 // them to [\w-]), so the name was unambiguous whatever the username held.
-func legacyAccount(key Key) string {
+func legacyAccount(key store.Key) string {
 	if key.Namespace != "" {
 		return ""
 	}
@@ -168,15 +170,15 @@ func parseKeyringHead(s string) (keyringHead, error) {
 	// cogauth-kr/1:<version hex>:<chunks>:<base64>
 	parts := strings.SplitN(s, ":", 4)
 	if len(parts) != 4 || parts[0] != keyringFormat {
-		return keyringHead{}, fmt.Errorf("%w: keyring entry has an unknown format", ErrCorrupt)
+		return keyringHead{}, fmt.Errorf("%w: keyring entry has an unknown format", store.ErrCorrupt)
 	}
 	v, err := strconv.ParseUint(parts[1], 16, 64)
-	if err != nil || v == 0 || v == AnyVersion {
-		return keyringHead{}, fmt.Errorf("%w: keyring entry has a bad version", ErrCorrupt)
+	if err != nil || v == 0 || v == store.AnyVersion {
+		return keyringHead{}, fmt.Errorf("%w: keyring entry has a bad version", store.ErrCorrupt)
 	}
 	n, err := strconv.Atoi(parts[2])
 	if err != nil || n < 1 || n > maxKeyringChunks {
-		return keyringHead{}, fmt.Errorf("%w: keyring entry has a bad chunk count", ErrCorrupt)
+		return keyringHead{}, fmt.Errorf("%w: keyring entry has a bad chunk count", store.ErrCorrupt)
 	}
 	return keyringHead{version: v, chunks: n, first: parts[3]}, nil
 }
@@ -187,60 +189,60 @@ const maxKeyringChunks = 256
 
 // lock takes the writers' flock for key (one per key, so users do not wait on each
 // other).
-func (k *Keyring) lock(ctx context.Context, key Key, kind string) (func(), error) {
+func (k *Store) lock(ctx context.Context, key store.Key, kind string) (func(), error) {
 	id := k.service + "\x00" + key.Pool + "\x00" + key.Client + "\x00" + key.User
-	if key.Kind != KindSession || key.Namespace != "" {
+	if key.Kind != store.KindSession || key.Namespace != "" {
 		// Sessions of the default namespace keep release 1's lock names.
 		id = key.Kind.String() + "\x00" + key.Namespace + "\x00" + id
 	}
 	sum := sha256.Sum256([]byte(id))
-	return flockPath(ctx, filepath.Join(k.lockDir, hex.EncodeToString(sum[:16])+"."+kind+".lock"))
+	return lockfile.Lock(ctx, filepath.Join(k.lockDir, hex.EncodeToString(sum[:16])+"."+kind+".lock"))
 }
 
 // readHead returns the entry whose head entry is head; the caller holds the
 // writers' lock, so the chunks cannot change underneath.
-func (k *Keyring) readHead(key Key, head string) (Entry, error) {
+func (k *Store) readHead(key store.Key, head string) (store.Entry, error) {
 	s, err := k.backend.Get(k.service, head)
-	if errors.Is(err, keyring.ErrNotFound) {
-		return Entry{}, fmt.Errorf("%w: %s", ErrNotFound, key)
+	if errors.Is(err, gokeyring.ErrNotFound) {
+		return store.Entry{}, fmt.Errorf("%w: %s", store.ErrNotFound, key)
 	}
 	if err != nil {
-		return Entry{}, fmt.Errorf("store: keyring get %s: %w", key, err)
+		return store.Entry{}, fmt.Errorf("store: keyring get %s: %w", key, err)
 	}
 	h, err := parseKeyringHead(s)
 	if err != nil {
-		return Entry{}, fmt.Errorf("%w (%s)", err, key)
+		return store.Entry{}, fmt.Errorf("%w (%s)", err, key)
 	}
 	var b strings.Builder
 	b.WriteString(h.first)
 	for i := 1; i < h.chunks; i++ {
 		c, err := k.backend.Get(k.service, chunkAccount(head, h.version, i))
-		if errors.Is(err, keyring.ErrNotFound) {
-			return Entry{}, fmt.Errorf("%w: %s: keyring chunk %d missing", ErrCorrupt, key, i)
+		if errors.Is(err, gokeyring.ErrNotFound) {
+			return store.Entry{}, fmt.Errorf("%w: %s: keyring chunk %d missing", store.ErrCorrupt, key, i)
 		}
 		if err != nil {
-			return Entry{}, fmt.Errorf("store: keyring get %s: %w", key, err)
+			return store.Entry{}, fmt.Errorf("store: keyring get %s: %w", key, err)
 		}
 		b.WriteString(c)
 	}
 	data, err := base64.StdEncoding.Strict().DecodeString(b.String())
 	if err != nil {
-		return Entry{}, fmt.Errorf("%w: %s: keyring data is not base64", ErrCorrupt, key)
+		return store.Entry{}, fmt.Errorf("%w: %s: keyring data is not base64", store.ErrCorrupt, key)
 	}
-	return Entry{Data: data, Version: h.version}, nil
+	return store.Entry{Data: data, Version: h.version}, nil
 }
 
 // read returns the entry for key and the head entry it came from: today's, or
 // release 1's while the record has not been written since (the caller holds the
 // writers' lock).
-func (k *Keyring) read(key Key) (Entry, string, error) {
+func (k *Store) read(key store.Key) (store.Entry, string, error) {
 	head := account(key)
 	e, err := k.readHead(key, head)
-	if !errors.Is(err, ErrNotFound) {
+	if !errors.Is(err, store.ErrNotFound) {
 		return e, head, err
 	}
 	if legacy := legacyAccount(key); legacy != "" {
-		if e, lerr := k.readHead(key, legacy); !errors.Is(lerr, ErrNotFound) {
+		if e, lerr := k.readHead(key, legacy); !errors.Is(lerr, store.ErrNotFound) {
 			return e, legacy, lerr
 		}
 	}
@@ -248,15 +250,15 @@ func (k *Keyring) read(key Key) (Entry, string, error) {
 }
 
 // Get implements Store.
-func (k *Keyring) Get(ctx context.Context, key Key) (Entry, error) {
+func (k *Store) Get(ctx context.Context, key store.Key) (store.Entry, error) {
 	if err := key.Validate(); err != nil {
-		return Entry{}, err
+		return store.Entry{}, err
 	}
 	// Readers lock too: a session spans several entries and a keyring cannot
 	// write them at once.
 	unlock, err := k.lock(ctx, key, "w")
 	if err != nil {
-		return Entry{}, err
+		return store.Entry{}, err
 	}
 	defer unlock()
 	e, _, err := k.read(key)
@@ -264,7 +266,7 @@ func (k *Keyring) Get(ctx context.Context, key Key) (Entry, error) {
 }
 
 // Put implements Store. A record still under release 1's name moves to today's.
-func (k *Keyring) Put(ctx context.Context, key Key, data []byte, ifVersion uint64) (uint64, error) {
+func (k *Store) Put(ctx context.Context, key store.Key, data []byte, ifVersion uint64) (uint64, error) {
 	if err := key.Validate(); err != nil {
 		return 0, err
 	}
@@ -279,14 +281,14 @@ func (k *Keyring) Put(ctx context.Context, key Key, data []byte, ifVersion uint6
 	old, oldHead, err := k.read(key)
 	found := err == nil
 	switch {
-	case errors.Is(err, ErrNotFound):
-		old, err = Entry{}, nil
-	case errors.Is(err, ErrCorrupt) && ifVersion == AnyVersion:
+	case errors.Is(err, store.ErrNotFound):
+		old, err = store.Entry{}, nil
+	case errors.Is(err, store.ErrCorrupt) && ifVersion == store.AnyVersion:
 		// A corrupt entry may be overwritten unconditionally, never on a version guess.
 	case err != nil:
 		return 0, err
 	}
-	if ifVersion != AnyVersion && old.Version != ifVersion {
+	if ifVersion != store.AnyVersion && old.Version != ifVersion {
 		return 0, conflict(key, old.Version, ifVersion)
 	}
 
@@ -329,33 +331,33 @@ func (k *Keyring) Put(ctx context.Context, key Key, data []byte, ifVersion uint6
 }
 
 // deleteChunks removes chunks 1..n-1 of version v, ignoring failures.
-func (k *Keyring) deleteChunks(head string, v uint64, n int) {
+func (k *Store) deleteChunks(head string, v uint64, n int) {
 	for i := 1; i < n; i++ {
 		_ = k.backend.Delete(k.service, chunkAccount(head, v, i))
 	}
 }
 
 // deleteHead removes head and whatever of its chunks its head entry names.
-func (k *Keyring) deleteHead(head string) error {
+func (k *Store) deleteHead(head string) error {
 	s, err := k.backend.Get(k.service, head)
 	if h, perr := parseKeyringHead(s); err == nil && perr == nil {
 		k.deleteChunks(head, h.version, h.chunks)
 	}
-	if err := k.backend.Delete(k.service, head); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+	if err := k.backend.Delete(k.service, head); err != nil && !errors.Is(err, gokeyring.ErrNotFound) {
 		return err
 	}
 	return nil
 }
 
 // chunksFor is how many entries n bytes of data take.
-func (k *Keyring) chunksFor(n int) int {
+func (k *Store) chunksFor(n int) int {
 	enc := base64.StdEncoding.EncodedLen(n)
 	c := (enc + k.chunk - 1) / k.chunk
 	return max(c, 1)
 }
 
 // Delete implements Store.
-func (k *Keyring) Delete(ctx context.Context, key Key, ifVersion uint64) error {
+func (k *Store) Delete(ctx context.Context, key store.Key, ifVersion uint64) error {
 	if err := key.Validate(); err != nil {
 		return err
 	}
@@ -368,9 +370,9 @@ func (k *Keyring) Delete(ctx context.Context, key Key, ifVersion uint64) error {
 	defer unlock()
 	old, head, err := k.read(key)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, store.ErrNotFound):
 		return nil
-	case errors.Is(err, ErrCorrupt) && ifVersion == AnyVersion:
+	case errors.Is(err, store.ErrCorrupt) && ifVersion == store.AnyVersion:
 		// Remove what can be found of a damaged record.
 		if err := k.deleteHead(head); err != nil {
 			return fmt.Errorf("store: keyring delete %s: %w", key, err)
@@ -379,27 +381,27 @@ func (k *Keyring) Delete(ctx context.Context, key Key, ifVersion uint64) error {
 	case err != nil:
 		return err
 	}
-	if ifVersion != AnyVersion && old.Version != ifVersion {
+	if ifVersion != store.AnyVersion && old.Version != ifVersion {
 		return conflict(key, old.Version, ifVersion)
 	}
 	// Head first: once it is gone the record is gone, whatever happens to the
 	// chunks.
-	if err := k.backend.Delete(k.service, head); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+	if err := k.backend.Delete(k.service, head); err != nil && !errors.Is(err, gokeyring.ErrNotFound) {
 		return fmt.Errorf("store: keyring delete %s: %w", key, err)
 	}
 	k.deleteChunks(head, old.Version, k.chunksFor(len(old.Data)))
 	return nil
 }
 
-// Lock implements Locker with a lock file per key, separate from the writers' lock.
-func (k *Keyring) Lock(ctx context.Context, key Key) (func(), error) {
+// Lock implements store.Locker with a lock file per key, separate from the writers' lock.
+func (k *Store) Lock(ctx context.Context, key store.Key) (func(), error) {
 	if err := key.Validate(); err != nil {
 		return nil, err
 	}
 	return k.lock(ctx, key, "refresh")
 }
 
-// newKeyringVersion draws a random version that is neither 0, AnyVersion nor prev.
+// newKeyringVersion draws a random version that is neither 0, store.AnyVersion nor prev.
 func newKeyringVersion(prev uint64) (uint64, error) {
 	var b [8]byte
 	for {
@@ -407,24 +409,24 @@ func newKeyringVersion(prev uint64) (uint64, error) {
 			return 0, fmt.Errorf("store: version: %w", err)
 		}
 		v := binary.BigEndian.Uint64(b[:])
-		if v != 0 && v != AnyVersion && v != prev {
+		if v != 0 && v != store.AnyVersion && v != prev {
 			return v, nil
 		}
 	}
 }
 
-// ProbeTimeout bounds how long ProbeKeyring waits: on a desktop without an unlocked
+// ProbeTimeout bounds how long Probe waits: on a desktop without an unlocked
 // keyring, Secret Service can block on a prompt nobody will answer.
 const ProbeTimeout = 3 * time.Second
 
-// ProbeKeyring reports whether backend answers: a lookup of an entry that does not
+// Probe reports whether backend answers: a lookup of an entry that does not
 // exist must come back "not found" within ProbeTimeout (or ctx's deadline).
-func ProbeKeyring(ctx context.Context, backend KeyringBackend, service string) error {
+func Probe(ctx context.Context, backend Backend, service string) error {
 	if backend == nil {
-		backend = OSKeyring{}
+		backend = OS{}
 	}
 	if service == "" {
-		service = DefaultKeyringService
+		service = DefaultService
 	}
 	ctx, cancel := context.WithTimeout(ctx, ProbeTimeout)
 	defer cancel()
@@ -435,7 +437,7 @@ func ProbeKeyring(ctx context.Context, backend KeyringBackend, service string) e
 	}()
 	select {
 	case err := <-done:
-		if err == nil || errors.Is(err, keyring.ErrNotFound) {
+		if err == nil || errors.Is(err, gokeyring.ErrNotFound) {
 			return nil
 		}
 		return fmt.Errorf("store: keyring unavailable: %w", err)
@@ -444,9 +446,9 @@ func ProbeKeyring(ctx context.Context, backend KeyringBackend, service string) e
 	}
 }
 
-// KeyringOrFileOptions configure OpenKeyringOrFile.
-type KeyringOrFileOptions struct {
-	Keyring KeyringOptions
+// OrFileOptions configure OpenOrFile.
+type OrFileOptions struct {
+	Keyring Options
 	// FilePath is the file store used where no keyring answers.
 	FilePath string
 	// Warn receives the one-time notice that sessions are kept in a plain file;
@@ -454,16 +456,16 @@ type KeyringOrFileOptions struct {
 	Warn io.Writer
 }
 
-// OpenKeyringOrFile returns a keyring store when the keyring answers, and otherwise
+// OpenOrFile returns a keyring store when the keyring answers, and otherwise
 // the file store at opts.FilePath (0600 in a 0700 directory), as the GitHub CLI does
 // on headless machines. The first time it falls back for a given file it writes a
 // warning to opts.Warn and leaves a marker next to the file so that scripts calling
 // it every minute do not repeat it.
-func OpenKeyringOrFile(ctx context.Context, opts KeyringOrFileOptions) (Store, error) {
-	if err := ProbeKeyring(ctx, opts.Keyring.Backend, opts.Keyring.Service); err == nil {
-		return NewKeyring(opts.Keyring)
+func OpenOrFile(ctx context.Context, opts OrFileOptions) (store.Store, error) {
+	if err := Probe(ctx, opts.Keyring.Backend, opts.Keyring.Service); err == nil {
+		return New(opts.Keyring)
 	}
-	f, err := NewFile(opts.FilePath)
+	f, err := store.NewFile(opts.FilePath)
 	if err != nil {
 		return nil, err
 	}
@@ -477,4 +479,8 @@ func OpenKeyringOrFile(ctx context.Context, opts KeyringOrFileOptions) (Store, e
 		}
 	}
 	return f, nil
+}
+
+func conflict(k store.Key, have, want uint64) error {
+	return fmt.Errorf("%w: %s is at version %d, writer expected %d", store.ErrConflict, k, have, want)
 }

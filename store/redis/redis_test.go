@@ -1,11 +1,10 @@
-package store
+package redisstore
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"log"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,6 +16,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cogauth/cogauth/internal/peers"
+	"github.com/cogauth/cogauth/store"
+	"github.com/cogauth/cogauth/store/storetest"
 )
 
 // newRedisClient is one replica's connection to the server at addr.
@@ -27,39 +28,39 @@ func newRedisClient(t testing.TB, addr string) *redis.Client {
 	return c
 }
 
-func newRedisStore(t testing.TB, c redis.UniversalClient, opts RedisOptions) *Redis {
+func newRedisStore(t testing.TB, c redis.UniversalClient, opts Options) *Store {
 	t.Helper()
-	r, err := NewRedis(c, opts)
+	r, err := New(c, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r
 }
 
-// addRedisStores adds Redis stores (with and without a TTL) to the contract set of
-// stores(t) when a redis-server can be had; without one the contract runs on the
-// others, unless COGAUTH_REQUIRE_PEERS=1 makes the missing server a failure.
-func addRedisStores(t *testing.T, m map[string]Store) {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil && !peers.Required() {
-		t.Log("redis-server not found: the store contract runs without the Redis store")
-		return
-	}
+// TestContract runs the store contract on Redis, with and without a TTL, each run
+// under a prefix of its own.
+func TestContract(t *testing.T) {
 	c := newRedisClient(t, peers.Redis(t))
-	m["redis"] = newRedisStore(t, c, RedisOptions{Prefix: "contract:"})
-	m["redis-ttl"] = newRedisStore(t, c, RedisOptions{Prefix: "contract-ttl:", TTL: time.Hour})
+	var n atomic.Int64
+	for _, ttl := range []time.Duration{0, time.Hour} {
+		t.Run(fmt.Sprintf("ttl=%v", ttl), func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) store.Store {
+				return newRedisStore(t, c, Options{Prefix: fmt.Sprintf("contract-%d:", n.Add(1)), TTL: ttl})
+			})
+		})
+	}
 }
 
 // TestRedisReplicasShareSessions: two clients are two replicas; each sees the
 // other's writes and neither can overwrite what it has not read.
 func TestRedisReplicasShareSessions(t *testing.T) {
 	addr := peers.Redis(t)
-	a := newRedisStore(t, newRedisClient(t, addr), RedisOptions{})
-	b := newRedisStore(t, newRedisClient(t, addr), RedisOptions{})
-	other := newRedisStore(t, newRedisClient(t, addr), RedisOptions{Prefix: "other-app:"})
-	k := Key{Pool: "p", Client: "c", User: "u"}
-	checkSharedInstances(t, a, b, k)
-	if _, err := other.Get(context.Background(), k); !errors.Is(err, ErrNotFound) {
+	a := newRedisStore(t, newRedisClient(t, addr), Options{})
+	b := newRedisStore(t, newRedisClient(t, addr), Options{})
+	other := newRedisStore(t, newRedisClient(t, addr), Options{Prefix: "other-app:"})
+	k := store.Key{Pool: "p", Client: "c", User: "u"}
+	storetest.SharedInstances(t, a, b, k)
+	if _, err := other.Get(context.Background(), k); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("another prefix sees the session: %v", err)
 	}
 }
@@ -68,12 +69,12 @@ func TestRedisReplicasShareSessions(t *testing.T) {
 // read, compute, compare-and-swap, retry. Any lost update shows as a short count.
 func TestRedisConcurrentCASCounter(t *testing.T) {
 	addr := peers.Redis(t)
-	replicas := []*Redis{
-		newRedisStore(t, newRedisClient(t, addr), RedisOptions{}),
-		newRedisStore(t, newRedisClient(t, addr), RedisOptions{}),
+	replicas := []*Store{
+		newRedisStore(t, newRedisClient(t, addr), Options{}),
+		newRedisStore(t, newRedisClient(t, addr), Options{}),
 	}
 	ctx := context.Background()
-	k := Key{Pool: "p", Client: "c", User: "counter"}
+	k := store.Key{Pool: "p", Client: "c", User: "counter"}
 	if _, err := replicas[0].Put(ctx, k, []byte("0"), 0); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +98,7 @@ func TestRedisConcurrentCASCounter(t *testing.T) {
 					if err == nil {
 						break
 					}
-					if !errors.Is(err, ErrConflict) {
+					if !errors.Is(err, store.ErrConflict) {
 						t.Error(err)
 						return
 					}
@@ -125,10 +126,10 @@ func TestRedisLockExcludesAcrossReplicas(t *testing.T) {
 	ca, cb := newRedisClient(t, addr), newRedisClient(t, addr)
 	replicas := []struct {
 		c *redis.Client
-		s *Redis
-	}{{ca, newRedisStore(t, ca, RedisOptions{})}, {cb, newRedisStore(t, cb, RedisOptions{})}}
+		s *Store
+	}{{ca, newRedisStore(t, ca, Options{})}, {cb, newRedisStore(t, cb, Options{})}}
 	ctx := context.Background()
-	k := Key{Pool: "p", Client: "c", User: "u"}
+	k := store.Key{Pool: "p", Client: "c", User: "u"}
 	const workers, each = 6, 10
 	var inside atomic.Int32
 	var wg sync.WaitGroup
@@ -173,7 +174,7 @@ func TestRedisLockExcludesAcrossReplicas(t *testing.T) {
 func TestRedisLockExpiresWhenHolderDies(t *testing.T) {
 	const ttl = 150 * time.Millisecond
 	addr := peers.Redis(t)
-	k := Key{Pool: "p", Client: "c", User: "u"}
+	k := store.Key{Pool: "p", Client: "c", User: "u"}
 	tests := []struct {
 		name string
 		die  func(c *redis.Client, cancel context.CancelFunc)
@@ -183,7 +184,7 @@ func TestRedisLockExpiresWhenHolderDies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := RedisOptions{Prefix: tt.name + ":", LockTTL: ttl}
+			opts := Options{Prefix: tt.name + ":", LockTTL: ttl}
 			holderClient := newRedisClient(t, addr)
 			holder := newRedisStore(t, holderClient, opts)
 			other := newRedisStore(t, newRedisClient(t, addr), opts)
@@ -216,10 +217,10 @@ func TestRedisLockExpiresWhenHolderDies(t *testing.T) {
 func TestRedisWatchdogKeepsLock(t *testing.T) {
 	const ttl = 120 * time.Millisecond
 	addr := peers.Redis(t)
-	k := Key{Pool: "p", Client: "c", User: "u"}
+	k := store.Key{Pool: "p", Client: "c", User: "u"}
 	raw := newRedisClient(t, addr)
-	holder := newRedisStore(t, newRedisClient(t, addr), RedisOptions{LockTTL: ttl})
-	other := newRedisStore(t, newRedisClient(t, addr), RedisOptions{LockTTL: ttl})
+	holder := newRedisStore(t, newRedisClient(t, addr), Options{LockTTL: ttl})
+	other := newRedisStore(t, newRedisClient(t, addr), Options{LockTTL: ttl})
 	ctx := context.Background()
 	unlock, err := holder.Lock(ctx, k)
 	if err != nil {
@@ -255,10 +256,10 @@ func TestRedisWatchdogKeepsLock(t *testing.T) {
 func TestRedisUnlockNeverFreesAnothersLock(t *testing.T) {
 	const ttl = 30 * time.Millisecond // A's watchdog ticks every 10ms while B holds
 	addr := peers.Redis(t)
-	k := Key{Pool: "p", Client: "c", User: "u"}
+	k := store.Key{Pool: "p", Client: "c", User: "u"}
 	raw := newRedisClient(t, addr)
-	a := newRedisStore(t, newRedisClient(t, addr), RedisOptions{LockTTL: ttl})
-	b := newRedisStore(t, newRedisClient(t, addr), RedisOptions{LockTTL: time.Minute})
+	a := newRedisStore(t, newRedisClient(t, addr), Options{LockTTL: ttl})
+	b := newRedisStore(t, newRedisClient(t, addr), Options{LockTTL: time.Minute})
 	ctx := context.Background()
 	unlockA, err := a.Lock(ctx, k)
 	if err != nil {
@@ -297,8 +298,8 @@ func TestRedisLayout(t *testing.T) {
 	addr := peers.Redis(t)
 	raw := newRedisClient(t, addr)
 	ctx := context.Background()
-	s := newRedisStore(t, newRedisClient(t, addr), RedisOptions{Prefix: "app:", TTL: time.Hour})
-	k := Key{Pool: "us-east-1_X", Client: "c/1", User: "a b%"}
+	s := newRedisStore(t, newRedisClient(t, addr), Options{Prefix: "app:", TTL: time.Hour})
+	k := store.Key{Pool: "us-east-1_X", Client: "c/1", User: "a b%"}
 	const want = "app:s:us-east-1_X/c%2F1/a%20b%25"
 	if got := s.dataKey(k); got != want {
 		t.Fatalf("key = %q, want %q", got, want)
@@ -310,22 +311,22 @@ func TestRedisLayout(t *testing.T) {
 	if pttl, _ := raw.PTTL(ctx, want).Result(); pttl <= 0 || pttl > time.Hour {
 		t.Fatalf("session PTTL = %v, want within the hour", pttl)
 	}
-	if err := SetCurrentUser(ctx, s, k.Pool, k.Client, k.User); err != nil {
+	if err := store.SetCurrentUser(ctx, s, k.Pool, k.Client, k.User); err != nil {
 		t.Fatal(err)
 	}
-	if pttl, _ := raw.PTTL(ctx, s.dataKey(Key{Kind: KindCurrentUser, Pool: k.Pool, Client: k.Client})).Result(); pttl != -1 {
+	if pttl, _ := raw.PTTL(ctx, s.dataKey(store.Key{Kind: store.KindCurrentUser, Pool: k.Pool, Client: k.Client})).Result(); pttl != -1 {
 		t.Fatalf("current-user record PTTL = %v, want none (-1)", pttl)
 	}
 	// Only sessions expire: devices, identity IDs and the rest persist.
-	for _, kind := range Kinds() {
-		rk := Key{Kind: kind, Pool: "us-east-1_X", Client: "c", User: "u"}
+	for _, kind := range store.Kinds() {
+		rk := store.Key{Kind: kind, Pool: "us-east-1_X", Client: "c", User: "u"}
 		switch kind {
-		case KindCurrentUser:
+		case store.KindCurrentUser:
 			rk.User = ""
-		case KindIdentityID:
+		case store.KindIdentityID:
 			rk.Pool = "us-east-1:x"
 		}
-		if _, err := s.Put(ctx, rk, []byte("x"), AnyVersion); err != nil {
+		if _, err := s.Put(ctx, rk, []byte("x"), store.AnyVersion); err != nil {
 			t.Fatal(err)
 		}
 		pttl, _ := raw.PTTL(ctx, s.dataKey(rk)).Result()
@@ -362,8 +363,8 @@ func TestRedisLayout(t *testing.T) {
 		t.Fatalf("Put after expiry: v=%d, %v", v3, err)
 	}
 	// TTL zero writes persist, even over an entry that had one.
-	forever := newRedisStore(t, raw, RedisOptions{Prefix: "app:"})
-	if _, err := forever.Put(ctx, k, []byte("kept"), AnyVersion); err != nil {
+	forever := newRedisStore(t, raw, Options{Prefix: "app:"})
+	if _, err := forever.Put(ctx, k, []byte("kept"), store.AnyVersion); err != nil {
 		t.Fatal(err)
 	}
 	if pttl, _ := raw.PTTL(ctx, want).Result(); pttl != -1 {
@@ -374,18 +375,18 @@ func TestRedisLayout(t *testing.T) {
 // TestRedisKeysDoNotCollide: keys that a naive join would merge stay apart.
 func TestRedisKeysDoNotCollide(t *testing.T) {
 	addr := peers.Redis(t)
-	s := newRedisStore(t, newRedisClient(t, addr), RedisOptions{})
+	s := newRedisStore(t, newRedisClient(t, addr), Options{})
 	ctx := context.Background()
-	keys := []Key{
+	keys := []store.Key{
 		{Pool: "a/b", Client: "c", User: "d"},
 		{Pool: "a", Client: "b/c", User: "d"},
 		{Pool: "a", Client: "b", User: "c/d"},
 		{Pool: "a%2Fb", Client: "c", User: "d"},
-		{Kind: KindCurrentUser, Pool: "a", Client: "b", User: ""},
+		{Kind: store.KindCurrentUser, Pool: "a", Client: "b", User: ""},
 		{Pool: "a", Client: "b", User: " device x"},
-		{Kind: KindDevice, Pool: "a", Client: "b", User: "x"},
-		{Kind: KindDevice, Namespace: "a", Pool: "b", Client: "b", User: "x"},
-		{Kind: KindDevice, Namespace: "a:b", Pool: "b", Client: "b", User: "x"},
+		{Kind: store.KindDevice, Pool: "a", Client: "b", User: "x"},
+		{Kind: store.KindDevice, Namespace: "a", Pool: "b", Client: "b", User: "x"},
+		{Kind: store.KindDevice, Namespace: "a:b", Pool: "b", Client: "b", User: "x"},
 		{Pool: "a", Client: "b", User: "{x}"},
 		{Pool: "a", Client: "b", User: "\x00"},
 	}
@@ -401,15 +402,15 @@ func TestRedisKeysDoNotCollide(t *testing.T) {
 	}
 }
 
-// TestRedisCorruptAndFailing: bad data under our keys is ErrCorrupt, an unreachable
+// TestRedisCorruptAndFailing: bad data under our keys is store.ErrCorrupt, an unreachable
 // server is an error of its own; neither ever reads as "not found" (signed out),
 // and no error carries session data.
 func TestRedisCorruptAndFailing(t *testing.T) {
 	addr := peers.Redis(t)
 	raw := newRedisClient(t, addr)
-	s := newRedisStore(t, raw, RedisOptions{})
+	s := newRedisStore(t, raw, Options{})
 	ctx := context.Background()
-	k := Key{Pool: "p", Client: "c", User: "u"}
+	k := store.Key{Pool: "p", Client: "c", User: "u"}
 	key := s.dataKey(k)
 	tests := []struct {
 		name  string
@@ -427,15 +428,15 @@ func TestRedisCorruptAndFailing(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err := s.Get(ctx, k)
-			if !errors.Is(err, ErrCorrupt) || strings.Contains(err.Error(), "secret") {
-				t.Fatalf("Get: err = %v; want ErrCorrupt without the data", err)
+			if !errors.Is(err, store.ErrCorrupt) || strings.Contains(err.Error(), "secret") {
+				t.Fatalf("Get: err = %v; want store.ErrCorrupt without the data", err)
 			}
 			before, _ := raw.Dump(ctx, key).Result()
 			// Writers must not paper over the damage either.
-			if _, err := s.Put(ctx, k, []byte("y"), AnyVersion); !errors.Is(err, ErrCorrupt) {
+			if _, err := s.Put(ctx, k, []byte("y"), store.AnyVersion); !errors.Is(err, store.ErrCorrupt) {
 				t.Fatalf("Put over corrupt entry: err = %v", err)
 			}
-			if err := s.Delete(ctx, k, AnyVersion); !errors.Is(err, ErrCorrupt) {
+			if err := s.Delete(ctx, k, store.AnyVersion); !errors.Is(err, store.ErrCorrupt) {
 				t.Fatalf("Delete of corrupt entry: err = %v", err)
 			}
 			if after, _ := raw.Dump(ctx, key).Result(); after != before {
@@ -447,17 +448,17 @@ func TestRedisCorruptAndFailing(t *testing.T) {
 	if _, err := s.Put(ctx, k, []byte("secret-token"), 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Put(ctx, k, []byte("secret-token-2"), 0); !errors.Is(err, ErrConflict) || strings.Contains(err.Error(), "secret") {
+	if _, err := s.Put(ctx, k, []byte("secret-token-2"), 0); !errors.Is(err, store.ErrConflict) || strings.Contains(err.Error(), "secret") {
 		t.Fatalf("conflict: %v", err)
 	}
 
 	down := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true})
 	_ = down.Close()
-	ds := newRedisStore(t, down, RedisOptions{})
-	if _, err := ds.Get(ctx, k); err == nil || errors.Is(err, ErrNotFound) {
-		t.Fatalf("Get on a closed client: err = %v; want a failure, not ErrNotFound", err)
+	ds := newRedisStore(t, down, Options{})
+	if _, err := ds.Get(ctx, k); err == nil || errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Get on a closed client: err = %v; want a failure, not store.ErrNotFound", err)
 	}
-	if _, err := ds.Put(ctx, k, []byte("secret-token"), AnyVersion); err == nil || strings.Contains(err.Error(), "secret") {
+	if _, err := ds.Put(ctx, k, []byte("secret-token"), store.AnyVersion); err == nil || strings.Contains(err.Error(), "secret") {
 		t.Fatalf("Put on a closed client: err = %v", err)
 	}
 	if _, err := ds.Lock(ctx, k); !errors.Is(err, redis.ErrClosed) {
@@ -471,19 +472,19 @@ func TestNewRedisOptions(t *testing.T) {
 	tests := []struct {
 		name string
 		c    redis.UniversalClient
-		opts RedisOptions
+		opts Options
 		ok   bool
 	}{
-		{"defaults", c, RedisOptions{}, true},
-		{"nil client", nil, RedisOptions{}, false},
-		{"negative TTL", c, RedisOptions{TTL: -time.Second}, false},
-		{"sub-millisecond TTL", c, RedisOptions{TTL: time.Microsecond}, false},
-		{"negative LockTTL", c, RedisOptions{LockTTL: -1}, false},
-		{"tiny LockTTL", c, RedisOptions{LockTTL: time.Millisecond}, false},
+		{"defaults", c, Options{}, true},
+		{"nil client", nil, Options{}, false},
+		{"negative TTL", c, Options{TTL: -time.Second}, false},
+		{"sub-millisecond TTL", c, Options{TTL: time.Microsecond}, false},
+		{"negative LockTTL", c, Options{LockTTL: -1}, false},
+		{"tiny LockTTL", c, Options{LockTTL: time.Millisecond}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := NewRedis(tt.c, tt.opts)
+			r, err := New(tt.c, tt.opts)
 			if (err == nil) != tt.ok {
 				t.Fatalf("err = %v, want ok=%v", err, tt.ok)
 			}
@@ -515,7 +516,7 @@ func unescapeRedisKeyPart(s string) (string, error) {
 	return b.String(), nil
 }
 
-// FuzzRedisKey: the Redis key names its Key and no other (it decodes back to it),
+// FuzzRedisKey: the Redis key names its store.Key and no other (it decodes back to it),
 // and holds no byte outside the safe set but '%', '/' and ':'; a lock key is never
 // a record's.
 func FuzzRedisKey(f *testing.F) {
@@ -523,14 +524,14 @@ func FuzzRedisKey(f *testing.F) {
 	f.Add(uint8(2), "ns", "a/b", "c", "d")
 	f.Add(uint8(1), "a:b", "a", "b/c", "")
 	f.Add(uint8(4), "%3A", "%2F", "{tag}", "é\x00\n")
-	r := &Redis{prefix: "p:"}
-	tagOf := map[string]Kind{}
-	for _, k := range Kinds() {
+	r := &Store{prefix: "p:"}
+	tagOf := map[string]store.Kind{}
+	for _, k := range store.Kinds() {
 		tagOf[redisTags[k]] = k
 	}
-	tagOf[odditySessionTag] = KindSession
+	tagOf[odditySessionTag] = store.KindSession
 	f.Fuzz(func(t *testing.T, kind uint8, ns, pool, client, user string) {
-		k := Key{Kind: Kind(kind % uint8(kindCount)), Namespace: ns, Pool: pool, Client: client, User: user}
+		k := store.Key{Kind: store.Kind(int(kind) % len(store.Kinds())), Namespace: ns, Pool: pool, Client: client, User: user}
 		key := r.dataKey(k)
 		if key == r.lockKey(k) {
 			t.Fatalf("record and lock share %q", key)
@@ -543,7 +544,7 @@ func FuzzRedisKey(f *testing.F) {
 		if len(fields) != 2 && len(fields) != 3 {
 			t.Fatalf("key %q has %d ':'-separated fields", key, len(fields))
 		}
-		got := Key{Kind: tagOf[fields[0]]}
+		got := store.Key{Kind: tagOf[fields[0]]}
 		if len(fields) == 3 {
 			n, err := unescapeRedisKeyPart(fields[1])
 			if err != nil {
@@ -574,7 +575,7 @@ func FuzzRedisKey(f *testing.F) {
 }
 
 // FuzzParseRedisVersion: whatever the server hands back, parsing either yields a
-// version that prints back the same, or ErrCorrupt; never zero, never a panic.
+// version that prints back the same, or store.ErrCorrupt; never zero, never a panic.
 func FuzzParseRedisVersion(f *testing.F) {
 	for _, s := range []string{"1", "1712345678901234", "0", "", "-1", "+1", "01", "18446744073709551615", "18446744073709551616", "1e15", " 1"} {
 		f.Add(s)
@@ -582,23 +583,23 @@ func FuzzParseRedisVersion(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		v, err := parseRedisVersion(s)
 		if err != nil {
-			if !errors.Is(err, ErrCorrupt) {
-				t.Fatalf("error %v is not ErrCorrupt", err)
+			if !errors.Is(err, store.ErrCorrupt) {
+				t.Fatalf("error %v is not store.ErrCorrupt", err)
 			}
 			return
 		}
-		if v == 0 || v == AnyVersion || strconv.FormatUint(v, 10) != s {
+		if v == 0 || v == store.AnyVersion || strconv.FormatUint(v, 10) != s {
 			t.Fatalf("%q parsed as %d", s, v)
 		}
 	})
 }
 
-// ExampleNewRedis shares sessions between the replicas of a service: each replica
+// ExampleNew shares sessions between the replicas of a service: each replica
 // opens the same Redis with the same prefix and gives the store to its Managers.
-func ExampleNewRedis() {
+func ExampleNew() {
 	client := redis.NewClient(&redis.Options{Addr: "redis.internal:6379"})
 	defer client.Close()
-	sessions, err := NewRedis(client, RedisOptions{
+	sessions, err := New(client, Options{
 		Prefix: "myapp:cogauth:",
 		TTL:    30 * 24 * time.Hour, // the app client's refresh-token validity
 	})
@@ -613,20 +614,20 @@ func ExampleNewRedis() {
 // loopback round trip) with the file store (read and parse the file) and memory.
 func BenchmarkStoreGet(b *testing.B) {
 	ctx := context.Background()
-	k := Key{Pool: "us-east-1_A", Client: "c1", User: "alice"}
+	k := store.Key{Pool: "us-east-1_A", Client: "c1", User: "alice"}
 	data := []byte(strings.Repeat("x", 3000)) // about a session record: three JWTs and a refresh token
-	f, err := NewFile(filepath.Join(b.TempDir(), "sessions.json"))
+	f, err := store.NewFile(filepath.Join(b.TempDir(), "sessions.json"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	addr := peers.Redis(b)
 	stores := []struct {
 		name string
-		s    Store
+		s    store.Store
 	}{
-		{"redis", newRedisStore(b, newRedisClient(b, addr), RedisOptions{})},
+		{"redis", newRedisStore(b, newRedisClient(b, addr), Options{})},
 		{"file", f},
-		{"memory", NewMemory()},
+		{"memory", store.NewMemory()},
 	}
 	for _, st := range stores {
 		// A file holding one session is the best case for the file store; ten is a
@@ -634,11 +635,11 @@ func BenchmarkStoreGet(b *testing.B) {
 		for i := range 10 {
 			other := k
 			other.User = fmt.Sprint("user", i)
-			if _, err := st.s.Put(ctx, other, data, AnyVersion); err != nil {
+			if _, err := st.s.Put(ctx, other, data, store.AnyVersion); err != nil {
 				b.Fatal(err)
 			}
 		}
-		if _, err := st.s.Put(ctx, k, data, AnyVersion); err != nil {
+		if _, err := st.s.Put(ctx, k, data, store.AnyVersion); err != nil {
 			b.Fatal(err)
 		}
 		b.Run(st.name, func(b *testing.B) {
@@ -668,19 +669,19 @@ func BenchmarkStoreGet(b *testing.B) {
 // file: flock on a lock file; memory: a channel).
 func BenchmarkStoreLock(b *testing.B) {
 	ctx := context.Background()
-	k := Key{Pool: "us-east-1_A", Client: "c1", User: "alice"}
-	f, err := NewFile(filepath.Join(b.TempDir(), "sessions.json"))
+	k := store.Key{Pool: "us-east-1_A", Client: "c1", User: "alice"}
+	f, err := store.NewFile(filepath.Join(b.TempDir(), "sessions.json"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	addr := peers.Redis(b)
 	lockers := []struct {
 		name string
-		l    Locker
+		l    store.Locker
 	}{
-		{"redis", newRedisStore(b, newRedisClient(b, addr), RedisOptions{})},
+		{"redis", newRedisStore(b, newRedisClient(b, addr), Options{})},
 		{"file", f},
-		{"memory", NewMemory()},
+		{"memory", store.NewMemory()},
 	}
 	for _, l := range lockers {
 		b.Run(l.name, func(b *testing.B) {
@@ -697,7 +698,7 @@ func BenchmarkStoreLock(b *testing.B) {
 }
 
 // TestRedisReadsRelease1: records that release 1 (commit 2843cba) wrote, written
-// here raw the way it wrote them — every kind under "s:" with its kind in the Key
+// here raw the way it wrote them — every kind under "s:" with its kind in the store.Key
 // fields, and the session TTL on all but the current user — load as typed
 // records; the first write moves one to its own key without a TTL, a delete
 // removes it where it is, and sessions stay where both releases look for them.
@@ -707,19 +708,19 @@ func TestRedisReadsRelease1(t *testing.T) {
 	ctx := context.Background()
 	const prefix = "r1:"
 	type rec struct {
-		key     Key
+		key     store.Key
 		raw     string // release 1's Redis key
 		version string
 		ttl     bool
 	}
 	const ipool = "us-east-1:11111111-2222-4333-8444-555555555555"
 	recs := []rec{
-		{Key{Pool: "us-east-1_Old", Client: "oldclient", User: "alice"}, "r1:s:us-east-1_Old/oldclient/alice", "1700000000000001", true},
-		{Key{Kind: KindCurrentUser, Pool: "us-east-1_Old", Client: "oldclient"}, "r1:s:us-east-1_Old/oldclient/", "1700000000000002", false},
-		{Key{Kind: KindDevice, Pool: "us-east-1_Old", Client: "oldclient", User: "alice"}, "r1:s:us-east-1_Old/oldclient/%20device%20alice", "1700000000000003", true},
-		{Key{Kind: KindDeviceLogin, Pool: "us-east-1_Old", Client: "oldclient", User: "alice@example.com"}, "r1:s:us-east-1_Old/oldclient/%20device-login%20alice@example.com", "1700000000000004", true},
-		{Key{Kind: KindIdentityID, Pool: ipool, Client: "cognito-idp.us-east-1.amazonaws.com/us-east-1_Old", User: "3f1e-sub"}, "r1:s:us-east-1%3A11111111-2222-4333-8444-555555555555/cognito-idp.us-east-1.amazonaws.com%2Fus-east-1_Old/3f1e-sub", "1700000000000005", true},
-		{Key{Kind: KindIdentityID, Pool: ipool}, "r1:s:us-east-1%3A11111111-2222-4333-8444-555555555555/cogauth-identity%3Aunauthenticated/guest", "1700000000000006", true},
+		{store.Key{Pool: "us-east-1_Old", Client: "oldclient", User: "alice"}, "r1:s:us-east-1_Old/oldclient/alice", "1700000000000001", true},
+		{store.Key{Kind: store.KindCurrentUser, Pool: "us-east-1_Old", Client: "oldclient"}, "r1:s:us-east-1_Old/oldclient/", "1700000000000002", false},
+		{store.Key{Kind: store.KindDevice, Pool: "us-east-1_Old", Client: "oldclient", User: "alice"}, "r1:s:us-east-1_Old/oldclient/%20device%20alice", "1700000000000003", true},
+		{store.Key{Kind: store.KindDeviceLogin, Pool: "us-east-1_Old", Client: "oldclient", User: "alice@example.com"}, "r1:s:us-east-1_Old/oldclient/%20device-login%20alice@example.com", "1700000000000004", true},
+		{store.Key{Kind: store.KindIdentityID, Pool: ipool, Client: "cognito-idp.us-east-1.amazonaws.com/us-east-1_Old", User: "3f1e-sub"}, "r1:s:us-east-1%3A11111111-2222-4333-8444-555555555555/cognito-idp.us-east-1.amazonaws.com%2Fus-east-1_Old/3f1e-sub", "1700000000000005", true},
+		{store.Key{Kind: store.KindIdentityID, Pool: ipool}, "r1:s:us-east-1%3A11111111-2222-4333-8444-555555555555/cogauth-identity%3Aunauthenticated/guest", "1700000000000006", true},
 	}
 	for _, r := range recs {
 		if err := raw.HSet(ctx, r.raw, "v", r.version, "d", "data of "+r.key.String()).Err(); err != nil {
@@ -729,14 +730,14 @@ func TestRedisReadsRelease1(t *testing.T) {
 			raw.PExpire(ctx, r.raw, time.Hour)
 		}
 	}
-	s := newRedisStore(t, newRedisClient(t, addr), RedisOptions{Prefix: prefix, TTL: time.Hour})
+	s := newRedisStore(t, newRedisClient(t, addr), Options{Prefix: prefix, TTL: time.Hour})
 	for _, r := range recs {
 		e, err := s.Get(ctx, r.key)
 		if err != nil || string(e.Data) != "data of "+r.key.String() || strconv.FormatUint(e.Version, 10) != r.version {
 			t.Fatalf("Get %s = %q v%d, %v", r.key, e.Data, e.Version, err)
 		}
 	}
-	if u, err := CurrentUser(ctx, s, "us-east-1_Old", "oldclient"); err != nil || u != "data of current-user:us-east-1_Old/oldclient/" {
+	if u, err := store.CurrentUser(ctx, s, "us-east-1_Old", "oldclient"); err != nil || u != "data of current-user:us-east-1_Old/oldclient/" {
 		t.Fatalf("CurrentUser = %q, %v", u, err)
 	}
 	// The session is where release 1 keeps it: replicas of both releases share it.
@@ -746,7 +747,7 @@ func TestRedisReadsRelease1(t *testing.T) {
 
 	dev := recs[2]
 	oldV, _ := strconv.ParseUint(dev.version, 10, 64)
-	if _, err := s.Put(ctx, dev.key, []byte("stale"), oldV-1); !errors.Is(err, ErrConflict) {
+	if _, err := s.Put(ctx, dev.key, []byte("stale"), oldV-1); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("Put on a wrong version of a release 1 record: %v", err)
 	}
 	v, err := s.Put(ctx, dev.key, []byte("device, again"), oldV)
@@ -762,20 +763,20 @@ func TestRedisReadsRelease1(t *testing.T) {
 	if e, err := s.Get(ctx, dev.key); err != nil || string(e.Data) != "device, again" || e.Version != v {
 		t.Fatalf("Get moved device = %q v%d, %v", e.Data, e.Version, err)
 	}
-	if _, err := s.Put(ctx, dev.key, []byte("x"), oldV); !errors.Is(err, ErrConflict) {
+	if _, err := s.Put(ctx, dev.key, []byte("x"), oldV); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("Put on the version before the move: %v", err)
 	}
 
 	// A delete of a record not yet moved removes it where it is, on its version.
 	guest := recs[5]
 	gv, _ := strconv.ParseUint(guest.version, 10, 64)
-	if err := s.Delete(ctx, guest.key, gv+1); !errors.Is(err, ErrConflict) {
+	if err := s.Delete(ctx, guest.key, gv+1); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("Delete on a wrong version: %v", err)
 	}
 	if err := s.Delete(ctx, guest.key, gv); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Get(ctx, guest.key); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Get(ctx, guest.key); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Get deleted release 1 record: %v", err)
 	}
 	// And a new record there stays above the deleted one's version.
@@ -786,11 +787,11 @@ func TestRedisReadsRelease1(t *testing.T) {
 		t.Fatal("the release 1 tombstone stayed after the move")
 	}
 
-	// SetCurrentUser moves the current user.
-	if err := SetCurrentUser(ctx, s, "us-east-1_Old", "oldclient", "bob"); err != nil {
+	// store.SetCurrentUser moves the current user.
+	if err := store.SetCurrentUser(ctx, s, "us-east-1_Old", "oldclient", "bob"); err != nil {
 		t.Fatal(err)
 	}
-	if u, err := CurrentUser(ctx, s, "us-east-1_Old", "oldclient"); err != nil || u != "bob" {
+	if u, err := store.CurrentUser(ctx, s, "us-east-1_Old", "oldclient"); err != nil || u != "bob" {
 		t.Fatalf("CurrentUser after the move = %q, %v", u, err)
 	}
 	if n, _ := raw.Exists(ctx, recs[1].raw).Result(); n != 0 {

@@ -1,4 +1,4 @@
-package store
+package redisstore
 
 import (
 	"context"
@@ -13,20 +13,21 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cogauth/cogauth/store"
 	"github.com/cogauth/cogauth/store/internal/layout"
 )
 
-// Redis is a Store and Locker kept in Redis, for services that run several replicas
-// sharing the same users' sessions: every replica opens a Redis on the same server
+// Store is a store.Store and store.Locker kept in Redis, for services that run
+// several replicas sharing the same users' sessions: every replica opens a Redis on the same server
 // (or cluster) with the same Prefix, and a session refreshed by one replica is the
 // session all of them serve. A single process, or processes on one machine, are
-// better served by Memory or File. It needs Redis 5 or later (scripts that read
+// better served by store.Memory or store.File. It needs Redis 5 or later (scripts that read
 // TIME before writing), standalone, Sentinel or Cluster; nothing else should write
 // under its Prefix.
 //
 // # Key layout
 //
-// A Key becomes Prefix + tag + ":" + [namespace + ":"] + pool + "/" + client + "/" +
+// A store.Key becomes Prefix + tag + ":" + [namespace + ":"] + pool + "/" + client + "/" +
 // user, each part percent-escaped (every byte outside [A-Za-z0-9._@+=-] becomes
 // %XX), so no two Keys share a Redis key and no part can form a cluster hash tag.
 // The tag names the kind: "s" session, "u" current user, "d" device, "dl" device
@@ -55,7 +56,7 @@ import (
 //
 // # Expiry
 //
-// With RedisOptions.TTL set, a record of a kind that expires (Kind.Expires: only
+// With Options.TTL set, a record of a kind that expires (store.Kind.Expires: only
 // sessions) disappears that long after its last write; set it to the app client's
 // refresh-token validity, after which the session is dead anyway. Every other kind
 // persists until deleted: remembered devices and identity IDs outlive sign-out, and
@@ -77,7 +78,7 @@ import (
 // received the lock), Put's compare-and-swap still refuses the second of two
 // writers, and the session package re-reads the store before treating a reused
 // refresh token as the end of a session.
-type Redis struct {
+type Store struct {
 	c         redis.UniversalClient
 	prefix    string
 	ttl       time.Duration
@@ -88,8 +89,8 @@ type Redis struct {
 	unlockScr *redis.Script
 }
 
-// RedisOptions configure a Redis store.
-type RedisOptions struct {
+// Options configure a Redis store.
+type Options struct {
 	// Prefix starts every key the store uses; default "cogauth:". Replicas sharing
 	// sessions use the same prefix; different applications on one server use
 	// different ones.
@@ -194,18 +195,18 @@ end
 return 0
 `
 
-// NewRedis returns a store on client, which the caller keeps and closes. A
+// New returns a store on client, which the caller keeps and closes. A
 // redis.Client, redis.ClusterClient, redis.Ring or failover client all work: every
 // command and script touches a single key.
-func NewRedis(client redis.UniversalClient, opts RedisOptions) (*Redis, error) {
+func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	if client == nil {
-		return nil, errors.New("store: NewRedis: nil client")
+		return nil, errors.New("store: New: nil client")
 	}
 	if opts.TTL < 0 || (opts.TTL > 0 && opts.TTL < time.Millisecond) {
-		return nil, fmt.Errorf("store: NewRedis: TTL %v must be zero or at least 1ms", opts.TTL)
+		return nil, fmt.Errorf("store: New: TTL %v must be zero or at least 1ms", opts.TTL)
 	}
 	if opts.LockTTL < 0 || (opts.LockTTL > 0 && opts.LockTTL < 3*time.Millisecond) {
-		return nil, fmt.Errorf("store: NewRedis: LockTTL %v must be zero (default) or at least 3ms", opts.LockTTL)
+		return nil, fmt.Errorf("store: New: LockTTL %v must be zero (default) or at least 3ms", opts.LockTTL)
 	}
 	if opts.Prefix == "" {
 		opts.Prefix = defaultRedisPrefix
@@ -213,7 +214,7 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) (*Redis, error) {
 	if opts.LockTTL == 0 {
 		opts.LockTTL = defaultLockTTL
 	}
-	return &Redis{
+	return &Store{
 		c:         client,
 		prefix:    opts.Prefix,
 		ttl:       opts.TTL,
@@ -227,13 +228,13 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) (*Redis, error) {
 
 // redisTags name the kinds in Redis keys (see the type's documentation).
 var redisTags = [...]string{
-	KindSession: "s", KindCurrentUser: "u", KindDevice: "d", KindDeviceLogin: "dl",
-	KindIdentityID: "i", KindProfile: "p", KindHostedUI: "h",
+	store.KindSession: "s", store.KindCurrentUser: "u", store.KindDevice: "d", store.KindDeviceLogin: "dl",
+	store.KindIdentityID: "i", store.KindProfile: "p", store.KindHostedUI: "h",
 }
 
 // dataKey returns the Redis key of k's record.
-func (r *Redis) dataKey(k Key) string {
-	if k.Kind == KindSession && k.Namespace == "" {
+func (r *Store) dataKey(k store.Key) string {
+	if k.Kind == store.KindSession && k.Namespace == "" {
 		if _, _, _, ok := layout.Legacy(layout.Session, k.Pool, k.Client, k.User); !ok {
 			// Release 1 would read this session's key as another kind's record
 			// (its user starts with " device " or the like): it needs a key of
@@ -249,9 +250,9 @@ func (r *Redis) dataKey(k Key) string {
 const odditySessionTag = "sx"
 
 // lockKey returns the Redis key of k's refresh lock.
-func (r *Redis) lockKey(k Key) string {
+func (r *Store) lockKey(k store.Key) string {
 	tag := "l"
-	if k.Kind != KindSession {
+	if k.Kind != store.KindSession {
 		tag += redisTags[k.Kind]
 	}
 	return r.redisKey(tag, k)
@@ -259,20 +260,20 @@ func (r *Redis) lockKey(k Key) string {
 
 // legacyKey returns the Redis key under which release 1 kept k's record, "" when
 // it could not have or the key is the same as today's.
-func (r *Redis) legacyKey(k Key) string {
-	if k.Namespace != "" || k.Kind == KindSession {
+func (r *Store) legacyKey(k store.Key) string {
+	if k.Namespace != "" || k.Kind == store.KindSession {
 		return ""
 	}
 	p, c, u, ok := layout.Legacy(k.Kind.String(), k.Pool, k.Client, k.User)
 	if !ok {
 		return ""
 	}
-	return r.redisKey("s", Key{Pool: p, Client: c, User: u})
+	return r.redisKey("s", store.Key{Pool: p, Client: c, User: u})
 }
 
 // redisKey joins prefix, tag, the escaped namespace (when there is one) and the
 // escaped pool, client and user.
-func (r *Redis) redisKey(tag string, k Key) string {
+func (r *Store) redisKey(tag string, k store.Key) string {
 	var b strings.Builder
 	b.Grow(len(r.prefix) + len(tag) + 4 + len(k.Namespace) + len(k.Pool) + len(k.Client) + len(k.User))
 	b.WriteString(r.prefix)
@@ -294,17 +295,17 @@ func (r *Redis) redisKey(tag string, k Key) string {
 // leading zero, not zero.
 func parseRedisVersion(s string) (uint64, error) {
 	if s == "" || s[0] == '0' || s[0] == '+' {
-		return 0, fmt.Errorf("%w: bad version %q", ErrCorrupt, s)
+		return 0, fmt.Errorf("%w: bad version %q", store.ErrCorrupt, s)
 	}
 	v, err := strconv.ParseUint(s, 10, 64)
-	if err != nil || v == AnyVersion {
-		return 0, fmt.Errorf("%w: bad version %q", ErrCorrupt, s)
+	if err != nil || v == store.AnyVersion {
+		return 0, fmt.Errorf("%w: bad version %q", store.ErrCorrupt, s)
 	}
 	return v, nil
 }
 
 func versionArg(v uint64) string {
-	if v == AnyVersion {
+	if v == store.AnyVersion {
 		return "any"
 	}
 	return strconv.FormatUint(v, 10)
@@ -314,20 +315,20 @@ func ttlArg(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(),
 
 // redisErr wraps a Redis failure; a key of the wrong type (something else wrote
 // under our prefix) is corruption, not absence.
-func redisErr(op string, k Key, err error) error {
+func redisErr(op string, k store.Key, err error) error {
 	if msg := err.Error(); strings.HasPrefix(msg, "WRONGTYPE") || strings.HasPrefix(msg, corruptReply) {
-		return fmt.Errorf("store: redis %s %s: %w: %w", op, k, ErrCorrupt, err)
+		return fmt.Errorf("store: redis %s %s: %w: %w", op, k, store.ErrCorrupt, err)
 	}
 	return fmt.Errorf("store: redis %s %s: %w", op, k, err)
 }
 
 // Get implements Store.
-func (r *Redis) Get(ctx context.Context, k Key) (Entry, error) {
+func (r *Store) Get(ctx context.Context, k store.Key) (store.Entry, error) {
 	if err := k.Validate(); err != nil {
-		return Entry{}, err
+		return store.Entry{}, err
 	}
 	e, exists, err := r.get(ctx, k, r.dataKey(k))
-	if errors.Is(err, ErrNotFound) && !exists {
+	if errors.Is(err, store.ErrNotFound) && !exists {
 		if legacy := r.legacyKey(k); legacy != "" {
 			e, _, err = r.get(ctx, k, legacy)
 		}
@@ -337,42 +338,42 @@ func (r *Redis) Get(ctx context.Context, k Key) (Entry, error) {
 
 // get reads the record at key; exists reports whether the hash exists at all
 // (a tombstone does, without data).
-func (r *Redis) get(ctx context.Context, k Key, key string) (e Entry, exists bool, err error) {
+func (r *Store) get(ctx context.Context, k store.Key, key string) (e store.Entry, exists bool, err error) {
 	vals, err := r.c.HMGet(ctx, key, "v", "d").Result()
 	if err != nil {
-		return Entry{}, false, redisErr("get", k, err)
+		return store.Entry{}, false, redisErr("get", k, err)
 	}
 	if len(vals) != 2 || vals[1] == nil {
-		return Entry{}, len(vals) == 2 && vals[0] != nil, fmt.Errorf("%w: %s", ErrNotFound, k)
+		return store.Entry{}, len(vals) == 2 && vals[0] != nil, fmt.Errorf("%w: %s", store.ErrNotFound, k)
 	}
 	vs, ok1 := vals[0].(string)
 	ds, ok2 := vals[1].(string)
 	if !ok1 || !ok2 {
-		return Entry{}, true, fmt.Errorf("store: redis get %s: %w: unexpected reply types", k, ErrCorrupt)
+		return store.Entry{}, true, fmt.Errorf("store: redis get %s: %w: unexpected reply types", k, store.ErrCorrupt)
 	}
 	v, err := parseRedisVersion(vs)
 	if err != nil {
-		return Entry{}, true, fmt.Errorf("store: redis get %s: %w", k, err)
+		return store.Entry{}, true, fmt.Errorf("store: redis get %s: %w", k, err)
 	}
-	return Entry{Data: []byte(ds), Version: v}, true, nil
+	return store.Entry{Data: []byte(ds), Version: v}, true, nil
 }
 
 // scriptReply reads the {flag, version} pair the put and delete scripts return.
 func scriptReply(res any) (flag int64, version string, err error) {
 	pair, isSlice := res.([]any)
 	if !isSlice || len(pair) != 2 {
-		return 0, "", fmt.Errorf("%w: unexpected script reply", ErrCorrupt)
+		return 0, "", fmt.Errorf("%w: unexpected script reply", store.ErrCorrupt)
 	}
 	flag, ok1 := pair[0].(int64)
 	version, ok2 := pair[1].(string)
 	if !ok1 || !ok2 {
-		return 0, "", fmt.Errorf("%w: unexpected script reply", ErrCorrupt)
+		return 0, "", fmt.Errorf("%w: unexpected script reply", store.ErrCorrupt)
 	}
 	return flag, version, nil
 }
 
 // conflictAt reports a CAS mismatch given the stored version as the script saw it.
-func conflictAt(k Key, have string, want uint64) error {
+func conflictAt(k store.Key, have string, want uint64) error {
 	if have == "0" || have == "" {
 		return conflict(k, 0, want)
 	}
@@ -384,7 +385,7 @@ func conflictAt(k Key, have string, want uint64) error {
 }
 
 // Put implements Store.
-func (r *Redis) Put(ctx context.Context, k Key, data []byte, ifVersion uint64) (uint64, error) {
+func (r *Store) Put(ctx context.Context, k store.Key, data []byte, ifVersion uint64) (uint64, error) {
 	if err := k.Validate(); err != nil {
 		return 0, err
 	}
@@ -417,7 +418,7 @@ func (r *Redis) Put(ctx context.Context, k Key, data []byte, ifVersion uint64) (
 			}
 			continue
 		case flag != 1:
-			return 0, fmt.Errorf("store: redis put %s: %w: unexpected script reply", k, ErrCorrupt)
+			return 0, fmt.Errorf("store: redis put %s: %w: unexpected script reply", k, store.ErrCorrupt)
 		}
 		v, err := parseRedisVersion(vs)
 		if err != nil {
@@ -434,20 +435,20 @@ func (r *Redis) Put(ctx context.Context, k Key, data []byte, ifVersion uint64) (
 
 // legacyVersion reads the release 1 record at legacy: its version if it holds data
 // ("0" if not), and the version any new one must stay above ("0": none).
-func (r *Redis) legacyVersion(ctx context.Context, k Key, legacy string) (have, floor string, err error) {
+func (r *Store) legacyVersion(ctx context.Context, k store.Key, legacy string) (have, floor string, err error) {
 	vals, err := r.c.HMGet(ctx, legacy, "v", "d").Result()
 	if err != nil {
 		return "", "", redisErr("get", k, err)
 	}
 	if len(vals) != 2 || vals[0] == nil {
 		if len(vals) == 2 && vals[1] != nil {
-			return "", "", fmt.Errorf("store: redis put %s: %w: release 1 record without a version", k, ErrCorrupt)
+			return "", "", fmt.Errorf("store: redis put %s: %w: release 1 record without a version", k, store.ErrCorrupt)
 		}
 		return "0", "0", nil
 	}
 	vs, ok := vals[0].(string)
 	if !ok {
-		return "", "", fmt.Errorf("store: redis put %s: %w: unexpected reply types", k, ErrCorrupt)
+		return "", "", fmt.Errorf("store: redis put %s: %w: unexpected reply types", k, store.ErrCorrupt)
 	}
 	if _, err := parseRedisVersion(vs); err != nil {
 		return "", "", fmt.Errorf("store: redis put %s: %w", k, err)
@@ -459,7 +460,7 @@ func (r *Redis) legacyVersion(ctx context.Context, k Key, legacy string) (have, 
 }
 
 // Delete implements Store.
-func (r *Redis) Delete(ctx context.Context, k Key, ifVersion uint64) error {
+func (r *Store) Delete(ctx context.Context, k store.Key, ifVersion uint64) error {
 	if err := k.Validate(); err != nil {
 		return err
 	}
@@ -469,7 +470,7 @@ func (r *Redis) Delete(ctx context.Context, k Key, ifVersion uint64) error {
 		// Not yet moved: the release 1 record is the one to delete.
 		ok, err = r.delete(ctx, k, legacy, false, ifVersion)
 		if err == nil && !ok {
-			err = fmt.Errorf("store: redis delete %s: %w: unexpected script reply", k, ErrCorrupt)
+			err = fmt.Errorf("store: redis delete %s: %w: unexpected script reply", k, store.ErrCorrupt)
 		}
 		return err
 	}
@@ -483,7 +484,7 @@ func (r *Redis) Delete(ctx context.Context, k Key, ifVersion uint64) error {
 
 // delete runs the delete script on key; ok is false when the script asks for the
 // release 1 record instead (only when mayBeLegacy).
-func (r *Redis) delete(ctx context.Context, k Key, key string, mayBeLegacy bool, ifVersion uint64) (bool, error) {
+func (r *Store) delete(ctx context.Context, k store.Key, key string, mayBeLegacy bool, ifVersion uint64) (bool, error) {
 	legacyArg := "-"
 	if mayBeLegacy {
 		legacyArg = "?"
@@ -514,8 +515,8 @@ func lockWait(d time.Duration) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// Lock implements Locker; see the type's documentation for the semantics.
-func (r *Redis) Lock(ctx context.Context, k Key) (func(), error) {
+// Lock implements store.Locker; see the type's documentation for the semantics.
+func (r *Store) Lock(ctx context.Context, k store.Key) (func(), error) {
 	if err := k.Validate(); err != nil {
 		return nil, err
 	}
@@ -563,7 +564,7 @@ func (r *Redis) Lock(ctx context.Context, k Key) (func(), error) {
 
 // watchdog extends a held lock every lockTTL/3 until ctx ends, the lock turns out
 // to be somebody else's, or the client is closed.
-func (r *Redis) watchdog(ctx context.Context, key, token string, done chan<- struct{}) {
+func (r *Store) watchdog(ctx context.Context, key, token string, done chan<- struct{}) {
 	defer close(done)
 	tick := time.NewTicker(r.lockTTL / 3)
 	defer tick.Stop()
@@ -581,4 +582,8 @@ func (r *Redis) watchdog(ctx context.Context, key, token string, done chan<- str
 		// Other errors are transient as far as we can tell: try again next tick,
 		// while the lock's remaining TTL lasts.
 	}
+}
+
+func conflict(k store.Key, have, want uint64) error {
+	return fmt.Errorf("%w: %s is at version %d, writer expected %d", store.ErrConflict, k, have, want)
 }

@@ -1,4 +1,4 @@
-package store
+package keyring
 
 import (
 	"bytes"
@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zalando/go-keyring"
+	"github.com/cogauth/cogauth/store"
+	"github.com/cogauth/cogauth/store/storetest"
+	gokeyring "github.com/zalando/go-keyring"
 )
 
 // fakeKeyring is an in-memory keyring that refuses values longer than limit (as the
@@ -44,7 +46,7 @@ func (f *fakeKeyring) Get(service, user string) (string, error) {
 	}
 	v, ok := f.entries[service+"\x00"+user]
 	if !ok {
-		return "", keyring.ErrNotFound
+		return "", gokeyring.ErrNotFound
 	}
 	return v, nil
 }
@@ -57,7 +59,7 @@ func (f *fakeKeyring) Set(service, user, password string) error {
 		return errors.New("keyring: simulated failure")
 	}
 	if f.limit > 0 && len(password) > f.limit {
-		return keyring.ErrSetDataTooBig
+		return gokeyring.ErrSetDataTooBig
 	}
 	f.entries[service+"\x00"+user] = password
 	return nil
@@ -68,7 +70,7 @@ func (f *fakeKeyring) Delete(service, user string) error {
 	defer f.mu.Unlock()
 	k := service + "\x00" + user
 	if _, ok := f.entries[k]; !ok {
-		return keyring.ErrNotFound
+		return gokeyring.ErrNotFound
 	}
 	delete(f.entries, k)
 	return nil
@@ -83,12 +85,32 @@ func (f *fakeKeyring) len() int {
 func (f *fakeKeyring) set(user, value string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.entries[DefaultKeyringService+"\x00"+user] = value
+	f.entries[DefaultService+"\x00"+user] = value
 }
 
-func newTestKeyring(t *testing.T, b KeyringBackend, chunk int) *Keyring {
+// TestContract runs the store contract on the size-limited fake with small chunks,
+// so every entry above 40 bytes also crosses chunk boundaries, and on go-keyring's
+// own mock through the OS adapter, as production code calls it. That mock is
+// process-wide, so each run gets a service name of its own.
+func TestContract(t *testing.T) {
+	t.Run("fake", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) store.Store { return newTestKeyring(t, newFakeKeyring(80), 40) })
+	})
+	t.Run("go-keyring-mock", func(t *testing.T) {
+		gokeyring.MockInit()
+		storetest.Run(t, func(t *testing.T) store.Store {
+			s, err := New(Options{Backend: OS{}, Service: "cogauth-test " + t.Name(), LockDir: filepath.Join(t.TempDir(), "locks")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		})
+	})
+}
+
+func newTestKeyring(t *testing.T, b Backend, chunk int) *Store {
 	t.Helper()
-	k, err := NewKeyring(KeyringOptions{Backend: b, LockDir: filepath.Join(t.TempDir(), "locks"), Chunk: chunk})
+	k, err := New(Options{Backend: b, LockDir: filepath.Join(t.TempDir(), "locks"), Chunk: chunk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +122,7 @@ func TestKeyringSplitsWithinBackendLimit(t *testing.T) {
 	const windowsLimit = 2560
 	fk := newFakeKeyring(windowsLimit)
 	s := newTestKeyring(t, fk, 0)
-	k := Key{Pool: "eu-west-1_P", Client: "cl", User: "u"}
+	k := store.Key{Pool: "eu-west-1_P", Client: "cl", User: "u"}
 
 	big := bytes.Repeat([]byte{0xC0, 0xFF, 0xEE, 'x'}, 12_000) // 48 KB, a token-heavy session
 	v, err := s.Put(ctx, k, big, 0)
@@ -122,7 +144,7 @@ func TestKeyringSplitsWithinBackendLimit(t *testing.T) {
 	if n := fk.len(); n != 1 {
 		t.Fatalf("after a short Put, %d entries remain; want 1", n)
 	}
-	if err := s.Delete(ctx, k, AnyVersion); err != nil {
+	if err := s.Delete(ctx, k, store.AnyVersion); err != nil {
 		t.Fatal(err)
 	}
 	if n := fk.len(); n != 0 {
@@ -132,7 +154,7 @@ func TestKeyringSplitsWithinBackendLimit(t *testing.T) {
 
 func TestKeyringFailedWriteKeepsOldSession(t *testing.T) {
 	ctx := context.Background()
-	k := Key{Pool: "p", Client: "c", User: "u"}
+	k := store.Key{Pool: "p", Client: "c", User: "u"}
 	old := bytes.Repeat([]byte("old "), 100)
 	next := bytes.Repeat([]byte("new "), 100)
 	// Fail each Set of the second write in turn: the chunks, then the head.
@@ -164,7 +186,7 @@ func TestKeyringFailedWriteKeepsOldSession(t *testing.T) {
 
 func TestKeyringCorrupt(t *testing.T) {
 	ctx := context.Background()
-	k := Key{Pool: "p", Client: "c", User: "u"}
+	k := store.Key{Pool: "p", Client: "c", User: "u"}
 	head := "session:p/c/u"
 	for name, value := range map[string]string{
 		"foreign":        "hunter2",
@@ -182,20 +204,20 @@ func TestKeyringCorrupt(t *testing.T) {
 			fk := newFakeKeyring(0)
 			s := newTestKeyring(t, fk, 0)
 			fk.set(head, value)
-			if _, err := s.Get(ctx, k); !errors.Is(err, ErrCorrupt) {
-				t.Fatalf("Get: err = %v, want ErrCorrupt", err)
+			if _, err := s.Get(ctx, k); !errors.Is(err, store.ErrCorrupt) {
+				t.Fatalf("Get: err = %v, want store.ErrCorrupt", err)
 			}
-			if _, err := s.Put(ctx, k, []byte("x"), 5); !errors.Is(err, ErrCorrupt) {
-				t.Fatalf("conditional Put over corrupt: err = %v, want ErrCorrupt", err)
+			if _, err := s.Put(ctx, k, []byte("x"), 5); !errors.Is(err, store.ErrCorrupt) {
+				t.Fatalf("conditional Put over corrupt: err = %v, want store.ErrCorrupt", err)
 			}
-			if err := s.Delete(ctx, k, AnyVersion); err != nil {
+			if err := s.Delete(ctx, k, store.AnyVersion); err != nil {
 				t.Fatalf("Delete corrupt: %v", err)
 			}
-			if _, err := s.Get(ctx, k); !errors.Is(err, ErrNotFound) {
+			if _, err := s.Get(ctx, k); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("after Delete: %v", err)
 			}
 			fk.set(head, value)
-			if _, err := s.Put(ctx, k, []byte("fresh"), AnyVersion); err != nil {
+			if _, err := s.Put(ctx, k, []byte("fresh"), store.AnyVersion); err != nil {
 				t.Fatalf("unconditional Put over corrupt: %v", err)
 			}
 			if e, err := s.Get(ctx, k); err != nil || string(e.Data) != "fresh" {
@@ -211,15 +233,15 @@ func TestKeyringConcurrentCAS(t *testing.T) {
 	ctx := context.Background()
 	fk := newFakeKeyring(0)
 	dir := filepath.Join(t.TempDir(), "locks")
-	var stores []*Keyring
+	var stores []*Store
 	for range 2 {
-		s, err := NewKeyring(KeyringOptions{Backend: fk, LockDir: dir, Chunk: 16})
+		s, err := New(Options{Backend: fk, LockDir: dir, Chunk: 16})
 		if err != nil {
 			t.Fatal(err)
 		}
 		stores = append(stores, s)
 	}
-	k := Key{Pool: "p", Client: "c", User: "counter"}
+	k := store.Key{Pool: "p", Client: "c", User: "counter"}
 	if _, err := stores[0].Put(ctx, k, []byte("0"), 0); err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +261,7 @@ func TestKeyringConcurrentCAS(t *testing.T) {
 				var n int
 				fmt.Sscan(string(e.Data), &n)
 				_, err = s.Put(ctx, k, []byte(fmt.Sprint(n+1)+strings.Repeat(" ", 40)), e.Version)
-				if errors.Is(err, ErrConflict) {
+				if errors.Is(err, store.ErrConflict) {
 					continue
 				}
 				if err != nil {
@@ -265,13 +287,13 @@ func TestKeyringConcurrentCAS(t *testing.T) {
 func TestKeyringLockExcludes(t *testing.T) {
 	ctx := context.Background()
 	s := newTestKeyring(t, newFakeKeyring(0), 0)
-	k := Key{Pool: "p", Client: "c", User: "u"}
+	k := store.Key{Pool: "p", Client: "c", User: "u"}
 	unlock, err := s.Lock(ctx, k)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The lock is not the writers' lock: a holder refreshing can still Put.
-	if _, err := s.Put(ctx, k, []byte("x"), AnyVersion); err != nil {
+	if _, err := s.Put(ctx, k, []byte("x"), store.AnyVersion); err != nil {
 		t.Fatalf("Put while holding the refresh lock: %v", err)
 	}
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
@@ -280,7 +302,7 @@ func TestKeyringLockExcludes(t *testing.T) {
 		t.Fatal("second Lock succeeded while the first is held")
 	}
 	// Another user's lock is independent.
-	u2, err := s.Lock(ctx, Key{Pool: "p", Client: "c", User: "other"})
+	u2, err := s.Lock(ctx, store.Key{Pool: "p", Client: "c", User: "other"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,12 +318,12 @@ func TestKeyringLockExcludes(t *testing.T) {
 
 func TestProbeKeyring(t *testing.T) {
 	ctx := context.Background()
-	if err := ProbeKeyring(ctx, newFakeKeyring(0), ""); err != nil {
+	if err := Probe(ctx, newFakeKeyring(0), ""); err != nil {
 		t.Fatalf("working keyring: %v", err)
 	}
 	broken := newFakeKeyring(0)
 	broken.getErr = errors.New("org.freedesktop.DBus.Error.ServiceUnknown")
-	if err := ProbeKeyring(ctx, broken, ""); err == nil {
+	if err := Probe(ctx, broken, ""); err == nil {
 		t.Fatal("broken keyring reported as working")
 	}
 	hung := newFakeKeyring(0)
@@ -309,7 +331,7 @@ func TestProbeKeyring(t *testing.T) {
 	defer close(hung.block)
 	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
-	if err := ProbeKeyring(short, hung, ""); !errors.Is(err, context.DeadlineExceeded) {
+	if err := Probe(short, hung, ""); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("hung keyring: err = %v, want a deadline error", err)
 	}
 }
@@ -318,28 +340,28 @@ func TestOpenKeyringOrFile(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sessions", "sessions.json")
-	k := Key{Pool: "p", Client: "c", User: "u"}
+	k := store.Key{Pool: "p", Client: "c", User: "u"}
 
 	t.Run("keyring answers", func(t *testing.T) {
 		var warn bytes.Buffer
-		s, err := OpenKeyringOrFile(ctx, KeyringOrFileOptions{
-			Keyring:  KeyringOptions{Backend: newFakeKeyring(0), LockDir: filepath.Join(dir, "locks")},
+		s, err := OpenOrFile(ctx, OrFileOptions{
+			Keyring:  Options{Backend: newFakeKeyring(0), LockDir: filepath.Join(dir, "locks")},
 			FilePath: filepath.Join(dir, "unused", "sessions.json"), Warn: &warn,
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := s.(*Keyring); !ok || warn.Len() != 0 {
-			t.Fatalf("got %T, warning %q; want *Keyring and no warning", s, warn.String())
+		if _, ok := s.(*Store); !ok || warn.Len() != 0 {
+			t.Fatalf("got %T, warning %q; want *Store and no warning", s, warn.String())
 		}
 	})
 
 	broken := newFakeKeyring(0)
 	broken.getErr = errors.New("no dbus")
-	open := func() (Store, string) {
+	open := func() (store.Store, string) {
 		var warn bytes.Buffer
-		s, err := OpenKeyringOrFile(ctx, KeyringOrFileOptions{
-			Keyring:  KeyringOptions{Backend: broken, LockDir: filepath.Join(dir, "locks")},
+		s, err := OpenOrFile(ctx, OrFileOptions{
+			Keyring:  Options{Backend: broken, LockDir: filepath.Join(dir, "locks")},
 			FilePath: path, Warn: &warn,
 		})
 		if err != nil {
@@ -348,8 +370,8 @@ func TestOpenKeyringOrFile(t *testing.T) {
 		return s, warn.String()
 	}
 	s, warn := open()
-	if _, ok := s.(*File); !ok {
-		t.Fatalf("fallback store is %T, want *File", s)
+	if _, ok := s.(*store.File); !ok {
+		t.Fatalf("fallback store is %T, want *store.File", s)
 	}
 	if !strings.Contains(warn, "no OS keyring") || !strings.Contains(warn, path) {
 		t.Fatalf("first fallback warning = %q", warn)
@@ -380,14 +402,14 @@ func FuzzKeyringHead(f *testing.F) {
 		fk.set("session:p/c/u", head)
 		fk.set("session:p/c/u#1f#1", "==")
 		s := newTestKeyring(t, fk, 0)
-		e, err := s.Get(context.Background(), Key{Pool: "p", Client: "c", User: "u"})
+		e, err := s.Get(context.Background(), store.Key{Pool: "p", Client: "c", User: "u"})
 		if err != nil {
-			if !errors.Is(err, ErrCorrupt) {
+			if !errors.Is(err, store.ErrCorrupt) {
 				t.Fatalf("non-corrupt error for a bad head: %v", err)
 			}
 			return
 		}
-		if e.Version == 0 || e.Version == AnyVersion {
+		if e.Version == 0 || e.Version == store.AnyVersion {
 			t.Fatalf("accepted version %d", e.Version)
 		}
 	})
@@ -403,17 +425,17 @@ func TestKeyringReadsRelease1(t *testing.T) {
 	fk := newFakeKeyring(0)
 	long := strings.Repeat("x", 100) // 136 bytes of base64: four entries of 40
 	type rec struct {
-		key     Key
+		key     store.Key
 		account string
 		version uint64
 		data    string
 	}
 	recs := []rec{
-		{Key{Pool: "us-east-1_Old", Client: "oldclient", User: "alice"}, "session:us-east-1_Old/oldclient/alice", 0x1a, "session of alice"},
-		{Key{Kind: KindCurrentUser, Pool: "us-east-1_Old", Client: "oldclient"}, "session:us-east-1_Old/oldclient/", 0x2b, "alice"},
-		{Key{Kind: KindDevice, Pool: "us-east-1_Old", Client: "oldclient", User: "alice"}, "session:us-east-1_Old/oldclient/ device alice", 0x3c, long},
-		{Key{Kind: KindProfile, Pool: "us-east-1_Old", Client: "oldclient", User: "work"}, "session:us-east-1_Old/oldclient/ profile work", 0x4d, "bob"},
-		{Key{Kind: KindIdentityID, Pool: "us-east-1:1111"}, "session:us-east-1:1111/cogauth-identity:unauthenticated/guest", 0x5e, `{"identityId":"g"}`},
+		{store.Key{Pool: "us-east-1_Old", Client: "oldclient", User: "alice"}, "session:us-east-1_Old/oldclient/alice", 0x1a, "session of alice"},
+		{store.Key{Kind: store.KindCurrentUser, Pool: "us-east-1_Old", Client: "oldclient"}, "session:us-east-1_Old/oldclient/", 0x2b, "alice"},
+		{store.Key{Kind: store.KindDevice, Pool: "us-east-1_Old", Client: "oldclient", User: "alice"}, "session:us-east-1_Old/oldclient/ device alice", 0x3c, long},
+		{store.Key{Kind: store.KindProfile, Pool: "us-east-1_Old", Client: "oldclient", User: "work"}, "session:us-east-1_Old/oldclient/ profile work", 0x4d, "bob"},
+		{store.Key{Kind: store.KindIdentityID, Pool: "us-east-1:1111"}, "session:us-east-1:1111/cogauth-identity:unauthenticated/guest", 0x5e, `{"identityId":"g"}`},
 	}
 	for _, r := range recs {
 		enc := base64.StdEncoding.EncodeToString([]byte(r.data))
@@ -435,18 +457,18 @@ func TestKeyringReadsRelease1(t *testing.T) {
 			t.Fatalf("Get %s = %q v%x, %v; want %q v%x", r.key, e.Data, e.Version, err, r.data, r.version)
 		}
 	}
-	if u, err := CurrentUser(ctx, s, "us-east-1_Old", "oldclient"); err != nil || u != "alice" {
+	if u, err := store.CurrentUser(ctx, s, "us-east-1_Old", "oldclient"); err != nil || u != "alice" {
 		t.Fatalf("CurrentUser = %q, %v", u, err)
 	}
 	dev := recs[2]
-	if _, err := s.Put(ctx, dev.key, []byte("x"), dev.version+1); !errors.Is(err, ErrConflict) {
+	if _, err := s.Put(ctx, dev.key, []byte("x"), dev.version+1); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("Put on a wrong version: %v", err)
 	}
 	v, err := s.Put(ctx, dev.key, []byte("device, again"), dev.version)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fk.Get(DefaultKeyringService, dev.account); !errors.Is(err, keyring.ErrNotFound) {
+	if _, err := fk.Get(DefaultService, dev.account); !errors.Is(err, gokeyring.ErrNotFound) {
 		t.Fatal("release 1's entry stayed after the move")
 	}
 	// Four entries (head and three chunks) became one.
@@ -460,14 +482,14 @@ func TestKeyringReadsRelease1(t *testing.T) {
 	if err := s.Delete(ctx, guest.key, guest.version); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Get(ctx, guest.key); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Get(ctx, guest.key); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Get deleted release 1 record: %v", err)
 	}
 	// A session whose name needs no escaping is where release 1 keeps it.
 	if _, err := s.Put(ctx, recs[0].key, []byte("session, again"), recs[0].version); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fk.Get(DefaultKeyringService, recs[0].account); err != nil {
+	if _, err := fk.Get(DefaultService, recs[0].account); err != nil {
 		t.Fatalf("session entry moved: %v", err)
 	}
 }

@@ -1,0 +1,31 @@
+package store_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/cogauth/cogauth/store"
+	"github.com/cogauth/cogauth/store/storetest"
+)
+
+func TestMemoryContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return store.NewMemory() })
+}
+
+func TestFileContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		f, err := store.NewFile(filepath.Join(t.TempDir(), "cfg", "sessions.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	})
+}
+
+func TestFileSharedBetweenInstances(t *testing.T) {
+	// Two File values on one path behave like two processes.
+	path := filepath.Join(t.TempDir(), "s.json")
+	a, _ := store.NewFile(path)
+	b, _ := store.NewFile(path)
+	storetest.SharedInstances(t, a, b, store.Key{Pool: "p", Client: "c", User: "u"})
+}

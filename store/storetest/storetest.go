@@ -1,0 +1,356 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cogauth/cogauth/store"
+)
+
+// Run runs the contract, each part as a subtest on a fresh, empty store from open.
+// The Locker parts are skipped for a store that does not implement Locker.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	tests := []struct {
+		name   string
+		fn     func(*testing.T, store.Store)
+		locker bool
+	}{
+		{"Contract", contract, false},
+		{"KeysAndSizes", keysAndSizes, false},
+		{"CurrentUser", currentUser, false},
+		{"ConcurrentCAS", concurrentCAS, false},
+		{"LockerExcludes", lockerExcludes, true},
+		{"Namespaced", namespaced, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := open(t)
+			if _, ok := s.(store.Locker); tt.locker && !ok {
+				t.Skip("not a store.Locker")
+			}
+			tt.fn(t, s)
+		})
+	}
+}
+
+// plainStore hides a store's Locker.
+type plainStore struct{ store.Store }
+
+func contract(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	alice := store.Key{Pool: "us-east-1_A", Client: "c1", User: "alice"}
+	bob := store.Key{Pool: "us-east-1_A", Client: "c1", User: "bob"}
+	if _, err := s.Get(ctx, alice); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Get missing: err = %v, want store.ErrNotFound", err)
+	}
+	if _, err := s.Put(ctx, alice, []byte("x"), 7); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("Put absent with version 7: err = %v, want store.ErrConflict", err)
+	}
+	v1, err := s.Put(ctx, alice, []byte("one"), 0)
+	if err != nil || v1 == 0 {
+		t.Fatalf("Put new: v=%d err=%v", v1, err)
+	}
+	if _, err := s.Put(ctx, alice, []byte("again"), 0); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("Put existing with 0: err = %v, want store.ErrConflict", err)
+	}
+	v2, err := s.Put(ctx, alice, []byte("two"), v1)
+	if err != nil || v2 == v1 {
+		t.Fatalf("CAS Put: v=%d err=%v", v2, err)
+	}
+	if _, err := s.Put(ctx, alice, []byte("stale"), v1); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("stale CAS: err = %v, want store.ErrConflict", err)
+	}
+	e, err := s.Get(ctx, alice)
+	if err != nil || string(e.Data) != "two" || e.Version != v2 {
+		t.Fatalf("Get = %q v%d, %v; want two v%d", e.Data, e.Version, err, v2)
+	}
+	if _, err := s.Put(ctx, bob, []byte("b"), store.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, alice, v1); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("stale Delete: err = %v, want store.ErrConflict", err)
+	}
+	if err := s.Delete(ctx, alice, v2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, alice, v2); err != nil {
+		t.Fatalf("Delete missing: %v", err)
+	}
+	if _, err := s.Get(ctx, alice); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Get deleted: err = %v, want store.ErrNotFound", err)
+	}
+	// Versions are never reused: a writer holding v2 cannot overwrite a new alice.
+	v3, err := s.Put(ctx, alice, []byte("three"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v3 == v1 || v3 == v2 {
+		t.Fatalf("version %d reused", v3)
+	}
+	if _, err := s.Put(ctx, alice, []byte("x"), v2); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("ABA write: err = %v, want store.ErrConflict", err)
+	}
+	if e, _ := s.Get(ctx, bob); string(e.Data) != "b" {
+		t.Fatalf("bob = %q", e.Data)
+	}
+	if _, err := s.Get(ctx, store.Key{User: "x"}); !errors.Is(err, store.ErrInvalidKey) {
+		t.Fatalf("invalid key: err = %v", err)
+	}
+	if _, err := s.Put(ctx, store.Key{Pool: "p"}, []byte("x"), 0); !errors.Is(err, store.ErrInvalidKey) {
+		t.Fatalf("invalid key Put: err = %v", err)
+	}
+	if err := s.Delete(ctx, store.Key{Client: "c"}, store.AnyVersion); !errors.Is(err, store.ErrInvalidKey) {
+		t.Fatalf("invalid key Delete: err = %v", err)
+	}
+	for _, k := range []store.Key{
+		{Pool: "p", Client: "c"}, // a session names its user
+		{Kind: store.KindCurrentUser, Pool: "p", Client: "c", User: "u"},
+		{Kind: store.KindIdentityID, Pool: "us-east-1:x", Client: "provider"},
+		{Kind: store.KindDevice, Pool: "p", Client: "c"},
+		{Kind: 200, Pool: "p", Client: "c", User: "u"},
+	} {
+		if _, err := s.Put(ctx, k, []byte("x"), store.AnyVersion); !errors.Is(err, store.ErrInvalidKey) {
+			t.Fatalf("Put %s: err = %v, want store.ErrInvalidKey", k, err)
+		}
+	}
+	// Empty and binary data survive as they are.
+	for _, data := range [][]byte{{}, {0, 0xff, '\r', '\n', 0}} {
+		v, err := s.Put(ctx, bob, data, store.AnyVersion)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e, err := s.Get(ctx, bob); err != nil || string(e.Data) != string(data) || e.Version != v {
+			t.Fatalf("Get = %q v%d, %v; want %q v%d", e.Data, e.Version, err, data, v)
+		}
+	}
+}
+
+// keysAndSizes: records of every kind and namespace for the same pool,
+// client and user are distinct records; users that hold "/", "#", ":" or start
+// with a space are keys like any other; records of several kilobytes (a session
+// with credentials) come back whole.
+func keysAndSizes(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var keys []store.Key
+	for _, ns := range []string{"", "profile:work", "a/b:c"} {
+		for _, kind := range store.Kinds() {
+			for _, u := range []string{"alice", " device alice", "a/b", "a#1#0", "x:y"} {
+				k := store.Key{Kind: kind, Namespace: ns, Pool: "p", Client: "c", User: u}
+				switch kind {
+				case store.KindCurrentUser:
+					if u != "alice" {
+						continue
+					}
+					k.User = ""
+				case store.KindIdentityID:
+					k.Pool = "us-east-1:pool"
+					if u == "alice" {
+						k.Client, k.User = "", ""
+					}
+				}
+				keys = append(keys, k)
+			}
+		}
+	}
+	big := []byte(strings.Repeat("0123456789abcdef", 300))
+	want := func(i int) []byte { return append([]byte(keys[i].String()+"="), big[:(i*137)%len(big)]...) }
+	for i, k := range keys {
+		if _, err := s.Put(ctx, k, want(i), store.AnyVersion); err != nil {
+			t.Fatalf("Put %s: %v", k, err)
+		}
+	}
+	for i, k := range keys {
+		e, err := s.Get(ctx, k)
+		if err != nil || string(e.Data) != string(want(i)) {
+			t.Fatalf("Get %s = %d bytes, %v; want its own %d bytes", k, len(e.Data), err, len(want(i)))
+		}
+	}
+	dev := store.Key{Kind: store.KindDevice, Pool: "p", Client: "c", User: "alice"}
+	if err := s.Delete(ctx, dev, store.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []store.Key{{Pool: "p", Client: "c", User: "alice"}, {Kind: store.KindDevice, Namespace: "profile:work", Pool: "p", Client: "c", User: "alice"}} {
+		if _, err := s.Get(ctx, k); err != nil {
+			t.Fatalf("deleting %s touched %s: %v", dev, k, err)
+		}
+	}
+}
+
+func currentUser(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if _, err := store.CurrentUser(ctx, s, "p", "c"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("err = %v", err)
+	}
+	if err := store.SetCurrentUser(ctx, s, "p", "c", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SetCurrentUser(ctx, s, "p", "c2", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := store.CurrentUser(ctx, s, "p", "c"); u != "alice" || err != nil {
+		t.Fatalf("store.CurrentUser = %q, %v", u, err)
+	}
+	if err := store.SetCurrentUser(ctx, s, "p", "c", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CurrentUser(ctx, s, "p", "c"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("after clear: err = %v", err)
+	}
+	if u, _ := store.CurrentUser(ctx, s, "p", "c2"); u != "bob" {
+		t.Fatalf("other client lost its user: %q", u)
+	}
+}
+
+func concurrentCAS(t *testing.T, s store.Store) {
+	// Many writers race from the same version: exactly one may win each round.
+	ctx := context.Background()
+	k := store.Key{Pool: "p", Client: "c", User: "u"}
+	v, err := s.Put(ctx, k, []byte("0"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.Put(ctx, k, []byte("w"), v)
+			switch {
+			case err == nil:
+				wins.Add(1)
+			case !errors.Is(err, store.ErrConflict):
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d writers won the same CAS, want 1", wins.Load())
+	}
+}
+
+func lockerExcludes(t *testing.T, s store.Store) {
+	k := store.Key{Pool: "p", Client: "c", User: "u"}
+	other := store.Key{Pool: "p", Client: "c", User: "v"}
+	l := s.(store.Locker)
+	ctx := context.Background()
+	unlock, err := l.Lock(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another user's lock is independent.
+	u2, err := l.Lock(ctx, other)
+	if err != nil {
+		t.Fatalf("other key blocked: %v", err)
+	}
+	u2()
+	// The same key waits until the context gives up.
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := l.Lock(short, k); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second Lock of a held key: err = %v, want deadline", err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		u, err := l.Lock(ctx, k)
+		if err == nil {
+			u()
+		}
+		got <- err
+	}()
+	unlock()
+	unlock() // idempotent
+	if err := <-got; err != nil {
+		t.Fatalf("Lock after unlock: %v", err)
+	}
+}
+
+// namespaced: owners sharing one backing store through Namespaced keep their
+// own records (session, current user, device), and locks stay per namespace.
+func namespaced(t *testing.T, base store.Store) {
+	ctx := context.Background()
+	k := store.Key{Pool: "p", Client: "c", User: "alice"}
+	work, home := store.Namespaced(base, "profile:work"), store.Namespaced(base, "profile:home")
+	if store.Namespaced(base, "") != base {
+		t.Fatal("the empty namespace is not the store itself")
+	}
+	for i, s := range []store.Store{base, work, home} {
+		if _, err := s.Put(ctx, k, []byte{byte('0' + i)}, 0); err != nil {
+			t.Fatalf("store %d: %v", i, err)
+		}
+		if err := store.SetCurrentUser(ctx, s, "p", "c", string(rune('a'+i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, s := range []store.Store{base, work, home} {
+		if e, err := s.Get(ctx, k); err != nil || string(e.Data) != string(rune('0'+i)) {
+			t.Fatalf("store %d: Get = %q, %v", i, e.Data, err)
+		}
+		if u, err := store.CurrentUser(ctx, s, "p", "c"); err != nil || u != string(rune('a'+i)) {
+			t.Fatalf("store %d: store.CurrentUser = %q, %v", i, u, err)
+		}
+	}
+	// The namespace is the key's, as the backing store sees it.
+	if e, err := base.Get(ctx, store.Key{Namespace: "profile:work", Pool: "p", Client: "c", User: "alice"}); err != nil || string(e.Data) != "1" {
+		t.Fatalf("work's record in the base store: %q, %v", e.Data, err)
+	}
+	// Nested namespaces join with "/".
+	if _, err := store.Namespaced(work, "x").Put(ctx, k, []byte("nested"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := base.Get(ctx, store.Key{Namespace: "profile:work/x", Pool: "p", Client: "c", User: "alice"}); err != nil || string(e.Data) != "nested" {
+		t.Fatalf("nested record: %q, %v", e.Data, err)
+	}
+	if err := work.Delete(ctx, k, store.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := home.Get(ctx, k); err != nil {
+		t.Fatalf("deleting work's session touched home's: %v", err)
+	}
+	// store.Locker survives the wrapper, per namespace.
+	wl, ok := work.(store.Locker)
+	if !ok {
+		t.Fatal("store.Namespaced dropped store.Locker")
+	}
+	unlock, err := wl.Lock(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	u2, err := home.(store.Locker).Lock(ctx, k)
+	if err != nil {
+		t.Fatalf("home's lock waits on work's: %v", err)
+	}
+	u2()
+	if _, ok := store.Namespaced(plainStore{base}, "n").(store.Locker); ok {
+		t.Fatal("Namespaced of a store without Locker is a Locker")
+	}
+}
+
+// SharedInstances checks that two Stores over one backing store (two
+// processes on a file, two replicas on a Redis) each see the other's writes at k,
+// and that neither can overwrite what it has not read.
+func SharedInstances(t *testing.T, a, b store.Store, k store.Key) {
+	t.Helper()
+	ctx := context.Background()
+	v, err := a.Put(ctx, k, []byte("from a"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := b.Get(ctx, k)
+	if err != nil || string(e.Data) != "from a" || e.Version != v {
+		t.Fatalf("b sees %q v%d, %v", e.Data, e.Version, err)
+	}
+	if _, err := b.Put(ctx, k, []byte("from b"), v); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Put(ctx, k, []byte("stale a"), v); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("a's stale write: %v", err)
+	}
+}
