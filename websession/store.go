@@ -3,6 +3,8 @@ package websession
 import (
 	"context"
 	"crypto/cipher"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +18,7 @@ import (
 // Store names. Every record of web session N lives in Namespace "ws/N" (the
 // caller's namespace, if any, is kept in front of it) of the app client's (Pool,
 // Client), as a session-kind record: the Manager's own records (its session,
-// its current-user record) under User "<kind>:<user>", and the web layer's under
+// its current-user record) under User "<kind>:<hash of user>", and the web layer's under
 // User "web". All of them share the session's lifetime in a store that expires
 // sessions (a TTL), so a session abandoned in a browser leaves nothing behind.
 // The user-to-sessions index of user S is User S of Namespace "wsu".
@@ -57,7 +59,14 @@ func newSealedStore(inner store.Store, name string, aead cipher.AEAD) (*sealedSt
 }
 
 func (s *sealedStore) key(k store.Key) store.Key {
-	return recordKey(k.Namespace, s.ns, k.Pool, k.Client, k.Kind.String()+":"+k.User)
+	return recordKey(k.Namespace, s.ns, k.Pool, k.Client, innerUser(k.Kind, k.User))
+}
+
+// innerUser is the User of a Manager's record inside a web session: its kind and
+// a hash of its user, so that key names do not list usernames.
+func innerUser(k store.Kind, user string) string {
+	sum := sha256.Sum256([]byte(user))
+	return k.String() + ":" + hex.EncodeToString(sum[:16])
 }
 
 // recordKey names a record of a web session's namespace ns.

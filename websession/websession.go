@@ -465,7 +465,7 @@ func (w *Sessions) end(ctx context.Context, l *live, m *meta, revoke bool) error
 func (w *Sessions) deleteRecords(ctx context.Context, name, user string) error {
 	ns := sessionNS + name
 	var errs []error
-	for _, u := range []string{metaUser, store.KindSession.String() + ":" + user, store.KindCurrentUser.String() + ":"} {
+	for _, u := range []string{metaUser, innerUser(store.KindSession, user), innerUser(store.KindCurrentUser, "")} {
 		if err := w.store.Delete(ctx, recordKey("", ns, w.pool, w.client, u), store.AnyVersion); err != nil {
 			errs = append(errs, err)
 		}

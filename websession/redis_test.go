@@ -1,0 +1,172 @@
+package websession
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cogauth/cogauth/internal/peers"
+	"github.com/cogauth/cogauth/store"
+	redisstore "github.com/cogauth/cogauth/store/redis"
+	"github.com/cogauth/cogauth/websession/redisbus"
+)
+
+// redisReplicas gives each replica its own Redis client, store and bus on one
+// redis-server, as separate processes would have.
+func redisReplicas(t *testing.T, addr string) (func(int) store.Store, func(int) Bus) {
+	clients := map[int]*redis.Client{}
+	var mu sync.Mutex
+	client := func(i int) *redis.Client {
+		mu.Lock()
+		defer mu.Unlock()
+		if c, ok := clients[i]; ok {
+			return c
+		}
+		c := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true})
+		t.Cleanup(func() { c.Close() })
+		clients[i] = c
+		return c
+	}
+	st := func(i int) store.Store {
+		s, err := redisstore.New(client(i), redisstore.Options{TTL: 24 * time.Hour, LockTTL: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	bus := func(i int) Bus {
+		b := redisbus.New(client(i), "")
+		t.Cleanup(func() { b.Close() })
+		return b
+	}
+	return st, bus
+}
+
+// TestRedisReplicas: three replicas, each with its own Redis connection, rotation
+// on with no grace period: five tabs at expiry make one refresh; a logout on one
+// replica is refused on the others within 50 ms; the store holds no token, and
+// no cookie value appears in its keys or values.
+func TestRedisReplicas(t *testing.T) {
+	addr := peers.Redis(t)
+	st, bus := redisReplicas(t, addr)
+	f := newFixture(t, fixtureOptions{replicas: 3, rotation: true, store: st, bus: bus})
+	b := f.browser()
+	b.signIn("/", alice, password)
+	cookie := b.cookie("cogauth").Value
+	for range 3 {
+		if resp, body := b.fetch(http.MethodGet, f.base+"/api/call"); resp.StatusCode != http.StatusOK {
+			t.Fatalf("api call: %d %s", resp.StatusCode, body)
+		}
+	}
+
+	tokens := f.emu.Requests("oauth2/token")
+	f.clk.Advance(56 * time.Minute)
+	var wg sync.WaitGroup
+	for range 15 { // five tabs, three requests each
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodGet, f.base+"/api/call", nil)
+			req.Header.Set("Sec-Fetch-Mode", "cors")
+			resp, err := b.c.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("at expiry: %s", resp.Status)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := f.emu.Requests("oauth2/token") - tokens; n != 1 {
+		t.Fatalf("%d refreshes at expiry across 3 replicas, want 1", n)
+	}
+
+	// The store, dumped: nothing in it opens or replays.
+	rc := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true})
+	defer rc.Close()
+	ctx := context.Background()
+	keys, err := rc.Keys(ctx, "*").Result()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("keys %v %v", keys, err)
+	}
+	for _, k := range keys {
+		var vals []string
+		switch typ := rc.Type(ctx, k).Val(); typ {
+		case "string":
+			vals = []string{rc.Get(ctx, k).Val()}
+		case "hash":
+			for _, v := range rc.HGetAll(ctx, k).Val() {
+				vals = append(vals, v)
+			}
+		default:
+			t.Fatalf("key %s of type %s", k, typ)
+		}
+		if strings.Contains(k, cookie) || strings.Contains(k, alice) && !strings.Contains(k, "wsu") {
+			t.Errorf("key %q names the cookie or the user", k)
+		}
+		for _, v := range vals {
+			if jwtRe.MatchString(v) || strings.Contains(v, cookie) || strings.Contains(v, "alice") {
+				t.Errorf("value of %s holds a token, the cookie or the username", k)
+			}
+		}
+	}
+
+	// Logout on replica 0; replicas 1 and 2 refuse the cookie within 50 ms.
+	f.pin.Store(0)
+	b.navigate(http.MethodPost, f.base+"/auth/logout")
+	start := time.Now()
+	b.setCookie("cogauth", cookie)
+	for _, i := range []int64{1, 2} {
+		f.pin.Store(i)
+		for {
+			resp, _ := b.fetch(http.MethodGet, f.base+"/auth/me")
+			if resp.StatusCode == http.StatusUnauthorized {
+				break
+			}
+			b.setCookie("cogauth", cookie)
+			if time.Since(start) > 50*time.Millisecond {
+				t.Fatalf("replica %d still serves the session %v after logout", i, time.Since(start))
+			}
+		}
+	}
+	t.Logf("logout reached every replica in %v", time.Since(start))
+	// The Redis store keeps a deleted record's version (a tombstone without data)
+	// for a while, so that versions are never reused: count records with data.
+	live := func(pattern string) []string {
+		var out []string
+		for _, k := range rc.Keys(ctx, pattern).Val() {
+			if rc.HExists(ctx, k, "d").Val() {
+				out = append(out, k)
+			}
+		}
+		return out
+	}
+	if left := live("*ws%2F*"); len(left) != 0 {
+		t.Fatalf("records left after logout: %q", left)
+	}
+
+	// SignOutUser, which has no cookie to open anything with, deletes every record
+	// of the user's sessions too.
+	f.pin.Store(-1)
+	for range 2 {
+		x := f.browser()
+		x.signIn("/", alice, password)
+	}
+	if n := len(live("*ws%2F*")); n != 6 {
+		t.Fatalf("%d records for two sessions, want 6 (web record, session, current user)", n)
+	}
+	if err := f.replicas[2].SignOutUser(ctx, f.emu.UserSub(f.pool, alice)); err != nil {
+		t.Fatal(err)
+	}
+	if left := live("*ws*"); len(left) != 0 {
+		t.Fatalf("records left after SignOutUser: %q", left)
+	}
+}
