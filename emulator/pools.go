@@ -68,6 +68,14 @@ func (e *Emulator) registerUserPoolOps() {
 		"ListDevices":        typed((*Emulator).opListDevices),
 		"ForgetDevice":       typed((*Emulator).opForgetDevice),
 		"UpdateDeviceStatus": typed((*Emulator).opUpdateDeviceStatus),
+		// server-side auth and admin devices (adminauth.go)
+		"AdminInitiateAuth":           typed((*Emulator).opAdminInitiateAuth),
+		"AdminRespondToAuthChallenge": typed((*Emulator).opAdminRespondToAuthChallenge),
+		"AdminResetUserPassword":      typed((*Emulator).opAdminResetUserPassword),
+		"AdminGetDevice":              typed((*Emulator).opAdminGetDevice),
+		"AdminListDevices":            typed((*Emulator).opAdminListDevices),
+		"AdminForgetDevice":           typed((*Emulator).opAdminForgetDevice),
+		"AdminUpdateDeviceStatus":     typed((*Emulator).opAdminUpdateDeviceStatus),
 	} {
 		e.register(idpService+name, fn)
 	}
