@@ -114,7 +114,7 @@ func (a *app) awsCredentials(ctx context.Context, guest bool) (identity.Credenti
 		return identity.Credentials{}, "", err
 	}
 	if guest {
-		s, err := a.openStore(ctx, c)
+		s, err := a.profileStore(ctx, c)
 		if err != nil {
 			return identity.Credentials{}, "", err
 		}

@@ -64,3 +64,36 @@ func TestNetworkErrorsInWords(t *testing.T) {
 		})
 	}
 }
+
+// TestProfilesAreIndependent: two profiles on the same pool and client, signed in
+// as the same user, hold two sessions; logging out of one leaves the other.
+func TestProfilesAreIndependent(t *testing.T) {
+	p := newTestPool(t, nil)
+	for _, st := range []string{"file", "keyring"} {
+		t.Run(st, func(t *testing.T) {
+			c := newCLI(t, p)
+			c.env["COGAUTH_STORE"] = st
+			for _, prof := range []string{"a", "b"} {
+				c.ok("", "configure", "--profile", prof, "--user-pool-id", p.pool, "--client-id", p.client, "--endpoint", p.srv.URL)
+				c.ok(alicePW+"\n", "--profile", prof, "login", "-u", "alice", "--password-stdin")
+			}
+			ta := strings.TrimSpace(c.ok("", "--profile", "a", "token").out)
+			tb := strings.TrimSpace(c.ok("", "--profile", "b", "token").out)
+			if ta == tb {
+				t.Fatal("two profiles share one session")
+			}
+			c.ok("", "--profile", "a", "logout")
+			if r := c.run("", "--profile", "a", "token"); r.code != exitSignedOut {
+				t.Fatalf("token of the signed-out profile: exit %d %q", r.code, r.err)
+			}
+			if got := strings.TrimSpace(c.ok("", "--profile", "b", "token").out); got != tb {
+				t.Fatal("logging out of profile a changed profile b's session")
+			}
+			// The other session still works at the service, too.
+			c.ok("", "--profile", "b", "refresh", "--force")
+			if r := c.ok("", "--profile", "b", "status"); !strings.Contains(r.out, "Server check:  accepted") {
+				t.Fatalf("status of b: %q", r.out)
+			}
+		})
+	}
+}

@@ -228,7 +228,7 @@ func (c *cli) openStore() (store.Store, *config.Config) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	s, err := a.openStore(context.Background(), cfg)
+	s, err := a.profileStore(context.Background(), cfg)
 	if err != nil {
 		c.t.Fatal(err)
 	}

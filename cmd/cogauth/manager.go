@@ -49,6 +49,21 @@ func signedOut(err error) bool {
 // errNotSignedIn: the profile has no session.
 var errNotSignedIn = errors.New("not signed in (run: cogauth login)")
 
+// profileStore is the store as profile c sees it: its own namespace of the
+// backing store, so that two profiles signed in to the same pool and client as the
+// same user hold two sessions (logging out of one leaves the other), each with its
+// own current user, devices and identity IDs.
+func (a *app) profileStore(ctx context.Context, c *config.Config) (store.Store, error) {
+	s, err := a.openStore(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return store.Namespaced(s, profileNamespace(c.Profile)), nil
+}
+
+// profileNamespace is the store namespace of a profile's records.
+func profileNamespace(profile string) string { return "profile:" + profile }
+
 // openStore opens the session store the configuration names. The memory store lives
 // as long as the app: it is for tests and the demo, where one process runs several
 // commands.
@@ -204,7 +219,7 @@ func (a *app) openUserWith(ctx context.Context, c *config.Config, username strin
 	if err != nil {
 		return nil, err
 	}
-	s, err := a.openStore(ctx, c)
+	s, err := a.profileStore(ctx, c)
 	if err != nil {
 		return nil, err
 	}

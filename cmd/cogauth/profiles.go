@@ -131,7 +131,7 @@ func (a *app) describeProfile(ctx context.Context, name string, current bool) pr
 	if c.UserPoolID == "" || c.ClientID == "" {
 		return p
 	}
-	s, err := a.openStore(ctx, c)
+	s, err := a.profileStore(ctx, c)
 	if err != nil {
 		p.Error = oneLine(err.Error())
 		return p
