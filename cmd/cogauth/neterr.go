@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/hostedui"
 	"github.com/cogauth/cogauth/internal/config"
 )
 
@@ -107,8 +108,15 @@ func humanError(err error, c *config.Config, timeout time.Duration) error {
 	if err == nil {
 		return nil
 	}
+	var h *humanized
+	if errors.As(err, &h) {
+		return err // already in words (logout and refresh wrap their cause so)
+	}
 	if msg, ok := networkMessage(err, c, timeout); ok {
 		return &humanized{msg: msg, err: err}
+	}
+	if errors.Is(err, hostedui.ErrInvalidClient) {
+		return &humanized{msg: "the hosted UI refused the app client: check --client-id / COGAUTH_CLIENT_ID and --client-secret / COGAUTH_CLIENT_SECRET (" + err.Error() + ")", err: err}
 	}
 	var ce *cognito.Error
 	if errors.As(err, &ce) {

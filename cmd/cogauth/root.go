@@ -225,7 +225,8 @@ func Main(ctx context.Context, e env, args []string) int {
 	}
 	code := exitCode(err)
 	if ctx.Err() != nil && code == exitError {
-		code = exitInterrupts
+		// Ctrl-C or SIGTERM cut a step short: what failed is the interruption.
+		code, err = exitInterrupts, errInterrupted
 	}
 	err = humanError(err, a.cfg, a.timeout())
 	fmt.Fprintln(a.IO.ErrOut, "cogauth: "+oneLine(err.Error()))
