@@ -143,8 +143,9 @@ func testBinaryCtrlC(t *testing.T, newBinary func(t *testing.T, endpoint, pool, 
 	}
 }
 
-// stalledServer accepts connections and never answers, as a hung endpoint does.
-func stalledServer(t *testing.T) string {
+// stalledServer accepts connections and never answers, as a hung endpoint does;
+// accepted counts the connections so far.
+func stalledServer(t *testing.T) (endpoint string, accepted func() int) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -172,14 +173,18 @@ func stalledServer(t *testing.T) string {
 			c.Close()
 		}
 	})
-	return "http://" + ln.Addr().String()
+	return "http://" + ln.Addr().String(), func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(conns)
+	}
 }
 
 func testBinaryStalledEndpoint(t *testing.T, newBinary func(t *testing.T, endpoint, pool, client string) *binary) {
 	p := newTestPool(t, nil)
 	b := newBinary(t, p.srv.URL, p.pool, p.client)
 	b.ok(alicePW+"\n", "login", "-u", "alice", "--password-stdin")
-	stalled := stalledServer(t)
+	stalled, accepted := stalledServer(t)
 	const timeout = 2 * time.Second
 	for _, tc := range []struct {
 		stdin string
@@ -231,9 +236,25 @@ func testBinaryStalledEndpoint(t *testing.T, newBinary func(t *testing.T, endpoi
 			t.Errorf("quiet %v: progress shown %v:\n%s", quiet, shown, r.term.out.String())
 		}
 	}
+	// Ctrl-C while a step waits on the network ends it at once: 130.
+	before := accepted()
+	cmd, _, errOut := b.start("--endpoint", stalled, "--timeout", "30s", "refresh", "--force")
+	for deadline := time.Now().Add(10 * time.Second); accepted() == before; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("refresh never reached the stalled endpoint")
+		}
+	}
+	start := time.Now()
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupts || time.Since(start) > time.Second || !strings.Contains(errOut.String(), "cogauth: interrupted") {
+		t.Fatalf("SIGINT during a network step: exit %d after %v: %q", code, time.Since(start), errOut.String())
+	}
 	// COGAUTH_TIMEOUT is the same setting.
 	b.env = append(b.env, "COGAUTH_ENDPOINT="+stalled, "COGAUTH_TIMEOUT=1")
-	start := time.Now()
+	start = time.Now()
 	if r := b.run(alicePW+"\n", "login", "-u", "alice", "--password-stdin"); r.code != exitError || !strings.Contains(r.err, "within 1s") || time.Since(start) > 2*time.Second {
 		t.Fatalf("login with COGAUTH_TIMEOUT=1: exit %d after %v: %q", r.code, time.Since(start), r.err)
 	}
