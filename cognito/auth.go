@@ -215,7 +215,10 @@ func (c *Client) SignIn(ctx context.Context, in SignInInput) (*Result, error) {
 	if err != nil {
 		return nil, deviceGone(in.Device, MapError("InitiateAuth", err))
 	}
-	res := c.result(out.AuthenticationResult, out.ChallengeName, out.ChallengeParameters, out.Session, out.ResultMetadata, in.Device)
+	res, err := c.result("InitiateAuth", out.AuthenticationResult, out.ChallengeName, out.ChallengeParameters, out.Session, out.ResultMetadata, in.Device)
+	if err != nil {
+		return nil, err
+	}
 	if res.Challenge != nil {
 		res.Challenge.login = in.Username
 	}
@@ -408,7 +411,10 @@ func (c *Client) respond(ctx context.Context, ch *Challenge, resp map[string]str
 	if err != nil {
 		return nil, MapError("RespondToAuthChallenge", err)
 	}
-	res := c.result(out.AuthenticationResult, out.ChallengeName, out.ChallengeParameters, out.Session, out.ResultMetadata, ch.device)
+	res, err := c.result("RespondToAuthChallenge", out.AuthenticationResult, out.ChallengeName, out.ChallengeParameters, out.Session, out.ResultMetadata, ch.device)
+	if err != nil {
+		return nil, err
+	}
 	if res.Challenge != nil {
 		res.Challenge.login = ch.login
 		if res.Challenge.Username == "" {
@@ -418,15 +424,19 @@ func (c *Client) respond(ctx context.Context, ch *Challenge, resp map[string]str
 	return res, nil
 }
 
-// result converts an InitiateAuth / RespondToAuthChallenge answer.
-func (c *Client) result(ar *types.AuthenticationResultType, name types.ChallengeNameType, params map[string]string, session *string, md middleware.Metadata, dev *Device) *Result {
+// result converts an InitiateAuth / RespondToAuthChallenge answer, which holds
+// tokens or names a challenge; an answer with neither is a fault.
+func (c *Client) result(op string, ar *types.AuthenticationResultType, name types.ChallengeNameType, params map[string]string, session *string, md middleware.Metadata, dev *Device) (*Result, error) {
 	res := &Result{ServerTime: serverTime(md)}
-	if ar != nil && ar.AccessToken != nil {
+	if ar != nil && aws.ToString(ar.AccessToken) != "" {
 		res.Tokens = tokensFrom(ar.AccessToken, ar.IdToken, ar.RefreshToken, ar.ExpiresIn)
 		if nd := ar.NewDeviceMetadata; nd != nil && nd.DeviceKey != nil {
 			res.NewDevice = &NewDevice{Key: aws.ToString(nd.DeviceKey), GroupKey: aws.ToString(nd.DeviceGroupKey)}
 		}
-		return res
+		return res, nil
+	}
+	if name == "" {
+		return nil, invalidAnswer(op, md, "neither tokens nor a challenge")
 	}
 	ch := &Challenge{Name: string(name), Parameters: params, Session: jwt.Secret(aws.ToString(session)), device: dev}
 	if ch.Parameters == nil {
@@ -437,7 +447,7 @@ func (c *Client) result(ar *types.AuthenticationResultType, name types.Challenge
 		ch.Username = params["USER_ID_FOR_SRP"]
 	}
 	res.Challenge = ch
-	return res
+	return res, nil
 }
 
 func tokensFrom(access, id, refresh *string, expiresIn int32) *Tokens {

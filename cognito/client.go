@@ -18,6 +18,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/cogauth/cogauth/clock"
+	"github.com/cogauth/cogauth/internal/bounded"
 	"github.com/cogauth/cogauth/jwt"
 )
 
@@ -44,6 +45,59 @@ type Options struct {
 	// retrying to the caller (session/ has its own backoff and failure policy), so
 	// one call here is one request at the service.
 	RetryMaxAttempts int
+	// Timeout bounds each call, the answer's body included, when the caller's
+	// context has no earlier deadline: DefaultTimeout (30 s) when zero, no bound
+	// of its own when negative. A call that runs out is a retryable NetworkError.
+	Timeout time.Duration
+	// RefreshOperation chooses the operation Refresh uses; RefreshAuto when zero.
+	RefreshOperation RefreshOperation
+}
+
+// RefreshOperation is how Refresh trades a refresh token for new tokens.
+type RefreshOperation int
+
+const (
+	// RefreshAuto uses GetTokensFromRefreshToken, and falls back to InitiateAuth
+	// REFRESH_TOKEN_AUTH (for good) only when the service answers in Cognito's own
+	// JSON that it does not know the operation (UnknownOperationException). Any
+	// other answer, an HTML page included, is a fault, not a reason to fall back:
+	// a client with refresh-token rotation refuses REFRESH_TOKEN_AUTH, and that
+	// refusal would end the session.
+	RefreshAuto RefreshOperation = iota
+	// RefreshGetTokens uses GetTokensFromRefreshToken only (it can rotate the
+	// refresh token).
+	RefreshGetTokens
+	// RefreshInitiateAuth uses InitiateAuth REFRESH_TOKEN_AUTH only: for services
+	// that lack GetTokensFromRefreshToken without saying so in Cognito's words
+	// (moto answers it with a 500 HTML page). It never rotates.
+	RefreshInitiateAuth
+)
+
+// String is the operation's name as ParseRefreshOperation reads it.
+func (o RefreshOperation) String() string {
+	switch o {
+	case RefreshAuto:
+		return "auto"
+	case RefreshGetTokens:
+		return "GetTokensFromRefreshToken"
+	case RefreshInitiateAuth:
+		return "InitiateAuth"
+	}
+	return fmt.Sprintf("RefreshOperation(%d)", int(o))
+}
+
+// ParseRefreshOperation reads "auto" (or ""), "GetTokensFromRefreshToken" or
+// "InitiateAuth" (case-insensitive; "REFRESH_TOKEN_AUTH" too).
+func ParseRefreshOperation(s string) (RefreshOperation, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "auto":
+		return RefreshAuto, nil
+	case "gettokensfromrefreshtoken":
+		return RefreshGetTokens, nil
+	case "initiateauth", "refresh_token_auth":
+		return RefreshInitiateAuth, nil
+	}
+	return RefreshAuto, fmt.Errorf("cognito: refresh operation %q is not auto, GetTokensFromRefreshToken or InitiateAuth", s)
 }
 
 // Client speaks the Cognito user-pool protocol for one app client. It keeps no
@@ -78,9 +132,19 @@ func New(opts Options) (*Client, error) {
 	if opts.RetryMaxAttempts <= 0 {
 		opts.RetryMaxAttempts = 1
 	}
+	if opts.Timeout == 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	switch opts.RefreshOperation {
+	case RefreshAuto, RefreshGetTokens, RefreshInitiateAuth:
+	default:
+		return nil, fmt.Errorf("cognito: unknown %v", opts.RefreshOperation)
+	}
 	o := cip.Options{
-		Region:           opts.Region,
-		HTTPClient:       opts.HTTPClient,
+		Region: opts.Region,
+		// Every answer is read through MaxAnswerSize, every call bounded in time.
+		HTTPClient:       bounded.HTTPClient(opts.HTTPClient, MaxAnswerSize),
+		APIOptions:       []func(*middleware.Stack) error{bounded.Deadline(opts.Timeout)},
 		RetryMaxAttempts: opts.RetryMaxAttempts,
 		// No credentials: the operations used here are unsigned by Cognito's model
 		// (anonymous auth scheme), which is what browsers and apps do too.

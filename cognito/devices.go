@@ -63,7 +63,7 @@ func (c *Client) ListDevices(ctx context.Context, accessToken jwt.Secret) ([]Dev
 		}
 		next = out.PaginationToken
 	}
-	return nil, &Error{Op: "ListDevices", Name: "InvalidResponse", Message: fmt.Sprintf("more than %d pages of devices", maxDevicePages)}
+	return nil, &Error{Op: "ListDevices", Name: InvalidResponse, Message: fmt.Sprintf("more than %d pages of devices", maxDevicePages)}
 }
 
 // GetDevice describes one device of the user of accessToken.
@@ -76,7 +76,7 @@ func (c *Client) GetDevice(ctx context.Context, accessToken jwt.Secret, deviceKe
 		return nil, MapError("GetDevice", err)
 	}
 	if out.Device == nil {
-		return nil, &Error{Op: "GetDevice", Name: "InvalidResponse", Message: "no device in the answer"}
+		return nil, invalidAnswer("GetDevice", out.ResultMetadata, "no device")
 	}
 	d := deviceInfo(*out.Device)
 	return &d, nil

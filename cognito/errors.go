@@ -2,14 +2,21 @@ package cognito
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/cogauth/cogauth/internal/bounded"
 )
 
 // NetworkError is the Name of an Error for a call that got no answer from the
@@ -45,6 +52,7 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 		b.WriteString(e.Message)
 	} else if e.Name == NetworkError && e.Cause != nil {
+		// Only transport errors come here: they name addresses, never answers.
 		b.WriteString(": ")
 		b.WriteString(e.Cause.Error())
 	}
@@ -130,9 +138,21 @@ var retryableNames = map[string]bool{
 
 // MapError turns what an aws-sdk-go-v2 Cognito client (user pools or identity
 // pools) returned from operation op into an *Error: the exception name and message,
-// the HTTP status, whether trying again may work, and the SDK's error as the cause.
-// An err that already holds an *Error comes back as it is; nil stays nil, and a
-// non-nil err never maps to nil.
+// the HTTP status, whether trying again may work, and a cause. An err that already
+// holds an *Error comes back as it is; nil stays nil, and a non-nil err never maps
+// to nil.
+//
+// It looks at what happened on the wire before the status: a connection refused
+// or reset, a timeout, an answer cut short, over MaxAnswerSize, empty or not JSON
+// is a NetworkError (retryable) whose Message says which, whatever the status. Only
+// an answer in Cognito's own JSON error shape (__type or x-amzn-ErrorType) is named
+// after its exception; any other error answer (a proxy's HTML page, a gateway's
+// JSON without __type) is named after its status ("HTTP502") and is retryable:
+// it is not the service's verdict.
+//
+// The cause never holds the answer's bytes: the SDK's deserialization error,
+// which keeps a snapshot of the body (a refresh token, say), is replaced by one
+// that keeps only the read or decode error.
 func MapError(op string, err error) error {
 	if err == nil {
 		return nil
@@ -142,36 +162,192 @@ func MapError(op string, err error) error {
 		return err
 	}
 	e := &Error{Op: op, Cause: err}
-	var re *awshttp.ResponseError
+	var (
+		re     *awshttp.ResponseError
+		de     *smithy.DeserializationError
+		api    smithy.APIError
+		answer answerInfo
+	)
 	if errors.As(err, &re) {
 		e.StatusCode = re.HTTPStatusCode()
+		answer = answerOf(re.Response)
+		e.Cause = re.Err
 	}
-	var api smithy.APIError
+	hasAPI := errors.As(err, &api)
+	if errors.As(err, &de) {
+		e.Cause = &answerError{err: de.Err}
+	} else if hasAPI {
+		e.Cause = api
+	}
+	if msg, ok := networkFault(err, e.StatusCode != 0); ok {
+		e.Name, e.Message, e.Retryable = NetworkError, msg, true
+		return e
+	}
 	switch {
-	case errors.As(err, &api) && e.StatusCode != 0 && api.ErrorCode() != "":
-		e.Name = trimName(api.ErrorCode())
-		e.Message = api.ErrorMessage()
-		e.Retryable = retryableNames[e.Name] || e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests
-	case e.StatusCode != 0:
-		// An answer the SDK could not read as a Cognito error (a proxy's HTML page,
-		// moto's 500 for an unknown operation): name it after the status.
-		e.Name = fmt.Sprintf("HTTP%d", e.StatusCode)
-		e.Message = http.StatusText(e.StatusCode)
-		e.Retryable = e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests
 	case errors.Is(err, context.Canceled):
 		// The caller gave up; nothing was learnt about the service.
 		e.Name = RequestCanceled
-	case isNetwork(err):
-		e.Name = NetworkError
+	case e.StatusCode != 0 && de == nil && hasAPI && api.ErrorCode() != "" && api.ErrorCode() != "UnknownError":
+		// Cognito's own JSON: the service's verdict.
+		e.Name = trimName(api.ErrorCode())
+		e.Message = api.ErrorMessage()
+		e.Retryable = retryableNames[e.Name] || e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests
+	case e.StatusCode >= 200 && e.StatusCode < 300:
+		// A success status with a body that is not the operation's answer.
+		e.Name, e.Message, e.Retryable = NetworkError, answer.undecodable(de), true
+	case e.StatusCode != 0:
+		// An error answer that is not Cognito's (a proxy's or load balancer's
+		// page, moto's 500 for an operation it lacks): name it after the status.
+		// Not a verdict on the request, so trying again may work.
+		e.Name = fmt.Sprintf("HTTP%d", e.StatusCode)
+		e.Message = http.StatusText(e.StatusCode) + ": not a Cognito answer (" + answer.describe() + ")"
 		e.Retryable = true
 	default:
 		e.Name = "UnknownError"
-		if api != nil {
+		if hasAPI {
 			e.Name = trimName(api.ErrorCode())
 			e.Message = api.ErrorMessage()
 		}
 	}
 	return e
+}
+
+// MaxAnswerSize is the most of one answer that is read, on the user-pool and the
+// identity-pool paths alike: 1 MiB. A longer answer fails the call with a
+// retryable NetworkError.
+const MaxAnswerSize = bounded.MaxAnswer
+
+// DefaultTimeout is how long one call may take, answer included, when neither
+// Options.Timeout nor the caller's context says otherwise.
+const DefaultTimeout = bounded.DefaultTimeout
+
+// InvalidResponse is the Name of an Error for a success answer, read whole and
+// decoded, that lacks what the operation promises (tokens, a challenge). It is
+// retryable: a proxy or a misbehaving service sent it, not Cognito's verdict.
+const InvalidResponse = "InvalidResponse"
+
+// invalidAnswer is the Error for a success answer of op without what it promises
+// (what says what is missing). An empty body says so as a NetworkError, as
+// MapError does for an undecodable one.
+func invalidAnswer(op string, md middleware.Metadata, what string) *Error {
+	e := &Error{Op: op, Name: InvalidResponse, Message: "the answer has " + what, StatusCode: http.StatusOK, Retryable: true}
+	if bounded.EmptyAnswer(md) {
+		e.Name, e.Message = NetworkError, "empty answer"
+	}
+	return e
+}
+
+// answerError stands for the SDK's deserialization error in an Error's chain: it
+// keeps what went wrong reading or decoding, never the bytes of the answer.
+type answerError struct{ err error }
+
+func (a *answerError) Error() string { return "the answer could not be read: " + a.err.Error() }
+
+func (a *answerError) Unwrap() error { return a.err }
+
+// answerInfo is what is known of an answer's body, without its bytes.
+type answerInfo struct {
+	contentType string
+	read        int64 // bytes read; -1 when unknown
+}
+
+func answerOf(r *smithyhttp.Response) answerInfo {
+	a := answerInfo{read: -1}
+	if r == nil || r.Response == nil {
+		return a
+	}
+	a.contentType = r.Header.Get("Content-Type")
+	if b := bounded.BodyOf(r.Body); b != nil {
+		a.read = b.N()
+	} else if r.ContentLength >= 0 {
+		a.read = r.ContentLength
+	}
+	return a
+}
+
+func (a answerInfo) isJSON() bool {
+	ct, _, _ := strings.Cut(a.contentType, ";")
+	ct = strings.ToLower(strings.TrimSpace(ct))
+	return ct == "application/json" || strings.HasPrefix(ct, "application/x-amz-json") || strings.HasSuffix(ct, "+json")
+}
+
+// describe says what kind of body the answer had.
+func (a answerInfo) describe() string {
+	switch {
+	case a.read == 0:
+		return "empty"
+	case a.contentType == "":
+		return "no content type"
+	case a.isJSON():
+		return "JSON without an exception name"
+	}
+	return a.contentType
+}
+
+// undecodable says why a success answer could not be decoded.
+func (a answerInfo) undecodable(de *smithy.DeserializationError) string {
+	switch {
+	case a.read == 0:
+		return "empty answer"
+	case !a.isJSON():
+		return "not JSON (" + a.describe() + ")"
+	case de != nil && errors.Is(de, io.ErrUnexpectedEOF):
+		return "malformed JSON (it ends midway)"
+	case de != nil && errors.As(de, new(*json.SyntaxError)):
+		return "malformed JSON"
+	case de != nil:
+		return "JSON of the wrong shape"
+	}
+	return "not the answer the operation promises"
+}
+
+// networkFault reports whether err comes from the transport rather than from
+// an answer's content, and says what happened.
+func networkFault(err error, answered bool) (string, bool) {
+	var tl *bounded.TooLargeError
+	if errors.As(err, &tl) {
+		return tl.Error(), true
+	}
+	if errors.Is(err, context.Canceled) {
+		return "", false
+	}
+	var to *bounded.TimeoutError
+	var rd *bounded.ReadError
+	reading := errors.As(err, &rd)
+	switch {
+	case errors.As(err, &to) && (reading || answered):
+		return fmt.Sprintf("no complete answer within %v", to.Timeout), true
+	case to != nil:
+		return fmt.Sprintf("no answer within %v", to.Timeout), true
+	case reading && isTimeout(err):
+		return "timed out reading the answer", true
+	case reading && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)):
+		return "answer cut short", true
+	case reading && errors.Is(err, syscall.ECONNRESET):
+		return "connection reset while reading the answer", true
+	case reading:
+		return "reading the answer failed: " + rd.Err.Error(), true
+	case answered:
+		return "", false
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused", true
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset", true
+	case isTimeout(err):
+		return "timed out", true
+	case isNetwork(err):
+		// The cause (DNS, TLS, an unreachable network) says it best.
+		return "", true
+	}
+	return "", false
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // trimName drops the namespace some services prefix to the exception name

@@ -30,7 +30,7 @@ func TestMapError(t *testing.T) {
 		{"identity's external service", 400, js, `{"__type":"ExternalServiceException","message":"provider unreachable"}`, "ExternalServiceException", true, 400},
 		{"internal error", 500, js, `{"__type":"InternalErrorException","message":"x"}`, "InternalErrorException", true, 500},
 		{"proxy HTML 502", 502, "text/html", "<html>bad gateway</html>", "HTTP502", true, 502},
-		{"plain 404", 404, "text/plain", "no", "HTTP404", false, 404},
+		{"plain 404", 404, "text/plain", "no", "HTTP404", true, 404},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

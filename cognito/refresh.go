@@ -3,7 +3,6 @@ package cognito
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -23,13 +22,20 @@ type RefreshInput struct {
 	DeviceKey string
 }
 
-// Refresh trades a refresh token for new tokens. It uses GetTokensFromRefreshToken,
-// which can rotate the refresh token (Tokens.RefreshToken is then set, and the old
-// one soon stops working), and falls back to InitiateAuth REFRESH_TOKEN_AUTH on a
-// service that does not implement it.
+// Refresh trades a refresh token for new tokens, with the operation
+// Options.RefreshOperation chooses. GetTokensFromRefreshToken can rotate the
+// refresh token (Tokens.RefreshToken is then set, and the old one soon stops
+// working); RefreshAuto falls back to InitiateAuth REFRESH_TOKEN_AUTH only on a
+// service that says, in Cognito's own JSON, that it does not implement it.
 func (c *Client) Refresh(ctx context.Context, in RefreshInput) (*Result, error) {
 	if in.RefreshToken == "" {
 		return nil, errors.New("cognito: refresh needs a refresh token")
+	}
+	switch c.opts.RefreshOperation {
+	case RefreshGetTokens:
+		return c.getTokens(ctx, in)
+	case RefreshInitiateAuth:
+		return c.refreshTokenAuth(ctx, in)
 	}
 	if !c.noGetTokens.Load() {
 		res, err := c.getTokens(ctx, in)
@@ -64,8 +70,8 @@ func (c *Client) getTokens(ctx context.Context, in RefreshInput) (*Result, error
 		return nil, MapError("GetTokensFromRefreshToken", err)
 	}
 	ar := out.AuthenticationResult
-	if ar == nil || ar.AccessToken == nil {
-		return nil, &Error{Op: "GetTokensFromRefreshToken", Name: "InvalidResponse", Message: "no tokens in the answer"}
+	if ar == nil || aws.ToString(ar.AccessToken) == "" {
+		return nil, invalidAnswer("GetTokensFromRefreshToken", out.ResultMetadata, "no tokens")
 	}
 	return &Result{Tokens: tokensFrom(ar.AccessToken, ar.IdToken, ar.RefreshToken, ar.ExpiresIn), ServerTime: serverTime(out.ResultMetadata)}, nil
 }
@@ -90,8 +96,8 @@ func (c *Client) refreshTokenAuth(ctx context.Context, in RefreshInput) (*Result
 		return nil, MapError("InitiateAuth", err)
 	}
 	ar := out.AuthenticationResult
-	if ar == nil || ar.AccessToken == nil {
-		return nil, &Error{Op: "InitiateAuth", Name: "InvalidResponse", Message: "REFRESH_TOKEN_AUTH answered without tokens"}
+	if ar == nil || aws.ToString(ar.AccessToken) == "" {
+		return nil, invalidAnswer("InitiateAuth", out.ResultMetadata, "no tokens")
 	}
 	res := &Result{Tokens: tokensFrom(ar.AccessToken, ar.IdToken, ar.RefreshToken, ar.ExpiresIn), ServerTime: serverTime(out.ResultMetadata)}
 	// REFRESH_TOKEN_AUTH never rotates; some services echo the token back anyway.
@@ -101,11 +107,11 @@ func (c *Client) refreshTokenAuth(ctx context.Context, in RefreshInput) (*Result
 	return res, nil
 }
 
-// unknownOperation reports whether err says the service does not implement the
-// operation: AWS's UnknownOperationException / InvalidAction, or an answer that is
-// not a Cognito error at all with a 400, 404, 500 or 501 status (moto answers an
-// unknown operation with a 500 HTML page). A 500 carrying a real Cognito error
-// (InternalErrorException) or a 502/503/504 from a proxy is a fault, not this.
+// unknownOperation reports whether err is Cognito's own answer (its JSON error
+// shape, not an HTML page nor a bare status) saying that the service does not
+// implement the operation. Nothing else may send a refresh down REFRESH_TOKEN_AUTH:
+// a load balancer's 404 or 500 page in front of real Cognito would otherwise
+// make a client with rotation refuse the refresh and end the session.
 func unknownOperation(err error) bool {
 	var e *Error
 	if !errors.As(err, &e) {
@@ -113,13 +119,6 @@ func unknownOperation(err error) bool {
 	}
 	switch e.Name {
 	case "UnknownOperationException", "InvalidAction", "UnsupportedOperation":
-		return true
-	}
-	if !strings.HasPrefix(e.Name, "HTTP") {
-		return false
-	}
-	switch e.StatusCode {
-	case 400, 404, 500, 501:
 		return true
 	}
 	return false

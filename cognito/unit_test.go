@@ -84,18 +84,27 @@ func TestRefreshFallback(t *testing.T) {
 		ctype, body  string
 		wantFallback bool
 		wantName     string // error name when no fallback
+		retryable    bool
 	}{
-		{"moto's HTML 500 for an unknown operation", 500, "text/html", "<html><title>500 Internal Server Error</title></html>", true, ""},
-		{"UnknownOperationException", 400, js, `{"__type":"UnknownOperationException"}`, true, ""},
-		{"404 page", 404, "text/plain", "not found", true, ""},
-		{"a real InternalErrorException is a fault", 500, js, `{"__type":"InternalErrorException","message":"x"}`, false, "InternalErrorException"},
-		{"a proxy's 502 is a fault", 502, "text/html", "<html>bad gateway</html>", false, "HTTP502"},
-		{"a proxy's 503 is a fault", 503, "text/html", "<html>unavailable</html>", false, "HTTP503"},
-		{"NotAuthorized is an answer", 400, js, `{"__type":"NotAuthorizedException","message":"Refresh Token has been revoked"}`, false, "NotAuthorizedException"},
+		{"UnknownOperationException", 400, js, `{"__type":"UnknownOperationException"}`, true, "", false},
+		{"InvalidAction in the header", 400, js, `{}`, true, "", false},
+		// Only Cognito's own JSON may say "no such operation": an HTML page in front
+		// of real Cognito must not send a rotating client down REFRESH_TOKEN_AUTH.
+		{"an HTML 500 (moto's, a proxy's) is a fault", 500, "text/html", "<html><title>500 Internal Server Error</title></html>", false, "HTTP500", true},
+		{"a 404 page is a fault", 404, "text/plain", "not found", false, "HTTP404", true},
+		{"a 400 HTML page is a fault", 400, "text/html", "<html>Bad Request</html>", false, "HTTP400", true},
+		{"an empty 501 is a fault", 501, "", "", false, "HTTP501", true},
+		{"a real InternalErrorException is a fault", 500, js, `{"__type":"InternalErrorException","message":"x"}`, false, "InternalErrorException", true},
+		{"a proxy's 502 is a fault", 502, "text/html", "<html>bad gateway</html>", false, "HTTP502", true},
+		{"a proxy's 503 is a fault", 503, "text/html", "<html>unavailable</html>", false, "HTTP503", true},
+		{"NotAuthorized is an answer", 400, js, `{"__type":"NotAuthorizedException","message":"Refresh Token has been revoked"}`, false, "NotAuthorizedException", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, getTokens, initiate := refreshServer(t, tt.status, tt.ctype, tt.body)
+			if tt.name == "InvalidAction in the header" {
+				srv.Config.Handler = withErrorType(srv.Config.Handler, "InvalidAction:")
+			}
 			c, err := cognito.New(cognito.Options{UserPoolID: "us-east-1_x", ClientID: "c", Endpoint: srv.URL})
 			if err != nil {
 				t.Fatal(err)
@@ -104,8 +113,8 @@ func TestRefreshFallback(t *testing.T) {
 			res, err := c.Refresh(context.Background(), in)
 			if !tt.wantFallback {
 				var ce *cognito.Error
-				if !errors.As(err, &ce) || ce.Name != tt.wantName {
-					t.Fatalf("err = %v, want %s and no fallback", err, tt.wantName)
+				if !errors.As(err, &ce) || ce.Name != tt.wantName || ce.Retryable != tt.retryable {
+					t.Fatalf("err = %#v, want %s (retryable %v) and no fallback", err, tt.wantName, tt.retryable)
 				}
 				if initiate.Load() != 0 {
 					t.Fatal("fell back to REFRESH_TOKEN_AUTH on a fault")
@@ -129,6 +138,55 @@ func TestRefreshFallback(t *testing.T) {
 				t.Fatalf("GetTokensFromRefreshToken %d, InitiateAuth %d; want 1 and 2", getTokens.Load(), initiate.Load())
 			}
 		})
+	}
+}
+
+// withErrorType sets x-amzn-ErrorType on every answer of h.
+func withErrorType(h http.Handler, v string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("x-amzn-ErrorType", v)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// TestRefreshOperation: an explicit RefreshOperation is used as it is, with no
+// fallback either way.
+func TestRefreshOperation(t *testing.T) {
+	const js = "application/x-amz-json-1.1"
+	tests := []struct {
+		op                   cognito.RefreshOperation
+		wantErr              bool
+		wantGetTokens, wantI int32
+	}{
+		{cognito.RefreshInitiateAuth, false, 0, 1},
+		{cognito.RefreshGetTokens, true, 1, 0},
+		{cognito.RefreshAuto, false, 1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.op.String(), func(t *testing.T) {
+			srv, getTokens, initiate := refreshServer(t, 400, js, `{"__type":"UnknownOperationException"}`)
+			c, err := cognito.New(cognito.Options{UserPoolID: "us-east-1_x", ClientID: "c", Endpoint: srv.URL, RefreshOperation: tt.op})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Refresh(context.Background(), cognito.RefreshInput{RefreshToken: "rt", Username: "alice"})
+			if (err != nil) != tt.wantErr || getTokens.Load() != tt.wantGetTokens || initiate.Load() != tt.wantI {
+				t.Fatalf("err %v, GetTokensFromRefreshToken %d, InitiateAuth %d", err, getTokens.Load(), initiate.Load())
+			}
+			back, err := cognito.ParseRefreshOperation(tt.op.String())
+			if err != nil || back != tt.op {
+				t.Fatalf("ParseRefreshOperation(%q) = %v, %v", tt.op.String(), back, err)
+			}
+		})
+	}
+	if _, err := cognito.ParseRefreshOperation("sideways"); err == nil {
+		t.Error("ParseRefreshOperation accepted nonsense")
+	}
+	if op, err := cognito.ParseRefreshOperation("REFRESH_TOKEN_AUTH"); err != nil || op != cognito.RefreshInitiateAuth {
+		t.Errorf("REFRESH_TOKEN_AUTH = %v, %v", op, err)
+	}
+	if _, err := cognito.New(cognito.Options{UserPoolID: "us-east-1_x", ClientID: "c", RefreshOperation: 9}); err == nil {
+		t.Error("New accepted an unknown RefreshOperation")
 	}
 }
 

@@ -51,6 +51,9 @@ func (c *Client) GetUser(ctx context.Context, accessToken jwt.Secret) (*User, er
 	if err != nil {
 		return nil, MapError("GetUser", err)
 	}
+	if aws.ToString(out.Username) == "" {
+		return nil, invalidAnswer("GetUser", out.ResultMetadata, "no Username")
+	}
 	u := &User{
 		Username:     aws.ToString(out.Username),
 		Attributes:   make(map[string]string, len(out.UserAttributes)),

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cogauth/cogauth/clock"
+	"github.com/cogauth/cogauth/internal/bounded"
 	"github.com/cogauth/cogauth/jwt"
 )
 
@@ -42,6 +43,10 @@ type Options struct {
 	Clock clock.Clock
 	// Random is the entropy for state, nonce and PKCE verifier; crypto/rand when nil.
 	Random io.Reader
+	// Timeout bounds each call to the token, revoke and userInfo endpoints, the
+	// answer included, when the caller's context has no earlier deadline: 30 s
+	// when zero, no bound of its own when negative.
+	Timeout time.Duration
 }
 
 // Client speaks the OAuth 2.0 endpoints of a Cognito user pool domain for one app
@@ -75,6 +80,9 @@ func New(opts Options) (*Client, error) {
 	}
 	if opts.Random == nil {
 		opts.Random = rand.Reader
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = bounded.DefaultTimeout
 	}
 	b := base.String()
 	return &Client{
@@ -265,7 +273,9 @@ func (e *Error) Unwrap() []error {
 		out = append(out, ErrInvalidGrant)
 	case e.Code == "invalid_client":
 		out = append(out, ErrInvalidClient)
-	case e.cut || e.StatusCode == 0 || e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests:
+	case e.cut || e.Code == "" || e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests:
+		// No answer, one cut short, or one that is not an OAuth error (a proxy's
+		// page, a 200 without tokens): not the service's verdict.
 		out = append(out, ErrRetryable)
 	}
 	return out
@@ -366,6 +376,8 @@ func (c *Client) Revoke(ctx context.Context, refresh jwt.Secret) error {
 // UserInfo reads /oauth2/userInfo with an access token that has the openid scope.
 // Cognito answers attributes as strings ("true" for verified flags).
 func (c *Client) UserInfo(ctx context.Context, access jwt.Secret) (map[string]any, error) {
+	ctx, cancel := bounded.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.infoURL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("hostedui: %w", err)
@@ -401,6 +413,8 @@ func (c *Client) post(ctx context.Context, endpoint, u string, form url.Values) 
 	if c.opts.ClientSecret == "" {
 		form.Set("client_id", c.opts.ClientID)
 	}
+	ctx, cancel := bounded.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, fmt.Errorf("hostedui: %w", err)

@@ -555,8 +555,9 @@ func (panicTB) Fatalf(format string, a ...any) { panic(fmt.Sprintf(format, a...)
 
 // TestTokenEndpointErrors: how each answer of the token endpoint is classified,
 // which is what a session's failure policy rests on: only invalid_grant refuses
-// the refresh token; network failures, 5xx, 429 and answers cut short are worth
-// retrying; the rest (a misconfigured client, a malformed answer) are neither.
+// the refresh token; network failures, 5xx, 429, answers cut short and answers
+// that are not OAuth's (an HTML page, a 200 without tokens) are worth retrying;
+// other OAuth errors (a misconfigured client) are neither.
 func TestTokenEndpointErrors(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -584,7 +585,17 @@ func TestTokenEndpointErrors(t *testing.T) {
 			_ = buf.Flush()
 			conn.Close()
 		}, retryable: true},
-		{name: "200 without a token", serve: func(w http.ResponseWriter) { _, _ = io.WriteString(w, `{"token_type":"Bearer"}`) }},
+		{name: "200 without a token", serve: func(w http.ResponseWriter) { _, _ = io.WriteString(w, `{"token_type":"Bearer"}`) }, retryable: true},
+		{name: "HTML 400", serve: func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(400)
+			_, _ = io.WriteString(w, "<html>Bad Request</html>")
+		}, retryable: true},
+		{name: "HTML 404", serve: func(w http.ResponseWriter) { w.WriteHeader(404) }, retryable: true},
+		{name: "invalid_request", serve: func(w http.ResponseWriter) {
+			w.WriteHeader(400)
+			_, _ = io.WriteString(w, `{"error":"invalid_request"}`)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

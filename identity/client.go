@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ci "github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/internal/bounded"
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/store"
 )
@@ -33,6 +36,11 @@ type Options struct {
 	// retrying to the caller (Provider and session/ have their own failure
 	// policy), so one call here is one request at the service.
 	RetryMaxAttempts int
+	// Timeout bounds each call, the answer's body included, when the caller's
+	// context has no earlier deadline: cognito.DefaultTimeout (30 s) when zero, no
+	// bound of its own when negative. Answers are read up to
+	// cognito.MaxAnswerSize.
+	Timeout time.Duration
 }
 
 // Client gets identity IDs and credentials from one identity pool with Cognito's
@@ -74,9 +82,13 @@ func New(opts Options) (*Client, error) {
 	if opts.RetryMaxAttempts <= 0 {
 		opts.RetryMaxAttempts = 1
 	}
+	if opts.Timeout == 0 {
+		opts.Timeout = cognito.DefaultTimeout
+	}
 	o := ci.Options{
 		Region:           opts.Region,
-		HTTPClient:       opts.HTTPClient,
+		HTTPClient:       bounded.HTTPClient(opts.HTTPClient, cognito.MaxAnswerSize),
+		APIOptions:       []func(*middleware.Stack) error{bounded.Deadline(opts.Timeout)},
 		RetryMaxAttempts: opts.RetryMaxAttempts,
 		// GetId and GetCredentialsForIdentity are unsigned in Cognito's model; no
 		// credentials are needed (or wanted: the caller has none yet).
@@ -229,7 +241,7 @@ func (c *Client) getID(ctx context.Context, l Login) (string, error) {
 		return "", mapError("GetId", err)
 	}
 	if out.IdentityId == nil || *out.IdentityId == "" {
-		return "", incomplete("GetId", "no IdentityId")
+		return "", incomplete("GetId", out.ResultMetadata, "no IdentityId")
 	}
 	return *out.IdentityId, nil
 }
@@ -310,7 +322,7 @@ func (c *Client) credentialsFor(ctx context.Context, id string, l Login) (Creden
 	}
 	cr := out.Credentials
 	if cr == nil || cr.AccessKeyId == nil || cr.SecretKey == nil || cr.Expiration == nil {
-		return Credentials{}, incomplete("GetCredentialsForIdentity", "no Credentials")
+		return Credentials{}, incomplete("GetCredentialsForIdentity", out.ResultMetadata, "no Credentials")
 	}
 	if out.IdentityId != nil && *out.IdentityId != "" {
 		// Cognito answers with the surviving identity when it merged the one asked.
@@ -330,7 +342,10 @@ func (c *Client) credentialsFor(ctx context.Context, id string, l Login) (Creden
 // operation promises (a misbehaving proxy or emulator, never real Cognito).
 const IncompleteResponse = "IncompleteResponse"
 
-func incomplete(op, what string) error {
+func incomplete(op string, md middleware.Metadata, what string) error {
 	// Retryable: whatever produced it, asking again is the only remedy.
+	if bounded.EmptyAnswer(md) {
+		return &cognito.Error{Op: op, Name: cognito.NetworkError, Message: "empty answer", StatusCode: 200, Retryable: true}
+	}
 	return &cognito.Error{Op: op, Name: IncompleteResponse, Message: "the answer has " + what, StatusCode: 200, Retryable: true}
 }

@@ -6,7 +6,9 @@
 // {poolId}"), then GetCredentialsForIdentity. It keeps identity IDs in a store.Store
 // keyed by identity pool and user, so a restarted program does not ask again, and
 // carries a device's guest identity into the user's when they sign in, as Cognito
-// links or merges them. Errors are *cognito.Error, the user-pool side's type.
+// links or merges them. Errors are *cognito.Error, the user-pool side's type,
+// classified by cognito.MapError; each call has a deadline (Options.Timeout) and
+// reads at most cognito.MaxAnswerSize of the answer, as on the user-pool side.
 //
 // Provider wraps a Client with the caching the AWS SDK expects and Amplify gets
 // wrong: credentials renewed from their real Expiration (an early window, default 5

@@ -247,7 +247,9 @@ func TestHostedUIFailurePolicy(t *testing.T) {
 		{name: "503", status: 503, body: "<html>unavailable</html>", retryable: true, calls: 3},
 		{name: "429", status: 429, body: `{"error":"slow_down"}`, retryable: true, calls: 3},
 		{name: "invalid_client", status: 401, body: `{"error":"invalid_client"}`, calls: 1},
-		{name: "200 without tokens", status: 200, body: `{"token_type":"Bearer"}`, calls: 1},
+		// Not the service's verdict (a proxy's answer): transient, retried.
+		{name: "200 without tokens", status: 200, body: `{"token_type":"Bearer"}`, retryable: true, calls: 3},
+		{name: "HTML 404", status: 404, body: "<html>not found</html>", retryable: true, calls: 3},
 	}
 	for _, tt := range tests {
 		for _, stillValid := range []bool{true, false} {

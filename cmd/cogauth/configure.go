@@ -88,6 +88,9 @@ func runConfigure(o *configureOptions) error {
 		}
 		fmt.Fprintf(o.IO.ErrOut, "Configuring profile %q in %s (empty answer keeps the value shown).\n", o.Profile, path)
 		for _, s := range config.Settings() {
+			if s.Flag == "refresh-operation" {
+				continue // rarely wanted (moto): a flag, not a question
+			}
 			cur := *s.Field(&p.Values)
 			var v string
 			if s.Flag == "client-secret" {

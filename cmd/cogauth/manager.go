@@ -172,14 +172,19 @@ func (a *app) cognitoClient(c *config.Config) (*cognito.Client, error) {
 	if err := c.Require("user-pool-id", "client-id"); err != nil {
 		return nil, err
 	}
+	op, err := cognito.ParseRefreshOperation(c.RefreshOperation)
+	if err != nil {
+		return nil, &config.UsageError{Msg: err.Error()}
+	}
 	return cognito.New(cognito.Options{
-		UserPoolID:   c.UserPoolID,
-		ClientID:     c.ClientID,
-		ClientSecret: jwt.Secret(c.ClientSecret),
-		Region:       c.Region,
-		Endpoint:     c.Endpoint,
-		Clock:        a.Clock,
-		HTTPClient:   a.httpClient(),
+		UserPoolID:       c.UserPoolID,
+		ClientID:         c.ClientID,
+		ClientSecret:     jwt.Secret(c.ClientSecret),
+		Region:           c.Region,
+		Endpoint:         c.Endpoint,
+		Clock:            a.Clock,
+		HTTPClient:       a.httpClient(),
+		RefreshOperation: op,
 	})
 }
 

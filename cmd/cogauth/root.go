@@ -166,6 +166,7 @@ its command's own.`,
 	pf.StringVar(&a.flags.Domain, "domain", "", "hosted UI domain URL, e.g. https://myapp.auth.us-east-1.amazoncognito.com (env COGAUTH_DOMAIN; login --hosted-ui defaults to --endpoint, for the emulator)")
 	pf.StringVar(&a.flags.Scopes, "scopes", "", "OAuth scopes login --hosted-ui asks for, comma-separated (env COGAUTH_SCOPES; default: all the app client allows)")
 	pf.StringVar(&a.flags.Store, "store", "", "where sessions live: keyring, file or memory (env COGAUTH_STORE; default keyring)")
+	pf.StringVar(&a.flags.RefreshOperation, "refresh-operation", "", "how refreshes go out: auto, GetTokensFromRefreshToken or InitiateAuth (env COGAUTH_REFRESH_OPERATION; default auto)")
 	pf.StringVar(&a.flags.AmplifyConfig, "amplify-config", "", "Amplify amplify_outputs.json or aws-exports JSON to read settings from")
 	pf.StringVar(&a.flags.Timeout, "timeout", "", "bound on each network step, e.g. 10s (env COGAUTH_TIMEOUT; default 30s)")
 	pf.BoolVarP(&a.flags.Quiet, "quiet", "q", false, "no progress or informational messages on stderr (errors and prompts stay)")

@@ -37,6 +37,10 @@ type Values struct {
 	// Timeout bounds each network step of a command (a Go duration: "30s",
 	// "1m"); empty means DefaultTimeout.
 	Timeout string `toml:"timeout,omitempty"`
+	// RefreshOperation is how token refreshes go out: "auto" (the default),
+	// "GetTokensFromRefreshToken" or "InitiateAuth" (REFRESH_TOKEN_AUTH, for
+	// services such as moto that lack the former without saying so).
+	RefreshOperation string `toml:"refresh_operation,omitempty"`
 }
 
 // Setting names one field of Values with its flag and environment variable, so that
@@ -63,6 +67,7 @@ func Settings() []Setting {
 		{"OAuth scopes", "scopes", "COGAUTH_SCOPES", "scopes", func(v *Values) *string { return &v.Scopes }},
 		{"session store", "store", "COGAUTH_STORE", "store", func(v *Values) *string { return &v.Store }},
 		{"request timeout", "timeout", "COGAUTH_TIMEOUT", "timeout", func(v *Values) *string { return &v.Timeout }},
+		{"refresh operation", "refresh-operation", "COGAUTH_REFRESH_OPERATION", "refresh_operation", func(v *Values) *string { return &v.RefreshOperation }},
 	}
 }
 
@@ -290,6 +295,11 @@ func (c *Config) Validate() error {
 			}
 			return &UsageError{Msg: fmt.Sprintf("--timeout%s: %v", from, err)}
 		}
+	}
+	switch strings.ToLower(c.RefreshOperation) {
+	case "", "auto", "gettokensfromrefreshtoken", "initiateauth", "refresh_token_auth":
+	default:
+		return &UsageError{Msg: fmt.Sprintf("unknown refresh operation %q: use auto, GetTokensFromRefreshToken or InitiateAuth", c.RefreshOperation)}
 	}
 	if c.UserPoolID != "" && RegionOf(c.UserPoolID) == "" {
 		return &UsageError{Msg: fmt.Sprintf("user pool ID %q is not of the form REGION_ID", c.UserPoolID)}
