@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"syscall"
 
@@ -51,10 +52,20 @@ func (e *Error) Error() string {
 	if e.Message != "" {
 		b.WriteString(": ")
 		b.WriteString(e.Message)
-	} else if e.Name == NetworkError && e.Cause != nil {
-		// Only transport errors come here: they name addresses, never answers.
-		b.WriteString(": ")
-		b.WriteString(e.Cause.Error())
+	}
+	if e.Name == NetworkError && e.StatusCode == 0 && e.Cause != nil {
+		// No answer came: the transport's error names the address and what
+		// failed (it holds no answer bytes, there were none).
+		cause := e.Cause.Error()
+		var ue *url.Error
+		if errors.As(e.Cause, &ue) {
+			cause = ue.Error()
+		}
+		if e.Message != "" {
+			b.WriteString(" (" + cause + ")")
+		} else {
+			b.WriteString(": " + cause)
+		}
 	}
 	return b.String()
 }
