@@ -9,7 +9,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/smithy-go/middleware"
 
+	"github.com/cogauth/cogauth/internal/bounded"
 	"github.com/cogauth/cogauth/srp"
 )
 
@@ -43,7 +45,8 @@ func NewAdmin(opts Options, creds aws.CredentialsProvider) (*AdminClient, error)
 	}
 	o := cip.Options{
 		Region:           c.opts.Region,
-		HTTPClient:       c.opts.HTTPClient,
+		HTTPClient:       bounded.HTTPClient(c.opts.HTTPClient, MaxAnswerSize),
+		APIOptions:       []func(*middleware.Stack) error{bounded.Deadline(c.opts.Timeout)},
 		RetryMaxAttempts: c.opts.RetryMaxAttempts,
 		Credentials:      creds,
 	}
@@ -101,7 +104,10 @@ func (a *AdminClient) SignIn(ctx context.Context, in SignInInput) (*Result, erro
 	if err != nil {
 		return nil, deviceGone(in.Device, MapError("AdminInitiateAuth", err))
 	}
-	res := a.c.result(out.AuthenticationResult, out.ChallengeName, out.ChallengeParameters, out.Session, out.ResultMetadata, in.Device)
+	res, err := a.c.result("AdminInitiateAuth", out.AuthenticationResult, out.ChallengeName, out.ChallengeParameters, out.Session, out.ResultMetadata, in.Device)
+	if err != nil {
+		return nil, err
+	}
 	if res.Challenge == nil {
 		return res, nil
 	}
@@ -197,7 +203,10 @@ func (a *AdminClient) respond(ctx context.Context, ch *Challenge, resp, meta map
 	if err != nil {
 		return nil, MapError("AdminRespondToAuthChallenge", err)
 	}
-	res := a.c.result(out.AuthenticationResult, out.ChallengeName, out.ChallengeParameters, out.Session, out.ResultMetadata, ch.device)
+	res, err := a.c.result("AdminRespondToAuthChallenge", out.AuthenticationResult, out.ChallengeName, out.ChallengeParameters, out.Session, out.ResultMetadata, ch.device)
+	if err != nil {
+		return nil, err
+	}
 	if res.Challenge != nil {
 		res.Challenge.login = ch.login
 		if res.Challenge.Username == "" {
