@@ -125,7 +125,13 @@ func runLogin(ctx context.Context, o *loginOptions, password string) error {
 	default:
 		return usagef("unknown flow %q: use srp or password", o.Flow)
 	}
-	var err error
+	// The configuration and the store are checked before anyone types a
+	// password, and before a sign-in whose session could not be kept.
+	p, err := o.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
 	if o.Username == "" {
 		if o.Username, err = o.prompt.ask("Username: "); err != nil {
 			return answerErr(err, "a username", "--username", "COGAUTH_USERNAME")
@@ -146,12 +152,6 @@ func runLogin(ctx context.Context, o *loginOptions, password string) error {
 			return answerErr(err, "a password", "--password-stdin", "COGAUTH_PASSWORD")
 		}
 	}
-	p, err := o.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer p.Close()
-
 	sctx, done := o.step(ctx)
 	res, err := p.mgr.SignIn(sctx, cognito.SignInInput{Username: o.Username, Password: password, Flow: flow})
 	done()

@@ -228,6 +228,13 @@ func (a *app) openUserWith(ctx context.Context, c *config.Config, username strin
 	if err != nil {
 		return nil, err
 	}
+	if signIn {
+		// A store that cannot be read would take the sign-in's tokens and lose
+		// them (unrevoked): find out now.
+		if _, err := profileUser(ctx, s, c); err != nil {
+			return nil, err
+		}
+	}
 	if username == "" && !signIn {
 		if username, err = profileUser(ctx, s, c); err != nil {
 			return nil, err
