@@ -120,7 +120,14 @@ var (
 	ErrInvalidUserPoolConfig    error = sentinel("InvalidUserPoolConfigurationException")
 	ErrSoftwareTokenMFANotFound error = sentinel("SoftwareTokenMFANotFoundException")
 	ErrExternalService          error = sentinel("ExternalServiceException")
-	ErrNetwork                  error = sentinel(NetworkError)
+	// The pool's Lambda triggers: a function that refused or failed
+	// (UserLambdaValidationException, "PreSignUp failed with error …"), one that
+	// answered something Cognito cannot use, and one that could not be run in time
+	// (UnexpectedLambdaException, retryable: the function's trouble, not a verdict).
+	ErrUserLambdaValidation  error = sentinel("UserLambdaValidationException")
+	ErrInvalidLambdaResponse error = sentinel("InvalidLambdaResponseException")
+	ErrUnexpectedLambda      error = sentinel("UnexpectedLambdaException")
+	ErrNetwork               error = sentinel(NetworkError)
 	// ErrRetryable matches every Error whose Retryable is set.
 	ErrRetryable error = retryableSentinel{}
 	// ErrDeviceRefused marks a sign-in the service refused at the remembered
@@ -143,6 +150,7 @@ var retryableNames = map[string]bool{
 	"RequestLimitExceeded":        true,
 	"InternalErrorException":      true,
 	"ExternalServiceException":    true,
+	"UnexpectedLambdaException":   true,
 	"ServiceUnavailable":          true,
 	"ServiceUnavailableException": true,
 }

@@ -18,7 +18,7 @@ type loginOptions struct {
 	IO            IOStreams
 	Username      string
 	PasswordStdin bool
-	Flow          string // srp or password
+	Flow          string // srp, password or custom
 	// Answers given up front, for scripts: used when a challenge asks for them.
 	NewPassword    string
 	Code           string
@@ -54,13 +54,16 @@ func newLoginCmd(a *app) *cobra.Command {
 	o := &loginOptions{}
 	var hosted *hostedUIOptions // login_hostedui.go
 	cmd := &cobra.Command{
-		Use:   "login [--username U] [--password-stdin] [--flow srp|password]",
+		Use:   "login [--username U] [--password-stdin] [--flow srp|password|custom]",
 		Short: "Sign in to the user pool and keep the session",
 		Long: `Sign in (SRP by default: the password never leaves this machine) and store the
 session for the profile. Missing answers are asked for on the terminal (the password
 without echo), and every challenge the pool poses is walked through: a new password
 with required attributes, a TOTP, SMS or e-mail code, choosing an MFA type, setting up
-an authenticator app. Without a terminal, give the answers as flags or variables:
+an authenticator app, and the pool's own custom challenges (--flow custom: CUSTOM_AUTH,
+the question shown as the pool's Lambda trigger worded it; with a password given by
+--password-stdin or COGAUTH_PASSWORD it starts with SRP, CUSTOM_WITH_SRP). Without a
+terminal, give the answers as flags or variables:
 
   printf '%s' "$PASSWORD" | cogauth login --username alice --password-stdin
   COGAUTH_PASSWORD=… COGAUTH_MFA_CODE=123456 cogauth login --username alice`,
@@ -96,16 +99,16 @@ an authenticator app. Without a terminal, give the answers as flags or variables
 	f := cmd.Flags()
 	f.StringVarP(&o.Username, "username", "u", "", "user name, e-mail or phone number (env COGAUTH_USERNAME)")
 	f.BoolVar(&o.PasswordStdin, "password-stdin", false, "read the password from the first line of standard input (else env COGAUTH_PASSWORD, else a prompt)")
-	f.StringVar(&o.Flow, "flow", "srp", "authentication flow: srp (USER_SRP_AUTH) or password (USER_PASSWORD_AUTH)")
+	f.StringVar(&o.Flow, "flow", "srp", "authentication flow: srp (USER_SRP_AUTH), password (USER_PASSWORD_AUTH) or custom (CUSTOM_AUTH: the pool's Lambda challenges)")
 	f.StringVar(&o.NewPassword, "new-password", "", "answer to a new-password challenge (env COGAUTH_NEW_PASSWORD)")
-	f.StringVar(&o.Code, "mfa-code", "", "answer to an MFA code challenge (env COGAUTH_MFA_CODE)")
+	f.StringVar(&o.Code, "mfa-code", "", "answer to an MFA code or the first custom challenge (env COGAUTH_MFA_CODE)")
 	f.StringVar(&o.MFAType, "mfa-type", "", "MFA type to choose when asked: totp, sms or email")
 	f.StringToStringVar(&o.Attributes, "attribute", nil, "required attribute for a new-password challenge, NAME=VALUE (repeatable)")
 	f.BoolVar(&o.RememberDevice, "remember-device", false, "remember this device when the pool offers it")
 	f.StringVar(&o.DeviceName, "device-name", "cogauth", "name of a remembered device or authenticator")
 	hosted = addHostedUIFlags(f)
 	addOutputFlag(cmd, &o.Output)
-	_ = cmd.RegisterFlagCompletionFunc("flow", cobra.FixedCompletions([]string{"srp", "password"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("flow", cobra.FixedCompletions([]string{"srp", "password", "custom"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("mfa-type", cobra.FixedCompletions([]string{"totp", "sms", "email"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -122,8 +125,10 @@ func runLogin(ctx context.Context, o *loginOptions, password string) error {
 		flow = cognito.FlowSRP
 	case "password":
 		flow = cognito.FlowPassword
+	case "custom":
+		flow = cognito.FlowCustom
 	default:
-		return usagef("unknown flow %q: use srp or password", o.Flow)
+		return usagef("unknown flow %q: use srp, password or custom", o.Flow)
 	}
 	// The configuration and the store are checked before anyone types a
 	// password, and before a sign-in whose session could not be kept.
@@ -147,7 +152,9 @@ func runLogin(ctx context.Context, o *loginOptions, password string) error {
 			return fmt.Errorf("reading the password from standard input: %w", err)
 		}
 	}
-	if password == "" {
+	// The custom flow needs no password: the pool's challenges decide. One given
+	// anyway starts it with SRP (CUSTOM_WITH_SRP).
+	if password == "" && flow != cognito.FlowCustom {
 		if password, err = o.prompt.secret("Password: "); err != nil {
 			return answerErr(err, "a password", "--password-stdin", "COGAUTH_PASSWORD")
 		}
@@ -225,8 +232,13 @@ func (o *loginOptions) challenge(ctx context.Context, p *profileSession, ch *cog
 	case cognito.ChallengeCustom:
 		code := o.Code
 		if code == "" {
+			// Show what the pool's CreateAuthChallenge made public (the question).
+			fmt.Fprintln(o.prompt.out, "The pool asks a custom challenge:")
+			for _, k := range ch.CustomParameterNames() {
+				fmt.Fprintf(o.prompt.out, "  %s: %s\n", k, ch.CustomParameters()[k])
+			}
 			var err error
-			if code, err = o.prompt.ask("Answer to the custom challenge: "); err != nil {
+			if code, err = o.prompt.ask("Answer: "); err != nil {
 				return nil, answerErr(err, "an answer to the custom challenge", "--mfa-code", "COGAUTH_MFA_CODE")
 			}
 		}
