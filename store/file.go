@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/cogauth/cogauth/store/internal/layout"
@@ -32,7 +33,10 @@ const (
 // go to a temporary file in the same directory that is fsynced and renamed over the
 // old one, so a reader sees the old or the new file, never half of one. The file is
 // 0600 and a directory it creates is 0700. Writers and refresh holders serialize
-// through flock(2) lock files next to it, across processes.
+// through flock(2) lock files next to it, across processes. A writer killed between
+// creating its temporary file and the rename leaves that file behind, tokens and
+// all; the next writer removes it under the lock, and so does opening the store
+// when no writer is at work.
 type File struct {
 	path string
 	mu   sync.Mutex // serializes this process's writers before they take the flock
@@ -51,7 +55,40 @@ func NewFile(path string) (*File, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	return &File{path: abs}, nil
+	f := &File{path: abs}
+	// Clear what writers killed mid-write left, if no writer is at work now (one
+	// that is clears it itself); opening never waits.
+	if unlock, ok, _ := lockfile.TryLock(f.lockPath()); ok {
+		f.removeStaleTemps()
+		unlock()
+	}
+	return f, nil
+}
+
+// lockPath is the writers' lock file.
+func (f *File) lockPath() string { return f.path + ".lock" }
+
+// tempPattern names write's temporary files (os.CreateTemp's pattern).
+func (f *File) tempPattern() string { return "." + filepath.Base(f.path) + ".tmp-*" }
+
+// removeStaleTemps removes the temporary files of writers that died between
+// creating one and renaming it over the file (kill -9, power loss): they hold
+// tokens and would pile up. The caller holds the writers' lock, and every writer
+// (of this release and the one before) creates its temporary file only while
+// holding it, so any temporary file there is now is a dead writer's.
+func (f *File) removeStaleTemps() {
+	dir := filepath.Dir(f.path)
+	prefix := strings.TrimSuffix(f.tempPattern(), "*")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		// Only regular files: whatever else carries the name is not ours.
+		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), prefix) {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // Path returns the file's absolute path.
@@ -172,7 +209,7 @@ func (f *File) write(s *sessions) error {
 		return fmt.Errorf("store: %s: %w", f.path, err)
 	}
 	dir := filepath.Dir(f.path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(f.path)+".tmp-*")
+	tmp, err := os.CreateTemp(dir, f.tempPattern())
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
@@ -214,11 +251,12 @@ func (f *File) write(s *sessions) error {
 func (f *File) update(ctx context.Context, fn func(*sessions) (changed bool, err error)) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	unlock, err := lockfile.Lock(ctx, f.path+".lock")
+	unlock, err := lockfile.Lock(ctx, f.lockPath())
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	f.removeStaleTemps()
 	s, err := f.read()
 	if err != nil {
 		return err

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cogauth/cogauth/store/internal/lockfile"
 )
 
 func TestMemoryLocksDoNotLeak(t *testing.T) {
@@ -135,4 +137,70 @@ func FuzzParseFile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFileRemovesStaleTemps: temporary files of writers that died mid-write go when
+// the store opens (if no writer is at work) and at every write, under the writers'
+// lock; nothing else in the directory is touched.
+func TestFileRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.json")
+	stale := func(n int) []string {
+		var names []string
+		for i := range n {
+			name := filepath.Join(dir, ".s.json.tmp-"+strings.Repeat("7", i+1))
+			if err := os.WriteFile(name, []byte(`{"format":`), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, name)
+		}
+		return names
+	}
+	left := func() []string {
+		m, _ := filepath.Glob(filepath.Join(dir, ".s.json.tmp-*"))
+		return m
+	}
+	keep := []string{filepath.Join(dir, "other.json"), filepath.Join(dir, ".other.json.tmp-1"), filepath.Join(dir, ".s.json.tmp")}
+	for _, k := range keep {
+		if err := os.WriteFile(k, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, ".s.json.tmp-dir"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+
+	stale(3)
+	// A writer at work (another process holding the lock) keeps its temporary
+	// file: opening leaves them all.
+	unlock, err := lockfile.Lock(context.Background(), path+".lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(left()); n != 4 { // three files and the directory
+		t.Fatalf("open while locked removed temporary files: %d left", n)
+	}
+	unlock()
+	f, err := NewFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := left(); len(got) != 1 || !strings.HasSuffix(got[0], "tmp-dir") {
+		t.Fatalf("after open: %v, want only the directory", got)
+	}
+	stale(2)
+	if _, err := f.Put(context.Background(), Key{Pool: "p", Client: "c", User: "u"}, []byte("x"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := left(); len(got) != 1 {
+		t.Fatalf("after a write: %v, want only the directory", got)
+	}
+	for _, k := range keep {
+		if _, err := os.Stat(k); err != nil {
+			t.Errorf("%s removed: %v", k, err)
+		}
+	}
 }

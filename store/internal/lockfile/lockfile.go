@@ -32,3 +32,19 @@ func Lock(ctx context.Context, path string) (unlock func(), err error) {
 	var once sync.Once
 	return func() { once.Do(func() { l.Unlock(); l.Close() }) }, nil
 }
+
+// TryLock takes the flock on path if nobody holds it, without waiting; ok is false
+// when somebody does.
+func TryLock(path string) (unlock func(), ok bool, err error) {
+	l := flock.New(path, flock.SetPermissions(0o600))
+	ok, err = l.TryLock()
+	if err != nil || !ok {
+		l.Close()
+		if err != nil {
+			return nil, false, fmt.Errorf("store: lock %s: %w", path, err)
+		}
+		return nil, false, nil
+	}
+	var once sync.Once
+	return func() { once.Do(func() { l.Unlock(); l.Close() }) }, true, nil
+}
