@@ -41,7 +41,7 @@ type Config struct {
 	// Secret keys the session names and sealed cookies: at least 32 random bytes,
 	// the same on every replica. Changing it ends every session.
 	Secret []byte
-	// Store keeps the sessions; shared by all replicas (store.Redis,
+	// Store keeps the sessions; shared by all replicas (store/redis,
 	// store/dynamodb). A new memory store when nil. A store that is also a
 	// store.Locker (Redis, DynamoDB, memory) makes a session's refresh happen once
 	// across every replica.

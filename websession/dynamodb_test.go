@@ -1,0 +1,87 @@
+package websession
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/cogauth/cogauth/internal/peers"
+	"github.com/cogauth/cogauth/store"
+	dynamostore "github.com/cogauth/cogauth/store/dynamodb"
+)
+
+// TestDynamoDBReplicas: three replicas sharing a DynamoDB table (moto's server),
+// rotation on with no grace period: fifteen requests at expiry make one refresh
+// (the lease lock and conditional writes), the session survives, and logout ends
+// it on every replica.
+func TestDynamoDBReplicas(t *testing.T) {
+	url := peers.Moto(t)
+	c := dynamodb.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")},
+		func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(url) })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := dynamostore.CreateTable(ctx, c, "web"); err != nil {
+		t.Fatal(err)
+	}
+	st := func(int) store.Store {
+		s, err := dynamostore.New(c, dynamostore.Options{Table: "web", TTL: 24 * time.Hour, LockTTL: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	f := newFixture(t, fixtureOptions{replicas: 3, rotation: true, store: st})
+	b := f.browser()
+	b.signIn("/", alice, password)
+	cookie := b.cookie("cogauth").Value
+	for range 3 {
+		if resp, body := b.fetch(http.MethodGet, f.base+"/api/call"); resp.StatusCode != http.StatusOK {
+			t.Fatalf("api call: %d %s", resp.StatusCode, body)
+		}
+	}
+	tokens := f.emu.Requests("oauth2/token")
+	f.clk.Advance(56 * time.Minute)
+	var wg sync.WaitGroup
+	for range 15 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodGet, f.base+"/api/call", nil)
+			req.Header.Set("Sec-Fetch-Mode", "cors")
+			resp, err := b.c.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("at expiry: %s", resp.Status)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := f.emu.Requests("oauth2/token") - tokens; n != 1 {
+		t.Fatalf("%d refreshes at expiry across 3 replicas, want 1", n)
+	}
+	f.clk.Advance(10 * time.Minute)
+	for range 3 {
+		if resp, _ := b.fetch(http.MethodGet, f.base+"/auth/me"); resp.StatusCode != http.StatusOK {
+			t.Fatalf("after expiry: %d", resp.StatusCode)
+		}
+	}
+	f.pin.Store(0)
+	b.navigate(http.MethodPost, f.base+"/auth/logout")
+	f.pin.Store(-1)
+	for range 3 {
+		b.setCookie("cogauth", cookie)
+		if resp, _ := b.fetch(http.MethodGet, f.base+"/auth/me"); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("after logout: %d", resp.StatusCode)
+		}
+	}
+}
