@@ -191,3 +191,25 @@ func TestCustomAuthUnknownUser(t *testing.T) {
 	_, ae = call(t, plain, "InitiateAuth", map[string]any{"ClientId": plain.Client("app", "web").ID, "AuthFlow": "CUSTOM_AUTH", "AuthParameters": map[string]string{"USERNAME": "alice"}})
 	wantErr(t, ae, "InvalidParameterException", "Custom auth lambda trigger is not configured for the user pool.")
 }
+
+// AdminInitiateAuth / AdminRespondToAuthChallenge run the same custom flow.
+func TestCustomAuthAdmin(t *testing.T) {
+	l := mathLambdas()
+	srv, clientID := customServer(t, l, "")
+	poolID := srv.PoolID("app")
+	out := mustCall(t, srv, "AdminInitiateAuth", map[string]any{"UserPoolId": poolID, "ClientId": clientID, "AuthFlow": "CUSTOM_AUTH",
+		"AuthParameters": map[string]string{"USERNAME": "alice"}, "ClientMetadata": map[string]string{"via": "admin"}})
+	if out["ChallengeName"] != "CUSTOM_CHALLENGE" {
+		t.Fatalf("AdminInitiateAuth = %v", out)
+	}
+	q := strMap(out["ChallengeParameters"])["question"]
+	done := mustCall(t, srv, "AdminRespondToAuthChallenge", map[string]any{"UserPoolId": poolID, "ClientId": clientID,
+		"ChallengeName": "CUSTOM_CHALLENGE", "Session": out["Session"], "ChallengeResponses": map[string]string{"USERNAME": "alice", "ANSWER": solve(t, q)},
+		"ClientMetadata": map[string]string{"via": "admin-respond"}})
+	if obj(done["AuthenticationResult"])["IdToken"] == nil {
+		t.Fatalf("AdminRespondToAuthChallenge = %v", done)
+	}
+	if obj(obj(l.last(t, "DefineAuthChallenge_Authentication")["request"])["clientMetadata"])["via"] != "admin-respond" {
+		t.Fatal("the request's ClientMetadata not passed on")
+	}
+}
