@@ -25,7 +25,7 @@ func adminEnv(t *testing.T) (*emulator.Server, *cognito.AdminClient) {
 		},
 	}}}})
 	t.Cleanup(srv.Close)
-	backend := srv.Client("app", "backend")
+	backend := srv.AppClient("app", "backend")
 	a, err := cognito.NewAdmin(cognito.Options{
 		UserPoolID: srv.PoolID("app"), ClientID: backend.ID, ClientSecret: jwt.Secret(backend.Secret),
 		Endpoint: srv.URL, Clock: srv.Clock(),

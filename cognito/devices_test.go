@@ -27,7 +27,7 @@ func deviceEmu(t *testing.T, cfg emulator.DeviceConfig) (*emulator.Server, *cogn
 	t.Helper()
 	srv := emu(t, func(s *emulator.Seed) { s.UserPools[0].DeviceTracking = &cfg })
 	rec := &wiretest.Recorder{}
-	cl := srv.Client("app", "srv")
+	cl := srv.AppClient("app", "srv")
 	c, err := cognito.New(cognito.Options{
 		UserPoolID: srv.PoolID("app"), ClientID: cl.ID, ClientSecret: jwt.Secret(cl.Secret),
 		Endpoint: srv.URL, Clock: srv.Clock(), HTTPClient: rec,

@@ -45,7 +45,7 @@ func emu(t *testing.T, mod func(*emulator.Seed)) *emulator.Server {
 
 func emuClient(t *testing.T, srv *emulator.Server, pool, client string) *cognito.Client {
 	t.Helper()
-	cl := srv.Client(pool, client)
+	cl := srv.AppClient(pool, client)
 	c, err := cognito.New(cognito.Options{
 		UserPoolID: srv.PoolID(pool), ClientID: cl.ID, ClientSecret: jwt.Secret(cl.Secret),
 		Endpoint: srv.URL, Clock: srv.Clock(),

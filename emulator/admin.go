@@ -22,129 +22,143 @@ type adminFault struct {
 	Drop    bool    `json:"drop,omitempty"`
 }
 
-// serveAdmin answers the test-control endpoint. It refuses anything that does not
-// come from this machine: it can move the clock and read codes.
-func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
-	if !isLoopback(r.RemoteAddr) {
-		writeJSONStatus(w, http.StatusForbidden, map[string]string{"message": "The admin endpoint answers loopback clients only."})
-		return
-	}
-	if why := adminRefusal(r); why != "" {
-		writeJSONStatus(w, http.StatusForbidden, map[string]string{"message": why})
-		return
-	}
-	path := strings.TrimPrefix(r.URL.Path, adminPrefix)
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<16))
-	if err != nil {
-		writeJSONStatus(w, http.StatusBadRequest, map[string]string{"message": "unreadable body"})
-		return
-	}
-	bad := func(msg string) { writeJSONStatus(w, http.StatusBadRequest, map[string]string{"message": msg}) }
-	switch {
-	case path == "clock" && r.Method == http.MethodGet:
-	case path == "clock" && r.Method == http.MethodPost:
-		var in struct {
-			Set     string `json:"set"`
-			Advance string `json:"advance"`
+// adminHandler is one admin route; body is the request body, read (bounded)
+// after the loopback checks.
+type adminHandler func(w http.ResponseWriter, r *http.Request, body []byte)
+
+// adminMux routes the admin endpoint's paths (the table in README.md).
+func (e *Emulator) adminMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	route := func(pattern string, h adminHandler) { mux.Handle(pattern, e.adminOnly(h)) }
+	noContent := func(fn func(r *http.Request)) adminHandler {
+		return func(w http.ResponseWriter, r *http.Request, _ []byte) {
+			fn(r)
+			w.WriteHeader(http.StatusNoContent)
 		}
-		if json.Unmarshal(body, &in) != nil || (in.Set == "") == (in.Advance == "") {
-			bad(`give {"set": RFC 3339 time} or {"advance": duration}`)
-			return
-		}
-		if in.Set != "" {
-			t, err := time.Parse(time.RFC3339Nano, in.Set)
-			if err != nil {
-				bad("set: not an RFC 3339 time")
-				return
-			}
-			e.SetTime(t)
-		} else {
-			d, err := time.ParseDuration(in.Advance)
-			if err != nil {
-				bad("advance: not a duration")
-				return
-			}
-			e.Advance(d)
-		}
-	case path == "codes" && r.Method == http.MethodGet:
+	}
+	route("GET /_emulator/clock", func(w http.ResponseWriter, _ *http.Request, _ []byte) { e.writeNow(w) })
+	route("POST /_emulator/clock", e.adminSetClock)
+	route("GET /_emulator/codes", func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		q := r.URL.Query()
 		msgs := e.Messages(q.Get("poolId"), q.Get("username"))
 		if msgs == nil {
 			msgs = []Message{}
 		}
 		writeJSONStatus(w, http.StatusOK, map[string]any{"messages": msgs})
-		return
-	case path == "requests" && r.Method == http.MethodGet:
+	})
+	route("GET /_emulator/requests", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
 		writeJSONStatus(w, http.StatusOK, map[string]any{"requests": e.RequestCounts()})
-		return
-	case path == "requests" && r.Method == http.MethodDelete:
-		e.ResetCounters()
-		w.WriteHeader(http.StatusNoContent)
-		return
-	case path == "faults" && r.Method == http.MethodDelete:
-		e.ClearFaults()
-		w.WriteHeader(http.StatusNoContent)
-		return
-	case strings.HasPrefix(path, "faults/") && len(path) > len("faults/"):
-		op := strings.TrimPrefix(path, "faults/")
-		switch r.Method {
-		case http.MethodDelete:
-			e.InjectFault(op, Fault{})
-		case http.MethodPut, http.MethodPost:
-			var in adminFault
-			if err := json.Unmarshal(body, &in); err != nil {
-				bad("fault: malformed JSON")
-				return
-			}
-			f := Fault{ErrName: in.ErrName, Message: in.Message, Status: in.Status, Rate: in.Rate, Drop: in.Drop}
-			if in.Latency != "" {
-				d, err := time.ParseDuration(in.Latency)
-				if err != nil || d < 0 {
-					bad("latency: not a duration")
-					return
-				}
-				f.Latency = d
-			}
-			if f.Rate < 0 || f.Rate > 1 || (f.Status != 0 && (f.Status < 400 || f.Status > 599)) {
-				bad("rate must be within [0,1] and status a 4xx or 5xx code")
-				return
-			}
-			if !e.injectFaultBounded(op, f) {
-				bad("too many faults; delete some first")
-				return
-			}
-		default:
-			bad("use PUT or DELETE")
+	})
+	route("DELETE /_emulator/requests", noContent(func(*http.Request) { e.ResetCounters() }))
+	route("DELETE /_emulator/faults", noContent(func(*http.Request) { e.ClearFaults() }))
+	route("DELETE /_emulator/faults/{op}", noContent(func(r *http.Request) { e.InjectFault(r.PathValue("op"), Fault{}) }))
+	route("PUT /_emulator/faults/{op}", e.adminSetFault)
+	route("POST /_emulator/faults/{op}", e.adminSetFault)
+	route("POST /_emulator/rotate-keys/{pool}", func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		if err := e.RotateKeys(r.PathValue("pool")); err != nil {
+			adminBad(w, err.Error())
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
-		return
-	case strings.HasPrefix(path, "rotate-keys/") && r.Method == http.MethodPost:
-		if err := e.RotateKeys(strings.TrimPrefix(path, "rotate-keys/")); err != nil {
-			bad(err.Error())
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return
-	case path == "lambda/invocations" && r.Method == http.MethodGet:
+	})
+	route("GET /_emulator/lambda/invocations", func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		inv := e.Invocations(r.URL.Query().Get("poolId"))
 		if inv == nil {
 			inv = []Invocation{}
 		}
 		writeJSONStatus(w, http.StatusOK, map[string]any{"invocations": inv})
-		return
-	case path == "lambda/invocations" && r.Method == http.MethodDelete:
-		e.ClearInvocations()
-		w.WriteHeader(http.StatusNoContent)
-		return
-	case path == "seed" && r.Method == http.MethodGet:
+	})
+	route("DELETE /_emulator/lambda/invocations", noContent(func(*http.Request) { e.ClearInvocations() }))
+	route("GET /_emulator/seed", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
 		writeJSONStatus(w, http.StatusOK, e.Seeded())
-		return
-	default:
+	})
+	route("/_emulator/", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
 		writeJSONStatus(w, http.StatusNotFound, map[string]string{"message": "unknown admin path"})
+	})
+	return mux
+}
+
+// adminOnly refuses anything that does not come from this machine (the endpoint
+// moves the clock and reads codes) or that a browser was made to send, then reads
+// the body.
+func (e *Emulator) adminOnly(h adminHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isLoopback(r.RemoteAddr) {
+			writeJSONStatus(w, http.StatusForbidden, map[string]string{"message": "The admin endpoint answers loopback clients only."})
+			return
+		}
+		if why := adminRefusal(r); why != "" {
+			writeJSONStatus(w, http.StatusForbidden, map[string]string{"message": why})
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<16))
+		if err != nil {
+			adminBad(w, "unreadable body")
+			return
+		}
+		h(w, r, body)
+	})
+}
+
+func adminBad(w http.ResponseWriter, msg string) {
+	writeJSONStatus(w, http.StatusBadRequest, map[string]string{"message": msg})
+}
+
+func (e *Emulator) writeNow(w http.ResponseWriter) {
+	writeJSONStatus(w, http.StatusOK, map[string]string{"now": e.now().UTC().Format(time.RFC3339Nano)})
+}
+
+func (e *Emulator) adminSetClock(w http.ResponseWriter, _ *http.Request, body []byte) {
+	var in struct {
+		Set     string `json:"set"`
+		Advance string `json:"advance"`
+	}
+	if json.Unmarshal(body, &in) != nil || (in.Set == "") == (in.Advance == "") {
+		adminBad(w, `give {"set": RFC 3339 time} or {"advance": duration}`)
 		return
 	}
-	writeJSONStatus(w, http.StatusOK, map[string]string{"now": e.now().UTC().Format(time.RFC3339Nano)})
+	if in.Set != "" {
+		t, err := time.Parse(time.RFC3339Nano, in.Set)
+		if err != nil {
+			adminBad(w, "set: not an RFC 3339 time")
+			return
+		}
+		e.SetTime(t)
+	} else {
+		d, err := time.ParseDuration(in.Advance)
+		if err != nil {
+			adminBad(w, "advance: not a duration")
+			return
+		}
+		e.Advance(d)
+	}
+	e.writeNow(w)
+}
+
+func (e *Emulator) adminSetFault(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in adminFault
+	if err := json.Unmarshal(body, &in); err != nil {
+		adminBad(w, "fault: malformed JSON")
+		return
+	}
+	f := Fault{ErrName: in.ErrName, Message: in.Message, Status: in.Status, Rate: in.Rate, Drop: in.Drop}
+	if in.Latency != "" {
+		d, err := time.ParseDuration(in.Latency)
+		if err != nil || d < 0 {
+			adminBad(w, "latency: not a duration")
+			return
+		}
+		f.Latency = d
+	}
+	if f.Rate < 0 || f.Rate > 1 || (f.Status != 0 && (f.Status < 400 || f.Status > 599)) {
+		adminBad(w, "rate must be within [0,1] and status a 4xx or 5xx code")
+		return
+	}
+	if !e.injectFaultBounded(r.PathValue("op"), f) {
+		adminBad(w, "too many faults; delete some first")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // adminRefusal tells why a loopback request may still not use the admin endpoint

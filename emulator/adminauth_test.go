@@ -42,7 +42,7 @@ func TestAdminInitiateAuth(t *testing.T) {
 	t.Cleanup(srv.Close)
 	ctx := context.Background()
 	api := adminSDK(srv)
-	pool, backend, web := srv.PoolID("app"), srv.Client("app", "backend").ID, srv.Client("app", "web").ID
+	pool, backend, web := srv.PoolID("app"), srv.AppClient("app", "backend").ID, srv.AppClient("app", "web").ID
 	out, err := api.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{
 		UserPoolId: aws.String(pool), ClientId: aws.String(backend), AuthFlow: types.AuthFlowTypeAdminUserPasswordAuth,
 		AuthParameters: map[string]string{"USERNAME": "alice", "PASSWORD": password},
@@ -135,7 +135,7 @@ func TestAdminResetUserPassword(t *testing.T) {
 	srv := emulator.NewServer(emulator.Options{Seed: adminSeed()})
 	t.Cleanup(srv.Close)
 	ctx := context.Background()
-	pool, web := srv.PoolID("app"), srv.Client("app", "web").ID
+	pool, web := srv.PoolID("app"), srv.AppClient("app", "web").ID
 	if _, err := adminSDK(srv).AdminResetUserPassword(ctx, &cip.AdminResetUserPasswordInput{UserPoolId: aws.String(pool), Username: aws.String("alice")}); err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestAdminDevices(t *testing.T) {
 	t.Cleanup(srv.Close)
 	ctx := context.Background()
 	api := adminSDK(srv)
-	pool, backend := srv.PoolID("app"), srv.Client("app", "backend").ID
+	pool, backend := srv.PoolID("app"), srv.AppClient("app", "backend").ID
 	out, err := api.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{
 		UserPoolId: aws.String(pool), ClientId: aws.String(backend), AuthFlow: types.AuthFlowTypeAdminUserPasswordAuth,
 		AuthParameters: map[string]string{"USERNAME": "alice", "PASSWORD": password},

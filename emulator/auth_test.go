@@ -155,7 +155,7 @@ func respond(t *testing.T, srv *emulator.Server, clientID, challenge, session st
 
 func TestSRPSignIn(t *testing.T) {
 	srv, _ := newTestServer(t)
-	web := srv.Client("app", "web").ID
+	web := srv.AppClient("app", "web").ID
 	tests := []struct {
 		name     string
 		pw       string
@@ -204,7 +204,7 @@ func TestSRPSignIn(t *testing.T) {
 
 func TestChallengeSessionSingleUseAndExpiry(t *testing.T) {
 	srv, clk := newTestServer(t)
-	web := srv.Client("app", "web").ID
+	web := srv.AppClient("app", "web").ID
 
 	cl, ch := srpStart(t, srv, web, "alice", nil)
 	ans := srpAnswer(t, srv, cl, ch, password, clk.Now())
@@ -223,7 +223,7 @@ func TestChallengeSessionSingleUseAndExpiry(t *testing.T) {
 
 func TestSecretHashAndAuthFlows(t *testing.T) {
 	srv, _ := newTestServer(t)
-	backend := srv.Client("app", "backend")
+	backend := srv.AppClient("app", "backend")
 	hash := func(user string) string {
 		m := hmac.New(sha256.New, []byte(backend.Secret))
 		m.Write([]byte(user + backend.ID))
@@ -239,9 +239,9 @@ func TestSecretHashAndAuthFlows(t *testing.T) {
 		{"hash ok", backend.ID, map[string]string{"SECRET_HASH": hash("alice")}, "USER_PASSWORD_AUTH", "", ""},
 		{"hash missing", backend.ID, nil, "USER_PASSWORD_AUTH", "NotAuthorizedException", "SECRET_HASH was not received"},
 		{"hash wrong", backend.ID, map[string]string{"SECRET_HASH": hash("bob")}, "USER_PASSWORD_AUTH", "NotAuthorizedException", "Unable to verify secret hash"},
-		{"flow not allowed", srv.Client("app", "srponly").ID, nil, "USER_PASSWORD_AUTH", "InvalidParameterException", "USER_PASSWORD_AUTH flow not enabled"},
-		{"unknown user", srv.Client("app", "web").ID, map[string]string{"USERNAME": "mallory"}, "USER_PASSWORD_AUTH", "UserNotFoundException", ""},
-		{"bad flow", srv.Client("app", "web").ID, nil, "NOPE", "InvalidParameterException", "authFlow"},
+		{"flow not allowed", srv.AppClient("app", "srponly").ID, nil, "USER_PASSWORD_AUTH", "InvalidParameterException", "USER_PASSWORD_AUTH flow not enabled"},
+		{"unknown user", srv.AppClient("app", "web").ID, map[string]string{"USERNAME": "mallory"}, "USER_PASSWORD_AUTH", "UserNotFoundException", ""},
+		{"bad flow", srv.AppClient("app", "web").ID, nil, "NOPE", "InvalidParameterException", "authFlow"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -293,7 +293,7 @@ func parseClaims(t *testing.T, srv *emulator.Server, tok string) (map[string]any
 func TestTokenClaims(t *testing.T) {
 	srv, clk := newTestServer(t)
 	c := sdk(srv)
-	web := srv.Client("app", "web").ID
+	web := srv.AppClient("app", "web").ID
 	tok := signIn(t, c, web, "alice", password)
 	ah, ac := parseClaims(t, srv, *tok.AccessToken)
 	ih, ic := parseClaims(t, srv, *tok.IdToken)
@@ -377,7 +377,7 @@ func TestSelfIssuerDiscovery(t *testing.T) {
 	if conf["issuer"] != iss || conf["jwks_uri"] != iss+"/.well-known/jwks.json" {
 		t.Fatalf("openid-configuration %v", conf)
 	}
-	tok := signIn(t, sdk(srv), srv.Client("app", "web").ID, "alice", password)
+	tok := signIn(t, sdk(srv), srv.AppClient("app", "web").ID, "alice", password)
 	_, cl := parseClaims(t, srv, *tok.IdToken)
 	if cl["iss"] != iss {
 		t.Fatalf("iss %v", cl["iss"])
@@ -396,7 +396,7 @@ func TestRotationGraceAndReuse(t *testing.T) {
 	srv, clk := newTestServer(t)
 	c := sdk(srv)
 	ctx := context.Background()
-	rot := srv.Client("app", "rotating").ID
+	rot := srv.AppClient("app", "rotating").ID
 	tok := signIn(t, c, rot, "alice", password)
 
 	// REFRESH_TOKEN_AUTH is refused while rotation is on.
@@ -436,7 +436,7 @@ func TestRevocation(t *testing.T) {
 	srv, _ := newTestServer(t)
 	c := sdk(srv)
 	ctx := context.Background()
-	web := srv.Client("app", "web").ID
+	web := srv.AppClient("app", "web").ID
 	refresh := func(rt *string) error {
 		_, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{
 			AuthFlow: types.AuthFlowTypeRefreshTokenAuth, ClientId: aws.String(web),
@@ -478,7 +478,7 @@ func TestRevocation(t *testing.T) {
 
 func TestNewPasswordRequired(t *testing.T) {
 	srv, _ := newTestServer(t)
-	pool, web := srv.PoolID("app"), srv.Client("app", "web").ID
+	pool, web := srv.PoolID("app"), srv.AppClient("app", "web").ID
 	mustCall(t, srv, "AdminCreateUser", map[string]any{
 		"UserPoolId": pool, "Username": "bob", "TemporaryPassword": "Temp-Pass-1", "MessageAction": "SUPPRESS",
 		"UserAttributes": []map[string]string{{"Name": "email", "Value": "bob@example.com"}},

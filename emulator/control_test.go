@@ -24,7 +24,7 @@ import (
 
 func TestFaultInjection(t *testing.T) {
 	srv, _ := newTestServer(t)
-	web := srv.Client("app", "web").ID
+	web := srv.AppClient("app", "web").ID
 	params := map[string]any{"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": web,
 		"AuthParameters": map[string]string{"USERNAME": "alice", "PASSWORD": password}}
 
@@ -86,7 +86,7 @@ func TestSDKTypedErrors(t *testing.T) {
 	c := sdk(srv)
 	ctx := context.Background()
 	_, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{AuthFlow: types.AuthFlowTypeUserPasswordAuth,
-		ClientId: aws.String(srv.Client("app", "web").ID), AuthParameters: map[string]string{"USERNAME": "nobody", "PASSWORD": "x"}})
+		ClientId: aws.String(srv.AppClient("app", "web").ID), AuthParameters: map[string]string{"USERNAME": "nobody", "PASSWORD": "x"}})
 	var unf *types.UserNotFoundException
 	if !errors.As(err, &unf) {
 		t.Fatalf("unknown user: %v", err)
@@ -149,7 +149,7 @@ func TestAdminEndpoint(t *testing.T) {
 		t.Fatalf("requests: %v", out)
 	}
 
-	pool, web := srv.PoolID("app"), srv.Client("app", "web").ID
+	pool, web := srv.PoolID("app"), srv.AppClient("app", "web").ID
 	mustCall(t, srv, "SignUp", map[string]any{"ClientId": web, "Username": "dave", "Password": password,
 		"UserAttributes": []map[string]string{{"Name": "email", "Value": "dave@example.com"}}})
 	_, out = do("GET", "codes?poolId="+pool+"&username=dave", "")
@@ -246,7 +246,7 @@ func TestUnknownTargetsShareOneCounter(t *testing.T) {
 func TestStateFileSurvivesRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.json")
 	srv := emulator.NewServer(emulator.Options{Seed: testSeed(), StateFile: path, Clock: newFake()})
-	web := srv.Client("app", "web").ID
+	web := srv.AppClient("app", "web").ID
 	tok := signIn(t, sdk(srv), web, "alice", password)
 	srv.Close()
 

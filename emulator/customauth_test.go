@@ -78,10 +78,10 @@ func customServer(t *testing.T, l *lambdas, prevent string) (*emulator.Server, s
 	})
 	t.Cleanup(srv.Close)
 	if prevent != "" {
-		mustCall(t, srv, "UpdateUserPoolClient", map[string]any{"UserPoolId": srv.PoolID("app"), "ClientId": srv.Client("app", "web").ID,
+		mustCall(t, srv, "UpdateUserPoolClient", map[string]any{"UserPoolId": srv.PoolID("app"), "ClientId": srv.AppClient("app", "web").ID,
 			"ExplicitAuthFlows": []string{"ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}, "PreventUserExistenceErrors": prevent})
 	}
-	return srv, srv.Client("app", "web").ID
+	return srv, srv.AppClient("app", "web").ID
 }
 
 func TestCustomAuthMathChallenge(t *testing.T) {
@@ -188,7 +188,7 @@ func TestCustomAuthUnknownUser(t *testing.T) {
 	plain := emulator.NewServer(emulator.Options{Clock: newFake(), Seed: &emulator.Seed{UserPools: []emulator.SeedUserPool{{
 		Name: "app", Clients: []emulator.SeedClient{{Name: "web", ExplicitAuthFlows: []string{"ALLOW_CUSTOM_AUTH"}}}}}}})
 	defer plain.Close()
-	_, ae = call(t, plain, "InitiateAuth", map[string]any{"ClientId": plain.Client("app", "web").ID, "AuthFlow": "CUSTOM_AUTH", "AuthParameters": map[string]string{"USERNAME": "alice"}})
+	_, ae = call(t, plain, "InitiateAuth", map[string]any{"ClientId": plain.AppClient("app", "web").ID, "AuthFlow": "CUSTOM_AUTH", "AuthParameters": map[string]string{"USERNAME": "alice"}})
 	wantErr(t, ae, "InvalidParameterException", "Custom auth lambda trigger is not configured for the user pool.")
 }
 

@@ -182,6 +182,7 @@ type Emulator struct {
 	// ops maps a full X-Amz-Target to its handler. It is filled only in New, by
 	// registerUserPoolOps (pools.go) and registerIdentityPoolOps (identitypool.go).
 	ops        map[string]handlerFunc
+	mux, admin *http.ServeMux // set in New (routes, adminMux)
 	st         *state
 	offset     time.Duration // emulator clock = base clock + offset
 	faults     map[string]Fault
@@ -235,6 +236,7 @@ func New(opts Options) (*Emulator, error) {
 	}
 	e.registerUserPoolOps()
 	e.registerIdentityPoolOps()
+	e.mux, e.admin = e.routes(), e.adminMux()
 	if opts.StateFile != "" {
 		// A state file that cannot be written would fail only at shutdown,
 		// losing everything; say so at start.
@@ -390,21 +392,36 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Requests built for direct ServeHTTP calls may have no body at all.
 		r.Body = http.NoBody
 	}
-	switch {
-	case strings.HasPrefix(r.URL.Path, adminPrefix):
-		e.serveAdmin(w, r)
-		return
-	case e.serveOAuth2(w, r): // the hosted UI and OAuth 2.0 endpoints (oauth2.go)
-		return
-	case r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/.well-known/"):
-		e.serveWellKnown(w, r)
-		return
-	case r.Method == http.MethodPost:
-		e.serveAPI(w, r)
+	if strings.HasPrefix(r.URL.Path, adminPrefix) {
+		// The admin paths have a mux of their own: a catch-all under /_emulator/
+		// would overlap the /{poolId}/… patterns.
+		e.admin.ServeHTTP(w, r)
 		return
 	}
-	// AWS answers a request it cannot route with an UnknownOperationException too.
-	writeError(w, newErr("UnknownOperationException", "Unknown operation: %s %s", r.Method, r.URL.Path))
+	e.mux.ServeHTTP(w, r)
+}
+
+// routes builds the mux of everything but the admin endpoint: the well-known
+// documents, the hosted UI and OAuth 2.0 endpoints at the root and under
+// /{poolId}/ (oauth2.go), and, for any other path, the JSON 1.1 API (routed on
+// X-Amz-Target by the ops table) for POST and UnknownOperationException else.
+func (e *Emulator) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{pool}/.well-known/{doc}", e.serveWellKnown)
+	e.oauthRoutes(mux)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			e.serveAPI(w, r)
+			return
+		}
+		e.unknownPath(w, r)
+	})
+	return mux
+}
+
+// unknownPath answers a request nothing routes, as AWS does.
+func (e *Emulator) unknownPath(w http.ResponseWriter, r *http.Request) {
+	writeError(w, newErr("UnknownOperationException", "Unknown operation: %s %s", r.Method, clip(r.URL.Path)))
 }
 
 func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {

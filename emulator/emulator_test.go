@@ -83,7 +83,7 @@ func TestSeededServerOneLine(t *testing.T) {
 	if !strings.HasPrefix(poolID, "us-east-1_") {
 		t.Fatalf("pool ID %q", poolID)
 	}
-	web, backend := srv.Client("app", "web"), srv.Client("app", "backend")
+	web, backend := srv.AppClient("app", "web"), srv.AppClient("app", "backend")
 	if web.ID == "" || web.Secret != "" || backend.Secret == "" {
 		t.Fatalf("clients: %+v %+v", web, backend)
 	}
@@ -97,7 +97,7 @@ func TestPasswordSignInRefreshGetUser(t *testing.T) {
 	srv, clk := newTestServer(t)
 	c := sdk(srv)
 	ctx := context.Background()
-	web := srv.Client("app", "web").ID
+	web := srv.AppClient("app", "web").ID
 	tok := signIn(t, c, web, "alice", password)
 	if tok.RefreshToken == nil || tok.ExpiresIn != 3600 || *tok.TokenType != "Bearer" {
 		t.Fatalf("tokens: expires %v type %v", tok.ExpiresIn, tok.TokenType)
@@ -142,7 +142,7 @@ func TestErrorShape(t *testing.T) {
 		{"bad json", "AWSCognitoIdentityProviderService.InitiateAuth", `{`, "SerializationException"},
 		{"bad client", "AWSCognitoIdentityProviderService.InitiateAuth", `{"ClientId":"nope","AuthFlow":"USER_PASSWORD_AUTH"}`, "ResourceNotFoundException"},
 		{"wrong password", "AWSCognitoIdentityProviderService.InitiateAuth",
-			`{"ClientId":"` + srv.Client("app", "web").ID + `","AuthFlow":"USER_PASSWORD_AUTH","AuthParameters":{"USERNAME":"alice","PASSWORD":"nope"}}`, "NotAuthorizedException"},
+			`{"ClientId":"` + srv.AppClient("app", "web").ID + `","AuthFlow":"USER_PASSWORD_AUTH","AuthParameters":{"USERNAME":"alice","PASSWORD":"nope"}}`, "NotAuthorizedException"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

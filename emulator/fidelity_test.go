@@ -40,7 +40,7 @@ func TestMFACodeRetriesOnOneSession(t *testing.T) {
 	}
 	totp := func(t *testing.T) setup {
 		srv := mfaServer(t)
-		web := srv.Client("app", "web").ID
+		web := srv.AppClient("app", "web").ID
 		tok := passwordAuth(t, srv, web, "alice")["AuthenticationResult"].(map[string]any)["AccessToken"].(string)
 		secret := mustCall(t, srv, "AssociateSoftwareToken", map[string]string{"AccessToken": tok})["SecretCode"].(string)
 		code, _ := emulator.TOTP(secret, srv.Now())
@@ -56,7 +56,7 @@ func TestMFACodeRetriesOnOneSession(t *testing.T) {
 	for name, mk := range map[string]func(*testing.T) setup{"SMS_MFA": sms, "SOFTWARE_TOKEN_MFA": totp} {
 		t.Run(name, func(t *testing.T) {
 			s := mk(t)
-			web := s.srv.Client("app", "web").ID
+			web := s.srv.AppClient("app", "web").ID
 			answer := func(session, code string) (map[string]any, *apiError) {
 				return respond(t, s.srv, web, s.challenge, session, map[string]string{"USERNAME": s.user, s.field: code})
 			}
@@ -113,7 +113,7 @@ func TestRotationGraceBoundary(t *testing.T) {
 				Users:   []emulator.SeedUser{{Username: "alice", Password: password}},
 			}}}})
 			defer srv.Close()
-			c, ctx, id := sdk(srv), context.Background(), srv.Client("app", "rot").ID
+			c, ctx, id := sdk(srv), context.Background(), srv.AppClient("app", "rot").ID
 			old := signIn(t, c, id, "alice", password).RefreshToken
 			if _, err := c.GetTokensFromRefreshToken(ctx, &cip.GetTokensFromRefreshTokenInput{ClientId: aws.String(id), RefreshToken: old}); err != nil {
 				t.Fatal(err)
@@ -143,7 +143,7 @@ func TestRotatedRefreshTokenKeepsOriginalExpiry(t *testing.T) {
 		Users: []emulator.SeedUser{{Username: "alice", Password: password}},
 	}}}})
 	defer srv.Close()
-	c, ctx, id := sdk(srv), context.Background(), srv.Client("app", "rot").ID
+	c, ctx, id := sdk(srv), context.Background(), srv.AppClient("app", "rot").ID
 	rt := signIn(t, c, id, "alice", password).RefreshToken
 	refresh := func() error {
 		out, err := c.GetTokensFromRefreshToken(ctx, &cip.GetTokensFromRefreshTokenInput{ClientId: aws.String(id), RefreshToken: rt})

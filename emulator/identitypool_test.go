@@ -79,7 +79,7 @@ func newIdpEnvOpts(t *testing.T, opts emulator.Options) *idpEnv {
 	if res := srv.Seeded(); res != nil && res.IdentityPools != nil {
 		v.open, v.closed = res.IdentityPools["open"], res.IdentityPools["closed"]
 		v.userPool = srv.PoolID("users")
-		v.app, v.other = srv.Client("users", "app").ID, srv.Client("users", "other").ID
+		v.app, v.other = srv.AppClient("users", "app").ID, srv.AppClient("users", "other").ID
 	}
 	return v
 }

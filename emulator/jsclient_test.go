@@ -25,7 +25,7 @@ func TestAmazonCognitoIdentityJS(t *testing.T) {
 	}}}})
 	defer srv.Close()
 	poolID := srv.PoolID("web")
-	clientID := srv.Client("web", "spa").ID
+	clientID := srv.AppClient("web", "spa").ID
 	in, _ := json.Marshal(map[string]string{
 		"endpoint": srv.URL + "/", "userPoolId": poolID, "clientId": clientID,
 		"username": "carol", "password": "Correct-Horse-9",
@@ -90,7 +90,7 @@ func TestAmplifyRememberedDevice(t *testing.T) {
 	}}}})
 	defer srv.Close()
 	in, _ := json.Marshal(map[string]string{
-		"endpoint": srv.URL, "userPoolId": srv.PoolID("web"), "clientId": srv.Client("web", "spa").ID,
+		"endpoint": srv.URL, "userPoolId": srv.PoolID("web"), "clientId": srv.AppClient("web", "spa").ID,
 		"username": "dana", "password": "Correct-Horse-9",
 	})
 	var out struct {

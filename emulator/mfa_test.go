@@ -56,7 +56,7 @@ func passwordAuth(t *testing.T, srv *emulator.Server, clientID, user string) map
 
 func TestSoftwareTokenMFA(t *testing.T) {
 	srv := mfaServer(t)
-	pool, web := srv.PoolID("app"), srv.Client("app", "web").ID
+	pool, web := srv.PoolID("app"), srv.AppClient("app", "web").ID
 	tok := passwordAuth(t, srv, web, "alice")["AuthenticationResult"].(map[string]any)["AccessToken"].(string)
 
 	assoc := mustCall(t, srv, "AssociateSoftwareToken", map[string]string{"AccessToken": tok})
@@ -93,7 +93,7 @@ func TestSoftwareTokenMFA(t *testing.T) {
 
 func TestSMSMFAAndSelect(t *testing.T) {
 	srv := mfaServer(t)
-	pool, web := srv.PoolID("app"), srv.Client("app", "web").ID
+	pool, web := srv.PoolID("app"), srv.AppClient("app", "web").ID
 	mustCall(t, srv, "AdminSetUserMFAPreference", map[string]any{"UserPoolId": pool, "Username": "carol",
 		"SMSMfaSettings": map[string]bool{"Enabled": true}})
 
@@ -139,7 +139,7 @@ func TestMFASetupRequired(t *testing.T) {
 	seed.UserPools[0].MFA = "ON"
 	srv := emulator.NewServer(emulator.Options{Seed: seed, Clock: newFake()})
 	defer srv.Close()
-	web := srv.Client("app", "web").ID
+	web := srv.AppClient("app", "web").ID
 	ch := passwordAuth(t, srv, web, "alice")
 	if ch["ChallengeName"] != "MFA_SETUP" {
 		t.Fatalf("challenge %v", ch["ChallengeName"])
@@ -158,7 +158,7 @@ func TestDevices(t *testing.T) {
 	seed.UserPools[0].DeviceTracking = &emulator.DeviceConfig{ChallengeRequiredOnNewDevice: true}
 	srv := emulator.NewServer(emulator.Options{Seed: seed, Clock: newFake()})
 	defer srv.Close()
-	web := srv.Client("app", "web").ID
+	web := srv.AppClient("app", "web").ID
 
 	first := passwordAuth(t, srv, web, "alice")["AuthenticationResult"].(map[string]any)
 	meta := strMap(first["NewDeviceMetadata"])

@@ -56,7 +56,7 @@ func newOAuthFixture(t testing.TB) *oauthFixture {
 		}}},
 	}}}})
 	t.Cleanup(srv.Close)
-	f := &oauthFixture{srv: srv, clk: clk, pool: srv.PoolID("hosted"), unconfig: srv.Client("hosted", "seeded").ID}
+	f := &oauthFixture{srv: srv, clk: clk, pool: srv.PoolID("hosted"), unconfig: srv.AppClient("hosted", "seeded").ID}
 	mk := func(name string, secret bool, flows, scopes []string) (string, string) {
 		c := mustCall(t, srv, "CreateUserPoolClient", map[string]any{
 			"UserPoolId": f.pool, "ClientName": name, "GenerateSecret": secret,

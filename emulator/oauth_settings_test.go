@@ -47,7 +47,7 @@ func TestSeedClientOAuthSettingsAreHonoured(t *testing.T) {
 			CallbackURLs: []string{callback}, SupportedIdentityProviders: []string{},
 		},
 	)
-	spa := f.srv.Client("hosted", "spa").ID
+	spa := f.srv.AppClient("hosted", "spa").ID
 
 	t.Run("listed callback signs in with the allowed scopes", func(t *testing.T) {
 		code, _ := signInCode(t, f, browser(t), authorizeURL(f, spa, nil))
@@ -70,8 +70,8 @@ func TestSeedClientOAuthSettingsAreHonoured(t *testing.T) {
 		{"unlisted loopback callback", spa, url.Values{"redirect_uri": {"http://127.0.0.1:9/callback"}}, true, ""},
 		{"scope outside AllowedOAuthScopes", spa, url.Values{"scope": {"openid profile"}}, false, "invalid_scope"},
 		{"implicit flow not allowed", spa, url.Values{"response_type": {"token"}}, false, "unauthorized_client"},
-		{"AllowedOAuthFlowsUserPoolClient false", f.srv.Client("hosted", "disabled").ID, nil, false, "unauthorized_client"},
-		{"no COGNITO provider", f.srv.Client("hosted", "federated-only").ID, nil, false, "invalid_request"},
+		{"AllowedOAuthFlowsUserPoolClient false", f.srv.AppClient("hosted", "disabled").ID, nil, false, "unauthorized_client"},
+		{"no COGNITO provider", f.srv.AppClient("hosted", "federated-only").ID, nil, false, "invalid_request"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, _ := get(t, browser(t), authorizeURL(f, tc.client, tc.extra))
@@ -104,7 +104,7 @@ func TestSeedClientOAuthSettingsAreHonoured(t *testing.T) {
 		}
 	})
 	t.Run("client_credentials from the seed", func(t *testing.T) {
-		m2m := f.srv.Client("hosted", "m2m")
+		m2m := f.srv.AppClient("hosted", "m2m")
 		form := url.Values{"grant_type": {"client_credentials"}, "scope": {"orders/read"}}
 		status, out := postToken(t, f, "/oauth2/token", form, m2m.ID, m2m.Secret)
 		if status != http.StatusOK || claimsOf(t, out["access_token"].(string))["scope"] != "orders/read" {
@@ -212,7 +212,7 @@ func TestStateFileOAuthSettings(t *testing.T) {
 		Clients: []emulator.SeedClient{{Name: "spa", AllowedOAuthFlows: []string{"code"}, AllowedOAuthScopes: []string{"openid"},
 			CallbackURLs: []string{callback}}},
 	}}}})
-	pool, spa := srv.PoolID("hosted"), srv.Client("hosted", "spa").ID
+	pool, spa := srv.PoolID("hosted"), srv.AppClient("hosted", "spa").ID
 	srv.Close()
 	data, err := os.ReadFile(path)
 	if err != nil {

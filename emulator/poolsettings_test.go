@@ -136,7 +136,7 @@ func TestUpdateUserPoolResetsToDefaults(t *testing.T) {
 // existing name, which differs from the admin operations'.
 func TestCognitoMessages(t *testing.T) {
 	srv, _ := newTestServer(t)
-	web := srv.Client("app", "web").ID
+	web := srv.AppClient("app", "web").ID
 	pool := srv.PoolID("app")
 	signUp := map[string]any{"ClientId": web, "Username": "zoe", "Password": password,
 		"UserAttributes": []map[string]string{{"Name": "email", "Value": "zoe@example.com"}}}
@@ -163,7 +163,7 @@ func TestCognitoMessages(t *testing.T) {
 func TestPreventUserExistenceSRP(t *testing.T) {
 	srv, _ := newTestServer(t)
 	pool := srv.PoolID("app")
-	web := srv.Client("app", "web").ID
+	web := srv.AppClient("app", "web").ID
 	d := mustCall(t, srv, "DescribeUserPoolClient", map[string]string{"UserPoolId": pool, "ClientId": web})
 	if got := d["UserPoolClient"].(map[string]any)["PreventUserExistenceErrors"]; got != "LEGACY" {
 		t.Errorf("default PreventUserExistenceErrors %v, want LEGACY", got)

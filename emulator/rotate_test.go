@@ -20,7 +20,7 @@ func TestRotateKeys(t *testing.T) {
 	srv, clk := newTestServer(t)
 	c := sdk(srv)
 	poolID := srv.PoolID("app")
-	clientID := srv.Client("app", "web").ID
+	clientID := srv.AppClient("app", "web").ID
 	ctx := context.Background()
 
 	before := signIn(t, c, clientID, "alice", password)

@@ -35,7 +35,7 @@ func TestSeedAppliedAgainIsANoOp(t *testing.T) {
 	}
 	first := emulator.NewServer(emulator.Options{Seed: seed, StateFile: state})
 	res1 := first.Seeded()
-	web := first.Client("fixed", "web").ID
+	web := first.AppClient("fixed", "web").ID
 	mustCall(t, first, "AdminSetUserPassword", map[string]any{"UserPoolId": "eu-west-1_Fixed1", "Username": "alice", "Password": "Changed-Horse-11", "Permanent": true})
 	first.Close()
 
@@ -46,10 +46,10 @@ func TestSeedAppliedAgainIsANoOp(t *testing.T) {
 	if res2.UserPools["fixed"].ID != "eu-west-1_Fixed1" || res2.UserPools["generated"].ID != res1.UserPools["generated"].ID {
 		t.Errorf("pool IDs changed: %+v then %+v", res1.UserPools, res2.UserPools)
 	}
-	if got := second.Client("generated", "app"); got != res1.UserPools["generated"].Clients["app"] {
+	if got := second.AppClient("generated", "app"); got != res1.UserPools["generated"].Clients["app"] {
 		t.Errorf("generated client changed: %+v", got)
 	}
-	if second.Client("fixed", "web").ID != web || second.Client("generated", "added").ID == "" {
+	if second.AppClient("fixed", "web").ID != web || second.AppClient("generated", "added").ID == "" {
 		t.Errorf("clients after restart: %+v", res2.UserPools)
 	}
 	if res2.IdentityPools["fixed_ids"] != "eu-west-1:11111111-2222-3333-4444-555555555555" ||

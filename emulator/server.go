@@ -100,8 +100,9 @@ func (s *Server) PoolID(name string) string {
 	return s.seeded.UserPools[name].ID
 }
 
-// Client returns the ID and secret of a seeded app client.
-func (s *Server) Client(pool, client string) SeededClient {
+// AppClient returns the ID and secret of a seeded app client (named for what it
+// returns: unlike httptest.Server.Client, no *http.Client).
+func (s *Server) AppClient(pool, client string) SeededClient {
 	if s.seeded == nil {
 		return SeededClient{}
 	}

@@ -81,7 +81,7 @@ func triggerServer(t *testing.T, l *lambdas, lc *emulator.LambdaConfig) (*emulat
 		}}},
 	})
 	t.Cleanup(srv.Close)
-	return srv, srv.PoolID("app"), srv.Client("app", "web").ID
+	return srv, srv.PoolID("app"), srv.AppClient("app", "web").ID
 }
 
 func TestTriggerPreSignUpAutoConfirm(t *testing.T) {

@@ -3,18 +3,12 @@ package emulator
 import (
 	"encoding/json"
 	"net/http"
-	"strings"
 )
 
 // serveWellKnown answers GET /{poolId}/.well-known/jwks.json and
 // /{poolId}/.well-known/openid-configuration.
 func (e *Emulator) serveWellKnown(w http.ResponseWriter, r *http.Request) {
-	path := strings.TrimPrefix(r.URL.Path, "/")
-	poolID, doc, ok := strings.Cut(path, "/.well-known/")
-	if !ok || strings.Contains(poolID, "/") {
-		writeJSONStatus(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
-		return
-	}
+	poolID, doc := r.PathValue("pool"), r.PathValue("doc")
 	e.mu.Lock()
 	p := e.st.Pools[poolID]
 	var body any

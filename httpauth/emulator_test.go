@@ -37,7 +37,7 @@ func TestEndToEndWithEmulator(t *testing.T) {
 		}}},
 	})
 	defer srv.Close()
-	poolID, clientID := srv.PoolID("app"), srv.Client("app", "web").ID
+	poolID, clientID := srv.PoolID("app"), srv.AppClient("app", "web").ID
 	cc, err := cognito.New(cognito.Options{UserPoolID: poolID, ClientID: clientID, Endpoint: srv.URL, Clock: srv.Clock()})
 	if err != nil {
 		t.Fatal(err)

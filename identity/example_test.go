@@ -26,7 +26,7 @@ func ExampleProvider() {
 	idp := cip.New(cip.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}})
 	out, err := idp.InitiateAuth(ctx, &cip.InitiateAuthInput{
 		AuthFlow:       ciptypes.AuthFlowTypeUserPasswordAuth,
-		ClientId:       aws.String(srv.Client("users", "app").ID),
+		ClientId:       aws.String(srv.AppClient("users", "app").ID),
 		AuthParameters: map[string]string{"USERNAME": "alice", "PASSWORD": testPassword},
 	})
 	if err != nil {

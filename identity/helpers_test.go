@@ -59,7 +59,7 @@ func newEnv(t testing.TB) *env {
 		clk:    clk,
 		open:   srv.Seeded().IdentityPools["open"],
 		closed: srv.Seeded().IdentityPools["closed"],
-		app:    srv.Client("users", "app").ID,
+		app:    srv.AppClient("users", "app").ID,
 		idp: cip.New(cip.Options{
 			Region:       "us-east-1",
 			BaseEndpoint: aws.String(srv.URL),

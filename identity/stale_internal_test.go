@@ -25,7 +25,7 @@ func TestStaleStoredIdentityIsReplaced(t *testing.T) {
 	defer srv.Close()
 	idp := cip.New(cip.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}})
 	out, err := idp.InitiateAuth(context.Background(), &cip.InitiateAuthInput{
-		AuthFlow: ciptypes.AuthFlowTypeUserPasswordAuth, ClientId: aws.String(srv.Client("u", "app").ID),
+		AuthFlow: ciptypes.AuthFlowTypeUserPasswordAuth, ClientId: aws.String(srv.AppClient("u", "app").ID),
 		AuthParameters: map[string]string{"USERNAME": "alice", "PASSWORD": "Stale-Identity-1"},
 	})
 	if err != nil {

@@ -45,7 +45,7 @@ func startEmulator(t *testing.T, selfIssuer bool) *emu {
 		}},
 	}}}})
 	t.Cleanup(srv.Close)
-	e := &emu{srv: srv, poolID: srv.PoolID("app"), clientID: srv.Client("app", "web").ID, other: srv.Client("app", "other").ID}
+	e := &emu{srv: srv, poolID: srv.PoolID("app"), clientID: srv.AppClient("app", "web").ID, other: srv.AppClient("app", "other").ID}
 	c := cip.New(cip.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}})
 	out, err := c.InitiateAuth(context.Background(), &cip.InitiateAuthInput{
 		AuthFlow:       types.AuthFlowTypeUserPasswordAuth,

@@ -39,7 +39,7 @@ func ExampleVerifier_Verify() {
 		Users: []emulator.SeedUser{{Username: "alice", Password: "Correct-Horse-1"}},
 	}}}})
 	defer srv.Close()
-	poolID, clientID := srv.PoolID("app"), srv.Client("app", "web").ID
+	poolID, clientID := srv.PoolID("app"), srv.AppClient("app", "web").ID
 	idp := cip.New(cip.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}})
 	out, err := idp.InitiateAuth(context.Background(), &cip.InitiateAuthInput{
 		AuthFlow: types.AuthFlowTypeUserPasswordAuth, ClientId: aws.String(clientID),

@@ -37,7 +37,7 @@ func newIdentityEnv(t *testing.T) *identityEnv {
 		},
 	})
 	t.Cleanup(srv.Close)
-	cc, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("users"), ClientID: srv.Client("users", "app").ID, Endpoint: srv.URL})
+	cc, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("users"), ClientID: srv.AppClient("users", "app").ID, Endpoint: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}

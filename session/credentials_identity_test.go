@@ -36,7 +36,7 @@ func identityManager(t *testing.T) (*emulator.Server, *session.Manager) {
 		},
 	})
 	t.Cleanup(srv.Close)
-	c, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("users"), ClientID: srv.Client("users", "app").ID, Endpoint: srv.URL})
+	c, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("users"), ClientID: srv.AppClient("users", "app").ID, Endpoint: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestLoginsFollowsTheSession(t *testing.T) {
 		},
 	})
 	defer srv.Close()
-	c, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("users"), ClientID: srv.Client("users", "app").ID, Endpoint: srv.URL})
+	c, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("users"), ClientID: srv.AppClient("users", "app").ID, Endpoint: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,7 +90,7 @@ func TestEmulatorSessionWithMFAAndDevice(t *testing.T) {
 		}}},
 	})
 	defer srv.Close()
-	cl := srv.Client("app", "web")
+	cl := srv.AppClient("app", "web")
 	c, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("app"), ClientID: cl.ID, ClientSecret: jwt.Secret(cl.Secret), Endpoint: srv.URL, Clock: srv.Clock()})
 	if err != nil {
 		t.Fatal(err)

@@ -64,7 +64,7 @@ func newDeviceWorld(t *testing.T, pool string, cfg emulator.DeviceConfig) *devic
 
 func (w *deviceWorld) client(t *testing.T, hc *wiretest.Recorder) *cognito.Client {
 	t.Helper()
-	cl := w.srv.Client(w.pool, "web")
+	cl := w.srv.AppClient(w.pool, "web")
 	c, err := cognito.New(cognito.Options{
 		UserPoolID: w.srv.PoolID(w.pool), ClientID: cl.ID, ClientSecret: jwt.Secret(cl.Secret),
 		Endpoint: w.srv.URL, Clock: w.srv.Clock(), HTTPClient: hc,
@@ -209,7 +209,7 @@ func aliceOnLaptop(t *testing.T) (*deviceWorld, *session.Manager, *session.SignI
 // deviceEntry is the store key of user's remembered device in w's pool, by the
 // package's documented key scheme.
 func (w *deviceWorld) deviceEntry(user string) store.Key {
-	return store.Key{Kind: store.KindDevice, Pool: w.srv.PoolID(w.pool), Client: w.srv.Client(w.pool, "web").ID, User: user}
+	return store.Key{Kind: store.KindDevice, Pool: w.srv.PoolID(w.pool), Client: w.srv.AppClient(w.pool, "web").ID, User: user}
 }
 
 // TestWrongDevicePasswordFallsBack: the service refuses a device whose stored

@@ -29,7 +29,7 @@ func startEmulator() (*emulator.Server, *cognito.Client) {
 	})
 	c, err := cognito.New(cognito.Options{
 		UserPoolID: srv.PoolID("app"),
-		ClientID:   srv.Client("app", "web").ID,
+		ClientID:   srv.AppClient("app", "web").ID,
 		Endpoint:   srv.URL,
 		Clock:      srv.Clock(),
 	})
@@ -160,7 +160,7 @@ func ExampleManager_ConfirmDevice() {
 		}}},
 	})
 	defer srv.Close()
-	c, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("app"), ClientID: srv.Client("app", "web").ID, Endpoint: srv.URL, Clock: srv.Clock()})
+	c, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("app"), ClientID: srv.AppClient("app", "web").ID, Endpoint: srv.URL, Clock: srv.Clock()})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -94,7 +94,7 @@ func newHostedEnv(t *testing.T) *hostedEnv {
 		}}},
 	})
 	t.Cleanup(srv.Close)
-	id := srv.Client("app", "web").ID
+	id := srv.AppClient("app", "web").ID
 	hc, err := hostedui.New(hostedui.Options{
 		Domain: srv.URL, ClientID: id, RedirectURI: "http://127.0.0.1:9/callback",
 		Scopes: []string{"openid", "email", "profile"}, Clock: srv.Clock(),

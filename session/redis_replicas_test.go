@@ -55,7 +55,7 @@ func TestReplicasShareSessionThroughRedis(t *testing.T) {
 			})
 			defer srv.Close()
 			replica := func() *session.Manager {
-				c, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("app"), ClientID: srv.Client("app", "web").ID, Endpoint: srv.URL, Clock: srv.Clock()})
+				c, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("app"), ClientID: srv.AppClient("app", "web").ID, Endpoint: srv.URL, Clock: srv.Clock()})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -175,7 +175,7 @@ func TestRedisDownIsTransient(t *testing.T) {
 		}}},
 	})
 	defer srv.Close()
-	c, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("app"), ClientID: srv.Client("app", "web").ID, Endpoint: srv.URL, Clock: srv.Clock()})
+	c, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("app"), ClientID: srv.AppClient("app", "web").ID, Endpoint: srv.URL, Clock: srv.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
