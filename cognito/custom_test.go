@@ -68,7 +68,7 @@ func customEmu(t *testing.T) *cognito.Client {
 		}}},
 	})
 	t.Cleanup(srv.Close)
-	cl := srv.Client("app", "srv")
+	cl := srv.AppClient("app", "srv")
 	c, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("app"), ClientID: cl.ID, ClientSecret: jwt.Secret(cl.Secret), Endpoint: srv.URL, Clock: srv.Clock()})
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +168,7 @@ func TestLambdaErrors(t *testing.T) {
 		}}},
 	})
 	defer srv.Close()
-	c, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("app"), ClientID: srv.Client("app", "web").ID, Endpoint: srv.URL})
+	c, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("app"), ClientID: srv.AppClient("app", "web").ID, Endpoint: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ import (
 func proxiedClient(t *testing.T, srv *emulator.Server, client string, timeout time.Duration) (*cognito.Client, *faultproxy.Proxy) {
 	t.Helper()
 	p := faultproxy.Start(t, srv.URL)
-	cl := srv.Client("app", client)
+	cl := srv.AppClient("app", client)
 	c, err := cognito.New(cognito.Options{
 		UserPoolID: srv.PoolID("app"), ClientID: cl.ID, ClientSecret: jwt.Secret(cl.Secret),
 		Endpoint: p.URL(), Clock: srv.Clock(), Timeout: timeout,
@@ -37,7 +37,7 @@ func proxiedClient(t *testing.T, srv *emulator.Server, client string, timeout ti
 // timeout that suits a healthy call under -race on a busy machine.
 func proxiedAgain(t *testing.T, srv *emulator.Server, client string, p *faultproxy.Proxy) *cognito.Client {
 	t.Helper()
-	cl := srv.Client("app", client)
+	cl := srv.AppClient("app", client)
 	c, err := cognito.New(cognito.Options{
 		UserPoolID: srv.PoolID("app"), ClientID: cl.ID, ClientSecret: jwt.Secret(cl.Secret),
 		Endpoint: p.URL(), Clock: srv.Clock(),
@@ -302,7 +302,7 @@ func TestEveryCallEndsAgainstAHang(t *testing.T) {
 		t.Fatalf("caller's deadline: %v", err)
 	}
 	// A negative Timeout leaves it to the caller.
-	noLimit, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("app"), ClientID: srv.Client("app", "web").ID, Endpoint: p.URL(), Timeout: -1})
+	noLimit, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("app"), ClientID: srv.AppClient("app", "web").ID, Endpoint: p.URL(), Timeout: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ func TestTriggerPreTokenGenerationM2M(t *testing.T) {
 				}}},
 			})
 			defer srv.Close()
-			m2m := srv.Client("app", "m2m")
+			m2m := srv.AppClient("app", "m2m")
 			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/oauth2/token", strings.NewReader(url.Values{"grant_type": {"client_credentials"}}.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			req.SetBasicAuth(m2m.ID, m2m.Secret)
@@ -181,7 +181,7 @@ func TestTriggerSeedRoute(t *testing.T) {
 		},
 	})
 	defer srv.Close()
-	clientID := srv.Client("app", "web").ID
+	clientID := srv.AppClient("app", "web").ID
 	mustCall(t, srv, "SignUp", map[string]any{"ClientId": clientID, "Username": "hal", "Password": "Correct-Horse-1"})
 	_, ae := call(t, srv, "AdminConfirmSignUp", map[string]any{"UserPoolId": srv.PoolID("app"), "Username": "hal"})
 	wantErr(t, ae, "UserLambdaValidationException", "PostConfirmation failed with error kaput.")

@@ -102,7 +102,7 @@ func TestFileSurvivesKill9(t *testing.T) {
 		}}},
 	})
 	t.Cleanup(srv.Close)
-	pool, client := srv.PoolID("users"), srv.Client("users", "app").ID
+	pool, client := srv.PoolID("users"), srv.AppClient("users", "app").ID
 	dir := filepath.Join(t.TempDir(), "cfg")
 	path := filepath.Join(dir, "sessions.json")
 	ctx := context.Background()
