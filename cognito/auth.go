@@ -136,6 +136,9 @@ func (ch *Challenge) Login() string { return ch.login }
 
 // String names the challenge without its session.
 func (ch *Challenge) String() string {
+	if ch == nil {
+		return "cognito.Challenge(nil)"
+	}
 	return "cognito.Challenge{" + ch.Name + " user=" + ch.Username + "}"
 }
 
