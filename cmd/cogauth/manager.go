@@ -159,7 +159,7 @@ func setHostedUIDomain(ctx context.Context, s store.Store, c *config.Config, use
 func (a *app) hostedUIClient(c *config.Config, domain string, scopes []string) (*hostedui.Client, error) {
 	hc, err := hostedui.New(hostedui.Options{
 		Domain: domain, ClientID: c.ClientID, ClientSecret: jwt.Secret(c.ClientSecret), Scopes: scopes, Clock: a.Clock,
-		HTTPClient: a.httpClient(),
+		HTTPClient: a.httpClient(), Timeout: a.timeout(),
 	})
 	if err != nil {
 		return nil, &config.UsageError{Msg: err.Error()}
@@ -184,6 +184,7 @@ func (a *app) cognitoClient(c *config.Config) (*cognito.Client, error) {
 		Endpoint:         c.Endpoint,
 		Clock:            a.Clock,
 		HTTPClient:       a.httpClient(),
+		Timeout:          a.timeout(),
 		RefreshOperation: op,
 	})
 }
@@ -353,7 +354,7 @@ func (a *app) identityClient(c *config.Config, s store.Store) (*identity.Client,
 	if endpoint == "" {
 		endpoint = c.Endpoint
 	}
-	ids, err := identity.New(identity.Options{IdentityPoolID: c.IdentityPoolID, Endpoint: endpoint, Store: s, HTTPClient: a.httpClient()})
+	ids, err := identity.New(identity.Options{IdentityPoolID: c.IdentityPoolID, Endpoint: endpoint, Store: s, HTTPClient: a.httpClient(), Timeout: a.timeout()})
 	if err != nil {
 		return nil, &config.UsageError{Msg: err.Error()}
 	}

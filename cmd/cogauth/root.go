@@ -172,6 +172,7 @@ its command's own.`,
 	pf.BoolVarP(&a.flags.Quiet, "quiet", "q", false, "no progress or informational messages on stderr (errors and prompts stay)")
 
 	_ = root.RegisterFlagCompletionFunc("profile", a.completeProfiles)
+	_ = root.RegisterFlagCompletionFunc("refresh-operation", cobra.FixedCompletions([]string{"auto", "GetTokensFromRefreshToken", "InitiateAuth"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = root.RegisterFlagCompletionFunc("store", cobra.FixedCompletions([]string{config.StoreKeyring, config.StoreFile, config.StoreMemory}, cobra.ShellCompDirectiveNoFileComp))
 
 	root.Version = a.Version
