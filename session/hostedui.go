@@ -3,7 +3,10 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
+	"sync"
 
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/hostedui"
@@ -16,30 +19,104 @@ import (
 // definitive NotAuthorizedException that ends the session, and network failures,
 // 5xx and 429 are retryable.
 type HostedUIRefresher struct {
-	client *hostedui.Client
+	client *hostedui.Client // sessions recording no domain, or every session (HostedUI)
+	// opts builds the clients of the domains sessions recorded (HostedUIDomains);
+	// nil: every session refreshes at client's domain.
+	opts     *hostedui.Options
+	mu       sync.Mutex
+	byDomain map[string]*hostedui.Client
 }
 
-// HostedUI returns a Refresher over c, for Config.HostedUI. c must be the hosted UI
-// client of the same app client as Config.Cognito.
+// HostedUI returns the Refresher of c's token endpoint, for Config.HostedUI: every
+// hosted UI session refreshes at c's domain, whatever domain it recorded.
 func HostedUI(c *hostedui.Client) *HostedUIRefresher { return &HostedUIRefresher{client: c} }
 
-// tokenEndpoint is the Op of the errors the refresher returns.
+// HostedUIDomains returns a Refresher, for Config.HostedUI, that refreshes each
+// hosted UI session at the /oauth2/token of the domain it came from (ImportInput's
+// Domain, kept in the session record), with a client built from opts for each
+// domain. opts.Domain is the domain of sessions that recorded none (it may be
+// empty: such sessions then refresh through the user pool API). At most
+// maxHostedUIDomains clients are kept.
+func HostedUIDomains(opts hostedui.Options) (*HostedUIRefresher, error) {
+	if opts.ClientID == "" {
+		return nil, errors.New("session: hosted UI: ClientID is required")
+	}
+	r := &HostedUIRefresher{opts: &opts, byDomain: map[string]*hostedui.Client{}}
+	if opts.Domain != "" {
+		c, err := hostedui.New(opts)
+		if err != nil {
+			return nil, fmt.Errorf("session: hosted UI: %w", err)
+		}
+		r.client = c
+	}
+	return r, nil
+}
+
+// clientID is the app client the refresher's token endpoint answers for.
+func (r *HostedUIRefresher) clientID() string {
+	switch {
+	case r == nil:
+		return ""
+	case r.opts != nil:
+		return r.opts.ClientID
+	case r.client != nil:
+		return r.client.ClientID()
+	}
+	return ""
+}
+
+// serves reports whether r can refresh a session of domain at a token endpoint;
+// the Manager refreshes the others through the user pool API, which Cognito
+// accepts for hosted UI refresh tokens too.
+func (r *HostedUIRefresher) serves(domain string) bool {
+	return r.client != nil || (r.opts != nil && domain != "")
+}
+
+// maxHostedUIDomains bounds the clients a HostedUIDomains refresher keeps.
+const maxHostedUIDomains = 16
+
+// tokenEndpoint names the hosted UI's token endpoint in errors.
 const tokenEndpoint = "oauth2/token"
 
-// Refresh implements Refresher. The token endpoint takes neither a username (the
-// client authenticates itself, with HTTP Basic when it has a secret) nor a device
-// key, so in.Username and in.DeviceKey go unused.
-func (r *HostedUIRefresher) Refresh(ctx context.Context, in cognito.RefreshInput) (*cognito.Result, error) {
-	t, err := r.client.Refresh(ctx, in.RefreshToken)
-	if err != nil {
-		return nil, hostedUIError(err)
+// clientFor returns the client of domain ("" for the default).
+func (r *HostedUIRefresher) clientFor(domain string) (*hostedui.Client, error) {
+	if r.opts == nil {
+		return r.client, nil
 	}
-	return &cognito.Result{
-		Tokens: &cognito.Tokens{
-			AccessToken: t.AccessToken, IDToken: t.IDToken, RefreshToken: t.RefreshToken, ExpiresIn: t.ExpiresIn,
-		},
-		ServerTime: t.ServerTime,
-	}, nil
+	domain = strings.TrimRight(domain, "/")
+	if r.client != nil && (domain == "" || domain == strings.TrimRight(r.opts.Domain, "/")) {
+		return r.client, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.byDomain[domain]; ok {
+		return c, nil
+	}
+	o := *r.opts
+	o.Domain = domain
+	c, err := hostedui.New(o)
+	if err != nil {
+		return nil, fmt.Errorf("session: hosted UI domain of the session: %w", err)
+	}
+	if len(r.byDomain) >= maxHostedUIDomains {
+		clear(r.byDomain)
+	}
+	r.byDomain[domain] = c
+	return c, nil
+}
+
+// Refresh trades the refresh token at the token endpoint of the session's domain.
+// invalid_grant is a *RejectedError, as Cognito's NotAuthorizedException is.
+func (r *HostedUIRefresher) Refresh(ctx context.Context, req RefreshRequest) (*RefreshResult, error) {
+	c, err := r.clientFor(req.Domain)
+	if err != nil {
+		return nil, err
+	}
+	t, err := c.Refresh(ctx, req.RefreshToken)
+	if err != nil {
+		return nil, rejected(hostedUIError(err))
+	}
+	return &RefreshResult{AccessToken: t.AccessToken, IDToken: t.IDToken, RefreshToken: t.RefreshToken, ServerTime: t.ServerTime}, nil
 }
 
 // hostedUIError maps an error of the token endpoint onto the failure policy.

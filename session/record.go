@@ -35,6 +35,9 @@ type record struct {
 	// Source is how the session was obtained, and so where it is refreshed; empty
 	// for the user pool API (records written before sources existed included).
 	Source Source `json:"source,omitempty"`
+	// Domain is the hosted UI domain a SourceHostedUI session came from, where it
+	// is refreshed; empty for other sources and for records written before.
+	Domain string `json:"domain,omitempty"`
 
 	IdentityID string `json:"identity_id,omitempty"`
 	// IdentityPool is the identity pool IdentityID and Credentials belong to, so

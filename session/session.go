@@ -52,15 +52,6 @@ func (s Source) orDefault() Source {
 	return s
 }
 
-// Refresher trades a refresh token for new tokens. *cognito.Client is the one of
-// the user pool API; HostedUI returns the one of the hosted UI's token endpoint.
-// Errors follow the user pool API's: a *cognito.Error whose Name says
-// NotAuthorizedException (or another definitive exception) ends the session, and a
-// retryable one (cognito.IsRetryable) never does.
-type Refresher interface {
-	Refresh(ctx context.Context, in cognito.RefreshInput) (*cognito.Result, error)
-}
-
 // Tokens are a session's tokens. Access and ID print as redacted summaries and
 // Refresh as "[redacted]"; use Access.Raw() or Refresh.Reveal() to send them.
 type Tokens struct {
@@ -68,14 +59,6 @@ type Tokens struct {
 	ID        *jwt.Token // nil when the service issued none (or Import got none)
 	Refresh   jwt.Secret
 	DeviceKey string
-}
-
-// String summarises the session without any secret.
-func (s *Session) String() string {
-	if s == nil {
-		return "session.Session(nil)"
-	}
-	return fmt.Sprintf("session.Session{user=%s sub=%s access=%v}", s.Username, s.UserSub, s.Tokens.Access)
 }
 
 // CredentialsSource turns a session's tokens into AWS credentials (a Cognito
@@ -139,6 +122,9 @@ type Config struct {
 	// fails, Fetch serves the session with the credentials that are still valid, or
 	// with none, and a RefreshFailed event says why.
 	Credentials CredentialsSource
+	// Refresher refreshes the sessions obtained through the user pool API;
+	// UserPool(Cognito) when nil. A test may put an in-memory fake here.
+	Refresher Refresher
 	// HostedUI refreshes the sessions obtained at the hosted UI (Import with
 	// SourceHostedUI) at its /oauth2/token, the way they were obtained; see
 	// HostedUI. Other sessions, and these too when it is nil, are refreshed
@@ -239,13 +225,16 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.Cognito == nil {
 		return nil, errors.New("session: Config.Cognito is required")
 	}
-	if h, ok := cfg.HostedUI.(*HostedUIRefresher); ok && (h == nil || h.client == nil || h.client.ClientID() != cfg.Cognito.ClientID()) {
+	if h, ok := cfg.HostedUI.(*HostedUIRefresher); ok && h.clientID() != cfg.Cognito.ClientID() {
 		// The token endpoint would refuse every refresh token of this client with
 		// invalid_grant, and that ends sessions.
 		return nil, errors.New("session: Config.HostedUI is not a hosted UI client of Config.Cognito's app client")
 	}
 	if cfg.Store == nil {
 		cfg.Store = store.NewMemory()
+	}
+	if cfg.Refresher == nil {
+		cfg.Refresher = UserPool(cfg.Cognito)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System{}
@@ -524,14 +513,14 @@ func (m *Manager) refresh(ctx context.Context, force bool, lead time.Duration) (
 		return m.refreshFailed(ctx, st, err)
 	}
 	rec := *st.Value.rec
-	rec.AccessToken = res.Tokens.AccessToken.Reveal()
-	if res.Tokens.IDToken != "" {
-		rec.IDToken = res.Tokens.IDToken.Reveal()
+	rec.AccessToken = res.AccessToken.Reveal()
+	if res.IDToken != "" {
+		rec.IDToken = res.IDToken.Reveal()
 	}
-	if res.Tokens.RefreshToken != "" {
-		rec.RefreshToken = res.Tokens.RefreshToken.Reveal()
+	if res.RefreshToken != "" {
+		rec.RefreshToken = res.RefreshToken.Reveal()
 	}
-	rec.ClockOffset = int64(m.offset(res.ServerTime, res.Tokens.AccessToken))
+	rec.ClockOffset = int64(m.offset(res.ServerTime, res.AccessToken))
 	next, err := m.save(ctx, st.Value.key, st.Value.version, &rec)
 	if err != nil {
 		return m.saveFailed(ctx, st, &rec, err)
@@ -547,16 +536,21 @@ var errNoRefreshToken = errors.New("session: the session has no refresh token to
 // refresher returns how rec's session is refreshed: the way it was obtained.
 func (m *Manager) refresher(rec *record) Refresher {
 	if rec.Source.orDefault() == SourceHostedUI && m.cfg.HostedUI != nil {
-		return m.cfg.HostedUI
+		if h, ok := m.cfg.HostedUI.(*HostedUIRefresher); !ok || h.serves(rec.Domain) {
+			return m.cfg.HostedUI
+		}
 	}
-	return m.cfg.Cognito
+	return m.cfg.Refresher
 }
 
 // callRefresh calls the service, retrying transient failures with capped,
-// jittered exponential backoff while ctx allows.
-func (m *Manager) callRefresh(ctx context.Context, st *state) (*cognito.Result, error) {
-	in := cognito.RefreshInput{RefreshToken: jwt.Secret(st.Value.rec.RefreshToken), Username: st.Value.rec.Username, DeviceKey: st.Value.rec.DeviceKey}
-	r := m.refresher(st.Value.rec)
+// jittered exponential backoff while ctx allows. An answer is validated before
+// it is returned: tokens that do not parse, or are for another pool, client or
+// user, are a fault of the service like a 5xx, retried and never stored.
+func (m *Manager) callRefresh(ctx context.Context, st *state) (*RefreshResult, error) {
+	rec := st.Value.rec
+	req := RefreshRequest{RefreshToken: jwt.Secret(rec.RefreshToken), Username: rec.Username, DeviceKey: rec.DeviceKey, Source: rec.Source.orDefault(), Domain: rec.Domain}
+	r := m.refresher(rec)
 	var err error
 	for attempt := 0; attempt < m.cfg.Backoff.Attempts; attempt++ {
 		if attempt > 0 {
@@ -564,27 +558,41 @@ func (m *Manager) callRefresh(ctx context.Context, st *state) (*cognito.Result, 
 				break
 			}
 		}
-		var res *cognito.Result
-		res, err = r.Refresh(ctx, in)
-		if err == nil && (res == nil || res.Tokens == nil || res.Tokens.AccessToken == "") {
-			// A Refresher that answers without tokens would otherwise store an
-			// unreadable session.
-			return nil, errors.New("session: the refresh returned no tokens")
-		}
+		var res *RefreshResult
+		res, err = r.Refresh(ctx, req)
 		if err == nil {
-			return res, nil
+			if err = m.checkRefreshed(st, res); err == nil {
+				return res, nil
+			}
 		}
-		if !cognito.IsRetryable(err) {
+		if _, definitive := rejectionReason(err); definitive || !cognito.IsRetryable(err) {
 			return nil, err
 		}
 	}
 	return nil, err
 }
 
+// checkRefreshed validates a refresh's answer against the session it renews.
+func (m *Manager) checkRefreshed(st *state, res *RefreshResult) error {
+	if res == nil || res.AccessToken == "" {
+		return &answerError{rule: "the refresh returned no access token"}
+	}
+	if len(res.RefreshToken) > maxTokenSize {
+		return &answerError{rule: fmt.Sprintf("the refresh token is longer than %d bytes", maxTokenSize)}
+	}
+	want := expectation{
+		pool: m.cfg.Cognito.UserPoolID(), client: m.cfg.Cognito.ClientID(),
+		sub: st.Value.sess.UserSub, username: st.Value.rec.Username,
+		now: m.cfg.Clock.Now().Add(m.offset(res.ServerTime, res.AccessToken)),
+	}
+	_, err := checkTokens(want, res.AccessToken.Reveal(), res.IDToken.Reveal())
+	return err
+}
+
 // refreshFailed applies the failure policy.
 func (m *Manager) refreshFailed(ctx context.Context, st *state, err error) (*state, error) {
-	if reason, definitive := definitiveReason(err); definitive {
-		if errors.Is(err, cognito.ErrRefreshTokenReuse) {
+	if reason, definitive := rejectionReason(err); definitive {
+		if reason == ReasonTokenReuse {
 			// Another holder may have rotated the token and saved the new one; that
 			// is not a reason to end the session. Check before giving up.
 			if cur, lerr := m.load(ctx); lerr == nil && cur.Value.version != st.Value.version && cur.Value.rec.RefreshToken != st.Value.rec.RefreshToken {

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
+	"net/url"
 	"strings"
 
 	"github.com/cogauth/cogauth/cognito"
@@ -78,9 +78,20 @@ func (m *Manager) signedIn(ctx context.Context, res *cognito.Result, dev *cognit
 	if res.Challenge != nil {
 		return &SignInResult{Next: res.Challenge}, nil
 	}
-	at, err := jwt.Decode(res.Tokens.AccessToken.Reveal())
+	if res.Tokens == nil {
+		return nil, &answerError{rule: "the sign-in answer holds neither tokens nor a challenge"}
+	}
+	if len(res.Tokens.RefreshToken) > maxTokenSize {
+		return nil, &answerError{rule: fmt.Sprintf("the refresh token is longer than %d bytes", maxTokenSize)}
+	}
+	// Validate before anything is stored: a proxy's page, or tokens of another
+	// pool (a wrong pool ID with the password flow), never become a session.
+	at, err := checkTokens(expectation{
+		pool: m.cfg.Cognito.UserPoolID(), client: m.cfg.Cognito.ClientID(),
+		now: m.cfg.Clock.Now().Add(m.offset(res.ServerTime, res.Tokens.AccessToken)),
+	}, res.Tokens.AccessToken.Reveal(), res.Tokens.IDToken.Reveal())
 	if err != nil {
-		return nil, fmt.Errorf("session: the service's access token: %w", err)
+		return nil, err
 	}
 	rec := &record{
 		Username:     at.Claims().Username,
@@ -161,6 +172,10 @@ type ImportInput struct {
 	// refreshed: SourceHostedUI for tokens of the hosted UI's /oauth2/token
 	// (refreshed there when Config.HostedUI is set). Empty means SourceUserPool.
 	Source Source
+	// Domain is the hosted UI domain (base URL) the SourceHostedUI tokens came
+	// from; recorded with the session, which then refreshes there (see
+	// HostedUIDomains).
+	Domain string
 }
 
 // Import builds a session from tokens issued elsewhere (a custom sign-in backend),
@@ -169,44 +184,18 @@ type ImportInput struct {
 // the device key the tokens were issued to (seed 003's pitfall: without it, a pool
 // that remembers devices refuses the refresh).
 func (m *Manager) Import(ctx context.Context, in ImportInput) (*Session, error) {
-	pool, client := m.cfg.Cognito.UserPoolID(), m.cfg.Cognito.ClientID()
-	at, err := jwt.Decode(in.AccessToken)
+	// The same rules as for the service's own answers, but for the expiry: an
+	// expired access token with a refresh token is a session to refresh.
+	at, err := checkTokens(expectation{pool: m.cfg.Cognito.UserPoolID(), client: m.cfg.Cognito.ClientID()}, in.AccessToken, in.IDToken)
+	var ae *answerError
+	if errors.As(err, &ae) {
+		return nil, fmt.Errorf("%w: %s", ErrInvalidTokens, ae.rule)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: access token: %w", ErrInvalidTokens, err)
+		return nil, err
 	}
 	c := at.Claims()
 	var problems []string
-	if c.TokenUse != jwt.AccessToken {
-		problems = append(problems, fmt.Sprintf("access token has token_use %q", c.TokenUse))
-	}
-	if !issuedBy(c.Iss, pool) {
-		problems = append(problems, fmt.Sprintf("access token issuer %q is not pool %s", c.Iss, pool))
-	}
-	if c.ClientID != client {
-		problems = append(problems, fmt.Sprintf("access token client_id %q is not %s", c.ClientID, client))
-	}
-	if c.Username == "" || c.Sub == "" || c.Exp.IsZero() {
-		problems = append(problems, "access token lacks username, sub or exp")
-	}
-	if in.IDToken != "" {
-		it, err := jwt.Decode(in.IDToken)
-		if err != nil {
-			return nil, fmt.Errorf("%w: id token: %w", ErrInvalidTokens, err)
-		}
-		ic := it.Claims()
-		if ic.TokenUse != jwt.IDToken {
-			problems = append(problems, fmt.Sprintf("id token has token_use %q", ic.TokenUse))
-		}
-		if !issuedBy(ic.Iss, pool) {
-			problems = append(problems, fmt.Sprintf("id token issuer %q is not pool %s", ic.Iss, pool))
-		}
-		if !slices.Contains(ic.Aud, client) {
-			problems = append(problems, fmt.Sprintf("id token audience %q does not include %s", ic.Aud, client))
-		}
-		if ic.Sub != c.Sub {
-			problems = append(problems, "id and access tokens belong to different users")
-		}
-	}
 	var dev cognito.Device
 	if in.Device != nil {
 		dev = *in.Device
@@ -221,7 +210,14 @@ func (m *Manager) Import(ctx context.Context, in ImportInput) (*Session, error) 
 		problems = append(problems, "device group key or password without a device key")
 	}
 	switch in.Source.orDefault() {
-	case SourceUserPool, SourceHostedUI:
+	case SourceUserPool:
+		if in.Domain != "" {
+			problems = append(problems, "a hosted UI domain for a user pool session")
+		}
+	case SourceHostedUI:
+		if err := checkDomain(in.Domain); err != nil {
+			problems = append(problems, err.Error())
+		}
 	default:
 		problems = append(problems, fmt.Sprintf("unknown source %q", in.Source))
 	}
@@ -230,7 +226,7 @@ func (m *Manager) Import(ctx context.Context, in ImportInput) (*Session, error) 
 	}
 	rec := &record{Username: c.Username, AccessToken: in.AccessToken, IDToken: in.IDToken, RefreshToken: in.RefreshToken.Reveal()}
 	if in.Source == SourceHostedUI {
-		rec.Source = SourceHostedUI
+		rec.Source, rec.Domain = SourceHostedUI, in.Domain
 	}
 	rec.DeviceKey, rec.DeviceGroupKey, rec.DevicePassword = dev.Key, dev.GroupKey, dev.Password.Reveal()
 	st, err := m.start(ctx, rec)
@@ -316,6 +312,19 @@ func (m *Manager) forgetCredentials(ctx context.Context, s *Session) error {
 	}
 	if err := f.Forget(ctx, s); err != nil {
 		return fmt.Errorf("session: forgetting the user's AWS identity: %w", err)
+	}
+	return nil
+}
+
+// checkDomain accepts an empty domain or an http(s) base URL without query,
+// fragment or credentials.
+func checkDomain(d string) error {
+	if d == "" {
+		return nil
+	}
+	u, err := url.Parse(d)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || len(d) > 2048 {
+		return fmt.Errorf("hosted UI domain %q is not an http(s) base URL", d)
 	}
 	return nil
 }
