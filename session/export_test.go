@@ -1,6 +1,20 @@
 package session
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // SetAfterFunc replaces the timer used for background refreshes.
 func SetAfterFunc(cfg *Config, f func(time.Duration, func()) func() bool) { cfg.afterFunc = f }
+
+// StoredSession reads the stored session of m's user as another process would,
+// without refreshing it: a *SignedOutError when there is none, any other error
+// when the stored data cannot be read.
+func (m *Manager) StoredSession(ctx context.Context) (*Session, error) {
+	st, err := m.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.Value.sess, nil
+}

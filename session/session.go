@@ -197,6 +197,20 @@ type snap struct {
 	// unsaved marks a state whose rec the store could not take: fresh tokens
 	// from a refresh, held in memory over version until the store is back.
 	unsaved bool
+	// candidate is a refresh token that came in an answer that failed
+	// validation (see Manager.cand).
+	candidate jwt.Secret
+}
+
+// candidate is a refresh token that came in an answer that failed validation.
+// With rotation on, the service may already have spent the stored token for it,
+// so it is tried first at the next refresh of the same stored version; it is
+// never stored until an answer to it passes validation, and lives only in this
+// process's memory.
+type candidate struct {
+	key     store.Key
+	version uint64
+	token   jwt.Secret
 }
 
 // state is what the cached path reads: one pointer load gives the session and the
@@ -212,6 +226,7 @@ type Manager struct {
 	cur   *refresh.Cache[snap]
 	user  atomic.Pointer[string] // bound username, set by Config, sign-in or import
 	rmu   sync.Mutex             // one refresh at a time in this process, even across flight keys
+	cand  candidate              // guarded by rmu
 	subs  subscribers
 	timer struct {
 		sync.Mutex
@@ -508,10 +523,15 @@ func (m *Manager) refresh(ctx context.Context, force bool, lead time.Duration) (
 		m.publish(held)
 		return held, nil
 	}
+	if m.cand.token != "" && m.cand.key == st.Value.key && m.cand.version == st.Value.version {
+		st.Value.candidate = m.cand.token
+	}
 	res, err := m.callRefresh(ctx, st)
+	m.cand = candidate{key: st.Value.key, version: st.Value.version, token: st.Value.candidate}
 	if err != nil {
 		return m.refreshFailed(ctx, st, err)
 	}
+	m.cand = candidate{}
 	rec := *st.Value.rec
 	rec.AccessToken = res.AccessToken.Reveal()
 	if res.IDToken != "" {
@@ -550,6 +570,9 @@ func (m *Manager) refresher(rec *record) Refresher {
 func (m *Manager) callRefresh(ctx context.Context, st *state) (*RefreshResult, error) {
 	rec := st.Value.rec
 	req := RefreshRequest{RefreshToken: jwt.Secret(rec.RefreshToken), Username: rec.Username, DeviceKey: rec.DeviceKey, Source: rec.Source.orDefault(), Domain: rec.Domain}
+	if st.Value.candidate != "" {
+		req.RefreshToken = st.Value.candidate
+	}
 	r := m.refresher(rec)
 	var err error
 	for attempt := 0; attempt < m.cfg.Backoff.Attempts; attempt++ {
@@ -562,8 +585,25 @@ func (m *Manager) callRefresh(ctx context.Context, st *state) (*RefreshResult, e
 		res, err = r.Refresh(ctx, req)
 		if err == nil {
 			if err = m.checkRefreshed(st, res); err == nil {
+				if res.RefreshToken == "" && req.RefreshToken != jwt.Secret(rec.RefreshToken) {
+					// The candidate worked and was not rotated again: it is the one.
+					res.RefreshToken = req.RefreshToken
+				}
 				return res, nil
 			}
+			if res != nil && res.RefreshToken != "" && len(res.RefreshToken) <= maxTokenSize && res.RefreshToken != req.RefreshToken {
+				// The service may have rotated the token it was given: the new one
+				// is the only one left that works. Try it next (never store it
+				// before an answer to it passes validation).
+				req.RefreshToken = res.RefreshToken
+				st.Value.candidate = res.RefreshToken
+			}
+		}
+		if _, definitive := rejectionReason(err); definitive && req.RefreshToken != jwt.Secret(rec.RefreshToken) {
+			// A refused candidate (garbage planted in a bad answer, say) proves
+			// nothing about the stored token: go on with that one.
+			req.RefreshToken, st.Value.candidate = jwt.Secret(rec.RefreshToken), ""
+			continue
 		}
 		if _, definitive := rejectionReason(err); definitive || !cognito.IsRetryable(err) {
 			return nil, err
