@@ -274,5 +274,3 @@ func TestHostileCredentialsAnswers(t *testing.T) {
 		})
 	}
 }
-
-
