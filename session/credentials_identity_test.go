@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -115,20 +116,13 @@ func TestFetchFillsIdentityPoolCredentials(t *testing.T) {
 	}
 }
 
-// Done-when of issue 4: sign in on the emulator, take the credentials from Fetch,
-// and use them with aws-sdk-go-v2's S3 client against moto's server.
-func TestFetchCredentialsListS3Bucket(t *testing.T) {
+// Sign in on the emulator and hand the Manager itself to aws-sdk-go-v2's S3
+// client as its aws.CredentialsProvider, against moto's server.
+func TestManagerIsCredentialsProviderForS3(t *testing.T) {
 	motoURL := peers.Moto(t)
 	_, m := identityManager(t)
 	ctx := context.Background()
-	creds := aws.CredentialsProviderFunc(func(ctx context.Context) (aws.Credentials, error) {
-		s, err := m.Fetch(ctx, session.FetchOptions{})
-		if err != nil {
-			return aws.Credentials{}, err
-		}
-		return *s.Credentials, nil
-	})
-	c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(motoURL), UsePathStyle: true, Credentials: creds})
+	c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(motoURL), UsePathStyle: true, Credentials: m})
 	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("photos")}); err != nil {
 		t.Fatal(err)
 	}
@@ -234,5 +228,32 @@ func TestSignOutForgetsIdentityID(t *testing.T) {
 	// The pool knows alice's identity; only this machine forgot it.
 	if again.IdentityID != alice.IdentityID {
 		t.Fatalf("alice's identity changed: %s, was %s", again.IdentityID, alice.IdentityID)
+	}
+}
+
+// Retrieve serves the session's own credentials (no second cache): fresh ones
+// cost no call, and a signed-out Manager fails with ErrSignedOut.
+func TestRetrieveSharesTheSessionCache(t *testing.T) {
+	srv, m := identityManager(t)
+	ctx := context.Background()
+	s, err := m.Fetch(ctx, session.FetchOptions{})
+	if err != nil || s.Credentials == nil {
+		t.Fatalf("no credentials: %v", err)
+	}
+	srv.ResetCounters()
+	for range 10 {
+		c, err := m.Retrieve(ctx)
+		if err != nil || c.AccessKeyID != s.Credentials.AccessKeyID || !c.CanExpire {
+			t.Fatalf("Retrieve = %v, %v", c.AccessKeyID, err)
+		}
+	}
+	if n := srv.Requests("GetCredentialsForIdentity"); n != 0 {
+		t.Fatalf("%d GetCredentialsForIdentity for fresh credentials", n)
+	}
+	if err := m.SignOut(ctx, session.SignOutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Retrieve(ctx); !errors.Is(err, session.ErrSignedOut) {
+		t.Fatalf("Retrieve after sign-out: %v", err)
 	}
 }
