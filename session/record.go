@@ -94,6 +94,7 @@ func (r *record) session() (*Session, error) {
 		Username:   r.Username,
 		IdentityID: r.IdentityID,
 		Source:     r.Source.orDefault(),
+		Domain:     r.Domain,
 	}
 	if r.IDToken != "" {
 		if s.Tokens.ID, err = jwt.Decode(r.IDToken); err != nil {

@@ -73,6 +73,7 @@ type sessionJSON struct {
 	Username    string     `json:"username"`
 	UserSub     string     `json:"user_sub"`
 	Source      Source     `json:"source"`
+	Domain      string     `json:"domain,omitempty"`
 	Tokens      Tokens     `json:"tokens"`
 	IdentityID  string     `json:"identity_id,omitempty"`
 	Credentials *credsView `json:"credentials,omitempty"`
@@ -80,7 +81,7 @@ type sessionJSON struct {
 
 // MarshalJSON renders the session with its tokens and secret keys redacted.
 func (s Session) MarshalJSON() ([]byte, error) {
-	return json.Marshal(sessionJSON{Username: s.Username, UserSub: s.UserSub, Source: s.Source, Tokens: s.Tokens, IdentityID: s.IdentityID, Credentials: viewCreds(s.Credentials)})
+	return json.Marshal(sessionJSON{Username: s.Username, UserSub: s.UserSub, Source: s.Source, Domain: s.Domain, Tokens: s.Tokens, IdentityID: s.IdentityID, Credentials: viewCreds(s.Credentials)})
 }
 
 // MarshalText renders the summary.

@@ -29,6 +29,9 @@ type Session struct {
 	Username    string // the service's username (the access token's username claim)
 	// Source is how the session was obtained, and so where it is refreshed.
 	Source Source
+	// Domain is the hosted UI domain a SourceHostedUI session came from (where it
+	// refreshes), when one was recorded.
+	Domain string
 }
 
 // Source says how a session was obtained, and so how it is refreshed.

@@ -108,7 +108,7 @@ func runImport(ctx context.Context, o *importOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := p.signedInAs(ctx, sess.Username, ""); err != nil {
+	if err := p.signedInAs(ctx, sess.Username); err != nil {
 		return err
 	}
 	if o.Output == "json" {

@@ -173,7 +173,7 @@ func runLogin(ctx context.Context, o *loginOptions, password string) error {
 	}
 	sess := res.Session
 	sctx, done = o.step(ctx)
-	err = p.signedInAs(sctx, sess.Username, "")
+	err = p.signedInAs(sctx, sess.Username)
 	done()
 	if err != nil {
 		return err

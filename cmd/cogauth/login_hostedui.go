@@ -133,12 +133,12 @@ func runHostedUILogin(ctx context.Context, a *app, o *hostedUIOptions) error {
 	defer p.Close()
 	sess, err := p.mgr.Import(sctx, session.ImportInput{
 		AccessToken: tok.AccessToken.Reveal(), IDToken: tok.IDToken.Reveal(), RefreshToken: tok.RefreshToken,
-		Source: session.SourceHostedUI,
+		Source: session.SourceHostedUI, Domain: domain,
 	})
 	if err != nil {
 		return err
 	}
-	if err := p.signedInAs(sctx, sess.Username, domain); err != nil {
+	if err := p.signedInAs(sctx, sess.Username); err != nil {
 		return err
 	}
 	if o.Output == "json" {

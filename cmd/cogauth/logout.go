@@ -78,7 +78,7 @@ func runLogout(ctx context.Context, o *logoutOptions) error {
 	signOutErr := p.mgr.SignOut(ctx, session.SignOutOptions{Global: o.Global})
 	// The local session is gone whatever the service said; so is the profile's
 	// record of it.
-	if err := p.signedInAs(ctx, "", ""); err != nil {
+	if err := p.signedInAs(ctx, ""); err != nil {
 		return err
 	}
 	var failed error

@@ -126,34 +126,6 @@ func setProfileUser(ctx context.Context, s store.Store, c *config.Config, user s
 	return err
 }
 
-// hostedUIKey is where the CLI records the hosted UI domain a user's session came
-// from, so that it refreshes at that domain's /oauth2/token whatever named the
-// domain at login: a --domain flag, the --endpoint default for the emulator, the
-// environment. It is a store.KindHostedUI record of its own beside the session.
-func hostedUIKey(c *config.Config, user string) store.Key {
-	return store.Key{Kind: store.KindHostedUI, Pool: c.UserPoolID, Client: c.ClientID, User: user}
-}
-
-// hostedUIDomain returns the domain recorded for user's session, "" when none is.
-func hostedUIDomain(ctx context.Context, s store.Store, c *config.Config, user string) (string, error) {
-	e, err := s.Get(ctx, hostedUIKey(c, user))
-	if errors.Is(err, store.ErrNotFound) {
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	return string(e.Data), nil
-}
-
-func setHostedUIDomain(ctx context.Context, s store.Store, c *config.Config, user, domain string) error {
-	if domain == "" {
-		return s.Delete(ctx, hostedUIKey(c, user), store.AnyVersion)
-	}
-	_, err := s.Put(ctx, hostedUIKey(c, user), []byte(domain), store.AnyVersion)
-	return err
-}
-
 // hostedUIClient builds the client of the hosted UI at domain for the configured
 // app client.
 func (a *app) hostedUIClient(c *config.Config, domain string, scopes []string) (*hostedui.Client, error) {
@@ -254,30 +226,16 @@ func (a *app) openUserWith(ctx context.Context, c *config.Config, username strin
 	if ids != nil {
 		creds = session.IdentityPool(ids)
 	}
-	// Sessions of the hosted UI refresh at the domain they came from; the
-	// configured one serves when none is recorded (a session another profile
-	// signed in, say). Without either they refresh through the user pool API,
+	// Sessions of the hosted UI refresh at the domain they came from, which
+	// their record keeps; the configured one serves sessions that recorded none
+	// (release 1's). Without either they refresh through the user pool API,
 	// which Cognito also accepts for them.
-	var hosted session.Refresher
-	if username != "" {
-		d, err := hostedUIDomain(ctx, s, c, username)
-		if err != nil {
-			return nil, err
-		}
-		// Login recorded only a domain hostedui.New took; anything else is
-		// damage, and the configured domain (or the user pool API) serves.
-		if d != "" {
-			if hc, err := a.hostedUIClient(c, d, nil); err == nil {
-				hosted = session.HostedUI(hc)
-			}
-		}
-	}
-	if hosted == nil && c.Domain != "" {
-		hc, err := a.hostedUIClient(c, c.Domain, nil)
-		if err != nil {
-			return nil, err
-		}
-		hosted = session.HostedUI(hc)
+	hosted, err := session.HostedUIDomains(hostedui.Options{
+		Domain: c.Domain, ClientID: c.ClientID, ClientSecret: jwt.Secret(c.ClientSecret), Clock: a.Clock,
+		HTTPClient: a.httpClient(),
+	})
+	if err != nil {
+		return nil, &config.UsageError{Msg: err.Error()}
 	}
 	m, err := session.New(session.Config{
 		Cognito:     cc,
@@ -320,16 +278,9 @@ func mapNotSignedIn(err error) error {
 	return err
 }
 
-// signedInAs records that the profile is now signed in as user ("": signed out),
-// and where that user's session refreshes: domain is the hosted UI domain its
-// tokens came from, "" for tokens of the user pool API. The domain is recorded
-// first: a session bound to the profile always finds it.
-func (p *profileSession) signedInAs(ctx context.Context, user, domain string) error {
-	if u := firstNonEmpty(user, p.user); u != "" {
-		if err := setHostedUIDomain(ctx, p.store, p.cfg, u, domain); err != nil {
-			return fmt.Errorf("recording the session's hosted UI domain: %w", err)
-		}
-	}
+// signedInAs records that the profile is now signed in as user ("": signed out).
+// Where the session refreshes is in its own record (ImportInput.Domain).
+func (p *profileSession) signedInAs(ctx context.Context, user string) error {
 	if err := setProfileUser(ctx, p.store, p.cfg, user); err != nil {
 		return fmt.Errorf("recording the profile's user: %w", err)
 	}

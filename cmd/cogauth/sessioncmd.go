@@ -50,7 +50,10 @@ type sessionJSON struct {
 	UserSub  string `json:"userSub"`
 	// Source is how the session was obtained and so where it refreshes:
 	// "user-pool" (the user pool API) or "hosted-ui" (its /oauth2/token).
-	Source      string           `json:"source"`
+	Source string `json:"source"`
+	// Domain is the hosted UI domain a "hosted-ui" session came from and
+	// refreshes at, when its record keeps one.
+	Domain      string           `json:"domain,omitempty"`
 	Tokens      tokensJSON       `json:"tokens"`
 	IdentityID  string           `json:"identityId,omitempty"`
 	Credentials *credentialsJSON `json:"credentials,omitempty"`
@@ -85,7 +88,7 @@ func tokenOut(t *jwt.Token, show bool) tokenJSON {
 }
 
 func sessionOut(profile string, s *session.Session, show bool) sessionJSON {
-	out := sessionJSON{Profile: profile, Username: s.Username, UserSub: s.UserSub, Source: string(s.Source), IdentityID: s.IdentityID}
+	out := sessionJSON{Profile: profile, Username: s.Username, UserSub: s.UserSub, Source: string(s.Source), Domain: s.Domain, IdentityID: s.IdentityID}
 	out.Tokens.AccessToken = tokenOut(s.Tokens.Access, show)
 	if s.Tokens.ID != nil {
 		id := tokenOut(s.Tokens.ID, show)
