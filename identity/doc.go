@@ -19,8 +19,6 @@
 // the session itself should carry the credentials).
 //
 // For the command line: ProcessJSON renders the AWS credential_process format, Env
-// and EnvLines the environment variables, and Exec runs a program with them and
-// without the parent's stale AWS variables, passing its exit code through; when
-// its context ends it asks the program to stop (SIGTERM) and kills it only after
-// a grace period.
+// and EnvLines the environment variables. Running a program with them is the
+// CLI's business (cogauth exec), not this package's.
 package identity

@@ -22,7 +22,7 @@ type execOptions struct {
 	Environ []string
 	creds   credsFunc
 	// stopGrace is how long a child told to stop (SIGTERM) has before it is
-	// killed; identity.DefaultStopGrace when zero.
+	// killed; defaultStopGrace when zero.
 	stopGrace time.Duration
 }
 
@@ -43,7 +43,7 @@ own (128+N when signal N ended it).
 The credentials are fetched once, when the command starts; they last as long as the
 identity pool gives them (an hour on Cognito). When cogauth is interrupted (Ctrl-C,
 SIGTERM) the command gets SIGTERM, and is killed if it is still running ` +
-			identity.DefaultStopGrace.String() + ` later.`,
+			defaultStopGrace.String() + ` later.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.IO, o.Argv = a.IO, args
@@ -83,7 +83,7 @@ func runExec(ctx context.Context, o *execOptions) error {
 	// Ctrl-C or SIGTERM to cogauth ends ctx: Exec tells the child to stop as a
 	// signal would (a terminal's Ctrl-C reaches it directly as well), and kills it
 	// only if it has not stopped after the grace period.
-	code, err := identity.Exec(ctx, c, region, o.Argv, identity.ExecOptions{
+	code, err := runWithCredentials(ctx, c, region, o.Argv, childOptions{
 		Stdin: o.IO.In, Stdout: o.IO.Out, Stderr: o.IO.ErrOut,
 		Env:       o.Environ,
 		StopGrace: o.stopGrace,

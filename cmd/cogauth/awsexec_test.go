@@ -1,4 +1,4 @@
-package identity_test
+package main
 
 import (
 	"bytes"
@@ -7,8 +7,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cogauth/cogauth/identity"
+	"github.com/cogauth/cogauth/jwt"
 )
 
 func TestExecEnvDropsStaleVariables(t *testing.T) {
@@ -30,7 +32,7 @@ func TestExecEnvDropsStaleVariables(t *testing.T) {
 		"AWS_CONFIG_FILE=/etc/aws/config",        // kept
 		"MY_AWS_ACCESS_KEY_ID=unrelated",         // not an AWS variable
 	}
-	got := identity.ExecEnv(parent, testCreds(), "eu-central-1")
+	got := awsExecEnv(parent, execTestCreds(), "eu-central-1")
 	want := []string{
 		"PATH=/usr/bin",
 		"HOME=/home/u",
@@ -38,8 +40,8 @@ func TestExecEnvDropsStaleVariables(t *testing.T) {
 		"AWS_CONFIG_FILE=/etc/aws/config",
 		"MY_AWS_ACCESS_KEY_ID=unrelated",
 		"AWS_ACCESS_KEY_ID=ASIAEXAMPLE123456789",
-		"AWS_SECRET_ACCESS_KEY=" + testSecret,
-		"AWS_SESSION_TOKEN=" + testToken,
+		"AWS_SECRET_ACCESS_KEY=" + execTestSecret,
+		"AWS_SESSION_TOKEN=" + execTestToken,
 		"AWS_CREDENTIAL_EXPIRATION=2025-07-01T10:30:00Z",
 		"AWS_REGION=eu-central-1",
 		"AWS_DEFAULT_REGION=eu-central-1",
@@ -68,8 +70,8 @@ func TestExecPassesExitCodeAndEnvironment(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			code, err := identity.Exec(context.Background(), testCreds(), "us-west-2", []string{sh, "-c", tc.script},
-				identity.ExecOptions{Env: parent, Stdout: &out, Stderr: &out, Stdin: strings.NewReader("hello")})
+			code, err := runWithCredentials(context.Background(), execTestCreds(), "us-west-2", []string{sh, "-c", tc.script},
+				childOptions{Env: parent, Stdout: &out, Stderr: &out, Stdin: strings.NewReader("hello")})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,17 +84,33 @@ func TestExecPassesExitCodeAndEnvironment(t *testing.T) {
 
 func TestExecErrors(t *testing.T) {
 	ctx := context.Background()
-	if _, err := identity.Exec(ctx, testCreds(), "", nil, identity.ExecOptions{}); err == nil {
+	if _, err := runWithCredentials(ctx, execTestCreds(), "", nil, childOptions{}); err == nil {
 		t.Error("no command: no error")
 	}
-	if _, err := identity.Exec(ctx, identity.Credentials{}, "", []string{"true"}, identity.ExecOptions{}); err == nil {
+	if _, err := runWithCredentials(ctx, identity.Credentials{}, "", []string{"true"}, childOptions{}); err == nil {
 		t.Error("no credentials: no error")
 	}
-	_, err := identity.Exec(ctx, testCreds(), "", []string{"/nonexistent/cogauth-test-program"}, identity.ExecOptions{Env: []string{}})
+	_, err := runWithCredentials(ctx, execTestCreds(), "", []string{"/nonexistent/cogauth-test-program"}, childOptions{Env: []string{}})
 	if err == nil {
 		t.Fatal("missing program: no error")
 	}
-	if strings.Contains(err.Error(), testSecret) || strings.Contains(err.Error(), testToken) {
+	if strings.Contains(err.Error(), execTestSecret) || strings.Contains(err.Error(), execTestToken) {
 		t.Fatal("the error holds a secret")
 	}
 }
+
+// execTestCreds are credentials that look real, for the child's environment.
+func execTestCreds() identity.Credentials {
+	return identity.Credentials{
+		AccessKeyID:     "ASIAEXAMPLE123456789",
+		SecretAccessKey: jwt.Secret(execTestSecret),
+		SessionToken:    jwt.Secret(execTestToken),
+		Expiration:      time.Date(2025, 7, 1, 12, 30, 0, 0, time.FixedZone("CEST", 2*3600)),
+		IdentityID:      "us-east-1:11111111-2222-4333-8444-555555555555",
+	}
+}
+
+const (
+	execTestSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	execTestToken  = "IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKEN+/="
+)

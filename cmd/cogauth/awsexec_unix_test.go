@@ -1,6 +1,6 @@
 //go:build unix
 
-package identity_test
+package main
 
 import (
 	"bytes"
@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/cogauth/cogauth/identity"
 )
 
 // readyWriter collects a child's output and closes ready once the child has
@@ -53,14 +51,14 @@ func TestExecStopsChildWhenCtxEnds(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		script string
-		opts   identity.ExecOptions
+		opts   childOptions
 		code   int
 		out    string
 	}{
 		{
 			name:   "trapped SIGTERM: the child cleans up and picks its code",
 			script: `trap 'echo cleaned up; exit 42' TERM; echo ready; while :; do sleep 0.05; done`,
-			opts:   identity.ExecOptions{StopGrace: time.Minute},
+			opts:   childOptions{StopGrace: time.Minute},
 			code:   42, out: "ready\ncleaned up\n",
 		},
 		{
@@ -71,19 +69,19 @@ func TestExecStopsChildWhenCtxEnds(t *testing.T) {
 		{
 			name:   "ignored SIGTERM: killed after the grace period",
 			script: `trap '' TERM; echo ready; while :; do sleep 0.05; done`,
-			opts:   identity.ExecOptions{StopGrace: 200 * time.Millisecond},
+			opts:   childOptions{StopGrace: 200 * time.Millisecond},
 			code:   128 + int(syscall.SIGKILL), out: "ready\n",
 		},
 		{
 			name:   "another stop signal",
 			script: `trap 'echo hung up; exit 3' HUP; trap 'echo wrong signal; exit 4' TERM; echo ready; while :; do sleep 0.05; done`,
-			opts:   identity.ExecOptions{StopSignal: syscall.SIGHUP, StopGrace: time.Minute},
+			opts:   childOptions{StopSignal: syscall.SIGHUP, StopGrace: time.Minute},
 			code:   3, out: "ready\nhung up\n",
 		},
 		{
 			name:   "negative grace: killed at once, no signal to trap",
 			script: `trap 'echo trapped; exit 42' TERM; echo ready; while :; do sleep 0.05; done`,
-			opts:   identity.ExecOptions{StopGrace: -1},
+			opts:   childOptions{StopGrace: -1},
 			code:   128 + int(syscall.SIGKILL), out: "ready\n",
 		},
 	} {
@@ -99,7 +97,7 @@ func TestExecStopsChildWhenCtxEnds(t *testing.T) {
 			}
 			done := make(chan result, 1)
 			go func() {
-				code, err := identity.Exec(ctx, testCreds(), "us-west-2", []string{sh, "-c", tc.script}, opts)
+				code, err := runWithCredentials(ctx, execTestCreds(), "us-west-2", []string{sh, "-c", tc.script}, opts)
 				done <- result{code, err}
 			}()
 			select {
@@ -124,7 +122,7 @@ func TestExecCancelledBeforeStart(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var out bytes.Buffer
-	_, err := identity.Exec(ctx, testCreds(), "", []string{"sh", "-c", "echo ran"}, identity.ExecOptions{Stdout: &out, Env: []string{}})
+	_, err := runWithCredentials(ctx, execTestCreds(), "", []string{"sh", "-c", "echo ran"}, childOptions{Stdout: &out, Env: []string{}})
 	if err == nil || out.Len() != 0 {
 		t.Fatalf("err %v, output %q; want an error and nothing run", err, out.String())
 	}
@@ -137,13 +135,13 @@ func TestExecInheritsProcessEnvironment(t *testing.T) {
 	t.Setenv("AWS_PROFILE", "stale")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "stale")
 	var out bytes.Buffer
-	code, err := identity.Exec(context.Background(), testCreds(), "eu-west-1",
+	code, err := runWithCredentials(context.Background(), execTestCreds(), "eu-west-1",
 		[]string{"sh", "-c", `printf '%s %s %s' "$COGAUTH_EXEC_TEST" "${AWS_PROFILE-unset}" "$AWS_SECRET_ACCESS_KEY"`},
-		identity.ExecOptions{Stdout: &out, Stdin: strings.NewReader("")})
+		childOptions{Stdout: &out, Stdin: strings.NewReader("")})
 	if err != nil || code != 0 {
 		t.Fatalf("exit %d, %v", code, err)
 	}
-	if want := "inherited unset " + testSecret; out.String() != want {
+	if want := "inherited unset " + execTestSecret; out.String() != want {
 		t.Fatalf("child saw %q, want %q", out.String(), want)
 	}
 }

@@ -1,4 +1,4 @@
-package identity
+package main
 
 import (
 	"context"
@@ -10,26 +10,28 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/cogauth/cogauth/identity"
 )
 
-// ExecEnv returns parent with every credential-, profile- and region-selecting AWS
+// awsExecEnv returns parent with every credential-, profile- and region-selecting AWS
 // variable removed and c's added (see Env).
-func ExecEnv(parent []string, c Credentials, region string) []string {
+func awsExecEnv(parent []string, c identity.Credentials, region string) []string {
 	out := make([]string, 0, len(parent)+7)
 	for _, kv := range parent {
 		name, _, _ := strings.Cut(kv, "=")
-		if isStale(name) {
+		if isStaleAWSVar(name) {
 			continue
 		}
 		out = append(out, kv)
 	}
-	return append(out, Env(c, region)...)
+	return append(out, identity.Env(c, region)...)
 }
 
-// isStale tells whether a parent variable could make a child's AWS SDK use other
+// isStaleAWSVar tells whether a parent variable could make a child's AWS SDK use other
 // credentials, another profile or another region than the ones Exec hands it.
 // Endpoint and config-file settings stay: they say where to talk, not as whom.
-func isStale(name string) bool {
+func isStaleAWSVar(name string) bool {
 	switch name {
 	case "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
 		"AWS_CREDENTIAL_EXPIRATION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION",
@@ -41,14 +43,14 @@ func isStale(name string) bool {
 	return false
 }
 
-// DefaultStopGrace is how long Exec gives a child told to stop before it kills it.
+// defaultStopGrace is how long Exec gives a child told to stop before it kills it.
 // Ten seconds is what docker stop and systemd-style supervisors give by default
 // (systemd's own is 90): enough to flush and close, short enough that a user who
 // pressed Ctrl-C is not left waiting.
-const DefaultStopGrace = 10 * time.Second
+const defaultStopGrace = 10 * time.Second
 
-// ExecOptions configure Exec. Nil streams are the process's own.
-type ExecOptions struct {
+// childOptions configure Exec. Nil streams are the process's own.
+type childOptions struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	// Env is the parent environment to start from; os.Environ() when nil.
@@ -60,12 +62,12 @@ type ExecOptions struct {
 	// Where signals cannot be sent (Windows) the child is killed at once.
 	StopSignal os.Signal
 	// StopGrace is how long the child has, after StopSignal, before it is killed
-	// and its output pipes closed; DefaultStopGrace when zero. A negative grace
+	// and its output pipes closed; defaultStopGrace when zero. A negative grace
 	// kills the child at once, sending no StopSignal.
 	StopGrace time.Duration
 }
 
-// Exec runs argv[0] with argv[1:] and c in its environment (ExecEnv), waits, and
+// Exec runs argv[0] with argv[1:] and c in its environment (awsExecEnv), waits, and
 // returns its exit code: the child's own, or 128+signal when a signal ended it, as
 // shells report. err is set only when the command could not be run at all.
 //
@@ -73,19 +75,19 @@ type ExecOptions struct {
 // has not exited after opts.StopGrace; the exit code is still the child's (143
 // when SIGTERM ended it, 137 when it had to be killed, its own when it trapped the
 // signal and exited).
-func Exec(ctx context.Context, c Credentials, region string, argv []string, opts ExecOptions) (int, error) {
+func runWithCredentials(ctx context.Context, c identity.Credentials, region string, argv []string, opts childOptions) (int, error) {
 	if len(argv) == 0 || argv[0] == "" {
-		return 0, errors.New("identity: exec: no command")
+		return 0, errors.New("exec: no command")
 	}
 	if c.AccessKeyID == "" || c.SecretAccessKey == "" {
-		return 0, fmt.Errorf("identity: exec: %w", errNoKeys)
+		return 0, errors.New("exec: the credentials have no keys")
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	env := opts.Env
 	if env == nil {
 		env = os.Environ()
 	}
-	cmd.Env = ExecEnv(env, c, region)
+	cmd.Env = awsExecEnv(env, c, region)
 	cmd.Dir = opts.Dir
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = opts.Stdin, opts.Stdout, opts.Stderr
 	if cmd.Stdin == nil {
@@ -102,7 +104,7 @@ func Exec(ctx context.Context, c Credentials, region string, argv []string, opts
 		sig = syscall.SIGTERM
 	}
 	if grace == 0 {
-		grace = DefaultStopGrace
+		grace = defaultStopGrace
 	}
 	if grace > 0 {
 		// os/exec calls Cancel when ctx ends and kills the child (closing the
@@ -127,12 +129,12 @@ func Exec(ctx context.Context, c Credentials, region string, argv []string, opts
 	// Otherwise Wait's error only says what the status already tells (the exit
 	// code, ctx's end) or that pipes were closed after the grace; the caller
 	// asked for the child's status.
-	return exitCode(cmd.ProcessState), nil
+	return childExitCode(cmd.ProcessState), nil
 }
 
-// exitCode is the status a shell would report for ps: the exit code, or 128+N
+// childExitCode is the status a shell would report for ps: the exit code, or 128+N
 // when signal N ended the process.
-func exitCode(ps *os.ProcessState) int {
+func childExitCode(ps *os.ProcessState) int {
 	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		return 128 + int(ws.Signal())
 	}
