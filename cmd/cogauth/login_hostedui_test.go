@@ -16,8 +16,6 @@ import (
 	"time"
 
 	"github.com/cogauth/cogauth/hostedui/browsertest"
-	"github.com/cogauth/cogauth/internal/config"
-	"github.com/cogauth/cogauth/store"
 )
 
 var authorizeRE = regexp.MustCompile(`http://\S+/oauth2/authorize\?\S+`)
@@ -219,21 +217,6 @@ func (c *cli) recordedDomain(user string) string {
 		c.t.Fatalf("the profile is signed in as %q, not %q", sj.Username, user)
 	}
 	return sj.Domain
-}
-
-// openStore opens the session store as a command of this CLI would.
-func (c *cli) openStore() (store.Store, *config.Config) {
-	c.t.Helper()
-	a := &app{env: c.environment(strings.NewReader(""), io.Discard, io.Discard)}
-	cfg, err := a.config()
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	s, err := a.profileStore(context.Background(), cfg)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return s, cfg
 }
 
 // deadURL is an http URL nothing listens on.
