@@ -55,7 +55,7 @@ func newHostileWorld(t *testing.T) *hostileWorld {
 	t.Cleanup(srv.Close)
 	w := &hostileWorld{srv: srv, proxy: faultproxy.Start(t, srv.URL)}
 	direct := func(pool, client, user string) string {
-		c, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID(pool), ClientID: srv.Client(pool, client).ID, Endpoint: srv.URL})
+		c, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID(pool), ClientID: srv.AppClient(pool, client).ID, Endpoint: srv.URL})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,7 +74,7 @@ func newHostileWorld(t *testing.T) *hostileWorld {
 // pool credentials, on a store of its own.
 func (w *hostileWorld) manager(t *testing.T, client string) (*session.Manager, store.Store) {
 	t.Helper()
-	c, err := cognito.New(cognito.Options{UserPoolID: w.srv.PoolID("users"), ClientID: w.srv.Client("users", client).ID, Endpoint: w.proxy.URL()})
+	c, err := cognito.New(cognito.Options{UserPoolID: w.srv.PoolID("users"), ClientID: w.srv.AppClient("users", client).ID, Endpoint: w.proxy.URL()})
 	if err != nil {
 		t.Fatal(err)
 	}

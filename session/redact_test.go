@@ -94,7 +94,7 @@ func TestNoSecretInAnyRendering(t *testing.T) {
 		},
 	})
 	t.Cleanup(srv.Close)
-	sc := srv.Client("users", "app")
+	sc := srv.AppClient("users", "app")
 	if sc.Secret == "" {
 		t.Fatal("seeded client has no secret")
 	}
