@@ -523,6 +523,10 @@ func (o *oauthReq) loginSubmit() {
 			message = "This user signs in with MFA, which the emulator's sign-in page does not ask for."
 			return nil
 		}
+		// Pre- and PostAuthentication, with the lock released meanwhile (triggers.go).
+		if u, message = o.e.hostedUISignInTriggers(o.r.Context(), chk.p, chk.c, u, now); message != "" {
+			return nil
+		}
 		username, authTime = u.Username, now
 		cookie = o.e.randomB64(32)
 		o.e.dirty = true

@@ -2,8 +2,10 @@ package emulator
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
+	"time"
 )
 
 // Lambda triggers: a pool's LambdaConfig names a function per trigger; the
@@ -469,4 +471,33 @@ func (e *Emulator) preAuthenticationOf(c *call, p *userPool, u *user) (*user, er
 		return nil, err
 	}
 	return refind(p, u)
+}
+
+// hostedUISignInTriggers runs PreAuthentication and PostAuthentication for a
+// sign-in at the hosted UI's form, once the password checked out. It returns u
+// looked up anew, or the message the form shows when a trigger refused.
+func (e *Emulator) hostedUISignInTriggers(ctx context.Context, p *userPool, cl *appClient, u *user, now time.Time) (*user, string) {
+	if p.triggerARN(trigPreAuthentication) == "" && p.triggerARN(trigPostAuthentication) == "" {
+		return u, ""
+	}
+	c := &call{ctx: ctx, op: "login", now: now, in: &callInput{ClientID: cl.ID}}
+	fail := func(err error) (*user, string) {
+		if ae, ok := err.(*Error); ok {
+			return nil, ae.Message
+		}
+		return nil, "Your account cannot sign in now."
+	}
+	u, err := e.preAuthenticationOf(c, p, u)
+	if err != nil {
+		return fail(err)
+	}
+	if p.triggerARN(trigPostAuthentication) != "" {
+		if err := e.postAuthentication(c, p, u, false); err != nil {
+			return fail(err)
+		}
+		if u, err = refind(p, u); err != nil {
+			return fail(err)
+		}
+	}
+	return u, ""
 }

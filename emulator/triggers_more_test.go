@@ -204,3 +204,54 @@ func TestTriggerSeedRoute(t *testing.T) {
 		t.Fatal("an ftp endpoint was accepted")
 	}
 }
+
+// The hosted UI's sign-in form runs Pre- and PostAuthentication, and the code it
+// hands out gets tokens shaped by PreTokenGeneration (TokenGeneration_HostedAuth).
+func TestTriggerHostedUI(t *testing.T) {
+	var refuse sync.Map
+	l := &lambdas{handlers: map[string]func(map[string]any) (map[string]any, error){
+		arnPre: func(ev map[string]any) (map[string]any, error) {
+			if _, no := refuse.Load(ev["userName"]); no {
+				return nil, errors.New("Not from this network")
+			}
+			return ev, nil
+		},
+		arnPost: func(ev map[string]any) (map[string]any, error) { return ev, nil },
+		arnToken: func(ev map[string]any) (map[string]any, error) {
+			ev["response"] = map[string]any{"claimsOverrideDetails": map[string]any{"claimsToAddOrOverride": map[string]string{"via": "hosted"}}}
+			return ev, nil
+		},
+	}}
+	srv := emulator.NewServer(emulator.Options{Clock: newFake(), Lambda: l.fn, LambdaTimeout: 200 * time.Millisecond,
+		Seed: &emulator.Seed{UserPools: []emulator.SeedUserPool{{
+			Name:         "hosted",
+			LambdaConfig: &emulator.LambdaConfig{PreAuthentication: arnPre, PostAuthentication: arnPost, PreTokenGeneration: arnToken},
+			Clients: []emulator.SeedClient{{Name: "spa", AllowedOAuthFlows: []string{"code"}, AllowedOAuthScopes: []string{"openid", "email"},
+				CallbackURLs: []string{callback}}},
+			Users: []emulator.SeedUser{{Username: oauthUser, Password: oauthPassword, Attributes: map[string]string{"email": "carol@example.com"}}},
+		}}}})
+	defer srv.Close()
+	f := &oauthFixture{srv: srv, pool: srv.PoolID("hosted")}
+	spa := srv.AppClient("hosted", "spa").ID
+	code, _ := signInCode(t, f, browser(t), authorizeURL(f, spa, nil))
+	l.last(t, "PreAuthentication_Authentication")
+	l.last(t, "PostAuthentication_Authentication")
+	status, out := postToken(t, f, "/oauth2/token", codeForm(code, callback, verifier), spa, "")
+	if status != http.StatusOK {
+		t.Fatalf("token: %d %v", status, out)
+	}
+	if c := claimsOf(t, out["id_token"].(string)); c["via"] != "hosted" {
+		t.Fatalf("id token claims = %v", c)
+	}
+	l.last(t, "TokenGeneration_HostedAuth")
+
+	refuse.Store(oauthUser, true)
+	c := browser(t)
+	resp, _ := get(t, c, authorizeURL(f, spa, nil))
+	loginURL := resp.Request.URL.ResolveReference(mustURL(t, resp.Header.Get("Location"))).String()
+	_, page := get(t, c, loginURL)
+	resp, body := submitLogin(t, c, loginURL, page, oauthUser, oauthPassword)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "PreAuthentication failed with error Not from this network.") {
+		t.Fatalf("refused sign-in: %d %s", resp.StatusCode, body)
+	}
+}
