@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -120,47 +119,4 @@ func ParseProcessJSON(data []byte) (Credentials, error) {
 		c.Expiration = t
 	}
 	return c, nil
-}
-
-// Env returns the environment variables that hand c to AWS SDKs and tools, as
-// NAME=value pairs: the keys, the session token, the expiration, and the region
-// (both AWS_REGION and AWS_DEFAULT_REGION, since botocore reads only the latter)
-// when region is not empty.
-func Env(c Credentials, region string) []string {
-	env := []string{
-		"AWS_ACCESS_KEY_ID=" + c.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY=" + c.SecretAccessKey.Reveal(),
-	}
-	if c.SessionToken != "" {
-		env = append(env, "AWS_SESSION_TOKEN="+c.SessionToken.Reveal())
-	}
-	if !c.Expiration.IsZero() {
-		env = append(env, "AWS_CREDENTIAL_EXPIRATION="+c.Expiration.UTC().Format(time.RFC3339))
-	}
-	if region != "" {
-		env = append(env, "AWS_REGION="+region, "AWS_DEFAULT_REGION="+region)
-	}
-	return env
-}
-
-// EnvLines renders Env as POSIX shell `export NAME='value'` lines, for
-// `eval "$(cogauth credentials --format env)"`.
-func EnvLines(c Credentials, region string) string {
-	var b strings.Builder
-	for _, kv := range Env(c, region) {
-		name, value, _ := strings.Cut(kv, "=")
-		b.WriteString("export ")
-		b.WriteString(name)
-		b.WriteByte('=')
-		b.WriteString(shellQuote(value))
-		b.WriteByte('\n')
-	}
-	return b.String()
-}
-
-// shellQuote quotes s for a POSIX shell: single quotes, with embedded ones closed,
-// escaped and reopened. Credentials never hold quotes, but a region from a
-// config file might hold anything.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -18,7 +18,8 @@
 // application; session.IdentityPool plugs a Client into the Manager instead, when
 // the session itself should carry the credentials).
 //
-// For the command line: ProcessJSON renders the AWS credential_process format, Env
-// and EnvLines the environment variables. Running a program with them is the
-// CLI's business (cogauth exec), not this package's.
+// ProcessJSON renders (and ParseProcessJSON reads) the AWS credential_process
+// format, for any program that hands the credentials to an SDK that way. The
+// environment variables and running a program with them are the CLI's
+// business (cogauth credentials --format env, cogauth exec), not this package's.
 package identity

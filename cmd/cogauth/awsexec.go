@@ -25,7 +25,7 @@ func awsExecEnv(parent []string, c identity.Credentials, region string) []string
 		}
 		out = append(out, kv)
 	}
-	return append(out, identity.Env(c, region)...)
+	return append(out, awsEnv(c, region)...)
 }
 
 // isStaleAWSVar tells whether a parent variable could make a child's AWS SDK use other
@@ -139,4 +139,47 @@ func childExitCode(ps *os.ProcessState) int {
 		return 128 + int(ws.Signal())
 	}
 	return ps.ExitCode()
+}
+
+// awsEnv returns the environment variables that hand c to AWS SDKs and tools, as
+// NAME=value pairs: the keys, the session token, the expiration, and the region
+// (both AWS_REGION and AWS_DEFAULT_REGION, since botocore reads only the latter)
+// when region is not empty.
+func awsEnv(c identity.Credentials, region string) []string {
+	env := []string{
+		"AWS_ACCESS_KEY_ID=" + c.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + c.SecretAccessKey.Reveal(),
+	}
+	if c.SessionToken != "" {
+		env = append(env, "AWS_SESSION_TOKEN="+c.SessionToken.Reveal())
+	}
+	if !c.Expiration.IsZero() {
+		env = append(env, "AWS_CREDENTIAL_EXPIRATION="+c.Expiration.UTC().Format(time.RFC3339))
+	}
+	if region != "" {
+		env = append(env, "AWS_REGION="+region, "AWS_DEFAULT_REGION="+region)
+	}
+	return env
+}
+
+// awsEnvLines renders awsEnv as POSIX shell `export NAME='value'` lines, for
+// `eval "$(cogauth credentials --format env)"`.
+func awsEnvLines(c identity.Credentials, region string) string {
+	var b strings.Builder
+	for _, kv := range awsEnv(c, region) {
+		name, value, _ := strings.Cut(kv, "=")
+		b.WriteString("export ")
+		b.WriteString(name)
+		b.WriteByte('=')
+		b.WriteString(shellQuote(value))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// shellQuote quotes s for a POSIX shell: single quotes, with embedded ones closed,
+// escaped and reopened. Credentials never hold quotes, but a region from a
+// config file might hold anything.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -114,3 +114,22 @@ const (
 	execTestSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 	execTestToken  = "IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKEN+/="
 )
+
+func TestEnvLinesInAShell(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	c := execTestCreds()
+	lines := awsEnvLines(c, "eu-west-1'; echo pwned '")
+	script := lines + `printf '%s|%s|%s|%s|%s|%s' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" "$AWS_SESSION_TOKEN" "$AWS_CREDENTIAL_EXPIRATION" "$AWS_REGION" "$AWS_DEFAULT_REGION"`
+	out, err := exec.Command(sh, "-c", script).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	region := "eu-west-1'; echo pwned '"
+	want := strings.Join([]string{c.AccessKeyID, execTestSecret, execTestToken, "2025-07-01T10:30:00Z", region, region}, "|")
+	if string(out) != want {
+		t.Fatalf("the shell read\n%s\nwant\n%s", out, want)
+	}
+}

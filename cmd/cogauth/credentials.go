@@ -84,7 +84,7 @@ func runCredentials(ctx context.Context, o *credentialsOptions) error {
 		}
 		out = append(out, '\n')
 	case "env":
-		out = []byte(identity.EnvLines(c, region))
+		out = []byte(awsEnvLines(c, region))
 	case "json":
 		j := credentialsJSONOut{
 			AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey.Reveal(), SessionToken: c.SessionToken.Reveal(),
