@@ -2,12 +2,14 @@ package emulator_test
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/cogauth/cogauth/emulator"
+	"github.com/cogauth/cogauth/internal/peers"
 	"github.com/cogauth/cogauth/srp"
 )
 
@@ -211,5 +213,40 @@ func TestCustomAuthAdmin(t *testing.T) {
 	}
 	if obj(obj(l.last(t, "DefineAuthChallenge_Authentication")["request"])["clientMetadata"])["via"] != "admin-respond" {
 		t.Fatal("the request's ClientMetadata not passed on")
+	}
+}
+
+// TestAmazonCognitoIdentityJSCustomAuth drives the custom flows with the
+// JavaScript client most Cognito web apps were built on: CUSTOM_AUTH
+// (initiateAuth, sendCustomChallengeAnswer) and CUSTOM_WITH_SRP (authenticateUser
+// with the CUSTOM_AUTH flow type).
+func TestAmazonCognitoIdentityJSCustomAuth(t *testing.T) {
+	peers.Node(t, "amazon-cognito-identity-js")
+	l := mathLambdas()
+	srv, clientID := customServer(t, l, "")
+	in, _ := json.Marshal(map[string]string{"endpoint": srv.URL + "/", "userPoolId": srv.PoolID("app"), "clientId": clientID,
+		"username": "alice", "password": "Correct-Horse-1"})
+	type flow struct {
+		Seen     []string          `json:"seen"`
+		Username string            `json:"username"`
+		Error    map[string]string `json:"error"`
+	}
+	var out struct {
+		Custom, CustomWithSRP, WrongPassword flow
+	}
+	if err := json.Unmarshal(peers.RunNode(t, "custom-auth.js", in), &out); err != nil {
+		t.Fatal(err)
+	}
+	for name, f := range map[string]flow{"CUSTOM_AUTH": out.Custom, "CUSTOM_WITH_SRP": out.CustomWithSRP} {
+		if f.Error != nil || f.Username != "alice" || len(f.Seen) != 2 {
+			t.Errorf("%s: %+v", name, f)
+		}
+	}
+	if out.WrongPassword.Error["code"] != "NotAuthorizedException" || len(out.WrongPassword.Seen) != 0 {
+		t.Errorf("wrong password: %+v", out.WrongPassword)
+	}
+	session := obj(l.last(t, "DefineAuthChallenge_Authentication")["request"])["session"].([]any)
+	if len(session) == 0 || obj(session[0])["challengeName"] != "SRP_A" {
+		t.Errorf("the JS client's SRP flow did not reach Define as SRP_A: %v", session)
 	}
 }
