@@ -1,0 +1,239 @@
+// Command webapp is a runnable example of websession: a web app whose users sign
+// in on the hosted UI and whose browser never sees a token. With no flags it
+// starts an embedded Cognito emulator, so that one command is enough:
+//
+//	go run ./examples/webapp
+//
+// and open http://localhost:8080 (sign in as alice with the printed password).
+// With -redis, sessions live in Redis and sign-outs travel over Redis pub/sub,
+// so several copies (-addr on other ports, the same -secret and -emulator) are
+// replicas of one app behind a load balancer.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/emulator"
+	"github.com/cogauth/cogauth/httpauth"
+	"github.com/cogauth/cogauth/identity"
+	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/session"
+	"github.com/cogauth/cogauth/store"
+	redisstore "github.com/cogauth/cogauth/store/redis"
+	"github.com/cogauth/cogauth/websession"
+	"github.com/cogauth/cogauth/websession/redisbus"
+)
+
+type options struct {
+	addr     string // where the app listens
+	base     string // the app's public origin; http://localhost:PORT by default
+	redis    string // Redis address; memory when empty
+	secret   string // hex, 32 bytes; random when empty (sessions end at restart)
+	password string // alice's password in the embedded emulator; random when empty
+	out      io.Writer
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.addr, "addr", "localhost:8080", "listen address")
+	flag.StringVar(&o.base, "base", "", "public origin (default http://ADDR)")
+	flag.StringVar(&o.redis, "redis", "", "Redis address for sessions and sign-outs shared by replicas")
+	flag.StringVar(&o.secret, "secret", "", "session secret, 64 hex digits, the same on every replica (default: random)")
+	flag.StringVar(&o.password, "password", "", "alice's password in the embedded emulator (default: random)")
+	flag.Parse()
+	o.out = os.Stdout
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "webapp:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves the app until ctx ends; ready, when set, is told the app's URL
+// and alice's password once it listens (for the test).
+func run(ctx context.Context, o options, ready func(base, password string)) error {
+	l, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	if o.base == "" {
+		o.base = "http://" + l.Addr().String()
+	}
+	if o.password == "" {
+		var b [12]byte
+		rand.Read(b[:])
+		o.password = "Web-" + base64.RawURLEncoding.EncodeToString(b[:]) + "1a"
+	}
+	secret := make([]byte, 32)
+	if o.secret != "" {
+		if secret, err = hex.DecodeString(o.secret); err != nil || len(secret) < 32 {
+			return errors.New("-secret must be at least 64 hex digits")
+		}
+	} else {
+		rand.Read(secret)
+	}
+
+	// The embedded Cognito: a pool, an app client for this app's URLs, alice,
+	// and an identity pool for her AWS credentials.
+	emu, err := emulator.Listen("127.0.0.1:0", emulator.Options{SelfIssuer: true})
+	if err != nil {
+		return err
+	}
+	defer emu.Close()
+	pool, err := emu.CreateUserPool(emulator.SeedUserPool{
+		Name: "webapp",
+		Clients: []emulator.SeedClient{{
+			Name: "web", AllowedOAuthFlows: []string{"code"}, AllowedOAuthScopes: []string{"openid", "email", "profile"},
+			CallbackURLs: []string{o.base + "/auth/callback"}, LogoutURLs: []string{o.base + "/"},
+			RefreshTokenRotation: true, RetryGracePeriod: emulator.Duration(30 * time.Second),
+		}},
+		Users: []emulator.SeedUser{{Username: "alice", Password: o.password, Attributes: map[string]string{"email": "alice@example.com", "email_verified": "true"}}},
+	})
+	if err != nil {
+		return err
+	}
+	client := pool.Clients["web"]
+	idp, err := emu.CreateIdentityPool(emulator.IdentityPoolConfig{
+		Name:                     "webapp",
+		CognitoIdentityProviders: []emulator.CognitoIdentityProvider{{ProviderName: emulator.ProviderName(pool.ID), ClientID: client.ID}},
+	})
+	if err != nil {
+		return err
+	}
+
+	cc, err := cognito.New(cognito.Options{UserPoolID: pool.ID, ClientID: client.ID, Endpoint: emu.URL})
+	if err != nil {
+		return err
+	}
+	issuer := emu.Issuer(pool.ID)
+	verifier, err := jwt.NewVerifier(jwt.VerifierOptions{Issuers: []string{issuer}, ClientIDs: []string{client.ID}})
+	if err != nil {
+		return err
+	}
+	idc, err := identity.New(identity.Options{IdentityPoolID: idp, Endpoint: emu.URL})
+	if err != nil {
+		return err
+	}
+	cfg := websession.Config{
+		Cognito: cc, Domain: emu.URL, Verifier: verifier, BaseURL: o.base, Secret: secret,
+		Scopes: []string{"openid", "email", "profile"}, Credentials: session.IdentityPool(idc),
+	}
+	if o.redis != "" {
+		rc := redis.NewClient(&redis.Options{Addr: o.redis})
+		defer rc.Close()
+		st, err := redisstore.New(rc, redisstore.Options{TTL: 30 * 24 * time.Hour})
+		if err != nil {
+			return err
+		}
+		bus := redisbus.New(rc, "")
+		defer bus.Close()
+		cfg.Store, cfg.Bus = st, bus
+	} else {
+		cfg.Store = store.NewMemory()
+	}
+	ws, err := websession.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+
+	// An API of our own that wants the user's access token, as a separate
+	// service would.
+	av, err := jwt.NewVerifier(jwt.VerifierOptions{Issuers: []string{issuer}, ClientIDs: []string{client.ID}, TokenUse: jwt.AccessToken})
+	if err != nil {
+		return err
+	}
+	api := httpauth.Middleware(av)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := httpauth.ClaimsFrom(r.Context())
+		fmt.Fprintf(w, "the API saw a valid access token of %s", c.Username)
+	}))
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		u, _ := websession.UserFrom(r.Context())
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = page.Execute(w, u)
+	})
+	mux.Handle("/internal/api", api)
+	mux.Handle("GET /api/call", ws.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := websession.UserFrom(r.Context())
+		req, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, "http://"+l.Addr().String()+"/internal/api", nil)
+		resp, err := httpauth.NewClient(u, httpauth.Bearer).Do(req)
+		if err != nil {
+			http.Error(w, "the API call failed", http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, io.LimitReader(resp.Body, 1<<16))
+	})))
+	mux.Handle("GET /api/aws", ws.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := websession.UserFrom(r.Context())
+		creds, err := u.Credentials().Retrieve(r.Context())
+		if err != nil {
+			http.Error(w, "no AWS credentials", http.StatusBadGateway)
+			return
+		}
+		// An AWS SDK client would take u.Credentials() as its Credentials; show
+		// that it works without showing the secret.
+		fmt.Fprintf(w, "AWS access key %s…, expires %s", creds.AccessKeyID[:min(4, len(creds.AccessKeyID))], creds.Expires.Format(time.RFC3339))
+	})))
+
+	srv := &http.Server{Handler: ws.Handler(mux), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn)}
+	fmt.Fprintf(o.out, "webapp on %s\nsign in as alice, password %s\n(emulator at %s)\n", o.base, o.password, emu.URL)
+	if ready != nil {
+		ready(o.base, o.password)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	case err := <-errc:
+		return err
+	}
+}
+
+var page = template.Must(template.New("page").Funcs(template.FuncMap{"join": strings.Join}).Parse(`<!doctype html>
+<title>cogauth webapp</title>
+<h1>cogauth webapp</h1>
+{{if .}}
+<p id="user">Signed in as <b>{{.Username}}</b>{{if .ID}} ({{.ID.Email}}){{end}}.</p>
+<p><button onclick="show('/auth/me')">/auth/me</button>
+<button onclick="show('/api/call')">call an API with my token</button>
+<button onclick="show('/api/aws')">my AWS credentials</button></p>
+<pre id="out"></pre>
+<form method="post" action="/auth/logout"><button id="logout">Sign out</button></form>
+<script>
+async function show(path) {
+  const r = await fetch(path);
+  document.getElementById("out").textContent = r.status + "\n" + await r.text();
+}
+</script>
+{{else}}
+<p>Not signed in. <a id="login" href="/auth/login?return_to=/">Sign in</a></p>
+{{end}}
+`))
