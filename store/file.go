@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/store/internal/layout"
 	"github.com/cogauth/cogauth/store/internal/lockfile"
 )
@@ -39,12 +41,36 @@ const (
 // when no writer is at work.
 type File struct {
 	path string
+	opts FileOptions
 	mu   sync.Mutex // serializes this process's writers before they take the flock
 }
 
-// NewFile returns a file store at path, creating its directory (0700) if needed. The
-// file itself is created on first write.
-func NewFile(path string) (*File, error) {
+// FileOptions configure a file store (OpenFile).
+type FileOptions struct {
+	// SetAsideCorrupt makes a file that cannot be read as a session file (garbage,
+	// truncated, empty, another format) no longer fail every call with ErrCorrupt:
+	// under the writers' lock it is renamed next to itself as
+	// "<file>.corrupt-<UTC time>" (mode 0600, kept for inspection), the store goes
+	// on as if empty, and Warn is told which file went where and why. The sessions
+	// in it are lost to the store (their users sign in again); without the option
+	// they are lost to every command until somebody repairs the file.
+	SetAsideCorrupt bool
+	// Warn receives one line for each file set aside and, at open, one for a file
+	// or directory that others may read or write (naming the chmod that fixes
+	// it). Nil discards them.
+	Warn io.Writer
+	// Clock stamps the name of a file set aside (clock.System if nil).
+	Clock clock.Clock
+}
+
+// NewFile returns a file store at path with the default options: see OpenFile.
+func NewFile(path string) (*File, error) { return OpenFile(path, FileOptions{}) }
+
+// OpenFile returns a file store at path, creating its directory (0700) if needed.
+// The file itself is created on first write. Opening removes the temporary files of
+// dead writers when no writer is at work, and warns (opts.Warn) when the file or
+// its directory is open to others.
+func OpenFile(path string, opts FileOptions) (*File, error) {
 	if path == "" {
 		return nil, errors.New("store: empty file path")
 	}
@@ -55,7 +81,11 @@ func NewFile(path string) (*File, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	f := &File{path: abs}
+	if opts.Clock == nil {
+		opts.Clock = clock.System{}
+	}
+	f := &File{path: abs, opts: opts}
+	f.warnLoosePermissions()
 	// Clear what writers killed mid-write left, if no writer is at work now (one
 	// that is clears it itself); opening never waits.
 	if unlock, ok, _ := lockfile.TryLock(f.lockPath()); ok {
@@ -63,6 +93,29 @@ func NewFile(path string) (*File, error) {
 		unlock()
 	}
 	return f, nil
+}
+
+// warnLoosePermissions tells opts.Warn when the file or its directory is open to
+// group or others: the file holds refresh tokens.
+func (f *File) warnLoosePermissions() {
+	if f.opts.Warn == nil {
+		return
+	}
+	dir := filepath.Dir(f.path)
+	if st, err := os.Stat(dir); err == nil && st.Mode().Perm()&0o077 != 0 {
+		fmt.Fprintf(f.opts.Warn, "warning: the session directory %s is open to other users (mode %04o); run: chmod 700 %s\n", dir, st.Mode().Perm(), shellQuote(dir))
+	}
+	if st, err := os.Stat(f.path); err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o077 != 0 {
+		fmt.Fprintf(f.opts.Warn, "warning: the session file %s is open to other users (mode %04o); run: chmod 600 %s\n", f.path, st.Mode().Perm(), shellQuote(f.path))
+	}
+}
+
+// shellQuote quotes s for a shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+=@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // lockPath is the writers' lock file.
@@ -202,6 +255,49 @@ func (f *File) read() (*sessions, error) {
 	return s, nil
 }
 
+// readLocked is read for a holder of the writers' lock: with SetAsideCorrupt, a
+// corrupt file is set aside and reads as empty. Only under the lock: a writer may
+// be renaming a good file over the bad one, and that one must not go aside.
+func (f *File) readLocked() (*sessions, error) {
+	s, err := f.read()
+	if err == nil || !f.opts.SetAsideCorrupt || !errors.Is(err, ErrCorrupt) {
+		return s, err
+	}
+	aside, rerr := f.setAside()
+	if rerr != nil {
+		return nil, fmt.Errorf("%w (and setting it aside failed: %v)", err, rerr)
+	}
+	if f.opts.Warn != nil {
+		fmt.Fprintf(f.opts.Warn, "warning: the session file %s could not be read (%v); it was moved to %s and sessions start empty: sign in again\n", f.path, errors.Unwrap(err), aside)
+	}
+	return &sessions{entries: make(map[Key]Entry)}, nil
+}
+
+// setAside renames the file to a name of its own next to it, 0600.
+func (f *File) setAside() (string, error) {
+	stamp := f.opts.Clock.Now().UTC().Format("20060102T150405Z")
+	for i := 0; ; i++ {
+		aside := f.path + ".corrupt-" + stamp
+		if i > 0 {
+			aside += fmt.Sprintf("-%d", i)
+		}
+		// Never over another file set aside.
+		if _, err := os.Lstat(aside); !errors.Is(err, fs.ErrNotExist) {
+			if err != nil || i >= 100 {
+				return "", fmt.Errorf("store: cannot name a file to set %s aside", f.path)
+			}
+			continue
+		}
+		if err := os.Chmod(f.path, 0o600); err != nil {
+			return "", err
+		}
+		if err := os.Rename(f.path, aside); err != nil {
+			return "", err
+		}
+		return aside, nil
+	}
+}
+
 // write replaces the file atomically: temp file, fsync, rename, fsync the directory.
 func (f *File) write(s *sessions) error {
 	b, err := s.encode()
@@ -257,7 +353,7 @@ func (f *File) update(ctx context.Context, fn func(*sessions) (changed bool, err
 	}
 	defer unlock()
 	f.removeStaleTemps()
-	s, err := f.read()
+	s, err := f.readLocked()
 	if err != nil {
 		return err
 	}
@@ -269,11 +365,19 @@ func (f *File) update(ctx context.Context, fn func(*sessions) (changed bool, err
 }
 
 // Get implements Store. Readers take no lock: the rename makes every read whole.
+// Only a reader that finds the file corrupt with SetAsideCorrupt set takes the
+// writers' lock, to set it aside.
 func (f *File) Get(ctx context.Context, k Key) (Entry, error) {
 	if err := k.Validate(); err != nil {
 		return Entry{}, err
 	}
 	s, err := f.read()
+	if err != nil && f.opts.SetAsideCorrupt && errors.Is(err, ErrCorrupt) {
+		err = f.update(ctx, func(locked *sessions) (bool, error) {
+			s = locked
+			return false, nil
+		})
+	}
 	if err != nil {
 		return Entry{}, err
 	}

@@ -454,6 +454,9 @@ type OrFileOptions struct {
 	// Warn receives the one-time notice that sessions are kept in a plain file;
 	// nil discards it.
 	Warn io.Writer
+	// File configures the file store (store.OpenFile) used where no keyring
+	// answers; its Warn defaults to Warn.
+	File store.FileOptions
 }
 
 // OpenOrFile returns a keyring store when the keyring answers, and otherwise
@@ -465,7 +468,10 @@ func OpenOrFile(ctx context.Context, opts OrFileOptions) (store.Store, error) {
 	if err := Probe(ctx, opts.Keyring.Backend, opts.Keyring.Service); err == nil {
 		return New(opts.Keyring)
 	}
-	f, err := store.NewFile(opts.FilePath)
+	if opts.File.Warn == nil {
+		opts.File.Warn = opts.Warn
+	}
+	f, err := store.OpenFile(opts.FilePath, opts.File)
 	if err != nil {
 		return nil, err
 	}

@@ -493,3 +493,29 @@ func TestKeyringReadsRelease1(t *testing.T) {
 		t.Fatalf("session entry moved: %v", err)
 	}
 }
+
+// TestOpenOrFileSetsAsideCorrupt: the file fallback takes store.FileOptions, and
+// its warnings go to Warn unless they name a writer of their own.
+func TestOpenOrFileSetsAsideCorrupt(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sessions.json")
+	if err := os.WriteFile(path, []byte("{trunc"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	broken := newFakeKeyring(0)
+	broken.getErr = errors.New("no dbus")
+	var warn bytes.Buffer
+	s, err := OpenOrFile(context.Background(), OrFileOptions{
+		Keyring: Options{Backend: broken, LockDir: filepath.Join(dir, "locks")}, FilePath: path, Warn: &warn,
+		File: store.FileOptions{SetAsideCorrupt: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(context.Background(), store.Key{Pool: "p", Client: "c", User: "u"}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Get over a corrupt fallback file: %v", err)
+	}
+	if !strings.Contains(warn.String(), "could not be read") || !strings.Contains(warn.String(), path+".corrupt-") {
+		t.Fatalf("warning = %q", warn.String())
+	}
+}
