@@ -198,6 +198,7 @@ type Emulator struct {
 	// lambdaFunctions); invocations is the log of trigger calls (lambda.go).
 	lambdaRoutes map[string]LambdaRoute
 	invocations  []Invocation
+	lambdaHTTP   *http.Client // never replaced; safe to use unlocked
 }
 
 // New returns an emulator; it loads Options.StateFile when it exists and applies
@@ -231,6 +232,7 @@ func New(opts Options) (*Emulator, error) {
 		counts:       map[string]int{},
 		sessions:     map[string]*challengeSession{},
 		lambdaRoutes: map[string]LambdaRoute{},
+		lambdaHTTP:   newLambdaClient(),
 		rng:          mrand.New(mrand.NewChaCha8(seed)),
 		issuerBase:   strings.TrimRight(opts.IssuerBaseURL, "/"),
 	}

@@ -310,7 +310,7 @@ func (e *Emulator) runFunction(ctx context.Context, r route, arn string, payload
 	case r.fn != nil:
 		return runInProcess(ctx, r.fn, arn, payload)
 	case r.endpoint != "":
-		return invokeHTTP(ctx, r, payload)
+		return invokeHTTP(ctx, e.lambdaHTTP, r, payload)
 	}
 	return nil, &lambdaError{"no-route", "ResourceNotFoundException"}
 }
@@ -353,16 +353,19 @@ func runInProcess(ctx context.Context, fn LambdaFunc, arn string, payload []byte
 	}
 }
 
-// lambdaClient has no timeout of its own: every call carries the trigger's deadline.
-var lambdaClient = &http.Client{Transport: &http.Transport{
-	Proxy:               nil, // loopback endpoints must not go through a proxy
-	DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-	MaxIdleConnsPerHost: 8,
-	IdleConnTimeout:     30 * time.Second,
-}}
+// newLambdaClient is the HTTP client of one emulator's Invoke API calls. It has
+// no timeout of its own: every call carries the trigger's deadline.
+func newLambdaClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:               nil, // loopback endpoints must not go through a proxy
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: 8,
+		IdleConnTimeout:     30 * time.Second,
+	}}
+}
 
 // invokeHTTP calls the Lambda Invoke API, RequestResponse.
-func invokeHTTP(ctx context.Context, r route, payload []byte) ([]byte, *lambdaError) {
+func invokeHTTP(ctx context.Context, client *http.Client, r route, payload []byte) ([]byte, *lambdaError) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url(), bytes.NewReader(payload))
 	if err != nil {
 		return nil, &lambdaError{"unreachable", "InvalidEndpoint"}
@@ -370,7 +373,7 @@ func invokeHTTP(ctx context.Context, r route, payload []byte) ([]byte, *lambdaEr
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Amz-Invocation-Type", "RequestResponse")
 	req.Header.Set("X-Amz-Log-Type", "None")
-	resp, err := lambdaClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctxFailure(ctx)

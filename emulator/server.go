@@ -72,6 +72,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 func (s *Server) shutdown(ctx context.Context) error {
 	err := s.srv.Shutdown(ctx)
+	s.lambdaHTTP.CloseIdleConnections()
 	if serr := <-s.done; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
 	}
