@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/hostedui"
 	"github.com/cogauth/cogauth/internal/config"
+	"github.com/cogauth/cogauth/session"
 )
 
 // timeout is the bound on each network step of this invocation: --timeout,
@@ -115,6 +117,11 @@ func humanError(err error, c *config.Config, timeout time.Duration) error {
 	if msg, ok := networkMessage(err, c, timeout); ok {
 		return &humanized{msg: msg, err: err}
 	}
+	if errors.Is(err, session.ErrInvalidAnswer) && c != nil && c.UserPoolID != "" {
+		if m := issuerPoolRE.FindStringSubmatch(err.Error()); m != nil && m[1] != c.UserPoolID {
+			return &humanized{msg: fmt.Sprintf("the sign-in answered with tokens of user pool %s, not of the configured %s: check --user-pool-id / COGAUTH_USER_POOL_ID (the app client %s belongs to %s); nothing was stored", m[1], c.UserPoolID, c.ClientID, m[1]), err: err}
+		}
+	}
 	if errors.Is(err, hostedui.ErrInvalidClient) {
 		return &humanized{msg: "the hosted UI refused the app client: check --client-id / COGAUTH_CLIENT_ID and --client-secret / COGAUTH_CLIENT_SECRET (" + err.Error() + ")", err: err}
 	}
@@ -134,6 +141,9 @@ func humanError(err error, c *config.Config, timeout time.Duration) error {
 	}
 	return err
 }
+
+// issuerPoolRE finds the pool of a token's issuer in session's validation error.
+var issuerPoolRE = regexp.MustCompile(`issuer "https?://[^"]*/([\w-]+_[0-9A-Za-z]+)" is not pool`)
 
 // humanized is an error with a message for people; errors.Is and As still see the
 // original, so exit codes do not change.
