@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/cogauth/cogauth/internal/redact"
 )
 
 // Every public value of this package that holds a token or a secret renders
@@ -16,14 +17,6 @@ import (
 // redact themselves; the types here hold them next to AWS credentials (whose
 // SDK type does not redact) and clients holding app client secrets, so they
 // render summaries of their own.
-
-// formatRedacted writes s for any verb, quoted for %q.
-func formatRedacted(f fmt.State, verb rune, s string) {
-	if verb == 'q' {
-		s = strconv.Quote(s)
-	}
-	_, _ = f.Write([]byte(s))
-}
 
 // credsView is what may be shown of AWS credentials.
 type credsView struct {
@@ -66,7 +59,7 @@ func (s Session) String() string { return s.summary() }
 func (s Session) GoString() string { return s.summary() }
 
 // Format renders the summary for every verb.
-func (s Session) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.summary()) }
+func (s Session) Format(f fmt.State, verb rune) { redact.Format(f, verb, s.summary()) }
 
 // sessionJSON is the redacted JSON shape of a Session.
 type sessionJSON struct {
@@ -113,7 +106,7 @@ func (t Tokens) String() string { return t.summary() }
 func (t Tokens) GoString() string { return t.summary() }
 
 // Format renders the summary for every verb.
-func (t Tokens) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t.summary()) }
+func (t Tokens) Format(f fmt.State, verb rune) { redact.Format(f, verb, t.summary()) }
 
 // tokensJSON is the redacted JSON shape of Tokens.
 type tokensJSON struct {
@@ -164,7 +157,7 @@ func (r SignInResult) String() string { return r.summary() }
 func (r SignInResult) GoString() string { return r.summary() }
 
 // Format renders the summary for every verb.
-func (r SignInResult) Format(f fmt.State, verb rune) { formatRedacted(f, verb, r.summary()) }
+func (r SignInResult) Format(f fmt.State, verb rune) { redact.Format(f, verb, r.summary()) }
 
 // MarshalJSON renders the result without secrets.
 func (r SignInResult) MarshalJSON() ([]byte, error) {
@@ -203,7 +196,7 @@ func (c Config) String() string { return c.summary() }
 func (c Config) GoString() string { return c.summary() }
 
 // Format renders the summary for every verb.
-func (c Config) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c.summary()) }
+func (c Config) Format(f fmt.State, verb rune) { redact.Format(f, verb, c.summary()) }
 
 // MarshalJSON renders the summary as a JSON string.
 func (c Config) MarshalJSON() ([]byte, error) { return json.Marshal(c.summary()) }
@@ -232,7 +225,7 @@ func (m *Manager) String() string { return m.summary() }
 func (m *Manager) GoString() string { return m.summary() }
 
 // Format renders the summary for every verb.
-func (m *Manager) Format(f fmt.State, verb rune) { formatRedacted(f, verb, m.summary()) }
+func (m *Manager) Format(f fmt.State, verb rune) { redact.Format(f, verb, m.summary()) }
 
 // MarshalJSON renders the summary as a JSON string.
 func (m *Manager) MarshalJSON() ([]byte, error) { return json.Marshal(m.summary()) }

@@ -1,13 +1,9 @@
 package session_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"log"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -19,53 +15,18 @@ import (
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/identity"
 	"github.com/cogauth/cogauth/internal/faultproxy"
+	"github.com/cogauth/cogauth/internal/redact/redacttest"
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
 )
 
-// render returns v as every renderer a program might use shows it: each fmt
-// verb, json.Marshal, encoding.TextMarshaler, slog's text and JSON handlers, and
-// the log package.
-func render(t *testing.T, v any) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
-		out[verb] = fmt.Sprintf(verb, v)
-	}
-	out["Sprint"] = fmt.Sprint(v)
-	out["Sprintln"] = fmt.Sprintln(v)
-	if b, err := json.Marshal(v); err == nil {
-		out["json"] = string(b)
-	} else {
-		out["json-error"] = err.Error()
-	}
-	if tm, ok := v.(interface{ MarshalText() ([]byte, error) }); ok {
-		if b, err := tm.MarshalText(); err == nil {
-			out["text"] = string(b)
-		}
-	}
-	var sb bytes.Buffer
-	slog.New(slog.NewTextHandler(&sb, nil)).Info("x", "v", v)
-	out["slog-text"] = sb.String()
-	sb.Reset()
-	slog.New(slog.NewJSONHandler(&sb, nil)).Info("x", "v", v)
-	out["slog-json"] = sb.String()
-	sb.Reset()
-	log.New(&sb, "", 0).Print(v)
-	out["log"] = sb.String()
-	return out
-}
-
-// assertNoSecret fails when any rendering of v contains any of secrets.
+// assertNoSecret fails when any rendering of v contains any of secrets, and
+// says which secret showed.
 func assertNoSecret(t *testing.T, name string, v any, secrets map[string]string) {
 	t.Helper()
-	for how, s := range render(t, v) {
-		for what, secret := range secrets {
-			if secret != "" && strings.Contains(s, secret) {
-				t.Errorf("%s rendered with %s shows the %s: %.300s", name, how, what, s)
-			}
-		}
+	for what, secret := range secrets {
+		redacttest.NoSecrets(t, name+" (looking for the "+what+")", v, secret)
 	}
 }
 
