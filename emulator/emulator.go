@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -58,6 +59,14 @@ type Options struct {
 	AllowShortLifetimes bool
 	// AccountID is the AWS account in ARNs; default "000000000000".
 	AccountID string
+	// AccessKeys (access key ID -> secret access key), when not empty, turn on
+	// SigV4 verification of the operations Cognito signs (sigv4.go); a seed's
+	// accessKeys are added. Without keys any signature, or none, is accepted.
+	AccessKeys map[string]string
+	// StrictRegion refuses calls naming a pool of another region than the one the
+	// request is signed for (Options.Region for unsigned ones), as Cognito's
+	// regional endpoints do.
+	StrictRegion bool
 	// Logger receives one line per request (operation, status); never tokens.
 	Logger *slog.Logger
 
@@ -183,6 +192,7 @@ type Emulator struct {
 	// registerUserPoolOps (pools.go) and registerIdentityPoolOps (identitypool.go).
 	ops        map[string]handlerFunc
 	mux, admin *http.ServeMux // set in New (routes, adminMux)
+	accessKeys map[string]string
 	st         *state
 	offset     time.Duration // emulator clock = base clock + offset
 	faults     map[string]Fault
@@ -250,7 +260,17 @@ func New(opts Options) (*Emulator, error) {
 			return nil, err
 		}
 	}
+	e.accessKeys = map[string]string{}
+	for id, secret := range opts.AccessKeys {
+		e.accessKeys[id] = secret
+	}
 	if opts.Seed != nil {
+		for _, k := range opts.Seed.AccessKeys {
+			if k.AccessKeyID == "" || k.SecretAccessKey == "" {
+				return nil, fmt.Errorf("emulator: seed: an access key needs accessKeyId and secretAccessKey")
+			}
+			e.accessKeys[k.AccessKeyID] = k.SecretAccessKey
+		}
 		res, err := e.ApplySeed(*opts.Seed)
 		if err != nil {
 			return nil, err
@@ -258,6 +278,16 @@ func New(opts Options) (*Emulator, error) {
 		e.seeded = res
 	}
 	return e, nil
+}
+
+// Operations lists the X-Amz-Target of every operation the emulator serves.
+func (e *Emulator) Operations() []string {
+	out := make([]string, 0, len(e.ops))
+	for t := range e.ops {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // register adds the handler for one operation; target is the full X-Amz-Target
@@ -481,7 +511,17 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeError(w, newErr("SerializationException", "Request body could not be read."))
 		return
 	}
-	out, herr := e.handle(r.Context(), fn, op, body, signedRegion(r))
+	region := signedRegion(r)
+	ae := e.checkSignature(r, op, body)
+	if ae == nil {
+		ae = e.checkRegion(region, body)
+	}
+	if ae != nil {
+		e.logRequest(op, ae.Status)
+		writeError(w, ae)
+		return
+	}
+	out, herr := e.handle(r.Context(), fn, op, body, region)
 	if ts, ok := out.(tokenSigner); ok && herr == nil {
 		herr = ts.signTokens()
 	}

@@ -43,6 +43,14 @@ type Seed struct {
 	// LambdaFunctions sends the trigger functions of these ARNs to their own
 	// Lambda Invoke API endpoints (others go to Options.Lambda/LambdaEndpoint).
 	LambdaFunctions map[string]LambdaRoute `json:"lambdaFunctions,omitempty"`
+	// AccessKeys turn on SigV4 verification (Options.AccessKeys) with these keys.
+	AccessKeys []SeedAccessKey `json:"accessKeys,omitempty"`
+}
+
+// SeedAccessKey is an AWS access key the emulator accepts signatures of.
+type SeedAccessKey struct {
+	AccessKeyID     string `json:"accessKeyId"`
+	SecretAccessKey string `json:"secretAccessKey"`
 }
 
 // SeedUserPool is one user pool of a Seed (and the argument of CreateUserPool).

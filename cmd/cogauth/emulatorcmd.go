@@ -23,6 +23,9 @@ type emulatorOptions struct {
 	// LambdaEndpoint is the Lambda Invoke API that runs the pools' triggers.
 	LambdaEndpoint string
 	LambdaTimeout  time.Duration
+	Region         string
+	AccountID      string
+	StrictRegion   bool
 	// ready, when set, receives the server once it listens (tests).
 	ready func(*emulator.Server)
 }
@@ -39,17 +42,22 @@ keeps its state in --state across restarts, and stops cleanly on Ctrl-C or SIGTE
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.IO = a.IO
+			// --region (global): of pools made by unsigned requests; signed ones
+			// take their credential scope's.
+			o.Region = a.flags.Region
 			return runEmulator(cmd.Context(), o)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Listen, "listen", "127.0.0.1:9229", "address to listen on")
-	f.BoolVar(&o.AllowRemote, "allow-remote", false, "allow a non-loopback --listen address (the emulator accepts any signature)")
+	f.BoolVar(&o.AllowRemote, "allow-remote", false, "allow a non-loopback --listen address (signatures are checked only when the seed lists accessKeys)")
 	f.StringVar(&o.SeedFile, "seed", "", "JSON file of pools, clients, users and identity pools to create")
 	f.StringVar(&o.StateFile, "state", "", "file to keep the state in across restarts")
 	f.BoolVar(&o.SelfIssuer, "self-issuer", false, "issue tokens with the emulator's own URL as issuer, so OIDC discovery reaches it")
 	f.BoolVar(&o.ShortTokens, "allow-short-lifetimes", false, "allow token lifetimes below Cognito's minimums (demos)")
 	f.StringVar(&o.LambdaEndpoint, "lambda-endpoint", "", "AWS Lambda Invoke API URL that runs the pools' trigger functions (sam local start-lambda: http://127.0.0.1:3001)")
+	f.StringVar(&o.AccountID, "account-id", "000000000000", "AWS account ID in ARNs")
+	f.BoolVar(&o.StrictRegion, "strict-region", false, "refuse calls naming a pool of another region than the one signed for, as Cognito does")
 	f.DurationVar(&o.LambdaTimeout, "lambda-timeout", emulator.DefaultLambdaTimeout, "how long a trigger function may take, as Cognito's 5 seconds")
 	return cmd
 }
@@ -59,7 +67,8 @@ func runEmulator(ctx context.Context, o *emulatorOptions) error {
 		return err
 	}
 	opts := emulator.Options{StateFile: o.StateFile, SelfIssuer: o.SelfIssuer, AllowShortLifetimes: o.ShortTokens,
-		LambdaEndpoint: o.LambdaEndpoint, LambdaTimeout: o.LambdaTimeout}
+		LambdaEndpoint: o.LambdaEndpoint, LambdaTimeout: o.LambdaTimeout,
+		Region: o.Region, AccountID: o.AccountID, StrictRegion: o.StrictRegion}
 	if o.SeedFile != "" {
 		seed, err := emulator.LoadSeedFile(o.SeedFile)
 		if err != nil {
