@@ -75,16 +75,22 @@ func (a *app) openStore(ctx context.Context, c *config.Config) (store.Store, err
 		s   store.Store
 		err error
 	)
+	// A sessions file that cannot be read is set aside (renamed next to itself,
+	// 0600) with one warning, and the command goes on as if it were empty:
+	// otherwise it would block every command, login and logout included. Loose
+	// permissions on it or its directory are warned about with the chmod to run.
+	fileOpts := store.FileOptions{SetAsideCorrupt: true, Warn: a.IO.ErrOut, Clock: a.Clock}
 	switch c.Store {
 	case config.StoreMemory:
 		s = store.NewMemory()
 	case config.StoreFile:
-		s, err = store.NewFile(config.SessionsPath(c.Home))
+		s, err = store.OpenFile(config.SessionsPath(c.Home), fileOpts)
 	default:
 		s, err = keyring.OpenOrFile(ctx, keyring.OrFileOptions{
 			Keyring:  keyring.Options{LockDir: config.LocksDir(c.Home), Backend: a.keyring},
 			FilePath: config.SessionsPath(c.Home),
 			Warn:     a.IO.ErrOut,
+			File:     fileOpts,
 		})
 	}
 	if err != nil {
