@@ -167,7 +167,7 @@ func (w *Sessions) userOf(r *http.Request) (*User, error) {
 	if err != nil {
 		if errors.Is(err, session.ErrSignedOut) {
 			// Cognito ended it (revoked, expired refresh token): end it here too.
-			w.end(ctx, l, l.rec.Load().m, false)
+			w.end(ctx, l, l.rec.Load().m, false, "ended_by_service")
 			return nil, errNoSession
 		}
 		if ctx.Err() != nil {

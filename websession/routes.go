@@ -180,7 +180,7 @@ func (w *Sessions) callback(rw http.ResponseWriter, r *http.Request) {
 	if old, err := r.Cookie(w.cookieName); err == nil {
 		if id, ok := parseSessionID(old.Value); ok {
 			if l, err := w.lookup(ctx, id); err == nil {
-				w.end(ctx, l, l.rec.Load().m, true)
+				w.end(ctx, l, l.rec.Load().m, true, "replaced_at_sign_in")
 			}
 		}
 	}
@@ -212,7 +212,7 @@ func (w *Sessions) create(r *http.Request, id sessionID, tok *hostedui.Tokens, s
 	if err != nil {
 		return nil, err
 	}
-	st, mst := newSealedStore(w.store, name, aead)
+	st, mst := w.sealed(name, aead)
 	mgr, err := w.newManager(mst, "")
 	if err != nil {
 		return nil, err
@@ -266,7 +266,7 @@ func (w *Sessions) logout(rw http.ResponseWriter, r *http.Request) {
 	if err == nil && u != nil {
 		// Ended here and on every replica that heard; a failed revocation or
 		// delete is logged by end, and the browser signs out all the same.
-		_ = w.end(r.Context(), u.l, u.l.rec.Load().m, true)
+		_ = w.end(r.Context(), u.l, u.l.rec.Load().m, true, "user")
 	} else if err != nil && !errors.Is(err, errNoSession) {
 		// The store is unreachable: the session cannot be deleted now. Say so
 		// rather than pretend.

@@ -94,7 +94,7 @@ func (u *User) SignOut(ctx context.Context, opts session.SignOutOptions) error {
 	m := u.l.rec.Load().m
 	if opts.Global {
 		err := u.l.mgr.SignOut(ctx, opts)
-		return errors.Join(err, u.w.end(ctx, u.l, m, false), u.w.SignOutUser(ctx, m.Sub))
+		return errors.Join(err, u.w.end(ctx, u.l, m, false, "user_global"), u.w.SignOutUser(ctx, m.Sub))
 	}
-	return u.w.end(ctx, u.l, m, true)
+	return u.w.end(ctx, u.l, m, true, "user")
 }

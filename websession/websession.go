@@ -2,6 +2,7 @@ package websession
 
 import (
 	"context"
+	"crypto/cipher"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
@@ -88,6 +92,13 @@ type Config struct {
 	// Logger receives failures (never a token, cookie or session ID);
 	// slog.Default when nil.
 	Logger *slog.Logger
+	// MeterProvider and TracerProvider receive OpenTelemetry metrics (cache hits,
+	// sign-ins, sign-outs by reason, refreshes by result class, refresh and lock
+	// durations) and spans (callback, logout, refresh, lock); otel's global
+	// providers when nil. No attribute holds a token, cookie, session ID or
+	// username.
+	MeterProvider  metric.MeterProvider
+	TracerProvider trace.TracerProvider
 }
 
 // Paths name the routes. Empty ones take the defaults.
@@ -120,6 +131,7 @@ type Sessions struct {
 	unsubscribe  func()
 	closeOnce    sync.Once
 	counts       counters
+	tel          *telemetry
 }
 
 // counters are what tests and metrics read.
@@ -212,7 +224,10 @@ func New(cfg Config) (*Sessions, error) {
 	if err != nil {
 		return nil, fmt.Errorf("websession: %w", err)
 	}
-	w.refresher = session.HostedUI(w.hosted)
+	if w.tel, err = newTelemetry(cfg.MeterProvider, cfg.TracerProvider); err != nil {
+		return nil, fmt.Errorf("websession: %w", err)
+	}
+	w.refresher = tracedRefresher{next: session.HostedUI(w.hosted), t: w.tel}
 	w.logoutURL = strings.TrimRight(cfg.Domain, "/") + "/logout?" + url.Values{"client_id": {w.client}, "logout_uri": {cfg.AfterLogout}}.Encode()
 	w.cop = http.NewCrossOriginProtection()
 	for _, o := range cfg.TrustedOrigins {
@@ -308,6 +323,7 @@ func (e *unavailableError) Unwrap() error { return e.err }
 func (w *Sessions) lookup(ctx context.Context, id sessionID) (*live, error) {
 	name := w.keys.name(id)
 	if l := w.cache.get(name); l != nil {
+		w.tel.count(ctx, w.tel.cache, "result", "hit")
 		if !w.cfg.Strict {
 			return l, nil
 		}
@@ -320,8 +336,13 @@ func (w *Sessions) lookup(ctx context.Context, id sessionID) (*live, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, mst := newSealedStore(w.store, name, aead)
+	st, mst := w.sealed(name, aead)
 	ms, err := w.readMeta(ctx, st)
+	if errors.Is(err, errNoSession) {
+		w.tel.count(ctx, w.tel.cache, "result", "none")
+	} else if err == nil {
+		w.tel.count(ctx, w.tel.cache, "result", "miss")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -339,6 +360,16 @@ func (w *Sessions) lookup(ctx context.Context, id sessionID) (*live, error) {
 		e.mgr.Close()
 	}
 	return got, nil
+}
+
+// sealed returns the sealed view of a session's records and its Manager's
+// store, whose lock waits are measured.
+func (w *Sessions) sealed(name string, aead cipher.AEAD) (*sealedStore, store.Store) {
+	st, mst := newSealedStore(w.store, name, aead)
+	if ls, ok := mst.(*lockingStore); ok {
+		ls.locker = timedLocker{Locker: ls.locker, t: w.tel}
+	}
+	return st, mst
 }
 
 // readMeta reads a session's web record.
@@ -386,7 +417,7 @@ func (w *Sessions) drop(l *live) {
 func (w *Sessions) check(ctx context.Context, l *live, now time.Time) error {
 	ms := l.rec.Load()
 	if !now.Before(ms.m.created().Add(w.cfg.AbsoluteTimeout)) {
-		w.end(ctx, l, ms.m, false)
+		w.end(ctx, l, ms.m, false, "absolute_timeout")
 		return errNoSession
 	}
 	if !now.Before(ms.m.seen().Add(w.cfg.IdleTimeout)) {
@@ -395,7 +426,7 @@ func (w *Sessions) check(ctx context.Context, l *live, now time.Time) error {
 			return err
 		}
 		if ms = l.rec.Load(); !now.Before(ms.m.seen().Add(w.cfg.IdleTimeout)) {
-			w.end(ctx, l, ms.m, false)
+			w.end(ctx, l, ms.m, false, "idle_timeout")
 			return errNoSession
 		}
 	}
@@ -437,8 +468,9 @@ func (w *Sessions) putMeta(ctx context.Context, st *sealedStore, m *meta, ifVers
 // end ends a session everywhere: revokes its refresh token (when revoke is set),
 // deletes its records, removes it from its user's index and tells every replica.
 // Failures are logged: the session is gone from this replica whatever happens.
-func (w *Sessions) end(ctx context.Context, l *live, m *meta, revoke bool) error {
+func (w *Sessions) end(ctx context.Context, l *live, m *meta, revoke bool, reason string) error {
 	ctx = context.WithoutCancel(ctx)
+	w.tel.count(ctx, w.tel.signOuts, "reason", reason)
 	var errs []error
 	w.drop(l)
 	if revoke {
@@ -498,6 +530,7 @@ func (w *Sessions) SignOutUser(ctx context.Context, sub string) error {
 	}
 	var errs []error
 	for _, e := range list {
+		w.tel.count(ctx, w.tel.signOuts, "reason", "user_all")
 		if l := w.cache.remove(e.Name, nil); l != nil {
 			l.mgr.Close()
 		}
