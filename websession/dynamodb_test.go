@@ -21,21 +21,7 @@ import (
 // (the lease lock and conditional writes), the session survives, and logout ends
 // it on every replica.
 func TestDynamoDBReplicas(t *testing.T) {
-	url := peers.Moto(t)
-	c := dynamodb.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")},
-		func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(url) })
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := dynamostore.CreateTable(ctx, c, "web"); err != nil {
-		t.Fatal(err)
-	}
-	st := func(int) store.Store {
-		s, err := dynamostore.New(c, dynamostore.Options{Table: "web", TTL: 24 * time.Hour, LockTTL: 2 * time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	st := dynamoReplicas(t)
 	f := newFixture(t, fixtureOptions{replicas: 3, rotation: true, store: st})
 	b := f.browser()
 	b.signIn("/", alice, password)
@@ -83,5 +69,27 @@ func TestDynamoDBReplicas(t *testing.T) {
 		if resp, _ := b.fetch(http.MethodGet, f.base+"/auth/me"); resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("after logout: %d", resp.StatusCode)
 		}
+	}
+}
+
+// dynamoReplicas starts moto's server with a table, and gives each replica a
+// store on its own DynamoDB client.
+func dynamoReplicas(t testing.TB) func(int) store.Store {
+	url := peers.Moto(t)
+	newClient := func() *dynamodb.Client {
+		return dynamodb.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")},
+			func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(url) })
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := dynamostore.CreateTable(ctx, newClient(), "web"); err != nil {
+		t.Fatal(err)
+	}
+	return func(int) store.Store {
+		s, err := dynamostore.New(newClient(), dynamostore.Options{Table: "web", TTL: 24 * time.Hour, LockTTL: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
 	}
 }

@@ -19,6 +19,10 @@ import (
 // redisReplicas gives each replica its own Redis client, store and bus on one
 // redis-server, as separate processes would have.
 func redisReplicas(t *testing.T, addr string) (func(int) store.Store, func(int) Bus) {
+	return redisReplicasB(t, addr)
+}
+
+func redisReplicasB(t testing.TB, addr string) (func(int) store.Store, func(int) Bus) {
 	clients := map[int]*redis.Client{}
 	var mu sync.Mutex
 	client := func(i int) *redis.Client {

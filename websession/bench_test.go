@@ -1,0 +1,195 @@
+package websession
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/scs/redisstore"
+	"github.com/alexedwards/scs/v2"
+	"github.com/gomodule/redigo/redis"
+
+	"github.com/cogauth/cogauth/internal/peers"
+	"github.com/cogauth/cogauth/store"
+)
+
+// countingStore counts the calls that reach a store.
+type countingStore struct {
+	store.Store
+	calls atomic.Int64
+}
+
+func (c *countingStore) Get(ctx context.Context, k store.Key) (store.Entry, error) {
+	c.calls.Add(1)
+	return c.Store.Get(ctx, k)
+}
+
+func (c *countingStore) Put(ctx context.Context, k store.Key, d []byte, v uint64) (uint64, error) {
+	c.calls.Add(1)
+	return c.Store.Put(ctx, k, d, v)
+}
+
+func (c *countingStore) Delete(ctx context.Context, k store.Key, v uint64) error {
+	c.calls.Add(1)
+	return c.Store.Delete(ctx, k, v)
+}
+
+// signedInRequest returns a fixture with one signed-in session, its replica and
+// a request carrying its cookie, ready for ServeHTTP without a network.
+func signedInRequest(t testing.TB, st *countingStore) (*fixture, *Sessions, *http.Request) {
+	f := newFixture(t, fixtureOptions{store: func(int) store.Store { return st }})
+	b := f.browser()
+	b.signIn("/", alice, password)
+	req := httptest.NewRequest(http.MethodGet, f.base+"/api/x", nil)
+	req.Header.Set("Sec-Fetch-Mode", "cors")
+	req.AddCookie(&http.Cookie{Name: "cogauth", Value: b.cookie("cogauth").Value})
+	return f, f.replicas[0], req
+}
+
+// TestCachedRequestNoStoreCall: a request on a fresh, cached session makes no
+// store call at all.
+func TestCachedRequestNoStoreCall(t *testing.T) {
+	st := &countingStore{Store: store.NewMemory()}
+	_, w, req := signedInRequest(t, st)
+	h := w.Handler(w.Require(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {})))
+	before := st.calls.Load()
+	for range 100 {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+	}
+	if n := st.calls.Load() - before; n != 0 {
+		t.Fatalf("%d store calls for 100 cached requests", n)
+	}
+}
+
+// BenchmarkCachedRequest: what the middleware adds to a request on a fresh
+// session (cookie, HMAC, cache, Fetch's atomic load, user in context), beside a
+// bare handler and scs with its Redis store loading the session per request.
+// Latency percentiles are reported as p50-ns and p99-ns. Run on a quiet machine
+// only (BENCHMARKS.md).
+func BenchmarkCachedRequest(b *testing.B) {
+	app := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {})
+	run := func(b *testing.B, h http.Handler, req *http.Request) {
+		lat := make([]time.Duration, 0, b.N)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			rec := httptest.NewRecorder()
+			start := time.Now()
+			h.ServeHTTP(rec, req)
+			lat = append(lat, time.Since(start))
+			if rec.Code != http.StatusOK {
+				b.Fatalf("%d", rec.Code)
+			}
+		}
+		b.StopTimer()
+		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+		b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+	}
+	b.Run("bare", func(b *testing.B) {
+		run(b, app, httptest.NewRequest(http.MethodGet, "http://127.0.0.1/api/x", nil))
+	})
+	b.Run("websession", func(b *testing.B) {
+		st := &countingStore{Store: store.NewMemory()}
+		_, w, req := signedInRequest(b, st)
+		before := st.calls.Load()
+		run(b, w.Handler(w.Require(app)), req)
+		b.ReportMetric(float64(st.calls.Load()-before)/float64(b.N), "store-calls/op")
+	})
+	b.Run("scs-redis", func(b *testing.B) {
+		addr := peers.Redis(b)
+		pool := &redis.Pool{MaxIdle: 16, Dial: func() (redis.Conn, error) { return redis.Dial("tcp", addr) }}
+		defer pool.Close()
+		sm := scs.New()
+		sm.Store = redisstore.New(pool)
+		// A session holding what a BFF keeps: three tokens' worth of data.
+		var cookie *http.Cookie
+		h := sm.LoadAndSave(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/login" {
+				sm.Put(r.Context(), "tokens", string(make([]byte, 3500)))
+				return
+			}
+			if sm.GetString(r.Context(), "tokens") == "" {
+				rw.WriteHeader(http.StatusUnauthorized)
+			}
+		}))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://127.0.0.1/login", nil))
+		for _, c := range rec.Result().Cookies() {
+			cookie = c
+		}
+		req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/api/x", nil)
+		req.AddCookie(cookie)
+		run(b, h, req)
+	})
+}
+
+// BenchmarkRefreshRace: 8 replicas (each its own store client) × 50 concurrent
+// requests on one session at expiry, rotation on with a 0 s grace period, for
+// Redis and for DynamoDB (moto's server). Each iteration is one expiry; it
+// reports refreshes per expiry (want exactly 1), reuse errors and sign-outs
+// (want 0). Run on a quiet machine only (BENCHMARKS.md).
+func BenchmarkRefreshRace(b *testing.B) {
+	backends := map[string]func(b *testing.B) (func(int) store.Store, func(int) Bus){
+		"redis": func(b *testing.B) (func(int) store.Store, func(int) Bus) {
+			return redisReplicasB(b, peers.Redis(b))
+		},
+		"dynamodb": func(b *testing.B) (func(int) store.Store, func(int) Bus) {
+			return dynamoReplicas(b), nil
+		},
+	}
+	for name, open := range backends {
+		b.Run(name, func(b *testing.B) {
+			st, bus := open(b)
+			f := newFixture(b, fixtureOptions{replicas: 8, rotation: true, store: st, bus: bus})
+			br := f.browser()
+			br.signIn("/", alice, password)
+			cookie := br.cookie("cogauth").Value
+			var refreshes, failures int
+			b.ResetTimer()
+			for range b.N {
+				before := f.emu.Requests("oauth2/token")
+				f.clk.Advance(56 * time.Minute)
+				var wg sync.WaitGroup
+				var failed atomic.Int64
+				for range 8 * 50 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						req, _ := http.NewRequest(http.MethodGet, f.base+"/api/x", nil)
+						req.Header.Set("Sec-Fetch-Mode", "cors")
+						req.AddCookie(&http.Cookie{Name: "cogauth", Value: cookie})
+						resp, err := http.DefaultClient.Do(req)
+						if err != nil || resp.StatusCode != http.StatusOK {
+							failed.Add(1)
+						}
+						if resp != nil {
+							io.Copy(io.Discard, resp.Body)
+							resp.Body.Close()
+						}
+					}()
+				}
+				wg.Wait()
+				refreshes += f.emu.Requests("oauth2/token") - before
+				failures += int(failed.Load())
+				f.clk.Advance(10 * time.Minute)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(refreshes)/float64(b.N), "refreshes/expiry")
+			b.ReportMetric(float64(failures), "failed-requests")
+			if refreshes != b.N || failures != 0 {
+				b.Fatalf("%d refreshes for %d expiries, %d failed requests", refreshes, b.N, failures)
+			}
+		})
+	}
+}
