@@ -75,6 +75,12 @@ func (k *testKey) jwk() map[string]any {
 
 func (k *testKey) sign(t testing.TB, claims map[string]any) string {
 	t.Helper()
+	return k.signWithHeader(t, claims, nil)
+}
+
+// signWithHeader signs claims with extra header parameters.
+func (k *testKey) signWithHeader(t testing.TB, claims map[string]any, extra map[string]any) string {
+	t.Helper()
 	var m gojwt.SigningMethod
 	switch k.alg {
 	case RS256:
@@ -95,6 +101,9 @@ func (k *testKey) sign(t testing.TB, claims map[string]any) string {
 	tok := gojwt.NewWithClaims(m, gojwt.MapClaims(claims))
 	tok.Header["kid"] = k.kid
 	delete(tok.Header, "typ") // as Cognito does
+	for name, v := range extra {
+		tok.Header[name] = v
+	}
 	s, err := tok.SignedString(k.priv)
 	if err != nil {
 		t.Fatal(err)

@@ -202,9 +202,15 @@ type Token struct {
 	raw       string
 	signedLen int // length of "header.payload", the signing input
 	header    Header
+	crit      []string // the header's crit list (RFC 7515 §4.1.11), nil without one
 	claims    Claims
 	sig       []byte
 }
+
+// Critical returns the header parameters the token's "crit" names: extensions a
+// recipient must understand or refuse the token (RFC 7515 §4.1.11). Verify
+// understands none and refuses any token that has them. Nil without "crit".
+func (t *Token) Critical() []string { return append([]string(nil), t.crit...) }
 
 // Raw returns the original token string. Treat it as a secret.
 func (t *Token) Raw() string { return t.raw }
@@ -295,7 +301,7 @@ func Decode(raw string) (*Token, error) {
 	}
 	text := string(buf[:hl+pl])
 	t := &Token{raw: raw, signedLen: d2, sig: buf[hl+pl : hl+pl+n : hl+pl+n]}
-	if err := parseHeader(text[:hl], &t.header); err != nil {
+	if err := parseHeader(text[:hl], &t.header, &t.crit); err != nil {
 		return nil, err
 	}
 	if err := parseClaims(text[hl:], &t.claims); err != nil {
@@ -329,13 +335,63 @@ func checkAlphabet(s string) string {
 	return ""
 }
 
-func parseHeader(text string, h *Header) error {
+// registeredHeaders are the header parameters RFC 7515 and RFC 7518 define for
+// JWS; "crit" may not name them (§4.1.11).
+var registeredHeaders = map[string]bool{
+	"alg": true, "jku": true, "jwk": true, "kid": true, "x5u": true, "x5c": true,
+	"x5t": true, "x5t#S256": true, "typ": true, "cty": true, "crit": true,
+}
+
+// parseCrit reads a "crit" value: a non-empty array of distinct strings, none of
+// them a registered header parameter.
+func parseCrit(sc *scanner) ([]string, error) {
+	if sc.peek() != '[' {
+		return nil, fmt.Errorf(`"crit" is a %s, want an array of strings`, sc.valueKind())
+	}
+	out := []string{}
+	err := sc.array(func() error {
+		if sc.peek() != '"' {
+			return fmt.Errorf(`"crit" has a %s element, want strings`, sc.valueKind())
+		}
+		v, err := sc.str()
+		if err != nil {
+			return err
+		}
+		switch {
+		case v == "":
+			return errors.New(`"crit" names an empty parameter`)
+		case registeredHeaders[v]:
+			return fmt.Errorf(`"crit" names the registered header %q`, v)
+		}
+		for _, seen := range out {
+			if seen == v {
+				return errors.New(`"crit" names a parameter twice`)
+			}
+		}
+		out = append(out, v)
+		return nil
+	})
+	if err == nil && len(out) == 0 {
+		err = errors.New(`"crit" is empty`)
+	}
+	return out, err
+}
+
+func parseHeader(text string, h *Header, crit *[]string) error {
 	sc := scanner{s: text}
 	var seen uint8
 	err := sc.object(func(key string) error {
 		var bit uint8
 		var dst *string
 		switch key {
+		case "crit":
+			if seen&8 != 0 {
+				return errors.New(`duplicate "crit"`)
+			}
+			seen |= 8
+			var err error
+			*crit, err = parseCrit(&sc)
+			return err
 		case "alg":
 			bit, dst = 1, &h.Alg
 		case "typ":

@@ -250,6 +250,10 @@ func FuzzDecode(f *testing.F) {
 	f.Add(compact(`{"alg":"none"}`, `{"custom:x":[1,{"a":"\u00e9"}]}`, ""))
 	f.Add("a.b.c")
 	f.Add("..")
+	f.Add(compact(`{"alg":"RS256","crit":["exp"],"exp":1}`, accessPayload, "sig"))
+	f.Add(compact(`{"alg":"RS256","crit":[]}`, accessPayload, "sig"))
+	f.Add(compact(`{"alg":"RS256","crit":["alg","b64"]}`, accessPayload, "sig"))
+	f.Add(compact(`{"alg":"RS256","crit":"b64"}`, accessPayload, "sig"))
 	f.Fuzz(func(t *testing.T, raw string) {
 		tok, err := Decode(raw)
 		if err != nil {
@@ -279,6 +283,26 @@ func FuzzDecode(f *testing.F) {
 		}
 		if std.Groups != nil && !reflect.DeepEqual(std.Groups, tok.Claims().Groups) {
 			t.Fatalf("groups %q, encoding/json says %q", tok.Claims().Groups, std.Groups)
+		}
+		// crit, when present, is what encoding/json reads, and well-formed.
+		head, _ := base64.RawURLEncoding.DecodeString(parts[0])
+		var h map[string]json.RawMessage // exact key match, unlike struct fields
+		if err := json.Unmarshal(head, &h); err != nil {
+			t.Fatalf("we accepted a header encoding/json refuses: %v", err)
+		}
+		crit := tok.Critical()
+		critJSON, has := h["crit"]
+		var stdCrit []string
+		if has && json.Unmarshal(critJSON, &stdCrit) != nil {
+			t.Fatalf("crit %q accepted, encoding/json cannot read it as strings", crit)
+		}
+		if has != (crit != nil) || (has && !reflect.DeepEqual(stdCrit, crit)) {
+			t.Fatalf("crit %q, encoding/json says %q", crit, stdCrit)
+		}
+		for _, name := range crit {
+			if name == "" || registeredHeaders[name] {
+				t.Fatalf("crit %q accepted", crit)
+			}
 		}
 		_ = tok.Claims().Raw()
 		_ = tok.String()

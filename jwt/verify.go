@@ -19,6 +19,7 @@ type Rule string
 const (
 	RuleMalformed Rule = "malformed"
 	RuleAlgorithm Rule = "alg"
+	RuleCritical  Rule = "crit"
 	RuleIssuer    Rule = "iss"
 	RuleKey       Rule = "kid"
 	RuleJWKS      Rule = "jwks"
@@ -38,6 +39,7 @@ const (
 var (
 	ErrInvalid        = errors.New("jwt: token rejected")
 	ErrAlgorithm      = errors.New("jwt: algorithm not allowed")
+	ErrCritical       = errors.New("jwt: critical header parameter not understood")
 	ErrIssuer         = errors.New("jwt: issuer not allowed")
 	ErrUnknownKey     = errors.New("jwt: unknown signing key")
 	ErrJWKS           = errors.New("jwt: keys unavailable")
@@ -53,7 +55,7 @@ var (
 )
 
 var ruleErrs = map[Rule]error{
-	RuleMalformed: ErrMalformed, RuleAlgorithm: ErrAlgorithm, RuleIssuer: ErrIssuer,
+	RuleMalformed: ErrMalformed, RuleAlgorithm: ErrAlgorithm, RuleCritical: ErrCritical, RuleIssuer: ErrIssuer,
 	RuleKey: ErrUnknownKey, RuleJWKS: ErrJWKS, RuleSignature: ErrSignature,
 	RuleTokenUse: ErrTokenUse, RuleClient: ErrClient, RuleExpired: ErrExpired,
 	RuleNotBefore: ErrNotYetValid, RuleIssuedAt: ErrIssuedInFuture, RuleGroups: ErrGroups,
@@ -265,6 +267,11 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Token, error) {
 	h, c := t.header, &t.claims
 	if !v.algs[h.Alg] {
 		return nil, reject(RuleAlgorithm, nil, "alg %s not allowed", quote(h.Alg))
+	}
+	if len(t.crit) > 0 {
+		// RFC 7515 §4.1.11: an extension the recipient does not understand makes
+		// the token invalid. This verifier understands none.
+		return nil, reject(RuleCritical, nil, "header names critical parameter %s, which this verifier does not understand", quote(t.crit[0]))
 	}
 	url, ok := v.issuers[c.Iss]
 	if !ok {

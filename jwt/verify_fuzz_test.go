@@ -63,12 +63,17 @@ func FuzzVerify(f *testing.F) {
 	f.Add(key.sign(f, claimsFor(ti.iss(), IDToken)))
 	f.Add(enc(`{"alg":"none"}`) + "." + enc(`{}`) + ".")
 	f.Add("a.b.c")
+	f.Add(key.signWithHeader(f, claimsFor(ti.iss(), AccessToken), map[string]any{"crit": []string{"exp"}, "exp": 1}))
+	f.Add(key.signWithHeader(f, claimsFor(ti.iss(), AccessToken), map[string]any{"crit": []string{}}))
 	// Fetch the keys once, so the fuzz loop does not wait on the rate limit.
 	if err := v.Prefetch(context.Background()); err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		tok, err := v.Verify(context.Background(), raw)
+		if err == nil && len(tok.Critical()) > 0 {
+			t.Fatalf("accepted a token with critical parameters %q", tok.Critical())
+		}
 		if err != nil {
 			var ve *VerifyError
 			if !errors.As(err, &ve) {

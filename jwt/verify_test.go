@@ -114,6 +114,18 @@ func TestVerifyRules(t *testing.T) {
 		{"group required, absent", good, func(o *VerifierOptions) { o.Groups = []string{"admin"} }, RuleGroups, ErrGroups},
 		{"scope required, present", good, func(o *VerifierOptions) { o.Scopes = []string{"profile"} }, "", nil},
 		{"scope required, absent", good, func(o *VerifierOptions) { o.Scopes = []string{"admin"} }, RuleScope, ErrScope},
+		// RFC 7515 §4.1.11: a critical extension the verifier does not understand
+		// (it understands none) makes a validly signed token invalid.
+		{"crit names an extension", key.signWithHeader(t, access, map[string]any{"crit": []string{"exp"}, "exp": testNow.Unix()}), nil, RuleCritical, ErrCritical},
+		{"crit names b64 (RFC 7797)", key.signWithHeader(t, access, map[string]any{"crit": []string{"b64"}, "b64": false}), nil, RuleCritical, ErrCritical},
+		{"crit names an absent parameter", key.signWithHeader(t, access, map[string]any{"crit": []string{"x-tenant"}}), nil, RuleCritical, ErrCritical},
+		{"crit not an array", key.signWithHeader(t, access, map[string]any{"crit": "exp"}), nil, RuleMalformed, ErrHeader},
+		{"crit empty", key.signWithHeader(t, access, map[string]any{"crit": []string{}}), nil, RuleMalformed, ErrHeader},
+		{"crit of numbers", key.signWithHeader(t, access, map[string]any{"crit": []int{1}}), nil, RuleMalformed, ErrHeader},
+		{"crit names a registered header", key.signWithHeader(t, access, map[string]any{"crit": []string{"kid"}}), nil, RuleMalformed, ErrHeader},
+		{"crit names one twice", key.signWithHeader(t, access, map[string]any{"crit": []string{"x", "x"}, "x": 1}), nil, RuleMalformed, ErrHeader},
+		{"crit null", key.signWithHeader(t, access, map[string]any{"crit": nil}), nil, RuleMalformed, ErrHeader},
+		{"two crits", enc(`{"alg":"RS256","kid":"k1","crit":["a"],"crit":["b"]}`) + "." + parts[1] + "." + parts[2], nil, RuleMalformed, ErrHeader},
 		{"custom check fails", good, func(o *VerifierOptions) {
 			o.Check = func(t *Token) error { return errors.New("tenant suspended") }
 		}, RuleCustom, ErrCustom},
