@@ -120,6 +120,14 @@ var (
 	ErrInvalidUserPoolConfig    error = sentinel("InvalidUserPoolConfigurationException")
 	ErrSoftwareTokenMFANotFound error = sentinel("SoftwareTokenMFANotFoundException")
 	ErrExternalService          error = sentinel("ExternalServiceException")
+	// The account's own calls (account.go): sign-up, codes, MFA set-up.
+	ErrUsernameExists         error = sentinel("UsernameExistsException")
+	ErrAliasExists            error = sentinel("AliasExistsException")
+	ErrCodeDeliveryFailure    error = sentinel("CodeDeliveryFailureException")
+	ErrTooManyFailedAttempts  error = sentinel("TooManyFailedAttemptsException")
+	ErrEnableSoftwareTokenMFA error = sentinel("EnableSoftwareTokenMFAException")
+	ErrMFAMethodNotFound      error = sentinel("MFAMethodNotFoundException")
+	ErrForbidden              error = sentinel("ForbiddenException")
 	// The pool's Lambda triggers: a function that refused or failed
 	// (UserLambdaValidationException, "PreSignUp failed with error …"), one that
 	// answered something Cognito cannot use, and one that could not be run in time

@@ -106,3 +106,58 @@ func TestMotoNewPasswordRequired(t *testing.T) {
 		t.Fatalf("sign-in with the new password: %v", err)
 	}
 }
+
+// TestMotoAccount runs the account calls moto answers against its server. Its
+// quirks: ConfirmSignUp takes any code, VerifySoftwareToken any TOTP code, and
+// DeleteUserAttributes and DeleteUser fail with a 500 page,
+// so only the calls' shapes and errors are checked here (codes are the
+// emulator's tests).
+func TestMotoAccount(t *testing.T) {
+	p := peers.NewMotoPool(t, peers.MotoPoolOptions{Secret: true})
+	c := motoClient(t, p)
+	ctx := context.Background()
+	const pw1, pw2 = "Passw0rd!x", "Passw0rd!y"
+	res, err := c.SignUp(ctx, cognito.SignUpInput{Username: "dora", Password: pw1, Attributes: map[string]string{"email": "dora@example.com", "given_name": "Dora"}})
+	if err != nil || res.UserSub == "" || res.Confirmed {
+		t.Fatalf("SignUp = %+v, %v", res, err)
+	}
+	if _, err := c.SignUp(ctx, cognito.SignUpInput{Username: "dora", Password: pw1}); !errors.Is(err, cognito.ErrUsernameExists) {
+		t.Fatalf("second SignUp: %v", err)
+	}
+	if _, err := c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "dora", Code: "123456"}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := c.SignIn(ctx, cognito.SignInInput{Username: "dora", Password: pw1, Flow: cognito.FlowPassword})
+	if err != nil || in.Tokens == nil {
+		t.Fatalf("sign-in: %+v, %v", in, err)
+	}
+	at := in.Tokens.AccessToken
+	if err := c.ChangePassword(ctx, at, "wrong-Passw0rd!", pw2); !errors.Is(err, cognito.ErrNotAuthorized) {
+		t.Fatalf("ChangePassword with a wrong old password: %v", err)
+	}
+	if err := c.ChangePassword(ctx, at, pw1, pw2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UpdateUserAttributes(ctx, at, map[string]string{"family_name": "Explorer"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// moto lacks DeleteUserAttributes (a 500 page), and so the emulator's test
+	// alone covers it.
+	u, err := c.GetUser(ctx, at)
+	if err != nil || u.Attributes["family_name"] != "Explorer" || u.Attributes["given_name"] != "Dora" || u.Sub() != res.UserSub {
+		t.Fatalf("GetUser = %+v, %v", u, err)
+	}
+	if _, err := c.SetUpTOTP(ctx, at); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.VerifyTOTPSetup(ctx, at, "123456", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetMFAPreference(ctx, at, cognito.MFAPreference{TOTP: cognito.MFAPreferred}); err != nil {
+		t.Fatal(err)
+	}
+	if u, err = c.GetUser(ctx, at); err != nil || u.PreferredMFA != cognito.ChallengeSoftwareTokenMFA {
+		t.Fatalf("GetUser after SetMFAPreference = %+v, %v", u, err)
+	}
+	// DeleteUser: moto answers it with a 500 page; the emulator's test covers it.
+}

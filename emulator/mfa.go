@@ -273,18 +273,16 @@ func (e *Emulator) applyMFAPreference(u *user, in mfaPreferenceInput) error {
 		if s == nil {
 			return
 		}
-		if s.Enabled != nil {
-			*enabled = *s.Enabled
-			if !*s.Enabled && next.Preferred == name {
-				next.Preferred = ""
-			}
+		// A member left out is false, as in Cognito: the AWS SDKs leave out
+		// a false bool (Go's SDK sends {} to disable a method).
+		*enabled = s.Enabled != nil && *s.Enabled
+		if !*enabled && next.Preferred == name {
+			next.Preferred = ""
 		}
-		if s.PreferredMfa != nil {
-			if *s.PreferredMfa {
-				next.Preferred = name
-			} else if next.Preferred == name {
-				next.Preferred = ""
-			}
+		if s.PreferredMfa != nil && *s.PreferredMfa {
+			next.Preferred = name
+		} else if next.Preferred == name {
+			next.Preferred = ""
 		}
 	}
 	apply(in.SoftwareTokenMfaSettings, "SOFTWARE_TOKEN_MFA", &next.TOTPEnabled)

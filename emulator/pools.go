@@ -52,7 +52,11 @@ func (e *Emulator) registerUserPoolOps() {
 		"GetUser":                typed((*Emulator).opGetUser),
 		"UpdateUserAttributes":   typed((*Emulator).opUpdateUserAttributes),
 		"DeleteUser":             typed((*Emulator).opDeleteUser),
-		"GlobalSignOut":          typed((*Emulator).opGlobalSignOut),
+		// attribute verification (account.go)
+		"GetUserAttributeVerificationCode": typed((*Emulator).opGetUserAttributeVerificationCode),
+		"VerifyUserAttribute":              typed((*Emulator).opVerifyUserAttribute),
+		"DeleteUserAttributes":             typed((*Emulator).opDeleteUserAttributes),
+		"GlobalSignOut":                    typed((*Emulator).opGlobalSignOut),
 		// auth
 		"InitiateAuth":              typed((*Emulator).opInitiateAuth),
 		"RespondToAuthChallenge":    typed((*Emulator).opRespondToAuthChallenge),

@@ -293,7 +293,7 @@ func (e *Emulator) opConfirmSignUp(c *call, in *confirmSignUpInput) (any, error)
 	if u.Status != "UNCONFIRMED" {
 		return nil, errNotAuthorized("User cannot be confirmed. Current status is " + u.Status)
 	}
-	if err := checkCode(u.SignUpCode, in.ConfirmationCode, c.now); err != nil {
+	if err := e.redeem(u.SignUpCode, in.ConfirmationCode, c.now); err != nil {
 		return nil, err
 	}
 	u.Status = "CONFIRMED"
@@ -393,7 +393,7 @@ func (e *Emulator) opConfirmForgotPassword(c *call, in *confirmForgotPasswordInp
 	if err != nil {
 		return nil, err
 	}
-	if err := checkCode(u.ResetCode, in.ConfirmationCode, c.now); err != nil {
+	if err := e.redeem(u.ResetCode, in.ConfirmationCode, c.now); err != nil {
 		return nil, err
 	}
 	if err := checkPassword(p, in.Password); err != nil {
@@ -479,16 +479,7 @@ func (e *Emulator) opUpdateUserAttributes(c *call, in *updateUserAttributesInput
 	var deliveries []map[string]string
 	for _, a := range in.UserAttributes {
 		if (a.Name == "email" || a.Name == "phone_number") && contains(p.AutoVerifiedAttributes, a.Name) {
-			medium := "EMAIL"
-			if a.Name == "phone_number" {
-				medium = "SMS"
-			}
-			code := e.randomDigits(6)
-			if u.AttrCodes == nil {
-				u.AttrCodes = map[string]*pendingCode{}
-			}
-			u.AttrCodes[a.Name] = &pendingCode{Code: code, Expires: c.now.Add(24 * time.Hour)}
-			d, err := e.send(c, p, u, "VERIFY_ATTRIBUTE", code, medium)
+			d, err := e.sendAttributeCode(c, p, u, a.Name)
 			if err != nil {
 				return nil, err
 			}

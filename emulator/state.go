@@ -192,6 +192,8 @@ type userMFA struct {
 type pendingCode struct {
 	Code    string    `json:"code"`
 	Expires time.Time `json:"expires"`
+	// Attempts counts wrong tries (see maxCodeAttempts in account.go).
+	Attempts int `json:"attempts,omitempty"`
 }
 
 type device struct {

@@ -14,6 +14,9 @@ const (
 	RefreshFailed
 	SignedOut
 	CredentialsRefreshed
+	SignUpConfirmed // ConfirmSignUp succeeded (Username is the name confirmed)
+	PasswordChanged // ChangePassword or ConfirmResetPassword succeeded
+	UserDeleted     // DeleteUser succeeded; SignedOut follows
 )
 
 func (k EventKind) String() string {
@@ -28,6 +31,12 @@ func (k EventKind) String() string {
 		return "signed-out"
 	case CredentialsRefreshed:
 		return "credentials-refreshed"
+	case SignUpConfirmed:
+		return "sign-up-confirmed"
+	case PasswordChanged:
+		return "password-changed"
+	case UserDeleted:
+		return "user-deleted"
 	}
 	return "unknown"
 }

@@ -1,0 +1,101 @@
+package session_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/emulator"
+	"github.com/cogauth/cogauth/session"
+	"github.com/cogauth/cogauth/store"
+)
+
+func lastCodeOf(t *testing.T, srv *emulator.Server, user, kind string) string {
+	t.Helper()
+	msgs := srv.Messages(srv.PoolID("app"), user)
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Kind == kind {
+			return msgs[i].Code
+		}
+	}
+	t.Fatalf("no %s code for %s", kind, user)
+	return ""
+}
+
+func TestAccountLifecycle(t *testing.T) {
+	srv, c := startEmulator()
+	defer srv.Close()
+	st := store.NewMemory()
+	m, err := session.New(session.Config{Cognito: c, Clock: srv.Clock(), Store: st, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan session.Event, 64)
+	m.Subscribe(func(e session.Event) { events <- e })
+	ctx := context.Background()
+	const pw1, pw2 = "Fr3sh-Start!", "S3cond-Start!"
+
+	if _, err := m.SignUp(ctx, cognito.SignUpInput{Username: "dora", Password: pw1, Attributes: map[string]string{"email": "dora@example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.ResendSignUpCode(ctx, "dora"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "dora", Code: "not-it"}); !errors.Is(err, cognito.ErrCodeMismatch) {
+		t.Fatalf("wrong code: %v", err)
+	}
+	if _, err := m.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "dora", Code: lastCodeOf(t, srv, "dora", "SIGN_UP")}); err != nil {
+		t.Fatal(err)
+	}
+	// Signed out: the calls of a signed-in user say so.
+	if _, err := m.User(ctx); !errors.Is(err, session.ErrSignedOut) {
+		t.Fatalf("User while signed out: %v", err)
+	}
+	if _, err := m.SignIn(ctx, cognito.SignInInput{Username: "dora", Password: pw1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.ChangePassword(ctx, pw1, pw2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.UpdateUserAttributes(ctx, map[string]string{"email": "dora2@example.com", "nickname": "d"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.VerifyUserAttribute(ctx, "email", lastCodeOf(t, srv, "dora", "VERIFY_ATTRIBUTE")); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.DeleteUserAttributes(ctx, []string{"nickname"}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := m.User(ctx)
+	if err != nil || u.Email() != "dora2@example.com" || !u.EmailVerified() || u.Attributes["nickname"] != "" {
+		t.Fatalf("User = %+v, %v", u, err)
+	}
+	if err := m.DeleteUser(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Fetch(ctx, session.FetchOptions{}); !errors.Is(err, session.ErrSignedOut) {
+		t.Fatalf("Fetch after DeleteUser: %v", err)
+	}
+	if cur, _ := store.CurrentUser(ctx, st, c.UserPoolID(), c.ClientID()); cur != "" {
+		t.Fatalf("current user still %q", cur)
+	}
+	if _, err := c.SignIn(ctx, cognito.SignInInput{Username: "dora", Password: pw2}); !errors.Is(err, cognito.ErrUserNotFound) {
+		t.Fatalf("sign-in after DeleteUser: %v", err)
+	}
+	want := []session.EventKind{session.SignUpConfirmed, session.SignedIn, session.PasswordChanged, session.UserDeleted, session.SignedOut}
+	for i, k := range want {
+		select {
+		case e := <-events:
+			if e.Kind != k || e.Username != "dora" {
+				t.Fatalf("event %d = %v (%s), want %v", i, e.Kind, e.Username, k)
+			}
+			if k == session.SignedOut && e.Reason != session.ReasonUserGone {
+				t.Fatalf("SignedOut reason %v", e.Reason)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("event %d (%v) never came", i, k)
+		}
+	}
+}
