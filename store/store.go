@@ -34,7 +34,10 @@ const (
 	// KindProfile: which user a CLI profile is signed in as. User is the profile
 	// name.
 	KindProfile
-	// KindHostedUI: the hosted UI domain a user's session came from (the CLI's).
+	// KindHostedUI: the hosted UI domain a user's session came from, as the CLI
+	// of releases before the session record kept it (session.ImportInput.Domain).
+	// Nothing writes it any more; release 1's records still load under it, and a
+	// user's next hosted UI sign-in records the domain in the session itself.
 	// User is the username.
 	KindHostedUI
 
