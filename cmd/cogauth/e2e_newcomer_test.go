@@ -130,6 +130,7 @@ func testBinaryCtrlC(t *testing.T, newBinary func(t *testing.T, endpoint, pool, 
 				}
 			}
 			code, took := r.interrupt()
+			t.Logf("Ctrl-C at %q: exit %d after %v", tc.prompt, code, took.Round(time.Millisecond))
 			if code != exitInterrupts || took > time.Second {
 				t.Fatalf("Ctrl-C at %q: exit %d after %v, want 130 within a second\n%s", tc.prompt, code, took, r.term.out.String())
 			}
@@ -199,6 +200,7 @@ func testBinaryStalledEndpoint(t *testing.T, newBinary func(t *testing.T, endpoi
 		start := time.Now()
 		r := b.run(tc.stdin, args...)
 		took := time.Since(start)
+		t.Logf("%s against a stalled endpoint, --timeout %v: exit %d after %v", tc.args[0], timeout, r.code, took.Round(time.Millisecond))
 		msg := r.out + r.err
 		if r.code == 0 || took > timeout+time.Second {
 			t.Errorf("%s against a stalled endpoint: exit %d after %v, want an error within %v\n%s", tc.args[0], r.code, took, timeout+time.Second, msg)
