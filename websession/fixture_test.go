@@ -23,6 +23,7 @@ import (
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/httpauth"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
 )
 
@@ -224,6 +225,14 @@ func (f *fixture) newSessions(st store.Store, bus Bus, adjust func(*Config)) *Se
 func (f *fixture) handler(w *Sessions) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /open", func(rw http.ResponseWriter, r *http.Request) { io.WriteString(rw, "open") })
+	mux.Handle("POST /signout-everywhere", w.Require(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		u, _ := UserFrom(r.Context())
+		if err := u.SignOut(r.Context(), session.SignOutOptions{Global: true}); err != nil {
+			http.Error(rw, err.Error(), http.StatusBadGateway)
+			return
+		}
+		io.WriteString(rw, "signed out everywhere")
+	})))
 	// /api/call calls an API that verifies the user's access token.
 	mux.Handle("GET /api/call", w.Require(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		u, _ := UserFrom(r.Context())

@@ -216,3 +216,29 @@ func TestServiceOutageKeepsSession(t *testing.T) {
 		t.Fatalf("after the outage: %d %s", resp.StatusCode, body)
 	}
 }
+
+// TestSignOutEverywhere: User.SignOut with Global ends the user's sessions at
+// Cognito (GlobalSignOut) and every web session of the user here, on every
+// replica.
+func TestSignOutEverywhere(t *testing.T) {
+	f := newFixture(t, fixtureOptions{replicas: 2})
+	laptop, phone := f.browser(), f.browser()
+	laptop.signIn("/", alice, password)
+	phone.signIn("/", alice, password)
+	for _, b := range []*browser{laptop, phone, laptop, phone} {
+		if resp, _ := b.fetch(http.MethodGet, f.base+"/auth/me"); resp.StatusCode != http.StatusOK {
+			t.Fatalf("me: %d", resp.StatusCode)
+		}
+	}
+	if resp, body := laptop.fetch(http.MethodPost, f.base+"/signout-everywhere"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign out everywhere: %d %s", resp.StatusCode, body)
+	}
+	if n := f.emu.Requests("GlobalSignOut"); n != 1 {
+		t.Fatalf("%d GlobalSignOut calls", n)
+	}
+	for i, b := range []*browser{laptop, phone, laptop, phone} {
+		if resp, _ := b.fetch(http.MethodGet, f.base+"/auth/me"); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("browser %d after sign-out everywhere: %d", i%2, resp.StatusCode)
+		}
+	}
+}
