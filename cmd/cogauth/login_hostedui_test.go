@@ -336,3 +336,23 @@ func TestUserPoolSessionIgnoresTheDomain(t *testing.T) {
 		t.Fatalf("session: %+v (%v)", sj, err)
 	}
 }
+
+// TestStatusOfAHostedUISessionWithoutTheAPIScope: GetUser would refuse an access
+// token with only OpenID scopes, which is no verdict on the session: status asks
+// the hosted UI's userInfo instead.
+func TestStatusOfAHostedUISessionWithoutTheAPIScope(t *testing.T) {
+	p := newTestPool(t, nil)
+	c := newCLI(t, p)
+	hostedLoginOverHTTP(t, c, "alice", alicePW, "--scopes", "openid,email")
+	p.srv.ResetCounters()
+	var sj struct{ Profiles []statusJSON }
+	if err := json.Unmarshal([]byte(c.ok("", "status", "-o", "json").out), &sj); err != nil {
+		t.Fatal(err)
+	}
+	if len(sj.Profiles) != 1 || sj.Profiles[0].State != stateSignedIn || sj.Profiles[0].ServerCheck != checkAccepted || sj.Profiles[0].Source != "hosted-ui" {
+		t.Fatalf("status: %+v", sj.Profiles)
+	}
+	if got := p.srv.RequestCounts(); got["GetUser"] != 0 || got["oauth2/userInfo"] != 1 {
+		t.Fatalf("calls %v, want one userInfo and no GetUser", got)
+	}
+}

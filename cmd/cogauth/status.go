@@ -11,6 +11,7 @@ import (
 
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/hostedui"
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/session"
 )
@@ -63,7 +64,8 @@ func newStatusCmd(a *app) *cobra.Command {
 		Short: "Show each profile's sign-in and whether the server still accepts it",
 		Long: `For each profile (or only the one --profile or COGAUTH_PROFILE names): who is signed
 in, when the access token expires, whether the server still accepts the session (one
-GetUser call, bounded by --timeout), and with an identity pool the identity ID and
+GetUser call, or the hosted UI's userInfo for a session without the user-pool API
+scope; bounded by --timeout), and with an identity pool the identity ID and
 when the AWS credentials expire. Tokens and credentials that are due are renewed first,
 as any command would.
 
@@ -182,7 +184,11 @@ func (a *app) profileStatus(ctx context.Context, name string) statusJSON {
 		ce := s.Credentials.Expires.UTC()
 		st.CredentialsExpireAt = &ce
 	}
-	if _, err := p.cc.GetUser(ctx, jwt.Secret(s.Tokens.Access.Raw())); err != nil {
+	if err := a.serverCheck(ctx, p, s); err != nil {
+		if errors.Is(err, errNoServerCheck) {
+			st.State = stateSignedIn
+			return st
+		}
 		if definitive(err) {
 			st.ServerCheck = checkRefused
 			st.State = stateEnded
@@ -199,9 +205,42 @@ func (a *app) profileStatus(ctx context.Context, name string) statusJSON {
 	return st
 }
 
+// errNoServerCheck: the session's access token opens neither GetUser nor a hosted
+// UI userInfo endpoint, so the server cannot be asked about it.
+var errNoServerCheck = errors.New("no server check for this session")
+
+// serverCheck asks the server, once, whether it still accepts the session's
+// access token: GetUser when the token carries the aws.cognito.signin.user.admin
+// scope (every user-pool API sign-in's does), else the hosted UI's userInfo at the
+// domain the session came from (a hosted UI sign-in with only OpenID scopes).
+func (a *app) serverCheck(ctx context.Context, p *profileSession, s *session.Session) error {
+	access := jwt.Secret(s.Tokens.Access.Raw())
+	if s.Tokens.Access.Claims().HasScope(adminScope) {
+		_, err := p.cc.GetUser(ctx, access)
+		return err
+	}
+	if s.Domain == "" {
+		return errNoServerCheck
+	}
+	hc, err := a.hostedUIClient(p.cfg, s.Domain, nil)
+	if err != nil {
+		return errNoServerCheck
+	}
+	_, err = hc.UserInfo(ctx, access)
+	return err
+}
+
+// adminScope is the scope GetUser and the other user-pool API calls with an access
+// token require.
+const adminScope = "aws.cognito.signin.user.admin"
+
 // definitive reports whether err is the server's verdict that a token is no good
 // (as opposed to a failure to ask).
 func definitive(err error) bool {
+	var he *hostedui.Error
+	if errors.As(err, &he) && (he.Code == "invalid_token" || he.StatusCode == 401) {
+		return true
+	}
 	return errors.Is(err, cognito.ErrNotAuthorized) || errors.Is(err, cognito.ErrUserNotFound) ||
 		errors.Is(err, cognito.ErrTokenRevoked) || errors.Is(err, cognito.ErrPasswordResetRequired) ||
 		errors.Is(err, cognito.ErrUserNotConfirmed)
