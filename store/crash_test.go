@@ -119,8 +119,9 @@ func TestFileSurvivesKill9(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, seed>>1))
 	const want = 200
 	stored, kills, cutShort, withTemp := 0, 0, 0, 0
+	child := crashChild(t)
 	for stored < want {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestFileCrashChild$")
+		cmd := exec.Command(child, "-test.run=^TestFileCrashChild$")
 		cmd.Env = append(os.Environ(), envCrashURL+"="+srv.URL, envCrashPool+"="+pool, envCrashClient+"="+client, envCrashStore+"="+path)
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {
@@ -207,4 +208,21 @@ func TestFileSurvivesKill9(t *testing.T) {
 	if len(temps) != 0 {
 		t.Fatalf("temporary files left after the last write: %v", temps)
 	}
+}
+
+// crashChild returns the binary to run as the killed child: this test binary, or
+// under the race detector one built without it. Hundreds of children start, and a
+// race-enabled one takes several times as long to start and to refresh; the child
+// has no goroutines of its own to race, and the parent still runs under -race.
+func crashChild(t *testing.T) string {
+	t.Helper()
+	if !raceEnabled {
+		return os.Args[0]
+	}
+	out := filepath.Join(t.TempDir(), "store-crash-child.test")
+	build := exec.Command("go", "test", "-c", "-o", out, ".")
+	if b, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the crash child without -race: %v\n%s", err, b)
+	}
+	return out
 }
