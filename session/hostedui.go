@@ -139,8 +139,10 @@ func hostedUIError(err error) error {
 	case hostedui.IsRetryable(err):
 		ce := &cognito.Error{Op: tokenEndpoint, Name: cognito.NetworkError, Retryable: true, Cause: err}
 		if errors.As(err, &he) && he.StatusCode != 0 {
+			// Not Cognito's JSON: named by its status, as cognito names an
+			// answer that is not the service's own.
 			ce.StatusCode, ce.Message = he.StatusCode, he.Error()
-			ce.Name = "InternalErrorException"
+			ce.Name = fmt.Sprintf("HTTP%d", he.StatusCode)
 			if he.StatusCode == http.StatusTooManyRequests {
 				ce.Name = "TooManyRequestsException"
 			}
