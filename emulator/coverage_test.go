@@ -17,8 +17,8 @@ import (
 // Floors of the operations the emulator answers, per botocore service model;
 // raise them as operations are added (README lists every one).
 const (
-	minUserPoolOps     = 59
-	minIdentityPoolOps = 11
+	minUserPoolOps     = 108
+	minIdentityPoolOps = 19
 )
 
 // botocoreOps reads the operations of the Cognito service models of the

@@ -247,7 +247,9 @@ func New(opts Options) (*Emulator, error) {
 		issuerBase:   strings.TrimRight(opts.IssuerBaseURL, "/"),
 	}
 	e.registerUserPoolOps()
+	e.registerStoredOps()
 	e.registerIdentityPoolOps()
+	e.registerIdentityPoolMoreOps()
 	e.mux, e.admin = e.routes(), e.adminMux()
 	if opts.StateFile != "" {
 		// A state file that cannot be written would fail only at shutdown,

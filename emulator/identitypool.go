@@ -110,7 +110,9 @@ type identityPool struct {
 	Roles                 map[string]string         `json:"roles,omitempty"`
 	RoleMappings          json.RawMessage           `json:"roleMappings,omitempty"`
 	CredentialsLifetime   time.Duration             `json:"credentialsLifetime,omitempty"`
-	Created               time.Time                 `json:"created"`
+	// PrincipalTags is SetPrincipalTagAttributeMap's, by canonical provider.
+	PrincipalTags map[string]principalTagMap `json:"principalTags,omitempty"`
+	Created       time.Time                  `json:"created"`
 }
 
 type identity struct {

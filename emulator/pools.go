@@ -142,6 +142,7 @@ type poolConfig struct {
 	} `json:"AdminCreateUserConfig"`
 	Schema             []json.RawMessage `json:"Schema"`
 	LambdaConfig       *LambdaConfig     `json:"LambdaConfig"`
+	UserPoolTags       map[string]string `json:"UserPoolTags"`
 	DeletionProtection string            `json:"DeletionProtection"`
 
 	raw    []byte // the request body, for the fields kept as given (poolExtraFields)
@@ -241,6 +242,7 @@ func (e *Emulator) createPool(in poolConfig, id string, now time.Time) (*userPoo
 		TempPasswordDays:       7,
 		Schema:                 in.Schema,
 		Lambda:                 lambda,
+		Tags:                   in.UserPoolTags,
 		DeletionProtection:     in.DeletionProtection,
 		Extra:                  extraFields(in.raw, poolExtraFields),
 	}
@@ -300,6 +302,9 @@ func (e *Emulator) describePool(p *userPool) map[string]any {
 		out["LambdaConfig"] = p.Lambda
 	} else {
 		out["LambdaConfig"] = struct{}{}
+	}
+	if len(p.Tags) > 0 {
+		out["UserPoolTags"] = p.Tags
 	}
 	out["DeletionProtection"] = "INACTIVE"
 	if p.DeletionProtection != "" {
@@ -368,6 +373,9 @@ func (e *Emulator) opUpdateUserPool(c *call, in *updatePoolInput) (any, error) {
 		p.TempPasswordDays = in.AdminCreateUserConfig.UnusedAccountValidityDays
 	}
 	p.Lambda = lambda
+	if in.UserPoolTags != nil {
+		p.Tags = in.UserPoolTags
+	}
 	p.DeletionProtection = in.DeletionProtection
 	p.Extra = extraFields(c.body, poolExtraFields)
 	p.Modified = c.now
@@ -668,6 +676,9 @@ func (e *Emulator) createClient(p *userPool, in clientConfig, raw []byte, id, se
 	if err := cl.OAuth.check(p.ID, in.GenerateSecret || secret != ""); err != nil {
 		return nil, err
 	}
+	if err := p.checkCustomScopes(cl.OAuth); err != nil {
+		return nil, err
+	}
 	if id == "" {
 		id = e.randomAlnum(26, true)
 	} else if p.Clients[id] != nil {
@@ -775,6 +786,9 @@ func (e *Emulator) opUpdateUserPoolClient(c *call, in *clientConfig) (any, error
 		return nil, err
 	}
 	if err := next.OAuth.check(p.ID, next.Secret != ""); err != nil {
+		return nil, err
+	}
+	if err := p.checkCustomScopes(next.OAuth); err != nil {
 		return nil, err
 	}
 	next.Modified = c.now

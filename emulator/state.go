@@ -67,6 +67,12 @@ type userPool struct {
 	// SimulatedSaltKey derives the stable salts of unknown users' simulated SRP
 	// challenges (PreventUserExistenceErrors).
 	SimulatedSaltKey []byte `json:"simulatedSaltKey,omitempty"`
+	// Stored keeps what storedops.go stores by kind and key (domains, resource
+	// servers, identity providers, branding, UI customization, import jobs, …).
+	Stored map[string]map[string]json.RawMessage `json:"stored,omitempty"`
+	Tags   map[string]string                     `json:"tags,omitempty"`
+	// SigningCert is GetSigningCertificate's X.509 certificate (DER).
+	SigningCert []byte `json:"signingCertificate,omitempty"`
 }
 
 // DeviceConfig is a pool's device tracking, as Cognito's DeviceConfigurationType.
@@ -176,6 +182,8 @@ type user struct {
 	SignUpCode  *pendingCode            `json:"signUpCode,omitempty"`
 	ResetCode   *pendingCode            `json:"resetCode,omitempty"`
 	AttrCodes   map[string]*pendingCode `json:"attributeCodes,omitempty"`
+	// MFAOptions is what SetUserSettings / AdminSetUserSettings stored.
+	MFAOptions []json.RawMessage `json:"mfaOptions,omitempty"`
 }
 
 type userMFA struct {

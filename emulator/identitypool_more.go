@@ -1,0 +1,230 @@
+package emulator
+
+import (
+	"strings"
+)
+
+// Identity-pool operations beyond sign-in: listing and deleting identities,
+// unlinking logins, tags, and the principal-tag attribute maps.
+
+func (e *Emulator) registerIdentityPoolMoreOps() {
+	for name, fn := range map[string]handlerFunc{
+		"ListIdentities":              typed((*Emulator).opListIdentities),
+		"DeleteIdentities":            typed((*Emulator).opDeleteIdentities),
+		"UnlinkIdentity":              typed((*Emulator).opUnlinkIdentity),
+		"TagResource":                 typed((*Emulator).opTagIdentityPool),
+		"UntagResource":               typed((*Emulator).opUntagIdentityPool),
+		"ListTagsForResource":         typed((*Emulator).opListIdentityPoolTags),
+		"SetPrincipalTagAttributeMap": typed((*Emulator).opSetPrincipalTagAttributeMap),
+		"GetPrincipalTagAttributeMap": typed((*Emulator).opGetPrincipalTagAttributeMap),
+	} {
+		e.register(identityService+name, fn)
+	}
+}
+
+type listIdentitiesInput struct {
+	IdentityPoolID string `json:"IdentityPoolId"`
+	MaxResults     int    `json:"MaxResults"`
+	NextToken      string `json:"NextToken"`
+	HideDisabled   bool   `json:"HideDisabled"`
+}
+
+func (e *Emulator) opListIdentities(c *call, in *listIdentitiesInput) (any, error) {
+	s := e.idp()
+	ip, err := s.pool(in.IdentityPoolID)
+	if err != nil {
+		return nil, err
+	}
+	if in.MaxResults < 1 || in.MaxResults > 60 {
+		return nil, newErr("InvalidParameterException", "1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 60", in.MaxResults)
+	}
+	mine := func(id *identity) bool { return id.Pool == ip.ID }
+	out := listPage(s.Identities, mine, in.NextToken, in.MaxResults, "Identities", "NextToken", func(_ string, id *identity) map[string]any {
+		return describeIdentity(id)
+	})
+	out["IdentityPoolId"] = ip.ID
+	return out, nil
+}
+
+type deleteIdentitiesInput struct {
+	IdentityIdsToDelete []string `json:"IdentityIdsToDelete"`
+}
+
+func (e *Emulator) opDeleteIdentities(c *call, in *deleteIdentitiesInput) (any, error) {
+	if len(in.IdentityIdsToDelete) < 1 || len(in.IdentityIdsToDelete) > 60 {
+		return nil, newErr("InvalidParameterException", "1 validation error detected: Value at 'identityIdsToDelete' failed to satisfy constraint: Member must have length between 1 and 60")
+	}
+	s := e.idp()
+	unprocessed := []map[string]string{}
+	for _, id := range in.IdentityIdsToDelete {
+		ident := s.Identities[id]
+		if ident == nil {
+			unprocessed = append(unprocessed, map[string]string{"IdentityId": id, "ErrorCode": "InternalServerError"})
+			continue
+		}
+		for provider, sub := range ident.Logins {
+			delete(s.Links, linkKey(ident.Pool, provider, sub))
+		}
+		delete(s.Identities, id)
+		e.dirty = true
+	}
+	return map[string]any{"UnprocessedIdentityIds": unprocessed}, nil
+}
+
+type unlinkIdentityInput struct {
+	IdentityID     string            `json:"IdentityId"`
+	Logins         map[string]string `json:"Logins"`
+	LoginsToRemove []string          `json:"LoginsToRemove"`
+}
+
+// opUnlinkIdentity removes logins from an identity; the caller proves it holds
+// the identity with valid tokens of its logins, as Cognito requires.
+func (e *Emulator) opUnlinkIdentity(c *call, in *unlinkIdentityInput) (any, error) {
+	s := e.idp()
+	ident := s.Identities[in.IdentityID]
+	if ident == nil {
+		return nil, newErr("ResourceNotFoundException", "Identity '%s' not found.", clip(in.IdentityID))
+	}
+	ip, err := s.pool(ident.Pool)
+	if err != nil {
+		return nil, err
+	}
+	proven, err := e.verifyLogins(ip, in.Logins, c.now)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range proven {
+		if ident.Logins[l.provider] != l.sub {
+			return nil, errNotAuthorized("Logins don't match the identity.")
+		}
+	}
+	for _, name := range in.LoginsToRemove {
+		p := canonicalProvider(name)
+		if sub, ok := ident.Logins[p]; ok {
+			delete(s.Links, linkKey(ident.Pool, p, sub))
+			delete(ident.Logins, p)
+		}
+	}
+	ident.Modified = c.now
+	e.dirty = true
+	return nil, nil
+}
+
+type identityTagInput struct {
+	ResourceArn string            `json:"ResourceArn"`
+	Tags        map[string]string `json:"Tags"`
+	TagKeys     []string          `json:"TagKeys"`
+}
+
+func (e *Emulator) identityPoolByARN(arn string) (*identityPool, error) {
+	_, id, ok := strings.Cut(arn, ":identitypool/")
+	if !ok || !strings.HasPrefix(arn, "arn:") {
+		return nil, newErr("InvalidParameterException", "Invalid ARN: %s", clip(arn))
+	}
+	return e.idp().pool(id)
+}
+
+func (e *Emulator) opTagIdentityPool(c *call, in *identityTagInput) (any, error) {
+	ip, err := e.identityPoolByARN(in.ResourceArn)
+	if err != nil {
+		return nil, err
+	}
+	if ip.Tags == nil {
+		ip.Tags = map[string]string{}
+	}
+	for k, v := range in.Tags {
+		if k == "" || len(k) > 128 || len(v) > 256 {
+			return nil, newErr("InvalidParameterException", "Tag keys must be 1 to 128 characters and values at most 256.")
+		}
+		ip.Tags[k] = v
+	}
+	if len(ip.Tags) > 50 {
+		return nil, newErr("InvalidParameterException", "An identity pool can have at most 50 tags.")
+	}
+	e.dirty = true
+	return nil, nil
+}
+
+func (e *Emulator) opUntagIdentityPool(c *call, in *identityTagInput) (any, error) {
+	ip, err := e.identityPoolByARN(in.ResourceArn)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range in.TagKeys {
+		delete(ip.Tags, k)
+	}
+	e.dirty = true
+	return nil, nil
+}
+
+func (e *Emulator) opListIdentityPoolTags(c *call, in *identityTagInput) (any, error) {
+	ip, err := e.identityPoolByARN(in.ResourceArn)
+	if err != nil {
+		return nil, err
+	}
+	tags := map[string]string{}
+	for k, v := range ip.Tags {
+		tags[k] = v
+	}
+	return map[string]any{"Tags": tags}, nil
+}
+
+type principalTagInput struct {
+	IdentityPoolID       string            `json:"IdentityPoolId"`
+	IdentityProviderName string            `json:"IdentityProviderName"`
+	UseDefaults          *bool             `json:"UseDefaults"`
+	PrincipalTags        map[string]string `json:"PrincipalTags"`
+}
+
+// principalTagDefaults are the tags Cognito maps from a user pool token when a
+// provider uses the defaults.
+var principalTagDefaults = map[string]string{"client": "aud", "username": "sub"}
+
+func (e *Emulator) opSetPrincipalTagAttributeMap(c *call, in *principalTagInput) (any, error) {
+	ip, err := e.idp().pool(in.IdentityPoolID)
+	if err != nil {
+		return nil, err
+	}
+	if in.IdentityProviderName == "" {
+		return nil, newErr("InvalidParameterException", "1 validation error detected: Value null at 'identityProviderName' failed to satisfy constraint: Member must not be null")
+	}
+	if len(in.PrincipalTags) > 50 {
+		return nil, newErr("InvalidParameterException", "At most 50 principal tags.")
+	}
+	if ip.PrincipalTags == nil {
+		ip.PrincipalTags = map[string]principalTagMap{}
+	}
+	m := principalTagMap{UseDefaults: in.UseDefaults != nil && *in.UseDefaults, Tags: in.PrincipalTags}
+	ip.PrincipalTags[canonicalProvider(in.IdentityProviderName)] = m
+	e.dirty = true
+	return m.answer(ip.ID, in.IdentityProviderName), nil
+}
+
+func (e *Emulator) opGetPrincipalTagAttributeMap(c *call, in *principalTagInput) (any, error) {
+	ip, err := e.idp().pool(in.IdentityPoolID)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := ip.PrincipalTags[canonicalProvider(in.IdentityProviderName)]
+	if !ok {
+		m = principalTagMap{UseDefaults: true}
+	}
+	return m.answer(ip.ID, in.IdentityProviderName), nil
+}
+
+// principalTagMap is one provider's attributes-for-access-control mapping.
+type principalTagMap struct {
+	UseDefaults bool              `json:"useDefaults"`
+	Tags        map[string]string `json:"tags,omitempty"`
+}
+
+func (m principalTagMap) answer(pool, provider string) map[string]any {
+	tags := m.Tags
+	if m.UseDefaults {
+		tags = principalTagDefaults
+	}
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	return map[string]any{"IdentityPoolId": pool, "IdentityProviderName": provider, "UseDefaults": m.UseDefaults, "PrincipalTags": tags}
+}

@@ -1,0 +1,1190 @@
+package emulator
+
+import (
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
+	"math/big"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Operations whose effect is a setting Cognito stores and answers back: domains,
+// resource servers, identity providers, managed login branding, UI
+// customization, risk and log delivery configuration, user import jobs, tags,
+// user settings; plus the small user and group operations around them.
+
+func (e *Emulator) registerStoredOps() {
+	for name, fn := range map[string]handlerFunc{
+		"UpdateGroup":                          typed((*Emulator).opUpdateGroup),
+		"ListUsersInGroup":                     typed((*Emulator).opListUsersInGroup),
+		"AdminDeleteUserAttributes":            typed((*Emulator).opAdminDeleteUserAttributes),
+		"AddCustomAttributes":                  typed((*Emulator).opAddCustomAttributes),
+		"TagResource":                          typed((*Emulator).opTagResource),
+		"UntagResource":                        typed((*Emulator).opUntagResource),
+		"ListTagsForResource":                  typed((*Emulator).opListTagsForResource),
+		"GetSigningCertificate":                typed((*Emulator).opGetSigningCertificate),
+		"SetUserSettings":                      typed((*Emulator).opSetUserSettings),
+		"AdminSetUserSettings":                 typed((*Emulator).opAdminSetUserSettings),
+		"GetUICustomization":                   typed((*Emulator).opGetUICustomization),
+		"SetUICustomization":                   typed((*Emulator).opSetUICustomization),
+		"CreateUserPoolDomain":                 typed((*Emulator).opCreateUserPoolDomain),
+		"DescribeUserPoolDomain":               typed((*Emulator).opDescribeUserPoolDomain),
+		"UpdateUserPoolDomain":                 typed((*Emulator).opUpdateUserPoolDomain),
+		"DeleteUserPoolDomain":                 typed((*Emulator).opDeleteUserPoolDomain),
+		"CreateResourceServer":                 typed((*Emulator).opCreateResourceServer),
+		"DescribeResourceServer":               typed((*Emulator).opDescribeResourceServer),
+		"UpdateResourceServer":                 typed((*Emulator).opUpdateResourceServer),
+		"DeleteResourceServer":                 typed((*Emulator).opDeleteResourceServer),
+		"ListResourceServers":                  typed((*Emulator).opListResourceServers),
+		"CreateIdentityProvider":               typed((*Emulator).opCreateIdentityProvider),
+		"DescribeIdentityProvider":             typed((*Emulator).opDescribeIdentityProvider),
+		"UpdateIdentityProvider":               typed((*Emulator).opUpdateIdentityProvider),
+		"DeleteIdentityProvider":               typed((*Emulator).opDeleteIdentityProvider),
+		"ListIdentityProviders":                typed((*Emulator).opListIdentityProviders),
+		"GetIdentityProviderByIdentifier":      typed((*Emulator).opGetIdentityProviderByIdentifier),
+		"CreateManagedLoginBranding":           typed((*Emulator).opCreateManagedLoginBranding),
+		"DescribeManagedLoginBranding":         typed((*Emulator).opDescribeManagedLoginBranding),
+		"DescribeManagedLoginBrandingByClient": typed((*Emulator).opDescribeManagedLoginBrandingByClient),
+		"UpdateManagedLoginBranding":           typed((*Emulator).opUpdateManagedLoginBranding),
+		"DeleteManagedLoginBranding":           typed((*Emulator).opDeleteManagedLoginBranding),
+		"DescribeRiskConfiguration":            typed((*Emulator).opDescribeRiskConfiguration),
+		"SetRiskConfiguration":                 typed((*Emulator).opSetRiskConfiguration),
+		"GetLogDeliveryConfiguration":          typed((*Emulator).opGetLogDeliveryConfiguration),
+		"SetLogDeliveryConfiguration":          typed((*Emulator).opSetLogDeliveryConfiguration),
+		"GetCSVHeader":                         typed((*Emulator).opGetCSVHeader),
+		"CreateUserImportJob":                  typed((*Emulator).opCreateUserImportJob),
+		"DescribeUserImportJob":                typed((*Emulator).opDescribeUserImportJob),
+		"ListUserImportJobs":                   typed((*Emulator).opListUserImportJobs),
+		"StartUserImportJob":                   typed((*Emulator).opStartUserImportJob),
+		"StopUserImportJob":                    typed((*Emulator).opStopUserImportJob),
+		"AdminListUserAuthEvents":              typed((*Emulator).opAdminListUserAuthEvents),
+		"AdminUpdateAuthEventFeedback":         typed((*Emulator).opAdminUpdateAuthEventFeedback),
+		"UpdateAuthEventFeedback":              typed((*Emulator).opUpdateAuthEventFeedback),
+		"GetUserAuthFactors":                   typed((*Emulator).opGetUserAuthFactors),
+	} {
+		e.register(idpService+name, fn)
+	}
+}
+
+// maxStored bounds each kind of stored record per pool.
+const maxStored = 1000
+
+// stored returns the records of one kind in p, made on first use.
+func (p *userPool) stored(kind string) map[string]json.RawMessage {
+	if p.Stored == nil {
+		p.Stored = map[string]map[string]json.RawMessage{}
+	}
+	if p.Stored[kind] == nil {
+		p.Stored[kind] = map[string]json.RawMessage{}
+	}
+	return p.Stored[kind]
+}
+
+func (e *Emulator) putStored(p *userPool, kind, key string, v any) error {
+	m := p.stored(kind)
+	if _, ok := m[key]; !ok && len(m) >= maxStored {
+		return newErr("LimitExceededException", "Too many %s records in the user pool.", kind)
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	m[key] = raw
+	e.dirty = true
+	return nil
+}
+
+// reqFields is the request body as a map, for records kept as given.
+func reqFields(body []byte) map[string]any {
+	m := map[string]any{}
+	_ = json.Unmarshal(body, &m)
+	return m
+}
+
+// ---- groups and users ----
+
+func (e *Emulator) opUpdateGroup(c *call, in *groupInput) (any, error) {
+	p, g, err := e.poolGroup(in.UserPoolID, in.GroupName)
+	if err != nil {
+		return nil, err
+	}
+	f := reqFields(c.body)
+	if _, ok := f["Description"]; ok {
+		g.Description = in.Description
+	}
+	if _, ok := f["Precedence"]; ok {
+		g.Precedence = in.Precedence
+	}
+	if _, ok := f["RoleArn"]; ok {
+		g.RoleArn = in.RoleArn
+	}
+	g.Modified = c.now
+	e.dirty = true
+	return map[string]any{"Group": e.groupType(p, g)}, nil
+}
+
+type listUsersInGroupInput struct {
+	UserPoolID string `json:"UserPoolId"`
+	GroupName  string `json:"GroupName"`
+	pageInput
+}
+
+func (e *Emulator) opListUsersInGroup(c *call, in *listUsersInGroupInput) (any, error) {
+	p, g, err := e.poolGroup(in.UserPoolID, in.GroupName)
+	if err != nil {
+		return nil, err
+	}
+	member := func(u *user) bool { return contains(u.Groups, g.Name) }
+	return listPage(p.Users, member, in.NextToken, in.Limit, "Users", "NextToken", func(_ string, u *user) map[string]any {
+		return e.userType(u)
+	}), nil
+}
+
+type deleteAttributesInput struct {
+	adminUserInput
+	UserAttributeNames []string `json:"UserAttributeNames"`
+}
+
+func deleteAttributes(u *user, names []string, now time.Time) error {
+	if len(names) == 0 {
+		return errInvalidParameter("1 validation error detected: Value null at 'userAttributeNames' failed to satisfy constraint: Member must not be null")
+	}
+	for _, n := range names {
+		if n == "sub" {
+			return errInvalidParameter("Cannot delete the sub attribute.")
+		}
+	}
+	for _, n := range names {
+		delete(u.Attributes, n)
+		if n == "email" || n == "phone_number" {
+			delete(u.Attributes, n+"_verified")
+		}
+	}
+	u.Modified = now
+	return nil
+}
+
+func (e *Emulator) opAdminDeleteUserAttributes(c *call, in *deleteAttributesInput) (any, error) {
+	_, u, err := e.poolUser(in.adminUserInput)
+	if err != nil {
+		return nil, err
+	}
+	if err := deleteAttributes(u, in.UserAttributeNames, c.now); err != nil {
+		return nil, err
+	}
+	e.dirty = true
+	return nil, nil
+}
+
+type addCustomAttributesInput struct {
+	UserPoolID       string            `json:"UserPoolId"`
+	CustomAttributes []json.RawMessage `json:"CustomAttributes"`
+}
+
+var customAttrName = regexp.MustCompile(`^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,20}$`)
+
+// opAddCustomAttributes adds custom: attributes to the pool's schema, as Cognito
+// names them; an existing name is refused.
+func (e *Emulator) opAddCustomAttributes(c *call, in *addCustomAttributesInput) (any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.CustomAttributes) == 0 || len(in.CustomAttributes) > 25 {
+		return nil, errInvalidParameter("1 validation error detected: Value at 'customAttributes' failed to satisfy constraint: Member must have length between 1 and 25")
+	}
+	have := map[string]bool{}
+	for _, raw := range p.Schema {
+		var a struct{ Name string }
+		_ = json.Unmarshal(raw, &a)
+		have[a.Name] = true
+	}
+	var add []json.RawMessage
+	for _, raw := range in.CustomAttributes {
+		a := map[string]any{}
+		if json.Unmarshal(raw, &a) != nil {
+			return nil, errInvalidParameter("Invalid custom attribute.")
+		}
+		name, _ := a["Name"].(string)
+		if !customAttrName.MatchString(name) {
+			return nil, errInvalidParameter("1 validation error detected: Value '%s' at 'customAttributes.member.name' failed to satisfy constraint: Member must have length less than or equal to 20", clip(name))
+		}
+		full := "custom:" + strings.TrimPrefix(name, "custom:")
+		if have[full] {
+			return nil, errInvalidParameter("Existing attribute already has name %s.", clip(full))
+		}
+		have[full] = true
+		a["Name"] = full
+		if _, ok := a["AttributeDataType"]; !ok {
+			a["AttributeDataType"] = "String"
+		}
+		b, _ := json.Marshal(a)
+		add = append(add, b)
+	}
+	p.Schema = append(p.Schema, add...)
+	p.Modified = c.now
+	e.dirty = true
+	return nil, nil
+}
+
+// ---- tags ----
+
+type tagInput struct {
+	ResourceArn string            `json:"ResourceArn"`
+	Tags        map[string]string `json:"Tags"`
+	TagKeys     []string          `json:"TagKeys"`
+}
+
+// poolByARN finds the pool an ARN names (arn:aws:cognito-idp:REGION:ACCOUNT:userpool/ID).
+func (e *Emulator) poolByARN(arn string) (*userPool, error) {
+	_, id, ok := strings.Cut(arn, ":userpool/")
+	if !ok || !strings.HasPrefix(arn, "arn:") {
+		return nil, errInvalidParameter("Invalid ARN: %s", clip(arn))
+	}
+	p := e.st.Pools[id]
+	if p == nil {
+		return nil, errResourceNotFound("User pool %s does not exist.", clip(id))
+	}
+	return p, nil
+}
+
+func (e *Emulator) opTagResource(c *call, in *tagInput) (any, error) {
+	p, err := e.poolByARN(in.ResourceArn)
+	if err != nil {
+		return nil, err
+	}
+	if p.Tags == nil {
+		p.Tags = map[string]string{}
+	}
+	for k, v := range in.Tags {
+		if k == "" || len(k) > 128 || len(v) > 256 {
+			return nil, errInvalidParameter("Tag keys must be 1 to 128 characters and values at most 256.")
+		}
+		p.Tags[k] = v
+	}
+	if len(p.Tags) > 50 {
+		return nil, errInvalidParameter("A user pool can have at most 50 tags.")
+	}
+	e.dirty = true
+	return nil, nil
+}
+
+func (e *Emulator) opUntagResource(c *call, in *tagInput) (any, error) {
+	p, err := e.poolByARN(in.ResourceArn)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range in.TagKeys {
+		delete(p.Tags, k)
+	}
+	e.dirty = true
+	return nil, nil
+}
+
+func (e *Emulator) opListTagsForResource(c *call, in *tagInput) (any, error) {
+	p, err := e.poolByARN(in.ResourceArn)
+	if err != nil {
+		return nil, err
+	}
+	tags := map[string]string{}
+	for k, v := range p.Tags {
+		tags[k] = v
+	}
+	return map[string]any{"Tags": tags}, nil
+}
+
+// opGetSigningCertificate answers the pool's SAML signing certificate: a
+// self-signed X.509 certificate of its id-token key, made once and kept.
+func (e *Emulator) opGetSigningCertificate(c *call, in *poolIDInput) (any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.SigningCert) == 0 {
+		if err := e.ensureKeys(p); err != nil {
+			return nil, err
+		}
+		tmpl := &x509.Certificate{
+			SerialNumber: new(big.Int).SetBytes(e.randomBytes(16)),
+			Subject:      pkix.Name{CommonName: p.ID, Organization: []string{"cogauth emulator"}},
+			NotBefore:    c.now.Add(-time.Hour), NotAfter: c.now.Add(10 * 365 * 24 * time.Hour),
+		}
+		der, err := x509.CreateCertificate(e.random, tmpl, tmpl, &p.Keys.id.PublicKey, p.Keys.id)
+		if err != nil {
+			return nil, err
+		}
+		p.SigningCert = der
+		e.dirty = true
+	}
+	return map[string]any{"Certificate": base64.StdEncoding.EncodeToString(p.SigningCert)}, nil
+}
+
+// ---- user settings (the legacy MFAOptions) ----
+
+type userSettingsInput struct {
+	adminUserInput
+	AccessToken string            `json:"AccessToken"`
+	MFAOptions  []json.RawMessage `json:"MFAOptions"`
+}
+
+func setMFAOptions(u *user, opts []json.RawMessage) error {
+	if opts == nil {
+		return errInvalidParameter("1 validation error detected: Value null at 'mFAOptions' failed to satisfy constraint: Member must not be null")
+	}
+	u.MFAOptions = opts
+	return nil
+}
+
+func (e *Emulator) opSetUserSettings(c *call, in *userSettingsInput) (any, error) {
+	_, u, _, err := e.authenticate(in.AccessToken, c.now)
+	if err != nil {
+		return nil, err
+	}
+	if err := setMFAOptions(u, in.MFAOptions); err != nil {
+		return nil, err
+	}
+	e.dirty = true
+	return nil, nil
+}
+
+func (e *Emulator) opAdminSetUserSettings(c *call, in *userSettingsInput) (any, error) {
+	_, u, err := e.poolUser(in.adminUserInput)
+	if err != nil {
+		return nil, err
+	}
+	if err := setMFAOptions(u, in.MFAOptions); err != nil {
+		return nil, err
+	}
+	e.dirty = true
+	return nil, nil
+}
+
+// ---- UI customization ----
+
+type uiCustomizationInput struct {
+	UserPoolID string `json:"UserPoolId"`
+	ClientID   string `json:"ClientId"`
+	CSS        string `json:"CSS"`
+	ImageFile  []byte `json:"ImageFile"`
+}
+
+func (e *Emulator) uiCustomization(p *userPool, clientID string, c *call) map[string]any {
+	out := map[string]any{"UserPoolId": p.ID, "ClientId": "ALL"}
+	if clientID != "" {
+		out["ClientId"] = clientID
+	}
+	raw, ok := p.stored("ui")[clientID]
+	if !ok && clientID != "" {
+		raw, ok = p.stored("ui")[""] // the pool's, when the client has none
+	}
+	if ok {
+		var rec map[string]any
+		_ = json.Unmarshal(raw, &rec)
+		for k, v := range rec {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func (e *Emulator) opGetUICustomization(c *call, in *uiCustomizationInput) (any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	if in.ClientID != "" {
+		if _, err := p.client(in.ClientID); err != nil {
+			return nil, err
+		}
+	}
+	return map[string]any{"UICustomization": e.uiCustomization(p, in.ClientID, c)}, nil
+}
+
+func (e *Emulator) opSetUICustomization(c *call, in *uiCustomizationInput) (any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	if in.ClientID != "" && in.ClientID != "ALL" {
+		if _, err := p.client(in.ClientID); err != nil {
+			return nil, err
+		}
+	}
+	key := in.ClientID
+	if key == "ALL" {
+		key = ""
+	}
+	if len(in.CSS) > 131072 || len(in.ImageFile) > 100*1024 {
+		return nil, errInvalidParameter("CSS must be at most 128 KB and the image at most 100 KB.")
+	}
+	rec := map[string]any{"CSS": in.CSS, "CSSVersion": e.randomAlnum(12, true), "LastModifiedDate": epoch(c.now), "CreationDate": epoch(c.now)}
+	if len(in.ImageFile) > 0 {
+		rec["ImageUrl"] = "https://cognito-emulator.invalid/" + p.ID + "/logo.png"
+	}
+	if err := e.putStored(p, "ui", key, rec); err != nil {
+		return nil, err
+	}
+	return map[string]any{"UICustomization": e.uiCustomization(p, key, c)}, nil
+}
+
+// ---- domains ----
+
+type domainInput struct {
+	Domain                   string          `json:"Domain"`
+	UserPoolID               string          `json:"UserPoolId"`
+	CustomDomainConfig       json.RawMessage `json:"CustomDomainConfig"`
+	ManagedLoginVersion      *int            `json:"ManagedLoginVersion"`
+	CustomDomainCertificates json.RawMessage `json:"-"`
+}
+
+var domainPrefix = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?$`)
+
+// domainOwner finds the pool holding a domain.
+func (e *Emulator) domainOwner(domain string) *userPool {
+	for _, p := range e.st.Pools {
+		if _, ok := p.stored("domain")[domain]; ok {
+			return p
+		}
+	}
+	return nil
+}
+
+func (e *Emulator) opCreateUserPoolDomain(c *call, in *domainInput) (any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	custom := len(in.CustomDomainConfig) > 0 && string(in.CustomDomainConfig) != "null"
+	if !custom && !domainPrefix.MatchString(in.Domain) {
+		return nil, errInvalidParameter("1 validation error detected: Value '%s' at 'domain' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-z0-9](?:[a-z0-9\\-]{0,61}[a-z0-9])?$", clip(in.Domain))
+	}
+	if custom && (in.Domain == "" || len(in.Domain) > 253) {
+		return nil, errInvalidParameter("Invalid custom domain.")
+	}
+	if e.domainOwner(in.Domain) != nil {
+		return nil, errInvalidParameter("Domain already associated with another user pool.")
+	}
+	for range p.stored("domain") {
+		return nil, errInvalidParameter("User pool already has a domain configured.")
+	}
+	version := 1
+	if in.ManagedLoginVersion != nil {
+		version = *in.ManagedLoginVersion
+	}
+	rec := map[string]any{"Domain": in.Domain, "UserPoolId": p.ID, "Status": "ACTIVE", "Version": "1", "ManagedLoginVersion": version,
+		"AWSAccountId": e.accountID(), "S3Bucket": "aws-cognito-prod-" + poolRegion(p.ID) + "-assets"}
+	out := map[string]any{"ManagedLoginVersion": version}
+	if custom {
+		rec["CustomDomainConfig"] = in.CustomDomainConfig
+		rec["CloudFrontDistribution"] = e.randomAlnum(14, true) + ".cloudfront.net"
+		out["CloudFrontDomain"] = rec["CloudFrontDistribution"]
+	} else {
+		rec["CloudFrontDistribution"] = in.Domain + ".auth." + poolRegion(p.ID) + ".amazoncognito.com"
+	}
+	if err := e.putStored(p, "domain", in.Domain, rec); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (e *Emulator) opDescribeUserPoolDomain(c *call, in *domainInput) (any, error) {
+	p := e.domainOwner(in.Domain)
+	if p == nil {
+		// Cognito answers an unknown domain with an empty description.
+		return map[string]any{"DomainDescription": map[string]any{}}, nil
+	}
+	var rec map[string]any
+	_ = json.Unmarshal(p.stored("domain")[in.Domain], &rec)
+	return map[string]any{"DomainDescription": rec}, nil
+}
+
+func (e *Emulator) ownedDomain(in *domainInput) (*userPool, map[string]any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw, ok := p.stored("domain")[in.Domain]
+	if !ok {
+		return nil, nil, errInvalidParameter("No such domain or user pool exists.")
+	}
+	var rec map[string]any
+	_ = json.Unmarshal(raw, &rec)
+	return p, rec, nil
+}
+
+func (e *Emulator) opUpdateUserPoolDomain(c *call, in *domainInput) (any, error) {
+	p, rec, err := e.ownedDomain(in)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.CustomDomainConfig) > 0 && string(in.CustomDomainConfig) != "null" {
+		rec["CustomDomainConfig"] = in.CustomDomainConfig
+	}
+	if in.ManagedLoginVersion != nil {
+		rec["ManagedLoginVersion"] = *in.ManagedLoginVersion
+	}
+	if err := e.putStored(p, "domain", in.Domain, rec); err != nil {
+		return nil, err
+	}
+	return map[string]any{"ManagedLoginVersion": rec["ManagedLoginVersion"], "CloudFrontDomain": rec["CloudFrontDistribution"]}, nil
+}
+
+func (e *Emulator) opDeleteUserPoolDomain(c *call, in *domainInput) (any, error) {
+	p, _, err := e.ownedDomain(in)
+	if err != nil {
+		return nil, err
+	}
+	delete(p.stored("domain"), in.Domain)
+	e.dirty = true
+	return nil, nil
+}
+
+// ---- resource servers ----
+
+type resourceServerInput struct {
+	UserPoolID string `json:"UserPoolId"`
+	Identifier string `json:"Identifier"`
+	Name       string `json:"Name"`
+	Scopes     []struct {
+		ScopeName        string `json:"ScopeName"`
+		ScopeDescription string `json:"ScopeDescription"`
+	} `json:"Scopes"`
+	pageInput
+}
+
+func (e *Emulator) saveResourceServer(p *userPool, in *resourceServerInput) (map[string]any, error) {
+	if in.Identifier == "" || len(in.Identifier) > 256 || in.Name == "" || len(in.Name) > 256 {
+		return nil, errInvalidParameter("Identifier and Name must be 1 to 256 characters.")
+	}
+	if len(in.Scopes) > 100 {
+		return nil, errInvalidParameter("A resource server can have at most 100 scopes.")
+	}
+	scopes := []map[string]string{}
+	for _, s := range in.Scopes {
+		if s.ScopeName == "" || strings.ContainsAny(s.ScopeName, " \"\\/") || len(s.ScopeName) > 256 {
+			return nil, errInvalidParameter("Invalid scope name: %s", clip(s.ScopeName))
+		}
+		scopes = append(scopes, map[string]string{"ScopeName": s.ScopeName, "ScopeDescription": s.ScopeDescription})
+	}
+	rec := map[string]any{"UserPoolId": p.ID, "Identifier": in.Identifier, "Name": in.Name, "Scopes": scopes}
+	if err := e.putStored(p, "resourceServer", in.Identifier, rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+func (e *Emulator) opCreateResourceServer(c *call, in *resourceServerInput) (any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	if _, dup := p.stored("resourceServer")[in.Identifier]; dup {
+		return nil, errInvalidParameter("%s already exists in pool %s.", clip(in.Identifier), p.ID)
+	}
+	rec, err := e.saveResourceServer(p, in)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"ResourceServer": rec}, nil
+}
+
+func (e *Emulator) resourceServer(in *resourceServerInput) (*userPool, json.RawMessage, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw, ok := p.stored("resourceServer")[in.Identifier]
+	if !ok {
+		return nil, nil, errResourceNotFound("Resource server %s does not exist.", clip(in.Identifier))
+	}
+	return p, raw, nil
+}
+
+func (e *Emulator) opDescribeResourceServer(c *call, in *resourceServerInput) (any, error) {
+	_, raw, err := e.resourceServer(in)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"ResourceServer": raw}, nil
+}
+
+func (e *Emulator) opUpdateResourceServer(c *call, in *resourceServerInput) (any, error) {
+	p, _, err := e.resourceServer(in)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := e.saveResourceServer(p, in)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"ResourceServer": rec}, nil
+}
+
+func (e *Emulator) opDeleteResourceServer(c *call, in *resourceServerInput) (any, error) {
+	p, _, err := e.resourceServer(in)
+	if err != nil {
+		return nil, err
+	}
+	delete(p.stored("resourceServer"), in.Identifier)
+	e.dirty = true
+	return nil, nil
+}
+
+func (e *Emulator) opListResourceServers(c *call, in *resourceServerInput) (any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	if in.MaxResults < 1 || in.MaxResults > 50 {
+		return nil, errInvalidParameter("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 50", in.MaxResults)
+	}
+	return listPage(p.stored("resourceServer"), nil, in.NextToken, in.MaxResults, "ResourceServers", "NextToken", func(_ string, raw json.RawMessage) json.RawMessage {
+		return raw
+	}), nil
+}
+
+// checkCustomScopes refuses custom scopes ("identifier/name") that none of the
+// pool's resource servers defines, once it has any (before, any such name is
+// taken, as seeds name custom scopes without resource servers).
+func (p *userPool) checkCustomScopes(o *clientOAuth) error {
+	if o == nil || len(p.Stored["resourceServer"]) == 0 {
+		return nil
+	}
+	defined := p.resourceServerScopes()
+	for _, sc := range o.Scopes {
+		if strings.Contains(sc, "/") && !defined[sc] {
+			return newErr("ScopeDoesNotExistException", "Invalid scope requested: %s", clip(sc))
+		}
+	}
+	return nil
+}
+
+// resourceServerScopes lists the custom scopes ("identifier/name") p defines.
+func (p *userPool) resourceServerScopes() map[string]bool {
+	out := map[string]bool{}
+	for id, raw := range p.Stored["resourceServer"] {
+		var rec struct{ Scopes []struct{ ScopeName string } }
+		_ = json.Unmarshal(raw, &rec)
+		for _, s := range rec.Scopes {
+			out[id+"/"+s.ScopeName] = true
+		}
+	}
+	return out
+}
+
+// ---- identity providers ----
+
+type identityProviderInput struct {
+	UserPoolID       string            `json:"UserPoolId"`
+	ProviderName     string            `json:"ProviderName"`
+	ProviderType     string            `json:"ProviderType"`
+	ProviderDetails  map[string]string `json:"ProviderDetails"`
+	AttributeMapping map[string]string `json:"AttributeMapping"`
+	IdpIdentifiers   []string          `json:"IdpIdentifiers"`
+	IdpIdentifier    string            `json:"IdpIdentifier"`
+	pageInput
+}
+
+var providerTypes = []string{"SAML", "Facebook", "Google", "LoginWithAmazon", "SignInWithApple", "OIDC"}
+
+func (e *Emulator) saveIdentityProvider(c *call, p *userPool, in *identityProviderInput, old map[string]any) (map[string]any, error) {
+	if in.ProviderName == "" || len(in.ProviderName) > 32 || in.ProviderName == "COGNITO" {
+		return nil, errInvalidParameter("Invalid ProviderName: %s", clip(in.ProviderName))
+	}
+	rec := old
+	if rec == nil {
+		if !contains(providerTypes, in.ProviderType) {
+			return nil, errInvalidParameter("1 validation error detected: Value '%s' at 'providerType' failed to satisfy constraint: Member must satisfy enum value set: %v", clip(in.ProviderType), providerTypes)
+		}
+		if in.ProviderType == "OIDC" && (in.ProviderDetails["client_id"] == "" || in.ProviderDetails["oidc_issuer"] == "" || in.ProviderDetails["authorize_scopes"] == "") {
+			return nil, errInvalidParameter("client_id, oidc_issuer and authorize_scopes are required for OIDC identity providers.")
+		}
+		rec = map[string]any{"UserPoolId": p.ID, "ProviderName": in.ProviderName, "ProviderType": in.ProviderType, "CreationDate": epoch(c.now),
+			"ProviderDetails": map[string]string{}, "AttributeMapping": map[string]string{}, "IdpIdentifiers": []string{}}
+	}
+	if in.ProviderDetails != nil {
+		rec["ProviderDetails"] = in.ProviderDetails
+	}
+	if in.AttributeMapping != nil {
+		rec["AttributeMapping"] = in.AttributeMapping
+	}
+	if in.IdpIdentifiers != nil {
+		for _, id := range in.IdpIdentifiers {
+			if other := e.providerByIdentifier(p, id); other != "" && other != in.ProviderName {
+				return nil, newErr("DuplicateProviderException", "The identifier %s is already used.", clip(id))
+			}
+		}
+		rec["IdpIdentifiers"] = in.IdpIdentifiers
+	}
+	rec["LastModifiedDate"] = epoch(c.now)
+	if err := e.putStored(p, "identityProvider", in.ProviderName, rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+func (e *Emulator) providerByIdentifier(p *userPool, id string) string {
+	for name, raw := range p.stored("identityProvider") {
+		var rec struct{ IdpIdentifiers []string }
+		_ = json.Unmarshal(raw, &rec)
+		if contains(rec.IdpIdentifiers, id) {
+			return name
+		}
+	}
+	return ""
+}
+
+func (e *Emulator) opCreateIdentityProvider(c *call, in *identityProviderInput) (any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	if _, dup := p.stored("identityProvider")[in.ProviderName]; dup {
+		return nil, newErr("DuplicateProviderException", "A provider with the name %s already exists in this user pool.", clip(in.ProviderName))
+	}
+	rec, err := e.saveIdentityProvider(c, p, in, nil)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"IdentityProvider": rec}, nil
+}
+
+func (e *Emulator) identityProvider(in *identityProviderInput) (*userPool, map[string]any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw, ok := p.stored("identityProvider")[in.ProviderName]
+	if !ok {
+		return nil, nil, errResourceNotFound("Identity provider %s does not exist.", clip(in.ProviderName))
+	}
+	var rec map[string]any
+	_ = json.Unmarshal(raw, &rec)
+	return p, rec, nil
+}
+
+func (e *Emulator) opDescribeIdentityProvider(c *call, in *identityProviderInput) (any, error) {
+	_, rec, err := e.identityProvider(in)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"IdentityProvider": rec}, nil
+}
+
+func (e *Emulator) opUpdateIdentityProvider(c *call, in *identityProviderInput) (any, error) {
+	p, rec, err := e.identityProvider(in)
+	if err != nil {
+		return nil, err
+	}
+	rec, err = e.saveIdentityProvider(c, p, in, rec)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"IdentityProvider": rec}, nil
+}
+
+func (e *Emulator) opDeleteIdentityProvider(c *call, in *identityProviderInput) (any, error) {
+	p, _, err := e.identityProvider(in)
+	if err != nil {
+		return nil, err
+	}
+	delete(p.stored("identityProvider"), in.ProviderName)
+	e.dirty = true
+	return nil, nil
+}
+
+func (e *Emulator) opListIdentityProviders(c *call, in *identityProviderInput) (any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	return listPage(p.stored("identityProvider"), nil, in.NextToken, in.MaxResults, "Providers", "NextToken", func(_ string, raw json.RawMessage) map[string]any {
+		var rec map[string]any
+		_ = json.Unmarshal(raw, &rec)
+		return map[string]any{"ProviderName": rec["ProviderName"], "ProviderType": rec["ProviderType"],
+			"CreationDate": rec["CreationDate"], "LastModifiedDate": rec["LastModifiedDate"]}
+	}), nil
+}
+
+func (e *Emulator) opGetIdentityProviderByIdentifier(c *call, in *identityProviderInput) (any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	name := e.providerByIdentifier(p, in.IdpIdentifier)
+	if name == "" {
+		return nil, errResourceNotFound("Identity provider with identifier %s does not exist.", clip(in.IdpIdentifier))
+	}
+	in.ProviderName = name
+	return e.opDescribeIdentityProvider(c, in)
+}
+
+// ---- managed login branding ----
+
+type brandingInput struct {
+	UserPoolID               string          `json:"UserPoolId"`
+	ClientID                 string          `json:"ClientId"`
+	ManagedLoginBrandingID   string          `json:"ManagedLoginBrandingId"`
+	UseCognitoProvidedValues bool            `json:"UseCognitoProvidedValues"`
+	Settings                 json.RawMessage `json:"Settings"`
+	Assets                   json.RawMessage `json:"Assets"`
+	ReturnMergedResources    bool            `json:"ReturnMergedResources"`
+}
+
+func (e *Emulator) opCreateManagedLoginBranding(c *call, in *brandingInput) (any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := p.client(in.ClientID); err != nil {
+		return nil, err
+	}
+	for _, raw := range p.stored("branding") {
+		var rec struct{ ClientID string }
+		_ = json.Unmarshal(raw, &rec)
+		if rec.ClientID == in.ClientID {
+			return nil, newErr("ManagedLoginBrandingExistsException", "Managed login branding already exists for the app client.")
+		}
+	}
+	id := e.uuid()
+	rec := map[string]any{"ManagedLoginBrandingId": id, "UserPoolId": p.ID, "ClientID": in.ClientID,
+		"UseCognitoProvidedValues": in.UseCognitoProvidedValues || len(in.Settings) == 0,
+		"CreationDate":             epoch(c.now), "LastModifiedDate": epoch(c.now), "Assets": []any{}}
+	if len(in.Settings) > 0 {
+		rec["Settings"] = in.Settings
+	}
+	if len(in.Assets) > 0 {
+		rec["Assets"] = in.Assets
+	}
+	if err := e.putStored(p, "branding", id, rec); err != nil {
+		return nil, err
+	}
+	delete(rec, "ClientID")
+	return map[string]any{"ManagedLoginBranding": rec}, nil
+}
+
+func (e *Emulator) branding(in *brandingInput) (*userPool, map[string]any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, nil, err
+	}
+	for id, raw := range p.stored("branding") {
+		var rec map[string]any
+		_ = json.Unmarshal(raw, &rec)
+		if id == in.ManagedLoginBrandingID || (in.ManagedLoginBrandingID == "" && in.ClientID != "" && rec["ClientID"] == in.ClientID) {
+			return p, rec, nil
+		}
+	}
+	return nil, nil, errResourceNotFound("Managed login branding does not exist.")
+}
+
+func publicBranding(rec map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range rec {
+		if k != "ClientID" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func (e *Emulator) opDescribeManagedLoginBranding(c *call, in *brandingInput) (any, error) {
+	_, rec, err := e.branding(in)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"ManagedLoginBranding": publicBranding(rec)}, nil
+}
+
+func (e *Emulator) opDescribeManagedLoginBrandingByClient(c *call, in *brandingInput) (any, error) {
+	in.ManagedLoginBrandingID = ""
+	if in.ClientID == "" {
+		return nil, errInvalidParameter("1 validation error detected: Value null at 'clientId' failed to satisfy constraint: Member must not be null")
+	}
+	return e.opDescribeManagedLoginBranding(c, in)
+}
+
+func (e *Emulator) opUpdateManagedLoginBranding(c *call, in *brandingInput) (any, error) {
+	p, rec, err := e.branding(in)
+	if err != nil {
+		return nil, err
+	}
+	rec["UseCognitoProvidedValues"] = in.UseCognitoProvidedValues
+	if len(in.Settings) > 0 {
+		rec["Settings"] = in.Settings
+	}
+	if len(in.Assets) > 0 {
+		rec["Assets"] = in.Assets
+	}
+	rec["LastModifiedDate"] = epoch(c.now)
+	if err := e.putStored(p, "branding", rec["ManagedLoginBrandingId"].(string), rec); err != nil {
+		return nil, err
+	}
+	return map[string]any{"ManagedLoginBranding": publicBranding(rec)}, nil
+}
+
+func (e *Emulator) opDeleteManagedLoginBranding(c *call, in *brandingInput) (any, error) {
+	p, rec, err := e.branding(in)
+	if err != nil {
+		return nil, err
+	}
+	delete(p.stored("branding"), rec["ManagedLoginBrandingId"].(string))
+	e.dirty = true
+	return nil, nil
+}
+
+// ---- risk and log delivery configuration ----
+
+type riskInput struct {
+	UserPoolID string `json:"UserPoolId"`
+	ClientID   string `json:"ClientId"`
+}
+
+func (e *Emulator) opDescribeRiskConfiguration(c *call, in *riskInput) (any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	rec := map[string]any{"UserPoolId": p.ID}
+	if in.ClientID != "" {
+		rec["ClientId"] = in.ClientID
+	}
+	if raw, ok := p.stored("risk")[in.ClientID]; ok {
+		_ = json.Unmarshal(raw, &rec)
+	}
+	return map[string]any{"RiskConfiguration": rec}, nil
+}
+
+func (e *Emulator) opSetRiskConfiguration(c *call, in *riskInput) (any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	if in.ClientID != "" {
+		if _, err := p.client(in.ClientID); err != nil {
+			return nil, err
+		}
+	}
+	rec := reqFields(c.body)
+	rec["LastModifiedDate"] = epoch(c.now)
+	if err := e.putStored(p, "risk", in.ClientID, rec); err != nil {
+		return nil, err
+	}
+	return map[string]any{"RiskConfiguration": rec}, nil
+}
+
+func (e *Emulator) opGetLogDeliveryConfiguration(c *call, in *poolIDInput) (any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	rec := map[string]any{"UserPoolId": p.ID, "LogConfigurations": []any{}}
+	if raw, ok := p.stored("logDelivery")[""]; ok {
+		_ = json.Unmarshal(raw, &rec)
+	}
+	return map[string]any{"LogDeliveryConfiguration": rec}, nil
+}
+
+func (e *Emulator) opSetLogDeliveryConfiguration(c *call, in *poolIDInput) (any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	rec := reqFields(c.body)
+	if _, ok := rec["LogConfigurations"].([]any); !ok {
+		return nil, errInvalidParameter("1 validation error detected: Value null at 'logConfigurations' failed to satisfy constraint: Member must not be null")
+	}
+	if err := e.putStored(p, "logDelivery", "", rec); err != nil {
+		return nil, err
+	}
+	return map[string]any{"LogDeliveryConfiguration": rec}, nil
+}
+
+// ---- user import jobs (stored; the emulator imports no CSV) ----
+
+type importJobInput struct {
+	UserPoolID            string `json:"UserPoolId"`
+	JobName               string `json:"JobName"`
+	JobID                 string `json:"JobId"`
+	CloudWatchLogsRoleArn string `json:"CloudWatchLogsRoleArn"`
+	MaxResults            int    `json:"MaxResults"`
+	PaginationToken       string `json:"PaginationToken"`
+}
+
+func (e *Emulator) opGetCSVHeader(c *call, in *poolIDInput) (any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	header := []string{"name", "given_name", "family_name", "middle_name", "nickname", "preferred_username", "profile",
+		"picture", "website", "email", "email_verified", "gender", "birthdate", "zoneinfo", "locale", "phone_number",
+		"phone_number_verified", "address", "updated_at"}
+	var custom []string
+	for _, raw := range p.Schema {
+		var a struct{ Name string }
+		_ = json.Unmarshal(raw, &a)
+		if strings.HasPrefix(a.Name, "custom:") {
+			custom = append(custom, a.Name)
+		}
+	}
+	sort.Strings(custom)
+	header = append(append(header, custom...), "cognito:mfa_enabled", "cognito:username")
+	return map[string]any{"UserPoolId": p.ID, "CSVHeader": header}, nil
+}
+
+func (e *Emulator) opCreateUserImportJob(c *call, in *importJobInput) (any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	if in.JobName == "" || len(in.JobName) > 128 {
+		return nil, errInvalidParameter("1 validation error detected: Value at 'jobName' failed to satisfy constraint: Member must have length between 1 and 128")
+	}
+	if err := checkARN("cloudWatchLogsRoleArn", in.CloudWatchLogsRoleArn); err != nil || in.CloudWatchLogsRoleArn == "" {
+		return nil, errInvalidParameter("CloudWatchLogsRoleArn must be an IAM role ARN.")
+	}
+	id := "import-" + e.randomAlnum(10, false)
+	job := map[string]any{"JobName": in.JobName, "JobId": id, "UserPoolId": p.ID, "Status": "Created",
+		"CreationDate": epoch(c.now), "CloudWatchLogsRoleArn": in.CloudWatchLogsRoleArn,
+		"PreSignedUrl":  "https://cognito-emulator.invalid/" + p.ID + "/import/" + id,
+		"ImportedUsers": 0, "SkippedUsers": 0, "FailedUsers": 0}
+	if err := e.putStored(p, "importJob", id, job); err != nil {
+		return nil, err
+	}
+	return map[string]any{"UserImportJob": job}, nil
+}
+
+func (e *Emulator) importJob(in *importJobInput) (*userPool, map[string]any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw, ok := p.stored("importJob")[in.JobID]
+	if !ok {
+		return nil, nil, errResourceNotFound("Import job %s does not exist.", clip(in.JobID))
+	}
+	var job map[string]any
+	_ = json.Unmarshal(raw, &job)
+	return p, job, nil
+}
+
+func (e *Emulator) opDescribeUserImportJob(c *call, in *importJobInput) (any, error) {
+	_, job, err := e.importJob(in)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"UserImportJob": job}, nil
+}
+
+// setJobStatus moves a job along Cognito's states: Start takes a Created job to
+// Succeeded at once (no CSV was uploaded to the emulator), Stop a Pending or
+// InProgress one to Stopped.
+func (e *Emulator) setJobStatus(c *call, in *importJobInput, from []string, to string) (any, error) {
+	p, job, err := e.importJob(in)
+	if err != nil {
+		return nil, err
+	}
+	if st, _ := job["Status"].(string); !contains(from, st) {
+		return nil, newErr("PreconditionNotMetException", "Import job is in status %s.", st)
+	}
+	job["Status"] = to
+	if to == "Succeeded" {
+		job["StartDate"], job["CompletionDate"], job["CompletionMessage"] = epoch(c.now), epoch(c.now), "Import Job Completed Successfully."
+	} else {
+		job["CompletionDate"], job["CompletionMessage"] = epoch(c.now), "Import Job Stopped."
+	}
+	if err := e.putStored(p, "importJob", in.JobID, job); err != nil {
+		return nil, err
+	}
+	return map[string]any{"UserImportJob": job}, nil
+}
+
+func (e *Emulator) opStartUserImportJob(c *call, in *importJobInput) (any, error) {
+	return e.setJobStatus(c, in, []string{"Created"}, "Succeeded")
+}
+
+func (e *Emulator) opStopUserImportJob(c *call, in *importJobInput) (any, error) {
+	return e.setJobStatus(c, in, []string{"Pending", "InProgress", "Created"}, "Stopped")
+}
+
+func (e *Emulator) opListUserImportJobs(c *call, in *importJobInput) (any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	if in.MaxResults < 1 || in.MaxResults > 60 {
+		return nil, errInvalidParameter("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 60", in.MaxResults)
+	}
+	return listPage(p.stored("importJob"), nil, in.PaginationToken, in.MaxResults, "UserImportJobs", "PaginationToken", func(_ string, raw json.RawMessage) json.RawMessage {
+		return raw
+	}), nil
+}
+
+// ---- auth events (advanced security is not emulated: there are none) ----
+
+type authEventsInput struct {
+	adminUserInput
+	MaxResults int `json:"MaxResults"`
+}
+
+func (e *Emulator) opAdminListUserAuthEvents(c *call, in *authEventsInput) (any, error) {
+	if _, _, err := e.poolUser(in.adminUserInput); err != nil {
+		return nil, err
+	}
+	return map[string]any{"AuthEvents": []any{}}, nil
+}
+
+type authEventFeedbackInput struct {
+	adminUserInput
+	EventID       string `json:"EventId"`
+	FeedbackToken string `json:"FeedbackToken"`
+	FeedbackValue string `json:"FeedbackValue"`
+}
+
+func checkFeedbackValue(v string) error {
+	if v != "Valid" && v != "Invalid" {
+		return errInvalidParameter("1 validation error detected: Value '%s' at 'feedbackValue' failed to satisfy constraint: Member must satisfy enum value set: [Valid, Invalid]", clip(v))
+	}
+	return nil
+}
+
+// The emulator records no auth events (no advanced security), so feedback on
+// one always names an event that does not exist.
+func (e *Emulator) opAdminUpdateAuthEventFeedback(c *call, in *authEventFeedbackInput) (any, error) {
+	if _, _, err := e.poolUser(in.adminUserInput); err != nil {
+		return nil, err
+	}
+	if err := checkFeedbackValue(in.FeedbackValue); err != nil {
+		return nil, err
+	}
+	return nil, errResourceNotFound("Auth event %s does not exist.", clip(in.EventID))
+}
+
+func (e *Emulator) opUpdateAuthEventFeedback(c *call, in *authEventFeedbackInput) (any, error) {
+	if _, _, err := e.poolUser(in.adminUserInput); err != nil {
+		return nil, err
+	}
+	if err := checkFeedbackValue(in.FeedbackValue); err != nil {
+		return nil, err
+	}
+	return nil, errResourceNotFound("Auth event %s does not exist.", clip(in.EventID))
+}
+
+// opGetUserAuthFactors tells the signed-in user's MFA settings and sign-in
+// factors (passwords only: no passkeys or passwordless here).
+func (e *Emulator) opGetUserAuthFactors(c *call, in *accessTokenInput) (any, error) {
+	p, u, _, err := e.authenticate(in.AccessToken, c.now)
+	if err != nil {
+		return nil, err
+	}
+	settings := append([]string{}, mfaFactors(p, u)...)
+	out := map[string]any{"Username": u.Username, "UserMFASettingList": settings, "ConfiguredUserAuthFactors": []string{"PASSWORD"}}
+	if u.MFA.Preferred != "" {
+		out["PreferredMfaSetting"] = u.MFA.Preferred
+	}
+	return out, nil
+}
