@@ -2,6 +2,8 @@ package emulator_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	gojwt "github.com/golang-jwt/jwt/v5"
 
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/internal/peers"
@@ -58,8 +61,30 @@ func benchRefresh(b *testing.B, endpoint string) {
 }
 
 // BenchmarkRefreshTokenAuth compares the emulator with moto's server, same client,
-// same machine: go test -run '^$' -bench RefreshTokenAuth ./emulator/
+// same machine, beside the floor of what a refresh costs at least: two RS256
+// signatures with 2048-bit keys (sign-floor, same RunParallel, same run):
+// go test -run '^$' -bench RefreshTokenAuth ./emulator/
 func BenchmarkRefreshTokenAuth(b *testing.B) {
+	b.Run("sign-floor", func(b *testing.B) {
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			b.Fatal(err)
+		}
+		claims := gojwt.MapClaims{"sub": "3f1e", "token_use": "access", "scope": "aws.cognito.signin.user.admin", "exp": 2000000000}
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				for range 2 { // access and id token
+					t := gojwt.NewWithClaims(gojwt.SigningMethodRS256, claims)
+					if _, err := t.SignedString(key); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	})
 	b.Run("emulator", func(b *testing.B) {
 		srv := emulator.NewServer(emulator.Options{})
 		defer srv.Close()
