@@ -58,7 +58,60 @@ func (a *app) profileStore(ctx context.Context, c *config.Config) (store.Store, 
 	if err != nil {
 		return nil, err
 	}
-	return store.Namespaced(s, profileNamespace(c.Profile)), nil
+	ns := store.Namespaced(s, profileNamespace(c.Profile))
+	if err := adoptLegacySession(ctx, s, ns, c); err != nil {
+		// The profile is as signed out as before: say why once, and go on.
+		fmt.Fprintf(a.IO.ErrOut, "cogauth: warning: could not move the session of profile %s kept by an earlier cogauth: %v\n", c.Profile, err)
+	}
+	return ns, nil
+}
+
+// adoptLegacySession moves the session an earlier cogauth kept for this profile
+// outside any namespace (its profile record names the user) into the profile's
+// namespace, with the user's remembered device, so that upgrading signs nobody
+// out. It moves rather than copies: profiles that shared one session (what
+// profiles in their own namespaces now prevent) would otherwise spend one
+// rotating refresh token twice, and the second would end its session. The first
+// profile to open takes it; the others sign in again.
+func adoptLegacySession(ctx context.Context, base, ns store.Store, c *config.Config) error {
+	if c.UserPoolID == "" || c.ClientID == "" || c.Profile == "" {
+		return nil
+	}
+	if u, err := profileUser(ctx, ns, c); err != nil || u != "" {
+		return err
+	}
+	user, err := profileUser(ctx, base, c)
+	if err != nil || user == "" {
+		return err
+	}
+	sk := store.Key{Pool: c.UserPoolID, Client: c.ClientID, User: user}
+	e, err := base.Get(ctx, sk)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// Another profile took it: nothing left to move.
+		return base.Delete(ctx, profileKey(c), store.AnyVersion)
+	case err != nil:
+		return err
+	}
+	if _, err := ns.Put(ctx, sk, e.Data, 0); err != nil && !errors.Is(err, store.ErrConflict) {
+		return err
+	}
+	for _, k := range []store.Key{
+		{Kind: store.KindDevice, Pool: c.UserPoolID, Client: c.ClientID, User: user},
+	} {
+		if d, err := base.Get(ctx, k); err == nil {
+			if _, err := ns.Put(ctx, k, d.Data, 0); err != nil && !errors.Is(err, store.ErrConflict) {
+				return err
+			}
+		}
+	}
+	if err := setProfileUser(ctx, ns, c, user); err != nil {
+		return err
+	}
+	if err := base.Delete(ctx, sk, e.Version); err != nil && !errors.Is(err, store.ErrConflict) {
+		return err
+	}
+	return base.Delete(ctx, profileKey(c), store.AnyVersion)
 }
 
 // profileNamespace is the store namespace of a profile's records.
