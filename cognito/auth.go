@@ -29,6 +29,9 @@ const (
 	// FlowCustom is CUSTOM_AUTH: the pool's Lambda triggers pose challenges. With a
 	// Password, the flow starts with an SRP exchange (SRP_A), as Amplify does.
 	FlowCustom
+	// FlowUserAuth is USER_AUTH, choice-based sign-in (userauth.go): a
+	// PreferredChallenge, or SELECT_CHALLENGE with the factors available.
+	FlowUserAuth
 )
 
 // Challenge names the caller may meet. PASSWORD_VERIFIER, DEVICE_SRP_AUTH and
@@ -90,6 +93,8 @@ type Challenge struct {
 	Parameters map[string]string
 	// Session is the service's opaque handle on this sign-in attempt.
 	Session jwt.Secret
+	// Available lists the first factors SELECT_CHALLENGE offers (USER_AUTH).
+	Available []string
 
 	device *Device // remembered device, answered automatically if asked for
 	login  string  // the name SignIn was given, which Username may not be
@@ -150,6 +155,12 @@ type SignInInput struct {
 	// Device, when remembered, lets the service skip MFA for it.
 	Device         *Device
 	ClientMetadata map[string]string
+	// PreferredChallenge is FlowUserAuth's first factor (FactorPassword, …);
+	// empty asks for SELECT_CHALLENGE. The password factors need Password.
+	PreferredChallenge string
+	// Session is ConfirmSignUpResult.Session: with FlowUserAuth it signs the
+	// new user in without a password.
+	Session jwt.Secret
 }
 
 // Answer answers a Challenge; set the fields its Name calls for.
@@ -163,6 +174,10 @@ type Answer struct {
 	// MFAType answers SELECT_MFA_TYPE: ChallengeSMSMFA, ChallengeSoftwareTokenMFA or
 	// ChallengeEmailOTP.
 	MFAType string
+	// FirstFactor answers SELECT_CHALLENGE (one of Challenge.Available), with
+	// Password for FactorPassword and FactorPasswordSRP.
+	FirstFactor string
+	Password    string
 	// Responses are sent as they are, after the fields above (e.g. EMAIL for an
 	// email MFA_SETUP).
 	Responses      map[string]string
@@ -206,15 +221,25 @@ func (c *Client) SignIn(ctx context.Context, in SignInInput) (*Result, error) {
 			}
 			params["SRP_A"] = s.SRPA()
 		}
+	case FlowUserAuth:
+		flow = types.AuthFlowTypeUserAuth
+		var err error
+		if s, err = c.userAuthParams(in, params); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, fmt.Errorf("cognito: unknown flow %d", in.Flow)
 	}
-	out, err := c.api.InitiateAuth(ctx, &cip.InitiateAuthInput{
+	initiate := &cip.InitiateAuthInput{
 		AuthFlow:       flow,
 		ClientId:       aws.String(c.opts.ClientID),
 		AuthParameters: params,
 		ClientMetadata: in.ClientMetadata,
-	})
+	}
+	if in.Session != "" {
+		initiate.Session = aws.String(in.Session.Reveal())
+	}
+	out, err := c.api.InitiateAuth(ctx, initiate)
 	if err != nil {
 		return nil, deviceGone(in.Device, MapError("InitiateAuth", err))
 	}
@@ -224,6 +249,7 @@ func (c *Client) SignIn(ctx context.Context, in SignInInput) (*Result, error) {
 	}
 	if res.Challenge != nil {
 		res.Challenge.login = in.Username
+		res.Challenge.Available = challengeNames(out.AvailableChallenges)
 	}
 	if res.Challenge != nil && res.Challenge.Name == challengePasswordVerifier {
 		if s == nil {
@@ -361,6 +387,11 @@ func (c *Client) Respond(ctx context.Context, ch *Challenge, a Answer) (*Result,
 	case ChallengeEmailOTP:
 		err = need("Code", a.Code)
 		resp["EMAIL_OTP_CODE"] = a.Code
+	case ChallengeSMSOTP:
+		err = need("Code", a.Code)
+		resp["SMS_OTP_CODE"] = a.Code
+	case ChallengeSelectChallenge:
+		return c.selectChallenge(ctx, ch, a)
 	case ChallengeCustom:
 		err = need("Code", a.Code)
 		resp["ANSWER"] = a.Code

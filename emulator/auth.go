@@ -36,6 +36,7 @@ type challengeSession struct {
 	failures    int          // wrong MFA codes answered so far
 	simulated   bool         // an unknown user's PASSWORD_VERIFIER (simulatedSRP)
 	custom      *customState // a CUSTOM_AUTH sign-in under way (customauth.go)
+	userAuth    bool         // a USER_AUTH first-factor challenge (userauth.go)
 }
 
 // mfaAttempts is how many MFA codes one challenge session takes before it ends.
@@ -48,6 +49,7 @@ type authResponse struct {
 	ChallengeParameters  map[string]string `json:"ChallengeParameters"`
 	Session              string            `json:"Session,omitempty"`
 	AuthenticationResult *tokenSet         `json:"AuthenticationResult,omitempty"`
+	AvailableChallenges  []string          `json:"AvailableChallenges,omitempty"` // USER_AUTH's SELECT_CHALLENGE
 }
 
 func (r *authResponse) signTokens() error {
@@ -97,6 +99,7 @@ type initiateAuthInput struct {
 	AuthFlow       string            `json:"AuthFlow"`
 	AuthParameters map[string]string `json:"AuthParameters"`
 	ClientID       string            `json:"ClientId"`
+	Session        string            `json:"Session"` // USER_AUTH after ConfirmSignUp
 }
 
 func (e *Emulator) opInitiateAuth(c *call, in *initiateAuthInput) (any, error) {
@@ -138,7 +141,9 @@ func (e *Emulator) opInitiateAuth(c *call, in *initiateAuthInput) (any, error) {
 		return nil, errInvalidParameter("1 validation error detected: Value null at 'authFlow' failed to satisfy constraint: Member must not be null")
 	case "CUSTOM_AUTH":
 		return e.customAuth(c, p, cl, ap)
-	case "USER_AUTH", "ADMIN_NO_SRP_AUTH", "ADMIN_USER_PASSWORD_AUTH":
+	case "USER_AUTH":
+		return e.userAuth(c, p, cl, ap, in.Session)
+	case "ADMIN_NO_SRP_AUTH", "ADMIN_USER_PASSWORD_AUTH":
 		return nil, errInvalidParameter("The emulator does not support the %s flow with InitiateAuth.", in.AuthFlow)
 	}
 	return nil, errInvalidParameter("1 validation error detected: Value '%s' at 'authFlow' failed to satisfy constraint: Member must satisfy enum value set: [USER_SRP_AUTH, REFRESH_TOKEN_AUTH, REFRESH_TOKEN, CUSTOM_AUTH, ADMIN_NO_SRP_AUTH, USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, USER_AUTH]", clip(in.AuthFlow))
@@ -397,7 +402,8 @@ func (e *Emulator) opRespondToAuthChallenge(c *call, in *respondToAuthChallengeI
 	}
 	switch in.ChallengeName {
 	case "PASSWORD_VERIFIER", "NEW_PASSWORD_REQUIRED", "SMS_MFA", "EMAIL_OTP", "SOFTWARE_TOKEN_MFA",
-		"SELECT_MFA_TYPE", "MFA_SETUP", "DEVICE_SRP_AUTH", "DEVICE_PASSWORD_VERIFIER", "CUSTOM_CHALLENGE":
+		"SELECT_MFA_TYPE", "MFA_SETUP", "DEVICE_SRP_AUTH", "DEVICE_PASSWORD_VERIFIER", "CUSTOM_CHALLENGE",
+		"SELECT_CHALLENGE", "SMS_OTP":
 	case "":
 		return nil, errInvalidParameter("1 validation error detected: Value null at 'challengeName' failed to satisfy constraint: Member must not be null")
 	default:
@@ -432,6 +438,9 @@ func (e *Emulator) opRespondToAuthChallenge(c *call, in *respondToAuthChallengeI
 	// there too ("Include a DEVICE_KEY for device authentication").
 	if k := cr["DEVICE_KEY"]; k != "" && in.ChallengeName != "DEVICE_SRP_AUTH" && in.ChallengeName != "DEVICE_PASSWORD_VERIFIER" {
 		s.DeviceKey = k
+	}
+	if s.userAuth {
+		return e.answerUserAuth(c, p, cl, u, s, in.ChallengeName, cr)
 	}
 	switch in.ChallengeName {
 	case "PASSWORD_VERIFIER":

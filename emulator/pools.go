@@ -85,6 +85,14 @@ func (e *Emulator) registerUserPoolOps() {
 	}
 }
 
+// signInFactors is the request's AllowedFirstAuthFactors, nil when it sets none.
+func (in *poolConfig) signInFactors() []string {
+	if in.Policies == nil || in.Policies.SignInPolicy == nil {
+		return nil
+	}
+	return in.Policies.SignInPolicy.AllowedFirstAuthFactors
+}
+
 // epoch renders a time as AWS JSON 1.1 does: seconds since the epoch, a number.
 func epoch(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
 
@@ -128,6 +136,9 @@ type poolConfig struct {
 	PoolName string `json:"PoolName"`
 	Policies *struct {
 		PasswordPolicy *PasswordPolicy `json:"PasswordPolicy"`
+		SignInPolicy   *struct {
+			AllowedFirstAuthFactors []string `json:"AllowedFirstAuthFactors"`
+		} `json:"SignInPolicy"`
 	} `json:"Policies"`
 	MfaConfiguration       string        `json:"MfaConfiguration"`
 	UsernameAttributes     []string      `json:"UsernameAttributes"`
@@ -252,6 +263,12 @@ func (e *Emulator) createPool(in poolConfig, id string, now time.Time) (*userPoo
 			p.Password.MinimumLength = 8
 		}
 	}
+	if ff := in.signInFactors(); ff != nil {
+		if err := checkFirstFactors(ff); err != nil {
+			return nil, err
+		}
+		p.FirstAuthFactors = ff
+	}
 	if in.UsernameConfiguration != nil && in.UsernameConfiguration.CaseSensitive != nil {
 		p.CaseSensitive = *in.UsernameConfiguration.CaseSensitive
 	}
@@ -275,8 +292,11 @@ func (e *Emulator) describePool(p *userPool) map[string]any {
 		"LastModifiedDate":       epoch(p.Modified),
 		"MfaConfiguration":       p.MFA,
 		"EstimatedNumberOfUsers": len(p.Users),
-		"Policies":               map[string]any{"PasswordPolicy": p.Password.apiMap(p.TempPasswordDays)},
-		"UsernameConfiguration":  map[string]bool{"CaseSensitive": p.CaseSensitive},
+		"Policies": map[string]any{
+			"PasswordPolicy": p.Password.apiMap(p.TempPasswordDays),
+			"SignInPolicy":   map[string]any{"AllowedFirstAuthFactors": p.firstFactors()},
+		},
+		"UsernameConfiguration": map[string]bool{"CaseSensitive": p.CaseSensitive},
 		"AdminCreateUserConfig": map[string]any{
 			"AllowAdminCreateUserOnly":  false,
 			"UnusedAccountValidityDays": p.TempPasswordDays,
@@ -364,6 +384,12 @@ func (e *Emulator) opUpdateUserPool(c *call, in *updatePoolInput) (any, error) {
 	p.MFA = mfa
 	if mfa != "OFF" && !p.SoftwareTokenMFA && !p.SMSMFA && !p.EmailMFA {
 		p.SoftwareTokenMFA = true
+	}
+	if ff := in.signInFactors(); ff != nil {
+		if err := checkFirstFactors(ff); err != nil {
+			return nil, err
+		}
+		p.FirstAuthFactors = ff
 	}
 	p.Password = password
 	p.AutoVerifiedAttributes = in.AutoVerifiedAttributes

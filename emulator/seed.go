@@ -65,10 +65,13 @@ type SeedUserPool struct {
 	MFA                    string          `json:"mfa,omitempty"` // OFF (default), ON, OPTIONAL
 	SMSMFA                 bool            `json:"smsMfa,omitempty"`
 	EmailMFA               bool            `json:"emailMfa,omitempty"`
-	DeviceTracking         *DeviceConfig   `json:"deviceTracking,omitempty"`
-	Clients                []SeedClient    `json:"clients,omitempty"`
-	Groups                 []SeedGroup     `json:"groups,omitempty"`
-	Users                  []SeedUser      `json:"users,omitempty"`
+	// AllowedFirstAuthFactors is the sign-in policy of USER_AUTH (PASSWORD,
+	// EMAIL_OTP, SMS_OTP, WEB_AUTHN); ["PASSWORD"] when empty.
+	AllowedFirstAuthFactors []string      `json:"allowedFirstAuthFactors,omitempty"`
+	DeviceTracking          *DeviceConfig `json:"deviceTracking,omitempty"`
+	Clients                 []SeedClient  `json:"clients,omitempty"`
+	Groups                  []SeedGroup   `json:"groups,omitempty"`
+	Users                   []SeedUser    `json:"users,omitempty"`
 	// LambdaConfig names the pool's trigger functions, as CreateUserPool's.
 	LambdaConfig *LambdaConfig `json:"lambdaConfig,omitempty"`
 }
@@ -298,6 +301,10 @@ func (e *Emulator) seedPool(sp SeedUserPool, now time.Time) (SeededPool, error) 
 		p.Password = *sp.PasswordPolicy
 	}
 	p.SMSMFA, p.EmailMFA = sp.SMSMFA, sp.EmailMFA
+	if err := checkFirstFactors(sp.AllowedFirstAuthFactors); err != nil {
+		return SeededPool{}, err
+	}
+	p.FirstAuthFactors = sp.AllowedFirstAuthFactors
 	return e.reseedPool(p, sp, now)
 }
 

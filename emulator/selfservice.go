@@ -240,8 +240,11 @@ func (e *Emulator) opSignUp(c *call, in *signUpInput) (any, error) {
 	}
 	out := map[string]any{"UserConfirmed": confirmed, "UserSub": u.Sub}
 	if confirmed {
+		// Confirmed at once (PreSignUp): the Session signs in with USER_AUTH.
+		out["Session"] = e.autoSignInSession(c, p, cl, u)
 		return out, nil
 	}
+	out["Session"] = e.newSession(&challengeSession{PoolID: p.ID, ClientID: cl.ID, Username: u.Username, Challenge: "SIGN_UP"}, c.now)
 	d, err := e.sendVerification(c, p, u, "SIGN_UP")
 	if err != nil {
 		return nil, err
@@ -283,12 +286,21 @@ func checkCode(pc *pendingCode, given string, now time.Time) error {
 type confirmSignUpInput struct {
 	clientCallInput
 	ConfirmationCode string `json:"ConfirmationCode"`
+	Session          string `json:"Session"` // SignUp's
 }
 
 func (e *Emulator) opConfirmSignUp(c *call, in *confirmSignUpInput) (any, error) {
 	p, u, err := e.callUser(&in.clientCallInput)
 	if err != nil {
 		return nil, err
+	}
+	_, cl, _ := e.clientByID(in.ClientID)
+	if in.Session != "" {
+		// SignUp's Session: one of another user or client is refused; an
+		// expired one is no reason to refuse a right code.
+		if s := e.sessions[in.Session]; s != nil && (s.Challenge != "SIGN_UP" || s.PoolID != p.ID || s.ClientID != cl.ID || s.Username != u.Username) {
+			return nil, errNotAuthorized("Invalid session for the user.")
+		}
 	}
 	if u.Status != "UNCONFIRMED" {
 		return nil, errNotAuthorized("User cannot be confirmed. Current status is " + u.Status)
@@ -307,7 +319,12 @@ func (e *Emulator) opConfirmSignUp(c *call, in *confirmSignUpInput) (any, error)
 	}
 	u.Modified = c.now
 	e.dirty = true
-	return nil, e.postConfirmation(c, p, u, "ConfirmSignUp")
+	if err := e.postConfirmation(c, p, u, "ConfirmSignUp"); err != nil {
+		return nil, err
+	}
+	// The Session signs the user in with InitiateAuth USER_AUTH (Amplify's
+	// autoSignIn); it is issued whatever the client's flows, as Cognito does.
+	return map[string]any{"Session": e.autoSignInSession(c, p, cl, u)}, nil
 }
 
 func (e *Emulator) messagesFor(p *userPool, u *user, kind string) []Message {

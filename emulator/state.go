@@ -38,24 +38,27 @@ type state struct {
 func newState() *state { return &state{Version: stateVersion, Pools: map[string]*userPool{}} }
 
 type userPool struct {
-	ID                     string            `json:"id"`
-	Name                   string            `json:"name"`
-	Created                time.Time         `json:"created"`
-	Modified               time.Time         `json:"modified"`
-	MFA                    string            `json:"mfa"` // OFF, ON, OPTIONAL
-	SoftwareTokenMFA       bool              `json:"softwareTokenMfa"`
-	SMSMFA                 bool              `json:"smsMfa"`
-	EmailMFA               bool              `json:"emailMfa"`
-	Device                 *DeviceConfig     `json:"deviceConfiguration,omitempty"`
-	UsernameAttributes     []string          `json:"usernameAttributes,omitempty"`
-	AliasAttributes        []string          `json:"aliasAttributes,omitempty"`
-	AutoVerifiedAttributes []string          `json:"autoVerifiedAttributes,omitempty"`
-	CaseSensitive          bool              `json:"caseSensitive"`
-	Password               PasswordPolicy    `json:"passwordPolicy"`
-	TempPasswordDays       int               `json:"temporaryPasswordValidityDays"`
-	Schema                 []json.RawMessage `json:"schema,omitempty"`
-	Lambda                 *LambdaConfig     `json:"lambdaConfig,omitempty"`
-	DeletionProtection     string            `json:"deletionProtection,omitempty"`
+	ID                     string         `json:"id"`
+	Name                   string         `json:"name"`
+	Created                time.Time      `json:"created"`
+	Modified               time.Time      `json:"modified"`
+	MFA                    string         `json:"mfa"` // OFF, ON, OPTIONAL
+	SoftwareTokenMFA       bool           `json:"softwareTokenMfa"`
+	SMSMFA                 bool           `json:"smsMfa"`
+	EmailMFA               bool           `json:"emailMfa"`
+	Device                 *DeviceConfig  `json:"deviceConfiguration,omitempty"`
+	UsernameAttributes     []string       `json:"usernameAttributes,omitempty"`
+	AliasAttributes        []string       `json:"aliasAttributes,omitempty"`
+	AutoVerifiedAttributes []string       `json:"autoVerifiedAttributes,omitempty"`
+	CaseSensitive          bool           `json:"caseSensitive"`
+	Password               PasswordPolicy `json:"passwordPolicy"`
+	// FirstAuthFactors is the sign-in policy's AllowedFirstAuthFactors
+	// (userauth.go); empty means ["PASSWORD"].
+	FirstAuthFactors   []string          `json:"allowedFirstAuthFactors,omitempty"`
+	TempPasswordDays   int               `json:"temporaryPasswordValidityDays"`
+	Schema             []json.RawMessage `json:"schema,omitempty"`
+	Lambda             *LambdaConfig     `json:"lambdaConfig,omitempty"`
+	DeletionProtection string            `json:"deletionProtection,omitempty"`
 	// Extra keeps the settings stored as given (poolExtraFields).
 	Extra   map[string]json.RawMessage `json:"extra,omitempty"`
 	Clients map[string]*appClient      `json:"clients"`

@@ -191,3 +191,14 @@ func (m *Manager) DeleteUser(ctx context.Context) error {
 	m.emit(Event{Kind: SignedOut, Username: user, Reason: ReasonUserGone})
 	return errors.Join(errs...)
 }
+
+// AutoSignIn signs in the user ConfirmSignUp just confirmed, with the Session
+// it returned (USER_AUTH; the app client must allow it), without asking for the
+// password again: Amplify's autoSignIn. The session is good once, for a few
+// minutes.
+func (m *Manager) AutoSignIn(ctx context.Context, username string, confirmed *cognito.ConfirmSignUpResult) (*SignInResult, error) {
+	if confirmed == nil || confirmed.Session == "" {
+		return nil, errors.New("session: AutoSignIn needs the Session ConfirmSignUp returned")
+	}
+	return m.SignIn(ctx, cognito.SignInInput{Username: username, Flow: cognito.FlowUserAuth, Session: confirmed.Session})
+}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/session"
@@ -97,5 +98,53 @@ func TestAccountLifecycle(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("event %d (%v) never came", i, k)
 		}
+	}
+}
+
+func TestAutoSignInAndUserAuth(t *testing.T) {
+	srv := emulator.NewServer(emulator.Options{
+		Clock: clock.NewFake(t0),
+		Seed: &emulator.Seed{UserPools: []emulator.SeedUserPool{{
+			Name: "app", AllowedFirstAuthFactors: []string{"PASSWORD", "EMAIL_OTP"},
+			Clients: []emulator.SeedClient{{Name: "web", ExplicitAuthFlows: []string{"ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}}},
+		}}},
+	})
+	defer srv.Close()
+	c, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("app"), ClientID: srv.AppClient("app", "web").ID, Endpoint: srv.URL, Clock: srv.Clock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := session.New(session.Config{Cognito: c, Clock: srv.Clock(), Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+	if _, err := m.SignUp(ctx, cognito.SignUpInput{Username: "dora", Password: "Fr3sh-Start!", Attributes: map[string]string{"email": "dora@example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	conf, err := m.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "dora", Code: lastCodeOf(t, srv, "dora", "SIGN_UP")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := m.AutoSignIn(ctx, "dora", conf)
+	if err != nil || res.Session == nil || res.Session.Username != "dora" {
+		t.Fatalf("AutoSignIn = %+v, %v", res, err)
+	}
+	if err := m.SignOut(ctx, session.SignOutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Passwordless: an e-mail code, through ConfirmSignIn.
+	res, err = m.SignIn(ctx, cognito.SignInInput{Username: "dora", Flow: cognito.FlowUserAuth})
+	if err != nil || res.Next == nil || res.Next.Name != cognito.ChallengeSelectChallenge {
+		t.Fatalf("SignIn = %+v, %v", res, err)
+	}
+	res, err = m.ConfirmSignIn(ctx, res.Next, cognito.Answer{FirstFactor: cognito.FactorEmailOTP})
+	if err != nil || res.Next == nil || res.Next.Name != cognito.ChallengeEmailOTP {
+		t.Fatalf("select: %+v, %v", res, err)
+	}
+	res, err = m.ConfirmSignIn(ctx, res.Next, cognito.Answer{Code: lastCodeOf(t, srv, "dora", "EMAIL_OTP")})
+	if err != nil || res.Session == nil {
+		t.Fatalf("code: %+v, %v", res, err)
 	}
 }

@@ -1,0 +1,124 @@
+package cognito
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/cogauth/cogauth/srp"
+)
+
+// Choice-based sign-in (USER_AUTH): SignIn with FlowUserAuth names a
+// PreferredChallenge (FactorPassword, FactorPasswordSRP, FactorEmailOTP,
+// FactorSMSOTP), or gets ChallengeSelectChallenge whose Available lists the
+// factors the user can use; answer it with Answer.FirstFactor (and Password for
+// the password factors), then answer the factor's own challenge (the code of
+// EMAIL_OTP or SMS_OTP). With SignInInput.Session from ConfirmSignUp, the user
+// is signed in at once (Amplify's autoSignIn).
+
+// First factors of USER_AUTH: PreferredChallenge values and SELECT_CHALLENGE
+// answers.
+const (
+	FactorPassword    = "PASSWORD"
+	FactorPasswordSRP = "PASSWORD_SRP"
+	FactorEmailOTP    = "EMAIL_OTP"
+	FactorSMSOTP      = "SMS_OTP"
+	FactorWebAuthn    = "WEB_AUTHN"
+)
+
+// Challenges of USER_AUTH. EMAIL_OTP is ChallengeEmailOTP, answered with Code as
+// the MFA challenge of the same name is.
+const (
+	ChallengeSelectChallenge = "SELECT_CHALLENGE"
+	ChallengeSMSOTP          = "SMS_OTP"
+)
+
+// maxAvailable bounds the AvailableChallenges kept from an answer.
+const maxAvailable = 16
+
+func challengeNames(in []types.ChallengeNameType) []string {
+	var out []string
+	for _, n := range in {
+		if len(out) == maxAvailable {
+			break
+		}
+		out = append(out, clipText(string(n), 64))
+	}
+	return out
+}
+
+// userAuthParams fills USER_AUTH's parameters: the preferred challenge and what
+// it needs up front (the password, or SRP_A). It returns the SRP client when the
+// password is proven by SRP.
+func (c *Client) userAuthParams(in SignInInput, params map[string]string) (*srp.Client, error) {
+	if in.Session != "" {
+		return nil, nil // ConfirmSignUp's session: nothing else to prove
+	}
+	switch in.PreferredChallenge {
+	case "":
+		return nil, nil
+	case FactorPassword:
+		if in.Password == "" {
+			return nil, errors.New("cognito: the PASSWORD challenge needs a password")
+		}
+		params["PASSWORD"] = in.Password
+	case FactorPasswordSRP:
+		if in.Password == "" {
+			return nil, errors.New("cognito: the PASSWORD_SRP challenge needs a password")
+		}
+		s, err := srp.NewClient(c.opts.Random)
+		if err != nil {
+			return nil, fmt.Errorf("cognito: %w", err)
+		}
+		params["SRP_A"] = s.SRPA()
+		params["PREFERRED_CHALLENGE"] = in.PreferredChallenge
+		return s, nil
+	case FactorEmailOTP, FactorSMSOTP, FactorWebAuthn:
+	default:
+		return nil, fmt.Errorf("cognito: unknown preferred challenge %q", in.PreferredChallenge)
+	}
+	params["PREFERRED_CHALLENGE"] = in.PreferredChallenge
+	return nil, nil
+}
+
+// selectChallenge answers SELECT_CHALLENGE with the factor a.FirstFactor, and
+// for PASSWORD_SRP goes on to answer the PASSWORD_VERIFIER that follows.
+func (c *Client) selectChallenge(ctx context.Context, ch *Challenge, a Answer) (*Result, error) {
+	resp := map[string]string{"USERNAME": ch.Username, "ANSWER": a.FirstFactor}
+	var s *srp.Client
+	switch a.FirstFactor {
+	case "":
+		return nil, errors.New("cognito: answer to SELECT_CHALLENGE needs FirstFactor")
+	case FactorPassword:
+		if a.Password == "" {
+			return nil, errors.New("cognito: the PASSWORD factor needs Password")
+		}
+		resp["PASSWORD"] = a.Password
+	case FactorPasswordSRP:
+		if a.Password == "" {
+			return nil, errors.New("cognito: the PASSWORD_SRP factor needs Password")
+		}
+		var err error
+		if s, err = srp.NewClient(c.opts.Random); err != nil {
+			return nil, fmt.Errorf("cognito: %w", err)
+		}
+		resp["SRP_A"] = s.SRPA()
+	}
+	maps.Copy(resp, a.Responses)
+	res, err := c.respond(ctx, ch, resp, a.ClientMetadata)
+	if err != nil {
+		return nil, err
+	}
+	if res.Challenge != nil && res.Challenge.Name == challengePasswordVerifier {
+		if s == nil {
+			return nil, errors.New("cognito: service asked for an SRP password proof the sign-in did not start")
+		}
+		if res, err = c.passwordVerifier(ctx, s, res.Challenge, a.Password, a.ClientMetadata); err != nil {
+			return nil, err
+		}
+	}
+	return c.autoAnswer(ctx, res, a.ClientMetadata)
+}
