@@ -3,6 +3,7 @@ package emulator_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/cogauth/cogauth/emulator"
+	"github.com/cogauth/cogauth/jwt"
 )
 
 const preSignUpARN = "arn:aws:lambda:us-east-1:123456789012:function:pre-sign-up"
@@ -192,5 +194,33 @@ func TestPreventUserExistenceSRP(t *testing.T) {
 	cl, ch = srpStart(t, srv, web, "alice", nil)
 	if out, ae := respond(t, srv, web, "PASSWORD_VERIFIER", ch["Session"].(string), srpAnswer(t, srv, cl, ch, password, srv.Now())); ae != nil || out["AuthenticationResult"] == nil {
 		t.Fatalf("real user with ENABLED: %v %v", out, ae)
+	}
+}
+
+// TestGroupRolesInIDToken: groups with IAM roles put cognito:roles and, for the
+// group of best precedence, cognito:preferred_role in the id token (what identity
+// pools' token-based role mapping reads).
+func TestGroupRolesInIDToken(t *testing.T) {
+	one, two := int32(1), int32(2)
+	srv := emulator.NewServer(emulator.Options{Seed: &emulator.Seed{UserPools: []emulator.SeedUserPool{{
+		Name: "app",
+		Groups: []emulator.SeedGroup{
+			{Name: "admins", Precedence: &one, RoleArn: "arn:aws:iam::123456789012:role/admins"},
+			{Name: "staff", Precedence: &two, RoleArn: "arn:aws:iam::123456789012:role/staff"},
+			{Name: "plain"},
+		},
+		Clients: []emulator.SeedClient{{Name: "web"}},
+		Users:   []emulator.SeedUser{{Username: "alice", Password: password, Groups: []string{"staff", "admins", "plain"}}},
+	}}}})
+	t.Cleanup(srv.Close)
+	res := signIn(t, sdk(srv), srv.AppClient("app", "web").ID, "alice", password)
+	tok, err := jwt.Decode(aws.ToString(res.IdToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := tok.Claims().Raw()
+	if got := fmt.Sprint(raw["cognito:roles"]); got != "[arn:aws:iam::123456789012:role/admins arn:aws:iam::123456789012:role/staff]" ||
+		raw["cognito:preferred_role"] != "arn:aws:iam::123456789012:role/admins" {
+		t.Errorf("roles %v, preferred %v", raw["cognito:roles"], raw["cognito:preferred_role"])
 	}
 }

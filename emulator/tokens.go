@@ -263,6 +263,12 @@ func (e *Emulator) mintTokens(ts *tokenSet, p *userPool, c *appClient, u *user, 
 	}
 	if len(groups) > 0 {
 		ic["cognito:groups"] = groups
+		if roles, preferred := groupRoles(p, groups); len(roles) > 0 {
+			ic["cognito:roles"] = roles
+			if preferred != "" {
+				ic["cognito:preferred_role"] = preferred
+			}
+		}
 	}
 	for name, v := range u.Attributes {
 		if name == "sub" || !clientReads(c, name) {
@@ -306,6 +312,29 @@ func (e *Emulator) userGroups(p *userPool, u *user) []string {
 		return gs[i] < gs[j]
 	})
 	return gs
+}
+
+// groupRoles is what Cognito puts in an id token for groups with IAM roles:
+// cognito:roles, every role of the user's groups, and cognito:preferred_role, the
+// role of the group with the best (lowest) precedence — none when that is a tie
+// or the group has no precedence. groups is in precedence order (userGroups).
+func groupRoles(p *userPool, groups []string) (roles []string, preferred string) {
+	var withRole []*group
+	for _, name := range groups {
+		g := p.Groups[name]
+		if g == nil || g.RoleArn == "" {
+			continue
+		}
+		withRole = append(withRole, g)
+		if !contains(roles, g.RoleArn) {
+			roles = append(roles, g.RoleArn)
+		}
+	}
+	if len(withRole) > 0 && withRole[0].Precedence != nil &&
+		(len(withRole) == 1 || groupPrecedence(p, withRole[1].Name) > int64(*withRole[0].Precedence)) {
+		preferred = withRole[0].RoleArn
+	}
+	return roles, preferred
 }
 
 func groupPrecedence(p *userPool, name string) int64 {
