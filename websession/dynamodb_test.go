@@ -75,7 +75,7 @@ func TestDynamoDBReplicas(t *testing.T) {
 // dynamoReplicas starts moto's server with a table, and gives each replica a
 // store on its own DynamoDB client.
 func dynamoReplicas(t testing.TB) func(int) store.Store {
-	url := peers.Moto(t)
+	url := peers.MotoSerial(t) // conditional writes atomic, as in DynamoDB
 	newClient := func() *dynamodb.Client {
 		return dynamodb.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")},
 			func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(url) })

@@ -105,14 +105,44 @@ func RunNode(t testing.TB, script string, stdin []byte, env ...string) []byte {
 // DESIGN.md: create pools in us-east-1, use the password flow only.
 func Moto(t testing.TB) string {
 	t.Helper()
+	return startMoto(t, false)
+}
+
+// MotoSerial is Moto serving one request at a time. moto's server handles
+// requests on many threads and checks a DynamoDB ConditionExpression and then
+// writes without a lock, so two conditional writes racing for the same item can
+// both succeed, which DynamoDB never allows; served one at a time, moto's
+// conditional writes are atomic as DynamoDB's are. Use it for tests of
+// compare-and-swap and leases.
+func MotoSerial(t testing.TB) string {
+	t.Helper()
+	return startMoto(t, true)
+}
+
+// motoSerialScript is moto's server main with threads off.
+const motoSerialScript = `import sys
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+run_simple(sys.argv[1], int(sys.argv[2]), DomainDispatcherApplication(create_backend_app), threaded=False)
+`
+
+func startMoto(t testing.TB, serial bool) string {
+	t.Helper()
 	py := Python(t, "moto", "flask", "flask_cors")
 	if py == "" {
 		return ""
 	}
 	port := freePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, py, "-m", "moto.server", "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	cmd.Env = append(os.Environ(), "AWS_DEFAULT_REGION=us-east-1", "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test")
+	args := []string{"-m", "moto.server", "-H", "127.0.0.1", "-p", fmt.Sprint(port)}
+	if serial {
+		args = []string{"-c", motoSerialScript, "127.0.0.1", fmt.Sprint(port)}
+	}
+	cmd := exec.CommandContext(ctx, py, args...)
+	if serial {
+		cmd.Env = append(cmd.Env, "MOTO_PORT="+fmt.Sprint(port))
+	}
+	cmd.Env = append(append(os.Environ(), cmd.Env...), "AWS_DEFAULT_REGION=us-east-1", "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test")
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		cancel()

@@ -22,7 +22,7 @@ import (
 // moto starts moto's server (a DynamoDB we did not write, over its wire
 // protocol) and returns a client of it.
 func moto(t *testing.T) *dynamodb.Client {
-	url := peers.Moto(t)
+	url := peers.MotoSerial(t) // conditional writes atomic, as in DynamoDB
 	return dynamodb.NewFromConfig(aws.Config{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
