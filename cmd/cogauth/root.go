@@ -200,6 +200,7 @@ its command's own.`,
 		newConfigureCmd(a),
 	)
 	addSessionCommands(a, root)
+	addAccountCommands(a, root)
 	return root
 }
 
