@@ -46,11 +46,16 @@ func TestConfigRefusals(t *testing.T) {
 	f := newFixture(t, fixtureOptions{})
 	good := f.replicas[0].cfg
 	for name, adjust := range map[string]func(*Config){
-		"http off loopback": func(c *Config) { c.BaseURL = "http://app.example.com" },
-		"base with a path":  func(c *Config) { c.BaseURL = "https://app.example.com/x" },
-		"short secret":      func(c *Config) { c.Secret = []byte("short") },
-		"no verifier":       func(c *Config) { c.Verifier = nil },
-		"bad path":          func(c *Config) { c.Paths.Login = "auth/login" },
+		"http off loopback":       func(c *Config) { c.BaseURL = "http://app.example.com" },
+		"base with a path":        func(c *Config) { c.BaseURL = "https://app.example.com/x" },
+		"short secret":            func(c *Config) { c.Secret = []byte("short") },
+		"no verifier":             func(c *Config) { c.Verifier = nil },
+		"bad path":                func(c *Config) { c.Paths.Login = "auth/login" },
+		"cookie keys and a store": func(c *Config) { c.CookieKeys = [][]byte{randomKey()} },
+		"cookie keys and strict": func(c *Config) {
+			c.Store, c.Strict, c.CookieKeys = nil, true, [][]byte{randomKey()}
+		},
+		"short cookie key": func(c *Config) { c.Store, c.CookieKeys = nil, [][]byte{randomKey(), []byte("short")} },
 	} {
 		c := good
 		adjust(&c)

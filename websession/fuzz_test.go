@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/cogauth/cogauth/store"
 )
 
 // FuzzCookieValues: whatever a browser (or attacker) sends as the session cookie
@@ -48,6 +50,53 @@ func FuzzReturnTo(f *testing.F) {
 		u, err := base.Parse(p)
 		if err != nil || u.Host != "app.example.com" || u.Scheme != "https" {
 			t.Fatalf("%q resolves to %v (%v)", p, u, err)
+		}
+	})
+}
+
+// FuzzCookieChunks: whatever chunk values a browser (or attacker) sends in
+// cookie-only mode, opening them never panics and only a sealed set opens; the
+// binary decoder behind the seal never panics either, and what it accepts
+// encodes back to a state it decodes the same way.
+func FuzzCookieChunks(f *testing.F) {
+	a, err := cookieAEADs([][]byte{[]byte(strings.Repeat("c", 32))})
+	if err != nil {
+		f.Fatal(err)
+	}
+	w := &Sessions{cookieAEADs: a, cookieName: "__Host-cogauth", chunkSize: 64}
+	s := &cookieState{gen: 3, records: map[string][]byte{
+		metaUser:                              []byte(`{"v":1,"u":"alice","s":"sub","c":1,"l":2}`),
+		innerUser(store.KindSession, "alice"): []byte(`{"access_token":"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln","format":1}`),
+	}}
+	chunks, err := w.sealChunks(s)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(strings.Join(chunks, "\n"), encodeState(s))
+	f.Add("11AAAAAAAA", []byte{1})
+	f.Add("", []byte{})
+	f.Fuzz(func(t *testing.T, joined string, plain []byte) {
+		if got, err := w.openValues(strings.Split(joined, "\n")); err == nil {
+			if got.gen != 3 || len(got.records) != 2 {
+				t.Fatalf("opened to another state: %+v", got)
+			}
+		}
+		d1, err := decodeState(plain)
+		if err != nil {
+			return
+		}
+		d2, err := decodeState(encodeState(d1))
+		if err != nil {
+			t.Fatalf("re-encoded state refused: %v", err)
+		}
+		d3, err := decodeState(encodeState(d2))
+		if err != nil || d3.gen != d1.gen || d3.id != d1.id || len(d3.records) != len(d1.records) {
+			t.Fatalf("round trip changed the state")
+		}
+		for u := range d2.records {
+			if string(d3.records[u]) != string(d2.records[u]) {
+				t.Fatalf("record %q changed on a round trip", u)
+			}
 		}
 	})
 }

@@ -92,12 +92,12 @@ func (w *Sessions) register(mux *http.ServeMux) {
 // A request without a session goes on without a user; Require turns those away.
 func (w *Sessions) Middleware(next http.Handler) http.Handler {
 	return w.cop.Handler(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		u, err := w.userOf(r)
+		u, err := w.userOf(rw, r)
 		switch {
 		case err == nil && u != nil:
 			r = r.WithContext(context.WithValue(r.Context(), userKey{}, u))
 		case errors.Is(err, errNoSession):
-			w.clearCookie(rw)
+			w.clearCookie(rw, r)
 		case err != nil:
 			w.unavailable(rw, r, err)
 			return
@@ -143,22 +143,40 @@ func (w *Sessions) unauthenticated(rw http.ResponseWriter, r *http.Request) {
 
 // userOf returns the request's user: from the context when Middleware ran, else
 // from the cookie. (nil, nil): no cookie.
-func (w *Sessions) userOf(r *http.Request) (*User, error) {
+func (w *Sessions) userOf(rw http.ResponseWriter, r *http.Request) (*User, error) {
 	if u, ok := UserFrom(r.Context()); ok {
 		return u, nil
 	}
-	c, err := r.Cookie(w.cookieName)
-	if err != nil {
-		return nil, nil
-	}
-	id, ok := parseSessionID(c.Value)
-	if !ok {
-		return nil, errNoSession
-	}
 	ctx := r.Context()
-	l, err := w.lookup(ctx, id)
-	if err != nil {
-		return nil, err
+	var l *live
+	var cs *cookieState
+	if w.cookieAEADs != nil {
+		var err error
+		if cs, err = w.openChunks(r); err == nil && cs != nil {
+			l, err = w.lookupCookie(ctx, cs)
+		}
+		if errors.Is(err, ErrCookieRefused) {
+			w.log.LogAttrs(ctx, slog.LevelInfo, "cogauth: signed out", slogErr(err))
+			return nil, errNoSession
+		}
+		if err != nil {
+			return nil, err
+		}
+		if cs == nil {
+			return nil, nil
+		}
+	} else {
+		c, err := r.Cookie(w.cookieName)
+		if err != nil {
+			return nil, nil
+		}
+		id, ok := parseSessionID(c.Value)
+		if !ok {
+			return nil, errNoSession
+		}
+		if l, err = w.lookup(ctx, id); err != nil {
+			return nil, err
+		}
 	}
 	if err := w.check(ctx, l, w.clk.Now()); err != nil {
 		return nil, err
@@ -177,6 +195,12 @@ func (w *Sessions) userOf(r *http.Request) (*User, error) {
 			w.log.LogAttrs(ctx, slog.LevelWarn, "cogauth: web session refresh failed", slogErr(err))
 		}
 		return nil, &unavailableError{err}
+	}
+	if cs != nil {
+		if err := w.syncCookies(ctx, rw, r, l, cs.gen); err != nil {
+			// This request is served; the next one writes the cookies.
+			w.log.LogAttrs(ctx, slog.LevelWarn, "cogauth: could not write the session cookies", slogErr(err))
+		}
 	}
 	return w.newUser(l, s), nil
 }
@@ -198,7 +222,11 @@ func (w *Sessions) setCookie(rw http.ResponseWriter, id sessionID) {
 	})
 }
 
-func (w *Sessions) clearCookie(rw http.ResponseWriter) {
+func (w *Sessions) clearCookie(rw http.ResponseWriter, r *http.Request) {
+	if w.cookieAEADs != nil {
+		w.clearChunks(rw, r, 0)
+		return
+	}
 	http.SetCookie(rw, &http.Cookie{Name: w.cookieName, Value: "", Path: "/", MaxAge: -1, Secure: w.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
 

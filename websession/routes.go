@@ -11,6 +11,7 @@ import (
 	"github.com/cogauth/cogauth/hostedui"
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/session"
+	"github.com/cogauth/cogauth/store"
 )
 
 // maxReturnTo bounds the return_to path kept through a sign-in.
@@ -177,7 +178,13 @@ func (w *Sessions) callback(rw http.ResponseWriter, r *http.Request) {
 
 	// A session this browser had before (or one planted in it) ends here: the
 	// new session gets a new ID, never the old one.
-	if old, err := r.Cookie(w.cookieName); err == nil {
+	if w.cookieAEADs != nil {
+		if cs, err := w.openChunks(r); err == nil && cs != nil {
+			if l, err := w.lookupCookie(ctx, cs); err == nil {
+				w.end(ctx, l, l.rec.Load().m, true, "replaced_at_sign_in")
+			}
+		}
+	} else if old, err := r.Cookie(w.cookieName); err == nil {
 		if id, ok := parseSessionID(old.Value); ok {
 			if l, err := w.lookup(ctx, id); err == nil {
 				w.end(ctx, l, l.rec.Load().m, true, "replaced_at_sign_in")
@@ -189,7 +196,8 @@ func (w *Sessions) callback(rw http.ResponseWriter, r *http.Request) {
 		w.callbackError(rw, r, http.StatusInternalServerError, "internal", "cannot create the session")
 		return
 	}
-	if _, err := w.create(r, id, tok, sub); err != nil {
+	l, err := w.create(r, id, tok, sub)
+	if err != nil {
 		switch {
 		case errors.Is(err, session.ErrInvalidTokens):
 			w.callbackError(rw, r, http.StatusBadRequest, "invalid_tokens", "the sign-in's tokens are not for this app")
@@ -199,7 +207,15 @@ func (w *Sessions) callback(rw http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	w.setCookie(rw, id)
+	if l.ck != nil {
+		if err := w.syncCookies(ctx, rw, r, l, 0); err != nil {
+			w.log.LogAttrs(ctx, slogWarn, "cogauth: writing the session cookies", slogErr(err))
+			w.callbackError(rw, r, http.StatusInternalServerError, "internal", "the session could not be written")
+			return
+		}
+	} else {
+		w.setCookie(rw, id)
+	}
 	rw.Header().Set("Cache-Control", "no-store")
 	http.Redirect(rw, r, ls.ReturnTo, http.StatusSeeOther)
 }
@@ -212,7 +228,13 @@ func (w *Sessions) create(r *http.Request, id sessionID, tok *hostedui.Tokens, s
 	if err != nil {
 		return nil, err
 	}
-	st, mst := w.sealed(name, aead)
+	var st *sealedStore
+	var mst store.Store
+	if w.cookieAEADs != nil {
+		st, mst = w.sealedIn(store.NewMemory(), name, aead)
+	} else {
+		st, mst = w.sealed(name, aead)
+	}
 	mgr, err := w.newManager(mst, "")
 	if err != nil {
 		return nil, err
@@ -237,13 +259,19 @@ func (w *Sessions) create(r *http.Request, id sessionID, tok *hostedui.Tokens, s
 		_ = w.deleteRecords(ctx, name, s.Username)
 		return nil, err
 	}
-	if err := w.updateIndex(ctx, sub, func(list []indexEntry) []indexEntry {
-		return append(list, indexEntry{Name: name, User: s.Username, Expires: now.Add(w.cfg.AbsoluteTimeout).UnixNano()})
-	}); err != nil {
-		// The session works without; SignOutUser will not reach it.
-		w.log.LogAttrs(ctx, slogWarn, "cogauth: could not index a new web session", slogErr(err))
+	// Cookie-only sessions have no index (SignOutUser needs a store).
+	if w.cookieAEADs == nil {
+		if err := w.updateIndex(ctx, sub, func(list []indexEntry) []indexEntry {
+			return append(list, indexEntry{Name: name, User: s.Username, Expires: now.Add(w.cfg.AbsoluteTimeout).UnixNano()})
+		}); err != nil {
+			// The session works without; SignOutUser will not reach it.
+			w.log.LogAttrs(ctx, slogWarn, "cogauth: could not index a new web session", slogErr(err))
+		}
 	}
 	l := &live{name: name, st: st, mgr: mgr}
+	if w.cookieAEADs != nil {
+		l.ck = &cookieLive{id: id}
+	}
 	l.rec.Store(&metaState{m: m, version: v})
 	got, evicted := w.cache.add(l)
 	for _, e := range evicted {
@@ -262,7 +290,7 @@ func containsString(list []string, s string) bool {
 }
 
 func (w *Sessions) logout(rw http.ResponseWriter, r *http.Request) {
-	u, err := w.userOf(r)
+	u, err := w.userOf(rw, r)
 	if err == nil && u != nil {
 		// Ended here and on every replica that heard; a failed revocation or
 		// delete is logged by end, and the browser signs out all the same.
@@ -273,7 +301,7 @@ func (w *Sessions) logout(rw http.ResponseWriter, r *http.Request) {
 		w.unavailable(rw, r, err)
 		return
 	}
-	w.clearCookie(rw)
+	w.clearCookie(rw, r)
 	rw.Header().Set("Cache-Control", "no-store")
 	http.Redirect(rw, r, w.logoutURL, http.StatusSeeOther)
 }
@@ -291,14 +319,14 @@ type meView struct {
 }
 
 func (w *Sessions) me(rw http.ResponseWriter, r *http.Request) {
-	u, err := w.userOf(r)
+	u, err := w.userOf(rw, r)
 	if err != nil && !errors.Is(err, errNoSession) {
 		w.unavailable(rw, r, err)
 		return
 	}
 	if u == nil {
 		if errors.Is(err, errNoSession) {
-			w.clearCookie(rw)
+			w.clearCookie(rw, r)
 		}
 		rw.Header().Set("WWW-Authenticate", `Cookie realm="cogauth"`)
 		writeJSON(rw, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "message": "sign in first", "login": w.cfg.Paths.Login})

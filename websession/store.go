@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cogauth/cogauth/store"
@@ -36,6 +37,8 @@ type sealedStore struct {
 	inner store.Store
 	ns    string // "ws/N"
 	aead  cipher.AEAD
+	// writes counts puts and deletes (cookie mode: a change to write back).
+	writes atomic.Int64
 }
 
 // lockingStore is a sealedStore over a store that can lock.
@@ -86,6 +89,7 @@ func (s *sealedStore) Put(ctx context.Context, k store.Key, data []byte, ifVersi
 }
 
 func (s *sealedStore) Delete(ctx context.Context, k store.Key, ifVersion uint64) error {
+	s.writes.Add(1)
 	return s.inner.Delete(ctx, s.key(k), ifVersion)
 }
 
@@ -108,6 +112,7 @@ func (s *sealedStore) put(ctx context.Context, mk store.Key, data []byte, ifVers
 	if err != nil {
 		return 0, err
 	}
+	s.writes.Add(1)
 	return s.inner.Put(ctx, mk, sealed, ifVersion)
 }
 

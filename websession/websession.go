@@ -50,6 +50,17 @@ type Config struct {
 	// store.Locker (Redis, DynamoDB, memory) makes a session's refresh happen once
 	// across every replica.
 	Store store.Store
+	// CookieKeys, with Store nil, selects the cookie-only mode: no server store,
+	// the session (tokens packed in binary) sealed with AES-GCM in the browser's
+	// cookies "<name>.0", "<name>.1", … (each under 4096 bytes). The first key
+	// seals, every key opens: to rotate, put a new key first and drop the old
+	// one when its cookies have been rewritten (at the next refresh or idle
+	// extension). Each at least 32 random bytes, the same on every replica.
+	// Cookies that do not open are refused (ErrCookieRefused) as signed out.
+	// Strict and SignOutUser need a store and are not available; a sign-out
+	// revokes the refresh token at Cognito, but cookies copied before it keep
+	// their access token until it expires.
+	CookieKeys [][]byte
 	// Bus carries sign-outs to every replica; a MemoryBus (this process only)
 	// when nil. Use websession/redisbus with several replicas.
 	Bus Bus
@@ -115,6 +126,8 @@ type Sessions struct {
 	cfg          Config
 	pool, client string
 	keys         *keys
+	cookieAEADs  []cipher.AEAD // cookie-only mode when set
+	chunkSize    int           // cookie-only: base64 characters per chunk
 	store        store.Store
 	bus          Bus
 	hosted       *hostedui.Client
@@ -167,6 +180,15 @@ func New(cfg Config) (*Sessions, error) {
 		return nil, fmt.Errorf("websession: Config.BaseURL %q must use https (http is allowed on localhost only)", cfg.BaseURL)
 	}
 	origin := base.Scheme + "://" + base.Host
+	var aeads []cipher.AEAD
+	if len(cfg.CookieKeys) > 0 {
+		if cfg.Store != nil || cfg.Strict {
+			return nil, errors.New("websession: Config.CookieKeys (cookie-only mode) excludes Store and Strict")
+		}
+		if aeads, err = cookieAEADs(cfg.CookieKeys); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Store == nil {
 		cfg.Store = store.NewMemory()
 	}
@@ -207,7 +229,7 @@ func New(cfg Config) (*Sessions, error) {
 		cfg.AfterLogout = origin + "/"
 	}
 	w := &Sessions{
-		cfg: cfg, pool: cfg.Cognito.UserPoolID(), client: cfg.Cognito.ClientID(), keys: k,
+		cfg: cfg, pool: cfg.Cognito.UserPoolID(), client: cfg.Cognito.ClientID(), keys: k, cookieAEADs: aeads, chunkSize: chunkData,
 		store: cfg.Store, bus: cfg.Bus, clk: cfg.Clock, log: cfg.Logger,
 		cache: newCache(cfg.CacheSize), secure: secure,
 		redirectURI: origin + p.Callback,
@@ -269,6 +291,7 @@ type live struct {
 	mgr      *session.Manager
 	rec      atomic.Pointer[metaState]
 	touching atomic.Bool
+	ck       *cookieLive // cookie-only mode
 }
 
 type metaState struct {
@@ -365,7 +388,11 @@ func (w *Sessions) lookup(ctx context.Context, id sessionID) (*live, error) {
 // sealed returns the sealed view of a session's records and its Manager's
 // store, whose lock waits are measured.
 func (w *Sessions) sealed(name string, aead cipher.AEAD) (*sealedStore, store.Store) {
-	st, mst := newSealedStore(w.store, name, aead)
+	return w.sealedIn(w.store, name, aead)
+}
+
+func (w *Sessions) sealedIn(inner store.Store, name string, aead cipher.AEAD) (*sealedStore, store.Store) {
+	st, mst := newSealedStore(inner, name, aead)
 	if ls, ok := mst.(*lockingStore); ok {
 		ls.locker = timedLocker{Locker: ls.locker, t: w.tel}
 	}
@@ -478,6 +505,15 @@ func (w *Sessions) end(ctx context.Context, l *live, m *meta, revoke bool, reaso
 			errs = append(errs, err)
 		}
 	}
+	if l.ck != nil {
+		// Cookie-only: nothing kept here; the caller clears the cookies.
+		errs = append(errs, w.bus.Publish(ctx, l.name))
+		err := errors.Join(errs...)
+		if err != nil {
+			w.log.LogAttrs(ctx, slog.LevelWarn, "cogauth: ending a web session", slog.String("error", err.Error()))
+		}
+		return err
+	}
 	errs = append(errs, w.deleteRecords(ctx, l.name, m.User))
 	if validSub(m.Sub) {
 		errs = append(errs, w.updateIndex(ctx, m.Sub, func(list []indexEntry) []indexEntry {
@@ -521,6 +557,9 @@ func deleteEntry(list []indexEntry, name string) []indexEntry {
 // elsewhere too, call AdminUserGlobalSignOut (it needs IAM credentials), or let
 // the user sign out with SignOutOptions.Global through User.SignOut.
 func (w *Sessions) SignOutUser(ctx context.Context, sub string) error {
+	if w.cookieAEADs != nil {
+		return errors.New("websession: SignOutUser needs a server store (not available in cookie-only mode)")
+	}
 	if !validSub(sub) {
 		return fmt.Errorf("websession: invalid sub")
 	}
