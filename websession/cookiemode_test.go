@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"crypto/cipher"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strconv"
 	"strings"
@@ -305,4 +307,45 @@ func mustAEADs(t testing.TB, keys ...[]byte) []cipher.AEAD {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// TestCookieSizeCognitoTokens: a session of Cognito-sized tokens (access 1.1 KB,
+// id 1.3 KB, refresh 1.8 KB JWE) fits in chunks under 4096 bytes each, name
+// and attributes included, and in fewer bytes than its record's JSON.
+func TestCookieSizeCognitoTokens(t *testing.T) {
+	seg := func(n int) string {
+		b := make([]byte, n)
+		rand.Read(b)
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	access := seg(60) + "." + seg(720) + "." + seg(256)
+	id := seg(60) + "." + seg(880) + "." + seg(256)
+	refresh := seg(40) + "." + seg(256) + "." + seg(12) + "." + seg(1200) + "." + seg(16)
+	rec, _ := json.Marshal(map[string]any{"format": 1, "username": "0f3e9a52-1c2b-4d5e-8f90-123456789abc", "access_token": access, "id_token": id, "refresh_token": refresh, "source": "hostedui", "domain": "https://myapp.auth.eu-west-1.amazoncognito.com"})
+	s := &cookieState{gen: 1, records: map[string][]byte{
+		metaUser:                          []byte(`{"v":1,"u":"0f3e9a52-1c2b-4d5e-8f90-123456789abc","s":"0f3e9a52-1c2b-4d5e-8f90-123456789abc","c":1764590000000000000,"l":1764590000000000000}`),
+		innerUser(store.KindSession, "x"): rec,
+	}}
+	w := &Sessions{cookieAEADs: mustAEADs(t, randomKey()), cookieName: "__Host-cogauth", chunkSize: chunkData, secure: true, cfg: Config{AbsoluteTimeout: 24 * time.Hour}}
+	chunks, err := w.sealChunks(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr := httptest.NewRecorder()
+	w.writeChunks(rr, httptest.NewRequest(http.MethodGet, "/", nil), chunks)
+	total := 0
+	for _, l := range rr.Header().Values("Set-Cookie") {
+		if len(l) >= 4096 {
+			t.Errorf("a Set-Cookie of %d bytes", len(l))
+		}
+		total += len(l)
+	}
+	packed := len(encodeState(s))
+	t.Logf("tokens %d chars; record JSON %d bytes; packed %d bytes; %d cookie(s), %d bytes of Set-Cookie", len(access)+len(id)+len(refresh), len(rec), packed, len(chunks), total)
+	if packed >= len(rec) {
+		t.Errorf("packed %d bytes, not smaller than the record's JSON (%d)", packed, len(rec))
+	}
+	if len(chunks) != 2 {
+		t.Errorf("%d chunks, want 2", len(chunks))
+	}
 }
