@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"maps"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/srp"
 )
 
@@ -121,4 +124,42 @@ func (c *Client) selectChallenge(ctx context.Context, ch *Challenge, a Answer) (
 		}
 	}
 	return c.autoAnswer(ctx, res, a.ClientMetadata)
+}
+
+// AuthFactors is GetUserAuthFactors' answer: how the user can sign in.
+type AuthFactors struct {
+	Username string
+	// Configured lists the first factors the user has (FactorPassword,
+	// FactorEmailOTP, FactorSMSOTP, FactorWebAuthn).
+	Configured   []string
+	PreferredMFA string
+	MFAs         []string
+}
+
+// GetUserAuthFactors lists the signed-in user's sign-in factors and MFA methods.
+func (c *Client) GetUserAuthFactors(ctx context.Context, accessToken jwt.Secret) (*AuthFactors, error) {
+	if accessToken == "" {
+		return nil, errors.New("cognito: GetUserAuthFactors needs an access token")
+	}
+	out, err := c.api.GetUserAuthFactors(ctx, &cip.GetUserAuthFactorsInput{AccessToken: aws.String(accessToken.Reveal())})
+	if err != nil {
+		return nil, MapError("GetUserAuthFactors", err)
+	}
+	if aws.ToString(out.Username) == "" {
+		return nil, invalidAnswer("GetUserAuthFactors", out.ResultMetadata, "no Username")
+	}
+	f := &AuthFactors{Username: clipText(aws.ToString(out.Username), 256), PreferredMFA: clipText(aws.ToString(out.PreferredMfaSetting), 64)}
+	for _, a := range out.ConfiguredUserAuthFactors {
+		if len(f.Configured) == maxAvailable {
+			break
+		}
+		f.Configured = append(f.Configured, clipText(string(a), 64))
+	}
+	for _, m := range out.UserMFASettingList {
+		if len(f.MFAs) == maxAvailable {
+			break
+		}
+		f.MFAs = append(f.MFAs, clipText(m, 64))
+	}
+	return f, nil
 }

@@ -215,3 +215,24 @@ func TestUserAuthAutoSignIn(t *testing.T) {
 		t.Fatalf("tess confirmed with sam's session: %v", err)
 	}
 }
+
+func TestGetUserAuthFactors(t *testing.T) {
+	srv := userAuthEmu(t)
+	ctx := context.Background()
+	c := emuClient(t, srv, "pl", "web")
+	res, err := c.SignIn(ctx, cognito.SignInInput{Username: "pat", Password: pw, Flow: cognito.FlowUserAuth, PreferredChallenge: cognito.FactorPassword})
+	if err != nil || res.Tokens == nil {
+		t.Fatalf("SignIn = %+v, %v", res, err)
+	}
+	f, err := c.GetUserAuthFactors(ctx, res.Tokens.AccessToken)
+	if err != nil || f.Username != "pat" || !slices.Equal(f.Configured, []string{"PASSWORD", "EMAIL_OTP", "SMS_OTP"}) {
+		t.Fatalf("GetUserAuthFactors = %+v, %v", f, err)
+	}
+	// Without a verified phone number, SMS_OTP is no factor of the user's.
+	if err := c.DeleteUserAttributes(ctx, res.Tokens.AccessToken, []string{"phone_number"}); err != nil {
+		t.Fatal(err)
+	}
+	if f, _ = c.GetUserAuthFactors(ctx, res.Tokens.AccessToken); !slices.Equal(f.Configured, []string{"PASSWORD", "EMAIL_OTP"}) {
+		t.Fatalf("after deleting the phone number: %+v", f)
+	}
+}

@@ -1175,14 +1175,14 @@ func (e *Emulator) opUpdateAuthEventFeedback(c *call, in *authEventFeedbackInput
 }
 
 // opGetUserAuthFactors tells the signed-in user's MFA settings and sign-in
-// factors (passwords only: no passkeys or passwordless here).
+// factors: those USER_AUTH offers the user (userauth.go; no passkeys yet).
 func (e *Emulator) opGetUserAuthFactors(c *call, in *accessTokenInput) (any, error) {
 	p, u, _, err := e.authenticate(in.AccessToken, c.now)
 	if err != nil {
 		return nil, err
 	}
 	settings := append([]string{}, mfaFactors(p, u)...)
-	out := map[string]any{"Username": u.Username, "UserMFASettingList": settings, "ConfiguredUserAuthFactors": []string{"PASSWORD"}}
+	out := map[string]any{"Username": u.Username, "UserMFASettingList": settings, "ConfiguredUserAuthFactors": userAuthFactors(p, u)}
 	if u.MFA.Preferred != "" {
 		out["PreferredMfaSetting"] = u.MFA.Preferred
 	}

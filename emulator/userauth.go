@@ -181,3 +181,15 @@ func (e *Emulator) answerUserAuth(c *call, p *userPool, cl *appClient, u *user, 
 func (e *Emulator) autoSignInSession(c *call, p *userPool, cl *appClient, u *user) string {
 	return e.newSession(&challengeSession{PoolID: p.ID, ClientID: cl.ID, Username: u.Username, Challenge: "AUTO_SIGN_IN"}, c.now)
 }
+
+// userAuthFactors is GetUserAuthFactors' ConfiguredUserAuthFactors: the first
+// factors of availableChallenges, PASSWORD once for both password challenges.
+func userAuthFactors(p *userPool, u *user) []string {
+	configured := []string{}
+	for _, f := range availableChallenges(p, u) {
+		if f != "PASSWORD_SRP" {
+			configured = append(configured, f)
+		}
+	}
+	return configured
+}

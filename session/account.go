@@ -202,3 +202,13 @@ func (m *Manager) AutoSignIn(ctx context.Context, username string, confirmed *co
 	}
 	return m.SignIn(ctx, cognito.SignInInput{Username: username, Flow: cognito.FlowUserAuth, Session: confirmed.Session})
 }
+
+// UserAuthFactors lists how the signed-in user can sign in (GetUserAuthFactors):
+// the first factors USER_AUTH offers them and their MFA methods.
+func (m *Manager) UserAuthFactors(ctx context.Context) (*cognito.AuthFactors, error) {
+	at, _, err := m.accessToken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return m.cfg.Cognito.GetUserAuthFactors(ctx, at)
+}
