@@ -349,3 +349,36 @@ func TestCookieSizeCognitoTokens(t *testing.T) {
 		t.Errorf("%d chunks, want 2", len(chunks))
 	}
 }
+
+// TestCookieFewerChunks: a write-back in fewer chunks than the browser holds
+// clears the higher ones, and the session goes on.
+func TestCookieFewerChunks(t *testing.T) {
+	key := randomKey()
+	f := newFixture(t, fixtureOptions{tls: true, config: cookieOnly(key)})
+	f.replicas[0].chunkSize = 700
+	b := f.browser()
+	if resp, body := b.signIn("/", alice, password); resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in: %d %s", resp.StatusCode, body)
+	}
+	if n := len(b.chunks()); n < 3 {
+		t.Fatalf("%d chunks, want at least 3", n)
+	}
+	f.replicas[0] = f.newSessions(nil, f.bus, cookieOnly(key)) // 3800 characters a chunk
+	f.clk.Advance(20 * time.Minute)                            // past IdleTimeout/8: the idle extension is written back
+	log := b.logCookies()
+	if resp, body := b.fetch(http.MethodGet, f.base+"/auth/me"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("me: %d %s", resp.StatusCode, body)
+	}
+	cleared := 0
+	for _, l := range log.chunkLines() {
+		if strings.Contains(l, "Max-Age=0") {
+			cleared++
+		}
+	}
+	if c := b.chunks(); len(c) != 1 || cleared < 2 {
+		t.Fatalf("after the write-back: %d chunks in the jar, %d cleared", len(c), cleared)
+	}
+	if resp, _ := b.fetch(http.MethodGet, f.base+"/auth/me"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("me after the write-back: %d", resp.StatusCode)
+	}
+}
