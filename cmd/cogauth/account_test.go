@@ -162,3 +162,51 @@ func TestAccountCommands(t *testing.T) {
 		t.Fatalf("login after account delete: exit %d %q", r.code, r.err)
 	}
 }
+
+func TestLoginUserAuth(t *testing.T) {
+	p := newTestPool(t, func(sp *emulator.SeedUserPool) {
+		sp.AllowedFirstAuthFactors = []string{"PASSWORD", "EMAIL_OTP"}
+		sp.Clients[0].ExplicitAuthFlows = []string{"ALLOW_USER_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+	})
+	c := newCLI(t, p)
+	c.env["COGAUTH_STORE"] = "file"
+	codeAnswer := func(answer func(string, string), errOut *safeBuffer) {
+		waitFor(t, errOut, "Code sent by e-mail to a***@e***: ")
+		answer("", outboxCode(t, p, "alice", "EMAIL_OTP"))
+	}
+	rc, text := interactive(t, c, []string{"login", "--flow", "user-auth", "--challenge", "email-otp", "-u", "alice"}, codeAnswer)
+	if rc != 0 || strings.Contains(text, "Password: ") {
+		t.Fatalf("passwordless login: exit %d\n%s", rc, text)
+	}
+	if r := c.ok("", "whoami"); !strings.Contains(r.out, "alice") {
+		t.Fatalf("whoami: %q", r.out)
+	}
+	// No preference: the choices are offered.
+	rc, text = interactive(t, c, []string{"login", "--flow", "user-auth", "-u", "alice"}, func(answer func(string, string), errOut *safeBuffer) {
+		waitFor(t, errOut, "Sign in with: password, password-srp, email-otp")
+		answer("Choice: ", "email-otp")
+		codeAnswer(answer, errOut)
+	})
+	if rc != 0 {
+		t.Fatalf("login with a choice: exit %d\n%s", rc, text)
+	}
+	// Scripted: a password factor.
+	c.env["COGAUTH_PASSWORD"] = alicePW
+	for _, ch := range []string{"password", "password-srp"} {
+		c.ok("", "login", "--flow", "user-auth", "--challenge", ch, "-u", "alice")
+	}
+	c.env["COGAUTH_PASSWORD"] = "Wr0ng-Passw0rd!"
+	if r := c.run("", "login", "--flow", "user-auth", "--challenge", "password", "-u", "alice"); r.code != exitError || !strings.Contains(r.err, "NotAuthorizedException") {
+		t.Fatalf("wrong password: exit %d %q", r.code, r.err)
+	}
+	if r := c.run("", "login", "--challenge", "email-otp", "-u", "alice"); r.code != exitUsage {
+		t.Fatalf("--challenge without --flow user-auth: exit %d %q", r.code, r.err)
+	}
+	if r := c.run("", "login", "--flow", "user-auth", "--challenge", "carrier-pigeon", "-u", "alice"); r.code != exitUsage {
+		t.Fatalf("unknown challenge: exit %d %q", r.code, r.err)
+	}
+	// No terminal and no --challenge: the choice cannot be asked.
+	if r := c.run("", "login", "--flow", "user-auth", "-u", "alice"); r.code != exitUsage || !strings.Contains(r.err, "--challenge") {
+		t.Fatalf("choice without a terminal: exit %d %q", r.code, r.err)
+	}
+}

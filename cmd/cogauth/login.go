@@ -18,7 +18,10 @@ type loginOptions struct {
 	IO            IOStreams
 	Username      string
 	PasswordStdin bool
-	Flow          string // srp, password or custom
+	Flow          string // srp, password, custom or user-auth
+	// Challenge is user-auth's preferred first factor (login_userauth.go).
+	Challenge string
+	password  string // kept for a SELECT_CHALLENGE that picks a password factor
 	// Answers given up front, for scripts: used when a challenge asks for them.
 	NewPassword    string
 	Code           string
@@ -99,7 +102,8 @@ terminal, give the answers as flags or variables:
 	f := cmd.Flags()
 	f.StringVarP(&o.Username, "username", "u", "", "user name, e-mail or phone number (env COGAUTH_USERNAME)")
 	f.BoolVar(&o.PasswordStdin, "password-stdin", false, "read the password from the first line of standard input (else env COGAUTH_PASSWORD, else a prompt)")
-	f.StringVar(&o.Flow, "flow", "srp", "authentication flow: srp (USER_SRP_AUTH), password (USER_PASSWORD_AUTH) or custom (CUSTOM_AUTH: the pool's Lambda challenges)")
+	f.StringVar(&o.Flow, "flow", "srp", "authentication flow: srp (USER_SRP_AUTH), password (USER_PASSWORD_AUTH), custom (CUSTOM_AUTH: the pool's Lambda challenges) or user-auth (USER_AUTH: choice-based, passwordless)")
+	f.StringVar(&o.Challenge, "challenge", "", "with --flow user-auth, the first factor: email-otp, sms-otp, password or password-srp (else the pool's choices are offered)")
 	f.StringVar(&o.NewPassword, "new-password", "", "answer to a new-password challenge (env COGAUTH_NEW_PASSWORD)")
 	f.StringVar(&o.Code, "mfa-code", "", "answer to an MFA code or the first custom challenge (env COGAUTH_MFA_CODE)")
 	f.StringVar(&o.MFAType, "mfa-type", "", "MFA type to choose when asked: totp, sms or email")
@@ -108,7 +112,8 @@ terminal, give the answers as flags or variables:
 	f.StringVar(&o.DeviceName, "device-name", "cogauth", "name of a remembered device or authenticator")
 	hosted = addHostedUIFlags(f)
 	addOutputFlag(cmd, &o.Output)
-	_ = cmd.RegisterFlagCompletionFunc("flow", cobra.FixedCompletions([]string{"srp", "password", "custom"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("flow", cobra.FixedCompletions([]string{"srp", "password", "custom", "user-auth"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("challenge", cobra.FixedCompletions(userAuthChallengeWords, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("mfa-type", cobra.FixedCompletions([]string{"totp", "sms", "email"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -127,8 +132,14 @@ func runLogin(ctx context.Context, o *loginOptions, password string) error {
 		flow = cognito.FlowPassword
 	case "custom":
 		flow = cognito.FlowCustom
+	case "user-auth":
+		flow = cognito.FlowUserAuth
 	default:
-		return usagef("unknown flow %q: use srp, password or custom", o.Flow)
+		return usagef("unknown flow %q: use srp, password, custom or user-auth", o.Flow)
+	}
+	preferred, err := o.preferredChallenge(flow)
+	if err != nil {
+		return err
 	}
 	// The configuration and the store are checked before anyone types a
 	// password, and before a sign-in whose session could not be kept.
@@ -154,13 +165,14 @@ func runLogin(ctx context.Context, o *loginOptions, password string) error {
 	}
 	// The custom flow needs no password: the pool's challenges decide. One given
 	// anyway starts it with SRP (CUSTOM_WITH_SRP).
-	if password == "" && flow != cognito.FlowCustom {
+	if password == "" && flow != cognito.FlowCustom && (flow != cognito.FlowUserAuth || needsPassword(preferred)) {
 		if password, err = o.prompt.secret("Password: "); err != nil {
 			return answerErr(err, "a password", "--password-stdin", "COGAUTH_PASSWORD")
 		}
 	}
 	sctx, done := o.step(ctx)
-	res, err := p.mgr.SignIn(sctx, cognito.SignInInput{Username: o.Username, Password: password, Flow: flow})
+	o.password = password
+	res, err := p.mgr.SignIn(sctx, cognito.SignInInput{Username: o.Username, Password: password, Flow: flow, PreferredChallenge: preferred})
 	done()
 	for err == nil && res.Session == nil {
 		if res.Next == nil {
@@ -215,7 +227,9 @@ func (o *loginOptions) challenge(ctx context.Context, p *profileSession, ch *cog
 	switch ch.Name {
 	case cognito.ChallengeNewPasswordRequired:
 		return o.newPassword(ctx, p, ch)
-	case cognito.ChallengeSoftwareTokenMFA, cognito.ChallengeSMSMFA, cognito.ChallengeEmailOTP:
+	case cognito.ChallengeSelectChallenge:
+		return o.selectChallenge(ctx, p, ch)
+	case cognito.ChallengeSoftwareTokenMFA, cognito.ChallengeSMSMFA, cognito.ChallengeEmailOTP, cognito.ChallengeSMSOTP:
 		code, err := o.code(ch)
 		if err != nil {
 			return nil, err
@@ -288,7 +302,7 @@ func (o *loginOptions) code(ch *cognito.Challenge) (string, error) {
 	}
 	label := "Code from your authenticator app: "
 	switch ch.Name {
-	case cognito.ChallengeSMSMFA, cognito.ChallengeEmailOTP:
+	case cognito.ChallengeSMSMFA, cognito.ChallengeEmailOTP, cognito.ChallengeSMSOTP:
 		medium := "SMS"
 		if ch.Name == cognito.ChallengeEmailOTP {
 			medium = "e-mail"
