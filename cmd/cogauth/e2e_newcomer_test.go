@@ -361,7 +361,7 @@ func testBinaryConventions(t *testing.T, newBinary func(t *testing.T, endpoint, 
 		t.Fatalf("completion of --profile d: %q", got)
 	}
 	for flag, want := range map[string]string{
-		"--flow": "srp,password,custom", "--store": "keyring,file,memory", "-o": "text,json",
+		"--flow": "srp,password,custom,user-auth", "--challenge": "email-otp,sms-otp,password,password-srp", "--store": "keyring,file,memory", "-o": "text,json",
 	} {
 		if got := completions(t, b, "login", flag, ""); strings.Join(got, ",") != want {
 			t.Errorf("completion of login %s: %q, want %s", flag, got, want)
