@@ -1,0 +1,76 @@
+package emulator_test
+
+import (
+	"encoding/json"
+	"slices"
+	"testing"
+
+	"github.com/cogauth/cogauth/emulator"
+	"github.com/cogauth/cogauth/internal/peers"
+)
+
+// TestAmplifyAccount runs Amplify JS v6's account calls and USER_AUTH sign-ins
+// against the emulator (test/js/amplify-account.js).
+func TestAmplifyAccount(t *testing.T) {
+	peers.Node(t, "aws-amplify")
+	srv := emulator.NewServer(emulator.Options{Seed: &emulator.Seed{UserPools: []emulator.SeedUserPool{{
+		Name: "web", ID: "eu-west-1_Account1", MFA: "OPTIONAL",
+		AllowedFirstAuthFactors: []string{"PASSWORD", "EMAIL_OTP"},
+		Clients: []emulator.SeedClient{{Name: "spa", ExplicitAuthFlows: []string{
+			"ALLOW_USER_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH",
+		}}},
+	}}}})
+	defer srv.Close()
+	in, _ := json.Marshal(map[string]string{"endpoint": srv.URL, "userPoolId": srv.PoolID("web"), "clientId": srv.AppClient("web", "spa").ID})
+	raw := peers.RunNode(t, "amplify-account.js", in)
+	var out struct {
+		Error                                     map[string]string `json:"error"`
+		SignUpStep, ConfirmStep, AutoSignIn, User string
+		UpdateEmailStep                           string
+		Attributes                                map[string]string
+		TotpURI                                   bool `json:"totpURI"`
+		MFA                                       struct {
+			Enabled   []string
+			Preferred string
+		} `json:"mfa"`
+		ResetStep, PasswordSignIn, OtpStep, OtpDone string
+		SelectStep, SelectedStep, SelectedDone      string
+		Available                                   []string
+		AfterDelete                                 string
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("%v: %s", err, raw)
+	}
+	if out.Error != nil {
+		t.Fatalf("Amplify failed: %v (so far: %s)", out.Error, raw)
+	}
+	check := func(what, got, want string) {
+		t.Helper()
+		if got != want {
+			t.Errorf("%s = %q, want %q", what, got, want)
+		}
+	}
+	check("signUp", out.SignUpStep, "CONFIRM_SIGN_UP")
+	check("confirmSignUp", out.ConfirmStep, "COMPLETE_AUTO_SIGN_IN")
+	check("autoSignIn", out.AutoSignIn, "DONE")
+	check("user", out.User, "amy")
+	check("updateUserAttributes(email)", out.UpdateEmailStep, "CONFIRM_ATTRIBUTE_WITH_CODE")
+	check("email", out.Attributes["email"], "amy2@example.com")
+	check("email_verified", out.Attributes["email_verified"], "true")
+	check("nickname", out.Attributes["nickname"], "")
+	if !out.TotpURI {
+		t.Error("setUpTOTP gave no otpauth URI")
+	}
+	check("fetchMFAPreference.preferred", out.MFA.Preferred, "TOTP")
+	check("resetPassword", out.ResetStep, "CONFIRM_RESET_PASSWORD_WITH_CODE")
+	check("signIn after reset", out.PasswordSignIn, "DONE")
+	check("USER_AUTH EMAIL_OTP", out.OtpStep, "CONFIRM_SIGN_IN_WITH_EMAIL_CODE")
+	check("USER_AUTH EMAIL_OTP code", out.OtpDone, "DONE")
+	check("USER_AUTH select", out.SelectStep, "CONTINUE_SIGN_IN_WITH_FIRST_FACTOR_SELECTION")
+	if !slices.Contains(out.Available, "EMAIL_OTP") {
+		t.Errorf("availableChallenges %v", out.Available)
+	}
+	check("USER_AUTH selected", out.SelectedStep, "CONFIRM_SIGN_IN_WITH_EMAIL_CODE")
+	check("USER_AUTH selected code", out.SelectedDone, "DONE")
+	check("signIn after deleteUser", out.AfterDelete, "UserNotFoundException")
+}
