@@ -151,7 +151,10 @@ func BenchmarkRefreshRace(b *testing.B) {
 	for name, open := range backends {
 		b.Run(name, func(b *testing.B) {
 			st, bus := open(b)
-			f := newFixture(b, fixtureOptions{replicas: 8, rotation: true, store: st, bus: bus})
+			// Each iteration is 66 minutes of the session's life: the absolute
+			// timeout (the fixture's 12 h) would end it after 11 of them.
+			f := newFixture(b, fixtureOptions{replicas: 8, rotation: true, store: st, bus: bus,
+				config: func(c *Config) { c.AbsoluteTimeout = 10 * 365 * 24 * time.Hour }})
 			br := f.browser()
 			br.signIn("/", alice, password)
 			cookie := br.cookie("cogauth").Value
