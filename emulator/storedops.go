@@ -84,6 +84,22 @@ func (p *userPool) stored(kind string) map[string]json.RawMessage {
 	return p.Stored[kind]
 }
 
+// storedRecord returns the pool poolID and its kind record named key, or
+// notFound when the pool holds none.
+func (e *Emulator) storedRecord(poolID, kind, key string, notFound error) (*userPool, map[string]any, error) {
+	p, err := e.pool(poolID)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw, ok := p.stored(kind)[key]
+	if !ok {
+		return nil, nil, notFound
+	}
+	var rec map[string]any
+	_ = json.Unmarshal(raw, &rec)
+	return p, rec, nil
+}
+
 func (e *Emulator) putStored(p *userPool, kind, key string, v any) error {
 	m := p.stored(kind)
 	if _, ok := m[key]; !ok && len(m) >= maxStored {
@@ -503,17 +519,7 @@ func (e *Emulator) opDescribeUserPoolDomain(c *call, in *domainInput) (any, erro
 }
 
 func (e *Emulator) ownedDomain(in *domainInput) (*userPool, map[string]any, error) {
-	p, err := e.pool(in.UserPoolID)
-	if err != nil {
-		return nil, nil, err
-	}
-	raw, ok := p.stored("domain")[in.Domain]
-	if !ok {
-		return nil, nil, errInvalidParameter("No such domain or user pool exists.")
-	}
-	var rec map[string]any
-	_ = json.Unmarshal(raw, &rec)
-	return p, rec, nil
+	return e.storedRecord(in.UserPoolID, "domain", in.Domain, errInvalidParameter("No such domain or user pool exists."))
 }
 
 func (e *Emulator) opUpdateUserPoolDomain(c *call, in *domainInput) (any, error) {
@@ -754,17 +760,7 @@ func (e *Emulator) opCreateIdentityProvider(c *call, in *identityProviderInput) 
 }
 
 func (e *Emulator) identityProvider(in *identityProviderInput) (*userPool, map[string]any, error) {
-	p, err := e.pool(in.UserPoolID)
-	if err != nil {
-		return nil, nil, err
-	}
-	raw, ok := p.stored("identityProvider")[in.ProviderName]
-	if !ok {
-		return nil, nil, errResourceNotFound("Identity provider %s does not exist.", clip(in.ProviderName))
-	}
-	var rec map[string]any
-	_ = json.Unmarshal(raw, &rec)
-	return p, rec, nil
+	return e.storedRecord(in.UserPoolID, "identityProvider", in.ProviderName, errResourceNotFound("Identity provider %s does not exist.", clip(in.ProviderName)))
 }
 
 func (e *Emulator) opDescribeIdentityProvider(c *call, in *identityProviderInput) (any, error) {
@@ -1059,17 +1055,7 @@ func (e *Emulator) opCreateUserImportJob(c *call, in *importJobInput) (any, erro
 }
 
 func (e *Emulator) importJob(in *importJobInput) (*userPool, map[string]any, error) {
-	p, err := e.pool(in.UserPoolID)
-	if err != nil {
-		return nil, nil, err
-	}
-	raw, ok := p.stored("importJob")[in.JobID]
-	if !ok {
-		return nil, nil, errResourceNotFound("Import job %s does not exist.", clip(in.JobID))
-	}
-	var job map[string]any
-	_ = json.Unmarshal(raw, &job)
-	return p, job, nil
+	return e.storedRecord(in.UserPoolID, "importJob", in.JobID, errResourceNotFound("Import job %s does not exist.", clip(in.JobID)))
 }
 
 func (e *Emulator) opDescribeUserImportJob(c *call, in *importJobInput) (any, error) {
