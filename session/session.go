@@ -200,9 +200,6 @@ type snap struct {
 	// unsaved marks a state whose rec the store could not take: fresh tokens
 	// from a refresh, held in memory over version until the store is back.
 	unsaved bool
-	// candidate is a refresh token that came in an answer that failed
-	// validation (see Manager.cand).
-	candidate jwt.Secret
 }
 
 // candidate is a refresh token that came in an answer that failed validation.
@@ -526,15 +523,15 @@ func (m *Manager) refresh(ctx context.Context, force bool, lead time.Duration) (
 		m.publish(held)
 		return held, nil
 	}
-	if m.cand.token != "" && m.cand.key == st.Value.key && m.cand.version == st.Value.version {
-		st.Value.candidate = m.cand.token
+	var cand jwt.Secret
+	if m.cand.key == st.Value.key && m.cand.version == st.Value.version {
+		cand = m.cand.token
 	}
-	res, err := m.callRefresh(ctx, st)
-	m.cand = candidate{key: st.Value.key, version: st.Value.version, token: st.Value.candidate}
+	res, cand, err := m.callRefresh(ctx, st, cand)
+	m.cand = candidate{key: st.Value.key, version: st.Value.version, token: cand}
 	if err != nil {
 		return m.refreshFailed(ctx, st, err)
 	}
-	m.cand = candidate{}
 	rec := *st.Value.rec
 	rec.AccessToken = res.AccessToken.Reveal()
 	if res.IDToken != "" {
@@ -570,11 +567,14 @@ func (m *Manager) refresher(rec *record) Refresher {
 // jittered exponential backoff while ctx allows. An answer is validated before
 // it is returned: tokens that do not parse, or are for another pool, client or
 // user, are a fault of the service like a 5xx, retried and never stored.
-func (m *Manager) callRefresh(ctx context.Context, st *state) (*RefreshResult, error) {
+//
+// cand, when set, is tried first (see candidate); callRefresh returns the
+// candidate to keep for the next try ("" for none).
+func (m *Manager) callRefresh(ctx context.Context, st *state, cand jwt.Secret) (*RefreshResult, jwt.Secret, error) {
 	rec := st.Value.rec
 	req := RefreshRequest{RefreshToken: jwt.Secret(rec.RefreshToken), Username: rec.Username, DeviceKey: rec.DeviceKey, Source: rec.Source.orDefault(), Domain: rec.Domain}
-	if st.Value.candidate != "" {
-		req.RefreshToken = st.Value.candidate
+	if cand != "" {
+		req.RefreshToken = cand
 	}
 	r := m.refresher(rec)
 	var err error
@@ -592,27 +592,27 @@ func (m *Manager) callRefresh(ctx context.Context, st *state) (*RefreshResult, e
 					// The candidate worked and was not rotated again: it is the one.
 					res.RefreshToken = req.RefreshToken
 				}
-				return res, nil
+				return res, "", nil
 			}
 			if res != nil && res.RefreshToken != "" && len(res.RefreshToken) <= maxTokenSize && res.RefreshToken != req.RefreshToken {
 				// The service may have rotated the token it was given: the new one
 				// is the only one left that works. Try it next (never store it
 				// before an answer to it passes validation).
 				req.RefreshToken = res.RefreshToken
-				st.Value.candidate = res.RefreshToken
+				cand = res.RefreshToken
 			}
 		}
 		if _, definitive := rejectionReason(err); definitive && req.RefreshToken != jwt.Secret(rec.RefreshToken) {
 			// A refused candidate (garbage planted in a bad answer, say) proves
 			// nothing about the stored token: go on with that one.
-			req.RefreshToken, st.Value.candidate = jwt.Secret(rec.RefreshToken), ""
+			req.RefreshToken, cand = jwt.Secret(rec.RefreshToken), ""
 			continue
 		}
 		if _, definitive := rejectionReason(err); definitive || !cognito.IsRetryable(err) {
-			return nil, err
+			return nil, cand, err
 		}
 	}
-	return nil, err
+	return nil, cand, err
 }
 
 // checkRefreshed validates a refresh's answer against the session it renews.
