@@ -135,27 +135,31 @@ func (p *prompter) secret(label string) (string, error) {
 	if !p.tty {
 		return "", errNoTerminal
 	}
-	fmt.Fprint(p.out, label)
 	fd, ok := p.in.(interface{ Fd() uintptr })
 	if !ok || !term.IsTerminal(int(fd.Fd())) {
 		// Tests drive prompts through a pipe that claims to be a terminal.
+		fmt.Fprint(p.out, label)
 		s, err := p.read(func() (string, error) { return readLine(p.in) })
 		fmt.Fprintln(p.out)
 		return s, err
 	}
-	// ReadPassword turns echo off and back on when it returns; an interrupt
-	// abandons it, so the state from before is put back here.
+	// Echo goes off before the prompt is printed, so a password typed as soon
+	// as the prompt shows is never echoed. ReadPassword puts back the state it
+	// found, and an interrupt abandons it, so the state from before the prompt
+	// is put back here in every case.
 	before, err := term.GetState(int(fd.Fd()))
 	if err != nil {
 		return "", fmt.Errorf("reading from the terminal: %w", err)
 	}
+	defer func() { _ = term.Restore(int(fd.Fd()), before) }()
+	if err := echoOff(int(fd.Fd())); err != nil {
+		return "", fmt.Errorf("reading from the terminal: %w", err)
+	}
+	fmt.Fprint(p.out, label)
 	s, err := p.read(func() (string, error) {
 		b, err := term.ReadPassword(int(fd.Fd()))
 		return string(b), err
 	})
-	if errors.Is(err, errInterrupted) {
-		_ = term.Restore(int(fd.Fd()), before)
-	}
 	fmt.Fprintln(p.out)
 	if err != nil && !errors.Is(err, errInterrupted) {
 		return "", fmt.Errorf("reading from the terminal: %w", err)
