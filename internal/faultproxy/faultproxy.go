@@ -465,22 +465,7 @@ func TooManyRequests() Fault {
 // upstream's answer body while declaring its full Content-Length, then closes the
 // connection. keep <= 0 or past the end sends half the body.
 func Truncate(keep int) Fault {
-	return fault(fmt.Sprintf("truncate %d", keep), func(p *Proxy, w http.ResponseWriter, r *http.Request) {
-		resp, body, ok := p.forwardOr502(w, r)
-		if !ok {
-			return
-		}
-		k := keep
-		if k <= 0 || k >= len(body) {
-			k = len(body) / 2
-		}
-		c, ok := hijack(w)
-		if !ok {
-			return
-		}
-		defer c.Close()
-		c.Write(rawAnswer(resp.StatusCode, resp.Header, body[:k], len(body))) //nolint:errcheck // the client may have gone
-	})
+	return partialBody(fmt.Sprintf("truncate %d", keep), keep, func(*Proxy, net.Conn) {})
 }
 
 // Stall passes the request through, sends the upstream's status, headers and the
@@ -488,7 +473,14 @@ func Truncate(keep int) Fault {
 // sends nothing more until the client gives up or the proxy stops: a read that
 // times out mid-body.
 func Stall(keep int) Fault {
-	return fault(fmt.Sprintf("stall %d", keep), func(p *Proxy, w http.ResponseWriter, r *http.Request) {
+	return partialBody(fmt.Sprintf("stall %d", keep), keep, waitClosed)
+}
+
+// partialBody forwards the request, writes the upstream's status and headers with
+// the full Content-Length but only keep bytes of the body (half when keep <= 0 or
+// past the end), then runs after on the connection before closing it.
+func partialBody(name string, keep int, after func(p *Proxy, c net.Conn)) Fault {
+	return fault(name, func(p *Proxy, w http.ResponseWriter, r *http.Request) {
 		resp, body, ok := p.forwardOr502(w, r)
 		if !ok {
 			return
@@ -503,9 +495,9 @@ func Stall(keep int) Fault {
 		}
 		defer c.Close()
 		if _, err := c.Write(rawAnswer(resp.StatusCode, resp.Header, body[:k], len(body))); err != nil {
-			return
+			return // the client has gone
 		}
-		waitClosed(p, c)
+		after(p, c)
 	})
 }
 
