@@ -184,11 +184,15 @@ func TestCreateUserPoolClientOAuthValidation(t *testing.T) {
 		})
 	}
 
-	// An update is checked on the merged settings and, when refused, changes nothing.
+	// An update is checked like a creation and, when refused, changes nothing. It
+	// sends the whole configuration: what it leaves out is reset
+	// (clientupdate_test.go).
 	id := createOAuthClient(t, f, []string{"code"}, []string{"openid"})
 	_, ae := call(t, f.srv, "UpdateUserPoolClient", map[string]any{"UserPoolId": f.pool, "ClientId": id, "AllowedOAuthFlows": []string{"client_credentials"}})
 	wantErr(t, ae, "InvalidOAuthFlowException", "client secret")
-	mustCall(t, f.srv, "UpdateUserPoolClient", map[string]any{"UserPoolId": f.pool, "ClientId": id, "AllowedOAuthScopes": []string{"openid", "email"}})
+	mustCall(t, f.srv, "UpdateUserPoolClient", map[string]any{"UserPoolId": f.pool, "ClientId": id, "AllowedOAuthFlowsUserPoolClient": true,
+		"AllowedOAuthFlows": []string{"code"}, "AllowedOAuthScopes": []string{"openid", "email"}, "CallbackURLs": []string{callback},
+		"SupportedIdentityProviders": []string{"COGNITO"}})
 	c := mustCall(t, f.srv, "DescribeUserPoolClient", map[string]any{"UserPoolId": f.pool, "ClientId": id})["UserPoolClient"].(map[string]any)
 	if got, want := mustJSON(t, []any{c["AllowedOAuthFlows"], c["AllowedOAuthScopes"], c["CallbackURLs"]}),
 		mustJSON(t, []any{[]string{"code"}, []string{"openid", "email"}, []string{callback}}); !bytes.Equal(got, want) {

@@ -563,16 +563,16 @@ var knownFlows = map[string]bool{
 	"ALLOW_USER_SRP_AUTH": true, "ALLOW_REFRESH_TOKEN_AUTH": true, "ALLOW_USER_AUTH": true,
 }
 
-// applyClientConfig validates in and writes it to c; create tells defaults apply.
-func (e *Emulator) applyClientConfig(c *appClient, in clientConfig, raw []byte, create bool) error {
-	if in.ClientName == "" && create {
+// applyClientConfig validates in and writes it to a fresh client c, with
+// Cognito's default for every field in leaves out (CreateUserPoolClient, and
+// UpdateUserPoolClient, which resets what it is not given).
+func (e *Emulator) applyClientConfig(c *appClient, in clientConfig, raw []byte) error {
+	if in.ClientName == "" {
 		return errInvalidParameter("1 validation error detected: Value null at 'clientName' failed to satisfy constraint: Member must not be null")
 	}
-	if in.ClientName != "" {
-		c.Name = in.ClientName
-	}
+	c.Name = in.ClientName
 	flows := in.ExplicitAuthFlows
-	if flows == nil && create {
+	if flows == nil {
 		flows = []string{"ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
 	}
 	if flows != nil {
@@ -610,9 +610,7 @@ func (e *Emulator) applyClientConfig(c *appClient, in clientConfig, raw []byte, 
 		}
 		c.Units = tokenUnits{AccessToken: u.AccessToken, IDToken: u.IDToken, RefreshToken: u.RefreshToken}
 	}
-	if create {
-		c.AccessValidity, c.IDValidity, c.RefreshValidity = time.Hour, time.Hour, 30*24*time.Hour
-	}
+	c.AccessValidity, c.IDValidity, c.RefreshValidity = time.Hour, time.Hour, 30*24*time.Hour
 	set := func(dst *time.Duration, v *int64, unit, def string, lo, hi time.Duration, what string) error {
 		if v == nil {
 			return nil
@@ -648,7 +646,7 @@ func (e *Emulator) applyClientConfig(c *appClient, in clientConfig, raw []byte, 
 	}
 	if in.EnableTokenRevocation != nil {
 		c.EnableTokenRevoction = *in.EnableTokenRevocation
-	} else if create {
+	} else {
 		c.EnableTokenRevoction = true
 	}
 	if v := in.PreventUserExistenceErrors; v != "" {
@@ -696,7 +694,7 @@ func (e *Emulator) opCreateUserPoolClient(c *call, in *clientConfig) (any, error
 
 func (e *Emulator) createClient(p *userPool, in clientConfig, raw []byte, id, secret string, now time.Time) (*appClient, error) {
 	cl := &appClient{Created: now, Modified: now}
-	if err := e.applyClientConfig(cl, in, raw, true); err != nil {
+	if err := e.applyClientConfig(cl, in, raw); err != nil {
 		return nil, err
 	}
 	if err := cl.OAuth.check(p.ID, in.GenerateSecret || secret != ""); err != nil {
@@ -801,15 +799,38 @@ func (e *Emulator) opDescribeUserPoolClient(c *call, in *clientIDInput) (any, er
 	return map[string]any{"UserPoolClient": e.describeClient(p, cl)}, nil
 }
 
+// opUpdateUserPoolClient applies Cognito's rule for this call: "If you don't
+// provide a value for an attribute, Amazon Cognito sets it to its default value."
+// The update is applied to a client made afresh from the request, as
+// CreateUserPoolClient would make it, keeping only what no request can change
+// (ID, secret, creation date) and the name, which has no default. So a left-out
+// ExplicitAuthFlows is ALLOW_USER_SRP_AUTH, ALLOW_CUSTOM_AUTH and
+// ALLOW_REFRESH_TOKEN_AUTH again, lifetimes 1 h / 1 h / 30 days in hours/hours/days,
+// read and write attributes all, revocation on, PreventUserExistenceErrors LEGACY,
+// rotation off, analytics and session validity gone, and the OAuth settings
+// AllowedOAuthFlowsUserPoolClient false with no flows, scopes, URLs or providers:
+// an updated client is never the permissive unconfigured client of settingsOf,
+// so the hosted UI refuses it until the update names its OAuth settings.
 func (e *Emulator) opUpdateUserPoolClient(c *call, in *clientConfig) (any, error) {
 	p, cl, err := e.poolClient(clientIDInput{in.UserPoolID, in.ClientID})
 	if err != nil {
 		return nil, err
 	}
-	// Validate on a copy so that a refused update changes nothing.
-	next := *cl
-	if err := e.applyClientConfig(&next, *in, c.body, false); err != nil {
+	// Build on a fresh client so that a refused update changes nothing.
+	next := appClient{ID: cl.ID, Name: cl.Name, Secret: cl.Secret, Created: cl.Created}
+	upd := *in
+	if upd.ClientName == "" {
+		upd.ClientName = cl.Name
+	}
+	if err := e.applyClientConfig(&next, upd, c.body); err != nil {
 		return nil, err
+	}
+	if next.OAuth == nil {
+		next.OAuth = &clientOAuth{}
+	}
+	if next.OAuth.Enabled == nil {
+		off := false
+		next.OAuth.Enabled = &off
 	}
 	if err := next.OAuth.check(p.ID, next.Secret != ""); err != nil {
 		return nil, err

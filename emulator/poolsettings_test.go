@@ -174,7 +174,11 @@ func TestPreventUserExistenceSRP(t *testing.T) {
 		"AuthParameters": map[string]string{"USERNAME": "nobody", "SRP_A": "abcdef"}})
 	wantErr(t, ae, "UserNotFoundException", "")
 
-	mustCall(t, srv, "UpdateUserPoolClient", map[string]any{"UserPoolId": pool, "ClientId": web, "PreventUserExistenceErrors": "ENABLED"})
+	// The whole configuration, as an AWS user must send it (what an update leaves
+	// out is reset).
+	full := mustCall(t, srv, "DescribeUserPoolClient", map[string]string{"UserPoolId": pool, "ClientId": web})["UserPoolClient"].(map[string]any)
+	mustCall(t, srv, "UpdateUserPoolClient", map[string]any{"UserPoolId": pool, "ClientId": web,
+		"ExplicitAuthFlows": full["ExplicitAuthFlows"], "PreventUserExistenceErrors": "ENABLED"})
 	salt := func(name string) string {
 		_, ch := srpStart(t, srv, web, name, nil)
 		return strMap(ch["ChallengeParameters"])["SALT"]
