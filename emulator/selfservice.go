@@ -218,8 +218,11 @@ func (e *Emulator) opSignUp(c *call, in *signUpInput) (any, error) {
 	if err := checkSecretHash(cl, in.SecretHash, in.Username); err != nil {
 		return nil, err
 	}
-	if err := checkPassword(p, in.Password); err != nil {
-		return nil, err
+	passwordless := in.Password == "" && passwordlessSignUp(p, cl, in.UserAttributes)
+	if !passwordless {
+		if err := checkPassword(p, in.Password); err != nil {
+			return nil, err
+		}
 	}
 	u, err := e.newUser(p, in.Username, in.UserAttributes, c.now)
 	if err != nil {
@@ -230,8 +233,10 @@ func (e *Emulator) opSignUp(c *call, in *signUpInput) (any, error) {
 		return nil, err
 	}
 	u.Status = "UNCONFIRMED"
-	if err := e.setPassword(p, u, in.Password); err != nil {
-		return nil, err
+	if !passwordless {
+		if err := e.setPassword(p, u, in.Password); err != nil {
+			return nil, err
+		}
 	}
 	// PreSignUp may refuse the user (who is then removed) or confirm it.
 	u, confirmed, err := e.signUpTrigger(c, p, u, "SignUp", in.UserAttributes)
@@ -253,6 +258,34 @@ func (e *Emulator) opSignUp(c *call, in *signUpInput) (any, error) {
 		out["CodeDeliveryDetails"] = d
 	}
 	return out, nil
+}
+
+// passwordlessSignUp reports whether a SignUp without a password may create a
+// user who has none, as Cognito allows when passwordless sign-in is active in
+// the pool and the client (USER_AUTH with EMAIL_OTP or SMS_OTP) and the user
+// gives an address the pool verifies automatically for an allowed factor. Such a
+// user signs in with one-time codes only.
+func passwordlessSignUp(p *userPool, cl *appClient, attrs []attribute) bool {
+	if !cl.allows("ALLOW_USER_AUTH") {
+		return false
+	}
+	ff := p.firstFactors()
+	for _, a := range attrs {
+		if a.Value == "" {
+			continue
+		}
+		switch a.Name {
+		case "email":
+			if contains(ff, "EMAIL_OTP") && contains(p.AutoVerifiedAttributes, "email") {
+				return true
+			}
+		case "phone_number":
+			if contains(ff, "SMS_OTP") && contains(p.AutoVerifiedAttributes, "phone_number") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sendVerification sends a sign-up code when the pool verifies an address the user
