@@ -185,7 +185,14 @@ func (w *Sessions) userOf(rw http.ResponseWriter, r *http.Request) (*User, error
 	if err != nil {
 		if errors.Is(err, session.ErrSignedOut) {
 			// Cognito ended it (revoked, expired refresh token): end it here too.
-			w.end(ctx, l, l.rec.Load().m, false, "ended_by_service")
+			// Records already gone mean it was ended elsewhere (another replica
+			// met Cognito's answer first, SignOutUser), which counted it: only
+			// the clean-up is left to do.
+			reason := "ended_by_service"
+			if so := (*session.SignedOutError)(nil); errors.As(err, &so) && so.Reason == session.ReasonNone {
+				reason = ""
+			}
+			w.end(ctx, l, l.rec.Load().m, false, reason)
 			return nil, errNoSession
 		}
 		if ctx.Err() != nil {

@@ -771,8 +771,8 @@ func replicaKilledMidRefresh(t *testing.T, grace time.Duration, lives bool) {
 		if resp, body := b.fetch(http.MethodGet, base+"/private"); resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("after the lost refresh: %d %s", resp.StatusCode, body)
 		}
-		if n == 0 || all["cogauth.session.refreshes{result=rejected}"] != 1 {
-			t.Fatalf("survivors' counters after the refused refresh: %v", all)
+		if n != 1 || all["cogauth.websession.sign_outs{reason=ended_by_service}"] != 1 || all["cogauth.session.refreshes{result=rejected}"] != 1 {
+			t.Fatalf("survivors' counters after the refused refresh: %d sign-outs, want 1 (the one session): %v", n, all)
 		}
 		checkLogs(t, reps, cookie)
 		return

@@ -292,6 +292,9 @@ type live struct {
 	rec      atomic.Pointer[metaState]
 	touching atomic.Bool
 	ck       *cookieLive // cookie-only mode
+	// ended is set by the first end: concurrent requests that all find the
+	// session over end it once.
+	ended atomic.Bool
 }
 
 type metaState struct {
@@ -495,9 +498,18 @@ func (w *Sessions) putMeta(ctx context.Context, st *sealedStore, m *meta, ifVers
 // end ends a session everywhere: revokes its refresh token (when revoke is set),
 // deletes its records, removes it from its user's index and tells every replica.
 // Failures are logged: the session is gone from this replica whatever happens.
+// The sign-out is counted under reason, once per session on this replica; an
+// empty reason counts nothing (another replica ended it and counted it). Later
+// calls on the same live session do nothing unless they revoke.
 func (w *Sessions) end(ctx context.Context, l *live, m *meta, revoke bool, reason string) error {
+	first := l.ended.CompareAndSwap(false, true)
+	if !first && !revoke {
+		return nil
+	}
 	ctx = context.WithoutCancel(ctx)
-	w.tel.count(ctx, w.tel.signOuts, "reason", reason)
+	if first && reason != "" {
+		w.tel.count(ctx, w.tel.signOuts, "reason", reason)
+	}
 	var errs []error
 	w.drop(l)
 	if revoke {
