@@ -69,6 +69,16 @@ func (e *Emulator) adminMux() *http.ServeMux {
 		writeJSONStatus(w, http.StatusOK, map[string]any{"invocations": inv})
 	})
 	route("DELETE /_emulator/lambda/invocations", noContent(func(*http.Request) { e.ClearInvocations() }))
+	route("GET /_emulator/credentials/{accessKeyId}", func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		// Which role and identity credentials from GetCredentialsForIdentity are
+		// for (identity_roles.go); never their secret or session token.
+		c, ok := e.Credentials(r.PathValue("accessKeyId"))
+		if !ok {
+			writeJSONStatus(w, http.StatusNotFound, map[string]string{"message": "unknown access key ID"})
+			return
+		}
+		writeJSONStatus(w, http.StatusOK, c)
+	})
 	route("GET /_emulator/seed", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
 		writeJSONStatus(w, http.StatusOK, e.Seeded())
 	})

@@ -444,6 +444,10 @@ func (e *Emulator) routes() *http.ServeMux {
 	mux.HandleFunc("GET /{pool}/.well-known/{doc}", e.serveWellKnown)
 	e.oauthRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if isSTSRequest(r) {
+			e.serveSTS(w, r) // sts.go
+			return
+		}
 		if r.Method == http.MethodPost {
 			e.serveAPI(w, r)
 			return

@@ -23,12 +23,15 @@ import (
 // emulator clock; with ServerSideTokenCheck also a revoked sign-in or a disabled
 // user). One stable identity per user and identity pool; guests only where the pool
 // allows them; a guest identity that presents a login is linked to it, or merged
-// into the identity the login already has, as Cognito does.
+// into the identity the login already has, as Cognito does. The credentials' role
+// follows the pool's roles and role mappings (identity_roles.go), and STS
+// GetCallerIdentity (sts.go) tells it.
 //
-// Deviations (documented): credentials are random strings that no AWS service
-// accepts (moto's S3 accepts anything); the pool needs no IAM roles to hand them
-// out; other login providers (Facebook, OIDC, SAML, developer) are refused; the
-// OpenID token's signing key is the emulator's own, not Cognito's.
+// Deviations (documented): credentials are random strings that only the
+// emulator's STS knows (moto's S3 accepts anything); a pool given no roles at
+// all hands out credentials for the console's default role names; other login
+// providers (Facebook, OIDC, SAML, developer) are refused; the OpenID token's
+// signing key is the emulator's own, not Cognito's.
 
 const (
 	// idpExtKey names the identity-pool state in the "extensions" of older state
@@ -81,6 +84,28 @@ type SeedIdentityPool struct {
 	UserPool                       string   `json:"userPool,omitempty"`
 	Clients                        []string `json:"clients,omitempty"`
 	CredentialsLifetimeSeconds     int      `json:"credentialsLifetimeSeconds,omitempty"`
+	// Roles are SetIdentityPoolRoles' ("authenticated", "unauthenticated" ->
+	// role ARN); RoleMapping, when set, applies to every client of Clients.
+	Roles       map[string]string `json:"roles,omitempty"`
+	RoleMapping *SeedRoleMapping  `json:"roleMapping,omitempty"`
+}
+
+// SeedRoleMapping is a role mapping of a seeded identity pool: Type "Token" or
+// "Rules", AmbiguousRoleResolution "AuthenticatedRole" or "Deny", and the rules
+// of a Rules mapping, as SetIdentityPoolRoles takes them.
+type SeedRoleMapping struct {
+	Type                    string            `json:"type"`
+	AmbiguousRoleResolution string            `json:"ambiguousRoleResolution"`
+	Rules                   []SeedMappingRule `json:"rules,omitempty"`
+}
+
+// SeedMappingRule is one rule of a SeedRoleMapping (MatchType Equals,
+// Contains, StartsWith or NotEqual).
+type SeedMappingRule struct {
+	Claim     string `json:"claim"`
+	MatchType string `json:"matchType"`
+	Value     string `json:"value"`
+	RoleARN   string `json:"roleArn"`
 }
 
 // idpState is everything identity pools persist (state.IdentityPools).
@@ -93,7 +118,8 @@ type idpState struct {
 	KeyID  string `json:"openIdKeyId,omitempty"`
 	KeyDER []byte `json:"openIdKey,omitempty"`
 
-	key *rsa.PrivateKey // KeyDER parsed
+	key   *rsa.PrivateKey // KeyDER parsed
+	creds issuedCreds     // credentials handed out, for GetCallerIdentity
 }
 
 type identityPool struct {
@@ -108,7 +134,7 @@ type identityPool struct {
 	SAMLProviderARNs      []string                  `json:"samlProviderArns,omitempty"`
 	Tags                  map[string]string         `json:"tags,omitempty"`
 	Roles                 map[string]string         `json:"roles,omitempty"`
-	RoleMappings          json.RawMessage           `json:"roleMappings,omitempty"`
+	RoleMappings          map[string]*roleMapping   `json:"roleMappings,omitempty"`
 	CredentialsLifetime   time.Duration             `json:"credentialsLifetime,omitempty"`
 	// PrincipalTags is SetPrincipalTagAttributeMap's, by canonical provider.
 	PrincipalTags map[string]principalTagMap `json:"principalTags,omitempty"`
@@ -411,6 +437,10 @@ func (e *Emulator) applyIdentityPoolSeed(pools []SeedIdentityPool, userPoolID fu
 			return nil, fmt.Errorf("emulator: seed identity pool %q: %w", sp.Name, err)
 		}
 		p.CredentialsLifetime = time.Duration(sp.CredentialsLifetimeSeconds) * time.Second
+		if err := seedRoles(p, sp); err != nil {
+			delete(s.Pools, p.ID)
+			return nil, fmt.Errorf("emulator: seed identity pool %q: %w", sp.Name, err)
+		}
 		out[sp.Name] = p.ID
 	}
 	return out, nil
@@ -491,9 +521,9 @@ func (e *Emulator) opListIdentityPools(c *call, in *listIdentityPoolsInput) (any
 }
 
 type setIdentityPoolRolesInput struct {
-	IdentityPoolID string            `json:"IdentityPoolId"`
-	Roles          map[string]string `json:"Roles"`
-	RoleMappings   json.RawMessage   `json:"RoleMappings"`
+	IdentityPoolID string                  `json:"IdentityPoolId"`
+	Roles          map[string]string       `json:"Roles"`
+	RoleMappings   map[string]*roleMapping `json:"RoleMappings"`
 }
 
 func (e *Emulator) opSetIdentityPoolRoles(c *call, in *setIdentityPoolRolesInput) (any, error) {
@@ -502,10 +532,8 @@ func (e *Emulator) opSetIdentityPoolRoles(c *call, in *setIdentityPoolRolesInput
 	if err != nil {
 		return nil, err
 	}
-	for k := range in.Roles {
-		if k != "authenticated" && k != "unauthenticated" {
-			return nil, errInvalidParameter("Invalid role key: %s", clip(k))
-		}
+	if err := validateRoles(p, in.Roles, in.RoleMappings); err != nil {
+		return nil, err
 	}
 	p.Roles = in.Roles
 	p.RoleMappings = in.RoleMappings
@@ -563,6 +591,14 @@ func describeIdentity(ident *identity) map[string]any {
 type login struct {
 	provider string // canonical
 	sub      string
+	// mappingKey names the login's role mapping: "{provider}:{clientId}" for a
+	// user-pool token, as SetIdentityPoolRoles keys it.
+	mappingKey string
+	// claims is the verified token's payload, for rules-based role mapping and
+	// principal tags.
+	claims map[string]any
+	// tags are the principal tags a developer's OpenID token carries.
+	tags map[string]string
 }
 
 // verifyLogins checks every entry of a logins map against the identity pool and
@@ -628,7 +664,8 @@ func (e *Emulator) verifyLogin(ip *identityPool, key, token string, now time.Tim
 	}
 	parts := strings.Split(token, ".")
 	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil || json.Unmarshal(payload, &cl) != nil {
+	var all map[string]any
+	if err != nil || json.Unmarshal(payload, &cl) != nil || json.Unmarshal(payload, &all) != nil {
 		return login{}, bad
 	}
 	if cl.Iss != e.issuer(up) {
@@ -659,7 +696,7 @@ func (e *Emulator) verifyLogin(ip *identityPool, key, token string, now time.Tim
 			return login{}, errNotAuthorized("Invalid login token. User is not valid.")
 		}
 	}
-	return login{provider: provider, sub: cl.Sub}, nil
+	return login{provider: provider, sub: cl.Sub, mappingKey: provider + ":" + cl.Aud, claims: all}, nil
 }
 
 func (e *Emulator) newIdentity(s *idpState, ip *identityPool, now time.Time) *identity {
@@ -799,8 +836,17 @@ type identityCall struct {
 }
 
 func (e *Emulator) opGetCredentialsForIdentity(c *call, in *identityCall) (any, error) {
+	if in.CustomRoleArn != "" {
+		if err := checkRoleARN("customRoleArn", in.CustomRoleArn); err != nil {
+			return nil, err
+		}
+	}
 	s := e.idp()
-	ident, ip, _, err := e.resolveIdentity(s, in.IdentityID, in.Logins, c.now)
+	ident, ip, logins, err := e.resolveIdentity(s, in.IdentityID, in.Logins, c.now)
+	if err != nil {
+		return nil, err
+	}
+	role, err := e.chooseRole(ip, logins, len(logins) > 0, in.CustomRoleArn)
 	if err != nil {
 		return nil, err
 	}
@@ -814,22 +860,29 @@ func (e *Emulator) opGetCredentialsForIdentity(c *call, in *identityCall) (any, 
 		SessionToken string  `json:"SessionToken"`
 		Expiration   float64 `json:"Expiration"`
 	}
-	out := struct {
+	// Cognito sends whole seconds.
+	exp := c.now.Add(life).Truncate(time.Second)
+	cr := credentials{
+		// Temporary credentials' key IDs start with ASIA and hold 16 more
+		// upper-case letters and digits.
+		AccessKeyID:  "ASIA" + strings.ToUpper(e.randomAlnum(16, true)),
+		SecretKey:    base64.StdEncoding.EncodeToString(e.randomBytes(30)),
+		SessionToken: base64.StdEncoding.EncodeToString(e.randomBytes(600)),
+		Expiration:   float64(exp.Unix()),
+	}
+	assumed, _ := assumedRoleARN(role, e.accountID())
+	s.creds.add(&issuedCred{
+		IssuedCredentials: IssuedCredentials{
+			AccessKeyID: cr.AccessKeyID, IdentityID: ident.ID, IdentityPoolID: ip.ID,
+			RoleARN: role, AssumedRoleARN: assumed, Authenticated: len(logins) > 0,
+			PrincipalTags: principalTags(ip, logins), Expiration: exp,
+		},
+		secret: cr.SecretKey, sessionToken: cr.SessionToken,
+	}, c.now)
+	return struct {
 		IdentityID  string      `json:"IdentityId"`
 		Credentials credentials `json:"Credentials"`
-	}{
-		IdentityID: ident.ID,
-		Credentials: credentials{
-			// Temporary credentials' key IDs start with ASIA and hold 16 more
-			// upper-case letters and digits.
-			AccessKeyID:  "ASIA" + strings.ToUpper(e.randomAlnum(16, true)),
-			SecretKey:    base64.StdEncoding.EncodeToString(e.randomBytes(30)),
-			SessionToken: base64.StdEncoding.EncodeToString(e.randomBytes(600)),
-			// Cognito sends whole seconds.
-			Expiration: float64(c.now.Add(life).Unix()),
-		},
-	}
-	return out, nil
+	}{ident.ID, cr}, nil
 }
 
 func (e *Emulator) opGetOpenIdToken(c *call, in *identityCall) (any, error) {

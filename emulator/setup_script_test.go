@@ -33,8 +33,10 @@ func awsCLIv2(t *testing.T) string {
 
 // TestSetupWithAWSCLIAndBoto3: a set-up script written for real Cognito (AWS CLI
 // v2: pool, resource server, clients, domain, group with role, identity pool with
-// role mapping) runs unchanged against the emulator; boto3 reads it all back; the
-// machine client gets a client_credentials token with the custom scope.
+// role mapping) runs unchanged against the emulator; boto3 reads it all back and
+// sees the role mapping applied (STS GetCallerIdentity with the identity pool's
+// credentials); the machine client gets a client_credentials token with the
+// custom scope.
 func TestSetupWithAWSCLIAndBoto3(t *testing.T) {
 	aws := awsCLIv2(t)
 	py := peers.Python(t, "boto3")
@@ -79,6 +81,9 @@ func TestSetupWithAWSCLIAndBoto3(t *testing.T) {
 		Tags              map[string]string `json:"tags"`
 		AuthenticatedRole string            `json:"authenticatedRole"`
 		RoleMappingType   string            `json:"roleMappingType"`
+		TokenMapped       string            `json:"tokenMappedCaller"`
+		RulesMapped       string            `json:"rulesMappedCaller"`
+		Denied            string            `json:"deniedByRules"`
 	}
 	if err := json.Unmarshal(raw, &got); err != nil {
 		t.Fatalf("%v: %s", err, raw)
@@ -88,6 +93,13 @@ func TestSetupWithAWSCLIAndBoto3(t *testing.T) {
 		got.GroupRole != "arn:aws:iam::123456789012:role/admins" || !slices.Equal(got.Members, []string{"dana"}) ||
 		got.Tags["team"] != "auth" || got.AuthenticatedRole != "arn:aws:iam::123456789012:role/signed-in" || got.RoleMappingType != "Token" {
 		t.Errorf("read back: %+v", got)
+	}
+	// The role mapping is applied: dana's group role through the token-based
+	// mapping, then the rules-based one, then Deny when no rule matches.
+	if got.TokenMapped != "arn:aws:sts::123456789012:assumed-role/admins/CognitoIdentityCredentials" ||
+		got.RulesMapped != "arn:aws:sts::123456789012:assumed-role/example-users/CognitoIdentityCredentials" ||
+		got.Denied != "NotAuthorizedException" {
+		t.Errorf("role mapping as boto3 sees it: token %s, rules %s, no rule %s", got.TokenMapped, got.RulesMapped, got.Denied)
 	}
 
 	// The machine client's token carries the resource server's scope.

@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -53,13 +54,55 @@ func (e *Emulator) checkSignature(r *http.Request, op string, body []byte) *Erro
 	if len(e.accessKeys) == 0 || unsignedOps[op] {
 		return nil
 	}
+	_, f := verifySigV4(r, body, e.base.Now(), func(id string) (string, bool) {
+		s, ok := e.accessKeys[id]
+		return s, ok
+	})
+	switch f.kind {
+	case sigOK:
+		return nil
+	case sigMissing:
+		return newErr("MissingAuthenticationTokenException", "Missing Authentication Token")
+	case sigUnknownKey:
+		return newErr("UnrecognizedClientException", "The security token included in the request is invalid.")
+	case sigExpired, sigMismatch:
+		return newErr("InvalidSignatureException", "%s", f.msg)
+	default:
+		return newErr("IncompleteSignatureException", "%s", f.msg)
+	}
+}
+
+// sigFailure is why a SigV4 signature was refused; each service names the kinds
+// in its own words (checkSignature for Cognito, stsError for STS).
+type sigFailure struct {
+	kind sigKind
+	msg  string // AWS's wording, for the kinds whose text is shared
+}
+
+type sigKind int
+
+const (
+	sigOK         sigKind = iota
+	sigMissing            // no Authorization header
+	sigIncomplete         // malformed header, date or signed headers
+	sigUnknownKey         // the access key ID is not known
+	sigExpired            // X-Amz-Date too far from the clock
+	sigMismatch           // the signature is wrong
+)
+
+const sigMismatchMessage = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+
+// verifySigV4 checks r's Authorization header against the secret that secret
+// returns for its access key ID, at time now (the zero time skips the check of
+// X-Amz-Date against the clock); it returns the key ID it read.
+func verifySigV4(r *http.Request, body []byte, now time.Time, secret func(keyID string) (string, bool)) (string, sigFailure) {
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
-		return newErr("MissingAuthenticationTokenException", "Missing Authentication Token")
+		return "", sigFailure{kind: sigMissing}
 	}
 	const algo = "AWS4-HMAC-SHA256 "
 	if !strings.HasPrefix(auth, algo) {
-		return newErr("IncompleteSignatureException", "Unsupported authorization type.")
+		return "", sigFailure{sigIncomplete, "Unsupported authorization type."}
 	}
 	fields := map[string]string{}
 	for _, part := range strings.Split(auth[len(algo):], ",") {
@@ -71,37 +114,36 @@ func (e *Emulator) checkSignature(r *http.Request, op string, body []byte) *Erro
 	cred, signed, sig := fields["Credential"], fields["SignedHeaders"], fields["Signature"]
 	scope := strings.Split(cred, "/")
 	if len(scope) != 5 || signed == "" || sig == "" || scope[4] != "aws4_request" {
-		return newErr("IncompleteSignatureException", "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters.")
+		return "", sigFailure{sigIncomplete, "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters."}
 	}
-	secret, known := e.accessKeys[scope[0]]
+	key, known := secret(scope[0])
 	if !known {
-		return newErr("UnrecognizedClientException", "The security token included in the request is invalid.")
+		return scope[0], sigFailure{kind: sigUnknownKey}
 	}
 	amzDate := r.Header.Get("X-Amz-Date")
 	t, err := time.Parse("20060102T150405Z", amzDate)
 	if err != nil || !strings.HasPrefix(amzDate, scope[1]) {
-		return newErr("IncompleteSignatureException", "Date must be in ISO-8601 'basic format' and match the credential scope.")
+		return scope[0], sigFailure{sigIncomplete, "Date must be in ISO-8601 'basic format' and match the credential scope."}
 	}
-	now := e.base.Now()
-	if d := now.Sub(t); d > sigV4MaxSkew || d < -sigV4MaxSkew {
-		return newErr("InvalidSignatureException", "Signature expired: %s is now earlier than %s (%s - 15 min.)",
-			amzDate, now.Add(-sigV4MaxSkew).UTC().Format("20060102T150405Z"), now.UTC().Format("20060102T150405Z"))
+	if d := now.Sub(t); !now.IsZero() && (d > sigV4MaxSkew || d < -sigV4MaxSkew) {
+		return scope[0], sigFailure{sigExpired, fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - 15 min.)",
+			amzDate, now.Add(-sigV4MaxSkew).UTC().Format("20060102T150405Z"), now.UTC().Format("20060102T150405Z"))}
 	}
 	canon, ok := canonicalRequest(r, signed, body)
 	if !ok {
-		return newErr("IncompleteSignatureException", "'Host' must be a signed header.")
+		return scope[0], sigFailure{sigIncomplete, "'Host' must be a signed header."}
 	}
 	sum := sha256.Sum256([]byte(canon))
 	toSign := "AWS4-HMAC-SHA256\n" + amzDate + "\n" + strings.Join(scope[1:], "/") + "\n" + hex.EncodeToString(sum[:])
-	key := []byte("AWS4" + secret)
+	k := []byte("AWS4" + key)
 	for _, s := range scope[1:] {
-		key = hmacSHA256(key, s)
+		k = hmacSHA256(k, s)
 	}
-	want := hex.EncodeToString(hmacSHA256(key, toSign))
+	want := hex.EncodeToString(hmacSHA256(k, toSign))
 	if subtle.ConstantTimeCompare([]byte(want), []byte(sig)) != 1 {
-		return newErr("InvalidSignatureException", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
+		return scope[0], sigFailure{sigMismatch, sigMismatchMessage}
 	}
-	return nil
+	return scope[0], sigFailure{}
 }
 
 func hmacSHA256(key []byte, data string) []byte {

@@ -36,6 +36,12 @@ type Options struct {
 	// retrying to the caller (Provider and session/ have their own failure
 	// policy), so one call here is one request at the service.
 	RetryMaxAttempts int
+	// CustomRoleARN, when set, asks for signed-in users' credentials for this
+	// role rather than the one the identity pool's role mapping would choose.
+	// The mapping must allow it (a role of the id token's cognito:roles, or of a
+	// matching rule); Cognito refuses any other with NotAuthorizedException.
+	// Guests always get the pool's unauthenticated role.
+	CustomRoleARN string
 	// Timeout bounds each call, the answer's body included, when the caller's
 	// context has no earlier deadline: cognito.DefaultTimeout (30 s) when zero, no
 	// bound of its own when negative. Answers are read up to
@@ -313,10 +319,14 @@ func staleIdentity(err error) bool {
 }
 
 func (c *Client) credentialsFor(ctx context.Context, id string, l Login) (Credentials, error) {
-	out, err := c.api.GetCredentialsForIdentity(ctx, &ci.GetCredentialsForIdentityInput{
+	in := &ci.GetCredentialsForIdentityInput{
 		IdentityId: aws.String(id),
 		Logins:     l.logins(),
-	})
+	}
+	if c.opts.CustomRoleARN != "" && !l.guest() {
+		in.CustomRoleArn = aws.String(c.opts.CustomRoleARN)
+	}
+	out, err := c.api.GetCredentialsForIdentity(ctx, in)
 	if err != nil {
 		return Credentials{}, mapError("GetCredentialsForIdentity", err)
 	}

@@ -1,9 +1,14 @@
 """Reads back, with boto3, what test/setup/cognito-setup.sh made (argv: endpoint,
-then its JSON output) and prints what it found as JSON."""
+then its JSON output) and prints what it found as JSON. It also checks that the
+identity pool's role mapping is applied: dana signs in, gets credentials, and
+STS GetCallerIdentity (boto3, signing with those credentials) names the role of
+her group; a rules-based mapping then chooses by claim, and Deny refuses."""
 import json
 import sys
 
 import boto3
+import botocore
+import botocore.config
 
 endpoint, made = sys.argv[1], json.loads(sys.argv[2])
 kw = dict(endpoint_url=endpoint, region_name="eu-west-1", aws_access_key_id="AKIDSETUPEXAMPLE", aws_secret_access_key="setup-secret")
@@ -17,6 +22,35 @@ group = idp.get_group(UserPoolId=made["poolId"], GroupName="admins")["Group"]
 members = idp.list_users_in_group(UserPoolId=made["poolId"], GroupName="admins")["Users"]
 tags = idp.list_tags_for_resource(ResourceArn=pool["Arn"])["Tags"]
 roles = ident.get_identity_pool_roles(IdentityPoolId=made["identityPoolId"])
+
+
+def caller(login_key, rules=None):
+    """dana's credentials through the identity pool, then who STS says they are
+    (or the error code Cognito answered)."""
+    if rules is not None:
+        ident.set_identity_pool_roles(IdentityPoolId=made["identityPoolId"], Roles=roles["Roles"], RoleMappings={
+            login_key: {"Type": "Rules", "AmbiguousRoleResolution": "Deny", "RulesConfiguration": {"Rules": rules}}})
+    tok = idp.initiate_auth(ClientId=made["webClientId"], AuthFlow="USER_PASSWORD_AUTH",
+                            AuthParameters={"USERNAME": "dana", "PASSWORD": "Correct-Horse-7"})["AuthenticationResult"]["IdToken"]
+    logins = {provider: tok}
+    anon = boto3.client("cognito-identity", endpoint_url=endpoint, region_name="eu-west-1",
+                        config=botocore.config.Config(signature_version=botocore.UNSIGNED))
+    ident_id = anon.get_id(IdentityPoolId=made["identityPoolId"], Logins=logins)["IdentityId"]
+    try:
+        creds = anon.get_credentials_for_identity(IdentityId=ident_id, Logins=logins)["Credentials"]
+    except anon.exceptions.NotAuthorizedException as e:
+        return e.response["Error"]["Code"]
+    sts = boto3.client("sts", endpoint_url=endpoint, region_name="eu-west-1", aws_access_key_id=creds["AccessKeyId"],
+                       aws_secret_access_key=creds["SecretKey"], aws_session_token=creds["SessionToken"])
+    return sts.get_caller_identity()["Arn"]
+
+
+provider = "cognito-idp.eu-west-1.amazonaws.com/" + made["poolId"]
+key = provider + ":" + made["webClientId"]
+token_caller = caller(key)
+rule = {"Claim": "email", "MatchType": "Contains", "Value": "@example.com", "RoleARN": "arn:aws:iam::123456789012:role/example-users"}
+rules_caller = caller(key, [rule])
+denied = caller(key, [dict(rule, Value="@example.net")])
 print(json.dumps({
     "poolName": pool["Name"], "minimumLength": pool["Policies"]["PasswordPolicy"]["MinimumLength"],
     "scopes": sorted(s["ScopeName"] for s in rs["Scopes"]),
@@ -25,4 +59,5 @@ print(json.dumps({
     "groupRole": group["RoleArn"], "members": [u["Username"] for u in members], "tags": tags,
     "authenticatedRole": roles["Roles"]["authenticated"],
     "roleMappingType": list(roles["RoleMappings"].values())[0]["Type"],
+    "tokenMappedCaller": token_caller, "rulesMappedCaller": rules_caller, "deniedByRules": denied,
 }))
