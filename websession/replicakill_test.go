@@ -221,7 +221,8 @@ func startReplica(t *testing.T, cfg replicaConfig) *replica {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestReplicaProcess$", "-test.count=1", "-test.timeout=5m")
-	cmd.Env = append(os.Environ(), envReplica+"="+string(raw))
+	// A binary built with -race sleeps a second as it exits, unless told not to.
+	cmd.Env = append(os.Environ(), envReplica+"="+string(raw), "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	r := &replica{index: cfg.Index, cmd: cmd, logs: &syncBuffer{}, ready: make(chan string, 1), exited: make(chan struct{})}
 	cmd.Stderr = r.logs
 	if r.stdin, err = cmd.StdinPipe(); err != nil {
@@ -693,6 +694,7 @@ func replicaKilledMidRefresh(t *testing.T, grace time.Duration, lives bool) {
 	if ttl := rdb.PTTL(ctx, locks[0]).Val(); ttl <= 0 || ttl > killLockTTL {
 		t.Fatalf("the lock's TTL is %v, want (0, %v]", ttl, killLockTTL)
 	}
+	owner := rdb.Get(ctx, locks[0]).Val()
 	if n := len(front.seen()); n != 1 {
 		t.Fatalf("%d refreshes reached Cognito while replica %d held the lock, want 1", n, holder)
 	}
@@ -704,6 +706,11 @@ func replicaKilledMidRefresh(t *testing.T, grace time.Duration, lives bool) {
 	killed := time.Now()
 	reps[holder].kill(t)
 	rr.down[holder].Store(true)
+	// The dead holder's lock is still there, its own: nothing released it, and
+	// it will only expire.
+	if v, ttl := rdb.Get(ctx, locks[0]).Val(), rdb.PTTL(ctx, locks[0]).Val(); v != owner || ttl <= 0 {
+		t.Fatalf("after the kill the lock is held by another owner or gone (TTL %v)", ttl)
+	}
 	close(front.release)
 	t.Logf("killed replica %d (pid %d) holding the refresh lock", holder, reps[holder].cmd.Process.Pid)
 
