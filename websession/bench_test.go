@@ -5,7 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sort"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -71,39 +71,135 @@ func TestCachedRequestNoStoreCall(t *testing.T) {
 	}
 }
 
+// cachedRequestAllocs is what a request on a cached session may allocate: the
+// request carrying the new context (http.Request.WithContext) and that context
+// with the user (one object).
+const cachedRequestAllocs = 2
+
+// TestCachedRequestAllocs: the middleware's cached path allocates no more than
+// cachedRequestAllocs per request, and the handler sees the user.
+func TestCachedRequestAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocations (sync.Pool drops items at random)")
+	}
+	st := &countingStore{Store: store.NewMemory()}
+	_, w, req := signedInRequest(t, st)
+	var seen string
+	h := w.Handler(w.Require(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		u, _ := UserFrom(r.Context())
+		seen = u.Username
+	})))
+	bw := newBenchWriter()
+	serve := func() {
+		bw.reset()
+		h.ServeHTTP(bw, req)
+		if bw.code != 0 {
+			t.Fatalf("%d", bw.code)
+		}
+	}
+	serve() // warm: the HMAC pool
+	if n := testing.AllocsPerRun(1000, serve); n > cachedRequestAllocs {
+		t.Errorf("%.1f allocations per cached request, want at most %d", n, cachedRequestAllocs)
+	}
+	if seen != alice {
+		t.Fatalf("the handler saw user %q", seen)
+	}
+	// The bare handler allocates nothing here, so the count above is all the
+	// middleware's.
+	bare := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {})
+	if n := testing.AllocsPerRun(100, func() { bw.reset(); bare.ServeHTTP(bw, req) }); n != 0 {
+		t.Fatalf("the bare handler allocates %.1f", n)
+	}
+}
+
+// benchWriter is a ResponseWriter reused from request to request, so that
+// neither the timings nor the allocation counts include a recorder's.
+type benchWriter struct {
+	h    http.Header
+	code int
+}
+
+func newBenchWriter() *benchWriter { return &benchWriter{h: http.Header{}} }
+
+func (b *benchWriter) Header() http.Header { return b.h }
+func (b *benchWriter) Write(p []byte) (int, error) {
+	b.WriteHeader(http.StatusOK)
+	return len(p), nil
+}
+func (b *benchWriter) WriteHeader(code int) {
+	if b.code == 0 {
+		b.code = code
+	}
+}
+func (b *benchWriter) reset() {
+	clear(b.h)
+	b.code = 0
+}
+
+// percentile returns the p-th percentile (0 < p < 1) of sorted, nearest rank.
+func percentile(sorted []int64, p float64) int64 {
+	i := int(float64(len(sorted))*p+0.5) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
 // BenchmarkCachedRequest: what the middleware adds to a request on a fresh
 // session (cookie, HMAC, cache, Fetch's atomic load, user in context), beside a
 // bare handler and scs with its Redis store loading the session per request.
-// Latency percentiles are reported as p50-ns and p99-ns. Run on a quiet machine
-// only (BENCHMARKS.md).
+//
+// Every request is timed on its own (two monotonic clock reads around
+// ServeHTTP, about 40 ns, which the bare handler's figures show), and the
+// percentiles are of those per-request times: p50-ns and p99-ns. The
+// websession run also times a bare request right before each of its own, in
+// the same conditions, and reports the difference of the percentiles as
+// added-p50-ns and added-p99-ns: the figure the goal (p99 ≤ 10 µs) is about.
+// allocs/op counts the middleware's allocations only (the writer is reused).
+// Run on a quiet machine only (BENCHMARKS.md).
 func BenchmarkCachedRequest(b *testing.B) {
 	app := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {})
-	run := func(b *testing.B, h http.Handler, req *http.Request) {
-		lat := make([]time.Duration, 0, b.N)
+	bareReq := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/api/x", nil)
+	run := func(b *testing.B, h http.Handler, req *http.Request, baseline bool) {
+		lat := make([]int64, b.N)
+		var base []int64
+		if baseline {
+			base = make([]int64, b.N)
+		}
+		bw := newBenchWriter()
 		b.ReportAllocs()
 		b.ResetTimer()
-		for range b.N {
-			rec := httptest.NewRecorder()
+		for i := range b.N {
+			if baseline {
+				bw.reset()
+				start := time.Now()
+				app.ServeHTTP(bw, bareReq)
+				base[i] = int64(time.Since(start))
+			}
+			bw.reset()
 			start := time.Now()
-			h.ServeHTTP(rec, req)
-			lat = append(lat, time.Since(start))
-			if rec.Code != http.StatusOK {
-				b.Fatalf("%d", rec.Code)
+			h.ServeHTTP(bw, req)
+			lat[i] = int64(time.Since(start))
+			if bw.code != 0 && bw.code != http.StatusOK {
+				b.Fatalf("%d", bw.code)
 			}
 		}
 		b.StopTimer()
-		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-		b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
-		b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+		slices.Sort(lat)
+		p50, p99 := percentile(lat, 0.50), percentile(lat, 0.99)
+		b.ReportMetric(float64(p50), "p50-ns")
+		b.ReportMetric(float64(p99), "p99-ns")
+		if baseline {
+			slices.Sort(base)
+			b.ReportMetric(float64(p50-percentile(base, 0.50)), "added-p50-ns")
+			b.ReportMetric(float64(p99-percentile(base, 0.99)), "added-p99-ns")
+		}
 	}
 	b.Run("bare", func(b *testing.B) {
-		run(b, app, httptest.NewRequest(http.MethodGet, "http://127.0.0.1/api/x", nil))
+		run(b, app, bareReq, false)
 	})
 	b.Run("websession", func(b *testing.B) {
 		st := &countingStore{Store: store.NewMemory()}
 		_, w, req := signedInRequest(b, st)
 		before := st.calls.Load()
-		run(b, w.Handler(w.Require(app)), req)
+		run(b, w.Handler(w.Require(app)), req, true)
 		b.ReportMetric(float64(st.calls.Load()-before)/float64(b.N), "store-calls/op")
 	})
 	b.Run("scs-redis", func(b *testing.B) {
@@ -130,7 +226,7 @@ func BenchmarkCachedRequest(b *testing.B) {
 		}
 		req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/api/x", nil)
 		req.AddCookie(cookie)
-		run(b, h, req)
+		run(b, h, req, true)
 	})
 }
 

@@ -413,13 +413,13 @@ func cookieRecordUsers(user string) []string {
 
 // lookupCookie returns the live session of the request's cookies.
 func (w *Sessions) lookupCookie(ctx context.Context, s *cookieState) (*live, error) {
-	name := w.keys.name(s.id)
-	if l := w.cache.get(name); l != nil {
+	key := w.keys.name(s.id)
+	if l := w.cache.get(key); l != nil {
 		l.ck.mu.Lock()
 		cachedCurrent := l.ck.gen >= s.gen
 		l.ck.mu.Unlock()
 		if cachedCurrent {
-			w.tel.count(ctx, w.tel.cache, "result", "hit")
+			w.tel.cacheResult(ctx, cacheHit)
 			return l, nil
 		}
 		// Another replica wrote a newer state: take the browser's.
@@ -429,6 +429,7 @@ func (w *Sessions) lookupCookie(ctx context.Context, s *cookieState) (*live, err
 	if err != nil {
 		return nil, err
 	}
+	name := key.String()
 	st, mst := w.sealedIn(store.NewMemory(), name, aead)
 	for u, data := range s.records {
 		if _, err := st.put(ctx, recordKey("", st.ns, w.pool, w.client, u), data, 0); err != nil {
@@ -443,9 +444,9 @@ func (w *Sessions) lookupCookie(ctx context.Context, s *cookieState) (*live, err
 	if err != nil {
 		return nil, err
 	}
-	l := &live{name: name, st: st, mgr: mgr, ck: &cookieLive{id: s.id, gen: s.gen, writes: st.writes.Load()}}
+	l := &live{key: key, name: name, st: st, mgr: mgr, ck: &cookieLive{id: s.id, gen: s.gen, writes: st.writes.Load()}}
 	l.rec.Store(ms)
-	w.tel.count(ctx, w.tel.cache, "result", "miss")
+	w.tel.cacheResult(ctx, cacheMiss)
 	got, evicted := w.cache.add(l)
 	if got != l {
 		mgr.Close()

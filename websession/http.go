@@ -8,6 +8,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/textproto"
+	"path"
 	"strings"
 	"time"
 
@@ -56,11 +58,42 @@ func wantsJSON(r *http.Request) bool {
 // Handler serves the routes at Config.Paths and passes every other request to
 // app, with the session loaded (UserFrom) and cross-origin requests that change
 // state refused. Wrap handlers that need a user in Require.
+//
+// A request whose path is clean and names no route goes to app directly; the
+// routes' ServeMux sees the rest (the routes, and the paths it would redirect),
+// so the routing is the mux's but costs the app's requests nothing.
 func (w *Sessions) Handler(app http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	w.register(mux)
 	mux.Handle("/", app)
-	return w.Middleware(mux)
+	return w.Middleware(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if w.appPath(r) {
+			app.ServeHTTP(rw, r)
+			return
+		}
+		mux.ServeHTTP(rw, r)
+	}))
+}
+
+// appPath reports whether Handler's mux would give r to the app's "/" as it
+// is: not CONNECT (which the mux routes by its raw host and path), a path that
+// is absolute and clean (the mux redirects others) and none of the routes'.
+func (w *Sessions) appPath(r *http.Request) bool {
+	p := r.URL.Path
+	if r.Method == http.MethodConnect || p == "" || p[0] != '/' {
+		return false
+	}
+	rp := &w.cfg.Paths
+	if p == rp.Login || p == rp.Callback || p == rp.Logout || p == rp.Me {
+		return false
+	}
+	// path.Clean, as the mux applies it, keeping a trailing slash; it
+	// allocates only for a path it changes.
+	c := path.Clean(p)
+	if p[len(p)-1] == '/' && c != "/" {
+		c += "/"
+	}
+	return c == p
 }
 
 // Routes returns the routes alone, for mounting in another router (chi, echo,
@@ -95,7 +128,7 @@ func (w *Sessions) Middleware(next http.Handler) http.Handler {
 		u, err := w.userOf(rw, r)
 		switch {
 		case err == nil && u != nil:
-			r = r.WithContext(context.WithValue(r.Context(), userKey{}, u))
+			r = r.WithContext(u)
 		case errors.Is(err, errNoSession):
 			w.clearCookie(rw, r)
 		case err != nil:
@@ -141,11 +174,14 @@ func (w *Sessions) unauthenticated(rw http.ResponseWriter, r *http.Request) {
 	http.Redirect(rw, r, to, http.StatusSeeOther)
 }
 
-// userOf returns the request's user: from the context when Middleware ran, else
-// from the cookie. (nil, nil): no cookie.
-func (w *Sessions) userOf(rw http.ResponseWriter, r *http.Request) (*User, error) {
+// userOf returns the request's user, as a context carrying it: from the
+// context when Middleware ran, else from the cookie. (nil, nil): no cookie.
+func (w *Sessions) userOf(rw http.ResponseWriter, r *http.Request) (*userCtx, error) {
+	if c, ok := r.Context().(*userCtx); ok {
+		return c, nil
+	}
 	if u, ok := UserFrom(r.Context()); ok {
-		return u, nil
+		return &userCtx{Context: r.Context(), u: *u}, nil
 	}
 	ctx := r.Context()
 	var l *live
@@ -166,14 +202,15 @@ func (w *Sessions) userOf(rw http.ResponseWriter, r *http.Request) (*User, error
 			return nil, nil
 		}
 	} else {
-		c, err := r.Cookie(w.cookieName)
-		if err != nil {
+		v, ok := cookieValue(r, w.cookieName)
+		if !ok {
 			return nil, nil
 		}
-		id, ok := parseSessionID(c.Value)
+		id, ok := parseSessionID(v)
 		if !ok {
 			return nil, errNoSession
 		}
+		var err error
 		if l, err = w.lookup(ctx, id); err != nil {
 			return nil, err
 		}
@@ -209,15 +246,67 @@ func (w *Sessions) userOf(rw http.ResponseWriter, r *http.Request) (*User, error
 			w.log.LogAttrs(ctx, slog.LevelWarn, "cogauth: could not write the session cookies", slogErr(err))
 		}
 	}
-	return w.newUser(l, s), nil
+	return w.newUser(ctx, l, s), nil
 }
 
-func (w *Sessions) newUser(l *live, s *session.Session) *User {
-	u := &User{Username: s.Username, Sub: s.UserSub, Access: s.Tokens.Access.Claims(), w: w, l: l}
+// newUser returns the request's context with its user: one allocation for both.
+func (w *Sessions) newUser(ctx context.Context, l *live, s *session.Session) *userCtx {
+	c := &userCtx{Context: ctx, u: User{Username: s.Username, Sub: s.UserSub, Access: s.Tokens.Access.Claims(), w: w, l: l}}
 	if s.Tokens.ID != nil {
-		u.ID = s.Tokens.ID.Claims()
+		c.u.ID = s.Tokens.ID.Claims()
 	}
-	return u
+	return c
+}
+
+// cookieValue is r.Cookie(name).Value without its allocations (a slice and a
+// Cookie for every cookie of the request): the same parse, keeping only the
+// first valid cookie of that name. Requests with many cookies go to r.Cookie
+// itself, which also applies net/http's bound on their number.
+func cookieValue(r *http.Request, name string) (string, bool) {
+	lines := r.Header["Cookie"]
+	n := 0
+	for _, l := range lines {
+		n += strings.Count(l, ";") + 1
+	}
+	if n > 64 {
+		c, err := r.Cookie(name)
+		if err != nil {
+			return "", false
+		}
+		return c.Value, true
+	}
+	for _, line := range lines {
+		line = textproto.TrimString(line)
+		var part string
+		for len(line) > 0 {
+			part, line, _ = strings.Cut(line, ";")
+			part = textproto.TrimString(part)
+			if part == "" {
+				continue
+			}
+			k, v, _ := strings.Cut(part, "=")
+			if textproto.TrimString(k) != name {
+				continue
+			}
+			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			if validCookieValue(v) {
+				return v, true
+			}
+		}
+	}
+	return "", false
+}
+
+// validCookieValue is net/http's test of a cookie value's bytes.
+func validCookieValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; b < 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // setCookie sets the session cookie: __Host- (Secure, Path=/, no Domain),

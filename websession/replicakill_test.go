@@ -519,7 +519,7 @@ func readStored(t *testing.T, st store.Store, secret []byte, cookie, pool, clien
 	if err != nil {
 		t.Fatal(err)
 	}
-	ss, _ := newSealedStore(st, k.name(id), aead)
+	ss, _ := newSealedStore(st, k.name(id).String(), aead)
 	ctx := context.Background()
 	e, err := ss.get(ctx, ss.metaKey(pool, client))
 	if errors.Is(err, store.ErrNotFound) {

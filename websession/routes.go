@@ -223,7 +223,8 @@ func (w *Sessions) callback(rw http.ResponseWriter, r *http.Request) {
 // create stores a new session for the tokens of a sign-in.
 func (w *Sessions) create(r *http.Request, id sessionID, tok *hostedui.Tokens, sub string) (*live, error) {
 	ctx := r.Context()
-	name := w.keys.name(id)
+	key := w.keys.name(id)
+	name := key.String()
 	aead, err := w.keys.sessionAEAD(id)
 	if err != nil {
 		return nil, err
@@ -268,7 +269,7 @@ func (w *Sessions) create(r *http.Request, id sessionID, tok *hostedui.Tokens, s
 			w.log.LogAttrs(ctx, slogWarn, "cogauth: could not index a new web session", slogErr(err))
 		}
 	}
-	l := &live{name: name, st: st, mgr: mgr}
+	l := &live{key: key, name: name, st: st, mgr: mgr}
 	if w.cookieAEADs != nil {
 		l.ck = &cookieLive{id: id}
 	}
@@ -290,8 +291,8 @@ func containsString(list []string, s string) bool {
 }
 
 func (w *Sessions) logout(rw http.ResponseWriter, r *http.Request) {
-	u, err := w.userOf(rw, r)
-	if err == nil && u != nil {
+	uc, err := w.userOf(rw, r)
+	if u := uc.user(); err == nil && u != nil {
 		// Ended here and on every replica that heard; a failed revocation or
 		// delete is logged by end, and the browser signs out all the same.
 		_ = w.end(r.Context(), u.l, u.l.rec.Load().m, true, "user")
@@ -319,7 +320,8 @@ type meView struct {
 }
 
 func (w *Sessions) me(rw http.ResponseWriter, r *http.Request) {
-	u, err := w.userOf(rw, r)
+	uc, err := w.userOf(rw, r)
+	u := uc.user()
 	if err != nil && !errors.Is(err, errNoSession) {
 		w.unavailable(rw, r, err)
 		return

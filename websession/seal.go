@@ -11,6 +11,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"sync"
 )
 
 // idLen is the session ID's size: 256 bits from crypto/rand.
@@ -51,6 +53,15 @@ type keys struct {
 	hash   []byte      // HMAC of session IDs (store names)
 	cookie cipher.AEAD // sign-in state cookies
 	index  cipher.AEAD // the user-to-sessions index
+	// hmacs holds *hmacState: an HMAC keyed with hash, its pads hashed once, so
+	// naming a session costs two SHA-256 blocks and no allocation.
+	hmacs sync.Pool
+}
+
+type hmacState struct {
+	h   hash.Hash
+	in  sessionID
+	sum [sha256.Size]byte
 }
 
 func deriveKeys(secret []byte) (*keys, error) {
@@ -83,11 +94,39 @@ func aeadFrom(secret []byte, info string) (cipher.AEAD, error) {
 	return cipher.NewGCM(b)
 }
 
-// name returns the store name of a session: hex HMAC-SHA256 of its ID.
-func (k *keys) name(id sessionID) string {
-	m := hmac.New(sha256.New, k.hash)
-	m.Write(id[:])
-	return hex.EncodeToString(m.Sum(nil))
+// sessionName is a session's HMAC-SHA256 (keyed with keys.hash): what this
+// replica's cache is keyed by; its hex form (String) names the session in the
+// store and on the Bus.
+type sessionName [sha256.Size]byte
+
+func (n sessionName) String() string { return hex.EncodeToString(n[:]) }
+
+// parseName reads the hex form of a name (64 lower-case hex digits): Bus
+// messages are outside input.
+func parseName(s string) (sessionName, bool) {
+	var n sessionName
+	if !validName(s) {
+		return n, false
+	}
+	_, err := hex.Decode(n[:], []byte(s))
+	return n, err == nil
+}
+
+// name returns the name of the session with this ID.
+func (k *keys) name(id sessionID) sessionName {
+	s, _ := k.hmacs.Get().(*hmacState)
+	if s == nil {
+		s = &hmacState{h: hmac.New(sha256.New, k.hash)}
+	}
+	// Written from the pooled state, so that id does not escape to the heap.
+	s.in = id
+	s.h.Reset()
+	s.h.Write(s.in[:])
+	var n sessionName
+	copy(n[:], s.h.Sum(s.sum[:0]))
+	s.in = sessionID{}
+	k.hmacs.Put(s)
+	return n
 }
 
 // sessionAEAD is the key a session's records are sealed under: derived from the

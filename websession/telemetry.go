@@ -30,7 +30,23 @@ type telemetry struct {
 	refreshes metric.Int64Counter
 	refreshD  metric.Float64Histogram
 	lockWait  metric.Float64Histogram
+	// cacheOpts are the cache counter's attribute sets, made once: a cache hit
+	// (every request on a live session) allocates nothing for its metric.
+	cacheOpts [cacheResults][]metric.AddOption
 }
+
+// cacheResult is a cache lookup's result, the "result" attribute of
+// cogauth.websession.cache.
+type cacheResult int
+
+const (
+	cacheHit  cacheResult = iota // no store round trip
+	cacheMiss                    // read from the store
+	cacheNone                    // no such session
+	cacheResults
+)
+
+var cacheResultNames = [cacheResults]string{cacheHit: "hit", cacheMiss: "miss", cacheNone: "none"}
 
 func newTelemetry(mp metric.MeterProvider, tp trace.TracerProvider) (*telemetry, error) {
 	if mp == nil {
@@ -41,6 +57,9 @@ func newTelemetry(mp metric.MeterProvider, tp trace.TracerProvider) (*telemetry,
 	}
 	m := mp.Meter(instrumentationName)
 	t := &telemetry{tracer: tp.Tracer(instrumentationName)}
+	for r, name := range cacheResultNames {
+		t.cacheOpts[r] = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attribute.String("result", name)))}
+	}
 	var errs []error
 	add := func(err error) { errs = append(errs, err) }
 	var err error
@@ -60,6 +79,10 @@ func newTelemetry(mp metric.MeterProvider, tp trace.TracerProvider) (*telemetry,
 		return nil, err
 	}
 	return t, nil
+}
+
+func (t *telemetry) cacheResult(ctx context.Context, r cacheResult) {
+	t.cache.Add(ctx, 1, t.cacheOpts[r]...)
 }
 
 func (t *telemetry) count(ctx context.Context, c metric.Int64Counter, key, value string) {

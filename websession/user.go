@@ -40,6 +40,28 @@ func (u *User) GoString() string { return u.String() }
 
 type userKey struct{}
 
+// userCtx is a request's context with its user: the value and the context in
+// one allocation.
+type userCtx struct {
+	context.Context
+	u User
+}
+
+// user is the context's user; nil for a nil context.
+func (c *userCtx) user() *User {
+	if c == nil {
+		return nil
+	}
+	return &c.u
+}
+
+func (c *userCtx) Value(key any) any {
+	if key == (userKey{}) {
+		return &c.u
+	}
+	return c.Context.Value(key)
+}
+
 // UserFrom returns the signed-in user of the request's context, if any.
 func UserFrom(ctx context.Context) (*User, bool) {
 	u, ok := ctx.Value(userKey{}).(*User)

@@ -269,16 +269,8 @@ func New(cfg Config) (*Sessions, error) {
 func (w *Sessions) Close() error {
 	w.closeOnce.Do(func() {
 		w.unsubscribe()
-		for {
-			w.cache.mu.Lock()
-			el := w.cache.ll.Back()
-			w.cache.mu.Unlock()
-			if el == nil {
-				return
-			}
-			if l := w.cache.remove(el.Value.(*live).name, nil); l != nil {
-				l.mgr.Close()
-			}
+		for _, l := range w.cache.drain() {
+			l.mgr.Close()
 		}
 	})
 	return nil
@@ -286,7 +278,9 @@ func (w *Sessions) Close() error {
 
 // live is one session this replica serves: its Manager and web record.
 type live struct {
-	name     string
+	key      sessionName  // the cache's key
+	name     string       // key in hex: the store's and the Bus's name
+	used     atomic.Bool  // looked up since the cache's clock hand last passed
 	st       *sealedStore // the sealed view of the session's records
 	mgr      *session.Manager
 	rec      atomic.Pointer[metaState]
@@ -305,10 +299,11 @@ type metaState struct {
 // invalidated handles a Bus message: another replica (or this one) ended the
 // session; it is dropped from the cache.
 func (w *Sessions) invalidated(name string) {
-	if !validName(name) {
+	n, ok := parseName(name)
+	if !ok {
 		return
 	}
-	if l := w.cache.remove(name, nil); l != nil {
+	if l := w.cache.remove(n, nil); l != nil {
 		l.mgr.Close()
 	}
 }
@@ -347,9 +342,9 @@ func (e *unavailableError) Unwrap() error { return e.err }
 
 // lookup returns the live session of id, from the cache or the store.
 func (w *Sessions) lookup(ctx context.Context, id sessionID) (*live, error) {
-	name := w.keys.name(id)
-	if l := w.cache.get(name); l != nil {
-		w.tel.count(ctx, w.tel.cache, "result", "hit")
+	key := w.keys.name(id)
+	if l := w.cache.get(key); l != nil {
+		w.tel.cacheResult(ctx, cacheHit)
 		if !w.cfg.Strict {
 			return l, nil
 		}
@@ -362,12 +357,13 @@ func (w *Sessions) lookup(ctx context.Context, id sessionID) (*live, error) {
 	if err != nil {
 		return nil, err
 	}
+	name := key.String()
 	st, mst := w.sealed(name, aead)
 	ms, err := w.readMeta(ctx, st)
 	if errors.Is(err, errNoSession) {
-		w.tel.count(ctx, w.tel.cache, "result", "none")
+		w.tel.cacheResult(ctx, cacheNone)
 	} else if err == nil {
-		w.tel.count(ctx, w.tel.cache, "result", "miss")
+		w.tel.cacheResult(ctx, cacheMiss)
 	}
 	if err != nil {
 		return nil, err
@@ -376,7 +372,7 @@ func (w *Sessions) lookup(ctx context.Context, id sessionID) (*live, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &live{name: name, st: st, mgr: mgr}
+	l := &live{key: key, name: name, st: st, mgr: mgr}
 	l.rec.Store(ms)
 	got, evicted := w.cache.add(l)
 	if got != l {
@@ -437,7 +433,7 @@ func (w *Sessions) reload(ctx context.Context, l *live) error {
 
 // drop forgets l in this replica only.
 func (w *Sessions) drop(l *live) {
-	if w.cache.remove(l.name, l) != nil {
+	if w.cache.remove(l.key, l) != nil {
 		l.mgr.Close()
 	}
 }
@@ -582,8 +578,10 @@ func (w *Sessions) SignOutUser(ctx context.Context, sub string) error {
 	var errs []error
 	for _, e := range list {
 		w.tel.count(ctx, w.tel.signOuts, "reason", "user_all")
-		if l := w.cache.remove(e.Name, nil); l != nil {
-			l.mgr.Close()
+		if n, ok := parseName(e.Name); ok {
+			if l := w.cache.remove(n, nil); l != nil {
+				l.mgr.Close()
+			}
 		}
 		errs = append(errs, w.deleteRecords(ctx, e.Name, e.User), w.bus.Publish(ctx, e.Name))
 	}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package websession
+
+const raceEnabled = false
