@@ -45,6 +45,9 @@ var standardScopes = []string{"openid", "email", "phone", "profile", adminScope}
 type oauthState struct {
 	Codes  map[string]*authCode     `json:"codes"`  // by hashToken(code)
 	Logins map[string]*loginSession `json:"logins"` // by hashToken(cookie)
+	// Federations are sign-ins sent to an identity provider (federation.go), by
+	// hashToken(state).
+	Federations map[string]*fedRequest `json:"federations,omitempty"`
 }
 
 // scope is the scope claim of the origin's access tokens.
@@ -94,12 +97,20 @@ func (s *oauthState) ensureMaps() {
 	if s.Logins == nil {
 		s.Logins = map[string]*loginSession{}
 	}
+	if s.Federations == nil {
+		s.Federations = map[string]*fedRequest{}
+	}
 }
 
 // prune drops codes and hosted UI sessions that have expired and tells whether
 // it dropped any.
 func (s *oauthState) prune(now time.Time) bool {
-	n := len(s.Codes) + len(s.Logins)
+	n := len(s.Codes) + len(s.Logins) + len(s.Federations)
+	for k, f := range s.Federations {
+		if now.After(f.Expires) {
+			delete(s.Federations, k)
+		}
+	}
 	for k, c := range s.Codes {
 		if now.After(c.Expires) {
 			delete(s.Codes, k)
@@ -110,7 +121,7 @@ func (s *oauthState) prune(now time.Time) bool {
 			delete(s.Logins, k)
 		}
 	}
-	return len(s.Codes)+len(s.Logins) != n
+	return len(s.Codes)+len(s.Logins)+len(s.Federations) != n
 }
 
 // oauthRoutes registers the hosted UI and OAuth 2.0 endpoints, at the root and
@@ -130,6 +141,7 @@ func (e *Emulator) oauthRoutes(mux *http.ServeMux) {
 		{[]string{"POST"}, "/oauth2/revoke", (*oauthReq).revoke},
 		{[]string{"GET", "POST"}, "/oauth2/userInfo", (*oauthReq).userInfo},
 		{[]string{"GET"}, "/logout", (*oauthReq).logout},
+		{[]string{"GET"}, "/oauth2/idpresponse", (*oauthReq).idpResponse},
 		{[]string{"GET"}, "/error", func(o *oauthReq) { o.errorPage(http.StatusBadRequest, o.r.URL.Query().Get("error")) }},
 	} {
 		for _, prefix := range []string{"", "/{pool}"} {
@@ -138,7 +150,7 @@ func (e *Emulator) oauthRoutes(mux *http.ServeMux) {
 			}
 		}
 	}
-	for _, endpoint := range []string{"/oauth2/authorize", "/login", "/oauth2/token", "/oauth2/revoke", "/oauth2/userInfo", "/logout", "/error"} {
+	for _, endpoint := range []string{"/oauth2/authorize", "/login", "/oauth2/token", "/oauth2/revoke", "/oauth2/userInfo", "/logout", "/oauth2/idpresponse", "/error"} {
 		for _, prefix := range []string{"", "/{pool}"} {
 			mux.Handle(prefix+endpoint, e.oauthHandler(endpoint, func(o *oauthReq) {
 				o.w.Header().Set("Allow", "GET, POST")
@@ -234,6 +246,7 @@ func (o *oauthReq) client(id string) (*userPool, *appClient, bool) {
 type authParams struct {
 	ResponseType, ClientID, RedirectURI, State, Scope string
 	IdentityProvider, Nonce, Challenge, Method        string
+	IdpIdentifier                                     string
 }
 
 func readAuthParams(v url.Values) authParams {
@@ -241,6 +254,7 @@ func readAuthParams(v url.Values) authParams {
 		ResponseType: v.Get("response_type"), ClientID: v.Get("client_id"), RedirectURI: v.Get("redirect_uri"),
 		State: v.Get("state"), Scope: v.Get("scope"), IdentityProvider: v.Get("identity_provider"),
 		Nonce: v.Get("nonce"), Challenge: v.Get("code_challenge"), Method: v.Get("code_challenge_method"),
+		IdpIdentifier: v.Get("idp_identifier"),
 	}
 }
 
@@ -260,6 +274,7 @@ func (a authParams) values() url.Values {
 	set("nonce", a.Nonce)
 	set("code_challenge", a.Challenge)
 	set("code_challenge_method", a.Method)
+	set("idp_identifier", a.IdpIdentifier)
 	return v
 }
 
@@ -268,6 +283,9 @@ type checked struct {
 	p     *userPool
 	c     *appClient
 	scope string
+	// provider is the external identity provider the request names (by
+	// identity_provider or idp_identifier), "" for the sign-in page.
+	provider string
 }
 
 // validate checks an authorize request as Cognito does. A bad client or redirect
@@ -292,9 +310,14 @@ func (o *oauthReq) validate(a authParams) (*checked, *oauthErr, bool) {
 		return nil, &oauthErr{Code: "invalid_request", Desc: "unsupported code_challenge_method", Status: http.StatusBadRequest}, true
 	case a.Method != "" && a.Challenge == "":
 		return nil, &oauthErr{Code: "invalid_request", Desc: "code_challenge is missing", Status: http.StatusBadRequest}, true
-	case a.IdentityProvider != "" && a.IdentityProvider != "COGNITO":
-		// The emulator federates with no outside identity provider.
-		return nil, &oauthErr{Code: "invalid_request", Desc: "identity provider " + clip(a.IdentityProvider) + " is not configured", Status: http.StatusBadRequest}, true
+	}
+	provider := p.providerNamed(a, o.e)
+	switch {
+	case provider != "" && provider != "COGNITO":
+		// An external provider: one of the pool's that the client supports.
+		if p.identityProvider(provider) == nil || !slices.Contains(s.providers, provider) {
+			return nil, &oauthErr{Code: "invalid_request", Desc: "identity provider " + clip(provider) + " is not configured", Status: http.StatusBadRequest}, true
+		}
 	case !slices.Contains(s.providers, "COGNITO"):
 		// The sign-in page is the COGNITO provider; a client without it has no
 		// way to sign in here.
@@ -304,7 +327,10 @@ func (o *oauthReq) validate(a authParams) (*checked, *oauthErr, bool) {
 	if !ok {
 		return nil, errOAuth("invalid_scope"), true
 	}
-	return &checked{p: p, c: c, scope: scope}, nil, false
+	if provider == "COGNITO" {
+		provider = ""
+	}
+	return &checked{p: p, c: c, scope: scope, provider: provider}, nil, false
 }
 
 // fail answers an authorize or login request that validate refused.
@@ -365,6 +391,11 @@ func (o *oauthReq) authorize() {
 	}
 	if oe != nil {
 		o.fail(a, oe, redirect)
+		return
+	}
+	if chk.provider != "" {
+		// Federation: the provider signs the user in (federation.go).
+		o.federate(a, chk, chk.provider)
 		return
 	}
 	if login == nil {

@@ -102,7 +102,7 @@ var oauthFlowTypes = []string{"code", "implicit", "client_credentials"}
 // check refuses OAuth settings Cognito refuses at CreateUserPoolClient and
 // UpdateUserPoolClient. Messages are the emulator's own where Cognito's are not
 // documented; the exception names are Cognito's.
-func (o *clientOAuth) check(poolID string, hasSecret bool) error {
+func (o *clientOAuth) check(p *userPool, hasSecret bool) error {
 	if o == nil {
 		return nil
 	}
@@ -135,10 +135,9 @@ func (o *clientOAuth) check(poolID string, hasSecret bool) error {
 	if o.DefaultRedirectURI != nil && *o.DefaultRedirectURI != "" && !slices.Contains(o.CallbackURLs, *o.DefaultRedirectURI) {
 		return errInvalidParameter("DefaultRedirectURI must be one of the CallbackURLs.")
 	}
-	for _, p := range o.Providers {
-		if p != "COGNITO" {
-			// No federation: the emulator's pools have no identity providers.
-			return errInvalidParameter("The provider %s does not exist for User Pool %s", clip(p), poolID)
+	for _, name := range o.Providers {
+		if name != "COGNITO" && p.identityProvider(name) == nil {
+			return errInvalidParameter("The provider %s does not exist for User Pool %s", clip(name), p.ID)
 		}
 	}
 	return nil

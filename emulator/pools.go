@@ -697,7 +697,7 @@ func (e *Emulator) createClient(p *userPool, in clientConfig, raw []byte, id, se
 	if err := e.applyClientConfig(cl, in, raw); err != nil {
 		return nil, err
 	}
-	if err := cl.OAuth.check(p.ID, in.GenerateSecret || secret != ""); err != nil {
+	if err := cl.OAuth.check(p, in.GenerateSecret || secret != ""); err != nil {
 		return nil, err
 	}
 	if err := p.checkCustomScopes(cl.OAuth); err != nil {
@@ -832,7 +832,7 @@ func (e *Emulator) opUpdateUserPoolClient(c *call, in *clientConfig) (any, error
 		off := false
 		next.OAuth.Enabled = &off
 	}
-	if err := next.OAuth.check(p.ID, next.Secret != ""); err != nil {
+	if err := next.OAuth.check(p, next.Secret != ""); err != nil {
 		return nil, err
 	}
 	if err := p.checkCustomScopes(next.OAuth); err != nil {

@@ -187,6 +187,9 @@ type user struct {
 	AttrCodes   map[string]*pendingCode `json:"attributeCodes,omitempty"`
 	// MFAOptions is what SetUserSettings / AdminSetUserSettings stored.
 	MFAOptions []json.RawMessage `json:"mfaOptions,omitempty"`
+	// Identities are the user's federated identities (federation.go), also shown
+	// as the identities attribute.
+	Identities []fedIdentity `json:"identities,omitempty"`
 }
 
 type userMFA struct {

@@ -5,6 +5,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"math/big"
 	"regexp"
 	"sort"
@@ -65,6 +66,8 @@ func (e *Emulator) registerStoredOps() {
 		"AdminUpdateAuthEventFeedback":         typed((*Emulator).opAdminUpdateAuthEventFeedback),
 		"UpdateAuthEventFeedback":              typed((*Emulator).opUpdateAuthEventFeedback),
 		"GetUserAuthFactors":                   typed((*Emulator).opGetUserAuthFactors),
+		"AdminLinkProviderForUser":             typed((*Emulator).opAdminLinkProviderForUser),
+		"AdminDisableProviderForUser":          typed((*Emulator).opAdminDisableProviderForUser),
 	} {
 		e.register(idpService+name, fn)
 	}
@@ -706,14 +709,34 @@ func (e *Emulator) saveIdentityProvider(c *call, p *userPool, in *identityProvid
 		if !contains(providerTypes, in.ProviderType) {
 			return nil, errInvalidParameter("1 validation error detected: Value '%s' at 'providerType' failed to satisfy constraint: Member must satisfy enum value set: %v", clip(in.ProviderType), providerTypes)
 		}
-		if in.ProviderType == "OIDC" && (in.ProviderDetails["client_id"] == "" || in.ProviderDetails["oidc_issuer"] == "" || in.ProviderDetails["authorize_scopes"] == "") {
+		if in.ProviderType == "OIDC" && in.ProviderDetails == nil {
 			return nil, errInvalidParameter("client_id, oidc_issuer and authorize_scopes are required for OIDC identity providers.")
 		}
 		rec = map[string]any{"UserPoolId": p.ID, "ProviderName": in.ProviderName, "ProviderType": in.ProviderType, "CreationDate": epoch(c.now),
 			"ProviderDetails": map[string]string{}, "AttributeMapping": map[string]string{}, "IdpIdentifiers": []string{}}
 	}
 	if in.ProviderDetails != nil {
-		rec["ProviderDetails"] = in.ProviderDetails
+		d := in.ProviderDetails
+		if rec["ProviderType"] == "OIDC" {
+			if d["client_id"] == "" || d["oidc_issuer"] == "" || d["authorize_scopes"] == "" {
+				return nil, errInvalidParameter("client_id, oidc_issuer and authorize_scopes are required for OIDC identity providers.")
+			}
+			if m := d["attributes_request_method"]; m != "" && m != "GET" && m != "POST" {
+				return nil, errInvalidParameter("attributes_request_method must be GET or POST.")
+			}
+			for _, k := range []string{"oidc_issuer", "authorize_url", "token_url", "attributes_url", "jwks_uri"} {
+				if v, ok := d[k]; ok && !httpURL(v) {
+					return nil, errInvalidParameter("%s must be an http or https URL.", k)
+				}
+			}
+			// What Cognito adds to an OIDC provider's details (read-only).
+			d = maps.Clone(d)
+			if d["attributes_request_method"] == "" {
+				d["attributes_request_method"] = "GET"
+			}
+			d["attributes_url_add_attributes"] = "false"
+		}
+		rec["ProviderDetails"] = d
 	}
 	if in.AttributeMapping != nil {
 		rec["AttributeMapping"] = in.AttributeMapping

@@ -278,6 +278,9 @@ func (e *Emulator) mintTokens(ts *tokenSet, p *userPool, c *appClient, u *user, 
 		case "email_verified", "phone_number_verified":
 			// Cognito stores these as strings but puts booleans in the token.
 			ic[name] = v == "true"
+		case "identities":
+			// The attribute is JSON; the token has the entries (federation.go).
+			ic[name] = identitiesClaim(u)
 		default:
 			ic[name] = v
 		}

@@ -1,0 +1,728 @@
+package emulator
+
+// Federation with an OIDC identity provider, as the hosted UI does it:
+// /oauth2/authorize?identity_provider=NAME (or idp_identifier=ID) sends the
+// browser to the provider's authorize URL; the provider sends it back to
+// /oauth2/idpresponse with a code, which is exchanged at the provider's token
+// endpoint over real HTTP; the provider's id token is checked (signature by its
+// JWKS, iss, aud, nonce, exp), its claims (and the userInfo answer) mapped onto
+// the pool's attributes by the provider's AttributeMapping, and the external
+// user NAME_sub created or updated — or the user an AdminLinkProviderForUser
+// linked the identity to signed in instead. The app then gets its code as from
+// the sign-in page. Another pool of the same emulator, or another emulator, can
+// be the provider: its hosted UI, token endpoint and JWKS are those of any pool.
+//
+// Everything the provider answers is treated as hostile: every call has a
+// deadline and a size cap, no redirect is followed, and an answer that fails a
+// check ends the sign-in with an error at the app's redirect URI, never with a
+// user created from it.
+
+import (
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+const (
+	// fedTTL is how long a browser may take at the provider's sign-in page.
+	fedTTL = 10 * time.Minute
+	// maxFederations bounds the sign-ins waiting for the provider's answer.
+	maxFederations = 1000
+	// fedTimeout bounds each call to the provider.
+	fedTimeout = 10 * time.Second
+	// maxFedAnswer caps every answer read from the provider.
+	maxFedAnswer = 1 << 20
+)
+
+// fedRequest is a federated sign-in sent to the provider, keyed in
+// oauthState.Federations by the hash of the state parameter it carries.
+type fedRequest struct {
+	PoolID      string     `json:"poolId"`
+	Provider    string     `json:"provider"`
+	Auth        authParams `json:"auth"` // the app's authorize request
+	Nonce       string     `json:"nonce"`
+	RedirectURI string     `json:"redirectUri"` // the idpresponse URL sent to the provider
+	Expires     time.Time  `json:"expires"`
+}
+
+// fedIdentity is one entry of a user's identities attribute. LinkAttribute and
+// LinkValue hold an AdminLinkProviderForUser link not yet signed in with (the
+// SourceUser's ProviderAttributeName and value); they are not part of the
+// attribute Cognito shows.
+type fedIdentity struct {
+	UserID        string    `json:"userId"`
+	ProviderName  string    `json:"providerName"`
+	ProviderType  string    `json:"providerType"`
+	Primary       bool      `json:"primary"`
+	DateCreated   time.Time `json:"dateCreated"`
+	LinkAttribute string    `json:"linkAttribute,omitempty"`
+}
+
+// syncIdentities writes u.Identities to the identities attribute as Cognito
+// shows it: [{"userId","providerName","providerType","issuer":null,"primary",
+// "dateCreated" in epoch milliseconds}]; no attribute when there are none.
+func (u *user) syncIdentities() {
+	if len(u.Identities) == 0 {
+		delete(u.Attributes, "identities")
+		return
+	}
+	type shown struct {
+		UserID       string  `json:"userId"`
+		ProviderName string  `json:"providerName"`
+		ProviderType string  `json:"providerType"`
+		Issuer       *string `json:"issuer"`
+		Primary      bool    `json:"primary"`
+		DateCreated  int64   `json:"dateCreated"`
+	}
+	out := make([]shown, 0, len(u.Identities))
+	for _, id := range u.Identities {
+		out = append(out, shown{id.UserID, id.ProviderName, id.ProviderType, nil, id.Primary, id.DateCreated.UnixMilli()})
+	}
+	b, _ := json.Marshal(out)
+	u.Attributes["identities"] = string(b)
+}
+
+// identitiesClaim is the id token's identities claim: the attribute's entries
+// with primary and dateCreated as strings, as Cognito signs them.
+func identitiesClaim(u *user) []map[string]any {
+	out := make([]map[string]any, 0, len(u.Identities))
+	for _, id := range u.Identities {
+		out = append(out, map[string]any{
+			"userId": id.UserID, "providerName": id.ProviderName, "providerType": id.ProviderType,
+			"issuer": nil, "primary": strconv.FormatBool(id.Primary), "dateCreated": strconv.FormatInt(id.DateCreated.UnixMilli(), 10),
+		})
+	}
+	return out
+}
+
+// oidcProvider is a pool's identity provider as federation uses it.
+type oidcProvider struct {
+	Name    string
+	Type    string
+	Details map[string]string
+	Mapping map[string]string
+}
+
+// identityProvider returns the pool's provider called name, or nil.
+func (p *userPool) identityProvider(name string) *oidcProvider {
+	raw, ok := p.stored("identityProvider")[name]
+	if !ok {
+		return nil
+	}
+	var rec struct {
+		ProviderName     string
+		ProviderType     string
+		ProviderDetails  map[string]string
+		AttributeMapping map[string]string
+	}
+	if json.Unmarshal(raw, &rec) != nil {
+		return nil
+	}
+	return &oidcProvider{Name: rec.ProviderName, Type: rec.ProviderType, Details: rec.ProviderDetails, Mapping: rec.AttributeMapping}
+}
+
+// providerNamed resolves an authorize request's identity_provider or
+// idp_identifier to a provider name ("" when it names neither).
+func (p *userPool) providerNamed(a authParams, e *Emulator) string {
+	if a.IdentityProvider != "" {
+		return a.IdentityProvider
+	}
+	if a.IdpIdentifier != "" {
+		if name := e.providerByIdentifier(p, a.IdpIdentifier); name != "" {
+			return name
+		}
+		return "\x00unknown" // an identifier no provider has
+	}
+	return ""
+}
+
+// oidcEndpoints are a provider's URLs, from ProviderDetails or discovered.
+type oidcEndpoints struct {
+	Issuer, Authorize, Token, UserInfo, JWKS string
+}
+
+// fedError is a federation failure as the app sees it at its redirect URI.
+type fedError struct{ code, desc string }
+
+func (f *fedError) Error() string { return f.code + ": " + f.desc }
+
+func fedFail(format string, args ...any) *fedError {
+	return &fedError{code: "invalid_request", desc: fmt.Sprintf(format, args...)}
+}
+
+// fedHTTP is the client for calls to providers: bounded, never following
+// redirects (a provider's answer is what it says, not where it points).
+func fedHTTP() *http.Client {
+	return &http.Client{Timeout: fedTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// fetchJSON sends req and decodes a JSON object answer of at most maxFedAnswer
+// bytes, returning the status too (a non-2xx answer is decoded when it can be).
+func fetchJSON(ctx context.Context, req *http.Request) (int, map[string]any, error) {
+	ctx, cancel := context.WithTimeout(ctx, fedTimeout)
+	defer cancel()
+	resp, err := fedHTTP().Do(req.WithContext(ctx))
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL may carry a secret's neighbour; keep the cause only
+		}
+		return 0, nil, fmt.Errorf("unreachable: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxFedAnswer+1))
+	if err != nil {
+		return resp.StatusCode, nil, errors.New("answer cut short")
+	}
+	if len(body) > maxFedAnswer {
+		return resp.StatusCode, nil, fmt.Errorf("answer over %d bytes", maxFedAnswer)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(body, &out); err != nil || out == nil {
+		return resp.StatusCode, nil, errors.New("answer is not a JSON object")
+	}
+	return resp.StatusCode, out, nil
+}
+
+// httpURL tells whether s is an absolute http(s) URL without user info.
+func httpURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil && len(s) <= 2048
+}
+
+// endpoints returns prov's URLs: those in ProviderDetails, the rest from the
+// issuer's OpenID configuration (whose issuer must be oidc_issuer).
+func (e *Emulator) endpoints(ctx context.Context, prov *oidcProvider) (oidcEndpoints, error) {
+	d := prov.Details
+	ep := oidcEndpoints{Issuer: d["oidc_issuer"], Authorize: d["authorize_url"], Token: d["token_url"], UserInfo: d["attributes_url"], JWKS: d["jwks_uri"]}
+	if ep.Authorize == "" || ep.Token == "" || ep.JWKS == "" {
+		if !httpURL(ep.Issuer) {
+			return ep, fedFail("%s Error - the oidc_issuer is not a URL", prov.Name)
+		}
+		req, err := http.NewRequest(http.MethodGet, strings.TrimSuffix(ep.Issuer, "/")+"/.well-known/openid-configuration", nil)
+		if err != nil {
+			return ep, fedFail("%s Error - the oidc_issuer is not a URL", prov.Name)
+		}
+		status, doc, err := fetchJSON(ctx, req)
+		switch {
+		case err != nil:
+			return ep, fedFail("%s Error - %d discovery failed: %v", prov.Name, status, err)
+		case status != http.StatusOK:
+			return ep, fedFail("%s Error - %d discovery failed", prov.Name, status)
+		}
+		str := func(k string) string { s, _ := doc[k].(string); return s }
+		if str("issuer") != ep.Issuer {
+			return ep, fedFail("%s Error - the discovered issuer is not the oidc_issuer", prov.Name)
+		}
+		for _, f := range []struct {
+			dst *string
+			key string
+		}{{&ep.Authorize, "authorization_endpoint"}, {&ep.Token, "token_endpoint"}, {&ep.UserInfo, "userinfo_endpoint"}, {&ep.JWKS, "jwks_uri"}} {
+			if *f.dst == "" {
+				*f.dst = str(f.key)
+			}
+		}
+	}
+	for _, u := range []string{ep.Authorize, ep.Token, ep.JWKS} {
+		if !httpURL(u) {
+			return ep, fedFail("%s Error - the provider's endpoints are not URLs", prov.Name)
+		}
+	}
+	if ep.UserInfo != "" && !httpURL(ep.UserInfo) {
+		return ep, fedFail("%s Error - the provider's attributes_url is not a URL", prov.Name)
+	}
+	return ep, nil
+}
+
+// idpResponseURL is where the provider sends the browser back: the emulator's
+// own /oauth2/idpresponse, as Cognito's https://DOMAIN/oauth2/idpresponse.
+func (o *oauthReq) idpResponseURL() string {
+	scheme := "http"
+	if o.r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + o.r.Host + "/oauth2/idpresponse"
+}
+
+// federate sends the browser to the provider's authorize URL for the
+// already-validated request a.
+func (o *oauthReq) federate(a authParams, chk *checked, provName string) {
+	var prov *oidcProvider
+	if err := o.locked(func(*oauthState, time.Time) error {
+		prov = chk.p.identityProvider(provName)
+		return nil
+	}); err != nil {
+		o.internal(err)
+		return
+	}
+	if prov == nil || prov.Type != "OIDC" {
+		// validate refused providers that do not exist; other types have no
+		// upstream the emulator can speak to.
+		o.fail(a, &oauthErr{Code: "invalid_request", Desc: "identity provider " + clip(provName) + " is not an OIDC provider the emulator federates with", Status: http.StatusBadRequest}, true)
+		return
+	}
+	ep, err := o.e.endpoints(o.r.Context(), prov)
+	if err != nil {
+		o.fedFailRedirect(a, err)
+		return
+	}
+	state, nonce := o.e.randomB64(32), o.e.randomB64(24)
+	redirect := o.idpResponseURL()
+	full := false
+	if err := o.locked(func(s *oauthState, now time.Time) error {
+		if len(s.Federations) >= maxFederations {
+			full = true
+			return nil
+		}
+		s.Federations[hashToken(state)] = &fedRequest{PoolID: chk.p.ID, Provider: prov.Name, Auth: a, Nonce: nonce, RedirectURI: redirect, Expires: now.Add(fedTTL)}
+		o.e.dirty = true
+		return nil
+	}); err != nil {
+		o.internal(err)
+		return
+	}
+	if full {
+		o.fail(a, &oauthErr{Code: "temporarily_unavailable", Desc: "too many federated sign-ins under way", Status: http.StatusServiceUnavailable}, true)
+		return
+	}
+	v := url.Values{
+		"client_id": {prov.Details["client_id"]}, "redirect_uri": {redirect}, "response_type": {"code"},
+		"scope": {prov.Details["authorize_scopes"]}, "state": {state}, "nonce": {nonce},
+	}
+	u, _ := url.Parse(ep.Authorize)
+	q := u.Query()
+	for k, vs := range v {
+		q[k] = vs
+	}
+	u.RawQuery = q.Encode()
+	http.Redirect(o.w, o.r, u.String(), http.StatusFound)
+}
+
+// fedFailRedirect ends a federated sign-in at the app's redirect URI with err.
+func (o *oauthReq) fedFailRedirect(a authParams, err error) {
+	var fe *fedError
+	if !errors.As(err, &fe) {
+		fe = &fedError{code: "server_error", desc: "internal error"}
+	}
+	o.fail(a, &oauthErr{Code: fe.code, Desc: fe.desc, Status: http.StatusBadRequest}, true)
+}
+
+// idpResponse serves /oauth2/idpresponse: the provider's answer to federate.
+func (o *oauthReq) idpResponse() {
+	q := o.r.URL.Query()
+	state := q.Get("state")
+	var (
+		fr   *fedRequest
+		prov *oidcProvider
+	)
+	if err := o.locked(func(s *oauthState, now time.Time) error {
+		if state == "" || len(state) > 512 {
+			return nil
+		}
+		key := hashToken(state)
+		if f := s.Federations[key]; f != nil {
+			delete(s.Federations, key) // one answer per request, whatever it says
+			o.e.dirty = true
+			if now.After(f.Expires) {
+				return nil
+			}
+			if p := o.e.st.Pools[f.PoolID]; p != nil {
+				fr, prov = f, p.identityProvider(f.Provider)
+			}
+		}
+		return nil
+	}); err != nil {
+		o.internal(err)
+		return
+	}
+	if fr == nil || prov == nil {
+		// No sign-in of ours: nowhere trustworthy to redirect to.
+		o.errorPage(http.StatusBadRequest, "invalid_state")
+		return
+	}
+	a := fr.Auth
+	if ee := q.Get("error"); ee != "" {
+		o.fail(a, &oauthErr{Code: clip(ee), Desc: clip(prov.Name + " Error - " + ee + " " + q.Get("error_description")), Status: http.StatusBadRequest}, true)
+		return
+	}
+	code := q.Get("code")
+	if code == "" || len(code) > 2048 {
+		o.fedFailRedirect(a, fedFail("%s Error - no code in the provider's answer", prov.Name))
+		return
+	}
+	claims, err := o.e.exchangeUpstream(o.r.Context(), prov, fr, code)
+	if err != nil {
+		o.fedFailRedirect(a, err)
+		return
+	}
+	var (
+		username string
+		authTime time.Time
+		ferr     error
+	)
+	if err := o.locked(func(s *oauthState, now time.Time) error {
+		p := o.e.st.Pools[fr.PoolID]
+		if p == nil {
+			ferr = fedFail("the user pool no longer exists")
+			return nil
+		}
+		c := &call{ctx: o.r.Context(), op: "oauth2/idpresponse", now: now, in: &callInput{ClientID: a.ClientID}}
+		u, err := o.e.federatedUser(c, p, prov, claims, now)
+		if err != nil {
+			ferr = err
+			return nil
+		}
+		username, authTime = u.Username, now
+		return nil
+	}); err != nil {
+		o.internal(err)
+		return
+	}
+	if ferr != nil {
+		var ae *Error
+		if errors.As(ferr, &ae) {
+			ferr = &fedError{code: "invalid_request", desc: ae.Message}
+		}
+		o.fedFailRedirect(a, ferr)
+		return
+	}
+	o.complete(a, username, authTime)
+}
+
+// exchangeUpstream redeems code at the provider's token endpoint, verifies the
+// id token and returns its claims merged with the userInfo answer.
+func (e *Emulator) exchangeUpstream(ctx context.Context, prov *oidcProvider, fr *fedRequest, code string) (map[string]any, error) {
+	ep, err := e.endpoints(ctx, prov)
+	if err != nil {
+		return nil, err
+	}
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {fr.RedirectURI}, "client_id": {prov.Details["client_id"]}}
+	if sec := prov.Details["client_secret"]; sec != "" {
+		form.Set("client_secret", sec) // client_secret_post
+	}
+	req, err := http.NewRequest(http.MethodPost, ep.Token, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, fedFail("%s Error - bad token_url", prov.Name)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	status, tok, err := fetchJSON(ctx, req)
+	if err != nil {
+		return nil, fedFail("%s Error - %d %v", prov.Name, status, err)
+	}
+	if status != http.StatusOK {
+		// A standard OAuth error answer is passed on, as Cognito does.
+		code, _ := tok["error"].(string)
+		desc, _ := tok["error_description"].(string)
+		if code == "" {
+			return nil, fedFail("%s Error - %d", prov.Name, status)
+		}
+		return nil, &fedError{code: clip(code), desc: clip(fmt.Sprintf("%s Error - %d %s %s", prov.Name, status, code, desc))}
+	}
+	idToken, _ := tok["id_token"].(string)
+	accessToken, _ := tok["access_token"].(string)
+	if idToken == "" || len(idToken) > 64<<10 {
+		return nil, fedFail("%s Error - the token answer has no id_token", prov.Name)
+	}
+	now := e.Now()
+	claims, err := e.verifyUpstreamIDToken(ctx, prov, ep, idToken, fr.Nonce, now)
+	if err != nil {
+		return nil, err
+	}
+	if ep.UserInfo != "" && accessToken != "" {
+		info, err := fetchUserInfo(ctx, prov, ep.UserInfo, accessToken)
+		if err != nil {
+			return nil, err
+		}
+		if s, _ := info["sub"].(string); s != claims["sub"] {
+			// OIDC Core 5.3.2: a userInfo answer for another subject is not used.
+			return nil, fedFail("%s Error - the userInfo answer is for another subject", prov.Name)
+		}
+		for k, v := range info {
+			claims[k] = v
+		}
+	}
+	return claims, nil
+}
+
+// fetchUserInfo asks the provider's attributes_url for the user's claims, by
+// the attributes_request_method (GET, or POST with the token in the body).
+func fetchUserInfo(ctx context.Context, prov *oidcProvider, endpoint, accessToken string) (map[string]any, error) {
+	var req *http.Request
+	var err error
+	if strings.EqualFold(prov.Details["attributes_request_method"], "POST") {
+		req, err = http.NewRequest(http.MethodPost, endpoint, bytes.NewBufferString(url.Values{"access_token": {accessToken}}.Encode()))
+		if req != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+	} else {
+		req, err = http.NewRequest(http.MethodGet, endpoint, nil)
+	}
+	if err != nil {
+		return nil, fedFail("%s Error - bad attributes_url", prov.Name)
+	}
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	status, info, err := fetchJSON(ctx, req)
+	switch {
+	case err != nil:
+		return nil, fedFail("%s Error - %d userInfo: %v", prov.Name, status, err)
+	case status != http.StatusOK:
+		return nil, fedFail("%s Error - %d userInfo failed", prov.Name, status)
+	}
+	return info, nil
+}
+
+// verifyUpstreamIDToken checks the provider's id token: RS256 signature by a key
+// of its JWKS, iss the oidc_issuer, aud holding the client_id, the nonce sent,
+// exp in the future (the emulator's clock), and a usable sub.
+func (e *Emulator) verifyUpstreamIDToken(ctx context.Context, prov *oidcProvider, ep oidcEndpoints, raw, nonce string, now time.Time) (map[string]any, error) {
+	keys, err := fetchJWKS(ctx, prov, ep.JWKS)
+	if err != nil {
+		return nil, err
+	}
+	claims := jwt.MapClaims{}
+	_, err = jwt.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		if k, ok := keys[kid]; ok {
+			return k, nil
+		}
+		if kid == "" && len(keys) == 1 {
+			for _, k := range keys {
+				return k, nil
+			}
+		}
+		return nil, errors.New("unknown kid")
+	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithTimeFunc(func() time.Time { return now }), jwt.WithExpirationRequired())
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return nil, fedFail("%s Error - id_token expired", prov.Name)
+	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return nil, fedFail("%s Error - id_token not valid yet", prov.Name)
+	case err != nil:
+		return nil, fedFail("%s Error - Invalid id_token signature", prov.Name)
+	}
+	if iss, _ := claims["iss"].(string); iss != ep.Issuer || iss == "" {
+		return nil, fedFail("Bad id_token issuer %s", clip(iss))
+	}
+	aud, _ := claims.GetAudience()
+	if !slices.Contains([]string(aud), prov.Details["client_id"]) {
+		return nil, fedFail("Bad id_token aud")
+	}
+	if n, _ := claims["nonce"].(string); n != nonce {
+		return nil, fedFail("Bad id_token nonce")
+	}
+	sub, _ := claims["sub"].(string)
+	if sub == "" || len(sub) > 255 || strings.ContainsAny(sub, " \t\r\n") {
+		return nil, fedFail("%s Error - id_token has no usable sub", prov.Name)
+	}
+	return claims, nil
+}
+
+// fetchJWKS reads the provider's RSA signing keys by kid (at most 100, 2048 to
+// 8192 bits).
+func fetchJWKS(ctx context.Context, prov *oidcProvider, endpoint string) (map[string]*rsa.PublicKey, error) {
+	req, err := http.NewRequest(http.MethodGet, endpoint, nil)
+	if err != nil {
+		return nil, fedFail("%s Error - bad jwks_uri", prov.Name)
+	}
+	status, doc, err := fetchJSON(ctx, req)
+	switch {
+	case err != nil:
+		return nil, fedFail("%s Error - %d JWKS: %v", prov.Name, status, err)
+	case status != http.StatusOK:
+		return nil, fedFail("%s Error - %d JWKS failed", prov.Name, status)
+	}
+	keys := parseJWKS(doc)
+	if len(keys) == 0 {
+		return nil, fedFail("%s Error - the JWKS has no usable RSA key", prov.Name)
+	}
+	return keys, nil
+}
+
+// parseJWKS picks the RSA signing keys out of a JWKS document.
+func parseJWKS(doc map[string]any) map[string]*rsa.PublicKey {
+	list, _ := doc["keys"].([]any)
+	if len(list) > 100 {
+		list = list[:100]
+	}
+	keys := map[string]*rsa.PublicKey{}
+	for _, item := range list {
+		k, _ := item.(map[string]any)
+		kty, _ := k["kty"].(string)
+		if kty != "RSA" {
+			continue
+		}
+		if use, ok := k["use"].(string); ok && use != "sig" {
+			continue
+		}
+		kid, _ := k["kid"].(string)
+		ns, _ := k["n"].(string)
+		es, _ := k["e"].(string)
+		nb, err1 := base64.RawURLEncoding.DecodeString(ns)
+		eb, err2 := base64.RawURLEncoding.DecodeString(es)
+		if err1 != nil || err2 != nil || len(nb) < 256 || len(nb) > 1024 || len(eb) == 0 || len(eb) > 4 {
+			continue
+		}
+		ev := int(new(big.Int).SetBytes(eb).Int64())
+		if ev < 3 || ev%2 == 0 {
+			continue
+		}
+		n := new(big.Int).SetBytes(nb)
+		if n.BitLen() < 2048 {
+			continue
+		}
+		keys[kid] = &rsa.PublicKey{N: n, E: ev}
+	}
+	return keys
+}
+
+// claimString is a claim as an attribute value: strings as they are, booleans
+// and numbers as their JSON text, other values as JSON.
+func claimText(v any) (string, bool) {
+	switch x := v.(type) {
+	case nil:
+		return "", false
+	case string:
+		return x, true
+	case bool:
+		return strconv.FormatBool(x), true
+	default:
+		b, err := json.Marshal(x)
+		return string(b), err == nil
+	}
+}
+
+// mappedAttributes applies prov's AttributeMapping (pool attribute → claim) to
+// the provider's claims. The username mapping is the sub, always.
+func mappedAttributes(prov *oidcProvider, claims map[string]any) []attribute {
+	var out []attribute
+	for attr, claim := range prov.Mapping {
+		if attr == "username" || attr == "sub" || attr == "identities" {
+			continue
+		}
+		if s, ok := claimText(claims[claim]); ok {
+			out = append(out, attribute{attr, s})
+		}
+	}
+	slices.SortFunc(out, func(a, b attribute) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// federatedGroup is the group Cognito puts every user of a provider in.
+func federatedGroup(p *userPool, provider string) string { return p.ID + "_" + provider }
+
+// federatedUser finds or makes the user a provider's sign-in is for: the user an
+// identity was linked to (by sub, or by a mapped attribute for a link not used
+// yet), else the external user NAME_sub, created on first sign-in (PreSignUp
+// with source ExternalProvider). The mapped attributes are written on every
+// sign-in. e.mu is held (a trigger releases it meanwhile).
+func (e *Emulator) federatedUser(c *call, p *userPool, prov *oidcProvider, claims map[string]any, now time.Time) (*user, error) {
+	sub, _ := claims["sub"].(string)
+	attrs := mappedAttributes(prov, claims)
+	if err := checkAttributes(attrs); err != nil {
+		return nil, err
+	}
+	if u, i := linkedUser(p, prov.Name, sub, attrs); u != nil {
+		if !u.Enabled {
+			return nil, errNotAuthorized("User is disabled.")
+		}
+		e.applyMapped(u, attrs, now)
+		// The link is now the provider's subject, signed in with.
+		u.Identities[i].UserID, u.Identities[i].LinkAttribute = sub, ""
+		u.syncIdentities()
+		e.dirty = true
+		return u, nil
+	}
+	username := prov.Name + "_" + sub
+	if u := p.Users[p.userKey(username)]; u != nil {
+		if !u.Enabled {
+			return nil, errNotAuthorized("User is disabled.")
+		}
+		e.applyMapped(u, attrs, now)
+		return u, nil
+	}
+	if len(username) > 128 {
+		return nil, fedFail("%s Error - the subject is too long for a username", prov.Name)
+	}
+	sign := e.uuid()
+	u := &user{
+		Username: username, Sub: sign, Attributes: map[string]string{"sub": sign},
+		Enabled: true, Status: "EXTERNAL_PROVIDER", Created: now, Modified: now,
+		Identities: []fedIdentity{{UserID: sub, ProviderName: prov.Name, ProviderType: prov.Type, Primary: true, DateCreated: now}},
+	}
+	for _, a := range attrs {
+		u.Attributes[a.Name] = a.Value
+	}
+	u.syncIdentities()
+	gname := federatedGroup(p, prov.Name)
+	if p.Groups[gname] == nil {
+		p.Groups[gname] = &group{Name: gname, Created: now, Modified: now}
+	}
+	u.Groups = append(u.Groups, gname)
+	p.Users[p.userKey(username)] = u
+	e.dirty = true
+	u, _, err := e.signUpTrigger(c, p, u, "ExternalProvider", attrs)
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// applyMapped writes a sign-in's mapped attributes to u.
+func (e *Emulator) applyMapped(u *user, attrs []attribute, now time.Time) {
+	changed := false
+	for _, a := range attrs {
+		if u.Attributes[a.Name] != a.Value {
+			u.Attributes[a.Name] = a.Value
+			changed = true
+		}
+	}
+	if changed {
+		u.Modified = now
+		e.dirty = true
+	}
+}
+
+// linkedUser finds the user holding an identity of provider for sub: one signed
+// in with before, or a link made by AdminLinkProviderForUser (Cognito_Subject
+// matches the sub, another attribute name the mapped attribute's value).
+func linkedUser(p *userPool, provider, sub string, attrs []attribute) (*user, int) {
+	var (
+		pending *user
+		at      int
+	)
+	for _, u := range p.Users {
+		for i, id := range u.Identities {
+			if id.ProviderName != provider || id.Primary {
+				continue
+			}
+			switch {
+			case id.LinkAttribute == "" && id.UserID == sub:
+				return u, i
+			case id.LinkAttribute == "Cognito_Subject" && id.UserID == sub:
+				pending, at = u, i
+			case id.LinkAttribute != "" && id.LinkAttribute != "Cognito_Subject":
+				for _, a := range attrs {
+					if a.Name == id.LinkAttribute && a.Value == id.UserID {
+						pending, at = u, i
+					}
+				}
+			}
+		}
+	}
+	return pending, at
+}

@@ -1,0 +1,187 @@
+package emulator
+
+// AdminLinkProviderForUser and AdminDisableProviderForUser: an identity of an
+// external provider linked to an existing user, so that the provider's next
+// sign-in signs in as that user (federation.go), and links and external users
+// removed again.
+
+import (
+	"slices"
+	"strings"
+)
+
+// maxLinkedIdentities is Cognito's limit of identities linked to one user.
+const maxLinkedIdentities = 5
+
+// socialProviders are the provider types whose SourceUser must be named by
+// Cognito_Subject.
+var socialProviders = []string{"Facebook", "Google", "LoginWithAmazon", "SignInWithApple"}
+
+type providerUser struct {
+	ProviderName           string `json:"ProviderName"`
+	ProviderAttributeName  string `json:"ProviderAttributeName"`
+	ProviderAttributeValue string `json:"ProviderAttributeValue"`
+}
+
+type linkProviderInput struct {
+	UserPoolID      string       `json:"UserPoolId"`
+	DestinationUser providerUser `json:"DestinationUser"`
+	SourceUser      providerUser `json:"SourceUser"`
+}
+
+type disableProviderInput struct {
+	UserPoolID string       `json:"UserPoolId"`
+	User       providerUser `json:"User"`
+}
+
+// identityHolder finds the user holding a signed-in identity (provider, userID),
+// with the identity's index: the provider's own external user or a user it was
+// linked to.
+func identityHolder(p *userPool, provider, userID string) (*user, int) {
+	for _, u := range p.Users {
+		for i, id := range u.Identities {
+			if id.ProviderName == provider && id.UserID == userID && (id.LinkAttribute == "" || id.LinkAttribute == "Cognito_Subject") {
+				return u, i
+			}
+		}
+	}
+	return nil, -1
+}
+
+func (e *Emulator) opAdminLinkProviderForUser(c *call, in *linkProviderInput) (any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	src, dst := in.SourceUser, in.DestinationUser
+	switch {
+	case strings.EqualFold(src.ProviderName, "Cognito"):
+		return nil, errInvalidParameter("Invalid SourceUser: Cognito users with a username/password may not be passed in as a SourceUser, only as a DestinationUser")
+	case src.ProviderName == "" || src.ProviderAttributeName == "" || src.ProviderAttributeValue == "" || len(src.ProviderAttributeValue) > 2048:
+		return nil, errInvalidParameter("SourceUser needs ProviderName, ProviderAttributeName and ProviderAttributeValue.")
+	case dst.ProviderName == "" || dst.ProviderAttributeValue == "":
+		return nil, errInvalidParameter("DestinationUser needs ProviderName and ProviderAttributeValue.")
+	}
+	prov := p.identityProvider(src.ProviderName)
+	if prov == nil {
+		return nil, errInvalidParameter("Invalid SourceUser: identity provider %s does not exist in the user pool.", clip(src.ProviderName))
+	}
+	if slices.Contains(socialProviders, prov.Type) && src.ProviderAttributeName != "Cognito_Subject" {
+		return nil, errInvalidParameter("Invalid SourceUser: the ProviderAttributeName of a %s user must be Cognito_Subject.", prov.Type)
+	}
+	if src.ProviderAttributeName != "Cognito_Subject" {
+		// Any other name is a user pool attribute the provider's claims map to.
+		if _, mapped := prov.Mapping[src.ProviderAttributeName]; !mapped {
+			return nil, errInvalidParameter("Invalid SourceUser: %s is not an attribute mapped from %s.", clip(src.ProviderAttributeName), prov.Name)
+		}
+	}
+	// The destination: a user of the pool (ProviderName Cognito) or a federated
+	// user by its provider's user ID.
+	var to *user
+	if strings.EqualFold(dst.ProviderName, "Cognito") {
+		to = p.Users[p.userKey(dst.ProviderAttributeValue)]
+	} else if p.identityProvider(dst.ProviderName) != nil {
+		to, _ = identityHolder(p, dst.ProviderName, dst.ProviderAttributeValue)
+	} else {
+		return nil, errInvalidParameter("Invalid DestinationUser: identity provider %s does not exist in the user pool.", clip(dst.ProviderName))
+	}
+	if to == nil {
+		return nil, errUserNotFound()
+	}
+	// The source must not have signed up, nor be linked to another user.
+	if src.ProviderAttributeName == "Cognito_Subject" {
+		if p.Users[p.userKey(prov.Name+"_"+src.ProviderAttributeValue)] != nil {
+			return nil, errInvalidParameter("Merging is not currently supported, provide a SourceUser that has not been signed up in order to link")
+		}
+		if holder, _ := identityHolder(p, prov.Name, src.ProviderAttributeValue); holder != nil {
+			if holder == to {
+				return nil, nil // already linked to this user
+			}
+			return nil, errInvalidParameter("Merging is not currently supported, provide a SourceUser that has not been linked in order to link")
+		}
+	}
+	linked := 0
+	for _, id := range to.Identities {
+		if id.ProviderName == prov.Name && id.UserID == src.ProviderAttributeValue && id.LinkAttribute == src.ProviderAttributeName {
+			return nil, nil // the same link again
+		}
+		if !id.Primary {
+			linked++
+		}
+	}
+	if linked >= maxLinkedIdentities {
+		return nil, newErr("LimitExceededException", "A user can have at most %d linked identities.", maxLinkedIdentities)
+	}
+	to.Identities = append(to.Identities, fedIdentity{
+		UserID: src.ProviderAttributeValue, ProviderName: prov.Name, ProviderType: prov.Type,
+		DateCreated: c.now, LinkAttribute: src.ProviderAttributeName,
+	})
+	to.syncIdentities()
+	to.Modified = c.now
+	e.dirty = true
+	return nil, nil
+}
+
+func (e *Emulator) opAdminDisableProviderForUser(c *call, in *disableProviderInput) (any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	pu := in.User
+	if pu.ProviderName == "" || pu.ProviderAttributeValue == "" {
+		return nil, errInvalidParameter("User needs ProviderName and ProviderAttributeValue.")
+	}
+	if strings.EqualFold(pu.ProviderName, "Cognito") {
+		// A local user: they can no longer sign in with their password.
+		if pu.ProviderAttributeName != "Cognito_Subject" {
+			return nil, errInvalidParameter("The ProviderAttributeName of a Cognito user must be Cognito_Subject.")
+		}
+		u := p.Users[p.userKey(pu.ProviderAttributeValue)]
+		if u == nil {
+			return nil, errUserNotFound()
+		}
+		u.SaltHex, u.VerifierHex = "", ""
+		u.Modified = c.now
+		e.dirty = true
+		return nil, nil
+	}
+	prov := p.identityProvider(pu.ProviderName)
+	if prov == nil {
+		return nil, errInvalidParameter("Identity provider %s does not exist in the user pool.", clip(pu.ProviderName))
+	}
+	if slices.Contains(socialProviders, prov.Type) && pu.ProviderAttributeName != "Cognito_Subject" {
+		return nil, errInvalidParameter("The ProviderAttributeName of a %s user must be Cognito_Subject.", prov.Type)
+	}
+	found := false
+	// Links: a signed-in one by Cognito_Subject and the provider's subject, one
+	// not used yet by the names it was made with.
+	for _, u := range p.Users {
+		kept := u.Identities[:0:0]
+		for _, id := range u.Identities {
+			match := !id.Primary && id.ProviderName == prov.Name && id.UserID == pu.ProviderAttributeValue &&
+				(id.LinkAttribute == pu.ProviderAttributeName || id.LinkAttribute == "" && pu.ProviderAttributeName == "Cognito_Subject")
+			if match {
+				found = true
+				continue
+			}
+			kept = append(kept, id)
+		}
+		if len(kept) != len(u.Identities) {
+			u.Identities = kept
+			u.syncIdentities()
+			u.Modified = c.now
+			e.dirty = true
+		}
+	}
+	// The provider's own external user goes: its next sign-in makes a new one.
+	if pu.ProviderAttributeName == "Cognito_Subject" {
+		if u := p.Users[p.userKey(prov.Name+"_"+pu.ProviderAttributeValue)]; u != nil && u.Status == "EXTERNAL_PROVIDER" {
+			e.deleteUser(p, u)
+			found = true
+		}
+	}
+	if !found {
+		return nil, errUserNotFound()
+	}
+	return nil, nil
+}
