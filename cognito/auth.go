@@ -1,6 +1,7 @@
 package cognito
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -95,6 +96,11 @@ type Challenge struct {
 	Session jwt.Secret
 	// Available lists the first factors SELECT_CHALLENGE offers (USER_AUTH).
 	Available []string
+	// CredentialRequestOptions are WEB_AUTHN's
+	// PublicKeyCredentialRequestOptionsJSON (challenge, rpId, allowCredentials,
+	// userVerification) for the authenticator: a JSON object of at most
+	// MaxWebAuthnJSON bytes.
+	CredentialRequestOptions json.RawMessage
 
 	device *Device // remembered device, answered automatically if asked for
 	login  string  // the name SignIn was given, which Username may not be
@@ -178,6 +184,10 @@ type Answer struct {
 	// Password for FactorPassword and FactorPasswordSRP.
 	FirstFactor string
 	Password    string
+	// Credential answers WEB_AUTHN: the authenticator's
+	// AuthenticationResponseJSON for Challenge.CredentialRequestOptions (a JSON
+	// object of at most MaxWebAuthnJSON bytes).
+	Credential json.RawMessage
 	// Responses are sent as they are, after the fields above (e.g. EMAIL for an
 	// email MFA_SETUP).
 	Responses      map[string]string
@@ -392,6 +402,10 @@ func (c *Client) Respond(ctx context.Context, ch *Challenge, a Answer) (*Result,
 		resp["SMS_OTP_CODE"] = a.Code
 	case ChallengeSelectChallenge:
 		return c.selectChallenge(ctx, ch, a)
+	case ChallengeWebAuthn:
+		if err = checkWebAuthnJSON(a.Credential, "the answer's Credential"); err == nil {
+			resp["CREDENTIAL"] = string(bytes.TrimSpace(a.Credential))
+		}
 	case ChallengeCustom:
 		err = need("Code", a.Code)
 		resp["ANSWER"] = a.Code
@@ -479,6 +493,13 @@ func (c *Client) result(op string, ar *types.AuthenticationResultType, name type
 	ch.Username = params["USERNAME"]
 	if ch.Username == "" {
 		ch.Username = params["USER_ID_FOR_SRP"]
+	}
+	if ch.Name == ChallengeWebAuthn {
+		opts := []byte(params["CREDENTIAL_REQUEST_OPTIONS"])
+		if err := checkWebAuthnJSON(opts, "CREDENTIAL_REQUEST_OPTIONS"); err != nil {
+			return nil, invalidAnswer(op, md, "a WEB_AUTHN challenge whose "+strings.TrimPrefix(err.Error(), "cognito: "))
+		}
+		ch.CredentialRequestOptions = json.RawMessage(bytes.TrimSpace(opts))
 	}
 	res.Challenge = ch
 	return res, nil

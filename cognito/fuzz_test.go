@@ -2,6 +2,7 @@ package cognito_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -84,6 +85,50 @@ func FuzzMapErrorAnswers(f *testing.F) {
 			for e := error(err); e != nil; e = errors.Unwrap(e) {
 				if out := fmt.Sprintf("%v %+v %#v", e, e, e); strings.Contains(out, body) {
 					t.Fatalf("%T in the chain holds the answer: %s", e, out)
+				}
+			}
+		}
+	})
+}
+
+// FuzzWebAuthnAnswers feeds arbitrary successful answers to the calls that take
+// WebAuthn JSON from the service (StartWebAuthnRegistration's
+// CredentialCreationOptions, a WEB_AUTHN challenge's
+// CREDENTIAL_REQUEST_OPTIONS, ListWebAuthnCredentials): the client never
+// panics, and what it hands out is a JSON object within MaxWebAuthnJSON, or an
+// error.
+func FuzzWebAuthnAnswers(f *testing.F) {
+	const js = "application/x-amz-json-1.1"
+	f.Add(`{"CredentialCreationOptions":{"challenge":"abc","rp":{"id":"localhost","name":"x"}}}`)
+	f.Add(`{"CredentialCreationOptions":"a string"}`)
+	f.Add(`{"CredentialCreationOptions":[1,2]}`)
+	f.Add(`{"ChallengeName":"WEB_AUTHN","Session":"s","ChallengeParameters":{"USERNAME":"u","CREDENTIAL_REQUEST_OPTIONS":"{\"challenge\":\"abc\",\"rpId\":\"localhost\"}"}}`)
+	f.Add(`{"ChallengeName":"WEB_AUTHN","Session":"s","ChallengeParameters":{"USERNAME":"u","CREDENTIAL_REQUEST_OPTIONS":"[]"}}`)
+	f.Add(`{"Credentials":[{"CredentialId":"id","FriendlyCredentialName":"n","RelyingPartyId":"r","AuthenticatorTransports":["usb"],"CreatedAt":1.7e9}],"NextToken":"t"}`)
+	f.Add(`{"Credentials":[{"CreatedAt":"x"}]}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		c, err := cognito.New(cognito.Options{UserPoolID: "us-east-1_f", ClientID: "c", Endpoint: "http://cognito.invalid",
+			HTTPClient: answerClient{200, js, body}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		checkObject := func(what string, b []byte) {
+			if len(b) > cognito.MaxWebAuthnJSON || !json.Valid(b) || len(b) == 0 || b[0] != '{' {
+				t.Fatalf("%s handed out %q", what, b)
+			}
+		}
+		if opts, err := c.StartWebAuthnRegistration(ctx, "a.b.c"); err == nil {
+			checkObject("StartWebAuthnRegistration", opts)
+		}
+		if res, err := c.SignIn(ctx, cognito.SignInInput{Username: "u", Flow: cognito.FlowUserAuth, PreferredChallenge: cognito.FactorWebAuthn}); err == nil &&
+			res.Challenge != nil && res.Challenge.Name == cognito.ChallengeWebAuthn {
+			checkObject("WEB_AUTHN challenge", res.Challenge.CredentialRequestOptions)
+		}
+		if page, err := c.ListWebAuthnCredentials(ctx, "a.b.c", cognito.ListWebAuthnCredentialsInput{}); err == nil {
+			for _, k := range page.Credentials {
+				if k.ID == "" || len(k.Transports) > 16 {
+					t.Fatalf("listed %+v", k)
 				}
 			}
 		}

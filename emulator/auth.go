@@ -403,7 +403,7 @@ func (e *Emulator) opRespondToAuthChallenge(c *call, in *respondToAuthChallengeI
 	switch in.ChallengeName {
 	case "PASSWORD_VERIFIER", "NEW_PASSWORD_REQUIRED", "SMS_MFA", "EMAIL_OTP", "SOFTWARE_TOKEN_MFA",
 		"SELECT_MFA_TYPE", "MFA_SETUP", "DEVICE_SRP_AUTH", "DEVICE_PASSWORD_VERIFIER", "CUSTOM_CHALLENGE",
-		"SELECT_CHALLENGE", "SMS_OTP":
+		"SELECT_CHALLENGE", "SMS_OTP", "WEB_AUTHN":
 	case "":
 		return nil, errInvalidParameter("1 validation error detected: Value null at 'challengeName' failed to satisfy constraint: Member must not be null")
 	default:

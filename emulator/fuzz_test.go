@@ -59,6 +59,8 @@ var userFacing = map[string]bool{
 	"VerifySoftwareToken": true, "SetUserMFAPreference": true, "ConfirmDevice": true, "GetDevice": true,
 	"ListDevices": true, "ForgetDevice": true, "UpdateDeviceStatus": true,
 	"GetId": true, "GetCredentialsForIdentity": true, "GetOpenIdToken": true,
+	"StartWebAuthnRegistration": true, "CompleteWebAuthnRegistration": true, "ListWebAuthnCredentials": true,
+	"DeleteWebAuthnCredential": true,
 }
 
 // FuzzOperations sends arbitrary bodies to every registered operation: the server

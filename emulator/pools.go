@@ -66,6 +66,11 @@ func (e *Emulator) registerUserPoolOps() {
 		"AssociateSoftwareToken": typed((*Emulator).opAssociateSoftwareToken),
 		"VerifySoftwareToken":    typed((*Emulator).opVerifySoftwareToken),
 		"SetUserMFAPreference":   typed((*Emulator).opSetUserMFAPreference),
+		// passkeys (webauthn.go)
+		"StartWebAuthnRegistration":    typed((*Emulator).opStartWebAuthnRegistration),
+		"CompleteWebAuthnRegistration": typed((*Emulator).opCompleteWebAuthnRegistration),
+		"ListWebAuthnCredentials":      typed((*Emulator).opListWebAuthnCredentials),
+		"DeleteWebAuthnCredential":     typed((*Emulator).opDeleteWebAuthnCredential),
 		// devices
 		"ConfirmDevice":      typed((*Emulator).opConfirmDevice),
 		"GetDevice":          typed((*Emulator).opGetDevice),
@@ -882,6 +887,7 @@ type setUserPoolMfaConfigInput struct {
 	SoftwareTokenMfaConfiguration *struct{ Enabled bool } `json:"SoftwareTokenMfaConfiguration"`
 	SmsMfaConfiguration           json.RawMessage         `json:"SmsMfaConfiguration"`
 	EmailMfaConfiguration         json.RawMessage         `json:"EmailMfaConfiguration"`
+	WebAuthnConfiguration         *webAuthnConfigInput    `json:"WebAuthnConfiguration"`
 }
 
 func (e *Emulator) opSetUserPoolMfaConfig(c *call, in *setUserPoolMfaConfigInput) (any, error) {
@@ -908,6 +914,9 @@ func (e *Emulator) opSetUserPoolMfaConfig(c *call, in *setUserPoolMfaConfigInput
 	if p.MFA != "OFF" && !p.SoftwareTokenMFA && !p.SMSMFA && !p.EmailMFA {
 		return nil, newErr("InvalidParameterException", "At least one MFA method must be enabled when MFA is ON or OPTIONAL.")
 	}
+	if err := setWebAuthnConfig(p, in.WebAuthnConfiguration); err != nil {
+		return nil, err
+	}
 	p.Modified = c.now
 	e.dirty = true
 	return e.poolMFAConfig(p), nil
@@ -924,6 +933,7 @@ func (e *Emulator) poolMFAConfig(p *userPool) map[string]any {
 	if p.EmailMFA {
 		out["EmailMfaConfiguration"] = map[string]any{"Message": "Your code is {####}", "Subject": "Your code"}
 	}
+	out["WebAuthnConfiguration"] = webAuthnConfigOut(p)
 	return out
 }
 

@@ -67,13 +67,25 @@ type SeedUserPool struct {
 	EmailMFA               bool            `json:"emailMfa,omitempty"`
 	// AllowedFirstAuthFactors is the sign-in policy of USER_AUTH (PASSWORD,
 	// EMAIL_OTP, SMS_OTP, WEB_AUTHN); ["PASSWORD"] when empty.
-	AllowedFirstAuthFactors []string      `json:"allowedFirstAuthFactors,omitempty"`
-	DeviceTracking          *DeviceConfig `json:"deviceTracking,omitempty"`
-	Clients                 []SeedClient  `json:"clients,omitempty"`
-	Groups                  []SeedGroup   `json:"groups,omitempty"`
-	Users                   []SeedUser    `json:"users,omitempty"`
+	AllowedFirstAuthFactors []string `json:"allowedFirstAuthFactors,omitempty"`
+	// WebAuthn is the passkey configuration (SetUserPoolMfaConfig's
+	// WebAuthnConfiguration); without a relying party ID the pool's domain is.
+	WebAuthn       *SeedWebAuthn `json:"webAuthn,omitempty"`
+	DeviceTracking *DeviceConfig `json:"deviceTracking,omitempty"`
+	Clients        []SeedClient  `json:"clients,omitempty"`
+	Groups         []SeedGroup   `json:"groups,omitempty"`
+	Users          []SeedUser    `json:"users,omitempty"`
 	// LambdaConfig names the pool's trigger functions, as CreateUserPool's.
 	LambdaConfig *LambdaConfig `json:"lambdaConfig,omitempty"`
+}
+
+// SeedWebAuthn is a pool's passkey configuration.
+type SeedWebAuthn struct {
+	// RelyingPartyID, e.g. "localhost" for pages on loopback, or the domain
+	// the app's pages are served from.
+	RelyingPartyID string `json:"relyingPartyId,omitempty"`
+	// UserVerification is "preferred" (default) or "required".
+	UserVerification string `json:"userVerification,omitempty"`
 }
 
 // SeedClient is one app client.
@@ -305,6 +317,15 @@ func (e *Emulator) seedPool(sp SeedUserPool, now time.Time) (SeededPool, error) 
 		return SeededPool{}, err
 	}
 	p.FirstAuthFactors = sp.AllowedFirstAuthFactors
+	if w := sp.WebAuthn; w != nil {
+		in := &webAuthnConfigInput{UserVerification: w.UserVerification}
+		if w.RelyingPartyID != "" {
+			in.RelyingPartyID = &w.RelyingPartyID
+		}
+		if err := setWebAuthnConfig(p, in); err != nil {
+			return SeededPool{}, err
+		}
+	}
 	return e.reseedPool(p, sp, now)
 }
 

@@ -76,6 +76,8 @@ type userPool struct {
 	Tags   map[string]string                     `json:"tags,omitempty"`
 	// SigningCert is GetSigningCertificate's X.509 certificate (DER).
 	SigningCert []byte `json:"signingCertificate,omitempty"`
+	// WebAuthn is SetUserPoolMfaConfig's WebAuthnConfiguration (webauthn.go).
+	WebAuthn *webAuthnConfig `json:"webAuthnConfiguration,omitempty"`
 }
 
 // DeviceConfig is a pool's device tracking, as Cognito's DeviceConfigurationType.
@@ -190,6 +192,10 @@ type user struct {
 	// Identities are the user's federated identities (federation.go), also shown
 	// as the identities attribute.
 	Identities []fedIdentity `json:"identities,omitempty"`
+	// Passkeys by base64url credential ID, and the registration under way
+	// (webauthn.go).
+	Passkeys   map[string]*passkey  `json:"passkeys,omitempty"`
+	PasskeyReg *passkeyRegistration `json:"passkeyRegistration,omitempty"`
 }
 
 type userMFA struct {

@@ -1184,7 +1184,7 @@ func (e *Emulator) opUpdateAuthEventFeedback(c *call, in *authEventFeedbackInput
 }
 
 // opGetUserAuthFactors tells the signed-in user's MFA settings and sign-in
-// factors: those USER_AUTH offers the user (userauth.go; no passkeys yet).
+// factors: those USER_AUTH offers the user (userauth.go; WEB_AUTHN with a passkey).
 func (e *Emulator) opGetUserAuthFactors(c *call, in *accessTokenInput) (any, error) {
 	p, u, _, err := e.authenticate(in.AccessToken, c.now)
 	if err != nil {

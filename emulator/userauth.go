@@ -6,8 +6,8 @@ import (
 
 // Choice-based sign-in (AuthFlow USER_AUTH): the pool's sign-in policy lists the
 // first factors it allows (AllowedFirstAuthFactors: PASSWORD, EMAIL_OTP, SMS_OTP,
-// WEB_AUTHN; PASSWORD always; WEB_AUTHN is accepted in the policy but no
-// user has a passkey yet: the WebAuthn operations are not implemented). A sign-in names a PREFERRED_CHALLENGE, or gets
+// WEB_AUTHN; PASSWORD always; WEB_AUTHN for users with a passkey of the pool's
+// relying party, webauthn.go). A sign-in names a PREFERRED_CHALLENGE, or gets
 // SELECT_CHALLENGE with the factors available to the user, answers it, then
 // the chosen challenge. Passwordless first factors (one-time codes, passkeys)
 // are not followed by MFA, as in Cognito; PASSWORD and PASSWORD_SRP are.
@@ -51,6 +51,9 @@ func availableChallenges(p *userPool, u *user) []string {
 	}
 	if contains(ff, "SMS_OTP") && u.Attributes["phone_number"] != "" && u.Attributes["phone_number_verified"] == "true" {
 		out = append(out, "SMS_OTP")
+	}
+	if canWebAuthn(p, u) {
+		out = append(out, "WEB_AUTHN")
 	}
 	return out
 }
@@ -144,6 +147,11 @@ func (e *Emulator) startFirstFactor(c *call, p *userPool, cl *appClient, u *user
 			},
 			Session: e.newSession(s, c.now),
 		}, nil
+	case "WEB_AUTHN":
+		if err := checkCanSignIn(u, c.now); err != nil {
+			return nil, err
+		}
+		return e.startWebAuthn(c, p, cl, u, params["DEVICE_KEY"])
 	}
 	return nil, errInvalidParameter("Invalid challenge: %s", clip(name))
 }
@@ -171,6 +179,8 @@ func (e *Emulator) answerUserAuth(c *call, p *userPool, cl *appClient, u *user, 
 			return nil, errMFACodeMismatch()
 		}
 		return e.finishAuth(c, p, cl, u, knownDevice(u, s.DeviceKey), c.now)
+	case "WEB_AUTHN":
+		return e.answerWebAuthn(c, p, cl, u, s, cr)
 	}
 	return nil, errInvalidParameter("The emulator does not support the %s challenge.", clip(name))
 }

@@ -17,6 +17,8 @@ const (
 	SignUpConfirmed // ConfirmSignUp succeeded (Username is the name confirmed)
 	PasswordChanged // ChangePassword or ConfirmResetPassword succeeded
 	UserDeleted     // DeleteUser succeeded; SignedOut follows
+	PasskeyAdded    // CompletePasskeyRegistration succeeded
+	PasskeyDeleted  // DeletePasskey succeeded
 )
 
 func (k EventKind) String() string {
@@ -37,6 +39,10 @@ func (k EventKind) String() string {
 		return "password-changed"
 	case UserDeleted:
 		return "user-deleted"
+	case PasskeyAdded:
+		return "passkey-added"
+	case PasskeyDeleted:
+		return "passkey-deleted"
 	}
 	return "unknown"
 }
