@@ -9,6 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/internal/webauthntest"
@@ -565,4 +569,33 @@ func mustAssert(t *testing.T, a *webauthntest.Authenticator, ch *cognito.Challen
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestPasskeySignInExpiredAndMoved: a WEB_AUTHN challenge answered after its
+// 3 minutes is refused; a passkey of an RP ID the pool no longer uses is not
+// offered.
+func TestPasskeySignInExpiredAndMoved(t *testing.T) {
+	srv := passkeyEmu(t)
+	ctx := context.Background()
+	c := emuClient(t, srv, "pk", "web")
+	a := webauthntest.New(pkOrigin)
+	registerPasskey(t, c, accessOf(t, c, "pat"), a)
+
+	ch := webAuthnChallenge(t, c, "pat")
+	assertion := mustAssert(t, a, ch)
+	srv.Advance(4 * time.Minute)
+	if _, err := c.Respond(ctx, ch, cognito.Answer{Credential: assertion}); !errors.Is(err, cognito.ErrNotAuthorized) {
+		t.Fatalf("expired challenge: %v", err)
+	}
+
+	// The pool moves to another relying party: the old passkey no longer counts.
+	if _, err := c.API().SetUserPoolMfaConfig(ctx, &cip.SetUserPoolMfaConfigInput{
+		UserPoolId:            aws.String(srv.PoolID("pk")),
+		WebAuthnConfiguration: &types.WebAuthnConfigurationType{RelyingPartyId: aws.String("auth.example.com")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := available(t, c, "pat"); slices.Contains(got, "WEB_AUTHN") {
+		t.Fatalf("WEB_AUTHN offered for a passkey of the old RP ID: %v", got)
+	}
 }
