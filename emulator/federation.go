@@ -312,11 +312,29 @@ func (o *oauthReq) federate(a authParams, chk *checked, provName string) {
 	http.Redirect(o.w, o.r, u.String(), http.StatusFound)
 }
 
-// fedFailRedirect ends a federated sign-in at the app's redirect URI with err.
+// fedFailRedirect ends a federated sign-in at the app's redirect URI with err,
+// once the app's request is checked again: the client may have changed since
+// the browser left for the provider, and a redirect URI it no longer allows
+// gets the error page instead.
 func (o *oauthReq) fedFailRedirect(a authParams, err error) {
 	var fe *fedError
 	if !errors.As(err, &fe) {
 		fe = &fedError{code: "server_error", desc: "internal error"}
+	}
+	var (
+		oe       *oauthErr
+		redirect bool
+	)
+	if lerr := o.locked(func(*oauthState, time.Time) error {
+		_, oe, redirect = o.validate(a)
+		return nil
+	}); lerr != nil {
+		o.internal(lerr)
+		return
+	}
+	if oe != nil {
+		o.fail(a, oe, redirect)
+		return
 	}
 	o.fail(a, &oauthErr{Code: fe.code, Desc: fe.desc, Status: http.StatusBadRequest}, true)
 }
@@ -356,7 +374,7 @@ func (o *oauthReq) idpResponse() {
 	}
 	a := fr.Auth
 	if ee := q.Get("error"); ee != "" {
-		o.fail(a, &oauthErr{Code: clip(ee), Desc: clip(prov.Name + " Error - " + ee + " " + q.Get("error_description")), Status: http.StatusBadRequest}, true)
+		o.fedFailRedirect(a, &fedError{code: clip(ee), desc: clip(prov.Name + " Error - " + ee + " " + q.Get("error_description"))})
 		return
 	}
 	code := q.Get("code")

@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"net/http"
@@ -385,8 +386,21 @@ func TestFederationHostileProvider(t *testing.T) {
 	if lq := mustURL(t, landed).Query(); lq.Get("error") != "access_denied" || !strings.Contains(lq.Get("error_description"), "Upstream Error - access_denied user said no") {
 		t.Fatalf("landed on %s", landed)
 	}
+	// A client that no longer lists the redirect URI while the browser was at the
+	// provider is not redirected to: the error page.
+	q2 := mustURL(t, follow(t, c, fedAuthorizeURL(f, nil))).Query()
+	mustCall(t, f.srv, "UpdateUserPoolClient", map[string]any{"UserPoolId": f.app, "ClientId": f.web, "ClientName": "web",
+		"AllowedOAuthFlowsUserPoolClient": true, "AllowedOAuthFlows": []string{"code"}, "AllowedOAuthScopes": []string{"openid", "email", "profile"},
+		"CallbackURLs": []string{"https://elsewhere.example/cb"}, "SupportedIdentityProviders": []string{"COGNITO", fedProvider}})
+	resp, _ := get(t, c, q2.Get("redirect_uri")+"?"+url.Values{"error": {"access_denied"}, "state": {q2.Get("state")}}.Encode())
+	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" {
+		t.Fatalf("failure after the callback was removed: %d to %q, want the error page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	mustCall(t, f.srv, "UpdateUserPoolClient", map[string]any{"UserPoolId": f.app, "ClientId": f.web, "ClientName": "web",
+		"AllowedOAuthFlowsUserPoolClient": true, "AllowedOAuthFlows": []string{"code"}, "AllowedOAuthScopes": []string{"openid", "email", "profile"},
+		"CallbackURLs": []string{callback}, "SupportedIdentityProviders": []string{"COGNITO", fedProvider}})
 	// The state is single-use: the same answer again is no sign-in of ours.
-	resp, _ := get(t, c, q.Get("redirect_uri")+"?"+url.Values{"code": {"c0de"}, "state": {q.Get("state")}}.Encode())
+	resp, _ = get(t, c, q.Get("redirect_uri")+"?"+url.Values{"code": {"c0de"}, "state": {q.Get("state")}}.Encode())
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("replayed state: %d", resp.StatusCode)
 	}
@@ -410,5 +424,26 @@ func TestFederationHostileProvider(t *testing.T) {
 	}
 	if id := claimsOf(t, out["id_token"].(string)); id["cognito:username"] != "Upstream_idp-user-1" || id["email"] != "x@idp.example" {
 		t.Fatalf("id token %v", id)
+	}
+}
+
+// TestFederationPreSignUpRefuses: a PreSignUp that fails for the new external
+// user ends the sign-in at the app with Cognito's trigger message, and the user
+// is not kept.
+func TestFederationPreSignUpRefuses(t *testing.T) {
+	f := newFedFixture(t)
+	f.lambda.mu.Lock()
+	f.lambda.handlers[arnPreSignUp] = func(ev map[string]any) (map[string]any, error) {
+		return nil, errors.New("no outsiders")
+	}
+	f.lambda.mu.Unlock()
+	landed := fedSignIn(t, f, browser(t), fedAuthorizeURL(f, nil))
+	q := mustURL(t, landed).Query()
+	if !strings.HasPrefix(landed, callback+"?") || q.Get("error") != "invalid_request" || q.Get("code") != "" ||
+		!strings.Contains(q.Get("error_description"), "PreSignUp failed with error no outsiders") {
+		t.Fatalf("landed on %s", landed)
+	}
+	if users := mustCall(t, f.srv, "ListUsers", map[string]any{"UserPoolId": f.app})["Users"].([]any); len(users) != 1 {
+		t.Fatalf("%d users after a refused PreSignUp, want only the native one", len(users))
 	}
 }
