@@ -18,7 +18,7 @@ import (
 // raise them as operations are added (README lists every one).
 const (
 	minUserPoolOps     = 114
-	minIdentityPoolOps = 19
+	minIdentityPoolOps = 23
 )
 
 // botocoreOps reads the operations of the Cognito service models of the

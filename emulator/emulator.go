@@ -442,6 +442,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (e *Emulator) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{pool}/.well-known/{doc}", e.serveWellKnown)
+	e.identityRoutes(mux) // cognito-identity's /.well-known/ documents
 	e.oauthRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if isSTSRequest(r) {

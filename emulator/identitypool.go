@@ -30,8 +30,9 @@ import (
 // Deviations (documented): credentials are random strings that only the
 // emulator's STS knows (moto's S3 accepts anything); a pool given no roles at
 // all hands out credentials for the console's default role names; other login
-// providers (Facebook, OIDC, SAML, developer) are refused; the OpenID token's
-// signing key is the emulator's own, not Cognito's.
+// providers (Facebook, OIDC, SAML) are refused; the OpenID token's signing key is
+// the emulator's own (served at /.well-known/jwks_uri), not Cognito's.
+// Developer-authenticated identities are in identity_developer.go.
 
 const (
 	// idpExtKey names the identity-pool state in the "extensions" of older state
@@ -142,11 +143,16 @@ type identityPool struct {
 }
 
 type identity struct {
-	ID       string            `json:"id"`
-	Pool     string            `json:"pool"`
-	Logins   map[string]string `json:"logins,omitempty"` // canonical provider -> sub
-	Created  time.Time         `json:"created"`
-	Modified time.Time         `json:"modified"`
+	ID     string            `json:"id"`
+	Pool   string            `json:"pool"`
+	Logins map[string]string `json:"logins,omitempty"` // canonical provider -> sub
+	// Developer holds the user identifiers of the pool's developer provider.
+	Developer []string `json:"developer,omitempty"`
+	// Inaccessible: the identity's last login was unlinked; no login reaches it
+	// any more, and it is no guest.
+	Inaccessible bool      `json:"inaccessible,omitempty"`
+	Created      time.Time `json:"created"`
+	Modified     time.Time `json:"modified"`
 }
 
 func linkKey(pool, provider, sub string) string { return pool + "|" + provider + "|" + sub }
@@ -167,6 +173,7 @@ func (e *Emulator) registerIdentityPoolOps() {
 	} {
 		e.register(identityService+name, fn)
 	}
+	e.registerDeveloperIdentityOps() // identity_developer.go
 }
 
 // idp returns the identity-pool state, made on first use; e.mu must be held.
@@ -282,8 +289,12 @@ func (in *identityPoolInput) apply(p *identityPool) error {
 	p.AllowUnauthenticated = *in.AllowUnauthenticatedIdentities
 	p.AllowClassicFlow = in.AllowClassicFlow
 	p.Providers = in.CognitoIdentityProviders
+	dev, err := developerName(p.DeveloperProviderName, in.DeveloperProviderName)
+	if err != nil {
+		return err
+	}
 	p.SupportedLogins = in.SupportedLoginProviders
-	p.DeveloperProviderName = in.DeveloperProviderName
+	p.DeveloperProviderName = dev
 	p.OpenIDProviderARNs = in.OpenIDConnectProviderARNs
 	p.SAMLProviderARNs = in.SamlProviderARNs
 	if in.IdentityPoolTags != nil {
@@ -570,14 +581,15 @@ func (e *Emulator) opDescribeIdentity(c *call, in *describeIdentityInput) (any, 
 	if ident == nil {
 		return nil, newErr("ResourceNotFoundException", "Identity '%s' not found.", in.IdentityID)
 	}
-	return describeIdentity(ident), nil
+	return s.describeIdentity(ident), nil
 }
 
-func describeIdentity(ident *identity) map[string]any {
-	logins := make([]string, 0, len(ident.Logins))
+func (s *idpState) describeIdentity(ident *identity) map[string]any {
+	logins := make([]string, 0, len(ident.Logins)+1)
 	for p := range ident.Logins {
 		logins = append(logins, p)
 	}
+	logins = append(logins, s.developerLogins(ident)...)
 	sort.Strings(logins)
 	return map[string]any{
 		"IdentityId":       ident.ID,
@@ -632,6 +644,9 @@ type idTokenClaims struct {
 }
 
 func (e *Emulator) verifyLogin(ip *identityPool, key, token string, now time.Time) (login, error) {
+	if key == openIDProvider {
+		return e.verifyOpenIDLogin(ip, token, now) // identity_developer.go
+	}
 	poolID, ok := parseProviderName(key)
 	up := e.st.Pools[poolID]
 	if !ok || up == nil || !e.acceptsProviderKey(key, up) {
@@ -710,6 +725,9 @@ func (s *idpState) link(ident *identity, logins []login, now time.Time) {
 		ident.Logins = map[string]string{}
 	}
 	for _, l := range logins {
+		if l.provider == openIDProvider {
+			continue // the identity's own token: nothing to link
+		}
 		ident.Logins[l.provider] = l.sub
 		s.Links[linkKey(ident.Pool, l.provider, l.sub)] = ident.ID
 	}
@@ -722,6 +740,9 @@ func (s *idpState) link(ident *identity, logins []login, now time.Time) {
 func (s *idpState) linkedIdentity(pool string, logins []login) (*identity, error) {
 	var found *identity
 	for _, l := range logins {
+		if l.provider == openIDProvider {
+			continue
+		}
 		id, ok := s.Links[linkKey(pool, l.provider, l.sub)]
 		if !ok {
 			continue
@@ -752,6 +773,9 @@ func (e *Emulator) opGetId(c *call, in *getIdInput) (any, error) {
 	}
 	logins, err := e.verifyLogins(ip, in.Logins, c.now)
 	if err != nil {
+		return nil, err
+	}
+	if err := noOpenIDLogin(logins); err != nil {
 		return nil, err
 	}
 	if len(logins) == 0 {
@@ -794,14 +818,23 @@ func (e *Emulator) resolveIdentity(s *idpState, identityID string, rawLogins map
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if len(ident.Logins) > 0 {
+	mismatch := errNotAuthorized("Logins don't match. Please include at least one valid login for this identity or identity pool.")
+	for _, l := range logins {
+		if l.provider == openIDProvider && l.sub != identityID {
+			return nil, nil, nil, mismatch // an OpenID token names its identity
+		}
+	}
+	if ident.Inaccessible {
+		return nil, nil, nil, errNotAuthorized(fmt.Sprintf("Access to Identity '%s' is forbidden.", identityID))
+	}
+	if ident.authenticated() {
 		// An authenticated identity answers only to one of its own logins.
 		if len(logins) == 0 {
 			return nil, nil, nil, errNotAuthorized(fmt.Sprintf("Access to Identity '%s' is forbidden.", identityID))
 		}
 		for _, l := range logins {
-			if ident.Logins[l.provider] != l.sub {
-				return nil, nil, nil, errNotAuthorized("Logins don't match. Please include at least one valid login for this identity or identity pool.")
+			if l.provider != openIDProvider && ident.Logins[l.provider] != l.sub {
+				return nil, nil, nil, mismatch
 			}
 		}
 		return ident, ip, logins, nil
@@ -898,10 +931,12 @@ func (e *Emulator) opGetOpenIdToken(c *call, in *identityCall) (any, error) {
 		return nil, err
 	}
 	amr := []string{"unauthenticated"}
-	if len(ident.Logins) > 0 {
+	if ident.authenticated() {
 		amr = []string{"authenticated"}
 		for _, l := range logins {
-			amr = append(amr, l.provider, l.provider+":CognitoSignIn:"+l.sub)
+			if l.provider != openIDProvider {
+				amr = append(amr, l.provider, l.provider+":CognitoSignIn:"+l.sub)
+			}
 		}
 	}
 	tok, err := signJWT(key, s.KeyID, jwt.MapClaims{
@@ -911,7 +946,7 @@ func (e *Emulator) opGetOpenIdToken(c *call, in *identityCall) (any, error) {
 		"amr": amr,
 		"iat": c.now.Unix(),
 		"exp": c.now.Add(openIDTokenLifetime).Unix(),
-		"https://cognito-identity.amazonaws.com/identity-pool-arn": "arn:aws:cognito-identity:" + identityPoolRegion(ip.ID) + ":" + e.accountID() + ":identitypool/" + ip.ID,
+		"https://cognito-identity.amazonaws.com/identity-pool-arn": e.identityPoolARN(ip),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("signing OpenID token: %w", err)

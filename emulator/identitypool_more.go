@@ -40,7 +40,7 @@ func (e *Emulator) opListIdentities(c *call, in *listIdentitiesInput) (any, erro
 	}
 	mine := func(id *identity) bool { return id.Pool == ip.ID }
 	out := listPage(s.Identities, mine, in.NextToken, in.MaxResults, "Identities", "NextToken", func(_ string, id *identity) map[string]any {
-		return describeIdentity(id)
+		return s.describeIdentity(id)
 	})
 	out["IdentityPoolId"] = ip.ID
 	return out, nil
@@ -64,6 +64,11 @@ func (e *Emulator) opDeleteIdentities(c *call, in *deleteIdentitiesInput) (any, 
 		}
 		for provider, sub := range ident.Logins {
 			delete(s.Links, linkKey(ident.Pool, provider, sub))
+		}
+		if ip := s.Pools[ident.Pool]; ip != nil {
+			for _, u := range ident.Developer {
+				delete(s.Links, devLinkKey(ip.ID, ip.DeveloperProviderName, u))
+			}
 		}
 		delete(s.Identities, id)
 		e.dirty = true
@@ -105,6 +110,7 @@ func (e *Emulator) opUnlinkIdentity(c *call, in *unlinkIdentityInput) (any, erro
 			delete(ident.Logins, p)
 		}
 	}
+	ident.markIfUnreachable()
 	ident.Modified = c.now
 	e.dirty = true
 	return nil, nil

@@ -570,13 +570,16 @@ func FuzzIdentityPoolRequest(f *testing.F) {
 		`{"IdentityPoolName":"x","AllowUnauthenticatedIdentities":true,"CognitoIdentityProviders":[{"ProviderName":"cognito-idp.us-east-1.amazonaws.com/us-east-1_x","ClientId":"c"}]}`,
 		`{"IdentityPoolId":"a:b","Logins":{"cognito-idp.us-east-1.amazonaws.com/us-east-1_x":"a.b.c"}}`,
 		`{"IdentityId":"us-east-1:0","Logins":{"x/y_z":"e30.e30.e30"}}`, `{"MaxResults":5,"NextToken":"zz"}`, `[`, `null`,
+		`{"IdentityPoolId":"us-east-1:00000000-0000-4000-8000-000000000000","Logins":{"dev":"u"},"TokenDuration":5}`,
+		`{"SourceUserIdentifier":"a","DestinationUserIdentifier":"b","DeveloperProviderName":"dev","IdentityPoolId":"a:b"}`,
 	} {
-		for op := range 11 {
+		for op := range 15 {
 			f.Add(uint8(op), []byte(s))
 		}
 	}
 	ops := []string{"CreateIdentityPool", "DescribeIdentityPool", "UpdateIdentityPool", "DeleteIdentityPool", "ListIdentityPools",
-		"SetIdentityPoolRoles", "GetIdentityPoolRoles", "DescribeIdentity", "GetId", "GetCredentialsForIdentity", "GetOpenIdToken"}
+		"SetIdentityPoolRoles", "GetIdentityPoolRoles", "DescribeIdentity", "GetId", "GetCredentialsForIdentity", "GetOpenIdToken",
+		"GetOpenIdTokenForDeveloperIdentity", "LookupDeveloperIdentity", "MergeDeveloperIdentities", "UnlinkDeveloperIdentity"}
 	e, err := emulator.New(emulator.Options{Seed: idpSeed(), Clock: clock.NewFake(idpT0)})
 	if err != nil {
 		f.Fatal(err)

@@ -84,6 +84,9 @@ func TestSetupWithAWSCLIAndBoto3(t *testing.T) {
 		TokenMapped       string            `json:"tokenMappedCaller"`
 		RulesMapped       string            `json:"rulesMappedCaller"`
 		Denied            string            `json:"deniedByRules"`
+		DeveloperCaller   string            `json:"developerCaller"`
+		DeveloperLookup   bool              `json:"developerLookup"`
+		DeveloperProvider string            `json:"developerProvider"`
 	}
 	if err := json.Unmarshal(raw, &got); err != nil {
 		t.Fatalf("%v: %s", err, raw)
@@ -100,6 +103,9 @@ func TestSetupWithAWSCLIAndBoto3(t *testing.T) {
 		got.RulesMapped != "arn:aws:sts::123456789012:assumed-role/example-users/CognitoIdentityCredentials" ||
 		got.Denied != "NotAuthorizedException" {
 		t.Errorf("role mapping as boto3 sees it: token %s, rules %s, no rule %s", got.TokenMapped, got.RulesMapped, got.Denied)
+	}
+	if got.DeveloperCaller != "arn:aws:sts::123456789012:assumed-role/signed-in/CognitoIdentityCredentials" || !got.DeveloperLookup || got.DeveloperProvider != "login.infra.app" {
+		t.Errorf("developer identity as boto3 sees it: caller %s, lookup %v, provider %q", got.DeveloperCaller, got.DeveloperLookup, got.DeveloperProvider)
 	}
 
 	// The machine client's token carries the resource server's scope.

@@ -2,7 +2,8 @@
 then its JSON output) and prints what it found as JSON. It also checks that the
 identity pool's role mapping is applied: dana signs in, gets credentials, and
 STS GetCallerIdentity (boto3, signing with those credentials) names the role of
-her group; a rules-based mapping then chooses by claim, and Deny refuses."""
+her group; a rules-based mapping then chooses by claim, and Deny refuses; a
+developer-authenticated identity gets the authenticated role."""
 import json
 import sys
 
@@ -24,6 +25,16 @@ tags = idp.list_tags_for_resource(ResourceArn=pool["Arn"])["Tags"]
 roles = ident.get_identity_pool_roles(IdentityPoolId=made["identityPoolId"])
 
 
+def who(creds):
+    sts = boto3.client("sts", endpoint_url=endpoint, region_name="eu-west-1", aws_access_key_id=creds["AccessKeyId"],
+                       aws_secret_access_key=creds["SecretKey"], aws_session_token=creds["SessionToken"])
+    return sts.get_caller_identity()["Arn"]
+
+
+anon = boto3.client("cognito-identity", endpoint_url=endpoint, region_name="eu-west-1",
+                    config=botocore.config.Config(signature_version=botocore.UNSIGNED))
+
+
 def caller(login_key, rules=None):
     """dana's credentials through the identity pool, then who STS says they are
     (or the error code Cognito answered)."""
@@ -33,16 +44,12 @@ def caller(login_key, rules=None):
     tok = idp.initiate_auth(ClientId=made["webClientId"], AuthFlow="USER_PASSWORD_AUTH",
                             AuthParameters={"USERNAME": "dana", "PASSWORD": "Correct-Horse-7"})["AuthenticationResult"]["IdToken"]
     logins = {provider: tok}
-    anon = boto3.client("cognito-identity", endpoint_url=endpoint, region_name="eu-west-1",
-                        config=botocore.config.Config(signature_version=botocore.UNSIGNED))
     ident_id = anon.get_id(IdentityPoolId=made["identityPoolId"], Logins=logins)["IdentityId"]
     try:
         creds = anon.get_credentials_for_identity(IdentityId=ident_id, Logins=logins)["Credentials"]
     except anon.exceptions.NotAuthorizedException as e:
         return e.response["Error"]["Code"]
-    sts = boto3.client("sts", endpoint_url=endpoint, region_name="eu-west-1", aws_access_key_id=creds["AccessKeyId"],
-                       aws_secret_access_key=creds["SecretKey"], aws_session_token=creds["SessionToken"])
-    return sts.get_caller_identity()["Arn"]
+    return who(creds)
 
 
 provider = "cognito-idp.eu-west-1.amazonaws.com/" + made["poolId"]
@@ -51,6 +58,13 @@ token_caller = caller(key)
 rule = {"Claim": "email", "MatchType": "Contains", "Value": "@example.com", "RoleARN": "arn:aws:iam::123456789012:role/example-users"}
 rules_caller = caller(key, [rule])
 denied = caller(key, [dict(rule, Value="@example.net")])
+# A developer-authenticated identity: the backend (signed) registers a user, the
+# app trades the OpenID token for credentials of the authenticated role.
+dev = ident.get_open_id_token_for_developer_identity(IdentityPoolId=made["identityPoolId"],
+                                                     Logins={"login.infra.app": "user-42"}, TokenDuration=600)
+dev_creds = anon.get_credentials_for_identity(IdentityId=dev["IdentityId"],
+                                              Logins={"cognito-identity.amazonaws.com": dev["Token"]})["Credentials"]
+dev_lookup = ident.lookup_developer_identity(IdentityPoolId=made["identityPoolId"], DeveloperUserIdentifier="user-42")
 print(json.dumps({
     "poolName": pool["Name"], "minimumLength": pool["Policies"]["PasswordPolicy"]["MinimumLength"],
     "scopes": sorted(s["ScopeName"] for s in rs["Scopes"]),
@@ -59,5 +73,7 @@ print(json.dumps({
     "groupRole": group["RoleArn"], "members": [u["Username"] for u in members], "tags": tags,
     "authenticatedRole": roles["Roles"]["authenticated"],
     "roleMappingType": list(roles["RoleMappings"].values())[0]["Type"],
+    "developerCaller": who(dev_creds), "developerLookup": dev_lookup["IdentityId"] == dev["IdentityId"],
+    "developerProvider": ident.describe_identity_pool(IdentityPoolId=made["identityPoolId"])["DeveloperProviderName"],
     "tokenMappedCaller": token_caller, "rulesMappedCaller": rules_caller, "deniedByRules": denied,
 }))

@@ -2,8 +2,9 @@
 # Sets up Cognito resources the way a team's infrastructure script does, with the
 # AWS CLI v2, against ENDPOINT (argv 1): a user pool with tags, a resource server
 # with custom scopes, a machine client (client_credentials, custom scope), a web
-# client, a domain, a group with a role, a user, and an identity pool with roles
-# and token-based role mapping. Prints the IDs as JSON on stdout.
+# client, a domain, a group with a role, a user, and an identity pool with roles,
+# token-based role mapping and a developer provider. Prints the IDs as JSON on
+# stdout.
 # AWS (argv 2) is the AWS CLI v2 binary; tests pass /usr/bin/aws explicitly (a
 # pyenv v1 shim may come first on PATH).
 set -euo pipefail
@@ -34,6 +35,7 @@ idp admin-set-user-password --user-pool-id "$pool" --username dana --password Co
 idp admin-add-user-to-group --user-pool-id "$pool" --username dana --group-name admins
 provider="cognito-idp.eu-west-1.amazonaws.com/$pool"
 idpool=$(ident create-identity-pool --identity-pool-name infra_ids --no-allow-unauthenticated-identities \
+  --developer-provider-name login.infra.app \
   --cognito-identity-providers ProviderName="$provider",ClientId="$web",ServerSideTokenCheck=false \
   | field "['IdentityPoolId']")
 ident set-identity-pool-roles --identity-pool-id "$idpool" \

@@ -1,0 +1,569 @@
+package emulator
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Developer-authenticated identities: a backend that authenticates users
+// itself registers them under the identity pool's DeveloperProviderName with
+// GetOpenIdTokenForDeveloperIdentity (SigV4-signed, an admin call) and hands
+// the app the identity ID and an OpenID token; the app presents the token as
+// the login "cognito-identity.amazonaws.com" to GetCredentialsForIdentity.
+// LookupDeveloperIdentity, MergeDeveloperIdentities and
+// UnlinkDeveloperIdentity manage the user identifiers. The tokens are signed
+// with the emulator's OpenID key, served as a JWKS at /.well-known/jwks_uri (with
+// /.well-known/openid-configuration), as cognito-identity.amazonaws.com serves
+// Cognito's.
+
+const (
+	// openIDProvider is the logins-map key of Cognito identity's own OpenID
+	// tokens.
+	openIDProvider = "cognito-identity.amazonaws.com"
+	// developerTokenLifetime is GetOpenIdTokenForDeveloperIdentity's default
+	// TokenDuration (15 minutes); at most maxDeveloperTokenLifetime (a day).
+	developerTokenLifetime    = 15 * time.Minute
+	maxDeveloperTokenLifetime = 24 * time.Hour
+	// maxLinkedLogins is how many logins (public and developer) one identity may
+	// have after MergeDeveloperIdentities.
+	maxLinkedLogins = 20
+	// principalTagsClaim is where an OpenID token carries the principal tags
+	// STS puts on the session.
+	principalTagsClaim = "https://aws.amazon.com/tags"
+)
+
+// developerNamePattern is DeveloperProviderName's pattern in the service model.
+var developerNamePattern = regexp.MustCompile(`^[\w._-]{1,128}$`)
+
+func (e *Emulator) registerDeveloperIdentityOps() {
+	for name, fn := range map[string]handlerFunc{
+		"GetOpenIdTokenForDeveloperIdentity": typed((*Emulator).opGetOpenIdTokenForDeveloperIdentity),
+		"LookupDeveloperIdentity":            typed((*Emulator).opLookupDeveloperIdentity),
+		"MergeDeveloperIdentities":           typed((*Emulator).opMergeDeveloperIdentities),
+		"UnlinkDeveloperIdentity":            typed((*Emulator).opUnlinkDeveloperIdentity),
+	} {
+		e.register(identityService+name, fn)
+	}
+}
+
+// identityRoutes serves cognito-identity's OpenID documents at the root, as
+// https://cognito-identity.amazonaws.com/.well-known/… does.
+func (e *Emulator) identityRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /.well-known/jwks_uri", e.serveOpenIDJWKS)
+	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		base := "http://" + r.Host
+		if e.issuerBase != "" {
+			base = e.issuerBase
+		}
+		writeJSONStatus(w, http.StatusOK, map[string]any{
+			"issuer":                                openIDIssuer,
+			"jwks_uri":                              base + "/.well-known/jwks_uri",
+			"response_types_supported":              []string{"code", "token", "id_token"},
+			"subject_types_supported":               []string{"public"},
+			"id_token_signing_alg_values_supported": []string{"RS512", "RS256"},
+		})
+	})
+}
+
+func (e *Emulator) serveOpenIDJWKS(w http.ResponseWriter, _ *http.Request) {
+	e.mu.Lock()
+	s := e.idp()
+	key, err := e.openIDKey(s)
+	kid := s.KeyID
+	if err == nil {
+		e.saveIfDirty()
+	}
+	e.mu.Unlock()
+	if err != nil {
+		writeError(w, newErr("InternalErrorException", "Internal error."))
+		return
+	}
+	pub := key.PublicKey
+	writeJSONStatus(w, http.StatusOK, map[string]any{"keys": []map[string]string{{
+		"kty": "RSA", "alg": "RS256", "use": "sig", "kid": kid,
+		"n": base64.RawURLEncoding.EncodeToString(pub.N.Bytes()),
+		"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
+	}}})
+}
+
+func devLinkKey(pool, developer, user string) string {
+	// "developer/" keeps developer names apart from provider names, which
+	// cannot hold a slash there.
+	return linkKey(pool, "developer/"+developer, user)
+}
+
+// authenticated tells whether an identity has, or had, a login.
+func (id *identity) authenticated() bool {
+	return len(id.Logins) > 0 || len(id.Developer) > 0 || id.Inaccessible
+}
+
+func checkDeveloperUser(field, user string) error {
+	if user == "" {
+		return newErr("ValidationException", "1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", field)
+	}
+	if utf8.RuneCountInString(user) > 1024 {
+		return constraintErr(user, field, "Member must have length less than or equal to 1024")
+	}
+	return nil
+}
+
+func checkDeveloperName(field, name string) error {
+	if !developerNamePattern.MatchString(name) {
+		return constraintErr(name, field, "Member must satisfy regular expression pattern: [\\w._-]+")
+	}
+	return nil
+}
+
+// developerPool returns the pool and checks that it has a developer provider
+// and that name (when given) is it.
+func (s *idpState) developerPool(id, name string) (*identityPool, error) {
+	ip, err := s.pool(id)
+	if err != nil {
+		return nil, err
+	}
+	if ip.DeveloperProviderName == "" {
+		return nil, errInvalidParameter("Identity pool %s has no developer provider name.", clip(ip.ID))
+	}
+	if name != "" && name != ip.DeveloperProviderName {
+		return nil, errInvalidParameter("Developer provider name %s does not match the identity pool's.", clip(name))
+	}
+	return ip, nil
+}
+
+func (s *idpState) developerOwner(ip *identityPool, user string) *identity {
+	id, ok := s.Links[devLinkKey(ip.ID, ip.DeveloperProviderName, user)]
+	if !ok {
+		return nil
+	}
+	return s.Identities[id]
+}
+
+func (s *idpState) linkDeveloper(ip *identityPool, ident *identity, user string, now time.Time) {
+	if !slices.Contains(ident.Developer, user) {
+		ident.Developer = append(ident.Developer, user)
+	}
+	s.Links[devLinkKey(ip.ID, ip.DeveloperProviderName, user)] = ident.ID
+	ident.Inaccessible = false
+	ident.Modified = now
+}
+
+type developerTokenInput struct {
+	IdentityPoolID string            `json:"IdentityPoolId"`
+	IdentityID     string            `json:"IdentityId"`
+	Logins         map[string]string `json:"Logins"`
+	PrincipalTags  map[string]string `json:"PrincipalTags"`
+	TokenDuration  *int64            `json:"TokenDuration"`
+}
+
+func (e *Emulator) opGetOpenIdTokenForDeveloperIdentity(c *call, in *developerTokenInput) (any, error) {
+	s := e.idp()
+	ip, err := s.pool(in.IdentityPoolID)
+	if err != nil {
+		return nil, err
+	}
+	if in.IdentityID != "" {
+		if err := checkID("identityId", in.IdentityID); err != nil {
+			return nil, err
+		}
+	}
+	if in.Logins == nil {
+		return nil, newErr("ValidationException", "1 validation error detected: Value null at 'logins' failed to satisfy constraint: Member must not be null")
+	}
+	life := developerTokenLifetime
+	if in.TokenDuration != nil {
+		d := *in.TokenDuration
+		if d < 1 || d > int64(maxDeveloperTokenLifetime/time.Second) {
+			return nil, constraintErr(strconv.FormatInt(d, 10), "tokenDuration", "Member must have value between 1 and 86400")
+		}
+		life = time.Duration(d) * time.Second
+	}
+	if len(in.PrincipalTags) > 50 {
+		return nil, constraintErr(fmt.Sprintf("%d tags", len(in.PrincipalTags)), "principalTags", "Member must have length less than or equal to 50")
+	}
+	for _, k := range sortedKeys(in.PrincipalTags) {
+		if v := in.PrincipalTags[k]; utf8.RuneCountInString(k) > 128 || k == "" || v == "" || utf8.RuneCountInString(v) > 256 {
+			return nil, constraintErr(k, "principalTags", "Map keys must have length between 1 and 128 and values between 1 and 256")
+		}
+	}
+	if len(in.Logins) > 10 {
+		return nil, newErr("ValidationException", "1 validation error detected: Value at 'logins' failed to satisfy constraint: Member must have length less than or equal to 10")
+	}
+	// The developer login is a user identifier, the others tokens checked as
+	// GetId checks them.
+	devUser, hasDev, public := "", false, map[string]string{}
+	for k, v := range in.Logins {
+		if ip.DeveloperProviderName != "" && k == ip.DeveloperProviderName {
+			devUser, hasDev = v, true
+			continue
+		}
+		public[k] = v
+	}
+	if hasDev {
+		if err := checkDeveloperUser("logins", devUser); err != nil {
+			return nil, err
+		}
+	}
+	logins, err := e.verifyLogins(ip, public, c.now)
+	if err != nil {
+		return nil, err
+	}
+	if err := noOpenIDLogin(logins); err != nil {
+		return nil, err
+	}
+	if devUser == "" && len(logins) == 0 {
+		return nil, errNotAuthorized("Invalid login token. Token is not from a supported provider of this identity pool.")
+	}
+	// The key first: making it can fail only with the random source, and then
+	// nothing has been linked yet.
+	key, err := e.openIDKey(s)
+	if err != nil {
+		return nil, err
+	}
+	var devOwner *identity
+	if devUser != "" {
+		devOwner = s.developerOwner(ip, devUser)
+	}
+	pubOwner, err := s.linkedIdentity(ip.ID, logins)
+	if err != nil {
+		return nil, err
+	}
+	var ident *identity
+	if in.IdentityID != "" {
+		ident = s.Identities[in.IdentityID]
+		if ident == nil || ident.Pool != ip.ID {
+			return nil, errResourceNotFound("Identity '%s' not found.", in.IdentityID)
+		}
+		if devOwner != nil && devOwner.ID != ident.ID {
+			return nil, newErr("DeveloperUserAlreadyRegisteredException", "This developer user identifier is already registered with Cognito.")
+		}
+		if pubOwner != nil && pubOwner.ID != ident.ID {
+			return nil, newErr("ResourceConflictException", "Logins are linked to different identities.")
+		}
+	} else {
+		if devOwner != nil && pubOwner != nil && devOwner.ID != pubOwner.ID {
+			return nil, newErr("ResourceConflictException", "Logins are linked to different identities.")
+		}
+		ident = devOwner
+		if ident == nil {
+			ident = pubOwner
+		}
+		if ident == nil {
+			ident = e.newIdentity(s, ip, c.now)
+		}
+	}
+	if devUser != "" {
+		s.linkDeveloper(ip, ident, devUser, c.now)
+	}
+	if len(logins) > 0 {
+		s.link(ident, logins, c.now)
+		ident.Inaccessible = false
+	}
+	e.dirty = true
+	amr := []string{"authenticated"}
+	if devUser != "" {
+		amr = append(amr, ip.DeveloperProviderName, ip.DeveloperProviderName+":"+ip.ID+":"+devUser)
+	}
+	for _, l := range logins {
+		amr = append(amr, l.provider, l.provider+":CognitoSignIn:"+l.sub)
+	}
+	claims := jwt.MapClaims{
+		"iss": openIDIssuer,
+		"sub": ident.ID,
+		"aud": ip.ID,
+		"amr": amr,
+		"iat": c.now.Unix(),
+		"exp": c.now.Add(life).Unix(),
+		"https://cognito-identity.amazonaws.com/identity-pool-arn": e.identityPoolARN(ip),
+	}
+	if len(in.PrincipalTags) > 0 {
+		tags := map[string][]string{}
+		for k, v := range in.PrincipalTags {
+			tags[k] = []string{v}
+		}
+		claims[principalTagsClaim] = map[string]any{"principal_tags": tags}
+	}
+	tok, err := signJWT(key, s.KeyID, claims)
+	if err != nil {
+		return nil, fmt.Errorf("signing OpenID token: %w", err)
+	}
+	return map[string]string{"IdentityId": ident.ID, "Token": tok}, nil
+}
+
+func (e *Emulator) identityPoolARN(ip *identityPool) string {
+	return "arn:aws:cognito-identity:" + identityPoolRegion(ip.ID) + ":" + e.accountID() + ":identitypool/" + ip.ID
+}
+
+// noOpenIDLogin refuses Cognito identity's own token where a public
+// provider's is expected (GetId, GetOpenIdTokenForDeveloperIdentity).
+func noOpenIDLogin(logins []login) error {
+	for _, l := range logins {
+		if l.provider == openIDProvider {
+			return errNotAuthorized("Invalid login token. Token is not from a supported provider of this identity pool.")
+		}
+	}
+	return nil
+}
+
+// verifyOpenIDLogin checks a "cognito-identity.amazonaws.com" login: an OpenID
+// token this emulator signed, for this identity pool, authenticated, unexpired.
+// Its sub is the identity it stands for.
+func (e *Emulator) verifyOpenIDLogin(ip *identityPool, token string, now time.Time) (login, error) {
+	s := e.idp()
+	bad := errNotAuthorized("Invalid login token. Not a valid OpenId Connect identity token.")
+	if s.key == nil {
+		return login{}, bad // no token was ever signed
+	}
+	claims := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
+		if kid, _ := t.Header["kid"].(string); kid != s.KeyID {
+			return nil, fmt.Errorf("unknown kid")
+		}
+		return &s.key.PublicKey, nil
+	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation(), jwt.WithJSONNumber())
+	if err != nil {
+		return login{}, bad
+	}
+	if iss, _ := claims["iss"].(string); iss != openIDIssuer {
+		return login{}, errNotAuthorized("Invalid login token. Issuer doesn't match providerName")
+	}
+	if aud, _ := claims["aud"].(string); aud != ip.ID {
+		return login{}, errNotAuthorized("Invalid login token. Incorrect token audience.")
+	}
+	sub, _ := claims["sub"].(string)
+	if sub == "" || !slices.Contains(claimStrings(claims["amr"]), "authenticated") {
+		return login{}, bad
+	}
+	exp, err := claimInt(claims["exp"])
+	if err != nil {
+		return login{}, bad
+	}
+	if now.Unix() >= exp {
+		return login{}, errNotAuthorized(fmt.Sprintf("Invalid login token. Token expired: %d >= %d", now.Unix(), exp))
+	}
+	l := login{provider: openIDProvider, sub: sub, claims: claims}
+	if t, ok := claims[principalTagsClaim].(map[string]any); ok {
+		if pt, ok := t["principal_tags"].(map[string]any); ok {
+			for k, v := range pt {
+				if vals := claimStrings(v); len(vals) > 0 && len(l.tags) < 50 {
+					if l.tags == nil {
+						l.tags = map[string]string{}
+					}
+					l.tags[k] = clipTag(vals[0])
+				}
+			}
+		}
+	}
+	return l, nil
+}
+
+func claimInt(v any) (int64, error) {
+	switch n := v.(type) {
+	case json.Number:
+		return n.Int64()
+	case float64:
+		return int64(n), nil
+	}
+	return 0, fmt.Errorf("not a number")
+}
+
+type lookupDeveloperInput struct {
+	IdentityPoolID          string `json:"IdentityPoolId"`
+	IdentityID              string `json:"IdentityId"`
+	DeveloperUserIdentifier string `json:"DeveloperUserIdentifier"`
+	MaxResults              *int   `json:"MaxResults"`
+	NextToken               string `json:"NextToken"`
+}
+
+func (e *Emulator) opLookupDeveloperIdentity(c *call, in *lookupDeveloperInput) (any, error) {
+	s := e.idp()
+	ip, err := s.developerPool(in.IdentityPoolID, "")
+	if err != nil {
+		return nil, err
+	}
+	max := 60
+	if in.MaxResults != nil {
+		if *in.MaxResults < 1 || *in.MaxResults > 60 {
+			return nil, constraintErr(strconv.Itoa(*in.MaxResults), "maxResults", "Member must have value between 1 and 60")
+		}
+		max = *in.MaxResults
+	}
+	if in.IdentityID == "" && in.DeveloperUserIdentifier == "" {
+		return nil, errInvalidParameter("IdentityId or DeveloperUserIdentifier must be given.")
+	}
+	var ident *identity
+	if in.IdentityID != "" {
+		if err := checkID("identityId", in.IdentityID); err != nil {
+			return nil, err
+		}
+		ident = s.Identities[in.IdentityID]
+		if ident == nil || ident.Pool != ip.ID {
+			return nil, errResourceNotFound("Identity '%s' not found.", in.IdentityID)
+		}
+	}
+	if u := in.DeveloperUserIdentifier; u != "" {
+		if err := checkDeveloperUser("developerUserIdentifier", u); err != nil {
+			return nil, err
+		}
+		owner := s.developerOwner(ip, u)
+		switch {
+		case owner == nil:
+			return nil, errResourceNotFound("Developer user identifier %s not found.", clip(u))
+		case ident != nil && owner.ID != ident.ID:
+			return nil, newErr("ResourceConflictException", "Developer user identifier %s is not linked to identity %s.", clip(u), in.IdentityID)
+		}
+		ident = owner
+	}
+	start := 0
+	if in.NextToken != "" {
+		n, err := strconv.Atoi(in.NextToken)
+		if err != nil || n < 0 || n > len(ident.Developer) {
+			return nil, errInvalidParameter("Invalid NextToken.")
+		}
+		start = n
+	}
+	end := min(start+max, len(ident.Developer))
+	out := map[string]any{"IdentityId": ident.ID, "DeveloperUserIdentifierList": append([]string{}, ident.Developer[start:end]...)}
+	if end < len(ident.Developer) {
+		out["NextToken"] = strconv.Itoa(end)
+	}
+	return out, nil
+}
+
+type mergeDeveloperInput struct {
+	SourceUserIdentifier      string `json:"SourceUserIdentifier"`
+	DestinationUserIdentifier string `json:"DestinationUserIdentifier"`
+	DeveloperProviderName     string `json:"DeveloperProviderName"`
+	IdentityPoolID            string `json:"IdentityPoolId"`
+}
+
+// opMergeDeveloperIdentities moves the source user (and everything its
+// identity has) into the destination user's identity; the source identity
+// ends.
+func (e *Emulator) opMergeDeveloperIdentities(c *call, in *mergeDeveloperInput) (any, error) {
+	if err := checkDeveloperUser("sourceUserIdentifier", in.SourceUserIdentifier); err != nil {
+		return nil, err
+	}
+	if err := checkDeveloperUser("destinationUserIdentifier", in.DestinationUserIdentifier); err != nil {
+		return nil, err
+	}
+	if err := checkDeveloperName("developerProviderName", in.DeveloperProviderName); err != nil {
+		return nil, err
+	}
+	s := e.idp()
+	ip, err := s.developerPool(in.IdentityPoolID, in.DeveloperProviderName)
+	if err != nil {
+		return nil, err
+	}
+	dst := s.developerOwner(ip, in.DestinationUserIdentifier)
+	if dst == nil {
+		return nil, errResourceNotFound("Developer user identifier %s not found.", clip(in.DestinationUserIdentifier))
+	}
+	src := s.developerOwner(ip, in.SourceUserIdentifier)
+	switch {
+	case src == nil:
+		s.linkDeveloper(ip, dst, in.SourceUserIdentifier, c.now)
+	case src.ID != dst.ID:
+		for p, sub := range src.Logins {
+			if have, ok := dst.Logins[p]; ok && have != sub {
+				return nil, newErr("ResourceConflictException", "The identities are linked to different users of %s.", clip(p))
+			}
+		}
+		if n := len(src.Logins) + len(src.Developer) + len(dst.Logins) + len(dst.Developer); n > maxLinkedLogins {
+			return nil, errInvalidParameter("The identities would have %d linked logins; at most %d are allowed.", n, maxLinkedLogins)
+		}
+		var logins []login
+		for p, sub := range src.Logins {
+			logins = append(logins, login{provider: p, sub: sub})
+		}
+		s.link(dst, logins, c.now)
+		for _, u := range src.Developer {
+			s.linkDeveloper(ip, dst, u, c.now)
+		}
+		delete(s.Identities, src.ID)
+	}
+	e.dirty = true
+	return map[string]string{"IdentityId": dst.ID}, nil
+}
+
+type unlinkDeveloperInput struct {
+	IdentityID              string `json:"IdentityId"`
+	IdentityPoolID          string `json:"IdentityPoolId"`
+	DeveloperProviderName   string `json:"DeveloperProviderName"`
+	DeveloperUserIdentifier string `json:"DeveloperUserIdentifier"`
+}
+
+func (e *Emulator) opUnlinkDeveloperIdentity(c *call, in *unlinkDeveloperInput) (any, error) {
+	if err := checkID("identityId", in.IdentityID); err != nil {
+		return nil, err
+	}
+	if err := checkDeveloperName("developerProviderName", in.DeveloperProviderName); err != nil {
+		return nil, err
+	}
+	if err := checkDeveloperUser("developerUserIdentifier", in.DeveloperUserIdentifier); err != nil {
+		return nil, err
+	}
+	s := e.idp()
+	ip, err := s.developerPool(in.IdentityPoolID, in.DeveloperProviderName)
+	if err != nil {
+		return nil, err
+	}
+	ident := s.Identities[in.IdentityID]
+	if ident == nil || ident.Pool != ip.ID {
+		return nil, errResourceNotFound("Identity '%s' not found.", in.IdentityID)
+	}
+	i := slices.Index(ident.Developer, in.DeveloperUserIdentifier)
+	if i < 0 {
+		return nil, errResourceNotFound("Developer user identifier %s is not linked to identity %s.", clip(in.DeveloperUserIdentifier), in.IdentityID)
+	}
+	ident.Developer = slices.Delete(ident.Developer, i, i+1)
+	delete(s.Links, devLinkKey(ip.ID, ip.DeveloperProviderName, in.DeveloperUserIdentifier))
+	ident.markIfUnreachable()
+	ident.Modified = c.now
+	e.dirty = true
+	return nil, nil
+}
+
+// markIfUnreachable makes an identity whose last login went inaccessible, as
+// Cognito does: no login can reach it, and it is no guest.
+func (id *identity) markIfUnreachable() {
+	if len(id.Logins) == 0 && len(id.Developer) == 0 {
+		id.Inaccessible = true
+	}
+}
+
+// developerLogins is the DescribeIdentity view of an identity's developer
+// provider (the pool's name, once, when it has user identifiers).
+func (s *idpState) developerLogins(ident *identity) []string {
+	if len(ident.Developer) == 0 {
+		return nil
+	}
+	if ip := s.Pools[ident.Pool]; ip != nil && ip.DeveloperProviderName != "" {
+		return []string{ip.DeveloperProviderName}
+	}
+	return nil
+}
+
+// developerName is DeveloperProviderName as CreateIdentityPool and
+// UpdateIdentityPool take it: checked, and fixed once set.
+func developerName(old, name string) (string, error) {
+	if name == "" {
+		return old, nil
+	}
+	if err := checkDeveloperName("developerProviderName", name); err != nil {
+		return "", err
+	}
+	if old != "" && old != name {
+		return "", errInvalidParameter("The developer provider name of an identity pool cannot be changed once it is set.")
+	}
+	return name, nil
+}
