@@ -265,7 +265,19 @@ func TestPasskeyPagination(t *testing.T) {
 	if len(seen) != 20 || pages != 3 {
 		t.Fatalf("%d passkeys in %d pages, want 20 in 3", len(seen), pages)
 	}
-	if _, err := c.ListWebAuthnCredentials(ctx, at, cognito.ListWebAuthnCredentialsInput{NextToken: "bogus"}); !errors.Is(err, cognito.ErrInvalidParameter) {
+	// A page after a credential deleted since goes on from its place.
+	first, err := c.ListWebAuthnCredentials(ctx, at, cognito.ListWebAuthnCredentialsInput{MaxResults: 5})
+	if err != nil || first.NextToken == "" {
+		t.Fatalf("first page: %+v, %v", first, err)
+	}
+	if err := c.DeleteWebAuthnCredential(ctx, at, first.Credentials[4].ID); err != nil {
+		t.Fatal(err)
+	}
+	second, err := c.ListWebAuthnCredentials(ctx, at, cognito.ListWebAuthnCredentialsInput{MaxResults: 5, NextToken: first.NextToken})
+	if err != nil || len(second.Credentials) != 5 || second.Credentials[0].ID <= first.Credentials[4].ID {
+		t.Fatalf("page after a deleted credential: %+v, %v", second, err)
+	}
+	if _, err := c.ListWebAuthnCredentials(ctx, at, cognito.ListWebAuthnCredentialsInput{NextToken: "not base64!"}); !errors.Is(err, cognito.ErrInvalidParameter) {
 		t.Fatalf("bad NextToken: %v", err)
 	}
 	if _, err := c.ListWebAuthnCredentials(ctx, at, cognito.ListWebAuthnCredentialsInput{MaxResults: 21}); err == nil {

@@ -432,8 +432,12 @@ func (e *Emulator) opListWebAuthnCredentials(c *call, in *listWebAuthnInput) (an
 		}
 		max = *in.MaxResults
 	}
-	if in.NextToken != "" && u.Passkeys[in.NextToken] == nil {
-		return nil, errInvalidParameter("Invalid NextToken.")
+	// The token is the last credential ID of the page before (page); one
+	// deleted since still marks the place.
+	if t := in.NextToken; t != "" {
+		if id, err := base64.RawURLEncoding.DecodeString(t); err != nil || len(id) == 0 || len(id) > 1023 {
+			return nil, errInvalidParameter("Invalid NextToken.")
+		}
 	}
 	return listPage(u.Passkeys, nil, in.NextToken, max, "Credentials", "NextToken", func(id string, k *passkey) map[string]any {
 		item := map[string]any{
