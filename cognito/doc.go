@@ -16,4 +16,9 @@
 // when Cognito's own JSON says the operation is unknown; Options.RefreshOperation
 // chooses one of them outright (moto, which answers GetTokensFromRefreshToken with
 // a 500 page, needs RefreshInitiateAuth).
+//
+// Passkeys (webauthn.go): StartWebAuthnRegistration, CompleteWebAuthnRegistration,
+// ListWebAuthnCredentials, DeleteWebAuthnCredential and USER_AUTH's WEB_AUTHN
+// challenge hand the WebAuthn options out and take the authenticator's answers as
+// JSON objects of at most MaxWebAuthnJSON bytes, never parsing them further.
 package cognito

@@ -18,4 +18,10 @@
 // live in the Store beside the session and outlive sign-out, as they do at Cognito:
 // the next sign-in of the user answers DEVICE_SRP_AUTH with the device's secret and
 // may skip MFA, and every refresh sends the device's key.
+//
+// Passkeys of the signed-in user (StartPasskeyRegistration,
+// CompletePasskeyRegistration, RegisterPasskey, ListPasskeys, DeletePasskey) pass
+// the authenticator's WebAuthn JSON through; a passkey sign-in is SignIn with
+// cognito.FlowUserAuth and cognito.FactorWebAuthn, then ConfirmSignIn with
+// cognito.Answer.Credential.
 package session
