@@ -246,6 +246,21 @@ func BenchmarkStoreFootprint(b *testing.B) {
 	b.ReportMetric(float64(keys-keysBefore)/float64(b.N), "keys/session")
 	b.ReportMetric(float64(after)/(1<<20), "used-MiB")
 	b.ReportMetric(float64(rss)/(1<<20), "rss-MiB")
+	// One session's own record and its user's index, as Redis counts them.
+	ks, _, err := rc.Scan(ctx, 0, "*:wsu:*", 1000).Result()
+	if err != nil || len(ks) == 0 {
+		b.Fatalf("no index record (%v)", err)
+	}
+	for key, unit := range map[string]string{
+		fmt.Sprintf("cogauth:s:ws%%2F%s:%s/%s/web", w.keys.name(sample[0]), w.pool, w.client): "record-bytes",
+		ks[0]: "index-bytes",
+	} {
+		n, err := rc.MemoryUsage(ctx, key).Result()
+		if err != nil {
+			b.Fatalf("MEMORY USAGE %s: %v", key, err)
+		}
+		b.ReportMetric(float64(n), unit)
+	}
 	b.ReportMetric(load.Seconds(), "load-s")
 	b.ReportMetric(float64(b.N)/load.Seconds(), "sessions/s")
 

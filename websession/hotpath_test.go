@@ -2,6 +2,8 @@ package websession
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
@@ -9,6 +11,14 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cogauth/cogauth/internal/peers"
+	"github.com/cogauth/cogauth/store"
+	redisstore "github.com/cogauth/cogauth/store/redis"
+	"github.com/cogauth/cogauth/store/storetest"
 )
 
 // FuzzCookieValue: the session cookie's allocation-free parse finds exactly what
@@ -194,4 +204,71 @@ func TestNameMatchesHMAC(t *testing.T) {
 	if _, ok := parseName(strings.Repeat("A", 64)); ok {
 		t.Fatal("upper-case hex parsed as a name")
 	}
+}
+
+// TestBundledStoreContract: a web session's sealed store, its records parts of
+// one store record, keeps the store contract (versions of its own per record,
+// compare-and-swap, no reuse, locks), on memory and on Redis.
+func TestBundledStoreContract(t *testing.T) {
+	k := keysForTest(t)
+	open := func(inner func(t *testing.T) store.Store) func(t *testing.T) store.Store {
+		return func(t *testing.T) store.Store {
+			id, _ := newSessionID()
+			aead, err := k.sessionAEAD(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, mst := newSealedStore(inner(t), k.name(id).String(), aead)
+			if !st.bundled {
+				t.Fatal("a server store's sealed view is not bundled")
+			}
+			return mst
+		}
+	}
+	t.Run("memory", func(t *testing.T) {
+		storetest.Run(t, open(func(*testing.T) store.Store { return store.NewMemory() }))
+	})
+	t.Run("redis", func(t *testing.T) {
+		addr := peers.Redis(t)
+		storetest.Run(t, open(func(t *testing.T) store.Store {
+			rc := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true})
+			t.Cleanup(func() { rc.Close() })
+			rc.FlushAll(context.Background())
+			s, err := redisstore.New(rc, redisstore.Options{LockTTL: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}))
+	})
+}
+
+// FuzzBundleFrame: a session record's frame never panics its decoder, what it
+// accepts encodes back to the same parts, and any part's data comes back from
+// packing byte for byte.
+func FuzzBundleFrame(f *testing.F) {
+	rec := []byte(`{"format":1,"username":"u","access_token":"eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2ln","n":[1,2],"s":"a\u003cb"}`)
+	f.Add(encodeBundle(9, map[string]bundlePart{metaUser: {ver: 3, data: []byte(`{"v":1}`)}, innerUser(store.KindSession, "u"): {ver: 9, data: rec}}), rec)
+	f.Add([]byte{bundleFormat, 1, 0}, []byte("alice"))
+	f.Add([]byte{}, []byte(`{"a": 1}`))
+	f.Fuzz(func(t *testing.T, frame, data []byte) {
+		var b bytes.Buffer
+		packPart(&b, data)
+		if back := unpackPart(&reader{b: b.Bytes()}); !bytes.Equal(back, data) && !(len(back) == 0 && len(data) == 0) {
+			t.Fatalf("%q packed comes back %q", data, back)
+		}
+		seq, parts, err := decodeBundle(frame)
+		if err != nil {
+			return
+		}
+		seq2, parts2, err := decodeBundle(encodeBundle(seq, parts))
+		if err != nil || seq2 != seq || len(parts2) != len(parts) {
+			t.Fatalf("re-encoded frame: %v", err)
+		}
+		for n, p := range parts {
+			if q := parts2[n]; q.ver != p.ver || !bytes.Equal(q.data, p.data) {
+				t.Fatalf("part %q changed", n)
+			}
+		}
+	})
 }

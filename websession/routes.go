@@ -235,6 +235,9 @@ func (w *Sessions) create(r *http.Request, id sessionID, tok *hostedui.Tokens, s
 		st, mst = w.sealedIn(store.NewMemory(), name, aead)
 	} else {
 		st, mst = w.sealed(name, aead)
+		// A new random ID: its record cannot exist, so the first write needs
+		// no read (were it there, the write's compare-and-swap would refuse).
+		st.remember(&bundle{})
 	}
 	mgr, err := w.newManager(mst, "")
 	if err != nil {
@@ -249,7 +252,7 @@ func (w *Sessions) create(r *http.Request, id sessionID, tok *hostedui.Tokens, s
 	}
 	if s.UserSub != sub {
 		mgr.Close()
-		_ = w.deleteRecords(ctx, name, s.Username)
+		_ = w.deleteRecords(ctx, name)
 		return nil, session.ErrInvalidTokens
 	}
 	now := w.clk.Now()
@@ -257,7 +260,7 @@ func (w *Sessions) create(r *http.Request, id sessionID, tok *hostedui.Tokens, s
 	v, err := w.putMeta(ctx, st, m, 0)
 	if err != nil {
 		mgr.Close()
-		_ = w.deleteRecords(ctx, name, s.Username)
+		_ = w.deleteRecords(ctx, name)
 		return nil, err
 	}
 	// Cookie-only sessions have no index (SignOutUser needs a store).

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,12 +34,24 @@ const (
 // the session's namespace, every value sealed under the session's key, with the
 // key's name as additional data (a sealed value moved to another key does not
 // open).
+//
+// On a server store the session's records (the web record, the Manager's
+// session and current-user records) are parts of one store record, the web
+// record's key (bundle.go): one key, one seal and binary-packed tokens per
+// session rather than three keys of JSON, each part with a version of its own.
+// Cookie mode keeps them apart (its memory store is packed by the cookie
+// format).
 type sealedStore struct {
 	inner store.Store
 	ns    string // "ws/N"
 	aead  cipher.AEAD
 	// writes counts puts and deletes (cookie mode: a change to write back).
 	writes atomic.Int64
+	// bundled: the records are parts of one store record; last is that
+	// record as this replica last read or wrote it (a write tries it first).
+	bundled bool
+	mu      sync.Mutex
+	last    *bundle
 }
 
 // lockingStore is a sealedStore over a store that can lock.
@@ -54,7 +67,7 @@ func (s *lockingStore) Lock(ctx context.Context, k store.Key) (func(), error) {
 // newSealedStore returns the sealed view of session name's records, and the
 // Store to give its Manager (a Locker when inner is one).
 func newSealedStore(inner store.Store, name string, aead cipher.AEAD) (*sealedStore, store.Store) {
-	s := &sealedStore{inner: inner, ns: sessionNS + name, aead: aead}
+	s := &sealedStore{inner: inner, ns: sessionNS + name, aead: aead, bundled: true}
 	if l, ok := inner.(store.Locker); ok {
 		return s, &lockingStore{sealedStore: s, locker: l}
 	}
@@ -62,7 +75,13 @@ func newSealedStore(inner store.Store, name string, aead cipher.AEAD) (*sealedSt
 }
 
 func (s *sealedStore) key(k store.Key) store.Key {
-	return recordKey(k.Namespace, s.ns, k.Pool, k.Client, innerUser(k.Kind, k.User))
+	client := k.Client
+	if client == "" || client[0] == '~' {
+		// A session-kind key names a client; kinds that need none (an identity
+		// ID's) get one that no client ID is.
+		client = "~" + client
+	}
+	return recordKey(k.Namespace, s.ns, k.Pool, client, innerUser(k.Kind, k.User))
 }
 
 // innerUser is the User of a Manager's record inside a web session: its kind and
@@ -81,20 +100,36 @@ func recordKey(outer, ns, pool, client, user string) store.Key {
 }
 
 func (s *sealedStore) Get(ctx context.Context, k store.Key) (store.Entry, error) {
+	if err := k.Validate(); err != nil {
+		return store.Entry{}, err
+	}
 	return s.get(ctx, s.key(k))
 }
 
 func (s *sealedStore) Put(ctx context.Context, k store.Key, data []byte, ifVersion uint64) (uint64, error) {
+	if err := k.Validate(); err != nil {
+		return 0, err
+	}
 	return s.put(ctx, s.key(k), data, ifVersion)
 }
 
 func (s *sealedStore) Delete(ctx context.Context, k store.Key, ifVersion uint64) error {
+	if err := k.Validate(); err != nil {
+		return err
+	}
 	s.writes.Add(1)
+	if s.bundled {
+		_, err := s.update(ctx, s.key(k), nil, ifVersion, true)
+		return err
+	}
 	return s.inner.Delete(ctx, s.key(k), ifVersion)
 }
 
 // get and put work on keys already in the namespace.
 func (s *sealedStore) get(ctx context.Context, mk store.Key) (store.Entry, error) {
+	if s.bundled {
+		return s.getPart(ctx, mk)
+	}
 	e, err := s.inner.Get(ctx, mk)
 	if err != nil {
 		return e, err
@@ -108,6 +143,10 @@ func (s *sealedStore) get(ctx context.Context, mk store.Key) (store.Entry, error
 }
 
 func (s *sealedStore) put(ctx context.Context, mk store.Key, data []byte, ifVersion uint64) (uint64, error) {
+	if s.bundled {
+		s.writes.Add(1)
+		return s.update(ctx, mk, data, ifVersion, false)
+	}
 	sealed, err := seal(s.aead, data, []byte(mk.String()))
 	if err != nil {
 		return 0, err

@@ -392,6 +392,9 @@ func (w *Sessions) sealed(name string, aead cipher.AEAD) (*sealedStore, store.St
 
 func (w *Sessions) sealedIn(inner store.Store, name string, aead cipher.AEAD) (*sealedStore, store.Store) {
 	st, mst := newSealedStore(inner, name, aead)
+	// Cookie mode's memory store is packed by the cookie format, record by
+	// record.
+	st.bundled = w.cookieAEADs == nil
 	if ls, ok := mst.(*lockingStore); ok {
 		ls.locker = timedLocker{Locker: ls.locker, t: w.tel}
 	}
@@ -522,7 +525,7 @@ func (w *Sessions) end(ctx context.Context, l *live, m *meta, revoke bool, reaso
 		}
 		return err
 	}
-	errs = append(errs, w.deleteRecords(ctx, l.name, m.User))
+	errs = append(errs, w.deleteRecords(ctx, l.name))
 	if validSub(m.Sub) {
 		errs = append(errs, w.updateIndex(ctx, m.Sub, func(list []indexEntry) []indexEntry {
 			return deleteEntry(list, l.name)
@@ -536,17 +539,10 @@ func (w *Sessions) end(ctx context.Context, l *live, m *meta, revoke bool, reaso
 	return err
 }
 
-// deleteRecords removes every record of the session named name, without
-// needing its key.
-func (w *Sessions) deleteRecords(ctx context.Context, name, user string) error {
-	ns := sessionNS + name
-	var errs []error
-	for _, u := range []string{metaUser, innerUser(store.KindSession, user), innerUser(store.KindCurrentUser, "")} {
-		if err := w.store.Delete(ctx, recordKey("", ns, w.pool, w.client, u), store.AnyVersion); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+// deleteRecords removes the session named name from the store (its one
+// record, every part), without needing its key.
+func (w *Sessions) deleteRecords(ctx context.Context, name string) error {
+	return w.store.Delete(ctx, recordKey("", sessionNS+name, w.pool, w.client, metaUser), store.AnyVersion)
 }
 
 func deleteEntry(list []indexEntry, name string) []indexEntry {
@@ -583,7 +579,7 @@ func (w *Sessions) SignOutUser(ctx context.Context, sub string) error {
 				l.mgr.Close()
 			}
 		}
-		errs = append(errs, w.deleteRecords(ctx, e.Name, e.User), w.bus.Publish(ctx, e.Name))
+		errs = append(errs, w.deleteRecords(ctx, e.Name), w.bus.Publish(ctx, e.Name))
 	}
 	if v != 0 {
 		if err := w.store.Delete(ctx, w.indexKey(sub), store.AnyVersion); err != nil {

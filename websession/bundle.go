@@ -1,0 +1,399 @@
+package websession
+
+// A web session's records as parts of one store record (server store mode).
+//
+// The record lives at the web record's key ("ws/N" … User "web") and holds,
+// sealed (bundleSealVersion, the version byte also in the additional data), a
+// frame: format byte, the last part version handed out, and each part's name
+// (the User its key had: "web", "session:<hash>", "current-user:<hash>"), its
+// version and its data, packed as cookie mode packs records (JSON fields one by
+// one, JWT/JWE strings as raw segments, so tokens take 3/4 of their base64).
+//
+// Each part keeps a version of its own, so that the Manager's compare-and-swap
+// on its session record is not disturbed by the web layer's idle extensions and
+// the other way round: a write checks the part's version, then writes the
+// whole record with compare-and-swap on the record's version, and retries from
+// a fresh read when another part changed meanwhile. A part's new version is one
+// more than the larger of the record's version and the frame's last one, so no
+// version repeats while the record exists; a new record starts from the clock
+// in microseconds, as the stores' own versions do. Deleting a part keeps the
+// record (with its counter); the record goes only with the session
+// (deleteRecords).
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/cogauth/cogauth/store"
+)
+
+const (
+	bundleSealVersion = 2
+	bundleFormat      = 1
+	maxParts          = 64
+	// bundleTries bounds the compare-and-swap retries of one write; beyond,
+	// the write reports a conflict (its callers re-read and try again).
+	bundleTries = 16
+)
+
+// bundle is the session's record as read at version pv (exists false: absent).
+// It is never changed once made: a write makes a new one.
+type bundle struct {
+	exists bool
+	pv     uint64
+	seq    uint64
+	parts  map[string]bundlePart
+}
+
+type bundlePart struct {
+	ver    uint64
+	data   []byte
+	packed []byte // data as packPart writes it, once known
+}
+
+func (s *sealedStore) bundleKey(mk store.Key) store.Key {
+	mk.User = metaUser
+	return mk
+}
+
+func bundleAD(k store.Key) []byte {
+	return append([]byte{bundleSealVersion}, k.String()...)
+}
+
+func encodeBundle(seq uint64, parts map[string]bundlePart) []byte {
+	var b bytes.Buffer
+	b.WriteByte(bundleFormat)
+	var tmp [binary.MaxVarintLen64]byte
+	b.Write(tmp[:binary.PutUvarint(tmp[:], seq)])
+	b.WriteByte(byte(len(parts)))
+	for _, name := range sortedKeys(parts) {
+		p := parts[name]
+		putBytes(&b, []byte(name))
+		b.Write(tmp[:binary.PutUvarint(tmp[:], p.ver)])
+		if p.packed != nil {
+			b.Write(p.packed)
+		} else {
+			packPart(&b, p.data)
+		}
+	}
+	return b.Bytes()
+}
+
+func decodeBundle(p []byte) (seq uint64, parts map[string]bundlePart, err error) {
+	r := &reader{b: p}
+	if r.byte() != bundleFormat {
+		return 0, nil, errUnseal
+	}
+	seq = r.uvarint()
+	n := int(r.byte())
+	if r.err || n > maxParts {
+		return 0, nil, errUnseal
+	}
+	parts = make(map[string]bundlePart, n)
+	for range n {
+		name := string(r.bytes())
+		ver := r.uvarint()
+		rest := r.b
+		data := unpackPart(r)
+		packed := rest[:len(rest)-len(r.b)]
+		if r.err {
+			return 0, nil, errUnseal
+		}
+		if _, dup := parts[name]; dup || !validPartName(name) || ver == 0 || ver > seq {
+			return 0, nil, errUnseal
+		}
+		parts[name] = bundlePart{ver: ver, data: data, packed: packed}
+	}
+	if len(r.b) != 0 {
+		return 0, nil, errUnseal
+	}
+	return seq, parts, nil
+}
+
+// validPartName: the web record, or a Manager record's "<kind>:<32 hex>".
+func validPartName(u string) bool {
+	if u == metaUser {
+		return true
+	}
+	kind, h, ok := strings.Cut(u, ":")
+	if !ok || len(h) != 32 || !validName(h+h) {
+		return false
+	}
+	_, err := store.ParseKind(kind)
+	return err == nil
+}
+
+func sortedKeys(m map[string]bundlePart) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j] < out[j-1]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// packPart packs a part's data: a JSON object as its fields in their order,
+// each a JWT/JWE string as its raw segments or a JSON value as it is, when that
+// comes back byte for byte (Go's encoding of a record does); anything else as it
+// is.
+func packPart(b *bytes.Buffer, data []byte) {
+	if packed, ok := packObject(data); ok {
+		if back := unpackPart(&reader{b: packed}); bytes.Equal(back, data) {
+			b.Write(packed)
+			return
+		}
+	}
+	b.WriteByte(0)
+	putBytes(b, data)
+}
+
+func packObject(data []byte) ([]byte, bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, false
+	}
+	var body bytes.Buffer
+	n := 0
+	for dec.More() {
+		t, err := dec.Token()
+		k, ok := t.(string)
+		var v json.RawMessage
+		if err != nil || !ok || dec.Decode(&v) != nil {
+			return nil, false
+		}
+		n++
+		putBytes(&body, []byte(k))
+		var str string
+		if v[0] == '"' && json.Unmarshal(v, &str) == nil {
+			if segs, ok := jwtSegments(str); ok {
+				body.WriteByte(byte(len(segs)))
+				for _, seg := range segs {
+					putBytes(&body, seg)
+				}
+				continue
+			}
+		}
+		body.WriteByte(0)
+		putBytes(&body, v)
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') || n > 64 {
+		return nil, false
+	}
+	var out bytes.Buffer
+	out.WriteByte(2)
+	var tmp [binary.MaxVarintLen64]byte
+	out.Write(tmp[:binary.PutUvarint(tmp[:], uint64(n))])
+	out.Write(body.Bytes())
+	return out.Bytes(), true
+}
+
+func unpackPart(r *reader) []byte {
+	switch r.byte() {
+	case 0:
+		return bytes.Clone(r.bytes())
+	case 2:
+	default:
+		r.err = true
+		return nil
+	}
+	n := r.uvarint()
+	if n > 64 {
+		r.err = true
+	}
+	var out bytes.Buffer
+	out.WriteByte('{')
+	for i := uint64(0); i < n && !r.err; i++ {
+		k := r.bytes()
+		kind := r.byte()
+		if r.err {
+			break
+		}
+		kj, _ := json.Marshal(string(k))
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		out.Write(kj)
+		out.WriteByte(':')
+		switch kind {
+		case 0:
+			out.Write(r.bytes())
+		case 3, 5:
+			for j := range int(kind) {
+				if j == 0 {
+					out.WriteByte('"')
+				} else {
+					out.WriteByte('.')
+				}
+				seg := r.bytes()
+				out.WriteString(base64.RawURLEncoding.EncodeToString(seg))
+			}
+			out.WriteByte('"')
+		default:
+			r.err = true
+		}
+	}
+	out.WriteByte('}')
+	if r.err || !json.Valid(out.Bytes()) {
+		r.err = true
+		return nil
+	}
+	return out.Bytes()
+}
+
+// readBundle reads the session's record from the store.
+func (s *sealedStore) readBundle(ctx context.Context, bk store.Key) (*bundle, error) {
+	e, err := s.inner.Get(ctx, bk)
+	if errors.Is(err, store.ErrNotFound) {
+		b := &bundle{}
+		s.remember(b)
+		return b, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	b := &bundle{exists: true, pv: e.Version}
+	n := s.aead.NonceSize()
+	sealed := e.Data
+	if len(sealed) < 1+n+s.aead.Overhead() || sealed[0] != bundleSealVersion {
+		return nil, fmt.Errorf("%w: %w", store.ErrCorrupt, errUnseal)
+	}
+	plain, err := s.aead.Open(nil, sealed[1:1+n], sealed[1+n:], bundleAD(bk))
+	if err == nil {
+		b.seq, b.parts, err = decodeBundle(plain)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", store.ErrCorrupt, errUnseal)
+	}
+	s.remember(b)
+	return b, nil
+}
+
+func (s *sealedStore) remember(b *bundle) {
+	s.mu.Lock()
+	s.last = b
+	s.mu.Unlock()
+}
+
+func (s *sealedStore) cached() *bundle {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last
+}
+
+// getPart reads the part mk names.
+func (s *sealedStore) getPart(ctx context.Context, mk store.Key) (store.Entry, error) {
+	b, err := s.readBundle(ctx, s.bundleKey(mk))
+	if err != nil {
+		return store.Entry{}, err
+	}
+	p, ok := b.parts[mk.User]
+	if !ok {
+		return store.Entry{}, fmt.Errorf("%w: %s", store.ErrNotFound, mk)
+	}
+	return store.Entry{Data: bytes.Clone(p.data), Version: p.ver}, nil
+}
+
+// update writes (or, with del, deletes) the part mk names if its version is
+// ifVersion (store.AnyVersion: whatever it is; 0: absent), and returns its new
+// version.
+func (s *sealedStore) update(ctx context.Context, mk store.Key, data []byte, ifVersion uint64, del bool) (uint64, error) {
+	if err := mk.Validate(); err != nil {
+		return 0, err
+	}
+	bk := s.bundleKey(mk)
+	name := mk.User
+	b, fresh := s.cached(), false
+	for range bundleTries {
+		if b == nil {
+			var err error
+			if b, err = s.readBundle(ctx, bk); err != nil {
+				return 0, err
+			}
+			fresh = true
+		}
+		p, present := b.parts[name]
+		if del && !present {
+			if fresh {
+				return 0, nil
+			}
+			b = nil
+			continue
+		}
+		if ifVersion != store.AnyVersion && (present && p.ver != ifVersion || !present && ifVersion != 0) {
+			if !fresh {
+				// What this replica last saw may be old: look again.
+				b = nil
+				continue
+			}
+			return 0, fmt.Errorf("%w: %s is at version %d, writer expected %d", store.ErrConflict, mk, p.ver, ifVersion)
+		}
+		nb := &bundle{exists: true, parts: maps.Clone(b.parts)}
+		if nb.parts == nil {
+			nb.parts = map[string]bundlePart{}
+		}
+		var ver uint64
+		if b.exists {
+			ver = max(b.pv, b.seq) + 1
+		} else {
+			ver = max(uint64(time.Now().UnixMicro()), b.seq+1)
+		}
+		nb.seq = ver
+		if del {
+			delete(nb.parts, name)
+		} else {
+			if len(nb.parts) >= maxParts && !present {
+				return 0, fmt.Errorf("websession: a session holds at most %d records", maxParts)
+			}
+			var pk bytes.Buffer
+			packPart(&pk, data)
+			nb.parts[name] = bundlePart{ver: ver, data: bytes.Clone(data), packed: pk.Bytes()}
+		}
+		sealed, err := seal2(s, bk, encodeBundle(nb.seq, nb.parts))
+		if err != nil {
+			return 0, err
+		}
+		expect := b.pv
+		if !b.exists {
+			expect = 0
+		}
+		nv, err := s.inner.Put(ctx, bk, sealed, expect)
+		if errors.Is(err, store.ErrConflict) {
+			// Another write of this session (another part, or this one) came
+			// first: start again from what the store holds now.
+			b = nil
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		nb.pv = nv
+		s.remember(nb)
+		if del {
+			return 0, nil
+		}
+		return ver, nil
+	}
+	return 0, fmt.Errorf("%w: %s kept changing", store.ErrConflict, mk)
+}
+
+// seal2 seals a frame for the session's record at bk.
+func seal2(s *sealedStore, bk store.Key, plain []byte) ([]byte, error) {
+	out, err := seal(s.aead, plain, bundleAD(bk))
+	if err != nil {
+		return nil, err
+	}
+	out[0] = bundleSealVersion
+	return out, nil
+}
