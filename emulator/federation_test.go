@@ -447,3 +447,51 @@ func TestFederationPreSignUpRefuses(t *testing.T) {
 		t.Fatalf("%d users after a refused PreSignUp, want only the native one", len(users))
 	}
 }
+
+// TestFederationWithAnotherEmulator: the provider is a second emulator that
+// issues Cognito's own issuer URL (not reachable, so nothing is discovered):
+// the provider's endpoints are given in ProviderDetails, as Cognito accepts them
+// when it cannot discover them, and only the iss check uses oidc_issuer.
+func TestFederationWithAnotherEmulator(t *testing.T) {
+	f := newFedFixture(t)
+	other := emulator.NewServer(emulator.Options{Clock: f.clk, Seed: &emulator.Seed{UserPools: []emulator.SeedUserPool{{
+		Name: "corp", Users: []emulator.SeedUser{{Username: fedUser, Password: fedPassword, Attributes: map[string]string{"email": "dora@corp.example"}}},
+	}}}})
+	t.Cleanup(other.Close)
+	corp := other.PoolID("corp")
+	cl := mustCall(t, other, "CreateUserPoolClient", map[string]any{
+		"UserPoolId": corp, "ClientName": "federation", "GenerateSecret": true, "AllowedOAuthFlowsUserPoolClient": true,
+		"AllowedOAuthFlows": []string{"code"}, "AllowedOAuthScopes": []string{"openid", "email"},
+		"CallbackURLs": []string{f.srv.URL + "/oauth2/idpresponse"}, "SupportedIdentityProviders": []string{"COGNITO"},
+	})["UserPoolClient"].(map[string]any)
+	if !strings.HasPrefix(other.Issuer(corp), "https://cognito-idp.") {
+		t.Fatalf("issuer %s", other.Issuer(corp))
+	}
+	mustCall(t, f.srv, "UpdateIdentityProvider", map[string]any{"UserPoolId": f.app, "ProviderName": fedProvider,
+		"ProviderDetails": map[string]string{
+			"client_id": cl["ClientId"].(string), "client_secret": cl["ClientSecret"].(string), "authorize_scopes": "openid email",
+			"oidc_issuer": other.Issuer(corp), "authorize_url": other.URL + "/oauth2/authorize", "token_url": other.URL + "/oauth2/token",
+			"attributes_url": other.URL + "/oauth2/userInfo", "jwks_uri": other.URL + "/" + corp + "/.well-known/jwks.json",
+		}})
+	c := browser(t)
+	next := follow(t, c, fedAuthorizeURL(f, nil))
+	if !strings.HasPrefix(next, other.URL+"/oauth2/authorize?") {
+		t.Fatalf("sent to %s, want the other emulator's authorize URL", next)
+	}
+	login := follow(t, c, next)
+	resp, page := get(t, c, login)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in page %s: %d", login, resp.StatusCode)
+	}
+	resp, _ = submitLogin(t, c, login, page, fedUser, fedPassword)
+	landed := follow(t, c, resp.Request.URL.ResolveReference(mustURL(t, resp.Header.Get("Location"))).String())
+	code, _ := codeFrom(t, landed)
+	status, out := postToken(t, f.oauthFixture, "/oauth2/token", codeForm(code, callback, verifier), f.web, "")
+	if status != http.StatusOK {
+		t.Fatalf("token: %d %v", status, out)
+	}
+	id := claimsOf(t, out["id_token"].(string))
+	if id["cognito:username"] != fedProvider+"_"+other.UserSub(corp, fedUser) || id["email"] != "dora@corp.example" {
+		t.Fatalf("id token %v", id)
+	}
+}
