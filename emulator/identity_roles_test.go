@@ -518,3 +518,69 @@ func serve(e *emulator.Emulator, target, body string) (int, string) {
 	e.ServeHTTP(rec, req)
 	return rec.Code, rec.Body.String()
 }
+
+// TestPrincipalTagAttributeMap: Set and Get through the SDK — off until set,
+// the defaults (username = sub, client = aud), custom tags, turning it off
+// again — and what Set refuses.
+func TestPrincipalTagAttributeMap(t *testing.T) {
+	v := newRolesEnv(t)
+	ctx := context.Background()
+	provider := emulator.ProviderName(v.userPool)
+	get := func() *ci.GetPrincipalTagAttributeMapOutput {
+		t.Helper()
+		out, err := v.ident.GetPrincipalTagAttributeMap(ctx, &ci.GetPrincipalTagAttributeMapInput{IdentityPoolId: aws.String(v.pool), IdentityProviderName: aws.String(provider)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	set := func(defaults bool, tags map[string]string) (*ci.SetPrincipalTagAttributeMapOutput, error) {
+		return v.ident.SetPrincipalTagAttributeMap(ctx, &ci.SetPrincipalTagAttributeMapInput{IdentityPoolId: aws.String(v.pool),
+			IdentityProviderName: aws.String(provider), UseDefaults: aws.Bool(defaults), PrincipalTags: tags})
+	}
+	if out := get(); aws.ToBool(out.UseDefaults) || len(out.PrincipalTags) != 0 || aws.ToString(out.IdentityProviderName) != provider {
+		t.Errorf("before any Set: %+v", out)
+	}
+	out, err := set(true, nil)
+	if err != nil || !aws.ToBool(out.UseDefaults) || fmt.Sprint(out.PrincipalTags) != "map[client:aud username:sub]" {
+		t.Fatalf("defaults: %+v %v", out, err)
+	}
+	if g := get(); !aws.ToBool(g.UseDefaults) || fmt.Sprint(g.PrincipalTags) != "map[client:aud username:sub]" {
+		t.Errorf("Get after defaults: %+v", g)
+	}
+	if _, err := set(false, map[string]string{"dept": "custom:dept"}); err != nil {
+		t.Fatal(err)
+	}
+	if g := get(); aws.ToBool(g.UseDefaults) || fmt.Sprint(g.PrincipalTags) != "map[dept:custom:dept]" {
+		t.Errorf("Get after custom: %+v", g)
+	}
+	if _, err := set(false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if g := get(); aws.ToBool(g.UseDefaults) || len(g.PrincipalTags) != 0 {
+		t.Errorf("Get after turning off: %+v", g)
+	}
+	many := map[string]string{}
+	for i := range 51 {
+		many[fmt.Sprintf("t%d", i)] = "sub"
+	}
+	for _, tc := range []struct {
+		name, provider string
+		tags           map[string]string
+		errName, msg   string
+	}{
+		{"51 tags", provider, many, "ValidationException", "less than or equal to 50"},
+		{"long key", provider, map[string]string{strings.Repeat("k", 129): "sub"}, "ValidationException", "principalTags"},
+		{"empty claim", provider, map[string]string{"k": ""}, "ValidationException", "principalTags"},
+		{"unknown provider", "cognito-idp.us-east-1.amazonaws.com/us-east-1_Nowhere", map[string]string{"k": "sub"}, "InvalidParameterException", "is not a configured provider"},
+	} {
+		_, err := v.ident.SetPrincipalTagAttributeMap(ctx, &ci.SetPrincipalTagAttributeMapInput{IdentityPoolId: aws.String(v.pool),
+			IdentityProviderName: aws.String(tc.provider), UseDefaults: aws.Bool(false), PrincipalTags: tc.tags})
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != tc.errName || !strings.Contains(ae.ErrorMessage(), tc.msg) {
+			t.Errorf("%s: %v, want %s %q", tc.name, err, tc.errName, tc.msg)
+		}
+	}
+	_, err = v.ident.GetPrincipalTagAttributeMap(ctx, &ci.GetPrincipalTagAttributeMapInput{IdentityPoolId: aws.String("us-east-1:00000000-0000-4000-8000-000000000000"), IdentityProviderName: aws.String(provider)})
+	wantAPIError(t, err, "ResourceNotFoundException", "not found")
+}

@@ -1,7 +1,10 @@
 package emulator
 
 import (
+	"fmt"
+	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Identity-pool operations beyond sign-in: listing and deleting identities,
@@ -191,19 +194,50 @@ func (e *Emulator) opSetPrincipalTagAttributeMap(c *call, in *principalTagInput)
 	if err != nil {
 		return nil, err
 	}
-	if in.IdentityProviderName == "" {
-		return nil, newErr("InvalidParameterException", "1 validation error detected: Value null at 'identityProviderName' failed to satisfy constraint: Member must not be null")
+	if err := checkTagProvider(ip, in.IdentityProviderName); err != nil {
+		return nil, err
 	}
 	if len(in.PrincipalTags) > 50 {
-		return nil, newErr("InvalidParameterException", "At most 50 principal tags.")
+		return nil, constraintErr(fmt.Sprintf("%d tags", len(in.PrincipalTags)), "principalTags", "Member must have length less than or equal to 50")
+	}
+	for _, k := range sortedKeys(in.PrincipalTags) {
+		if v := in.PrincipalTags[k]; k == "" || utf8.RuneCountInString(k) > 128 || v == "" || utf8.RuneCountInString(v) > 256 {
+			return nil, constraintErr(k, "principalTags", "Map keys must have length between 1 and 128 and values between 1 and 256")
+		}
 	}
 	if ip.PrincipalTags == nil {
 		ip.PrincipalTags = map[string]principalTagMap{}
 	}
 	m := principalTagMap{UseDefaults: in.UseDefaults != nil && *in.UseDefaults, Tags: in.PrincipalTags}
-	ip.PrincipalTags[canonicalProvider(in.IdentityProviderName)] = m
+	if !m.UseDefaults && len(m.Tags) == 0 {
+		// Neither defaults nor tags: attributes for access control are off.
+		delete(ip.PrincipalTags, canonicalProvider(in.IdentityProviderName))
+	} else {
+		ip.PrincipalTags[canonicalProvider(in.IdentityProviderName)] = m
+	}
 	e.dirty = true
 	return m.answer(ip.ID, in.IdentityProviderName), nil
+}
+
+// checkTagProvider: an attribute map is for one of the pool's providers (a
+// user pool, a social or OIDC/SAML provider it names).
+func checkTagProvider(ip *identityPool, name string) error {
+	if name == "" {
+		return newErr("ValidationException", "1 validation error detected: Value null at 'identityProviderName' failed to satisfy constraint: Member must not be null")
+	}
+	if len(name) > 128 {
+		return constraintErr(name, "identityProviderName", "Member must have length less than or equal to 128")
+	}
+	want := canonicalProvider(name)
+	for _, cp := range ip.Providers {
+		if cp.ProviderName == want {
+			return nil
+		}
+	}
+	if _, ok := ip.SupportedLogins[name]; ok || slices.Contains(ip.OpenIDProviderARNs, name) || slices.Contains(ip.SAMLProviderARNs, name) {
+		return nil
+	}
+	return errInvalidParameter("%s is not a configured provider of identity pool %s.", headerSafe(name), ip.ID)
 }
 
 func (e *Emulator) opGetPrincipalTagAttributeMap(c *call, in *principalTagInput) (any, error) {
@@ -211,10 +245,12 @@ func (e *Emulator) opGetPrincipalTagAttributeMap(c *call, in *principalTagInput)
 	if err != nil {
 		return nil, err
 	}
-	m, ok := ip.PrincipalTags[canonicalProvider(in.IdentityProviderName)]
-	if !ok {
-		m = principalTagMap{UseDefaults: true}
+	if err := checkTagProvider(ip, in.IdentityProviderName); err != nil {
+		return nil, err
 	}
+	// A provider without a map has attributes for access control off: no
+	// defaults, no tags (sessions then need no sts:TagSession).
+	m := ip.PrincipalTags[canonicalProvider(in.IdentityProviderName)]
 	return m.answer(ip.ID, in.IdentityProviderName), nil
 }
 

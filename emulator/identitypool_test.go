@@ -562,9 +562,14 @@ func TestIdentityPoolFaultsAndCounters(t *testing.T) {
 	}
 }
 
-// FuzzIdentityPoolRequest feeds arbitrary bodies to every identity-pool operation:
+// FuzzIdentityPoolRequest feeds arbitrary bodies to all 23 identity-pool operations:
 // no input may crash the server or produce an internal error.
 func FuzzIdentityPoolRequest(f *testing.F) {
+	ops := []string{"CreateIdentityPool", "DescribeIdentityPool", "UpdateIdentityPool", "DeleteIdentityPool", "ListIdentityPools",
+		"SetIdentityPoolRoles", "GetIdentityPoolRoles", "DescribeIdentity", "GetId", "GetCredentialsForIdentity", "GetOpenIdToken",
+		"GetOpenIdTokenForDeveloperIdentity", "LookupDeveloperIdentity", "MergeDeveloperIdentities", "UnlinkDeveloperIdentity",
+		"ListIdentities", "DeleteIdentities", "UnlinkIdentity", "TagResource", "UntagResource", "ListTagsForResource",
+		"SetPrincipalTagAttributeMap", "GetPrincipalTagAttributeMap"}
 	for _, s := range []string{
 		`{}`, `{"IdentityPoolId":"us-east-1:00000000-0000-4000-8000-000000000000"}`,
 		`{"IdentityPoolName":"x","AllowUnauthenticatedIdentities":true,"CognitoIdentityProviders":[{"ProviderName":"cognito-idp.us-east-1.amazonaws.com/us-east-1_x","ClientId":"c"}]}`,
@@ -573,13 +578,10 @@ func FuzzIdentityPoolRequest(f *testing.F) {
 		`{"IdentityPoolId":"us-east-1:00000000-0000-4000-8000-000000000000","Logins":{"dev":"u"},"TokenDuration":5}`,
 		`{"SourceUserIdentifier":"a","DestinationUserIdentifier":"b","DeveloperProviderName":"dev","IdentityPoolId":"a:b"}`,
 	} {
-		for op := range 15 {
+		for op := range len(ops) {
 			f.Add(uint8(op), []byte(s))
 		}
 	}
-	ops := []string{"CreateIdentityPool", "DescribeIdentityPool", "UpdateIdentityPool", "DeleteIdentityPool", "ListIdentityPools",
-		"SetIdentityPoolRoles", "GetIdentityPoolRoles", "DescribeIdentity", "GetId", "GetCredentialsForIdentity", "GetOpenIdToken",
-		"GetOpenIdTokenForDeveloperIdentity", "LookupDeveloperIdentity", "MergeDeveloperIdentities", "UnlinkDeveloperIdentity"}
 	e, err := emulator.New(emulator.Options{Seed: idpSeed(), Clock: clock.NewFake(idpT0)})
 	if err != nil {
 		f.Fatal(err)
