@@ -261,6 +261,9 @@ func (e *Emulator) opGetOpenIdTokenForDeveloperIdentity(c *call, in *developerTo
 			ident = e.newIdentity(s, ip, c.now)
 		}
 	}
+	if n := ident.linkCountWith(devUser, logins); n > maxLinkedLogins {
+		return nil, errInvalidParameter("The identity would have %d linked logins; at most %d are allowed.", n, maxLinkedLogins)
+	}
 	if devUser != "" {
 		s.linkDeveloper(ip, ident, devUser, c.now)
 	}
@@ -471,6 +474,9 @@ func (e *Emulator) opMergeDeveloperIdentities(c *call, in *mergeDeveloperInput) 
 	src := s.developerOwner(ip, in.SourceUserIdentifier)
 	switch {
 	case src == nil:
+		if n := dst.linkCountWith(in.SourceUserIdentifier, nil); n > maxLinkedLogins {
+			return nil, errInvalidParameter("The identities would have %d linked logins; at most %d are allowed.", n, maxLinkedLogins)
+		}
 		s.linkDeveloper(ip, dst, in.SourceUserIdentifier, c.now)
 	case src.ID != dst.ID:
 		for p, sub := range src.Logins {
@@ -531,6 +537,21 @@ func (e *Emulator) opUnlinkDeveloperIdentity(c *call, in *unlinkDeveloperInput) 
 	ident.Modified = c.now
 	e.dirty = true
 	return nil, nil
+}
+
+// linkCountWith is how many logins the identity would have with a developer
+// user and public logins added.
+func (id *identity) linkCountWith(devUser string, logins []login) int {
+	n := len(id.Logins) + len(id.Developer)
+	if devUser != "" && !slices.Contains(id.Developer, devUser) {
+		n++
+	}
+	for _, l := range logins {
+		if _, have := id.Logins[l.provider]; !have && l.provider != openIDProvider {
+			n++
+		}
+	}
+	return n
 }
 
 // markIfUnreachable makes an identity whose last login went inaccessible, as

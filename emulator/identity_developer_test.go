@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -365,4 +366,52 @@ func FuzzOpenIDLogin(f *testing.F) {
 			t.Fatalf("token %q: %d %s", tok, code, body)
 		}
 	})
+}
+
+// TestDeveloperIdentitiesSurviveRestart: with a state file, a restarted
+// emulator still accepts a token it signed before (the OpenID key persists),
+// finds the developer user's identity, and applies the stored role mapping.
+func TestDeveloperIdentitiesSurviveRestart(t *testing.T) {
+	v := newDevEnv(t)
+	if _, err := v.admin.SetIdentityPoolRoles(context.Background(), &ci.SetIdentityPoolRolesInput{IdentityPoolId: aws.String(v.pool),
+		Roles: map[string]string{"authenticated": roleAuth},
+		RoleMappings: map[string]citypes.RoleMapping{emulator.ProviderName(v.userPool) + ":" + v.app: {Type: citypes.RoleMappingTypeRules,
+			AmbiguousRoleResolution: citypes.AmbiguousRoleResolutionTypeDeny, RulesConfiguration: &citypes.RulesConfigurationType{Rules: []citypes.MappingRule{
+				{Claim: aws.String("cognito:username"), MatchType: citypes.MappingRuleMatchTypeEquals, Value: aws.String("alice"), RoleARN: aws.String(roleSales)}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	id, tok := v.mustDevToken(t, "", "user-1")
+	path := t.TempDir() + "/state.json"
+	if err := v.srv.SaveState(path); err != nil {
+		t.Fatal(err)
+	}
+	srv2 := emulator.NewServer(emulator.Options{StateFile: path, Clock: v.clk})
+	t.Cleanup(srv2.Close)
+	v.use(srv2)
+	if _, err := v.credsWithToken(id, tok); err != nil {
+		t.Fatalf("a token from before the restart: %v", err)
+	}
+	alice, err := v.getID(v.pool, v.logins(v.idToken(t, v.app, "alice")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := v.ident.GetCredentialsForIdentity(context.Background(), &ci.GetCredentialsForIdentityInput{IdentityId: aws.String(alice), Logins: v.logins(v.idToken(t, v.app, "alice"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := callerARN(t, srv2, out.Credentials); got != assumed(roleSales) {
+		t.Errorf("rules mapping after restart: %s", got)
+	}
+	// At most 20 logins on one identity.
+	admin := ci.New(ci.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv2.URL), Retryer: aws.NopRetryer{}, Credentials: aws.AnonymousCredentials{}})
+	for i := 2; i <= 21; i++ {
+		_, err := admin.GetOpenIdTokenForDeveloperIdentity(context.Background(), &ci.GetOpenIdTokenForDeveloperIdentityInput{IdentityPoolId: aws.String(v.pool),
+			IdentityId: aws.String(id), Logins: map[string]string{devProvider: fmt.Sprintf("user-%d", i)}})
+		if i <= 20 && err != nil {
+			t.Fatalf("login %d: %v", i, err)
+		}
+		if i == 21 {
+			wantAPIError(t, err, "InvalidParameterException", "at most 20")
+		}
+	}
 }
