@@ -49,7 +49,7 @@ type fixture struct {
 	replicas []*Sessions
 	next     atomic.Uint64
 	srv      *httptest.Server
-	api      *httptest.Server
+	api      *tokenAPI
 	// pin, when >= 0, sends every request to that replica.
 	pin atomic.Int64
 	// down sends the replicas' hosted UI requests to a closed port: Cognito's
@@ -161,15 +161,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 		}
 		f.replicas = append(f.replicas, f.newSessions(st, bus, o.config))
 	}
-	av, err := jwt.NewVerifier(jwt.VerifierOptions{Issuers: []string{emu.Issuer(f.pool)}, ClientIDs: []string{f.clientID}, TokenUse: jwt.AccessToken, Clock: clk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.api = httptest.NewServer(httpauth.Middleware(av)(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		c, _ := httpauth.ClaimsFrom(r.Context())
-		io.WriteString(rw, "api sees "+c.Username)
-	})))
-	t.Cleanup(f.api.Close)
+	f.api = newTokenAPI(t, emu, f.pool, f.clientID, clk)
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		i := f.pin.Load()
 		if i < 0 {
@@ -220,11 +212,17 @@ func (f *fixture) newSessions(st store.Store, bus Bus, adjust func(*Config)) *Se
 	return w
 }
 
-// handler is the test app of one replica: "/" greets the user, "/open" needs no
-// user, and everything else needs one.
-func (f *fixture) handler(w *Sessions) http.Handler {
+// handler is the test app of one replica (appHandler).
+func (f *fixture) handler(w *Sessions) http.Handler { return appHandler(w, f.api.URL) }
+
+// appHandler is the test app: "/" greets the user, "/open" and the favicon
+// (a static asset, which browsers fetch on their own) need no user,
+// "/api/call" calls the API at apiURL with the user's access token, and
+// everything else needs a user.
+func appHandler(w *Sessions, apiURL string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /open", func(rw http.ResponseWriter, r *http.Request) { io.WriteString(rw, "open") })
+	mux.HandleFunc("GET /favicon.ico", func(rw http.ResponseWriter, r *http.Request) { rw.WriteHeader(http.StatusNoContent) })
 	mux.Handle("POST /signout-everywhere", w.Require(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		u, _ := UserFrom(r.Context())
 		if err := u.SignOut(r.Context(), session.SignOutOptions{Global: true}); err != nil {
@@ -236,7 +234,7 @@ func (f *fixture) handler(w *Sessions) http.Handler {
 	// /api/call calls an API that verifies the user's access token.
 	mux.Handle("GET /api/call", w.Require(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		u, _ := UserFrom(r.Context())
-		resp, err := httpauth.NewClient(u, httpauth.Bearer).Get(f.api.URL + "/whoami")
+		resp, err := httpauth.NewClient(u, httpauth.Bearer).Get(apiURL + "/whoami")
 		if err != nil {
 			http.Error(rw, err.Error(), http.StatusBadGateway)
 			return
@@ -250,6 +248,39 @@ func (f *fixture) handler(w *Sessions) http.Handler {
 		io.WriteString(rw, "hello "+u.Username+" at "+r.URL.Path)
 	})))
 	return w.Handler(mux)
+}
+
+// tokenAPI is an API on loopback that verifies the user's access token with
+// httpauth and remembers the JTI of every token it accepted.
+type tokenAPI struct {
+	*httptest.Server
+	mu   sync.Mutex
+	jtis []string
+}
+
+func newTokenAPI(t testing.TB, emu *emulator.Server, pool, clientID string, clk clock.Clock) *tokenAPI {
+	t.Helper()
+	av, err := jwt.NewVerifier(jwt.VerifierOptions{Issuers: []string{emu.Issuer(pool)}, ClientIDs: []string{clientID}, TokenUse: jwt.AccessToken, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &tokenAPI{}
+	a.Server = httptest.NewServer(httpauth.Middleware(av)(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		c, _ := httpauth.ClaimsFrom(r.Context())
+		a.mu.Lock()
+		a.jtis = append(a.jtis, c.JTI)
+		a.mu.Unlock()
+		io.WriteString(rw, "api sees "+c.Username)
+	})))
+	t.Cleanup(a.Close)
+	return a
+}
+
+// seen returns the JTIs of the access tokens the API accepted, in order.
+func (a *tokenAPI) seen() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.jtis...)
 }
 
 // browser is a Go stand-in for a browser: a cookie jar and redirects followed.

@@ -38,8 +38,10 @@ import (
 	"github.com/cogauth/cogauth/websession/redisbus"
 )
 
-// The replicas of TestReplicaKilledMidRefresh are processes: this test binary
-// run again with envReplica set to a replicaConfig, in TestReplicaProcess.
+// The replicas of TestReplicaKilledMidRefresh and
+// TestChromiumReplicaKilledMidRefresh (startKillCluster) are processes: this
+// test binary run again with envReplica set to a replicaConfig, in
+// TestReplicaProcess.
 const (
 	envReplica = "COGAUTH_TEST_WEBSESSION_REPLICA"
 	// replicaHeader tags each request a replica sends to Cognito with its index,
@@ -60,18 +62,19 @@ type replicaConfig struct {
 	Client   string
 	Issuer   string
 	Base     string // the origin the browser sees (the round-robin proxy)
+	API      string // the API that /api/call calls with the user's token (tokenAPI)
 	Secret   []byte
 	Start    time.Time // the replica's clock starts here; the test moves it
 	LockTTL  time.Duration
 }
 
-// TestReplicaProcess is one replica of TestReplicaKilledMidRefresh: websession on
+// TestReplicaProcess is one replica of a startKillCluster: websession on
 // real Redis (store/redis and redisbus) with a clock the test moves, serving on a
 // loopback port until its stdin closes. It does nothing in a normal run.
 func TestReplicaProcess(t *testing.T) {
 	raw := os.Getenv(envReplica)
 	if raw == "" {
-		t.Skip("a replica process of TestReplicaKilledMidRefresh; runs only when that test starts it")
+		t.Skip("a replica process of the replica-kill tests; runs only when startKillCluster starts it")
 	}
 	var cfg replicaConfig
 	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
@@ -111,11 +114,6 @@ func TestReplicaProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	mux := http.NewServeMux()
-	mux.Handle("/", w.Require(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		u, _ := UserFrom(r.Context())
-		io.WriteString(rw, "hello "+u.Username)
-	})))
 	app, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +122,7 @@ func TestReplicaProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go http.Serve(app, w.Handler(mux)) //nolint:errcheck // ends with the process
+	go http.Serve(app, appHandler(w, cfg.API)) //nolint:errcheck // ends with the process
 	cmux := http.NewServeMux()
 	cmux.HandleFunc("POST /advance", func(rw http.ResponseWriter, r *http.Request) {
 		d, err := time.ParseDuration(r.URL.Query().Get("by"))
@@ -350,6 +348,7 @@ type refreshSeen struct {
 	at           time.Time // real time, when the request arrived
 	status       int
 	refreshToken string // the rotated refresh token the emulator answered with
+	accessJTI    string // the JTI of the access token it answered with
 }
 
 func newCognitoFront(t testing.TB, upstream string) (*cognitoFront, string) {
@@ -405,10 +404,15 @@ func (f *cognitoFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		idx, _ := strconv.Atoi(r.Header.Get(replicaHeader))
 		var tok struct {
 			RefreshToken string `json:"refresh_token"`
+			AccessToken  string `json:"access_token"`
 		}
 		json.Unmarshal(answer, &tok) //nolint:errcheck // an error answer has none
+		seen := refreshSeen{replica: idx, at: at, status: resp.StatusCode, refreshToken: tok.RefreshToken}
+		if access, err := jwt.Decode(tok.AccessToken); err == nil {
+			seen.accessJTI = access.Claims().JTI
+		}
 		f.mu.Lock()
-		f.refreshes = append(f.refreshes, refreshSeen{replica: idx, at: at, status: resp.StatusCode, refreshToken: tok.RefreshToken})
+		f.refreshes = append(f.refreshes, seen)
 		hold := f.armed
 		f.armed = false
 		f.mu.Unlock()
@@ -436,17 +440,32 @@ func copyHeader(dst, src http.Header) {
 
 // roundRobin is the one origin the browser sees: a reverse proxy sending each
 // request to the next live replica. It tells the client which replica answered
-// (X-Cogauth-Test-Replica) and counts requests in flight.
+// (X-Cogauth-Test-Replica) and counts requests in flight, in all and on each
+// replica. A replica that cannot be reached gets a 502, as an AWS load balancer
+// answers; with retry set, the proxy does what nginx does by default
+// (proxy_next_upstream error timeout): an idempotent request whose replica
+// failed before answering is sent to the next live one, and the failed replica
+// is skipped from then on (a passive health check).
 type roundRobin struct {
-	reps     []*replica
-	proxies  []*httputil.ReverseProxy
-	down     []atomic.Bool
-	next     atomic.Uint64
-	inflight atomic.Int64
+	reps      []*replica
+	proxies   []*httputil.ReverseProxy
+	retry     bool
+	down      []atomic.Bool
+	next      atomic.Uint64
+	onReplica []atomic.Int64 // requests in flight on each replica
+	mu        sync.Mutex
+	inflight  map[string]int // requests in flight by path
+	retried   atomic.Int64   // requests sent again after their replica failed
 }
 
-func newRoundRobin(reps []*replica) *roundRobin {
-	rr := &roundRobin{reps: reps, down: make([]atomic.Bool, len(reps))}
+// rrAttempt is one try of a request on a replica; failed says the proxy may
+// send it to the next one.
+type rrAttempt struct{ failed bool }
+
+type rrAttemptKey struct{}
+
+func newRoundRobin(reps []*replica, retry bool) *roundRobin {
+	rr := &roundRobin{reps: reps, retry: retry, down: make([]atomic.Bool, len(reps)), onReplica: make([]atomic.Int64, len(reps)), inflight: map[string]int{}}
 	for i, r := range reps {
 		target := &url.URL{Scheme: "http", Host: r.app}
 		p := &httputil.ReverseProxy{
@@ -460,25 +479,60 @@ func newRoundRobin(reps []*replica) *roundRobin {
 				return nil
 			},
 			ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+				idempotent := r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions
+				if a, ok := r.Context().Value(rrAttemptKey{}).(*rrAttempt); ok && rr.retry && idempotent && r.Context().Err() == nil {
+					a.failed = true
+					rr.down[i].Store(true)
+					return
+				}
 				w.Header().Set(replicaHeader, strconv.Itoa(i))
 				http.Error(w, "replica unreachable", http.StatusBadGateway)
 			},
-			ErrorLog: nil,
 		}
 		rr.proxies = append(rr.proxies, p)
 	}
 	return rr
 }
 
-func (rr *roundRobin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rr.inflight.Add(1)
-	defer rr.inflight.Add(-1)
+// inflightOn returns the number of requests for path in flight.
+func (rr *roundRobin) inflightOn(path string) int {
+	rr.mu.Lock()
+	defer rr.mu.Unlock()
+	return rr.inflight[path]
+}
+
+// pick returns the next live replica, or -1.
+func (rr *roundRobin) pick() int {
 	for range len(rr.reps) {
-		i := int(rr.next.Add(1)-1) % len(rr.reps)
-		if !rr.down[i].Load() {
-			rr.proxies[i].ServeHTTP(w, r)
+		if i := int(rr.next.Add(1)-1) % len(rr.reps); !rr.down[i].Load() {
+			return i
+		}
+	}
+	return -1
+}
+
+func (rr *roundRobin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rr.mu.Lock()
+	rr.inflight[r.URL.Path]++
+	rr.mu.Unlock()
+	defer func() {
+		rr.mu.Lock()
+		rr.inflight[r.URL.Path]--
+		rr.mu.Unlock()
+	}()
+	for range len(rr.reps) {
+		i := rr.pick()
+		if i < 0 {
+			break
+		}
+		a := &rrAttempt{}
+		rr.onReplica[i].Add(1)
+		rr.proxies[i].ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), rrAttemptKey{}, a)))
+		rr.onReplica[i].Add(-1)
+		if !a.failed {
 			return
 		}
+		rr.retried.Add(1)
 	}
 	http.Error(w, "no replica", http.StatusBadGateway)
 }
@@ -562,9 +616,6 @@ func readStored(t *testing.T, st store.Store, secret []byte, cookie, pool, clien
 // With a shorter one the old token is refused and the session is lost, which is
 // why README asks for the grace period.
 func TestReplicaKilledMidRefresh(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts replica processes")
-	}
 	for _, tc := range []struct {
 		name  string
 		grace time.Duration
@@ -577,9 +628,33 @@ func TestReplicaKilledMidRefresh(t *testing.T) {
 	}
 }
 
-func replicaKilledMidRefresh(t *testing.T, grace time.Duration, lives bool) {
+// killCluster is what the replica-kill tests run on: the emulator (with the
+// test's fake clock), an app client with refresh-token rotation and the given
+// retry grace period, the Cognito front, the token API, three replica
+// processes sharing one redis-server, and the round-robin origin on loopback.
+type killCluster struct {
+	t        *testing.T
+	clk      *clock.Fake
+	emu      *emulator.Server
+	pool     string
+	clientID string
+	base     string
+	secret   []byte
+	front    *cognitoFront
+	api      *tokenAPI
+	reps     []*replica
+	rr       *roundRobin
+	srv      *httptest.Server
+	rdb      *redis.Client
+	store    store.Store // store/redis on the replicas' redis-server, to read their records
+}
+
+func startKillCluster(t *testing.T, grace time.Duration, retry bool) *killCluster {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts replica processes")
+	}
 	addr := peers.Redis(t)
-	ctx := context.Background()
 	clk := clock.NewFake(t0)
 	emu := emulator.NewServer(emulator.Options{Clock: clk, SelfIssuer: true, Seed: &emulator.Seed{UserPools: []emulator.SeedUserPool{{
 		Name: "web",
@@ -603,36 +678,151 @@ func replicaKilledMidRefresh(t *testing.T, grace time.Duration, lives bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	front, frontURL := newCognitoFront(t, emu.URL)
-	secret := bytes.Repeat([]byte{7}, 32)
-	var reps []*replica
+	kc := &killCluster{t: t, clk: clk, emu: emu, pool: pool, clientID: c.ID, base: base, secret: bytes.Repeat([]byte{7}, 32)}
+	var frontURL string
+	kc.front, frontURL = newCognitoFront(t, emu.URL)
+	kc.api = newTokenAPI(t, emu, pool, c.ID, clk)
 	for i := range 3 {
-		reps = append(reps, startReplica(t, replicaConfig{
+		kc.reps = append(kc.reps, startReplica(t, replicaConfig{
 			Index: i, Redis: addr, Emulator: emu.URL, Front: frontURL, Pool: pool, Client: c.ID,
-			Issuer: emu.Issuer(pool), Base: base, Secret: secret, Start: clk.Now(), LockTTL: killLockTTL,
+			Issuer: emu.Issuer(pool), Base: base, API: kc.api.URL, Secret: kc.secret, Start: clk.Now(), LockTTL: killLockTTL,
 		}))
 	}
-	for _, r := range reps {
+	for _, r := range kc.reps {
 		r.await(t)
 	}
-	advance := func(d time.Duration, except int) {
-		clk.Advance(d)
-		for _, r := range reps {
-			if r.index != except {
-				r.advance(t, d)
+	kc.rr = newRoundRobin(kc.reps, retry)
+	kc.srv = httptest.NewUnstartedServer(kc.rr)
+	kc.srv.Listener.Close()
+	kc.srv.Listener = l
+	kc.srv.Start()
+	t.Cleanup(kc.srv.Close)
+	kc.rdb = redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true})
+	t.Cleanup(func() { kc.rdb.Close() })
+	if kc.store, err = redisstore.New(kc.rdb, redisstore.Options{TTL: 24 * time.Hour, LockTTL: killLockTTL}); err != nil {
+		t.Fatal(err)
+	}
+	return kc
+}
+
+// advance moves the emulator's clock and every replica's but except's.
+func (kc *killCluster) advance(d time.Duration, except int) {
+	kc.t.Helper()
+	kc.clk.Advance(d)
+	for _, r := range kc.reps {
+		if r.index != except {
+			r.advance(kc.t, d)
+		}
+	}
+}
+
+// stored reads the session of cookie from Redis (readStored).
+func (kc *killCluster) stored(cookie string) (*storedSession, bool) {
+	kc.t.Helper()
+	return readStored(kc.t, kc.store, kc.secret, cookie, kc.pool, kc.clientID)
+}
+
+// awaitHeldRefresh waits for the refresh the armed front holds and for n
+// requests for path to be in flight at the origin (the holder's waiting for its answer,
+// the others for the lock), checks that the holder's is the only refresh and
+// its lock the only one in Redis, and returns the holder and its lock.
+func (kc *killCluster) awaitHeldRefresh(path string, n int) (holder int, lock, owner string) {
+	t := kc.t
+	t.Helper()
+	select {
+	case holder = <-kc.front.held:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no refresh reached Cognito")
+	}
+	waitFor(t, fmt.Sprintf("%d requests for %s at expiry to be in flight", n, path), 10*time.Second, func() bool {
+		got := kc.rr.inflightOn(path)
+		if got > n {
+			t.Fatalf("%d requests for %s in flight at expiry, want %d", got, path, n)
+		}
+		return got == n
+	})
+	ctx := context.Background()
+	locks, err := kc.rdb.Keys(ctx, "cogauth:l:*").Result()
+	if err != nil || len(locks) != 1 {
+		t.Fatalf("refresh locks in Redis while replica %d refreshes: %q %v", holder, locks, err)
+	}
+	if ttl := kc.rdb.PTTL(ctx, locks[0]).Val(); ttl <= 0 || ttl > killLockTTL {
+		t.Fatalf("the lock's TTL is %v, want (0, %v]", ttl, killLockTTL)
+	}
+	if n := len(kc.front.seen()); n != 1 {
+		t.Fatalf("%d refreshes reached Cognito while replica %d held the lock, want 1", n, holder)
+	}
+	return holder, locks[0], kc.rdb.Get(ctx, locks[0]).Val()
+}
+
+// killHolder moves every clock but the holder's by the lock TTL (the survivors
+// can take the lock only when it expires, LockTTL after the dead holder's last
+// extension: that much time passes between the rotation and their refresh),
+// kills the holder with SIGKILL, checks that its lock is still its own (nothing
+// released it; it only expires), and releases the held answer. It returns when
+// the holder died.
+func (kc *killCluster) killHolder(holder int, lock, owner string) time.Time {
+	t := kc.t
+	t.Helper()
+	kc.advance(killLockTTL, holder)
+	killed := time.Now()
+	kc.reps[holder].kill(t)
+	ctx := context.Background()
+	if v, ttl := kc.rdb.Get(ctx, lock).Val(), kc.rdb.PTTL(ctx, lock).Val(); v != owner || ttl <= 0 {
+		t.Fatalf("after the kill the lock is held by another owner or gone (TTL %v)", ttl)
+	}
+	close(kc.front.release)
+	t.Logf("killed replica %d (pid %d) holding the refresh lock", holder, kc.reps[holder].cmd.Process.Pid)
+	return killed
+}
+
+// refreshesAfterKill checks the refreshes that reached Cognito since tokens (the
+// emulator's count before the expiry): the holder's, lost with it, then one
+// survivor's, not before the dead holder's lock could expire. It returns both.
+func (kc *killCluster) refreshesAfterKill(tokens int, holder int, killed time.Time) (lost, survivor refreshSeen) {
+	t := kc.t
+	t.Helper()
+	seen := kc.front.seen()
+	if n := kc.emu.Requests("oauth2/token") - tokens; n != 2 || len(seen) != 2 {
+		t.Fatalf("%d refresh calls reached the emulator (%d through the front), want 2: the killed holder's and one survivor's", n, len(seen))
+	}
+	lost, survivor = seen[0], seen[1]
+	if lost.replica != holder || survivor.replica == holder || lost.status != http.StatusOK || lost.refreshToken == "" {
+		t.Fatalf("refreshes: %d by replica %d, then %d by replica %d", lost.status, lost.replica, survivor.status, survivor.replica)
+	}
+	if wait := survivor.at.Sub(killed); wait < killLockTTL/2 {
+		t.Fatalf("a survivor refreshed %v after the kill: the dead holder's lock did not hold for its TTL", wait)
+	}
+	t.Logf("replica %d took the lock and refreshed %v after the kill (lock TTL %v)", survivor.replica, survivor.at.Sub(killed).Round(time.Millisecond), killLockTTL)
+	return lost, survivor
+}
+
+// survivorCounters sums the OpenTelemetry counters of every replica but the
+// dead holder (whose counts died with it), and counts their sign-outs.
+func (kc *killCluster) survivorCounters(holder int) (signOuts int64, all map[string]int64) {
+	all = map[string]int64{}
+	for _, r := range kc.reps {
+		if r.index == holder {
+			continue
+		}
+		for k, v := range r.counters(kc.t) {
+			all[k] += v
+			if strings.HasPrefix(k, "cogauth.websession.sign_outs") {
+				signOuts += v
 			}
 		}
 	}
-	rr := newRoundRobin(reps)
-	srv := httptest.NewUnstartedServer(rr)
-	srv.Listener.Close()
-	srv.Listener = l
-	srv.Start()
-	t.Cleanup(srv.Close)
+	return signOuts, all
+}
 
-	f := &fixture{t: t, clk: clk, emu: emu, pool: pool, clientID: c.ID, base: base, srv: srv}
+func replicaKilledMidRefresh(t *testing.T, grace time.Duration, lives bool) {
+	// An AWS load balancer's behaviour: a request in flight on the dead replica
+	// gets a 502; the test takes the replica out, as a health check would.
+	kc := startKillCluster(t, grace, false)
+	base := kc.base
+	f := &fixture{t: t, clk: kc.clk, emu: kc.emu, pool: kc.pool, clientID: kc.clientID, base: base, srv: kc.srv}
 	b := f.browser()
-	if resp, body := b.signIn("/", alice, password); resp.StatusCode != http.StatusOK || body != "hello alice" {
+	if resp, body := b.signIn("/", alice, password); resp.StatusCode != http.StatusOK || body != "hello alice at /" {
 		t.Fatalf("sign-in: %d %q", resp.StatusCode, body)
 	}
 	cookie := b.cookie("cogauth").Value
@@ -641,21 +831,15 @@ func replicaKilledMidRefresh(t *testing.T, grace time.Duration, lives bool) {
 			t.Fatalf("before expiry: %d %s", resp.StatusCode, body)
 		}
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true})
-	t.Cleanup(func() { rdb.Close() })
-	rs, err := redisstore.New(rdb, redisstore.Options{TTL: 24 * time.Hour, LockTTL: killLockTTL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	before, ok := readStored(t, rs, secret, cookie, pool, c.ID)
+	before, ok := kc.stored(cookie)
 	if !ok {
 		t.Fatal("no session in Redis after sign-in")
 	}
-	tokens := emu.Requests("oauth2/token")
+	tokens := kc.emu.Requests("oauth2/token")
 
 	// Expiry: nine concurrent requests, three on each replica.
-	front.arm()
-	advance(56*time.Minute, -1)
+	kc.front.arm()
+	kc.advance(56*time.Minute, -1)
 	type result struct {
 		replica int
 		status  int
@@ -678,41 +862,9 @@ func replicaKilledMidRefresh(t *testing.T, grace time.Duration, lives bool) {
 			results <- result{replica: i, status: resp.StatusCode, body: string(body)}
 		}()
 	}
-	var holder int
-	select {
-	case holder = <-front.held:
-	case <-time.After(20 * time.Second):
-		t.Fatal("no refresh reached Cognito")
-	}
-	// Every request is in flight: the holder's wait for its answer, the others'
-	// for the lock.
-	waitFor(t, "the burst to be in flight", 10*time.Second, func() bool { return rr.inflight.Load() == burst })
-	locks, err := rdb.Keys(ctx, "cogauth:l:*").Result()
-	if err != nil || len(locks) != 1 {
-		t.Fatalf("refresh locks in Redis while replica %d refreshes: %q %v", holder, locks, err)
-	}
-	if ttl := rdb.PTTL(ctx, locks[0]).Val(); ttl <= 0 || ttl > killLockTTL {
-		t.Fatalf("the lock's TTL is %v, want (0, %v]", ttl, killLockTTL)
-	}
-	owner := rdb.Get(ctx, locks[0]).Val()
-	if n := len(front.seen()); n != 1 {
-		t.Fatalf("%d refreshes reached Cognito while replica %d held the lock, want 1", n, holder)
-	}
-
-	// The survivors can take the lock only when it expires, LockTTL after the
-	// dead holder's last extension: that much time passes, on every clock,
-	// between the rotation and their refresh.
-	advance(killLockTTL, holder)
-	killed := time.Now()
-	reps[holder].kill(t)
-	rr.down[holder].Store(true)
-	// The dead holder's lock is still there, its own: nothing released it, and
-	// it will only expire.
-	if v, ttl := rdb.Get(ctx, locks[0]).Val(), rdb.PTTL(ctx, locks[0]).Val(); v != owner || ttl <= 0 {
-		t.Fatalf("after the kill the lock is held by another owner or gone (TTL %v)", ttl)
-	}
-	close(front.release)
-	t.Logf("killed replica %d (pid %d) holding the refresh lock", holder, reps[holder].cmd.Process.Pid)
+	holder, lock, owner := kc.awaitHeldRefresh("/private", burst)
+	killed := kc.killHolder(holder, lock, owner)
+	kc.rr.down[holder].Store(true)
 
 	want := http.StatusOK
 	if !lives {
@@ -730,42 +882,15 @@ func replicaKilledMidRefresh(t *testing.T, grace time.Duration, lives bool) {
 			if r.status != http.StatusBadGateway {
 				t.Errorf("a request on the killed replica: %d %q", r.status, r.body)
 			}
-		case r.replica < 0 || r.status != want || (lives && r.body != "hello alice"):
+		case r.replica < 0 || r.status != want || (lives && r.body != "hello alice at /private"):
 			t.Errorf("a request on replica %d at expiry: %d %q, want %d", r.replica, r.status, r.body, want)
 		}
 	}
-	seen := front.seen()
-	if n := emu.Requests("oauth2/token") - tokens; n != 2 || len(seen) != 2 {
-		t.Fatalf("%d refresh calls reached the emulator (%d through the front), want 2: the killed holder's and one survivor's", n, len(seen))
-	}
-	lost, survivor := seen[0], seen[1]
-	if lost.replica != holder || survivor.replica == holder || lost.status != http.StatusOK || lost.refreshToken == "" {
-		t.Fatalf("refreshes: %d by replica %d, then %d by replica %d", lost.status, lost.replica, survivor.status, survivor.replica)
-	}
-	if wait := survivor.at.Sub(killed); wait < killLockTTL/2 {
-		t.Fatalf("a survivor refreshed %v after the kill: the dead holder's lock did not hold for its TTL", wait)
-	}
-	t.Logf("replica %d took the lock and refreshed %v after the kill (lock TTL %v)", survivor.replica, survivor.at.Sub(killed).Round(time.Millisecond), killLockTTL)
+	lost, survivor := kc.refreshesAfterKill(tokens, holder, killed)
 
-	// The survivors' own counts (the killed replica's died with it).
-	signOuts := func() (n int64, all map[string]int64) {
-		all = map[string]int64{}
-		for _, r := range reps {
-			if r.index == holder {
-				continue
-			}
-			for k, v := range r.counters(t) {
-				all[k] += v
-				if strings.HasPrefix(k, "cogauth.websession.sign_outs") {
-					n += v
-				}
-			}
-		}
-		return n, all
-	}
-	n, all := signOuts()
+	n, all := kc.survivorCounters(holder)
 	t.Logf("survivors' counters: %d sign-outs, %v", n, all)
-	after, ok := readStored(t, rs, secret, cookie, pool, c.ID)
+	after, ok := kc.stored(cookie)
 	if !lives {
 		// The old refresh token was spent at the rotation the dead replica never
 		// saw: Cognito refuses it, and the session is gone.
@@ -781,7 +906,7 @@ func replicaKilledMidRefresh(t *testing.T, grace time.Duration, lives bool) {
 		if n != 1 || all["cogauth.websession.sign_outs{reason=ended_by_service}"] != 1 || all["cogauth.session.refreshes{result=rejected}"] != 1 {
 			t.Fatalf("survivors' counters after the refused refresh: %d sign-outs, want 1 (the one session): %v", n, all)
 		}
-		checkLogs(t, reps, cookie)
+		checkLogs(t, kc.reps, cookie)
 		return
 	}
 	if survivor.status != http.StatusOK {
@@ -814,8 +939,8 @@ func replicaKilledMidRefresh(t *testing.T, grace time.Duration, lives bool) {
 			t.Fatalf("after the kill: %d %s", resp.StatusCode, body)
 		}
 	}
-	tokens = emu.Requests("oauth2/token")
-	advance(56*time.Minute, holder)
+	tokens = kc.emu.Requests("oauth2/token")
+	kc.advance(56*time.Minute, holder)
 	var wg sync.WaitGroup
 	for range 6 {
 		wg.Add(1)
@@ -835,13 +960,13 @@ func replicaKilledMidRefresh(t *testing.T, grace time.Duration, lives bool) {
 		}()
 	}
 	wg.Wait()
-	if n := emu.Requests("oauth2/token") - tokens; n != 1 {
+	if n := kc.emu.Requests("oauth2/token") - tokens; n != 1 {
 		t.Fatalf("%d refreshes at the next expiry on the two survivors, want 1", n)
 	}
-	if n, all := signOuts(); n != 0 || all["cogauth.session.refreshes{result=ok}"] != 2 {
+	if n, all := kc.survivorCounters(holder); n != 0 || all["cogauth.session.refreshes{result=ok}"] != 2 {
 		t.Fatalf("survivors' counters after the next expiry: %d sign-outs, %v", n, all)
 	}
-	checkLogs(t, reps, cookie)
+	checkLogs(t, kc.reps, cookie)
 }
 
 // checkLogs: no replica logged a token or the cookie.
