@@ -19,7 +19,7 @@ import (
 // COGAUTH_NEW_PASSWORD, COGAUTH_CODE. Prompts are outside the network steps.
 
 func addAccountCommands(a *app, root *cobra.Command) {
-	root.AddCommand(newSignupCmd(a), newConfirmCmd(a), newPasswordCmd(a), newAttributesCmd(a), newMFACmd(a), newAccountCmd(a))
+	root.AddCommand(newSignupCmd(a), newConfirmCmd(a), newPasswordCmd(a), newAttributesCmd(a), newMFACmd(a), newAccountCmd(a), newPasskeysCmd(a))
 }
 
 // answer is a value from a flag, else the variable, else a prompt (secret
