@@ -417,6 +417,15 @@ func TestSTSGetCallerIdentityRefuses(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/xml") {
 		t.Errorf("unsigned: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
+	// A form posted to another path is no STS call.
+	resp, err = http.Post(v.srv.URL+"/elsewhere", "application/x-www-form-urlencoded", strings.NewReader("Action=GetCallerIdentity&Version=2011-06-15"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("x-amzn-ErrorType") != "UnknownOperationException:" {
+		t.Errorf("form to /elsewhere: %d %s", resp.StatusCode, resp.Header.Get("x-amzn-ErrorType"))
+	}
 	// Expired on the emulator clock (an hour by default).
 	v.clk.Advance(time.Hour + time.Second)
 	_, err = callerIdentity(v.srv, key, secret, tok)

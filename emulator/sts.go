@@ -22,9 +22,10 @@ import (
 
 const stsNamespace = "https://sts.amazonaws.com/doc/2011-06-15/"
 
-// isSTSRequest tells a query-protocol (form) call from a JSON 1.1 one.
+// isSTSRequest tells a query-protocol (form) call to the root from a JSON 1.1
+// one; a form posted elsewhere is no STS call.
 func isSTSRequest(r *http.Request) bool {
-	if r.Method != http.MethodPost || r.Header.Get("X-Amz-Target") != "" {
+	if r.Method != http.MethodPost || r.URL.Path != "/" || r.Header.Get("X-Amz-Target") != "" {
 		return false
 	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
