@@ -4,7 +4,9 @@
 //
 // Operations are served from a table keyed by X-Amz-Target, filled once in New by
 // registerUserPoolOps (pools.go) and registerIdentityPoolOps (identitypool.go). The
-// hosted UI and OAuth 2.0 endpoints (oauth2.go) are plain paths. Handlers run under
+// hosted UI and OAuth 2.0 endpoints (oauth2.go) are plain paths, and so is STS
+// GetCallerIdentity (sts.go, a form posted to the root), which tells the role of
+// the credentials identity pools hand out (identity_roles.go). Handlers run under
 // one lock and read the emulator clock once per request; everything they change
 // lives in one state value, which the state file is the JSON of.
 //
