@@ -142,3 +142,26 @@ func TestPasskeysErrors(t *testing.T) {
 		t.Errorf("passkeys list after logout: exit %d %q", r.code, r.err)
 	}
 }
+
+// login --flow user-auth never offers a passkey (the CLI is no authenticator):
+// the user with one is offered the password factors only.
+func TestLoginUserAuthWithPasskey(t *testing.T) {
+	p := passkeyPool(t)
+	registerPasskeys(t, p, "alice", alicePW, 1)
+	c := newCLI(t, p)
+	c.env["COGAUTH_STORE"] = "file"
+	rc, text := interactive(t, c, []string{"login", "--flow", "user-auth", "-u", "alice"}, func(answer func(string, string), errOut *safeBuffer) {
+		waitFor(t, errOut, "Sign in with: password, password-srp\n")
+		answer("Choice: ", "password")
+		answer("Password: ", alicePW)
+	})
+	if rc != 0 || strings.Contains(text, "web-authn") {
+		t.Fatalf("login with a passkey registered: exit %d\n%s", rc, text)
+	}
+	if r := c.ok("", "whoami"); !strings.Contains(r.out, "alice") {
+		t.Fatalf("whoami: %q", r.out)
+	}
+	if r := c.run("", "login", "--flow", "user-auth", "--challenge", "web-authn", "-u", "alice"); r.code != exitUsage {
+		t.Fatalf("--challenge web-authn: exit %d %q", r.code, r.err)
+	}
+}
