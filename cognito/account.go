@@ -70,8 +70,16 @@ func attributeList(op string, m map[string]string) ([]types.AttributeType, error
 // SignUpInput is what SignUp needs. Attributes are the user's (email,
 // phone_number, custom:…); ValidationData goes to the PreSignUp trigger only.
 type SignUpInput struct {
-	Username       string
-	Password       string
+	Username string
+	// Password is the new user's password. Leave it empty only with
+	// Passwordless.
+	Password string
+	// Passwordless signs the user up without a password, to sign in with
+	// one-time codes or a passkey (USER_AUTH). Cognito allows it only for an
+	// app client with USER_AUTH, a pool whose sign-in policy has EMAIL_OTP or
+	// SMS_OTP, and an address the pool verifies automatically; otherwise it
+	// answers ErrInvalidPassword.
+	Passwordless   bool
 	Attributes     map[string]string
 	ValidationData map[string]string
 	ClientMetadata map[string]string
@@ -93,8 +101,13 @@ type SignUpResult struct {
 // SignUp registers a new user. Errors: ErrUsernameExists, ErrInvalidPassword,
 // ErrInvalidParameter, ErrUserLambdaValidation, ErrCodeDeliveryFailure.
 func (c *Client) SignUp(ctx context.Context, in SignUpInput) (*SignUpResult, error) {
-	if in.Username == "" || in.Password == "" {
-		return nil, errors.New("cognito: SignUp needs a username and a password")
+	switch {
+	case in.Username == "":
+		return nil, errors.New("cognito: SignUp needs a username")
+	case in.Passwordless && in.Password != "":
+		return nil, errors.New("cognito: SignUp takes a password or Passwordless, not both")
+	case !in.Passwordless && in.Password == "":
+		return nil, errors.New("cognito: SignUp needs a password (or Passwordless, for a user who signs in with codes or a passkey)")
 	}
 	attrs, err := attributeList("SignUp", in.Attributes)
 	if err != nil {
@@ -107,11 +120,13 @@ func (c *Client) SignUp(ctx context.Context, in SignUpInput) (*SignUpResult, err
 	req := &cip.SignUpInput{
 		ClientId:       aws.String(c.opts.ClientID),
 		Username:       aws.String(in.Username),
-		Password:       aws.String(in.Password),
 		UserAttributes: attrs,
 		ValidationData: vd,
 		ClientMetadata: in.ClientMetadata,
 		SecretHash:     c.secretHash(in.Username),
+	}
+	if !in.Passwordless {
+		req.Password = aws.String(in.Password)
 	}
 	out, err := c.api.SignUp(ctx, req)
 	if err != nil {

@@ -236,3 +236,43 @@ func TestGetUserAuthFactors(t *testing.T) {
 		t.Fatalf("after deleting the phone number: %+v", f)
 	}
 }
+
+// TestUserAuthPasswordlessSignUp signs a user up without a password, confirms
+// them, and signs them in with an e-mail code; a password sign-in of theirs is
+// refused, and a pool without a one-time-code factor refuses the sign-up.
+func TestUserAuthPasswordlessSignUp(t *testing.T) {
+	srv := userAuthEmu(t)
+	ctx := context.Background()
+	c := emuClient(t, srv, "pl", "web")
+	if _, err := c.SignUp(ctx, cognito.SignUpInput{Username: "vic", Attributes: map[string]string{"email": "vic@example.com"}}); err == nil || !strings.Contains(err.Error(), "Passwordless") {
+		t.Fatalf("an empty password without Passwordless: %v", err)
+	}
+	if _, err := c.SignUp(ctx, cognito.SignUpInput{Username: "vic", Password: pw, Passwordless: true}); err == nil {
+		t.Fatal("a password and Passwordless both were taken")
+	}
+	su, err := c.SignUp(ctx, cognito.SignUpInput{Username: "vic", Passwordless: true, Attributes: map[string]string{"email": "vic@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "vic", Code: lastCode(t, srv, "pl", "vic", "SIGN_UP"), Session: su.Session}); err != nil {
+		t.Fatal(err)
+	}
+	// A password is no factor of vic's: preferring it leaves a choice without it.
+	res, err := c.SignIn(ctx, cognito.SignInInput{Username: "vic", Password: pw, Flow: cognito.FlowUserAuth, PreferredChallenge: cognito.FactorPassword})
+	if err != nil || res.Tokens != nil || res.Challenge == nil || res.Challenge.Name != cognito.ChallengeSelectChallenge ||
+		slices.Contains(res.Challenge.Available, cognito.FactorPassword) || !slices.Contains(res.Challenge.Available, cognito.FactorEmailOTP) {
+		t.Fatalf("a passwordless user preferring a password: %+v, %v", res, err)
+	}
+	res, err = c.SignIn(ctx, cognito.SignInInput{Username: "vic", Flow: cognito.FlowUserAuth, PreferredChallenge: cognito.FactorEmailOTP})
+	if err != nil || res.Challenge == nil {
+		t.Fatalf("EMAIL_OTP sign-in: %+v, %v", res, err)
+	}
+	res, err = c.Respond(ctx, res.Challenge, cognito.Answer{Code: otpOf(t, srv, "pl", "vic", "EMAIL_OTP")})
+	if err != nil || res.Tokens == nil {
+		t.Fatalf("the e-mail code: %+v, %v", res, err)
+	}
+	// Pool "app" allows passwords only: Cognito wants a password there.
+	if _, err := emuClient(t, srv, "app", "ua").SignUp(ctx, cognito.SignUpInput{Username: "wes", Passwordless: true, Attributes: map[string]string{"email": "wes@example.com"}}); !errors.Is(err, cognito.ErrInvalidPassword) {
+		t.Fatalf("passwordless sign-up on a password-only pool: %v", err)
+	}
+}

@@ -97,13 +97,15 @@ func deliveryOut(d *cognito.CodeDelivery) *deliveryJSON {
 func newSignupCmd(a *app) *cobra.Command {
 	var username, code, output string
 	var attrs []string
-	var confirm bool
+	var confirm, passwordless bool
 	cmd := &cobra.Command{
-		Use:   "signup --username NAME [--attribute NAME=VALUE]... [--confirm]",
+		Use:   "signup --username NAME [--attribute NAME=VALUE]... [--passwordless] [--confirm]",
 		Short: "Register a new user (SignUp); --confirm then asks for the code",
 		Long: `Register a new user with a password (COGAUTH_PASSWORD, else a prompt without echo) and
 attributes. The pool sends a code; confirm with --confirm (asks for it, or --code /
-COGAUTH_CODE) or later with 'cogauth confirm'.`,
+COGAUTH_CODE) or later with 'cogauth confirm'. With --passwordless the user gets no
+password and signs in with one-time codes (login --flow user-auth); the pool must
+allow EMAIL_OTP or SMS_OTP and verify the address given automatically.`,
 		Example: `  COGAUTH_PASSWORD=… cogauth signup --username alice --attribute email=alice@example.com --confirm`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -123,12 +125,14 @@ COGAUTH_CODE) or later with 'cogauth confirm'.`,
 				return err
 			}
 			var password string
-			if err := a.answer(ctx, &password, "COGAUTH_PASSWORD", "Password: ", "a password", "COGAUTH_PASSWORD", true); err != nil {
-				return err
+			if !passwordless {
+				if err := a.answer(ctx, &password, "COGAUTH_PASSWORD", "Password: ", "a password", "COGAUTH_PASSWORD", true); err != nil {
+					return err
+				}
 			}
 			var res *cognito.SignUpResult
 			if err := a.call(ctx, func(ctx context.Context) (err error) {
-				res, err = cc.SignUp(ctx, cognito.SignUpInput{Username: username, Password: password, Attributes: m})
+				res, err = cc.SignUp(ctx, cognito.SignUpInput{Username: username, Password: password, Passwordless: passwordless, Attributes: m})
 				return err
 			}); err != nil {
 				return err
@@ -162,6 +166,7 @@ COGAUTH_CODE) or later with 'cogauth confirm'.`,
 	f.StringVar(&username, "username", "", "the new user's name (env COGAUTH_USERNAME)")
 	f.StringArrayVar(&attrs, "attribute", nil, "an attribute NAME=VALUE (repeatable), e.g. email=alice@example.com")
 	f.BoolVar(&confirm, "confirm", false, "ask for the confirmation code and confirm at once")
+	f.BoolVar(&passwordless, "passwordless", false, "sign up without a password, to sign in with one-time codes (login --flow user-auth)")
 	f.StringVar(&code, "code", "", "the confirmation code, with --confirm (env COGAUTH_CODE)")
 	addOutputFlag(cmd, &output)
 	return cmd

@@ -209,4 +209,22 @@ func TestLoginUserAuth(t *testing.T) {
 	if r := c.run("", "login", "--flow", "user-auth", "-u", "alice"); r.code != exitUsage || !strings.Contains(r.err, "--challenge") {
 		t.Fatalf("choice without a terminal: exit %d %q", r.code, r.err)
 	}
+
+	// A passwordless sign-up asks for no password; the user signs in by e-mail code.
+	delete(c.env, "COGAUTH_PASSWORD")
+	if r := c.run("", "signup", "--username", "pia", "--attribute", "email=pia@example.com"); r.code != exitUsage || !strings.Contains(r.err, "COGAUTH_PASSWORD") {
+		t.Fatalf("signup without a password or --passwordless: exit %d %q", r.code, r.err)
+	}
+	c.ok("", "signup", "--username", "pia", "--passwordless", "--attribute", "email=pia@example.com")
+	c.ok("", "confirm", "--username", "pia", "--code", outboxCode(t, p, "pia", "SIGN_UP"))
+	rc, text = interactive(t, c, []string{"login", "--flow", "user-auth", "--challenge", "email-otp", "-u", "pia"}, func(answer func(string, string), errOut *safeBuffer) {
+		waitFor(t, errOut, "Code sent by e-mail to p***@e***: ")
+		answer("", outboxCode(t, p, "pia", "EMAIL_OTP"))
+	})
+	if rc != 0 || strings.Contains(text, "Password: ") {
+		t.Fatalf("a passwordless user's login: exit %d\n%s", rc, text)
+	}
+	if r := c.ok("", "whoami"); !strings.Contains(r.out, "pia") {
+		t.Fatalf("whoami: %q", r.out)
+	}
 }
