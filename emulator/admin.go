@@ -20,6 +20,7 @@ type adminFault struct {
 	Status  int     `json:"status,omitempty"`
 	Rate    float64 `json:"rate,omitempty"`
 	Drop    bool    `json:"drop,omitempty"`
+	After   bool    `json:"after,omitempty"`
 }
 
 // adminHandler is one admin route; body is the request body, read (bounded)
@@ -51,9 +52,9 @@ func (e *Emulator) adminMux() *http.ServeMux {
 	})
 	route("DELETE /_emulator/requests", noContent(func(*http.Request) { e.ResetCounters() }))
 	route("DELETE /_emulator/faults", noContent(func(*http.Request) { e.ClearFaults() }))
-	route("DELETE /_emulator/faults/{op}", noContent(func(r *http.Request) { e.InjectFault(r.PathValue("op"), Fault{}) }))
-	route("PUT /_emulator/faults/{op}", e.adminSetFault)
-	route("POST /_emulator/faults/{op}", e.adminSetFault)
+	route("DELETE /_emulator/faults/{op...}", noContent(func(r *http.Request) { e.InjectFault(r.PathValue("op"), Fault{}) }))
+	route("PUT /_emulator/faults/{op...}", e.adminSetFault)
+	route("POST /_emulator/faults/{op...}", e.adminSetFault)
 	route("POST /_emulator/rotate-keys/{pool}", func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		if err := e.RotateKeys(r.PathValue("pool")); err != nil {
 			adminBad(w, err.Error())
@@ -151,7 +152,7 @@ func (e *Emulator) adminSetFault(w http.ResponseWriter, r *http.Request, body []
 		adminBad(w, "fault: malformed JSON")
 		return
 	}
-	f := Fault{ErrName: in.ErrName, Message: in.Message, Status: in.Status, Rate: in.Rate, Drop: in.Drop}
+	f := Fault{ErrName: in.ErrName, Message: in.Message, Status: in.Status, Rate: in.Rate, Drop: in.Drop, After: in.After}
 	if in.Latency != "" {
 		d, err := time.ParseDuration(in.Latency)
 		if err != nil || d < 0 {

@@ -81,14 +81,18 @@ type Options struct {
 	LambdaTimeout time.Duration
 }
 
-// Fault is what InjectFault does to requests of one operation.
+// Fault is what InjectFault does to requests of one operation, OAuth endpoint or
+// trigger (faults.go).
 type Fault struct {
-	Latency time.Duration // added before the request is handled (real time)
-	ErrName string        // answer with this exception instead of handling the call
+	Latency time.Duration // added before the request is handled (after it, with After; real time)
+	ErrName string        // answer with this exception instead of handling the call (of its answer, with After)
 	Message string        // message for ErrName; a default when empty
 	Status  int           // HTTP status for ErrName; 400 when zero
 	Rate    float64       // fraction of requests affected, 0 < Rate <= 1; 0 means all
 	Drop    bool          // close the connection without answering
+	// After runs the operation first, keeping what it changed (a refresh token
+	// rotated, a user signed up), and then delays, drops or replaces its answer.
+	After bool
 }
 
 // handlerFunc serves one operation: it decodes body itself and returns the response
@@ -341,10 +345,11 @@ func (e *Emulator) SetTime(t time.Time) {
 	e.mu.Unlock()
 }
 
-// InjectFault makes requests of op (e.g. "InitiateAuth" or a full target) fail or
-// slow down as f says, until ClearFaults. A zero Fault removes the fault.
+// InjectFault makes requests of op (e.g. "InitiateAuth" or a full target, an OAuth
+// endpoint such as "oauth2/token", or TriggerFault(trigger)) fail or slow down as
+// f says, until ClearFaults. A zero Fault removes the fault.
 func (e *Emulator) InjectFault(op string, f Fault) {
-	op = shortOp(op)
+	op = faultKey(op)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if f == (Fault{}) {
@@ -364,7 +369,7 @@ const unknownOpCounter = "(unknown)"
 // injectFaultBounded is InjectFault that refuses a new operation name when
 // maxFaults are set.
 func (e *Emulator) injectFaultBounded(op string, f Fault) bool {
-	op = shortOp(op)
+	op = faultKey(op)
 	e.mu.Lock()
 	_, exists := e.faults[op]
 	full := len(e.faults) >= maxFaults
@@ -476,38 +481,23 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 		// callers grow the map without bound.
 		e.counts[unknownOpCounter]++
 	}
-	fault, faulty := e.faults[op]
-	hit := faulty && (fault.Rate <= 0 || fault.Rate >= 1 || e.rng.Float64() < fault.Rate)
+	fault, hit := e.hitFault(op)
 	e.mu.Unlock()
 
-	if hit {
-		if fault.Latency > 0 {
-			t := time.NewTimer(fault.Latency)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			}
-		}
-		if fault.Drop {
-			dropConnection(w)
-			return
-		}
-		if fault.ErrName != "" {
-			msg := fault.Message
-			if msg == "" {
-				msg = "Injected fault."
-			}
-			status := fault.Status
-			if status == 0 {
-				status = http.StatusBadRequest
-			}
-			e.logRequest(op, status)
-			writeError(w, &Error{Name: fault.ErrName, Message: msg, Status: status})
-			return
-		}
+	serve := func(w http.ResponseWriter) { e.serveOperation(w, r, target, op, fn, known) }
+	if !hit {
+		serve(w)
+		return
 	}
+	serveWithFault(w, r, fault, func(w http.ResponseWriter, f Fault) {
+		e.logRequest(op, f.faultStatus())
+		writeError(w, &Error{Name: f.ErrName, Message: f.faultMessage(), Status: f.faultStatus()})
+	}, serve)
+}
+
+// serveOperation runs one X-Amz-Target operation: the signature and region
+// checks, the handler, its JSON answer.
+func (e *Emulator) serveOperation(w http.ResponseWriter, r *http.Request, target, op string, fn handlerFunc, known bool) {
 	if !known {
 		e.logRequest(op, http.StatusBadRequest)
 		writeError(w, newErr("UnknownOperationException", "Unknown operation %q.", target))

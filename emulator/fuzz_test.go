@@ -174,6 +174,7 @@ func FuzzLoadState(f *testing.F) {
 func FuzzAdminEndpoint(f *testing.F) {
 	f.Add("POST", "clock", `{"advance":"1h"}`)
 	f.Add("PUT", "faults/GetUser", `{"errName":"X","latency":"1ms","rate":0.5}`)
+	f.Add("PUT", "faults/oauth2/token", `{"after":true,"drop":true}`)
 	f.Add("GET", "codes?poolId=x&username=y", ``)
 	f.Fuzz(func(t *testing.T, method, path, body string) {
 		e, err := New(Options{Clock: clock.NewFake(time.Unix(0, 0))})

@@ -157,8 +157,7 @@ func (e *Emulator) invoke(c *call, p *userPool, trigger, arn string, ev *trigger
 	if err != nil {
 		return nil, newErr("UnexpectedLambdaException", "%s invocation failed due to error %s.", trigger, "event encoding")
 	}
-	fault, faulty := e.faults[TriggerFault(trigger)]
-	hit := faulty && (fault.Rate <= 0 || fault.Rate >= 1 || e.rng.Float64() < fault.Rate)
+	fault, hit := e.hitFault(TriggerFault(trigger))
 	route, via := e.lambdaRoute(arn)
 	timeout := e.opts.LambdaTimeout
 	if timeout <= 0 {
@@ -277,35 +276,47 @@ func functionName(arn string) (name, qualifier string) {
 	return arn, ""
 }
 
-// runFunction calls the function (or plays the injected fault) within ctx.
+// runFunction calls the function (or plays the injected fault) within ctx. An
+// After fault lets the function run and then loses, delays or replaces its answer.
 func (e *Emulator) runFunction(ctx context.Context, r route, arn string, payload []byte, f Fault, hit bool) ([]byte, *lambdaError) {
-	if hit {
-		if f.Latency > 0 {
-			t := time.NewTimer(f.Latency)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return nil, ctxFailure(ctx)
-			}
-		}
-		switch {
-		case f.Drop:
-			return nil, &lambdaError{"unreachable", "Connection reset while invoking Lambda function"}
-		case f.ErrName == "UnexpectedLambdaException" || f.ErrName == "InvalidLambdaResponseException" || f.ErrName == "UserLambdaValidationException":
-			msg := f.Message
-			if msg == "" {
-				msg = "Injected fault."
-			}
-			return nil, &lambdaError{"injected-fault", f.ErrName + ": " + msg}
-		case f.ErrName != "":
-			msg := f.Message
-			if msg == "" {
-				msg = f.ErrName
-			}
-			return nil, &lambdaError{"function-error", clipMessage(msg)}
+	if !hit {
+		return e.callFunction(ctx, r, arn, payload)
+	}
+	var out []byte
+	if f.After {
+		var lerr *lambdaError
+		if out, lerr = e.callFunction(ctx, r, arn, payload); lerr != nil {
+			return nil, lerr
 		}
 	}
+	if f.Latency > 0 {
+		t := time.NewTimer(f.Latency)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctxFailure(ctx)
+		}
+	}
+	switch {
+	case f.Drop:
+		return nil, &lambdaError{"unreachable", "Connection reset while invoking Lambda function"}
+	case f.ErrName == "UnexpectedLambdaException" || f.ErrName == "InvalidLambdaResponseException" || f.ErrName == "UserLambdaValidationException":
+		return nil, &lambdaError{"injected-fault", f.ErrName + ": " + f.faultMessage()}
+	case f.ErrName != "":
+		msg := f.Message
+		if msg == "" {
+			msg = f.ErrName
+		}
+		return nil, &lambdaError{"function-error", clipMessage(msg)}
+	case f.After:
+		return out, nil
+	}
+	return e.callFunction(ctx, r, arn, payload)
+}
+
+// callFunction calls the function over its route.
+func (e *Emulator) callFunction(ctx context.Context, r route, arn string, payload []byte) ([]byte, *lambdaError) {
 	switch {
 	case r.fn != nil:
 		return runInProcess(ctx, r.fn, arn, payload)

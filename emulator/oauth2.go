@@ -176,10 +176,19 @@ func (e *Emulator) oauthHandler(endpoint string, serve func(o *oauthReq)) http.H
 		// Browsers and OAuth clients must never cache these answers (RFC 6749 5.1).
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Pragma", "no-cache")
+		key := strings.TrimPrefix(endpoint, "/")
 		e.mu.Lock()
-		e.counts[strings.TrimPrefix(endpoint, "/")]++
+		e.counts[key]++
+		fault, hit := e.hitFault(key)
 		e.mu.Unlock()
-		serve(&oauthReq{e: e, w: w, r: r, poolID: poolID, base: strings.TrimSuffix(r.URL.Path, endpoint)})
+		run := func(w http.ResponseWriter) {
+			serve(&oauthReq{e: e, w: w, r: r, poolID: poolID, base: strings.TrimSuffix(r.URL.Path, endpoint)})
+		}
+		if !hit {
+			run(w)
+			return
+		}
+		serveWithFault(w, r, fault, writeOAuthFault, run)
 	})
 }
 

@@ -148,11 +148,13 @@ func TestTriggerFailures(t *testing.T) {
 	slow := make(chan struct{})
 	t.Cleanup(func() { close(slow) })
 	mode := "ok"
+	ran := 0
 	var mu sync.Mutex
 	l := &lambdas{handlers: map[string]func(map[string]any) (map[string]any, error){
 		arnPre: func(ev map[string]any) (map[string]any, error) {
 			mu.Lock()
 			m := mode
+			ran++
 			mu.Unlock()
 			switch m {
 			case "slow":
@@ -187,8 +189,19 @@ func TestTriggerFailures(t *testing.T) {
 	set("ok")
 	srv.InjectFault(emulator.TriggerFault("PreSignUp"), emulator.Fault{ErrName: "Error", Message: "injected"})
 	wantErr(t, signUp("u5"), "UserLambdaValidationException", "PreSignUp failed with error injected.")
+	runs := func() int { mu.Lock(); defer mu.Unlock(); return ran }
+	n := runs()
 	srv.InjectFault(emulator.TriggerFault("PreSignUp"), emulator.Fault{Drop: true})
 	wantErr(t, signUp("u6"), "UnexpectedLambdaException", "PreSignUp invocation failed due to error")
+	if runs() != n {
+		t.Fatal("a before fault ran the function")
+	}
+	// After: the function runs (its side effects happen), its answer is lost.
+	srv.InjectFault(emulator.TriggerFault("PreSignUp"), emulator.Fault{Drop: true, After: true})
+	wantErr(t, signUp("u6"), "UnexpectedLambdaException", "PreSignUp invocation failed due to error")
+	if runs() != n+1 {
+		t.Fatal("an after fault did not run the function")
+	}
 	srv.ClearFaults()
 	if ae := signUp("u7"); ae != nil {
 		t.Fatal(ae)
@@ -197,7 +210,7 @@ func TestTriggerFailures(t *testing.T) {
 	for _, in := range srv.Invocations("") {
 		outcomes = append(outcomes, in.Outcome)
 	}
-	want := "timeout invalid-response invalid-response function-error function-error unreachable ok"
+	want := "timeout invalid-response invalid-response function-error function-error unreachable unreachable ok"
 	if strings.Join(outcomes, " ") != want {
 		t.Fatalf("outcomes = %v, want %s", outcomes, want)
 	}
