@@ -3,7 +3,6 @@ package websession
 import (
 	"context"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,25 +32,7 @@ func TestDynamoDBReplicas(t *testing.T) {
 	}
 	tokens := f.emu.Requests("oauth2/token")
 	f.clk.Advance(56 * time.Minute)
-	var wg sync.WaitGroup
-	for range 15 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, _ := http.NewRequest(http.MethodGet, f.base+"/api/call", nil)
-			req.Header.Set("Sec-Fetch-Mode", "cors")
-			resp, err := b.c.Do(req)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Errorf("at expiry: %s", resp.Status)
-			}
-		}()
-	}
-	wg.Wait()
+	fetchAll(t, b.c, f.base+"/api/call", 15, http.StatusOK, "at expiry")
 	if n := f.emu.Requests("oauth2/token") - tokens; n != 1 {
 		t.Fatalf("%d refreshes at expiry across 3 replicas, want 1", n)
 	}

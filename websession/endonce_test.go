@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -42,25 +41,7 @@ func TestEndedByServiceCountedOnce(t *testing.T) {
 	}
 
 	f.clk.Advance(56 * time.Minute)
-	var wg sync.WaitGroup
-	for range 6 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, _ := http.NewRequest(http.MethodGet, f.base+"/auth/me", nil)
-			req.Header.Set("Sec-Fetch-Mode", "cors")
-			resp, err := b.c.Do(req)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusUnauthorized {
-				t.Errorf("after the global sign-out: %s", resp.Status)
-			}
-		}()
-	}
-	wg.Wait()
+	fetchAll(t, b.c, f.base+"/auth/me", 6, http.StatusUnauthorized, "after the global sign-out")
 
 	var rm metricdata.ResourceMetrics
 	if err := reader.Collect(context.Background(), &rm); err != nil {

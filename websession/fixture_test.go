@@ -393,3 +393,28 @@ func ctxT(t testing.TB) context.Context {
 
 // jwtRe finds anything shaped like a JWT.
 var jwtRe = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.`)
+
+// fetchAll makes n concurrent requests for url as fetch() calls of one browser
+// (c holds its cookies) and fails the test for each answer that is not want.
+func fetchAll(t *testing.T, c *http.Client, url string, n, want int, what string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodGet, url, nil)
+			req.Header.Set("Sec-Fetch-Mode", "cors")
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode != want {
+				t.Errorf("%s: %s", what, resp.Status)
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -70,25 +70,7 @@ func TestRedisReplicas(t *testing.T) {
 
 	tokens := f.emu.Requests("oauth2/token")
 	f.clk.Advance(56 * time.Minute)
-	var wg sync.WaitGroup
-	for range 15 { // five tabs, three requests each
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, _ := http.NewRequest(http.MethodGet, f.base+"/api/call", nil)
-			req.Header.Set("Sec-Fetch-Mode", "cors")
-			resp, err := b.c.Do(req)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Errorf("at expiry: %s", resp.Status)
-			}
-		}()
-	}
-	wg.Wait()
+	fetchAll(t, b.c, f.base+"/api/call", 15, http.StatusOK, "at expiry") // five tabs, three requests each
 	if n := f.emu.Requests("oauth2/token") - tokens; n != 1 {
 		t.Fatalf("%d refreshes at expiry across 3 replicas, want 1", n)
 	}

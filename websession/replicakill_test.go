@@ -941,25 +941,7 @@ func replicaKilledMidRefresh(t *testing.T, grace time.Duration, lives bool) {
 	}
 	tokens = kc.emu.Requests("oauth2/token")
 	kc.advance(56*time.Minute, holder)
-	var wg sync.WaitGroup
-	for range 6 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, _ := http.NewRequest(http.MethodGet, base+"/private", nil)
-			req.Header.Set("Sec-Fetch-Mode", "cors")
-			resp, err := b.c.Do(req)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Errorf("at the next expiry: %s", resp.Status)
-			}
-		}()
-	}
-	wg.Wait()
+	fetchAll(t, b.c, base+"/private", 6, http.StatusOK, "at the next expiry")
 	if n := kc.emu.Requests("oauth2/token") - tokens; n != 1 {
 		t.Fatalf("%d refreshes at the next expiry on the two survivors, want 1", n)
 	}
