@@ -467,8 +467,8 @@ func isJSONObject(b []byte) bool {
 	return len(b) > 1 && b[0] == '{' && json.Valid(b)
 }
 
-// redactEvent hides the password a UserMigration event carries, the one secret in
-// any trigger event, before the event is kept for the admin endpoint.
+// redactEvent hides the password a UserMigration event carries and a custom
+// sender's code, the secrets of trigger events, before the event is kept for the admin endpoint.
 func redactEvent(b []byte) json.RawMessage {
 	var v map[string]any
 	if json.Unmarshal(b, &v) != nil {
@@ -477,6 +477,9 @@ func redactEvent(b []byte) json.RawMessage {
 	if req, ok := v["request"].(map[string]any); ok {
 		if _, ok := req["password"]; ok {
 			req["password"] = "REDACTED"
+		}
+		if t, _ := req["type"].(string); strings.HasSuffix(t, "SenderRequestV1") && req["code"] != nil {
+			req["code"] = "REDACTED" // a custom sender's code (served at /_emulator/codes)
 		}
 	}
 	out, err := json.Marshal(v)

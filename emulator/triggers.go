@@ -79,6 +79,8 @@ func (p *userPool) triggerARN(trigger string) string {
 		return lc.CreateAuthChallenge
 	case trigVerifyAuth:
 		return lc.VerifyAuthChallengeResponse
+	case trigCustomEmailSender, trigCustomSMSSender:
+		return senderARN(lc, trigger)
 	}
 	return ""
 }
@@ -370,7 +372,13 @@ func defaultMessage(kind string) (subject, body string) {
 // renderMessage makes the subject and text of a message to u: the CustomMessage
 // trigger's answer when the pool has one, else Cognito's default, with the code
 // and username put in.
+//
+// With a custom sender for the medium (triggers_sender.go) the sender gets the
+// code instead, and the message has no subject and no body: Cognito sent none.
 func (e *Emulator) renderMessage(c *call, p *userPool, u *user, kind, code, medium string) (subject, body string, err error) {
+	if sender := p.senderTrigger(medium); sender != "" {
+		return "", "", e.customSend(c, p, u, sender, kind, code)
+	}
 	subject, body = defaultMessage(kind)
 	if p.triggerARN(trigCustomMessage) != "" {
 		req := customMessageRequest{
