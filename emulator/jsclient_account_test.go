@@ -10,12 +10,14 @@ import (
 )
 
 // TestAmplifyAccount runs Amplify JS v6's account calls and USER_AUTH sign-ins
-// against the emulator (test/js/amplify-account.js).
+// against the emulator (test/js/amplify-account.js), in a pool that keeps the
+// original e-mail until a new one is verified (UserAttributeUpdateSettings).
 func TestAmplifyAccount(t *testing.T) {
 	peers.Node(t, "aws-amplify")
 	srv := emulator.NewServer(emulator.Options{Seed: &emulator.Seed{UserPools: []emulator.SeedUserPool{{
 		Name: "web", ID: "eu-west-1_Account1", MFA: "OPTIONAL",
-		AllowedFirstAuthFactors: []string{"PASSWORD", "EMAIL_OTP"},
+		AttributesRequireVerificationBeforeUpdate: []string{"email"},
+		AllowedFirstAuthFactors:                   []string{"PASSWORD", "EMAIL_OTP"},
 		Clients: []emulator.SeedClient{{Name: "spa", ExplicitAuthFlows: []string{
 			"ALLOW_USER_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH",
 		}}},
@@ -27,7 +29,7 @@ func TestAmplifyAccount(t *testing.T) {
 		Error                                     map[string]string `json:"error"`
 		SignUpStep, ConfirmStep, AutoSignIn, User string
 		UpdateEmailStep                           string
-		Attributes                                map[string]string
+		PendingAttributes, Attributes             map[string]string
 		TotpURI                                   bool `json:"totpURI"`
 		MFA                                       struct {
 			Enabled   []string
@@ -55,6 +57,9 @@ func TestAmplifyAccount(t *testing.T) {
 	check("autoSignIn", out.AutoSignIn, "DONE")
 	check("user", out.User, "amy")
 	check("updateUserAttributes(email)", out.UpdateEmailStep, "CONFIRM_ATTRIBUTE_WITH_CODE")
+	check("email while the new one waits", out.PendingAttributes["email"], "amy@example.com")
+	check("email_verified while the new one waits", out.PendingAttributes["email_verified"], "true")
+	check("nickname set with it", out.PendingAttributes["nickname"], "a")
 	check("email", out.Attributes["email"], "amy2@example.com")
 	check("email_verified", out.Attributes["email_verified"], "true")
 	check("nickname", out.Attributes["nickname"], "")

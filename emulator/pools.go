@@ -235,6 +235,9 @@ func (e *Emulator) createPool(in poolConfig, id string, now time.Time) (*userPoo
 	if err := checkDeletionProtection(in.DeletionProtection); err != nil {
 		return nil, err
 	}
+	if err := checkUpdateSettings(in.raw, in.AutoVerifiedAttributes); err != nil {
+		return nil, err
+	}
 	if id == "" {
 		region := in.region
 		if region == "" {
@@ -374,6 +377,9 @@ func (e *Emulator) opUpdateUserPool(c *call, in *updatePoolInput) (any, error) {
 		return nil, err
 	}
 	if err := checkDeletionProtection(in.DeletionProtection); err != nil {
+		return nil, err
+	}
+	if err := checkUpdateSettings(c.body, in.AutoVerifiedAttributes); err != nil {
 		return nil, err
 	}
 	password := defaultPasswordPolicy()

@@ -60,11 +60,15 @@ type SeedUserPool struct {
 	ID                 string   `json:"id,omitempty"`
 	UsernameAttributes []string `json:"usernameAttributes,omitempty"` // "email", "phone_number"
 	// AutoVerifiedAttributes defaults to ["email"]; an empty list turns it off.
-	AutoVerifiedAttributes *[]string       `json:"autoVerifiedAttributes,omitempty"`
-	PasswordPolicy         *PasswordPolicy `json:"passwordPolicy,omitempty"`
-	MFA                    string          `json:"mfa,omitempty"` // OFF (default), ON, OPTIONAL
-	SMSMFA                 bool            `json:"smsMfa,omitempty"`
-	EmailMFA               bool            `json:"emailMfa,omitempty"`
+	AutoVerifiedAttributes *[]string `json:"autoVerifiedAttributes,omitempty"`
+	// AttributesRequireVerificationBeforeUpdate is UserAttributeUpdateSettings'
+	// list ("email", "phone_number"; each also auto-verified): a new value waits
+	// for VerifyUserAttribute.
+	AttributesRequireVerificationBeforeUpdate []string        `json:"attributesRequireVerificationBeforeUpdate,omitempty"`
+	PasswordPolicy                            *PasswordPolicy `json:"passwordPolicy,omitempty"`
+	MFA                                       string          `json:"mfa,omitempty"` // OFF (default), ON, OPTIONAL
+	SMSMFA                                    bool            `json:"smsMfa,omitempty"`
+	EmailMFA                                  bool            `json:"emailMfa,omitempty"`
 	// AllowedFirstAuthFactors is the sign-in policy of USER_AUTH (PASSWORD,
 	// EMAIL_OTP, SMS_OTP, WEB_AUTHN); ["PASSWORD"] when empty.
 	AllowedFirstAuthFactors []string `json:"allowedFirstAuthFactors,omitempty"`
@@ -304,6 +308,10 @@ func (e *Emulator) seedPool(sp SeedUserPool, now time.Time) (SeededPool, error) 
 		cfg.AutoVerifiedAttributes = *sp.AutoVerifiedAttributes
 	} else {
 		cfg.AutoVerifiedAttributes = []string{"email"}
+	}
+	if len(sp.AttributesRequireVerificationBeforeUpdate) > 0 {
+		cfg.raw, _ = json.Marshal(map[string]any{"UserAttributeUpdateSettings": updateSettings{
+			AttributesRequireVerificationBeforeUpdate: sp.AttributesRequireVerificationBeforeUpdate}})
 	}
 	p, err := e.createPool(cfg, sp.ID, now)
 	if err != nil {

@@ -41,7 +41,16 @@ func (e *Emulator) send(c *call, p *userPool, u *user, kind, code, medium string
 	if medium == "SMS" {
 		attr = "phone_number"
 	}
-	dest := u.Attributes[attr]
+	return e.sendTo(c, p, u, kind, code, medium, u.Attributes[attr])
+}
+
+// sendTo is send to a given address: a pending e-mail or phone number
+// (UserAttributeUpdateSettings) gets its code before it is the user's.
+func (e *Emulator) sendTo(c *call, p *userPool, u *user, kind, code, medium, dest string) (map[string]string, error) {
+	attr := "email"
+	if medium == "SMS" {
+		attr = "phone_number"
+	}
 	subject, body, err := e.renderMessage(c, p, u, kind, code, medium)
 	if err != nil {
 		return nil, err
@@ -523,12 +532,13 @@ func (e *Emulator) opUpdateUserAttributes(c *call, in *updateUserAttributesInput
 			return nil, errInvalidParameter("Cannot modify %s with an access token.", a.Name)
 		}
 	}
-	u.applyAttributes(in.UserAttributes)
+	apply, pending := holdPending(p, u, in.UserAttributes)
+	u.applyAttributes(apply)
 	u.Modified = c.now
 	e.dirty = true
 	var deliveries []map[string]string
 	for _, a := range in.UserAttributes {
-		if (a.Name == "email" || a.Name == "phone_number") && contains(p.AutoVerifiedAttributes, a.Name) {
+		if verifiable(a.Name) && (contains(pending, a.Name) || contains(p.AutoVerifiedAttributes, a.Name)) {
 			d, err := e.sendAttributeCode(c, p, u, a.Name)
 			if err != nil {
 				return nil, err

@@ -187,6 +187,10 @@ type user struct {
 	SignUpCode  *pendingCode            `json:"signUpCode,omitempty"`
 	ResetCode   *pendingCode            `json:"resetCode,omitempty"`
 	AttrCodes   map[string]*pendingCode `json:"attributeCodes,omitempty"`
+	// PendingAttrs are new e-mail / phone number values waiting for
+	// VerifyUserAttribute in a pool whose UserAttributeUpdateSettings require it;
+	// until then Attributes keep the original value (account.go).
+	PendingAttrs map[string]string `json:"pendingAttributes,omitempty"`
 	// MFAOptions is what SetUserSettings / AdminSetUserSettings stored.
 	MFAOptions []json.RawMessage `json:"mfaOptions,omitempty"`
 	// Identities are the user's federated identities (federation.go), also shown

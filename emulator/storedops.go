@@ -168,19 +168,22 @@ type deleteAttributesInput struct {
 	UserAttributeNames []string `json:"UserAttributeNames"`
 }
 
-func deleteAttributes(u *user, names []string, now time.Time) error {
+func deleteAttributes(p *userPool, u *user, names []string, now time.Time) error {
 	if len(names) == 0 {
 		return errInvalidParameter("1 validation error detected: Value null at 'userAttributeNames' failed to satisfy constraint: Member must not be null")
 	}
-	for _, n := range names {
-		if n == "sub" {
-			return errInvalidParameter("Cannot delete the sub attribute.")
-		}
+	if len(names) > 100 {
+		return errInvalidParameter("Too many attributes.")
+	}
+	if err := checkDeletable(p, names); err != nil {
+		return err
 	}
 	for _, n := range names {
 		delete(u.Attributes, n)
-		if n == "email" || n == "phone_number" {
+		if verifiable(n) {
 			delete(u.Attributes, n+"_verified")
+			delete(u.AttrCodes, n)
+			delete(u.PendingAttrs, n)
 		}
 	}
 	u.Modified = now
@@ -188,11 +191,11 @@ func deleteAttributes(u *user, names []string, now time.Time) error {
 }
 
 func (e *Emulator) opAdminDeleteUserAttributes(c *call, in *deleteAttributesInput) (any, error) {
-	_, u, err := e.poolUser(in.adminUserInput)
+	p, u, err := e.poolUser(in.adminUserInput)
 	if err != nil {
 		return nil, err
 	}
-	if err := deleteAttributes(u, in.UserAttributeNames, c.now); err != nil {
+	if err := deleteAttributes(p, u, in.UserAttributeNames, c.now); err != nil {
 		return nil, err
 	}
 	e.dirty = true

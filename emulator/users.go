@@ -354,16 +354,31 @@ type adminUpdateUserAttributesInput struct {
 }
 
 func (e *Emulator) opAdminUpdateUserAttributes(c *call, in *adminUpdateUserAttributesInput) (any, error) {
-	_, u, err := e.poolUser(in.adminUserInput)
+	p, u, err := e.poolUser(in.adminUserInput)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkAttributes(in.UserAttributes); err != nil {
 		return nil, err
 	}
-	u.applyAttributes(in.UserAttributes)
+	apply, pending := holdPending(p, u, in.UserAttributes)
+	// email_verified (phone_number_verified) true without a new value verifies
+	// the one waiting, as Cognito's UserAttributeUpdateSettings describe.
+	for _, a := range in.UserAttributes {
+		name, ok := strings.CutSuffix(a.Name, "_verified")
+		if ok && a.Value == "true" && !hasAttr(in.UserAttributes, name) && u.PendingAttrs[name] != "" {
+			promotePending(u, name)
+			delete(u.AttrCodes, name)
+		}
+	}
+	u.applyAttributes(apply)
 	u.Modified = c.now
 	e.dirty = true
+	for _, n := range pending {
+		if _, err := e.sendAttributeCode(c, p, u, n); err != nil {
+			return nil, err
+		}
+	}
 	return nil, nil
 }
 

@@ -1,6 +1,6 @@
 // The account lifecycle through Amplify JS v6 (aws-amplify/auth) against the
-// emulator: signUp → confirmSignUp → autoSignIn, updateUserAttributes →
-// confirmUserAttribute, setUpTOTP → verifyTOTPSetup → updateMFAPreference →
+// emulator: signUp → confirmSignUp → autoSignIn, updateUserAttributes (the
+// original e-mail kept until verified) → confirmUserAttribute, setUpTOTP → verifyTOTPSetup → updateMFAPreference →
 // fetchMFAPreference, updatePassword, signOut, resetPassword →
 // confirmResetPassword, signIn USER_AUTH with preferredChallenge EMAIL_OTP,
 // deleteUser. Input on stdin: {endpoint, userPoolId, clientId}. Codes come from
@@ -79,6 +79,9 @@ async function main(v) {
 
   const up = await auth.updateUserAttributes({ userAttributes: { email: 'amy2@example.com', nickname: 'a' } });
   out.updateEmailStep = up.email.nextStep.updateAttributeStep;
+  // The pool keeps the original address until the new one is verified.
+  const pending = await auth.fetchUserAttributes();
+  out.pendingAttributes = { email: pending.email, email_verified: pending.email_verified, nickname: pending.nickname || '' };
   await auth.confirmUserAttribute({ userAttributeKey: 'email', confirmationCode: await code(v, user, 'VERIFY_ATTRIBUTE') });
   await auth.sendUserAttributeVerificationCode({ userAttributeKey: 'email' });
   await auth.deleteUserAttributes({ userAttributeKeys: ['nickname'] });
