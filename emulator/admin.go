@@ -21,6 +21,7 @@ type adminFault struct {
 	Rate    float64 `json:"rate,omitempty"`
 	Drop    bool    `json:"drop,omitempty"`
 	After   bool    `json:"after,omitempty"`
+	Cut     bool    `json:"cut,omitempty"`
 }
 
 // adminHandler is one admin route; body is the request body, read (bounded)
@@ -152,7 +153,7 @@ func (e *Emulator) adminSetFault(w http.ResponseWriter, r *http.Request, body []
 		adminBad(w, "fault: malformed JSON")
 		return
 	}
-	f := Fault{ErrName: in.ErrName, Message: in.Message, Status: in.Status, Rate: in.Rate, Drop: in.Drop, After: in.After}
+	f := Fault{ErrName: in.ErrName, Message: in.Message, Status: in.Status, Rate: in.Rate, Drop: in.Drop, After: in.After, Cut: in.Cut}
 	if in.Latency != "" {
 		d, err := time.ParseDuration(in.Latency)
 		if err != nil || d < 0 {

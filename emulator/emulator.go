@@ -93,6 +93,10 @@ type Fault struct {
 	// After runs the operation first, keeping what it changed (a refresh token
 	// rotated, a user signed up), and then delays, drops or replaces its answer.
 	After bool
+	// Cut runs the operation (as After) and sends only the first half of its
+	// answer, with the whole answer's Content-Length, before closing the
+	// connection.
+	Cut bool
 }
 
 // handlerFunc serves one operation: it decodes body itself and returns the response

@@ -13,9 +13,9 @@ import (
 // an OAuth endpoint by its path ("oauth2/token", "oauth2/authorize",
 // "oauth2/userInfo", "oauth2/revoke", "login", "logout", "oauth2/idpresponse"),
 // or a trigger's function (TriggerFault, lambda.go). Before the operation (the
-// default) it answers instead of the operation; with After the operation runs
-// and its state changes stay, and only the answer is delayed, dropped or
-// replaced: the service did it, the network lost the answer.
+// default) it answers instead of the operation; with After (or Cut) the
+// operation runs and its state changes stay, and only the answer is delayed,
+// dropped, cut short or replaced: the service did it, the network lost the answer.
 
 // faultKey is the fault table's key for a name InjectFault gets: the short
 // operation name of a target, an OAuth endpoint's path without its leading slash.
@@ -40,7 +40,7 @@ func (e *Emulator) hitFault(key string) (Fault, bool) {
 // a buffer, and the fault then decides what of that answer the client gets.
 func serveWithFault(w http.ResponseWriter, r *http.Request, f Fault, writeErr func(w http.ResponseWriter, f Fault), serve func(w http.ResponseWriter)) {
 	var held *heldAnswer
-	if f.After {
+	if f.After || f.Cut {
 		held = &heldAnswer{h: http.Header{}}
 		serve(held)
 	}
@@ -56,6 +56,8 @@ func serveWithFault(w http.ResponseWriter, r *http.Request, f Fault, writeErr fu
 	switch {
 	case f.Drop:
 		dropConnection(w)
+	case f.Cut:
+		held.cut(w)
 	case f.ErrName != "":
 		writeErr(w, f)
 	case held != nil:
@@ -127,4 +129,34 @@ func (a *heldAnswer) sendTo(w http.ResponseWriter) {
 	h.Set("Content-Length", fmt.Sprint(a.body.Len()))
 	w.WriteHeader(a.status)
 	_, _ = w.Write(a.body.Bytes())
+}
+
+// cut sends the held answer's status, headers and first half of its body, with
+// the whole body's Content-Length, and closes the connection: the client reads a
+// truncated answer. Without a hijackable connection it drops the connection.
+func (a *heldAnswer) cut(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		dropConnection(w)
+		return
+	}
+	conn, buf, err := hj.Hijack()
+	if err != nil {
+		dropConnection(w)
+		return
+	}
+	defer conn.Close()
+	if a.status == 0 {
+		a.status = http.StatusOK
+	}
+	h := w.Header().Clone()
+	for k, v := range a.h {
+		h[k] = v
+	}
+	h.Set("Content-Length", fmt.Sprint(a.body.Len()))
+	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\n", a.status, http.StatusText(a.status))
+	_ = h.Write(buf)
+	_, _ = buf.WriteString("\r\n")
+	_, _ = buf.Write(a.body.Bytes()[:a.body.Len()/2])
+	_ = buf.Flush()
 }

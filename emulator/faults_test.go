@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -54,6 +55,24 @@ func TestFaultAfterOperation(t *testing.T) {
 	srv.InjectFault("SignUp", emulator.Fault{})
 	_, ae = call(t, srv, "AdminGetUser", map[string]string{"UserPoolId": pool, "Username": "frank"})
 	wantErr(t, ae, "UserNotFoundException", "")
+
+	// Cut answer: the status and headers arrive, then half the body and a closed
+	// connection.
+	srv.InjectFault("InitiateAuth", emulator.Fault{Cut: true})
+	body, _ := json.Marshal(map[string]any{"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": web,
+		"AuthParameters": map[string]string{"USERNAME": "alice", "PASSWORD": password}})
+	req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(body))
+	req.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService.InitiateAuth")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("cut answer: %v", err)
+	}
+	part, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !errors.Is(err, io.ErrUnexpectedEOF) || len(part) == 0 || int64(len(part)) >= resp.ContentLength {
+		t.Fatalf("cut answer: status %d, %d of %d bytes, err %v", resp.StatusCode, len(part), resp.ContentLength, err)
+	}
+	srv.InjectFault("InitiateAuth", emulator.Fault{})
 
 	// Dropped answer of a rotation: the refresh token rotated, the client never
 	// learnt the new one, and its retry with the old one works within the grace

@@ -277,13 +277,14 @@ func functionName(arn string) (name, qualifier string) {
 }
 
 // runFunction calls the function (or plays the injected fault) within ctx. An
-// After fault lets the function run and then loses, delays or replaces its answer.
+// After fault lets the function run and then loses, delays or replaces its
+// answer; Cut keeps half of it.
 func (e *Emulator) runFunction(ctx context.Context, r route, arn string, payload []byte, f Fault, hit bool) ([]byte, *lambdaError) {
 	if !hit {
 		return e.callFunction(ctx, r, arn, payload)
 	}
 	var out []byte
-	if f.After {
+	if f.After || f.Cut {
 		var lerr *lambdaError
 		if out, lerr = e.callFunction(ctx, r, arn, payload); lerr != nil {
 			return nil, lerr
@@ -301,6 +302,8 @@ func (e *Emulator) runFunction(ctx context.Context, r route, arn string, payload
 	switch {
 	case f.Drop:
 		return nil, &lambdaError{"unreachable", "Connection reset while invoking Lambda function"}
+	case f.Cut:
+		return out[:len(out)/2], nil // half a JSON document: an invalid response
 	case f.ErrName == "UnexpectedLambdaException" || f.ErrName == "InvalidLambdaResponseException" || f.ErrName == "UserLambdaValidationException":
 		return nil, &lambdaError{"injected-fault", f.ErrName + ": " + f.faultMessage()}
 	case f.ErrName != "":

@@ -202,6 +202,12 @@ func TestTriggerFailures(t *testing.T) {
 	if runs() != n+1 {
 		t.Fatal("an after fault did not run the function")
 	}
+	// Cut: the function runs, half its answer arrives.
+	srv.InjectFault(emulator.TriggerFault("PreSignUp"), emulator.Fault{Cut: true})
+	wantErr(t, signUp("u6"), "InvalidLambdaResponseException", "Invalid lambda function output : Invalid JSON")
+	if runs() != n+2 {
+		t.Fatal("a cut fault did not run the function")
+	}
 	srv.ClearFaults()
 	if ae := signUp("u7"); ae != nil {
 		t.Fatal(ae)
@@ -210,7 +216,7 @@ func TestTriggerFailures(t *testing.T) {
 	for _, in := range srv.Invocations("") {
 		outcomes = append(outcomes, in.Outcome)
 	}
-	want := "timeout invalid-response invalid-response function-error function-error unreachable unreachable ok"
+	want := "timeout invalid-response invalid-response function-error function-error unreachable unreachable invalid-response ok"
 	if strings.Join(outcomes, " ") != want {
 		t.Fatalf("outcomes = %v, want %s", outcomes, want)
 	}
