@@ -10,7 +10,8 @@ import (
 // relying party, webauthn.go). A sign-in names a PREFERRED_CHALLENGE, or gets
 // SELECT_CHALLENGE with the factors available to the user, answers it, then
 // the chosen challenge. Passwordless first factors (one-time codes, passkeys)
-// are not followed by MFA, as in Cognito; PASSWORD and PASSWORD_SRP are.
+// are not followed by MFA, as in Cognito; PASSWORD and PASSWORD_SRP are. A pool
+// that requires MFA does not offer passkeys (see availableChallenges).
 
 // firstFactors is the pool's AllowedFirstAuthFactors, ["PASSWORD"] by default.
 func (p *userPool) firstFactors() []string {
@@ -52,7 +53,9 @@ func availableChallenges(p *userPool, u *user) []string {
 	if contains(ff, "SMS_OTP") && u.Attributes["phone_number"] != "" && u.Attributes["phone_number_verified"] == "true" {
 		out = append(out, "SMS_OTP")
 	}
-	if canWebAuthn(p, u) {
+	// With MFA required Cognito offers passkey sign-in only to users with passkey
+	// MFA (WebAuthnMfaSettingsType), which the emulator does not model.
+	if canWebAuthn(p, u) && p.MFA != "ON" {
 		out = append(out, "WEB_AUTHN")
 	}
 	return out
