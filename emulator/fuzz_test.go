@@ -80,6 +80,9 @@ func FuzzOperations(f *testing.F) {
 		`{"UserPoolId":"us-east-1_Fuzz","Filter":"email ^= \"v\""}`,
 		`{"AccessToken":"ACCESS","DeviceKey":"us-east-1_x"}`,
 		`{"MaxResults":60}`,
+		`{"PoolName":"p","AutoVerifiedAttributes":["email"],"UserAttributeUpdateSettings":{"AttributesRequireVerificationBeforeUpdate":["email"]}}`,
+		`{"UserPoolId":"us-east-1_Fuzz","UserAttributeUpdateSettings":{"AttributesRequireVerificationBeforeUpdate":[1]}}`,
+		`{"AccessToken":"ACCESS","UserAttributeNames":["email","sub","custom:x"]}`,
 	}
 	for i := range ops {
 		f.Add(uint16(i), seeds[i%len(seeds)])
