@@ -2,11 +2,14 @@ package emulator_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/cogauth/cogauth/emulator"
+	"github.com/cogauth/cogauth/internal/peers"
 )
 
 const (
@@ -105,4 +108,53 @@ func TestTriggerCustomSenders(t *testing.T) {
 	srv.InjectFault(emulator.TriggerFault("CustomSMSSender"), emulator.Fault{Drop: true})
 	_, ae = call(t, srv, "AdminCreateUser", map[string]any{"UserPoolId": pool, "Username": "carl", "MessageAction": "RESEND", "DesiredDeliveryMediums": []string{"SMS"}})
 	wantErr(t, ae, "UnexpectedLambdaException", "CustomSMSSender invocation failed due to error")
+}
+
+// The custom senders as Python handlers behind the Lambda Invoke API
+// (test/python/lambda_server.py), written against Cognito's documented event.
+func TestTriggerCustomSendersFromPython(t *testing.T) {
+	py := peers.Python(t)
+	lambdaURL := startLambdaServer(t, py)
+	srv := emulator.NewServer(emulator.Options{LambdaEndpoint: lambdaURL, Seed: &emulator.Seed{UserPools: []emulator.SeedUserPool{{
+		Name: "app", Clients: []emulator.SeedClient{{Name: "web"}},
+		LambdaConfig: &emulator.LambdaConfig{
+			CustomEmailSender: &emulator.VersionedLambda{LambdaVersion: "V1_0", LambdaArn: "arn:aws:lambda:us-east-1:000000000000:function:email_sender"},
+			CustomSMSSender:   &emulator.VersionedLambda{LambdaVersion: "V1_0", LambdaArn: "arn:aws:lambda:us-east-1:000000000000:function:sms_sender"},
+			KMSKeyID:          "arn:aws:kms:us-east-1:000000000000:key/test",
+		},
+	}}}})
+	t.Cleanup(srv.Close)
+	pool, web := srv.PoolID("app"), srv.AppClient("app", "web").ID
+	mustCall(t, srv, "SignUp", map[string]any{"ClientId": web, "Username": "bob", "Password": "Correct-Horse-1",
+		"UserAttributes": []map[string]string{{"Name": "email", "Value": "bob@example.com"}},
+		"ClientMetadata": map[string]string{"app": "web"}})
+	mustCall(t, srv, "AdminCreateUser", map[string]any{"UserPoolId": pool, "Username": "carl", "DesiredDeliveryMediums": []string{"SMS"},
+		"UserAttributes": []map[string]string{{"Name": "phone_number", "Value": "+15555550123"}}})
+	bobCode, _ := srv.LastCode(pool, "bob")
+	carlCode, _ := srv.LastCode(pool, "carl")
+
+	resp, err := http.Get(lambdaURL + "/delivered")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Delivered []struct {
+			TriggerSource, UserName, To, Code string
+			ClientMetadata                    map[string]string
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Delivered) != 2 {
+		t.Fatalf("delivered %+v", out.Delivered)
+	}
+	e, s := out.Delivered[0], out.Delivered[1]
+	if e.TriggerSource != "CustomEmailSender_SignUp" || e.UserName != "bob" || e.To != "bob@example.com" || e.Code != bobCode || bobCode == "" || e.ClientMetadata["app"] != "web" {
+		t.Errorf("e-mail sender delivered %+v (code %t)", e, e.Code == bobCode)
+	}
+	if s.TriggerSource != "CustomSMSSender_AdminCreateUser" || s.To != "+15555550123" || s.Code != carlCode || carlCode == "" {
+		t.Errorf("SMS sender delivered %+v (code %t)", s, s.Code == carlCode)
+	}
 }

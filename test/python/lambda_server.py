@@ -5,11 +5,13 @@ Usage: lambda_server.py
 It answers POST /2015-03-31/functions/{name}/invocations as Lambda does for a
 RequestResponse invocation: the handler's result as JSON, or, when the handler
 raises, X-Amz-Function-Error: Unhandled with {"errorMessage", "errorType"}; an
-unknown function is a 404 ResourceNotFoundException. It prints "port N" on its
+unknown function is a 404 ResourceNotFoundException. GET /delivered lists what the
+custom sender handlers "sent" (they stand for a mail or SMS provider). It prints "port N" on its
 first line and serves until stdin closes. The handlers are written against the
 event shapes of the Cognito documentation, not against the emulator's code:
 emulator/triggers_python_test.go checks that the two agree.
 """
+import base64
 import json
 import sys
 import threading
@@ -101,6 +103,33 @@ def slow(event):
     return event
 
 
+# What the custom sender handlers delivered, for GET /delivered.
+DELIVERED = []
+DELIVERED_LOCK = threading.Lock()
+
+
+def sender(event, request_type, attribute):
+    """A custom sender: the code arrives base64-encoded (on AWS also encrypted with
+    the pool's KMS key, which the emulator does not do: see emulator/README.md)."""
+    req = event["request"]
+    if req["type"] != request_type:
+        raise ValueError("unexpected request type " + req["type"])
+    code = base64.b64decode(req["code"]).decode() if req.get("code") else None
+    with DELIVERED_LOCK:
+        DELIVERED.append({"triggerSource": event["triggerSource"], "userName": event["userName"],
+                          "to": req["userAttributes"].get(attribute), "code": code,
+                          "clientMetadata": req.get("clientMetadata") or {}})
+    return event
+
+
+def email_sender(event):
+    return sender(event, "customEmailSenderRequestV1", "email")
+
+
+def sms_sender(event):
+    return sender(event, "customSMSSenderRequestV1", "phone_number")
+
+
 GARBAGE = object()
 
 
@@ -108,10 +137,17 @@ def garbage(event):
     return GARBAGE
 
 
-HANDLERS = {f.__name__: f for f in (presignup, pretoken, migrate, message, define, create, verify, failing, slow, garbage)}
+HANDLERS = {f.__name__: f for f in (presignup, pretoken, migrate, message, define, create, verify, failing, slow, garbage,
+                                    email_sender, sms_sender)}
 
 
 class Invoke(BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path != "/delivered":
+            return self.reply(404, {"message": "unknown path"}, {})
+        with DELIVERED_LOCK:
+            return self.reply(200, {"delivered": list(DELIVERED)}, {})
+
     def do_POST(self):
         parts = self.path.split("?")[0].split("/")
         # /2015-03-31/functions/{name}/invocations
