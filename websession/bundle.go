@@ -199,11 +199,17 @@ func packObject(data []byte) ([]byte, bool) {
 	return out.Bytes(), true
 }
 
-func unpackPart(r *reader) []byte {
+func unpackPart(r *reader) []byte { return unpackFields(r, 2) }
+
+// unpackFields reads what packPart (tag 2) or packRecord (tag 1) wrote: tag 0
+// and the data as it was, or the tag and a JSON object's fields, each a raw
+// JSON value or a token's segments. It gives back the JSON object, or nil with
+// r.err set when the bytes are not one.
+func unpackFields(r *reader, tag byte) []byte {
 	switch r.byte() {
 	case 0:
 		return bytes.Clone(r.bytes())
-	case 2:
+	case tag:
 	default:
 		r.err = true
 		return nil
@@ -228,7 +234,11 @@ func unpackPart(r *reader) []byte {
 		out.WriteByte(':')
 		switch kind {
 		case 0:
-			out.Write(r.bytes())
+			v := r.bytes()
+			if !json.Valid(v) {
+				r.err = true
+			}
+			out.Write(v)
 		case 3, 5:
 			for j := range int(kind) {
 				if j == 0 {
@@ -236,8 +246,7 @@ func unpackPart(r *reader) []byte {
 				} else {
 					out.WriteByte('.')
 				}
-				seg := r.bytes()
-				out.WriteString(base64.RawURLEncoding.EncodeToString(seg))
+				out.WriteString(base64.RawURLEncoding.EncodeToString(r.bytes()))
 			}
 			out.WriteByte('"')
 		default:

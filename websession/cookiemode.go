@@ -178,58 +178,7 @@ func packRecord(b *bytes.Buffer, data []byte) {
 	}
 }
 
-func unpackRecord(r *reader) []byte {
-	switch r.byte() {
-	case 0:
-		return r.bytes()
-	case 1:
-	default:
-		r.err = true
-		return nil
-	}
-	n := r.uvarint()
-	if n > 64 {
-		r.err = true
-	}
-	var out bytes.Buffer
-	out.WriteByte('{')
-	for i := uint64(0); i < n && !r.err; i++ {
-		k := r.bytes()
-		kind := r.byte()
-		if r.err {
-			break
-		}
-		kj, _ := json.Marshal(string(k))
-		if i > 0 {
-			out.WriteByte(',')
-		}
-		out.Write(kj)
-		out.WriteByte(':')
-		switch kind {
-		case 0:
-			v := r.bytes()
-			if !json.Valid(v) {
-				r.err = true
-			}
-			out.Write(v)
-		case 3, 5:
-			segs := make([]string, kind)
-			for j := range segs {
-				segs[j] = base64.RawURLEncoding.EncodeToString(r.bytes())
-			}
-			sj, _ := json.Marshal(strings.Join(segs, "."))
-			out.Write(sj)
-		default:
-			r.err = true
-		}
-	}
-	out.WriteByte('}')
-	if r.err || !json.Valid(out.Bytes()) {
-		r.err = true
-		return nil
-	}
-	return out.Bytes()
-}
+func unpackRecord(r *reader) []byte { return unpackFields(r, 1) }
 
 func encodeState(s *cookieState) []byte {
 	var b bytes.Buffer
