@@ -248,9 +248,13 @@ func BenchmarkRefreshRace(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			st, bus := open(b)
 			// Each iteration is 66 minutes of the session's life: the absolute
-			// timeout (the fixture's 12 h) would end it after 11 of them.
+			// timeout (the fixture's 12 h) would end it after 11 of them, and
+			// the refresh token (Cognito's default 30 days) after 655, so
+			// both are set to Cognito's longest, 10 years (1,000 iterations
+			// are 46 days).
 			f := newFixture(b, fixtureOptions{replicas: 8, rotation: true, store: st, bus: bus,
-				config: func(c *Config) { c.AbsoluteTimeout = 10 * 365 * 24 * time.Hour }})
+				refreshValidity: 3650 * 24 * time.Hour,
+				config:          func(c *Config) { c.AbsoluteTimeout = 10 * 365 * 24 * time.Hour }})
 			br := f.browser()
 			br.signIn("/", alice, password)
 			cookie := br.cookie("cogauth").Value

@@ -100,9 +100,12 @@ type fixtureOptions struct {
 	tls      bool
 	rotation bool
 	grace    time.Duration
-	store    func(i int) store.Store // per replica (sharing one backend); nil: one memory store
-	bus      func(i int) Bus
-	config   func(*Config)
+	// refreshValidity is the app client's refresh-token lifetime (0: Cognito's
+	// default, 30 days).
+	refreshValidity time.Duration
+	store           func(i int) store.Store // per replica (sharing one backend); nil: one memory store
+	bus             func(i int) Bus
+	config          func(*Config)
 }
 
 func newFixture(t testing.TB, o fixtureOptions) *fixture {
@@ -139,6 +142,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 		CallbackURLs: []string{f.base + "/auth/callback"}, LogoutURLs: []string{f.base + "/"},
 		ExplicitAuthFlows:    []string{"ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"},
 		RefreshTokenRotation: o.rotation, RetryGracePeriod: emulator.Duration(o.grace),
+		RefreshTokenValidity: emulator.Duration(o.refreshValidity),
 	})
 	if err != nil {
 		t.Fatal(err)
