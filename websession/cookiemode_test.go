@@ -123,30 +123,7 @@ func TestCookieOnly(t *testing.T) {
 	tokens := f.emu.Requests("oauth2/token")
 	before := b.chunks()[0].Value
 	f.clk.Advance(56 * time.Minute) // inside the 5-minute window
-	var wg sync.WaitGroup
-	errs := make(chan string, 15)
-	for range 15 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, _ := http.NewRequest(http.MethodGet, f.base+"/api/call", nil)
-			req.Header.Set("Sec-Fetch-Mode", "cors")
-			resp, err := b.c.Do(req)
-			if err != nil {
-				errs <- err.Error()
-				return
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				errs <- resp.Status
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Error(e)
-	}
+	fetchAll(t, b.c, f.base+"/api/call", 15, http.StatusOK, "at expiry")
 	if n := f.emu.Requests("oauth2/token") - tokens; n != 1 {
 		t.Fatalf("%d refreshes at expiry for 15 concurrent requests, want 1", n)
 	}
