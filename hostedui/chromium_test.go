@@ -25,24 +25,7 @@ func TestLoginInChromium(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	var page *browsertest.Page
-	tok, err := c.Login(ctx, hostedui.LoginOptions{
-		ReceiverOptions: hostedui.ReceiverOptions{Port: f.port},
-		Open: func(ctx context.Context, u string) error {
-			var err error
-			if page, err = b.Open(ctx, u); err != nil {
-				return err
-			}
-			return page.SignIn(ctx, user, password)
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := page.WaitFor(ctx, `document.body && document.body.innerText.includes("You may close this window")`); err != nil {
-		text, _ := page.Text(ctx)
-		t.Fatalf("the browser's last page: %v (text %q)", err, text)
-	}
+	tok, page := chromiumLogin(ctx, t, b, c, hostedui.LoginOptions{ReceiverOptions: hostedui.ReceiverOptions{Port: f.port}})
 	if u, _ := page.URL(ctx); !strings.HasPrefix(u, f.cb+"?") {
 		t.Fatalf("the browser ended at %s, want the callback", u)
 	}
@@ -71,4 +54,27 @@ func TestLoginInChromium(t *testing.T) {
 	if r.Tokens.Access.Raw() == tok.AccessToken.Reveal() || !r.Tokens.Access.ExpiresAt().Equal(t0.Add(117*time.Minute)) {
 		t.Fatalf("the session did not refresh: expires %v", r.Tokens.Access.ExpiresAt())
 	}
+}
+
+// chromiumLogin runs c.Login with o, the browser b signing in as user on the
+// page it is sent to, and waits for the loopback receiver's closing page.
+func chromiumLogin(ctx context.Context, t *testing.T, b *browsertest.Browser, c *hostedui.Client, o hostedui.LoginOptions) (*hostedui.Tokens, *browsertest.Page) {
+	t.Helper()
+	var page *browsertest.Page
+	o.Open = func(ctx context.Context, u string) error {
+		var err error
+		if page, err = b.Open(ctx, u); err != nil {
+			return err
+		}
+		return page.SignIn(ctx, user, password)
+	}
+	tok, err := c.Login(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := page.WaitFor(ctx, `document.body && document.body.innerText.includes("You may close this window")`); err != nil {
+		text, _ := page.Text(ctx)
+		t.Fatalf("the browser's last page: %v (text %q)", err, text)
+	}
+	return tok, page
 }

@@ -112,24 +112,9 @@ func TestFederatedLoginInChromium(t *testing.T) {
 	c := f.federated(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	var page *browsertest.Page
-	tok, err := c.Login(ctx, hostedui.LoginOptions{
+	tok, _ := chromiumLogin(ctx, t, b, c, hostedui.LoginOptions{
 		AuthorizeOptions: hostedui.AuthorizeOptions{IdentityProvider: "Corp"},
 		ReceiverOptions:  hostedui.ReceiverOptions{Port: f.port},
-		Open: func(ctx context.Context, u string) error {
-			var err error
-			if page, err = b.Open(ctx, u); err != nil {
-				return err
-			}
-			return page.SignIn(ctx, user, password)
-		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := page.WaitFor(ctx, `document.body && document.body.innerText.includes("You may close this window")`); err != nil {
-		text, _ := page.Text(ctx)
-		t.Fatalf("the browser's last page: %v (text %q)", err, text)
-	}
 	checkFederatedTokens(t, f, tok)
 }
