@@ -5,9 +5,17 @@
 //	go run ./examples/webapp
 //
 // and open http://localhost:8080 (sign in as alice with the printed password).
-// With -redis, sessions live in Redis and sign-outs travel over Redis pub/sub,
-// so several copies (-addr on other ports, the same -secret and -emulator) are
-// replicas of one app behind a load balancer.
+//
+// As a fleet: -redis keeps sessions in Redis and carries sign-outs over Redis
+// pub/sub, so several copies (each its own -addr, all with the same -secret and
+// -base, the load balancer's origin) are replicas of one app. They share one
+// user pool through -endpoint, -user-pool-id and -client-id (with -domain for
+// the hosted UI when it is not at -endpoint, -client-secret when the client has
+// one, -identity-pool-id for AWS credentials, -issuer when it cannot be derived)
+// — a `cogauth emulator --self-issuer` or a real pool. -idle-timeout,
+// -absolute-timeout and -refresh-wait tune the sessions. Every flag is also read
+// from COGAUTH_ and its name in capitals (COGAUTH_USER_POOL_ID, …); a flag on
+// the command line wins. The README shows three replicas behind a proxy.
 package main
 
 import (
@@ -43,23 +51,15 @@ import (
 	"github.com/cogauth/cogauth/websession/redisbus"
 )
 
-type options struct {
-	addr     string // where the app listens
-	base     string // the app's public origin; http://localhost:PORT by default
-	redis    string // Redis address; memory when empty
-	secret   string // hex, 32 bytes; random when empty (sessions end at restart)
-	password string // alice's password in the embedded emulator; random when empty
-	out      io.Writer
-}
-
 func main() {
-	var o options
-	flag.StringVar(&o.addr, "addr", "localhost:8080", "listen address")
-	flag.StringVar(&o.base, "base", "", "public origin (default http://ADDR)")
-	flag.StringVar(&o.redis, "redis", "", "Redis address for sessions and sign-outs shared by replicas")
-	flag.StringVar(&o.secret, "secret", "", "session secret, 64 hex digits, the same on every replica (default: random)")
-	flag.StringVar(&o.password, "password", "", "alice's password in the embedded emulator (default: random)")
-	flag.Parse()
+	o, err := parseOptions(os.Args[1:], os.Getenv, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "webapp:", err)
+		os.Exit(2)
+	}
 	o.out = os.Stdout
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -80,64 +80,24 @@ func run(ctx context.Context, o options, ready func(base, password string)) erro
 	if o.base == "" {
 		o.base = "http://" + l.Addr().String()
 	}
-	if o.password == "" {
-		var b [12]byte
-		rand.Read(b[:])
-		o.password = "Web-" + base64.RawURLEncoding.EncodeToString(b[:]) + "1a"
-	}
 	secret := make([]byte, 32)
 	if o.secret != "" {
-		if secret, err = hex.DecodeString(o.secret); err != nil || len(secret) < 32 {
-			return errors.New("-secret must be at least 64 hex digits")
-		}
+		secret, _ = hex.DecodeString(o.secret) // checked by parseOptions
 	} else {
 		rand.Read(secret)
 	}
-
-	// The embedded Cognito: a pool, an app client for this app's URLs, alice,
-	// and an identity pool for her AWS credentials.
-	emu, err := emulator.Listen("127.0.0.1:0", emulator.Options{SelfIssuer: true})
+	where := "user pool " + o.userPoolID + " at " + o.endpoint
+	if o.endpoint == "" {
+		emu, err := embed(&o)
+		if err != nil {
+			return err
+		}
+		defer emu.Close()
+		where = "emulator at " + emu.URL
+	}
+	cfg, err := sessionsConfig(o, secret)
 	if err != nil {
 		return err
-	}
-	defer emu.Close()
-	pool, err := emu.CreateUserPool(emulator.SeedUserPool{
-		Name: "webapp",
-		Clients: []emulator.SeedClient{{
-			Name: "web", AllowedOAuthFlows: []string{"code"}, AllowedOAuthScopes: []string{"openid", "email", "profile"},
-			CallbackURLs: []string{o.base + "/auth/callback"}, LogoutURLs: []string{o.base + "/"},
-			RefreshTokenRotation: true, RetryGracePeriod: emulator.Duration(30 * time.Second),
-		}},
-		Users: []emulator.SeedUser{{Username: "alice", Password: o.password, Attributes: map[string]string{"email": "alice@example.com", "email_verified": "true"}}},
-	})
-	if err != nil {
-		return err
-	}
-	client := pool.Clients["web"]
-	idp, err := emu.CreateIdentityPool(emulator.IdentityPoolConfig{
-		Name:                     "webapp",
-		CognitoIdentityProviders: []emulator.CognitoIdentityProvider{{ProviderName: emulator.ProviderName(pool.ID), ClientID: client.ID}},
-	})
-	if err != nil {
-		return err
-	}
-
-	cc, err := cognito.New(cognito.Options{UserPoolID: pool.ID, ClientID: client.ID, Endpoint: emu.URL})
-	if err != nil {
-		return err
-	}
-	issuer := emu.Issuer(pool.ID)
-	verifier, err := jwt.NewVerifier(jwt.VerifierOptions{Issuers: []string{issuer}, ClientIDs: []string{client.ID}})
-	if err != nil {
-		return err
-	}
-	idc, err := identity.New(identity.Options{IdentityPoolID: idp, Endpoint: emu.URL})
-	if err != nil {
-		return err
-	}
-	cfg := websession.Config{
-		Cognito: cc, Domain: emu.URL, Verifier: verifier, BaseURL: o.base, Secret: secret,
-		Scopes: []string{"openid", "email", "profile"}, Credentials: session.IdentityPool(idc),
 	}
 	if o.redis != "" {
 		rc := redis.NewClient(&redis.Options{Addr: o.redis})
@@ -160,7 +120,7 @@ func run(ctx context.Context, o options, ready func(base, password string)) erro
 
 	// An API of our own that wants the user's access token, as a separate
 	// service would.
-	av, err := jwt.NewVerifier(jwt.VerifierOptions{Issuers: []string{issuer}, ClientIDs: []string{client.ID}, TokenUse: jwt.AccessToken})
+	av, err := jwt.NewVerifier(jwt.VerifierOptions{Issuers: []string{o.issuer}, ClientIDs: []string{o.clientID}, TokenUse: jwt.AccessToken})
 	if err != nil {
 		return err
 	}
@@ -170,6 +130,7 @@ func run(ctx context.Context, o options, ready func(base, password string)) erro
 	}))
 
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		u, _ := websession.UserFrom(r.Context())
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -190,6 +151,10 @@ func run(ctx context.Context, o options, ready func(base, password string)) erro
 	})))
 	mux.Handle("GET /api/aws", ws.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _ := websession.UserFrom(r.Context())
+		if cfg.Credentials == nil {
+			http.Error(w, "this app has no identity pool (-identity-pool-id)", http.StatusNotFound)
+			return
+		}
 		creds, err := u.Credentials().Retrieve(r.Context())
 		if err != nil {
 			http.Error(w, "no AWS credentials", http.StatusBadGateway)
@@ -201,7 +166,10 @@ func run(ctx context.Context, o options, ready func(base, password string)) erro
 	})))
 
 	srv := &http.Server{Handler: ws.Handler(mux), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn)}
-	fmt.Fprintf(o.out, "webapp on %s\nsign in as alice, password %s\n(emulator at %s)\n", o.base, o.password, emu.URL)
+	fmt.Fprintf(o.out, "webapp on %s (listening on %s; %s)\n", o.base, l.Addr(), where)
+	if o.password != "" {
+		fmt.Fprintf(o.out, "sign in as alice, password %s\n", o.password)
+	}
 	if ready != nil {
 		ready(o.base, o.password)
 	}
@@ -215,6 +183,71 @@ func run(ctx context.Context, o options, ready func(base, password string)) erro
 	case err := <-errc:
 		return err
 	}
+}
+
+// embed starts the embedded Cognito — a pool, an app client for this app's
+// URLs, alice, and an identity pool for her AWS credentials — and points o at
+// it.
+func embed(o *options) (*emulator.Server, error) {
+	if o.password == "" {
+		var b [12]byte
+		rand.Read(b[:])
+		o.password = "Web-" + base64.RawURLEncoding.EncodeToString(b[:]) + "1a"
+	}
+	emu, err := emulator.Listen("127.0.0.1:0", emulator.Options{SelfIssuer: true})
+	if err != nil {
+		return nil, err
+	}
+	pool, err := emu.CreateUserPool(emulator.SeedUserPool{
+		Name: "webapp",
+		Clients: []emulator.SeedClient{{
+			Name: "web", AllowedOAuthFlows: []string{"code"}, AllowedOAuthScopes: []string{"openid", "email", "profile"},
+			CallbackURLs: []string{o.base + "/auth/callback"}, LogoutURLs: []string{o.base + "/"},
+			RefreshTokenRotation: true, RetryGracePeriod: emulator.Duration(30 * time.Second),
+		}},
+		Users: []emulator.SeedUser{{Username: "alice", Password: o.password, Attributes: map[string]string{"email": "alice@example.com", "email_verified": "true"}}},
+	})
+	if err != nil {
+		emu.Close()
+		return nil, err
+	}
+	client := pool.Clients["web"]
+	idp, err := emu.CreateIdentityPool(emulator.IdentityPoolConfig{
+		Name:                     "webapp",
+		CognitoIdentityProviders: []emulator.CognitoIdentityProvider{{ProviderName: emulator.ProviderName(pool.ID), ClientID: client.ID}},
+	})
+	if err != nil {
+		emu.Close()
+		return nil, err
+	}
+	o.endpoint, o.domain, o.userPoolID, o.clientID, o.identityPoolID = emu.URL, emu.URL, pool.ID, client.ID, idp
+	o.issuer = emu.Issuer(pool.ID)
+	return emu, nil
+}
+
+// sessionsConfig is websession's configuration for o's user pool, without
+// the store.
+func sessionsConfig(o options, secret []byte) (websession.Config, error) {
+	cc, err := cognito.New(cognito.Options{UserPoolID: o.userPoolID, ClientID: o.clientID, ClientSecret: jwt.Secret(o.clientSecret), Endpoint: o.endpoint})
+	if err != nil {
+		return websession.Config{}, err
+	}
+	verifier, err := jwt.NewVerifier(jwt.VerifierOptions{Issuers: []string{o.issuer}, ClientIDs: []string{o.clientID}})
+	if err != nil {
+		return websession.Config{}, err
+	}
+	cfg := websession.Config{
+		Cognito: cc, Domain: o.domain, ClientSecret: jwt.Secret(o.clientSecret), Verifier: verifier, BaseURL: o.base, Secret: secret,
+		Scopes: []string{"openid", "email", "profile"}, IdleTimeout: o.idleTimeout, AbsoluteTimeout: o.absoluteTimeout,
+	}
+	if o.identityPoolID != "" {
+		idc, err := identity.New(identity.Options{IdentityPoolID: o.identityPoolID, Endpoint: o.identityEndpoint()})
+		if err != nil {
+			return websession.Config{}, err
+		}
+		cfg.Credentials = session.IdentityPool(idc)
+	}
+	return cfg, nil
 }
 
 var page = template.Must(template.New("page").Funcs(template.FuncMap{"join": strings.Join}).Parse(`<!doctype html>
