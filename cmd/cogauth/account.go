@@ -594,10 +594,11 @@ func newAccountCmd(a *app) *cobra.Command {
 			if err := a.call(ctx, func(ctx context.Context) error { return mapNotSignedIn(p.mgr.DeleteUser(ctx)) }); err != nil {
 				return err
 			}
+			user := p.user
 			if err := p.signedInAs(ctx, ""); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.IO.Out, "deleted user %s; signed out\n", p.user)
+			fmt.Fprintf(a.IO.Out, "deleted user %s; signed out\n", user)
 			return nil
 		},
 	}

@@ -154,7 +154,9 @@ func TestAccountCommands(t *testing.T) {
 	if r := c.run("", "account", "delete"); r.code != exitUsage || !strings.Contains(r.err, "--yes") {
 		t.Fatalf("account delete without --yes: exit %d %q", r.code, r.err)
 	}
-	c.ok("", "account", "delete", "--yes")
+	if r := c.ok("", "account", "delete", "--yes"); r.out != "deleted user dora; signed out\n" {
+		t.Fatalf("account delete --yes said %q", r.out)
+	}
 	if r := c.run("", "whoami"); r.code != exitSignedOut {
 		t.Fatalf("whoami after account delete: exit %d %q", r.code, r.err)
 	}

@@ -25,7 +25,9 @@ func newConfigureCmd(a *app) *cobra.Command {
 		Short: "Write, list or delete profiles in $COGAUTH_HOME/config.toml",
 		Long: `Write a profile: the settings given as flags (--user-pool-id, --client-id, …), and on a
 terminal, prompts for the others with the current values as defaults. A profile is then
-used with --profile NAME or COGAUTH_PROFILE=NAME.
+used with --profile NAME or COGAUTH_PROFILE=NAME, or by default: the one chosen with
+'cogauth profiles use NAME', else the only profile, else "default". Without --profile,
+configure writes the default profile.
 
   cogauth configure list           the profiles and who is signed in to each
   cogauth configure delete NAME    remove a profile (sign it out first)`,
@@ -40,7 +42,12 @@ used with --profile NAME or COGAUTH_PROFILE=NAME.
 				profile = a.Getenv("COGAUTH_PROFILE")
 			}
 			if profile == "" {
-				profile = config.DefaultProfile
+				// The default profile: profiles use, else the only one, else "default".
+				f, err := config.LoadFile(config.ConfigPath(home))
+				if err != nil {
+					return err
+				}
+				profile = f.DefaultName()
 			}
 			return runConfigure(&configureOptions{
 				IO: a.IO, Home: home, Profile: profile, Given: a.flags.Values,

@@ -409,8 +409,9 @@ Next: your own emulator and the CLI, in three commands (from the repository's
 directory; "cogauth" is "go run ./cmd/cogauth" until you go install it):
 
   cogauth emulator --seed examples/local-seed.json &
-  cogauth configure --profile local --endpoint http://127.0.0.1:9229 --user-pool-id us-east-1_example1 --client-id localexampleclient --store file
+  cogauth configure --profile local --endpoint http://127.0.0.1:9229 --user-pool-id us-east-1_example1 --client-id localexampleclient --identity-pool-id us-east-1:0f6c1b52-0000-4000-8000-00000000000a --store file
   cogauth login --profile local -u alice        # password: Alice-Passw0rd!
 
-Then: cogauth status --profile local, cogauth token --profile local, cogauth --help.
+Then: cogauth status --profile local, cogauth token --profile local,
+cogauth credentials --profile local, cogauth --help.
 `

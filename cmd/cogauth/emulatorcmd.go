@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"os"
 	"sort"
 	"time"
 
@@ -69,6 +71,16 @@ func runEmulator(ctx context.Context, o *emulatorOptions) error {
 	opts := emulator.Options{StateFile: o.StateFile, SelfIssuer: o.SelfIssuer, AllowShortLifetimes: o.ShortTokens,
 		LambdaEndpoint: o.LambdaEndpoint, LambdaTimeout: o.LambdaTimeout,
 		Region: o.Region, AccountID: o.AccountID, StrictRegion: o.StrictRegion}
+	// Every flag is checked before the emulator listens, so a mistake is told
+	// as the flag's, not as a listen failure or a half-started server.
+	if o.LambdaEndpoint != "" {
+		if u, err := url.Parse(o.LambdaEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usagef("--lambda-endpoint %q: want the http(s) URL of a Lambda Invoke API, e.g. http://127.0.0.1:3001", o.LambdaEndpoint)
+		}
+	}
+	if o.LambdaTimeout < 0 {
+		return usagef("--lambda-timeout %s: want a positive duration, e.g. 5s", o.LambdaTimeout)
+	}
 	if o.SeedFile != "" {
 		seed, err := emulator.LoadSeedFile(o.SeedFile)
 		if err != nil {
@@ -76,9 +88,14 @@ func runEmulator(ctx context.Context, o *emulatorOptions) error {
 		}
 		opts.Seed = seed
 	}
+	if o.StateFile != "" {
+		if fi, err := os.Stat(o.StateFile); err == nil && fi.IsDir() {
+			return usagef("--state %q is a directory: give a file", o.StateFile)
+		}
+	}
 	srv, err := emulator.Listen(o.Listen, opts)
 	if err != nil {
-		return err
+		return listenError(o.Listen, "--listen", err)
 	}
 	fmt.Fprintf(o.IO.Out, "Cognito emulator listening on %s\n", srv.URL)
 	if res := srv.Seeded(); res != nil {

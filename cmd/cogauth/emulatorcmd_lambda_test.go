@@ -67,7 +67,9 @@ func TestEmulatorLambdaEndpoint(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("stop: %v", err)
 	}
-	if r := newCLI(t, nil).run("", "emulator", "--lambda-endpoint", "not a url"); r.code == 0 || !strings.Contains(r.err, "Lambda endpoint") {
+	// The flag is checked before anything listens (a free port all the same, so
+	// a regression cannot bind a fixed one).
+	if r := newCLI(t, nil).run("", "emulator", "--listen", "127.0.0.1:0", "--lambda-endpoint", "not a url"); r.code != exitUsage || !strings.Contains(r.err, "--lambda-endpoint") {
 		t.Fatalf("bad endpoint: exit %d %q", r.code, r.err)
 	}
 }

@@ -67,7 +67,8 @@ func TestSessionOfAnEarlierReleaseIsKept(t *testing.T) {
 	if r := c.run("", "token", "--profile", "other"); r.code != 3 {
 		t.Fatalf("token --profile other: exit %d (%s), want 3", r.code, r.err)
 	}
-	if r := c.run("", "token"); r.code != 0 {
+	// (other, the only profile of config.toml, is now the default: name this one.)
+	if r := c.run("", "token", "--profile", "default"); r.code != 0 {
 		t.Fatalf("token after the other profile looked: exit %d (%s)", r.code, r.err)
 	}
 }

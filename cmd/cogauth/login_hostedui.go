@@ -78,7 +78,7 @@ func runHostedUILogin(ctx context.Context, a *app, o *hostedUIOptions) error {
 
 	rcv, err := hostedui.Listen(hostedui.ReceiverOptions{Port: o.RedirectPort, Host: o.RedirectHost})
 	if err != nil {
-		return err
+		return listenError(fmt.Sprintf("127.0.0.1:%d", o.RedirectPort), "--redirect-port", err)
 	}
 	defer rcv.Close()
 	req, err := hc.AuthCodeURL(hostedui.AuthorizeOptions{IdentityProvider: o.IdentityProvider, RedirectURI: rcv.RedirectURI})

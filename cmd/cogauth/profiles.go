@@ -11,20 +11,22 @@ import (
 	"github.com/cogauth/cogauth/internal/config"
 )
 
-// profileNames returns the profiles in config.toml in name order, and the one this
-// invocation uses (--profile, COGAUTH_PROFILE, else "default"). The current profile
-// is in the list even when config.toml lacks it: flags, the environment or an
-// Amplify file may configure it.
-func (a *app) profileNames() (names []string, current string, err error) {
+// profileNames returns the profiles in config.toml in name order, the one this
+// invocation uses (--profile, COGAUTH_PROFILE, else the default) and the default
+// (`profiles use`, else the only profile, else "default"). The current profile is in
+// the list even when config.toml lacks it: flags, the environment or an Amplify file
+// may configure it.
+func (a *app) profileNames() (names []string, current, def string, err error) {
 	home, err := a.home()
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	f, err := config.LoadFile(config.ConfigPath(home))
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
-	current = firstNonEmpty(a.flags.Profile, a.Getenv("COGAUTH_PROFILE"), config.DefaultProfile)
+	def = f.DefaultName()
+	current = firstNonEmpty(a.flags.Profile, a.Getenv("COGAUTH_PROFILE"), def)
 	for n := range f.Profiles {
 		names = append(names, n)
 	}
@@ -32,15 +34,18 @@ func (a *app) profileNames() (names []string, current string, err error) {
 		names = append(names, current)
 	}
 	slices.Sort(names)
-	return names, current, nil
+	return names, current, def, nil
 }
 
 // profileJSON is one profile as `profiles -o json` and `configure list -o json`
 // print it. Nothing here needs the network: signedIn and username come from the
 // local session store.
 type profileJSON struct {
-	Name           string `json:"name"`
-	Current        bool   `json:"current"`
+	Name    string `json:"name"`
+	Current bool   `json:"current"`
+	// Default: the profile commands use when neither --profile nor
+	// COGAUTH_PROFILE names one.
+	Default        bool   `json:"default"`
 	UserPoolID     string `json:"userPoolId,omitempty"`
 	ClientID       string `json:"clientId,omitempty"`
 	IdentityPoolID string `json:"identityPoolId,omitempty"`
@@ -73,20 +78,94 @@ each is signed in as. Nothing is sent over the network: see cogauth status for t
 		},
 	}
 	addOutputFlag(cmd, &o.Output)
+	cmd.AddCommand(newProfilesUseCmd(a, nil))
 	return cmd
+}
+
+type profilesUseOptions struct {
+	IO     IOStreams
+	Name   string
+	Output string
+	// Home is $COGAUTH_HOME.
+	Home  func() (string, error)
+	Quiet bool
+}
+
+// profilesUseJSON is what `profiles use -o json` prints.
+type profilesUseJSON struct {
+	Default string `json:"default"`
+	Path    string `json:"path"`
+}
+
+// newProfilesUseCmd is `profiles use NAME` (gh auth switch): the profile commands
+// use when neither --profile nor COGAUTH_PROFILE names one.
+func newProfilesUseCmd(a *app, runF func(*profilesUseOptions) error) *cobra.Command {
+	o := &profilesUseOptions{}
+	cmd := &cobra.Command{
+		Use:   "use NAME",
+		Short: "Make NAME the default profile (--profile and COGAUTH_PROFILE still override it)",
+		Long: `Record NAME as default_profile in $COGAUTH_HOME/config.toml: commands without
+--profile or COGAUTH_PROFILE use it. Without a recorded default, a config.toml with a
+single profile makes that one the default, else the profile named "default" is used.`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: a.completeProfiles,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.IO, o.Name, o.Home, o.Quiet = a.IO, args[0], a.home, a.flags.Quiet
+			if runF != nil {
+				return runF(o)
+			}
+			return profilesUseRun(o)
+		},
+	}
+	addOutputFlag(cmd, &o.Output)
+	return cmd
+}
+
+func profilesUseRun(o *profilesUseOptions) error {
+	if err := checkTextOrJSON(o.Output); err != nil {
+		return err
+	}
+	if err := config.ValidateProfileName(o.Name); err != nil {
+		return err
+	}
+	home, err := o.Home()
+	if err != nil {
+		return err
+	}
+	path := config.ConfigPath(home)
+	f, err := config.LoadFile(path)
+	if err != nil {
+		return err
+	}
+	if _, ok := f.Profiles[o.Name]; !ok {
+		return &config.UsageError{Msg: fmt.Sprintf("no profile %q in %s (create it with: cogauth configure --profile %s)", o.Name, path, o.Name)}
+	}
+	f.Default = o.Name
+	if err := f.Save(path); err != nil {
+		return err
+	}
+	if o.Output == "json" {
+		return writeJSON(o.IO.Out, profilesUseJSON{Default: o.Name, Path: path})
+	}
+	if !o.Quiet {
+		fmt.Fprintf(o.IO.ErrOut, "Default profile is now %s (--profile and COGAUTH_PROFILE still choose another).\n", o.Name)
+	}
+	return nil
 }
 
 func runProfiles(ctx context.Context, a *app, o *profilesOptions) error {
 	if err := checkTextOrJSON(o.Output); err != nil {
 		return err
 	}
-	names, current, err := a.profileNames()
+	names, current, def, err := a.profileNames()
 	if err != nil {
 		return err
 	}
 	out := make([]profileJSON, 0, len(names))
 	for _, n := range names {
-		out = append(out, a.describeProfile(ctx, n, n == current))
+		p := a.describeProfile(ctx, n, n == current)
+		p.Default = n == def
+		out = append(out, p)
 	}
 	if o.Output == "json" {
 		return writeJSON(o.IO.Out, struct {
@@ -107,6 +186,9 @@ func runProfiles(ctx context.Context, a *app, o *profilesOptions) error {
 			state = "signed in as " + p.Username
 		case p.UserPoolID == "" || p.ClientID == "":
 			state = "not configured"
+		}
+		if p.Default {
+			state += " (default)"
 		}
 		pool := p.UserPoolID
 		if pool == "" {
@@ -195,6 +277,9 @@ func runConfigureDelete(ctx context.Context, a *app, name string) error {
 		return fmt.Errorf("profile %q is signed in as %s: run cogauth logout --profile %s first", name, d.Username, name)
 	}
 	delete(f.Profiles, name)
+	if f.Default == name {
+		f.Default = ""
+	}
 	if err := f.Save(path); err != nil {
 		return err
 	}
@@ -205,7 +290,7 @@ func runConfigureDelete(ctx context.Context, a *app, name string) error {
 // completeProfiles completes profile names (for --profile and arguments that name
 // one).
 func (a *app) completeProfiles(_ *cobra.Command, _ []string, prefix string) ([]string, cobra.ShellCompDirective) {
-	names, _, err := a.profileNames()
+	names, _, _, err := a.profileNames()
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveError
 	}

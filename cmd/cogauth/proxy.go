@@ -126,7 +126,7 @@ func runProxy(ctx context.Context, o *proxyOptions) error {
 	}
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
-		return fmt.Errorf("proxy: %w", err)
+		return listenError(o.Listen, "--listen", err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
 	failed := make(chan error, 1)

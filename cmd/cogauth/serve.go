@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
+	"syscall"
 	"time"
 )
 
@@ -45,4 +48,24 @@ func serveUntilDone(ctx context.Context, failed <-chan error, shutdown func(cont
 	stopCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	return shutdown(stopCtx)
+}
+
+// listenError says that listening on addr failed, why, and which flag chooses
+// another address: "cannot listen on 127.0.0.1:9229: address in use — choose
+// another with --listen". Errors that are not the listen's come back as they are.
+func listenError(addr, flag string, err error) error {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "listen" {
+		return err
+	}
+	why := op.Err.Error()
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		why = "address in use"
+	case errors.Is(err, syscall.EACCES):
+		why = "permission denied (ports below 1024 need privileges)"
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		why = "no such address on this machine"
+	}
+	return &humanized{msg: fmt.Sprintf("cannot listen on %s: %s — choose another with %s", addr, why, flag), err: err}
 }

@@ -35,7 +35,9 @@ const (
 
 // statusJSON is one profile as `status -o json` prints it.
 type statusJSON struct {
-	Profile    string `json:"profile"`
+	Profile string `json:"profile"`
+	// Default: the profile used when neither --profile nor COGAUTH_PROFILE names one.
+	Default    bool   `json:"default"`
 	State      string `json:"state"`
 	Username   string `json:"username,omitempty"`
 	UserPoolID string `json:"userPoolId,omitempty"`
@@ -86,6 +88,10 @@ func runStatus(ctx context.Context, a *app, o *statusOptions) error {
 		return err
 	}
 	var names []string
+	_, _, def, err := a.profileNames()
+	if err != nil {
+		return err
+	}
 	if chosen := firstNonEmpty(a.flags.Profile, a.Getenv("COGAUTH_PROFILE")); chosen != "" {
 		// A named profile must resolve (a missing one is a usage error).
 		if _, err := a.configFor(chosen); err != nil {
@@ -93,7 +99,7 @@ func runStatus(ctx context.Context, a *app, o *statusOptions) error {
 		}
 		names = []string{chosen}
 	} else {
-		all, _, err := a.profileNames()
+		all, _, _, err := a.profileNames()
 		if err != nil {
 			return err
 		}
@@ -102,6 +108,7 @@ func runStatus(ctx context.Context, a *app, o *statusOptions) error {
 	var out []statusJSON
 	for _, n := range names {
 		st := a.profileStatus(ctx, n)
+		st.Default = n == def
 		// A profile that only exists because it is the default, and that nothing
 		// configures, is not worth a line unless it is all there is.
 		if st.State == stateNotConfigured && len(names) > 1 {
@@ -256,7 +263,11 @@ func statusText(out []statusJSON, now time.Time) string {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		fmt.Fprintf(&b, "%s\n", st.Profile)
+		if st.Default {
+			fmt.Fprintf(&b, "%s (default)\n", st.Profile)
+		} else {
+			fmt.Fprintf(&b, "%s\n", st.Profile)
+		}
 		switch st.State {
 		case stateSignedIn:
 			how := ""

@@ -100,7 +100,7 @@ type Input struct {
 // Config is the resolved configuration.
 type Config struct {
 	Values
-	Profile string // the profile name in use ("default" unless chosen)
+	Profile string // the profile name in use (see File.DefaultName when none is chosen)
 	// ProfileFound reports whether the profile exists in config.toml.
 	ProfileFound bool
 	Home         string // $COGAUTH_HOME
@@ -164,15 +164,15 @@ func Resolve(in Input) (*Config, error) {
 		c.Profile = getenv("COGAUTH_PROFILE")
 		explicitProfile = c.Profile != ""
 	}
-	if c.Profile == "" {
-		c.Profile = DefaultProfile
-	}
-	if err := ValidateProfileName(c.Profile); err != nil {
-		return nil, err
-	}
-
 	f, err := LoadFile(ConfigPath(c.Home))
 	if err != nil {
+		return nil, err
+	}
+	if c.Profile == "" {
+		// The chosen default (profiles use), else the only profile, else "default".
+		c.Profile = f.DefaultName()
+	}
+	if err := ValidateProfileName(c.Profile); err != nil {
 		return nil, err
 	}
 	prof, ok := f.Profiles[c.Profile]

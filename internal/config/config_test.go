@@ -459,3 +459,49 @@ func TestTimeout(t *testing.T) {
 		t.Fatalf("default timeout: %v %v", c, err)
 	}
 }
+
+// The profile used when none is named: default_profile, else the only profile,
+// else "default"; the key survives a save.
+func TestDefaultProfileName(t *testing.T) {
+	home := t.TempDir()
+	env := map[string]string{"COGAUTH_HOME": home}
+	resolve := func() string {
+		t.Helper()
+		c, err := Resolve(Input{Getenv: func(k string) string { return env[k] }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Profile
+	}
+	if got := resolve(); got != DefaultProfile {
+		t.Fatalf("no config.toml: %q", got)
+	}
+	f := &File{Profiles: map[string]Profile{"local": {}}}
+	if err := f.Save(ConfigPath(home)); err != nil {
+		t.Fatal(err)
+	}
+	if got := resolve(); got != "local" {
+		t.Fatalf("one profile: %q", got)
+	}
+	f.Profiles["work"] = Profile{}
+	if err := f.Save(ConfigPath(home)); err != nil {
+		t.Fatal(err)
+	}
+	if got := resolve(); got != DefaultProfile {
+		t.Fatalf("two profiles: %q", got)
+	}
+	f.Default = "work"
+	if err := f.Save(ConfigPath(home)); err != nil {
+		t.Fatal(err)
+	}
+	if got := resolve(); got != "work" {
+		t.Fatalf("default_profile work: %q", got)
+	}
+	env["COGAUTH_PROFILE"] = "local"
+	if got := resolve(); got != "local" {
+		t.Fatalf("COGAUTH_PROFILE over default_profile: %q", got)
+	}
+	if _, err := ParseFile([]byte("default_profile = \"a b\"\n")); err == nil {
+		t.Fatal("a bad default_profile was accepted")
+	}
+}

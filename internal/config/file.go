@@ -30,7 +30,24 @@ type Profile struct {
 //	[profiles.work]
 //	…
 type File struct {
+	// Default is the profile used when none is named (`cogauth profiles use NAME`);
+	// empty: the only profile when there is one, else "default".
+	Default  string             `toml:"default_profile,omitempty"`
 	Profiles map[string]Profile `toml:"profiles"`
+}
+
+// DefaultName is the profile used when neither --profile nor COGAUTH_PROFILE names
+// one: the file's default_profile, else its only profile, else "default".
+func (f *File) DefaultName() string {
+	if f.Default != "" {
+		return f.Default
+	}
+	if len(f.Profiles) == 1 {
+		for n := range f.Profiles {
+			return n
+		}
+	}
+	return DefaultProfile
 }
 
 // maxConfigSize keeps a stray huge file from being parsed.
@@ -57,6 +74,11 @@ func ParseFile(b []byte) (*File, error) {
 	for name := range f.Profiles {
 		if err := ValidateProfileName(name); err != nil {
 			return nil, fmt.Errorf("config: config.toml: %w", err)
+		}
+	}
+	if f.Default != "" {
+		if err := ValidateProfileName(f.Default); err != nil {
+			return nil, fmt.Errorf("config: config.toml: default_profile: %w", err)
 		}
 	}
 	if f.Profiles == nil {
@@ -89,6 +111,9 @@ func (f *File) Encode() ([]byte, error) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	if f.Default != "" {
+		fmt.Fprintf(&buf, "default_profile = %q\n\n", f.Default)
+	}
 	for i, n := range names {
 		if i > 0 {
 			buf.WriteByte('\n')
