@@ -39,6 +39,10 @@ type Error struct {
 	StatusCode int  // HTTP status, 0 when no answer came
 	Retryable  bool // throttling, 5xx and network failures: trying again may work
 	Cause      error
+
+	// RequestID is the service's request ID (x-amzn-RequestId) when an answer
+	// came: what AWS support asks for. It names the call, never its content.
+	RequestID string
 }
 
 func (e *Error) Error() string {
@@ -197,6 +201,7 @@ func MapError(op string, err error) error {
 	)
 	if errors.As(err, &re) {
 		e.StatusCode = re.HTTPStatusCode()
+		e.RequestID = re.ServiceRequestID()
 		answer = answerOf(re.Response)
 		e.Cause = re.Err
 	}

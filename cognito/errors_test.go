@@ -36,6 +36,7 @@ func TestMapError(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", tt.ctype)
+				w.Header().Set("X-Amzn-Requestid", "req-"+tt.name)
 				w.WriteHeader(tt.status)
 				fmt.Fprint(w, tt.body)
 			}))
@@ -51,6 +52,9 @@ func TestMapError(t *testing.T) {
 			}
 			if ce.Cause == nil {
 				t.Fatal("the SDK's error is not kept as the cause")
+			}
+			if ce.RequestID != "req-"+tt.name {
+				t.Fatalf("request ID %q, want the answer's x-amzn-RequestId", ce.RequestID)
 			}
 		})
 	}

@@ -346,7 +346,7 @@ func TestLoginChallengesScripted(t *testing.T) {
 
 	c.env["COGAUTH_PASSWORD"] = "wrong-Passw0rd!"
 	r = c.run("", "login", "-u", "alice")
-	if r.code != exitError || !strings.Contains(r.err, "NotAuthorizedException") || strings.Contains(r.err, "wrong-Passw0rd") {
+	if r.code != exitError || !strings.Contains(r.err, "incorrect username or password") || strings.Contains(r.err, "wrong-Passw0rd") {
 		t.Fatalf("wrong password: exit %d, %q", r.code, r.err)
 	}
 	if r := c.run("", "login", "-u", "alice", "--flow", "magic"); r.code != exitUsage {

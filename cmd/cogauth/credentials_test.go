@@ -189,8 +189,8 @@ func TestCredentialsErrors(t *testing.T) {
 		{"no identity pool", plain, nil, []string{"credentials"}, exitUsage, "--identity-pool-id"},
 		{"no identity pool, exec", plain, nil, []string{"exec", "--", "true"}, exitUsage, "COGAUTH_IDENTITY_POOL_ID"},
 		{"malformed identity pool", plain, map[string]string{"COGAUTH_IDENTITY_POOL_ID": "nope"}, []string{"credentials", "--guest"}, exitUsage, "not of the form"},
-		{"guests not allowed", noGuests, nil, []string{"credentials", "--guest"}, exitError, "NotAuthorizedException"},
-		{"unknown identity pool", noGuests, map[string]string{"COGAUTH_IDENTITY_POOL_ID": "us-east-1:00000000-0000-0000-0000-000000000000"}, []string{"credentials", "--guest"}, exitError, "ResourceNotFoundException"},
+		{"guests not allowed", noGuests, nil, []string{"credentials", "--guest"}, exitError, "gives no guest credentials"},
+		{"unknown identity pool", noGuests, map[string]string{"COGAUTH_IDENTITY_POOL_ID": "us-east-1:00000000-0000-0000-0000-000000000000"}, []string{"credentials", "--guest"}, exitError, "no identity pool us-east-1:00000000-0000-0000-0000-000000000000 — check --identity-pool-id"},
 		{"exec without command", noGuests, nil, []string{"exec"}, exitUsage, "requires at least 1 arg"},
 	}
 	for _, tt := range tests {
@@ -360,10 +360,10 @@ func TestCredentialsServiceFailure(t *testing.T) {
 	c.ok(alicePW+"\n", "login", "-u", "alice", "--password-stdin")
 	c.ok("", "token")
 	r := c.run("", "credentials")
-	if r.code != exitError || !strings.Contains(r.err, "InternalErrorException") || !strings.Contains(r.err, "pool on fire") || r.out != "" {
+	if r.code != exitError || !strings.Contains(r.err, "the identity pool had an internal error") || !strings.Contains(r.err, "pool on fire") || r.out != "" {
 		t.Fatalf("credentials while the pool fails: exit %d, out %q, err %q", r.code, r.out, r.err)
 	}
-	if r := c.run("", "exec", "--", "true"); r.code != exitError || !strings.Contains(r.err, "InternalErrorException") {
+	if r := c.run("", "exec", "--", "true"); r.code != exitError || !strings.Contains(r.err, "the identity pool had an internal error") {
 		t.Fatalf("exec while the pool fails: exit %d %q", r.code, r.err)
 	}
 	p.srv.ClearFaults()

@@ -95,7 +95,7 @@ func TestDevicesCommands(t *testing.T) {
 	if devs := list(laptop); len(devs) != 1 || devs[0].Key != mine.Key {
 		t.Fatalf("after forgetting the desktop: %+v", devs)
 	}
-	if r := laptop.run("", "devices", "forget", other.Key); r.code != exitError || !strings.Contains(r.err, "ResourceNotFoundException") {
+	if r := laptop.run("", "devices", "forget", other.Key); r.code != exitError || !strings.Contains(r.err, "the user pool does not know that device") {
 		t.Fatalf("forgetting it twice: exit %d %q", r.code, r.err)
 	}
 	var before sessionJSON

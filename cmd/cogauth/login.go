@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/internal/config"
 	"github.com/cogauth/cogauth/session"
 )
 
@@ -33,6 +36,12 @@ type loginOptions struct {
 
 	open   func(ctx context.Context) (*profileSession, error)
 	prompt *prompter
+	// probePool asks the service whether the configured user pool exists (its
+	// public JWKS), to tell a wrong pool from a wrong password under SRP; nil:
+	// never asked.
+	probePool func(ctx context.Context, c *config.Config) (exists bool, err error)
+	// choseSRP: the user-auth choice was the SRP password factor.
+	choseSRP bool
 	// net bounds one network step (and shows progress when it is slow); time at
 	// a prompt is never in one. Nil: no bound.
 	net func(ctx context.Context) (context.Context, func())
@@ -95,6 +104,7 @@ terminal, give the answers as flags or variables:
 				password = a.Getenv("COGAUTH_PASSWORD")
 			}
 			o.open = func(ctx context.Context) (*profileSession, error) { return a.openForSignIn(ctx) }
+			o.probePool = a.poolExists
 			o.net = a.netStep
 			return runLogin(cmd.Context(), o, password)
 		},
@@ -181,6 +191,10 @@ func runLogin(ctx context.Context, o *loginOptions, password string) error {
 		res, err = o.challenge(ctx, p, res.Next)
 	}
 	if err != nil {
+		srp := flow == cognito.FlowSRP || (flow == cognito.FlowCustom && password != "") || preferred == cognito.FactorPasswordSRP || o.choseSRP
+		if srp && o.probePool != nil && errors.Is(err, cognito.ErrNotAuthorized) && strings.Contains(err.Error(), "Incorrect username or password") {
+			return o.wrongPoolOrPassword(ctx, p.cfg, err)
+		}
 		return err
 	}
 	sess := res.Session
@@ -257,7 +271,12 @@ func (o *loginOptions) challenge(ctx context.Context, p *profileSession, ch *cog
 			}
 		}
 		o.Code = ""
-		return o.confirm(ctx, p, ch, cognito.Answer{Code: code})
+		res, err := o.confirm(ctx, p, ch, cognito.Answer{Code: code})
+		if errors.Is(err, cognito.ErrNotAuthorized) {
+			// Cognito words a refused custom answer as a wrong password.
+			return nil, &humanized{msg: "the user pool's custom challenge refused the answer: start again with cogauth login --flow custom", err: err}
+		}
+		return res, err
 	}
 	return nil, fmt.Errorf("the pool asks for %s, which cogauth login cannot answer", ch.Name)
 }
@@ -418,4 +437,50 @@ func (o *loginOptions) setupMFA(ctx context.Context, p *profileSession, ch *cogn
 		return o.confirm(ctx, p, ch, cognito.Answer{MFAType: cognito.ChallengeEmailOTP, Responses: map[string]string{"EMAIL": addr}})
 	}
 	return nil, fmt.Errorf("the pool requires MFA set-up of a kind cogauth cannot do here (%s)", strings.Join(opts, ", "))
+}
+
+// wrongPoolOrPassword words an SRP refusal. SRP proves the password against the
+// pool ID, so a --user-pool-id that is not the app client's pool fails exactly as
+// a wrong password does; the pool's public keys tell a pool that does not exist.
+func (o *loginOptions) wrongPoolOrPassword(ctx context.Context, c *config.Config, err error) error {
+	pctx, done := o.step(ctx)
+	exists, perr := o.probePool(pctx, c)
+	done()
+	switch {
+	case perr != nil:
+		return err
+	case !exists:
+		return &humanized{msg: noPool(c, nil) + " (the app client belongs to another pool: under SRP that fails as a wrong password would)", err: err}
+	}
+	return &humanized{msg: "incorrect username or password (under SRP, a --user-pool-id other than the app client's pool fails the same way)", err: err}
+}
+
+// poolExists asks the user pool's public JWKS whether the configured pool exists:
+// 404 is no, 200 yes; anything else is an error (nothing learnt).
+func (a *app) poolExists(ctx context.Context, c *config.Config) (bool, error) {
+	base := strings.TrimRight(c.Endpoint, "/")
+	if base == "" {
+		region := c.Region
+		if region == "" {
+			region, _, _ = strings.Cut(c.UserPoolID, "_")
+		}
+		base = "https://cognito-idp." + region + ".amazonaws.com"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/"+url.PathEscape(c.UserPoolID)+"/.well-known/jwks.json", nil)
+	if err != nil {
+		return false, err
+	}
+	resp, err := a.httpClient().Do(req)
+	if err != nil {
+		return false, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return true, nil
+	case http.StatusNotFound:
+		return false, nil
+	}
+	return false, fmt.Errorf("jwks: HTTP %d", resp.StatusCode)
 }

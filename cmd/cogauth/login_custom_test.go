@@ -63,7 +63,7 @@ func TestLoginCustomFlow(t *testing.T) {
 	}
 	// Without one, the answer comes from --mfa-code; a wrong one is refused.
 	c.tty = false
-	if r := c.run("", "login", "-u", "alice", "--flow", "custom", "--mfa-code", "abracadabra"); r.code == 0 || !strings.Contains(r.err, "Incorrect username or password") {
+	if r := c.run("", "login", "-u", "alice", "--flow", "custom", "--mfa-code", "abracadabra"); r.code == 0 || !strings.Contains(r.err, "custom challenge refused the answer") {
 		t.Fatalf("wrong answer: exit %d, %q", r.code, r.err)
 	}
 	if r := c.run("", "login", "-u", "alice", "--flow", "custom"); r.code != exitUsage || !strings.Contains(r.err, "--mfa-code") {

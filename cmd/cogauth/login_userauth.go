@@ -86,6 +86,7 @@ func (o *loginOptions) selectChallenge(ctx context.Context, p *profileSession, c
 		}
 		choice = f
 	}
+	o.choseSRP = choice == cognito.FactorPasswordSRP
 	ans := cognito.Answer{FirstFactor: choice}
 	if needsPassword(choice) {
 		if o.password == "" {

@@ -125,22 +125,25 @@ func humanError(err error, c *config.Config, timeout time.Duration) error {
 	if errors.Is(err, hostedui.ErrInvalidClient) {
 		return &humanized{msg: "the hosted UI refused the app client: check --client-id / COGAUTH_CLIENT_ID and --client-secret / COGAUTH_CLIENT_SECRET (" + err.Error() + ")", err: err}
 	}
+	if signedOut(err) {
+		return &humanized{msg: signedOutWords(c, err), err: err}
+	}
 	var ce *cognito.Error
 	if errors.As(err, &ce) {
-		m := ce.Message
-		switch {
-		case strings.Contains(m, "is configured with secret but"):
-			return &humanized{msg: "the app client has a secret: give it with --client-secret or COGAUTH_CLIENT_SECRET (" + ce.Name + ": " + m + ")", err: err}
-		case strings.Contains(m, "Unable to verify secret hash"):
-			return &humanized{msg: "the app client refused the client secret: check --client-secret / COGAUTH_CLIENT_SECRET (" + ce.Name + ": " + m + ")", err: err}
-		case strings.Contains(m, "USER_PASSWORD_AUTH flow not enabled"):
-			return &humanized{msg: "the app client does not allow --flow password (USER_PASSWORD_AUTH); use --flow srp or enable the flow (" + ce.Name + ": " + m + ")", err: err}
-		case ce.Name == "ResourceNotFoundException":
-			return &humanized{msg: "the service does not know this user pool or app client: check --user-pool-id / COGAUTH_USER_POOL_ID and --client-id / COGAUTH_CLIENT_ID (" + ce.Name + ": " + m + ")", err: err}
+		if w, ok := cognitoWords(c, ce); ok {
+			// A wrapper's words stay ("remembering the device: …"); the
+			// libraries' package names and the SDK's do not.
+			if i := strings.Index(err.Error(), ce.Error()); i > 0 {
+				w = pkgPrefixRE.ReplaceAllString(err.Error()[:i], "$1") + w
+			}
+			return &humanized{msg: w, err: err}
 		}
 	}
 	return err
 }
+
+// pkgPrefixRE finds the package names libraries start their errors with.
+var pkgPrefixRE = regexp.MustCompile(`(^|: )(?:session|cognito|identity|hostedui|store|jwt|srp): `)
 
 // issuerPoolRE finds the pool of a token's issuer in session's validation error.
 var issuerPoolRE = regexp.MustCompile(`issuer "https?://[^"]*/([\w-]+_[0-9A-Za-z]+)" is not pool`)

@@ -104,7 +104,7 @@ func TestPasskeysCommands(t *testing.T) {
 		t.Fatalf("after deleting %s: %+v", keys[0].ID, left)
 	}
 	// Deleting it again: the service's error, exit 1.
-	if r := c.run("", "passkeys", "delete", keys[0].ID, "--yes"); r.code != exitError || !strings.Contains(r.err, "ResourceNotFoundException") {
+	if r := c.run("", "passkeys", "delete", keys[0].ID, "--yes"); r.code != exitError || !strings.Contains(r.err, "the user has no passkey with that ID") {
 		t.Fatalf("deleting it twice: exit %d %q", r.code, r.err)
 	}
 

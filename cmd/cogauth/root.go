@@ -70,6 +70,8 @@ type globalFlags struct {
 	// Quiet drops progress and informational lines on stderr; errors, warnings
 	// and prompts stay.
 	Quiet bool
+	// Debug adds the operation, exception, HTTP status and request ID to errors.
+	Debug bool
 }
 
 // app is one invocation: the environment plus the global flags, from which each
@@ -144,8 +146,9 @@ so that every later command, curl call or AWS tool gets current tokens and crede
 Settings come from flags, then COGAUTH_* environment variables, then a profile in
 $COGAUTH_HOME/config.toml, then an Amplify amplify_outputs.json or aws-exports JSON.
 
-Exit codes: 0 ok, 1 error, 2 usage, 3 not signed in or session ended; exec passes on
-its command's own.`,
+Exit codes: 0 done (or a step pending: see --code), 1 error, 2 usage, 3 not signed in
+or the session ended (run cogauth login), 130 interrupted; exec passes on its
+command's own.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
@@ -170,6 +173,7 @@ its command's own.`,
 	pf.StringVar(&a.flags.AmplifyConfig, "amplify-config", "", "Amplify amplify_outputs.json or aws-exports JSON to read settings from")
 	pf.StringVar(&a.flags.Timeout, "timeout", "", "bound on each network step, e.g. 10s (env COGAUTH_TIMEOUT; default 30s)")
 	pf.BoolVarP(&a.flags.Quiet, "quiet", "q", false, "no progress or informational messages on stderr (errors and prompts stay)")
+	pf.BoolVar(&a.flags.Debug, "debug", false, "errors add the service's operation, exception, HTTP status and request ID (env COGAUTH_DEBUG=1); never a token, code or secret")
 
 	_ = root.RegisterFlagCompletionFunc("profile", a.completeProfiles)
 	_ = root.RegisterFlagCompletionFunc("refresh-operation", cobra.FixedCompletions([]string{"auto", "GetTokensFromRefreshToken", "InitiateAuth"}, cobra.ShellCompDirectiveNoFileComp))
@@ -215,7 +219,7 @@ func Main(ctx context.Context, e env, args []string) int {
 	}
 	root := newRootCmd(a)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if a.cancel != nil {
 		a.cancel()
 	}
@@ -231,9 +235,49 @@ func Main(ctx context.Context, e env, args []string) int {
 		// Ctrl-C or SIGTERM cut a step short: what failed is the interruption.
 		code, err = exitInterrupts, errInterrupted
 	}
-	err = humanError(err, a.cfg, a.timeout())
-	fmt.Fprintln(a.IO.ErrOut, "cogauth: "+oneLine(err.Error()))
+	a.printError(cmd, humanError(err, a.cfg, a.timeout()), code)
 	return code
+}
+
+// errorJSON is an error as a command run with -o json reports it, on stderr: the
+// same words as the text, and the exit code; with --debug, what the service said.
+type errorJSON struct {
+	Error    string        `json:"error"`
+	ExitCode int           `json:"exitCode"`
+	Debug    *debugDetails `json:"debug,omitempty"`
+}
+
+// printError writes err on stderr: one line "cogauth: …", or under -o json one
+// JSON object; --debug (COGAUTH_DEBUG=1) adds the operation, exception, HTTP
+// status and request ID.
+func (a *app) printError(cmd *cobra.Command, err error, code int) {
+	msg := oneLine(err.Error())
+	var dbg *debugDetails
+	if a.debug() {
+		dbg = debugOf(err)
+	}
+	if cmd != nil {
+		if f := cmd.Flags().Lookup("output"); f != nil && f.Changed && f.Value.String() == "json" {
+			_ = writeJSON(a.IO.ErrOut, errorJSON{Error: msg, ExitCode: code, Debug: dbg})
+			return
+		}
+	}
+	if dbg != nil {
+		if d := dbg.String(); d != "" {
+			msg += " [debug: " + d + "]"
+		}
+	}
+	fmt.Fprintln(a.IO.ErrOut, "cogauth: "+msg)
+}
+
+// debug reports whether --debug or COGAUTH_DEBUG asks for the service's details
+// in errors.
+func (a *app) debug() bool {
+	if a.flags.Debug {
+		return true
+	}
+	v := strings.ToLower(a.Getenv("COGAUTH_DEBUG"))
+	return v != "" && v != "0" && v != "false"
 }
 
 // exitCode maps an error to the documented exit codes.
@@ -248,7 +292,7 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.Is(err, errInterrupted):
 		return exitInterrupts
-	case signedOut(err):
+	case signedOut(err), sessionEnded(err):
 		return exitSignedOut
 	}
 	return exitError
