@@ -145,6 +145,15 @@ func (ch *Challenge) Device() *Device { return ch.device }
 // an e-mail address), which may differ from Username, the service's name.
 func (ch *Challenge) Login() string { return ch.login }
 
+// ResumeChallenge rebuilds a challenge that was kept between processes (a CLI
+// that sends a code in one command and answers it in the next): its Name,
+// Username, Parameters and Session as the service sent them, and login, the name
+// the sign-in started with (Login). The remembered device of a sign-in is not
+// carried over: a challenge that still asks for a code came after any device step.
+func ResumeChallenge(name, username string, params map[string]string, session jwt.Secret, login string) *Challenge {
+	return &Challenge{Name: name, Username: username, Parameters: params, Session: session, login: login}
+}
+
 // String names the challenge without its session.
 func (ch *Challenge) String() string {
 	if ch == nil {

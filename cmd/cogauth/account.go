@@ -4,34 +4,73 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/internal/config"
+	"github.com/cogauth/cogauth/jwt"
 )
 
-// The account commands: signup, confirm, password reset|change, attributes
-// get|set|verify|delete, mfa status|setup totp|prefer, account delete. Every
-// prompt has a flag or variable: COGAUTH_USERNAME, COGAUTH_PASSWORD,
-// COGAUTH_NEW_PASSWORD, COGAUTH_CODE. Prompts are outside the network steps.
+// The account commands: signup and confirm (here), password reset|change
+// (password.go), attributes get|set|verify|delete (attributes.go), mfa status|setup
+// totp|prefer (mfa.go), account delete (here). Every prompt has a flag or variable:
+// COGAUTH_USERNAME, COGAUTH_PASSWORD, COGAUTH_NEW_PASSWORD, COGAUTH_CODE. A code
+// sent when there is no terminal to type it on is a pending step (pending.go),
+// finished by the same command with --code. Prompts are outside the network steps.
 
 func addAccountCommands(a *app, root *cobra.Command) {
-	root.AddCommand(newSignupCmd(a), newConfirmCmd(a), newPasswordCmd(a), newAttributesCmd(a), newMFACmd(a), newAccountCmd(a), newPasskeysCmd(a))
+	root.AddCommand(newCmdSignup(a, nil), newCmdConfirm(a, nil), newPasswordCmd(a), newAttributesCmd(a), newMFACmd(a), newAccountCmd(a), newPasskeysCmd(a))
+}
+
+// accountEnv is what every account command takes from the app: its streams, the
+// environment, prompts, network steps, and the profile's configuration, Cognito
+// client and pending steps.
+type accountEnv struct {
+	IO     IOStreams
+	getenv func(string) string
+	now    func() time.Time
+	tty    bool
+	prompt func(ctx context.Context) *prompter
+	// call runs one network step.
+	call func(ctx context.Context, fn func(context.Context) error) error
+	// client is the user-pool client, with the configuration it was built from.
+	client func() (*cognito.Client, *config.Config, error)
+	// pend opens the profile's pending steps.
+	pend func(ctx context.Context, c *config.Config) (*pendings, error)
+	// open opens the profile's signed-in session.
+	open func(ctx context.Context) (*profileSession, error)
+}
+
+func (a *app) accountEnv(ctx context.Context) accountEnv {
+	return accountEnv{
+		IO: a.IO, getenv: a.Getenv, now: a.Clock.Now, tty: a.prompter(ctx).tty,
+		prompt: a.prompter, call: a.call, pend: a.pendings, open: a.open,
+		client: func() (*cognito.Client, *config.Config, error) {
+			c, err := a.config()
+			if err != nil {
+				return nil, nil, err
+			}
+			cc, err := a.cognitoClient(c)
+			return cc, c, err
+		},
+	}
 }
 
 // answer is a value from a flag, else the variable, else a prompt (secret
 // without echo).
-func (a *app) answer(ctx context.Context, v *string, envVar, label, what, flag string, secret bool) error {
+func (e accountEnv) answer(ctx context.Context, v *string, envVar, label, what, flag string, secret bool) error {
 	if *v != "" {
 		return nil
 	}
-	if *v = a.Getenv(envVar); *v != "" {
-		return nil
+	if envVar != "" {
+		if *v = e.getenv(envVar); *v != "" {
+			return nil
+		}
 	}
-	p := a.prompter(ctx)
+	p := e.prompt(ctx)
 	var err error
 	if secret {
 		*v, err = p.secret(label)
@@ -52,14 +91,6 @@ func (a *app) call(ctx context.Context, fn func(context.Context) error) error {
 	sctx, done := a.netStep(ctx)
 	defer done()
 	return fn(sctx)
-}
-
-func (a *app) accountClient() (*cognito.Client, error) {
-	c, err := a.config()
-	if err != nil {
-		return nil, err
-	}
-	return a.cognitoClient(c)
 }
 
 func parseAttributes(args []string) (map[string]string, error) {
@@ -94,515 +125,362 @@ func deliveryOut(d *cognito.CodeDelivery) *deliveryJSON {
 	return &deliveryJSON{Destination: d.Destination, Medium: d.Medium, AttributeName: d.AttributeName}
 }
 
-func newSignupCmd(a *app) *cobra.Command {
-	var username, code, output string
-	var attrs []string
-	var confirm, passwordless bool
+// doneJSON is what an account command that finished prints under -o json.
+type doneJSON struct {
+	Status   string `json:"status"` // "done"
+	Profile  string `json:"profile,omitempty"`
+	Username string `json:"username,omitempty"`
+}
+
+// readNewPassword reads the new password: the next line of standard input with
+// --new-password-stdin, else COGAUTH_NEW_PASSWORD, else a prompt without echo.
+func (e accountEnv) readNewPassword(ctx context.Context, fromStdin bool) (string, error) {
+	if fromStdin {
+		pw, err := readLine(e.IO.In)
+		if err != nil || pw == "" {
+			return "", usagef("--new-password-stdin: no new password on standard input")
+		}
+		return pw, nil
+	}
+	var pw string
+	err := e.answer(ctx, &pw, "COGAUTH_NEW_PASSWORD", "New password: ", "a new password", "--new-password-stdin", true)
+	return pw, err
+}
+
+// signup
+
+type signupOptions struct {
+	env          accountEnv
+	Username     string
+	Attributes   []string
+	Confirm      bool
+	Passwordless bool
+	Code         string
+	Output       string
+}
+
+// signupJSON is what `signup -o json` prints: the user, and the confirmation
+// left pending when there was no code to confirm with.
+type signupJSON struct {
+	Status       string        `json:"status"` // "done" or "pending"
+	Profile      string        `json:"profile"`
+	Username     string        `json:"username"`
+	UserSub      string        `json:"userSub"`
+	Confirmed    bool          `json:"confirmed"`
+	CodeDelivery *deliveryJSON `json:"codeDelivery"`
+	Step         string        `json:"step,omitempty"`
+	ExpiresAt    *time.Time    `json:"expiresAt,omitempty"`
+	Next         string        `json:"next,omitempty"`
+}
+
+func newCmdSignup(a *app, runF func(*signupOptions) error) *cobra.Command {
+	o := &signupOptions{}
 	cmd := &cobra.Command{
-		Use:   "signup --username NAME [--attribute NAME=VALUE]... [--passwordless] [--confirm]",
-		Short: "Register a new user (SignUp); --confirm then asks for the code",
+		Use:   "signup --username NAME [--attribute NAME=VALUE]... [--passwordless] [--confirm] [--code CODE]",
+		Short: "Register a new user (SignUp); the code it sends is confirmed with --code or cogauth confirm",
 		Long: `Register a new user with a password (COGAUTH_PASSWORD, else a prompt without echo) and
-attributes. The pool sends a code; confirm with --confirm (asks for it, or --code /
-COGAUTH_CODE) or later with 'cogauth confirm'. With --passwordless the user gets no
-password and signs in with one-time codes (login --flow user-auth); the pool must
-allow EMAIL_OTP or SMS_OTP and verify the address given automatically.`,
-		Example: `  COGAUTH_PASSWORD=… cogauth signup --username alice --attribute email=alice@example.com --confirm`,
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			if err := checkTextOrJSON(output); err != nil {
-				return err
-			}
-			m, err := parseAttributes(attrs)
-			if err != nil {
-				return err
-			}
-			cc, err := a.accountClient()
-			if err != nil {
-				return err
-			}
-			if err := a.answer(ctx, &username, "COGAUTH_USERNAME", "Username: ", "a username", "--username", false); err != nil {
-				return err
-			}
-			var password string
-			if !passwordless {
-				if err := a.answer(ctx, &password, "COGAUTH_PASSWORD", "Password: ", "a password", "COGAUTH_PASSWORD", true); err != nil {
-					return err
-				}
-			}
-			var res *cognito.SignUpResult
-			if err := a.call(ctx, func(ctx context.Context) (err error) {
-				res, err = cc.SignUp(ctx, cognito.SignUpInput{Username: username, Password: password, Passwordless: passwordless, Attributes: m})
-				return err
-			}); err != nil {
-				return err
-			}
-			confirmed := res.Confirmed
-			if confirm && !confirmed && res.Delivery != nil {
-				fmt.Fprintln(a.IO.ErrOut, deliveryLine(res.Delivery))
-				if err := a.answer(ctx, &code, "COGAUTH_CODE", "Confirmation code: ", "the confirmation code", "--code", false); err != nil {
-					return err
-				}
-				if err := a.call(ctx, func(ctx context.Context) error {
-					_, err := cc.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: username, Code: code, Session: res.Session})
-					return err
-				}); err != nil {
-					return err
-				}
-				confirmed = true
-			}
-			if output == "json" {
-				return writeJSON(a.IO.Out, map[string]any{"username": username, "userSub": res.UserSub, "confirmed": confirmed, "codeDelivery": deliveryOut(res.Delivery)})
-			}
-			if confirmed {
-				fmt.Fprintf(a.IO.Out, "signed up %s (confirmed); log in with 'cogauth login --username %s'\n", username, username)
-				return nil
-			}
-			fmt.Fprintf(a.IO.Out, "signed up %s; %s; confirm with 'cogauth confirm --username %s'\n", username, deliveryLine(res.Delivery), username)
-			return nil
-		},
-	}
-	f := cmd.Flags()
-	f.StringVar(&username, "username", "", "the new user's name (env COGAUTH_USERNAME)")
-	f.StringArrayVar(&attrs, "attribute", nil, "an attribute NAME=VALUE (repeatable), e.g. email=alice@example.com")
-	f.BoolVar(&confirm, "confirm", false, "ask for the confirmation code and confirm at once")
-	f.BoolVar(&passwordless, "passwordless", false, "sign up without a password, to sign in with one-time codes (login --flow user-auth)")
-	f.StringVar(&code, "code", "", "the confirmation code, with --confirm (env COGAUTH_CODE)")
-	addOutputFlag(cmd, &output)
-	return cmd
-}
-
-func newConfirmCmd(a *app) *cobra.Command {
-	var username, code string
-	var resend bool
-	cmd := &cobra.Command{
-		Use:   "confirm --username NAME [--code CODE | --resend]",
-		Short: "Confirm a new user with the code sign-up sent (--resend sends a new one)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			cc, err := a.accountClient()
-			if err != nil {
-				return err
-			}
-			if err := a.answer(ctx, &username, "COGAUTH_USERNAME", "Username: ", "a username", "--username", false); err != nil {
-				return err
-			}
-			if resend {
-				var d *cognito.CodeDelivery
-				if err := a.call(ctx, func(ctx context.Context) (err error) {
-					d, err = cc.ResendConfirmationCode(ctx, username, nil)
-					return err
-				}); err != nil {
-					return err
-				}
-				fmt.Fprintln(a.IO.Out, deliveryLine(d))
-				return nil
-			}
-			if err := a.answer(ctx, &code, "COGAUTH_CODE", "Confirmation code: ", "the confirmation code", "--code", false); err != nil {
-				return err
-			}
-			if err := a.call(ctx, func(ctx context.Context) error {
-				_, err := cc.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: username, Code: code})
-				return err
-			}); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.IO.Out, "confirmed %s\n", username)
-			return nil
-		},
-	}
-	f := cmd.Flags()
-	f.StringVar(&username, "username", "", "the user (env COGAUTH_USERNAME)")
-	f.StringVar(&code, "code", "", "the confirmation code (env COGAUTH_CODE)")
-	f.BoolVar(&resend, "resend", false, "send a new confirmation code instead")
-	return cmd
-}
-
-func newPasswordCmd(a *app) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "password reset|change",
-		Short: "Reset a forgotten password, or change the signed-in user's",
-		Args:  cobra.NoArgs,
-	}
-	var username, code string
-	reset := &cobra.Command{
-		Use:   "reset --username NAME [--code CODE]",
-		Short: "Send a reset code (ForgotPassword), then set the new password with it",
-		Long: `Send a password-reset code to the user's verified address, then set the new password
-(COGAUTH_NEW_PASSWORD, else a prompt without echo) with the code (--code,
-COGAUTH_CODE, else a prompt). With --code the code is not sent again.`,
+attributes. The pool sends a code: with --code (or COGAUTH_CODE) it is confirmed at
+once; with --confirm on a terminal it is asked for; otherwise the confirmation is
+kept pending for the profile and 'cogauth confirm --code CODE' finishes it. With
+--passwordless the user gets no password and signs in with one-time codes (login
+--flow user-auth); the pool must allow EMAIL_OTP or SMS_OTP and verify the address
+given automatically.`,
+		Example: `  COGAUTH_PASSWORD=… cogauth signup --username alice --attribute email=alice@example.com
+  cogauth confirm --code 123456`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			cc, err := a.accountClient()
-			if err != nil {
-				return err
+			o.env = a.accountEnv(cmd.Context())
+			if runF != nil {
+				return runF(o)
 			}
-			if err := a.answer(ctx, &username, "COGAUTH_USERNAME", "Username: ", "a username", "--username", false); err != nil {
-				return err
-			}
-			if code == "" {
-				var d *cognito.CodeDelivery
-				if err := a.call(ctx, func(ctx context.Context) (err error) {
-					d, err = cc.ForgotPassword(ctx, username, nil)
-					return err
-				}); err != nil {
-					return err
-				}
-				fmt.Fprintln(a.IO.ErrOut, deliveryLine(d))
-				if err := a.answer(ctx, &code, "COGAUTH_CODE", "Reset code: ", "the reset code", "--code", false); err != nil {
-					return err
-				}
-			}
-			var pw string
-			if err := a.answer(ctx, &pw, "COGAUTH_NEW_PASSWORD", "New password: ", "a new password", "COGAUTH_NEW_PASSWORD", true); err != nil {
-				return err
-			}
-			if err := a.call(ctx, func(ctx context.Context) error {
-				return cc.ConfirmForgotPassword(ctx, cognito.ConfirmForgotPasswordInput{Username: username, Code: code, NewPassword: pw})
-			}); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.IO.Out, "password of %s reset; log in with the new one\n", username)
-			return nil
+			return signupRun(cmd.Context(), o)
 		},
 	}
-	reset.Flags().StringVar(&username, "username", "", "the user (env COGAUTH_USERNAME)")
-	reset.Flags().StringVar(&code, "code", "", "the reset code already received (env COGAUTH_CODE)")
-	change := &cobra.Command{
-		Use:   "change",
-		Short: "Change the signed-in user's password (COGAUTH_PASSWORD, COGAUTH_NEW_PASSWORD, else prompts)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			p, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			var old, pw string
-			if err := a.answer(ctx, &old, "COGAUTH_PASSWORD", "Current password: ", "the current password", "COGAUTH_PASSWORD", true); err != nil {
-				return err
-			}
-			if err := a.answer(ctx, &pw, "COGAUTH_NEW_PASSWORD", "New password: ", "a new password", "COGAUTH_NEW_PASSWORD", true); err != nil {
-				return err
-			}
-			if err := a.call(ctx, func(ctx context.Context) error { return mapNotSignedIn(p.mgr.ChangePassword(ctx, old, pw)) }); err != nil {
-				return err
-			}
-			fmt.Fprintln(a.IO.Out, "password changed")
-			return nil
-		},
-	}
-	cmd.AddCommand(reset, change)
+	f := cmd.Flags()
+	f.StringVar(&o.Username, "username", "", "the new user's name (env COGAUTH_USERNAME)")
+	f.StringArrayVar(&o.Attributes, "attribute", nil, "an attribute NAME=VALUE (repeatable), e.g. email=alice@example.com")
+	f.BoolVar(&o.Confirm, "confirm", false, "on a terminal, ask for the confirmation code and confirm at once")
+	f.BoolVar(&o.Passwordless, "passwordless", false, "sign up without a password, to sign in with one-time codes (login --flow user-auth)")
+	f.StringVar(&o.Code, "code", "", "the confirmation code, to confirm at once (env COGAUTH_CODE; - reads standard input)")
+	addOutputFlag(cmd, &o.Output)
 	return cmd
 }
 
-func newAttributesCmd(a *app) *cobra.Command {
+func signupRun(ctx context.Context, o *signupOptions) error {
+	e := o.env
+	if err := checkTextOrJSON(o.Output); err != nil {
+		return err
+	}
+	m, err := parseAttributes(o.Attributes)
+	if err != nil {
+		return err
+	}
+	cc, c, err := e.client()
+	if err != nil {
+		return err
+	}
+	ps, err := e.pend(ctx, c)
+	if err != nil {
+		return err
+	}
+	if err := e.answer(ctx, &o.Username, "COGAUTH_USERNAME", "Username: ", "a username", "--username", false); err != nil {
+		return err
+	}
+	var password string
+	if !o.Passwordless {
+		if err := e.answer(ctx, &password, "COGAUTH_PASSWORD", "Password: ", "a password", "COGAUTH_PASSWORD", true); err != nil {
+			return err
+		}
+	}
+	code, err := codeAnswer(o.Code, e.getenv, e.IO.In)
+	if err != nil {
+		return err
+	}
+	var res *cognito.SignUpResult
+	if err := e.call(ctx, func(ctx context.Context) (err error) {
+		res, err = cc.SignUp(ctx, cognito.SignUpInput{Username: o.Username, Password: password, Passwordless: o.Passwordless, Attributes: m})
+		return err
+	}); err != nil {
+		return err
+	}
+	out := signupJSON{Status: "done", Profile: c.Profile, Username: o.Username, UserSub: res.UserSub, Confirmed: res.Confirmed, CodeDelivery: deliveryOut(res.Delivery)}
+	if !res.Confirmed && res.Delivery != nil {
+		if code == "" && o.Confirm && e.tty {
+			fmt.Fprintln(e.IO.ErrOut, deliveryLine(res.Delivery))
+			if err := e.answer(ctx, &code, "", "Confirmation code: ", "the confirmation code", "--code", false); err != nil {
+				return err
+			}
+		}
+		now := e.now()
+		pend := &pendingStep{Command: pendConfirm, Step: "CONFIRM_SIGN_UP", Username: o.Username, Destination: res.Delivery.Destination,
+			Medium: res.Delivery.Medium, Created: now, ExpiresAt: now.Add(confirmCodeLife), Session: res.Session.Reveal()}
+		if code == "" {
+			if err := e.call(ctx, func(ctx context.Context) error { return ps.put(ctx, pendConfirm, pend) }); err != nil {
+				return fmt.Errorf("keeping the pending confirmation: %w", err)
+			}
+			if o.Output == "json" {
+				exp := pend.ExpiresAt.UTC()
+				out.Status, out.Step, out.ExpiresAt, out.Next = "pending", pend.Step, &exp, finishCommand(c.Profile, pend)
+				return writeJSON(e.IO.Out, out)
+			}
+			fmt.Fprintf(e.IO.Out, "signed up %s\n", o.Username)
+			return reportPending(e.IO, o.Output, c.Profile, pend, now, "", "")
+		}
+		if err := e.call(ctx, func(ctx context.Context) error {
+			_, err := cc.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: o.Username, Code: code, Session: res.Session})
+			return err
+		}); err != nil {
+			// The code can still be given to cogauth confirm.
+			_ = e.call(ctx, func(ctx context.Context) error { return ps.put(ctx, pendConfirm, pend) })
+			return wrongCodeKept(err, finishCommand(c.Profile, pend))
+		}
+		out.Confirmed = true
+	}
+	if o.Output == "json" {
+		return writeJSON(e.IO.Out, out)
+	}
+	if out.Confirmed {
+		fmt.Fprintf(e.IO.Out, "signed up %s (confirmed); log in with 'cogauth login --profile %s --username %s'\n", o.Username, c.Profile, o.Username)
+		return nil
+	}
+	fmt.Fprintf(e.IO.Out, "signed up %s; %s\n", o.Username, deliveryLine(res.Delivery))
+	return nil
+}
+
+// confirm
+
+type confirmOptions struct {
+	env      accountEnv
+	Username string
+	Code     string
+	Resend   bool
+	Output   string
+}
+
+func newCmdConfirm(a *app, runF func(*confirmOptions) error) *cobra.Command {
+	o := &confirmOptions{}
 	cmd := &cobra.Command{
-		Use:   "attributes get|set|verify|delete",
-		Short: "Read, change, verify or delete the signed-in user's attributes",
-		Args:  cobra.NoArgs,
-	}
-	var output string
-	get := bounded(&cobra.Command{
-		Use:   "get [-o text|json]",
-		Short: "Print the user's attributes (GetUser)",
-		Args:  cobra.NoArgs,
+		Use:   "confirm [--username NAME] [--code CODE | --resend]",
+		Short: "Confirm a new user with the code sign-up sent (--resend sends a new one)",
+		Long: `Confirm the user signup registered with the code it sent (--code, COGAUTH_CODE, - for
+standard input, else a prompt). The user is the one of the profile's pending
+confirmation unless --username names another. --resend sends a new code (and keeps
+the confirmation pending).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkTextOrJSON(output); err != nil {
-				return err
+			o.env = a.accountEnv(cmd.Context())
+			if runF != nil {
+				return runF(o)
 			}
-			p, err := a.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			u, err := p.mgr.User(cmd.Context())
-			if err != nil {
-				return mapNotSignedIn(err)
-			}
-			if output == "json" {
-				return writeJSON(a.IO.Out, map[string]any{"username": u.Username, "attributes": u.Attributes})
-			}
-			names := make([]string, 0, len(u.Attributes))
-			for n := range u.Attributes {
-				names = append(names, n)
-			}
-			sort.Strings(names)
-			for _, n := range names {
-				fmt.Fprintf(a.IO.Out, "%s=%s\n", n, u.Attributes[n])
-			}
-			return nil
-		},
-	})
-	addOutputFlag(get, &output)
-	set := &cobra.Command{
-		Use:   "set NAME=VALUE...",
-		Short: "Set attributes; a changed email or phone_number gets a code (verify it with 'attributes verify')",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := parseAttributes(args)
-			if err != nil {
-				return err
-			}
-			p, err := a.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			var ds []cognito.CodeDelivery
-			if err := a.call(cmd.Context(), func(ctx context.Context) (err error) {
-				ds, err = p.mgr.UpdateUserAttributes(ctx, m)
-				return mapNotSignedIn(err)
-			}); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.IO.Out, "updated %d attribute(s)\n", len(m))
-			for i := range ds {
-				fmt.Fprintf(a.IO.Out, "%s: %s; verify with 'cogauth attributes verify %s'\n", ds[i].AttributeName, deliveryLine(&ds[i]), ds[i].AttributeName)
-			}
-			return nil
+			return confirmRun(cmd.Context(), o)
 		},
 	}
-	var code string
-	verify := &cobra.Command{
-		Use:   "verify email|phone_number [--code CODE]",
-		Short: "Verify an email or phone number: without --code a new code is sent and asked for",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			p, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			name := args[0]
-			if code == "" && a.Getenv("COGAUTH_CODE") == "" {
-				var d *cognito.CodeDelivery
-				if err := a.call(ctx, func(ctx context.Context) (err error) {
-					d, err = p.mgr.SendAttributeVerificationCode(ctx, name)
-					return mapNotSignedIn(err)
-				}); err != nil {
-					return err
-				}
-				fmt.Fprintln(a.IO.ErrOut, deliveryLine(d))
-			}
-			if err := a.answer(ctx, &code, "COGAUTH_CODE", "Verification code: ", "the verification code", "--code", false); err != nil {
-				return err
-			}
-			if err := a.call(ctx, func(ctx context.Context) error { return mapNotSignedIn(p.mgr.VerifyUserAttribute(ctx, name, code)) }); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.IO.Out, "%s verified\n", name)
-			return nil
-		},
-	}
-	verify.Flags().StringVar(&code, "code", "", "the code already received (env COGAUTH_CODE)")
-	del := bounded(&cobra.Command{
-		Use:   "delete NAME...",
-		Short: "Delete attributes of the user",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := a.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			if err := p.mgr.DeleteUserAttributes(cmd.Context(), args); err != nil {
-				return mapNotSignedIn(err)
-			}
-			fmt.Fprintf(a.IO.Out, "deleted %s\n", strings.Join(args, ", "))
-			return nil
-		},
-	})
-	cmd.AddCommand(get, set, verify, del)
+	f := cmd.Flags()
+	f.StringVar(&o.Username, "username", "", "the user (env COGAUTH_USERNAME; default: the pending confirmation's)")
+	f.StringVar(&o.Code, "code", "", "the confirmation code (env COGAUTH_CODE; - reads standard input)")
+	f.BoolVar(&o.Resend, "resend", false, "send a new confirmation code instead")
+	cmd.MarkFlagsMutuallyExclusive("code", "resend")
+	addOutputFlag(cmd, &o.Output)
 	return cmd
 }
 
-// mfaWord is an MFA method's word on the command line.
-func mfaWord(method string) string {
-	switch method {
-	case cognito.ChallengeSoftwareTokenMFA:
-		return "totp"
-	case cognito.ChallengeSMSMFA:
-		return "sms"
-	case cognito.ChallengeEmailOTP:
-		return "email"
+func confirmRun(ctx context.Context, o *confirmOptions) error {
+	e := o.env
+	if err := checkTextOrJSON(o.Output); err != nil {
+		return err
 	}
-	return strings.ToLower(method)
+	cc, c, err := e.client()
+	if err != nil {
+		return err
+	}
+	ps, err := e.pend(ctx, c)
+	if err != nil {
+		return err
+	}
+	if o.Username == "" {
+		o.Username = e.getenv("COGAUTH_USERNAME")
+	}
+	pend, err := ps.get(ctx, pendConfirm, "cogauth confirm --profile "+c.Profile+" --username NAME --resend")
+	if err != nil {
+		return err
+	}
+	if pend != nil && o.Username != "" && o.Username != pend.Username {
+		pend = nil // another user's confirmation: that one stays pending
+	}
+	if o.Username == "" && pend != nil {
+		o.Username = pend.Username
+	}
+	if err := e.answer(ctx, &o.Username, "", "Username: ", "a username", "--username", false); err != nil {
+		return err
+	}
+	if o.Resend {
+		var d *cognito.CodeDelivery
+		if err := e.call(ctx, func(ctx context.Context) (err error) {
+			d, err = cc.ResendConfirmationCode(ctx, o.Username, nil)
+			return err
+		}); err != nil {
+			return err
+		}
+		if d == nil {
+			return errors.New("the user pool sent no code (it verifies no address; an administrator confirms)")
+		}
+		now := e.now()
+		np := &pendingStep{Command: pendConfirm, Step: "CONFIRM_SIGN_UP", Username: o.Username, Destination: d.Destination, Medium: d.Medium,
+			Created: now, ExpiresAt: now.Add(confirmCodeLife)}
+		if pend != nil {
+			np.Session = pend.Session
+		}
+		if err := e.call(ctx, func(ctx context.Context) error { return ps.put(ctx, pendConfirm, np) }); err != nil {
+			return fmt.Errorf("keeping the pending confirmation: %w", err)
+		}
+		return reportPending(e.IO, o.Output, c.Profile, np, now, "", "")
+	}
+	code, err := codeAnswer(o.Code, e.getenv, e.IO.In)
+	if err != nil {
+		return err
+	}
+	if code == "" && !e.tty && pend != nil {
+		// Nothing to confirm with: say again what is pending (nothing is sent).
+		pend.again = true
+		return reportPending(e.IO, o.Output, c.Profile, pend, e.now(), "", "")
+	}
+	if err := e.answer(ctx, &code, "", "Confirmation code: ", "the confirmation code", "--code", false); err != nil {
+		return err
+	}
+	in := cognito.ConfirmSignUpInput{Username: o.Username, Code: code}
+	next := "cogauth confirm --profile " + c.Profile + " --code CODE"
+	if pend != nil {
+		in.Session = secretOf(pend.Session)
+		next = finishCommand(c.Profile, pend)
+	}
+	if err := e.call(ctx, func(ctx context.Context) error {
+		_, err := cc.ConfirmSignUp(ctx, in)
+		return err
+	}); err != nil {
+		if pend != nil && errors.Is(err, cognito.ErrExpiredCode) {
+			_ = ps.drop(ctx, pendConfirm)
+			return &humanized{msg: "that code has expired: send a new one with cogauth confirm --profile " + c.Profile + " --username " + o.Username + " --resend", err: err}
+		}
+		if pend != nil {
+			return wrongCodeKept(err, next)
+		}
+		return err
+	}
+	if pend != nil {
+		if err := ps.drop(ctx, pendConfirm); err != nil {
+			return err
+		}
+	}
+	if o.Output == "json" {
+		return writeJSON(e.IO.Out, doneJSON{Status: "done", Profile: c.Profile, Username: o.Username})
+	}
+	fmt.Fprintf(e.IO.Out, "confirmed %s; log in with 'cogauth login --profile %s --username %s'\n", o.Username, c.Profile, o.Username)
+	return nil
 }
 
-func newMFACmd(a *app) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "mfa status|setup totp|prefer totp|sms|email|none",
-		Short: "Show, set up or choose the signed-in user's MFA",
-		Args:  cobra.NoArgs,
-	}
-	var output string
-	status := bounded(&cobra.Command{
-		Use:   "status [-o text|json]",
-		Short: "The MFA methods enabled and the preferred one",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkTextOrJSON(output); err != nil {
-				return err
-			}
-			p, err := a.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			u, err := p.mgr.User(cmd.Context())
-			if err != nil {
-				return mapNotSignedIn(err)
-			}
-			enabled := []string{}
-			for _, m := range u.MFAs {
-				enabled = append(enabled, mfaWord(m))
-			}
-			preferred := ""
-			if u.PreferredMFA != "" {
-				preferred = mfaWord(u.PreferredMFA)
-			}
-			if output == "json" {
-				return writeJSON(a.IO.Out, map[string]any{"enabled": enabled, "preferred": preferred})
-			}
-			if len(enabled) == 0 {
-				fmt.Fprintln(a.IO.Out, "no MFA method enabled")
-				return nil
-			}
-			fmt.Fprintf(a.IO.Out, "enabled: %s\n", strings.Join(enabled, ", "))
-			if preferred != "" {
-				fmt.Fprintf(a.IO.Out, "preferred: %s\n", preferred)
-			}
-			return nil
-		},
-	})
-	addOutputFlag(status, &output)
-	var code, device string
-	setup := &cobra.Command{
-		Use:   "setup totp [--code CODE]",
-		Short: "Set up an authenticator app: prints the secret, then checks its first code",
-		Long: `Start TOTP set-up (AssociateSoftwareToken): the secret and an otpauth:// URI for the
-authenticator app are printed on standard error, then the app's first code is read
-(--code, COGAUTH_CODE, else a prompt) and checked. Make TOTP preferred with
-'cogauth mfa prefer totp'.`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if args[0] != "totp" {
-				return usagef("only totp can be set up here (SMS and e-mail need a verified phone number or address)")
-			}
-			ctx := cmd.Context()
-			p, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			var secret string
-			var user string
-			if err := a.call(ctx, func(ctx context.Context) error {
-				s, err := p.mgr.SetUpTOTP(ctx)
-				if err != nil {
-					return mapNotSignedIn(err)
-				}
-				secret = s.Reveal()
-				sess, err := p.fetch(ctx, false)
-				if err == nil {
-					user = sess.Username
-				}
-				return nil
-			}); err != nil {
-				return err
-			}
-			uri := (&url.URL{Scheme: "otpauth", Host: "totp", Path: "/cogauth:" + user,
-				RawQuery: url.Values{"secret": {secret}, "issuer": {"cogauth"}}.Encode()}).String()
-			fmt.Fprintf(a.IO.ErrOut, "secret: %s\n%s\n", secret, uri)
-			if err := a.answer(ctx, &code, "COGAUTH_CODE", "Code from the app: ", "the app's code", "--code", false); err != nil {
-				return err
-			}
-			if err := a.call(ctx, func(ctx context.Context) error { return mapNotSignedIn(p.mgr.VerifyTOTPSetup(ctx, code, device)) }); err != nil {
-				return err
-			}
-			fmt.Fprintln(a.IO.Out, "TOTP enabled; make it preferred with 'cogauth mfa prefer totp'")
-			return nil
-		},
-	}
-	setup.Flags().StringVar(&code, "code", "", "the authenticator app's current code (env COGAUTH_CODE)")
-	setup.Flags().StringVar(&device, "device-name", "", "a name for the authenticator")
-	prefer := bounded(&cobra.Command{
-		Use:   "prefer totp|sms|email|none",
-		Short: "Make one MFA method enabled and preferred (none disables all three)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var pref cognito.MFAPreference
-			switch args[0] {
-			case "totp":
-				pref = cognito.MFAPreference{TOTP: cognito.MFAPreferred}
-			case "sms":
-				pref = cognito.MFAPreference{SMS: cognito.MFAPreferred}
-			case "email":
-				pref = cognito.MFAPreference{Email: cognito.MFAPreferred}
-			case "none":
-				pref = cognito.MFAPreference{TOTP: cognito.MFADisabled, SMS: cognito.MFADisabled, Email: cognito.MFADisabled}
-			default:
-				return usagef("unknown MFA method %q (totp, sms, email, none)", args[0])
-			}
-			p, err := a.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			if err := p.mgr.SetMFAPreference(cmd.Context(), pref); err != nil {
-				return mapNotSignedIn(err)
-			}
-			fmt.Fprintf(a.IO.Out, "MFA preference: %s\n", args[0])
-			return nil
-		},
-	})
-	cmd.AddCommand(status, setup, prefer)
-	return cmd
+// account delete
+
+type accountDeleteOptions struct {
+	env    accountEnv
+	Yes    bool
+	Output string
 }
 
 func newAccountCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "account delete", Short: "Delete the signed-in user", Args: cobra.NoArgs}
-	var yes bool
+	o := &accountDeleteOptions{}
 	del := &cobra.Command{
 		Use:   "delete [--yes]",
 		Short: "Delete the signed-in user at the pool and end the session (asks unless --yes)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			p, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			if !yes {
-				ok, err := a.prompter(ctx).confirm(fmt.Sprintf("Delete user %s for good?", p.user), false)
-				if err != nil {
-					if errors.Is(err, errNoTerminal) {
-						return usagef("deleting the user needs --yes when there is no terminal to ask on")
-					}
-					return err
-				}
-				if !ok {
-					return usagef("not deleted")
-				}
-			}
-			if err := a.call(ctx, func(ctx context.Context) error { return mapNotSignedIn(p.mgr.DeleteUser(ctx)) }); err != nil {
-				return err
-			}
-			user := p.user
-			if err := p.signedInAs(ctx, ""); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.IO.Out, "deleted user %s; signed out\n", user)
-			return nil
+			o.env = a.accountEnv(cmd.Context())
+			return accountDeleteRun(cmd.Context(), o)
 		},
 	}
-	del.Flags().BoolVar(&yes, "yes", false, "do not ask")
+	del.Flags().BoolVar(&o.Yes, "yes", false, "do not ask")
+	addOutputFlag(del, &o.Output)
 	cmd.AddCommand(del)
 	return cmd
 }
+
+func accountDeleteRun(ctx context.Context, o *accountDeleteOptions) error {
+	e := o.env
+	if err := checkTextOrJSON(o.Output); err != nil {
+		return err
+	}
+	p, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	user := p.user
+	if !o.Yes {
+		ok, err := e.prompt(ctx).confirm(fmt.Sprintf("Delete user %s for good?", user), false)
+		if err != nil {
+			if errors.Is(err, errNoTerminal) {
+				return usagef("deleting the user needs --yes when there is no terminal to ask on")
+			}
+			return err
+		}
+		if !ok {
+			return usagef("not deleted")
+		}
+	}
+	if err := e.call(ctx, func(ctx context.Context) error { return mapNotSignedIn(p.mgr.DeleteUser(ctx)) }); err != nil {
+		return err
+	}
+	if err := p.signedInAs(ctx, ""); err != nil {
+		return err
+	}
+	if o.Output == "json" {
+		return writeJSON(e.IO.Out, struct {
+			doneJSON
+			Deleted bool `json:"deleted"`
+		}{doneJSON{Status: "done", Profile: p.cfg.Profile, Username: user}, true})
+	}
+	fmt.Fprintf(e.IO.Out, "deleted user %s; signed out\n", user)
+	return nil
+}
+
+func secretOf(s string) jwt.Secret { return jwt.Secret(s) }

@@ -63,7 +63,9 @@ func TestAccountCommands(t *testing.T) {
 	if r := c.run("", "signup", "--username", "dora"); r.code != exitError || !strings.Contains(r.err, "a user by that name already exists in this user pool") {
 		t.Fatalf("second signup: exit %d %q", r.code, r.err)
 	}
-	if r := c.run("", "confirm", "--username", "dora"); r.code != exitUsage || !strings.Contains(r.err, "--code") {
+	// Without a code or a terminal: the pending confirmation is shown again,
+	// nothing is sent.
+	if r := c.run("", "confirm", "--username", "dora"); r.code != 0 || !strings.Contains(r.err, "Finish with: cogauth confirm --profile default --code CODE") {
 		t.Fatalf("confirm without a code or terminal: exit %d %q", r.code, r.err)
 	}
 	if r := c.run("", "confirm", "--username", "dora", "--code", "000000x"); r.code != exitError || !strings.Contains(r.err, "that code is wrong") {
@@ -82,8 +84,8 @@ func TestAccountCommands(t *testing.T) {
 		t.Fatalf("attributes get: %q", r.out)
 	}
 	r = c.ok("", "attributes", "set", "email=dora2@example.com", "nickname=d")
-	if !strings.Contains(r.out, "attributes verify email") {
-		t.Fatalf("attributes set: %q", r.out)
+	if r.out != "updated email, nickname\n" || !strings.Contains(r.err, "Finish with: cogauth attributes verify email --profile default --code CODE") {
+		t.Fatalf("attributes set: %q %q", r.out, r.err)
 	}
 	c.ok("", "attributes", "verify", "email", "--code", outboxCode(t, p, "dora", "VERIFY_ATTRIBUTE"))
 	c.ok("", "attributes", "delete", "nickname")
@@ -95,7 +97,7 @@ func TestAccountCommands(t *testing.T) {
 	// TOTP set-up on a terminal: the secret is shown, the app's code typed.
 	rc, text := interactive(t, c, []string{"mfa", "setup", "totp"}, func(answer func(string, string), errOut *safeBuffer) {
 		waitFor(t, errOut, "Code from the app: ")
-		m := regexp.MustCompile(`secret: ([A-Z2-7]+)`).FindStringSubmatch(errOut.String())
+		m := regexp.MustCompile(`Secret: ([A-Z2-7]+)`).FindStringSubmatch(errOut.String())
 		if m == nil || !strings.Contains(errOut.String(), "otpauth://totp/cogauth:dora?") {
 			t.Errorf("no secret or URI: %q", errOut.String())
 			answer("", "000000")

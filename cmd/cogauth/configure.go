@@ -16,10 +16,21 @@ type configureOptions struct {
 	// are. Any other setting is asked for when a terminal is present.
 	Given   config.Values
 	Amplify string
+	Output  string
 	prompt  *prompter
 }
 
+// configureJSON is what `configure -o json` and `configure delete -o json` print.
+type configureJSON struct {
+	Profile string `json:"profile"`
+	Path    string `json:"path"`
+	// Written: the profile was written (configure); Deleted: removed (delete).
+	Written bool `json:"written,omitempty"`
+	Deleted bool `json:"deleted,omitempty"`
+}
+
 func newConfigureCmd(a *app) *cobra.Command {
+	var output string
 	cmd := &cobra.Command{
 		Use:   "configure [--profile NAME] [settings flags] | configure list | configure delete NAME",
 		Short: "Write, list or delete profiles in $COGAUTH_HOME/config.toml",
@@ -33,6 +44,9 @@ configure writes the default profile.
   cogauth configure delete NAME    remove a profile (sign it out first)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkTextOrJSON(output); err != nil {
+				return err
+			}
 			home, err := a.home()
 			if err != nil {
 				return err
@@ -51,10 +65,11 @@ configure writes the default profile.
 			}
 			return runConfigure(&configureOptions{
 				IO: a.IO, Home: home, Profile: profile, Given: a.flags.Values,
-				Amplify: a.flags.AmplifyConfig, prompt: a.prompter(cmd.Context()),
+				Amplify: a.flags.AmplifyConfig, Output: output, prompt: a.prompter(cmd.Context()),
 			})
 		},
 	}
+	addOutputFlag(cmd, &output)
 	cmd.AddCommand(newConfigureListCmd(a), newConfigureDeleteCmd(a))
 	return cmd
 }
@@ -127,6 +142,9 @@ func runConfigure(o *configureOptions) error {
 	f.Profiles[o.Profile] = p
 	if err := f.Save(path); err != nil {
 		return err
+	}
+	if o.Output == "json" {
+		return writeJSON(o.IO.Out, configureJSON{Profile: o.Profile, Path: path, Written: true})
 	}
 	fmt.Fprintf(o.IO.ErrOut, "Profile %q written to %s\n", o.Profile, path)
 	return nil

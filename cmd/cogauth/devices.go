@@ -57,6 +57,7 @@ not remembered ends that but keeps it tracked; forgetting it (a lost laptop) rem
 			return runDevicesForget(cmd.Context(), fo)
 		},
 	}
+	addOutputFlag(forget, &fo.Output)
 	cmd.AddCommand(bounded(list), bounded(forget),
 		newDeviceStatusCmd(a, "remember", cognito.DeviceRemembered,
 			"Mark a device remembered, so its sign-ins skip MFA (this session's when no key is given)"),
@@ -69,7 +70,7 @@ not remembered ends that but keeps it tracked; forgetting it (a lost laptop) rem
 // newDeviceStatusCmd is `devices remember` or `devices unremember`.
 func newDeviceStatusCmd(a *app, name string, status cognito.DeviceStatus, short string) *cobra.Command {
 	o := &devicesOptions{}
-	return bounded(&cobra.Command{
+	cmd := bounded(&cobra.Command{
 		Use:   name + " [DEVICE_KEY]",
 		Short: short,
 		Args:  cobra.MaximumNArgs(1),
@@ -81,6 +82,17 @@ func newDeviceStatusCmd(a *app, name string, status cognito.DeviceStatus, short 
 			return runDevicesStatus(cmd.Context(), o, status)
 		},
 	})
+	addOutputFlag(cmd, &o.Output)
+	return cmd
+}
+
+// deviceChangeJSON is what `devices forget|remember|unremember -o json` print.
+type deviceChangeJSON struct {
+	Key string `json:"deviceKey"`
+	// Current: the device is this session's.
+	Current    bool  `json:"current"`
+	Forgotten  bool  `json:"forgotten,omitempty"`
+	Remembered *bool `json:"remembered,omitempty"`
 }
 
 // deviceJSON is one device as `devices list -o json` prints it.
@@ -186,6 +198,9 @@ func (p *profileSession) deviceKey(ctx context.Context) (string, error) {
 }
 
 func runDevicesForget(ctx context.Context, o *devicesOptions) error {
+	if err := checkTextOrJSON(o.Output); err != nil {
+		return err
+	}
 	p, err := o.open(ctx)
 	if err != nil {
 		return err
@@ -204,6 +219,10 @@ func runDevicesForget(ctx context.Context, o *devicesOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.Output == "json" {
+		key := firstNonEmpty(o.Key, current)
+		return writeJSON(o.IO.Out, deviceChangeJSON{Key: key, Current: key == current, Forgotten: true})
+	}
 	if o.Key == "" || o.Key == current {
 		fmt.Fprintf(o.IO.ErrOut, "Forgot device %s, this session's: the next sign-in here will ask for MFA again.\n", current)
 		return nil
@@ -213,6 +232,9 @@ func runDevicesForget(ctx context.Context, o *devicesOptions) error {
 }
 
 func runDevicesStatus(ctx context.Context, o *devicesOptions, status cognito.DeviceStatus) error {
+	if err := checkTextOrJSON(o.Output); err != nil {
+		return err
+	}
 	p, err := o.open(ctx)
 	if err != nil {
 		return err
@@ -231,6 +253,14 @@ func runDevicesStatus(ctx context.Context, o *devicesOptions, status cognito.Dev
 	}
 	if err != nil {
 		return err
+	}
+	if o.Output == "json" {
+		current, err := p.deviceKey(ctx)
+		if err != nil {
+			return err
+		}
+		remembered := status == cognito.DeviceRemembered
+		return writeJSON(o.IO.Out, deviceChangeJSON{Key: key, Current: key == current, Remembered: &remembered})
 	}
 	if status == cognito.DeviceRemembered {
 		fmt.Fprintf(o.IO.ErrOut, "Device %s is remembered: its sign-ins skip MFA.\n", key)

@@ -62,6 +62,9 @@ func TestErrorWordsGolden(t *testing.T) {
 	c.env["COGAUTH_CLIENT_ID"] = p.client
 	// A user that does not exist; one that exists already; a wrong code.
 	run(c, "", "password", "reset", "--username", "nobody", "--code", "123456")
+	c.env["COGAUTH_NEW_PASSWORD"] = "Nobody-Passw0rd!"
+	run(c, "", "password", "reset", "--username", "nobody", "--code", "123456")
+	delete(c.env, "COGAUTH_NEW_PASSWORD")
 	c.env["COGAUTH_PASSWORD"] = "Dora-Passw0rd!"
 	run(c, "", "signup", "--username", "alice", "--attribute", "email=a@example.com")
 	c.env["COGAUTH_PASSWORD"] = "weak"

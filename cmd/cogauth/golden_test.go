@@ -22,6 +22,7 @@ var (
 	uuidRE    = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 	loopURLRE = regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+`)
 	rfc3339RE = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z`)
+	clockRE   = regexp.MustCompile(`(\d{4}-\d\d-\d\d )?\d\d:\d\d(:\d\d)? UTC`)
 )
 
 func (s scrub) apply(text string) string {
@@ -32,6 +33,7 @@ func (s scrub) apply(text string) string {
 	}
 	text = uuidRE.ReplaceAllString(text, "UUID")
 	text = loopURLRE.ReplaceAllString(text, "http://127.0.0.1:PORT")
+	text = clockRE.ReplaceAllString(text, "TIME UTC")
 	return rfc3339RE.ReplaceAllString(text, "TIME")
 }
 
@@ -80,4 +82,3 @@ func (tr *transcript) add(args []string, r result) {
 	}
 	tr.b.WriteString("[exit " + strconv.Itoa(r.code) + "]\n\n")
 }
-

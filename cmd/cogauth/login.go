@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -26,13 +27,18 @@ type loginOptions struct {
 	Challenge string
 	password  string // kept for a SELECT_CHALLENGE that picks a password factor
 	// Answers given up front, for scripts: used when a challenge asks for them.
-	NewPassword    string
-	Code           string
-	MFAType        string
-	Attributes     map[string]string
-	RememberDevice bool
-	DeviceName     string
-	Output         string
+	NewPassword string
+	Code        string
+	// CodeFlag is --code: the answer to a pending step ("-": standard input).
+	CodeFlag string
+	// Answer is --answer: a custom challenge's answer.
+	Answer           string
+	NewPasswordStdin bool
+	MFAType          string
+	Attributes       map[string]string
+	RememberDevice   bool
+	DeviceName       string
+	Output           string
 
 	open   func(ctx context.Context) (*profileSession, error)
 	prompt *prompter
@@ -42,6 +48,8 @@ type loginOptions struct {
 	probePool func(ctx context.Context, c *config.Config) (exists bool, err error)
 	// choseSRP: the user-auth choice was the SRP password factor.
 	choseSRP bool
+	getenv   func(string) string
+	now      func() time.Time
 	// net bounds one network step (and shows progress when it is slow); time at
 	// a prompt is never in one. Nil: no bound.
 	net func(ctx context.Context) (context.Context, func())
@@ -78,7 +86,17 @@ the question shown as the pool's Lambda trigger worded it; with a password given
 terminal, give the answers as flags or variables:
 
   printf '%s' "$PASSWORD" | cogauth login --username alice --password-stdin
-  COGAUTH_PASSWORD=… COGAUTH_MFA_CODE=123456 cogauth login --username alice`,
+  COGAUTH_PASSWORD=… COGAUTH_MFA_CODE=123456 cogauth login --username alice
+
+A step that sends a code (e-mail or SMS MFA, a one-time code), asks for a new password,
+the authenticator's code or a custom answer, with no terminal to ask on, is kept for the
+profile (as long as Cognito's session, 3 minutes): login says what was sent and exits 0,
+and the same command finishes it:
+
+  cogauth login --flow user-auth --challenge email-otp -u alice   # sends the code
+  cogauth login --code 12345678                                   # finishes the sign-in
+  COGAUTH_NEW_PASSWORD=… cogauth login                            # a new password required
+  cogauth login --answer ANSWER                                   # a custom challenge`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkTextOrJSON(o.Output); err != nil {
@@ -99,6 +117,7 @@ terminal, give the answers as flags or variables:
 			if o.Code == "" {
 				o.Code = a.Getenv("COGAUTH_MFA_CODE")
 			}
+			o.getenv, o.now = a.Getenv, a.Clock.Now
 			password := ""
 			if !o.PasswordStdin {
 				password = a.Getenv("COGAUTH_PASSWORD")
@@ -116,6 +135,9 @@ terminal, give the answers as flags or variables:
 	f.StringVar(&o.Challenge, "challenge", "", "with --flow user-auth, the first factor: email-otp, sms-otp, password or password-srp (else the pool's choices are offered)")
 	f.StringVar(&o.NewPassword, "new-password", "", "answer to a new-password challenge (env COGAUTH_NEW_PASSWORD)")
 	f.StringVar(&o.Code, "mfa-code", "", "answer to an MFA code or the first custom challenge (env COGAUTH_MFA_CODE)")
+	f.StringVar(&o.CodeFlag, "code", "", "the code that finishes a pending sign-in step (an e-mail or SMS code, the authenticator's); - reads it from standard input (env COGAUTH_CODE)")
+	f.StringVar(&o.Answer, "answer", "", "the answer to the pool's custom challenge, finishing a pending step")
+	f.BoolVar(&o.NewPasswordStdin, "new-password-stdin", false, "read the new password a pending step asks for from standard input (after the password, with --password-stdin)")
 	f.StringVar(&o.MFAType, "mfa-type", "", "MFA type to choose when asked: totp, sms or email")
 	f.StringToStringVar(&o.Attributes, "attribute", nil, "required attribute for a new-password challenge, NAME=VALUE (repeatable)")
 	f.BoolVar(&o.RememberDevice, "remember-device", false, "remember this device when the pool offers it")
@@ -158,6 +180,22 @@ func runLogin(ctx context.Context, o *loginOptions, password string) error {
 		return err
 	}
 	defer p.Close()
+	ps := &pendings{s: p.store, cfg: p.cfg, now: o.clockNow}
+	if err := o.readAnswers(); err != nil {
+		return err
+	}
+	// A pending step of this profile, and an answer for it: finish it.
+	pend, err := ps.get(ctx, pendLogin, "cogauth login --profile "+p.cfg.Profile+" -u NAME")
+	if err != nil {
+		return err
+	}
+	answered := o.Code != "" || o.Answer != "" || o.NewPassword != ""
+	if pend != nil && answered && !o.PasswordStdin && (o.Username == "" || o.Username == pend.Username || (pend.Challenge != nil && o.Username == pend.Challenge.Login)) {
+		return o.resume(ctx, p, ps, pend)
+	}
+	if o.Username == "" && answered && !o.prompt.tty {
+		return usagef("no pending sign-in step for profile %s (it finished, or was never started): start with cogauth login --profile %s -u NAME", p.cfg.Profile, p.cfg.Profile)
+	}
 	if o.Username == "" {
 		if o.Username, err = o.prompt.ask("Username: "); err != nil {
 			return answerErr(err, "a username", "--username", "COGAUTH_USERNAME")
@@ -173,6 +211,11 @@ func runLogin(ctx context.Context, o *loginOptions, password string) error {
 			return fmt.Errorf("reading the password from standard input: %w", err)
 		}
 	}
+	if o.NewPasswordStdin {
+		if o.NewPassword, err = readLine(o.IO.In); err != nil {
+			return usagef("--new-password-stdin: no new password on standard input")
+		}
+	}
 	// The custom flow needs no password: the pool's challenges decide. One given
 	// anyway starts it with SRP (CUSTOM_WITH_SRP).
 	if password == "" && flow != cognito.FlowCustom && (flow != cognito.FlowUserAuth || needsPassword(preferred)) {
@@ -180,16 +223,17 @@ func runLogin(ctx context.Context, o *loginOptions, password string) error {
 			return answerErr(err, "a password", "--password-stdin", "COGAUTH_PASSWORD")
 		}
 	}
+	// A new sign-in replaces a pending one.
+	if pend != nil {
+		if err := ps.drop(ctx, pendLogin); err != nil {
+			return err
+		}
+	}
 	sctx, done := o.step(ctx)
 	o.password = password
 	res, err := p.mgr.SignIn(sctx, cognito.SignInInput{Username: o.Username, Password: password, Flow: flow, PreferredChallenge: preferred})
 	done()
-	for err == nil && res.Session == nil {
-		if res.Next == nil {
-			return errors.New("sign-in ended with neither a session nor a challenge")
-		}
-		res, err = o.challenge(ctx, p, res.Next)
-	}
+	res, err = o.walk(ctx, p, ps, res, err)
 	if err != nil {
 		srp := flow == cognito.FlowSRP || (flow == cognito.FlowCustom && password != "") || preferred == cognito.FactorPasswordSRP || o.choseSRP
 		if srp && o.probePool != nil && errors.Is(err, cognito.ErrNotAuthorized) && strings.Contains(err.Error(), "Incorrect username or password") {
@@ -197,9 +241,152 @@ func runLogin(ctx context.Context, o *loginOptions, password string) error {
 		}
 		return err
 	}
+	if res == nil {
+		return nil // a step is pending: walk said so
+	}
+	return o.signedIn(ctx, p, res)
+}
+
+func (o *loginOptions) clockNow() time.Time {
+	if o.now == nil {
+		return time.Now()
+	}
+	return o.now()
+}
+
+// readAnswers resolves --code (COGAUTH_CODE, - for standard input) over
+// --mfa-code, and --answer.
+func (o *loginOptions) readAnswers() error {
+	getenv := o.getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	code, err := codeAnswer(o.CodeFlag, getenv, o.IO.In)
+	if err != nil {
+		return err
+	}
+	if code != "" {
+		o.Code = code
+	}
+	return nil
+}
+
+// errPending is how a challenge that needs an answer nobody can type ends the
+// walk: the step is kept and reported, and login exits 0.
+type errPending struct {
+	ch     *cognito.Challenge
+	secret string // MFA_SETUP: the TOTP secret, shown once
+	uri    string
+}
+
+func (e *errPending) Error() string { return "pending: " + e.ch.Name }
+
+// walk answers challenges until the sign-in ends: the result, an error, or (nil,
+// nil) when a step was left pending (and reported).
+func (o *loginOptions) walk(ctx context.Context, p *profileSession, ps *pendings, res *session.SignInResult, err error) (*session.SignInResult, error) {
+	for err == nil && res.Session == nil {
+		if res.Next == nil {
+			return nil, errors.New("sign-in ended with neither a session nor a challenge")
+		}
+		res, err = o.challenge(ctx, p, res.Next)
+	}
+	var pe *errPending
+	if !errors.As(err, &pe) {
+		return res, err
+	}
+	if p.cfg.Store == config.StoreMemory {
+		// Nothing outlives this command: the answer must come up front.
+		switch pe.ch.Name {
+		case cognito.ChallengeNewPasswordRequired:
+			return nil, needFlag("a new password", "--new-password", "COGAUTH_NEW_PASSWORD")
+		case cognito.ChallengeCustom:
+			return nil, needFlag("an answer to the custom challenge", "--answer", "")
+		case cognito.ChallengeMFASetup:
+			return nil, usagef("the pool requires setting up an authenticator app: run cogauth login on a terminal, or with a store that keeps the step (--store file)")
+		}
+		return nil, needFlag("an MFA code", "--mfa-code", "COGAUTH_MFA_CODE")
+	}
+	now := o.clockNow()
+	step := &pendingStep{Command: pendLogin, Step: pe.ch.Name, Username: pe.ch.Username, Created: now, ExpiresAt: now.Add(challengeSession),
+		Challenge: keepChallenge(pe.ch), RememberDevice: o.RememberDevice, DeviceName: o.DeviceName,
+		Destination: pe.ch.Parameters["CODE_DELIVERY_DESTINATION"], Medium: pe.ch.Parameters["CODE_DELIVERY_DELIVERY_MEDIUM"]}
+	if pe.ch.Name == cognito.ChallengeCustom {
+		step.Question = pe.ch.CustomParameters()
+	}
+	if pe.ch.Name == cognito.ChallengeMFASetup {
+		step.Step = cognito.ChallengeMFASetup
+	}
+	sctx, done := o.step(ctx)
+	err = ps.put(sctx, pendLogin, step)
+	done()
+	if err != nil {
+		return nil, fmt.Errorf("keeping the pending sign-in step: %w", err)
+	}
+	if pe.secret != "" && o.Output != "json" {
+		fmt.Fprintf(o.IO.ErrOut, "Set up an authenticator app (the user pool requires MFA).\n  Secret: %s\n  URI:    %s\n", pe.secret, pe.uri)
+	}
+	return nil, reportPending(o.IO, o.Output, p.cfg.Profile, step, now, pe.secret, pe.uri)
+}
+
+// resume finishes the pending sign-in step with the answer given, then walks on.
+func (o *loginOptions) resume(ctx context.Context, p *profileSession, ps *pendings, pend *pendingStep) error {
+	if pend.Challenge == nil {
+		_ = ps.drop(ctx, pendLogin)
+		return usagef("the pending sign-in of profile %s cannot be resumed: start again with cogauth login -u NAME", p.cfg.Profile)
+	}
+	ch := pend.Challenge.challenge()
+	o.Username = pend.Username
+	o.RememberDevice = o.RememberDevice || pend.RememberDevice
+	if pend.DeviceName != "" && o.DeviceName == "cogauth" {
+		o.DeviceName = pend.DeviceName
+	}
+	if o.Answer != "" && ch.Name == cognito.ChallengeCustom {
+		o.Code = o.Answer
+	}
+	var (
+		res *session.SignInResult
+		err error
+	)
+	if ch.Name == cognito.ChallengeMFASetup {
+		res, err = o.verifySetup(ctx, p, ch)
+	} else {
+		res, err = o.challenge(ctx, p, ch)
+	}
+	next := finishCommand(p.cfg.Profile, pend)
+	switch {
+	case err == nil:
+	case errors.Is(err, cognito.ErrCodeMismatch), errors.Is(err, cognito.ErrEnableSoftwareTokenMFA), cognito.IsRetryable(err):
+		return wrongCodeKept(err, next) // the step stays pending
+	case stepExpired(err):
+		_ = ps.drop(ctx, pendLogin)
+		return &humanized{msg: "the pending sign-in step expired (Cognito keeps it 3 minutes): start again with cogauth login --profile " + p.cfg.Profile + " -u " + pend.Username, err: err}
+	default:
+		var pe *errPending
+		if !errors.As(err, &pe) {
+			_ = ps.drop(ctx, pendLogin)
+			return err
+		}
+	}
+	// The step is answered: a newer one (the next challenge) replaces it, or
+	// the sign-in ends.
+	if err == nil {
+		if derr := ps.drop(ctx, pendLogin); derr != nil {
+			return derr
+		}
+	}
+	res, err = o.walk(ctx, p, ps, res, err)
+	if err != nil || res == nil {
+		return err
+	}
+	return o.signedIn(ctx, p, res)
+}
+
+// signedIn records the finished sign-in, remembers the device when asked, and
+// says so.
+func (o *loginOptions) signedIn(ctx context.Context, p *profileSession, res *session.SignInResult) error {
 	sess := res.Session
-	sctx, done = o.step(ctx)
-	err = p.signedInAs(sctx, sess.Username)
+	sctx, done := o.step(ctx)
+	err := p.signedInAs(sctx, sess.Username)
 	done()
 	if err != nil {
 		return err
@@ -259,6 +446,9 @@ func (o *loginOptions) challenge(ctx context.Context, p *profileSession, ch *cog
 		return o.setupMFA(ctx, p, ch)
 	case cognito.ChallengeCustom:
 		code := o.Code
+		if code == "" && !o.prompt.tty {
+			return nil, &errPending{ch: ch}
+		}
 		if code == "" {
 			// Show what the pool's CreateAuthChallenge made public (the question).
 			fmt.Fprintln(o.prompt.out, "The pool asks a custom challenge:")
@@ -283,6 +473,9 @@ func (o *loginOptions) challenge(ctx context.Context, p *profileSession, ch *cog
 
 func (o *loginOptions) newPassword(ctx context.Context, p *profileSession, ch *cognito.Challenge) (*session.SignInResult, error) {
 	pw := o.NewPassword
+	if pw == "" && !o.prompt.tty {
+		return nil, &errPending{ch: ch}
+	}
 	if pw == "" {
 		fmt.Fprintln(o.prompt.out, "A new password is required.")
 		var err error
@@ -319,6 +512,9 @@ func (o *loginOptions) code(ch *cognito.Challenge) (string, error) {
 		o.Code = "" // a wrong code must not be sent again
 		return c, nil
 	}
+	if !o.prompt.tty {
+		return "", &errPending{ch: ch}
+	}
 	label := "Code from your authenticator app: "
 	switch ch.Name {
 	case cognito.ChallengeSMSMFA, cognito.ChallengeEmailOTP, cognito.ChallengeSMSOTP:
@@ -337,6 +533,31 @@ func (o *loginOptions) code(ch *cognito.Challenge) (string, error) {
 		return "", answerErr(err, "an MFA code", "--mfa-code", "COGAUTH_MFA_CODE")
 	}
 	return c, nil
+}
+
+// verifySetup answers MFA_SETUP (after AssociateSoftwareToken) with the app's
+// first code, then goes on with the sign-in.
+func (o *loginOptions) verifySetup(ctx context.Context, p *profileSession, next *cognito.Challenge) (*session.SignInResult, error) {
+	code := o.Code
+	o.Code = ""
+	if code == "" {
+		return nil, usagef("the authenticator app's code is needed: give --code CODE")
+	}
+	sctx, done := o.step(ctx)
+	after, err := p.cc.VerifySoftwareToken(sctx, next, code, o.DeviceName)
+	done()
+	if err != nil {
+		return nil, err
+	}
+	return o.confirm(ctx, p, after, cognito.Answer{})
+}
+
+// otpauthURI is the otpauth:// URI an authenticator app reads (as a QR code, or
+// pasted) for user's TOTP secret.
+func otpauthURI(user, secret string) string {
+	const issuer = "cogauth"
+	return (&url.URL{Scheme: "otpauth", Host: "totp", Path: "/" + issuer + ":" + user,
+		RawQuery: url.Values{"secret": {secret}, "issuer": {issuer}}.Encode()}).String()
 }
 
 // mfaName maps what users type to Cognito's names.
@@ -410,24 +631,18 @@ func (o *loginOptions) setupMFA(ctx context.Context, p *profileSession, ch *cogn
 		if err != nil {
 			return nil, err
 		}
+		uri := otpauthURI(ch.Username, secret.Reveal())
 		if !o.prompt.tty {
-			return nil, usagef("the pool requires setting up an authenticator app, which needs a terminal: run cogauth login interactively once")
+			// The user sets the app up from the secret, then finishes with
+			// its first code (login --code).
+			return nil, &errPending{ch: next, secret: secret.Reveal(), uri: uri}
 		}
-		issuer := "cogauth"
-		uri := (&url.URL{Scheme: "otpauth", Host: "totp", Path: "/" + issuer + ":" + ch.Username,
-			RawQuery: url.Values{"secret": {secret.Reveal()}, "issuer": {issuer}}.Encode()}).String()
 		fmt.Fprintf(o.prompt.out, "Set up an authenticator app (multi-factor authentication is required).\n  Secret: %s\n  URI:    %s\n", secret.Reveal(), uri)
-		code, err := o.prompt.ask("Code from the app: ")
-		if err != nil {
+		showQR(o.prompt.out, uri)
+		if o.Code, err = o.prompt.ask("Code from the app: "); err != nil {
 			return nil, err
 		}
-		sctx, done = o.step(ctx)
-		after, err := cc.VerifySoftwareToken(sctx, next, code, o.DeviceName)
-		done()
-		if err != nil {
-			return nil, err
-		}
-		return o.confirm(ctx, p, after, cognito.Answer{})
+		return o.verifySetup(ctx, p, next)
 	}
 	if slices.Contains(opts, cognito.ChallengeEmailOTP) {
 		addr, err := o.prompt.ask("E-mail address for sign-in codes: ")

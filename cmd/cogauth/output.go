@@ -29,6 +29,8 @@ func addOutputFlag(cmd *cobra.Command, v *string) {
 // signInJSON is what `login -o json` and `import -o json` print: the session now
 // held, without any token.
 type signInJSON struct {
+	// Status is "done" (a step left for later prints pendingJSON instead).
+	Status   string `json:"status"`
 	Profile  string `json:"profile"`
 	Username string `json:"username"`
 	UserSub  string `json:"userSub"`
@@ -38,7 +40,7 @@ type signInJSON struct {
 }
 
 func signInOut(profile string, s *session.Session) signInJSON {
-	return signInJSON{Profile: profile, Username: s.Username, UserSub: s.UserSub, Source: string(s.Source),
+	return signInJSON{Status: "done", Profile: profile, Username: s.Username, UserSub: s.UserSub, Source: string(s.Source),
 		AccessTokenExpiresAt: s.Tokens.Access.ExpiresAt().UTC()}
 }
 

@@ -71,6 +71,7 @@ or cogauth's session.Manager.RegisterPasskey behind a page of yours).`,
 		},
 	}
 	del.Flags().BoolVar(&do.Yes, "yes", false, "do not ask")
+	addOutputFlag(del, &do.Output)
 	// delete may ask first: only its network call is bounded, never the prompt.
 	cmd.AddCommand(bounded(list), del)
 	return cmd
@@ -140,6 +141,9 @@ func orDash(s string) string {
 }
 
 func runPasskeysDelete(ctx context.Context, o *passkeysOptions) error {
+	if err := checkTextOrJSON(o.Output); err != nil {
+		return err
+	}
 	if strings.TrimSpace(o.ID) == "" {
 		return usagef("empty passkey ID (see: cogauth passkeys list)")
 	}
@@ -162,6 +166,13 @@ func runPasskeysDelete(ctx context.Context, o *passkeysOptions) error {
 	}
 	if err := o.call(ctx, func(ctx context.Context) error { return mapNotSignedIn(p.mgr.DeletePasskey(ctx, o.ID)) }); err != nil {
 		return err
+	}
+	if o.Output == "json" {
+		return writeJSON(o.IO.Out, struct {
+			ID       string `json:"id"`
+			Username string `json:"username"`
+			Deleted  bool   `json:"deleted"`
+		}{o.ID, p.user, true})
 	}
 	fmt.Fprintf(o.IO.ErrOut, "Deleted passkey %s.\n", sanitize(o.ID))
 	return nil

@@ -245,19 +245,25 @@ func newConfigureListCmd(a *app) *cobra.Command {
 
 // newConfigureDeleteCmd is `configure delete NAME`.
 func newConfigureDeleteCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var output string
+	cmd := &cobra.Command{
 		Use:               "delete NAME",
 		Short:             "Delete a profile from $COGAUTH_HOME/config.toml",
 		Long:              "Delete a profile. A profile that is signed in is refused: run cogauth logout --profile NAME first, so that its session is revoked rather than left behind.",
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.completeProfiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runConfigureDelete(cmd.Context(), a, args[0])
+			if err := checkTextOrJSON(output); err != nil {
+				return err
+			}
+			return runConfigureDelete(cmd.Context(), a, args[0], output)
 		},
 	}
+	addOutputFlag(cmd, &output)
+	return cmd
 }
 
-func runConfigureDelete(ctx context.Context, a *app, name string) error {
+func runConfigureDelete(ctx context.Context, a *app, name, output string) error {
 	if err := config.ValidateProfileName(name); err != nil {
 		return err
 	}
@@ -282,6 +288,9 @@ func runConfigureDelete(ctx context.Context, a *app, name string) error {
 	}
 	if err := f.Save(path); err != nil {
 		return err
+	}
+	if output == "json" {
+		return writeJSON(a.IO.Out, configureJSON{Profile: name, Path: path, Deleted: true})
 	}
 	a.notef("Profile %q deleted from %s\n", name, path)
 	return nil
