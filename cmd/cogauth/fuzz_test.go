@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
+
+	"github.com/cogauth/cogauth/internal/config"
+	"github.com/cogauth/cogauth/store"
 )
 
 // FuzzSanitize: whatever a device name holds, the table line has no control
@@ -88,6 +93,37 @@ func FuzzParsePastedRedirect(f *testing.F) {
 		}
 		if q.Get("code") == "" && q.Get("error") == "" {
 			t.Fatalf("accepted %q without a code or an error", s)
+		}
+	})
+}
+
+// FuzzPendingRecord: whatever the store holds under a pending step's key (another
+// release's record, a file edited by hand), reading it never panics, and a record
+// that is served names its command and is not expired.
+func FuzzPendingRecord(f *testing.F) {
+	f.Add([]byte(`{"command":"login","step":"EMAIL_OTP","username":"alice","expiresAt":"2999-01-01T00:00:00Z","challenge":{"name":"EMAIL_OTP","username":"alice","session":"s"}}`))
+	f.Add([]byte(`{"command":"","expiresAt":"2000-01-01T00:00:00Z"}`))
+	f.Add([]byte(`not json`))
+	f.Add([]byte(`{"command":"login","challenge":{"name":"X","parameters":{"requiredAttributes":"[\"email\"]"}},"expiresAt":"2999-01-01T00:00:00Z","step":"NEW_PASSWORD_REQUIRED"}`))
+	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	cfg := &config.Config{Profile: "p", Values: config.Values{UserPoolID: "us-east-1_X", ClientID: "c", Store: config.StoreFile}}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ctx := context.Background()
+		s := store.NewMemory()
+		ps := &pendings{s: s, cfg: cfg, now: func() time.Time { return now }}
+		if _, err := s.Put(ctx, pendingKey(cfg, pendLogin), data, store.AnyVersion); err != nil {
+			t.Skip()
+		}
+		p, err := ps.get(ctx, pendLogin, "cogauth login")
+		if err != nil || p == nil {
+			return
+		}
+		if p.Command == "" || !now.Before(p.ExpiresAt) {
+			t.Fatalf("served %+v", p)
+		}
+		_ = finishCommand("p", p)
+		if p.Challenge != nil {
+			_ = p.Challenge.challenge()
 		}
 	})
 }

@@ -169,10 +169,10 @@ func runPasskeysDelete(ctx context.Context, o *passkeysOptions) error {
 	}
 	if o.Output == "json" {
 		return writeJSON(o.IO.Out, struct {
-			ID       string `json:"id"`
-			Username string `json:"username"`
-			Deleted  bool   `json:"deleted"`
-		}{o.ID, p.user, true})
+			doneJSON
+			ID      string `json:"id"`
+			Deleted bool   `json:"deleted"`
+		}{doneJSON{Status: "done", Profile: p.cfg.Profile, Username: p.user}, o.ID, true})
 	}
 	fmt.Fprintf(o.IO.ErrOut, "Deleted passkey %s.\n", sanitize(o.ID))
 	return nil
