@@ -102,6 +102,12 @@ func TestBinary(t *testing.T) {
 		}})
 	})
 
+	t.Run("pending steps against cogauth emulator --seed", func(t *testing.T) {
+		testBinaryPendingSteps(t, &binary{t: t, path: path, env: []string{
+			"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "COGAUTH_HOME=" + filepath.Join(t.TempDir(), "home"), "COGAUTH_STORE=file",
+		}})
+	})
+
 	t.Run("emulator", func(t *testing.T) {
 		p := newTestPool(t, nil)
 		b := newBinary(t, p.srv.URL, p.pool, p.client)

@@ -227,3 +227,25 @@ func TestPendingCustomChallenge(t *testing.T) {
 		t.Fatalf("--answer: %q", r.err)
 	}
 }
+
+// A pool that requires MFA, a user without any: the sign-in's MFA set-up is left
+// pending with the secret shown, and login --code finishes it.
+func TestPendingMFASetupAtLogin(t *testing.T) {
+	p := newTestPool(t, func(sp *emulator.SeedUserPool) { sp.MFA = "ON" })
+	c := newCLI(t, p)
+	c.env["COGAUTH_STORE"] = "file"
+	c.env["COGAUTH_NEW_PASSWORD"] = "Newbie-Passw0rd!"
+	r := c.ok("Temp-Passw0rd!\n", "login", "-u", "newbie", "--password-stdin", "-o", "json")
+	delete(c.env, "COGAUTH_NEW_PASSWORD")
+	pj := pendingOut(t, r)
+	if pj.Step != "MFA_SETUP" || pj.Secret == "" || !strings.HasPrefix(pj.URI, "otpauth://totp/cogauth:newbie?") || pj.Next != "cogauth login --profile default --code CODE" {
+		t.Fatalf("MFA set-up pending: %+v", pj)
+	}
+	code, err := emulator.TOTP(pj.Secret, p.srv.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := c.ok("", "login", "--code", code); !strings.Contains(r.err, "Signed in as newbie") {
+		t.Fatalf("finishing the set-up: %q", r.err)
+	}
+}
