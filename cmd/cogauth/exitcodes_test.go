@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/cogauth/cogauth/emulator"
 )
 
 // TestExitCodes: the documented exit codes, command by command: 0 done or
@@ -63,5 +65,31 @@ func TestExitCodes(t *testing.T) {
 	var errOut safeBuffer
 	if code := Main(ctx, c.environment(pr, io.Discard, &errOut), []string{"login"}); code != exitInterrupts || !strings.Contains(errOut.String(), "cogauth: interrupted") {
 		t.Fatalf("interrupted login: exit %d %q", code, errOut.String())
+	}
+}
+
+// A session the service no longer knows (the emulator restarted without its
+// state): every command that uses it exits 3 with the command that signs in.
+func TestSessionUnknownAfterRestart(t *testing.T) {
+	seed := emulator.SeedUserPool{Name: "p", ID: "us-east-1_Restart9", Clients: []emulator.SeedClient{{Name: "cli", ID: "restartclient9"}},
+		Users: []emulator.SeedUser{{Username: "alice", Password: alicePW}}}
+	first := emulator.NewServer(emulator.Options{})
+	if _, err := first.CreateUserPool(seed); err != nil {
+		t.Fatal(err)
+	}
+	c := newCLI(t, &testPool{srv: first, pool: seed.ID, client: "restartclient9"})
+	c.env["COGAUTH_STORE"] = "file"
+	c.ok(alicePW+"\n", "login", "-u", "alice", "--password-stdin")
+	first.Close()
+	second := emulator.NewServer(emulator.Options{})
+	t.Cleanup(second.Close)
+	if _, err := second.CreateUserPool(seed); err != nil {
+		t.Fatal(err)
+	}
+	c.env["COGAUTH_ENDPOINT"] = second.URL
+	for _, args := range [][]string{{"attributes", "get"}, {"refresh", "--force"}, {"token"}} {
+		if r := c.run("", args...); r.code != exitSignedOut || !strings.Contains(r.err, "run cogauth login --profile default") {
+			t.Fatalf("cogauth %s after the restart: exit %d %q", strings.Join(args, " "), r.code, r.err)
+		}
 	}
 }
