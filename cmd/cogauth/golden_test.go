@@ -82,3 +82,31 @@ func (tr *transcript) add(args []string, r result) {
 	}
 	tr.b.WriteString("[exit " + strconv.Itoa(r.code) + "]\n\n")
 }
+
+// TestHumanOutputGolden: the human output of an ordinary day, as one golden
+// transcript, so that a change of wording shows in review.
+func TestHumanOutputGolden(t *testing.T) {
+	p := newTestPool(t, nil)
+	c := newCLI(t, nil)
+	c.env["COGAUTH_STORE"] = "file"
+	var tr transcript
+	step := func(stdin string, args ...string) {
+		t.Helper()
+		tr.add(args, c.run(stdin, args...))
+	}
+	step("", "configure", "--profile", "local", "--endpoint", p.srv.URL, "--user-pool-id", p.pool, "--client-id", p.client)
+	step("", "profiles")
+	step(alicePW+"\n", "login", "-u", "alice", "--password-stdin")
+	step("", "configure", "--profile", "work", "--endpoint", p.srv.URL, "--user-pool-id", p.pool, "--client-id", p.client)
+	step("", "profiles")
+	step("", "profiles", "use", "local")
+	step("", "status")
+	step("", "whoami")
+	step("", "attributes", "get")
+	step("", "mfa", "status")
+	step("", "account", "delete")
+	step("", "logout")
+	step("", "token")
+	home := c.env["COGAUTH_HOME"]
+	checkGolden(t, "human", append(poolScrub(p), struct{ from, to string }{home, "$COGAUTH_HOME"}).apply(tr.b.String()))
+}

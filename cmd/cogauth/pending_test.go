@@ -249,3 +249,25 @@ func TestPendingMFASetupAtLogin(t *testing.T) {
 		t.Fatalf("finishing the set-up: %q", r.err)
 	}
 }
+
+// SMS MFA after the password, left pending and finished with the code the
+// emulator "texted".
+func TestPendingSMSMFA(t *testing.T) {
+	p := newTestPool(t, func(sp *emulator.SeedUserPool) {
+		sp.MFA = "OPTIONAL"
+		sp.SMSMFA = true
+		sp.Users = append(sp.Users, emulator.SeedUser{Username: "sam", Password: "Sam-Passw0rd!",
+			Attributes: map[string]string{"phone_number": "+15555550100", "phone_number_verified": "true"}})
+	})
+	c := newCLI(t, p)
+	c.env["COGAUTH_STORE"] = "file"
+	c.ok("Sam-Passw0rd!\n", "login", "-u", "sam", "--password-stdin")
+	c.ok("", "mfa", "prefer", "sms")
+	pj := pendingOut(t, c.ok("Sam-Passw0rd!\n", "login", "-u", "sam", "--password-stdin", "-o", "json"))
+	if pj.Step != "SMS_MFA" || pj.Medium != "SMS" || !strings.HasPrefix(pj.Destination, "+") || strings.Contains(pj.Destination, "5550100") {
+		t.Fatalf("SMS MFA pending: %+v", pj)
+	}
+	if r := c.ok("", "login", "--code", routeCode(t, p, "sam", "SMS_MFA")); !strings.Contains(r.err, "Signed in as sam") {
+		t.Fatalf("finishing SMS MFA: %q", r.err)
+	}
+}
