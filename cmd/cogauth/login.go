@@ -184,6 +184,12 @@ func runLogin(ctx context.Context, o *loginOptions, password string) error {
 	if err := o.readAnswers(); err != nil {
 		return err
 	}
+	if o.NewPasswordStdin && !o.PasswordStdin {
+		// Alone on standard input (with --password-stdin it is the second line).
+		if o.NewPassword, err = readLine(o.IO.In); err != nil || o.NewPassword == "" {
+			return usagef("--new-password-stdin: no new password on standard input")
+		}
+	}
 	// A pending step of this profile, and an answer for it: finish it.
 	pend, err := ps.get(ctx, pendLogin, "cogauth login --profile "+p.cfg.Profile+" -u NAME")
 	if err != nil {
@@ -211,9 +217,9 @@ func runLogin(ctx context.Context, o *loginOptions, password string) error {
 			return fmt.Errorf("reading the password from standard input: %w", err)
 		}
 	}
-	if o.NewPasswordStdin {
-		if o.NewPassword, err = readLine(o.IO.In); err != nil {
-			return usagef("--new-password-stdin: no new password on standard input")
+	if o.NewPasswordStdin && o.PasswordStdin {
+		if o.NewPassword, err = readLine(o.IO.In); err != nil || o.NewPassword == "" {
+			return usagef("--new-password-stdin: no new password on standard input after the password")
 		}
 	}
 	// The custom flow needs no password: the pool's challenges decide. One given

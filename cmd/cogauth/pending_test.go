@@ -271,3 +271,20 @@ func TestPendingSMSMFA(t *testing.T) {
 		t.Fatalf("finishing SMS MFA: %q", r.err)
 	}
 }
+
+// A new password required, finished with the new password on standard input
+// (login --new-password-stdin); the new password then signs in.
+func TestPendingNewPasswordStdin(t *testing.T) {
+	p := newTestPool(t, nil)
+	c := newCLI(t, p)
+	c.env["COGAUTH_STORE"] = "file"
+	pj := pendingOut(t, c.ok("Temp-Passw0rd!\n", "login", "-u", "newbie", "--password-stdin", "-o", "json"))
+	if pj.Step != "NEW_PASSWORD_REQUIRED" || !strings.Contains(pj.Next, "--new-password-stdin") {
+		t.Fatalf("new password pending: %+v", pj)
+	}
+	if r := c.ok("Newbie-Passw0rd!\n", "login", "--new-password-stdin"); !strings.Contains(r.err, "Signed in as newbie") {
+		t.Fatalf("--new-password-stdin: %q", r.err)
+	}
+	c.ok("", "logout")
+	c.ok("Newbie-Passw0rd!\n", "login", "-u", "newbie", "--password-stdin")
+}
