@@ -361,7 +361,7 @@ func (o *loginOptions) resume(ctx context.Context, p *profileSession, ps *pendin
 	next := finishCommand(p.cfg.Profile, pend)
 	switch {
 	case err == nil:
-	case errors.Is(err, cognito.ErrCodeMismatch), errors.Is(err, cognito.ErrEnableSoftwareTokenMFA), cognito.IsRetryable(err):
+	case errors.Is(err, cognito.ErrCodeMismatch), errors.Is(err, cognito.ErrEnableSoftwareTokenMFA), retryable(err):
 		return wrongCodeKept(err, next) // the step stays pending
 	case stepExpired(err):
 		_ = ps.drop(ctx, pendLogin)
@@ -704,4 +704,11 @@ func (a *app) poolExists(ctx context.Context, c *config.Config) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("jwks: HTTP %d", resp.StatusCode)
+}
+
+// retryable reports whether err is a Cognito error worth trying again (throttling,
+// the service's trouble, no answer): a pending step survives it.
+func retryable(err error) bool {
+	var ce *cognito.Error
+	return errors.As(err, &ce) && ce.Retryable
 }

@@ -312,13 +312,17 @@ func wrongCodeKept(err error, next string) error {
 	return err
 }
 
-// stepExpired reports whether err is Cognito saying the sign-in's session ended.
+// stepExpired reports whether err is Cognito saying the sign-in's session ended
+// ("Invalid session for the user, session is expired.") or the code expired.
 func stepExpired(err error) bool {
-	if !errors.Is(err, cognito.ErrNotAuthorized) && !errors.Is(err, cognito.ErrExpiredCode) {
+	var ce *cognito.Error
+	if !errors.As(err, &ce) {
 		return false
 	}
-	m := err.Error()
-	return strings.Contains(m, "session") || strings.Contains(m, "Session") || errors.Is(err, cognito.ErrExpiredCode)
+	if ce.Name == "ExpiredCodeException" {
+		return true
+	}
+	return ce.Name == "NotAuthorizedException" && strings.Contains(strings.ToLower(ce.Message), "session")
 }
 
 func sortedKeys(m map[string]string) []string {
