@@ -143,7 +143,7 @@ func humanError(err error, c *config.Config, timeout time.Duration) error {
 }
 
 // pkgPrefixRE finds the package names libraries start their errors with.
-var pkgPrefixRE = regexp.MustCompile(`(^|: )(?:session|cognito|identity|hostedui|store|jwt|srp): `)
+var pkgPrefixRE = regexp.MustCompile(`(^|: )(?:session|cognito|identity|hostedui|store|keyring|srp|config|emulator|httpauth): `)
 
 // issuerPoolRE finds the pool of a token's issuer in session's validation error.
 var issuerPoolRE = regexp.MustCompile(`issuer "https?://[^"]*/([\w-]+_[0-9A-Za-z]+)" is not pool`)

@@ -251,7 +251,9 @@ type errorJSON struct {
 // JSON object; --debug (COGAUTH_DEBUG=1) adds the operation, exception, HTTP
 // status and request ID.
 func (a *app) printError(cmd *cobra.Command, err error, code int) {
-	msg := oneLine(err.Error())
+	// The libraries start their errors with their package's name; the user
+	// needs the words after it.
+	msg := oneLine(pkgPrefixRE.ReplaceAllString(err.Error(), "$1"))
 	var dbg *debugDetails
 	if a.debug() {
 		dbg = debugOf(err)
