@@ -33,6 +33,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -339,6 +340,64 @@ func (o *oauthReq) fedFailRedirect(a authParams, err error) {
 	o.fail(a, &oauthErr{Code: fe.code, Desc: fe.desc, Status: http.StatusBadRequest}, true)
 }
 
+// oauthErrors are the error codes of OAuth 2.0 (RFC 6749 4.1.2.1, 5.2) and
+// OpenID Connect (Core 3.1.2.6) a provider's answer may carry to the app;
+// anything else is invalid_request, so that no text a provider chose (an
+// echo of what it was sent, say) reaches the app's redirect URI.
+var oauthErrors = []string{
+	"invalid_request", "unauthorized_client", "access_denied", "unsupported_response_type", "invalid_scope",
+	"server_error", "temporarily_unavailable", "invalid_client", "invalid_grant", "unsupported_grant_type",
+	"interaction_required", "login_required", "account_selection_required", "consent_required",
+	"invalid_request_uri", "invalid_request_object", "request_not_supported", "request_uri_not_supported",
+	"registration_not_supported",
+}
+
+func oauthErrorCode(s string) string {
+	if slices.Contains(oauthErrors, s) {
+		return s
+	}
+	return "invalid_request"
+}
+
+// maxProviderDetail bounds what the log keeps of a provider's error answer.
+const maxProviderDetail = 256
+
+// logProviderError logs a provider's error answer: bounded, with the secrets
+// the emulator holds for that provider (client_secret, in every encoding a
+// provider may echo it in) replaced by [redacted].
+func (e *Emulator) logProviderError(prov *oidcProvider, step, code, desc string) {
+	e.logger().Warn("emulator: identity provider refused the sign-in", "provider", clip(prov.Name), "step", step,
+		"error", redactProvider(prov, code, 64), "error_description", redactProvider(prov, desc, maxProviderDetail))
+}
+
+// redactProvider cuts s to n bytes (at a rune boundary, control characters
+// dropped) after removing prov's secrets from it.
+func redactProvider(prov *oidcProvider, s string, n int) string {
+	for _, k := range []string{"client_secret"} {
+		sec := prov.Details[k]
+		if len(sec) < 4 {
+			continue
+		}
+		for _, form := range []string{sec, url.QueryEscape(sec), url.PathEscape(sec), base64.StdEncoding.EncodeToString([]byte(sec)), base64.RawURLEncoding.EncodeToString([]byte(sec))} {
+			s = strings.ReplaceAll(s, form, "[redacted]")
+		}
+	}
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) > n {
+		cut := n
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
+
 // idpResponse serves /oauth2/idpresponse: the provider's answer to federate.
 func (o *oauthReq) idpResponse() {
 	q := o.r.URL.Query()
@@ -374,7 +433,11 @@ func (o *oauthReq) idpResponse() {
 	}
 	a := fr.Auth
 	if ee := q.Get("error"); ee != "" {
-		o.fedFailRedirect(a, &fedError{code: clip(ee), desc: clip(prov.Name + " Error - " + ee + " " + q.Get("error_description"))})
+		// The provider's words stay in the log (bounded, its secret redacted): a
+		// provider that echoes what it was sent must not put it in the app's URL.
+		code := oauthErrorCode(ee)
+		o.e.logProviderError(prov, "authorize", ee, q.Get("error_description"))
+		o.fedFailRedirect(a, &fedError{code: code, desc: prov.Name + " Error - " + code})
 		return
 	}
 	code := q.Get("code")
@@ -443,13 +506,16 @@ func (e *Emulator) exchangeUpstream(ctx context.Context, prov *oidcProvider, fr 
 		return nil, fedFail("%s Error - %d %v", prov.Name, status, err)
 	}
 	if status != http.StatusOK {
-		// A standard OAuth error answer is passed on, as Cognito does.
-		code, _ := tok["error"].(string)
+		// A standard OAuth error code is passed on, as Cognito does; the
+		// provider's description only reaches the log (bounded, redacted).
+		raw, _ := tok["error"].(string)
 		desc, _ := tok["error_description"].(string)
-		if code == "" {
+		if raw == "" {
 			return nil, fedFail("%s Error - %d", prov.Name, status)
 		}
-		return nil, &fedError{code: clip(code), desc: clip(fmt.Sprintf("%s Error - %d %s %s", prov.Name, status, code, desc))}
+		e.logProviderError(prov, "token", raw, desc)
+		code := oauthErrorCode(raw)
+		return nil, &fedError{code: code, desc: fmt.Sprintf("%s Error - %d %s", prov.Name, status, code)}
 	}
 	idToken, _ := tok["id_token"].(string)
 	accessToken, _ := tok["access_token"].(string)
