@@ -58,6 +58,11 @@ type fedRequest struct {
 	Nonce       string     `json:"nonce"`
 	RedirectURI string     `json:"redirectUri"` // the idpresponse URL sent to the provider
 	Expires     time.Time  `json:"expires"`
+	// SAMLRequestID is a SAML AuthnRequest's (or LogoutRequest's) ID, which the
+	// IdP's answer must be InResponseTo (saml.go); LogoutTarget is where a SAML
+	// single logout ends.
+	SAMLRequestID string `json:"samlRequestId,omitempty"`
+	LogoutTarget  string `json:"logoutTarget,omitempty"`
 }
 
 // fedIdentity is one entry of a user's identities attribute. LinkAttribute and
@@ -71,6 +76,8 @@ type fedIdentity struct {
 	Primary       bool      `json:"primary"`
 	DateCreated   time.Time `json:"dateCreated"`
 	LinkAttribute string    `json:"linkAttribute,omitempty"`
+	// Issuer is a SAML IdP's entity ID (null in the attribute otherwise).
+	Issuer string `json:"issuer,omitempty"`
 }
 
 // syncIdentities writes u.Identities to the identities attribute as Cognito
@@ -91,7 +98,7 @@ func (u *user) syncIdentities() {
 	}
 	out := make([]shown, 0, len(u.Identities))
 	for _, id := range u.Identities {
-		out = append(out, shown{id.UserID, id.ProviderName, id.ProviderType, nil, id.Primary, id.DateCreated.UnixMilli()})
+		out = append(out, shown{id.UserID, id.ProviderName, id.ProviderType, issuerOf(id), id.Primary, id.DateCreated.UnixMilli()})
 	}
 	b, _ := json.Marshal(out)
 	u.Attributes["identities"] = string(b)
@@ -104,18 +111,30 @@ func identitiesClaim(u *user) []map[string]any {
 	for _, id := range u.Identities {
 		out = append(out, map[string]any{
 			"userId": id.UserID, "providerName": id.ProviderName, "providerType": id.ProviderType,
-			"issuer": nil, "primary": strconv.FormatBool(id.Primary), "dateCreated": strconv.FormatInt(id.DateCreated.UnixMilli(), 10),
+			"issuer": issuerOf(id), "primary": strconv.FormatBool(id.Primary), "dateCreated": strconv.FormatInt(id.DateCreated.UnixMilli(), 10),
 		})
 	}
 	return out
 }
 
-// oidcProvider is a pool's identity provider as federation uses it.
+// issuerOf is an identity's issuer as Cognito shows it: a SAML IdP's entity
+// ID, else null.
+func issuerOf(id fedIdentity) *string {
+	if id.Issuer == "" {
+		return nil
+	}
+	return &id.Issuer
+}
+
+// oidcProvider is a pool's identity provider as federation uses it (OIDC,
+// SAML and the social providers alike).
 type oidcProvider struct {
 	Name    string
 	Type    string
 	Details map[string]string
 	Mapping map[string]string
+	// Issuer is set for a SAML sign-in: the IdP's entity ID.
+	Issuer string
 }
 
 // identityProvider returns the pool's provider called name, or nil.
@@ -270,6 +289,10 @@ func (o *oauthReq) federate(a authParams, chk *checked, provName string) {
 		o.internal(err)
 		return
 	}
+	if prov != nil && prov.Type == "SAML" {
+		o.federateSAML(a, chk, prov)
+		return
+	}
 	if prov == nil || prov.Type != "OIDC" {
 		// validate refused providers that do not exist; other types have no
 		// upstream the emulator can speak to.
@@ -411,7 +434,7 @@ func (o *oauthReq) idpResponse() {
 			return nil
 		}
 		key := hashToken(state)
-		if f := s.Federations[key]; f != nil {
+		if f := s.Federations[key]; f != nil && f.SAMLRequestID == "" {
 			delete(s.Federations, key) // one answer per request, whatever it says
 			o.e.dirty = true
 			if now.After(f.Expires) {
@@ -746,7 +769,7 @@ func (e *Emulator) federatedUser(c *call, p *userPool, prov *oidcProvider, claim
 	u := &user{
 		Username: username, Sub: sign, Attributes: map[string]string{"sub": sign},
 		Enabled: true, Status: "EXTERNAL_PROVIDER", Created: now, Modified: now,
-		Identities: []fedIdentity{{UserID: sub, ProviderName: prov.Name, ProviderType: prov.Type, Primary: true, DateCreated: now}},
+		Identities: []fedIdentity{{UserID: sub, ProviderName: prov.Name, ProviderType: prov.Type, Primary: true, DateCreated: now, Issuer: prov.Issuer}},
 	}
 	for _, a := range attrs {
 		u.Attributes[a.Name] = a.Value

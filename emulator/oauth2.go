@@ -48,6 +48,9 @@ type oauthState struct {
 	// Federations are sign-ins sent to an identity provider (federation.go), by
 	// hashToken(state).
 	Federations map[string]*fedRequest `json:"federations,omitempty"`
+	// SAMLSeen remembers the SAML assertions signed in with, by hashToken of
+	// issuer and ID, until they expire (saml.go): a replay is refused.
+	SAMLSeen map[string]time.Time `json:"samlSeen,omitempty"`
 }
 
 // scope is the scope claim of the origin's access tokens.
@@ -78,6 +81,12 @@ type loginSession struct {
 	Username string    `json:"username"`
 	AuthTime time.Time `json:"authTime"`
 	Expires  time.Time `json:"expires"`
+	// A sign-in through a SAML provider (saml.go) keeps what its single
+	// logout needs.
+	SAMLProvider     string `json:"samlProvider,omitempty"`
+	SAMLNameID       string `json:"samlNameId,omitempty"`
+	SAMLNameIDFormat string `json:"samlNameIdFormat,omitempty"`
+	SAMLSessionIndex string `json:"samlSessionIndex,omitempty"`
 }
 
 // oauth returns the OAuth endpoints' state, made on first use; e.mu must be held.
@@ -100,12 +109,20 @@ func (s *oauthState) ensureMaps() {
 	if s.Federations == nil {
 		s.Federations = map[string]*fedRequest{}
 	}
+	if s.SAMLSeen == nil {
+		s.SAMLSeen = map[string]time.Time{}
+	}
 }
 
 // prune drops codes and hosted UI sessions that have expired and tells whether
 // it dropped any.
 func (s *oauthState) prune(now time.Time) bool {
-	n := len(s.Codes) + len(s.Logins) + len(s.Federations)
+	n := len(s.Codes) + len(s.Logins) + len(s.Federations) + len(s.SAMLSeen)
+	for k, exp := range s.SAMLSeen {
+		if now.After(exp) {
+			delete(s.SAMLSeen, k)
+		}
+	}
 	for k, f := range s.Federations {
 		if now.After(f.Expires) {
 			delete(s.Federations, k)
@@ -121,7 +138,7 @@ func (s *oauthState) prune(now time.Time) bool {
 			delete(s.Logins, k)
 		}
 	}
-	return len(s.Codes)+len(s.Logins)+len(s.Federations) != n
+	return len(s.Codes)+len(s.Logins)+len(s.Federations)+len(s.SAMLSeen) != n
 }
 
 // oauthRoutes registers the hosted UI and OAuth 2.0 endpoints, at the root and
@@ -150,6 +167,9 @@ func (e *Emulator) oauthRoutes(mux *http.ServeMux) {
 			}
 		}
 	}
+	// SAML's endpoints (saml.go), on the domain's root as Cognito's are.
+	mux.Handle("POST /saml2/idpresponse", e.oauthHandler("/saml2/idpresponse", (*oauthReq).samlIdpResponse))
+	mux.Handle("POST /saml2/logout", e.oauthHandler("/saml2/logout", (*oauthReq).samlLogoutResponse))
 	for _, endpoint := range []string{"/oauth2/authorize", "/login", "/oauth2/token", "/oauth2/revoke", "/oauth2/userInfo", "/logout", "/oauth2/idpresponse", "/error"} {
 		for _, prefix := range []string{"", "/{pool}"} {
 			mux.Handle(prefix+endpoint, e.oauthHandler(endpoint, func(o *oauthReq) {
@@ -595,6 +615,7 @@ func (o *oauthReq) logout() {
 	var (
 		target string
 		oe     *oauthErr
+		saml   *loginSession
 	)
 	err := o.locked(func(s *oauthState, now time.Time) error {
 		_, c, ok := o.client(q.Get("client_id"))
@@ -626,6 +647,9 @@ func (o *oauthReq) logout() {
 			return nil
 		}
 		if ck, err := o.r.Cookie(loginCookie); err == nil {
+			if l := s.Logins[hashToken(ck.Value)]; l != nil && l.SAMLProvider != "" {
+				saml = l
+			}
 			delete(s.Logins, hashToken(ck.Value))
 			o.e.dirty = true
 		}
@@ -637,6 +661,10 @@ func (o *oauthReq) logout() {
 	}
 	if oe != nil {
 		o.errorPage(http.StatusBadRequest, oe.Code)
+		return
+	}
+	if saml != nil && o.samlLogout(saml, target) {
+		// Single logout: through the SAML IdP first (saml.go).
 		return
 	}
 	http.SetCookie(o.w, &http.Cookie{Name: loginCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
