@@ -35,8 +35,8 @@ func FuzzSAMLACS(f *testing.F) {
 		`<saml:Issuer>urn:idp</saml:Issuer><saml:Subject><saml:NameID>x</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">` +
 		`<saml:SubjectConfirmationData Recipient="http://127.0.0.1/saml2/idpresponse" NotOnOrAfter="2100-01-01T00:00:00Z"/></saml:SubjectConfirmation></saml:Subject>` +
 		`<saml:Conditions NotBefore="2000-01-01T00:00:00Z" NotOnOrAfter="2100-01-01T00:00:00Z"><saml:AudienceRestriction><saml:Audience>urn:amazon:cognito:sp:p_1</saml:Audience></saml:AudienceRestriction></saml:Conditions></saml:Assertion>`
-	f.Add([]byte(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="r" Version="2.0"><saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">urn:idp</saml:Issuer>` +
-		`<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>` + assertion + `</samlp:Response>`), "")
+	f.Add([]byte(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="r" Version="2.0"><saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">urn:idp</saml:Issuer>`+
+		`<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>`+assertion+`</samlp:Response>`), "")
 	f.Add([]byte(`<!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]><samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">&e;</samlp:Response>`), "req-1")
 	f.Add([]byte(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"><saml:EncryptedAssertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><x/></saml:EncryptedAssertion></samlp:Response>`), "")
 	f.Add([]byte(`<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="urn:idp"><md:IDPSSODescriptor><md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="http://127.0.0.1/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>`), "")
