@@ -217,6 +217,9 @@ type Emulator struct {
 	lambdaRoutes map[string]LambdaRoute
 	invocations  []Invocation
 	lambdaHTTP   *http.Client // never replaced; safe to use unlocked
+	// standIn is the social providers' stand-in (social_standin.go), guarded
+	// by its own mutex.
+	standIn standInState
 }
 
 // New returns an emulator; it loads Options.StateFile when it exists and applies

@@ -226,7 +226,10 @@ func httpURL(s string) bool {
 
 // endpoints returns prov's URLs: those in ProviderDetails, the rest from the
 // issuer's OpenID configuration (whose issuer must be oidc_issuer).
-func (e *Emulator) endpoints(ctx context.Context, prov *oidcProvider) (oidcEndpoints, error) {
+func (e *Emulator) endpoints(ctx context.Context, prov *oidcProvider, base string) (oidcEndpoints, error) {
+	if slices.Contains(socialProviders, prov.Type) {
+		return socialEndpoints(prov, base) // social.go
+	}
 	d := prov.Details
 	ep := oidcEndpoints{Issuer: d["oidc_issuer"], Authorize: d["authorize_url"], Token: d["token_url"], UserInfo: d["attributes_url"], JWKS: d["jwks_uri"]}
 	if ep.Authorize == "" || ep.Token == "" || ep.JWKS == "" {
@@ -293,13 +296,13 @@ func (o *oauthReq) federate(a authParams, chk *checked, provName string) {
 		o.federateSAML(a, chk, prov)
 		return
 	}
-	if prov == nil || prov.Type != "OIDC" {
+	if prov == nil || prov.Type != "OIDC" && !slices.Contains(socialProviders, prov.Type) {
 		// validate refused providers that do not exist; other types have no
 		// upstream the emulator can speak to.
 		o.fail(a, &oauthErr{Code: "invalid_request", Desc: "identity provider " + clip(provName) + " is not an OIDC provider the emulator federates with", Status: http.StatusBadRequest}, true)
 		return
 	}
-	ep, err := o.e.endpoints(o.r.Context(), prov)
+	ep, err := o.e.endpoints(o.r.Context(), prov, strings.TrimSuffix(o.idpResponseURL(), "/oauth2/idpresponse"))
 	if err != nil {
 		o.fedFailRedirect(a, err)
 		return
@@ -510,19 +513,42 @@ func (o *oauthReq) idpResponse() {
 // exchangeUpstream redeems code at the provider's token endpoint, verifies the
 // id token and returns its claims merged with the userInfo answer.
 func (e *Emulator) exchangeUpstream(ctx context.Context, prov *oidcProvider, fr *fedRequest, code string) (map[string]any, error) {
-	ep, err := e.endpoints(ctx, prov)
+	ep, err := e.endpoints(ctx, prov, strings.TrimSuffix(fr.RedirectURI, "/oauth2/idpresponse"))
 	if err != nil {
 		return nil, err
 	}
+	social := slices.Contains(socialProviders, prov.Type)
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {fr.RedirectURI}, "client_id": {prov.Details["client_id"]}}
 	if sec := prov.Details["client_secret"]; sec != "" {
 		form.Set("client_secret", sec) // client_secret_post
 	}
-	req, err := http.NewRequest(http.MethodPost, ep.Token, strings.NewReader(form.Encode()))
+	if prov.Type == "SignInWithApple" {
+		if sec := appleClientSecret(prov, ep.Issuer, e.Now()); sec != "" {
+			form.Set("client_secret", sec)
+		}
+	}
+	var req *http.Request
+	if social && prov.Details["token_request_method"] == "GET" {
+		// Facebook's token endpoint takes a GET with the parameters in the query.
+		u, perr := url.Parse(ep.Token)
+		if perr != nil {
+			return nil, fedFail("%s Error - bad token_url", prov.Name)
+		}
+		q := u.Query()
+		for k, vs := range form {
+			q[k] = vs
+		}
+		u.RawQuery = q.Encode()
+		req, err = http.NewRequest(http.MethodGet, u.String(), nil)
+	} else {
+		req, err = http.NewRequest(http.MethodPost, ep.Token, strings.NewReader(form.Encode()))
+		if req != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+	}
 	if err != nil {
 		return nil, fedFail("%s Error - bad token_url", prov.Name)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 	status, tok, err := fetchJSON(ctx, req)
 	if err != nil {
@@ -542,18 +568,38 @@ func (e *Emulator) exchangeUpstream(ctx context.Context, prov *oidcProvider, fr 
 	}
 	idToken, _ := tok["id_token"].(string)
 	accessToken, _ := tok["access_token"].(string)
-	if idToken == "" || len(idToken) > 64<<10 {
+	if len(idToken) > 64<<10 || idToken == "" && (!social || ep.JWKS != "") {
+		// Facebook and Login with Amazon send no id token: their attributes_url
+		// answer is the user.
 		return nil, fedFail("%s Error - the token answer has no id_token", prov.Name)
 	}
+	if social && idToken == "" && (ep.UserInfo == "" || accessToken == "") {
+		return nil, fedFail("%s Error - the token answer has no access_token", prov.Name)
+	}
 	now := e.Now()
-	claims, err := e.verifyUpstreamIDToken(ctx, prov, ep, idToken, fr.Nonce, now)
-	if err != nil {
-		return nil, err
+	claims := map[string]any{}
+	if idToken != "" {
+		if ep.JWKS == "" {
+			return nil, fedFail("%s Error - an id_token and no jwks_uri to check it with", prov.Name)
+		}
+		if claims, err = e.verifyUpstreamIDToken(ctx, prov, ep, idToken, fr.Nonce, now); err != nil {
+			return nil, err
+		}
 	}
 	if ep.UserInfo != "" && accessToken != "" {
-		info, err := fetchUserInfo(ctx, prov, ep.UserInfo, accessToken)
+		info, err := fetchUserInfo(ctx, prov, socialAttributesURL(prov, ep.UserInfo), accessToken)
 		if err != nil {
 			return nil, err
+		}
+		if social {
+			key := socialSubject[prov.Type]
+			if idToken != "" && info[key] != nil && fmt.Sprint(info[key]) != fmt.Sprint(claims[key]) {
+				return nil, fedFail("%s Error - the userInfo answer is for another subject", prov.Name)
+			}
+			for k, v := range info {
+				claims[k] = v
+			}
+			return socialClaims(prov, claims)
 		}
 		if s, _ := info["sub"].(string); s != claims["sub"] {
 			// OIDC Core 5.3.2: a userInfo answer for another subject is not used.
@@ -562,6 +608,9 @@ func (e *Emulator) exchangeUpstream(ctx context.Context, prov *oidcProvider, fr 
 		for k, v := range info {
 			claims[k] = v
 		}
+	}
+	if social {
+		return socialClaims(prov, claims)
 	}
 	return claims, nil
 }

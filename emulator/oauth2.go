@@ -167,6 +167,8 @@ func (e *Emulator) oauthRoutes(mux *http.ServeMux) {
 			}
 		}
 	}
+	// The social providers' stand-in (social_standin.go).
+	e.standInRoutes(mux)
 	// SAML's endpoints (saml.go), on the domain's root as Cognito's are.
 	mux.Handle("POST /saml2/idpresponse", e.oauthHandler("/saml2/idpresponse", (*oauthReq).samlIdpResponse))
 	mux.Handle("POST /saml2/logout", e.oauthHandler("/saml2/logout", (*oauthReq).samlLogoutResponse))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"html/template"
 	"net/http"
+	"time"
 )
 
 // The hosted UI's pages: a plain sign-in form and an error page. They are
@@ -23,6 +24,7 @@ label, input, button { display: block; width: 100%; margin: 0.4rem 0; }
 input, button { padding: 0.5rem; font-size: 1rem; box-sizing: border-box; }
 .error { color: #b00020; }
 .note { color: #666; font-size: 0.85rem; }
+.idp { display: block; margin: 0.4rem 0; padding: 0.5rem; border: 1px solid #888; text-align: center; }
 </style>
 </head>
 <body>
@@ -37,7 +39,8 @@ input, button { padding: 0.5rem; font-size: 1rem; box-sizing: border-box; }
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit" id="signInSubmitButton" name="signInSubmitButton">Sign in</button>
 </form>
-<p class="note">cogauth emulator: a stand-in for the Amazon Cognito hosted UI.</p>
+{{range .Providers}}<a class="idp" id="idp-{{.Name}}" href="{{.URL}}">Continue with {{.Name}}</a>
+{{end}}<p class="note">cogauth emulator: a stand-in for the Amazon Cognito hosted UI.</p>
 </body>
 </html>
 `))
@@ -70,11 +73,32 @@ func (o *oauthReq) renderLogin(a authParams, message string, status int) {
 		csrf = o.e.randomB64(24)
 		http.SetCookie(o.w, &http.Cookie{Name: csrfCookie, Value: csrf, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	}
+	// The client's external providers, each a link to authorize through it, as
+	// Cognito's sign-in page offers them.
+	type idpLink struct{ Name, URL string }
+	var links []idpLink
+	if err := o.locked(func(*oauthState, time.Time) error {
+		if _, c, ok := o.client(a.ClientID); ok {
+			for _, name := range settingsOf(c).providers {
+				if name != "COGNITO" && len(links) < 50 {
+					v := a.values()
+					v.Del("idp_identifier")
+					v.Set("identity_provider", name)
+					links = append(links, idpLink{name, o.base + "/oauth2/authorize?" + v.Encode()})
+				}
+			}
+		}
+		return nil
+	}); err != nil {
+		o.internal(err)
+		return
+	}
 	var buf bytes.Buffer
 	err := loginTemplate.Execute(&buf, struct {
 		Message, Action, CSRF string
 		Params                map[string][]string
-	}{message, o.base + "/login", csrf, a.values()})
+		Providers             []idpLink
+	}{message, o.base + "/login", csrf, a.values(), links})
 	if err != nil {
 		o.internal(err)
 		return

@@ -700,6 +700,9 @@ func (e *Emulator) saveIdentityProvider(c *call, p *userPool, in *identityProvid
 		if in.ProviderType == "OIDC" && in.ProviderDetails == nil {
 			return nil, errInvalidParameter("client_id, oidc_issuer and authorize_scopes are required for OIDC identity providers.")
 		}
+		if contains(socialProviders, in.ProviderType) && in.ProviderDetails == nil {
+			return nil, errInvalidParameter("client_id and authorize_scopes are required for %s identity providers.", in.ProviderType)
+		}
 		if in.ProviderType == "SAML" && in.ProviderDetails == nil {
 			return nil, errInvalidParameter("Exactly one of MetadataFile or MetadataURL is required for SAML identity providers.")
 		}
@@ -726,6 +729,13 @@ func (e *Emulator) saveIdentityProvider(c *call, p *userPool, in *identityProvid
 				d["attributes_request_method"] = "GET"
 			}
 			d["attributes_url_add_attributes"] = "false"
+		}
+		if t, _ := rec["ProviderType"].(string); contains(socialProviders, t) {
+			// Cognito's required keys and the details it adds (social.go).
+			var err error
+			if d, err = socialDetails(t, in.ProviderName, d); err != nil {
+				return nil, err
+			}
 		}
 		if rec["ProviderType"] == "SAML" {
 			// The metadata is read (MetadataURL fetched with the lock released).
