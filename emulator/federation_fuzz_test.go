@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -13,6 +14,7 @@ import (
 func FuzzProviderAnswers(f *testing.F) {
 	f.Add([]byte(`{"keys":[{"kty":"RSA","kid":"k","n":"AQAB","e":"AQAB"}]}`), []byte(`{"sub":"s","email":"a@b","email_verified":true,"address":{"x":1}}`))
 	f.Add([]byte(`{"keys":"nope"}`), []byte(`{"email":null,"name":12.5}`))
+	f.Add([]byte(`{}`), []byte(`{"id":10223344556677889,"user_id":"amzn1.account.X","sub":"a b"}`))
 	f.Add([]byte(`{"keys":[{"kty":"RSA","n":"`+string(make([]byte, 400))+`","e":"AAAAAAAB"}]}`), []byte(`[]`))
 	prov := &oidcProvider{Name: "P", Type: "OIDC", Mapping: map[string]string{
 		"email": "email", "email_verified": "email_verified", "address": "address", "name": "name", "custom:x": "x", "username": "sub",
@@ -29,6 +31,19 @@ func FuzzProviderAnswers(f *testing.F) {
 		var c map[string]any
 		if json.Unmarshal(claims, &c) != nil {
 			return
+		}
+		// A social provider's answer (Facebook's /me, Amazon's profile): the
+		// subject claim becomes a usable sub or the answer is refused.
+		for _, typ := range []string{"Facebook", "LoginWithAmazon", "Google"} {
+			sc := map[string]any{}
+			for k, v := range c {
+				sc[k] = v
+			}
+			if out, err := socialClaims(&oidcProvider{Name: typ, Type: typ}, sc); err == nil {
+				if s, _ := out["sub"].(string); s == "" || len(s) > 255 || strings.ContainsAny(s, " \t\r\n") {
+					t.Fatalf("%s: kept sub %q", typ, s)
+				}
+			}
 		}
 		attrs := mappedAttributes(prov, c)
 		for _, a := range attrs {
