@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
 	"net/http"
 	"net/url"
@@ -152,7 +153,15 @@ func (p *userPool) identityProvider(name string) *oidcProvider {
 	if json.Unmarshal(raw, &rec) != nil {
 		return nil
 	}
-	return &oidcProvider{Name: rec.ProviderName, Type: rec.ProviderType, Details: rec.ProviderDetails, Mapping: rec.AttributeMapping}
+	prov := &oidcProvider{Name: rec.ProviderName, Type: rec.ProviderType, Details: rec.ProviderDetails, Mapping: rec.AttributeMapping}
+	if key, ok := p.stored(appleKeyKind)[name]; ok {
+		// Sign in with Apple's private_key, kept out of Describe (social.go).
+		var pk string
+		_ = json.Unmarshal(key, &pk)
+		prov.Details = maps.Clone(prov.Details)
+		prov.Details["private_key"] = pk
+	}
+	return prov
 }
 
 // providerNamed resolves an authorize request's identity_provider or

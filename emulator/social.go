@@ -21,6 +21,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,6 +53,12 @@ var socialDefaults = map[string]map[string]string{
 	},
 }
 
+var facebookVersion = regexp.MustCompile(`^v[0-9]{1,2}\.[0-9]{1,2}$`)
+
+// appleKeyKind is the pool's hidden record of each Sign in with Apple
+// provider's private_key, which Describe does not show (as in Cognito).
+const appleKeyKind = "applePrivateKey"
+
 // socialSubject is the claim each provider names its user by (Cognito's
 // default username mapping).
 var socialSubject = map[string]string{"Google": "sub", "Facebook": "id", "LoginWithAmazon": "user_id", "SignInWithApple": "sub"}
@@ -74,6 +81,13 @@ func socialDetails(typ, name string, in map[string]string) (map[string]string, e
 	}
 	d := maps.Clone(in)
 	for k, v := range socialDefaults[typ] {
+		if typ == "Facebook" && d["api_version"] != "" {
+			// The Graph API version the URLs name (v17.0 by default).
+			if !facebookVersion.MatchString(d["api_version"]) {
+				return nil, errInvalidParameter("api_version must be a Graph API version such as v17.0.")
+			}
+			v = strings.ReplaceAll(v, "v17.0", d["api_version"])
+		}
 		if d[k] == "" {
 			d[k] = v
 		}
@@ -93,7 +107,11 @@ func socialDetails(typ, name string, in map[string]string) (map[string]string, e
 // URL is still the provider's own.
 func socialStandIn(prov *oidcProvider) bool {
 	def, ok := socialDefaults[prov.Type]
-	return ok && (prov.Details["authorize_url"] == "" || prov.Details["authorize_url"] == def["authorize_url"])
+	u := prov.Details["authorize_url"]
+	if v := prov.Details["api_version"]; prov.Type == "Facebook" && v != "" {
+		u = strings.ReplaceAll(u, "/"+v+"/", "/v17.0/")
+	}
+	return ok && (u == "" || u == def["authorize_url"])
 }
 
 // socialEndpoints are prov's URLs: the stand-in's on the emulator's own URL

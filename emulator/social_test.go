@@ -226,3 +226,22 @@ func TestSignInPageOffersProviders(t *testing.T) {
 		t.Fatalf("the Google link led to %s", next)
 	}
 }
+
+// TestSocialProviderDetailsAsCognitoShowsThem: Describe hides Apple's
+// private_key, and Facebook's api_version names the Graph API URLs.
+func TestSocialProviderDetailsAsCognitoShowsThem(t *testing.T) {
+	srv := newFedFixture(t).srv
+	pool := srv.PoolID("app")
+	mustCall(t, srv, "CreateIdentityProvider", map[string]any{"UserPoolId": pool, "ProviderName": "SignInWithApple", "ProviderType": "SignInWithApple",
+		"ProviderDetails": map[string]string{"client_id": "com.example.web", "team_id": "T", "key_id": "K", "private_key": applePrivateKey(t), "authorize_scopes": "email name"}})
+	d := mustCall(t, srv, "DescribeIdentityProvider", map[string]any{"UserPoolId": pool, "ProviderName": "SignInWithApple"})["IdentityProvider"].(map[string]any)["ProviderDetails"].(map[string]any)
+	if _, shown := d["private_key"]; shown || d["authorize_url"] != "https://appleid.apple.com/auth/authorize" || d["key_id"] != "K" {
+		t.Fatalf("Apple details %v", d)
+	}
+	mustCall(t, srv, "CreateIdentityProvider", map[string]any{"UserPoolId": pool, "ProviderName": "Facebook", "ProviderType": "Facebook",
+		"ProviderDetails": map[string]string{"client_id": "1", "client_secret": "s", "authorize_scopes": "public_profile, email", "api_version": "v19.0"}})
+	d = mustCall(t, srv, "DescribeIdentityProvider", map[string]any{"UserPoolId": pool, "ProviderName": "Facebook"})["IdentityProvider"].(map[string]any)["ProviderDetails"].(map[string]any)
+	if d["authorize_url"] != "https://www.facebook.com/v19.0/dialog/oauth" || d["attributes_url"] != "https://graph.facebook.com/v19.0/me?fields=" || d["token_request_method"] != "GET" {
+		t.Fatalf("Facebook details %v", d)
+	}
+}

@@ -736,6 +736,12 @@ func (e *Emulator) saveIdentityProvider(c *call, p *userPool, in *identityProvid
 			if d, err = socialDetails(t, in.ProviderName, d); err != nil {
 				return nil, err
 			}
+			if t == "SignInWithApple" {
+				if err := e.putStored(p, appleKeyKind, in.ProviderName, d["private_key"]); err != nil {
+					return nil, err
+				}
+				delete(d, "private_key")
+			}
 		}
 		if rec["ProviderType"] == "SAML" {
 			// The metadata is read (MetadataURL fetched with the lock released).
@@ -821,6 +827,7 @@ func (e *Emulator) opDeleteIdentityProvider(c *call, in *identityProviderInput) 
 	}
 	delete(p.stored("identityProvider"), in.ProviderName)
 	delete(p.stored(samlKind), in.ProviderName)
+	delete(p.stored(appleKeyKind), in.ProviderName)
 	e.dirty = true
 	return nil, nil
 }
