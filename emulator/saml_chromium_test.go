@@ -33,7 +33,7 @@ func TestSAMLAndSocialSignInInChromium(t *testing.T) {
 	t.Cleanup(app.Close)
 	cb := app.URL + "/cb"
 	mustCall(t, f.srv, "CreateIdentityProvider", map[string]any{"UserPoolId": f.pool, "ProviderName": "Google", "ProviderType": "Google",
-		"ProviderDetails": map[string]string{"client_id": "g-client", "client_secret": "g-secret", "authorize_scopes": "openid email profile"},
+		"ProviderDetails":  map[string]string{"client_id": "g-client", "client_secret": "g-secret", "authorize_scopes": "openid email profile"},
 		"AttributeMapping": map[string]string{"email": "email"}})
 	mustCall(t, f.srv, "UpdateUserPoolClient", map[string]any{"UserPoolId": f.pool, "ClientId": f.web, "ClientName": "web",
 		"AllowedOAuthFlowsUserPoolClient": true, "AllowedOAuthFlows": []string{"code"}, "AllowedOAuthScopes": []string{"openid", "email"},
