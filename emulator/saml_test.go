@@ -393,6 +393,13 @@ func TestSAMLRefusedResponses(t *testing.T) {
 		defer f.srv.Advance(-4 * time.Minute)
 		wantRefused(t, landed(t, c, form), "expired")
 	})
+	t.Run("not valid yet", func(t *testing.T) {
+		c := browser(t)
+		form, _ := f.toIdP(t, c, nil)
+		f.srv.Advance(-4 * time.Minute) // the emulator's clock behind the IdP's by more than the skew
+		defer f.srv.Advance(4 * time.Minute)
+		wantRefused(t, landed(t, c, form), "not valid yet")
+	})
 	t.Run("unsolicited response on a pending sign-in", func(t *testing.T) {
 		c := browser(t)
 		form, _ := f.toIdP(t, c, nil)
@@ -417,6 +424,18 @@ func TestSAMLRefusedResponses(t *testing.T) {
 			t.Fatal("IdP-initiated sign-in gave no code")
 		}
 		wantRefused(t, landed(t, browser(t), form), "already used")
+	})
+	t.Run("for another service provider", func(t *testing.T) {
+		// The IdP also trusts another pool with the same ACS URL: its
+		// assertion's audience is that pool's entity ID.
+		sign := mustCall(t, f.srv, "GetSigningCertificate", map[string]any{"UserPoolId": f.pool})["Certificate"].(string)
+		f.idp.trust(f.srv.URL, "us-east-1_Other", sign, "")
+		relay := url.Values{"client_id": {f.web}, "redirect_uri": {callback}, "response_type": {"code"}, "scope": {"openid"}, "identity_provider": {samlProvider}}.Encode()
+		resp, page := get(t, browser(t), f.idp.srv.URL+"/init?"+url.Values{"sp": {"urn:amazon:cognito:sp:us-east-1_Other"}, "relay": {relay}}.Encode())
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("IdP-initiated: %d", resp.StatusCode)
+		}
+		wantRefused(t, landed(t, browser(t), readForm(t, page)), "audience")
 	})
 	t.Run("oversized", func(t *testing.T) {
 		resp, _ := post(t, browser(t), samlForm{action: f.srv.URL + "/saml2/idpresponse", fields: url.Values{"SAMLResponse": {strings.Repeat("A", 100_004)}, "RelayState": {"x"}}})
