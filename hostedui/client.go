@@ -97,6 +97,9 @@ func New(opts Options) (*Client, error) {
 // ClientID returns the app client ID.
 func (c *Client) ClientID() string { return c.opts.ClientID }
 
+// TokenURL returns the token endpoint's URL (the domain's /oauth2/token).
+func (c *Client) TokenURL() string { return c.tokenURL }
+
 func isLoopbackHost(h string) bool {
 	return h == "localhost" || h == "127.0.0.1" || h == "::1"
 }

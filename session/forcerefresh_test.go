@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
@@ -45,6 +46,12 @@ func TestForceRefreshReportsTransientFailure(t *testing.T) {
 	}
 
 	srv.ClearFaults()
+	// The failures held the endpoint (session.Breakers): until the hold ends, a
+	// refresh sends nothing.
+	if _, err := m.Fetch(ctx, session.FetchOptions{ForceRefresh: true}); !cognito.IsRetryable(err) {
+		t.Fatalf("forced refresh while the endpoint is held: %v", err)
+	}
+	srv.Advance(5 * time.Second) // the breaker's longest hold
 	s, err = m.Fetch(ctx, session.FetchOptions{ForceRefresh: true})
 	if err != nil {
 		t.Fatalf("forced refresh once the service is back: %v", err)

@@ -105,6 +105,15 @@ func (r *HostedUIRefresher) clientFor(domain string) (*hostedui.Client, error) {
 	return c, nil
 }
 
+// RefreshEndpoint names the token endpoint req's session refreshes at, for the
+// Manager's breakers ("" domain: the refresher's own).
+func (r *HostedUIRefresher) RefreshEndpoint(req RefreshRequest) string {
+	if c, err := r.clientFor(req.Domain); err == nil && c != nil {
+		return c.TokenURL()
+	}
+	return strings.TrimRight(req.Domain, "/") + "/" + tokenEndpoint
+}
+
 // Refresh trades the refresh token at the token endpoint of the session's domain.
 // invalid_grant is a *RejectedError, as Cognito's NotAuthorizedException is.
 func (r *HostedUIRefresher) Refresh(ctx context.Context, req RefreshRequest) (*RefreshResult, error) {

@@ -243,13 +243,13 @@ func TestHostedUIFailurePolicy(t *testing.T) {
 		{name: "invalid_grant", status: 400, body: `{"error":"invalid_grant"}`, definitive: true, reason: session.ReasonNotAuthorized, calls: 1},
 		{name: "invalid_grant revoked", status: 400, body: oauthErr("invalid_grant", "Refresh Token has been revoked"), definitive: true, reason: session.ReasonRevoked, calls: 1},
 		{name: "invalid_grant expired", status: 400, body: oauthErr("invalid_grant", "Refresh Token has expired"), definitive: true, reason: session.ReasonExpired, calls: 1},
-		{name: "connection dropped", drop: true, retryable: true, calls: 3},
-		{name: "503", status: 503, body: "<html>unavailable</html>", retryable: true, calls: 3},
-		{name: "429", status: 429, body: `{"error":"slow_down"}`, retryable: true, calls: 3},
+		{name: "connection dropped", drop: true, retryable: true, calls: 2},
+		{name: "503", status: 503, body: "<html>unavailable</html>", retryable: true, calls: 2},
+		{name: "429", status: 429, body: `{"error":"slow_down"}`, retryable: true, calls: 2},
 		{name: "invalid_client", status: 401, body: `{"error":"invalid_client"}`, calls: 1},
 		// Not the service's verdict (a proxy's answer): transient, retried.
-		{name: "200 without tokens", status: 200, body: `{"token_type":"Bearer"}`, retryable: true, calls: 3},
-		{name: "HTML 404", status: 404, body: "<html>not found</html>", retryable: true, calls: 3},
+		{name: "200 without tokens", status: 200, body: `{"token_type":"Bearer"}`, retryable: true, calls: 2},
+		{name: "HTML 404", status: 404, body: "<html>not found</html>", retryable: true, calls: 2},
 	}
 	for _, tt := range tests {
 		for _, stillValid := range []bool{true, false} {

@@ -144,6 +144,11 @@ type Config struct {
 	ConfirmDevices bool
 	// DeviceName names the devices ConfirmDevices confirms, in ListDevices.
 	DeviceName string
+	// Breakers hold a token endpoint after a transient failure, for every
+	// Manager that shares them (see Breakers). When nil, a Manager on the system
+	// clock shares the process's (DefaultBreakers), and a Manager given a Clock
+	// (a test's fake clock) gets breakers of its own on that clock.
+	Breakers *Breakers
 
 	// afterFunc schedules background refreshes; tests replace it.
 	afterFunc func(time.Duration, func()) func() bool
@@ -157,7 +162,37 @@ type FetchOptions struct {
 	// the session is kept, and a Fetch without ForceRefresh still serves it while
 	// its tokens are valid.
 	ForceRefresh bool
+	// MaxWait, when positive, bounds how long Fetch waits for a refresh (the
+	// shared flight, a store lock, the service). Past it, Fetch returns the
+	// tokens it holds if they are still valid, and otherwise a retryable error
+	// matching ErrRefreshPending; either way the refresh goes on in the
+	// background and serves the next Fetch. It is the web tier's
+	// RefreshWait. ctx still bounds the whole call: when ctx ends first, Fetch
+	// returns ctx's error, valid tokens or not (give ctx a deadline later than
+	// MaxWait to get the tokens instead). Zero waits as long as ctx allows.
+	MaxWait time.Duration
 }
+
+// ErrRefreshPending matches the error of a Fetch whose MaxWait ran out while
+// the tokens it holds have expired and their refresh is still under way. It is
+// retryable; the session is kept.
+var ErrRefreshPending = errors.New("session: the tokens have expired and their refresh is still under way")
+
+// pendingError is ErrRefreshPending, retryable.
+type pendingError struct{ wait time.Duration }
+
+func (e *pendingError) Error() string {
+	return ErrRefreshPending.Error() + " (waited " + e.wait.String() + ")"
+}
+
+// Is makes the error match ErrRefreshPending and be retryable for
+// cognito.IsRetryable.
+func (e *pendingError) Is(target error) bool {
+	return target == ErrRefreshPending || target == cognito.ErrRetryable
+}
+
+// RetryableError reports true: the refresh is under way.
+func (e *pendingError) RetryableError() bool { return true }
 
 var (
 	// ErrSignedOut: there is no session (never signed in, signed out, or ended by
@@ -221,8 +256,12 @@ type state = refresh.Entry[snap]
 // cheap (a few words plus subscribers), and the Store is the only place the
 // session lives between calls. Safe for concurrent use.
 type Manager struct {
-	cfg   Config
-	pool  string // the identity pool of cfg.Credentials, if it names one
+	cfg      Config
+	pool     string // the identity pool of cfg.Credentials, if it names one
+	breakers *Breakers
+	// brk is the breaker of the endpoint of the last refresh: while it is held,
+	// a refresh fails at once, before the store is read or locked.
+	brk   atomic.Pointer[refresh.Breaker]
 	cur   *refresh.Cache[snap]
 	user  atomic.Pointer[string] // bound username, set by Config, sign-in or import
 	rmu   sync.Mutex             // one refresh at a time in this process, even across flight keys
@@ -251,6 +290,13 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.Refresher == nil {
 		cfg.Refresher = UserPool(cfg.Cognito)
 	}
+	if cfg.Breakers == nil {
+		if _, system := cfg.Clock.(clock.System); cfg.Clock == nil || system {
+			cfg.Breakers = DefaultBreakers()
+		} else {
+			cfg.Breakers = NewBreakers(BreakerOptions{Clock: cfg.Clock, Logger: cfg.Logger})
+		}
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System{}
 	}
@@ -278,7 +324,7 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.afterFunc == nil {
 		cfg.afterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
-	m := &Manager{cfg: cfg, cur: refresh.New[snap](cfg.Clock, refresh.Policy{
+	m := &Manager{cfg: cfg, breakers: cfg.Breakers, cur: refresh.New[snap](cfg.Clock, refresh.Policy{
 		RefreshBefore:        cfg.RefreshBefore,
 		RetryAfterFailure:    cfg.RetryAfterFailure,
 		MaxRetryAfterFailure: cfg.MaxRetryAfterFailure,
@@ -321,7 +367,25 @@ func (m *Manager) Fetch(ctx context.Context, opts FetchOptions) (*Session, error
 			return st.Value.sess, nil
 		}
 	}
+	if opts.MaxWait > 0 {
+		return m.fetchWithin(ctx, opts)
+	}
 	return m.fetchSlow(ctx, opts.ForceRefresh, 0)
+}
+
+// fetchWithin is fetchSlow bounded by opts.MaxWait (see FetchOptions).
+func (m *Manager) fetchWithin(ctx context.Context, opts FetchOptions) (*Session, error) {
+	wctx, cancel := context.WithTimeout(ctx, opts.MaxWait)
+	defer cancel()
+	s, err := m.fetchSlow(wctx, opts.ForceRefresh, 0)
+	if err == nil || ctx.Err() != nil || wctx.Err() == nil || !errors.Is(err, wctx.Err()) {
+		return s, err
+	}
+	// The wait ran out, not the caller's patience: the flight goes on.
+	if st := m.cur.Load(); !opts.ForceRefresh && st != nil && st.Value.sess != nil && m.valid(st) {
+		return st.Value.sess, nil
+	}
+	return nil, &pendingError{wait: opts.MaxWait}
 }
 
 // Token returns the access token, for HTTP clients: the shape
@@ -478,6 +542,13 @@ func (m *Manager) refresh(ctx context.Context, force bool, lead time.Duration) (
 			return st, nil
 		}
 	}
+	if b := m.brk.Load(); b != nil {
+		if err := b.Check(); err != nil {
+			// The endpoint of the last refresh is held: fail at once, without
+			// the store's lock or a read.
+			return m.transientFailure(ctx, m.cur.Load(), err, "cogauth: token refresh failed", false)
+		}
+	}
 	k, err := m.key(ctx)
 	if err != nil {
 		return m.storeFailed(ctx, err)
@@ -577,7 +648,12 @@ func (m *Manager) callRefresh(ctx context.Context, st *state, cand jwt.Secret) (
 		req.RefreshToken = cand
 	}
 	r := m.refresher(rec)
+	b := m.breaker(r, req)
+	if b != nil {
+		m.brk.Store(b)
+	}
 	var err error
+	again := false
 	for attempt := 0; attempt < m.cfg.Backoff.Attempts; attempt++ {
 		if attempt > 0 {
 			if werr := refresh.Sleep(ctx, refresh.Backoff{Base: m.cfg.Backoff.Base, Max: m.cfg.Backoff.Max}.Delay(attempt)); werr != nil {
@@ -585,7 +661,12 @@ func (m *Manager) callRefresh(ctx context.Context, st *state, cand jwt.Secret) (
 			}
 		}
 		var res *RefreshResult
-		res, err = r.Refresh(ctx, req)
+		res, again, err = m.callOnce(ctx, r, b, req, again)
+		if held := (*refresh.HeldError)(nil); errors.As(err, &held) {
+			// The endpoint is held: nothing was sent, and trying again now would
+			// send nothing either.
+			return nil, cand, err
+		}
 		if err == nil {
 			if err = m.checkRefreshed(st, res); err == nil {
 				if res.RefreshToken == "" && req.RefreshToken != jwt.Secret(rec.RefreshToken) {
@@ -613,6 +694,32 @@ func (m *Manager) callRefresh(ctx context.Context, st *state, cand jwt.Secret) (
 		}
 	}
 	return nil, cand, err
+}
+
+// callOnce sends one refresh, through the endpoint's breaker when there is one;
+// again as Breaker.Do reports it.
+func (m *Manager) callOnce(ctx context.Context, r Refresher, b *refresh.Breaker, req RefreshRequest, retry bool) (*RefreshResult, bool, error) {
+	if b == nil {
+		res, err := r.Refresh(ctx, req)
+		return res, false, err
+	}
+	var res *RefreshResult
+	again, err := b.Do(ctx, retry, func(ctx context.Context) error {
+		var err error
+		res, err = r.Refresh(ctx, req)
+		return err
+	}, endpointFailed)
+	return res, again, err
+}
+
+// endpointFailed tells a transient failure of the endpoint (timeout, network,
+// 5xx, throttling, an answer that is not the API's) from an answer: a
+// definitive one about the refresh token, or a refusal of the request.
+func endpointFailed(err error) bool {
+	if _, definitive := rejectionReason(err); definitive {
+		return false
+	}
+	return cognito.IsRetryable(err)
 }
 
 // checkRefreshed validates a refresh's answer against the session it renews.
@@ -660,7 +767,12 @@ func (m *Manager) transientFailure(ctx context.Context, st *state, err error, ms
 		user = *u
 	}
 	m.emit(Event{Kind: RefreshFailed, Username: user, Err: err, Retryable: retryable})
-	m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, msg, slog.String("user", user), slog.Bool("retryable", retryable), slog.String("error", err.Error()))
+	level := slog.LevelWarn
+	if held := (*refresh.HeldError)(nil); errors.As(err, &held) {
+		// The breaker logged the hold once for every session.
+		level = slog.LevelDebug
+	}
+	m.cfg.Logger.LogAttrs(ctx, level, msg, slog.String("user", user), slog.Bool("retryable", retryable), slog.String("error", err.Error()))
 	if m.valid(st) {
 		// Keep serving the tokens, but not by hammering the service on every call.
 		var stale error

@@ -9,11 +9,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/textproto"
+	"io"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/internal/refresh"
 	"github.com/cogauth/cogauth/session"
 )
 
@@ -140,11 +143,65 @@ func (w *Sessions) Middleware(next http.Handler) http.Handler {
 }
 
 // unavailable answers a request whose session is kept but cannot be served now
-// (store or Cognito unreachable, tokens dead meanwhile).
+// (store or Cognito unreachable or late, tokens dead meanwhile): 503 with
+// Retry-After, as JSON for API requests and as a short page for navigations.
+// It is never a 401 and never ends the session.
 func (w *Sessions) unavailable(rw http.ResponseWriter, r *http.Request, err error) {
-	w.log.LogAttrs(r.Context(), slog.LevelWarn, "cogauth: web session unavailable", slogErr(err))
-	rw.Header().Set("Retry-After", "5")
-	writeJSONError(rw, http.StatusServiceUnavailable, "unavailable", "the session cannot be served right now; try again")
+	level := slog.LevelWarn
+	if held := (*refresh.HeldError)(nil); errors.As(err, &held) || errors.Is(err, session.ErrRefreshPending) {
+		// The breaker logged the outage once; one line per request would not
+		// say more.
+		level = slog.LevelDebug
+	}
+	w.log.LogAttrs(r.Context(), level, "cogauth: web session unavailable", slogErr(err))
+	secs := retryAfter(err)
+	h := rw.Header()
+	h.Set("Retry-After", strconv.Itoa(secs))
+	if wantsJSON(r) {
+		writeJSON(rw, http.StatusServiceUnavailable, unavailableBody{
+			Error: "temporarily_unavailable", Message: "the session is kept but cannot be served right now; try again",
+			Temporary: true, RetryAfter: secs,
+		})
+		return
+	}
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	rw.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = io.WriteString(rw, unavailablePage)
+}
+
+// unavailableBody is the JSON of a 503.
+type unavailableBody struct {
+	Error      string `json:"error"`
+	Message    string `json:"message"`
+	Temporary  bool   `json:"temporary"`
+	RetryAfter int    `json:"retry_after"`
+}
+
+// unavailablePage is what a navigation gets with a 503: nothing of the request
+// is echoed.
+const unavailablePage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Try again in a moment</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><h1>Try again in a moment</h1>
+<p>We could not load your session just now. You are still signed in: reload this page in a few seconds.</p>
+</body></html>
+`
+
+// retryAfter is the Retry-After of a 503, in whole seconds from 1 to 30: the
+// breaker's hold when the token endpoint is held, 1 for a refresh still under
+// way, else 5.
+func retryAfter(err error) int {
+	secs := 5
+	var held *refresh.HeldError
+	switch {
+	case errors.As(err, &held):
+		secs = int((held.RetryAfter + time.Second - 1) / time.Second)
+	case errors.Is(err, session.ErrRefreshPending):
+		secs = 1
+	}
+	return min(max(secs, 1), 30)
 }
 
 // Require passes requests with a signed-in user to next; others get 401 JSON
@@ -218,7 +275,7 @@ func (w *Sessions) userOf(rw http.ResponseWriter, r *http.Request) (*userCtx, er
 	if err := w.check(ctx, l, w.clk.Now()); err != nil {
 		return nil, err
 	}
-	s, err := l.mgr.Fetch(ctx, session.FetchOptions{})
+	s, err := l.mgr.Fetch(ctx, session.FetchOptions{MaxWait: w.cfg.RefreshWait})
 	if err != nil {
 		if errors.Is(err, session.ErrSignedOut) {
 			// Cognito ended it (revoked, expired refresh token): end it here too.

@@ -126,6 +126,15 @@ func (r tracedRefresher) Refresh(ctx context.Context, in session.RefreshRequest)
 	return res, err
 }
 
+// RefreshEndpoint names the wrapped refresher's endpoint, so that the
+// session's Manager holds it through its breakers.
+func (r tracedRefresher) RefreshEndpoint(in session.RefreshRequest) string {
+	if er, ok := r.next.(session.EndpointRefresher); ok {
+		return er.RefreshEndpoint(in)
+	}
+	return ""
+}
+
 // timedLocker measures lock waits.
 type timedLocker struct {
 	store.Locker

@@ -93,6 +93,23 @@ type Config struct {
 	Credentials session.CredentialsSource
 	// RefreshBefore is passed to each session's Manager (default 5 minutes).
 	RefreshBefore time.Duration
+	// RefreshWait bounds how long a request waits for its session's refresh;
+	// zero means the default, 2 seconds, and a negative value is refused by
+	// New. While the access token is still valid, a request that finds the
+	// refresh due waits at most this long and is then served with that token,
+	// the refresh going on in the background (still once per session across
+	// replicas). Once it has expired, a refresh that fails transiently or is not
+	// back within RefreshWait answers 503 with Retry-After (JSON for API
+	// requests, a short page for navigations); the session is kept. The
+	// request's own context still bounds the wait: a client that goes away
+	// stops it sooner. See session.FetchOptions.MaxWait.
+	RefreshWait time.Duration
+	// Breakers hold Cognito's token endpoint after a transient failure, for
+	// every session of the process: one probe at a time, the others failing at
+	// once (see session.Breakers). When nil, Sessions on the system clock share
+	// the process's (session.DefaultBreakers), and Sessions given a Clock get
+	// breakers of their own on it.
+	Breakers *session.Breakers
 	// TrustedOrigins may send cross-origin requests that change state (another
 	// front end of the same app); none by default.
 	TrustedOrigins []string
@@ -111,6 +128,9 @@ type Config struct {
 	MeterProvider  metric.MeterProvider
 	TracerProvider trace.TracerProvider
 }
+
+// DefaultRefreshWait is Config.RefreshWait's default.
+const DefaultRefreshWait = 2 * time.Second
 
 // Paths name the routes. Empty ones take the defaults.
 type Paths struct {
@@ -206,6 +226,19 @@ func New(cfg Config) (*Sessions, error) {
 	}
 	if cfg.LoginTimeout <= 0 {
 		cfg.LoginTimeout = 10 * time.Minute
+	}
+	switch {
+	case cfg.RefreshWait < 0:
+		return nil, fmt.Errorf("websession: Config.RefreshWait %v must be positive (zero means the default, %v)", cfg.RefreshWait, DefaultRefreshWait)
+	case cfg.RefreshWait == 0:
+		cfg.RefreshWait = DefaultRefreshWait
+	}
+	if cfg.Breakers == nil {
+		if _, system := cfg.Clock.(clock.System); cfg.Clock != nil && !system {
+			cfg.Breakers = session.NewBreakers(session.BreakerOptions{Clock: cfg.Clock, Logger: cfg.Logger, MeterProvider: cfg.MeterProvider})
+		} else {
+			cfg.Breakers = session.DefaultBreakers()
+		}
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System{}
@@ -326,6 +359,7 @@ func (w *Sessions) newManager(st store.Store, username string) (*session.Manager
 	return session.New(session.Config{
 		Cognito: w.cfg.Cognito, Store: st, Username: username, Clock: w.clk,
 		RefreshBefore: w.cfg.RefreshBefore, HostedUI: w.refresher, Credentials: w.cfg.Credentials, Logger: w.log,
+		Breakers: w.cfg.Breakers,
 	})
 }
 
