@@ -358,9 +358,11 @@ func (m *Manager) Close() error {
 // ends stops waiting but does not cancel the refresh for the others.
 //
 // Transient failures (network, timeouts, 5xx, throttling) never end the session:
-// Fetch returns the tokens while they are valid, and a retryable *cognito.Error once
-// they are not. Only a definitive answer from the service ends it, with an error
-// matching ErrSignedOut.
+// Fetch returns the tokens while they are valid, and a retryable error once they
+// are not (cognito.IsRetryable, and RetryableError reports true; when the token
+// endpoint is held by Config.Breakers, at once and with nothing sent). Only a definitive
+// answer from the service ends it, with an error matching ErrSignedOut.
+// FetchOptions.MaxWait bounds the wait for a refresh; ctx bounds the call.
 func (m *Manager) Fetch(ctx context.Context, opts FetchOptions) (*Session, error) {
 	if !opts.ForceRefresh {
 		if st, ok := m.cur.Fresh(); ok {

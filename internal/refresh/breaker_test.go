@@ -333,7 +333,8 @@ func TestBreakerCallTimeoutHoldsAHangingEndpoint(t *testing.T) {
 
 func TestBreakersOnePerEndpoint(t *testing.T) {
 	f := newBreakerFixture(t, BreakerPolicy{})
-	if f.reg.For("a") != f.reg.For("a") || f.reg.For("a") == f.reg.For("b") {
+	a1, a2, b := f.reg.For("a"), f.reg.For("a"), f.reg.For("b")
+	if a1 != a2 || a1 == b {
 		t.Fatal("For does not keep one breaker per endpoint")
 	}
 	var sent atomic.Int64
@@ -341,7 +342,7 @@ func TestBreakersOnePerEndpoint(t *testing.T) {
 	if err := f.reg.For("other").Check(); err != nil {
 		t.Fatalf("another endpoint is held: %v", err)
 	}
-	if Default() != Default() {
+	if d1, d2 := Default(), Default(); d1 != d2 {
 		t.Fatal("Default is not one set")
 	}
 }

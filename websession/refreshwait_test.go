@@ -1,0 +1,146 @@
+package websession
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cogauth/cogauth/internal/faultproxy"
+	"github.com/cogauth/cogauth/session"
+)
+
+// viaProxy sends the replicas' hosted UI requests (the code exchange, the
+// refreshes) through a fault proxy in front of the emulator.
+type viaProxy struct {
+	p *atomic.Pointer[faultproxy.Proxy]
+}
+
+func (v viaProxy) RoundTrip(r *http.Request) (*http.Response, error) {
+	if p := v.p.Load(); p != nil {
+		r = r.Clone(r.Context())
+		r.URL.Host = strings.TrimPrefix(p.URL(), "http://")
+		r.Host = ""
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// proxiedFixture is a fixture whose token endpoint is behind a fault proxy,
+// with RefreshWait wait and breakers on the fixture's clock.
+func proxiedFixture(t *testing.T, wait time.Duration) (*fixture, *faultproxy.Proxy) {
+	t.Helper()
+	var px atomic.Pointer[faultproxy.Proxy]
+	f := newFixture(t, fixtureOptions{config: func(c *Config) {
+		c.RefreshWait = wait
+		c.HTTPClient = &http.Client{Transport: viaProxy{&px}}
+		// Longer than RefreshWait plus the tests' slack: a request that waited
+		// for a hanging call would be seen.
+		c.Breakers = session.NewBreakers(session.BreakerOptions{Clock: c.Clock, CallTimeout: 2 * time.Second})
+	}})
+	p := faultproxy.Start(t, f.emu.URL)
+	px.Store(p)
+	return f, p
+}
+
+const tokenOp = "/oauth2/token"
+
+// timed sends a request and returns the answer and how long it took.
+func timed(fn func() (*http.Response, string)) (*http.Response, string, time.Duration) {
+	start := time.Now()
+	resp, body := fn()
+	return resp, body, time.Since(start)
+}
+
+// TestRefreshWaitBoundsEveryRequest: the token endpoint hangs, answers 503 or
+// resets connections. While the access token is valid, a request whose
+// refresh is due is served within RefreshWait with that token; once it has
+// expired, API requests get 503 JSON with Retry-After and navigations a short
+// page, within RefreshWait, never a 401 and never a sign-out; the endpoint gets
+// a handful of calls; once it answers again, the same cookie is served.
+func TestRefreshWaitBoundsEveryRequest(t *testing.T) {
+	const wait = 300 * time.Millisecond
+	// MaxWait plus scheduling on a loaded machine under -race.
+	const slack = time.Second
+	for _, tc := range []struct {
+		name  string
+		fault faultproxy.Fault
+	}{
+		{"hang", faultproxy.Hang()},
+		{"503", faultproxy.HTML(503)},
+		{"reset", faultproxy.Reset()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, p := proxiedFixture(t, wait)
+			br := f.browser()
+			if resp, body := br.signIn("/", alice, password); resp.StatusCode != http.StatusOK || !strings.Contains(body, "hello alice") {
+				t.Fatalf("sign-in: %d %s", resp.StatusCode, body)
+			}
+			p.Set(tokenOp, tc.fault)
+			p.ResetCounts()
+
+			f.clk.Advance(57 * time.Minute) // due, still valid for 3 minutes
+			resp, body, took := timed(func() (*http.Response, string) { return br.fetch(http.MethodGet, f.base+"/x") })
+			if resp.StatusCode != http.StatusOK || !strings.Contains(body, "hello alice") || took > wait+slack {
+				t.Fatalf("valid token, refresh due: %d %q after %v", resp.StatusCode, body, took)
+			}
+
+			f.clk.Advance(5 * time.Minute) // expired
+			for i := range 10 {
+				resp, body, took := timed(func() (*http.Response, string) { return br.fetch(http.MethodGet, f.base+"/x") })
+				if resp.StatusCode != http.StatusServiceUnavailable || took > wait+slack {
+					t.Fatalf("API request %d, token expired: %d %q after %v", i, resp.StatusCode, body, took)
+				}
+				var got unavailableBody
+				if err := json.Unmarshal([]byte(body), &got); err != nil || !got.Temporary || got.Error != "temporarily_unavailable" {
+					t.Fatalf("503 body %q: %v", body, err)
+				}
+				if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 30 || ra != got.RetryAfter {
+					t.Fatalf("Retry-After %q, body says %d", resp.Header.Get("Retry-After"), got.RetryAfter)
+				}
+				if sc := resp.Header.Values("Set-Cookie"); len(sc) != 0 {
+					t.Fatalf("a 503 touched the cookies: %v", sc)
+				}
+				resp, page, took := timed(func() (*http.Response, string) { return br.get(f.base + "/x") })
+				if resp.StatusCode != http.StatusServiceUnavailable || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+					!strings.Contains(page, "Try again") || resp.Header.Get("Retry-After") == "" || took > wait+slack {
+					t.Fatalf("navigation %d, token expired: %d %s %q after %v", i, resp.StatusCode, resp.Header.Get("Content-Type"), page, took)
+				}
+				f.clk.Advance(300 * time.Millisecond)
+			}
+			if calls := p.Count(tokenOp); calls > 5+6 {
+				// The first try and its retry, then at most one probe per 0.5 s
+				// of the 3 s the clock moved.
+				t.Fatalf("%d calls to the token endpoint for 21 requests", calls)
+			}
+			for _, s := range f.answered(http.MethodGet, "/x") {
+				if s == "401" {
+					t.Fatal("a 401 during the outage")
+				}
+			}
+
+			p.Clear()
+			// A hung call runs out of its CallTimeout (2 s, real time).
+			<-time.After(2500 * time.Millisecond)
+			f.clk.Advance(5 * time.Second) // past the longest hold
+			if resp, body := br.fetch(http.MethodGet, f.base+"/x"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "hello alice") {
+				t.Fatalf("once the endpoint is back: %d %q", resp.StatusCode, body)
+			}
+		})
+	}
+}
+
+func TestRefreshWaitConfig(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	cfg := f.replicas[0].cfg
+	if cfg.RefreshWait != DefaultRefreshWait {
+		t.Fatalf("default RefreshWait %v", cfg.RefreshWait)
+	}
+	cfg.RefreshWait = -time.Second
+	cfg.Store, cfg.Bus = nil, nil
+	if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "RefreshWait") {
+		t.Fatalf("negative RefreshWait: %v", err)
+	}
+}
