@@ -239,6 +239,7 @@ func sessionsConfig(o options, secret []byte) (websession.Config, error) {
 	cfg := websession.Config{
 		Cognito: cc, Domain: o.domain, ClientSecret: jwt.Secret(o.clientSecret), Verifier: verifier, BaseURL: o.base, Secret: secret,
 		Scopes: []string{"openid", "email", "profile"}, IdleTimeout: o.idleTimeout, AbsoluteTimeout: o.absoluteTimeout,
+		RefreshWait: o.refreshWait,
 	}
 	if o.identityPoolID != "" {
 		idc, err := identity.New(identity.Options{IdentityPoolID: o.identityPoolID, Endpoint: o.identityEndpoint()})
