@@ -34,7 +34,7 @@ type BreakerOptions struct {
 	// about this long after the endpoint is back (plus CallTimeout when it hung).
 	MaxHold time.Duration
 	// CallTimeout bounds each call to the endpoint; a call that runs out of it
-	// holds the endpoint; default 5s.
+	// holds the endpoint; default 3s.
 	CallTimeout time.Duration
 	// MaxInFlight bounds the calls an endpoint has at once while it is not held
 	// (others wait for a slot); default 4.

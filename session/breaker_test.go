@@ -249,3 +249,64 @@ func TestMaxWaitServesValidTokens(t *testing.T) {
 		t.Fatalf("%d refresh calls, want 1", calls)
 	}
 }
+
+// noEndpoint hides a Refresher's endpoint: the Manager holds nothing, as
+// before Breakers.
+type noEndpoint struct{ r session.Refresher }
+
+func (n noEndpoint) Refresh(ctx context.Context, req session.RefreshRequest) (*session.RefreshResult, error) {
+	return n.r.Refresh(ctx, req)
+}
+
+// BenchmarkHeldRefresh: what a Fetch of an expired session costs while the
+// token endpoint answers 503. "held": the endpoint is held, the refresh fails
+// at once and sends nothing; "sent": no breaker (the release before, one try
+// per Fetch, no backoff waits): each Fetch sends its refresh through the fault
+// proxy and gets the 503.
+func BenchmarkHeldRefresh(b *testing.B) {
+	for _, held := range []bool{true, false} {
+		name := "sent"
+		if held {
+			name = "held"
+		}
+		b.Run(name, func(b *testing.B) {
+			srv, c0 := startEmulator()
+			defer srv.Close()
+			p := faultproxy.Start(b, srv.URL)
+			c, err := cognito.New(cognito.Options{UserPoolID: c0.UserPoolID(), ClientID: c0.ClientID(), Endpoint: p.URL()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			quiet := slog.New(slog.DiscardHandler)
+			cfg := session.Config{Cognito: c, Clock: srv.Clock(), Logger: quiet, Backoff: session.Backoff{Attempts: 1},
+				Breakers: session.NewBreakers(session.BreakerOptions{Clock: srv.Clock(), Logger: quiet})}
+			if !held {
+				cfg.Refresher = noEndpoint{session.UserPool(c)}
+			}
+			m, err := session.New(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer m.Close()
+			ctx := context.Background()
+			if _, err := m.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: "Corr3ct-Horse!"}); err != nil {
+				b.Fatal(err)
+			}
+			p.Set(faultproxy.Any, faultproxy.HTML(503))
+			srv.Advance(61 * time.Minute)
+			if _, err := m.Fetch(ctx, session.FetchOptions{}); !cognito.IsRetryable(err) {
+				b.Fatalf("first Fetch in the outage: %v", err)
+			}
+			p.ResetCounts()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if _, err := m.Fetch(ctx, session.FetchOptions{}); !cognito.IsRetryable(err) {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(p.Count(faultproxy.Any))/float64(b.N), "calls/op")
+		})
+	}
+}

@@ -29,7 +29,7 @@ import (
 // The floor keeps an outage to at most 1/Base probes per second per endpoint
 // per process (2 with the defaults). Max bounds how long after the endpoint's
 // return its callers go on failing: a probe's wait plus, when the endpoint
-// hung, the CallTimeout of the probe that was hanging (10 s with the defaults).
+// hung, the CallTimeout of the probe that was hanging (8 s with the defaults).
 type BreakerPolicy struct {
 	// Base is the first hold and the floor of every hold; default 500ms.
 	Base time.Duration
@@ -37,7 +37,7 @@ type BreakerPolicy struct {
 	Max time.Duration
 	// CallTimeout bounds each call through the breaker, so that an endpoint that
 	// hangs counts as failing after this long rather than after the caller's own
-	// timeout; default 5s.
+	// timeout; default 3s.
 	CallTimeout time.Duration
 	// MaxInFlight bounds the calls the endpoint has at once while it is not held;
 	// further callers wait for a slot (within their context). It keeps the first
@@ -50,7 +50,7 @@ type BreakerPolicy struct {
 const (
 	DefaultBreakerBase        = 500 * time.Millisecond
 	DefaultBreakerMax         = 5 * time.Second
-	DefaultBreakerCallTimeout = 5 * time.Second
+	DefaultBreakerCallTimeout = 3 * time.Second
 	DefaultBreakerMaxInFlight = 4
 )
 
