@@ -13,7 +13,7 @@ import (
 // Breakers hold each token endpoint after a transient failure, for every
 // Manager that uses them: while an endpoint is held, refreshes fail at once
 // with a retryable error (nothing is sent), and one probe at a time tests it
-// again, after a wait that doubles from 0.5 s to 5 s with jitter; its success
+// again, after a wait that doubles from 0.5 s to 4 s with jitter; its success
 // releases the hold. A definitive answer about one refresh token (revoked,
 // expired) is not a failure of the endpoint. The transitions are logged (Warn:
 // held; Info: probe, released) and counted (cogauth.refresh.breaker.transitions
@@ -30,7 +30,7 @@ type BreakerOptions struct {
 	// BaseHold is the first hold after a failure and the shortest; default
 	// 500ms: at most two probes per second per endpoint.
 	BaseHold time.Duration
-	// MaxHold caps the doubling holds; default 5s. Callers go on failing at most
+	// MaxHold caps the doubling holds; default 4s. Callers go on failing at most
 	// about this long after the endpoint is back (plus CallTimeout when it hung).
 	MaxHold time.Duration
 	// CallTimeout bounds each call to the endpoint; a call that runs out of it

@@ -108,7 +108,7 @@ func (o *outageRun) load(d time.Duration, workers int) (waits []time.Duration, s
 // token endpoint hangs or answers 503 (the fault proxy counts the calls);
 // then it comes back, and recover-s is the time until every session has
 // been served again. "breaker" is this package's defaults (RefreshWait 2 s,
-// the breaker's 0.5 s–5 s holds, 3 s CallTimeout, 4 in flight); "none" is the
+// the breaker's 0.5 s–4 s holds, 3 s CallTimeout, 4 in flight); "none" is the
 // release before: no breaker (holds of 1 ns, nothing bounded) and no
 // RefreshWait (1 hour). Run with -benchtime=1x (each iteration is a whole
 // outage); see BENCHMARKS.md.

@@ -36,9 +36,9 @@ func proxiedFixture(t *testing.T, wait time.Duration) (*fixture, *faultproxy.Pro
 	f := newFixture(t, fixtureOptions{config: func(c *Config) {
 		c.RefreshWait = wait
 		c.HTTPClient = &http.Client{Transport: viaProxy{&px}}
-		// Longer than RefreshWait plus the tests' slack: a request that waited
-		// for a hanging call would be seen.
-		c.Breakers = session.NewBreakers(session.BreakerOptions{Clock: c.Clock, CallTimeout: 2 * time.Second})
+		// Far longer than RefreshWait plus the tests' slack: a request that
+		// waited for a hanging call would be seen.
+		c.Breakers = session.NewBreakers(session.BreakerOptions{Clock: c.Clock, CallTimeout: 20 * time.Second})
 	}})
 	p := faultproxy.Start(t, f.emu.URL)
 	px.Store(p)
@@ -62,29 +62,46 @@ func timed(fn func() (*http.Response, string)) (*http.Response, string, time.Dur
 // a handful of calls; once it answers again, the same cookie is served.
 func TestRefreshWaitBoundsEveryRequest(t *testing.T) {
 	const wait = 300 * time.Millisecond
-	// MaxWait plus scheduling on a loaded machine under -race.
-	const slack = time.Second
+	// RefreshWait plus scheduling on a loaded machine under -race; a request
+	// that waited for the hanging call would take the test's 20 s CallTimeout.
+	const slack = 3 * time.Second
 	for _, tc := range []struct {
-		name  string
-		fault faultproxy.Fault
+		name string
+		// fault returns the fault and what ends it (nil: nothing to end).
+		fault func() (faultproxy.Fault, func())
 	}{
-		{"hang", faultproxy.Hang()},
-		{"503", faultproxy.HTML(503)},
-		{"reset", faultproxy.Reset()},
+		{"hang", func() (faultproxy.Fault, func()) {
+			// Hangs until the test lets the answer go (rather than until the
+			// client gives up), so that no real time is waited for.
+			block := make(chan struct{})
+			return faultproxy.Rewrite("hang until released", func(status int, h http.Header, body []byte) (int, []byte) {
+				<-block
+				return status, body
+			}), func() { close(block) }
+		}},
+		{"503", func() (faultproxy.Fault, func()) { return faultproxy.HTML(503), nil }},
+		{"reset", func() (faultproxy.Fault, func()) { return faultproxy.Reset(), nil }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, p := proxiedFixture(t, wait)
+			fault, release := tc.fault()
 			br := f.browser()
 			if resp, body := br.signIn("/", alice, password); resp.StatusCode != http.StatusOK || !strings.Contains(body, "hello alice") {
 				t.Fatalf("sign-in: %d %s", resp.StatusCode, body)
 			}
-			p.Set(tokenOp, tc.fault)
+			p.Set(tokenOp, fault)
 			p.ResetCounts()
 
 			f.clk.Advance(57 * time.Minute) // due, still valid for 3 minutes
 			resp, body, took := timed(func() (*http.Response, string) { return br.fetch(http.MethodGet, f.base+"/x") })
 			if resp.StatusCode != http.StatusOK || !strings.Contains(body, "hello alice") || took > wait+slack {
 				t.Fatalf("valid token, refresh due: %d %q after %v", resp.StatusCode, body, took)
+			}
+			// A handler that calls an API with the user's token (User.Token,
+			// through httpauth) is bound by RefreshWait too.
+			resp, body, took = timed(func() (*http.Response, string) { return br.fetch(http.MethodGet, f.base+"/api/call") })
+			if resp.StatusCode != http.StatusOK || !strings.Contains(body, "api sees alice") || took > wait+slack {
+				t.Fatalf("API call with the valid token, refresh due: %d %q after %v", resp.StatusCode, body, took)
 			}
 
 			f.clk.Advance(5 * time.Minute) // expired
@@ -113,7 +130,7 @@ func TestRefreshWaitBoundsEveryRequest(t *testing.T) {
 			if calls := p.Count(tokenOp); calls > 5+6 {
 				// The first try and its retry, then at most one probe per 0.5 s
 				// of the 3 s the clock moved.
-				t.Fatalf("%d calls to the token endpoint for 21 requests", calls)
+				t.Fatalf("%d calls to the token endpoint for 22 requests", calls)
 			}
 			for _, s := range f.answered(http.MethodGet, "/x") {
 				if s == "401" {
@@ -122,8 +139,9 @@ func TestRefreshWaitBoundsEveryRequest(t *testing.T) {
 			}
 
 			p.Clear()
-			// A hung call runs out of its CallTimeout (2 s, real time).
-			<-time.After(2500 * time.Millisecond)
+			if release != nil {
+				release()
+			}
 			f.clk.Advance(5 * time.Second) // past the longest hold
 			if resp, body := br.fetch(http.MethodGet, f.base+"/x"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "hello alice") {
 				t.Fatalf("once the endpoint is back: %d %q", resp.StatusCode, body)

@@ -69,15 +69,21 @@ func UserFrom(ctx context.Context) (*User, bool) {
 }
 
 // Session returns the user's Cognito session, refreshed when due (once across
-// replicas).
+// replicas). Like the request that loaded it, it waits at most
+// Config.RefreshWait for a refresh (session.FetchOptions.MaxWait).
 func (u *User) Session(ctx context.Context) (*session.Session, error) {
-	return u.l.mgr.Fetch(ctx, session.FetchOptions{})
+	return u.l.mgr.Fetch(ctx, session.FetchOptions{MaxWait: u.w.cfg.RefreshWait})
 }
 
 // Token returns the user's access token: the TokenProvider shape that
-// httpauth.NewClient takes, to call APIs on the user's behalf.
+// httpauth.NewClient takes, to call APIs on the user's behalf. It waits at
+// most Config.RefreshWait for a refresh, forced or not.
 func (u *User) Token(ctx context.Context, forceRefresh bool) (string, error) {
-	return u.l.mgr.Token(ctx, forceRefresh)
+	s, err := u.l.mgr.Fetch(ctx, session.FetchOptions{ForceRefresh: forceRefresh, MaxWait: u.w.cfg.RefreshWait})
+	if err != nil {
+		return "", err
+	}
+	return s.Tokens.Access.Raw(), nil
 }
 
 // TokenSource returns the user's access token as an oauth2.TokenSource.

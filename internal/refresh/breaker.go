@@ -29,11 +29,11 @@ import (
 // The floor keeps an outage to at most 1/Base probes per second per endpoint
 // per process (2 with the defaults). Max bounds how long after the endpoint's
 // return its callers go on failing: a probe's wait plus, when the endpoint
-// hung, the CallTimeout of the probe that was hanging (8 s with the defaults).
+// hung, the CallTimeout of the probe that was hanging (7 s with the defaults).
 type BreakerPolicy struct {
 	// Base is the first hold and the floor of every hold; default 500ms.
 	Base time.Duration
-	// Max caps the holds; default 5s (never below Base).
+	// Max caps the holds; default 4s (never below Base).
 	Max time.Duration
 	// CallTimeout bounds each call through the breaker, so that an endpoint that
 	// hangs counts as failing after this long rather than after the caller's own
@@ -49,7 +49,7 @@ type BreakerPolicy struct {
 // Defaults of BreakerPolicy.
 const (
 	DefaultBreakerBase        = 500 * time.Millisecond
-	DefaultBreakerMax         = 5 * time.Second
+	DefaultBreakerMax         = 4 * time.Second
 	DefaultBreakerCallTimeout = 3 * time.Second
 	DefaultBreakerMaxInFlight = 4
 )
