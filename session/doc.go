@@ -8,6 +8,11 @@
 // throttling and a Store that cannot be reached (ErrStoreUnavailable) are
 // transient: Fetch serves the tokens while they are valid, tries again after
 // Config.RetryAfterFailure, and reports a retryable error once they are dead.
+// A transient failure also holds the token endpoint for every Manager of the
+// process (Breakers): while it is held, refreshes fail at once and send nothing,
+// and one probe at a time tests the endpoint. FetchOptions.MaxWait bounds how
+// long a Fetch waits for a refresh (a web tier's RefreshWait); its ctx bounds
+// the whole call.
 //
 // Each session is refreshed the way it was obtained (Session.Source): through the
 // user pool API, or at the hosted UI's /oauth2/token (Config.HostedUI). AWS

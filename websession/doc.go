@@ -8,7 +8,12 @@
 // per session across every replica, through the store's Locker — and gives
 // handlers the user (UserFrom): claims, a token source for httpauth and an
 // aws.CredentialsProvider. Cross-origin requests that change state are refused
-// with net/http's CrossOriginProtection, and the cookie is SameSite=Lax.
+// with net/http's CrossOriginProtection, and the cookie is SameSite=Lax. No
+// request waits longer than Config.RefreshWait for a refresh: a valid token is
+// served meanwhile, and an expired one answers 503 with Retry-After (JSON, or a
+// short page for navigations) — never a 401, the session kept. In an outage the
+// token endpoint is held for the whole process (session.Breakers): one probe at
+// a time, every other refresh failing at once without a call.
 //
 // Each web session is a session.Manager whose records live in the Store under a
 // name derived (HMAC) from the cookie's session ID and are sealed with AES-GCM
