@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cogauth/cogauth/internal/faultproxy"
+	"github.com/cogauth/cogauth/internal/peers"
 	"github.com/cogauth/cogauth/session"
 )
 
@@ -160,5 +161,57 @@ func TestRefreshWaitConfig(t *testing.T) {
 	cfg.Store, cfg.Bus = nil, nil
 	if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "RefreshWait") {
 		t.Fatalf("negative RefreshWait: %v", err)
+	}
+}
+
+// TestOutageAcrossReplicasOnRedis: three replicas (each its own breakers, as
+// three processes have) on one redis-server, the token endpoint answering 503.
+// Every request on the expired session is a 503 within RefreshWait on every
+// replica; each replica sends its first try and one retry, then at most one
+// probe per hold; once the endpoint is back, one refresh serves all three.
+func TestOutageAcrossReplicasOnRedis(t *testing.T) {
+	addr := peers.Redis(t)
+	st, bus := redisReplicas(t, addr)
+	const wait = 300 * time.Millisecond
+	var px atomic.Pointer[faultproxy.Proxy]
+	f := newFixture(t, fixtureOptions{replicas: 3, store: st, bus: bus, config: func(c *Config) {
+		c.RefreshWait = wait
+		c.HTTPClient = &http.Client{Transport: viaProxy{&px}}
+		c.Breakers = session.NewBreakers(session.BreakerOptions{Clock: c.Clock, CallTimeout: 20 * time.Second})
+	}})
+	p := faultproxy.Start(t, f.emu.URL)
+	px.Store(p)
+	br := f.browser()
+	if resp, body := br.signIn("/", alice, password); resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in: %d %s", resp.StatusCode, body)
+	}
+	p.Set(tokenOp, faultproxy.HTML(503))
+	p.ResetCounts()
+	f.clk.Advance(61 * time.Minute)
+	const rounds, perRound = 8, 15 // five requests per replica per round (round robin)
+	for r := range rounds {
+		for i := range perRound {
+			resp, body, took := timed(func() (*http.Response, string) { return br.fetch(http.MethodGet, f.base+"/x") })
+			if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, `"temporary":true`) || took > wait+3*time.Second {
+				t.Fatalf("round %d request %d: %d %q after %v", r, i, resp.StatusCode, body, took)
+			}
+		}
+		f.clk.Advance(600 * time.Millisecond) // at most one probe per replica
+	}
+	if calls := p.Count(tokenOp); calls > 3*(2+rounds) {
+		t.Fatalf("%d calls to the token endpoint for %d requests on 3 replicas; want at most %d", calls, rounds*perRound, 3*(2+rounds))
+	} else {
+		t.Logf("%d calls for %d requests on 3 replicas", calls, rounds*perRound)
+	}
+	p.Clear()
+	p.ResetCounts()
+	f.clk.Advance(5 * time.Second) // past the longest hold
+	for i := range 6 {
+		if resp, body := br.fetch(http.MethodGet, f.base+"/x"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "hello alice") {
+			t.Fatalf("request %d once the endpoint is back: %d %q", i, resp.StatusCode, body)
+		}
+	}
+	if calls := p.Count(tokenOp); calls != 1 {
+		t.Fatalf("%d refreshes across 3 replicas once back, want 1", calls)
 	}
 }
