@@ -2,11 +2,12 @@ package httpauth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 
+	"github.com/cogauth/cogauth/internal/bearer"
 	"golang.org/x/oauth2"
 )
 
@@ -69,19 +70,29 @@ func (s Scheme) header(token string) string {
 	return "Bearer " + token
 }
 
-// ErrToken matches failures to obtain a token for a request.
-var ErrToken = errors.New("httpauth: cannot get a token")
+// ErrToken matches failures to obtain a token for a request (the same value as
+// grpcauth.ErrToken).
+var ErrToken = bearer.ErrToken
 
 // Transport is an http.RoundTripper that puts the provider's token on every
 // request. On a 401 it forces one refresh and retries once, when the request body
 // can be sent again (no body, or GetBody set, as http.NewRequest does for
-// in-memory bodies); otherwise the 401 goes to the caller. The caller's request
-// is never modified.
+// in-memory bodies); otherwise the 401 goes to the caller. Requests refused at
+// the same time share one refresh (grpcauth's interceptors share the same
+// code). The caller's request is never modified. Use a Transport by pointer.
 type Transport struct {
 	Source TokenProvider
 	Scheme Scheme
 	// Base does the work; http.DefaultTransport when nil.
 	Base http.RoundTripper
+
+	once      sync.Once
+	refresher *bearer.Refresher
+}
+
+func (t *Transport) refresh() *bearer.Refresher {
+	t.once.Do(func() { t.refresher = &bearer.Refresher{Source: t.Source} })
+	return t.refresher
 }
 
 // NewClient returns an http.Client whose requests carry the provider's tokens.
@@ -111,7 +122,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 
-	fresh, err := t.Source.Token(ctx, true)
+	fresh, err := t.refresh().Refresh(ctx, tok)
 	if err != nil {
 		// The session could not be refreshed (revoked, signed out, network):
 		// that is the clear answer, rather than the server's bare 401.

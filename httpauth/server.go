@@ -2,10 +2,10 @@ package httpauth
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 
+	"github.com/cogauth/cogauth/internal/bearer"
 	"github.com/cogauth/cogauth/jwt"
 )
 
@@ -14,42 +14,23 @@ type Verifier interface {
 	Verify(ctx context.Context, raw string) (*jwt.Token, error)
 }
 
-type tokenKey struct{}
+// TokenFrom returns the verified token the middleware put in the context. It is
+// jwt.FromContext, the accessor grpcauth's interceptors fill too, so it works in
+// a gRPC or Connect handler as well.
+func TokenFrom(ctx context.Context) (*jwt.Token, bool) { return jwt.FromContext(ctx) }
 
-// TokenFrom returns the verified token the middleware put in the context.
-func TokenFrom(ctx context.Context) (*jwt.Token, bool) {
-	t, ok := ctx.Value(tokenKey{}).(*jwt.Token)
-	return t, ok
-}
-
-// ClaimsFrom returns the verified token's claims the middleware put in the context.
-func ClaimsFrom(ctx context.Context) (*jwt.Claims, bool) {
-	t, ok := TokenFrom(ctx)
-	if !ok {
-		return nil, false
-	}
-	return t.Claims(), true
-}
+// ClaimsFrom returns the verified token's claims the middleware put in the
+// context (jwt.ClaimsFromContext; it works behind grpcauth too).
+func ClaimsFrom(ctx context.Context) (*jwt.Claims, bool) { return jwt.ClaimsFromContext(ctx) }
 
 // WithToken returns a context carrying t, as the middleware does; for tests of
-// handlers that run behind it.
-func WithToken(ctx context.Context, t *jwt.Token) context.Context {
-	return context.WithValue(ctx, tokenKey{}, t)
-}
+// handlers that run behind it (jwt.NewContext).
+func WithToken(ctx context.Context, t *jwt.Token) context.Context { return jwt.NewContext(ctx, t) }
 
 // TokenFromHeader takes the token from an Authorization header value: "Bearer
 // <token>" (scheme case-insensitive) or the bare token. It returns "" when there
-// is none.
-func TokenFromHeader(h string) string {
-	h = strings.TrimSpace(h)
-	if scheme, rest, ok := strings.Cut(h, " "); ok {
-		if !strings.EqualFold(scheme, "Bearer") {
-			return ""
-		}
-		return strings.TrimSpace(rest)
-	}
-	return h
-}
+// is none (a scheme alone is none).
+func TokenFromHeader(h string) string { return bearer.FromHeader(h) }
 
 // Middleware verifies the token of every request and puts it in the request
 // context (TokenFrom, ClaimsFrom). A request without a valid token gets 401 with a
@@ -62,7 +43,7 @@ func Middleware(v Verifier) func(http.Handler) http.Handler {
 			raw := TokenFromHeader(r.Header.Get("Authorization"))
 			if raw == "" {
 				w.Header().Set("WWW-Authenticate", "Bearer")
-				http.Error(w, "missing bearer token", http.StatusUnauthorized)
+				http.Error(w, bearer.MsgMissing, http.StatusUnauthorized)
 				return
 			}
 			tok, err := v.Verify(r.Context(), raw)
@@ -75,35 +56,14 @@ func Middleware(v Verifier) func(http.Handler) http.Handler {
 	}
 }
 
-// descriptions are fixed per rule, so nothing from the token reaches the header.
-var descriptions = map[jwt.Rule]string{
-	jwt.RuleMalformed: "malformed token",
-	jwt.RuleAlgorithm: "algorithm not allowed",
-	jwt.RuleIssuer:    "issuer not accepted",
-	jwt.RuleKey:       "unknown signing key",
-	jwt.RuleSignature: "invalid signature",
-	jwt.RuleTokenUse:  "wrong token use",
-	jwt.RuleClient:    "client not accepted",
-	jwt.RuleExpired:   "token expired",
-	jwt.RuleNotBefore: "token not yet valid",
-	jwt.RuleIssuedAt:  "token issued in the future",
-	jwt.RuleGroups:    "required group missing",
-	jwt.RuleScope:     "required scope missing",
-	jwt.RuleCustom:    "token rejected",
-}
-
 func writeVerifyError(w http.ResponseWriter, err error) {
-	var ve *jwt.VerifyError
-	if !errors.As(err, &ve) || ve.Rule == jwt.RuleJWKS {
-		http.Error(w, "cannot verify tokens right now", http.StatusServiceUnavailable)
+	vd := bearer.VerifyVerdict(err)
+	if vd.Code == bearer.Unavailable {
+		http.Error(w, vd.Msg, http.StatusServiceUnavailable)
 		return
 	}
-	desc := descriptions[ve.Rule]
-	if desc == "" {
-		desc = "invalid token"
-	}
-	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+desc+`"`)
-	http.Error(w, desc, http.StatusUnauthorized)
+	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+vd.Msg+`"`)
+	http.Error(w, vd.Msg, http.StatusUnauthorized)
 }
 
 // RequireGroups lets a request through only if the verified user is in at least

@@ -147,7 +147,7 @@ func TestRequireWithoutMiddlewareFailsClosed(t *testing.T) {
 func TestTokenFromHeader(t *testing.T) {
 	for in, want := range map[string]string{
 		"Bearer abc": "abc", "bearer  abc ": "abc", "BEARER abc": "abc", "abc": "abc",
-		"": "", "Basic abc": "", "  abc  ": "abc",
+		"": "", "Basic abc": "", "  abc  ": "abc", "Bearer": "", "bearer ": "",
 	} {
 		if got := TokenFromHeader(in); got != want {
 			t.Errorf("TokenFromHeader(%q) = %q, want %q", in, got, want)

@@ -1,0 +1,155 @@
+package grpcauth_test
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/cogauth/cogauth/grpcauth"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func streamEnv(t *testing.T) (*env, *server, *grpc.ClientConn) {
+	e := newEnv(t)
+	s := newServer(e.verifier, nil, policy()...)
+	conn := dialBuf(t, bufServer(t, s), grpc.WithStreamInterceptor(grpcauth.StreamClientInterceptor(e.mgr, grpcauth.AllowPlaintext())))
+	return e, s, conn
+}
+
+func stream(t *testing.T, conn *grpc.ClientConn, i int, method string) grpc.ClientStream {
+	t.Helper()
+	st, err := conn.NewStream(context.Background(), &echoDesc.Streams[i], method)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// TestStreamsBothWays: server, client and bidi streams carry the token; after the
+// server starts refusing it, a server stream (one message sent) and a bidi
+// stream (none sent yet) are opened again once, with one refresh.
+func TestStreamsBothWays(t *testing.T) {
+	e, s, conn := streamEnv(t)
+	count := func() string {
+		st := stream(t, conn, 0, mCount)
+		if err := st.SendMsg(&msg{"n"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.CloseSend(); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(recvAll(t, st), ",")
+	}
+	chat := func() string {
+		st := stream(t, conn, 2, mChat)
+		var got []string
+		m := new(msg)
+		if err := st.RecvMsg(m); err != nil {
+			t.Fatalf("greeting: %v", err)
+		}
+		got = append(got, m.S)
+		for _, w := range []string{"a", "b"} {
+			if err := st.SendMsg(&msg{w}); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.RecvMsg(m); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, m.S)
+		}
+		_ = st.CloseSend()
+		if err := st.RecvMsg(m); err != io.EOF {
+			t.Fatalf("end of chat: %v", err)
+		}
+		return strings.Join(got, ",")
+	}
+	sum := func() string {
+		st := stream(t, conn, 1, mSum)
+		for range 3 {
+			if err := st.SendMsg(&msg{"x"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_ = st.CloseSend()
+		m := new(msg)
+		if err := st.RecvMsg(m); err != nil {
+			t.Fatal(err)
+		}
+		return m.S
+	}
+	if got := count(); got != "alice n,alice n,alice n" {
+		t.Fatalf("Count: %q", got)
+	}
+	if got := sum(); got != "alice 3" {
+		t.Fatalf("Sum: %q", got)
+	}
+	if got := chat(); got != "hello alice,a,b" {
+		t.Fatalf("Chat: %q", got)
+	}
+	for name, run := range map[string]func() string{"Count": count, "Chat": chat} {
+		e.revokeCurrent()
+		before, seen := e.refreshes(), s.seen.Load()
+		want := map[string]string{"Count": "alice n,alice n,alice n", "Chat": "hello alice,a,b"}[name]
+		if got := run(); got != want {
+			t.Fatalf("%s after revocation: %q", name, got)
+		}
+		if n := e.refreshes() - before; n != 1 {
+			t.Fatalf("%s: %d refreshes, want 1", name, n)
+		}
+		if n := s.seen.Load() - seen; n != 2 {
+			t.Fatalf("%s: %d streams reached the server, want 2", name, n)
+		}
+	}
+}
+
+// TestStreamNotRetriedAfterSecondMessage: once the client has sent two messages,
+// a refusal is the caller's, and nothing is refreshed.
+func TestStreamNotRetriedAfterSecondMessage(t *testing.T) {
+	e, s, conn := streamEnv(t)
+	if _, err := e.mgr.Token(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	e.revokeCurrent()
+	before, seen := e.refreshes(), s.seen.Load()
+	st := stream(t, conn, 3, mQuiet)
+	for range 2 {
+		if err := st.SendMsg(&msg{"x"}); err != nil && err != io.EOF {
+			t.Fatal(err)
+		}
+	}
+	err := st.RecvMsg(new(msg))
+	if status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("%v, want Unauthenticated", err)
+	}
+	if n := e.refreshes() - before; n != 0 {
+		t.Fatalf("%d refreshes", n)
+	}
+	if n := s.seen.Load() - seen; n != 1 {
+		t.Fatalf("%d attempts", n)
+	}
+}
+
+// TestStreamNotRetriedOnOtherCodes: a stream refused with PermissionDenied
+// (the health service's Watch is public, so the test uses a scope policy) is not
+// opened again.
+func TestStreamNotRetriedOnOtherCodes(t *testing.T) {
+	e := newEnv(t)
+	s := newServer(e.verifier, nil, grpcauth.Method(mCount, grpcauth.Policy{Scopes: []string{"orders/write"}}))
+	conn := dialBuf(t, bufServer(t, s), grpc.WithStreamInterceptor(grpcauth.StreamClientInterceptor(e.mgr, grpcauth.AllowPlaintext())))
+	if _, err := e.mgr.Token(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	before, seen := e.refreshes(), s.seen.Load()
+	st := stream(t, conn, 0, mCount)
+	_ = st.SendMsg(&msg{"n"})
+	_ = st.CloseSend()
+	if err := st.RecvMsg(new(msg)); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("%v, want PermissionDenied", err)
+	}
+	if e.refreshes() != before || s.seen.Load()-seen != 1 {
+		t.Fatalf("refreshes %d, attempts %d", e.refreshes()-before, s.seen.Load()-seen)
+	}
+}
