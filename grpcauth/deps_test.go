@@ -25,7 +25,8 @@ func linked(deps []string, prefix string) bool {
 }
 
 // TestLinks: programs that do not import grpcauth link no gRPC or Connect code;
-// grpcauth links gRPC but no Connect, Redis, keyring or DynamoDB code.
+// grpcauth links gRPC but no Connect, Redis, keyring or DynamoDB code;
+// connectauth links Connect but no gRPC.
 func TestLinks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
@@ -48,6 +49,21 @@ func TestLinks(t *testing.T) {
 		"github.com/aws/aws-sdk-go-v2/service/dynamodb", "github.com/cogauth/cogauth/store/redis", "github.com/cogauth/cogauth/session"} {
 		if linked(g, b) {
 			t.Errorf("grpcauth links %s", b)
+		}
+	}
+	c := deps(t, "./connectauth")
+	if !linked(c, connectMod) {
+		t.Fatalf("connectauth does not link %s", connectMod)
+	}
+	for _, d := range c {
+		if d == "github.com/cogauth/cogauth/grpcauth" {
+			t.Error("connectauth imports grpcauth")
+		}
+	}
+	for _, b := range []string{grpcMod, "github.com/redis/go-redis",
+		"github.com/zalando/go-keyring", "github.com/aws/aws-sdk-go-v2/service/dynamodb", "github.com/cogauth/cogauth/session"} {
+		if linked(c, b) {
+			t.Errorf("connectauth links %s", b)
 		}
 	}
 }

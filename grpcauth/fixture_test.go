@@ -2,28 +2,15 @@ package grpcauth_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/cogauth/cogauth/clock"
-	"github.com/cogauth/cogauth/cognito"
-	"github.com/cogauth/cogauth/emulator"
-	"github.com/cogauth/cogauth/emulator/emulatortest"
 	"github.com/cogauth/cogauth/grpcauth"
 	"github.com/cogauth/cogauth/httpauth"
-	"github.com/cogauth/cogauth/jwt"
-	"github.com/cogauth/cogauth/session"
+	"github.com/cogauth/cogauth/internal/bearer/bearertest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -63,7 +50,7 @@ const (
 	mSum        = svc + "Sum"
 	mChat       = svc + "Chat"
 	mQuiet      = svc + "Quiet"
-	scopeSignIn = "aws.cognito.signin.user.admin"
+	scopeSignIn = bearertest.ScopeSignIn
 )
 
 // whoami is what every handler answers: the username the shared accessor
@@ -164,78 +151,10 @@ var echoDesc = grpc.ServiceDesc{
 	},
 }
 
-// env is a signed-in session on the emulator and a verifier of its tokens.
-type env struct {
-	srv      *emulatortest.Server
-	cc       *cognito.Client
-	mgr      *session.Manager
-	verifier *jwt.Verifier
-	// revokedBefore, when set (Unix seconds), makes the server refuse tokens
-	// issued before it, as a global sign-out would.
-	revokedBefore atomic.Int64
-}
+// env is the shared bench: a session on the emulator and a verifier.
+type env = bearertest.Env
 
-func newEnv(t testing.TB) *env {
-	t.Helper()
-	srv := emulatortest.StartWith(t, emulator.Options{
-		Clock: clock.NewFake(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)),
-		Seed: &emulator.Seed{UserPools: []emulator.SeedUserPool{{
-			Name:    "app",
-			Clients: []emulator.SeedClient{{Name: "web"}},
-			Groups:  []emulator.SeedGroup{{Name: "staff"}},
-			Users:   []emulator.SeedUser{{Username: "alice", Password: "Correct-Horse-1", Groups: []string{"staff"}}},
-		}}},
-	})
-	e := &env{srv: srv}
-	e.mgr, e.cc = newSession(t, srv)
-	v, err := jwt.NewVerifier(jwt.VerifierOptions{
-		Issuers:   []string{srv.Issuer("app")},
-		JWKSURLs:  map[string]string{srv.Issuer("app"): srv.JWKSURL("app")},
-		TokenUse:  jwt.AccessToken,
-		ClientIDs: []string{srv.ClientID("app", "web")},
-		Clock:     srv.Clock(),
-		Check: func(tok *jwt.Token) error {
-			if cut := e.revokedBefore.Load(); cut != 0 && tok.Claims().Iat.Unix() < cut {
-				return errors.New("revoked")
-			}
-			return nil
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.verifier = v
-	return e
-}
-
-func newSession(t testing.TB, srv *emulatortest.Server) (*session.Manager, *cognito.Client) {
-	t.Helper()
-	cc, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("app"), ClientID: srv.ClientID("app", "web"), Endpoint: srv.URL, Clock: srv.Clock()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mgr, err := session.New(session.Config{Cognito: cc, Clock: srv.Clock()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res, err := mgr.SignIn(context.Background(), cognito.SignInInput{Username: "alice", Password: "Correct-Horse-1"}); err != nil || res.Session == nil {
-		t.Fatalf("sign-in: %v", err)
-	}
-	return mgr, cc
-}
-
-// refreshes counts the emulator's token refreshes.
-func (e *env) refreshes() int {
-	return e.srv.Requests("GetTokensFromRefreshToken") + e.srv.Requests("InitiateAuth")
-}
-
-// revokeCurrent makes the server refuse every token issued so far, and moves the
-// emulator's clock on so that the next token is issued after the cut.
-func (e *env) revokeCurrent() {
-	now := e.srv.Clock().Now()
-	e.revokedBefore.Store(now.Unix() + 1)
-	e.srv.Advance(2 * time.Second)
-}
+func newEnv(t testing.TB) *env { return bearertest.New(t) }
 
 // policy is the server's: Whoami and streams need a valid token, Admin a scope
 // alice lacks, Staff a group she has, Open and health are public.
@@ -301,37 +220,10 @@ func dialBuf(t testing.TB, dialer grpc.DialOption, opts ...grpc.DialOption) *grp
 	return conn
 }
 
-// testTLS makes a self-signed certificate for 127.0.0.1 and returns the server's
-// and the client's transport credentials.
+// testTLS returns transport credentials on a self-signed loopback certificate.
 func testTLS(t testing.TB) (server, client credentials.TransportCredentials) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "grpcauth test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IsCA:         true, BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	server = credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12})
-	client = credentials.NewTLS(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
-	return server, client
+	sc, cc := bearertest.TLS(t)
+	return credentials.NewTLS(sc), credentials.NewTLS(cc)
 }
 
 func call(ctx context.Context, conn *grpc.ClientConn, method string, opts ...grpc.CallOption) (string, error) {

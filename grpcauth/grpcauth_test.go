@@ -27,7 +27,7 @@ import (
 func TestOverTLS(t *testing.T) {
 	e := newEnv(t)
 	serverTLS, clientTLS := testTLS(t)
-	s := newServer(e.verifier, serverTLS, policy()...)
+	s := newServer(e.Verifier, serverTLS, policy()...)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -36,9 +36,9 @@ func TestOverTLS(t *testing.T) {
 	t.Cleanup(s.Stop)
 	ctx := context.Background()
 	for name, opt := range map[string][]grpc.DialOption{
-		"PerRPCCredentials": {grpc.WithPerRPCCredentials(grpcauth.NewPerRPCCredentials(e.mgr))},
-		"interceptors": {grpc.WithUnaryInterceptor(grpcauth.UnaryClientInterceptor(e.mgr)),
-			grpc.WithStreamInterceptor(grpcauth.StreamClientInterceptor(e.mgr))},
+		"PerRPCCredentials": {grpc.WithPerRPCCredentials(grpcauth.NewPerRPCCredentials(e.Session))},
+		"interceptors": {grpc.WithUnaryInterceptor(grpcauth.UnaryClientInterceptor(e.Session)),
+			grpc.WithStreamInterceptor(grpcauth.StreamClientInterceptor(e.Session))},
 	} {
 		t.Run(name, func(t *testing.T) {
 			conn, err := grpc.NewClient(lis.Addr().String(), append(opt, grpc.WithTransportCredentials(clientTLS),
@@ -94,15 +94,15 @@ func staticToken(tok string) grpcauth.TokenProvider {
 // that never holds the token.
 func TestRefusals(t *testing.T) {
 	e := newEnv(t)
-	s := newServer(e.verifier, nil, policy()...)
+	s := newServer(e.Verifier, nil, policy()...)
 	dialer := bufServer(t, s)
 	ctx := context.Background()
-	good, err := e.mgr.Token(ctx, false)
+	good, err := e.Session.Token(ctx, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	idTok := func() string {
-		sess, err := e.mgr.Fetch(ctx, session.FetchOptions{})
+		sess, err := e.Session.Fetch(ctx, session.FetchOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,13 +157,13 @@ func TestRefusals(t *testing.T) {
 		t.Fatalf("health without a token: %v", err)
 	}
 	// An expired token: the verifier's clock (the emulator's) moves past it.
-	e.srv.Advance(2 * time.Hour)
+	e.Srv.Advance(2 * time.Hour)
 	if _, err := call(with("Bearer "+good), plain, mWhoami); status.Code(err) != codes.Unauthenticated || status.Convert(err).Message() != "token expired" {
 		t.Fatalf("expired: %v", err)
 	}
 	// A group the user is not in, with groups on a whole service.
-	s2 := newServer(e.verifier, nil, grpcauth.Method(svc, grpcauth.Policy{Groups: []string{"admins"}}))
-	conn2 := dialBuf(t, bufServer(t, s2), grpc.WithUnaryInterceptor(grpcauth.UnaryClientInterceptor(e.mgr, grpcauth.AllowPlaintext())))
+	s2 := newServer(e.Verifier, nil, grpcauth.Method(svc, grpcauth.Policy{Groups: []string{"admins"}}))
+	conn2 := dialBuf(t, bufServer(t, s2), grpc.WithUnaryInterceptor(grpcauth.UnaryClientInterceptor(e.Session, grpcauth.AllowPlaintext())))
 	if _, err := call(ctx, conn2, mWhoami); status.Code(err) != codes.PermissionDenied || status.Convert(err).Message() != "required group missing" {
 		t.Fatalf("group: %v", err)
 	}
@@ -174,18 +174,18 @@ func TestRefusals(t *testing.T) {
 func TestUnavailable(t *testing.T) {
 	e := newEnv(t)
 	// The emulator serves the keys; stop it after sign-in, before any fetch.
-	s := newServer(e.verifier, nil, policy()...)
-	conn := dialBuf(t, bufServer(t, s), grpc.WithUnaryInterceptor(grpcauth.UnaryClientInterceptor(e.mgr, grpcauth.AllowPlaintext())))
-	if _, err := e.mgr.Token(context.Background(), false); err != nil {
+	s := newServer(e.Verifier, nil, policy()...)
+	conn := dialBuf(t, bufServer(t, s), grpc.WithUnaryInterceptor(grpcauth.UnaryClientInterceptor(e.Session, grpcauth.AllowPlaintext())))
+	if _, err := e.Session.Token(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
-	before := e.refreshes()
-	e.srv.Close()
+	before := e.Refreshes()
+	e.Srv.Close()
 	_, err := call(context.Background(), conn, mWhoami)
 	if status.Code(err) != codes.Unavailable || status.Convert(err).Message() != "cannot verify tokens right now" {
 		t.Fatalf("keys unavailable: %v", err)
 	}
-	if n := e.refreshes() - before; n != 0 {
+	if n := e.Refreshes() - before; n != 0 {
 		t.Fatalf("%d refreshes for an Unavailable answer", n)
 	}
 }
@@ -194,12 +194,12 @@ func TestUnavailable(t *testing.T) {
 // connection, whether by PerRPCCredentials or by the interceptors.
 func TestTransportSecurity(t *testing.T) {
 	e := newEnv(t)
-	s := newServer(e.verifier, nil, policy()...)
+	s := newServer(e.Verifier, nil, policy()...)
 	dialer := bufServer(t, s)
 	ctx := context.Background()
 	for name, opt := range map[string]grpc.DialOption{
-		"PerRPCCredentials": grpc.WithPerRPCCredentials(grpcauth.NewPerRPCCredentials(e.mgr)),
-		"interceptor":       grpc.WithUnaryInterceptor(grpcauth.UnaryClientInterceptor(e.mgr)),
+		"PerRPCCredentials": grpc.WithPerRPCCredentials(grpcauth.NewPerRPCCredentials(e.Session)),
+		"interceptor":       grpc.WithUnaryInterceptor(grpcauth.UnaryClientInterceptor(e.Session)),
 	} {
 		t.Run(name, func(t *testing.T) {
 			before := s.seen.Load()
@@ -219,10 +219,10 @@ func TestTransportSecurity(t *testing.T) {
 			}
 		})
 	}
-	if !grpcauth.NewPerRPCCredentials(e.mgr).RequireTransportSecurity() || grpcauth.NewPerRPCCredentials(e.mgr, grpcauth.AllowPlaintext()).RequireTransportSecurity() {
+	if !grpcauth.NewPerRPCCredentials(e.Session).RequireTransportSecurity() || grpcauth.NewPerRPCCredentials(e.Session, grpcauth.AllowPlaintext()).RequireTransportSecurity() {
 		t.Fatal("RequireTransportSecurity does not follow AllowPlaintext")
 	}
-	conn := dialBuf(t, dialer, grpc.WithPerRPCCredentials(grpcauth.NewPerRPCCredentials(e.mgr, grpcauth.AllowPlaintext())))
+	conn := dialBuf(t, dialer, grpc.WithPerRPCCredentials(grpcauth.NewPerRPCCredentials(e.Session, grpcauth.AllowPlaintext())))
 	if got, err := call(ctx, conn, mWhoami); err != nil || got != "alice" {
 		t.Fatalf("with AllowPlaintext: %q %v", got, err)
 	}
@@ -233,15 +233,15 @@ func TestTransportSecurity(t *testing.T) {
 // Unauthenticated, share one refresh at the emulator, and all succeed on retry.
 func TestRefreshOnce(t *testing.T) {
 	e := newEnv(t)
-	s := newServer(e.verifier, nil, policy()...)
-	conn := dialBuf(t, bufServer(t, s), grpc.WithUnaryInterceptor(grpcauth.UnaryClientInterceptor(e.mgr, grpcauth.AllowPlaintext())))
+	s := newServer(e.Verifier, nil, policy()...)
+	conn := dialBuf(t, bufServer(t, s), grpc.WithUnaryInterceptor(grpcauth.UnaryClientInterceptor(e.Session, grpcauth.AllowPlaintext())))
 	ctx := context.Background()
 	if got, err := call(ctx, conn, mWhoami); err != nil || got != "alice" {
 		t.Fatalf("first call: %q %v", got, err)
 	}
 	for round := range 3 {
-		e.revokeCurrent()
-		before, seen := e.refreshes(), s.seen.Load()
+		e.RevokeCurrent()
+		before, seen := e.Refreshes(), s.seen.Load()
 		const n = 100
 		var wg sync.WaitGroup
 		errs := make(chan error, n)
@@ -257,7 +257,7 @@ func TestRefreshOnce(t *testing.T) {
 		for err := range errs {
 			t.Fatalf("round %d: %v", round, err)
 		}
-		if got := e.refreshes() - before; got != 1 {
+		if got := e.Refreshes() - before; got != 1 {
 			t.Fatalf("round %d: %d refreshes at the emulator for %d refused RPCs, want 1", round, got, n)
 		}
 		if calls := s.seen.Load() - seen; calls < n+1 || calls > 2*n {
@@ -270,13 +270,13 @@ func TestRefreshOnce(t *testing.T) {
 // retried and force no refresh.
 func TestNoRetryOnOtherCodes(t *testing.T) {
 	e := newEnv(t)
-	s := newServer(e.verifier, nil, policy()...)
-	conn := dialBuf(t, bufServer(t, s), grpc.WithUnaryInterceptor(grpcauth.UnaryClientInterceptor(e.mgr, grpcauth.AllowPlaintext())))
+	s := newServer(e.Verifier, nil, policy()...)
+	conn := dialBuf(t, bufServer(t, s), grpc.WithUnaryInterceptor(grpcauth.UnaryClientInterceptor(e.Session, grpcauth.AllowPlaintext())))
 	ctx := context.Background()
 	if _, err := call(ctx, conn, mWhoami); err != nil {
 		t.Fatal(err)
 	}
-	before := e.refreshes()
+	before := e.Refreshes()
 	for _, c := range []struct {
 		method string
 		code   codes.Code
@@ -289,7 +289,7 @@ func TestNoRetryOnOtherCodes(t *testing.T) {
 			t.Fatalf("%s was sent %d times", c.method, got)
 		}
 	}
-	if n := e.refreshes() - before; n != 0 {
+	if n := e.Refreshes() - before; n != 0 {
 		t.Fatalf("%d refreshes", n)
 	}
 }
@@ -298,14 +298,14 @@ func TestNoRetryOnOtherCodes(t *testing.T) {
 // refusal, after one attempt.
 func TestNothingNewToTry(t *testing.T) {
 	e := newEnv(t)
-	s := newServer(e.verifier, nil, policy()...)
+	s := newServer(e.Verifier, nil, policy()...)
 	dialer := bufServer(t, s)
 	ctx := context.Background()
-	tok, err := e.mgr.Token(ctx, false)
+	tok, err := e.Session.Token(ctx, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.revokeCurrent()
+	e.RevokeCurrent()
 	conn := dialBuf(t, dialer, grpc.WithUnaryInterceptor(grpcauth.UnaryClientInterceptor(staticToken(tok), grpcauth.AllowPlaintext())))
 	seen := s.seen.Load()
 	_, err = call(ctx, conn, mWhoami)
@@ -321,17 +321,17 @@ func TestNothingNewToTry(t *testing.T) {
 // Unauthenticated matching ErrToken and session.ErrSignedOut.
 func TestRefreshFails(t *testing.T) {
 	e := newEnv(t)
-	s := newServer(e.verifier, nil, policy()...)
-	conn := dialBuf(t, bufServer(t, s), grpc.WithUnaryInterceptor(grpcauth.UnaryClientInterceptor(e.mgr, grpcauth.AllowPlaintext())))
+	s := newServer(e.Verifier, nil, policy()...)
+	conn := dialBuf(t, bufServer(t, s), grpc.WithUnaryInterceptor(grpcauth.UnaryClientInterceptor(e.Session, grpcauth.AllowPlaintext())))
 	ctx := context.Background()
-	sess, err := e.mgr.Fetch(ctx, session.FetchOptions{})
+	sess, err := e.Session.Fetch(ctx, session.FetchOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.cc.RevokeToken(ctx, sess.Tokens.Refresh); err != nil {
+	if err := e.Cognito.RevokeToken(ctx, sess.Tokens.Refresh); err != nil {
 		t.Fatal(err)
 	}
-	e.revokeCurrent()
+	e.RevokeCurrent()
 	_, err = call(ctx, conn, mWhoami)
 	if status.Code(err) != codes.Unauthenticated || !errors.Is(err, grpcauth.ErrToken) || !errors.Is(err, httpauth.ErrToken) || !errors.Is(err, session.ErrSignedOut) {
 		t.Fatalf("%v (code %s), want Unauthenticated matching ErrToken and session.ErrSignedOut", err, status.Code(err))

@@ -14,8 +14,8 @@ import (
 
 func streamEnv(t *testing.T) (*env, *server, *grpc.ClientConn) {
 	e := newEnv(t)
-	s := newServer(e.verifier, nil, policy()...)
-	conn := dialBuf(t, bufServer(t, s), grpc.WithStreamInterceptor(grpcauth.StreamClientInterceptor(e.mgr, grpcauth.AllowPlaintext())))
+	s := newServer(e.Verifier, nil, policy()...)
+	conn := dialBuf(t, bufServer(t, s), grpc.WithStreamInterceptor(grpcauth.StreamClientInterceptor(e.Session, grpcauth.AllowPlaintext())))
 	return e, s, conn
 }
 
@@ -90,13 +90,13 @@ func TestStreamsBothWays(t *testing.T) {
 		t.Fatalf("Chat: %q", got)
 	}
 	for name, run := range map[string]func() string{"Count": count, "Chat": chat} {
-		e.revokeCurrent()
-		before, seen := e.refreshes(), s.seen.Load()
+		e.RevokeCurrent()
+		before, seen := e.Refreshes(), s.seen.Load()
 		want := map[string]string{"Count": "alice n,alice n,alice n", "Chat": "hello alice,a,b"}[name]
 		if got := run(); got != want {
 			t.Fatalf("%s after revocation: %q", name, got)
 		}
-		if n := e.refreshes() - before; n != 1 {
+		if n := e.Refreshes() - before; n != 1 {
 			t.Fatalf("%s: %d refreshes, want 1", name, n)
 		}
 		if n := s.seen.Load() - seen; n != 2 {
@@ -109,11 +109,11 @@ func TestStreamsBothWays(t *testing.T) {
 // a refusal is the caller's, and nothing is refreshed.
 func TestStreamNotRetriedAfterSecondMessage(t *testing.T) {
 	e, s, conn := streamEnv(t)
-	if _, err := e.mgr.Token(context.Background(), false); err != nil {
+	if _, err := e.Session.Token(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
-	e.revokeCurrent()
-	before, seen := e.refreshes(), s.seen.Load()
+	e.RevokeCurrent()
+	before, seen := e.Refreshes(), s.seen.Load()
 	st := stream(t, conn, 3, mQuiet)
 	for range 2 {
 		if err := st.SendMsg(&msg{"x"}); err != nil && err != io.EOF {
@@ -124,7 +124,7 @@ func TestStreamNotRetriedAfterSecondMessage(t *testing.T) {
 	if status.Code(err) != codes.Unauthenticated {
 		t.Fatalf("%v, want Unauthenticated", err)
 	}
-	if n := e.refreshes() - before; n != 0 {
+	if n := e.Refreshes() - before; n != 0 {
 		t.Fatalf("%d refreshes", n)
 	}
 	if n := s.seen.Load() - seen; n != 1 {
@@ -137,19 +137,19 @@ func TestStreamNotRetriedAfterSecondMessage(t *testing.T) {
 // opened again.
 func TestStreamNotRetriedOnOtherCodes(t *testing.T) {
 	e := newEnv(t)
-	s := newServer(e.verifier, nil, grpcauth.Method(mCount, grpcauth.Policy{Scopes: []string{"orders/write"}}))
-	conn := dialBuf(t, bufServer(t, s), grpc.WithStreamInterceptor(grpcauth.StreamClientInterceptor(e.mgr, grpcauth.AllowPlaintext())))
-	if _, err := e.mgr.Token(context.Background(), false); err != nil {
+	s := newServer(e.Verifier, nil, grpcauth.Method(mCount, grpcauth.Policy{Scopes: []string{"orders/write"}}))
+	conn := dialBuf(t, bufServer(t, s), grpc.WithStreamInterceptor(grpcauth.StreamClientInterceptor(e.Session, grpcauth.AllowPlaintext())))
+	if _, err := e.Session.Token(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
-	before, seen := e.refreshes(), s.seen.Load()
+	before, seen := e.Refreshes(), s.seen.Load()
 	st := stream(t, conn, 0, mCount)
 	_ = st.SendMsg(&msg{"n"})
 	_ = st.CloseSend()
 	if err := st.RecvMsg(new(msg)); status.Code(err) != codes.PermissionDenied {
 		t.Fatalf("%v, want PermissionDenied", err)
 	}
-	if e.refreshes() != before || s.seen.Load()-seen != 1 {
-		t.Fatalf("refreshes %d, attempts %d", e.refreshes()-before, s.seen.Load()-seen)
+	if e.Refreshes() != before || s.seen.Load()-seen != 1 {
+		t.Fatalf("refreshes %d, attempts %d", e.Refreshes()-before, s.seen.Load()-seen)
 	}
 }

@@ -17,7 +17,8 @@ type Stream interface {
 // Replay runs a client stream that is opened once more, with a refreshed token,
 // when the server refuses it as unauthenticated before it exchanged anything: no
 // message received yet, and at most the first message sent, and sent without
-// error. That message is kept and sent again (gRPC's and Connect's contract
+// error (a nil message, Connect's "headers only", does not count). That message
+// is kept and sent again (gRPC's and Connect's contract
 // forbids changing a message once it is handed to Send). A refusal after that,
 // or of any other kind, goes to the caller as it came.
 type Replay struct {
@@ -31,6 +32,7 @@ type Replay struct {
 	mu         sync.Mutex // Send and CloseSend against the switch to a new attempt
 	token      string
 	sent       int
+	headers    bool // Send(nil): Connect's way to send the headers alone
 	first      any
 	sendFailed bool
 	closed     bool
@@ -53,6 +55,10 @@ func (p *Replay) Current() Stream { return p.cur.Load().s }
 func (p *Replay) Send(m any) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if m == nil {
+		p.headers = true
+		return p.cur.Load().s.Send(nil)
+	}
 	p.sent++
 	if p.sent == 1 {
 		p.first = m
@@ -117,11 +123,14 @@ func (p *Replay) reopen(refusal error) (Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.sent == 1 {
+	switch {
+	case p.sent == 1:
 		if err := s.Send(p.first); err != nil {
 			p.sendFailed = true
 		}
 		p.first = nil
+	case p.headers:
+		_ = s.Send(nil)
 	}
 	if p.closed {
 		_ = s.CloseSend()
