@@ -85,8 +85,8 @@ func authorize(ctx context.Context, v Verifier, r *bearer.Rules, method string) 
 	if p.Public {
 		return ctx, nil
 	}
-	md, _ := metadata.FromIncomingContext(ctx)
-	ctx, vd := bearer.Check(ctx, v, md["authorization"], p)
+	// ValueFromIncomingContext copies the one key, not the whole metadata.
+	ctx, vd := bearer.Check(ctx, v, metadata.ValueFromIncomingContext(ctx, "authorization"), p)
 	if vd.Code != bearer.OK {
 		return ctx, status.Error(statusCodes[vd.Code], vd.Msg)
 	}
