@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/cogauth/cogauth/grpcauth"
@@ -152,4 +154,79 @@ func TestStreamNotRetriedOnOtherCodes(t *testing.T) {
 	if e.Refreshes() != before || s.seen.Load()-seen != 1 {
 		t.Fatalf("refreshes %d, attempts %d", e.Refreshes()-before, s.seen.Load()-seen)
 	}
+}
+
+// TestConcurrentStreamsRace: 20 bidi streams, each with a sending and a
+// receiving goroutine, meet a revoked token together. Half wait for the greeting
+// before they send: they are opened again and complete. The other half send at
+// once: each completes (if the refusal came before its second message) or gets
+// it. All together cause one refresh. Under -race it also holds the replay's
+// locking between Send and the switch to a new attempt.
+func TestConcurrentStreamsRace(t *testing.T) {
+	e, _, conn := streamEnv(t)
+	ctx := context.Background()
+	if _, err := e.Session.Token(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	e.RevokeCurrent()
+	before := e.Refreshes()
+	var wg sync.WaitGroup
+	var ok, refused atomic.Int64
+	for i := range 20 {
+		patient := i%2 == 0
+		wg.Go(func() {
+			st, err := conn.NewStream(ctx, &echoDesc.Streams[2], mChat)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			greeted := make(chan struct{})
+			sendDone := make(chan struct{})
+			go func() {
+				defer close(sendDone)
+				if patient {
+					<-greeted
+				}
+				for _, w := range []string{"a", "b", "c"} {
+					if st.SendMsg(&msg{w}) != nil {
+						return
+					}
+				}
+				_ = st.CloseSend()
+			}()
+			var got []string
+			for {
+				m := new(msg)
+				err := st.RecvMsg(m)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					if patient || status.Code(err) != codes.Unauthenticated {
+						t.Errorf("patient=%v: %v", patient, err)
+					}
+					refused.Add(1)
+					if len(got) == 0 {
+						close(greeted)
+					}
+					<-sendDone
+					return
+				}
+				if len(got) == 0 {
+					close(greeted)
+				}
+				got = append(got, m.S)
+			}
+			<-sendDone
+			if strings.Join(got, ",") != "hello alice,a,b,c" {
+				t.Errorf("stream got %q", got)
+			}
+			ok.Add(1)
+		})
+	}
+	wg.Wait()
+	if n := e.Refreshes() - before; n != 1 {
+		t.Fatalf("%d refreshes, want 1", n)
+	}
+	t.Logf("%d streams completed, %d refused", ok.Load(), refused.Load())
 }

@@ -52,8 +52,13 @@ func (r *Refresher) Refresh(ctx context.Context, refused string) (string, error)
 		// Join the refresh under way, whichever token it replaces: its result
 		// is the newest token there will be.
 	case r.fresh != "" && r.refused == refused:
+		// Already replaced. The source may have moved on since (a background
+		// refresh): its current token is then the better answer.
 		tok := r.fresh
 		r.mu.Unlock()
+		if cur, err := r.Source.Token(ctx, false); err == nil && cur != refused {
+			return cur, nil
+		}
 		return tok, nil
 	default:
 		f = &flight{done: make(chan struct{})}
