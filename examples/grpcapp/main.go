@@ -177,12 +177,12 @@ func run(ctx context.Context, o options) error {
 
 	var r reply
 	if err := conn.Invoke(ctx, whoamiMethod, &struct{}{}, &r, callJSON()); err != nil {
-		return fmt.Errorf("Whoami: %w", err)
+		return fmt.Errorf("whoami: %w", err)
 	}
 	fmt.Fprintf(o.out, "Whoami: %s\n", r.Text)
 	err = conn.Invoke(ctx, createMethod, &struct{}{}, &r, callJSON())
 	if status.Code(err) == 0 {
-		return errors.New("Create: let through without orders/write")
+		return errors.New("create: let through without orders/write")
 	}
 	fmt.Fprintf(o.out, "Create: %s (%s)\n", status.Code(err), status.Convert(err).Message())
 	h, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
