@@ -2,6 +2,8 @@ package grpcauth
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"sync/atomic"
 
 	"github.com/cogauth/cogauth/httpauth"
@@ -79,6 +81,13 @@ func (c tokenCreds) GetRequestMetadata(context.Context, ...string) (map[string]s
 }
 
 func (c tokenCreds) RequireTransportSecurity() bool { return c.secure }
+
+// String, GoString and Format keep the token out of every rendering of a call's
+// options (a logging interceptor that prints them).
+func (c tokenCreds) String() string               { return "grpcauth.tokenCreds{…}" }
+func (c tokenCreds) GoString() string             { return c.String() }
+func (c tokenCreds) Format(f fmt.State, _ rune)   { _, _ = io.WriteString(f, c.String()) }
+func (c tokenCreds) MarshalJSON() ([]byte, error) { return []byte(`"grpcauth.tokenCreds{…}"`), nil }
 
 // client is the state the interceptors of one source share.
 type client struct {

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/test/bufconn"
 )
 
@@ -230,4 +231,9 @@ func call(ctx context.Context, conn *grpc.ClientConn, method string, opts ...grp
 	out := new(msg)
 	err := conn.Invoke(ctx, method, &msg{"hi"}, out, opts...)
 	return out.S, err
+}
+
+// withAuth is an incoming context with one authorization value.
+func withAuth(ctx context.Context, v string) context.Context {
+	return metadata.NewIncomingContext(ctx, metadata.Pairs("authorization", v))
 }
