@@ -188,7 +188,8 @@ func Default(p Policy) Option { return Option{func(r *bearer.Rules) { r.Default 
 // HandlerInterceptor verifies the bearer token of every call a handler serves
 // (v does: signature, issuer, client, token_use, expiry) and applies the
 // procedure's policy: a missing, malformed or expired token is
-// connect.CodeUnauthenticated (with a WWW-Authenticate challenge), a missing
+// connect.CodeUnauthenticated (with a WWW-Authenticate challenge on the Connect
+// protocol, whose errors are HTTP statuses), a missing
 // scope or group connect.CodePermissionDenied, keys that cannot be fetched
 // connect.CodeUnavailable. The handler reads the claims with httpauth.ClaimsFrom
 // or jwt.ClaimsFromContext.
@@ -213,7 +214,8 @@ var connectCodes = [...]connect.Code{
 	bearer.Unavailable:      connect.CodeUnavailable,
 }
 
-func (h *handlerInterceptor) check(ctx context.Context, procedure string, header http.Header) (context.Context, error) {
+func (h *handlerInterceptor) check(ctx context.Context, spec connect.Spec, peer connect.Peer, header http.Header) (context.Context, error) {
+	procedure := spec.Procedure
 	p := h.r.For(procedure)
 	if p.Public {
 		return ctx, nil
@@ -223,6 +225,11 @@ func (h *handlerInterceptor) check(ctx context.Context, procedure string, header
 		return ctx, nil
 	}
 	err := connect.NewError(connectCodes[vd.Code], errors.New(vd.Msg))
+	if peer.Protocol != connect.ProtocolConnect {
+		// gRPC and gRPC-Web carry error metadata in trailers, where net/http
+		// refuses WWW-Authenticate (and logs each time).
+		return ctx, err
+	}
 	switch {
 	case vd.Code == bearer.Unauthenticated && vd.Msg == bearer.MsgMissing:
 		err.Meta().Set("WWW-Authenticate", "Bearer")
@@ -237,7 +244,7 @@ func (h *handlerInterceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc
 		if req.Spec().IsClient {
 			return next(ctx, req)
 		}
-		ctx, err := h.check(ctx, req.Spec().Procedure, req.Header())
+		ctx, err := h.check(ctx, req.Spec(), req.Peer(), req.Header())
 		if err != nil {
 			return nil, err
 		}
@@ -251,7 +258,7 @@ func (h *handlerInterceptor) WrapStreamingClient(next connect.StreamingClientFun
 
 func (h *handlerInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
-		ctx, err := h.check(ctx, conn.Spec().Procedure, conn.RequestHeader())
+		ctx, err := h.check(ctx, conn.Spec(), conn.Peer(), conn.RequestHeader())
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package connectauth_test
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -57,6 +58,7 @@ type bench struct {
 	*bearertest.Env
 	url    string
 	client *http.Client
+	cert   *x509.Certificate
 	seen   atomic.Int64 // calls that reached the handler interceptor
 }
 
@@ -127,7 +129,7 @@ func newBench(t *testing.T) *bench {
 	srv.EnableHTTP2 = true
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	b.url, b.client = srv.URL, srv.Client()
+	b.url, b.client, b.cert = srv.URL, srv.Client(), srv.Certificate()
 	return b
 }
 
