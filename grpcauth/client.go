@@ -48,7 +48,8 @@ func clientOpts(opts []ClientOption) clientOptions {
 // NewPerRPCCredentials returns credentials that put src's current token on every
 // RPC as "authorization: Bearer <token>", for grpc.WithPerRPCCredentials. They
 // cannot see the answer, so they never refresh on Unauthenticated; the
-// interceptors do.
+// interceptors do. Use one or the other: with both, an RPC carries two
+// authorization values, which the server interceptor refuses.
 func NewPerRPCCredentials(src TokenProvider, opts ...ClientOption) credentials.PerRPCCredentials {
 	return &perRPC{src: src, secure: !clientOpts(opts).plaintext}
 }

@@ -33,7 +33,7 @@ type ServerOption struct{ apply func(*bearer.Rules) }
 
 // Method sets the policy of a full method name ("/pkg.Service/Method"), or of
 // every method of a service when it ends in "/" ("/pkg.Service/"). An exact
-// method beats its service.
+// method beats its service. Any other name panics when the interceptor is made.
 func Method(fullMethod string, p Policy) ServerOption {
 	return ServerOption{func(r *bearer.Rules) { r.Set(fullMethod, p) }}
 }

@@ -161,7 +161,7 @@ type Option struct{ apply func(*bearer.Rules) }
 
 // Method sets the policy of a procedure ("/pkg.Service/Method"), or of every
 // procedure of a service when it ends in "/". An exact procedure beats its
-// service.
+// service. Any other name panics when the interceptor is made.
 func Method(procedure string, p Policy) Option {
 	return Option{func(r *bearer.Rules) { r.Set(procedure, p) }}
 }

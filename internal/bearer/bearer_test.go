@@ -126,3 +126,20 @@ func TestFromHeader(t *testing.T) {
 		}
 	}
 }
+
+func TestRulesRefuseBadNames(t *testing.T) {
+	for _, m := range []string{"", "/", "orders.v1.Orders/Create", "/orders.v1.Orders", "//Create", "/a/b/c", "/a b/c"} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Set(%q) did not panic", m)
+				}
+			}()
+			var r Rules
+			r.Set(m, Policy{Public: true})
+		}()
+	}
+	var r Rules
+	r.Set("/orders.v1.Orders/Create", Policy{})
+	r.Set("/orders.v1.Orders/", Policy{})
+}

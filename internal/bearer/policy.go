@@ -1,6 +1,7 @@
 package bearer
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/cogauth/cogauth/jwt"
@@ -55,8 +56,14 @@ type Rules struct {
 	services map[string]Policy
 }
 
-// Set gives method (or a whole service, when it ends in "/") the policy p.
+// Set gives method (or a whole service, when it ends in "/") the policy p. A
+// name that is not "/service/method" or "/service/" panics, as http.ServeMux
+// does on a bad pattern: a misspelt name would otherwise never match, and the
+// method it meant would get the default policy without a word.
 func (r *Rules) Set(method string, p Policy) {
+	if !validName(method) {
+		panic("cogauth: policy for " + strconv.Quote(method) + `: want "/package.Service/Method" or "/package.Service/"`)
+	}
 	if strings.HasSuffix(method, "/") {
 		if r.services == nil {
 			r.services = map[string]Policy{}
@@ -68,6 +75,12 @@ func (r *Rules) Set(method string, p Policy) {
 		r.methods = map[string]Policy{}
 	}
 	r.methods[method] = p
+}
+
+func validName(m string) bool {
+	svc, rest, ok := strings.Cut(strings.TrimPrefix(m, "/"), "/")
+	return ok && strings.HasPrefix(m, "/") && svc != "" && !strings.Contains(rest, "/") &&
+		!strings.ContainsAny(m, " \t\n")
 }
 
 // For returns the policy of a full method name.
