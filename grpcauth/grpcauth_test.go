@@ -156,6 +156,13 @@ func TestRefusals(t *testing.T) {
 	if _, err := hc.Check(ctx, &healthpb.HealthCheckRequest{}, grpc.CallContentSubtype("proto")); err != nil {
 		t.Fatalf("health without a token: %v", err)
 	}
+	w, err := hc.Watch(ctx, &healthpb.HealthCheckRequest{}, grpc.CallContentSubtype("proto"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Recv(); err != nil {
+		t.Fatalf("health Watch (a stream) without a token: %v", err)
+	}
 	// An expired token: the verifier's clock (the emulator's) moves past it.
 	e.Srv.Advance(2 * time.Hour)
 	if _, err := call(with("Bearer "+good), plain, mWhoami); status.Code(err) != codes.Unauthenticated || status.Convert(err).Message() != "token expired" {
