@@ -192,7 +192,7 @@ func (c *Client) cachedID(ctx context.Context, l Login) (string, error) {
 // the credentials, so it is not reported.
 func (c *Client) remember(ctx context.Context, l Login, id string) {
 	data, _ := json.Marshal(storedID{IdentityID: id})
-	_, _ = c.opts.Store.Put(ctx, c.key(l), data, store.AnyVersion)
+	_, _ = c.opts.Store.Put(ctx, c.key(l), data, store.AnyVersion, time.Time{})
 }
 
 func (c *Client) forget(ctx context.Context, l Login) error {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/jwt"
@@ -161,7 +162,7 @@ func (m *Manager) saveDevice(ctx context.Context, username, login string, dev *c
 	// loses that shortcut, never points anyone at the wrong device.
 	for _, l := range d.Logins {
 		b, _ := json.Marshal(loginRecord{Format: deviceFormat, Username: username})
-		if _, err := m.cfg.Store.Put(ctx, m.loginStoreKey(l), b, store.AnyVersion); err != nil {
+		if _, err := m.cfg.Store.Put(ctx, m.loginStoreKey(l), b, store.AnyVersion, time.Time{}); err != nil {
 			return fmt.Errorf("session: saving the remembered device: %w", err)
 		}
 	}
@@ -169,7 +170,7 @@ func (m *Manager) saveDevice(ctx context.Context, username, login string, dev *c
 	if err != nil {
 		return fmt.Errorf("session: %w", err)
 	}
-	if _, err := m.cfg.Store.Put(ctx, m.deviceStoreKey(username), b, store.AnyVersion); err != nil {
+	if _, err := m.cfg.Store.Put(ctx, m.deviceStoreKey(username), b, store.AnyVersion, time.Time{}); err != nil {
 		return fmt.Errorf("session: saving the remembered device: %w", err)
 	}
 	return nil

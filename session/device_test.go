@@ -233,7 +233,7 @@ func TestWrongDevicePasswordFallsBack(t *testing.T) {
 	}
 	d["device_password"] = "wrong-device-password"
 	b, _ := json.Marshal(d)
-	if _, err := w.store.Put(ctx, k, b, e.Version); err != nil {
+	if _, err := w.store.Put(ctx, k, b, e.Version, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -566,7 +566,7 @@ func TestConfirmSignInDropsRefusedDevice(t *testing.T) {
 	st := store.NewMemory()
 	ctx := context.Background()
 	k := store.Key{Kind: store.KindDevice, Pool: "us-east-1_Fake", Client: "client", User: "alice"}
-	if _, err := st.Put(ctx, k, []byte(`{"format":1,"username":"alice","device_key":"us-east-1_dev","device_group_key":"-g","device_password":"p"}`), 0); err != nil {
+	if _, err := st.Put(ctx, k, []byte(`{"format":1,"username":"alice","device_key":"us-east-1_dev","device_group_key":"-g","device_password":"p"}`), 0, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	m, err := session.New(session.Config{Cognito: c, Store: st, Logger: quietLogger()})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/cogauth/cogauth/store"
 )
@@ -29,12 +30,12 @@ func (s *faultyStore) Get(ctx context.Context, k store.Key) (store.Entry, error)
 	return s.Store.Get(ctx, k)
 }
 
-func (s *faultyStore) Put(ctx context.Context, k store.Key, data []byte, ifVersion uint64) (uint64, error) {
+func (s *faultyStore) Put(ctx context.Context, k store.Key, data []byte, ifVersion uint64, expires time.Time) (uint64, error) {
 	s.calls.Add(1)
 	if s.failPut.Load() {
 		return 0, fmt.Errorf("store: writing %s: %w", k, errStoreDown)
 	}
-	return s.Store.Put(ctx, k, data, ifVersion)
+	return s.Store.Put(ctx, k, data, ifVersion, expires)
 }
 
 func (s *faultyStore) Lock(ctx context.Context, k store.Key) (func(), error) {

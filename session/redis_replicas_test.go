@@ -62,7 +62,7 @@ func TestReplicasShareSessionThroughRedis(t *testing.T) {
 				rc := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true})
 				t.Cleanup(func() { _ = rc.Close() })
 				var st store.Store
-				st, err = redisstore.New(rc, redisstore.Options{Prefix: tt.name + ":", TTL: 30 * 24 * time.Hour})
+				st, err = redisstore.New(rc, redisstore.Options{Prefix: tt.name + ":"})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -890,7 +890,7 @@ func (m *Manager) save(ctx context.Context, k store.Key, version uint64, rec *re
 	if err != nil {
 		return nil, fmt.Errorf("session: %w", err)
 	}
-	v, err := m.cfg.Store.Put(ctx, k, data, version)
+	v, err := m.cfg.Store.Put(ctx, k, data, version, time.Time{})
 	if err != nil {
 		return nil, fmt.Errorf("session: saving %s: %w", k, err)
 	}

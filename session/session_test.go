@@ -474,7 +474,7 @@ func TestCorruptStoreIsNotASignOut(t *testing.T) {
 	f := newFixture(t, nil)
 	f.signIn(t)
 	k := store.Key{Pool: testPool, Client: testClient, User: "alice"}
-	if _, err := f.store.Put(context.Background(), k, []byte("{not json"), store.AnyVersion); err != nil {
+	if _, err := f.store.Put(context.Background(), k, []byte("{not json"), store.AnyVersion, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	m := f.manager(t, f.idp.client(t), nil)

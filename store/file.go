@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/store/internal/layout"
@@ -59,7 +60,8 @@ type FileOptions struct {
 	// or directory that others may read or write (naming the chmod that fixes
 	// it). Nil discards them.
 	Warn io.Writer
-	// Clock stamps the name of a file set aside (clock.System if nil).
+	// Clock tells when records expire and stamps the name of a file set aside
+	// (clock.System if nil).
 	Clock clock.Clock
 }
 
@@ -162,18 +164,20 @@ type fileEntry struct {
 	User      string `json:"user"`
 	Version   uint64 `json:"version"`
 	Data      []byte `json:"data"`
+	// Expires is when the record ends, Unix milliseconds; absent: never.
+	Expires int64 `json:"expires,omitempty"`
 }
 
 // sessions is the parsed file: a map for lookup plus the version sequence.
 type sessions struct {
 	seq     uint64
-	entries map[Key]Entry
+	entries map[Key]memEntry
 }
 
 // parseFile decodes a session file strictly. Any defect is an ErrCorrupt: a session
 // file nobody can read must surface, not read as "no sessions".
 func parseFile(b []byte) (*sessions, error) {
-	s := &sessions{entries: make(map[Key]Entry)}
+	s := &sessions{entries: make(map[Key]memEntry)}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, fmt.Errorf("%w: empty file", ErrCorrupt)
 	}
@@ -215,7 +219,14 @@ func parseFile(b []byte) (*sessions, error) {
 		if _, dup := s.entries[k]; dup {
 			return nil, fmt.Errorf("%w: entry %d repeats %s", ErrCorrupt, i, k)
 		}
-		s.entries[k] = Entry{Data: it.Data, Version: it.Version}
+		if it.Expires < 0 {
+			return nil, fmt.Errorf("%w: entry %d has a negative expiry", ErrCorrupt, i)
+		}
+		e := memEntry{Entry: Entry{Data: it.Data, Version: it.Version}}
+		if it.Expires != 0 {
+			e.expires = time.UnixMilli(it.Expires)
+		}
+		s.entries[k] = e
 	}
 	return s, nil
 }
@@ -227,6 +238,7 @@ func (s *sessions) encode() ([]byte, error) {
 		doc.Items = append(doc.Items, fileEntry{
 			Kind: k.Kind.String(), Namespace: k.Namespace,
 			Pool: k.Pool, Client: k.Client, User: k.User, Version: e.Version, Data: e.Data,
+			Expires: unixMilli(e.expires),
 		})
 	}
 	sort.Slice(doc.Items, func(i, j int) bool {
@@ -243,7 +255,7 @@ func (s *sessions) encode() ([]byte, error) {
 func (f *File) read() (*sessions, error) {
 	b, err := os.ReadFile(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return &sessions{entries: make(map[Key]Entry)}, nil
+		return &sessions{entries: make(map[Key]memEntry)}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
@@ -270,7 +282,7 @@ func (f *File) readLocked() (*sessions, error) {
 	if f.opts.Warn != nil {
 		fmt.Fprintf(f.opts.Warn, "warning: the session file %s could not be read (%v); it was moved to %s and sessions start empty: sign in again\n", f.path, errors.Unwrap(err), aside)
 	}
-	return &sessions{entries: make(map[Key]Entry)}, nil
+	return &sessions{entries: make(map[Key]memEntry)}, nil
 }
 
 // setAside renames the file to a name of its own next to it, 0600.
@@ -382,26 +394,56 @@ func (f *File) Get(ctx context.Context, k Key) (Entry, error) {
 		return Entry{}, err
 	}
 	e, ok := s.entries[k]
-	if !ok {
+	if !ok || Expired(e.expires, f.opts.Clock.Now()) {
 		return Entry{}, fmt.Errorf("%w: %s", ErrNotFound, k)
 	}
-	return e, nil
+	return e.Entry, nil
+}
+
+// unixMilli is t in Unix milliseconds rounded up (a record never ends early), 0
+// for the zero time.
+func unixMilli(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	ms := t.UnixMilli()
+	if t.Sub(time.UnixMilli(ms)) > 0 {
+		ms++
+	}
+	return max(ms, 1)
+}
+
+// dropExpired removes the records that have ended by now; it reports whether it
+// removed any.
+func (s *sessions) dropExpired(now time.Time) bool {
+	n := len(s.entries)
+	for k, e := range s.entries {
+		if Expired(e.expires, now) {
+			delete(s.entries, k)
+		}
+	}
+	return len(s.entries) != n
 }
 
 // Put implements Store.
-func (f *File) Put(ctx context.Context, k Key, data []byte, ifVersion uint64) (uint64, error) {
+func (f *File) Put(ctx context.Context, k Key, data []byte, ifVersion uint64, expires time.Time) (uint64, error) {
 	if err := k.Validate(); err != nil {
 		return 0, err
 	}
 	var v uint64
 	err := f.update(ctx, func(s *sessions) (bool, error) {
+		s.dropExpired(f.opts.Clock.Now())
 		cur := s.entries[k].Version
 		if ifVersion != AnyVersion && cur != ifVersion {
 			return false, conflict(k, cur, ifVersion)
 		}
 		s.seq++
 		v = s.seq
-		s.entries[k] = Entry{Data: append([]byte(nil), data...), Version: v}
+		e := memEntry{Entry: Entry{Data: append([]byte(nil), data...), Version: v}}
+		if !expires.IsZero() {
+			e.expires = time.UnixMilli(unixMilli(expires))
+		}
+		s.entries[k] = e
 		return true, nil
 	})
 	return v, err
@@ -413,9 +455,10 @@ func (f *File) Delete(ctx context.Context, k Key, ifVersion uint64) error {
 		return err
 	}
 	return f.update(ctx, func(s *sessions) (bool, error) {
+		dropped := s.dropExpired(f.opts.Clock.Now())
 		e, ok := s.entries[k]
 		if !ok {
-			return false, nil
+			return dropped, nil
 		}
 		if ifVersion != AnyVersion && e.Version != ifVersion {
 			return false, conflict(k, e.Version, ifVersion)

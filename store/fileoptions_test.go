@@ -45,7 +45,7 @@ func TestFileSetAsideCorrupt(t *testing.T) {
 						t.Fatalf("Get of a corrupt file: %v, want ErrNotFound", err)
 					}
 				}
-				if _, err := f.Put(ctx, k, []byte("new"), 0); err != nil {
+				if _, err := f.Put(ctx, k, []byte("new"), 0, time.Time{}); err != nil {
 					t.Fatalf("Put after setting aside: %v", err)
 				}
 				aside := path + ".corrupt-20261201T103000Z"

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestKinds(t *testing.T) {
@@ -24,12 +25,6 @@ func TestKinds(t *testing.T) {
 	}
 	if _, err := ParseKind("sessions"); !errors.Is(err, ErrInvalidKey) {
 		t.Fatalf("ParseKind of an unknown name: %v", err)
-	}
-	// The lifetime policy: only sessions may expire.
-	for _, k := range Kinds() {
-		if k.Expires() != (k == KindSession) {
-			t.Errorf("%s.Expires() = %v", k, k.Expires())
-		}
 	}
 	if (Key{}).Kind != KindSession {
 		t.Fatal("the zero Kind is not KindSession")
@@ -104,7 +99,7 @@ func TestFileReadsRelease1(t *testing.T) {
 	}
 	// A compare-and-swap on a version read from the old file works, and migrates.
 	dev := Key{Kind: KindDevice, Pool: "us-east-1_Old", Client: "oldclient", User: "alice"}
-	v, err := f.Put(ctx, dev, []byte("device of alice, again"), versions[dev])
+	v, err := f.Put(ctx, dev, []byte("device of alice, again"), versions[dev], time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cogauth/cogauth/store/internal/layout"
 )
@@ -16,7 +17,7 @@ type Kind uint8
 
 const (
 	// KindSession: a user's session (tokens, credentials). User is the service's
-	// username. Sessions may expire in a backend with a TTL (see Kind.Expires).
+	// username.
 	KindSession Kind = iota
 	// KindCurrentUser: the username of the session a (Pool, Client) uses when no user
 	// is named. User is empty. Use CurrentUser and SetCurrentUser.
@@ -81,16 +82,6 @@ func Kinds() []Kind {
 	return ks
 }
 
-// Expires reports the lifetime policy of the kind: whether a backend that expires
-// records (store/redis with a TTL) may let a record of this kind expire. Only
-// sessions may: rewritten at every refresh, a session that has not been written
-// for longer than its refresh token lives is dead anyway. Every other kind persists
-// until deleted: remembered devices and identity IDs outlive sign-out, as they do
-// in Cognito; a current-user, profile or hosted-UI record is written once at
-// sign-in, so with a TTL it would expire before the session it belongs to and
-// sign a live session out (one that outlives its session is harmless).
-func (k Kind) Expires() bool { return k == KindSession }
-
 // Key names one record: a Kind, a Namespace, and the user pool, app client and user
 // it belongs to.
 type Key struct {
@@ -148,22 +139,39 @@ type Entry struct {
 // AnyVersion, passed as ifVersion, makes Put and Delete unconditional.
 const AnyVersion = ^uint64(0)
 
-// Store keeps sessions between calls. Implementations are safe for concurrent use.
+// Store keeps records between calls: key -> bytes with an expiry. Implementations
+// are safe for concurrent use.
 //
 // Versions are opaque, never zero for a stored entry, and never reused for a key, so
 // a writer holding an old version cannot overwrite a session that was deleted and
-// written again in the meantime.
+// written again in the meantime. (Backends that forget a deleted or expired key
+// entirely, Redis and DynamoDB, start its next version from the clock in
+// microseconds, so a version comes back only if that clock steps back further
+// than the time between the delete and the new write.)
+//
+// Every write names when the record ends (expires; the zero time: never). From
+// then on the record is absent to every read and condition, whenever the backend
+// actually removes it (Redis at once, DynamoDB's Time to Live within days, memory
+// and files at their next write); an expiry at or before now stores a record that
+// is already absent. Each write sets the expiry anew: writing a record again
+// without one makes it permanent. Backends keep expiries to the millisecond, or to
+// the second where the service counts in seconds (DynamoDB).
 type Store interface {
 	// Get returns the entry for k, or an error wrapping ErrNotFound.
 	Get(ctx context.Context, k Key) (Entry, error)
-	// Put stores data for k if the stored version equals ifVersion (0: k must not
-	// exist; AnyVersion: whatever is there) and returns the new version. A mismatch
-	// is an error wrapping ErrConflict and changes nothing.
-	Put(ctx context.Context, k Key, data []byte, ifVersion uint64) (uint64, error)
+	// Put stores data for k until expires (zero: no expiry) if the stored version
+	// equals ifVersion (0: k must not exist; AnyVersion: whatever is there) and
+	// returns the new version. A mismatch is an error wrapping ErrConflict and
+	// changes nothing.
+	Put(ctx context.Context, k Key, data []byte, ifVersion uint64, expires time.Time) (uint64, error)
 	// Delete removes k if its version equals ifVersion (or ifVersion is AnyVersion).
 	// Deleting a missing key is not an error; a version mismatch wraps ErrConflict.
+	// Nothing of the record stays behind.
 	Delete(ctx context.Context, k Key, ifVersion uint64) error
 }
+
+// Expired reports whether a record that ends at expires is absent at now.
+func Expired(expires, now time.Time) bool { return !expires.IsZero() && !now.Before(expires) }
 
 // Locker is implemented by stores that can hold a session exclusively across a
 // refresh, so that two holders (processes, replicas) never spend the same refresh
@@ -207,7 +215,7 @@ func SetCurrentUser(ctx context.Context, s Store, pool, client, user string) err
 	if user == "" {
 		return s.Delete(ctx, k, AnyVersion)
 	}
-	_, err := s.Put(ctx, k, []byte(user), AnyVersion)
+	_, err := s.Put(ctx, k, []byte(user), AnyVersion, time.Time{})
 	return err
 }
 
@@ -248,8 +256,8 @@ func (n namespaced) key(k Key) Key {
 
 func (n namespaced) Get(ctx context.Context, k Key) (Entry, error) { return n.s.Get(ctx, n.key(k)) }
 
-func (n namespaced) Put(ctx context.Context, k Key, data []byte, ifVersion uint64) (uint64, error) {
-	return n.s.Put(ctx, n.key(k), data, ifVersion)
+func (n namespaced) Put(ctx context.Context, k Key, data []byte, ifVersion uint64, expires time.Time) (uint64, error) {
+	return n.s.Put(ctx, n.key(k), data, ifVersion, expires)
 }
 
 func (n namespaced) Delete(ctx context.Context, k Key, ifVersion uint64) error {

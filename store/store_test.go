@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cogauth/cogauth/store/internal/lockfile"
 )
@@ -31,7 +32,7 @@ func TestFilePermissions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Put(context.Background(), Key{Pool: "p", Client: "c", User: "u"}, []byte("secret"), 0); err != nil {
+	if _, err := f.Put(context.Background(), Key{Pool: "p", Client: "c", User: "u"}, []byte("secret"), 0, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	for path, want := range map[string]os.FileMode{dir: 0o700 | os.ModeDir, f.Path(): 0o600} {
@@ -83,7 +84,7 @@ func TestFileCorrupt(t *testing.T) {
 				t.Fatalf("Get: err = %v; want ErrCorrupt naming %s and saying %q", err, path, tt.want)
 			}
 			// A writer must not paper over the damage either.
-			if _, err := f.Put(context.Background(), k, []byte("y"), AnyVersion); !errors.Is(err, ErrCorrupt) {
+			if _, err := f.Put(context.Background(), k, []byte("y"), AnyVersion, time.Time{}); !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("Put over corrupt file: err = %v", err)
 			}
 			if b, _ := os.ReadFile(path); string(b) != tt.content {
@@ -192,7 +193,7 @@ func TestFileRemovesStaleTemps(t *testing.T) {
 		t.Fatalf("after open: %v, want only the directory", got)
 	}
 	stale(2)
-	if _, err := f.Put(context.Background(), Key{Pool: "p", Client: "c", User: "u"}, []byte("x"), 0); err != nil {
+	if _, err := f.Put(context.Background(), Key{Pool: "p", Client: "c", User: "u"}, []byte("x"), 0, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := left(); len(got) != 1 {

@@ -15,6 +15,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/gomodule/redigo/redis"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/internal/peers"
 	"github.com/cogauth/cogauth/store"
 )
@@ -30,9 +31,9 @@ func (c *countingStore) Get(ctx context.Context, k store.Key) (store.Entry, erro
 	return c.Store.Get(ctx, k)
 }
 
-func (c *countingStore) Put(ctx context.Context, k store.Key, d []byte, v uint64) (uint64, error) {
+func (c *countingStore) Put(ctx context.Context, k store.Key, d []byte, v uint64, expires time.Time) (uint64, error) {
 	c.calls.Add(1)
-	return c.Store.Put(ctx, k, d, v)
+	return c.Store.Put(ctx, k, d, v, expires)
 }
 
 func (c *countingStore) Delete(ctx context.Context, k store.Key, v uint64) error {
@@ -43,7 +44,12 @@ func (c *countingStore) Delete(ctx context.Context, k store.Key, v uint64) error
 // signedInRequest returns a fixture with one signed-in session, its replica and
 // a request carrying its cookie, ready for ServeHTTP without a network.
 func signedInRequest(t testing.TB, st *countingStore) (*fixture, *Sessions, *http.Request) {
-	f := newFixture(t, fixtureOptions{store: func(int) store.Store { return st }})
+	f := newFixture(t, fixtureOptions{store: func(_ int, clk clock.Clock) store.Store {
+		if m, ok := st.Store.(*store.Memory); ok {
+			m.Clock = clk
+		}
+		return st
+	}})
 	b := f.browser()
 	b.signIn("/", alice, password)
 	req := httptest.NewRequest(http.MethodGet, f.base+"/api/x", nil)
@@ -236,11 +242,11 @@ func BenchmarkCachedRequest(b *testing.B) {
 // reports refreshes per expiry (want exactly 1), reuse errors and sign-outs
 // (want 0). Run on a quiet machine only (BENCHMARKS.md).
 func BenchmarkRefreshRace(b *testing.B) {
-	backends := map[string]func(b *testing.B) (func(int) store.Store, func(int) Bus){
-		"redis": func(b *testing.B) (func(int) store.Store, func(int) Bus) {
+	backends := map[string]func(b *testing.B) (func(int, clock.Clock) store.Store, func(int) Bus){
+		"redis": func(b *testing.B) (func(int, clock.Clock) store.Store, func(int) Bus) {
 			return redisReplicasB(b, peers.Redis(b))
 		},
-		"dynamodb": func(b *testing.B) (func(int) store.Store, func(int) Bus) {
+		"dynamodb": func(b *testing.B) (func(int, clock.Clock) store.Store, func(int) Bus) {
 			return dynamoReplicas(b), nil
 		},
 	}
@@ -254,7 +260,9 @@ func BenchmarkRefreshRace(b *testing.B) {
 			// are 46 days).
 			f := newFixture(b, fixtureOptions{replicas: 8, rotation: true, store: st, bus: bus,
 				refreshValidity: 3650 * 24 * time.Hour,
-				config:          func(c *Config) { c.AbsoluteTimeout = 10 * 365 * 24 * time.Hour }})
+				config: func(c *Config) {
+					c.AbsoluteTimeout, c.RefreshTokenValidity = 10*365*24*time.Hour, 3650*24*time.Hour
+				}})
 			br := f.browser()
 			br.signIn("/", alice, password)
 			cookie := br.cookie("cogauth").Value

@@ -13,7 +13,9 @@ package websession
 // on its session record is not disturbed by the web layer's idle extensions and
 // the other way round: a write checks the part's version, then writes the
 // whole record with compare-and-swap on the record's version, and retries from
-// a fresh read when another part changed meanwhile. A part's new version is one
+// a fresh read when another part changed meanwhile. Every write gives the record
+// the session's end (lifetime.end of the web part) as its expiry, so a record
+// lives exactly as long as its session. A part's new version is one
 // more than the larger of the record's version and the frame's last one, so no
 // version repeats while the record exists; a new record starts from the clock
 // in microseconds, as the stores' own versions do. Deleting a part keeps the
@@ -317,7 +319,7 @@ func (s *sealedStore) getPart(ctx context.Context, mk store.Key) (store.Entry, e
 // update writes (or, with del, deletes) the part mk names if its version is
 // ifVersion (store.AnyVersion: whatever it is; 0: absent), and returns its new
 // version.
-func (s *sealedStore) update(ctx context.Context, mk store.Key, data []byte, ifVersion uint64, del bool) (uint64, error) {
+func (s *sealedStore) update(ctx context.Context, mk store.Key, data []byte, ifVersion uint64, del bool, expires time.Time) (uint64, error) {
 	if err := mk.Validate(); err != nil {
 		return 0, err
 	}
@@ -377,7 +379,7 @@ func (s *sealedStore) update(ctx context.Context, mk store.Key, data []byte, ifV
 		if !b.exists {
 			expect = 0
 		}
-		nv, err := s.inner.Put(ctx, bk, sealed, expect)
+		nv, err := s.inner.Put(ctx, bk, sealed, expect, earliest(s.life.end(partMeta(nb.parts)), expires))
 		if errors.Is(err, store.ErrConflict) {
 			// Another write of this session (another part, or this one) came
 			// first: start again from what the store holds now.
@@ -395,6 +397,20 @@ func (s *sealedStore) update(ctx context.Context, mk store.Key, data []byte, ifV
 		return ver, nil
 	}
 	return 0, fmt.Errorf("%w: %s kept changing", store.ErrConflict, mk)
+}
+
+// partMeta is the web record among parts, nil when there is none (yet) or it
+// does not read.
+func partMeta(parts map[string]bundlePart) *meta {
+	p, ok := parts[metaUser]
+	if !ok {
+		return nil
+	}
+	m, err := decodeMeta(p.data)
+	if err != nil {
+		return nil
+	}
+	return m
 }
 
 // seal2 seals a frame for the session's record at bk.

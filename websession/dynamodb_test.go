@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/internal/peers"
 	"github.com/cogauth/cogauth/store"
 	dynamostore "github.com/cogauth/cogauth/store/dynamodb"
@@ -55,7 +56,7 @@ func TestDynamoDBReplicas(t *testing.T) {
 
 // dynamoReplicas starts moto's server with a table, and gives each replica a
 // store on its own DynamoDB client.
-func dynamoReplicas(t testing.TB) func(int) store.Store {
+func dynamoReplicas(t testing.TB) func(int, clock.Clock) store.Store {
 	url := peers.MotoSerial(t) // conditional writes atomic, as in DynamoDB
 	newClient := func() *dynamodb.Client {
 		return dynamodb.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")},
@@ -66,8 +67,8 @@ func dynamoReplicas(t testing.TB) func(int) store.Store {
 	if err := dynamostore.CreateTable(ctx, newClient(), "web"); err != nil {
 		t.Fatal(err)
 	}
-	return func(int) store.Store {
-		s, err := dynamostore.New(newClient(), dynamostore.Options{Table: "web", TTL: 24 * time.Hour, LockTTL: 2 * time.Second})
+	return func(_ int, clk clock.Clock) store.Store {
+		s, err := dynamostore.New(newClient(), dynamostore.Options{Table: "web", LockTTL: 2 * time.Second, Clock: clk})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -103,9 +103,11 @@ type fixtureOptions struct {
 	// refreshValidity is the app client's refresh-token lifetime (0: Cognito's
 	// default, 30 days).
 	refreshValidity time.Duration
-	store           func(i int) store.Store // per replica (sharing one backend); nil: one memory store
-	bus             func(i int) Bus
-	config          func(*Config)
+	// store gives replica i its store (sharing one backend), on the fixture's
+	// clock; nil: one memory store.
+	store  func(i int, clk clock.Clock) store.Store
+	bus    func(i int) Bus
+	config func(*Config)
 }
 
 func newFixture(t testing.TB, o fixtureOptions) *fixture {
@@ -150,14 +152,14 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	f.clientID = c.ID
 	f.secret = make([]byte, 32)
 	rand.Read(f.secret)
-	shared := store.Store(store.NewMemory())
+	shared := store.Store(&store.Memory{Clock: clk})
 	f.store = shared
 	mbus := NewMemoryBus()
 	f.bus = mbus
 	for i := range o.replicas {
 		st := shared
 		if o.store != nil {
-			st = o.store(i)
+			st = o.store(i, clk)
 		}
 		var bus Bus = mbus
 		if o.bus != nil {

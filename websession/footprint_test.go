@@ -19,6 +19,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/hostedui"
 	"github.com/cogauth/cogauth/internal/peers"
 	"github.com/cogauth/cogauth/jwt"
@@ -130,11 +131,13 @@ func footprintFixture(b testing.TB) (*fixture, *Sessions, *redis.Client, *tokenF
 	addr := peers.Redis(b)
 	rc := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 64, DisableIdentity: true})
 	b.Cleanup(func() { rc.Close() })
-	st, err := redisstore.New(rc, redisstore.Options{TTL: 30 * 24 * time.Hour})
-	if err != nil {
-		b.Fatal(err)
-	}
-	f := newFixture(b, fixtureOptions{store: func(int) store.Store { return st },
+	f := newFixture(b, fixtureOptions{store: func(_ int, clk clock.Clock) store.Store {
+		st, err := redisstore.New(rc, redisstore.Options{Clock: clk})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return st
+	},
 		config: func(c *Config) { c.CacheSize = 1000 }})
 	w := f.replicas[0]
 	br := f.browser()
@@ -218,7 +221,7 @@ func createSessions(t testing.TB, w *Sessions, tf *tokenFactory, first, n, worke
 
 // BenchmarkStoreFootprint: what a session costs Redis. b.N sessions (give the
 // count with -benchtime, e.g. 100000x) of Cognito-sized tokens, each a different
-// user, are written to a fresh redis-server (Options.TTL set, as in production)
+// user, are written to a fresh redis-server (each record with its session's expiry, as in production)
 // through the callback's path by 64 concurrent writers; then INFO memory's
 // used_memory grown, per session, is bytes/session (goal ≤ 4 KB), load-s the
 // time to write them all, and a new replica's first request on 1,000 of them
@@ -247,7 +250,7 @@ func BenchmarkStoreFootprint(b *testing.B) {
 	b.ReportMetric(float64(after)/(1<<20), "used-MiB")
 	b.ReportMetric(float64(rss)/(1<<20), "rss-MiB")
 	// One session's own record and its user's index, as Redis counts them.
-	ks, _, err := rc.Scan(ctx, 0, "*:wsu:*", 1000).Result()
+	ks, _, err := rc.Scan(ctx, 0, "*:wsh:*", 1000).Result()
 	if err != nil || len(ks) == 0 {
 		b.Fatalf("no index record (%v)", err)
 	}
@@ -312,7 +315,7 @@ func TestStoreFootprintPath(t *testing.T) {
 			t.Fatalf("me: %d %s", rec.Code, rec.Body)
 		}
 		subs[me.Sub] = true
-		list, _, err := cold.readIndex(ctxT(t), me.Sub)
+		list, _, _, err := cold.readIndex(ctxT(t), me.Sub)
 		if err != nil || len(list) != 1 {
 			t.Fatalf("the user's index holds %d sessions (%v)", len(list), err)
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/internal/peers"
 	"github.com/cogauth/cogauth/store"
 	redisstore "github.com/cogauth/cogauth/store/redis"
@@ -218,7 +219,7 @@ func TestBundledStoreContract(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			st, mst := newSealedStore(inner(t), k.name(id).String(), aead)
+			st, mst := newSealedStore(inner(t), k.name(id).String(), aead, testLifetime)
 			if !st.bundled {
 				t.Fatal("a server store's sealed view is not bundled")
 			}
@@ -272,3 +273,6 @@ func FuzzBundleFrame(f *testing.F) {
 		}
 	})
 }
+
+// testLifetime is a sealed store's lifetime in tests that build one directly.
+var testLifetime = lifetime{clk: clock.System{}, idle: time.Hour, absolute: 24 * time.Hour}

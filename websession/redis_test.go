@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/internal/peers"
 	"github.com/cogauth/cogauth/store"
 	redisstore "github.com/cogauth/cogauth/store/redis"
@@ -18,11 +19,11 @@ import (
 
 // redisReplicas gives each replica its own Redis client, store and bus on one
 // redis-server, as separate processes would have.
-func redisReplicas(t *testing.T, addr string) (func(int) store.Store, func(int) Bus) {
+func redisReplicas(t *testing.T, addr string) (func(int, clock.Clock) store.Store, func(int) Bus) {
 	return redisReplicasB(t, addr)
 }
 
-func redisReplicasB(t testing.TB, addr string) (func(int) store.Store, func(int) Bus) {
+func redisReplicasB(t testing.TB, addr string) (func(int, clock.Clock) store.Store, func(int) Bus) {
 	clients := map[int]*redis.Client{}
 	var mu sync.Mutex
 	client := func(i int) *redis.Client {
@@ -36,8 +37,8 @@ func redisReplicasB(t testing.TB, addr string) (func(int) store.Store, func(int)
 		clients[i] = c
 		return c
 	}
-	st := func(i int) store.Store {
-		s, err := redisstore.New(client(i), redisstore.Options{TTL: 24 * time.Hour, LockTTL: 2 * time.Second})
+	st := func(i int, clk clock.Clock) store.Store {
+		s, err := redisstore.New(client(i), redisstore.Options{LockTTL: 2 * time.Second, Clock: clk})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,8 +54,9 @@ func redisReplicasB(t testing.TB, addr string) (func(int) store.Store, func(int)
 
 // TestRedisReplicas: three replicas, each with its own Redis connection, rotation
 // on with no grace period: five tabs at expiry make one refresh; a logout on one
-// replica is refused on the others within 50 ms; the store holds no token, and
-// no cookie value appears in its keys or values.
+// replica is refused on the others within 50 ms; the store holds no token, no
+// cookie value appears in its keys or values, no key names the user, every key
+// expires within the session's absolute timeout, and a logout leaves no key.
 func TestRedisReplicas(t *testing.T) {
 	addr := peers.Redis(t)
 	st, bus := redisReplicas(t, addr)
@@ -83,7 +85,13 @@ func TestRedisReplicas(t *testing.T) {
 	if err != nil || len(keys) == 0 {
 		t.Fatalf("keys %v %v", keys, err)
 	}
+	sub := f.emu.UserSub(f.pool, alice)
 	for _, k := range keys {
+		// The fake clock does not move Redis's: the 56 minutes above count
+		// on the fixture's clock only, so a TTL is at most the timeout.
+		if pttl := rc.PTTL(ctx, k).Val(); pttl <= 0 || pttl > f.replicas[0].cfg.AbsoluteTimeout {
+			t.Errorf("key %s has TTL %v, want within the absolute timeout %v", k, pttl, f.replicas[0].cfg.AbsoluteTimeout)
+		}
 		var vals []string
 		switch typ := rc.Type(ctx, k).Val(); typ {
 		case "string":
@@ -95,7 +103,7 @@ func TestRedisReplicas(t *testing.T) {
 		default:
 			t.Fatalf("key %s of type %s", k, typ)
 		}
-		if strings.Contains(k, cookie) || strings.Contains(k, alice) && !strings.Contains(k, "wsu") {
+		if strings.Contains(k, cookie) || strings.Contains(k, alice) || strings.Contains(k, sub) {
 			t.Errorf("key %q names the cookie or the user", k)
 		}
 		for _, v := range vals {
@@ -124,19 +132,9 @@ func TestRedisReplicas(t *testing.T) {
 		}
 	}
 	t.Logf("logout reached every replica in %v", time.Since(start))
-	// The Redis store keeps a deleted record's version (a tombstone without data)
-	// for a while, so that versions are never reused: count records with data.
-	live := func(pattern string) []string {
-		var out []string
-		for _, k := range rc.Keys(ctx, pattern).Val() {
-			if rc.HExists(ctx, k, "d").Val() {
-				out = append(out, k)
-			}
-		}
-		return out
-	}
-	if left := live("*ws%2F*"); len(left) != 0 {
-		t.Fatalf("records left after logout: %q", left)
+	live := func(pattern string) []string { return rc.Keys(ctx, pattern).Val() }
+	if left := live("*"); len(left) != 0 {
+		t.Fatalf("keys left after logout: %q", left)
 	}
 
 	// SignOutUser, which has no cookie to open anything with, deletes every record
@@ -149,10 +147,10 @@ func TestRedisReplicas(t *testing.T) {
 	if n := len(live("*ws%2F*")); n != 2 {
 		t.Fatalf("%d records for two sessions, want 2 (one each: web record, session and current user its parts)", n)
 	}
-	if err := f.replicas[2].SignOutUser(ctx, f.emu.UserSub(f.pool, alice)); err != nil {
+	if err := f.replicas[2].SignOutUser(ctx, sub); err != nil {
 		t.Fatal(err)
 	}
-	if left := live("*ws*"); len(left) != 0 {
-		t.Fatalf("records left after SignOutUser: %q", left)
+	if left := live("*"); len(left) != 0 {
+		t.Fatalf("keys left after SignOutUser: %q", left)
 	}
 }

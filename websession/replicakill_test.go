@@ -87,7 +87,7 @@ func TestReplicaProcess(t *testing.T) {
 	clk := clock.NewFake(cfg.Start)
 	rdb := redis.NewClient(&redis.Options{Addr: cfg.Redis, DisableIdentity: true})
 	defer rdb.Close()
-	st, err := redisstore.New(rdb, redisstore.Options{TTL: 24 * time.Hour, LockTTL: cfg.LockTTL})
+	st, err := redisstore.New(rdb, redisstore.Options{LockTTL: cfg.LockTTL, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -573,7 +573,7 @@ func readStored(t *testing.T, st store.Store, secret []byte, cookie, pool, clien
 	if err != nil {
 		t.Fatal(err)
 	}
-	ss, _ := newSealedStore(st, k.name(id).String(), aead)
+	ss, _ := newSealedStore(st, k.name(id).String(), aead, testLifetime)
 	ctx := context.Background()
 	e, err := ss.get(ctx, ss.metaKey(pool, client))
 	if errors.Is(err, store.ErrNotFound) {
@@ -699,7 +699,7 @@ func startKillCluster(t *testing.T, grace time.Duration, retry bool) *killCluste
 	t.Cleanup(kc.srv.Close)
 	kc.rdb = redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true})
 	t.Cleanup(func() { kc.rdb.Close() })
-	if kc.store, err = redisstore.New(kc.rdb, redisstore.Options{TTL: 24 * time.Hour, LockTTL: killLockTTL}); err != nil {
+	if kc.store, err = redisstore.New(kc.rdb, redisstore.Options{LockTTL: killLockTTL, Clock: kc.clk}); err != nil {
 		t.Fatal(err)
 	}
 	return kc

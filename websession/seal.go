@@ -53,6 +53,7 @@ type keys struct {
 	hash   []byte      // HMAC of session IDs (store names)
 	cookie cipher.AEAD // sign-in state cookies
 	index  cipher.AEAD // the user-to-sessions index
+	users  []byte      // HMAC of subs (the index's key names)
 	// hmacs holds *hmacState: an HMAC keyed with hash, its pads hashed once, so
 	// naming a session costs two SHA-256 blocks and no allocation.
 	hmacs sync.Pool
@@ -79,7 +80,19 @@ func deriveKeys(secret []byte) (*keys, error) {
 	if k.index, err = aeadFrom(secret, "cogauth websession v1 user index"); err != nil {
 		return nil, err
 	}
+	if k.users, err = hkdf.Key(sha256.New, secret, nil, "cogauth websession v1 user name", 32); err != nil {
+		return nil, err
+	}
 	return k, nil
+}
+
+// user returns the name a user's records carry in the store: the HMAC-SHA256 of
+// the sub under a key derived from the Secret, in hex, so that key names list no
+// user and cannot be tried against guessed subs without the Secret.
+func (k *keys) user(sub string) string {
+	h := hmac.New(sha256.New, k.users)
+	h.Write([]byte(sub))
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func aeadFrom(secret []byte, info string) (cipher.AEAD, error) {

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/store"
 )
 
@@ -21,14 +22,48 @@ import (
 // caller's namespace, if any, is kept in front of it) of the app client's (Pool,
 // Client), as a session-kind record: the Manager's own records (its session,
 // its current-user record) under User "<kind>:<hash of user>", and the web layer's under
-// User "web". All of them share the session's lifetime in a store that expires
-// sessions (a TTL), so a session abandoned in a browser leaves nothing behind.
-// The user-to-sessions index of user S is User S of Namespace "wsu".
+// User "web". On a server store they are parts of one record (bundle.go), written
+// with the session's end as its expiry (lifetime), so a session abandoned in a
+// browser leaves nothing behind. The user-to-sessions index of user S is User
+// HMAC(S) (keys.user) of Namespace "wsh", expiring with the last of its sessions;
+// release 2 kept it under User S of Namespace "wsu" (legacyIndexNS), which is
+// still read and moves at the user's next sign-in or sign-out.
 const (
-	sessionNS = "ws/"
-	metaUser  = "web"
-	indexNS   = "wsu"
+	sessionNS     = "ws/"
+	metaUser      = "web"
+	indexNS       = "wsh"
+	legacyIndexNS = "wsu"
 )
+
+// lifetime says when a web session's records end: at its idle deadline (the
+// last extension plus IdleTimeout) or its absolute one (sign-in plus
+// AbsoluteTimeout, which New caps at the refresh token's validity), whichever
+// comes first.
+type lifetime struct {
+	clk            clock.Clock
+	idle, absolute time.Duration
+}
+
+// end returns when a session with web record m ends; with no readable web
+// record (the Manager's first write comes before it), the end of a session
+// signed in now, which no session's end is later than.
+func (l lifetime) end(m *meta) time.Time {
+	if m == nil {
+		return l.clk.Now().Add(min(l.idle, l.absolute))
+	}
+	return earliest(m.seen().Add(l.idle), m.created().Add(l.absolute))
+}
+
+// earliest returns the earlier of two expiries, the zero time being none.
+func earliest(a, b time.Time) time.Time {
+	switch {
+	case a.IsZero():
+		return b
+	case b.IsZero() || a.Before(b):
+		return a
+	}
+	return b
+}
 
 // sealedStore is the Store a web session's Manager sees: every key moved into
 // the session's namespace, every value sealed under the session's key, with the
@@ -50,6 +85,7 @@ type sealedStore struct {
 	// bundled: the records are parts of one store record; last is that
 	// record as this replica last read or wrote it (a write tries it first).
 	bundled bool
+	life    lifetime
 	mu      sync.Mutex
 	last    *bundle
 }
@@ -66,8 +102,8 @@ func (s *lockingStore) Lock(ctx context.Context, k store.Key) (func(), error) {
 
 // newSealedStore returns the sealed view of session name's records, and the
 // Store to give its Manager (a Locker when inner is one).
-func newSealedStore(inner store.Store, name string, aead cipher.AEAD) (*sealedStore, store.Store) {
-	s := &sealedStore{inner: inner, ns: sessionNS + name, aead: aead, bundled: true}
+func newSealedStore(inner store.Store, name string, aead cipher.AEAD, life lifetime) (*sealedStore, store.Store) {
+	s := &sealedStore{inner: inner, ns: sessionNS + name, aead: aead, bundled: true, life: life}
 	if l, ok := inner.(store.Locker); ok {
 		return s, &lockingStore{sealedStore: s, locker: l}
 	}
@@ -106,11 +142,15 @@ func (s *sealedStore) Get(ctx context.Context, k store.Key) (store.Entry, error)
 	return s.get(ctx, s.key(k))
 }
 
-func (s *sealedStore) Put(ctx context.Context, k store.Key, data []byte, ifVersion uint64) (uint64, error) {
+// Put stores a record of the session. On a server store the record's expiry is
+// the session's (lifetime), or expires when that is earlier; in cookie mode the
+// records live in this replica's memory as long as the session is cached, and the
+// cookies carry the timeouts.
+func (s *sealedStore) Put(ctx context.Context, k store.Key, data []byte, ifVersion uint64, expires time.Time) (uint64, error) {
 	if err := k.Validate(); err != nil {
 		return 0, err
 	}
-	return s.put(ctx, s.key(k), data, ifVersion)
+	return s.putUntil(ctx, s.key(k), data, ifVersion, expires)
 }
 
 func (s *sealedStore) Delete(ctx context.Context, k store.Key, ifVersion uint64) error {
@@ -119,7 +159,7 @@ func (s *sealedStore) Delete(ctx context.Context, k store.Key, ifVersion uint64)
 	}
 	s.writes.Add(1)
 	if s.bundled {
-		_, err := s.update(ctx, s.key(k), nil, ifVersion, true)
+		_, err := s.update(ctx, s.key(k), nil, ifVersion, true, time.Time{})
 		return err
 	}
 	return s.inner.Delete(ctx, s.key(k), ifVersion)
@@ -143,16 +183,20 @@ func (s *sealedStore) get(ctx context.Context, mk store.Key) (store.Entry, error
 }
 
 func (s *sealedStore) put(ctx context.Context, mk store.Key, data []byte, ifVersion uint64) (uint64, error) {
+	return s.putUntil(ctx, mk, data, ifVersion, time.Time{})
+}
+
+func (s *sealedStore) putUntil(ctx context.Context, mk store.Key, data []byte, ifVersion uint64, expires time.Time) (uint64, error) {
 	if s.bundled {
 		s.writes.Add(1)
-		return s.update(ctx, mk, data, ifVersion, false)
+		return s.update(ctx, mk, data, ifVersion, false, expires)
 	}
 	sealed, err := seal(s.aead, data, []byte(mk.String()))
 	if err != nil {
 		return 0, err
 	}
 	s.writes.Add(1)
-	return s.inner.Put(ctx, mk, sealed, ifVersion)
+	return s.inner.Put(ctx, mk, sealed, ifVersion, time.Time{})
 }
 
 // metaKey is the web record's key. Its User names no kind, so no record of the
@@ -192,13 +236,37 @@ type indexEntry struct {
 // (they still end at their timeouts, but SignOutUser no longer reaches them).
 const maxIndexEntries = 256
 
+// indexKey names a user's index: an HMAC of the sub, so that no key names a user.
 func (w *Sessions) indexKey(sub string) store.Key {
-	return store.Key{Namespace: indexNS, Pool: w.pool, Client: w.client, User: sub}
+	return store.Key{Namespace: indexNS, Pool: w.pool, Client: w.client, User: w.keys.user(sub)}
 }
 
-// readIndex returns a user's sessions and the record's version (0: none).
-func (w *Sessions) readIndex(ctx context.Context, sub string) ([]indexEntry, uint64, error) {
-	k := w.indexKey(sub)
+// legacyIndexKey is where release 2 kept a user's index.
+func (w *Sessions) legacyIndexKey(sub string) store.Key {
+	return store.Key{Namespace: legacyIndexNS, Pool: w.pool, Client: w.client, User: sub}
+}
+
+// readIndex returns a user's sessions, the record's version (0: none), and
+// whether release 2's index of the user is still there (its entries are in the
+// list).
+func (w *Sessions) readIndex(ctx context.Context, sub string) (list []indexEntry, version uint64, legacy bool, err error) {
+	list, version, err = w.readIndexAt(ctx, w.indexKey(sub))
+	if err != nil {
+		return nil, 0, false, err
+	}
+	old, ov, err := w.readIndexAt(ctx, w.legacyIndexKey(sub))
+	if err != nil {
+		return nil, 0, false, err
+	}
+	for _, e := range old {
+		if !slices.ContainsFunc(list, func(n indexEntry) bool { return n.Name == e.Name }) {
+			list = append(list, e)
+		}
+	}
+	return list, version, ov != 0, nil
+}
+
+func (w *Sessions) readIndexAt(ctx context.Context, k store.Key) ([]indexEntry, uint64, error) {
 	e, err := w.store.Get(ctx, k)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, 0, nil
@@ -220,11 +288,13 @@ func (w *Sessions) readIndex(ctx context.Context, sub string) ([]indexEntry, uin
 }
 
 // updateIndex applies f to a user's index with compare-and-swap, dropping
-// entries past their absolute timeout.
+// entries past their absolute timeout. The record expires with the last of its
+// sessions' absolute ends; release 2's index of the user, if any, is merged in
+// and deleted.
 func (w *Sessions) updateIndex(ctx context.Context, sub string, f func([]indexEntry) []indexEntry) error {
 	k := w.indexKey(sub)
 	for range 8 {
-		list, v, err := w.readIndex(ctx, sub)
+		list, v, legacy, err := w.readIndex(ctx, sub)
 		if err != nil {
 			return err
 		}
@@ -244,13 +314,26 @@ func (w *Sessions) updateIndex(ctx context.Context, sub string, f func([]indexEn
 			if sealed, err = seal(w.keys.index, plain, []byte(k.String())); err != nil {
 				return err
 			}
-			_, err = w.store.Put(ctx, k, sealed, v)
+			_, err = w.store.Put(ctx, k, sealed, v, indexExpiry(list))
 		}
-		if !errors.Is(err, store.ErrConflict) {
-			return err
+		if errors.Is(err, store.ErrConflict) {
+			continue
 		}
+		if err == nil && legacy {
+			err = w.store.Delete(ctx, w.legacyIndexKey(sub), store.AnyVersion)
+		}
+		return err
 	}
 	return fmt.Errorf("websession: the user's session index kept changing: %w", store.ErrConflict)
+}
+
+// indexExpiry is the latest absolute end of the sessions in list.
+func indexExpiry(list []indexEntry) time.Time {
+	var last int64
+	for _, e := range list {
+		last = max(last, e.Expires)
+	}
+	return time.Unix(0, last)
 }
 
 // validSub bounds what goes into a store key from a token's sub.

@@ -75,8 +75,17 @@ type Config struct {
 	// store is written at most once per IdleTimeout/8 to extend it.
 	IdleTimeout time.Duration
 	// AbsoluteTimeout ends a session this long after sign-in, however busy;
-	// default 24 hours.
+	// default 24 hours, and never longer than RefreshTokenValidity.
 	AbsoluteTimeout time.Duration
+	// RefreshTokenValidity is the app client's refresh token validity (Cognito's
+	// default: 30 days), counted from sign-in: a session cannot outlive its
+	// refresh token, so its records never do either. Default 30 days.
+	//
+	// Every record a session keeps in the Store expires when the session ends:
+	// at its idle deadline (extended at most every IdleTimeout/8), its absolute
+	// one, or this, whichever comes first; each write sets that expiry anew,
+	// and the user's index expires with the last of their sessions.
+	RefreshTokenValidity time.Duration
 	// LoginTimeout bounds the time from the login redirect to the callback;
 	// default 10 minutes.
 	LoginTimeout time.Duration
@@ -209,8 +218,11 @@ func New(cfg Config) (*Sessions, error) {
 			return nil, err
 		}
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.System{}
+	}
 	if cfg.Store == nil {
-		cfg.Store = store.NewMemory()
+		cfg.Store = &store.Memory{Clock: cfg.Clock}
 	}
 	if cfg.Bus == nil {
 		cfg.Bus = NewMemoryBus()
@@ -224,6 +236,10 @@ func New(cfg Config) (*Sessions, error) {
 	if cfg.AbsoluteTimeout <= 0 {
 		cfg.AbsoluteTimeout = 24 * time.Hour
 	}
+	if cfg.RefreshTokenValidity <= 0 {
+		cfg.RefreshTokenValidity = 30 * 24 * time.Hour
+	}
+	cfg.AbsoluteTimeout = min(cfg.AbsoluteTimeout, cfg.RefreshTokenValidity)
 	if cfg.LoginTimeout <= 0 {
 		cfg.LoginTimeout = 10 * time.Minute
 	}
@@ -239,9 +255,6 @@ func New(cfg Config) (*Sessions, error) {
 		} else {
 			cfg.Breakers = session.DefaultBreakers()
 		}
-	}
-	if cfg.Clock == nil {
-		cfg.Clock = clock.System{}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -425,7 +438,7 @@ func (w *Sessions) sealed(name string, aead cipher.AEAD) (*sealedStore, store.St
 }
 
 func (w *Sessions) sealedIn(inner store.Store, name string, aead cipher.AEAD) (*sealedStore, store.Store) {
-	st, mst := newSealedStore(inner, name, aead)
+	st, mst := newSealedStore(inner, name, aead, lifetime{clk: w.clk, idle: w.cfg.IdleTimeout, absolute: w.cfg.AbsoluteTimeout})
 	// Cookie mode's memory store is packed by the cookie format, record by
 	// record.
 	st.bundled = w.cookieAEADs == nil
@@ -601,7 +614,7 @@ func (w *Sessions) SignOutUser(ctx context.Context, sub string) error {
 	if !validSub(sub) {
 		return fmt.Errorf("websession: invalid sub")
 	}
-	list, v, err := w.readIndex(ctx, sub)
+	list, v, legacy, err := w.readIndex(ctx, sub)
 	if err != nil {
 		return err
 	}
@@ -617,6 +630,11 @@ func (w *Sessions) SignOutUser(ctx context.Context, sub string) error {
 	}
 	if v != 0 {
 		if err := w.store.Delete(ctx, w.indexKey(sub), store.AnyVersion); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if legacy {
+		if err := w.store.Delete(ctx, w.legacyIndexKey(sub), store.AnyVersion); err != nil {
 			errs = append(errs, err)
 		}
 	}

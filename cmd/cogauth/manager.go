@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -93,14 +94,14 @@ func adoptLegacySession(ctx context.Context, base, ns store.Store, c *config.Con
 	case err != nil:
 		return err
 	}
-	if _, err := ns.Put(ctx, sk, e.Data, 0); err != nil && !errors.Is(err, store.ErrConflict) {
+	if _, err := ns.Put(ctx, sk, e.Data, 0, time.Time{}); err != nil && !errors.Is(err, store.ErrConflict) {
 		return err
 	}
 	for _, k := range []store.Key{
 		{Kind: store.KindDevice, Pool: c.UserPoolID, Client: c.ClientID, User: user},
 	} {
 		if d, err := base.Get(ctx, k); err == nil {
-			if _, err := ns.Put(ctx, k, d.Data, 0); err != nil && !errors.Is(err, store.ErrConflict) {
+			if _, err := ns.Put(ctx, k, d.Data, 0, time.Time{}); err != nil && !errors.Is(err, store.ErrConflict) {
 				return err
 			}
 		}
@@ -181,7 +182,7 @@ func setProfileUser(ctx context.Context, s store.Store, c *config.Config, user s
 	if user == "" {
 		return s.Delete(ctx, profileKey(c), store.AnyVersion)
 	}
-	_, err := s.Put(ctx, profileKey(c), []byte(user), store.AnyVersion)
+	_, err := s.Put(ctx, profileKey(c), []byte(user), store.AnyVersion, time.Time{})
 	return err
 }
 

@@ -102,7 +102,7 @@ func run(ctx context.Context, o options, ready func(base, password string)) erro
 	if o.redis != "" {
 		rc := redis.NewClient(&redis.Options{Addr: o.redis})
 		defer rc.Close()
-		st, err := redisstore.New(rc, redisstore.Options{TTL: 30 * 24 * time.Hour})
+		st, err := redisstore.New(rc, redisstore.Options{})
 		if err != nil {
 			return err
 		}

@@ -12,18 +12,25 @@
 // Prefix + kind + ":" + [namespace + ":"] + pool + "/" + client + "/" + user,
 // each part percent-escaped as the Redis store does, so no two Keys share an
 // item. An item holds "d" (the data, binary, stored as given: protect the table
-// as you would the tokens), "v" (the version) and, for kinds that expire with
-// Options.TTL set, "x" (epoch seconds, the TTL attribute).
+// as you would the tokens), "v" (the version) and, for a record written with an
+// expiry, "x" (epoch seconds, the TTL attribute: the expiry rounded up to the
+// second).
 //
 // # Versions
 //
 // Put and Delete are single conditional writes (UpdateItem with a
 // ConditionExpression), so compare-and-swap is atomic in DynamoDB. A new version
 // is the old one plus one, starting from the writer's clock in microseconds, so
-// versions keep growing; Delete keeps the item's version for a day (a
-// tombstone without data) so that a version is not reused after a delete.
-// DynamoDB's TTL deletes items lazily (up to days later), so expired items are
-// treated as absent by every read and condition.
+// versions keep growing (a deleted item's next version starts from the clock
+// again: only a clock stepped back further than the time since the delete could
+// repeat one). Delete removes the item outright. (Release 2 kept a data-less
+// tombstone for a day after a delete; it reads as absent and expires by its TTL.)
+//
+// # Expiry
+//
+// DynamoDB's Time to Live deletes expired items lazily (within days), so an item
+// whose "x" has passed on the store's clock is absent to every read and every
+// condition from that second on, whether or not DynamoDB has removed it yet.
 //
 // # Locks
 //
@@ -71,9 +78,6 @@ type Options struct {
 	// Prefix starts every partition key; default "cogauth:". Applications sharing
 	// a table use different ones.
 	Prefix string
-	// TTL is how long a session lives after its last write (only kinds that
-	// store.Kind.Expires); zero keeps sessions until they are deleted.
-	TTL time.Duration
 	// LockTTL is how long a lock outlives a holder that died; default 10s.
 	LockTTL time.Duration
 	// Clock is the time source for versions, expiry and leases; the system clock
@@ -91,7 +95,6 @@ type Store struct {
 const (
 	defaultPrefix  = "cogauth:"
 	defaultLockTTL = 10 * time.Second
-	tombstoneTTL   = 24 * time.Hour
 	lockWaitMin    = 20 * time.Millisecond
 	lockWaitMax    = 500 * time.Millisecond
 	// maxData is DynamoDB's item limit less room for the key and attributes.
@@ -105,9 +108,6 @@ func New(client API, opts Options) (*Store, error) {
 	}
 	if opts.Table == "" {
 		return nil, errors.New("dynamostore: Options.Table is required")
-	}
-	if opts.TTL < 0 || (opts.TTL > 0 && opts.TTL < time.Second) {
-		return nil, fmt.Errorf("dynamostore: TTL %v must be zero or at least 1s", opts.TTL)
 	}
 	if opts.LockTTL < 0 || (opts.LockTTL > 0 && opts.LockTTL < 30*time.Millisecond) {
 		return nil, fmt.Errorf("dynamostore: LockTTL %v must be zero (default) or at least 30ms", opts.LockTTL)
@@ -170,6 +170,16 @@ func (s *Store) pk(k store.Key) string {
 
 func key(pk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}
+}
+
+// ttlSeconds is the TTL attribute of an expiry: epoch seconds, rounded up so that
+// a record never ends early.
+func ttlSeconds(t time.Time) int64 {
+	sec := t.Unix()
+	if t.After(time.Unix(sec, 0)) {
+		sec++
+	}
+	return sec
 }
 
 func num(n int64) types.AttributeValue {
@@ -247,7 +257,7 @@ func (s *Store) read(k store.Key, item map[string]types.AttributeValue) (e store
 const liveCond = "attribute_exists(d) AND (attribute_not_exists(x) OR x > :now)"
 
 // Put implements store.Store.
-func (s *Store) Put(ctx context.Context, k store.Key, data []byte, ifVersion uint64) (uint64, error) {
+func (s *Store) Put(ctx context.Context, k store.Key, data []byte, ifVersion uint64, expires time.Time) (uint64, error) {
 	if err := k.Validate(); err != nil {
 		return 0, err
 	}
@@ -261,9 +271,9 @@ func (s *Store) Put(ctx context.Context, k store.Key, data []byte, ifVersion uin
 		":base": num(now.UnixMicro()),
 	}
 	update := "SET d = :d, v = if_not_exists(v, :base) + :one"
-	if s.opts.TTL > 0 && k.Kind.Expires() {
+	if !expires.IsZero() {
 		update += ", x = :x"
-		vals[":x"] = num(now.Add(s.opts.TTL).Unix() + 1)
+		vals[":x"] = num(ttlSeconds(expires))
 	} else {
 		update += " REMOVE x"
 	}
@@ -300,32 +310,19 @@ func (s *Store) Put(ctx context.Context, k store.Key, data []byte, ifVersion uin
 	return ver, nil
 }
 
-// Delete implements store.Store: the item becomes a tombstone that keeps its
-// version for a day.
+// Delete implements store.Store: the item goes (an expired one or a release 2
+// tombstone with it); a live item at another version is a conflict.
 func (s *Store) Delete(ctx context.Context, k store.Key, ifVersion uint64) error {
 	if err := k.Validate(); err != nil {
 		return err
 	}
-	now := s.opts.Clock.Now()
-	vals := map[string]types.AttributeValue{":now": num(now.Unix()), ":t": num(now.Add(tombstoneTTL).Unix())}
-	cond := liveCond
+	in := &dynamodb.DeleteItemInput{TableName: aws.String(s.opts.Table), Key: key(s.pk(k))}
 	if ifVersion != store.AnyVersion {
-		cond = "v = :v AND " + liveCond
-		vals[":v"] = unum(ifVersion)
+		in.ConditionExpression = aws.String("v = :v OR NOT (" + liveCond + ")")
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":now": num(s.opts.Clock.Now().Unix()), ":v": unum(ifVersion)}
 	}
-	_, err := s.c.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.opts.Table), Key: key(s.pk(k)),
-		UpdateExpression: aws.String("REMOVE d SET x = :t"), ConditionExpression: aws.String(cond),
-		ExpressionAttributeValues: vals,
-	})
+	_, err := s.c.DeleteItem(ctx, in)
 	if isConditionFailed(err) {
-		// Nothing live to delete is not an error; a live item at another
-		// version is a conflict.
-		if _, gerr := s.Get(ctx, k); errors.Is(gerr, store.ErrNotFound) {
-			return nil
-		} else if gerr != nil {
-			return gerr
-		}
 		return fmt.Errorf("%w: %s is not at version %d", store.ErrConflict, k, ifVersion)
 	}
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/internal/peers"
@@ -60,47 +62,45 @@ func TestContract(t *testing.T) {
 	})
 }
 
-// TestExpiry: a session past its TTL is gone for every read and condition,
-// though DynamoDB has not deleted the item yet; other kinds never expire; a
-// version is never reused after a delete.
+// TestExpiry: the expiry contract on moto's DynamoDB, read through the TTL
+// attribute: a record past its expiry is gone for every read and condition
+// though DynamoDB has not deleted the item yet; Delete removes the item.
 func TestExpiry(t *testing.T) {
 	c := moto(t)
-	clk := clock.NewFake(time.Now())
-	s, err := dynamostore.New(c, dynamostore.Options{Table: newTable(t, c), TTL: time.Hour, Clock: clk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	sess := store.Key{Pool: "us-east-1_A", Client: "c", User: "alice"}
-	dev := store.Key{Kind: store.KindDevice, Pool: "us-east-1_A", Client: "c", User: "alice"}
-	v1, err := s.Put(ctx, sess, []byte("tokens"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Put(ctx, dev, []byte("device"), 0); err != nil {
-		t.Fatal(err)
-	}
-	clk.Advance(2 * time.Hour)
-	if _, err := s.Get(ctx, sess); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("expired session: %v", err)
-	}
-	if _, err := s.Put(ctx, sess, []byte("x"), v1); !errors.Is(err, store.ErrConflict) {
-		t.Fatalf("write over an expired session at its old version: %v", err)
-	}
-	if e, err := s.Get(ctx, dev); err != nil || string(e.Data) != "device" {
-		t.Fatalf("device after the session TTL: %v", err)
-	}
-	v2, err := s.Put(ctx, sess, []byte("again"), 0)
-	if err != nil || v2 <= v1 {
-		t.Fatalf("new session after expiry: v%d after v%d, %v", v2, v1, err)
-	}
-	if err := s.Delete(ctx, sess, v2); err != nil {
-		t.Fatal(err)
-	}
-	v3, err := s.Put(ctx, sess, []byte("third"), 0)
-	if err != nil || v3 <= v2 {
-		t.Fatalf("after delete: v%d after v%d, %v", v3, v2, err)
-	}
+	clk := clock.NewFake(time.Unix(1_900_000_000, 0))
+	table := newTable(t, c)
+	storetest.Expiry(t, func(t *testing.T) store.Store {
+		s, err := dynamostore.New(c, dynamostore.Options{Table: table, Clock: clk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}, storetest.ExpiryOptions{
+		Clock:       clk,
+		Granularity: time.Second,
+		Remaining: func(t *testing.T, k store.Key) time.Duration {
+			pk := "cogauth:" + k.Kind.String() + ":" + k.Pool + "/" + k.Client + "/" + k.User
+			out, err := c.GetItem(context.Background(), &dynamodb.GetItemInput{
+				TableName: aws.String(table), ConsistentRead: aws.Bool(true),
+				Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Item == nil {
+				return -2
+			}
+			x, ok := out.Item["x"].(*types.AttributeValueMemberN)
+			if !ok {
+				return -1
+			}
+			sec, err := strconv.ParseInt(x.Value, 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return time.Unix(sec, 0).Sub(clk.Now())
+		},
+	})
 }
 
 // TestLockLease: a live holder keeps the lock past LockTTL (its watchdog extends

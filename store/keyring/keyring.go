@@ -19,6 +19,7 @@ import (
 
 	gokeyring "github.com/zalando/go-keyring"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/store"
 	"github.com/cogauth/cogauth/store/internal/layout"
 	"github.com/cogauth/cogauth/store/internal/lockfile"
@@ -59,8 +60,13 @@ const DefaultService = "cogauth"
 const DefaultChunk = 2000
 
 // keyringFormat prefixes every head entry; an entry with another prefix is refused
-// rather than guessed at.
-const keyringFormat = "cogauth-kr/1"
+// rather than guessed at. A record with an expiry is written as
+// keyringExpiringFormat, whose head names it; one without keeps release 2's format,
+// which release 2 still reads.
+const (
+	keyringFormat         = "cogauth-kr/1"
+	keyringExpiringFormat = "cogauth-kr/2"
+)
 
 // Options configure a Store.
 type Options struct {
@@ -74,6 +80,8 @@ type Options struct {
 	Backend Backend
 	// Chunk is the longest value per entry (DefaultChunk if zero).
 	Chunk int
+	// Clock tells when records expire (the system clock if nil).
+	Clock clock.Clock
 }
 
 // Store is a store.Store and store.Locker in the OS keyring. A record is one head
@@ -90,6 +98,7 @@ type Store struct {
 	backend Backend
 	lockDir string
 	chunk   int
+	clock   clock.Clock
 	mu      sync.Mutex // serializes this process's writers before they take the flock
 }
 
@@ -102,7 +111,10 @@ func New(opts Options) (*Store, error) {
 	if err := os.MkdirAll(opts.LockDir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	k := &Store{service: opts.Service, backend: opts.Backend, lockDir: opts.LockDir, chunk: opts.Chunk}
+	k := &Store{service: opts.Service, backend: opts.Backend, lockDir: opts.LockDir, chunk: opts.Chunk, clock: opts.Clock}
+	if k.clock == nil {
+		k.clock = clock.System{}
+	}
 	if k.service == "" {
 		k.service = DefaultService
 	}
@@ -163,11 +175,28 @@ func chunkAccount(head string, version uint64, n int) string {
 type keyringHead struct {
 	version uint64
 	chunks  int
+	expires time.Time // zero: none
 	first   string
 }
 
 func parseKeyringHead(s string) (keyringHead, error) {
 	// cogauth-kr/1:<version hex>:<chunks>:<base64>
+	// cogauth-kr/2:<version hex>:<chunks>:<expiry, Unix ms hex>:<base64>
+	var h keyringHead
+	if rest, ok := strings.CutPrefix(s, keyringExpiringFormat+":"); ok {
+		// <version>:<chunks>:<expiry>:<base64>: read the expiry and go on as
+		// with release 2's format.
+		parts := strings.SplitN(rest, ":", 4)
+		if len(parts) != 4 {
+			return keyringHead{}, fmt.Errorf("%w: keyring entry has an unknown format", store.ErrCorrupt)
+		}
+		ms, err := strconv.ParseInt(parts[2], 16, 64)
+		if err != nil || ms <= 0 {
+			return keyringHead{}, fmt.Errorf("%w: keyring entry has a bad expiry", store.ErrCorrupt)
+		}
+		h.expires = time.UnixMilli(ms)
+		s = keyringFormat + ":" + parts[0] + ":" + parts[1] + ":" + parts[3]
+	}
 	parts := strings.SplitN(s, ":", 4)
 	if len(parts) != 4 || parts[0] != keyringFormat {
 		return keyringHead{}, fmt.Errorf("%w: keyring entry has an unknown format", store.ErrCorrupt)
@@ -180,7 +209,8 @@ func parseKeyringHead(s string) (keyringHead, error) {
 	if err != nil || n < 1 || n > maxKeyringChunks {
 		return keyringHead{}, fmt.Errorf("%w: keyring entry has a bad chunk count", store.ErrCorrupt)
 	}
-	return keyringHead{version: v, chunks: n, first: parts[3]}, nil
+	h.version, h.chunks, h.first = v, n, parts[3]
+	return h, nil
 }
 
 // maxKeyringChunks bounds what a damaged head entry can make a reader fetch: 256
@@ -213,6 +243,9 @@ func (k *Store) readHead(key store.Key, head string) (store.Entry, error) {
 	if err != nil {
 		return store.Entry{}, fmt.Errorf("%w (%s)", err, key)
 	}
+	if store.Expired(h.expires, k.clock.Now()) {
+		return store.Entry{}, fmt.Errorf("%w: %s", errExpired, key)
+	}
 	var b strings.Builder
 	b.WriteString(h.first)
 	for i := 1; i < h.chunks; i++ {
@@ -232,13 +265,17 @@ func (k *Store) readHead(key store.Key, head string) (store.Entry, error) {
 	return store.Entry{Data: data, Version: h.version}, nil
 }
 
+// errExpired: the record's head is there but its expiry has passed. It reads as
+// absent; writers remove it.
+var errExpired = fmt.Errorf("%w (expired)", store.ErrNotFound)
+
 // read returns the entry for key and the head entry it came from: today's, or
 // release 1's while the record has not been written since (the caller holds the
 // writers' lock).
 func (k *Store) read(key store.Key) (store.Entry, string, error) {
 	head := account(key)
 	e, err := k.readHead(key, head)
-	if !errors.Is(err, store.ErrNotFound) {
+	if !errors.Is(err, store.ErrNotFound) || errors.Is(err, errExpired) {
 		return e, head, err
 	}
 	if legacy := legacyAccount(key); legacy != "" {
@@ -266,7 +303,7 @@ func (k *Store) Get(ctx context.Context, key store.Key) (store.Entry, error) {
 }
 
 // Put implements Store. A record still under release 1's name moves to today's.
-func (k *Store) Put(ctx context.Context, key store.Key, data []byte, ifVersion uint64) (uint64, error) {
+func (k *Store) Put(ctx context.Context, key store.Key, data []byte, ifVersion uint64, expires time.Time) (uint64, error) {
 	if err := key.Validate(); err != nil {
 		return 0, err
 	}
@@ -279,6 +316,12 @@ func (k *Store) Put(ctx context.Context, key store.Key, data []byte, ifVersion u
 	defer unlock()
 
 	old, oldHead, err := k.read(key)
+	if errors.Is(err, errExpired) {
+		// Gone already: clear it away and write as over nothing.
+		if derr := k.deleteHead(oldHead); derr != nil {
+			return 0, fmt.Errorf("store: keyring delete %s: %w", key, derr)
+		}
+	}
 	found := err == nil
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -315,6 +358,13 @@ func (k *Store) Put(ctx context.Context, key store.Key, data []byte, ifVersion u
 		}
 	}
 	hv := keyringFormat + ":" + strconv.FormatUint(v, 16) + ":" + strconv.Itoa(len(parts)) + ":" + parts[0]
+	if !expires.IsZero() {
+		ms := expires.UnixMilli()
+		if expires.After(time.UnixMilli(ms)) {
+			ms++ // never early
+		}
+		hv = keyringExpiringFormat + ":" + strconv.FormatUint(v, 16) + ":" + strconv.Itoa(len(parts)) + ":" + strconv.FormatInt(max(ms, 1), 16) + ":" + parts[0]
+	}
 	if err := k.backend.Set(k.service, head, hv); err != nil {
 		k.deleteChunks(head, v, len(parts))
 		return 0, fmt.Errorf("store: keyring set %s: %w", key, err)
@@ -370,6 +420,11 @@ func (k *Store) Delete(ctx context.Context, key store.Key, ifVersion uint64) err
 	defer unlock()
 	old, head, err := k.read(key)
 	switch {
+	case errors.Is(err, errExpired):
+		if err := k.deleteHead(head); err != nil {
+			return fmt.Errorf("store: keyring delete %s: %w", key, err)
+		}
+		return nil
 	case errors.Is(err, store.ErrNotFound):
 		return nil
 	case errors.Is(err, store.ErrCorrupt) && ifVersion == store.AnyVersion:

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/store"
 	"github.com/cogauth/cogauth/store/storetest"
 	gokeyring "github.com/zalando/go-keyring"
@@ -108,6 +109,45 @@ func TestContract(t *testing.T) {
 	})
 }
 
+// TestExpiry: the expiry contract on the size-limited fake (records cross chunk
+// boundaries), read from the head entry; a deleted or expired record leaves no
+// entry, chunk or head, behind.
+func TestExpiry(t *testing.T) {
+	clk := clock.NewFake(time.Unix(1_900_000_000, 0))
+	fk := newFakeKeyring(80)
+	storetest.Expiry(t, func(t *testing.T) store.Store {
+		k, err := New(Options{Backend: fk, LockDir: filepath.Join(t.TempDir(), "locks"), Chunk: 4, Clock: clk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}, storetest.ExpiryOptions{Clock: clk, Remaining: func(t *testing.T, k store.Key) time.Duration {
+		fk.mu.Lock()
+		defer fk.mu.Unlock()
+		head := DefaultService + "\x00" + account(k)
+		n, hv := 0, ""
+		for name, v := range fk.entries {
+			if name == head {
+				hv = v
+			}
+			if name == head || strings.HasPrefix(name, head+"#") {
+				n++
+			}
+		}
+		if n == 0 {
+			return -2
+		}
+		h, err := parseKeyringHead(hv)
+		if err != nil {
+			t.Fatalf("%d entries of %s, head %v", n, head, err)
+		}
+		if h.expires.IsZero() {
+			return -1
+		}
+		return h.expires.Sub(clk.Now())
+	}})
+}
+
 func newTestKeyring(t *testing.T, b Backend, chunk int) *Store {
 	t.Helper()
 	k, err := New(Options{Backend: b, LockDir: filepath.Join(t.TempDir(), "locks"), Chunk: chunk})
@@ -125,7 +165,7 @@ func TestKeyringSplitsWithinBackendLimit(t *testing.T) {
 	k := store.Key{Pool: "eu-west-1_P", Client: "cl", User: "u"}
 
 	big := bytes.Repeat([]byte{0xC0, 0xFF, 0xEE, 'x'}, 12_000) // 48 KB, a token-heavy session
-	v, err := s.Put(ctx, k, big, 0)
+	v, err := s.Put(ctx, k, big, 0, time.Time{})
 	if err != nil {
 		t.Fatalf("Put 48 KB with a %d-byte backend: %v", windowsLimit, err)
 	}
@@ -138,7 +178,7 @@ func TestKeyringSplitsWithinBackendLimit(t *testing.T) {
 	}
 
 	// A shorter session replaces the long one without leaving chunks behind.
-	if _, err := s.Put(ctx, k, []byte("short"), v); err != nil {
+	if _, err := s.Put(ctx, k, []byte("short"), v, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if n := fk.len(); n != 1 {
@@ -162,7 +202,7 @@ func TestKeyringFailedWriteKeepsOldSession(t *testing.T) {
 		t.Run(fmt.Sprint(failAt), func(t *testing.T) {
 			fk := newFakeKeyring(0)
 			s := newTestKeyring(t, fk, 64)
-			v, err := s.Put(ctx, k, old, 0)
+			v, err := s.Put(ctx, k, old, 0, time.Time{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -170,7 +210,7 @@ func TestKeyringFailedWriteKeepsOldSession(t *testing.T) {
 			fk.mu.Lock()
 			fk.failSetAt = fk.sets + failAt
 			fk.mu.Unlock()
-			if _, err := s.Put(ctx, k, next, v); err == nil {
+			if _, err := s.Put(ctx, k, next, v, time.Time{}); err == nil {
 				return // failAt is past the last Set of this write
 			}
 			e, err := s.Get(ctx, k)
@@ -207,7 +247,7 @@ func TestKeyringCorrupt(t *testing.T) {
 			if _, err := s.Get(ctx, k); !errors.Is(err, store.ErrCorrupt) {
 				t.Fatalf("Get: err = %v, want store.ErrCorrupt", err)
 			}
-			if _, err := s.Put(ctx, k, []byte("x"), 5); !errors.Is(err, store.ErrCorrupt) {
+			if _, err := s.Put(ctx, k, []byte("x"), 5, time.Time{}); !errors.Is(err, store.ErrCorrupt) {
 				t.Fatalf("conditional Put over corrupt: err = %v, want store.ErrCorrupt", err)
 			}
 			if err := s.Delete(ctx, k, store.AnyVersion); err != nil {
@@ -217,7 +257,7 @@ func TestKeyringCorrupt(t *testing.T) {
 				t.Fatalf("after Delete: %v", err)
 			}
 			fk.set(head, value)
-			if _, err := s.Put(ctx, k, []byte("fresh"), store.AnyVersion); err != nil {
+			if _, err := s.Put(ctx, k, []byte("fresh"), store.AnyVersion, time.Time{}); err != nil {
 				t.Fatalf("unconditional Put over corrupt: %v", err)
 			}
 			if e, err := s.Get(ctx, k); err != nil || string(e.Data) != "fresh" {
@@ -242,7 +282,7 @@ func TestKeyringConcurrentCAS(t *testing.T) {
 		stores = append(stores, s)
 	}
 	k := store.Key{Pool: "p", Client: "c", User: "counter"}
-	if _, err := stores[0].Put(ctx, k, []byte("0"), 0); err != nil {
+	if _, err := stores[0].Put(ctx, k, []byte("0"), 0, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	const perWorker = 25
@@ -260,7 +300,7 @@ func TestKeyringConcurrentCAS(t *testing.T) {
 				}
 				var n int
 				fmt.Sscan(string(e.Data), &n)
-				_, err = s.Put(ctx, k, []byte(fmt.Sprint(n+1)+strings.Repeat(" ", 40)), e.Version)
+				_, err = s.Put(ctx, k, []byte(fmt.Sprint(n+1)+strings.Repeat(" ", 40)), e.Version, time.Time{})
 				if errors.Is(err, store.ErrConflict) {
 					continue
 				}
@@ -293,7 +333,7 @@ func TestKeyringLockExcludes(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The lock is not the writers' lock: a holder refreshing can still Put.
-	if _, err := s.Put(ctx, k, []byte("x"), store.AnyVersion); err != nil {
+	if _, err := s.Put(ctx, k, []byte("x"), store.AnyVersion, time.Time{}); err != nil {
 		t.Fatalf("Put while holding the refresh lock: %v", err)
 	}
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
@@ -376,7 +416,7 @@ func TestOpenKeyringOrFile(t *testing.T) {
 	if !strings.Contains(warn, "no OS keyring") || !strings.Contains(warn, path) {
 		t.Fatalf("first fallback warning = %q", warn)
 	}
-	if _, err := s.Put(ctx, k, []byte("x"), 0); err != nil {
+	if _, err := s.Put(ctx, k, []byte("x"), 0, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(path)
@@ -461,10 +501,10 @@ func TestKeyringReadsRelease1(t *testing.T) {
 		t.Fatalf("CurrentUser = %q, %v", u, err)
 	}
 	dev := recs[2]
-	if _, err := s.Put(ctx, dev.key, []byte("x"), dev.version+1); !errors.Is(err, store.ErrConflict) {
+	if _, err := s.Put(ctx, dev.key, []byte("x"), dev.version+1, time.Time{}); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("Put on a wrong version: %v", err)
 	}
-	v, err := s.Put(ctx, dev.key, []byte("device, again"), dev.version)
+	v, err := s.Put(ctx, dev.key, []byte("device, again"), dev.version, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -486,7 +526,7 @@ func TestKeyringReadsRelease1(t *testing.T) {
 		t.Fatalf("Get deleted release 1 record: %v", err)
 	}
 	// A session whose name needs no escaping is where release 1 keeps it.
-	if _, err := s.Put(ctx, recs[0].key, []byte("session, again"), recs[0].version); err != nil {
+	if _, err := s.Put(ctx, recs[0].key, []byte("session, again"), recs[0].version, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := fk.Get(DefaultService, recs[0].account); err != nil {

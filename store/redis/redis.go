@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/store"
 	"github.com/cogauth/cogauth/store/internal/layout"
 )
@@ -50,17 +51,19 @@ import (
 // Put and Delete compare and write inside one Lua script, so they are atomic on the
 // server. A new version is the larger of the old version plus one and the server's
 // TIME in microseconds, so versions keep growing even after a session is deleted
-// or expires and is written again. Delete keeps the version field for a day (a
-// tombstone) so that a server clock stepping back cannot bring an old version back
-// either.
+// or expires and is written again (unless the server's clock steps back further
+// than the time between the two). Delete removes the key outright: nothing of a
+// deleted record stays behind. (Release 2 kept a version-only hash for a day after
+// a delete; such a tombstone still counts as absent, its version as a floor, and
+// expires on its own.)
 //
 // # Expiry
 //
-// With Options.TTL set, a record of a kind that expires (store.Kind.Expires: only
-// sessions) disappears that long after its last write; set it to the app client's
-// refresh-token validity, after which the session is dead anyway. Every other kind
-// persists until deleted: remembered devices and identity IDs outlive sign-out, and
-// a current-user record that expired first would sign a live session out.
+// Put's expiry becomes the key's TTL (PEXPIRE, to the millisecond, counted from
+// the writer's clock, Options.Clock, at the time of the write; rounded up); a write without one
+// makes the key persistent (PERSIST). An expiry already past deletes the key.
+// Redis removes an expired key itself, so an expired record is absent to every
+// read at once.
 //
 // # Locks
 //
@@ -81,8 +84,8 @@ import (
 type Store struct {
 	c         redis.UniversalClient
 	prefix    string
-	ttl       time.Duration
 	lockTTL   time.Duration
+	clk       clock.Clock
 	put       *redis.Script
 	del       *redis.Script
 	extend    *redis.Script
@@ -95,20 +98,18 @@ type Options struct {
 	// sessions use the same prefix; different applications on one server use
 	// different ones.
 	Prefix string
-	// TTL is how long a session lives after its last write; zero keeps sessions
-	// until they are deleted. The app client's refresh-token validity is a good
-	// value.
-	TTL time.Duration
 	// LockTTL is how long a lock outlives a holder that died; default 10s. A live
 	// holder's lock is extended for as long as it holds it.
 	LockTTL time.Duration
+	// Clock is the writers' clock that Put's expiries are on: a key's TTL is the
+	// expiry less Clock.Now() at the write. The system clock when nil; tests that
+	// move a fake clock give the store the same one.
+	Clock clock.Clock
 }
 
 const (
 	defaultRedisPrefix = "cogauth:"
 	defaultLockTTL     = 10 * time.Second
-	// tombstoneTTL is how long a deleted session's version is remembered.
-	tombstoneTTL = 24 * time.Hour
 	// Waiting for a lock is polling (Redis has no blocking SET NX); the first waits are
 	// short because a refresh is usually a single round trip to Cognito.
 	lockWaitMin = 5 * time.Millisecond
@@ -132,7 +133,7 @@ end
 const corruptReply = "COGAUTH_CORRUPT"
 
 // putScript: KEYS[1] record hash; ARGV[1] expected version ("any" or decimal),
-// ARGV[2] data, ARGV[3] TTL in ms ("0": none), ARGV[4] what the Go side knows of
+// ARGV[2] data, ARGV[3] TTL in ms ("-": none; not positive: gone at once), ARGV[4] what the Go side knows of
 // the release 1 record this key replaces: "-" there is none, "?" not read yet,
 // else its version ("0": absent); ARGV[5] a version to stay above ("0": none).
 // Returns {1, new version}, {0, current version}, or {2, ""} when the key has
@@ -156,7 +157,7 @@ if v then floor = tonumber(v) end
 if floor and floor + 1 > n then n = floor + 1 end
 local nv = string.format('%.0f', n)
 redis.call('HSET', KEYS[1], 'v', nv, 'd', ARGV[2])
-if ARGV[3] == '0' then
+if ARGV[3] == '-' then
   redis.call('PERSIST', KEYS[1])
 else
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
@@ -164,16 +165,15 @@ end
 return {1, nv}
 `
 
-// deleteScript: KEYS[1] record hash; ARGV[1] expected version, ARGV[2] tombstone
-// TTL in ms, ARGV[3] "?" when a release 1 record may stand in for a key that has
-// never existed, else "-". Returns {1, ""} when deleted or absent, {0, current
-// version}, or {2, ""} when the release 1 record must be deleted instead.
+// deleteScript: KEYS[1] record hash; ARGV[1] expected version, ARGV[2] "?" when
+// a release 1 record may stand in for a key that has never existed, else "-".
+// Returns {1, ""} when deleted or absent, {0, current version}, or {2, ""} when
+// the release 1 record must be deleted instead. The key goes entirely (a release
+// 2 tombstone with it).
 const deleteScript = checkEntryLua + `
-if not v and ARGV[3] == '?' then return {2, ''} end
-if not live then return {1, ''} end
-if ARGV[1] ~= 'any' and ARGV[1] ~= v then return {0, v} end
-redis.call('HDEL', KEYS[1], 'd')
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if not v and ARGV[2] == '?' then return {2, ''} end
+if live and ARGV[1] ~= 'any' and ARGV[1] ~= v then return {0, v} end
+redis.call('DEL', KEYS[1])
 return {1, ''}
 `
 
@@ -202,9 +202,6 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("store: New: nil client")
 	}
-	if opts.TTL < 0 || (opts.TTL > 0 && opts.TTL < time.Millisecond) {
-		return nil, fmt.Errorf("store: New: TTL %v must be zero or at least 1ms", opts.TTL)
-	}
 	if opts.LockTTL < 0 || (opts.LockTTL > 0 && opts.LockTTL < 3*time.Millisecond) {
 		return nil, fmt.Errorf("store: New: LockTTL %v must be zero (default) or at least 3ms", opts.LockTTL)
 	}
@@ -214,10 +211,13 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	if opts.LockTTL == 0 {
 		opts.LockTTL = defaultLockTTL
 	}
+	if opts.Clock == nil {
+		opts.Clock = clock.System{}
+	}
 	return &Store{
+		clk:       opts.Clock,
 		c:         client,
 		prefix:    opts.Prefix,
-		ttl:       opts.TTL,
 		lockTTL:   opts.LockTTL,
 		put:       redis.NewScript(putScript),
 		del:       redis.NewScript(deleteScript),
@@ -313,6 +313,21 @@ func versionArg(v uint64) string {
 
 func ttlArg(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
 
+// expiryArg is the put script's TTL argument for an expiry: "-" for none, else
+// the milliseconds left at now, rounded up (a record never ends early); zero
+// when it has passed.
+func expiryArg(expires, now time.Time) string {
+	if expires.IsZero() {
+		return "-"
+	}
+	d := expires.Sub(now)
+	ms := d.Milliseconds()
+	if d > 0 && d%time.Millisecond != 0 {
+		ms++
+	}
+	return strconv.FormatInt(max(ms, 0), 10)
+}
+
 // redisErr wraps a Redis failure; a key of the wrong type (something else wrote
 // under our prefix) is corruption, not absence.
 func redisErr(op string, k store.Key, err error) error {
@@ -385,21 +400,18 @@ func conflictAt(k store.Key, have string, want uint64) error {
 }
 
 // Put implements Store.
-func (r *Store) Put(ctx context.Context, k store.Key, data []byte, ifVersion uint64) (uint64, error) {
+func (r *Store) Put(ctx context.Context, k store.Key, data []byte, ifVersion uint64, expires time.Time) (uint64, error) {
 	if err := k.Validate(); err != nil {
 		return 0, err
 	}
-	ttl := time.Duration(0)
-	if k.Kind.Expires() {
-		ttl = r.ttl
-	}
+	ttl := expiryArg(expires, r.clk.Now())
 	key, legacy := r.dataKey(k), r.legacyKey(k)
 	have, floor := "-", "0"
 	if legacy != "" {
 		have = "?"
 	}
 	for {
-		res, err := r.put.Run(ctx, r.c, []string{key}, versionArg(ifVersion), data, ttlArg(ttl), have, floor).Result()
+		res, err := r.put.Run(ctx, r.c, []string{key}, versionArg(ifVersion), data, ttl, have, floor).Result()
 		if err != nil {
 			return 0, redisErr("put", k, err)
 		}
@@ -489,7 +501,7 @@ func (r *Store) delete(ctx context.Context, k store.Key, key string, mayBeLegacy
 	if mayBeLegacy {
 		legacyArg = "?"
 	}
-	res, err := r.del.Run(ctx, r.c, []string{key}, versionArg(ifVersion), ttlArg(tombstoneTTL), legacyArg).Result()
+	res, err := r.del.Run(ctx, r.c, []string{key}, versionArg(ifVersion), legacyArg).Result()
 	if err != nil {
 		return false, redisErr("delete", k, err)
 	}

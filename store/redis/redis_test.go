@@ -37,18 +37,26 @@ func newRedisStore(t testing.TB, c redis.UniversalClient, opts Options) *Store {
 	return r
 }
 
-// TestContract runs the store contract on Redis, with and without a TTL, each run
-// under a prefix of its own.
+// TestContract runs the store contract on Redis, each run under a prefix of its
+// own, and the expiry contract read through PTTL.
 func TestContract(t *testing.T) {
 	c := newRedisClient(t, peers.Redis(t))
 	var n atomic.Int64
-	for _, ttl := range []time.Duration{0, time.Hour} {
-		t.Run(fmt.Sprintf("ttl=%v", ttl), func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) store.Store {
-				return newRedisStore(t, c, Options{Prefix: fmt.Sprintf("contract-%d:", n.Add(1)), TTL: ttl})
-			})
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return newRedisStore(t, c, Options{Prefix: fmt.Sprintf("contract-%d:", n.Add(1))})
+	})
+	t.Run("Expiry", func(t *testing.T) {
+		s := newRedisStore(t, c, Options{Prefix: fmt.Sprintf("contract-%d:", n.Add(1))})
+		storetest.Expiry(t, func(*testing.T) store.Store { return s }, storetest.ExpiryOptions{
+			Remaining: func(t *testing.T, k store.Key) time.Duration {
+				d, err := c.PTTL(context.Background(), s.dataKey(k)).Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				return d // go-redis keeps PTTL's -1 and -2 as they are
+			},
 		})
-	}
+	})
 }
 
 // TestRedisReplicasShareSessions: two clients are two replicas; each sees the
@@ -75,7 +83,7 @@ func TestRedisConcurrentCASCounter(t *testing.T) {
 	}
 	ctx := context.Background()
 	k := store.Key{Pool: "p", Client: "c", User: "counter"}
-	if _, err := replicas[0].Put(ctx, k, []byte("0"), 0); err != nil {
+	if _, err := replicas[0].Put(ctx, k, []byte("0"), 0, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	const workers, each = 8, 25
@@ -94,7 +102,7 @@ func TestRedisConcurrentCASCounter(t *testing.T) {
 						return
 					}
 					n, _ := strconv.Atoi(string(e.Data))
-					_, err = s.Put(ctx, k, []byte(strconv.Itoa(n+1)), e.Version)
+					_, err = s.Put(ctx, k, []byte(strconv.Itoa(n+1)), e.Version, time.Time{})
 					if err == nil {
 						break
 					}
@@ -298,26 +306,20 @@ func TestRedisLayout(t *testing.T) {
 	addr := peers.Redis(t)
 	raw := newRedisClient(t, addr)
 	ctx := context.Background()
-	s := newRedisStore(t, newRedisClient(t, addr), Options{Prefix: "app:", TTL: time.Hour})
+	s := newRedisStore(t, newRedisClient(t, addr), Options{Prefix: "app:"})
 	k := store.Key{Pool: "us-east-1_X", Client: "c/1", User: "a b%"}
 	const want = "app:s:us-east-1_X/c%2F1/a%20b%25"
 	if got := s.dataKey(k); got != want {
 		t.Fatalf("key = %q, want %q", got, want)
 	}
-	v1, err := s.Put(ctx, k, []byte("data"), 0)
+	v1, err := s.Put(ctx, k, []byte("data"), 0, time.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pttl, _ := raw.PTTL(ctx, want).Result(); pttl <= 0 || pttl > time.Hour {
-		t.Fatalf("session PTTL = %v, want within the hour", pttl)
+	if pttl, _ := raw.PTTL(ctx, want).Result(); pttl <= 59*time.Minute || pttl > time.Hour {
+		t.Fatalf("session PTTL = %v, want the hour it was written for", pttl)
 	}
-	if err := store.SetCurrentUser(ctx, s, k.Pool, k.Client, k.User); err != nil {
-		t.Fatal(err)
-	}
-	if pttl, _ := raw.PTTL(ctx, s.dataKey(store.Key{Kind: store.KindCurrentUser, Pool: k.Pool, Client: k.Client})).Result(); pttl != -1 {
-		t.Fatalf("current-user record PTTL = %v, want none (-1)", pttl)
-	}
-	// Only sessions expire: devices, identity IDs and the rest persist.
+	// Every kind takes the expiry its writer names, and none without one.
 	for _, kind := range store.Kinds() {
 		rk := store.Key{Kind: kind, Pool: "us-east-1_X", Client: "c", User: "u"}
 		switch kind {
@@ -326,31 +328,45 @@ func TestRedisLayout(t *testing.T) {
 		case store.KindIdentityID:
 			rk.Pool = "us-east-1:x"
 		}
-		if _, err := s.Put(ctx, rk, []byte("x"), store.AnyVersion); err != nil {
+		if _, err := s.Put(ctx, rk, []byte("x"), store.AnyVersion, time.Now().Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
-		pttl, _ := raw.PTTL(ctx, s.dataKey(rk)).Result()
-		if kind.Expires() != (pttl > 0 && pttl <= time.Hour) || !kind.Expires() && pttl != -1 {
-			t.Errorf("%s PTTL = %v; expires = %v", kind, pttl, kind.Expires())
+		if pttl, _ := raw.PTTL(ctx, s.dataKey(rk)).Result(); pttl <= 0 || pttl > time.Minute {
+			t.Errorf("%s PTTL = %v, want the minute it was written for", kind, pttl)
+		}
+		if _, err := s.Put(ctx, rk, []byte("x"), store.AnyVersion, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if pttl, _ := raw.PTTL(ctx, s.dataKey(rk)).Result(); pttl != -1 {
+			t.Errorf("%s PTTL without an expiry = %v, want none (-1)", kind, pttl)
 		}
 	}
-	// Delete leaves a tombstone: a version, no data, a day to live.
+	// Delete leaves nothing behind.
 	if err := s.Delete(ctx, k, v1); err != nil {
 		t.Fatal(err)
 	}
-	fields, _ := raw.HGetAll(ctx, want).Result()
-	if _, hasData := fields["d"]; hasData || fields["v"] != strconv.FormatUint(v1, 10) {
-		t.Fatalf("tombstone = %v", fields)
+	if n, _ := raw.Exists(ctx, want).Result(); n != 0 {
+		t.Fatalf("a deleted record's key is still there")
 	}
-	if pttl, _ := raw.PTTL(ctx, want).Result(); pttl <= time.Hour || pttl > tombstoneTTL {
-		t.Fatalf("tombstone PTTL = %v, want about %v", pttl, tombstoneTTL)
-	}
-	// Versions stay above the tombstone's even if it is ahead of the server clock.
+	// A release 2 tombstone (a version, no data) is absent, its version a floor
+	// for the next one even if it is ahead of the server clock; Delete removes it.
 	const ahead = uint64(1) << 52
 	if err := raw.HSet(ctx, want, "v", strconv.FormatUint(ahead, 10)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	v2, err := s.Put(ctx, k, []byte("again"), 0)
+	if _, err := s.Get(ctx, k); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Get of a release 2 tombstone: %v", err)
+	}
+	if err := s.Delete(ctx, k, store.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := raw.Exists(ctx, want).Result(); n != 0 {
+		t.Fatalf("Delete left a release 2 tombstone behind")
+	}
+	if err := raw.HSet(ctx, want, "v", strconv.FormatUint(ahead, 10)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	v2, err := s.Put(ctx, k, []byte("again"), 0, time.Time{})
 	if err != nil || v2 != ahead+1 {
 		t.Fatalf("Put over tombstone: v=%d, %v; want %d", v2, err, ahead+1)
 	}
@@ -358,17 +374,19 @@ func TestRedisLayout(t *testing.T) {
 	if err := raw.Del(ctx, want).Err(); err != nil {
 		t.Fatal(err)
 	}
-	v3, err := s.Put(ctx, k, []byte("new"), 0)
+	v3, err := s.Put(ctx, k, []byte("new"), 0, time.Time{})
 	if err != nil || v3 == 0 || v3 == v2 {
 		t.Fatalf("Put after expiry: v=%d, %v", v3, err)
 	}
-	// TTL zero writes persist, even over an entry that had one.
-	forever := newRedisStore(t, raw, Options{Prefix: "app:"})
-	if _, err := forever.Put(ctx, k, []byte("kept"), store.AnyVersion); err != nil {
+	// A write without an expiry persists, even over an entry that had one.
+	if _, err := s.Put(ctx, k, []byte("short"), store.AnyVersion, time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, k, []byte("kept"), store.AnyVersion, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if pttl, _ := raw.PTTL(ctx, want).Result(); pttl != -1 {
-		t.Fatalf("PTTL with TTL 0 = %v, want -1", pttl)
+		t.Fatalf("PTTL without an expiry = %v, want -1", pttl)
 	}
 }
 
@@ -391,7 +409,7 @@ func TestRedisKeysDoNotCollide(t *testing.T) {
 		{Pool: "a", Client: "b", User: "\x00"},
 	}
 	for i, k := range keys {
-		if _, err := s.Put(ctx, k, []byte(strconv.Itoa(i)), 0); err != nil {
+		if _, err := s.Put(ctx, k, []byte(strconv.Itoa(i)), 0, time.Time{}); err != nil {
 			t.Fatalf("Put %v: %v (collision?)", k, err)
 		}
 	}
@@ -433,7 +451,7 @@ func TestRedisCorruptAndFailing(t *testing.T) {
 			}
 			before, _ := raw.Dump(ctx, key).Result()
 			// Writers must not paper over the damage either.
-			if _, err := s.Put(ctx, k, []byte("y"), store.AnyVersion); !errors.Is(err, store.ErrCorrupt) {
+			if _, err := s.Put(ctx, k, []byte("y"), store.AnyVersion, time.Time{}); !errors.Is(err, store.ErrCorrupt) {
 				t.Fatalf("Put over corrupt entry: err = %v", err)
 			}
 			if err := s.Delete(ctx, k, store.AnyVersion); !errors.Is(err, store.ErrCorrupt) {
@@ -445,10 +463,10 @@ func TestRedisCorruptAndFailing(t *testing.T) {
 		})
 	}
 	raw.Del(ctx, key)
-	if _, err := s.Put(ctx, k, []byte("secret-token"), 0); err != nil {
+	if _, err := s.Put(ctx, k, []byte("secret-token"), 0, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Put(ctx, k, []byte("secret-token-2"), 0); !errors.Is(err, store.ErrConflict) || strings.Contains(err.Error(), "secret") {
+	if _, err := s.Put(ctx, k, []byte("secret-token-2"), 0, time.Time{}); !errors.Is(err, store.ErrConflict) || strings.Contains(err.Error(), "secret") {
 		t.Fatalf("conflict: %v", err)
 	}
 
@@ -458,7 +476,7 @@ func TestRedisCorruptAndFailing(t *testing.T) {
 	if _, err := ds.Get(ctx, k); err == nil || errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Get on a closed client: err = %v; want a failure, not store.ErrNotFound", err)
 	}
-	if _, err := ds.Put(ctx, k, []byte("secret-token"), store.AnyVersion); err == nil || strings.Contains(err.Error(), "secret") {
+	if _, err := ds.Put(ctx, k, []byte("secret-token"), store.AnyVersion, time.Time{}); err == nil || strings.Contains(err.Error(), "secret") {
 		t.Fatalf("Put on a closed client: err = %v", err)
 	}
 	if _, err := ds.Lock(ctx, k); !errors.Is(err, redis.ErrClosed) {
@@ -477,8 +495,6 @@ func TestNewRedisOptions(t *testing.T) {
 	}{
 		{"defaults", c, Options{}, true},
 		{"nil client", nil, Options{}, false},
-		{"negative TTL", c, Options{TTL: -time.Second}, false},
-		{"sub-millisecond TTL", c, Options{TTL: time.Microsecond}, false},
 		{"negative LockTTL", c, Options{LockTTL: -1}, false},
 		{"tiny LockTTL", c, Options{LockTTL: time.Millisecond}, false},
 	}
@@ -596,13 +612,12 @@ func FuzzParseRedisVersion(f *testing.F) {
 
 // ExampleNew shares sessions between the replicas of a service: each replica
 // opens the same Redis with the same prefix and gives the store to its Managers.
+// Every record's TTL is the expiry its writer gives Put (websession: the end of
+// the web session).
 func ExampleNew() {
 	client := redis.NewClient(&redis.Options{Addr: "redis.internal:6379"})
 	defer client.Close()
-	sessions, err := New(client, Options{
-		Prefix: "myapp:cogauth:",
-		TTL:    30 * 24 * time.Hour, // the app client's refresh-token validity
-	})
+	sessions, err := New(client, Options{Prefix: "myapp:cogauth:"})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -635,11 +650,11 @@ func BenchmarkStoreGet(b *testing.B) {
 		for i := range 10 {
 			other := k
 			other.User = fmt.Sprint("user", i)
-			if _, err := st.s.Put(ctx, other, data, store.AnyVersion); err != nil {
+			if _, err := st.s.Put(ctx, other, data, store.AnyVersion, time.Time{}); err != nil {
 				b.Fatal(err)
 			}
 		}
-		if _, err := st.s.Put(ctx, k, data, store.AnyVersion); err != nil {
+		if _, err := st.s.Put(ctx, k, data, store.AnyVersion, time.Time{}); err != nil {
 			b.Fatal(err)
 		}
 		b.Run(st.name, func(b *testing.B) {
@@ -730,7 +745,7 @@ func TestRedisReadsRelease1(t *testing.T) {
 			raw.PExpire(ctx, r.raw, time.Hour)
 		}
 	}
-	s := newRedisStore(t, newRedisClient(t, addr), Options{Prefix: prefix, TTL: time.Hour})
+	s := newRedisStore(t, newRedisClient(t, addr), Options{Prefix: prefix})
 	for _, r := range recs {
 		e, err := s.Get(ctx, r.key)
 		if err != nil || string(e.Data) != "data of "+r.key.String() || strconv.FormatUint(e.Version, 10) != r.version {
@@ -747,10 +762,10 @@ func TestRedisReadsRelease1(t *testing.T) {
 
 	dev := recs[2]
 	oldV, _ := strconv.ParseUint(dev.version, 10, 64)
-	if _, err := s.Put(ctx, dev.key, []byte("stale"), oldV-1); !errors.Is(err, store.ErrConflict) {
+	if _, err := s.Put(ctx, dev.key, []byte("stale"), oldV-1, time.Time{}); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("Put on a wrong version of a release 1 record: %v", err)
 	}
-	v, err := s.Put(ctx, dev.key, []byte("device, again"), oldV)
+	v, err := s.Put(ctx, dev.key, []byte("device, again"), oldV, time.Time{})
 	if err != nil || v <= oldV {
 		t.Fatalf("CAS Put on a release 1 record: v%d, %v", v, err)
 	}
@@ -763,7 +778,7 @@ func TestRedisReadsRelease1(t *testing.T) {
 	if e, err := s.Get(ctx, dev.key); err != nil || string(e.Data) != "device, again" || e.Version != v {
 		t.Fatalf("Get moved device = %q v%d, %v", e.Data, e.Version, err)
 	}
-	if _, err := s.Put(ctx, dev.key, []byte("x"), oldV); !errors.Is(err, store.ErrConflict) {
+	if _, err := s.Put(ctx, dev.key, []byte("x"), oldV, time.Time{}); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("Put on the version before the move: %v", err)
 	}
 
@@ -780,7 +795,7 @@ func TestRedisReadsRelease1(t *testing.T) {
 		t.Fatalf("Get deleted release 1 record: %v", err)
 	}
 	// And a new record there stays above the deleted one's version.
-	if v, err := s.Put(ctx, guest.key, []byte("new guest"), 0); err != nil || v <= gv {
+	if v, err := s.Put(ctx, guest.key, []byte("new guest"), 0, time.Time{}); err != nil || v <= gv {
 		t.Fatalf("Put after delete: v%d, %v", v, err)
 	}
 	if n, _ := raw.Exists(ctx, guest.raw).Result(); n != 0 {

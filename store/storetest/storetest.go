@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/store"
 )
 
@@ -26,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentCAS", concurrentCAS, false},
 		{"LockerExcludes", lockerExcludes, true},
 		{"Namespaced", namespaced, false},
+		{"ExpiryBasics", expiryBasics, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,28 +50,28 @@ func contract(t *testing.T, s store.Store) {
 	if _, err := s.Get(ctx, alice); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Get missing: err = %v, want store.ErrNotFound", err)
 	}
-	if _, err := s.Put(ctx, alice, []byte("x"), 7); !errors.Is(err, store.ErrConflict) {
+	if _, err := s.Put(ctx, alice, []byte("x"), 7, time.Time{}); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("Put absent with version 7: err = %v, want store.ErrConflict", err)
 	}
-	v1, err := s.Put(ctx, alice, []byte("one"), 0)
+	v1, err := s.Put(ctx, alice, []byte("one"), 0, time.Time{})
 	if err != nil || v1 == 0 {
 		t.Fatalf("Put new: v=%d err=%v", v1, err)
 	}
-	if _, err := s.Put(ctx, alice, []byte("again"), 0); !errors.Is(err, store.ErrConflict) {
+	if _, err := s.Put(ctx, alice, []byte("again"), 0, time.Time{}); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("Put existing with 0: err = %v, want store.ErrConflict", err)
 	}
-	v2, err := s.Put(ctx, alice, []byte("two"), v1)
+	v2, err := s.Put(ctx, alice, []byte("two"), v1, time.Time{})
 	if err != nil || v2 == v1 {
 		t.Fatalf("CAS Put: v=%d err=%v", v2, err)
 	}
-	if _, err := s.Put(ctx, alice, []byte("stale"), v1); !errors.Is(err, store.ErrConflict) {
+	if _, err := s.Put(ctx, alice, []byte("stale"), v1, time.Time{}); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("stale CAS: err = %v, want store.ErrConflict", err)
 	}
 	e, err := s.Get(ctx, alice)
 	if err != nil || string(e.Data) != "two" || e.Version != v2 {
 		t.Fatalf("Get = %q v%d, %v; want two v%d", e.Data, e.Version, err, v2)
 	}
-	if _, err := s.Put(ctx, bob, []byte("b"), store.AnyVersion); err != nil {
+	if _, err := s.Put(ctx, bob, []byte("b"), store.AnyVersion, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Delete(ctx, alice, v1); !errors.Is(err, store.ErrConflict) {
@@ -85,14 +87,14 @@ func contract(t *testing.T, s store.Store) {
 		t.Fatalf("Get deleted: err = %v, want store.ErrNotFound", err)
 	}
 	// Versions are never reused: a writer holding v2 cannot overwrite a new alice.
-	v3, err := s.Put(ctx, alice, []byte("three"), 0)
+	v3, err := s.Put(ctx, alice, []byte("three"), 0, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if v3 == v1 || v3 == v2 {
 		t.Fatalf("version %d reused", v3)
 	}
-	if _, err := s.Put(ctx, alice, []byte("x"), v2); !errors.Is(err, store.ErrConflict) {
+	if _, err := s.Put(ctx, alice, []byte("x"), v2, time.Time{}); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("ABA write: err = %v, want store.ErrConflict", err)
 	}
 	if e, _ := s.Get(ctx, bob); string(e.Data) != "b" {
@@ -101,7 +103,7 @@ func contract(t *testing.T, s store.Store) {
 	if _, err := s.Get(ctx, store.Key{User: "x"}); !errors.Is(err, store.ErrInvalidKey) {
 		t.Fatalf("invalid key: err = %v", err)
 	}
-	if _, err := s.Put(ctx, store.Key{Pool: "p"}, []byte("x"), 0); !errors.Is(err, store.ErrInvalidKey) {
+	if _, err := s.Put(ctx, store.Key{Pool: "p"}, []byte("x"), 0, time.Time{}); !errors.Is(err, store.ErrInvalidKey) {
 		t.Fatalf("invalid key Put: err = %v", err)
 	}
 	if err := s.Delete(ctx, store.Key{Client: "c"}, store.AnyVersion); !errors.Is(err, store.ErrInvalidKey) {
@@ -114,13 +116,13 @@ func contract(t *testing.T, s store.Store) {
 		{Kind: store.KindDevice, Pool: "p", Client: "c"},
 		{Kind: 200, Pool: "p", Client: "c", User: "u"},
 	} {
-		if _, err := s.Put(ctx, k, []byte("x"), store.AnyVersion); !errors.Is(err, store.ErrInvalidKey) {
+		if _, err := s.Put(ctx, k, []byte("x"), store.AnyVersion, time.Time{}); !errors.Is(err, store.ErrInvalidKey) {
 			t.Fatalf("Put %s: err = %v, want store.ErrInvalidKey", k, err)
 		}
 	}
 	// Empty and binary data survive as they are.
 	for _, data := range [][]byte{{}, {0, 0xff, '\r', '\n', 0}} {
-		v, err := s.Put(ctx, bob, data, store.AnyVersion)
+		v, err := s.Put(ctx, bob, data, store.AnyVersion, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +162,7 @@ func keysAndSizes(t *testing.T, s store.Store) {
 	big := []byte(strings.Repeat("0123456789abcdef", 300))
 	want := func(i int) []byte { return append([]byte(keys[i].String()+"="), big[:(i*137)%len(big)]...) }
 	for i, k := range keys {
-		if _, err := s.Put(ctx, k, want(i), store.AnyVersion); err != nil {
+		if _, err := s.Put(ctx, k, want(i), store.AnyVersion, time.Time{}); err != nil {
 			t.Fatalf("Put %s: %v", k, err)
 		}
 	}
@@ -210,7 +212,7 @@ func concurrentCAS(t *testing.T, s store.Store) {
 	// Many writers race from the same version: exactly one may win each round.
 	ctx := context.Background()
 	k := store.Key{Pool: "p", Client: "c", User: "u"}
-	v, err := s.Put(ctx, k, []byte("0"), 0)
+	v, err := s.Put(ctx, k, []byte("0"), 0, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +222,7 @@ func concurrentCAS(t *testing.T, s store.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := s.Put(ctx, k, []byte("w"), v)
+			_, err := s.Put(ctx, k, []byte("w"), v, time.Time{})
 			switch {
 			case err == nil:
 				wins.Add(1)
@@ -281,7 +283,7 @@ func namespaced(t *testing.T, base store.Store) {
 		t.Fatal("the empty namespace is not the store itself")
 	}
 	for i, s := range []store.Store{base, work, home} {
-		if _, err := s.Put(ctx, k, []byte{byte('0' + i)}, 0); err != nil {
+		if _, err := s.Put(ctx, k, []byte{byte('0' + i)}, 0, time.Time{}); err != nil {
 			t.Fatalf("store %d: %v", i, err)
 		}
 		if err := store.SetCurrentUser(ctx, s, "p", "c", string(rune('a'+i))); err != nil {
@@ -301,7 +303,7 @@ func namespaced(t *testing.T, base store.Store) {
 		t.Fatalf("work's record in the base store: %q, %v", e.Data, err)
 	}
 	// Nested namespaces join with "/".
-	if _, err := store.Namespaced(work, "x").Put(ctx, k, []byte("nested"), 0); err != nil {
+	if _, err := store.Namespaced(work, "x").Put(ctx, k, []byte("nested"), 0, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if e, err := base.Get(ctx, store.Key{Namespace: "profile:work/x", Pool: "p", Client: "c", User: "alice"}); err != nil || string(e.Data) != "nested" {
@@ -339,7 +341,7 @@ func namespaced(t *testing.T, base store.Store) {
 func SharedInstances(t *testing.T, a, b store.Store, k store.Key) {
 	t.Helper()
 	ctx := context.Background()
-	v, err := a.Put(ctx, k, []byte("from a"), 0)
+	v, err := a.Put(ctx, k, []byte("from a"), 0, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,10 +349,166 @@ func SharedInstances(t *testing.T, a, b store.Store, k store.Key) {
 	if err != nil || string(e.Data) != "from a" || e.Version != v {
 		t.Fatalf("b sees %q v%d, %v", e.Data, e.Version, err)
 	}
-	if _, err := b.Put(ctx, k, []byte("from b"), v); err != nil {
+	if _, err := b.Put(ctx, k, []byte("from b"), v, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Put(ctx, k, []byte("stale a"), v); !errors.Is(err, store.ErrConflict) {
+	if _, err := a.Put(ctx, k, []byte("stale a"), v, time.Time{}); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("a's stale write: %v", err)
+	}
+}
+
+// expiryBasics: what holds of expiry on any clock near the system's: a record
+// written with an expiry already past is absent at once (to Get, to a write that
+// needs the key absent, to a write that names its version, to Delete), one with a
+// far expiry lives, and each write sets the expiry anew.
+func expiryBasics(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	k := store.Key{Pool: "p", Client: "c", User: "expiring"}
+	past, far := time.Now().Add(-time.Hour), time.Now().Add(10*365*24*time.Hour)
+	v1, err := s.Put(ctx, k, []byte("born dead"), 0, past)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, k); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Get of a record whose expiry has passed: err = %v, want store.ErrNotFound", err)
+	}
+	if _, err := s.Put(ctx, k, []byte("x"), v1, time.Time{}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("Put naming an expired record's version: err = %v, want store.ErrConflict", err)
+	}
+	if err := s.Delete(ctx, k, v1); err != nil {
+		t.Fatalf("Delete of an expired record: %v", err)
+	}
+	v2, err := s.Put(ctx, k, []byte("far"), 0, far)
+	if err != nil {
+		t.Fatalf("Put over an expired record with version 0: %v", err)
+	}
+	if v2 == v1 {
+		t.Fatalf("version %d reused after expiry", v2)
+	}
+	if e, err := s.Get(ctx, k); err != nil || string(e.Data) != "far" || e.Version != v2 {
+		t.Fatalf("Get = %q v%d, %v; want far v%d", e.Data, e.Version, err, v2)
+	}
+	// A write with an expiry past ends a live record at once.
+	if _, err := s.Put(ctx, k, []byte("end"), v2, past); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, k); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Get after a write that expired the record: err = %v", err)
+	}
+	// The namespaced view passes the expiry on.
+	ns := store.Namespaced(s, "n")
+	if _, err := ns.Put(ctx, k, []byte("x"), 0, past); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ns.Get(ctx, k); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Namespaced dropped the expiry: err = %v", err)
+	}
+}
+
+// ExpiryOptions tell Expiry how to watch a backend's expiries.
+type ExpiryOptions struct {
+	// Clock, when set, is the clock every store from open reads: Expiry moves it
+	// past expiries and checks that records end exactly then. Nil for backends
+	// whose records expire on a clock of their own (Redis: the server's).
+	Clock *clock.Fake
+	// Remaining, when set, reads what the backend holds for k's lifetime the way
+	// Redis's PTTL answers: the time left, -1 for a record without an expiry, -2
+	// for none at all (not even an expired record awaiting removal). Redis reads
+	// PTTL, DynamoDB the TTL attribute.
+	Remaining func(t *testing.T, k store.Key) time.Duration
+	// Granularity is how much later than asked a backend may end a record
+	// (DynamoDB counts in seconds: 1s); zero is 1ms.
+	Granularity time.Duration
+}
+
+// Expiry is the expiry contract on a fresh store from open: a record ends at its
+// expiry and not before, a rewrite sets the expiry anew (none: permanent), a
+// version is not reused after its record expired, and Delete leaves nothing of the
+// record behind.
+func Expiry(t *testing.T, open func(t *testing.T) store.Store, opts ExpiryOptions) {
+	if opts.Clock == nil && opts.Remaining == nil {
+		t.Fatal("storetest.Expiry needs a Clock or Remaining")
+	}
+	gran := opts.Granularity
+	if gran <= 0 {
+		gran = time.Millisecond
+	}
+	s := open(t)
+	ctx := context.Background()
+	now := time.Now
+	if opts.Clock != nil {
+		now = opts.Clock.Now
+	}
+	k := store.Key{Pool: "p", Client: "c", User: "ttl"}
+	remaining := func(want string, lo, hi time.Duration) {
+		t.Helper()
+		if opts.Remaining == nil {
+			return
+		}
+		got := opts.Remaining(t, k)
+		if got < lo || got > hi {
+			t.Fatalf("%s: remaining lifetime %v, want within [%v, %v]", want, got, lo, hi)
+		}
+	}
+	const life = 10 * time.Second
+	v1, err := s.Put(ctx, k, []byte("ten seconds"), 0, now().Add(life))
+	if err != nil {
+		t.Fatal(err)
+	}
+	remaining("written to live 10s", life-2*time.Second, life+gran)
+	if opts.Clock != nil {
+		opts.Clock.Advance(life - time.Second)
+		if e, err := s.Get(ctx, k); err != nil || e.Version != v1 {
+			t.Fatalf("a second before its expiry: Get = v%d, %v", e.Version, err)
+		}
+		opts.Clock.Advance(time.Second + gran)
+		if _, err := s.Get(ctx, k); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("past its expiry: Get err = %v, want store.ErrNotFound", err)
+		}
+		if _, err := s.Put(ctx, k, []byte("x"), v1, time.Time{}); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("writing at an expired record's version: err = %v, want store.ErrConflict", err)
+		}
+		v2, err := s.Put(ctx, k, []byte("again"), 0, now().Add(life))
+		if err != nil || v2 == v1 {
+			t.Fatalf("writing over an expired record: v%d (expired v%d), %v", v2, v1, err)
+		}
+		v1 = v2
+	}
+	// A rewrite without an expiry is permanent.
+	v3, err := s.Put(ctx, k, []byte("forever"), v1, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	remaining("rewritten without an expiry", -1, -1)
+	if opts.Clock != nil {
+		opts.Clock.Advance(1000 * time.Hour)
+		if e, err := s.Get(ctx, k); err != nil || e.Version != v3 {
+			t.Fatalf("a permanent record after 1000h: Get = v%d, %v", e.Version, err)
+		}
+	}
+	// A rewrite with a shorter expiry shortens it.
+	v4, err := s.Put(ctx, k, []byte("short"), v3, now().Add(3*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	remaining("rewritten to live 3s", time.Second, 3*time.Second+gran)
+	if e, err := s.Get(ctx, k); err != nil || string(e.Data) != "short" || e.Version != v4 {
+		t.Fatalf("Get = %q v%d, %v", e.Data, e.Version, err)
+	}
+	// Delete leaves nothing behind.
+	if err := s.Delete(ctx, k, v4); err != nil {
+		t.Fatal(err)
+	}
+	remaining("deleted", -2, -2)
+	if opts.Clock != nil {
+		// An expired record awaiting removal goes with Delete too.
+		if _, err := s.Put(ctx, k, []byte("x"), 0, now().Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		opts.Clock.Advance(time.Second + gran)
+		if err := s.Delete(ctx, k, store.AnyVersion); err != nil {
+			t.Fatal(err)
+		}
+		remaining("an expired record deleted", -2, -2)
 	}
 }
