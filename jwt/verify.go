@@ -32,6 +32,7 @@ const (
 	RuleGroups    Rule = "groups"
 	RuleScope     Rule = "scope"
 	RuleCustom    Rule = "custom"
+	RuleRevoked   Rule = "revoked"
 )
 
 // Sentinels for errors.Is, one per rule; ErrInvalid matches every verification
@@ -52,6 +53,7 @@ var (
 	ErrGroups         = errors.New("jwt: required group missing")
 	ErrScope          = errors.New("jwt: required scope missing")
 	ErrCustom         = errors.New("jwt: custom check failed")
+	ErrRevoked        = errors.New("jwt: session signed out")
 )
 
 var ruleErrs = map[Rule]error{
@@ -59,7 +61,7 @@ var ruleErrs = map[Rule]error{
 	RuleKey: ErrUnknownKey, RuleJWKS: ErrJWKS, RuleSignature: ErrSignature,
 	RuleTokenUse: ErrTokenUse, RuleClient: ErrClient, RuleExpired: ErrExpired,
 	RuleNotBefore: ErrNotYetValid, RuleIssuedAt: ErrIssuedInFuture, RuleGroups: ErrGroups,
-	RuleScope: ErrScope, RuleCustom: ErrCustom,
+	RuleScope: ErrScope, RuleCustom: ErrCustom, RuleRevoked: ErrRevoked,
 }
 
 // VerifyError says which rule a token failed and why. Reason may quote claim values
@@ -133,6 +135,12 @@ type VerifierOptions struct {
 	// Check is called last, on every verification including cached ones; an error
 	// rejects the token under RuleCustom.
 	Check func(*Token) error
+	// Revocations, when set, is asked after the signature and claims, on every
+	// verification including cached ones, whether the token's session has been
+	// signed out (by its origin_jti, which every token of one sign-in carries);
+	// a revoked token is rejected under RuleRevoked. A token without origin_jti is
+	// not asked about. websession.NewRevocations is one, fed by the apps' Bus.
+	Revocations RevocationSource
 	// Algorithms allowed in the header (RS256 when empty, which is what Cognito
 	// signs with). The key must also agree: its alg when the JWKS names one,
 	// otherwise its type and curve.
@@ -150,6 +158,15 @@ type VerifierOptions struct {
 	// negative turns it off). A cached token skips the signature check until it
 	// expires; time rules and Check still run every time.
 	CacheSize int
+}
+
+// RevocationSource knows the sessions that ended before their tokens expire.
+// Revoked is called on every verification: it must answer from memory, fast and
+// without blocking (no network call per token).
+type RevocationSource interface {
+	// Revoked reports whether the session whose tokens carry this origin_jti has
+	// been signed out.
+	Revoked(originJTI string) bool
 }
 
 // DefaultCacheSize is the default number of verified tokens a Verifier remembers.
@@ -245,13 +262,16 @@ func (v *Verifier) Prefetch(ctx context.Context) error {
 }
 
 // Verify decodes raw and checks it: algorithm, issuer, signature, token_use,
-// client, exp/nbf/iat, groups, scopes and the custom check. Errors are
+// client, exp/nbf/iat, groups, scopes, revocation and the custom check. Errors are
 // *VerifyError naming the failed rule.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Token, error) {
 	if v.cache != nil {
 		if hit, ok := v.cache.get(raw); ok && hit.entry.set.Load().keys[hit.key.kid] == hit.key {
 			// Still published under the same kid: the signature still holds.
 			if err := v.checkTime(hit.tok); err != nil {
+				return nil, err
+			}
+			if err := v.checkRevoked(hit.tok); err != nil {
 				return nil, err
 			}
 			if err := v.checkCustom(hit.tok); err != nil {
@@ -298,6 +318,9 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Token, error) {
 	}
 	if v.cache != nil {
 		v.cache.put(raw, cachedToken{tok: t, key: key, entry: entry}, v.clock.Now())
+	}
+	if err := v.checkRevoked(t); err != nil {
+		return nil, err
 	}
 	if err := v.checkCustom(t); err != nil {
 		return nil, err
@@ -372,6 +395,16 @@ func (v *Verifier) checkTime(t *Token) error {
 	}
 	if !c.Iat.IsZero() && now.Add(lw).Before(c.Iat) {
 		return reject(RuleIssuedAt, nil, "issued at %s, in the future", c.Iat.Format(time.RFC3339))
+	}
+	return nil
+}
+
+func (v *Verifier) checkRevoked(t *Token) error {
+	if v.opts.Revocations == nil || t.claims.OriginJTI == "" {
+		return nil
+	}
+	if v.opts.Revocations.Revoked(t.claims.OriginJTI) {
+		return reject(RuleRevoked, nil, "the session was signed out")
 	}
 	return nil
 }

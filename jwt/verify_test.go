@@ -423,3 +423,62 @@ func TestBackgroundRefresh(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// revokedSet is a RevocationSource over a set that the test changes.
+type revokedSet struct {
+	mu  sync.Mutex
+	ids map[string]bool
+	n   int // questions asked
+}
+
+func (r *revokedSet) Revoked(originJTI string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.n++
+	return r.ids[originJTI]
+}
+
+// TestVerifyRevocations: a token whose origin_jti the source names is rejected
+// under RuleRevoked, cached or not, while its signature and claims are fine;
+// other sessions' tokens pass; a token without origin_jti is not asked about.
+func TestVerifyRevocations(t *testing.T) {
+	k1 := newRSAKey(t, "k1", 0)
+	ti := newTestIssuer(t, k1)
+	src := &revokedSet{ids: map[string]bool{}}
+	v, _ := newTestVerifier(t, ti, func(o *VerifierOptions) { o.Revocations = src })
+	ctx := context.Background()
+	tok := k1.sign(t, claimsFor(ti.iss(), AccessToken))
+	other := claimsFor(ti.iss(), AccessToken)
+	other["origin_jti"] = "another-sign-in"
+	otherTok := k1.sign(t, other)
+	none := claimsFor(ti.iss(), AccessToken)
+	delete(none, "origin_jti")
+	noneTok := k1.sign(t, none)
+	for _, raw := range []string{tok, otherTok, noneTok} {
+		if _, err := v.Verify(ctx, raw); err != nil { // cached from here on
+			t.Fatal(err)
+		}
+	}
+	src.mu.Lock()
+	src.ids["o"] = true
+	asked := src.n
+	src.mu.Unlock()
+	var ve *VerifyError
+	if _, err := v.Verify(ctx, tok); !errors.Is(err, ErrRevoked) || !errors.Is(err, ErrInvalid) || !errors.As(err, &ve) || ve.Rule != RuleRevoked {
+		t.Fatalf("a signed-out session's cached token: err = %v, want RuleRevoked", err)
+	}
+	if _, err := v.Verify(ctx, otherTok); err != nil {
+		t.Fatalf("another session's token: %v", err)
+	}
+	if _, err := v.Verify(ctx, noneTok); err != nil {
+		t.Fatalf("a token without origin_jti: %v", err)
+	}
+	if src.n != asked+2 {
+		t.Fatalf("the source was asked %d times for 3 verifications (one without origin_jti), want 2", src.n-asked)
+	}
+	// Uncached: a fresh verifier on the same source.
+	v2, _ := newTestVerifier(t, ti, func(o *VerifierOptions) { o.Revocations = src; o.CacheSize = -1 })
+	if _, err := v2.Verify(ctx, tok); !errors.Is(err, ErrRevoked) {
+		t.Fatalf("uncached: err = %v, want ErrRevoked", err)
+	}
+}

@@ -363,6 +363,13 @@ func cookieRecordUsers(user string) []string {
 // lookupCookie returns the live session of the request's cookies.
 func (w *Sessions) lookupCookie(ctx context.Context, s *cookieState) (*live, error) {
 	key := w.keys.name(s.id)
+	if w.revs.revokedName(key) {
+		// Signed out on some replica: a copy of the cookies opens nothing.
+		if l := w.cache.remove(key, nil); l != nil {
+			l.mgr.Close()
+		}
+		return nil, ErrCookieRefused
+	}
 	if l := w.cache.get(key); l != nil {
 		l.ck.mu.Lock()
 		cachedCurrent := l.ck.gen >= s.gen

@@ -21,5 +21,10 @@
 // cannot be replayed as cookies. Replicas keep a bounded cache of live sessions,
 // so a request on a fresh session costs no store round trip, and learn of
 // sign-outs through a Bus (Redis pub/sub in websession/redisbus); Strict checks
-// the store on every request instead.
+// the store on every request instead. A sign-out is also a revocation kept until
+// the session's cookies and tokens expire: with a Bus shared by the replicas, a
+// copied cookie (cookie mode) is refused on every replica and the session's
+// access tokens by every jwt.Verifier whose Revocations is a Revocations on the
+// same Bus (NewRevocations); without one, a logout is local to the replica plus
+// a RevokeToken at Cognito.
 package websession

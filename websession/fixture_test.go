@@ -260,8 +260,9 @@ func appHandler(w *Sessions, apiURL string) http.Handler {
 // httpauth and remembers the JTI of every token it accepted.
 type tokenAPI struct {
 	*httptest.Server
-	mu   sync.Mutex
-	jtis []string
+	mu     sync.Mutex
+	jtis   []string
+	tokens []string // the raw access tokens accepted, in order
 }
 
 func newTokenAPI(t testing.TB, emu *emulator.Server, pool, clientID string, clk clock.Clock) *tokenAPI {
@@ -275,11 +276,22 @@ func newTokenAPI(t testing.TB, emu *emulator.Server, pool, clientID string, clk 
 		c, _ := httpauth.ClaimsFrom(r.Context())
 		a.mu.Lock()
 		a.jtis = append(a.jtis, c.JTI)
+		a.tokens = append(a.tokens, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
 		a.mu.Unlock()
 		io.WriteString(rw, "api sees "+c.Username)
 	})))
 	t.Cleanup(a.Close)
 	return a
+}
+
+// lastToken returns the raw access token the API accepted last.
+func (a *tokenAPI) lastToken() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.tokens) == 0 {
+		return ""
+	}
+	return a.tokens[len(a.tokens)-1]
 }
 
 // seen returns the JTIs of the access tokens the API accepted, in order.

@@ -99,18 +99,34 @@ func TestStrict(t *testing.T) {
 	}
 }
 
-// TestSignOutUser ends every session of a user, on every replica.
+// TestSignOutUser ends every session of a user, on every replica, and revokes
+// their tokens for resource servers on the Bus.
 func TestSignOutUser(t *testing.T) {
 	f := newFixture(t, fixtureOptions{replicas: 2})
 	var bs []*browser
+	var tokens []string
 	for range 3 {
 		b := f.browser()
 		b.signIn("/", alice, password)
 		b.fetch(http.MethodGet, f.base+"/auth/me")
+		b.fetch(http.MethodGet, f.base+"/api/call")
 		bs = append(bs, b)
+		tokens = append(tokens, f.api.lastToken())
+	}
+	revs := NewRevocations(f.bus, f.clk)
+	defer revs.Close()
+	for _, tok := range tokens {
+		if revs.Revoked(originJTI(t, tok)) {
+			t.Fatal("a live session's token is revoked")
+		}
 	}
 	if err := f.replicas[1].SignOutUser(ctxT(t), f.emu.UserSub(f.pool, alice)); err != nil {
 		t.Fatal(err)
+	}
+	for i, tok := range tokens {
+		if !revs.Revoked(originJTI(t, tok)) {
+			t.Fatalf("session %d's token is not revoked after SignOutUser", i)
+		}
 	}
 	for i, b := range bs {
 		for range 2 {

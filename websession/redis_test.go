@@ -3,6 +3,7 @@ package websession
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -113,6 +114,18 @@ func TestRedisReplicas(t *testing.T) {
 		}
 	}
 
+	// A resource server behind the same Redis accepts the session's access
+	// token until the logout.
+	rb := redisbus.New(rc, "")
+	defer rb.Close()
+	revs := NewRevocations(rb, f.clk)
+	defer revs.Close()
+	api := resourceServer(t, f, revs)
+	token := f.api.lastToken()
+	if code := callWith(t, api.URL, token); code != http.StatusOK {
+		t.Fatalf("the resource server before logout: %d", code)
+	}
+
 	// Logout on replica 0; replicas 1 and 2 refuse the cookie within 50 ms.
 	f.pin.Store(0)
 	b.navigate(http.MethodPost, f.base+"/auth/logout")
@@ -132,9 +145,25 @@ func TestRedisReplicas(t *testing.T) {
 		}
 	}
 	t.Logf("logout reached every replica in %v", time.Since(start))
-	live := func(pattern string) []string { return rc.Keys(ctx, pattern).Val() }
+	within(t, time.Second, "the resource server refuses the signed-out session's token", func() bool {
+		return callWith(t, api.URL, token) == http.StatusUnauthorized
+	})
+	// Nothing of the session is left; the revocation is a member of the bus's
+	// kept set, which names no user and expires with its last member.
+	kept := redisbus.DefaultChannel + ":kept"
+	live := func(pattern string) []string {
+		return slices.DeleteFunc(rc.Keys(ctx, pattern).Val(), func(k string) bool { return k == kept })
+	}
 	if left := live("*"); len(left) != 0 {
 		t.Fatalf("keys left after logout: %q", left)
+	}
+	for _, m := range rc.ZRange(ctx, kept, 0, -1).Val() {
+		if strings.Contains(m, alice) || strings.Contains(m, sub) || strings.Contains(m, cookie) {
+			t.Fatalf("a kept revocation names the user or the cookie: %q", m)
+		}
+	}
+	if ttl := rc.PTTL(ctx, kept).Val(); ttl <= 0 || ttl > f.replicas[0].cfg.AbsoluteTimeout+time.Hour {
+		t.Fatalf("the kept revocations live %v", ttl)
 	}
 
 	// SignOutUser, which has no cookie to open anything with, deletes every record

@@ -257,6 +257,10 @@ func (w *Sessions) create(r *http.Request, id sessionID, tok *hostedui.Tokens, s
 	}
 	now := w.clk.Now()
 	m := &meta{V: 1, User: s.Username, Sub: sub, Created: now.UnixNano(), Seen: now.UnixNano()}
+	if c := s.Tokens.Access.Claims(); validOriginJTI(c.OriginJTI) {
+		m.OriginJTI = c.OriginJTI
+		m.AccessLife = int64(max(0, s.Tokens.Access.ExpiresAt().Sub(s.Tokens.Access.IssuedAt())) / time.Second)
+	}
 	v, err := w.putMeta(ctx, st, m, 0)
 	if err != nil {
 		mgr.Close()
@@ -266,7 +270,8 @@ func (w *Sessions) create(r *http.Request, id sessionID, tok *hostedui.Tokens, s
 	// Cookie-only sessions have no index (SignOutUser needs a store).
 	if w.cookieAEADs == nil {
 		if err := w.updateIndex(ctx, sub, func(list []indexEntry) []indexEntry {
-			return append(list, indexEntry{Name: name, User: s.Username, Expires: now.Add(w.cfg.AbsoluteTimeout).UnixNano()})
+			return append(list, indexEntry{Name: name, User: s.Username, Expires: now.Add(w.cfg.AbsoluteTimeout).UnixNano(),
+				OriginJTI: m.OriginJTI, AccessLife: m.AccessLife})
 		}); err != nil {
 			// The session works without; SignOutUser will not reach it.
 			w.log.LogAttrs(ctx, slogWarn, "cogauth: could not index a new web session", slogErr(err))

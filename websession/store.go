@@ -212,6 +212,12 @@ type meta struct {
 	Sub     string `json:"s"` // the user's sub (the index's key)
 	Created int64  `json:"c"` // unix nanoseconds, local clock: the absolute timeout counts from here
 	Seen    int64  `json:"l"` // unix nanoseconds: the idle timeout counts from here
+	// OriginJTI is the sign-in's origin_jti, which every token of the session
+	// carries, and AccessLife its access tokens' lifetime in seconds: what a
+	// sign-out's revocation names and how long it is kept. Absent in records of
+	// release 2.
+	OriginJTI  string `json:"o,omitempty"`
+	AccessLife int64  `json:"t,omitempty"`
 }
 
 func (m *meta) created() time.Time { return time.Unix(0, m.Created) }
@@ -230,6 +236,10 @@ type indexEntry struct {
 	Name    string `json:"n"` // the session's store name
 	User    string `json:"u"` // its Manager's username
 	Expires int64  `json:"e"` // unix nanoseconds: its absolute timeout
+	// OriginJTI and AccessLife are the session's (meta): what SignOutUser's
+	// revocations name. Absent in indexes of release 2.
+	OriginJTI  string `json:"o,omitempty"`
+	AccessLife int64  `json:"t,omitempty"`
 }
 
 // maxIndexEntries bounds one user's index: the oldest sessions drop out of it

@@ -57,12 +57,17 @@ type Config struct {
 	// one when its cookies have been rewritten (at the next refresh or idle
 	// extension). Each at least 32 random bytes, the same on every replica.
 	// Cookies that do not open are refused (ErrCookieRefused) as signed out.
-	// Strict and SignOutUser need a store and are not available; a sign-out
-	// revokes the refresh token at Cognito, but cookies copied before it keep
-	// their access token until it expires.
+	// Strict and SignOutUser need a store and are not available. With a Bus
+	// shared by the replicas (redisbus), a logout is refused on every replica
+	// for a copy of the cookies taken before it, until the cookie's absolute
+	// end; without one, a logout is local to this replica plus a RevokeToken at
+	// Cognito: cookies copied before it keep working on other replicas until
+	// their access token expires.
 	CookieKeys [][]byte
-	// Bus carries sign-outs to every replica; a MemoryBus (this process only)
-	// when nil. Use websession/redisbus with several replicas.
+	// Bus carries sign-outs and revocations to every replica and resource
+	// server (NewRevocations); a MemoryBus (this process only) when nil. Use
+	// websession/redisbus with several replicas: it also keeps revocations for
+	// replicas that start later (RetainingBus).
 	Bus Bus
 	// Strict reads the session's record from the store on every request, so that
 	// a sign-out anywhere takes effect at once even if the Bus lost the message.
@@ -170,6 +175,7 @@ type Sessions struct {
 	loginPrefix  string
 	redirectURI  string
 	logoutURL    string
+	revs         *Revocations // sign-outs heard on the Bus, until their cookies and tokens expire
 	unsubscribe  func()
 	closeOnce    sync.Once
 	counts       counters
@@ -277,7 +283,7 @@ func New(cfg Config) (*Sessions, error) {
 	w := &Sessions{
 		cfg: cfg, pool: cfg.Cognito.UserPoolID(), client: cfg.Cognito.ClientID(), keys: k, cookieAEADs: aeads, chunkSize: chunkData,
 		store: cfg.Store, bus: cfg.Bus, clk: cfg.Clock, log: cfg.Logger,
-		cache: newCache(cfg.CacheSize), secure: secure,
+		cache: newCache(cfg.CacheSize), secure: secure, revs: newRevocations(cfg.Clock),
 		redirectURI: origin + p.Callback,
 	}
 	if secure {
@@ -343,8 +349,12 @@ type metaState struct {
 }
 
 // invalidated handles a Bus message: another replica (or this one) ended the
-// session; it is dropped from the cache.
+// session; it is dropped from the cache, and a revocation is kept.
 func (w *Sessions) invalidated(name string) {
+	if rv, ok := parseRevocation(name); ok {
+		w.revs.add(rv)
+		name = rv.name
+	}
 	n, ok := parseName(name)
 	if !ok {
 		return
@@ -563,6 +573,9 @@ func (w *Sessions) end(ctx context.Context, l *live, m *meta, revoke bool, reaso
 			errs = append(errs, err)
 		}
 	}
+	// Every replica (and every resource server's Revocations) refuses the
+	// session's cookies and tokens from now until they expire.
+	errs = append(errs, w.publishRevocation(ctx, w.revocationOf(l.name, m)))
 	if l.ck != nil {
 		// Cookie-only: nothing kept here; the caller clears the cookies.
 		errs = append(errs, w.bus.Publish(ctx, l.name))
@@ -627,6 +640,13 @@ func (w *Sessions) SignOutUser(ctx context.Context, sub string) error {
 			}
 		}
 		errs = append(errs, w.deleteRecords(ctx, e.Name), w.bus.Publish(ctx, e.Name))
+		if validName(e.Name) && (e.OriginJTI == "" || validOriginJTI(e.OriginJTI)) {
+			until := time.Unix(0, e.Expires)
+			if e.AccessLife > 0 {
+				until = latest(until, w.clk.Now().Add(time.Duration(e.AccessLife)*time.Second))
+			}
+			errs = append(errs, w.publishRevocation(ctx, revocation{name: e.Name, originJTI: e.OriginJTI, until: until}))
+		}
 	}
 	if v != 0 {
 		if err := w.store.Delete(ctx, w.indexKey(sub), store.AnyVersion); err != nil {
