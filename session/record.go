@@ -9,10 +9,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/store"
 )
 
-// recordFormat versions the stored session layout.
-const recordFormat = 1
+// The stored session layout. Releases 1 and 2 wrote JSON with "format": 1
+// (jsonFormat); this release writes binaryFormat (codec.go), and reads both.
+const (
+	jsonFormat   = 1
+	recordFormat = binaryFormat
+)
 
 // record is a session as it lives in the Store. Secrets are plain strings here on
 // purpose: jwt.Secret marshals as "[redacted]", and the store is where they must
@@ -59,23 +64,34 @@ type credsJSON struct {
 // never taken for "signed out".
 var errBadRecord = errors.New("session: stored session is unreadable")
 
+// encode is the record as every store writer stores it: the binary layout.
 func (r *record) encode() ([]byte, error) {
 	r.Format = recordFormat
-	return json.Marshal(r)
+	return encodeBinary(r)
 }
 
+// decodeRecord reads a stored session in any layout a release wrote: binary,
+// or the JSON of releases 1 and 2.
 func decodeRecord(b []byte) (*record, error) {
-	var r record
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("%w: %v", errBadRecord, err)
-	}
-	if r.Format != recordFormat {
-		return nil, fmt.Errorf("%w: format %d, want %d", errBadRecord, r.Format, recordFormat)
+	var r *record
+	if len(b) > 0 && b[0] == binaryMagic {
+		var err error
+		if r, err = decodeBinary(b); err != nil {
+			return nil, err
+		}
+	} else {
+		r = &record{}
+		if err := json.Unmarshal(b, r); err != nil {
+			return nil, fmt.Errorf("%w: %v", errBadRecord, err)
+		}
+		if r.Format != jsonFormat {
+			return nil, fmt.Errorf("%w: format %d, want %d", errBadRecord, r.Format, jsonFormat)
+		}
 	}
 	if r.AccessToken == "" || r.Username == "" {
 		return nil, fmt.Errorf("%w: no access token or username", errBadRecord)
 	}
-	return &r, nil
+	return r, nil
 }
 
 // session decodes the record's tokens into a Session.
@@ -117,4 +133,19 @@ func (r *record) setCredentials(c *aws.Credentials, identityID, identityPool str
 		return
 	}
 	r.Credentials = &credsJSON{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Expires: c.Expires, CanExpire: c.CanExpire}
+}
+
+// DecodeRecord reads a session record as the Manager stores it (today's binary
+// layout, or the JSON of releases 1 and 2) without a Manager: for tools that
+// inspect or migrate a store. Data that cannot be a session is an error
+// matching store.ErrCorrupt.
+func DecodeRecord(data []byte) (*Session, error) {
+	r, err := decodeRecord(data)
+	if err == nil {
+		var s *Session
+		if s, err = r.session(); err == nil {
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: %w", store.ErrCorrupt, err)
 }

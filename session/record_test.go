@@ -3,6 +3,7 @@ package session
 import (
 	"encoding/json"
 	"errors"
+	"os"
 	"slices"
 	"testing"
 )
@@ -13,6 +14,16 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Add([]byte(`{"format":1,"username":"u","access_token":"a.b.c","source":"hosted-ui","identity_id":"us-east-1:x","identity_pool":"us-east-1:p"}`))
 	f.Add([]byte(`{"format":2}`))
 	f.Add([]byte(`null`))
+	for _, name := range []string{"release1-record.json", "release2-record.json"} {
+		if b, err := os.ReadFile("testdata/" + name); err == nil {
+			f.Add(b)
+			if r, err := decodeRecord(b); err == nil {
+				if bin, err := r.encode(); err == nil {
+					f.Add(bin)
+				}
+			}
+		}
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := decodeRecord(b)
 		if err != nil {

@@ -6,8 +6,10 @@ package websession
 // sealed (bundleSealVersion, the version byte also in the additional data), a
 // frame: format byte, the last part version handed out, and each part's name
 // (the User its key had: "web", "session:<hash>", "current-user:<hash>"), its
-// version and its data, packed as cookie mode packs records (JSON fields one by
-// one, JWT/JWE strings as raw segments, so tokens take 3/4 of their base64).
+// version and its data as the part's writer gave it (the Manager's session
+// record in session's binary layout: websession knows none of its fields).
+// Release 2 wrote frame format 1, whose parts were JSON packed field by field
+// (unpackFields); it is still read, and the record's next write is format 2.
 //
 // Each part keeps a version of its own, so that the Manager's compare-and-swap
 // on its session record is not disturbed by the web layer's idle extensions and
@@ -39,8 +41,10 @@ import (
 
 const (
 	bundleSealVersion = 2
-	bundleFormat      = 1
-	maxParts          = 64
+	bundleFormat      = 2
+	// packedBundleFormat is release 2's frame, its parts packed JSON.
+	packedBundleFormat = 1
+	maxParts           = 64
 	// bundleTries bounds the compare-and-swap retries of one write; beyond,
 	// the write reports a conflict (its callers re-read and try again).
 	bundleTries = 16
@@ -56,9 +60,8 @@ type bundle struct {
 }
 
 type bundlePart struct {
-	ver    uint64
-	data   []byte
-	packed []byte // data as packPart writes it, once known
+	ver  uint64
+	data []byte
 }
 
 func (s *sealedStore) bundleKey(mk store.Key) store.Key {
@@ -80,18 +83,15 @@ func encodeBundle(seq uint64, parts map[string]bundlePart) []byte {
 		p := parts[name]
 		putBytes(&b, []byte(name))
 		b.Write(tmp[:binary.PutUvarint(tmp[:], p.ver)])
-		if p.packed != nil {
-			b.Write(p.packed)
-		} else {
-			packPart(&b, p.data)
-		}
+		putBytes(&b, p.data)
 	}
 	return b.Bytes()
 }
 
 func decodeBundle(p []byte) (seq uint64, parts map[string]bundlePart, err error) {
 	r := &reader{b: p}
-	if r.byte() != bundleFormat {
+	format := r.byte()
+	if format != bundleFormat && format != packedBundleFormat {
 		return 0, nil, errUnseal
 	}
 	seq = r.uvarint()
@@ -103,16 +103,19 @@ func decodeBundle(p []byte) (seq uint64, parts map[string]bundlePart, err error)
 	for range n {
 		name := string(r.bytes())
 		ver := r.uvarint()
-		rest := r.b
-		data := unpackPart(r)
-		packed := rest[:len(rest)-len(r.b)]
+		var data []byte
+		if format == packedBundleFormat {
+			data = unpackPart(r)
+		} else {
+			data = bytes.Clone(r.bytes())
+		}
 		if r.err {
 			return 0, nil, errUnseal
 		}
 		if _, dup := parts[name]; dup || !validPartName(name) || ver == 0 || ver > seq {
 			return 0, nil, errUnseal
 		}
-		parts[name] = bundlePart{ver: ver, data: data, packed: packed}
+		parts[name] = bundlePart{ver: ver, data: data}
 	}
 	if len(r.b) != 0 {
 		return 0, nil, errUnseal
@@ -146,61 +149,7 @@ func sortedKeys(m map[string]bundlePart) []string {
 	return out
 }
 
-// packPart packs a part's data: a JSON object as its fields in their order,
-// each a JWT/JWE string as its raw segments or a JSON value as it is, when that
-// comes back byte for byte (Go's encoding of a record does); anything else as it
-// is.
-func packPart(b *bytes.Buffer, data []byte) {
-	if packed, ok := packObject(data); ok {
-		if back := unpackPart(&reader{b: packed}); bytes.Equal(back, data) {
-			b.Write(packed)
-			return
-		}
-	}
-	b.WriteByte(0)
-	putBytes(b, data)
-}
-
-func packObject(data []byte) ([]byte, bool) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil, false
-	}
-	var body bytes.Buffer
-	n := 0
-	for dec.More() {
-		t, err := dec.Token()
-		k, ok := t.(string)
-		var v json.RawMessage
-		if err != nil || !ok || dec.Decode(&v) != nil {
-			return nil, false
-		}
-		n++
-		putBytes(&body, []byte(k))
-		var str string
-		if v[0] == '"' && json.Unmarshal(v, &str) == nil {
-			if segs, ok := jwtSegments(str); ok {
-				body.WriteByte(byte(len(segs)))
-				for _, seg := range segs {
-					putBytes(&body, seg)
-				}
-				continue
-			}
-		}
-		body.WriteByte(0)
-		putBytes(&body, v)
-	}
-	if t, err := dec.Token(); err != nil || t != json.Delim('}') || n > 64 {
-		return nil, false
-	}
-	var out bytes.Buffer
-	out.WriteByte(2)
-	var tmp [binary.MaxVarintLen64]byte
-	out.Write(tmp[:binary.PutUvarint(tmp[:], uint64(n))])
-	out.Write(body.Bytes())
-	return out.Bytes(), true
-}
-
+// unpackPart reads a part of release 2's frame.
 func unpackPart(r *reader) []byte { return unpackFields(r, 2) }
 
 // unpackFields reads what packPart (tag 2) or packRecord (tag 1) wrote: tag 0
@@ -367,9 +316,7 @@ func (s *sealedStore) update(ctx context.Context, mk store.Key, data []byte, ifV
 			if len(nb.parts) >= maxParts && !present {
 				return 0, fmt.Errorf("websession: a session holds at most %d records", maxParts)
 			}
-			var pk bytes.Buffer
-			packPart(&pk, data)
-			nb.parts[name] = bundlePart{ver: ver, data: bytes.Clone(data), packed: pk.Bytes()}
+			nb.parts[name] = bundlePart{ver: ver, data: bytes.Clone(data)}
 		}
 		sealed, err := seal2(s, bk, encodeBundle(nb.seq, nb.parts))
 		if err != nil {

@@ -3,8 +3,9 @@ package websession
 // Cookie-only mode (Config.CookieKeys, no Store): the browser keeps the session.
 //
 // The records a server store would hold for a session (the web record and the
-// Manager's records) are packed in binary, sealed with AES-GCM under the first
-// of Config.CookieKeys (any of them opens), and split into chunks
+// Manager's records, the session in session's binary layout) are framed as they
+// are, sealed with AES-GCM under the first of Config.CookieKeys (any of them
+// opens), and split into chunks
 // "<name>.0", "<name>.1", … Each chunk's value starts with a header: the
 // format ('1'), the chunk count (one digit) and the chunk set's 8-character
 // tag, so that chunks of two writes never combine; the tag is also the seal's
@@ -20,7 +21,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -39,8 +39,10 @@ const (
 	chunkTagLen = 8
 	chunkHdrLen = 2 + chunkTagLen
 	chunkData   = 3800 // base64 characters per chunk: with name and attributes under 4096 bytes
-	payloadFmt  = 1
-	maxRecords  = 4
+	payloadFmt  = 2
+	// packedPayloadFmt is release 2's payload, its records packed JSON.
+	packedPayloadFmt = 1
+	maxRecords       = 4
 )
 
 // ErrCookieRefused: the session cookies are tampered, truncated, of two
@@ -124,60 +126,7 @@ func (r *reader) byte() byte {
 	return c
 }
 
-// jwtSegments splits s into its base64url segments, decoded, when s is a JWT
-// or JWE (3 or 5 segments, strict unpadded base64url each).
-func jwtSegments(s string) ([][]byte, bool) {
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 && len(parts) != 5 {
-		return nil, false
-	}
-	out := make([][]byte, len(parts))
-	for i, p := range parts {
-		b, err := base64.RawURLEncoding.Strict().DecodeString(p)
-		if err != nil {
-			return nil, false
-		}
-		out[i] = b
-	}
-	return out, true
-}
-
-// packRecord packs a record's JSON object field by field: tokens (JWT/JWE
-// strings) as their raw segments, other values as JSON. Anything else is kept
-// as it is.
-func packRecord(b *bytes.Buffer, data []byte) {
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(data, &obj) != nil || obj == nil {
-		b.WriteByte(0)
-		putBytes(b, data)
-		return
-	}
-	b.WriteByte(1)
-	keys := make([]string, 0, len(obj))
-	for k := range obj {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var tmp [binary.MaxVarintLen64]byte
-	b.Write(tmp[:binary.PutUvarint(tmp[:], uint64(len(keys)))])
-	for _, k := range keys {
-		putBytes(b, []byte(k))
-		v := obj[k]
-		var s string
-		if json.Unmarshal(v, &s) == nil {
-			if segs, ok := jwtSegments(s); ok {
-				b.WriteByte(byte(len(segs)))
-				for _, seg := range segs {
-					putBytes(b, seg)
-				}
-				continue
-			}
-		}
-		b.WriteByte(0)
-		putBytes(b, v)
-	}
-}
-
+// unpackRecord reads a record of release 2's payload.
 func unpackRecord(r *reader) []byte { return unpackFields(r, 1) }
 
 func encodeState(s *cookieState) []byte {
@@ -194,14 +143,15 @@ func encodeState(s *cookieState) []byte {
 	b.WriteByte(byte(len(users)))
 	for _, u := range users {
 		putBytes(&b, []byte(u))
-		packRecord(&b, s.records[u])
+		putBytes(&b, s.records[u])
 	}
 	return b.Bytes()
 }
 
 func decodeState(p []byte) (*cookieState, error) {
 	r := &reader{b: p}
-	if r.byte() != payloadFmt || len(r.b) < idLen {
+	format := r.byte()
+	if format != payloadFmt && format != packedPayloadFmt || len(r.b) < idLen {
 		return nil, ErrCookieRefused
 	}
 	s := &cookieState{records: map[string][]byte{}}
@@ -214,7 +164,12 @@ func decodeState(p []byte) (*cookieState, error) {
 	}
 	for range n {
 		u := string(r.bytes())
-		d := unpackRecord(r)
+		var d []byte
+		if format == packedPayloadFmt {
+			d = unpackRecord(r)
+		} else {
+			d = bytes.Clone(r.bytes())
+		}
 		if r.err {
 			return nil, ErrCookieRefused
 		}

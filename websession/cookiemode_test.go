@@ -4,17 +4,15 @@ import (
 	"bytes"
 	"crypto/cipher"
 	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
 )
 
@@ -264,17 +262,12 @@ func TestCookieStateRoundTrip(t *testing.T) {
 	if got.id != s.id || got.gen != 7 || len(got.records) != 2 {
 		t.Fatalf("round trip: %+v", got)
 	}
+	// Records come back byte for byte: the cookie carries what the Manager
+	// stored (its binary layout), knowing none of its fields.
 	for u, d := range s.records {
-		var a, b any
-		json.Unmarshal(got.records[u], &a)
-		json.Unmarshal(d, &b)
-		if !reflect.DeepEqual(a, b) {
-			t.Errorf("record %s: %s, want %s", u, got.records[u], d)
+		if !bytes.Equal(got.records[u], d) {
+			t.Errorf("record %s: %q, want %q", u, got.records[u], d)
 		}
-	}
-	// Binary: the tokens' segments are raw bytes, not base64 in JSON.
-	if p := encodeState(s); bytes.Contains(p, []byte("eyJ")) {
-		t.Errorf("the packed state holds base64 token text")
 	}
 }
 
@@ -287,43 +280,53 @@ func mustAEADs(t testing.TB, keys ...[]byte) []cipher.AEAD {
 }
 
 // TestCookieSizeCognitoTokens: a session of Cognito-sized tokens (access 1.1 KB,
-// id 1.3 KB, refresh 1.8 KB JWE) fits in chunks under 4096 bytes each, name
-// and attributes included, and in fewer bytes than its record's JSON.
+// id 1.7 KB, refresh 1.9 KB JWE), made through the callback's path, fits in
+// two chunks under 4096 bytes each, name and attributes included, and the
+// cookies' values take fewer characters than the tokens' own base64.
 func TestCookieSizeCognitoTokens(t *testing.T) {
-	seg := func(n int) string {
-		b := make([]byte, n)
-		rand.Read(b)
-		return base64.RawURLEncoding.EncodeToString(b)
+	f := newFixture(t, fixtureOptions{tls: true, config: cookieOnly(randomKey())})
+	w := f.replicas[0]
+	f.browser().signIn("/", alice, password)
+	lives := w.cache.drain()
+	if len(lives) != 1 {
+		t.Fatalf("%d sessions after one sign-in", len(lives))
 	}
-	access := seg(60) + "." + seg(720) + "." + seg(256)
-	id := seg(60) + "." + seg(880) + "." + seg(256)
-	refresh := seg(40) + "." + seg(256) + "." + seg(12) + "." + seg(1200) + "." + seg(16)
-	rec, _ := json.Marshal(map[string]any{"format": 1, "username": "0f3e9a52-1c2b-4d5e-8f90-123456789abc", "access_token": access, "id_token": id, "refresh_token": refresh, "source": "hostedui", "domain": "https://myapp.auth.eu-west-1.amazoncognito.com"})
-	s := &cookieState{gen: 1, records: map[string][]byte{
-		metaUser:                          []byte(`{"v":1,"u":"0f3e9a52-1c2b-4d5e-8f90-123456789abc","s":"0f3e9a52-1c2b-4d5e-8f90-123456789abc","c":1764590000000000000,"l":1764590000000000000}`),
-		innerUser(store.KindSession, "x"): rec,
-	}}
-	w := &Sessions{cookieAEADs: mustAEADs(t, randomKey()), cookieName: "__Host-cogauth", chunkSize: chunkData, secure: true, cfg: Config{AbsoluteTimeout: 24 * time.Hour}}
-	chunks, err := w.sealChunks(s)
+	s, err := lives[0].mgr.Fetch(ctxT(t), session.FetchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lives[0].mgr.Close()
+	tok, sub := newTokenFactory(t, s.Tokens.Access.Raw(), s.Tokens.ID.Raw(), s.Tokens.Refresh.Reveal()).tokens(7)
+	chars := len(tok.AccessToken) + len(tok.IDToken) + len(tok.RefreshToken)
+	id, _ := newSessionID()
+	r := httptest.NewRequest(http.MethodGet, f.base+"/auth/callback", nil)
+	l, err := w.create(r, id, tok, sub)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rr := httptest.NewRecorder()
-	w.writeChunks(rr, httptest.NewRequest(http.MethodGet, "/", nil), chunks)
-	total := 0
-	for _, l := range rr.Header().Values("Set-Cookie") {
-		if len(l) >= 4096 {
-			t.Errorf("a Set-Cookie of %d bytes", len(l))
+	if err := w.syncCookies(ctxT(t), rr, r, l, 0); err != nil {
+		t.Fatal(err)
+	}
+	total, values := 0, 0
+	lines := rr.Header().Values("Set-Cookie")
+	for _, line := range lines {
+		if len(line) >= 4096 {
+			t.Errorf("a Set-Cookie of %d bytes", len(line))
 		}
-		total += len(l)
+		total += len(line)
+		c, err := http.ParseSetCookie(line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		values += len(c.Value)
 	}
-	packed := len(encodeState(s))
-	t.Logf("tokens %d chars; record JSON %d bytes; packed %d bytes; %d cookie(s), %d bytes of Set-Cookie", len(access)+len(id)+len(refresh), len(rec), packed, len(chunks), total)
-	if packed >= len(rec) {
-		t.Errorf("packed %d bytes, not smaller than the record's JSON (%d)", packed, len(rec))
+	t.Logf("tokens %d chars; %d cookie(s), values %d chars, %d bytes of Set-Cookie", chars, len(lines), values, total)
+	if len(lines) > 2 {
+		t.Errorf("%d chunks, want at most 2", len(lines))
 	}
-	if len(chunks) != 2 {
-		t.Errorf("%d chunks, want 2", len(chunks))
+	if values >= chars {
+		t.Errorf("the cookies' values take %d characters, the tokens alone %d", values, chars)
 	}
 }
 

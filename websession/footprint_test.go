@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -124,6 +125,11 @@ func (f *tokenFactory) tokens(i int) (*hostedui.Tokens, string) {
 	}, sub
 }
 
+// footprintStrings: the footprint's Redis store writes records as strings
+// (redisstore.Options.StringRecords), as a deployment with no replica of
+// release 2 left does; COGAUTH_FOOTPRINT_HASHES=1 measures the hash layout.
+var footprintStrings = os.Getenv("COGAUTH_FOOTPRINT_HASHES") != "1"
+
 // footprintFixture signs in once on an emulator with its sessions in a fresh
 // redis-server and returns the replica, its Redis client and Cognito-sized
 // token maker.
@@ -132,7 +138,7 @@ func footprintFixture(b testing.TB) (*fixture, *Sessions, *redis.Client, *tokenF
 	rc := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 64, DisableIdentity: true})
 	b.Cleanup(func() { rc.Close() })
 	f := newFixture(b, fixtureOptions{store: func(_ int, clk clock.Clock) store.Store {
-		st, err := redisstore.New(rc, redisstore.Options{Clock: clk})
+		st, err := redisstore.New(rc, redisstore.Options{Clock: clk, StringRecords: footprintStrings})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -264,6 +270,8 @@ func BenchmarkStoreFootprint(b *testing.B) {
 		}
 		b.ReportMetric(float64(n), unit)
 	}
+	rk := fmt.Sprintf("cogauth:s:ws%%2F%s:%s/%s/web", w.keys.name(sample[0]), w.pool, w.client)
+	b.ReportMetric(float64(rc.StrLen(ctx, rk).Val()+int64(len(rc.HGet(ctx, rk, "d").Val()))), "record-value-bytes")
 	b.ReportMetric(load.Seconds(), "load-s")
 	b.ReportMetric(float64(b.N)/load.Seconds(), "sessions/s")
 

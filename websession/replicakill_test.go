@@ -33,6 +33,7 @@ import (
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/internal/peers"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
 	redisstore "github.com/cogauth/cogauth/store/redis"
 	"github.com/cogauth/cogauth/websession/redisbus"
@@ -590,20 +591,15 @@ func readStored(t *testing.T, st store.Store, secret []byte, cookie, pool, clien
 	if err != nil {
 		t.Fatalf("session record: %v", err)
 	}
-	var rec struct {
-		Username     string `json:"username"`
-		AccessToken  string `json:"access_token"`
-		IDToken      string `json:"id_token"`
-		RefreshToken string `json:"refresh_token"`
-	}
-	if err := json.Unmarshal(e.Data, &rec); err != nil {
+	rec, err := session.DecodeRecord(e.Data)
+	if err != nil {
 		t.Fatalf("session record does not decode: %v", err)
 	}
-	access, err := jwt.Decode(rec.AccessToken)
-	if err != nil {
-		t.Fatalf("stored access token: %v", err)
+	idToken := ""
+	if rec.Tokens.ID != nil {
+		idToken = rec.Tokens.ID.Raw()
 	}
-	return &storedSession{version: e.Version, user: rec.Username, access: access, idToken: rec.IDToken, refresh: rec.RefreshToken}, true
+	return &storedSession{version: e.Version, user: rec.Username, access: rec.Tokens.Access, idToken: idToken, refresh: rec.Tokens.Refresh.Reveal()}, true
 }
 
 // TestReplicaKilledMidRefresh: three replica processes on real Redis behind a

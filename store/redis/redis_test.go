@@ -45,8 +45,13 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return newRedisStore(t, c, Options{Prefix: fmt.Sprintf("contract-%d:", n.Add(1))})
 	})
+	t.Run("StringRecords", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) store.Store {
+			return newRedisStore(t, c, Options{Prefix: fmt.Sprintf("contract-%d:", n.Add(1)), StringRecords: true})
+		})
+	})
 	t.Run("Expiry", func(t *testing.T) {
-		s := newRedisStore(t, c, Options{Prefix: fmt.Sprintf("contract-%d:", n.Add(1))})
+		s := newRedisStore(t, c, Options{Prefix: fmt.Sprintf("contract-%d:", n.Add(1)), StringRecords: n.Load()%2 == 0})
 		storetest.Expiry(t, func(*testing.T) store.Store { return s }, storetest.ExpiryOptions{
 			Remaining: func(t *testing.T, k store.Key) time.Duration {
 				d, err := c.PTTL(context.Background(), s.dataKey(k)).Result()
@@ -387,6 +392,73 @@ func TestRedisLayout(t *testing.T) {
 	}
 	if pttl, _ := raw.PTTL(ctx, want).Result(); pttl != -1 {
 		t.Fatalf("PTTL without an expiry = %v, want -1", pttl)
+	}
+}
+
+// TestRedisStringRecords: a store with StringRecords reads what a store without
+// wrote (release 2's hashes) and rewrites it as a string, with the same TTL
+// rules and versions that keep growing; a store without the option reads the
+// strings too, and either rewrites the other's layout in its own.
+func TestRedisStringRecords(t *testing.T) {
+	addr := peers.Redis(t)
+	raw := newRedisClient(t, addr)
+	ctx := context.Background()
+	hashes := newRedisStore(t, newRedisClient(t, addr), Options{Prefix: "lay:"})
+	strs := newRedisStore(t, newRedisClient(t, addr), Options{Prefix: "lay:", StringRecords: true})
+	k := store.Key{Pool: "us-east-1_X", Client: "c", User: "alice"}
+	key := strs.dataKey(k)
+	v1, err := hashes.Put(ctx, k, []byte("as a hash"), 0, time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if typ := raw.Type(ctx, key).Val(); typ != "hash" {
+		t.Fatalf("written without the option as a %s", typ)
+	}
+	if e, err := strs.Get(ctx, k); err != nil || string(e.Data) != "as a hash" || e.Version != v1 {
+		t.Fatalf("the string store reads the hash as %q v%d, %v", e.Data, e.Version, err)
+	}
+	if _, err := strs.Put(ctx, k, []byte("x"), v1-1, time.Time{}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("a stale write over a hash: %v", err)
+	}
+	data := []byte("as a string: with \x00 and : inside")
+	v2, err := strs.Put(ctx, k, data, v1, time.Now().Add(time.Minute))
+	if err != nil || v2 <= v1 {
+		t.Fatalf("rewritten as a string: v%d after v%d, %v", v2, v1, err)
+	}
+	if typ := raw.Type(ctx, key).Val(); typ != "string" {
+		t.Fatalf("rewritten as a %s", typ)
+	}
+	if pttl := raw.PTTL(ctx, key).Val(); pttl <= 0 || pttl > time.Minute {
+		t.Fatalf("string record PTTL %v, want the minute it was written for", pttl)
+	}
+	for _, s := range []*Store{strs, hashes} {
+		if e, err := s.Get(ctx, k); err != nil || string(e.Data) != string(data) || e.Version != v2 {
+			t.Fatalf("the string record reads as %q v%d, %v", e.Data, e.Version, err)
+		}
+	}
+	v3, err := hashes.Put(ctx, k, []byte("a hash again"), v2, time.Time{})
+	if err != nil || v3 <= v2 || raw.Type(ctx, key).Val() != "hash" || raw.PTTL(ctx, key).Val() != -1 {
+		t.Fatalf("rewritten without the option: v%d, %v, %s", v3, err, raw.Type(ctx, key).Val())
+	}
+	if _, err := strs.Put(ctx, k, []byte("s"), v3, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := hashes.Delete(ctx, k, store.AnyVersion); err != nil || raw.Exists(ctx, key).Val() != 0 {
+		t.Fatalf("Delete of a string record: %v", err)
+	}
+	// A key of neither layout is corrupt, not absent.
+	raw.RPush(ctx, key, "x")
+	for _, s := range []*Store{strs, hashes} {
+		if _, err := s.Get(ctx, k); !errors.Is(err, store.ErrCorrupt) {
+			t.Fatalf("a list read as %v, want store.ErrCorrupt", err)
+		}
+		if _, err := s.Put(ctx, k, []byte("x"), store.AnyVersion, time.Time{}); !errors.Is(err, store.ErrCorrupt) {
+			t.Fatalf("a write over a list: %v, want store.ErrCorrupt", err)
+		}
+	}
+	raw.Set(ctx, key, "no version", 0)
+	if _, err := strs.Get(ctx, k); !errors.Is(err, store.ErrCorrupt) {
+		t.Fatalf("a string without a version read as %v", err)
 	}
 }
 
