@@ -2,6 +2,7 @@ package websession
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -120,6 +121,26 @@ func FuzzParseRevocation(f *testing.F) {
 		}
 		if r.String() != msg || !validName(r.name) || r.until.UnixMilli() <= 0 || (r.originJTI != "" && !validOriginJTI(r.originJTI)) {
 			t.Fatalf("%q read as %+v", msg, r)
+		}
+	})
+}
+
+// FuzzDecodeBucket: an index bucket (read from the store) either decodes into
+// entries that survive encoding and decoding again, or is refused; never a panic.
+func FuzzDecodeBucket(f *testing.F) {
+	e := bucketEntry{tag: [tagLen]byte{9}, indexEntry: indexEntry{Name: strings.Repeat("0f", 32), Expires: 1773000000000000000, OriginJTI: "1f2e3d4c-5b6a-4789-8abc-def012345678", AccessLife: 3600}}
+	f.Add(encodeBucket([]bucketEntry{e, {tag: [tagLen]byte{1}, indexEntry: indexEntry{Name: strings.Repeat("a1", 32), Expires: -5}}}))
+	f.Add([]byte{bucketFormat, 0})
+	f.Add([]byte{bucketFormat, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, p []byte) {
+		list, err := decodeBucket(p)
+		if err != nil {
+			return
+		}
+		back, err := decodeBucket(encodeBucket(list))
+		if err != nil || !slices.Equal(back, list) {
+			t.Fatalf("% x decodes to %+v, which comes back as %+v (%v)", p, list, back, err)
 		}
 	})
 }

@@ -196,3 +196,40 @@ func TestReleaseTwoIndex(t *testing.T) {
 		})
 	}
 }
+
+// TestIndexBucketShared: users whose tags share a bucket keep their own
+// entries: a sign-in and a SignOutUser of one leave the other's alone.
+func TestIndexBucketShared(t *testing.T) {
+	f, spy := newSpyFixture(t, 1, nil)
+	ctx := context.Background()
+	w := f.replicas[0]
+	sub := f.emu.UserSub(f.pool, alice)
+	k := w.indexKey(sub)
+	other := bucketEntry{tag: [tagLen]byte{1, 2, 3}, indexEntry: indexEntry{Name: strings.Repeat("ab", 32), Expires: f.clk.Now().Add(time.Hour).UnixNano(), OriginJTI: "other-sign-in", AccessLife: 3600}}
+	sealed, err := seal(w.keys.index, encodeBucket([]bucketEntry{other}), []byte(k.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := spy.Put(ctx, k, sealed, 0, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	b := f.browser()
+	b.signIn("/", alice, password)
+	all, _, err := w.readBucket(ctx, k)
+	if err != nil || len(all) != 2 {
+		t.Fatalf("the bucket after alice's sign-in: %d entries, %v", len(all), err)
+	}
+	if mine, _, _, _ := w.readIndex(ctx, sub); len(mine) != 1 || mine[0].Name == other.Name {
+		t.Fatalf("alice's entries: %+v", mine)
+	}
+	if err := w.SignOutUser(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	all, _, err = w.readBucket(ctx, k)
+	if err != nil || len(all) != 1 || all[0].Name != other.Name || all[0].OriginJTI != other.OriginJTI {
+		t.Fatalf("the other user's entry after alice's SignOutUser: %+v, %v", all, err)
+	}
+	if got := spy.expiry(k); !got.Equal(time.Unix(0, other.Expires)) {
+		t.Fatalf("the bucket expires at %v, want its last entry's end", got)
+	}
+}

@@ -86,13 +86,14 @@ func deriveKeys(secret []byte) (*keys, error) {
 	return k, nil
 }
 
-// user returns the name a user's records carry in the store: the HMAC-SHA256 of
-// the sub under a key derived from the Secret, in hex, so that key names list no
-// user and cannot be tried against guessed subs without the Secret.
-func (k *keys) user(sub string) string {
+// userTag is what names a user in the store: the HMAC-SHA256 of the sub under
+// a key derived from the Secret, so that key names list no user and cannot be
+// tried against guessed subs without the Secret.
+func (k *keys) userTag(sub string) (t [sha256.Size]byte) {
 	h := hmac.New(sha256.New, k.users)
 	h.Write([]byte(sub))
-	return hex.EncodeToString(h.Sum(nil))
+	h.Sum(t[:0])
+	return t
 }
 
 func aeadFrom(secret []byte, info string) (cipher.AEAD, error) {

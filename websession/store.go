@@ -6,9 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,9 +22,9 @@ import (
 // its current-user record) under User "<kind>:<hash of user>", and the web layer's under
 // User "web". On a server store they are parts of one record (bundle.go), written
 // with the session's end as its expiry (lifetime), so a session abandoned in a
-// browser leaves nothing behind. The user-to-sessions index of user S is User
-// HMAC(S) (keys.user) of Namespace "wsh", expiring with the last of its sessions;
-// release 2 kept it under User S of Namespace "wsu" (legacyIndexNS), which is
+// browser leaves nothing behind. The user-to-sessions index (index.go) is
+// sharded in buckets of Namespace "wsh" named by an HMAC of the sub; release 2
+// kept a user's index under User S of Namespace "wsu" (legacyIndexNS), which is
 // still read and moves at the user's next sign-in or sign-out.
 const (
 	sessionNS     = "ws/"
@@ -229,121 +227,6 @@ func decodeMeta(b []byte) (*meta, error) {
 		return nil, fmt.Errorf("%w: unreadable web session record", store.ErrCorrupt)
 	}
 	return &m, nil
-}
-
-// indexEntry is one session of a user in the index.
-type indexEntry struct {
-	Name    string `json:"n"` // the session's store name
-	User    string `json:"u"` // its Manager's username
-	Expires int64  `json:"e"` // unix nanoseconds: its absolute timeout
-	// OriginJTI and AccessLife are the session's (meta): what SignOutUser's
-	// revocations name. Absent in indexes of release 2.
-	OriginJTI  string `json:"o,omitempty"`
-	AccessLife int64  `json:"t,omitempty"`
-}
-
-// maxIndexEntries bounds one user's index: the oldest sessions drop out of it
-// (they still end at their timeouts, but SignOutUser no longer reaches them).
-const maxIndexEntries = 256
-
-// indexKey names a user's index: an HMAC of the sub, so that no key names a user.
-func (w *Sessions) indexKey(sub string) store.Key {
-	return store.Key{Namespace: indexNS, Pool: w.pool, Client: w.client, User: w.keys.user(sub)}
-}
-
-// legacyIndexKey is where release 2 kept a user's index.
-func (w *Sessions) legacyIndexKey(sub string) store.Key {
-	return store.Key{Namespace: legacyIndexNS, Pool: w.pool, Client: w.client, User: sub}
-}
-
-// readIndex returns a user's sessions, the record's version (0: none), and
-// whether release 2's index of the user is still there (its entries are in the
-// list).
-func (w *Sessions) readIndex(ctx context.Context, sub string) (list []indexEntry, version uint64, legacy bool, err error) {
-	list, version, err = w.readIndexAt(ctx, w.indexKey(sub))
-	if err != nil {
-		return nil, 0, false, err
-	}
-	old, ov, err := w.readIndexAt(ctx, w.legacyIndexKey(sub))
-	if err != nil {
-		return nil, 0, false, err
-	}
-	for _, e := range old {
-		if !slices.ContainsFunc(list, func(n indexEntry) bool { return n.Name == e.Name }) {
-			list = append(list, e)
-		}
-	}
-	return list, version, ov != 0, nil
-}
-
-func (w *Sessions) readIndexAt(ctx context.Context, k store.Key) ([]indexEntry, uint64, error) {
-	e, err := w.store.Get(ctx, k)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, 0, nil
-	}
-	if err != nil {
-		return nil, 0, err
-	}
-	plain, err := unseal(w.keys.index, e.Data, []byte(k.String()))
-	var list []indexEntry
-	if err == nil {
-		err = json.Unmarshal(plain, &list)
-	}
-	if err != nil {
-		// Start the index afresh rather than refuse every sign-in of the user.
-		w.log.Warn("cogauth: unreadable web session index; starting it afresh", "error", err.Error())
-		return nil, e.Version, nil
-	}
-	return list, e.Version, nil
-}
-
-// updateIndex applies f to a user's index with compare-and-swap, dropping
-// entries past their absolute timeout. The record expires with the last of its
-// sessions' absolute ends; release 2's index of the user, if any, is merged in
-// and deleted.
-func (w *Sessions) updateIndex(ctx context.Context, sub string, f func([]indexEntry) []indexEntry) error {
-	k := w.indexKey(sub)
-	for range 8 {
-		list, v, legacy, err := w.readIndex(ctx, sub)
-		if err != nil {
-			return err
-		}
-		now := w.clk.Now().UnixNano()
-		list = slices.DeleteFunc(list, func(e indexEntry) bool { return e.Expires <= now })
-		list = f(list)
-		if len(list) > maxIndexEntries {
-			list = list[len(list)-maxIndexEntries:]
-		}
-		if len(list) == 0 {
-			err = w.store.Delete(ctx, k, v)
-		} else {
-			var plain, sealed []byte
-			if plain, err = json.Marshal(list); err != nil {
-				return err
-			}
-			if sealed, err = seal(w.keys.index, plain, []byte(k.String())); err != nil {
-				return err
-			}
-			_, err = w.store.Put(ctx, k, sealed, v, indexExpiry(list))
-		}
-		if errors.Is(err, store.ErrConflict) {
-			continue
-		}
-		if err == nil && legacy {
-			err = w.store.Delete(ctx, w.legacyIndexKey(sub), store.AnyVersion)
-		}
-		return err
-	}
-	return fmt.Errorf("websession: the user's session index kept changing: %w", store.ErrConflict)
-}
-
-// indexExpiry is the latest absolute end of the sessions in list.
-func indexExpiry(list []indexEntry) time.Time {
-	var last int64
-	for _, e := range list {
-		last = max(last, e.Expires)
-	}
-	return time.Unix(0, last)
 }
 
 // validSub bounds what goes into a store key from a token's sub.

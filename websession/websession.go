@@ -648,15 +648,10 @@ func (w *Sessions) SignOutUser(ctx context.Context, sub string) error {
 			errs = append(errs, w.publishRevocation(ctx, revocation{name: e.Name, originJTI: e.OriginJTI, until: until}))
 		}
 	}
-	if v != 0 {
-		if err := w.store.Delete(ctx, w.indexKey(sub), store.AnyVersion); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if legacy {
-		if err := w.store.Delete(ctx, w.legacyIndexKey(sub), store.AnyVersion); err != nil {
-			errs = append(errs, err)
-		}
+	if v != 0 || legacy {
+		// The user's entries go (the bucket with them if they were its last),
+		// and release 2's index of the user.
+		errs = append(errs, w.updateIndex(ctx, sub, func([]indexEntry) []indexEntry { return nil }))
 	}
 	return errors.Join(errs...)
 }
