@@ -111,7 +111,7 @@ func FuzzPendingRecord(f *testing.F) {
 		ctx := context.Background()
 		s := store.NewMemory()
 		ps := &pendings{s: s, cfg: cfg, now: func() time.Time { return now }}
-		if _, err := s.Put(ctx, pendingKey(cfg, pendLogin), data, store.AnyVersion); err != nil {
+		if _, err := s.Put(ctx, pendingKey(cfg, pendLogin), data, store.AnyVersion, time.Time{}); err != nil {
 			t.Skip()
 		}
 		p, err := ps.get(ctx, pendLogin, "cogauth login")

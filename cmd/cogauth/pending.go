@@ -151,7 +151,7 @@ func (ps *pendings) put(ctx context.Context, slot string, p *pendingStep) error 
 	if err != nil {
 		return err
 	}
-	_, err = ps.s.Put(ctx, pendingKey(ps.cfg, slot), b, store.AnyVersion)
+	_, err = ps.s.Put(ctx, pendingKey(ps.cfg, slot), b, store.AnyVersion, time.Time{})
 	return err
 }
 
