@@ -35,6 +35,9 @@ const (
 	resetCodeLife    = time.Hour       // ForgotPassword's code
 	confirmCodeLife  = 24 * time.Hour  // SignUp's and attribute verification's codes
 	maxPendingRecord = 64 << 10
+	// pendingForgetAfter is how long past its expiry a step stays in the store,
+	// to be reported as expired.
+	pendingForgetAfter = 24 * time.Hour
 )
 
 // pendingStep is what the profile's store keeps between the two commands.
@@ -151,7 +154,9 @@ func (ps *pendings) put(ctx context.Context, slot string, p *pendingStep) error 
 	if err != nil {
 		return err
 	}
-	_, err = ps.s.Put(ctx, pendingKey(ps.cfg, slot), b, store.AnyVersion, time.Time{})
+	// The store forgets the step a day after it expired: until then a command
+	// that finds it says it expired (not that nothing is pending).
+	_, err = ps.s.Put(ctx, pendingKey(ps.cfg, slot), b, store.AnyVersion, p.ExpiresAt.Add(pendingForgetAfter))
 	return err
 }
 

@@ -112,6 +112,13 @@ func TestPendingStepsScripted(t *testing.T) {
 	if r := c.run("", "login", "--code", routeCode(t, p, "alice", "EMAIL_OTP")); r.code != exitError || !strings.Contains(r.err, "expired") {
 		t.Fatalf("expired step: exit %d %q", r.code, r.err)
 	}
+	// A day past its expiry the store has forgotten the step.
+	first("", "login", "--flow", "user-auth", "--challenge", "email-otp", "-u", "alice")
+	p.srv.Advance(25 * time.Hour)
+	c.clk.Advance(25 * time.Hour)
+	if r := c.run("", "login", "--code", "12345678"); r.code != exitUsage || !strings.Contains(r.err, "no pending sign-in step") {
+		t.Fatalf("a step a day past its expiry: exit %d %q", r.code, r.err)
+	}
 
 	// MFA by e-mail after the password.
 	c.ok("", "mfa", "prefer", "email")
