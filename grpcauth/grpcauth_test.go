@@ -12,6 +12,7 @@ import (
 
 	"github.com/cogauth/cogauth/grpcauth"
 	"github.com/cogauth/cogauth/httpauth"
+	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/session"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -342,5 +343,54 @@ func TestRefreshFails(t *testing.T) {
 	_, err = call(ctx, conn, mWhoami)
 	if status.Code(err) != codes.Unauthenticated || !errors.Is(err, grpcauth.ErrToken) || !errors.Is(err, httpauth.ErrToken) || !errors.Is(err, session.ErrSignedOut) {
 		t.Fatalf("%v (code %s), want Unauthenticated matching ErrToken and session.ErrSignedOut", err, status.Code(err))
+	}
+}
+
+// revokedSet is a jwt.RevocationSource: the origin_jti of sessions signed out.
+type revokedSet struct{ m sync.Map }
+
+func (r *revokedSet) Revoked(originJTI string) bool { _, ok := r.m.Load(originJTI); return ok }
+
+// TestRevokedSession: the verifier's revocation source says alice's session was
+// signed out. Every token of that sign-in carries its origin_jti, the refreshed
+// one too: the call is refused with "token revoked", refreshed once, retried
+// once, and the refusal reaches the caller — no loop.
+func TestRevokedSession(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	revoked := &revokedSet{}
+	v, err := jwt.NewVerifier(jwt.VerifierOptions{
+		Issuers:     []string{e.Srv.Issuer("app")},
+		JWKSURLs:    map[string]string{e.Srv.Issuer("app"): e.Srv.JWKSURL("app")},
+		TokenUse:    jwt.AccessToken,
+		ClientIDs:   []string{e.Srv.ClientID("app", "web")},
+		Clock:       e.Srv.Clock(),
+		Revocations: revoked,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newServer(v, nil, policy()...)
+	conn := dialBuf(t, bufServer(t, s), grpc.WithUnaryInterceptor(grpcauth.UnaryClientInterceptor(e.Session, grpcauth.AllowPlaintext())))
+	if got, err := call(ctx, conn, mWhoami); err != nil || got != "alice" {
+		t.Fatalf("before: %q %v", got, err)
+	}
+	sess, err := e.Session.Fetch(ctx, session.FetchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jti := sess.Tokens.Access.Claims().OriginJTI
+	if jti == "" {
+		t.Fatal("the emulator's access token has no origin_jti")
+	}
+	revoked.m.Store(jti, true)
+	e.Srv.Advance(time.Second) // so the refreshed token differs
+	before, seen := e.Refreshes(), s.seen.Load()
+	_, err = call(ctx, conn, mWhoami)
+	if status.Code(err) != codes.Unauthenticated || status.Convert(err).Message() != "token revoked" {
+		t.Fatalf("revoked: %v", err)
+	}
+	if n, m := e.Refreshes()-before, s.seen.Load()-seen; n != 1 || m != 2 {
+		t.Fatalf("%d refreshes and %d attempts, want 1 and 2", n, m)
 	}
 }

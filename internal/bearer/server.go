@@ -82,6 +82,7 @@ var descriptions = map[jwt.Rule]string{
 	jwt.RuleGroups:    MsgNoGroup,
 	jwt.RuleScope:     MsgNoScope,
 	jwt.RuleCustom:    "token rejected",
+	jwt.RuleRevoked:   "token revoked",
 }
 
 // VerifyVerdict classifies an error of Verifier.Verify.
