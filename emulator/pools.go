@@ -238,6 +238,10 @@ func (e *Emulator) createPool(in poolConfig, id string, now time.Time) (*userPoo
 	if err := checkUpdateSettings(in.raw, in.AutoVerifiedAttributes); err != nil {
 		return nil, err
 	}
+	schema, err := normalizeSchema(in.Schema) // schema.go
+	if err != nil {
+		return nil, err
+	}
 	if id == "" {
 		region := in.region
 		if region == "" {
@@ -259,7 +263,7 @@ func (e *Emulator) createPool(in poolConfig, id string, now time.Time) (*userPoo
 		Device:                 in.DeviceConfiguration,
 		Password:               defaultPasswordPolicy(),
 		TempPasswordDays:       7,
-		Schema:                 in.Schema,
+		Schema:                 schema,
 		Lambda:                 lambda,
 		Tags:                   in.UserPoolTags,
 		DeletionProtection:     in.DeletionProtection,
@@ -322,9 +326,7 @@ func (e *Emulator) describePool(p *userPool) map[string]any {
 	if p.Device != nil {
 		out["DeviceConfiguration"] = p.Device.apiMap()
 	}
-	if len(p.Schema) > 0 {
-		out["SchemaAttributes"] = p.Schema
-	}
+	out["SchemaAttributes"] = schemaAttributes(p.Schema) // schema.go
 	// Cognito always answers with a LambdaConfig, empty when no trigger is set.
 	if p.Lambda != nil {
 		out["LambdaConfig"] = p.Lambda
@@ -828,7 +830,8 @@ func (e *Emulator) opUpdateUserPoolClient(c *call, in *clientConfig) (any, error
 		return nil, err
 	}
 	// Build on a fresh client so that a refused update changes nothing.
-	next := appClient{ID: cl.ID, Name: cl.Name, Secret: cl.Secret, Created: cl.Created}
+	next := appClient{ID: cl.ID, Name: cl.Name, Secret: cl.Secret, Created: cl.Created,
+		SecretID: cl.SecretID, SecretCreated: cl.SecretCreated, MoreSecrets: cl.MoreSecrets}
 	upd := *in
 	if upd.ClientName == "" {
 		upd.ClientName = cl.Name

@@ -1058,14 +1058,7 @@ func (e *Emulator) opGetCSVHeader(c *call, in *poolIDInput) (any, error) {
 	header := []string{"name", "given_name", "family_name", "middle_name", "nickname", "preferred_username", "profile",
 		"picture", "website", "email", "email_verified", "gender", "birthdate", "zoneinfo", "locale", "phone_number",
 		"phone_number_verified", "address", "updated_at"}
-	var custom []string
-	for _, raw := range p.Schema {
-		var a struct{ Name string }
-		_ = json.Unmarshal(raw, &a)
-		if strings.HasPrefix(a.Name, "custom:") {
-			custom = append(custom, a.Name)
-		}
-	}
+	custom := customAttributeNames(p.Schema) // schema.go
 	sort.Strings(custom)
 	header = append(append(header, custom...), "cognito:mfa_enabled", "cognito:username")
 	return map[string]any{"UserPoolId": p.ID, "CSVHeader": header}, nil
@@ -1114,7 +1107,7 @@ func (e *Emulator) setJobStatus(c *call, in *importJobInput, from []string, to s
 		return nil, err
 	}
 	if st, _ := job["Status"].(string); !contains(from, st) {
-		return nil, newErr("PreconditionNotMetException", "Import job is in status %s.", st)
+		return nil, newErr("PreconditionNotMetException", "Import job is in status %s.", clip(st))
 	}
 	job["Status"] = to
 	if to == "Succeeded" {
