@@ -145,6 +145,12 @@ func TestAdminResetUserPassword(t *testing.T) {
 	if !errors.As(err, &prr) {
 		t.Fatalf("sign-in after AdminResetUserPassword: %v", err)
 	}
+	// Whatever the password, as Cognito answers (the import guide relies on it).
+	_, err = sdk(srv).InitiateAuth(ctx, &cip.InitiateAuthInput{AuthFlow: types.AuthFlowTypeUserPasswordAuth, ClientId: aws.String(web),
+		AuthParameters: map[string]string{"USERNAME": "alice", "PASSWORD": "not-the-password"}})
+	if !errors.As(err, &prr) {
+		t.Fatalf("sign-in with a wrong password after AdminResetUserPassword: %v", err)
+	}
 	code, ok := srv.LastCode(pool, "alice")
 	if !ok {
 		t.Fatal("no code sent")

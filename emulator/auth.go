@@ -174,6 +174,16 @@ func checkCanSignIn(u *user, now time.Time) error {
 	return nil
 }
 
+// checkResetRequired answers a RESET_REQUIRED user PasswordResetRequiredException
+// whatever the password, before it is checked, as Cognito does (an imported user
+// has no password; the import guide's users learn to reset from this answer).
+func checkResetRequired(u *user) error {
+	if u.Enabled && u.Status == "RESET_REQUIRED" {
+		return newErr("PasswordResetRequiredException", "Password reset required for the user")
+	}
+	return nil
+}
+
 func (e *Emulator) passwordAuth(c *call, p *userPool, cl *appClient, ap map[string]string) (any, error) {
 	u, err := e.signInUser(p, cl, ap)
 	if err != nil && ap["USERNAME"] != "" && p.findUser(ap["USERNAME"]) == nil && p.triggerARN(trigUserMigration) != "" {
@@ -187,6 +197,9 @@ func (e *Emulator) passwordAuth(c *call, p *userPool, cl *appClient, ap map[stri
 		return nil, err
 	}
 	if u, err = e.preAuthenticationOf(c, p, u); err != nil {
+		return nil, err
+	}
+	if err := checkResetRequired(u); err != nil {
 		return nil, err
 	}
 	if !passwordMatches(p, u, ap["PASSWORD"]) {
@@ -210,6 +223,9 @@ func (e *Emulator) srpAuth(c *call, p *userPool, cl *appClient, ap map[string]st
 		return nil, err
 	}
 	if u, err = e.preAuthenticationOf(c, p, u); err != nil {
+		return nil, err
+	}
+	if err := checkResetRequired(u); err != nil {
 		return nil, err
 	}
 	if u.VerifierHex == "" {
@@ -607,7 +623,7 @@ func checkClientSecret(cl *appClient, given string) error {
 	if given == "" {
 		return errNotAuthorized("Client " + cl.ID + " is configured with secret but ClientSecret was not received")
 	}
-	if given != cl.Secret {
+	if !cl.secretMatches(given) {
 		return errNotAuthorized("Unable to verify secret hash for client " + cl.ID)
 	}
 	return nil

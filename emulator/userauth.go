@@ -111,6 +111,9 @@ func (e *Emulator) startFirstFactor(c *call, p *userPool, cl *appClient, u *user
 		if params["PASSWORD"] == "" {
 			return nil, errInvalidParameter("Missing required parameter PASSWORD")
 		}
+		if err := checkResetRequired(u); err != nil {
+			return nil, err
+		}
 		if !passwordMatches(p, u, params["PASSWORD"]) {
 			return nil, errBadCredentials()
 		}
@@ -121,6 +124,9 @@ func (e *Emulator) startFirstFactor(c *call, p *userPool, cl *appClient, u *user
 	case "PASSWORD_SRP":
 		if params["SRP_A"] == "" {
 			return nil, errInvalidParameter("Missing required parameter SRP_A")
+		}
+		if err := checkResetRequired(u); err != nil {
+			return nil, err
 		}
 		r, _, err := e.srpChallenge(c, p, cl, u, params["SRP_A"], params["DEVICE_KEY"])
 		return r, err
