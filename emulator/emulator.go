@@ -183,7 +183,7 @@ func describeJSONError(err error) string {
 	case errors.As(err, &se):
 		return fmt.Sprintf("syntax error at offset %d", se.Offset)
 	case errors.As(err, &te):
-		return fmt.Sprintf("field %q has the wrong type (%s)", te.Field, te.Value)
+		return fmt.Sprintf("field %q has the wrong type (%s)", clip(te.Field), clip(te.Value))
 	}
 	return "malformed JSON"
 }
@@ -259,6 +259,8 @@ func New(opts Options) (*Emulator, error) {
 	}
 	e.registerUserPoolOps()
 	e.registerStoredOps()
+	e.registerClientSecretOps() // clientsecrets.go
+	e.registerTermsOps()        // terms.go
 	e.registerIdentityPoolOps()
 	e.registerIdentityPoolMoreOps()
 	e.mux, e.admin = e.routes(), e.adminMux()
@@ -507,7 +509,7 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 func (e *Emulator) serveOperation(w http.ResponseWriter, r *http.Request, target, op string, fn handlerFunc, known bool) {
 	if !known {
 		e.logRequest(op, http.StatusBadRequest)
-		writeError(w, newErr("UnknownOperationException", "Unknown operation %q.", target))
+		writeError(w, newErr("UnknownOperationException", "Unknown operation %q.", clip(target)))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
@@ -534,7 +536,7 @@ func (e *Emulator) serveOperation(w http.ResponseWriter, r *http.Request, target
 		if !errors.As(herr, &ae) {
 			// An unexpected failure is logged without detail that could hold secrets
 			// and answered as Cognito's internal error.
-			e.logger().Error("emulator: handler failed", "op", op, "err", herr.Error())
+			e.logger().Error("emulator: handler failed", "op", clipLog(op), "err", clipLog(herr.Error()))
 			ae = newErr("InternalErrorException", "Internal error.")
 		}
 		e.logRequest(op, ae.Status)
@@ -583,19 +585,22 @@ func (e *Emulator) logger() *slog.Logger {
 
 func (e *Emulator) logRequest(op string, status int) {
 	if e.opts.Logger != nil {
-		e.opts.Logger.Info("emulator request", "op", op, "status", status)
+		e.opts.Logger.Info("emulator request", "op", clipLog(op), "status", status)
 	}
 }
 
 func writeError(w http.ResponseWriter, ae *Error) {
+	// Handlers clip what they echo (clip); the bounds here are the backstop
+	// that keeps any request value from reaching a header or body whole.
+	name, msg := cutUTF8(ae.Name, maxEcho), cutUTF8(ae.Message, maxErrorMessage)
 	body, _ := json.Marshal(struct {
 		Type    string `json:"__type"`
 		Message string `json:"message"`
-	}{ae.Name, ae.Message})
+	}{name, msg})
 	h := w.Header()
 	h.Set("Content-Type", jsonContentType)
-	h.Set("x-amzn-ErrorType", ae.Name+":")
-	h.Set("x-amzn-ErrorMessage", headerSafe(ae.Message))
+	h.Set("x-amzn-ErrorType", headerSafe(name)+":")
+	h.Set("x-amzn-ErrorMessage", headerSafe(msg))
 	h.Set("Content-Length", fmt.Sprint(len(body)))
 	status := ae.Status
 	if status == 0 {

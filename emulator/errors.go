@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"unicode/utf8"
 )
 
 // Error is a Cognito service error as the emulator sends it: the exception name goes
@@ -22,6 +23,28 @@ func (e *Error) Is(target error) bool {
 	var t *Error
 	return errors.As(target, &t) && t.Name == e.Name
 }
+
+// Bounds on what a request can make the emulator echo: one value (an operation,
+// parameter or user name, a URL) in a log or message is cut to maxEcho bytes
+// (clip cuts tighter still); a whole error message to maxErrorMessage.
+const (
+	maxEcho         = 256
+	maxErrorMessage = 1024
+)
+
+// cutUTF8 returns s cut to at most n bytes, at a rune boundary.
+func cutUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// clipLog bounds a request-derived value for a log line.
+func clipLog(s string) string { return cutUTF8(s, maxEcho) }
 
 func newErr(name, format string, args ...any) *Error {
 	status := http.StatusBadRequest

@@ -236,7 +236,7 @@ func (s *idpState) pool(id string) (*identityPool, error) {
 	}
 	p := s.Pools[id]
 	if p == nil {
-		return nil, newErr("ResourceNotFoundException", "IdentityPool '%s' not found.", id)
+		return nil, newErr("ResourceNotFoundException", "IdentityPool '%s' not found.", clip(id))
 	}
 	return p, nil
 }
@@ -579,7 +579,7 @@ func (e *Emulator) opDescribeIdentity(c *call, in *describeIdentityInput) (any, 
 	s := e.idp()
 	ident := s.Identities[in.IdentityID]
 	if ident == nil {
-		return nil, newErr("ResourceNotFoundException", "Identity '%s' not found.", in.IdentityID)
+		return nil, newErr("ResourceNotFoundException", "Identity '%s' not found.", clip(in.IdentityID))
 	}
 	return s.describeIdentity(ident), nil
 }
@@ -808,11 +808,11 @@ func (e *Emulator) resolveIdentity(s *idpState, identityID string, rawLogins map
 	}
 	ident := s.Identities[identityID]
 	if ident == nil {
-		return nil, nil, nil, newErr("ResourceNotFoundException", "Identity '%s' not found.", identityID)
+		return nil, nil, nil, newErr("ResourceNotFoundException", "Identity '%s' not found.", clip(identityID))
 	}
 	ip := s.Pools[ident.Pool]
 	if ip == nil {
-		return nil, nil, nil, newErr("ResourceNotFoundException", "Identity '%s' not found.", identityID)
+		return nil, nil, nil, newErr("ResourceNotFoundException", "Identity '%s' not found.", clip(identityID))
 	}
 	logins, err := e.verifyLogins(ip, rawLogins, now)
 	if err != nil {

@@ -684,6 +684,6 @@ func (o *oauthReq) writeOAuthErr(oe *oauthErr) {
 }
 
 func (o *oauthReq) internal(err error) {
-	o.e.logger().Error("emulator: oauth2 endpoint failed", "path", o.r.URL.Path, "err", err.Error())
+	o.e.logger().Error("emulator: oauth2 endpoint failed", "path", clipLog(o.r.URL.Path), "err", clipLog(err.Error()))
 	writeJSONStatus(o.w, http.StatusInternalServerError, map[string]string{"error": "server_error"})
 }
