@@ -72,7 +72,7 @@ func (o *oauthReq) authenticateClient() (*userPool, *appClient, *oauthErr) {
 	if !ok {
 		return nil, nil, errOAuth("invalid_client")
 	}
-	if c.Secret != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(c.Secret)) != 1 {
+	if c.Secret != "" && !c.secretMatches(secret) {
 		return nil, nil, errOAuth("invalid_client")
 	}
 	return p, c, nil

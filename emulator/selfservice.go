@@ -145,13 +145,15 @@ func checkSecretHash(c *appClient, given string, names ...string) error {
 	if given == "" {
 		return errNotAuthorized("Client " + c.ID + " is configured with secret but SECRET_HASH was not received")
 	}
-	for _, n := range names {
-		if n == "" {
-			continue
-		}
-		want := secretHash(c.Secret, n, c.ID)
-		if subtle.ConstantTimeCompare([]byte(want), []byte(given)) == 1 {
-			return nil
+	for _, s := range c.secrets() { // each of the client's secrets (clientsecrets.go)
+		for _, n := range names {
+			if n == "" {
+				continue
+			}
+			want := secretHash(s.Value, n, c.ID)
+			if subtle.ConstantTimeCompare([]byte(want), []byte(given)) == 1 {
+				return nil
+			}
 		}
 	}
 	return errNotAuthorized("Unable to verify secret hash for client " + c.ID)

@@ -115,22 +115,27 @@ func (p PasswordPolicy) apiMap(tempDays int) map[string]any {
 }
 
 type appClient struct {
-	ID                   string        `json:"id"`
-	Name                 string        `json:"name"`
-	Secret               string        `json:"secret,omitempty"`
-	ExplicitAuthFlows    []string      `json:"explicitAuthFlows"`
-	AccessValidity       time.Duration `json:"accessValidity"`
-	IDValidity           time.Duration `json:"idValidity"`
-	RefreshValidity      time.Duration `json:"refreshValidity"`
-	Units                tokenUnits    `json:"units"`
-	Rotation             bool          `json:"rotation"`
-	GracePeriod          time.Duration `json:"gracePeriod"`
-	ReadAttributes       []string      `json:"readAttributes,omitempty"`
-	WriteAttributes      []string      `json:"writeAttributes,omitempty"`
-	EnableTokenRevoction bool          `json:"enableTokenRevocation"`
-	PreventUserExistence string        `json:"preventUserExistenceErrors,omitempty"`
-	Created              time.Time     `json:"created"`
-	Modified             time.Time     `json:"modified"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Secret string `json:"secret,omitempty"`
+	// SecretID and SecretCreated name Secret when a rotation promoted it;
+	// MoreSecrets are the client's other secrets (clientsecrets.go).
+	SecretID             string         `json:"secretId,omitempty"`
+	SecretCreated        time.Time      `json:"secretCreated,omitempty"`
+	MoreSecrets          []clientSecret `json:"moreSecrets,omitempty"`
+	ExplicitAuthFlows    []string       `json:"explicitAuthFlows"`
+	AccessValidity       time.Duration  `json:"accessValidity"`
+	IDValidity           time.Duration  `json:"idValidity"`
+	RefreshValidity      time.Duration  `json:"refreshValidity"`
+	Units                tokenUnits     `json:"units"`
+	Rotation             bool           `json:"rotation"`
+	GracePeriod          time.Duration  `json:"gracePeriod"`
+	ReadAttributes       []string       `json:"readAttributes,omitempty"`
+	WriteAttributes      []string       `json:"writeAttributes,omitempty"`
+	EnableTokenRevoction bool           `json:"enableTokenRevocation"`
+	PreventUserExistence string         `json:"preventUserExistenceErrors,omitempty"`
+	Created              time.Time      `json:"created"`
+	Modified             time.Time      `json:"modified"`
 	// OAuth is the client's hosted UI / OAuth 2.0 settings; nil when the client was
 	// given none, which oauth2.go treats permissively (see settingsOf).
 	OAuth *clientOAuth `json:"oauth,omitempty"`
