@@ -40,6 +40,7 @@ input, button { padding: 0.5rem; font-size: 1rem; box-sizing: border-box; }
 <button type="submit" id="signInSubmitButton" name="signInSubmitButton">Sign in</button>
 </form>
 {{range .Providers}}<a class="idp" id="idp-{{.Name}}" href="{{.URL}}">Continue with {{.Name}}</a>
+{{end}}{{if .Terms}}<p class="note" id="termsDocuments">By signing in you agree to {{range $i, $t := .Terms}}{{if $i}} and {{end}}<a id="{{$t.ID}}" href="{{$t.URL}}">{{$t.Name}}</a>{{end}}.</p>
 {{end}}<p class="note">cogauth emulator: a stand-in for the Amazon Cognito hosted UI.</p>
 </body>
 </html>
@@ -74,11 +75,12 @@ func (o *oauthReq) renderLogin(a authParams, message string, status int) {
 		http.SetCookie(o.w, &http.Cookie{Name: csrfCookie, Value: csrf, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	}
 	// The client's external providers, each a link to authorize through it, as
-	// Cognito's sign-in page offers them.
+	// Cognito's sign-in page offers them; and its terms documents (terms.go).
 	type idpLink struct{ Name, URL string }
 	var links []idpLink
+	var terms []termsLink
 	if err := o.locked(func(*oauthState, time.Time) error {
-		if _, c, ok := o.client(a.ClientID); ok {
+		if p, c, ok := o.client(a.ClientID); ok {
 			for _, name := range settingsOf(c).providers {
 				if name != "COGNITO" && len(links) < 50 {
 					v := a.values()
@@ -87,6 +89,7 @@ func (o *oauthReq) renderLogin(a authParams, message string, status int) {
 					links = append(links, idpLink{name, o.base + "/oauth2/authorize?" + v.Encode()})
 				}
 			}
+			terms = p.termsLinks(a.ClientID, o.r.FormValue("lang"))
 		}
 		return nil
 	}); err != nil {
@@ -98,7 +101,8 @@ func (o *oauthReq) renderLogin(a authParams, message string, status int) {
 		Message, Action, CSRF string
 		Params                map[string][]string
 		Providers             []idpLink
-	}{message, o.base + "/login", csrf, a.values(), links})
+		Terms                 []termsLink
+	}{message, o.base + "/login", csrf, a.values(), links, terms})
 	if err != nil {
 		o.internal(err)
 		return
