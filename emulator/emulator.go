@@ -206,6 +206,7 @@ type Emulator struct {
 	faults     map[string]Fault
 	counts     map[string]int
 	sessions   map[string]*challengeSession // challenge sessions, never persisted
+	uploads    map[string][]byte            // import jobs' CSV files, never persisted (importjobs.go)
 	messages   []Message                    // codes "sent" by SMS or e-mail
 	rng        *mrand.Rand                  // for fault rates only
 	dirty      bool
@@ -261,6 +262,7 @@ func New(opts Options) (*Emulator, error) {
 	e.registerStoredOps()
 	e.registerClientSecretOps() // clientsecrets.go
 	e.registerTermsOps()        // terms.go
+	e.registerImportOps()       // importjobs.go
 	e.registerIdentityPoolOps()
 	e.registerIdentityPoolMoreOps()
 	e.mux, e.admin = e.routes(), e.adminMux()
@@ -458,6 +460,7 @@ func (e *Emulator) routes() *http.ServeMux {
 	mux.HandleFunc("GET /{pool}/.well-known/{doc}", e.serveWellKnown)
 	e.identityRoutes(mux) // cognito-identity's /.well-known/ documents
 	e.oauthRoutes(mux)
+	e.importRoutes(mux) // importjobs.go: the import jobs' PreSignedUrl
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if isSTSRequest(r) {
 			e.serveSTS(w, r) // sts.go
@@ -527,7 +530,7 @@ func (e *Emulator) serveOperation(w http.ResponseWriter, r *http.Request, target
 		writeError(w, ae)
 		return
 	}
-	out, herr := e.handle(r.Context(), fn, op, body, region)
+	out, herr := e.handle(withBase(r.Context(), r), fn, op, body, region) // withBase: importjobs.go
 	if ts, ok := out.(tokenSigner); ok && herr == nil {
 		herr = ts.signTokens()
 	}

@@ -5,14 +5,13 @@ import (
 	"encoding/json"
 	"maps"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 )
 
 // Operations whose effect is a setting Cognito stores and answers back: domains,
 // resource servers, identity providers, managed login branding, UI
-// customization, risk and log delivery configuration, user import jobs, tags,
+// customization, risk and log delivery configuration, tags,
 // user settings; plus the small user and group operations around them.
 
 func (e *Emulator) registerStoredOps() {
@@ -53,12 +52,6 @@ func (e *Emulator) registerStoredOps() {
 		"SetRiskConfiguration":                 typed((*Emulator).opSetRiskConfiguration),
 		"GetLogDeliveryConfiguration":          typed((*Emulator).opGetLogDeliveryConfiguration),
 		"SetLogDeliveryConfiguration":          typed((*Emulator).opSetLogDeliveryConfiguration),
-		"GetCSVHeader":                         typed((*Emulator).opGetCSVHeader),
-		"CreateUserImportJob":                  typed((*Emulator).opCreateUserImportJob),
-		"DescribeUserImportJob":                typed((*Emulator).opDescribeUserImportJob),
-		"ListUserImportJobs":                   typed((*Emulator).opListUserImportJobs),
-		"StartUserImportJob":                   typed((*Emulator).opStartUserImportJob),
-		"StopUserImportJob":                    typed((*Emulator).opStopUserImportJob),
 		"AdminListUserAuthEvents":              typed((*Emulator).opAdminListUserAuthEvents),
 		"AdminUpdateAuthEventFeedback":         typed((*Emulator).opAdminUpdateAuthEventFeedback),
 		"UpdateAuthEventFeedback":              typed((*Emulator).opUpdateAuthEventFeedback),
@@ -1039,108 +1032,7 @@ func (e *Emulator) opSetLogDeliveryConfiguration(c *call, in *poolIDInput) (any,
 	return map[string]any{"LogDeliveryConfiguration": rec}, nil
 }
 
-// ---- user import jobs (stored; the emulator imports no CSV) ----
-
-type importJobInput struct {
-	UserPoolID            string `json:"UserPoolId"`
-	JobName               string `json:"JobName"`
-	JobID                 string `json:"JobId"`
-	CloudWatchLogsRoleArn string `json:"CloudWatchLogsRoleArn"`
-	MaxResults            int    `json:"MaxResults"`
-	PaginationToken       string `json:"PaginationToken"`
-}
-
-func (e *Emulator) opGetCSVHeader(c *call, in *poolIDInput) (any, error) {
-	p, err := e.pool(in.UserPoolID)
-	if err != nil {
-		return nil, err
-	}
-	header := []string{"name", "given_name", "family_name", "middle_name", "nickname", "preferred_username", "profile",
-		"picture", "website", "email", "email_verified", "gender", "birthdate", "zoneinfo", "locale", "phone_number",
-		"phone_number_verified", "address", "updated_at"}
-	custom := customAttributeNames(p.Schema) // schema.go
-	sort.Strings(custom)
-	header = append(append(header, custom...), "cognito:mfa_enabled", "cognito:username")
-	return map[string]any{"UserPoolId": p.ID, "CSVHeader": header}, nil
-}
-
-func (e *Emulator) opCreateUserImportJob(c *call, in *importJobInput) (any, error) {
-	p, err := e.pool(in.UserPoolID)
-	if err != nil {
-		return nil, err
-	}
-	if in.JobName == "" || len(in.JobName) > 128 {
-		return nil, errInvalidParameter("1 validation error detected: Value at 'jobName' failed to satisfy constraint: Member must have length between 1 and 128")
-	}
-	if err := checkARN("cloudWatchLogsRoleArn", in.CloudWatchLogsRoleArn); err != nil || in.CloudWatchLogsRoleArn == "" {
-		return nil, errInvalidParameter("CloudWatchLogsRoleArn must be an IAM role ARN.")
-	}
-	id := "import-" + e.randomAlnum(10, false)
-	job := map[string]any{"JobName": in.JobName, "JobId": id, "UserPoolId": p.ID, "Status": "Created",
-		"CreationDate": epoch(c.now), "CloudWatchLogsRoleArn": in.CloudWatchLogsRoleArn,
-		"PreSignedUrl":  "https://cognito-emulator.invalid/" + p.ID + "/import/" + id,
-		"ImportedUsers": 0, "SkippedUsers": 0, "FailedUsers": 0}
-	if err := e.putStored(p, "importJob", id, job); err != nil {
-		return nil, err
-	}
-	return map[string]any{"UserImportJob": job}, nil
-}
-
-func (e *Emulator) importJob(in *importJobInput) (*userPool, map[string]any, error) {
-	return e.storedRecord(in.UserPoolID, "importJob", in.JobID, errResourceNotFound("Import job %s does not exist.", clip(in.JobID)))
-}
-
-func (e *Emulator) opDescribeUserImportJob(c *call, in *importJobInput) (any, error) {
-	_, job, err := e.importJob(in)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"UserImportJob": job}, nil
-}
-
-// setJobStatus moves a job along Cognito's states: Start takes a Created job to
-// Succeeded at once (no CSV was uploaded to the emulator), Stop a Pending or
-// InProgress one to Stopped.
-func (e *Emulator) setJobStatus(c *call, in *importJobInput, from []string, to string) (any, error) {
-	p, job, err := e.importJob(in)
-	if err != nil {
-		return nil, err
-	}
-	if st, _ := job["Status"].(string); !contains(from, st) {
-		return nil, newErr("PreconditionNotMetException", "Import job is in status %s.", clip(st))
-	}
-	job["Status"] = to
-	if to == "Succeeded" {
-		job["StartDate"], job["CompletionDate"], job["CompletionMessage"] = epoch(c.now), epoch(c.now), "Import Job Completed Successfully."
-	} else {
-		job["CompletionDate"], job["CompletionMessage"] = epoch(c.now), "Import Job Stopped."
-	}
-	if err := e.putStored(p, "importJob", in.JobID, job); err != nil {
-		return nil, err
-	}
-	return map[string]any{"UserImportJob": job}, nil
-}
-
-func (e *Emulator) opStartUserImportJob(c *call, in *importJobInput) (any, error) {
-	return e.setJobStatus(c, in, []string{"Created"}, "Succeeded")
-}
-
-func (e *Emulator) opStopUserImportJob(c *call, in *importJobInput) (any, error) {
-	return e.setJobStatus(c, in, []string{"Pending", "InProgress", "Created"}, "Stopped")
-}
-
-func (e *Emulator) opListUserImportJobs(c *call, in *importJobInput) (any, error) {
-	p, err := e.pool(in.UserPoolID)
-	if err != nil {
-		return nil, err
-	}
-	if in.MaxResults < 1 || in.MaxResults > 60 {
-		return nil, errInvalidParameter("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 60", in.MaxResults)
-	}
-	return listPage(p.stored("importJob"), nil, in.PaginationToken, in.MaxResults, "UserImportJobs", "PaginationToken", func(_ string, raw json.RawMessage) json.RawMessage {
-		return raw
-	}), nil
-}
+// User import jobs are in importjobs.go.
 
 // ---- auth events (advanced security is not emulated: there are none) ----
 
