@@ -265,6 +265,7 @@ type mfaPreferenceInput struct {
 	SMSMfaSettings           *mfaSetting `json:"SMSMfaSettings"`
 	SoftwareTokenMfaSettings *mfaSetting `json:"SoftwareTokenMfaSettings"`
 	EmailMfaSettings         *mfaSetting `json:"EmailMfaSettings"`
+	WebAuthnMfaSettings      *mfaSetting `json:"WebAuthnMfaSettings"` // passkeys_mfa.go
 }
 
 func (e *Emulator) applyMFAPreference(u *user, in mfaPreferenceInput) error {
@@ -297,6 +298,10 @@ func (e *Emulator) applyMFAPreference(u *user, in mfaPreferenceInput) error {
 	if next.EmailEnabled && u.Attributes["email"] == "" {
 		return errInvalidParameter("User does not have an email address.")
 	}
+	if err := applyWebAuthnMFA(&next, in.WebAuthnMfaSettings); err != nil { // passkeys_mfa.go
+		return err
+	}
+	dropLoneWebAuthnMFA(&next)
 	u.MFA = next
 	e.dirty = true
 	return nil

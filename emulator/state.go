@@ -212,8 +212,10 @@ type userMFA struct {
 	PendingTOTPSecret string `json:"pendingTotpSecret,omitempty"`
 	TOTPEnabled       bool   `json:"totpEnabled"`
 	SMSEnabled        bool   `json:"smsEnabled"`
-	EmailEnabled      bool   `json:"emailEnabled"`
-	Preferred         string `json:"preferred,omitempty"` // SOFTWARE_TOKEN_MFA, SMS_MFA, EMAIL_OTP
+	// WebAuthnMFA is the user's WebAuthnMfaSettings (passkeys_mfa.go).
+	WebAuthnMFA  bool   `json:"webAuthnMfa,omitempty"`
+	EmailEnabled bool   `json:"emailEnabled"`
+	Preferred    string `json:"preferred,omitempty"` // SOFTWARE_TOKEN_MFA, SMS_MFA, EMAIL_OTP
 	// LastTOTPStep keeps a TOTP code from being accepted twice, as Cognito does.
 	LastTOTPStep int64 `json:"lastTotpStep,omitempty"`
 }

@@ -53,9 +53,9 @@ func availableChallenges(p *userPool, u *user) []string {
 	if contains(ff, "SMS_OTP") && u.Attributes["phone_number"] != "" && u.Attributes["phone_number_verified"] == "true" {
 		out = append(out, "SMS_OTP")
 	}
-	// With MFA required Cognito offers passkey sign-in only to users with passkey
-	// MFA (WebAuthnMfaSettingsType), which the emulator does not model.
-	if canWebAuthn(p, u) && p.MFA != "ON" {
+	// With MFA required Cognito offers passkey sign-in only when a passkey
+	// counts as MFA (passkeys_mfa.go).
+	if canWebAuthn(p, u) && (p.MFA != "ON" || passkeyCountsAsMFA(p, u)) {
 		out = append(out, "WEB_AUTHN")
 	}
 	return out

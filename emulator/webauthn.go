@@ -504,7 +504,7 @@ func (e *Emulator) startWebAuthn(c *call, p *userPool, cl *appClient, u *user, d
 		"rpId":             rp,
 		"timeout":          webAuthnTTL.Milliseconds(),
 		"allowCredentials": credentialDescriptors(u, rp),
-		"userVerification": p.userVerification(),
+		"userVerification": signInVerification(p, u), // passkeys_mfa.go
 	})
 	s := &challengeSession{PoolID: p.ID, ClientID: cl.ID, Username: u.Username, Challenge: "WEB_AUTHN", DeviceKey: deviceKey, code: challenge, userAuth: true}
 	return &authResponse{
@@ -540,7 +540,7 @@ func (e *Emulator) answerWebAuthn(c *call, p *userPool, cl *appClient, u *user, 
 	if !originAllowed(cd.Origin, rp) {
 		return bad("the origin does not align with the relying party ID")
 	}
-	uv := p.userVerification() == "required"
+	uv := signInVerification(p, u) == "required" // passkeys_mfa.go
 	if err := par.Verify(s.code, rp, "", []string{cd.Origin}, nil, nil, protocol.TopOriginImplicitVerificationMode, false, uv, true, k.PublicKey, protocol.SignaturePolicy{}); err != nil {
 		return bad(describeWebAuthnError(err))
 	}
