@@ -84,6 +84,7 @@ func (e *Emulator) adminMux() *http.ServeMux {
 	route("GET /_emulator/seed", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
 		writeJSONStatus(w, http.StatusOK, e.Seeded())
 	})
+	e.consoleRoutes(route) // console.go: /_emulator/ui/
 	route("/_emulator/", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
 		writeJSONStatus(w, http.StatusNotFound, map[string]string{"message": "unknown admin path"})
 	})

@@ -207,6 +207,7 @@ type Emulator struct {
 	counts     map[string]int
 	sessions   map[string]*challengeSession // challenge sessions, never persisted
 	uploads    map[string][]byte            // import jobs' CSV files, never persisted (importjobs.go)
+	issued     issuedTokens                 // the claims of the last tokens signed (console_tokens.go)
 	messages   []Message                    // codes "sent" by SMS or e-mail
 	rng        *mrand.Rand                  // for fault rates only
 	dirty      bool

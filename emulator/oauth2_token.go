@@ -278,6 +278,7 @@ func (e *Emulator) clientCredentials(p *userPool, c *appClient, requested string
 		return nil, &oauthErr{Code: "server_error", Status: http.StatusInternalServerError}
 	}
 	ts := &tokenSet{ExpiresIn: int64(c.AccessValidity / time.Second), TokenType: "Bearer"}
+	ts.issued = &e.issued
 	ts.pending = append(ts.pending, pendingJWT{dst: &ts.AccessToken, key: p.Keys.access, kid: p.Keys.AccessKID, claims: jwt.MapClaims{
 		"sub":       c.ID,
 		"token_use": "access",

@@ -184,6 +184,8 @@ type tokenSet struct {
 	hook   func(*tokenSet) error
 	source string
 	origin string
+	// issued, when set, records the claims signed (console.go's token list).
+	issued *issuedTokens
 }
 
 type pendingJWT struct {
@@ -208,6 +210,7 @@ func (ts *tokenSet) sign() error {
 		}
 		*p.dst = v
 	}
+	ts.issued.add(ts.pending) // console_tokens.go
 	ts.pending = nil
 	return nil
 }
@@ -285,6 +288,7 @@ func (e *Emulator) mintTokens(ts *tokenSet, p *userPool, c *appClient, u *user, 
 			ic[name] = v
 		}
 	}
+	ts.issued = &e.issued
 	ts.pending = append(ts.pending,
 		pendingJWT{dst: &ts.AccessToken, key: p.Keys.access, kid: p.Keys.AccessKID, claims: ac},
 		pendingJWT{dst: &ts.IDToken, key: p.Keys.id, kid: p.Keys.IDKID, claims: ic})
