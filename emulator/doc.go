@@ -10,6 +10,10 @@
 // one lock and read the emulator clock once per request; everything they change
 // lives in one state value, which the state file is the JSON of.
 //
+// The admin endpoint also serves the console (/_emulator/ui/, console.go), and
+// import jobs' PreSignedUrl is a plain path (PUT /user-import/…, importjobs.go).
+// Values of a request reach errors, headers and logs clipped (errors.go).
+//
 // README.md lists the options, the loopback-only admin endpoint (clock, codes,
 // faults, counters) and every known deviation from real Cognito.
 package emulator
