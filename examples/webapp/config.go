@@ -19,6 +19,7 @@ type options struct {
 	base     string // the app's public origin; http://ADDR by default
 	redis    string // Redis address; memory when empty
 	secret   string // hex, 32 bytes; random when empty (sessions end at restart)
+	cookie   string // hex keys, comma-separated: cookie-only mode
 	password string // alice's password in the embedded emulator; random when empty
 
 	endpoint       string // user-pool endpoint; the embedded emulator when empty
@@ -53,6 +54,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.StringVar(&o.base, "base", "", "public origin, the load balancer's with replicas (default http://ADDR)")
 	fs.StringVar(&o.redis, "redis", "", "Redis address for sessions and sign-outs shared by replicas")
 	fs.StringVar(&o.secret, "secret", "", "session secret, 64 hex digits, the same on every replica (default: random; required with -redis)")
+	fs.StringVar(&o.cookie, "cookie-keys", "", "keep sessions in sealed cookies, no store: keys of 64 hex digits, comma-separated, the first sealing (with -redis, Redis carries only sign-outs)")
 	fs.StringVar(&o.password, "password", "", "alice's password in the embedded emulator (default: random)")
 	fs.StringVar(&o.endpoint, "endpoint", "", "user-pool endpoint URL, e.g. https://cognito-idp.eu-west-1.amazonaws.com or a `cogauth emulator` (default: an embedded emulator)")
 	fs.StringVar(&o.userPoolID, "user-pool-id", "", "user pool ID (required with -endpoint)")
@@ -100,6 +102,9 @@ func (o *options) check() error {
 	}
 	if b, err := hex.DecodeString(o.secret); o.secret != "" && (err != nil || len(b) < 32) {
 		bad("-secret must be at least 64 hex digits (32 random bytes)")
+	}
+	if _, err := o.cookieKeys(); err != nil {
+		bad("%v", err)
 	}
 	if o.redis != "" && o.secret == "" {
 		bad("-redis needs -secret (COGAUTH_SECRET), the same on every replica: a random one per replica opens no other replica's sessions")
@@ -173,4 +178,20 @@ func (o *options) identityEndpoint() string {
 		return ""
 	}
 	return o.endpoint
+}
+
+// cookieKeys decodes -cookie-keys.
+func (o *options) cookieKeys() ([][]byte, error) {
+	if o.cookie == "" {
+		return nil, nil
+	}
+	var keys [][]byte
+	for _, k := range strings.Split(o.cookie, ",") {
+		b, err := hex.DecodeString(strings.TrimSpace(k))
+		if err != nil || len(b) < 32 {
+			return nil, errors.New("-cookie-keys: each key must be at least 64 hex digits (32 random bytes)")
+		}
+		keys = append(keys, b)
+	}
+	return keys, nil
 }

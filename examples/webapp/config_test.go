@@ -58,6 +58,8 @@ func TestOptions(t *testing.T) {
 		{name: "a client without an endpoint", args: []string{"-client-id", "c"}, err: "-client-id needs -endpoint"},
 		{name: "redis without a shared secret", args: []string{"-redis", "127.0.0.1:6379"}, err: "-redis needs -secret"},
 		{name: "a short secret", args: []string{"-secret", "abcd"}, err: "-secret must be at least 64 hex digits"},
+		{name: "cookie keys", args: []string{"-cookie-keys", hexSecret + "," + hexSecret}, want: func(o options) bool { k, _ := o.cookieKeys(); return len(k) == 2 }},
+		{name: "a short cookie key", args: []string{"-cookie-keys", hexSecret + ",ab"}, err: "-cookie-keys: each key must be at least 64 hex digits"},
 		{name: "a stray argument", args: []string{"serve"}, err: `unexpected argument "serve"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,7 +13,8 @@
 // the hosted UI when it is not at -endpoint, -client-secret when the client has
 // one, -identity-pool-id for AWS credentials, -issuer when it cannot be derived)
 // — a `cogauth emulator --self-issuer` or a real pool. -idle-timeout,
-// -absolute-timeout and -refresh-wait tune the sessions. Every flag is also read
+// -absolute-timeout and -refresh-wait tune the sessions; -cookie-keys keeps
+// them in sealed cookies instead of a store. Every flag is also read
 // from COGAUTH_ and its name in capitals (COGAUTH_USER_POOL_ID, …); a flag on
 // the command line wins. The README shows three replicas behind a proxy.
 package main
@@ -99,17 +100,21 @@ func run(ctx context.Context, o options, ready func(base, password string)) erro
 	if err != nil {
 		return err
 	}
+	cfg.CookieKeys, _ = o.cookieKeys() // checked by parseOptions
 	if o.redis != "" {
 		rc := redis.NewClient(&redis.Options{Addr: o.redis})
 		defer rc.Close()
-		st, err := redisstore.New(rc, redisstore.Options{})
-		if err != nil {
-			return err
-		}
 		bus := redisbus.New(rc, "")
 		defer bus.Close()
-		cfg.Store, cfg.Bus = st, bus
-	} else {
+		cfg.Bus = bus
+		if cfg.CookieKeys == nil {
+			st, err := redisstore.New(rc, redisstore.Options{})
+			if err != nil {
+				return err
+			}
+			cfg.Store = st
+		}
+	} else if cfg.CookieKeys == nil {
 		cfg.Store = store.NewMemory()
 	}
 	ws, err := websession.New(cfg)
