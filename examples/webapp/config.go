@@ -90,51 +90,65 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 
 var poolIDRe = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]+$`)
 
-// check refuses what would only fail later, naming the flag.
+// check refuses what would only fail later, naming the flag, and fills in
+// what -endpoint implies.
 func (o *options) check() error {
-	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if o.idleTimeout <= 0 || o.absoluteTimeout <= 0 || o.refreshWait <= 0 {
-		bad("-idle-timeout, -absolute-timeout and -refresh-wait must be positive")
-	}
-	if o.idleTimeout > o.absoluteTimeout {
-		bad("-idle-timeout %v is longer than -absolute-timeout %v: a session would never be idle for long enough to end", o.idleTimeout, o.absoluteTimeout)
-	}
-	if b, err := hex.DecodeString(o.secret); o.secret != "" && (err != nil || len(b) < 32) {
-		bad("-secret must be at least 64 hex digits (32 random bytes)")
-	}
-	if _, err := o.cookieKeys(); err != nil {
-		bad("%v", err)
-	}
-	if o.redis != "" && o.secret == "" {
-		bad("-redis needs -secret (COGAUTH_SECRET), the same on every replica: a random one per replica opens no other replica's sessions")
-	}
-	for _, u := range []struct{ name, v string }{{"base", o.base}, {"endpoint", o.endpoint}, {"domain", o.domain}, {"issuer", o.issuer}} {
-		if u.v != "" {
-			if err := checkURL(u.v); err != nil {
-				bad("-%s %q: %v", u.name, u.v, err)
-			}
-		}
-	}
+	errs := append(o.checkSessions(), o.checkURLs()...)
 	if o.endpoint == "" {
 		for _, f := range []struct{ name, v string }{{"user-pool-id", o.userPoolID}, {"client-id", o.clientID}, {"client-secret", o.clientSecret},
 			{"domain", o.domain}, {"identity-pool-id", o.identityPoolID}, {"issuer", o.issuer}} {
 			if f.v != "" {
-				bad("-%s needs -endpoint (without it the app makes its own pool in an embedded emulator)", f.name)
+				errs = append(errs, fmt.Errorf("-%s needs -endpoint (without it the app makes its own pool in an embedded emulator)", f.name))
 			}
 		}
 		return errors.Join(errs...)
 	}
+	return errors.Join(append(errs, o.checkPool()...)...)
+}
+
+// checkSessions checks the timeouts and the keys.
+func (o *options) checkSessions() (errs []error) {
+	if o.idleTimeout <= 0 || o.absoluteTimeout <= 0 || o.refreshWait <= 0 {
+		errs = append(errs, errors.New("-idle-timeout, -absolute-timeout and -refresh-wait must be positive"))
+	}
+	if o.idleTimeout > o.absoluteTimeout {
+		errs = append(errs, fmt.Errorf("-idle-timeout %v is longer than -absolute-timeout %v: a session would never be idle for long enough to end", o.idleTimeout, o.absoluteTimeout))
+	}
+	if b, err := hex.DecodeString(o.secret); o.secret != "" && (err != nil || len(b) < 32) {
+		errs = append(errs, errors.New("-secret must be at least 64 hex digits (32 random bytes)"))
+	}
+	if _, err := o.cookieKeys(); err != nil {
+		errs = append(errs, err)
+	}
+	if o.redis != "" && o.secret == "" {
+		errs = append(errs, errors.New("-redis needs -secret (COGAUTH_SECRET), the same on every replica: a random one per replica opens no other replica's sessions"))
+	}
+	return errs
+}
+
+func (o *options) checkURLs() (errs []error) {
+	for _, u := range []struct{ name, v string }{{"base", o.base}, {"endpoint", o.endpoint}, {"domain", o.domain}, {"issuer", o.issuer}} {
+		if u.v != "" {
+			if err := checkURL(u.v); err != nil {
+				errs = append(errs, fmt.Errorf("-%s %q: %v", u.name, u.v, err))
+			}
+		}
+	}
+	return errs
+}
+
+// checkPool checks an outside pool's flags and derives -domain and -issuer.
+func (o *options) checkPool() (errs []error) {
 	if o.password != "" {
-		bad("-password is for the embedded emulator's user; with -endpoint, users sign in with their own")
+		errs = append(errs, errors.New("-password is for the embedded emulator's user; with -endpoint, users sign in with their own"))
 	}
 	if o.userPoolID == "" {
-		bad("-user-pool-id (COGAUTH_USER_POOL_ID) is required with -endpoint")
+		errs = append(errs, errors.New("-user-pool-id (COGAUTH_USER_POOL_ID) is required with -endpoint"))
 	} else if !poolIDRe.MatchString(o.userPoolID) {
-		bad("-user-pool-id %q is not a user pool ID (REGION_ID, e.g. us-east-1_AbC123)", o.userPoolID)
+		errs = append(errs, fmt.Errorf("-user-pool-id %q is not a user pool ID (REGION_ID, e.g. us-east-1_AbC123)", o.userPoolID))
 	}
 	if o.clientID == "" {
-		bad("-client-id (COGAUTH_CLIENT_ID) is required with -endpoint")
+		errs = append(errs, errors.New("-client-id (COGAUTH_CLIENT_ID) is required with -endpoint"))
 	}
 	if o.domain == "" {
 		o.domain = o.endpoint
@@ -142,7 +156,7 @@ func (o *options) check() error {
 	if o.issuer == "" && o.userPoolID != "" {
 		o.issuer = deriveIssuer(o.endpoint, o.userPoolID)
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 func checkURL(v string) error {

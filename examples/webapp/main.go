@@ -100,76 +100,20 @@ func run(ctx context.Context, o options, ready func(base, password string)) erro
 	if err != nil {
 		return err
 	}
-	cfg.CookieKeys, _ = o.cookieKeys() // checked by parseOptions
-	if o.redis != "" {
-		rc := redis.NewClient(&redis.Options{Addr: o.redis})
-		defer rc.Close()
-		bus := redisbus.New(rc, "")
-		defer bus.Close()
-		cfg.Bus = bus
-		if cfg.CookieKeys == nil {
-			st, err := redisstore.New(rc, redisstore.Options{})
-			if err != nil {
-				return err
-			}
-			cfg.Store = st
-		}
-	} else if cfg.CookieKeys == nil {
-		cfg.Store = store.NewMemory()
+	closeShared, err := shareSessions(o, &cfg)
+	if err != nil {
+		return err
 	}
+	defer closeShared()
 	ws, err := websession.New(cfg)
 	if err != nil {
 		return err
 	}
 	defer ws.Close()
-
-	// An API of our own that wants the user's access token, as a separate
-	// service would.
-	av, err := jwt.NewVerifier(jwt.VerifierOptions{Issuers: []string{o.issuer}, ClientIDs: []string{o.clientID}, TokenUse: jwt.AccessToken})
+	mux, err := routes(o, ws, "http://"+l.Addr().String(), cfg.Credentials != nil)
 	if err != nil {
 		return err
 	}
-	api := httpauth.Middleware(av)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, _ := httpauth.ClaimsFrom(r.Context())
-		fmt.Fprintf(w, "the API saw a valid access token of %s", c.Username)
-	}))
-
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		u, _ := websession.UserFrom(r.Context())
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_ = page.Execute(w, u)
-	})
-	mux.Handle("/internal/api", api)
-	mux.Handle("GET /api/call", ws.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, _ := websession.UserFrom(r.Context())
-		req, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, "http://"+l.Addr().String()+"/internal/api", nil)
-		resp, err := httpauth.NewClient(u, httpauth.Bearer).Do(req)
-		if err != nil {
-			http.Error(w, "the API call failed", http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		w.WriteHeader(resp.StatusCode)
-		_, _ = io.Copy(w, io.LimitReader(resp.Body, 1<<16))
-	})))
-	mux.Handle("GET /api/aws", ws.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, _ := websession.UserFrom(r.Context())
-		if cfg.Credentials == nil {
-			http.Error(w, "this app has no identity pool (-identity-pool-id)", http.StatusNotFound)
-			return
-		}
-		creds, err := u.Credentials().Retrieve(r.Context())
-		if err != nil {
-			http.Error(w, "no AWS credentials", http.StatusBadGateway)
-			return
-		}
-		// An AWS SDK client would take u.Credentials() as its Credentials; show
-		// that it works without showing the secret.
-		fmt.Fprintf(w, "AWS access key %s…, expires %s", creds.AccessKeyID[:min(4, len(creds.AccessKeyID))], creds.Expires.Format(time.RFC3339))
-	})))
-
 	srv := &http.Server{Handler: ws.Handler(mux), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn)}
 	fmt.Fprintf(o.out, "webapp on %s (listening on %s; %s)\n", o.base, l.Addr(), where)
 	if o.password != "" {
@@ -188,6 +132,81 @@ func run(ctx context.Context, o options, ready func(base, password string)) erro
 	case err := <-errc:
 		return err
 	}
+}
+
+// shareSessions puts the sessions where o says: Redis (with its bus for
+// sign-outs), sealed cookies (-cookie-keys; with -redis only the bus), or this
+// process's memory.
+func shareSessions(o options, cfg *websession.Config) (closer func(), err error) {
+	cfg.CookieKeys, _ = o.cookieKeys() // checked by parseOptions
+	if o.redis == "" {
+		if cfg.CookieKeys == nil {
+			cfg.Store = store.NewMemory()
+		}
+		return func() {}, nil
+	}
+	rc := redis.NewClient(&redis.Options{Addr: o.redis})
+	bus := redisbus.New(rc, "")
+	closer = func() { bus.Close(); rc.Close() }
+	cfg.Bus = bus
+	if cfg.CookieKeys == nil {
+		if cfg.Store, err = redisstore.New(rc, redisstore.Options{}); err != nil {
+			closer()
+			return nil, err
+		}
+	}
+	return closer, nil
+}
+
+// routes are the app's pages and APIs; self is this replica's own URL, where
+// it calls its internal API.
+func routes(o options, ws *websession.Sessions, self string, aws bool) (*http.ServeMux, error) {
+	// An API of our own that wants the user's access token, as a separate
+	// service would.
+	av, err := jwt.NewVerifier(jwt.VerifierOptions{Issuers: []string{o.issuer}, ClientIDs: []string{o.clientID}, TokenUse: jwt.AccessToken})
+	if err != nil {
+		return nil, err
+	}
+	api := httpauth.Middleware(av)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := httpauth.ClaimsFrom(r.Context())
+		fmt.Fprintf(w, "the API saw a valid access token of %s", c.Username)
+	}))
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		u, _ := websession.UserFrom(r.Context())
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = page.Execute(w, u)
+	})
+	mux.Handle("/internal/api", api)
+	mux.Handle("GET /api/call", ws.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := websession.UserFrom(r.Context())
+		req, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, self+"/internal/api", nil)
+		resp, err := httpauth.NewClient(u, httpauth.Bearer).Do(req)
+		if err != nil {
+			http.Error(w, "the API call failed", http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, io.LimitReader(resp.Body, 1<<16))
+	})))
+	mux.Handle("GET /api/aws", ws.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !aws {
+			http.Error(w, "this app has no identity pool (-identity-pool-id)", http.StatusNotFound)
+			return
+		}
+		u, _ := websession.UserFrom(r.Context())
+		creds, err := u.Credentials().Retrieve(r.Context())
+		if err != nil {
+			http.Error(w, "no AWS credentials", http.StatusBadGateway)
+			return
+		}
+		// An AWS SDK client would take u.Credentials() as its Credentials; show
+		// that it works without showing the secret.
+		fmt.Fprintf(w, "AWS access key %s…, expires %s", creds.AccessKeyID[:min(4, len(creds.AccessKeyID))], creds.Expires.Format(time.RFC3339))
+	})))
+	return mux, nil
 }
 
 // embed starts the embedded Cognito — a pool, an app client for this app's
