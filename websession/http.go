@@ -142,6 +142,15 @@ func (w *Sessions) Middleware(next http.Handler) http.Handler {
 	}))
 }
 
+// Unavailable answers a request as the middleware does when the user's session
+// is kept but cannot be served now: for a handler whose User.Token or
+// User.Session failed with a retryable error (the refresh still under way, the
+// token endpoint held), so that the client gets the same 503 with Retry-After,
+// never a 401 or a 502.
+func (w *Sessions) Unavailable(rw http.ResponseWriter, r *http.Request, err error) {
+	w.unavailable(rw, r, err)
+}
+
 // unavailable answers a request whose session is kept but cannot be served now
 // (store or Cognito unreachable or late, tokens dead meanwhile): 503 with
 // Retry-After, as JSON for API requests and as a short page for navigations.
@@ -272,6 +281,9 @@ func (w *Sessions) userOf(rw http.ResponseWriter, r *http.Request) (*userCtx, er
 			return nil, err
 		}
 	}
+	// The wait for a refresh is real time (a timer), whatever clock decides
+	// expiry: the request's RefreshWait starts here.
+	start := time.Now()
 	if err := w.check(ctx, l, w.clk.Now()); err != nil {
 		return nil, err
 	}
@@ -303,12 +315,13 @@ func (w *Sessions) userOf(rw http.ResponseWriter, r *http.Request) (*userCtx, er
 			w.log.LogAttrs(ctx, slog.LevelWarn, "cogauth: could not write the session cookies", slogErr(err))
 		}
 	}
-	return w.newUser(ctx, l, s), nil
+	return w.newUser(ctx, l, s, start.Add(w.cfg.RefreshWait)), nil
 }
 
 // newUser returns the request's context with its user: one allocation for both.
-func (w *Sessions) newUser(ctx context.Context, l *live, s *session.Session) *userCtx {
-	c := &userCtx{Context: ctx, u: User{Username: s.Username, Sub: s.UserSub, Access: s.Tokens.Access.Claims(), w: w, l: l}}
+// waitUntil is the end of the request's RefreshWait.
+func (w *Sessions) newUser(ctx context.Context, l *live, s *session.Session, waitUntil time.Time) *userCtx {
+	c := &userCtx{Context: ctx, u: User{Username: s.Username, Sub: s.UserSub, Access: s.Tokens.Access.Claims(), w: w, l: l, waitUntil: waitUntil}}
 	if s.Tokens.ID != nil {
 		c.u.ID = s.Tokens.ID.Claims()
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"golang.org/x/oauth2"
@@ -25,6 +26,9 @@ type User struct {
 
 	w *Sessions
 	l *live
+	// waitUntil ends the request's RefreshWait: what the middleware waited
+	// for a refresh is not waited again by the handler.
+	waitUntil time.Time
 }
 
 // String names the user without anything secret.
@@ -69,17 +73,32 @@ func UserFrom(ctx context.Context) (*User, bool) {
 }
 
 // Session returns the user's Cognito session, refreshed when due (once across
-// replicas). Like the request that loaded it, it waits at most
-// Config.RefreshWait for a refresh (session.FetchOptions.MaxWait).
+// replicas). It waits for a refresh only for what is left of the request's
+// Config.RefreshWait, counted from when the middleware loaded the session, so
+// a request never waits longer than RefreshWait in all
+// (session.FetchOptions.MaxWait); once that is spent, a refresh still under
+// way is an error matching session.ErrRefreshPending (retryable: answer it
+// with Sessions.Unavailable) while the refresh goes on. Work that outlives the
+// request takes TokenSource, which waits as long as its context allows.
 func (u *User) Session(ctx context.Context) (*session.Session, error) {
-	return u.l.mgr.Fetch(ctx, session.FetchOptions{MaxWait: u.w.cfg.RefreshWait})
+	return u.l.mgr.Fetch(ctx, session.FetchOptions{MaxWait: u.maxWait()})
+}
+
+// maxWait is what is left of the request's RefreshWait; at least a
+// nanosecond, since a zero MaxWait would wait as long as ctx allows.
+func (u *User) maxWait() time.Duration {
+	if u.waitUntil.IsZero() {
+		return u.w.cfg.RefreshWait
+	}
+	return max(time.Until(u.waitUntil), time.Nanosecond)
 }
 
 // Token returns the user's access token: the TokenProvider shape that
-// httpauth.NewClient takes, to call APIs on the user's behalf. It waits at
-// most Config.RefreshWait for a refresh, forced or not.
+// httpauth.NewClient takes, to call APIs on the user's behalf. Like Session,
+// it waits for a refresh, forced or not, only for what is left of the
+// request's RefreshWait.
 func (u *User) Token(ctx context.Context, forceRefresh bool) (string, error) {
-	s, err := u.l.mgr.Fetch(ctx, session.FetchOptions{ForceRefresh: forceRefresh, MaxWait: u.w.cfg.RefreshWait})
+	s, err := u.l.mgr.Fetch(ctx, session.FetchOptions{ForceRefresh: forceRefresh, MaxWait: u.maxWait()})
 	if err != nil {
 		return "", err
 	}
