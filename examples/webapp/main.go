@@ -184,6 +184,11 @@ func routes(o options, ws *websession.Sessions, self string, aws bool) (*http.Se
 		req, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, self+"/internal/api", nil)
 		resp, err := httpauth.NewClient(u, httpauth.Bearer).Do(req)
 		if err != nil {
+			var re interface{ RetryableError() bool } // as aws-sdk-go-v2's retryers read it
+			if _, terr := u.Token(r.Context(), false); errors.As(terr, &re) && re.RetryableError() {
+				ws.Unavailable(w, r, terr) // the session is kept: 503, try again
+				return
+			}
 			http.Error(w, "the API call failed", http.StatusBadGateway)
 			return
 		}
