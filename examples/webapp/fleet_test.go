@@ -389,4 +389,3 @@ func TestFleet(t *testing.T) {
 	}
 
 }
-
