@@ -10,48 +10,58 @@ import (
 	"github.com/cogauth/cogauth/store"
 )
 
-// The account's lifecycle through the Manager: sign-up and its confirmation,
-// password reset and change, attributes, MFA set-up, and deleting the user.
-// Calls of a signed-in user use the current session's access token (refreshed
-// first when due), so ErrSignedOut comes back without a session. Attribute
-// changes show in the ID token's claims after the next refresh
-// (Fetch with ForceRefresh).
+// Account is the user's account, seen through a Manager (Manager.Account): sign-up
+// and its confirmation, password reset and change, attributes, how the user can
+// sign in, and deleting the user. SignUp, ConfirmSignUp, ResendSignUpCode,
+// ResetPassword and ConfirmResetPassword need no session (the user is not signed
+// in yet, or cannot sign in); the other methods act on the signed-in user with
+// the current session's access token (refreshed first when due), so they fail
+// with ErrSignedOut without a session. Attribute changes show in the ID token's
+// claims after the next refresh (Fetch with ForceRefresh).
+//
+// An Account is a small value holding its Manager: get one with m.Account()
+// whenever it is needed, or keep it; it shares the Manager's session, store and
+// events, and has no state of its own.
+type Account struct{ m *Manager }
+
+// Account returns the account view of the Manager's user. See Account.
+func (m *Manager) Account() Account { return Account{m} }
 
 // SignUp registers a new user (no session is started; see ConfirmSignUp).
-func (m *Manager) SignUp(ctx context.Context, in cognito.SignUpInput) (*cognito.SignUpResult, error) {
-	return m.cfg.Cognito.SignUp(ctx, in)
+func (a Account) SignUp(ctx context.Context, in cognito.SignUpInput) (*cognito.SignUpResult, error) {
+	return a.m.cfg.Cognito.SignUp(ctx, in)
 }
 
 // ConfirmSignUp confirms a new user with the code SignUp sent and emits
 // SignUpConfirmed. The result's Session, when the service gives one, signs the
-// user in with AutoSignIn.
-func (m *Manager) ConfirmSignUp(ctx context.Context, in cognito.ConfirmSignUpInput) (*cognito.ConfirmSignUpResult, error) {
-	res, err := m.cfg.Cognito.ConfirmSignUp(ctx, in)
+// user in with Manager.AutoSignIn.
+func (a Account) ConfirmSignUp(ctx context.Context, in cognito.ConfirmSignUpInput) (*cognito.ConfirmSignUpResult, error) {
+	res, err := a.m.cfg.Cognito.ConfirmSignUp(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	m.emit(Event{Kind: SignUpConfirmed, Username: in.Username})
+	a.m.emit(Event{Kind: SignUpConfirmed, Username: in.Username})
 	return res, nil
 }
 
 // ResendSignUpCode sends a new sign-up code to an unconfirmed user.
-func (m *Manager) ResendSignUpCode(ctx context.Context, username string) (*cognito.CodeDelivery, error) {
-	return m.cfg.Cognito.ResendConfirmationCode(ctx, username, nil)
+func (a Account) ResendSignUpCode(ctx context.Context, username string) (*cognito.CodeDelivery, error) {
+	return a.m.cfg.Cognito.ResendConfirmationCode(ctx, username, nil)
 }
 
 // ResetPassword sends a password-reset code (ForgotPassword): the way out of
 // cognito.ErrPasswordResetRequired. Finish with ConfirmResetPassword.
-func (m *Manager) ResetPassword(ctx context.Context, username string) (*cognito.CodeDelivery, error) {
-	return m.cfg.Cognito.ForgotPassword(ctx, username, nil)
+func (a Account) ResetPassword(ctx context.Context, username string) (*cognito.CodeDelivery, error) {
+	return a.m.cfg.Cognito.ForgotPassword(ctx, username, nil)
 }
 
 // ConfirmResetPassword sets the new password with the code ResetPassword sent
 // and emits PasswordChanged. A session of the user, if any, continues.
-func (m *Manager) ConfirmResetPassword(ctx context.Context, in cognito.ConfirmForgotPasswordInput) error {
-	if err := m.cfg.Cognito.ConfirmForgotPassword(ctx, in); err != nil {
+func (a Account) ConfirmResetPassword(ctx context.Context, in cognito.ConfirmForgotPasswordInput) error {
+	if err := a.m.cfg.Cognito.ConfirmForgotPassword(ctx, in); err != nil {
 		return err
 	}
-	m.emit(Event{Kind: PasswordChanged, Username: in.Username})
+	a.m.emit(Event{Kind: PasswordChanged, Username: in.Username})
 	return nil
 }
 
@@ -65,105 +75,85 @@ func (m *Manager) accessToken(ctx context.Context) (jwt.Secret, *Session, error)
 }
 
 // ChangePassword changes the signed-in user's password and emits PasswordChanged.
-func (m *Manager) ChangePassword(ctx context.Context, oldPassword, newPassword string) error {
-	at, sess, err := m.accessToken(ctx)
+func (a Account) ChangePassword(ctx context.Context, oldPassword, newPassword string) error {
+	at, sess, err := a.m.accessToken(ctx)
 	if err != nil {
 		return err
 	}
-	if err := m.cfg.Cognito.ChangePassword(ctx, at, oldPassword, newPassword); err != nil {
+	if err := a.m.cfg.Cognito.ChangePassword(ctx, at, oldPassword, newPassword); err != nil {
 		return err
 	}
-	m.emit(Event{Kind: PasswordChanged, Username: sess.Username})
+	a.m.emit(Event{Kind: PasswordChanged, Username: sess.Username})
 	return nil
 }
 
 // User returns the signed-in user's attributes and MFA settings (GetUser).
-func (m *Manager) User(ctx context.Context) (*cognito.User, error) {
-	at, _, err := m.accessToken(ctx)
+func (a Account) User(ctx context.Context) (*cognito.User, error) {
+	at, _, err := a.m.accessToken(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return m.cfg.Cognito.GetUser(ctx, at)
+	return a.m.cfg.Cognito.GetUser(ctx, at)
 }
 
-// UpdateUserAttributes sets attributes of the signed-in user; a changed email or
-// phone_number is verified with VerifyUserAttribute and the code sent for it.
-func (m *Manager) UpdateUserAttributes(ctx context.Context, attrs map[string]string) ([]cognito.CodeDelivery, error) {
-	at, _, err := m.accessToken(ctx)
+// UpdateAttributes sets attributes of the signed-in user (UpdateUserAttributes);
+// a changed email or phone_number is verified with VerifyAttribute and the code
+// sent for it.
+func (a Account) UpdateAttributes(ctx context.Context, attrs map[string]string) ([]cognito.CodeDelivery, error) {
+	at, _, err := a.m.accessToken(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return m.cfg.Cognito.UpdateUserAttributes(ctx, at, attrs, nil)
+	return a.m.cfg.Cognito.UpdateUserAttributes(ctx, at, attrs, nil)
 }
 
-// SendAttributeVerificationCode sends a code to verify the email or phone_number.
-func (m *Manager) SendAttributeVerificationCode(ctx context.Context, name string) (*cognito.CodeDelivery, error) {
-	at, _, err := m.accessToken(ctx)
+// SendVerificationCode sends a code to verify the email or phone_number
+// (GetUserAttributeVerificationCode).
+func (a Account) SendVerificationCode(ctx context.Context, name string) (*cognito.CodeDelivery, error) {
+	at, _, err := a.m.accessToken(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return m.cfg.Cognito.GetUserAttributeVerificationCode(ctx, at, name, nil)
+	return a.m.cfg.Cognito.GetUserAttributeVerificationCode(ctx, at, name, nil)
 }
 
-// VerifyUserAttribute verifies the email or phone_number with the code sent.
-func (m *Manager) VerifyUserAttribute(ctx context.Context, name, code string) error {
-	at, _, err := m.accessToken(ctx)
+// VerifyAttribute verifies the email or phone_number with the code sent
+// (VerifyUserAttribute).
+func (a Account) VerifyAttribute(ctx context.Context, name, code string) error {
+	at, _, err := a.m.accessToken(ctx)
 	if err != nil {
 		return err
 	}
-	return m.cfg.Cognito.VerifyUserAttribute(ctx, at, name, code)
+	return a.m.cfg.Cognito.VerifyUserAttribute(ctx, at, name, code)
 }
 
-// DeleteUserAttributes removes attributes of the signed-in user.
-func (m *Manager) DeleteUserAttributes(ctx context.Context, names []string) error {
-	at, _, err := m.accessToken(ctx)
+// DeleteAttributes removes attributes of the signed-in user (DeleteUserAttributes).
+func (a Account) DeleteAttributes(ctx context.Context, names []string) error {
+	at, _, err := a.m.accessToken(ctx)
 	if err != nil {
 		return err
 	}
-	return m.cfg.Cognito.DeleteUserAttributes(ctx, at, names)
+	return a.m.cfg.Cognito.DeleteUserAttributes(ctx, at, names)
 }
 
-// SetUpTOTP starts TOTP set-up for the signed-in user and returns the secret for
-// the authenticator app; finish with VerifyTOTPSetup.
-func (m *Manager) SetUpTOTP(ctx context.Context) (jwt.Secret, error) {
-	at, _, err := m.accessToken(ctx)
-	if err != nil {
-		return "", err
-	}
-	return m.cfg.Cognito.SetUpTOTP(ctx, at)
-}
-
-// VerifyTOTPSetup checks the authenticator app's first code; TOTP is then enabled.
-func (m *Manager) VerifyTOTPSetup(ctx context.Context, code, deviceName string) error {
-	at, _, err := m.accessToken(ctx)
-	if err != nil {
-		return err
-	}
-	return m.cfg.Cognito.VerifyTOTPSetup(ctx, at, code, deviceName)
-}
-
-// SetMFAPreference enables, disables or prefers the signed-in user's MFA methods.
-func (m *Manager) SetMFAPreference(ctx context.Context, p cognito.MFAPreference) error {
-	at, _, err := m.accessToken(ctx)
-	if err != nil {
-		return err
-	}
-	return m.cfg.Cognito.SetMFAPreference(ctx, at, p)
-}
-
-// DeleteUser deletes the signed-in user at the service and then ends the session
-// here as the service has: the stored session, the current-user mark, the
+// Delete deletes the signed-in user at the service (DeleteUser) and then ends
+// the session here as the service has: the stored session, the current-user mark, the
 // remembered device and what the CredentialsSource keeps are removed, and
 // subscribers get UserDeleted then SignedOut (ReasonUserGone). If the service
 // refuses, nothing changes here.
-func (m *Manager) DeleteUser(ctx context.Context) error {
-	at, _, err := m.accessToken(ctx)
+func (a Account) Delete(ctx context.Context) error {
+	at, _, err := a.m.accessToken(ctx)
 	if err != nil {
 		return err
 	}
-	if err := m.cfg.Cognito.DeleteUser(ctx, at); err != nil {
+	if err := a.m.cfg.Cognito.DeleteUser(ctx, at); err != nil {
 		return err
 	}
+	return a.m.endDeleted(ctx)
+}
+
+// endDeleted ends the session of a user the service has just deleted.
+func (m *Manager) endDeleted(ctx context.Context) error {
 	m.rmu.Lock()
 	defer m.rmu.Unlock()
 	st, err := m.load(ctx)
@@ -192,23 +182,12 @@ func (m *Manager) DeleteUser(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// AutoSignIn signs in the user ConfirmSignUp just confirmed, with the Session
-// it returned (USER_AUTH; the app client must allow it), without asking for the
-// password again: Amplify's autoSignIn. The session is good once, for a few
-// minutes.
-func (m *Manager) AutoSignIn(ctx context.Context, username string, confirmed *cognito.ConfirmSignUpResult) (*SignInResult, error) {
-	if confirmed == nil || confirmed.Session == "" {
-		return nil, errors.New("session: AutoSignIn needs the Session ConfirmSignUp returned")
-	}
-	return m.SignIn(ctx, cognito.SignInInput{Username: username, Flow: cognito.FlowUserAuth, Session: confirmed.Session})
-}
-
-// UserAuthFactors lists how the signed-in user can sign in (GetUserAuthFactors):
+// AuthFactors lists how the signed-in user can sign in (GetUserAuthFactors):
 // the first factors USER_AUTH offers them and their MFA methods.
-func (m *Manager) UserAuthFactors(ctx context.Context) (*cognito.AuthFactors, error) {
-	at, _, err := m.accessToken(ctx)
+func (a Account) AuthFactors(ctx context.Context) (*cognito.AuthFactors, error) {
+	at, _, err := a.m.accessToken(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return m.cfg.Cognito.GetUserAuthFactors(ctx, at)
+	return a.m.cfg.Cognito.GetUserAuthFactors(ctx, at)
 }

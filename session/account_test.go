@@ -38,42 +38,42 @@ func TestAccountLifecycle(t *testing.T) {
 	ctx := context.Background()
 	const pw1, pw2 = "Fr3sh-Start!", "S3cond-Start!"
 
-	if _, err := m.SignUp(ctx, cognito.SignUpInput{Username: "dora", Password: pw1, Attributes: map[string]string{"email": "dora@example.com"}}); err != nil {
+	if _, err := m.Account().SignUp(ctx, cognito.SignUpInput{Username: "dora", Password: pw1, Attributes: map[string]string{"email": "dora@example.com"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.ResendSignUpCode(ctx, "dora"); err != nil {
+	if _, err := m.Account().ResendSignUpCode(ctx, "dora"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "dora", Code: "not-it"}); !errors.Is(err, cognito.ErrCodeMismatch) {
+	if _, err := m.Account().ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "dora", Code: "not-it"}); !errors.Is(err, cognito.ErrCodeMismatch) {
 		t.Fatalf("wrong code: %v", err)
 	}
-	if _, err := m.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "dora", Code: lastCodeOf(t, srv, "dora", "SIGN_UP")}); err != nil {
+	if _, err := m.Account().ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "dora", Code: lastCodeOf(t, srv, "dora", "SIGN_UP")}); err != nil {
 		t.Fatal(err)
 	}
 	// Signed out: the calls of a signed-in user say so.
-	if _, err := m.User(ctx); !errors.Is(err, session.ErrSignedOut) {
+	if _, err := m.Account().User(ctx); !errors.Is(err, session.ErrSignedOut) {
 		t.Fatalf("User while signed out: %v", err)
 	}
 	if _, err := m.SignIn(ctx, cognito.SignInInput{Username: "dora", Password: pw1}); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.ChangePassword(ctx, pw1, pw2); err != nil {
+	if err := m.Account().ChangePassword(ctx, pw1, pw2); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.UpdateUserAttributes(ctx, map[string]string{"email": "dora2@example.com", "nickname": "d"}); err != nil {
+	if _, err := m.Account().UpdateAttributes(ctx, map[string]string{"email": "dora2@example.com", "nickname": "d"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.VerifyUserAttribute(ctx, "email", lastCodeOf(t, srv, "dora", "VERIFY_ATTRIBUTE")); err != nil {
+	if err := m.Account().VerifyAttribute(ctx, "email", lastCodeOf(t, srv, "dora", "VERIFY_ATTRIBUTE")); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.DeleteUserAttributes(ctx, []string{"nickname"}); err != nil {
+	if err := m.Account().DeleteAttributes(ctx, []string{"nickname"}); err != nil {
 		t.Fatal(err)
 	}
-	u, err := m.User(ctx)
+	u, err := m.Account().User(ctx)
 	if err != nil || u.Email() != "dora2@example.com" || !u.EmailVerified() || u.Attributes["nickname"] != "" {
 		t.Fatalf("User = %+v, %v", u, err)
 	}
-	if err := m.DeleteUser(ctx); err != nil {
+	if err := m.Account().Delete(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := m.Fetch(ctx, session.FetchOptions{}); !errors.Is(err, session.ErrSignedOut) {
@@ -120,10 +120,10 @@ func TestAutoSignInAndUserAuth(t *testing.T) {
 	}
 	defer m.Close()
 	ctx := context.Background()
-	if _, err := m.SignUp(ctx, cognito.SignUpInput{Username: "dora", Password: "Fr3sh-Start!", Attributes: map[string]string{"email": "dora@example.com"}}); err != nil {
+	if _, err := m.Account().SignUp(ctx, cognito.SignUpInput{Username: "dora", Password: "Fr3sh-Start!", Attributes: map[string]string{"email": "dora@example.com"}}); err != nil {
 		t.Fatal(err)
 	}
-	conf, err := m.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "dora", Code: lastCodeOf(t, srv, "dora", "SIGN_UP")})
+	conf, err := m.Account().ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "dora", Code: lastCodeOf(t, srv, "dora", "SIGN_UP")})
 	if err != nil {
 		t.Fatal(err)
 	}

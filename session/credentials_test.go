@@ -121,7 +121,7 @@ func TestEmulatorSessionWithMFAAndDevice(t *testing.T) {
 	if err != nil || res.Session == nil || res.NewDevice == nil {
 		t.Fatalf("ConfirmSignIn = %+v, %v", res, err)
 	}
-	if err := m.RememberDevice(ctx, *res.NewDevice, "laptop"); err != nil {
+	if err := m.Devices().Remember(ctx, *res.NewDevice, "laptop"); err != nil {
 		t.Fatal(err)
 	}
 	s, err := m.Fetch(ctx, session.FetchOptions{ForceRefresh: true})

@@ -208,50 +208,63 @@ func (m *Manager) dropDevice(ctx context.Context, username, key string) error {
 	return nil
 }
 
-// DeviceOptions adjust ConfirmDevice.
+// Devices are the signed-in user's devices, seen through a Manager
+// (Manager.Devices): confirming the device a sign-in created, this machine's
+// remembered device, and the devices the pool tracks for the user. They act with
+// the current session's access token (refreshed first when due; ErrSignedOut
+// without a session). A remembered device lives in the Store beside the session
+// and outlives sign-out, as it does at Cognito: the next sign-in of the user
+// answers DEVICE_SRP_AUTH with it and may skip MFA, and every refresh sends its
+// key. Like Account, a Devices has no state of its own.
+type Devices struct{ m *Manager }
+
+// Devices returns the devices view of the Manager's signed-in user. See Devices.
+func (m *Manager) Devices() Devices { return Devices{m} }
+
+// DeviceOptions adjust Devices.Confirm.
 type DeviceOptions struct {
-	// Name is the device's name in ListDevices ("laptop"); the pool's default when
+	// Name is the device's name in Devices.List ("laptop"); the pool's default when
 	// empty.
 	Name string
 	// Remember marks the device remembered in a pool that remembers devices only
-	// when the user says so (ConfirmDevice answers UserConfirmationNecessary): set
+	// when the user says so (the service's ConfirmDevice answers UserConfirmationNecessary): set
 	// it when the user said yes. A pool set to always remember does so anyway.
 	Remember bool
 }
 
-// ConfirmDevice confirms the device a sign-in created (SignInResult.NewDevice): it
+// Confirm confirms the device a sign-in created (SignInResult.NewDevice): it
 // makes the device's password, sends its SRP verifier, and keeps key, group key and
 // password in the store apart from the session, so that they outlive sign-out. Later
 // sign-ins of the user then answer DEVICE_SRP_AUTH with it (skipping MFA where the
 // pool allows), and refreshes send its key. It reports whether the device is now
 // remembered. It needs the current session.
-func (m *Manager) ConfirmDevice(ctx context.Context, nd cognito.NewDevice, opts DeviceOptions) (remembered bool, err error) {
-	sess, err := m.Fetch(ctx, FetchOptions{})
+func (dv Devices) Confirm(ctx context.Context, nd cognito.NewDevice, opts DeviceOptions) (remembered bool, err error) {
+	sess, err := dv.m.Fetch(ctx, FetchOptions{})
 	if err != nil {
 		return false, err
 	}
 	access := jwt.Secret(sess.Tokens.Access.Raw())
-	dev, needsUser, err := m.cfg.Cognito.ConfirmDevice(ctx, access, nd, opts.Name)
+	dev, needsUser, err := dv.m.cfg.Cognito.ConfirmDevice(ctx, access, nd, opts.Name)
 	if err != nil {
 		return false, err
 	}
 	// From here on the service knows the device's verifier: losing the password
 	// would orphan the device, so it is kept even if marking it remembered fails.
-	saveErr := m.keepDevice(ctx, dev)
+	saveErr := dv.m.keepDevice(ctx, dev)
 	remembered = !needsUser
 	var statusErr error
 	if needsUser && opts.Remember {
-		if statusErr = m.cfg.Cognito.UpdateDeviceStatus(ctx, access, dev.Key, cognito.DeviceRemembered); statusErr == nil {
+		if statusErr = dv.m.cfg.Cognito.UpdateDeviceStatus(ctx, access, dev.Key, cognito.DeviceRemembered); statusErr == nil {
 			remembered = true
 		}
 	}
 	return remembered, errors.Join(saveErr, statusErr)
 }
 
-// RememberDevice confirms the device a sign-in created and marks it remembered: the
-// user said yes to "remember this device". See ConfirmDevice.
-func (m *Manager) RememberDevice(ctx context.Context, nd cognito.NewDevice, name string) error {
-	_, err := m.ConfirmDevice(ctx, nd, DeviceOptions{Name: name, Remember: true})
+// Remember confirms the device a sign-in created and marks it remembered: the
+// user said yes to "remember this device". See Confirm.
+func (dv Devices) Remember(ctx context.Context, nd cognito.NewDevice, name string) error {
+	_, err := dv.Confirm(ctx, nd, DeviceOptions{Name: name, Remember: true})
 	return err
 }
 
@@ -284,17 +297,17 @@ func (m *Manager) sessionDeviceKey(ctx context.Context, s *Session) string {
 	return ""
 }
 
-// RememberedDevice returns the signed-in user's device as this machine keeps it:
+// Remembered returns the signed-in user's device as this machine keeps it:
 // key, group key and password (a jwt.Secret, printed redacted). A backend that
 // signs users in hands it over with the tokens, for Import on the other side. It
 // is ErrNoDevice when there is none, and has only a Key when the session knows no
 // more (tokens imported with the key alone).
-func (m *Manager) RememberedDevice(ctx context.Context) (*cognito.Device, error) {
-	sess, err := m.Fetch(ctx, FetchOptions{})
+func (dv Devices) Remembered(ctx context.Context) (*cognito.Device, error) {
+	sess, err := dv.m.Fetch(ctx, FetchOptions{})
 	if err != nil {
 		return nil, err
 	}
-	d := m.storedDevice(ctx, sess.Username)
+	d := dv.m.storedDevice(ctx, sess.Username)
 	switch {
 	case d != nil && (sess.Tokens.DeviceKey == "" || d.Key == sess.Tokens.DeviceKey):
 		return d.device(), nil
@@ -304,56 +317,56 @@ func (m *Manager) RememberedDevice(ctx context.Context) (*cognito.Device, error)
 	return nil, ErrNoDevice
 }
 
-// ListDevices lists the devices the pool tracks for the signed-in user (those
-// confirmed with ConfirmDevice, on this machine or elsewhere). Session.Tokens.DeviceKey
+// List lists the devices the pool tracks for the signed-in user (ListDevices;
+// those confirmed with Confirm, on this machine or elsewhere). Session.Tokens.DeviceKey
 // names this session's.
-func (m *Manager) ListDevices(ctx context.Context) ([]cognito.DeviceInfo, error) {
-	sess, err := m.Fetch(ctx, FetchOptions{})
+func (dv Devices) List(ctx context.Context) ([]cognito.DeviceInfo, error) {
+	sess, err := dv.m.Fetch(ctx, FetchOptions{})
 	if err != nil {
 		return nil, err
 	}
-	return m.cfg.Cognito.ListDevices(ctx, jwt.Secret(sess.Tokens.Access.Raw()))
+	return dv.m.cfg.Cognito.ListDevices(ctx, jwt.Secret(sess.Tokens.Access.Raw()))
 }
 
-// UpdateDeviceStatus marks a device of the signed-in user remembered or not; key
+// UpdateStatus marks a device of the signed-in user remembered or not; key
 // "" means this session's device. A device that is not remembered no longer skips
 // MFA, but stays tracked, and stays stored here.
-func (m *Manager) UpdateDeviceStatus(ctx context.Context, key string, status cognito.DeviceStatus) error {
-	sess, err := m.Fetch(ctx, FetchOptions{})
+func (dv Devices) UpdateStatus(ctx context.Context, key string, status cognito.DeviceStatus) error {
+	sess, err := dv.m.Fetch(ctx, FetchOptions{})
 	if err != nil {
 		return err
 	}
 	if key == "" {
-		if key = m.sessionDeviceKey(ctx, sess); key == "" {
+		if key = dv.m.sessionDeviceKey(ctx, sess); key == "" {
 			return ErrNoDevice
 		}
 	}
-	return m.cfg.Cognito.UpdateDeviceStatus(ctx, jwt.Secret(sess.Tokens.Access.Raw()), key, status)
+	return dv.m.cfg.Cognito.UpdateDeviceStatus(ctx, jwt.Secret(sess.Tokens.Access.Raw()), key, status)
 }
 
-// ForgetDevice makes the pool forget a device of the signed-in user; key "" means
+// Forget makes the pool forget a device of the signed-in user; key "" means
 // this session's device. When it is this machine's device, its key, group key and
 // password are removed here too, whatever the service answered (a device gone at
 // the service is forgotten all the same): the next sign-in goes through MFA again,
 // and refreshes no longer send the key. The session itself continues.
-func (m *Manager) ForgetDevice(ctx context.Context, key string) error {
-	sess, err := m.Fetch(ctx, FetchOptions{})
+func (dv Devices) Forget(ctx context.Context, key string) error {
+	sess, err := dv.m.Fetch(ctx, FetchOptions{})
 	if err != nil {
 		return err
 	}
-	m.rmu.Lock()
-	defer m.rmu.Unlock()
-	st, err := m.load(ctx)
+	dv.m.rmu.Lock()
+	defer dv.m.rmu.Unlock()
+	st, err := dv.m.load(ctx)
 	if err != nil {
 		return err
 	}
-	local := m.sessionDeviceKey(ctx, st.Value.sess)
+	local := dv.m.sessionDeviceKey(ctx, st.Value.sess)
 	if key == "" {
 		if key = local; key == "" {
 			return ErrNoDevice
 		}
 	}
-	remote := m.cfg.Cognito.ForgetDevice(ctx, jwt.Secret(sess.Tokens.Access.Raw()), key)
+	remote := dv.m.cfg.Cognito.ForgetDevice(ctx, jwt.Secret(sess.Tokens.Access.Raw()), key)
 	if key != local {
 		return remote
 	}
@@ -364,7 +377,7 @@ func (m *Manager) ForgetDevice(ctx context.Context, key string) error {
 	if st.Value.rec.DeviceKey == key {
 		rec := *st.Value.rec
 		rec.DeviceKey, rec.DeviceGroupKey, rec.DevicePassword = "", "", ""
-		_, localErr = m.save(ctx, st.Value.key, st.Value.version, &rec)
+		_, localErr = dv.m.save(ctx, st.Value.key, st.Value.version, &rec)
 	}
-	return errors.Join(remote, localErr, m.dropDevice(ctx, st.Value.rec.Username, key))
+	return errors.Join(remote, localErr, dv.m.dropDevice(ctx, st.Value.rec.Username, key))
 }

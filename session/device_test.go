@@ -151,7 +151,7 @@ func TestRememberedDeviceSurvivesSignOut(t *testing.T) {
 			if !askedMFA(calls) || res.NewDevice == nil {
 				t.Fatalf("first sign-in: calls %v, new device %v; want MFA and a new device", calls, res.NewDevice)
 			}
-			remembered, err := m.ConfirmDevice(ctx, *res.NewDevice, session.DeviceOptions{Name: "laptop"})
+			remembered, err := m.Devices().Confirm(ctx, *res.NewDevice, session.DeviceOptions{Name: "laptop"})
 			if err != nil || !remembered {
 				t.Fatalf("ConfirmDevice = %v, %v; want remembered (pool always remembers)", remembered, err)
 			}
@@ -200,7 +200,7 @@ func aliceOnLaptop(t *testing.T) (*deviceWorld, *session.Manager, *session.SignI
 	w := newDeviceWorld(t, "app", alwaysRemember)
 	m := w.manager(t, w.store)
 	res, _ := w.signIn(t, m, "alice")
-	if err := m.RememberDevice(context.Background(), *res.NewDevice, "laptop"); err != nil {
+	if err := m.Devices().Remember(context.Background(), *res.NewDevice, "laptop"); err != nil {
 		t.Fatal(err)
 	}
 	return w, m, res
@@ -258,7 +258,7 @@ func TestImportWithDevice(t *testing.T) {
 	// The backend signs alice in and remembers its own device.
 	backend := w.manager(t, store.NewMemory())
 	res, _ := w.signIn(t, backend, "alice")
-	if err := backend.RememberDevice(ctx, *res.NewDevice, "backend"); err != nil {
+	if err := backend.Devices().Remember(ctx, *res.NewDevice, "backend"); err != nil {
 		t.Fatal(err)
 	}
 	// Each case imports tokens of a sign-in of its own: the client rotates refresh
@@ -339,7 +339,7 @@ func (w *deviceWorld) deviceOf(t *testing.T, m *session.Manager, user string) *c
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := m.RememberedDevice(context.Background())
+	d, err := m.Devices().Remembered(context.Background())
 	if err != nil || d.Key != s.Tokens.DeviceKey || d.GroupKey == "" || d.Password == "" {
 		t.Fatalf("RememberedDevice = %+v, %v", d, err)
 	}
@@ -353,26 +353,26 @@ func TestListUpdateAndForgetDevices(t *testing.T) {
 	w := newDeviceWorld(t, "app", alwaysRemember)
 	ctx := context.Background()
 	m := w.manager(t, w.store)
-	if _, err := m.ListDevices(ctx); !errors.Is(err, session.ErrSignedOut) {
+	if _, err := m.Devices().List(ctx); !errors.Is(err, session.ErrSignedOut) {
 		t.Fatalf("ListDevices signed out: %v", err)
 	}
 	res, _ := w.signIn(t, m, "alice")
-	if err := m.ForgetDevice(ctx, ""); !errors.Is(err, session.ErrNoDevice) {
+	if err := m.Devices().Forget(ctx, ""); !errors.Is(err, session.ErrNoDevice) {
 		t.Fatalf("ForgetDevice without a device: %v", err)
 	}
-	if err := m.RememberDevice(ctx, *res.NewDevice, "laptop"); err != nil {
+	if err := m.Devices().Remember(ctx, *res.NewDevice, "laptop"); err != nil {
 		t.Fatal(err)
 	}
 	mine := res.NewDevice.Key
 	// Another machine (its own store) remembers its own device for alice.
 	other := w.manager(t, store.NewMemory())
 	ores, _ := w.signIn(t, other, "alice")
-	if err := other.RememberDevice(ctx, *ores.NewDevice, "phone"); err != nil {
+	if err := other.Devices().Remember(ctx, *ores.NewDevice, "phone"); err != nil {
 		t.Fatal(err)
 	}
 	theirs := ores.NewDevice.Key
 
-	list, err := m.ListDevices(ctx)
+	list, err := m.Devices().List(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,35 +384,35 @@ func TestListUpdateAndForgetDevices(t *testing.T) {
 		t.Fatalf("ListDevices = %+v", list)
 	}
 
-	if err := m.UpdateDeviceStatus(ctx, "", cognito.DeviceNotRemembered); err != nil {
+	if err := m.Devices().UpdateStatus(ctx, "", cognito.DeviceNotRemembered); err != nil {
 		t.Fatal(err)
 	}
 	if d, err := w.c.GetDevice(ctx, jwt.Secret(res.Session.Tokens.Access.Raw()), mine); err != nil || d.Remembered {
 		t.Fatalf("after not_remembered: %+v, %v", d, err)
 	}
-	if err := m.UpdateDeviceStatus(ctx, mine, cognito.DeviceRemembered); err != nil {
+	if err := m.Devices().UpdateStatus(ctx, mine, cognito.DeviceRemembered); err != nil {
 		t.Fatal(err)
 	}
 
 	// Forgetting another machine's device leaves this one's alone.
-	if err := m.ForgetDevice(ctx, theirs); err != nil {
+	if err := m.Devices().Forget(ctx, theirs); err != nil {
 		t.Fatal(err)
 	}
 	if s, _ := m.Fetch(ctx, session.FetchOptions{}); s.Tokens.DeviceKey != mine {
 		t.Fatalf("forgetting another device touched this one: %q", s.Tokens.DeviceKey)
 	}
 	// Forgetting this one: gone at the service and here; the session continues.
-	if err := m.ForgetDevice(ctx, ""); err != nil {
+	if err := m.Devices().Forget(ctx, ""); err != nil {
 		t.Fatal(err)
 	}
 	s, err := m.Fetch(ctx, session.FetchOptions{ForceRefresh: true})
 	if err != nil || s.Tokens.DeviceKey != "" {
 		t.Fatalf("session after ForgetDevice: %v, device %q", err, s.Tokens.DeviceKey)
 	}
-	if list, err := m.ListDevices(ctx); err != nil || len(list) != 0 {
+	if list, err := m.Devices().List(ctx); err != nil || len(list) != 0 {
 		t.Fatalf("ListDevices after forgetting both = %+v, %v", list, err)
 	}
-	if err := m.ForgetDevice(ctx, ""); !errors.Is(err, session.ErrNoDevice) {
+	if err := m.Devices().Forget(ctx, ""); !errors.Is(err, session.ErrNoDevice) {
 		t.Fatalf("second ForgetDevice: %v", err)
 	}
 	if err := m.SignOut(ctx, session.SignOutOptions{}); err != nil {
@@ -431,7 +431,7 @@ func TestDeviceOptIn(t *testing.T) {
 
 	// The user says no: tracked, not remembered, MFA next time.
 	res, _ := w.signIn(t, m, "alice")
-	remembered, err := m.ConfirmDevice(ctx, *res.NewDevice, session.DeviceOptions{Name: "kiosk"})
+	remembered, err := m.Devices().Confirm(ctx, *res.NewDevice, session.DeviceOptions{Name: "kiosk"})
 	if err != nil || remembered {
 		t.Fatalf("ConfirmDevice without Remember = %v, %v", remembered, err)
 	}
@@ -441,7 +441,7 @@ func TestDeviceOptIn(t *testing.T) {
 
 	// The user says yes.
 	res, _ = w.signIn(t, m, "bob")
-	if remembered, err := m.ConfirmDevice(ctx, *res.NewDevice, session.DeviceOptions{Name: "laptop", Remember: true}); err != nil || !remembered {
+	if remembered, err := m.Devices().Confirm(ctx, *res.NewDevice, session.DeviceOptions{Name: "laptop", Remember: true}); err != nil || !remembered {
 		t.Fatalf("ConfirmDevice with Remember = %v, %v", remembered, err)
 	}
 	if err := m.SignOut(ctx, session.SignOutOptions{}); err != nil {
@@ -483,7 +483,7 @@ func TestConfirmDevicesAutomatically(t *testing.T) {
 	if res.NewDevice != nil || res.Session.Tokens.DeviceKey == "" || !slices.Contains(calls, "ConfirmDevice+device") {
 		t.Fatalf("result %+v (device %q), calls %v; want the device confirmed", res, res.Session.Tokens.DeviceKey, calls)
 	}
-	list, err := m.ListDevices(ctx)
+	list, err := m.Devices().List(ctx)
 	if err != nil || len(list) != 1 || list[0].Name != "cli" || list[0].Key != res.Session.Tokens.DeviceKey || !list[0].Remembered {
 		t.Fatalf("ListDevices = %+v, %v", list, err)
 	}
@@ -519,10 +519,10 @@ func TestDeviceForgottenElsewhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Remembering the new device replaces the stale one.
-	if err := m.RememberDevice(ctx, *res.NewDevice, "laptop"); err != nil {
+	if err := m.Devices().Remember(ctx, *res.NewDevice, "laptop"); err != nil {
 		t.Fatal(err)
 	}
-	if d, err := m.RememberedDevice(ctx); err != nil || d.Key != res.NewDevice.Key {
+	if d, err := m.Devices().Remembered(ctx); err != nil || d.Key != res.NewDevice.Key {
 		t.Fatalf("RememberedDevice = %+v, %v", d, err)
 	}
 }

@@ -19,14 +19,23 @@
 // credentials from an identity pool (Config.Credentials) are kept with the session,
 // with the pool they came from, and are due whenever the session has none.
 //
-// Remembered devices (ConfirmDevice, ListDevices, UpdateDeviceStatus, ForgetDevice)
-// live in the Store beside the session and outlive sign-out, as they do at Cognito:
-// the next sign-in of the user answers DEVICE_SRP_AUTH with the device's secret and
-// may skip MFA, and every refresh sends the device's key.
+// The Manager is the token cache: Fetch, Token, TokenSource and Retrieve read
+// it; SignIn, ConfirmSignIn, AutoSignIn and Import fill it; SignOut empties it;
+// Subscribe reports what happens to it. What a signed-in user does with their
+// account goes through small views over the same session, each holding only the
+// Manager:
 //
-// Passkeys of the signed-in user (StartPasskeyRegistration,
-// CompletePasskeyRegistration, RegisterPasskey, ListPasskeys, DeletePasskey) pass
-// the authenticator's WebAuthn JSON through; a passkey sign-in is SignIn with
-// cognito.FlowUserAuth and cognito.FactorWebAuthn, then ConfirmSignIn with
-// cognito.Answer.Credential.
+//	m.Account()   sign-up, password reset and change, attributes, deleting the user
+//	m.MFA()       TOTP set-up and the preferred MFA method
+//	m.Passkeys()  registering, listing and deleting passkeys
+//	m.Devices()   confirming, listing, marking and forgetting devices
+//
+// Remembered devices live in the Store beside the session and outlive sign-out,
+// as they do at Cognito: the next sign-in of the user answers DEVICE_SRP_AUTH
+// with the device's secret and may skip MFA, and every refresh sends the
+// device's key.
+//
+// Passkeys pass the authenticator's WebAuthn JSON through; a passkey sign-in is
+// SignIn with cognito.FlowUserAuth and cognito.FactorWebAuthn, then
+// ConfirmSignIn with cognito.Answer.Credential.
 package session

@@ -14,11 +14,11 @@ const (
 	RefreshFailed
 	SignedOut
 	CredentialsRefreshed
-	SignUpConfirmed // ConfirmSignUp succeeded (Username is the name confirmed)
-	PasswordChanged // ChangePassword or ConfirmResetPassword succeeded
-	UserDeleted     // DeleteUser succeeded; SignedOut follows
-	PasskeyAdded    // CompletePasskeyRegistration succeeded
-	PasskeyDeleted  // DeletePasskey succeeded
+	SignUpConfirmed // Account.ConfirmSignUp succeeded (Username is the name confirmed)
+	PasswordChanged // Account.ChangePassword or Account.ConfirmResetPassword succeeded
+	UserDeleted     // Account.Delete succeeded; SignedOut follows
+	PasskeyAdded    // Passkeys.CompleteRegistration (or Register) succeeded
+	PasskeyDeleted  // Passkeys.Delete succeeded
 )
 
 func (k EventKind) String() string {

@@ -149,7 +149,7 @@ func ExampleManager_Subscribe() {
 // A pool that tracks devices hands out a new device at sign-in; remembered, it
 // outlives sign-out, and the next sign-in proves the device instead of asking for
 // MFA.
-func ExampleManager_ConfirmDevice() {
+func ExampleDevices_Confirm() {
 	srv := emulator.NewServer(emulator.Options{
 		Clock: clock.NewFake(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)),
 		Seed: &emulator.Seed{UserPools: []emulator.SeedUserPool{{
@@ -178,7 +178,7 @@ func ExampleManager_ConfirmDevice() {
 	}
 	if res.NewDevice != nil {
 		// Ask the user "remember this device?"; they said yes.
-		remembered, err := m.ConfirmDevice(ctx, *res.NewDevice, session.DeviceOptions{Name: "laptop", Remember: true})
+		remembered, err := m.Devices().Confirm(ctx, *res.NewDevice, session.DeviceOptions{Name: "laptop", Remember: true})
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -192,7 +192,7 @@ func ExampleManager_ConfirmDevice() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	devices, err := m.ListDevices(ctx)
+	devices, err := m.Devices().List(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -103,7 +103,7 @@ func (w *hostileWorld) manager(t *testing.T, client string) (*session.Manager, s
 func storedAccess(t *testing.T, m *session.Manager, st store.Store) (string, bool) {
 	t.Helper()
 	// A Manager of its own reads the store afresh, as another process would.
-	s, err := m.StoredSession(context.Background())
+	s, err := session.StoredSession(context.Background(), m)
 	if errors.Is(err, session.ErrSignedOut) {
 		return "", false
 	}

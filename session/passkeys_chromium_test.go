@@ -65,13 +65,13 @@ func (a *passkeyApp) routes() http.Handler {
 		io.WriteString(w, passkeyPage)
 	})
 	mux.HandleFunc("POST /passkeys/options", func(w http.ResponseWriter, r *http.Request) {
-		opts, err := a.reg.StartPasskeyRegistration(r.Context())
+		opts, err := a.reg.Passkeys().StartRegistration(r.Context())
 		reply(w, opts, err)
 	})
 	mux.HandleFunc("POST /passkeys", func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
 		if err == nil {
-			err = a.reg.CompletePasskeyRegistration(r.Context(), body)
+			err = a.reg.Passkeys().CompleteRegistration(r.Context(), body)
 		}
 		reply(w, json.RawMessage(`{}`), err)
 	})
@@ -224,7 +224,7 @@ func TestPasskeysInChromium(t *testing.T) {
 	if got["error"] != "" {
 		t.Fatalf("register: %s", got["error"])
 	}
-	keys, err := app.reg.ListPasskeys(ctx)
+	keys, err := app.reg.Passkeys().List(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +269,7 @@ func TestPasskeysInChromium(t *testing.T) {
 	// A passkey deleted while the sign-in is under way: the browser still
 	// holds it and signs, the pool refuses the answer, and nobody is signed in.
 	app.beforeAnswer = func() {
-		if err := app.reg.DeletePasskey(ctx, keys[0].ID); err != nil {
+		if err := app.reg.Passkeys().Delete(ctx, keys[0].ID); err != nil {
 			t.Error(err)
 		}
 	}
@@ -280,7 +280,7 @@ func TestPasskeysInChromium(t *testing.T) {
 	if _, err := app.login.Fetch(ctx, session.FetchOptions{}); !errors.Is(err, session.ErrSignedOut) {
 		t.Fatalf("after a refused passkey: Fetch %v", err)
 	}
-	if keys, err := app.reg.ListPasskeys(ctx); err != nil || len(keys) != 0 {
+	if keys, err := app.reg.Passkeys().List(ctx); err != nil || len(keys) != 0 {
 		t.Fatalf("passkeys after the delete: %v %v", keys, err)
 	}
 }

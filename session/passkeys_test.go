@@ -44,22 +44,22 @@ func TestPasskeys(t *testing.T) {
 	ctx := context.Background()
 	a := webauthntest.New("http://localhost:4000")
 
-	if _, err := m.ListPasskeys(ctx); !errors.Is(err, session.ErrSignedOut) {
+	if _, err := m.Passkeys().List(ctx); !errors.Is(err, session.ErrSignedOut) {
 		t.Fatalf("ListPasskeys signed out: %v", err)
 	}
 	if _, err := m.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: password}); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := m.ListPasskeys(ctx)
+	keys, err := m.Passkeys().List(ctx)
 	if err != nil || keys == nil || len(keys) != 0 {
 		t.Fatalf("no passkeys: %v, %v", keys, err)
 	}
-	if err := m.RegisterPasskey(ctx, func(_ context.Context, opts json.RawMessage) (json.RawMessage, error) { return a.Register(opts) }); err != nil {
+	if err := m.Passkeys().Register(ctx, func(_ context.Context, opts json.RawMessage) (json.RawMessage, error) { return a.Register(opts) }); err != nil {
 		t.Fatalf("RegisterPasskey: %v", err)
 	}
 	// And a second in two steps.
 	b := webauthntest.New("http://localhost:4000")
-	opts, err := m.StartPasskeyRegistration(ctx)
+	opts, err := m.Passkeys().StartRegistration(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,10 +67,10 @@ func TestPasskeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.CompletePasskeyRegistration(ctx, cred); err != nil {
+	if err := m.Passkeys().CompleteRegistration(ctx, cred); err != nil {
 		t.Fatal(err)
 	}
-	keys, err = m.ListPasskeys(ctx)
+	keys, err = m.Passkeys().List(ctx)
 	if err != nil || len(keys) != 2 {
 		t.Fatalf("two passkeys: %+v, %v", keys, err)
 	}
@@ -94,14 +94,14 @@ func TestPasskeys(t *testing.T) {
 		t.Fatalf("Fetch after a passkey sign-in: %v", err)
 	}
 	for _, k := range keys {
-		if err := m.DeletePasskey(ctx, k.ID); err != nil {
+		if err := m.Passkeys().Delete(ctx, k.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := m.DeletePasskey(ctx, keys[0].ID); !errors.Is(err, cognito.ErrResourceNotFound) {
+	if err := m.Passkeys().Delete(ctx, keys[0].ID); !errors.Is(err, cognito.ErrResourceNotFound) {
 		t.Fatalf("deleting twice: %v", err)
 	}
-	if keys, err = m.ListPasskeys(ctx); err != nil || len(keys) != 0 {
+	if keys, err = m.Passkeys().List(ctx); err != nil || len(keys) != 0 {
 		t.Fatalf("after delete: %+v, %v", keys, err)
 	}
 	// No passkey: WEB_AUTHN is no longer offered.

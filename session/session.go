@@ -139,10 +139,10 @@ type Config struct {
 	// tracks devices, as Amplify does, keeping its key and secret: in a pool that
 	// always remembers devices, the user's next sign-in skips MFA with nothing more
 	// to do. In a pool that remembers only on the user's word, call
-	// UpdateDeviceStatus once they said yes. Without it, SignInResult.NewDevice is
-	// left to the caller (ConfirmDevice, RememberDevice).
+	// Devices.UpdateStatus once they said yes. Without it, SignInResult.NewDevice is
+	// left to the caller (Devices.Confirm, Devices.Remember).
 	ConfirmDevices bool
-	// DeviceName names the devices ConfirmDevices confirms, in ListDevices.
+	// DeviceName names the devices ConfirmDevices confirms, in Devices.List.
 	DeviceName string
 	// Breakers hold a token endpoint after a transient failure, for every
 	// Manager that shares them (see Breakers). When nil, a Manager on the system

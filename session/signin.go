@@ -19,7 +19,7 @@ type SignInResult struct {
 	Session *Session
 	Next    *cognito.Challenge
 	// NewDevice is set when the pool tracks devices and created one; pass it to
-	// ConfirmDevice or RememberDevice to skip MFA next time. With
+	// m.Devices().Confirm or Remember to skip MFA next time. With
 	// Config.ConfirmDevices it is nil once the Manager confirmed the device itself
 	// (Session.Tokens.DeviceKey then names it).
 	NewDevice *cognito.NewDevice
@@ -29,7 +29,7 @@ type SignInResult struct {
 // comes back as Next, not as an error.
 //
 // When in.Device is nil, the device remembered for in.Username on this machine (by
-// ConfirmDevice, Import or an earlier sign-in) is offered, so the service can
+// Devices.Confirm, Import or an earlier sign-in) is offered, so the service can
 // skip MFA. If the service refuses that device (forgotten elsewhere, or its stored
 // password no longer matches), it is dropped here and the sign-in starts again
 // without it, as on a new device.
@@ -70,6 +70,17 @@ func (m *Manager) ConfirmSignIn(ctx context.Context, next *cognito.Challenge, a 
 		return nil, err
 	}
 	return m.signedIn(ctx, res, next.Device(), next.Login())
+}
+
+// AutoSignIn signs in the user ConfirmSignUp just confirmed, with the Session
+// it returned (USER_AUTH; the app client must allow it), without asking for the
+// password again: Amplify's autoSignIn. The session is good once, for a few
+// minutes.
+func (m *Manager) AutoSignIn(ctx context.Context, username string, confirmed *cognito.ConfirmSignUpResult) (*SignInResult, error) {
+	if confirmed == nil || confirmed.Session == "" {
+		return nil, errors.New("session: AutoSignIn needs the Session ConfirmSignUp returned")
+	}
+	return m.SignIn(ctx, cognito.SignInInput{Username: username, Flow: cognito.FlowUserAuth, Session: confirmed.Session})
 }
 
 // signedIn stores the session of a finished sign-in. dev is the device the sign-in
@@ -120,7 +131,7 @@ func (m *Manager) signedIn(ctx context.Context, res *cognito.Result, dev *cognit
 	}
 	out := &SignInResult{Session: st.Value.sess, NewDevice: res.NewDevice}
 	if res.NewDevice != nil && m.cfg.ConfirmDevices {
-		if _, err := m.ConfirmDevice(ctx, *res.NewDevice, DeviceOptions{Name: m.cfg.DeviceName}); err != nil {
+		if _, err := m.Devices().Confirm(ctx, *res.NewDevice, DeviceOptions{Name: m.cfg.DeviceName}); err != nil {
 			// Signed in all the same; the caller may still confirm it.
 			m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: could not confirm the new device", slog.String("user", rec.Username), slog.String("error", err.Error()))
 		} else if cur := m.cur.Load(); cur != nil {
@@ -266,7 +277,7 @@ type CredentialsForgetter interface {
 // session is gone, but the tokens may still work until they expire.
 //
 // The remembered device stays, as it does at Cognito: the next sign-in of the user
-// answers with it. ForgetDevice removes it.
+// answers with it. Devices.Forget removes it.
 func (m *Manager) SignOut(ctx context.Context, opts SignOutOptions) error {
 	m.rmu.Lock()
 	defer m.rmu.Unlock()

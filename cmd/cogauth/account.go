@@ -467,7 +467,7 @@ func accountDeleteRun(ctx context.Context, o *accountDeleteOptions) error {
 			return usagef("not deleted")
 		}
 	}
-	if err := e.call(ctx, func(ctx context.Context) error { return mapNotSignedIn(p.mgr.DeleteUser(ctx)) }); err != nil {
+	if err := e.call(ctx, func(ctx context.Context) error { return mapNotSignedIn(p.mgr.Account().Delete(ctx)) }); err != nil {
 		return err
 	}
 	if err := p.signedInAs(ctx, ""); err != nil {

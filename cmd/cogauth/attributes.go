@@ -60,7 +60,7 @@ func attributesGetRun(ctx context.Context, o *attributesOptions) error {
 		return err
 	}
 	defer p.Close()
-	u, err := p.mgr.User(ctx)
+	u, err := p.mgr.Account().User(ctx)
 	if err != nil {
 		return mapNotSignedIn(err)
 	}
@@ -121,7 +121,7 @@ func attributesSetRun(ctx context.Context, o *attributesOptions) error {
 	ps := &pendings{s: p.store, cfg: p.cfg, now: e.now}
 	var ds []cognito.CodeDelivery
 	if err := e.call(ctx, func(ctx context.Context) (err error) {
-		ds, err = p.mgr.UpdateUserAttributes(ctx, m)
+		ds, err = p.mgr.Account().UpdateAttributes(ctx, m)
 		return mapNotSignedIn(err)
 	}); err != nil {
 		return err
@@ -207,7 +207,7 @@ func attributesVerifyRun(ctx context.Context, o *attributesOptions) error {
 	if code == "" && (pend == nil || o.Resend) {
 		var d *cognito.CodeDelivery
 		if err := e.call(ctx, func(ctx context.Context) (err error) {
-			d, err = p.mgr.SendAttributeVerificationCode(ctx, name)
+			d, err = p.mgr.Account().SendVerificationCode(ctx, name)
 			return mapNotSignedIn(err)
 		}); err != nil {
 			return err
@@ -233,7 +233,9 @@ func attributesVerifyRun(ctx context.Context, o *attributesOptions) error {
 			return err
 		}
 	}
-	if err := e.call(ctx, func(ctx context.Context) error { return mapNotSignedIn(p.mgr.VerifyUserAttribute(ctx, name, code)) }); err != nil {
+	if err := e.call(ctx, func(ctx context.Context) error {
+		return mapNotSignedIn(p.mgr.Account().VerifyAttribute(ctx, name, code))
+	}); err != nil {
 		if pend != nil && errors.Is(err, cognito.ErrExpiredCode) {
 			_ = ps.drop(ctx, verifySlot(name))
 			return &humanized{msg: "that code has expired: send a new one with cogauth attributes verify " + name + " --profile " + p.cfg.Profile + " --resend", err: err}
@@ -284,7 +286,7 @@ func attributesDeleteRun(ctx context.Context, o *attributesOptions) error {
 		return err
 	}
 	defer p.Close()
-	if err := p.mgr.DeleteUserAttributes(ctx, o.Args); err != nil {
+	if err := p.mgr.Account().DeleteAttributes(ctx, o.Args); err != nil {
 		return mapNotSignedIn(err)
 	}
 	if o.Output == "json" {

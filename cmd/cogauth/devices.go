@@ -128,7 +128,7 @@ func runDevicesList(ctx context.Context, o *devicesOptions) error {
 	if err != nil {
 		return err
 	}
-	devs, err := p.mgr.ListDevices(ctx)
+	devs, err := p.mgr.Devices().List(ctx)
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func yesNo(b bool) string {
 // deviceKey is the key of this machine's device for the profile's user: the one
 // the session's tokens were issued to, else the one remembered here; "" for none.
 func (p *profileSession) deviceKey(ctx context.Context) (string, error) {
-	d, err := p.mgr.RememberedDevice(ctx)
+	d, err := p.mgr.Devices().Remembered(ctx)
 	switch {
 	case errors.Is(err, session.ErrNoDevice):
 		return "", nil
@@ -212,7 +212,7 @@ func runDevicesForget(ctx context.Context, o *devicesOptions) error {
 	}
 	// The manager also drops this machine's copy of its own device (key, group
 	// key, password), so later sign-ins and refreshes stop presenting it.
-	err = p.mgr.ForgetDevice(ctx, o.Key)
+	err = p.mgr.Devices().Forget(ctx, o.Key)
 	if errors.Is(err, session.ErrNoDevice) {
 		return usagef("this session has no device: give the DEVICE_KEY to forget (see: cogauth devices list)")
 	}
@@ -247,7 +247,7 @@ func runDevicesStatus(ctx context.Context, o *devicesOptions, status cognito.Dev
 		}
 	}
 	// With no key, the manager answers ErrNoDevice.
-	err = p.mgr.UpdateDeviceStatus(ctx, key, status)
+	err = p.mgr.Devices().UpdateStatus(ctx, key, status)
 	if errors.Is(err, session.ErrNoDevice) {
 		return usagef("this session has no device: give the DEVICE_KEY (see: cogauth devices list)")
 	}

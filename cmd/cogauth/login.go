@@ -406,7 +406,7 @@ func (o *loginOptions) signedIn(ctx context.Context, p *profileSession, res *ses
 		}
 		if remember {
 			sctx, done := o.step(ctx)
-			err := p.mgr.RememberDevice(sctx, *res.NewDevice, o.DeviceName)
+			err := p.mgr.Devices().Remember(sctx, *res.NewDevice, o.DeviceName)
 			done()
 			if err != nil {
 				return fmt.Errorf("remembering the device: %w", err)

@@ -68,7 +68,7 @@ func mfaStatusRun(ctx context.Context, o *mfaOptions) error {
 		return err
 	}
 	defer p.Close()
-	u, err := p.mgr.User(ctx)
+	u, err := p.mgr.Account().User(ctx)
 	if err != nil {
 		return mapNotSignedIn(err)
 	}
@@ -150,7 +150,7 @@ func mfaSetupRun(ctx context.Context, o *mfaOptions) error {
 	if code == "" {
 		var secret string
 		if err := e.call(ctx, func(ctx context.Context) error {
-			s, err := p.mgr.SetUpTOTP(ctx)
+			s, err := p.mgr.MFA().SetUpTOTP(ctx)
 			if err != nil {
 				return mapNotSignedIn(err)
 			}
@@ -182,7 +182,7 @@ func mfaSetupRun(ctx context.Context, o *mfaOptions) error {
 	if device == "" && pend != nil {
 		device = pend.DeviceName
 	}
-	if err := e.call(ctx, func(ctx context.Context) error { return mapNotSignedIn(p.mgr.VerifyTOTPSetup(ctx, code, device)) }); err != nil {
+	if err := e.call(ctx, func(ctx context.Context) error { return mapNotSignedIn(p.mgr.MFA().VerifyTOTPSetup(ctx, code, device)) }); err != nil {
 		return wrongCodeKept(err, "cogauth mfa setup totp --profile "+p.cfg.Profile+" --code CODE")
 	}
 	if err := ps.drop(ctx, pendMFASetup); err != nil {
@@ -238,7 +238,7 @@ func mfaPreferRun(ctx context.Context, o *mfaOptions) error {
 		return err
 	}
 	defer p.Close()
-	if err := p.mgr.SetMFAPreference(ctx, pref); err != nil {
+	if err := p.mgr.MFA().SetPreference(ctx, pref); err != nil {
 		return mapNotSignedIn(err)
 	}
 	if o.Output == "json" {

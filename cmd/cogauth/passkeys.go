@@ -35,7 +35,7 @@ one. A passkey is made by an authenticator (a phone, a security key, the browser
 password manager) talking to a web page of the relying party, whose origin must match
 the user pool's relying party ID; a command line cannot do that ceremony, so there is
 no "passkeys add": register passkeys from the app (Amplify's associateWebAuthnCredential,
-or cogauth's session.Manager.RegisterPasskey behind a page of yours).`,
+or cogauth's session.Passkeys.Register behind a page of yours).`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -103,7 +103,7 @@ func runPasskeysList(ctx context.Context, o *passkeysOptions) error {
 		return err
 	}
 	defer p.Close()
-	creds, err := p.mgr.ListPasskeys(ctx)
+	creds, err := p.mgr.Passkeys().List(ctx)
 	if err != nil {
 		return mapNotSignedIn(err)
 	}
@@ -164,7 +164,7 @@ func runPasskeysDelete(ctx context.Context, o *passkeysOptions) error {
 			return usagef("not deleted")
 		}
 	}
-	if err := o.call(ctx, func(ctx context.Context) error { return mapNotSignedIn(p.mgr.DeletePasskey(ctx, o.ID)) }); err != nil {
+	if err := o.call(ctx, func(ctx context.Context) error { return mapNotSignedIn(p.mgr.Passkeys().Delete(ctx, o.ID)) }); err != nil {
 		return err
 	}
 	if o.Output == "json" {

@@ -45,7 +45,7 @@ func registerPasskeys(t *testing.T, p *testPool, user, password string, n int) {
 		// One passkey per authenticator: an authenticator refuses a second for
 		// the same user (excludeCredentials).
 		a := webauthntest.New("http://localhost:8080")
-		if err := m.RegisterPasskey(ctx, func(_ context.Context, opts json.RawMessage) (json.RawMessage, error) {
+		if err := m.Passkeys().Register(ctx, func(_ context.Context, opts json.RawMessage) (json.RawMessage, error) {
 			return a.Register(opts)
 		}); err != nil {
 			t.Fatal(err)

@@ -189,7 +189,7 @@ func passwordChangeRun(ctx context.Context, o *passwordChangeOptions) error {
 	if err := e.answer(ctx, &pw, "COGAUTH_NEW_PASSWORD", "New password: ", "a new password", "COGAUTH_NEW_PASSWORD", true); err != nil {
 		return err
 	}
-	if err := e.call(ctx, func(ctx context.Context) error { return mapNotSignedIn(p.mgr.ChangePassword(ctx, old, pw)) }); err != nil {
+	if err := e.call(ctx, func(ctx context.Context) error { return mapNotSignedIn(p.mgr.Account().ChangePassword(ctx, old, pw)) }); err != nil {
 		return err
 	}
 	if o.Output == "json" {
