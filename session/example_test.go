@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
@@ -11,6 +12,7 @@ import (
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/hostedui"
+	"github.com/cogauth/cogauth/internal/webauthntest"
 	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
 )
@@ -244,4 +246,109 @@ func ExampleHostedUI() {
 		log.Fatal(err)
 	}
 	fmt.Println("signed in as", s.Username, "through the", s.Source)
+}
+
+// The signed-in user's account is a view over the session: its calls take the
+// current access token (refreshed when due) and emit the Manager's events.
+func ExampleAccount() {
+	srv, c := startEmulator()
+	defer srv.Close()
+	m, _ := session.New(session.Config{Cognito: c, Clock: srv.Clock()})
+	defer m.Close()
+	ctx := context.Background()
+	events := make(chan session.Event, 8)
+	m.Subscribe(func(e session.Event) { events <- e })
+	if _, err := m.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: "Corr3ct-Horse!"}); err != nil {
+		log.Fatal(err)
+	}
+
+	a := m.Account()
+	if _, err := a.UpdateAttributes(ctx, map[string]string{"name": "Alice Liddell"}); err != nil {
+		log.Fatal(err)
+	}
+	u, err := a.User(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(u.Username, u.Email(), u.Attributes["name"])
+	if err := a.ChangePassword(ctx, "Corr3ct-Horse!", "Batt3ry-Stapl3!"); err != nil {
+		log.Fatal(err)
+	}
+	if err := a.Delete(ctx); err != nil { // deletes the user and ends the session
+		log.Fatal(err)
+	}
+	_, err = m.Fetch(ctx, session.FetchOptions{})
+	fmt.Println("after Delete, signed out:", errors.Is(err, session.ErrSignedOut))
+	for range 4 {
+		fmt.Println((<-events).Kind)
+	}
+	// Output:
+	// alice alice@example.com Alice Liddell
+	// after Delete, signed out: true
+	// signed-in
+	// password-changed
+	// user-deleted
+	// signed-out
+}
+
+// Passkeys are a view over the session too. Any WebAuthn authenticator plugs in
+// (navigator.credentials in a browser, a platform API, a security key); here a
+// software one signs for the relying party localhost.
+func ExamplePasskeys() {
+	srv := emulator.NewServer(emulator.Options{
+		Clock: clock.NewFake(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)),
+		Seed: &emulator.Seed{UserPools: []emulator.SeedUserPool{{
+			Name: "app", AllowedFirstAuthFactors: []string{"PASSWORD", "WEB_AUTHN"},
+			WebAuthn: &emulator.SeedWebAuthn{RelyingPartyID: "localhost"},
+			Clients:  []emulator.SeedClient{{Name: "web", ExplicitAuthFlows: []string{"ALLOW_USER_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}}},
+			Users:    []emulator.SeedUser{{Username: "alice", Password: "Corr3ct-Horse!"}},
+		}}},
+	})
+	defer srv.Close()
+	c, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("app"), ClientID: srv.AppClient("app", "web").ID, Endpoint: srv.URL, Clock: srv.Clock()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	m, _ := session.New(session.Config{Cognito: c, Clock: srv.Clock()})
+	defer m.Close()
+	ctx := context.Background()
+	authenticator := webauthntest.New("http://localhost:4000")
+	if _, err := m.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: "Corr3ct-Horse!"}); err != nil {
+		log.Fatal(err)
+	}
+
+	p := m.Passkeys()
+	err = p.Register(ctx, func(_ context.Context, options json.RawMessage) (json.RawMessage, error) {
+		return authenticator.Register(options) // navigator.credentials.create(options) in a page
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	keys, err := p.List(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("passkeys:", len(keys))
+	if err := m.SignOut(ctx, session.SignOutOptions{}); err != nil {
+		log.Fatal(err)
+	}
+
+	// Signing in with it: USER_AUTH with the WEB_AUTHN factor, then the
+	// authenticator's assertion as the answer.
+	res, err := m.SignIn(ctx, cognito.SignInInput{Username: "alice", Flow: cognito.FlowUserAuth, PreferredChallenge: cognito.FactorWebAuthn})
+	if err != nil {
+		log.Fatal(err)
+	}
+	assertion, err := authenticator.Assert(res.Next.CredentialRequestOptions)
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err = m.ConfirmSignIn(ctx, res.Next, cognito.Answer{Credential: assertion})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("signed in with a passkey as", res.Session.Username)
+	// Output:
+	// passkeys: 1
+	// signed in with a passkey as alice
 }

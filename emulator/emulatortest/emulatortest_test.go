@@ -53,3 +53,6 @@ func TestStartAndHelpers(t *testing.T) {
 		t.Error("the emulator still answers after its test ended")
 	}
 }
+
+// TestExampleStart runs the example's test.
+func TestExampleStart(t *testing.T) { testSignIn(t) }
