@@ -252,9 +252,13 @@ type candidate struct {
 // local time until which it may be served without a network call.
 type state = refresh.Entry[snap]
 
-// Manager keeps one user's session fresh. Create one per signed-in user; they are
-// cheap (a few words plus subscribers), and the Store is the only place the
-// session lives between calls. Safe for concurrent use.
+// Manager keeps one user's session fresh: it is the token cache. Fetch, Token,
+// TokenSource and Retrieve read it; SignIn, ConfirmSignIn, AutoSignIn and Import
+// fill it; SignOut empties it; Subscribe reports what happens to it. What the
+// signed-in user does with their account goes through the views Account, MFA,
+// Passkeys and Devices. Create one Manager per signed-in user; they are cheap (a
+// few words plus subscribers), and the Store is the only place the session lives
+// between calls. Safe for concurrent use.
 type Manager struct {
 	cfg      Config
 	pool     string // the identity pool of cfg.Credentials, if it names one
