@@ -352,3 +352,59 @@ func ExamplePasskeys() {
 	// passkeys: 1
 	// signed in with a passkey as alice
 }
+
+// MFA is a view over the session: set up an authenticator app, prefer it, and
+// the next sign-in asks for its code. (emulator.TOTP plays the app.)
+func ExampleMFA() {
+	srv := emulator.NewServer(emulator.Options{
+		Clock: clock.NewFake(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)),
+		Seed: &emulator.Seed{UserPools: []emulator.SeedUserPool{{
+			Name: "app", MFA: "OPTIONAL", // users may turn MFA on
+			Clients: []emulator.SeedClient{{Name: "web"}},
+			Users:   []emulator.SeedUser{{Username: "alice", Password: "Corr3ct-Horse!"}},
+		}}},
+	})
+	defer srv.Close()
+	c, err := cognito.New(cognito.Options{UserPoolID: srv.PoolID("app"), ClientID: srv.AppClient("app", "web").ID, Endpoint: srv.URL, Clock: srv.Clock()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	m, _ := session.New(session.Config{Cognito: c, Clock: srv.Clock()})
+	defer m.Close()
+	ctx := context.Background()
+	if _, err := m.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: "Corr3ct-Horse!"}); err != nil {
+		log.Fatal(err)
+	}
+
+	mfa := m.MFA()
+	secret, err := mfa.SetUpTOTP(ctx) // show it as a QR code; it prints as [redacted]
+	if err != nil {
+		log.Fatal(err)
+	}
+	code, _ := emulator.TOTP(secret.Reveal(), srv.Now()) // the app's first code
+	if err := mfa.VerifyTOTPSetup(ctx, code, "phone"); err != nil {
+		log.Fatal(err)
+	}
+	if err := mfa.SetPreference(ctx, cognito.MFAPreference{TOTP: cognito.MFAPreferred}); err != nil {
+		log.Fatal(err)
+	}
+	if err := m.SignOut(ctx, session.SignOutOptions{}); err != nil {
+		log.Fatal(err)
+	}
+
+	res, err := m.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: "Corr3ct-Horse!"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("challenge:", res.Next.Name)
+	srv.Advance(30 * time.Second) // a code is good once: wait for the next one
+	code, _ = emulator.TOTP(secret.Reveal(), srv.Now())
+	res, err = m.ConfirmSignIn(ctx, res.Next, cognito.Answer{Code: code})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("signed in as", res.Session.Username)
+	// Output:
+	// challenge: SOFTWARE_TOKEN_MFA
+	// signed in as alice
+}
