@@ -77,13 +77,13 @@ func TestAccountLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := m.Fetch(ctx, session.FetchOptions{}); !errors.Is(err, session.ErrSignedOut) {
-		t.Fatalf("Fetch after DeleteUser: %v", err)
+		t.Fatalf("Fetch after Account().Delete: %v", err)
 	}
 	if cur, _ := store.CurrentUser(ctx, st, c.UserPoolID(), c.ClientID()); cur != "" {
 		t.Fatalf("current user still %q", cur)
 	}
 	if _, err := c.SignIn(ctx, cognito.SignInInput{Username: "dora", Password: pw2}); !errors.Is(err, cognito.ErrUserNotFound) {
-		t.Fatalf("sign-in after DeleteUser: %v", err)
+		t.Fatalf("sign-in after Account().Delete: %v", err)
 	}
 	want := []session.EventKind{session.SignUpConfirmed, session.SignedIn, session.PasswordChanged, session.UserDeleted, session.SignedOut}
 	for i, k := range want {

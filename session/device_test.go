@@ -153,12 +153,12 @@ func TestRememberedDeviceSurvivesSignOut(t *testing.T) {
 			}
 			remembered, err := m.Devices().Confirm(ctx, *res.NewDevice, session.DeviceOptions{Name: "laptop"})
 			if err != nil || !remembered {
-				t.Fatalf("ConfirmDevice = %v, %v; want remembered (pool always remembers)", remembered, err)
+				t.Fatalf("Devices().Confirm = %v, %v; want remembered (pool always remembers)", remembered, err)
 			}
 			key := res.NewDevice.Key
 			s, err := m.Fetch(ctx, session.FetchOptions{ForceRefresh: true})
 			if err != nil || s.Tokens.DeviceKey != key {
-				t.Fatalf("refresh after ConfirmDevice: %v, device %q", err, s.Tokens.DeviceKey)
+				t.Fatalf("refresh after Devices().Confirm: %v, device %q", err, s.Tokens.DeviceKey)
 			}
 			if calls := w.rec.Take(); !slices.Contains(calls, "GetTokensFromRefreshToken+device") {
 				t.Fatalf("refresh calls %v; want the device key sent", calls)
@@ -341,7 +341,7 @@ func (w *deviceWorld) deviceOf(t *testing.T, m *session.Manager, user string) *c
 	}
 	d, err := m.Devices().Remembered(context.Background())
 	if err != nil || d.Key != s.Tokens.DeviceKey || d.GroupKey == "" || d.Password == "" {
-		t.Fatalf("RememberedDevice = %+v, %v", d, err)
+		t.Fatalf("Devices().Remembered = %+v, %v", d, err)
 	}
 	if strings.Contains(fmt.Sprintf("%v %+v %#v", d, d, d), d.Password.Reveal()) {
 		t.Fatal("the device password prints")
@@ -354,11 +354,11 @@ func TestListUpdateAndForgetDevices(t *testing.T) {
 	ctx := context.Background()
 	m := w.manager(t, w.store)
 	if _, err := m.Devices().List(ctx); !errors.Is(err, session.ErrSignedOut) {
-		t.Fatalf("ListDevices signed out: %v", err)
+		t.Fatalf("Devices().List signed out: %v", err)
 	}
 	res, _ := w.signIn(t, m, "alice")
 	if err := m.Devices().Forget(ctx, ""); !errors.Is(err, session.ErrNoDevice) {
-		t.Fatalf("ForgetDevice without a device: %v", err)
+		t.Fatalf("Devices().Forget without a device: %v", err)
 	}
 	if err := m.Devices().Remember(ctx, *res.NewDevice, "laptop"); err != nil {
 		t.Fatal(err)
@@ -381,7 +381,7 @@ func TestListUpdateAndForgetDevices(t *testing.T) {
 		byKey[d.Key] = d
 	}
 	if len(list) != 2 || byKey[mine].Name != "laptop" || byKey[theirs].Name != "phone" || !byKey[mine].Remembered {
-		t.Fatalf("ListDevices = %+v", list)
+		t.Fatalf("Devices().List = %+v", list)
 	}
 
 	if err := m.Devices().UpdateStatus(ctx, "", cognito.DeviceNotRemembered); err != nil {
@@ -407,19 +407,19 @@ func TestListUpdateAndForgetDevices(t *testing.T) {
 	}
 	s, err := m.Fetch(ctx, session.FetchOptions{ForceRefresh: true})
 	if err != nil || s.Tokens.DeviceKey != "" {
-		t.Fatalf("session after ForgetDevice: %v, device %q", err, s.Tokens.DeviceKey)
+		t.Fatalf("session after Devices().Forget: %v, device %q", err, s.Tokens.DeviceKey)
 	}
 	if list, err := m.Devices().List(ctx); err != nil || len(list) != 0 {
-		t.Fatalf("ListDevices after forgetting both = %+v, %v", list, err)
+		t.Fatalf("Devices().List after forgetting both = %+v, %v", list, err)
 	}
 	if err := m.Devices().Forget(ctx, ""); !errors.Is(err, session.ErrNoDevice) {
-		t.Fatalf("second ForgetDevice: %v", err)
+		t.Fatalf("second Devices().Forget: %v", err)
 	}
 	if err := m.SignOut(ctx, session.SignOutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if res, calls := w.signIn(t, m, "alice"); answeredDevice(calls) || !askedMFA(calls) || res.NewDevice == nil {
-		t.Fatalf("sign-in after ForgetDevice: %v", calls)
+		t.Fatalf("sign-in after Devices().Forget: %v", calls)
 	}
 }
 
@@ -433,7 +433,7 @@ func TestDeviceOptIn(t *testing.T) {
 	res, _ := w.signIn(t, m, "alice")
 	remembered, err := m.Devices().Confirm(ctx, *res.NewDevice, session.DeviceOptions{Name: "kiosk"})
 	if err != nil || remembered {
-		t.Fatalf("ConfirmDevice without Remember = %v, %v", remembered, err)
+		t.Fatalf("Devices().Confirm without Remember = %v, %v", remembered, err)
 	}
 	if _, calls := w.signIn(t, m, "alice"); answeredDevice(calls) || !askedMFA(calls) {
 		t.Fatalf("unremembered device: %v", calls)
@@ -442,7 +442,7 @@ func TestDeviceOptIn(t *testing.T) {
 	// The user says yes.
 	res, _ = w.signIn(t, m, "bob")
 	if remembered, err := m.Devices().Confirm(ctx, *res.NewDevice, session.DeviceOptions{Name: "laptop", Remember: true}); err != nil || !remembered {
-		t.Fatalf("ConfirmDevice with Remember = %v, %v", remembered, err)
+		t.Fatalf("Devices().Confirm with Remember = %v, %v", remembered, err)
 	}
 	if err := m.SignOut(ctx, session.SignOutOptions{}); err != nil {
 		t.Fatal(err)
@@ -485,7 +485,7 @@ func TestConfirmDevicesAutomatically(t *testing.T) {
 	}
 	list, err := m.Devices().List(ctx)
 	if err != nil || len(list) != 1 || list[0].Name != "cli" || list[0].Key != res.Session.Tokens.DeviceKey || !list[0].Remembered {
-		t.Fatalf("ListDevices = %+v, %v", list, err)
+		t.Fatalf("Devices().List = %+v, %v", list, err)
 	}
 	if err := m.SignOut(ctx, session.SignOutOptions{}); err != nil {
 		t.Fatal(err)
@@ -523,7 +523,7 @@ func TestDeviceForgottenElsewhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	if d, err := m.Devices().Remembered(ctx); err != nil || d.Key != res.NewDevice.Key {
-		t.Fatalf("RememberedDevice = %+v, %v", d, err)
+		t.Fatalf("Devices().Remembered = %+v, %v", d, err)
 	}
 }
 

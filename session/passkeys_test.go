@@ -45,7 +45,7 @@ func TestPasskeys(t *testing.T) {
 	a := webauthntest.New("http://localhost:4000")
 
 	if _, err := m.Passkeys().List(ctx); !errors.Is(err, session.ErrSignedOut) {
-		t.Fatalf("ListPasskeys signed out: %v", err)
+		t.Fatalf("Passkeys().List signed out: %v", err)
 	}
 	if _, err := m.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: password}); err != nil {
 		t.Fatal(err)
@@ -55,7 +55,7 @@ func TestPasskeys(t *testing.T) {
 		t.Fatalf("no passkeys: %v, %v", keys, err)
 	}
 	if err := m.Passkeys().Register(ctx, func(_ context.Context, opts json.RawMessage) (json.RawMessage, error) { return a.Register(opts) }); err != nil {
-		t.Fatalf("RegisterPasskey: %v", err)
+		t.Fatalf("Passkeys().Register: %v", err)
 	}
 	// And a second in two steps.
 	b := webauthntest.New("http://localhost:4000")
