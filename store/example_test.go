@@ -7,12 +7,14 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/cogauth/cogauth/store"
 )
 
-// A Store is key to bytes with versions: Put names the version it replaces, so
-// two writers never overwrite each other unseen. Memory and File (and the
+// A Store is key to bytes with a version and an expiry: Put names the version it
+// replaces, so two writers never overwrite each other unseen, and when the record
+// ends. Memory and File (and the
 // backends in store/redis, store/keyring, store/dynamodb) keep the same contract.
 func Example() {
 	ctx := context.Background()
@@ -28,14 +30,14 @@ func Example() {
 
 	for _, s := range []store.Store{store.NewMemory(), file} {
 		k := store.Key{Pool: "us-east-1_AbC", Client: "web", User: "alice"}
-		v1, err := s.Put(ctx, k, []byte("first"), 0) // 0: only if absent
+		v1, err := s.Put(ctx, k, []byte("first"), 0, time.Time{}) // 0: only if absent; no expiry
 		if err != nil {
 			log.Fatal(err)
 		}
-		if _, err := s.Put(ctx, k, []byte("again"), 0); errors.Is(err, store.ErrConflict) {
+		if _, err := s.Put(ctx, k, []byte("again"), 0, time.Time{}); errors.Is(err, store.ErrConflict) {
 			fmt.Println("second create: conflict")
 		}
-		if _, err := s.Put(ctx, k, []byte("second"), v1); err != nil { // replaces version v1
+		if _, err := s.Put(ctx, k, []byte("second"), v1, time.Now().Add(time.Hour)); err != nil { // replaces version v1, ends in an hour
 			log.Fatal(err)
 		}
 		e, err := s.Get(ctx, k)

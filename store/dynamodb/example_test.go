@@ -2,7 +2,6 @@ package dynamostore_test
 
 import (
 	"log"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -15,8 +14,7 @@ import (
 func ExampleNew() {
 	cfg := aws.Config{Region: "eu-west-1"} // in a program: config.LoadDefaultConfig(ctx)
 	sessions, err := dynamostore.New(dynamodb.NewFromConfig(cfg), dynamostore.Options{
-		Table: "myapp-sessions",    // CreateTable makes one, or your infrastructure code
-		TTL:   30 * 24 * time.Hour, // the app client's refresh-token validity
+		Table: "myapp-sessions", // CreateTable makes one (Time to Live on), or your infrastructure code
 	})
 	if err != nil {
 		log.Fatal(err)
