@@ -241,7 +241,7 @@ func (e *Emulator) opGetOpenIdTokenForDeveloperIdentity(c *call, in *developerTo
 	if in.IdentityID != "" {
 		ident = s.Identities[in.IdentityID]
 		if ident == nil || ident.Pool != ip.ID {
-			return nil, errResourceNotFound("Identity '%s' not found.", in.IdentityID)
+			return nil, errResourceNotFound("Identity '%s' not found.", clip(in.IdentityID))
 		}
 		if devOwner != nil && devOwner.ID != ident.ID {
 			return nil, newErr("DeveloperUserAlreadyRegisteredException", "This developer user identifier is already registered with Cognito.")
@@ -410,7 +410,7 @@ func (e *Emulator) opLookupDeveloperIdentity(c *call, in *lookupDeveloperInput) 
 		}
 		ident = s.Identities[in.IdentityID]
 		if ident == nil || ident.Pool != ip.ID {
-			return nil, errResourceNotFound("Identity '%s' not found.", in.IdentityID)
+			return nil, errResourceNotFound("Identity '%s' not found.", clip(in.IdentityID))
 		}
 	}
 	if u := in.DeveloperUserIdentifier; u != "" {
@@ -525,7 +525,7 @@ func (e *Emulator) opUnlinkDeveloperIdentity(c *call, in *unlinkDeveloperInput) 
 	}
 	ident := s.Identities[in.IdentityID]
 	if ident == nil || ident.Pool != ip.ID {
-		return nil, errResourceNotFound("Identity '%s' not found.", in.IdentityID)
+		return nil, errResourceNotFound("Identity '%s' not found.", clip(in.IdentityID))
 	}
 	i := slices.Index(ident.Developer, in.DeveloperUserIdentifier)
 	if i < 0 {

@@ -131,7 +131,7 @@ func validateRoles(ip *identityPool, roles map[string]string, mappings map[strin
 			return errInvalidParameter("RulesConfiguration is only valid when Type is Rules.")
 		}
 		if !ip.trustsMappingKey(key) {
-			return errInvalidParameter("(%s) is not a valid RoleMapping ProviderName or is not a configured provider.", headerSafe(key))
+			return errInvalidParameter("(%s) is not a valid RoleMapping ProviderName or is not a configured provider.", headerSafe(cutUTF8(key, maxEcho)))
 		}
 	}
 	return nil

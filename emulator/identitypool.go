@@ -825,12 +825,12 @@ func (e *Emulator) resolveIdentity(s *idpState, identityID string, rawLogins map
 		}
 	}
 	if ident.Inaccessible {
-		return nil, nil, nil, errNotAuthorized(fmt.Sprintf("Access to Identity '%s' is forbidden.", identityID))
+		return nil, nil, nil, errNotAuthorized(fmt.Sprintf("Access to Identity '%s' is forbidden.", clip(identityID)))
 	}
 	if ident.authenticated() {
 		// An authenticated identity answers only to one of its own logins.
 		if len(logins) == 0 {
-			return nil, nil, nil, errNotAuthorized(fmt.Sprintf("Access to Identity '%s' is forbidden.", identityID))
+			return nil, nil, nil, errNotAuthorized(fmt.Sprintf("Access to Identity '%s' is forbidden.", clip(identityID)))
 		}
 		for _, l := range logins {
 			if l.provider != openIDProvider && ident.Logins[l.provider] != l.sub {
