@@ -173,12 +173,12 @@ func TestLambdaErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: pw})
-	if !errors.Is(err, cognito.ErrUserLambdaValidation) || cognito.IsRetryable(err) {
+	if !errors.Is(err, cognito.ErrUserLambdaValidation) || retryable(err) {
 		t.Fatalf("refused: %v", err)
 	}
 	refuse.Store(false)
 	_, err = c.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: pw})
-	if !errors.Is(err, cognito.ErrUnexpectedLambda) || !cognito.IsRetryable(err) {
+	if !errors.Is(err, cognito.ErrUnexpectedLambda) || !retryable(err) {
 		t.Fatalf("timed out: %v", err)
 	}
 }

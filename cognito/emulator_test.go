@@ -280,7 +280,7 @@ func TestEmulatorFaultsMapToErrors(t *testing.T) {
 			srv.InjectFault("InitiateAuth", tt.fault)
 			_, err := c.SignIn(context.Background(), cognito.SignInInput{Username: "alice", Password: pw})
 			var ce *cognito.Error
-			if !errors.As(err, &ce) || ce.Name != tt.wantName || ce.Retryable != tt.retryable || cognito.IsRetryable(err) != tt.retryable {
+			if !errors.As(err, &ce) || ce.Name != tt.wantName || ce.Retryable != tt.retryable || retryable(err) != tt.retryable {
 				t.Fatalf("err = %#v, want %s retryable=%v", err, tt.wantName, tt.retryable)
 			}
 		})

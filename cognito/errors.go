@@ -18,6 +18,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/cogauth/cogauth/internal/bounded"
+	"github.com/cogauth/cogauth/internal/errkind"
 )
 
 // NetworkError is the Name of an Error for a call that got no answer from the
@@ -78,15 +79,15 @@ func (e *Error) Error() string {
 // errors.As(err, &smithy.APIError) keep working.
 func (e *Error) Unwrap() error { return e.Cause }
 
-// Is matches the sentinel of the same Name, and ErrRetryable when e is retryable.
+// RetryableError reports whether trying again may work (the Retryable field):
+// aws-sdk-go-v2's retry.IsErrorRetryable reads this behaviour, and so does every
+// package of this module.
+func (e *Error) RetryableError() bool { return e.Retryable }
+
+// Is matches the sentinel of the same Name.
 func (e *Error) Is(target error) bool {
-	switch t := target.(type) {
-	case sentinel:
-		return string(t) == e.Name
-	case retryableSentinel:
-		return e.Retryable
-	}
-	return false
+	t, ok := target.(sentinel)
+	return ok && string(t) == e.Name
 }
 
 // sentinel is an exception name used as an errors.Is target; a string type keeps the
@@ -95,9 +96,9 @@ type sentinel string
 
 func (s sentinel) Error() string { return "cognito: " + string(s) }
 
-type retryableSentinel struct{}
-
-func (retryableSentinel) Error() string { return "cognito: retryable error" }
+// RetryableError reports whether an error of this exception is worth trying
+// again (throttling, the service's or a dependency's trouble, no answer).
+func (s sentinel) RetryableError() bool { return s == NetworkError || retryableNames[string(s)] }
 
 // Sentinels for errors.Is. Any *Error matches the one named after its Name.
 var (
@@ -140,18 +141,13 @@ var (
 	ErrInvalidLambdaResponse error = sentinel("InvalidLambdaResponseException")
 	ErrUnexpectedLambda      error = sentinel("UnexpectedLambdaException")
 	ErrNetwork               error = sentinel(NetworkError)
-	// ErrRetryable matches every Error whose Retryable is set.
-	ErrRetryable error = retryableSentinel{}
 	// ErrDeviceRefused marks a sign-in the service refused at the remembered
 	// device's own proof (DEVICE_SRP_AUTH, DEVICE_PASSWORD_VERIFIER): the device was
 	// forgotten at the service, or its stored password is wrong. The error also
 	// matches the service's exception (ErrNotAuthorized, ErrResourceNotFound). The
 	// user's password was accepted; signing in without the device works.
-	ErrDeviceRefused = errors.New("cognito: the service refused the remembered device")
+	ErrDeviceRefused = errkind.New("cognito: the service refused the remembered device", false)
 )
-
-// IsRetryable reports whether err is (or wraps) a retryable *Error.
-func IsRetryable(err error) bool { return errors.Is(err, ErrRetryable) }
 
 // retryableNames are the exceptions that report load or a dependency's trouble, not
 // a verdict on the request. ExternalServiceException is the identity service's word

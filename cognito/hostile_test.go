@@ -173,14 +173,14 @@ func TestHostileSignInAnswers(t *testing.T) {
 
 // checkHostile checks one classified failure, and that nothing of secret shows
 // in any rendering of the error or of anything in its chain.
-func checkHostile(t *testing.T, err error, op, name string, retryable bool, says, secret string) {
+func checkHostile(t *testing.T, err error, op, name string, wantRetryable bool, says, secret string) {
 	t.Helper()
 	var ce *cognito.Error
 	if !errors.As(err, &ce) {
 		t.Fatalf("err = %v, want a *cognito.Error", err)
 	}
-	if ce.Op != op || ce.Name != name || ce.Retryable != retryable || cognito.IsRetryable(err) != retryable {
-		t.Fatalf("err = %v (%#v); want %s %s retryable=%v", err, ce, op, name, retryable)
+	if ce.Op != op || ce.Name != name || ce.Retryable != wantRetryable || retryable(err) != wantRetryable {
+		t.Fatalf("err = %v (%#v); want %s %s retryable=%v", err, ce, op, name, wantRetryable)
 	}
 	if !strings.Contains(err.Error(), says) {
 		t.Fatalf("err = %q, want it to say %q", err, says)
@@ -216,7 +216,7 @@ func TestAnswerBytesNeverInTheChain(t *testing.T) {
 		for _, status := range []int{200, 400, 500} {
 			p.Set("GetTokensFromRefreshToken", faultproxy.Answer(status, faultproxy.JSONContentType, body))
 			_, err := c.Refresh(context.Background(), cognito.RefreshInput{RefreshToken: "x", Username: "alice"})
-			if !cognito.IsRetryable(err) {
+			if !retryable(err) {
 				t.Errorf("%d %q: err %v not retryable", status, body, err)
 			}
 			checkHostile(t, err, "GetTokensFromRefreshToken", nameOf(err), true, "", leaked)
@@ -286,7 +286,7 @@ func TestEveryCallEndsAgainstAHang(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			start := time.Now()
 			err := call()
-			if !cognito.IsRetryable(err) || !errors.Is(err, cognito.ErrNetwork) || !errors.Is(err, context.DeadlineExceeded) {
+			if !retryable(err) || !errors.Is(err, cognito.ErrNetwork) || !errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("err = %v, want a retryable NetworkError from the deadline", err)
 			}
 			if d := time.Since(start); d > 10*time.Second {

@@ -192,11 +192,11 @@ func TestRefreshOperation(t *testing.T) {
 
 func TestErrorIs(t *testing.T) {
 	e := &cognito.Error{Op: "InitiateAuth", Name: "NotAuthorizedException", Message: "Incorrect username or password."}
-	if !errors.Is(e, cognito.ErrNotAuthorized) || errors.Is(e, cognito.ErrUserNotFound) || errors.Is(e, cognito.ErrRetryable) {
+	if !errors.Is(e, cognito.ErrNotAuthorized) || errors.Is(e, cognito.ErrUserNotFound) || retryable(e) {
 		t.Fatal("sentinel matching is wrong")
 	}
 	wrapped := fmt.Errorf("outer: %w", &cognito.Error{Name: "TooManyRequestsException", Retryable: true})
-	if !errors.Is(wrapped, cognito.ErrTooManyRequests) || !cognito.IsRetryable(wrapped) {
+	if !errors.Is(wrapped, cognito.ErrTooManyRequests) || !retryable(wrapped) {
 		t.Fatal("wrapped retryable error not matched")
 	}
 	if got := e.Error(); got != "cognito: InitiateAuth: NotAuthorizedException: Incorrect username or password." {

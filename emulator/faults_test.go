@@ -142,7 +142,7 @@ func TestFaultOAuthEndpoints(t *testing.T) {
 	}
 	_, err = hc.Refresh(ctx, jwt.Secret(old))
 	var he *hostedui.Error
-	if !errors.As(err, &he) || he.StatusCode != 503 || he.Code != "temporarily_unavailable" || !hostedui.IsRetryable(err) {
+	if !errors.As(err, &he) || he.StatusCode != 503 || he.Code != "temporarily_unavailable" || !he.RetryableError() {
 		t.Fatalf("before fault: %v", err)
 	}
 
@@ -151,7 +151,7 @@ func TestFaultOAuthEndpoints(t *testing.T) {
 	if st := admin("PUT", "oauth2/token", `{"after":true,"drop":true}`); st != http.StatusNoContent {
 		t.Fatalf("PUT after fault: %d", st)
 	}
-	if _, err = hc.Refresh(ctx, jwt.Secret(old)); err == nil || !hostedui.IsRetryable(err) {
+	if _, err = hc.Refresh(ctx, jwt.Secret(old)); !errors.As(err, &he) || !he.RetryableError() {
 		t.Fatalf("after-drop fault: %v", err)
 	}
 	if st := admin("DELETE", "oauth2/token", ""); st != http.StatusNoContent {

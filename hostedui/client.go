@@ -18,6 +18,7 @@ import (
 
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/internal/bounded"
+	"github.com/cogauth/cogauth/internal/errkind"
 	"github.com/cogauth/cogauth/jwt"
 )
 
@@ -218,19 +219,19 @@ func (c *Client) AuthCodeURL(o AuthorizeOptions) (*AuthRequest, error) {
 	return &AuthRequest{URL: c.authorizeURL + "?" + q.Encode(), RedirectURI: redirect, State: state, Nonce: nonce, verifier: jwt.Secret(verifier)}, nil
 }
 
+// The kinds of failure, for errors.Is. None of them is worth retrying as it is;
+// whether an *Error is says its RetryableError.
 var (
 	// ErrStateMismatch: the callback's state is not the one this sign-in sent, so
 	// it may be forged (a login CSRF); the code is not redeemed.
-	ErrStateMismatch = errors.New("hostedui: the callback's state does not match the sign-in's")
+	ErrStateMismatch = errkind.New("hostedui: the callback's state does not match the sign-in's", false)
 	// ErrNonceMismatch: the id token's nonce is not the one this sign-in sent.
-	ErrNonceMismatch = errors.New("hostedui: the id token's nonce does not match the sign-in's")
+	ErrNonceMismatch = errkind.New("hostedui: the id token's nonce does not match the sign-in's", false)
 	// ErrInvalidGrant: the code or refresh token was refused (spent, expired,
 	// revoked, or sent with the wrong verifier or redirect URI).
-	ErrInvalidGrant = errors.New("hostedui: invalid grant")
+	ErrInvalidGrant = errkind.New("hostedui: invalid grant", false)
 	// ErrInvalidClient: the client ID or secret was refused.
-	ErrInvalidClient = errors.New("hostedui: invalid client")
-	// ErrRetryable matches errors worth retrying: network failures, 5xx, 429.
-	ErrRetryable = errors.New("hostedui: retryable")
+	ErrInvalidClient = errkind.New("hostedui: invalid client", false)
 )
 
 // Error is an OAuth error from the server, or a failed request to it.
@@ -265,27 +266,34 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Unwrap exposes the cause and the sentinel the error matches.
+// Unwrap exposes the cause and the kind the error matches.
 func (e *Error) Unwrap() []error {
 	var out []error
 	if e.Cause != nil {
 		out = append(out, e.Cause)
 	}
-	switch {
-	case e.Code == "invalid_grant":
+	switch e.Code {
+	case "invalid_grant":
 		out = append(out, ErrInvalidGrant)
-	case e.Code == "invalid_client":
+	case "invalid_client":
 		out = append(out, ErrInvalidClient)
-	case e.cut || e.Code == "" || e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests:
-		// No answer, one cut short, or one that is not an OAuth error (a proxy's
-		// page, a 200 without tokens): not the service's verdict.
-		out = append(out, ErrRetryable)
 	}
 	return out
 }
 
-// IsRetryable reports whether err is a transient failure (network, 5xx, 429).
-func IsRetryable(err error) bool { return errors.Is(err, ErrRetryable) }
+// RetryableError reports whether trying again may work (aws-sdk-go-v2's
+// behaviour, read by retry.IsErrorRetryable): no answer, one cut short, a 5xx,
+// a 429, or an answer that is not an OAuth error (a proxy's page, a 200 without
+// tokens) are not the service's verdict.
+func (e *Error) RetryableError() bool {
+	switch {
+	case e.Code == "invalid_grant" || e.Code == "invalid_client":
+		return false
+	case e.cut || e.Code == "" || e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests:
+		return true
+	}
+	return false
+}
 
 // Exchange finishes a sign-in: it checks the callback's state against req, turns an
 // error callback into an *Error, redeems the code with the PKCE verifier at

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/cogauth/cogauth/internal/errkind"
 	"github.com/cogauth/cogauth/internal/refresh"
 )
 
@@ -78,7 +79,7 @@ func (s *ClientCredentialsSource) fetch(ctx context.Context, force bool) (*refre
 	tok, err := s.c.ClientCredentials(ctx, s.opts.Scopes...)
 	now := s.c.opts.Clock.Now()
 	if err != nil {
-		if old != nil && IsRetryable(err) && old.Valid(now) {
+		if old != nil && errkind.Retryable(err) && old.Valid(now) {
 			held := s.cur.Held(old, err)
 			s.cur.Store(held)
 			return held, nil

@@ -188,7 +188,7 @@ func TestLoginRefreshUserInfoRevoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.Refresh(ctx, tok.RefreshToken)
-	if !errors.Is(err, hostedui.ErrInvalidGrant) || hostedui.IsRetryable(err) {
+	if !errors.Is(err, hostedui.ErrInvalidGrant) || retryable(err) {
 		t.Fatalf("refresh after revoke: %v", err)
 	}
 	_, err = c.UserInfo(ctx, r.AccessToken)
@@ -512,7 +512,7 @@ func TestClientCredentialsSource(t *testing.T) {
 	}
 	f.clk.Advance(5 * time.Minute)
 	_, err = src.Token(ctx, false)
-	if !hostedui.IsRetryable(err) {
+	if !retryable(err) {
 		t.Fatalf("after expiry during an outage: %v, want a retryable error", err)
 	}
 	fl.down.Store(false)
@@ -610,7 +610,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 			if !errors.As(err, &he) || he.Endpoint != "token" {
 				t.Fatalf("err = %v, want a token endpoint *Error", err)
 			}
-			if hostedui.IsRetryable(err) != tt.retryable {
+			if retryable(err) != tt.retryable {
 				t.Errorf("IsRetryable(%v) = %t, want %t", err, !tt.retryable, tt.retryable)
 			}
 			if tt.sentinel != nil && !errors.Is(err, tt.sentinel) {

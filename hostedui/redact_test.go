@@ -74,13 +74,13 @@ func TestCallsEndAgainstAHang(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Refresh(context.Background(), "rt"); !hostedui.IsRetryable(err) {
+	if _, err := c.Refresh(context.Background(), "rt"); !retryable(err) {
 		t.Fatalf("refresh against a hang: %v, want a retryable error", err)
 	}
-	if err := c.Revoke(context.Background(), "rt"); !hostedui.IsRetryable(err) {
+	if err := c.Revoke(context.Background(), "rt"); !retryable(err) {
 		t.Fatalf("revoke against a hang: %v, want a retryable error", err)
 	}
-	if _, err := c.UserInfo(context.Background(), "at"); !hostedui.IsRetryable(err) {
+	if _, err := c.UserInfo(context.Background(), "at"); !retryable(err) {
 		t.Fatalf("userInfo against a hang: %v, want a retryable error", err)
 	}
 }

@@ -3,7 +3,6 @@ package identity
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/internal/bounded"
+	"github.com/cogauth/cogauth/internal/errkind"
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/store"
 )
@@ -59,7 +59,7 @@ type Client struct {
 }
 
 // ErrInvalidLogin: the token given as a login is not a Cognito id token.
-var ErrInvalidLogin = errors.New("identity: invalid login token")
+var ErrInvalidLogin = errkind.New("identity: invalid login token", false)
 
 var poolIDPattern = regexp.MustCompile(`^[\w-]+:[0-9a-f-]+$`)
 

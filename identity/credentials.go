@@ -2,13 +2,13 @@ package identity
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/cogauth/cogauth/internal/errkind"
 	"github.com/cogauth/cogauth/jwt"
 )
 
@@ -66,7 +66,7 @@ func (c Credentials) Valid(now time.Time) bool {
 	return c.AccessKeyID != "" && c.SecretAccessKey != "" && now.Before(c.Expiration)
 }
 
-var errNoKeys = errors.New("identity: credentials have no keys")
+var errNoKeys = errkind.New("identity: credentials have no keys", false)
 
 // processCredentials is the AWS credential_process output, version 1.
 type processCredentials struct {

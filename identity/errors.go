@@ -4,12 +4,13 @@ import (
 	"errors"
 
 	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/internal/errkind"
 )
 
 // ErrNotSignedIn is what a LoginSource returns (wrapped or not) when nobody is
 // signed in; a Provider then hands out guest credentials if it may, and none
 // otherwise.
-var ErrNotSignedIn = errors.New("identity: not signed in")
+var ErrNotSignedIn = errkind.New("identity: not signed in", false)
 
 // mapError turns what the SDK returned into a *cognito.Error, the error type of the
 // user-pool side too, so callers switch on one Name whatever the service. The

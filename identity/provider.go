@@ -9,6 +9,7 @@ import (
 
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/internal/errkind"
 	"github.com/cogauth/cogauth/internal/refresh"
 )
 
@@ -144,7 +145,7 @@ func (p *Provider) get(ctx context.Context) (*refresh.Entry[ident], error) {
 		// The session cannot tell who is signed in right now (a network blip
 		// while its tokens are refreshed): the signed-in user's credentials stay
 		// good while they are valid.
-		if e := p.cur.Load(); e != nil && e.Value.token != "" && cognito.IsRetryable(err) && e.Value.creds.Valid(now) {
+		if e := p.cur.Load(); e != nil && e.Value.token != "" && errkind.Retryable(err) && e.Value.creds.Valid(now) {
 			return e, nil
 		}
 		return nil, err
@@ -200,7 +201,7 @@ func (p *Provider) fetch(ctx context.Context, tok string) (*refresh.Entry[ident]
 	now = p.opts.Clock.Now()
 	if err != nil {
 		if old != nil && old.Value.login.Provider == login.Provider && old.Value.login.Sub == login.Sub &&
-			cognito.IsRetryable(err) && old.Value.creds.Valid(now) {
+			errkind.Retryable(err) && old.Value.creds.Valid(now) {
 			// Same user, still-valid credentials: keep serving them and hold the
 			// next try off (the id token may have been refreshed meanwhile).
 			next := p.cur.Held(old, err)

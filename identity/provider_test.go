@@ -130,7 +130,7 @@ func TestProviderTransientFailureKeepsValidCredentials(t *testing.T) {
 	v.clk.Set(start.Add(time.Hour))
 	_, err = p.Retrieve(ctx)
 	var ce *cognito.Error
-	if !errors.As(err, &ce) || ce.Name != "InternalErrorException" || !cognito.IsRetryable(err) {
+	if !errors.As(err, &ce) || ce.Name != "InternalErrorException" || !retryable(err) {
 		t.Fatalf("after expiry: %v, want a retryable InternalErrorException", err)
 	}
 
@@ -430,7 +430,7 @@ func TestProviderErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = c.Credentials(ctx, "")
-		if errorsName(err) != cognito.NetworkError || !cognito.IsRetryable(err) {
+		if errorsName(err) != cognito.NetworkError || !retryable(err) {
 			t.Fatalf("err = %v, want a retryable NetworkError", err)
 		}
 	})

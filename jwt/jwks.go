@@ -15,6 +15,8 @@ import (
 	"math/big"
 	"slices"
 	"strings"
+
+	"github.com/cogauth/cogauth/internal/errkind"
 )
 
 // Algorithms the verifier knows. All are asymmetric: a verifier holds only public
@@ -45,7 +47,7 @@ func knownAlg(alg string) bool {
 }
 
 // ErrJWKSFormat matches JWKS documents that cannot be parsed.
-var ErrJWKSFormat = errors.New("jwt: invalid JWKS")
+var ErrJWKSFormat = errkind.New("jwt: invalid JWKS", false)
 
 // KeySet is a parsed JSON Web Key Set: the usable public signing keys by kid.
 // Keys that cannot be used for verification (symmetric keys, encryption keys,

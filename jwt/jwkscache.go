@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cogauth/cogauth/clock"
+	"github.com/cogauth/cogauth/internal/errkind"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -22,8 +23,8 @@ const DefaultMinRefetchInterval = 10 * time.Second
 // maxJWKSBody bounds a JWKS response.
 const maxJWKSBody = 1 << 20
 
-// ErrJWKSFetch matches failures to download a JWKS.
-var ErrJWKSFetch = errors.New("jwt: JWKS fetch failed")
+// ErrJWKSFetch matches failures to download a JWKS; they are retryable.
+var ErrJWKSFetch = errkind.New("jwt: JWKS fetch failed", true)
 
 // errRefetchTooSoon is what a caller gets when the rate limit held back a fetch.
 var errRefetchTooSoon = errors.New("JWKS was fetched less than the minimum interval ago")

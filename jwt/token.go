@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/cogauth/cogauth/internal/errkind"
 )
 
 // MaxTokenSize is the longest token Decode accepts, in bytes. Cognito tokens are
@@ -22,18 +24,18 @@ const MaxHeaderSize = 1 << 10
 // ErrMalformed. Use errors.Is.
 var (
 	// ErrMalformed matches every decoding failure.
-	ErrMalformed = errors.New("jwt: malformed token")
+	ErrMalformed = errkind.New("jwt: malformed token", false)
 	// ErrTooLarge: the token or its header is longer than allowed.
-	ErrTooLarge = errors.New("jwt: token too large")
+	ErrTooLarge = errkind.New("jwt: token too large", false)
 	// ErrParts: the token is not three dot-separated parts.
-	ErrParts = errors.New("jwt: token must have three parts")
+	ErrParts = errkind.New("jwt: token must have three parts", false)
 	// ErrEncoding: a part is not unpadded base64url.
-	ErrEncoding = errors.New("jwt: part is not unpadded base64url")
+	ErrEncoding = errkind.New("jwt: part is not unpadded base64url", false)
 	// ErrHeader: the header is not a JSON object with a string alg.
-	ErrHeader = errors.New("jwt: invalid header")
+	ErrHeader = errkind.New("jwt: invalid header", false)
 	// ErrClaims: the payload is not a JSON object, or a registered claim has the
 	// wrong type.
-	ErrClaims = errors.New("jwt: invalid claims")
+	ErrClaims = errkind.New("jwt: invalid claims", false)
 )
 
 // Part names a section of a compact JWT.
@@ -61,6 +63,10 @@ func (e *DecodeError) Error() string {
 
 // Unwrap lets errors.Is match both the specific sentinel and ErrMalformed.
 func (e *DecodeError) Unwrap() []error { return []error{e.kind, ErrMalformed} }
+
+// RetryableError is false: the same token will not decode better (aws-sdk-go-v2's
+// behaviour, read by retry.IsErrorRetryable).
+func (e *DecodeError) RetryableError() bool { return false }
 
 func malformed(kind error, part Part, reason string) error {
 	return &DecodeError{Part: part, Reason: reason, kind: kind}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cogauth/cogauth/clock"
+	"github.com/cogauth/cogauth/internal/errkind"
 )
 
 // Rule names the check a token failed.
@@ -36,24 +37,24 @@ const (
 )
 
 // Sentinels for errors.Is, one per rule; ErrInvalid matches every verification
-// failure.
+// failure. Only ErrJWKS (the keys could not be had) is retryable.
 var (
-	ErrInvalid        = errors.New("jwt: token rejected")
-	ErrAlgorithm      = errors.New("jwt: algorithm not allowed")
-	ErrCritical       = errors.New("jwt: critical header parameter not understood")
-	ErrIssuer         = errors.New("jwt: issuer not allowed")
-	ErrUnknownKey     = errors.New("jwt: unknown signing key")
-	ErrJWKS           = errors.New("jwt: keys unavailable")
-	ErrSignature      = errors.New("jwt: bad signature")
-	ErrTokenUse       = errors.New("jwt: wrong token_use")
-	ErrClient         = errors.New("jwt: client not allowed")
-	ErrExpired        = errors.New("jwt: token expired")
-	ErrNotYetValid    = errors.New("jwt: token not valid yet")
-	ErrIssuedInFuture = errors.New("jwt: token issued in the future")
-	ErrGroups         = errors.New("jwt: required group missing")
-	ErrScope          = errors.New("jwt: required scope missing")
-	ErrCustom         = errors.New("jwt: custom check failed")
-	ErrRevoked        = errors.New("jwt: session signed out")
+	ErrInvalid        = errkind.New("jwt: token rejected", false)
+	ErrAlgorithm      = errkind.New("jwt: algorithm not allowed", false)
+	ErrCritical       = errkind.New("jwt: critical header parameter not understood", false)
+	ErrIssuer         = errkind.New("jwt: issuer not allowed", false)
+	ErrUnknownKey     = errkind.New("jwt: unknown signing key", false)
+	ErrJWKS           = errkind.New("jwt: keys unavailable", true)
+	ErrSignature      = errkind.New("jwt: bad signature", false)
+	ErrTokenUse       = errkind.New("jwt: wrong token_use", false)
+	ErrClient         = errkind.New("jwt: client not allowed", false)
+	ErrExpired        = errkind.New("jwt: token expired", false)
+	ErrNotYetValid    = errkind.New("jwt: token not valid yet", false)
+	ErrIssuedInFuture = errkind.New("jwt: token issued in the future", false)
+	ErrGroups         = errkind.New("jwt: required group missing", false)
+	ErrScope          = errkind.New("jwt: required scope missing", false)
+	ErrCustom         = errkind.New("jwt: custom check failed", false)
+	ErrRevoked        = errkind.New("jwt: session signed out", false)
 )
 
 var ruleErrs = map[Rule]error{
@@ -88,6 +89,11 @@ func (e *VerifyError) Unwrap() []error {
 	}
 	return errs
 }
+
+// RetryableError reports whether verifying again may work: only when the
+// issuer's keys could not be had (RuleJWKS); every other rule is a verdict on
+// the token (aws-sdk-go-v2's behaviour, read by retry.IsErrorRetryable).
+func (e *VerifyError) RetryableError() bool { return e.Rule == RuleJWKS }
 
 func reject(rule Rule, err error, format string, args ...any) error {
 	return &VerifyError{Rule: rule, Reason: fmt.Sprintf(format, args...), Err: err}

@@ -2,15 +2,16 @@ package session
 
 import (
 	"context"
-	"errors"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/cogauth/cogauth/internal/errkind"
 )
 
 // ErrNoCredentials: the session has no AWS credentials (no Config.Credentials,
-// or the identity pool has not answered yet). It is retryable when the source
-// failed, so an SDK retries later.
-var ErrNoCredentials = errors.New("session: the session has no AWS credentials")
+// or the identity pool has not answered yet). Its RetryableError is true when
+// the source failed, so an SDK retries later, and false when there is none.
+var ErrNoCredentials = errkind.New("session: the session has no AWS credentials", true)
 
 // Retrieve makes a Manager an aws.CredentialsProvider: the identity pool
 // credentials of the signed-in user, from the same cache as Fetch (no second
@@ -25,6 +26,9 @@ func (m *Manager) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	s, err := m.Fetch(ctx, FetchOptions{})
 	if err != nil {
 		return aws.Credentials{}, err
+	}
+	if s.Credentials == nil && m.cfg.Credentials == nil {
+		return aws.Credentials{}, errkind.Permanent(ErrNoCredentials)
 	}
 	if s.Credentials == nil {
 		return aws.Credentials{}, ErrNoCredentials

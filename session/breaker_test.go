@@ -130,7 +130,7 @@ func TestOutageOneProbePerEndpoint(t *testing.T) {
 			for r := range rounds {
 				longest, errs := f.fetchAll(maxWait)
 				for _, err := range errs {
-					if err == nil || !cognito.IsRetryable(err) || errors.Is(err, session.ErrSignedOut) {
+					if err == nil || !retryable(err) || errors.Is(err, session.ErrSignedOut) {
 						t.Fatalf("round %d: %v; want a retryable error, the session kept", r, err)
 					}
 				}
@@ -301,14 +301,14 @@ func BenchmarkHeldRefresh(b *testing.B) {
 			}
 			p.Set(faultproxy.Any, faultproxy.HTML(503))
 			srv.Advance(61 * time.Minute)
-			if _, err := m.Fetch(ctx, session.FetchOptions{}); !cognito.IsRetryable(err) {
+			if _, err := m.Fetch(ctx, session.FetchOptions{}); !retryable(err) {
 				b.Fatalf("first Fetch in the outage: %v", err)
 			}
 			p.ResetCounts()
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
-				if _, err := m.Fetch(ctx, session.FetchOptions{}); !cognito.IsRetryable(err) {
+				if _, err := m.Fetch(ctx, session.FetchOptions{}); !retryable(err) {
 					b.Fatal(err)
 				}
 			}

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/cogauth/cogauth/identity"
+	"github.com/cogauth/cogauth/internal/errkind"
 )
 
 // IdentityPoolCredentials is the CredentialsSource of a Cognito identity pool: it
@@ -27,7 +28,7 @@ func IdentityPool(c *identity.Client) *IdentityPoolCredentials {
 
 // errNoIDToken: the identity pool needs the id token, and the session has none
 // (Import was given only an access token).
-var errNoIDToken = errors.New("session: the session has no id token to present to the identity pool")
+var errNoIDToken = errkind.New("session: the session has no id token to present to the identity pool", false)
 
 // IdentityPoolID implements CredentialsPool: the Manager records it with the
 // credentials, so that another pool's are never handed out.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/internal/errkind"
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/store"
 )
@@ -45,10 +46,10 @@ type loginRecord struct {
 }
 
 // errBadDevice marks a stored device that cannot be read.
-var errBadDevice = errors.New("session: stored device is unreadable")
+var errBadDevice = errkind.New("session: stored device is unreadable", false)
 
 // ErrNoDevice: the session has no remembered device to act on.
-var ErrNoDevice = errors.New("session: no remembered device")
+var ErrNoDevice = errkind.New("session: no remembered device", false)
 
 func decodeDevice(b []byte) (*deviceRecord, error) {
 	var d deviceRecord

@@ -37,7 +37,7 @@ func TestForceRefreshReportsTransientFailure(t *testing.T) {
 	if err == nil {
 		t.Fatal("forced refresh against a failing service reported success")
 	}
-	if !cognito.IsRetryable(err) || errors.Is(err, session.ErrSignedOut) {
+	if !retryable(err) || errors.Is(err, session.ErrSignedOut) {
 		t.Fatalf("forced refresh error = %v; want retryable, not signed out", err)
 	}
 	s, err := m.Fetch(ctx, session.FetchOptions{})
@@ -48,7 +48,7 @@ func TestForceRefreshReportsTransientFailure(t *testing.T) {
 	srv.ClearFaults()
 	// The failures held the endpoint (session.Breakers): until the hold ends, a
 	// refresh sends nothing.
-	if _, err := m.Fetch(ctx, session.FetchOptions{ForceRefresh: true}); !cognito.IsRetryable(err) {
+	if _, err := m.Fetch(ctx, session.FetchOptions{ForceRefresh: true}); !retryable(err) {
 		t.Fatalf("forced refresh while the endpoint is held: %v", err)
 	}
 	srv.Advance(5 * time.Second) // the breaker's longest hold

@@ -135,28 +135,17 @@ func (r *HostedUIRefresher) Refresh(ctx context.Context, req RefreshRequest) (*R
 // that as it reads the API's messages. Other OAuth errors (invalid_client,
 // unauthorized_client, a malformed answer) are left as they are: they say the
 // configuration is wrong, not that the session is over, so the Manager keeps the
-// session and reports them without retrying in a loop.
+// session and reports them without retrying in a loop. Transient failures (no
+// answer, 5xx, 429) are left as they are too: a *hostedui.Error says itself that
+// it is retryable.
 func hostedUIError(err error) error {
 	var he *hostedui.Error
-	switch {
-	case errors.Is(err, hostedui.ErrInvalidGrant):
+	if errors.Is(err, hostedui.ErrInvalidGrant) {
 		msg := "Refresh token refused by the token endpoint (invalid_grant)"
 		if errors.As(err, &he) && he.Description != "" {
 			msg = he.Description
 		}
 		return &cognito.Error{Op: tokenEndpoint, Name: "NotAuthorizedException", Message: msg, StatusCode: http.StatusBadRequest, Cause: err}
-	case hostedui.IsRetryable(err):
-		ce := &cognito.Error{Op: tokenEndpoint, Name: cognito.NetworkError, Retryable: true, Cause: err}
-		if errors.As(err, &he) && he.StatusCode != 0 {
-			// Not Cognito's JSON: named by its status, as cognito names an
-			// answer that is not the service's own.
-			ce.StatusCode, ce.Message = he.StatusCode, he.Error()
-			ce.Name = fmt.Sprintf("HTTP%d", he.StatusCode)
-			if he.StatusCode == http.StatusTooManyRequests {
-				ce.Name = "TooManyRequestsException"
-			}
-		}
-		return ce
 	}
 	return err
 }

@@ -330,7 +330,7 @@ func TestHostedUIFailurePolicy(t *testing.T) {
 					}
 					return
 				}
-				if err == nil || errors.Is(err, session.ErrSignedOut) || cognito.IsRetryable(err) != tt.retryable {
+				if err == nil || errors.Is(err, session.ErrSignedOut) || retryable(err) != tt.retryable {
 					t.Fatalf("Fetch err = %v, want an error (retryable %t) that is not a sign-out", err, tt.retryable)
 				}
 			})

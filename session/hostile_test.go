@@ -186,7 +186,7 @@ func TestHostileRefreshAnswers(t *testing.T) {
 				if err != nil || s.Tokens.Access.Raw() != before.Tokens.Access.Raw() {
 					t.Fatalf("Fetch with valid tokens during the fault = %v, %v; want the valid tokens", s, err)
 				}
-				if _, err := m.Fetch(ctx, session.FetchOptions{ForceRefresh: true}); err == nil || !cognito.IsRetryable(err) || errors.Is(err, session.ErrSignedOut) {
+				if _, err := m.Fetch(ctx, session.FetchOptions{ForceRefresh: true}); err == nil || !retryable(err) || errors.Is(err, session.ErrSignedOut) {
 					t.Fatalf("forced refresh during the fault: %v; want a retryable error", err)
 				}
 				if a, ok := storedAccess(t, m, st); !ok || a != before.Tokens.Access.Raw() {
@@ -203,7 +203,7 @@ func TestHostileRefreshAnswers(t *testing.T) {
 				}
 				// Past expiry, fault still on: a retryable error, the session kept.
 				w.srv.Advance(5 * time.Minute)
-				if _, err := m.Fetch(ctx, session.FetchOptions{}); err == nil || !cognito.IsRetryable(err) || errors.Is(err, session.ErrSignedOut) {
+				if _, err := m.Fetch(ctx, session.FetchOptions{}); err == nil || !retryable(err) || errors.Is(err, session.ErrSignedOut) {
 					t.Fatalf("Fetch with dead tokens during the fault: %v; want a retryable error", err)
 				}
 				if _, ok := storedAccess(t, m, st); !ok {

@@ -99,7 +99,7 @@ func TestRefresherSeamInMemory(t *testing.T) {
 	}
 	defer m2.Close()
 	_, err = m2.Fetch(ctx, session.FetchOptions{ForceRefresh: true})
-	if !errors.Is(err, session.ErrInvalidAnswer) || !cognito.IsRetryable(err) {
+	if !errors.Is(err, session.ErrInvalidAnswer) || !retryable(err) {
 		t.Fatalf("answer for another user: %v; want a retryable ErrInvalidAnswer", err)
 	}
 

@@ -2,12 +2,12 @@ package session
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/cogauth/cogauth/internal/errkind"
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/store"
 )
@@ -62,7 +62,7 @@ type credsJSON struct {
 
 // errBadRecord marks stored data that cannot be a session. Such data is reported,
 // never taken for "signed out".
-var errBadRecord = errors.New("session: stored session is unreadable")
+var errBadRecord = errkind.New("session: stored session is unreadable", false)
 
 // encode is the record as every store writer stores it: the binary layout.
 func (r *record) encode() ([]byte, error) {

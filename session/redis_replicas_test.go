@@ -209,7 +209,7 @@ func TestRedisDownIsTransient(t *testing.T) {
 	}
 	srv.Advance(5 * time.Minute)
 	_, err = m.Fetch(ctx, session.FetchOptions{})
-	if err == nil || errors.Is(err, session.ErrSignedOut) || !cognito.IsRetryable(err) || !errors.Is(err, redis.ErrClosed) {
+	if err == nil || errors.Is(err, session.ErrSignedOut) || !retryable(err) || !errors.Is(err, redis.ErrClosed) {
 		t.Fatalf("Fetch with Redis down and the tokens dead: %v, want a retryable error (redis closed) that is not a sign-out", err)
 	}
 	if n := refreshRequests(srv); n != 0 {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/internal/errkind"
 	"github.com/cogauth/cogauth/jwt"
 )
 
@@ -53,7 +54,7 @@ type Refresher interface {
 // ErrRefreshRejected matches an error of a Refresher that means the service
 // definitively refused the refresh token (revoked, expired, user deleted or
 // disabled, password reset required, a rotated token spent twice).
-var ErrRefreshRejected = errors.New("session: the service rejected the refresh token")
+var ErrRefreshRejected = errkind.New("session: the service rejected the refresh token", false)
 
 // RejectedError is a definitive refusal, with the reason the session ends for. It
 // matches ErrRefreshRejected and wraps the service's error.
@@ -70,6 +71,10 @@ func (e *RejectedError) Error() string {
 }
 
 func (e *RejectedError) Unwrap() []error { return []error{ErrRefreshRejected, e.Err} }
+
+// RetryableError is false: the service's refusal stands (aws-sdk-go-v2's
+// behaviour, read by retry.IsErrorRetryable).
+func (e *RejectedError) RetryableError() bool { return false }
 
 // UserPool returns the Refresher of the user pool API (GetTokensFromRefreshToken,
 // or InitiateAuth REFRESH_TOKEN_AUTH where the service lacks it). Definitive
@@ -124,18 +129,16 @@ func rejectionReason(err error) (Reason, bool) {
 // are not JWTs, or are for another pool, client or user, of the wrong kind, or
 // already expired. Such an answer is a fault of the service (or of something in
 // front of it), never stored: the session is kept, and the error is retryable.
-var ErrInvalidAnswer = errors.New("session: the service's answer failed validation")
+var ErrInvalidAnswer = errkind.New("session: the service's answer failed validation", true)
 
 // answerError names the rule an answer broke.
 type answerError struct{ rule string }
 
 func (e *answerError) Error() string { return ErrInvalidAnswer.Error() + ": " + e.rule }
 
-// Is makes the error match ErrInvalidAnswer and be retryable for
-// cognito.IsRetryable, as every transient failure is.
-func (e *answerError) Is(target error) bool {
-	return target == ErrInvalidAnswer || target == cognito.ErrRetryable
-}
+// Unwrap makes the error match ErrInvalidAnswer, whose RetryableError says it is
+// retryable, as every transient failure is.
+func (e *answerError) Unwrap() error { return ErrInvalidAnswer }
 
 // expectation is what new tokens must match: the pool and client always, and
 // for a refresh the user they replace.

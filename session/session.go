@@ -13,6 +13,7 @@ import (
 
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/internal/errkind"
 	"github.com/cogauth/cogauth/internal/refresh"
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/store"
@@ -176,7 +177,7 @@ type FetchOptions struct {
 // ErrRefreshPending matches the error of a Fetch whose MaxWait ran out while
 // the tokens it holds have expired and their refresh is still under way. It is
 // retryable; the session is kept.
-var ErrRefreshPending = errors.New("session: the tokens have expired and their refresh is still under way")
+var ErrRefreshPending = errkind.New("session: the tokens have expired and their refresh is still under way", true)
 
 // pendingError is ErrRefreshPending, retryable.
 type pendingError struct{ wait time.Duration }
@@ -185,11 +186,8 @@ func (e *pendingError) Error() string {
 	return ErrRefreshPending.Error() + " (waited " + e.wait.String() + ")"
 }
 
-// Is makes the error match ErrRefreshPending and be retryable for
-// cognito.IsRetryable.
-func (e *pendingError) Is(target error) bool {
-	return target == ErrRefreshPending || target == cognito.ErrRetryable
-}
+// Unwrap makes the error match ErrRefreshPending.
+func (e *pendingError) Unwrap() error { return ErrRefreshPending }
 
 // RetryableError reports true: the refresh is under way.
 func (e *pendingError) RetryableError() bool { return true }
@@ -197,10 +195,10 @@ func (e *pendingError) RetryableError() bool { return true }
 var (
 	// ErrSignedOut: there is no session (never signed in, signed out, or ended by
 	// the service). errors.As to *SignedOutError for the reason.
-	ErrSignedOut = errors.New("session: not signed in")
+	ErrSignedOut = errkind.New("session: not signed in", false)
 	// ErrInvalidTokens: Import was given tokens that are malformed or belong to
 	// another pool or client.
-	ErrInvalidTokens = errors.New("session: invalid tokens")
+	ErrInvalidTokens = errkind.New("session: invalid tokens", false)
 )
 
 // SignedOutError says why a session ended. It matches ErrSignedOut and wraps the
@@ -218,6 +216,10 @@ func (e *SignedOutError) Error() string {
 }
 
 func (e *SignedOutError) Unwrap() []error { return []error{ErrSignedOut, e.Err} }
+
+// RetryableError is false: the session is over, and asking again will not bring
+// it back (aws-sdk-go-v2's behaviour, read by retry.IsErrorRetryable).
+func (e *SignedOutError) RetryableError() bool { return false }
 
 // snap is what the refresh cache holds for a session: the session served, the
 // record it came from and where it is stored. The cache's Entry adds when it is
@@ -363,7 +365,7 @@ func (m *Manager) Close() error {
 //
 // Transient failures (network, timeouts, 5xx, throttling) never end the session:
 // Fetch returns the tokens while they are valid, and a retryable error once they
-// are not (cognito.IsRetryable, and RetryableError reports true; when the token
+// are not (its RetryableError reports true, as aws-sdk-go-v2's retryers read it; when the token
 // endpoint is held by Config.Breakers, at once and with nothing sent). Only a definitive
 // answer from the service ends it, with an error matching ErrSignedOut.
 // FetchOptions.MaxWait bounds the wait for a refresh; ctx bounds the call.
@@ -628,7 +630,7 @@ func (m *Manager) refresh(ctx context.Context, force bool, lead time.Duration) (
 
 // errNoRefreshToken: ForceRefresh on a session that has no refresh token (Import
 // without one). The session stays until its tokens expire.
-var errNoRefreshToken = errors.New("session: the session has no refresh token to refresh with")
+var errNoRefreshToken = errkind.New("session: the session has no refresh token to refresh with", false)
 
 // refresher returns how rec's session is refreshed: the way it was obtained.
 func (m *Manager) refresher(rec *record) Refresher {
@@ -695,7 +697,7 @@ func (m *Manager) callRefresh(ctx context.Context, st *state, cand jwt.Secret) (
 			req.RefreshToken, cand = jwt.Secret(rec.RefreshToken), ""
 			continue
 		}
-		if _, definitive := rejectionReason(err); definitive || !cognito.IsRetryable(err) {
+		if _, definitive := rejectionReason(err); definitive || !errkind.Retryable(err) {
 			return nil, cand, err
 		}
 	}
@@ -725,7 +727,7 @@ func endpointFailed(err error) bool {
 	if _, definitive := rejectionReason(err); definitive {
 		return false
 	}
-	return cognito.IsRetryable(err)
+	return errkind.Retryable(err)
 }
 
 // checkRefreshed validates a refresh's answer against the session it renews.
@@ -765,7 +767,7 @@ func (m *Manager) refreshFailed(ctx context.Context, st *state, err error) (*sta
 // on, RetryAfterFailure away), and reports err once they are not. It never ends
 // the session.
 func (m *Manager) transientFailure(ctx context.Context, st *state, err error, msg string, refreshed bool) (*state, error) {
-	retryable := cognito.IsRetryable(err)
+	retryable := errkind.Retryable(err)
 	user := ""
 	if st != nil {
 		user = st.Value.sess.Username
@@ -820,18 +822,16 @@ func (m *Manager) hold(st *state, err error) *state {
 // not be reached (a Redis server down, a file lock that timed out). Such a failure
 // is transient, as a network failure of the service is: it never ends the
 // session, Fetch keeps serving tokens that are still valid, and the error is
-// retryable (cognito.IsRetryable reports true).
-var ErrStoreUnavailable = errors.New("session: the session store is unavailable")
+// retryable (its RetryableError reports true).
+var ErrStoreUnavailable = errkind.New("session: the session store is unavailable", true)
 
 type storeError struct{ err error }
 
 func (e *storeError) Error() string { return ErrStoreUnavailable.Error() + ": " + e.err.Error() }
 
+// Unwrap lists ErrStoreUnavailable first: its RetryableError (true) decides,
+// whatever the store's own error says.
 func (e *storeError) Unwrap() []error { return []error{ErrStoreUnavailable, e.err} }
-
-// Is makes the error retryable for cognito.IsRetryable, as every transient
-// failure Fetch reports is.
-func (e *storeError) Is(target error) bool { return target == cognito.ErrRetryable }
 
 // storeFailed applies the failure policy to an error of the store or its lock
 // met on the way to a refresh. "Signed out" (nothing stored) passes through, and
@@ -916,7 +916,7 @@ func (m *Manager) withCredentials(ctx context.Context, st *state) (*state, error
 
 // errNoCredentials: a CredentialsSource answered with neither credentials nor an
 // error.
-var errNoCredentials = errors.New("session: the credentials source returned no credentials")
+var errNoCredentials = errkind.New("session: the credentials source returned no credentials", true)
 
 // refreshCredentials gets new credentials for st, whose tokens are fresh. A
 // failure leaves the session as it is (still-valid credentials, or none) and holds
@@ -927,7 +927,7 @@ func (m *Manager) refreshCredentials(ctx context.Context, st *state) (*state, er
 		err = errNoCredentials
 	}
 	if err != nil {
-		retryable := cognito.IsRetryable(err)
+		retryable := errkind.Retryable(err)
 		m.emit(Event{Kind: RefreshFailed, Username: st.Value.sess.Username, Err: err, Retryable: retryable})
 		m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: AWS credentials refresh failed", slog.String("user", st.Value.sess.Username), slog.Bool("retryable", retryable), slog.String("error", err.Error()))
 		held := m.hold(st, nil)

@@ -437,7 +437,7 @@ func TestFailurePolicy(t *testing.T) {
 							t.Error("Fetch retried on every call after a failure")
 						}
 					} else {
-						if err == nil || errors.Is(err, session.ErrSignedOut) || !cognito.IsRetryable(err) {
+						if err == nil || errors.Is(err, session.ErrSignedOut) || !retryable(err) {
 							t.Fatalf("Fetch err = %v, want a retryable error that is not a sign-out", err)
 						}
 						if tt.storeFault != "" && !errors.Is(err, session.ErrStoreUnavailable) {

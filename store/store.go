@@ -2,10 +2,10 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
+	"github.com/cogauth/cogauth/internal/errkind"
 	"github.com/cogauth/cogauth/store/internal/layout"
 )
 
@@ -183,13 +183,13 @@ type Locker interface {
 
 var (
 	// ErrNotFound: no entry for the key.
-	ErrNotFound = errors.New("store: session not found")
+	ErrNotFound = errkind.New("store: session not found", false)
 	// ErrConflict: the stored version is not the one the writer named.
-	ErrConflict = errors.New("store: version conflict")
+	ErrConflict = errkind.New("store: version conflict", false)
 	// ErrInvalidKey: the key is not well formed for its kind (Key.Validate).
-	ErrInvalidKey = errors.New("store: invalid key")
+	ErrInvalidKey = errkind.New("store: invalid key", false)
 	// ErrCorrupt: stored data cannot be read. Never treat it as "signed out".
-	ErrCorrupt = errors.New("store: corrupt data")
+	ErrCorrupt = errkind.New("store: corrupt data", false)
 )
 
 // CurrentUser returns the username recorded by SetCurrentUser for (pool, client), or

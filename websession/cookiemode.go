@@ -30,6 +30,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cogauth/cogauth/internal/errkind"
 	"github.com/cogauth/cogauth/store"
 )
 
@@ -48,7 +49,7 @@ const (
 // ErrCookieRefused: the session cookies are tampered, truncated, of two
 // different writes, sealed under a key no longer in Config.CookieKeys, or
 // unreadable. The browser is treated as signed out and its cookies cleared.
-var ErrCookieRefused = errors.New("websession: session cookies refused (tampered, truncated, mixed chunk sets, or sealed under a key no longer configured)")
+var ErrCookieRefused = errkind.New("websession: session cookies refused (tampered, truncated, mixed chunk sets, or sealed under a key no longer configured)", false)
 
 // cookieKeys are the AEADs of Config.CookieKeys: the first seals, all open.
 func cookieAEADs(list [][]byte) ([]cipher.AEAD, error) {

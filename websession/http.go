@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/internal/errkind"
 	"github.com/cogauth/cogauth/internal/refresh"
 	"github.com/cogauth/cogauth/session"
 )
@@ -304,7 +304,7 @@ func (w *Sessions) userOf(rw http.ResponseWriter, r *http.Request) (*userCtx, er
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if !cognito.IsRetryable(err) {
+		if !errkind.Retryable(err) {
 			w.log.LogAttrs(ctx, slog.LevelWarn, "cogauth: web session refresh failed", slogErr(err))
 		}
 		return nil, &unavailableError{err}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cogauth/cogauth/hostedui"
+	"github.com/cogauth/cogauth/internal/errkind"
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
@@ -142,7 +143,7 @@ func (w *Sessions) callback(rw http.ResponseWriter, r *http.Request) {
 			w.callbackError(rw, r, http.StatusBadRequest, "invalid_nonce", "the id token's nonce does not match this sign-in")
 		case errors.Is(err, hostedui.ErrInvalidGrant):
 			w.callbackError(rw, r, http.StatusBadRequest, "invalid_grant", "the sign-in code was refused (used already, or expired)")
-		case hostedui.IsRetryable(err):
+		case errkind.Retryable(err):
 			w.log.LogAttrs(ctx, slogWarn, "cogauth: sign-in code exchange failed", slogErr(err))
 			w.callbackError(rw, r, http.StatusBadGateway, "unavailable", "the sign-in service did not answer; try again")
 		case errors.As(err, &he) && he.Endpoint == "authorize":

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"hash"
 	"sync"
+
+	"github.com/cogauth/cogauth/internal/errkind"
 )
 
 // idLen is the session ID's size: 256 bits from crypto/rand.
@@ -171,7 +173,7 @@ func seal(a cipher.AEAD, plain, ad []byte) ([]byte, error) {
 	return a.Seal(out, out[1:], plain, ad), nil
 }
 
-var errUnseal = errors.New("websession: sealed data do not open")
+var errUnseal = errkind.New("websession: sealed data do not open", false)
 
 // unseal opens what seal made, with the same ad.
 func unseal(a cipher.AEAD, sealed, ad []byte) ([]byte, error) {

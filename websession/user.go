@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"golang.org/x/oauth2"
 
+	"github.com/cogauth/cogauth/internal/errkind"
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/session"
 )
@@ -117,11 +118,13 @@ type credentialsProvider struct{ u *User }
 
 // ErrNoCredentials: the session has no AWS credentials (no Config.Credentials, or
 // the identity pool failed; a retry comes after session.Config.RetryAfterFailure).
-var ErrNoCredentials = errors.New("websession: the session has no AWS credentials")
+// Its RetryableError is true when the identity pool failed and false when there
+// is no Config.Credentials.
+var ErrNoCredentials = errkind.New("websession: the session has no AWS credentials", true)
 
 func (p credentialsProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	if p.u.w.cfg.Credentials == nil {
-		return aws.Credentials{}, ErrNoCredentials
+		return aws.Credentials{}, errkind.Permanent(ErrNoCredentials)
 	}
 	s, err := p.u.Session(ctx)
 	if err != nil {

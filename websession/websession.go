@@ -19,6 +19,7 @@ import (
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/hostedui"
+	"github.com/cogauth/cogauth/internal/errkind"
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
@@ -387,7 +388,7 @@ func (w *Sessions) newManager(st store.Store, username string) (*session.Manager
 }
 
 // errNoSession: the cookie names no live session (never existed, ended, forged).
-var errNoSession = errors.New("websession: no session")
+var errNoSession = errkind.New("websession: no session", false)
 
 // errUnavailable wraps store failures that keep the session but cannot serve it.
 type unavailableError struct{ err error }
@@ -396,6 +397,12 @@ func (e *unavailableError) Error() string {
 	return "websession: the session store is unavailable: " + e.err.Error()
 }
 func (e *unavailableError) Unwrap() error { return e.err }
+
+// RetryableError is true unless the cause says otherwise: the session is kept,
+// and a later request may be served.
+func (e *unavailableError) RetryableError() bool {
+	return !errkind.Answers(e.err) || errkind.Retryable(e.err)
+}
 
 // lookup returns the live session of id, from the cache or the store.
 func (w *Sessions) lookup(ctx context.Context, id sessionID) (*live, error) {

@@ -14,7 +14,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/cogauth/cogauth/clock"
-	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/internal/errkind"
 )
 
 // BreakerPolicy is how a Breaker holds an endpoint that fails.
@@ -185,7 +185,7 @@ type Breaker struct {
 }
 
 // HeldError is what a call gets while its endpoint is held: nothing was sent.
-// It is retryable (cognito.IsRetryable, RetryableError).
+// It is retryable (RetryableError, the behaviour aws-sdk-go-v2's retryers read).
 type HeldError struct {
 	Endpoint string
 	// RetryAfter is how long until the endpoint is tried again (at least until
@@ -201,9 +201,6 @@ func (e *HeldError) Error() string {
 
 // RetryableError reports true: the endpoint is tried again soon.
 func (e *HeldError) RetryableError() bool { return true }
-
-// Is makes the error retryable for cognito.IsRetryable.
-func (e *HeldError) Is(target error) bool { return target == cognito.ErrRetryable }
 
 // Unwrap returns the failure that started the hold.
 func (e *HeldError) Unwrap() error { return e.Cause }
@@ -356,7 +353,7 @@ func (b *Breaker) Do(ctx context.Context, retry bool, fn func(context.Context) e
 	err = fn(cctx)
 	timedOut := cctx.Err() != nil && ctx.Err() == nil
 	cancel()
-	if timedOut && !cognito.IsRetryable(err) {
+	if timedOut && !errkind.Retryable(err) {
 		err = &TimeoutError{Endpoint: b.endpoint, After: b.r.policy.CallTimeout, Err: err}
 	}
 	if err != nil && ctx.Err() != nil && !timedOut {
@@ -382,9 +379,6 @@ func (e *TimeoutError) Error() string {
 
 // RetryableError reports true.
 func (e *TimeoutError) RetryableError() bool { return true }
-
-// Is makes the error retryable for cognito.IsRetryable.
-func (e *TimeoutError) Is(target error) bool { return target == cognito.ErrRetryable }
 
 func (e *TimeoutError) Unwrap() error { return e.Err }
 

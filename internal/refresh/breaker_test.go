@@ -16,11 +16,12 @@ import (
 
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/internal/errkind"
 )
 
 var errDown = &cognito.Error{Op: "test", Name: cognito.NetworkError, Retryable: true}
 
-func transient(err error) bool { return cognito.IsRetryable(err) }
+func transient(err error) bool { return errkind.Retryable(err) }
 
 type breakerFixture struct {
 	clk    *clock.Fake
@@ -116,7 +117,7 @@ func TestBreakerHoldsProbesAndReleases(t *testing.T) {
 		if !errors.As(err, &held) || held.RetryAfter != 500*time.Millisecond || held.Endpoint != f.b.endpoint {
 			t.Fatalf("held call: %v", err)
 		}
-		if !held.RetryableError() || !cognito.IsRetryable(err) || !errors.Is(err, errDown) {
+		if !held.RetryableError() || !errkind.Retryable(err) || !errors.Is(err, errDown) {
 			t.Fatalf("held error is not retryable or lost its cause: %v", err)
 		}
 	}
@@ -313,7 +314,7 @@ func TestBreakerCallTimeoutHoldsAHangingEndpoint(t *testing.T) {
 	}
 	again, err := f.b.Do(context.Background(), false, hang, transient)
 	var te *TimeoutError
-	if !errors.As(err, &te) || !cognito.IsRetryable(err) || !te.RetryableError() || !again {
+	if !errors.As(err, &te) || !errkind.Retryable(err) || !te.RetryableError() || !again {
 		t.Fatalf("hanging call: again=%v %v", again, err)
 	}
 	if err := f.b.Check(); err == nil {
