@@ -9,7 +9,8 @@
 // receiver (http://127.0.0.1:PORT/callback) for command-line programs; the tokens
 // it returns can be handed to session.Manager.Import (with Source
 // session.SourceHostedUI) so that the session is kept like any other, and refreshed
-// here at /oauth2/token when the Manager's Config.HostedUI is session.HostedUI of
-// this Client. ClientCredentialsSource caches a machine token and fetches a new
+// here at /oauth2/token when the Manager's Config.HostedUI is NewRefresher of this
+// Client (or NewDomainRefresher): a Refresher implements session's
+// HostedUIRefresher interface, so session itself links none of this package. ClientCredentialsSource caches a machine token and fetches a new
 // one before the old expires.
 package hostedui

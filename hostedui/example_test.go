@@ -3,11 +3,14 @@ package hostedui_test
 import (
 	"context"
 	"fmt"
+	"log"
 	"net/url"
 
+	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/hostedui"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/session"
 )
 
 // A sign-in URL: state, nonce and an S256 code challenge are made fresh for each
@@ -60,4 +63,46 @@ func ExampleClient_ClientCredentialsSource() {
 	// Output:
 	// inventory/read true
 	// true 1
+}
+
+// A session from the hosted UI is refreshed at the domain's /oauth2/token, the
+// way it was obtained: give the Manager a Refresher of the hosted UI client and import the
+// tokens with SourceHostedUI. Sessions signed in through the API, in the same
+// Manager, keep refreshing through the API.
+func ExampleNewRefresher() {
+	ctx := context.Background()
+	cc, err := cognito.New(cognito.Options{UserPoolID: "us-east-1_Example", ClientID: "exampleclient"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	hc, err := hostedui.New(hostedui.Options{
+		Domain:   "https://example.auth.us-east-1.amazoncognito.com",
+		ClientID: "exampleclient",
+		Scopes:   []string{"openid", "email"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	m, err := session.New(session.Config{Cognito: cc, HostedUI: hostedui.NewRefresher(hc)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Close()
+	tok, err := hc.Login(ctx, hostedui.LoginOptions{Open: func(_ context.Context, u string) error {
+		fmt.Println("Sign in at", u)
+		return nil
+	}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	s, err := m.Import(ctx, session.ImportInput{
+		AccessToken:  tok.AccessToken.Reveal(),
+		IDToken:      tok.IDToken.Reveal(),
+		RefreshToken: tok.RefreshToken,
+		Source:       session.SourceHostedUI,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("signed in as", s.Username, "through the", s.Source)
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/cogauth/cogauth/internal/bearer"
 	"golang.org/x/oauth2"
+
+	"github.com/cogauth/cogauth/jwt"
 )
 
 // TokenProvider supplies the token to put on a request. forceRefresh asks for a
@@ -39,6 +41,28 @@ func FromTokenSource(ts oauth2.TokenSource) TokenProvider {
 		}
 		return t.AccessToken, nil
 	})
+}
+
+// TokenSource adapts a TokenProvider (a *session.Manager, a websession.User) to an
+// oauth2.TokenSource, the inverse of FromTokenSource: each Token call asks p, so
+// the source is as fresh as p is, and needs no oauth2.ReuseTokenSource around it
+// when p caches (the Manager does). The Expiry is the token's exp claim, read
+// without verifying it (p vouches for the token); zero when it has none. Token
+// calls have no context: p is asked under context.Background().
+func TokenSource(p TokenProvider) oauth2.TokenSource { return providerSource{p} }
+
+type providerSource struct{ p TokenProvider }
+
+func (s providerSource) Token() (*oauth2.Token, error) {
+	raw, err := s.p.Token(context.Background(), false)
+	if err != nil {
+		return nil, err
+	}
+	t := &oauth2.Token{AccessToken: raw, TokenType: "Bearer"}
+	if tok, err := jwt.Decode(raw); err == nil {
+		t.Expiry = tok.ExpiresAt()
+	}
+	return t, nil
 }
 
 // Scheme is how the token appears in the Authorization header.

@@ -14,9 +14,12 @@
 // wrong: credentials renewed from their real Expiration (an early window, default 5
 // minutes), one fetch in flight for any number of callers, still-valid credentials
 // served through transient failures, new ones when the id token changes, none after
-// sign-out. It reads who is signed in from a LoginSource (session.Manager, in an
-// application; session.IdentityPool plugs a Client into the Manager instead, when
-// the session itself should carry the credentials).
+// sign-out. It reads who is signed in from a LoginSource (SessionLogins of a
+// session.Manager, in an application). NewSessionCredentials plugs a Client into
+// the Manager instead, as its session.CredentialsSource, when the session itself
+// should carry the credentials: session defines the interface, this package
+// implements it, and a program that keeps sessions without an identity pool links
+// none of this package.
 //
 // ProcessJSON renders (and ParseProcessJSON reads) the AWS credential_process
 // format, for any program that hands the credentials to an SDK that way. The

@@ -53,7 +53,7 @@ func (e *identityEnv) manager(t *testing.T, pool string) *session.Manager {
 		t.Fatal(err)
 	}
 	m, err := session.New(session.Config{
-		Cognito: e.cc, Clock: e.srv.Clock(), Store: e.store, Credentials: session.IdentityPool(idc), Logger: quietLogger(),
+		Cognito: e.cc, Clock: e.srv.Clock(), Store: e.store, Credentials: identity.NewSessionCredentials(idc), Logger: quietLogger(),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -46,7 +46,7 @@ func identityManager(t *testing.T) (*emulator.Server, *session.Manager) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := session.New(session.Config{Cognito: c, Clock: srv.Clock(), Store: st, Credentials: session.IdentityPool(idc)})
+	m, err := session.New(session.Config{Cognito: c, Clock: srv.Clock(), Store: st, Credentials: identity.NewSessionCredentials(idc)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestLoginsFollowsTheSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := identity.NewProvider(idc, identity.ProviderOptions{Logins: session.Logins(m), AllowGuest: true, Clock: srv.Clock()})
+	p := identity.NewProvider(idc, identity.ProviderOptions{Logins: identity.SessionLogins(m), AllowGuest: true, Clock: srv.Clock()})
 	ctx := context.Background()
 
 	guest, err := p.Credentials(ctx)

@@ -11,7 +11,6 @@ import (
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
-	"github.com/cogauth/cogauth/hostedui"
 	"github.com/cogauth/cogauth/internal/webauthntest"
 	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
@@ -204,48 +203,6 @@ func ExampleDevices_Confirm() {
 	// device remembered: true
 	// signed in on the same device: true
 	// devices: 1 laptop
-}
-
-// A session from the hosted UI is refreshed at the domain's /oauth2/token, the
-// way it was obtained: give the Manager a HostedUI refresher and import the
-// tokens with SourceHostedUI. Sessions signed in through the API, in the same
-// Manager, keep refreshing through the API.
-func ExampleHostedUI() {
-	ctx := context.Background()
-	cc, err := cognito.New(cognito.Options{UserPoolID: "us-east-1_Example", ClientID: "exampleclient"})
-	if err != nil {
-		log.Fatal(err)
-	}
-	hc, err := hostedui.New(hostedui.Options{
-		Domain:   "https://example.auth.us-east-1.amazoncognito.com",
-		ClientID: "exampleclient",
-		Scopes:   []string{"openid", "email"},
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	m, err := session.New(session.Config{Cognito: cc, HostedUI: session.HostedUI(hc)})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer m.Close()
-	tok, err := hc.Login(ctx, hostedui.LoginOptions{Open: func(_ context.Context, u string) error {
-		fmt.Println("Sign in at", u)
-		return nil
-	}})
-	if err != nil {
-		log.Fatal(err)
-	}
-	s, err := m.Import(ctx, session.ImportInput{
-		AccessToken:  tok.AccessToken.Reveal(),
-		IDToken:      tok.IDToken.Reveal(),
-		RefreshToken: tok.RefreshToken,
-		Source:       session.SourceHostedUI,
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println("signed in as", s.Username, "through the", s.Source)
 }
 
 // The signed-in user's account is a view over the session: its calls take the

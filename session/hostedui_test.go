@@ -113,7 +113,7 @@ func (e *hostedEnv) manager(t *testing.T, withHostedUI bool) *session.Manager {
 	t.Helper()
 	cfg := session.Config{Cognito: e.cc, Store: e.st, Clock: e.srv.Clock(), Logger: quietLogger()}
 	if withHostedUI {
-		cfg.HostedUI = session.HostedUI(e.hc)
+		cfg.HostedUI = hostedui.NewRefresher(e.hc)
 	}
 	m, err := session.New(cfg)
 	if err != nil {
@@ -204,8 +204,8 @@ func TestHostedUIRevokedRefreshTokenEndsSession(t *testing.T) {
 	_, err := m.Fetch(context.Background(), session.FetchOptions{ForceRefresh: true})
 	var so *session.SignedOutError
 	if !errors.As(err, &so) || so.Reason != session.ReasonNotAuthorized ||
-		!errors.Is(err, cognito.ErrNotAuthorized) || !errors.Is(err, hostedui.ErrInvalidGrant) {
-		t.Fatalf("err = %v, want signed out (refresh token refused) matching NotAuthorized and invalid_grant", err)
+		!errors.Is(err, session.ErrRefreshRejected) || !errors.Is(err, hostedui.ErrInvalidGrant) || errors.Is(err, cognito.ErrNotAuthorized) {
+		t.Fatalf("err = %v, want signed out (refresh token refused) matching ErrRefreshRejected and invalid_grant, not an imitated NotAuthorized", err)
 	}
 	if strings.Contains(err.Error(), tok.RefreshToken.Reveal()) {
 		t.Fatal("the error quotes the refresh token")
@@ -276,7 +276,7 @@ func TestHostedUIFailurePolicy(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				m := f.manager(t, f.idp.client(t), func(cfg *session.Config) { cfg.HostedUI = session.HostedUI(hc) })
+				m := f.manager(t, f.idp.client(t), func(cfg *session.Config) { cfg.HostedUI = hostedui.NewRefresher(hc) })
 				tok := f.idp.issue("alice", true, time.Time{})
 				if _, err := m.Import(context.Background(), session.ImportInput{
 					AccessToken: tok["AccessToken"].(string), IDToken: tok["IdToken"].(string),
@@ -307,7 +307,7 @@ func TestHostedUIFailurePolicy(t *testing.T) {
 				_, storeErr := f.store.Get(context.Background(), store.Key{Pool: testPool, Client: testClient, User: "alice"})
 				if tt.definitive {
 					var so *session.SignedOutError
-					if !errors.As(err, &so) || so.Reason != tt.reason || !errors.Is(err, cognito.ErrNotAuthorized) {
+					if !errors.As(err, &so) || so.Reason != tt.reason || !errors.Is(err, hostedui.ErrInvalidGrant) {
 						t.Fatalf("Fetch err = %v, want signed out (%v)", err, tt.reason)
 					}
 					if ev.Kind != session.SignedOut || ev.Reason != tt.reason {
@@ -348,7 +348,7 @@ func TestHostedUIRefresherOfAnotherClientRefused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = session.New(session.Config{Cognito: f.idp.client(t), HostedUI: session.HostedUI(hc)})
+		_, err = session.New(session.Config{Cognito: f.idp.client(t), HostedUI: hostedui.NewRefresher(hc)})
 		if (err != nil) != (id != testClient) {
 			t.Fatalf("New with the hosted UI client of %s: %v", id, err)
 		}

@@ -84,7 +84,7 @@ func (w *hostileWorld) manager(t *testing.T, client string) (*session.Manager, s
 		t.Fatal(err)
 	}
 	m, err := session.New(session.Config{
-		Cognito: c, Clock: w.srv.Clock(), Store: st, Credentials: session.IdentityPool(idc), Logger: quietLogger(),
+		Cognito: c, Clock: w.srv.Clock(), Store: st, Credentials: identity.NewSessionCredentials(idc), Logger: quietLogger(),
 		RefreshTimeout: 2 * time.Second,
 		Backoff:        session.Backoff{Attempts: 2, Base: time.Millisecond, Max: 2 * time.Millisecond},
 	})

@@ -70,7 +70,7 @@ func TestNoSecretInAnyRendering(t *testing.T) {
 		t.Fatal(err)
 	}
 	var events []session.Event
-	cfg := session.Config{Cognito: c, Clock: srv.Clock(), Store: st, Credentials: session.IdentityPool(idc), Logger: quietLogger()}
+	cfg := session.Config{Cognito: c, Clock: srv.Clock(), Store: st, Credentials: identity.NewSessionCredentials(idc), Logger: quietLogger()}
 	m, err := session.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -38,9 +38,10 @@ type RefreshResult struct {
 	ServerTime time.Time
 }
 
-// Refresher trades a refresh token for new tokens. UserPool adapts the user pool
-// API's *cognito.Client and HostedUI the hosted UI's token endpoint; a test can
-// implement it in a few lines.
+// Refresher trades a refresh token for new tokens: what the Manager needs of the
+// user pool API, or of the hosted UI's token endpoint. UserPool adapts a
+// *cognito.Client and hostedui.NewRefresher the hosted UI; a test can implement it
+// in a few lines.
 //
 // The error says what the service decided. One that matches ErrRefreshRejected
 // (a *RejectedError, best) is definitive: the service refused the refresh token,

@@ -66,7 +66,9 @@ type Tokens struct {
 }
 
 // CredentialsSource turns a session's tokens into AWS credentials (a Cognito
-// identity pool, usually). IdentityPool provides one.
+// identity pool, usually): what the Manager needs of a credentials source.
+// identity.NewSessionCredentials provides one. A source may also implement
+// CredentialsPool and CredentialsForgetter.
 type CredentialsSource interface {
 	Credentials(ctx context.Context, s *Session) (creds *aws.Credentials, identityID string, err error)
 }
@@ -130,9 +132,9 @@ type Config struct {
 	// UserPool(Cognito) when nil. A test may put an in-memory fake here.
 	Refresher Refresher
 	// HostedUI refreshes the sessions obtained at the hosted UI (Import with
-	// SourceHostedUI) at its /oauth2/token, the way they were obtained; see
-	// HostedUI. Other sessions, and these too when it is nil, are refreshed
-	// through Cognito.
+	// SourceHostedUI) at its /oauth2/token, the way they were obtained:
+	// hostedui.NewRefresher or hostedui.NewDomainRefresher (see HostedUIRefresher).
+	// Other sessions, and these too when it is nil, are refreshed through Cognito.
 	HostedUI Refresher
 	// Logger receives refresh failures (never tokens); slog.Default when nil.
 	Logger *slog.Logger
@@ -285,7 +287,7 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.Cognito == nil {
 		return nil, errors.New("session: Config.Cognito is required")
 	}
-	if h, ok := cfg.HostedUI.(*HostedUIRefresher); ok && h.clientID() != cfg.Cognito.ClientID() {
+	if h, ok := cfg.HostedUI.(HostedUIRefresher); ok && h.ClientID() != cfg.Cognito.ClientID() {
 		// The token endpoint would refuse every refresh token of this client with
 		// invalid_grant, and that ends sessions.
 		return nil, errors.New("session: Config.HostedUI is not a hosted UI client of Config.Cognito's app client")
@@ -635,7 +637,7 @@ var errNoRefreshToken = errkind.New("session: the session has no refresh token t
 // refresher returns how rec's session is refreshed: the way it was obtained.
 func (m *Manager) refresher(rec *record) Refresher {
 	if rec.Source.orDefault() == SourceHostedUI && m.cfg.HostedUI != nil {
-		if h, ok := m.cfg.HostedUI.(*HostedUIRefresher); !ok || h.serves(rec.Domain) {
+		if h, ok := m.cfg.HostedUI.(HostedUIRefresher); !ok || h.Serves(rec.Domain) {
 			return m.cfg.HostedUI
 		}
 	}

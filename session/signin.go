@@ -185,7 +185,7 @@ type ImportInput struct {
 	Source Source
 	// Domain is the hosted UI domain (base URL) the SourceHostedUI tokens came
 	// from; recorded with the session, which then refreshes there (see
-	// HostedUIDomains).
+	// hostedui.NewDomainRefresher).
 	Domain string
 }
 

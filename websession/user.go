@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"golang.org/x/oauth2"
 
+	"github.com/cogauth/cogauth/httpauth"
 	"github.com/cogauth/cogauth/internal/errkind"
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/session"
@@ -95,9 +96,9 @@ func (u *User) maxWait() time.Duration {
 }
 
 // Token returns the user's access token: the TokenProvider shape that
-// httpauth.NewClient takes, to call APIs on the user's behalf. Like Session,
-// it waits for a refresh, forced or not, only for what is left of the
-// request's RefreshWait.
+// httpauth.NewClient takes, to call APIs on the user's behalf. Like Session, it
+// waits for a refresh, forced or not, only for what is left of the request's
+// RefreshWait.
 func (u *User) Token(ctx context.Context, forceRefresh bool) (string, error) {
 	s, err := u.l.mgr.Fetch(ctx, session.FetchOptions{ForceRefresh: forceRefresh, MaxWait: u.maxWait()})
 	if err != nil {
@@ -106,8 +107,19 @@ func (u *User) Token(ctx context.Context, forceRefresh bool) (string, error) {
 	return s.Tokens.Access.Raw(), nil
 }
 
-// TokenSource returns the user's access token as an oauth2.TokenSource.
-func (u *User) TokenSource() oauth2.TokenSource { return u.l.mgr.TokenSource() }
+// TokenSource returns the user's access token as an oauth2.TokenSource, for work
+// that outlives the request: each Token call fetches the session (no RefreshWait;
+// it waits as long as the refresh takes).
+func (u *User) TokenSource() oauth2.TokenSource {
+	m := u.l.mgr
+	return httpauth.TokenSource(httpauth.TokenProviderFunc(func(ctx context.Context, force bool) (string, error) {
+		s, err := m.Fetch(ctx, session.FetchOptions{ForceRefresh: force})
+		if err != nil {
+			return "", err
+		}
+		return s.Tokens.Access.Raw(), nil
+	}))
+}
 
 // Credentials returns the user's AWS credentials from the identity pool
 // (Config.Credentials) as an aws.CredentialsProvider. It answers an error when

@@ -104,7 +104,7 @@ type Config struct {
 	// every scope the client is allowed.
 	Scopes []string
 	// Credentials, when set, gives each user AWS credentials (an identity pool:
-	// session.IdentityPool); see User.Credentials.
+	// identity.NewSessionCredentials); see User.Credentials.
 	Credentials session.CredentialsSource
 	// RefreshBefore is passed to each session's Manager (default 5 minutes).
 	RefreshBefore time.Duration
@@ -302,7 +302,7 @@ func New(cfg Config) (*Sessions, error) {
 	if w.tel, err = newTelemetry(cfg.MeterProvider, cfg.TracerProvider); err != nil {
 		return nil, fmt.Errorf("websession: %w", err)
 	}
-	w.refresher = tracedRefresher{next: session.HostedUI(w.hosted), t: w.tel}
+	w.refresher = tracedRefresher{next: hostedui.NewRefresher(w.hosted), t: w.tel}
 	w.logoutURL = strings.TrimRight(cfg.Domain, "/") + "/logout?" + url.Values{"client_id": {w.client}, "logout_uri": {cfg.AfterLogout}}.Encode()
 	w.cop = http.NewCrossOriginProtection()
 	for _, o := range cfg.TrustedOrigins {

@@ -12,7 +12,6 @@ import (
 	"github.com/cogauth/cogauth/identity"
 	"github.com/cogauth/cogauth/internal/config"
 	"github.com/cogauth/cogauth/jwt"
-	"github.com/cogauth/cogauth/session"
 )
 
 // credsFunc returns AWS credentials and the region they are meant for: the
@@ -156,7 +155,7 @@ func (p *profileSession) credentials(ctx context.Context) (identity.Credentials,
 		// The Manager keeps serving still-valid tokens when the identity pool
 		// fails (so that token users are not hurt) and reports the failure only
 		// as an event. Ask once more, directly, to have the reason.
-		if aws, id, err = session.IdentityPool(p.ids).Credentials(ctx, s); err != nil {
+		if aws, id, err = identity.NewSessionCredentials(p.ids).Credentials(ctx, s); err != nil {
 			return identity.Credentials{}, err
 		}
 		if aws == nil {

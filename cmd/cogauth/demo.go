@@ -145,7 +145,7 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 		if err != nil {
 			return err
 		}
-		creds = session.IdentityPool(ids)
+		creds = identity.NewSessionCredentials(ids)
 	}
 	mgr, err := session.New(session.Config{Cognito: cc, Store: st, Clock: clk, Credentials: creds,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})

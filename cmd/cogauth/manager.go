@@ -284,13 +284,13 @@ func (a *app) openUserWith(ctx context.Context, c *config.Config, username strin
 	}
 	var creds session.CredentialsSource
 	if ids != nil {
-		creds = session.IdentityPool(ids)
+		creds = identity.NewSessionCredentials(ids)
 	}
 	// Sessions of the hosted UI refresh at the domain they came from, which
 	// their record keeps; the configured one serves sessions that recorded none
 	// (release 1's). Without either they refresh through the user pool API,
 	// which Cognito also accepts for them.
-	hosted, err := session.HostedUIDomains(hostedui.Options{
+	hosted, err := hostedui.NewDomainRefresher(hostedui.Options{
 		Domain: c.Domain, ClientID: c.ClientID, ClientSecret: jwt.Secret(c.ClientSecret), Clock: a.Clock,
 		HTTPClient: a.httpClient(),
 	})

@@ -45,7 +45,6 @@ import (
 	"github.com/cogauth/cogauth/httpauth"
 	"github.com/cogauth/cogauth/identity"
 	"github.com/cogauth/cogauth/jwt"
-	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
 	redisstore "github.com/cogauth/cogauth/store/redis"
 	"github.com/cogauth/cogauth/websession"
@@ -275,7 +274,7 @@ func sessionsConfig(o options, secret []byte) (websession.Config, error) {
 		if err != nil {
 			return websession.Config{}, err
 		}
-		cfg.Credentials = session.IdentityPool(idc)
+		cfg.Credentials = identity.NewSessionCredentials(idc)
 	}
 	return cfg, nil
 }

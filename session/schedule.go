@@ -4,24 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"time"
-
-	"golang.org/x/oauth2"
 )
-
-// TokenSource returns the access token as an oauth2.TokenSource. Each Token call is
-// a Fetch, so the source is always as fresh as the session; there is no need to
-// wrap it in oauth2.ReuseTokenSource.
-func (m *Manager) TokenSource() oauth2.TokenSource { return tokenSource{m} }
-
-type tokenSource struct{ m *Manager }
-
-func (ts tokenSource) Token() (*oauth2.Token, error) {
-	s, err := ts.m.Fetch(context.Background(), FetchOptions{})
-	if err != nil {
-		return nil, err
-	}
-	return &oauth2.Token{AccessToken: s.Tokens.Access.Raw(), TokenType: "Bearer", Expiry: s.Tokens.Access.ExpiresAt()}, nil
-}
 
 // schedule arranges a background refresh ahead of st's window, with jitter so that
 // many processes started together do not refresh together.
