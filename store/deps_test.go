@@ -1,19 +1,35 @@
 package store_test
 
 import (
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
 )
 
 // TestMemoryOnlyLinks: a program that uses only session and the memory store links
-// no go-redis, dbus or wincred (the Redis and keyring stores live in packages of
-// their own), while one that uses those stores does — so the test can tell.
+// no Redis, keyring, DynamoDB, identity-pool, hosted-UI or gRPC code (each lives in
+// a package of its own, and session reaches a credentials source and a hosted UI
+// refresher through its interfaces), while the packages that hold that code do
+// link it — so the test can tell.
 func TestMemoryOnlyLinks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
 	}
-	banned := []string{"github.com/redis/go-redis", "github.com/godbus/dbus", "github.com/danieljoos/wincred", "github.com/zalando/go-keyring"}
+	banned := []string{
+		// Redis
+		"github.com/redis/go-redis", "github.com/gomodule/redigo", "github.com/cogauth/cogauth/store/redis",
+		// keyring: dbus is Linux's, wincred Windows'
+		"github.com/godbus/dbus", "github.com/danieljoos/wincred", "github.com/zalando/go-keyring", "github.com/cogauth/cogauth/store/keyring",
+		// DynamoDB
+		"github.com/aws/aws-sdk-go-v2/service/dynamodb", "github.com/cogauth/cogauth/store/dynamodb",
+		// identity pools
+		"github.com/aws/aws-sdk-go-v2/service/cognitoidentity/", "github.com/aws/aws-sdk-go-v2/service/cognitoidentity$", "github.com/cogauth/cogauth/identity",
+		// the hosted UI
+		"github.com/cogauth/cogauth/hostedui", "golang.org/x/oauth2",
+		// gRPC
+		"google.golang.org/grpc", "github.com/cogauth/cogauth/grpcauth",
+	}
 	deps := func(t *testing.T, goos string, pkgs ...string) []string {
 		t.Helper()
 		cmd := exec.Command("go", append([]string{"list", "-deps"}, pkgs...)...)
@@ -24,15 +40,18 @@ func TestMemoryOnlyLinks(t *testing.T) {
 		}
 		return strings.Fields(string(out))
 	}
+	// linked reports whether deps hold a package under prefix, or exactly name
+	// for "name$" (cognitoidentity$ is not cognitoidentityprovider).
 	linked := func(deps []string, prefix string) bool {
+		exact := strings.HasSuffix(prefix, "$")
+		prefix = strings.TrimSuffix(prefix, "$")
 		for _, d := range deps {
-			if strings.HasPrefix(d, prefix) {
+			if d == prefix || (!exact && strings.HasPrefix(d, prefix)) {
 				return true
 			}
 		}
 		return false
 	}
-	// dbus is Linux's keyring, wincred Windows'.
 	for _, goos := range []string{"linux", "windows"} {
 		t.Run(goos, func(t *testing.T) {
 			memory := deps(t, goos, "./testdata/memoryonly")
@@ -44,10 +63,18 @@ func TestMemoryOnlyLinks(t *testing.T) {
 					t.Errorf("a session + memory store program links %s", b)
 				}
 			}
-			all := deps(t, goos, "./redis", "./keyring")
-			for _, b := range []string{"github.com/redis/go-redis", "github.com/zalando/go-keyring", map[string]string{"linux": "github.com/godbus/dbus", "windows": "github.com/danieljoos/wincred"}[goos]} {
+			// The controls: each banned dependency is linked by the package that
+			// holds it (gRPC once grpcauth exists).
+			pkgs := []string{"./redis", "./keyring", "./dynamodb", "../identity", "../hostedui"}
+			want := []string{"github.com/redis/go-redis", "github.com/zalando/go-keyring", map[string]string{"linux": "github.com/godbus/dbus", "windows": "github.com/danieljoos/wincred"}[goos],
+				"github.com/aws/aws-sdk-go-v2/service/dynamodb", "github.com/aws/aws-sdk-go-v2/service/cognitoidentity$", "github.com/cogauth/cogauth/hostedui", "golang.org/x/oauth2"}
+			if _, err := os.Stat("../grpcauth"); err == nil {
+				pkgs, want = append(pkgs, "../grpcauth"), append(want, "google.golang.org/grpc")
+			}
+			all := deps(t, goos, pkgs...)
+			for _, b := range want {
 				if !linked(all, b) {
-					t.Errorf("store/redis + store/keyring do not link %s: the check above proves nothing", b)
+					t.Errorf("%v do not link %s: the check above proves nothing", pkgs, b)
 				}
 			}
 		})

@@ -1,6 +1,6 @@
 // memoryonly is a program that keeps its sessions in memory: TestMemoryOnlyLinks
-// lists what it links, which must not include the Redis or keyring stores'
-// dependencies.
+// lists what it links, which must not include the Redis, keyring or DynamoDB
+// stores, the identity pool, the hosted UI or gRPC.
 package main
 
 import (
