@@ -89,6 +89,7 @@ func kindCases(t *testing.T) []kindCase {
 		kindCase{name: "session.RejectedError", err: rejectedErr, is: []error{session.ErrRefreshRejected, cognito.ErrNotAuthorized}},
 		kindCase{name: "session.ErrInvalidAnswer", err: session.ErrInvalidAnswer, retry: true, is: []error{session.ErrInvalidAnswer}},
 		kindCase{name: "session.ErrStoreUnavailable", err: session.ErrStoreUnavailable, retry: true, is: []error{session.ErrStoreUnavailable}},
+		kindCase{name: "session.ErrRefreshPending", err: session.ErrRefreshPending, retry: true, is: []error{session.ErrRefreshPending}},
 	)
 
 	// hostedui.
