@@ -364,5 +364,5 @@ var jwtKinds = map[string]error{
 	"ErrSignature": jwt.ErrSignature, "ErrTokenUse": jwt.ErrTokenUse, "ErrClient": jwt.ErrClient,
 	"ErrExpired": jwt.ErrExpired, "ErrNotYetValid": jwt.ErrNotYetValid, "ErrIssuedInFuture": jwt.ErrIssuedInFuture,
 	"ErrGroups": jwt.ErrGroups, "ErrScope": jwt.ErrScope, "ErrCustom": jwt.ErrCustom,
-	"ErrJWKSFormat": jwt.ErrJWKSFormat, "ErrJWKSFetch": jwt.ErrJWKSFetch,
+	"ErrJWKSFormat": jwt.ErrJWKSFormat, "ErrJWKSFetch": jwt.ErrJWKSFetch, "ErrRevoked": jwt.ErrRevoked,
 }
