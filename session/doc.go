@@ -19,8 +19,8 @@
 // credentials from an identity pool (Config.Credentials) are kept with the session,
 // with the pool they came from, and are due whenever the session has none.
 //
-// The Manager is the token cache: Fetch, Token, TokenSource and Retrieve read
-// it; SignIn, ConfirmSignIn, AutoSignIn and Import fill it; SignOut empties it;
+// The Manager is the token cache: Fetch, Token and Retrieve read it
+// (httpauth.TokenSource(m) makes it an oauth2.TokenSource); SignIn, ConfirmSignIn, AutoSignIn and Import fill it; SignOut empties it;
 // Subscribe reports what happens to it. What a signed-in user does with their
 // account goes through small views over the same session, each holding only the
 // Manager:

@@ -256,8 +256,8 @@ type candidate struct {
 // local time until which it may be served without a network call.
 type state = refresh.Entry[snap]
 
-// Manager keeps one user's session fresh: it is the token cache. Fetch, Token,
-// TokenSource and Retrieve read it; SignIn, ConfirmSignIn, AutoSignIn and Import
+// Manager keeps one user's session fresh: it is the token cache. Fetch, Token
+// and Retrieve read it (httpauth.TokenSource(m) is its oauth2.TokenSource); SignIn, ConfirmSignIn, AutoSignIn and Import
 // fill it; SignOut empties it; Subscribe reports what happens to it. What the
 // signed-in user does with their account goes through the views Account, MFA,
 // Passkeys and Devices. Create one Manager per signed-in user; they are cheap (a
