@@ -79,6 +79,14 @@ func TestPendingStepsScripted(t *testing.T) {
 	if !strings.Contains(r.err, "Sent a code by e-mail to a***@e***.") || !strings.Contains(r.err, "Finish with: cogauth login --profile default --code CODE") {
 		t.Fatalf("email-otp: %q", r.err)
 	}
+	// status shows the pending sign-in and what finishes it.
+	if r := c.run("", "status"); r.code != exitSignedOut || !strings.Contains(r.out, "  Pending sign-in of alice (a code sent by e-mail), until ") ||
+		!strings.Contains(r.out, ": cogauth login --profile default --code CODE\n") {
+		t.Fatalf("status with a pending sign-in: exit %d %q", r.code, r.out)
+	}
+	if r := c.run("", "status", "-o", "json"); !strings.Contains(r.out, `"pendingLogin": {`) || !strings.Contains(r.out, `"step": "EMAIL_OTP"`) {
+		t.Fatalf("status -o json with a pending sign-in: %s", r.out)
+	}
 	// A wrong code keeps the step, and says so.
 	if r := c.run("", "login", "--code", "00000000"); r.code != exitError || !strings.Contains(r.err, "that code is wrong; the step is still pending") {
 		t.Fatalf("wrong code: exit %d %q", r.code, r.err)

@@ -12,6 +12,7 @@ import (
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/hostedui"
+	"github.com/cogauth/cogauth/internal/config"
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/session"
 )
@@ -51,6 +52,31 @@ type statusJSON struct {
 	IdentityID           string     `json:"identityId,omitempty"`
 	CredentialsExpireAt  *time.Time `json:"credentialsExpireAt,omitempty"`
 	Error                string     `json:"error,omitempty"`
+	// PendingLogin is a sign-in step waiting for its code (login --code).
+	PendingLogin *statusPendingJSON `json:"pendingLogin,omitempty"`
+}
+
+// statusPendingJSON is a pending sign-in step as status shows it.
+type statusPendingJSON struct {
+	Step        string    `json:"step"`
+	Username    string    `json:"username,omitempty"`
+	Destination string    `json:"destination,omitempty"`
+	ExpiresAt   time.Time `json:"expiresAt"`
+	Next        string    `json:"next"`
+}
+
+// pendingLogin is the profile's pending sign-in step, nil when there is none
+// (or it cannot be read: status reports what it can).
+func (a *app) pendingLogin(ctx context.Context, c *config.Config) *statusPendingJSON {
+	ps, err := a.pendings(ctx, c)
+	if err != nil {
+		return nil
+	}
+	p, err := ps.get(ctx, pendLogin, "")
+	if err != nil || p == nil {
+		return nil
+	}
+	return &statusPendingJSON{Step: p.Step, Username: p.Username, Destination: p.Destination, ExpiresAt: p.ExpiresAt.UTC(), Next: finishCommand(c.Profile, p)}
 }
 
 type statusOptions struct {
@@ -164,6 +190,7 @@ func (a *app) profileStatus(ctx context.Context, name string) statusJSON {
 		switch {
 		case errors.Is(err, errNotSignedIn):
 			st.State = stateNotSignedIn
+			st.PendingLogin = a.pendingLogin(ctx, c)
 		case signedOut(err):
 			st.State = stateEnded
 		default:
@@ -277,6 +304,9 @@ func statusText(out []statusJSON, now time.Time) string {
 			fmt.Fprintf(&b, "  Signed in as %s%s (user pool %s, client %s)\n", st.Username, how, st.UserPoolID, st.ClientID)
 		case stateNotSignedIn:
 			fmt.Fprintf(&b, "  Not signed in (user pool %s): run cogauth login --profile %s\n", st.UserPoolID, st.Profile)
+			if pl := st.PendingLogin; pl != nil {
+				fmt.Fprintf(&b, "  Pending sign-in of %s (%s), until %s: %s\n", pl.Username, stepWords(pl.Step), pl.ExpiresAt.Format("15:04:05 UTC"), pl.Next)
+			}
 		case stateEnded:
 			who := ""
 			if st.Username != "" {
