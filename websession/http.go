@@ -86,8 +86,7 @@ func (w *Sessions) appPath(r *http.Request) bool {
 	if r.Method == http.MethodConnect || p == "" || p[0] != '/' {
 		return false
 	}
-	rp := &w.cfg.Paths
-	if p == rp.Login || p == rp.Callback || p == rp.Logout || p == rp.Me {
+	if w.isRoute(p) {
 		return false
 	}
 	// path.Clean, as the mux applies it, keeping a trailing slash; it
@@ -97,6 +96,12 @@ func (w *Sessions) appPath(r *http.Request) bool {
 		c += "/"
 	}
 	return c == p
+}
+
+// isRoute reports whether p is one of the routes' paths.
+func (w *Sessions) isRoute(p string) bool {
+	rp := &w.cfg.Paths
+	return p == rp.Login || p == rp.Callback || p == rp.Logout || p == rp.Me
 }
 
 // Routes returns the routes alone, for mounting in another router (chi, echo,
@@ -128,6 +133,12 @@ func (w *Sessions) register(mux *http.ServeMux) {
 // A request without a session goes on without a user; Require turns those away.
 func (w *Sessions) Middleware(next http.Handler) http.Handler {
 	return w.cop.Handler(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if w.isRoute(r.URL.Path) {
+			// The routes load what they need: a sign-in or sign-out needs no
+			// tokens, so it must not wait for, or fail with, a refresh.
+			next.ServeHTTP(rw, r)
+			return
+		}
 		u, err := w.userOf(rw, r)
 		switch {
 		case err == nil && u != nil:
@@ -240,6 +251,44 @@ func (w *Sessions) unauthenticated(rw http.ResponseWriter, r *http.Request) {
 	http.Redirect(rw, r, to, http.StatusSeeOther)
 }
 
+// liveOf returns the request's live session from its cookie, without its
+// tokens: (nil, nil, nil) when there is no cookie, errNoSession when the
+// cookie names no session that lives.
+func (w *Sessions) liveOf(r *http.Request) (*live, *cookieState, error) {
+	if c, ok := r.Context().(*userCtx); ok {
+		return c.u.l, nil, nil
+	}
+	if u, ok := UserFrom(r.Context()); ok {
+		return u.l, nil, nil
+	}
+	ctx := r.Context()
+	if w.cookieAEADs != nil {
+		cs, err := w.openChunks(r)
+		var l *live
+		if err == nil && cs != nil {
+			l, err = w.lookupCookie(ctx, cs)
+		}
+		if errors.Is(err, ErrCookieRefused) {
+			w.log.LogAttrs(ctx, slog.LevelInfo, "cogauth: signed out", slogErr(err))
+			return nil, nil, errNoSession
+		}
+		if err != nil || cs == nil {
+			return nil, nil, err
+		}
+		return l, cs, nil
+	}
+	v, ok := cookieValue(r, w.cookieName)
+	if !ok {
+		return nil, nil, nil
+	}
+	id, ok := parseSessionID(v)
+	if !ok {
+		return nil, nil, errNoSession
+	}
+	l, err := w.lookup(ctx, id)
+	return l, nil, err
+}
+
 // userOf returns the request's user, as a context carrying it: from the
 // context when Middleware ran, else from the cookie. (nil, nil): no cookie.
 func (w *Sessions) userOf(rw http.ResponseWriter, r *http.Request) (*userCtx, error) {
@@ -250,36 +299,9 @@ func (w *Sessions) userOf(rw http.ResponseWriter, r *http.Request) (*userCtx, er
 		return &userCtx{Context: r.Context(), u: *u}, nil
 	}
 	ctx := r.Context()
-	var l *live
-	var cs *cookieState
-	if w.cookieAEADs != nil {
-		var err error
-		if cs, err = w.openChunks(r); err == nil && cs != nil {
-			l, err = w.lookupCookie(ctx, cs)
-		}
-		if errors.Is(err, ErrCookieRefused) {
-			w.log.LogAttrs(ctx, slog.LevelInfo, "cogauth: signed out", slogErr(err))
-			return nil, errNoSession
-		}
-		if err != nil {
-			return nil, err
-		}
-		if cs == nil {
-			return nil, nil
-		}
-	} else {
-		v, ok := cookieValue(r, w.cookieName)
-		if !ok {
-			return nil, nil
-		}
-		id, ok := parseSessionID(v)
-		if !ok {
-			return nil, errNoSession
-		}
-		var err error
-		if l, err = w.lookup(ctx, id); err != nil {
-			return nil, err
-		}
+	l, cs, err := w.liveOf(r)
+	if l == nil || err != nil {
+		return nil, err
 	}
 	// The wait for a refresh is real time (a timer), whatever clock decides
 	// expiry: the request's RefreshWait starts here.

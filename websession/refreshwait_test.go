@@ -244,3 +244,40 @@ func TestHandlerWaitsWhatIsLeftOfRefreshWait(t *testing.T) {
 		t.Fatalf("the request took %v: the handler waited again after the middleware's %v", took, wait)
 	}
 }
+
+// TestLogoutDuringOutage: the token endpoint and RevokeToken hang, the access
+// token has expired. A sign-out needs no refresh: it ends the session within
+// RefreshWait (the revocation at Cognito bounded by it, logged as failed) and
+// the cookie no longer signs anyone in.
+func TestLogoutDuringOutage(t *testing.T) {
+	const wait = 300 * time.Millisecond
+	f, p := proxiedFixture(t, wait)
+	br := f.browser()
+	if resp, body := br.signIn("/", alice, password); resp.StatusCode != http.StatusOK || !strings.Contains(body, "hello alice") {
+		t.Fatalf("sign-in: %d %s", resp.StatusCode, body)
+	}
+	block := make(chan struct{})
+	defer close(block)
+	p.Set(faultproxy.Any, faultproxy.Rewrite("hang until released", func(status int, h http.Header, body []byte) (int, []byte) {
+		<-block
+		return status, body
+	}))
+	f.clk.Advance(57 * time.Minute) // due, still valid: served, the idle timeout extended
+	if resp, _ := br.fetch(http.MethodGet, f.base+"/x"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("valid token, token endpoint hanging: %d (want 200)", resp.StatusCode)
+	}
+	f.clk.Advance(5 * time.Minute) // expired
+	if resp, _ := br.fetch(http.MethodGet, f.base+"/x"); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("expired token, token endpoint hanging: %d (want 503)", resp.StatusCode)
+	}
+	resp, _, took := timed(func() (*http.Response, string) { return br.navigate(http.MethodPost, f.base+"/auth/logout") })
+	if took > wait+3*time.Second {
+		t.Fatalf("sign-out took %v with Cognito hanging (want about RefreshWait %v)", took, wait)
+	}
+	if got := f.answered(http.MethodPost, "/auth/logout"); len(got) != 1 || !strings.HasPrefix(got[0], "303") {
+		t.Fatalf("sign-out answered %v (final %d), want one 303", got, resp.StatusCode)
+	}
+	if resp, _ := br.fetch(http.MethodGet, f.base+"/x"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("after the sign-out: %d (want 401)", resp.StatusCode)
+	}
+}

@@ -300,12 +300,19 @@ func containsString(list []string, s string) bool {
 }
 
 func (w *Sessions) logout(rw http.ResponseWriter, r *http.Request) {
-	uc, err := w.userOf(rw, r)
-	if u := uc.user(); err == nil && u != nil {
-		// Ended here and on every replica that heard; a failed revocation or
-		// delete is logged by end, and the browser signs out all the same.
-		_ = w.end(r.Context(), u.l, u.l.rec.Load().m, true, "user")
-	} else if err != nil && !errors.Is(err, errNoSession) {
+	// The session's record, not its tokens: a sign-out needs no refresh, so
+	// it works while Cognito is down (the revocation at Cognito is then
+	// logged as failed and the session ends here all the same).
+	l, _, err := w.liveOf(r)
+	if err == nil && l != nil {
+		if err = w.check(r.Context(), l, w.clk.Now()); err == nil {
+			// Ended here and on every replica that heard; a failed revocation
+			// or delete is logged by end, and the browser signs out all the
+			// same.
+			_ = w.end(r.Context(), l, l.rec.Load().m, true, "user")
+		}
+	}
+	if err != nil && !errors.Is(err, errNoSession) {
 		// The store is unreachable: the session cannot be deleted now. Say so
 		// rather than pretend.
 		w.unavailable(rw, r, err)

@@ -573,33 +573,52 @@ func (w *Sessions) end(ctx context.Context, l *live, m *meta, revoke bool, reaso
 	if first && reason != "" {
 		w.tel.count(ctx, w.tel.signOuts, "reason", reason)
 	}
-	var errs []error
 	w.drop(l)
-	if revoke {
-		if err := l.mgr.SignOut(ctx, session.SignOutOptions{}); err != nil {
-			errs = append(errs, err)
-		}
-	}
 	// Every replica (and every resource server's Revocations) refuses the
 	// session's cookies and tokens from now until they expire.
-	errs = append(errs, w.publishRevocation(ctx, w.revocationOf(l.name, m)))
-	if l.ck != nil {
-		// Cookie-only: nothing kept here; the caller clears the cookies.
-		errs = append(errs, w.bus.Publish(ctx, l.name))
-		err := errors.Join(errs...)
-		if err != nil {
-			w.log.LogAttrs(ctx, slog.LevelWarn, "cogauth: ending a web session", slog.String("error", err.Error()))
-		}
+	pubErr := w.publishRevocation(ctx, w.revocationOf(l.name, m))
+	if !revoke {
+		return w.logEnd(ctx, errors.Join(pubErr, w.removeRecords(ctx, l, m)))
+	}
+	// RevokeToken waits for a refresh under way and for Cognito, which may
+	// hang: the sign-out waits for it at most RefreshWait, then the revocation
+	// and the records' removal (which must come after it: it reads the
+	// record) go on in the background, bounded by cognito's call timeout. The
+	// session is refused everywhere already.
+	done := make(chan error, 1)
+	go func() {
+		bctx, cancel := context.WithTimeout(ctx, cognito.DefaultTimeout)
+		defer cancel()
+		err := l.mgr.SignOut(bctx, session.SignOutOptions{})
+		done <- w.logEnd(ctx, errors.Join(pubErr, err, w.removeRecords(ctx, l, m)))
+	}()
+	t := time.NewTimer(w.cfg.RefreshWait)
+	defer t.Stop()
+	select {
+	case err := <-done:
 		return err
+	case <-t.C:
+		return nil
 	}
-	errs = append(errs, w.deleteRecords(ctx, l.name))
-	if validSub(m.Sub) {
-		errs = append(errs, w.updateIndex(ctx, m.Sub, func(list []indexEntry) []indexEntry {
-			return deleteEntry(list, l.name)
-		}))
+}
+
+// removeRecords deletes the session's records (its index entry too) and
+// tells every replica's cache.
+func (w *Sessions) removeRecords(ctx context.Context, l *live, m *meta) error {
+	var errs []error
+	if l.ck == nil { // cookie-only: nothing kept here; the caller clears the cookies
+		errs = append(errs, w.deleteRecords(ctx, l.name))
+		if validSub(m.Sub) {
+			errs = append(errs, w.updateIndex(ctx, m.Sub, func(list []indexEntry) []indexEntry {
+				return deleteEntry(list, l.name)
+			}))
+		}
 	}
-	errs = append(errs, w.bus.Publish(ctx, l.name))
-	err := errors.Join(errs...)
+	return errors.Join(append(errs, w.bus.Publish(ctx, l.name))...)
+}
+
+// logEnd logs what failed in ending a session and returns it.
+func (w *Sessions) logEnd(ctx context.Context, err error) error {
 	if err != nil {
 		w.log.LogAttrs(ctx, slog.LevelWarn, "cogauth: ending a web session", slog.String("error", err.Error()))
 	}
