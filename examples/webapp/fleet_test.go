@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +26,7 @@ import (
 	"github.com/cogauth/cogauth/examples/roundrobin/lb"
 	"github.com/cogauth/cogauth/internal/faultproxy"
 	"github.com/cogauth/cogauth/internal/peers"
+	"github.com/cogauth/cogauth/jwt"
 )
 
 // envFleetReplica makes this test binary one replica of the fleet, configured
@@ -59,13 +62,14 @@ func TestFleetReplica(t *testing.T) {
 // emulator through a fault proxy of its own, so the test counts each
 // replica's calls to the token endpoint.
 type fleet struct {
-	t       *testing.T
-	emu     *emulator.Server
-	pool    emulator.SeededPool
-	rdb     *redis.Client
-	base    string // the balancer's origin, the app's public one
-	proxies []*faultproxy.Proxy
-	users   []string
+	t        *testing.T
+	emu      *emulator.Server
+	pool     emulator.SeededPool
+	rdb      *redis.Client
+	base     string // the balancer's origin, the app's public one
+	proxies  []*faultproxy.Proxy
+	backends []string // each replica's own address
+	users    []string
 }
 
 const (
@@ -125,6 +129,7 @@ func startFleet(t *testing.T, replicas, users int) *fleet {
 		}
 		backends = append(backends, f.startReplica(i, env))
 	}
+	f.backends = backends
 	bal, err := lb.New(backends)
 	if err != nil {
 		t.Fatal(err)
@@ -312,7 +317,10 @@ func summarize(calls []call) (byStatus map[int]int, longest time.Duration) {
 // one Redis and one emulator, the token endpoint hanging and then answering
 // 503 — no request waits over 3 s, at most 2 token-endpoint calls per second
 // per replica, no session lost, every user served again within 10 s of
-// Cognito's return.
+// Cognito's return; every Redis key expires no later than the session's
+// absolute end and names no user; a sign-out leaves no key behind, and the
+// signed-out session's access token is refused by the API of every replica
+// within 1 s.
 func TestFleet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three replica processes")
@@ -388,4 +396,160 @@ func TestFleet(t *testing.T) {
 		t.Errorf("users served again only %v after Cognito's return (want <= 10 s)", d)
 	}
 
+	f.checkKeys(bs)
+	f.checkSignOuts(bs)
+}
+
+func (f *fleet) keys() []string {
+	keys, err := f.rdb.Keys(context.Background(), "*").Result()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// checkKeys holds every key of Redis to a TTL within the session's absolute
+// timeout and to a name without a user in it.
+func (f *fleet) checkKeys(bs []*browser) {
+	t := f.t
+	keys := f.keys()
+	if len(keys) == 0 {
+		t.Fatal("no keys in Redis with users signed in")
+	}
+	var subs []string
+	for _, u := range f.users {
+		if sub := f.emu.UserSub(f.pool.ID, u); sub != "" {
+			subs = append(subs, sub)
+		}
+	}
+	var long, named []string
+	for _, k := range keys {
+		ttl, err := f.rdb.PTTL(context.Background(), k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ttl <= 0 || ttl > fleetAbsolute {
+			long = append(long, fmt.Sprintf("%q (TTL %v)", k, ttl))
+		}
+		for _, id := range append(subs, f.users...) {
+			if strings.Contains(k, id) {
+				named = append(named, fmt.Sprintf("%q (%s)", k, id))
+			}
+		}
+	}
+	if len(long) > 0 {
+		t.Errorf("%d of %d keys have no TTL or one past the absolute timeout %v, e.g. %s", len(long), len(keys), fleetAbsolute, strings.Join(long[:min(3, len(long))], ", "))
+	}
+	if len(named) > 0 {
+		t.Errorf("%d of %d keys name a user, e.g. %s", len(named), len(keys), strings.Join(named[:min(3, len(named))], ", "))
+	}
+	t.Logf("%d Redis keys for %d sessions, each with a TTL within %v", len(keys), len(bs), fleetAbsolute)
+}
+
+// logout signs b out through the balancer, as the page's button does.
+func (f *fleet) logout(b *browser) {
+	req, _ := http.NewRequest(http.MethodPost, f.base+"/auth/logout", nil)
+	req.Header.Set("Origin", f.base)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	c := *b.c
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := c.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		f.t.Fatalf("logout %s: %d", b.name, resp.StatusCode)
+	}
+}
+
+// captureTokens records the access tokens the token endpoint hands out
+// through every replica's proxy, by the username they were issued to.
+func (f *fleet) captureTokens() func(user string) string {
+	var mu sync.Mutex
+	got := map[string]string{}
+	for _, p := range f.proxies {
+		p.Set("/oauth2/token", faultproxy.Rewrite("capture", func(status int, h http.Header, body []byte) (int, []byte) {
+			var ans struct {
+				Access string `json:"access_token"`
+			}
+			if json.Unmarshal(body, &ans) == nil && ans.Access != "" {
+				if tok, err := jwt.Decode(ans.Access); err == nil {
+					mu.Lock()
+					got[tok.Claims().Username] = ans.Access
+					mu.Unlock()
+				}
+			}
+			return status, body
+		}))
+	}
+	return func(user string) string {
+		mu.Lock()
+		defer mu.Unlock()
+		return got[user]
+	}
+}
+
+// apiStatus is what replica i's API (httpauth.Middleware) answers token.
+func (f *fleet) apiStatus(i int, token string) int {
+	req, _ := http.NewRequest(http.MethodGet, "http://"+f.backends[i]+"/internal/api", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// checkSignOuts signs a new session in, holds that every replica's API takes
+// its access token, signs it out on one replica and has every replica's API
+// refuse the token within 1 s; then signs everyone out and finds no key of a
+// session left in Redis.
+func (f *fleet) checkSignOuts(bs []*browser) {
+	t := f.t
+	token := f.captureTokens()
+	b := f.signIn(f.users[0])
+	for _, p := range f.proxies {
+		p.Clear()
+	}
+	tok := token(f.users[0])
+	if tok == "" {
+		t.Fatal("no access token seen at the token endpoint for the new sign-in")
+	}
+	for i := range f.backends {
+		if st := f.apiStatus(i, tok); st != http.StatusOK {
+			t.Fatalf("replica %d's API before the sign-out: %d", i, st)
+		}
+	}
+	f.logout(b)
+	out := time.Now()
+	for i := range f.backends {
+		for f.apiStatus(i, tok) != http.StatusUnauthorized {
+			if time.Since(out) > 5*time.Second {
+				t.Fatalf("replica %d's API still takes a signed-out session's access token 5 s after the sign-out", i)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if d := time.Since(out); d > time.Second {
+		t.Errorf("the APIs refused the signed-out session's token only %v after the sign-out (want <= 1 s)", d)
+	} else {
+		t.Logf("every replica's API refuses the signed-out session's access token %v after the sign-out", d.Round(time.Millisecond))
+	}
+
+	for _, b := range bs {
+		f.logout(b)
+	}
+	for _, k := range f.keys() {
+		if strings.HasSuffix(k, ":kept") { // the bus's revocations, kept until they lapse
+			ttl, _ := f.rdb.PTTL(context.Background(), k).Result()
+			if ttl <= 0 || ttl > fleetAbsolute {
+				t.Errorf("the bus's kept revocations %q have TTL %v (want <= %v)", k, ttl, fleetAbsolute)
+			}
+			continue
+		}
+		t.Errorf("after every user signed out, Redis holds %q", k)
+	}
 }

@@ -162,7 +162,11 @@ func shareSessions(o options, cfg *websession.Config) (closer func(), err error)
 func routes(o options, ws *websession.Sessions, self string, aws bool) (*http.ServeMux, error) {
 	// An API of our own that wants the user's access token, as a separate
 	// service would.
-	av, err := jwt.NewVerifier(jwt.VerifierOptions{Issuers: []string{o.issuer}, ClientIDs: []string{o.clientID}, TokenUse: jwt.AccessToken})
+	// It refuses the access tokens of sessions signed out on any replica
+	// (the revocations websession keeps from the Bus), with no call to Cognito;
+	// a service in another process takes websession.NewRevocations(bus, nil).
+	av, err := jwt.NewVerifier(jwt.VerifierOptions{Issuers: []string{o.issuer}, ClientIDs: []string{o.clientID}, TokenUse: jwt.AccessToken,
+		Revocations: ws.Revocations()})
 	if err != nil {
 		return nil, err
 	}
