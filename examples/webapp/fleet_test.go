@@ -79,7 +79,7 @@ const (
 	fleetIdle     = 5 * time.Minute
 )
 
-func startFleet(t *testing.T, replicas, users int) *fleet {
+func startFleet(t *testing.T, replicas, users int, extra ...string) *fleet {
 	t.Helper()
 	f := &fleet{t: t}
 	raddr := peers.Redis(t)
@@ -127,6 +127,7 @@ func startFleet(t *testing.T, replicas, users int) *fleet {
 			"COGAUTH_ISSUER=" + f.emu.Issuer(f.pool.ID),
 			"COGAUTH_IDLE_TIMEOUT=" + fleetIdle.String(), "COGAUTH_ABSOLUTE_TIMEOUT=" + fleetAbsolute.String(), "COGAUTH_REFRESH_WAIT=2s",
 		}
+		env = append(env, extra...)
 		backends = append(backends, f.startReplica(i, env))
 	}
 	f.backends = backends
@@ -551,5 +552,62 @@ func (f *fleet) checkSignOuts(bs []*browser) {
 			continue
 		}
 		t.Errorf("after every user signed out, Redis holds %q", k)
+	}
+}
+
+// TestFleetCookieMode: three replicas in the cookie-only mode (sessions in
+// sealed cookies, Redis carrying only sign-outs). A copy of a user's cookies
+// taken before the sign-out is refused by every replica within 1 s of it, and
+// Redis keeps nothing of the session but the bus's lapsing revocations.
+func TestFleetCookieMode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three replica processes")
+	}
+	f := startFleet(t, 3, 1, "COGAUTH_COOKIE_KEYS=c00c1e5ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2")
+	b := f.signIn(f.users[0])
+	base, _ := url.Parse(f.base)
+	copied := b.c.Jar.Cookies(base)
+	if len(copied) == 0 {
+		t.Fatal("no session cookies after sign-in")
+	}
+	// What each replica answers /auth/me with the copied cookies.
+	me := func(i int) int {
+		u, _ := url.Parse("http://" + f.backends[i])
+		jar, _ := cookiejar.New(nil)
+		jar.SetCookies(u, copied)
+		c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+		req, _ := http.NewRequest(http.MethodGet, u.String()+"/auth/me", nil)
+		req.Header.Set("Accept", "application/json")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for i := range f.backends {
+		if st := me(i); st != http.StatusOK {
+			t.Fatalf("replica %d with the copied cookies before the sign-out: %d", i, st)
+		}
+	}
+	f.logout(b)
+	out := time.Now()
+	for i := range f.backends {
+		for me(i) != http.StatusUnauthorized {
+			if time.Since(out) > 5*time.Second {
+				t.Fatalf("replica %d still takes the copied cookies 5 s after the sign-out", i)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if d := time.Since(out); d > time.Second {
+		t.Errorf("the copied cookies were refused only %v after the sign-out (want <= 1 s)", d)
+	} else {
+		t.Logf("every replica refuses the copied cookies %v after the sign-out", d.Round(time.Millisecond))
+	}
+	for _, k := range f.keys() {
+		if !strings.HasSuffix(k, ":kept") {
+			t.Errorf("cookie mode left %q in Redis", k)
+		}
 	}
 }
