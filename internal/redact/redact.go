@@ -25,3 +25,35 @@ func Mark(secret string) string {
 	}
 	return "[redacted]"
 }
+
+// Box keeps a value (a secret, in a type's unexported fields) behind a pointer.
+// fmt prints a pointer met inside a value as its address, whatever the verb, and
+// encoding/json skips unexported fields, so a boxed secret cannot be printed by
+// reflection from the value that holds it: unprintable by construction, with no
+// printing method on the holder. Box itself prints as "[redacted]" (or
+// "[empty]").
+type Box[T comparable] struct{ p *T }
+
+// NewBox boxes v.
+func NewBox[T comparable](v T) Box[T] { return Box[T]{&v} }
+
+// Get returns the boxed value (T's zero value for an empty Box).
+func (b Box[T]) Get() T {
+	if b.p == nil {
+		var zero T
+		return zero
+	}
+	return *b.p
+}
+
+// String is "[redacted]", or "[empty]" when the Box holds T's zero value.
+func (b Box[T]) String() string {
+	var zero T
+	if b.p == nil || *b.p == zero {
+		return Mark("")
+	}
+	return Mark("x")
+}
+
+// Format prints String for every verb.
+func (b Box[T]) Format(f fmt.State, verb rune) { Format(f, verb, b.String()) }
