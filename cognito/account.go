@@ -73,7 +73,7 @@ type SignUpInput struct {
 	Username string
 	// Password is the new user's password. Leave it empty only with
 	// Passwordless.
-	Password string
+	Password jwt.Secret
 	// Passwordless signs the user up without a password, to sign in with
 	// one-time codes or a passkey (USER_AUTH). Cognito allows it only for an
 	// app client with USER_AUTH, a pool whose sign-in policy has EMAIL_OTP or
@@ -126,7 +126,7 @@ func (c *Client) SignUp(ctx context.Context, in SignUpInput) (*SignUpResult, err
 		SecretHash:     c.secretHash(in.Username),
 	}
 	if !in.Passwordless {
-		req.Password = aws.String(in.Password)
+		req.Password = aws.String(in.Password.Reveal())
 	}
 	out, err := c.api.SignUp(ctx, req)
 	if err != nil {
@@ -146,16 +146,16 @@ func (c *Client) SignUp(ctx context.Context, in SignUpInput) (*SignUpResult, err
 // secretHash is the SECRET_HASH field of a call naming username, nil without a
 // client secret.
 func (c *Client) secretHash(username string) *string {
-	if c.opts.ClientSecret == "" {
+	if c.secret.Get() == "" {
 		return nil
 	}
-	return aws.String(SecretHash(c.opts.ClientSecret.Reveal(), username, c.opts.ClientID))
+	return aws.String(SecretHash(c.secret.Get().Reveal(), username, c.opts.ClientID))
 }
 
 // ConfirmSignUpInput is what ConfirmSignUp needs.
 type ConfirmSignUpInput struct {
 	Username string
-	Code     string
+	Code     jwt.Secret
 	// Session is SignUpResult.Session, when the service gave one.
 	Session        jwt.Secret
 	ClientMetadata map[string]string
@@ -179,7 +179,7 @@ func (c *Client) ConfirmSignUp(ctx context.Context, in ConfirmSignUpInput) (*Con
 	req := &cip.ConfirmSignUpInput{
 		ClientId:         aws.String(c.opts.ClientID),
 		Username:         aws.String(in.Username),
-		ConfirmationCode: aws.String(in.Code),
+		ConfirmationCode: aws.String(in.Code.Reveal()),
 		ClientMetadata:   in.ClientMetadata,
 		SecretHash:       c.secretHash(in.Username),
 	}
@@ -227,8 +227,8 @@ func (c *Client) ForgotPassword(ctx context.Context, username string, meta map[s
 // ConfirmForgotPasswordInput is what ConfirmForgotPassword needs.
 type ConfirmForgotPasswordInput struct {
 	Username       string
-	Code           string
-	NewPassword    string
+	Code           jwt.Secret
+	NewPassword    jwt.Secret
 	ClientMetadata map[string]string
 }
 
@@ -240,7 +240,7 @@ func (c *Client) ConfirmForgotPassword(ctx context.Context, in ConfirmForgotPass
 	}
 	_, err := c.api.ConfirmForgotPassword(ctx, &cip.ConfirmForgotPasswordInput{
 		ClientId: aws.String(c.opts.ClientID), Username: aws.String(in.Username),
-		ConfirmationCode: aws.String(in.Code), Password: aws.String(in.NewPassword),
+		ConfirmationCode: aws.String(in.Code.Reveal()), Password: aws.String(in.NewPassword.Reveal()),
 		ClientMetadata: in.ClientMetadata, SecretHash: c.secretHash(in.Username),
 	})
 	return MapError("ConfirmForgotPassword", err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
+	"github.com/cogauth/cogauth/jwt"
 )
 
 func lastCode(t *testing.T, srv *emulator.Server, pool, user, kind string) string {
@@ -60,14 +61,14 @@ func TestAccountSignUpConfirm(t *testing.T) {
 				t.Fatalf("sign-in before confirming: %v", err)
 			}
 			code := lastCode(t, srv, "app", user, "SIGN_UP")
-			if _, err := c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: user, Code: wrong(code)}); !errors.Is(err, cognito.ErrCodeMismatch) {
+			if _, err := c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: user, Code: jwt.Secret(wrong(code))}); !errors.Is(err, cognito.ErrCodeMismatch) {
 				t.Fatalf("wrong code: %v", err)
 			}
-			if _, err := c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: user, Code: code}); err != nil {
+			if _, err := c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: user, Code: jwt.Secret(code)}); err != nil {
 				t.Fatal(err)
 			}
 			// A reused code: the user is confirmed already.
-			if _, err := c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: user, Code: code}); !errors.Is(err, cognito.ErrNotAuthorized) {
+			if _, err := c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: user, Code: jwt.Secret(code)}); !errors.Is(err, cognito.ErrNotAuthorized) {
 				t.Fatalf("reused code: %v", err)
 			}
 			tok := signIn(t, c, user, pw)
@@ -103,12 +104,12 @@ func TestAccountCodeAttemptsAndExpiry(t *testing.T) {
 	}
 	code := lastCode(t, srv, "app", "eve", "SIGN_UP")
 	for i := range 5 {
-		if _, err := c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "eve", Code: wrong(code)}); !errors.Is(err, cognito.ErrCodeMismatch) {
+		if _, err := c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "eve", Code: jwt.Secret(wrong(code))}); !errors.Is(err, cognito.ErrCodeMismatch) {
 			t.Fatalf("try %d: %v", i, err)
 		}
 	}
 	// Too many tries: even the right code is refused, and the user stays unconfirmed.
-	if _, err := c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "eve", Code: code}); !errors.Is(err, cognito.ErrLimitExceeded) {
+	if _, err := c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "eve", Code: jwt.Secret(code)}); !errors.Is(err, cognito.ErrLimitExceeded) {
 		t.Fatalf("after 5 wrong codes: %v, want ErrLimitExceeded", err)
 	}
 	d, err := c.ResendConfirmationCode(ctx, "eve", nil)
@@ -117,13 +118,13 @@ func TestAccountCodeAttemptsAndExpiry(t *testing.T) {
 	}
 	code = lastCode(t, srv, "app", "eve", "SIGN_UP")
 	srv.Advance(25 * time.Hour)
-	if _, err := c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "eve", Code: code}); !errors.Is(err, cognito.ErrExpiredCode) {
+	if _, err := c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "eve", Code: jwt.Secret(code)}); !errors.Is(err, cognito.ErrExpiredCode) {
 		t.Fatalf("expired code: %v", err)
 	}
 	if _, err := c.ResendConfirmationCode(ctx, "eve", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "eve", Code: lastCode(t, srv, "app", "eve", "SIGN_UP")}); err != nil {
+	if _, err := c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "eve", Code: jwt.Secret(lastCode(t, srv, "app", "eve", "SIGN_UP"))}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.ResendConfirmationCode(ctx, "eve", nil); !errors.Is(err, cognito.ErrInvalidParameter) {
@@ -143,16 +144,16 @@ func TestAccountPasswords(t *testing.T) {
 	}
 	code := lastCode(t, srv, "app", "alice", "FORGOT_PASSWORD")
 	const pw2, pw3 = "N3w-Passw0rd!", "Th1rd-Passw0rd!"
-	if err := c.ConfirmForgotPassword(ctx, cognito.ConfirmForgotPasswordInput{Username: "alice", Code: wrong(code), NewPassword: pw2}); !errors.Is(err, cognito.ErrCodeMismatch) {
+	if err := c.ConfirmForgotPassword(ctx, cognito.ConfirmForgotPasswordInput{Username: "alice", Code: jwt.Secret(wrong(code)), NewPassword: pw2}); !errors.Is(err, cognito.ErrCodeMismatch) {
 		t.Fatalf("wrong reset code: %v", err)
 	}
-	if err := c.ConfirmForgotPassword(ctx, cognito.ConfirmForgotPasswordInput{Username: "alice", Code: code, NewPassword: "weak"}); !errors.Is(err, cognito.ErrInvalidPassword) {
+	if err := c.ConfirmForgotPassword(ctx, cognito.ConfirmForgotPasswordInput{Username: "alice", Code: jwt.Secret(code), NewPassword: "weak"}); !errors.Is(err, cognito.ErrInvalidPassword) {
 		t.Fatalf("weak new password: %v", err)
 	}
-	if err := c.ConfirmForgotPassword(ctx, cognito.ConfirmForgotPasswordInput{Username: "alice", Code: code, NewPassword: pw2}); err != nil {
+	if err := c.ConfirmForgotPassword(ctx, cognito.ConfirmForgotPasswordInput{Username: "alice", Code: jwt.Secret(code), NewPassword: pw2}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.ConfirmForgotPassword(ctx, cognito.ConfirmForgotPasswordInput{Username: "alice", Code: code, NewPassword: pw3}); !errors.Is(err, cognito.ErrCodeMismatch) {
+	if err := c.ConfirmForgotPassword(ctx, cognito.ConfirmForgotPasswordInput{Username: "alice", Code: jwt.Secret(code), NewPassword: pw3}); !errors.Is(err, cognito.ErrCodeMismatch) {
 		t.Fatalf("reused reset code: %v", err)
 	}
 	if _, err := c.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: pw}); !errors.Is(err, cognito.ErrNotAuthorized) {

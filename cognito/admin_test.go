@@ -51,7 +51,7 @@ func TestAdminSignInBecomesASession(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := m.Import(ctx, session.ImportInput{AccessToken: res.Tokens.AccessToken.Reveal(), IDToken: res.Tokens.IDToken.Reveal(), RefreshToken: res.Tokens.RefreshToken})
+		s, err := m.Import(ctx, session.ImportInput{AccessToken: res.Tokens.AccessToken, IDToken: res.Tokens.IDToken, RefreshToken: res.Tokens.RefreshToken})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/internal/bounded"
+	"github.com/cogauth/cogauth/internal/redact"
 	"github.com/cogauth/cogauth/jwt"
 )
 
@@ -104,8 +105,11 @@ func ParseRefreshOperation(s string) (RefreshOperation, error) {
 // session state: every token it needs comes in as an argument. Safe for concurrent
 // use.
 type Client struct {
-	opts Options
-	api  *cip.Client
+	opts Options // without the client secret, which is in secret
+	// secret is the client secret, boxed so that no printing of a Client (or of
+	// anything holding one) can reach it.
+	secret redact.Box[jwt.Secret]
+	api    *cip.Client
 	// noGetTokens remembers that the service does not implement
 	// GetTokensFromRefreshToken, so refreshes go straight to REFRESH_TOKEN_AUTH.
 	noGetTokens atomic.Bool
@@ -155,7 +159,9 @@ func New(opts Options) (*Client, error) {
 	if opts.RetryMaxAttempts == 1 {
 		o.Retryer = aws.NopRetryer{}
 	}
-	return &Client{opts: opts, api: cip.New(o)}, nil
+	secret := redact.NewBox(opts.ClientSecret)
+	opts.ClientSecret = ""
+	return &Client{opts: opts, secret: secret, api: cip.New(o)}, nil
 }
 
 // UserPoolID returns the pool the client talks to.
@@ -191,8 +197,8 @@ func SecretHash(clientSecret, username, clientID string) string {
 
 // addSecretHash sets SECRET_HASH in params when the client has a secret.
 func (c *Client) addSecretHash(params map[string]string, username string) {
-	if c.opts.ClientSecret != "" {
-		params["SECRET_HASH"] = SecretHash(c.opts.ClientSecret.Reveal(), username, c.opts.ClientID)
+	if c.secret.Get() != "" {
+		params["SECRET_HASH"] = SecretHash(c.secret.Get().Reveal(), username, c.opts.ClientID)
 	}
 }
 

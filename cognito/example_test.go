@@ -53,7 +53,7 @@ func Example() {
 	fmt.Println("confirmed at once:", up.Confirmed, "- code sent by", up.Delivery.Medium)
 
 	code, _ := srv.LastCode(srv.PoolID("app"), "bob") // what the user finds in their mail
-	if _, err := c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "bob", Code: code}); err != nil {
+	if _, err := c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "bob", Code: jwt.Secret(code)}); err != nil {
 		log.Fatal(err)
 	}
 

@@ -18,7 +18,7 @@ func (c *Client) String() string {
 	if c == nil {
 		return "cognito.Client(nil)"
 	}
-	return c.opts.String()
+	return c.options().String()
 }
 
 // Format prints the summary for every verb.
@@ -29,7 +29,7 @@ func (c *Client) MarshalJSON() ([]byte, error) {
 	if c == nil {
 		return []byte("null"), nil
 	}
-	return c.opts.MarshalJSON()
+	return c.options().MarshalJSON()
 }
 
 // MarshalText writes the summary.
@@ -40,7 +40,15 @@ func (c *Client) LogValue() slog.Value {
 	if c == nil {
 		return slog.StringValue(c.String())
 	}
-	return c.opts.LogValue()
+	return c.options().LogValue()
+}
+
+// options are the Client's options as given, the secret included, for its
+// summaries (which show only whether there is one).
+func (c *Client) options() Options {
+	o := c.opts
+	o.ClientSecret = c.secret.Get()
+	return o
 }
 
 // String summarises the options without the client secret.

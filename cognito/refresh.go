@@ -59,8 +59,8 @@ func (c *Client) getTokens(ctx context.Context, in RefreshInput) (*Result, error
 		RefreshToken: aws.String(in.RefreshToken.Reveal()),
 	}
 	// This operation takes the client secret itself rather than a SECRET_HASH.
-	if c.opts.ClientSecret != "" {
-		req.ClientSecret = aws.String(c.opts.ClientSecret.Reveal())
+	if c.secret.Get() != "" {
+		req.ClientSecret = aws.String(c.secret.Get().Reveal())
 	}
 	if in.DeviceKey != "" {
 		req.DeviceKey = aws.String(in.DeviceKey)
@@ -78,7 +78,7 @@ func (c *Client) getTokens(ctx context.Context, in RefreshInput) (*Result, error
 
 func (c *Client) refreshTokenAuth(ctx context.Context, in RefreshInput) (*Result, error) {
 	params := map[string]string{"REFRESH_TOKEN": in.RefreshToken.Reveal()}
-	if c.opts.ClientSecret != "" {
+	if c.secret.Get() != "" {
 		if in.Username == "" {
 			return nil, errors.New("cognito: refresh with a client secret needs the username for SECRET_HASH")
 		}

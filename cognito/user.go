@@ -18,8 +18,8 @@ func (c *Client) RevokeToken(ctx context.Context, refreshToken jwt.Secret) error
 		return errors.New("cognito: RevokeToken needs a refresh token")
 	}
 	in := &cip.RevokeTokenInput{ClientId: aws.String(c.opts.ClientID), Token: aws.String(refreshToken.Reveal())}
-	if c.opts.ClientSecret != "" {
-		in.ClientSecret = aws.String(c.opts.ClientSecret.Reveal())
+	if c.secret.Get() != "" {
+		in.ClientSecret = aws.String(c.secret.Get().Reveal())
 	}
 	_, err := c.api.RevokeToken(ctx, in)
 	return MapError("RevokeToken", err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
+	"github.com/cogauth/cogauth/jwt"
 )
 
 var userAuthFlows = []string{"ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
@@ -180,7 +181,7 @@ func TestUserAuthAutoSignIn(t *testing.T) {
 	if su.Session == "" {
 		t.Fatal("SignUp gave no Session")
 	}
-	conf, err := c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "quinn", Code: lastCode(t, srv, "pl", "quinn", "SIGN_UP"), Session: su.Session})
+	conf, err := c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "quinn", Code: jwt.Secret(lastCode(t, srv, "pl", "quinn", "SIGN_UP")), Session: su.Session})
 	if err != nil || conf.Session == "" {
 		t.Fatalf("ConfirmSignUp = %+v, %v", conf, err)
 	}
@@ -192,7 +193,7 @@ func TestUserAuthAutoSignIn(t *testing.T) {
 	if _, err := c.SignUp(ctx, cognito.SignUpInput{Username: "ruth", Password: pw, Attributes: map[string]string{"email": "ruth@example.com"}}); err != nil {
 		t.Fatal(err)
 	}
-	conf, err = c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "ruth", Code: lastCode(t, srv, "pl", "ruth", "SIGN_UP")})
+	conf, err = c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "ruth", Code: jwt.Secret(lastCode(t, srv, "pl", "ruth", "SIGN_UP"))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +212,7 @@ func TestUserAuthAutoSignIn(t *testing.T) {
 	if _, err := c.SignUp(ctx, cognito.SignUpInput{Username: "tess", Password: pw, Attributes: map[string]string{"email": "tess@example.com"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "tess", Code: lastCode(t, srv, "pl", "tess", "SIGN_UP"), Session: su.Session}); !errors.Is(err, cognito.ErrNotAuthorized) {
+	if _, err := c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "tess", Code: jwt.Secret(lastCode(t, srv, "pl", "tess", "SIGN_UP")), Session: su.Session}); !errors.Is(err, cognito.ErrNotAuthorized) {
 		t.Fatalf("tess confirmed with sam's session: %v", err)
 	}
 }
@@ -254,7 +255,7 @@ func TestUserAuthPasswordlessSignUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "vic", Code: lastCode(t, srv, "pl", "vic", "SIGN_UP"), Session: su.Session}); err != nil {
+	if _, err := c.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "vic", Code: jwt.Secret(lastCode(t, srv, "pl", "vic", "SIGN_UP")), Session: su.Session}); err != nil {
 		t.Fatal(err)
 	}
 	// A password is no factor of vic's: preferring it leaves a choice without it.

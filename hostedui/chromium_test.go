@@ -39,7 +39,7 @@ func TestLoginInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	s, err := m.Import(ctx, session.ImportInput{AccessToken: tok.AccessToken.Reveal(), IDToken: tok.IDToken.Reveal(), RefreshToken: tok.RefreshToken})
+	s, err := m.Import(ctx, session.ImportInput{AccessToken: tok.AccessToken, IDToken: tok.IDToken, RefreshToken: tok.RefreshToken})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/internal/bounded"
 	"github.com/cogauth/cogauth/internal/errkind"
+	"github.com/cogauth/cogauth/internal/redact"
 	"github.com/cogauth/cogauth/jwt"
 )
 
@@ -53,7 +54,10 @@ type Options struct {
 // Client speaks the OAuth 2.0 endpoints of a Cognito user pool domain for one app
 // client. It keeps no session state. Safe for concurrent use.
 type Client struct {
-	opts                                       Options
+	opts Options // without the client secret, which is in secret
+	// secret is the client secret, boxed so that no printing of a Client (or of
+	// anything holding one) can reach it.
+	secret                                     redact.Box[jwt.Secret]
 	authorizeURL, tokenURL, revokeURL, infoURL string
 }
 
@@ -86,8 +90,11 @@ func New(opts Options) (*Client, error) {
 		opts.Timeout = bounded.DefaultTimeout
 	}
 	b := base.String()
+	secret := redact.NewBox(opts.ClientSecret)
+	opts.ClientSecret = ""
 	return &Client{
 		opts:         opts,
+		secret:       secret,
 		authorizeURL: b + "/oauth2/authorize",
 		tokenURL:     b + "/oauth2/token",
 		revokeURL:    b + "/oauth2/revoke",
@@ -140,7 +147,7 @@ type AuthRequest struct {
 	RedirectURI string
 	State       string
 	Nonce       string
-	verifier    jwt.Secret
+	verifier    redact.Box[jwt.Secret] // boxed: no printing reaches it
 }
 
 // String describes the request without the PKCE verifier.
@@ -154,13 +161,13 @@ func (r *AuthRequest) GoString() string { return r.String() }
 // Verifier returns the request's PKCE code verifier, for a server that keeps a
 // sign-in between the authorize redirect and the callback somewhere safe (a
 // sealed cookie, a session store) and rebuilds it with ResumeAuthRequest.
-func (r *AuthRequest) Verifier() jwt.Secret { return r.verifier }
+func (r *AuthRequest) Verifier() jwt.Secret { return r.verifier.Get() }
 
 // ResumeAuthRequest rebuilds the AuthRequest of a sign-in started by AuthCodeURL
 // (in another request, or on another replica) from what it returned, for
 // Exchange. URL is left empty: the browser has been there already.
 func ResumeAuthRequest(redirectURI, state, nonce string, verifier jwt.Secret) *AuthRequest {
-	return &AuthRequest{RedirectURI: redirectURI, State: state, Nonce: nonce, verifier: verifier}
+	return &AuthRequest{RedirectURI: redirectURI, State: state, Nonce: nonce, verifier: redact.NewBox(verifier)}
 }
 
 // randomToken returns n random bytes in unpadded base64url: 32 bytes make a PKCE
@@ -216,7 +223,7 @@ func (c *Client) AuthCodeURL(o AuthorizeOptions) (*AuthRequest, error) {
 	if o.IdentityProvider != "" {
 		q.Set("identity_provider", o.IdentityProvider)
 	}
-	return &AuthRequest{URL: c.authorizeURL + "?" + q.Encode(), RedirectURI: redirect, State: state, Nonce: nonce, verifier: jwt.Secret(verifier)}, nil
+	return &AuthRequest{URL: c.authorizeURL + "?" + q.Encode(), RedirectURI: redirect, State: state, Nonce: nonce, verifier: redact.NewBox(jwt.Secret(verifier))}, nil
 }
 
 // The kinds of failure, for errors.Is. None of them is worth retrying as it is;
@@ -319,7 +326,7 @@ func (c *Client) Exchange(ctx context.Context, req *AuthRequest, callback url.Va
 		"grant_type":    {"authorization_code"},
 		"code":          {code},
 		"redirect_uri":  {req.RedirectURI},
-		"code_verifier": {req.verifier.Reveal()},
+		"code_verifier": {req.verifier.Get().Reveal()},
 	})
 	if err != nil {
 		return nil, err
@@ -364,7 +371,7 @@ func (c *Client) Refresh(ctx context.Context, refresh jwt.Secret) (*Tokens, erro
 // machine) at /oauth2/token with grant_type=client_credentials. The client needs a
 // secret; scopes are resource-server scopes, all the client's when none are given.
 func (c *Client) ClientCredentials(ctx context.Context, scopes ...string) (*Tokens, error) {
-	if c.opts.ClientSecret == "" {
+	if c.secret.Get() == "" {
 		return nil, errors.New("hostedui: the client_credentials grant needs the client secret")
 	}
 	form := url.Values{"grant_type": {"client_credentials"}}
@@ -421,7 +428,7 @@ func (c *Client) UserInfo(ctx context.Context, access jwt.Secret) (map[string]an
 // post sends a form to an endpoint with the client's authentication: HTTP Basic
 // when the client has a secret, else client_id in the form.
 func (c *Client) post(ctx context.Context, endpoint, u string, form url.Values) (*Tokens, error) {
-	if c.opts.ClientSecret == "" {
+	if c.secret.Get() == "" {
 		form.Set("client_id", c.opts.ClientID)
 	}
 	ctx, cancel := bounded.WithTimeout(ctx, c.opts.Timeout)
@@ -432,9 +439,9 @@ func (c *Client) post(ctx context.Context, endpoint, u string, form url.Values) 
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	if c.opts.ClientSecret != "" {
+	if c.secret.Get() != "" {
 		// RFC 6749 2.3.1: both parts are form-encoded before going into Basic.
-		req.SetBasicAuth(url.QueryEscape(c.opts.ClientID), url.QueryEscape(c.opts.ClientSecret.Reveal()))
+		req.SetBasicAuth(url.QueryEscape(c.opts.ClientID), url.QueryEscape(c.secret.Get().Reveal()))
 	}
 	sent := c.opts.Clock.Now()
 	resp, err := c.opts.HTTPClient.Do(req)

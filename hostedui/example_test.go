@@ -96,8 +96,8 @@ func ExampleNewRefresher() {
 		log.Fatal(err)
 	}
 	s, err := m.Import(ctx, session.ImportInput{
-		AccessToken:  tok.AccessToken.Reveal(),
-		IDToken:      tok.IDToken.Reveal(),
+		AccessToken:  tok.AccessToken,
+		IDToken:      tok.IDToken,
 		RefreshToken: tok.RefreshToken,
 		Source:       session.SourceHostedUI,
 	})

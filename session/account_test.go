@@ -9,6 +9,7 @@ import (
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
+	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
 )
@@ -47,7 +48,7 @@ func TestAccountLifecycle(t *testing.T) {
 	if _, err := m.Account().ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "dora", Code: "not-it"}); !errors.Is(err, cognito.ErrCodeMismatch) {
 		t.Fatalf("wrong code: %v", err)
 	}
-	if _, err := m.Account().ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "dora", Code: lastCodeOf(t, srv, "dora", "SIGN_UP")}); err != nil {
+	if _, err := m.Account().ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "dora", Code: jwt.Secret(lastCodeOf(t, srv, "dora", "SIGN_UP"))}); err != nil {
 		t.Fatal(err)
 	}
 	// Signed out: the calls of a signed-in user say so.
@@ -123,7 +124,7 @@ func TestAutoSignInAndUserAuth(t *testing.T) {
 	if _, err := m.Account().SignUp(ctx, cognito.SignUpInput{Username: "dora", Password: "Fr3sh-Start!", Attributes: map[string]string{"email": "dora@example.com"}}); err != nil {
 		t.Fatal(err)
 	}
-	conf, err := m.Account().ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "dora", Code: lastCodeOf(t, srv, "dora", "SIGN_UP")})
+	conf, err := m.Account().ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: "dora", Code: jwt.Secret(lastCodeOf(t, srv, "dora", "SIGN_UP"))})
 	if err != nil {
 		t.Fatal(err)
 	}

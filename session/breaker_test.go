@@ -14,6 +14,7 @@ import (
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/internal/faultproxy"
+	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
 )
@@ -73,7 +74,7 @@ func newOutageFixture(t *testing.T, n int, callTimeout time.Duration) *outageFix
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { m.Close() })
-		if _, err := m.Import(ctx, session.ImportInput{AccessToken: tok.Access.Raw(), IDToken: tok.ID.Raw(), RefreshToken: tok.Refresh}); err != nil {
+		if _, err := m.Import(ctx, session.ImportInput{AccessToken: jwt.Secret(tok.Access.Raw()), IDToken: jwt.Secret(tok.ID.Raw()), RefreshToken: tok.Refresh}); err != nil {
 			t.Fatal(err)
 		}
 		f.mgrs = append(f.mgrs, m)

@@ -291,7 +291,7 @@ func TestImportWithDevice(t *testing.T) {
 			s := backendSignIn(t)
 			st := store.NewMemory()
 			m := w.manager(t, st)
-			got, err := m.Import(ctx, session.ImportInput{AccessToken: s.Tokens.Access.Raw(), IDToken: s.Tokens.ID.Raw(), RefreshToken: s.Tokens.Refresh, Device: tt.device})
+			got, err := m.Import(ctx, session.ImportInput{AccessToken: jwt.Secret(s.Tokens.Access.Raw()), IDToken: jwt.Secret(s.Tokens.ID.Raw()), RefreshToken: s.Tokens.Refresh, Device: tt.device})
 			if tt.wantErr {
 				if !errors.Is(err, session.ErrInvalidTokens) {
 					t.Fatalf("Import = %v; want ErrInvalidTokens", err)

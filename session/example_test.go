@@ -108,8 +108,8 @@ func ExampleManager_Import() {
 	m, _ := session.New(session.Config{Cognito: c, Clock: srv.Clock(), Store: store.NewMemory()})
 	defer m.Close()
 	s, err := m.Import(context.Background(), session.ImportInput{
-		AccessToken:  res.Tokens.AccessToken.Reveal(),
-		IDToken:      res.Tokens.IDToken.Reveal(),
+		AccessToken:  res.Tokens.AccessToken,
+		IDToken:      res.Tokens.IDToken,
 		RefreshToken: res.Tokens.RefreshToken,
 	})
 	if err != nil {
@@ -117,7 +117,7 @@ func ExampleManager_Import() {
 	}
 	fmt.Println("imported", s.Username)
 
-	_, err = m.Import(context.Background(), session.ImportInput{AccessToken: res.Tokens.IDToken.Reveal()})
+	_, err = m.Import(context.Background(), session.ImportInput{AccessToken: res.Tokens.IDToken})
 	fmt.Println("id token as access token refused:", errors.Is(err, session.ErrInvalidTokens))
 	// Output:
 	// imported alice

@@ -126,7 +126,7 @@ func (e *hostedEnv) manager(t *testing.T, withHostedUI bool) *session.Manager {
 func (e *hostedEnv) importTokens(t *testing.T, m *session.Manager, tok *hostedui.Tokens, src session.Source) *session.Session {
 	t.Helper()
 	s, err := m.Import(context.Background(), session.ImportInput{
-		AccessToken: tok.AccessToken.Reveal(), IDToken: tok.IDToken.Reveal(), RefreshToken: tok.RefreshToken, Source: src,
+		AccessToken: tok.AccessToken, IDToken: tok.IDToken, RefreshToken: tok.RefreshToken, Source: src,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -279,7 +279,7 @@ func TestHostedUIFailurePolicy(t *testing.T) {
 				m := f.manager(t, f.idp.client(t), func(cfg *session.Config) { cfg.HostedUI = hostedui.NewRefresher(hc) })
 				tok := f.idp.issue("alice", true, time.Time{})
 				if _, err := m.Import(context.Background(), session.ImportInput{
-					AccessToken: tok["AccessToken"].(string), IDToken: tok["IdToken"].(string),
+					AccessToken: jwt.Secret(tok["AccessToken"].(string)), IDToken: jwt.Secret(tok["IdToken"].(string)),
 					RefreshToken: jwt.Secret(tok["RefreshToken"].(string)), Source: session.SourceHostedUI,
 				}); err != nil {
 					t.Fatal(err)

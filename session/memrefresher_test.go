@@ -70,7 +70,7 @@ func TestRefresherSeamInMemory(t *testing.T) {
 	defer m.Close()
 	ctx := context.Background()
 	a, i := r.tokens("sub-alice")
-	if _, err := m.Import(ctx, session.ImportInput{AccessToken: a, IDToken: i, RefreshToken: "rt-first"}); err != nil {
+	if _, err := m.Import(ctx, session.ImportInput{AccessToken: jwt.Secret(a), IDToken: jwt.Secret(i), RefreshToken: "rt-first"}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
 )
@@ -92,7 +93,7 @@ func TestRefreshedTokensSurviveStoreOutage(t *testing.T) {
 func TestForceRefreshWithoutRefreshToken(t *testing.T) {
 	f := newFixture(t, nil)
 	tok := f.idp.issue("alice", false, time.Time{})
-	if _, err := f.m.Import(context.Background(), session.ImportInput{AccessToken: tok["AccessToken"].(string), IDToken: tok["IdToken"].(string)}); err != nil {
+	if _, err := f.m.Import(context.Background(), session.ImportInput{AccessToken: jwt.Secret(tok["AccessToken"].(string)), IDToken: jwt.Secret(tok["IdToken"].(string))}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.m.Fetch(context.Background(), session.FetchOptions{ForceRefresh: true}); err == nil || errors.Is(err, session.ErrSignedOut) {

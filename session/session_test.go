@@ -549,10 +549,10 @@ func TestImport(t *testing.T) {
 	f := newFixture(t, nil)
 	res := f.idp.issue("bob", true, time.Time{})
 	access, id, refresh := res["AccessToken"].(string), res["IdToken"].(string), res["RefreshToken"].(string)
-	other := func(mod func(map[string]any)) string {
+	other := func(mod func(map[string]any)) jwt.Secret {
 		c := map[string]any{"token_use": "access", "client_id": testClient, "username": "bob", "sub": "sub-bob", "iss": testIssuer, "exp": t0.Add(time.Hour).Unix(), "iat": t0.Unix()}
 		mod(c)
-		return fakeJWT(c)
+		return jwt.Secret(fakeJWT(c))
 	}
 	tests := []struct {
 		name    string
@@ -560,12 +560,12 @@ func TestImport(t *testing.T) {
 		wantErr string
 	}{
 		{name: "garbage", in: session.ImportInput{AccessToken: "not.a.jwt"}, wantErr: "access token"},
-		{name: "id token as access", in: session.ImportInput{AccessToken: id}, wantErr: "token_use"},
+		{name: "id token as access", in: session.ImportInput{AccessToken: jwt.Secret(id)}, wantErr: "token_use"},
 		{name: "other pool", in: session.ImportInput{AccessToken: other(func(c map[string]any) { c["iss"] = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other" })}, wantErr: "issuer"},
 		{name: "other client", in: session.ImportInput{AccessToken: other(func(c map[string]any) { c["client_id"] = "someone-else" })}, wantErr: "client_id"},
 		{name: "no username", in: session.ImportInput{AccessToken: other(func(c map[string]any) { delete(c, "username") })}, wantErr: "lacks"},
-		{name: "mismatched users", in: session.ImportInput{AccessToken: other(func(c map[string]any) { c["sub"] = "sub-eve" }), IDToken: id}, wantErr: "different users"},
-		{name: "access as id", in: session.ImportInput{AccessToken: access, IDToken: access}, wantErr: "id token has token_use"},
+		{name: "mismatched users", in: session.ImportInput{AccessToken: other(func(c map[string]any) { c["sub"] = "sub-eve" }), IDToken: jwt.Secret(id)}, wantErr: "different users"},
+		{name: "access as id", in: session.ImportInput{AccessToken: jwt.Secret(access), IDToken: jwt.Secret(access)}, wantErr: "id token has token_use"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -578,7 +578,7 @@ func TestImport(t *testing.T) {
 			}
 		})
 	}
-	s, err := f.m.Import(context.Background(), session.ImportInput{AccessToken: access, IDToken: id, RefreshToken: jwt.Secret(refresh)})
+	s, err := f.m.Import(context.Background(), session.ImportInput{AccessToken: jwt.Secret(access), IDToken: jwt.Secret(id), RefreshToken: jwt.Secret(refresh)})
 	if err != nil {
 		t.Fatal(err)
 	}

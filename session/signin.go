@@ -168,8 +168,8 @@ func (m *Manager) start(ctx context.Context, rec *record) (*state, error) {
 
 // ImportInput holds tokens another backend issued for this pool and client.
 type ImportInput struct {
-	AccessToken string
-	IDToken     string // optional, checked when given
+	AccessToken jwt.Secret
+	IDToken     jwt.Secret // optional, checked when given
 	// RefreshToken lets the session refresh; without it, it ends at expiry.
 	RefreshToken jwt.Secret
 	// Device is the remembered device the tokens were issued to, if any: a refresh
@@ -197,7 +197,7 @@ type ImportInput struct {
 func (m *Manager) Import(ctx context.Context, in ImportInput) (*Session, error) {
 	// The same rules as for the service's own answers, but for the expiry: an
 	// expired access token with a refresh token is a session to refresh.
-	at, err := checkTokens(expectation{pool: m.cfg.Cognito.UserPoolID(), client: m.cfg.Cognito.ClientID()}, in.AccessToken, in.IDToken)
+	at, err := checkTokens(expectation{pool: m.cfg.Cognito.UserPoolID(), client: m.cfg.Cognito.ClientID()}, in.AccessToken.Reveal(), in.IDToken.Reveal())
 	var ae *answerError
 	if errors.As(err, &ae) {
 		return nil, fmt.Errorf("%w: %s", ErrInvalidTokens, ae.rule)
@@ -235,7 +235,7 @@ func (m *Manager) Import(ctx context.Context, in ImportInput) (*Session, error) 
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%w: %s", ErrInvalidTokens, strings.Join(problems, "; "))
 	}
-	rec := &record{Username: c.Username, AccessToken: in.AccessToken, IDToken: in.IDToken, RefreshToken: in.RefreshToken.Reveal()}
+	rec := &record{Username: c.Username, AccessToken: in.AccessToken.Reveal(), IDToken: in.IDToken.Reveal(), RefreshToken: in.RefreshToken.Reveal()}
 	if in.Source == SourceHostedUI {
 		rec.Source, rec.Domain = SourceHostedUI, in.Domain
 	}

@@ -245,7 +245,7 @@ func (w *Sessions) create(r *http.Request, id sessionID, tok *hostedui.Tokens, s
 		return nil, err
 	}
 	s, err := mgr.Import(ctx, session.ImportInput{
-		AccessToken: tok.AccessToken.Reveal(), IDToken: tok.IDToken.Reveal(), RefreshToken: tok.RefreshToken, Source: session.SourceHostedUI,
+		AccessToken: tok.AccessToken, IDToken: tok.IDToken, RefreshToken: tok.RefreshToken, Source: session.SourceHostedUI,
 	})
 	if err != nil {
 		mgr.Close()

@@ -238,7 +238,7 @@ func signupRun(ctx context.Context, o *signupOptions) error {
 	}
 	var res *cognito.SignUpResult
 	if err := e.call(ctx, func(ctx context.Context) (err error) {
-		res, err = cc.SignUp(ctx, cognito.SignUpInput{Username: o.Username, Password: password, Passwordless: o.Passwordless, Attributes: m})
+		res, err = cc.SignUp(ctx, cognito.SignUpInput{Username: o.Username, Password: jwt.Secret(password), Passwordless: o.Passwordless, Attributes: m})
 		return err
 	}); err != nil {
 		return err
@@ -267,7 +267,7 @@ func signupRun(ctx context.Context, o *signupOptions) error {
 			return reportPending(e.IO, o.Output, c.Profile, pend, now, "", "")
 		}
 		if err := e.call(ctx, func(ctx context.Context) error {
-			_, err := cc.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: o.Username, Code: code, Session: res.Session})
+			_, err := cc.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: o.Username, Code: jwt.Secret(code), Session: res.Session})
 			return err
 		}); err != nil {
 			// The code can still be given to cogauth confirm.
@@ -387,7 +387,7 @@ func confirmRun(ctx context.Context, o *confirmOptions) error {
 	if err := e.answer(ctx, &code, "", "Confirmation code: ", "the confirmation code", "--code", false); err != nil {
 		return err
 	}
-	in := cognito.ConfirmSignUpInput{Username: o.Username, Code: code}
+	in := cognito.ConfirmSignUpInput{Username: o.Username, Code: jwt.Secret(code)}
 	next := "cogauth confirm --profile " + c.Profile + " --code CODE"
 	if pend != nil {
 		in.Session = secretOf(pend.Session)

@@ -104,7 +104,7 @@ func runImport(ctx context.Context, o *importOptions) error {
 		return err
 	}
 	defer p.Close()
-	sess, err := p.mgr.Import(ctx, session.ImportInput{AccessToken: access, IDToken: id, RefreshToken: jwt.Secret(refresh)})
+	sess, err := p.mgr.Import(ctx, session.ImportInput{AccessToken: jwt.Secret(access), IDToken: jwt.Secret(id), RefreshToken: jwt.Secret(refresh)})
 	if err != nil {
 		return err
 	}

@@ -132,7 +132,7 @@ func runHostedUILogin(ctx context.Context, a *app, o *hostedUIOptions) error {
 	}
 	defer p.Close()
 	sess, err := p.mgr.Import(sctx, session.ImportInput{
-		AccessToken: tok.AccessToken.Reveal(), IDToken: tok.IDToken.Reveal(), RefreshToken: tok.RefreshToken,
+		AccessToken: tok.AccessToken, IDToken: tok.IDToken, RefreshToken: tok.RefreshToken,
 		Source: session.SourceHostedUI, Domain: domain,
 	})
 	if err != nil {

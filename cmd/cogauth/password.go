@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/jwt"
 )
 
 func newPasswordCmd(a *app) *cobra.Command {
@@ -128,7 +129,7 @@ func passwordResetRun(ctx context.Context, o *passwordResetOptions) error {
 	}
 	next := "cogauth password reset --profile " + c.Profile + " --username " + o.Username + " --code CODE --new-password-stdin"
 	if err := e.call(ctx, func(ctx context.Context) error {
-		return cc.ConfirmForgotPassword(ctx, cognito.ConfirmForgotPasswordInput{Username: o.Username, Code: code, NewPassword: pw})
+		return cc.ConfirmForgotPassword(ctx, cognito.ConfirmForgotPasswordInput{Username: o.Username, Code: jwt.Secret(code), NewPassword: jwt.Secret(pw)})
 	}); err != nil {
 		switch {
 		case pend != nil && errors.Is(err, cognito.ErrExpiredCode):
