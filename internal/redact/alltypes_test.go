@@ -55,19 +55,27 @@ func publicPackages(t *testing.T) []publicPackage {
 			return filepath.SkipDir
 		}
 		fset := token.NewFileSet()
-		pkgs, err := parser.ParseDir(fset, path, func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, parser.SkipObjectResolution)
+		entries, err := os.ReadDir(path)
 		if err != nil {
 			return err
 		}
-		for name, p := range pkgs {
-			if name == "main" {
+		files := map[string][]*ast.File{} // by package name
+		for _, e := range entries {
+			if e.IsDir() || !strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(fset, filepath.Join(path, e.Name()), nil, parser.SkipObjectResolution)
+			if err != nil {
+				return err
+			}
+			files[f.Name.Name] = append(files[f.Name.Name], f)
+		}
+		for name, pfiles := range files {
+			if name == "main" || rel == "." {
 				continue
 			}
 			pp := publicPackage{path: module + "/" + rel, alias: strings.ReplaceAll(rel, "/", "_"), name: name}
-			if rel == "." {
-				continue
-			}
-			for _, f := range p.Files {
+			for _, f := range pfiles {
 				if hasIgnoreBuild(f) {
 					continue
 				}
