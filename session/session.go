@@ -14,6 +14,7 @@ import (
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/internal/errkind"
+	"github.com/cogauth/cogauth/internal/redact"
 	"github.com/cogauth/cogauth/internal/refresh"
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/store"
@@ -249,7 +250,7 @@ type snap struct {
 type candidate struct {
 	key     store.Key
 	version uint64
-	token   jwt.Secret
+	token   redact.Box[jwt.Secret] // boxed: no printing of a Manager reaches it
 }
 
 // state is what the cached path reads: one pointer load gives the session and the
@@ -606,10 +607,10 @@ func (m *Manager) refresh(ctx context.Context, force bool, lead time.Duration) (
 	}
 	var cand jwt.Secret
 	if m.cand.key == st.Value.key && m.cand.version == st.Value.version {
-		cand = m.cand.token
+		cand = m.cand.token.Get()
 	}
 	res, cand, err := m.callRefresh(ctx, st, cand)
-	m.cand = candidate{key: st.Value.key, version: st.Value.version, token: cand}
+	m.cand = candidate{key: st.Value.key, version: st.Value.version, token: redact.NewBox(cand)}
 	if err != nil {
 		return m.refreshFailed(ctx, st, err)
 	}

@@ -9,6 +9,8 @@ import (
 	cognito "github.com/cogauth/cogauth/cognito"
 	emulator "github.com/cogauth/cogauth/emulator"
 	emulator_emulatortest "github.com/cogauth/cogauth/emulator/emulatortest"
+	grpcauth "github.com/cogauth/cogauth/grpcauth"
+	grpcauth_connectauth "github.com/cogauth/cogauth/grpcauth/connectauth"
 	hostedui "github.com/cogauth/cogauth/hostedui"
 	hostedui_browsertest "github.com/cogauth/cogauth/hostedui/browsertest"
 	httpauth "github.com/cogauth/cogauth/httpauth"
@@ -21,6 +23,7 @@ import (
 	store_dynamodb "github.com/cogauth/cogauth/store/dynamodb"
 	store_keyring "github.com/cogauth/cogauth/store/keyring"
 	store_redis "github.com/cogauth/cogauth/store/redis"
+	store_storetest "github.com/cogauth/cogauth/store/storetest"
 	websession "github.com/cogauth/cogauth/websession"
 	websession_redisbus "github.com/cogauth/cogauth/websession/redisbus"
 )
@@ -67,6 +70,7 @@ var allTypes = map[string]reflect.Type{
 	"emulator.IdentityPoolConfig":          reflect.TypeFor[emulator.IdentityPoolConfig](),
 	"emulator.Invocation":                  reflect.TypeFor[emulator.Invocation](),
 	"emulator.IssuedCredentials":           reflect.TypeFor[emulator.IssuedCredentials](),
+	"emulator.IssuedToken":                 reflect.TypeFor[emulator.IssuedToken](),
 	"emulator.LambdaConfig":                reflect.TypeFor[emulator.LambdaConfig](),
 	"emulator.LambdaRoute":                 reflect.TypeFor[emulator.LambdaRoute](),
 	"emulator.Message":                     reflect.TypeFor[emulator.Message](),
@@ -88,6 +92,14 @@ var allTypes = map[string]reflect.Type{
 	"emulator.Server":                      reflect.TypeFor[emulator.Server](),
 	"emulator.VersionedLambda":             reflect.TypeFor[emulator.VersionedLambda](),
 	"emulator/emulatortest.Server":         reflect.TypeFor[emulator_emulatortest.Server](),
+	"grpcauth.Policy":                      reflect.TypeFor[grpcauth.Policy](),
+	"grpcauth.ServerOption":                reflect.TypeFor[grpcauth.ServerOption](),
+	"grpcauth.TokenProvider":               reflect.TypeFor[grpcauth.TokenProvider](),
+	"grpcauth.Verifier":                    reflect.TypeFor[grpcauth.Verifier](),
+	"grpcauth/connectauth.Option":          reflect.TypeFor[grpcauth_connectauth.Option](),
+	"grpcauth/connectauth.Policy":          reflect.TypeFor[grpcauth_connectauth.Policy](),
+	"grpcauth/connectauth.TokenProvider":   reflect.TypeFor[grpcauth_connectauth.TokenProvider](),
+	"grpcauth/connectauth.Verifier":        reflect.TypeFor[grpcauth_connectauth.Verifier](),
 	"hostedui.AuthRequest":                 reflect.TypeFor[hostedui.AuthRequest](),
 	"hostedui.AuthorizeOptions":            reflect.TypeFor[hostedui.AuthorizeOptions](),
 	"hostedui.Client":                      reflect.TypeFor[hostedui.Client](),
@@ -128,14 +140,20 @@ var allTypes = map[string]reflect.Type{
 	"jwt.VerifierOptions":                  reflect.TypeFor[jwt.VerifierOptions](),
 	"jwt.VerifyError":                      reflect.TypeFor[jwt.VerifyError](),
 	"jwt/jwttest.Issuer":                   reflect.TypeFor[jwt_jwttest.Issuer](),
+	"session.Account":                      reflect.TypeFor[session.Account](),
 	"session.Backoff":                      reflect.TypeFor[session.Backoff](),
+	"session.BreakerOptions":               reflect.TypeFor[session.BreakerOptions](),
+	"session.Breakers":                     reflect.TypeFor[session.Breakers](),
 	"session.Config":                       reflect.TypeFor[session.Config](),
 	"session.DeviceOptions":                reflect.TypeFor[session.DeviceOptions](),
+	"session.Devices":                      reflect.TypeFor[session.Devices](),
 	"session.Event":                        reflect.TypeFor[session.Event](),
 	"session.EventKind":                    reflect.TypeFor[session.EventKind](),
 	"session.FetchOptions":                 reflect.TypeFor[session.FetchOptions](),
 	"session.ImportInput":                  reflect.TypeFor[session.ImportInput](),
+	"session.MFA":                          reflect.TypeFor[session.MFA](),
 	"session.Manager":                      reflect.TypeFor[session.Manager](),
+	"session.Passkeys":                     reflect.TypeFor[session.Passkeys](),
 	"session.Reason":                       reflect.TypeFor[session.Reason](),
 	"session.RefreshRequest":               reflect.TypeFor[session.RefreshRequest](),
 	"session.RefreshResult":                reflect.TypeFor[session.RefreshResult](),
@@ -164,9 +182,11 @@ var allTypes = map[string]reflect.Type{
 	"store/keyring.Store":                  reflect.TypeFor[store_keyring.Store](),
 	"store/redis.Options":                  reflect.TypeFor[store_redis.Options](),
 	"store/redis.Store":                    reflect.TypeFor[store_redis.Store](),
+	"store/storetest.ExpiryOptions":        reflect.TypeFor[store_storetest.ExpiryOptions](),
 	"websession.Config":                    reflect.TypeFor[websession.Config](),
 	"websession.MemoryBus":                 reflect.TypeFor[websession.MemoryBus](),
 	"websession.Paths":                     reflect.TypeFor[websession.Paths](),
+	"websession.Revocations":               reflect.TypeFor[websession.Revocations](),
 	"websession.Sessions":                  reflect.TypeFor[websession.Sessions](),
 	"websession.User":                      reflect.TypeFor[websession.User](),
 	"websession/redisbus.Bus":              reflect.TypeFor[websession_redisbus.Bus](),

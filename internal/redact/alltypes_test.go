@@ -230,7 +230,6 @@ var knownLeaks = map[string]string{
 	"hostedui.Refresher.client.opts.ClientSecret":             "filled by the walk only: New keeps the client secret in a redact.Box and zeroes this copy",
 	"hostedui.Refresher.opts.ClientSecret":                    "the Options it keeps (%s, %q)",
 	"session.ImportInput.Device.Password":                     "through the *cognito.Device it holds (%s, %q)",
-	"session.Manager.cand.token":                              "the candidate refresh token, a jwt.Secret in an unexported field",
 	"session.Manager.cfg.Cognito.opts.ClientSecret":           "filled by the walk only: New keeps the client secret in a redact.Box and zeroes this copy",
 	"srp.Claim.Password":                                      "a plain string (srp imports nothing of the module)",
 	"srp.Claim.SecretBlock":                                   "a plain string",
