@@ -60,8 +60,11 @@ or cogauth's session.Passkeys.Register behind a page of yours).`,
 	addOutputFlag(list, &lo.Output)
 	do := &passkeysOptions{}
 	del := &cobra.Command{
-		Use:   "delete ID [--yes]",
+		Use:   "delete [--yes] [--] ID",
 		Short: "Delete one of the user's passkeys by its ID (see: cogauth passkeys list); asks unless --yes",
+		Long: `Delete one of the user's passkeys by its ID (see: cogauth passkeys list); asks unless --yes.
+An ID may begin with "-" (IDs are base64url): put "--" before it, as in
+cogauth passkeys delete --yes -- -Zk3…`,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			do.IO, do.Clock, do.open, do.ID = a.IO, a.Clock, a.open, args[0]

@@ -91,27 +91,27 @@ func TestPasskeysCommands(t *testing.T) {
 	}
 
 	// Delete: without a terminal it needs --yes (exit 2, nothing deleted).
-	if r := c.run("", "passkeys", "delete", keys[0].ID); r.code != exitUsage || !strings.Contains(r.err, "--yes") {
+	if r := c.run("", "passkeys", "delete", "--", keys[0].ID); r.code != exitUsage || !strings.Contains(r.err, "--yes") {
 		t.Fatalf("delete without --yes: exit %d %q", r.code, r.err)
 	}
 	if n := len(list()); n != 2 {
 		t.Fatalf("%d passkeys after a refused delete", n)
 	}
-	if r := c.ok("", "passkeys", "delete", keys[0].ID, "--yes"); !strings.Contains(r.err, "Deleted passkey "+keys[0].ID) {
+	if r := c.ok("", "passkeys", "delete", "--yes", "--", keys[0].ID); !strings.Contains(r.err, "Deleted passkey "+keys[0].ID) {
 		t.Fatalf("delete: %q", r.err)
 	}
 	if left := list(); len(left) != 1 || left[0].ID != keys[1].ID {
 		t.Fatalf("after deleting %s: %+v", keys[0].ID, left)
 	}
 	// Deleting it again: the service's error, exit 1.
-	if r := c.run("", "passkeys", "delete", keys[0].ID, "--yes"); r.code != exitError || !strings.Contains(r.err, "the user has no passkey with that ID") {
+	if r := c.run("", "passkeys", "delete", "--yes", "--", keys[0].ID); r.code != exitError || !strings.Contains(r.err, "the user has no passkey with that ID") {
 		t.Fatalf("deleting it twice: exit %d %q", r.code, r.err)
 	}
 
 	// Another user's passkey is not this user's to delete.
 	c2 := newCLI(t, p)
 	c2.ok(bobPW+"\n", "login", "-u", "bob", "--password-stdin")
-	if r := c2.run("", "passkeys", "delete", keys[1].ID, "--yes"); r.code != exitError {
+	if r := c2.run("", "passkeys", "delete", "--yes", "--", keys[1].ID); r.code != exitError {
 		t.Fatalf("bob deleting alice's passkey: exit %d %q", r.code, r.err)
 	}
 	if left := list(); len(left) != 1 {
