@@ -65,7 +65,7 @@ or cogauth's session.Passkeys.Register behind a page of yours).`,
 		Long: `Delete one of the user's passkeys by its ID (see: cogauth passkeys list); asks unless --yes.
 An ID may begin with "-" (IDs are base64url): put "--" before it, as in
 cogauth passkeys delete --yes -- -Zk3…`,
-		Args:  cobra.ExactArgs(1),
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			do.IO, do.Clock, do.open, do.ID = a.IO, a.Clock, a.open, args[0]
 			do.ask = func(ctx context.Context, q string) (bool, error) { return a.prompter(ctx).confirm(q, false) }
