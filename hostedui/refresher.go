@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/cogauth/cogauth/internal/redact"
+	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/session"
 )
 
@@ -22,7 +24,10 @@ type Refresher struct {
 	client *Client // sessions recording no domain, or every session (NewRefresher)
 	// opts builds the clients of the domains sessions recorded (NewDomainRefresher);
 	// nil: every session refreshes at client's domain.
-	opts     *Options
+	opts *Options // without the client secret, which is in secret
+	// secret is the client secret of the clients built from opts, boxed so that
+	// no printing of a Refresher can reach it.
+	secret   redact.Box[jwt.Secret]
 	mu       sync.Mutex
 	byDomain map[string]*Client
 }
@@ -46,7 +51,9 @@ func NewDomainRefresher(opts Options) (*Refresher, error) {
 	if opts.ClientID == "" {
 		return nil, errors.New("hostedui: refresher: ClientID is required")
 	}
-	r := &Refresher{opts: &opts, byDomain: map[string]*Client{}}
+	kept := opts
+	kept.ClientSecret = ""
+	r := &Refresher{opts: &kept, secret: redact.NewBox(opts.ClientSecret), byDomain: map[string]*Client{}}
 	if opts.Domain != "" {
 		c, err := New(opts)
 		if err != nil {
@@ -95,7 +102,7 @@ func (r *Refresher) clientFor(domain string) (*Client, error) {
 		return c, nil
 	}
 	o := *r.opts
-	o.Domain = domain
+	o.Domain, o.ClientSecret = domain, r.secret.Get()
 	c, err := New(o)
 	if err != nil {
 		return nil, fmt.Errorf("hostedui: the hosted UI domain of the session: %w", err)

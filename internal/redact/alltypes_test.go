@@ -22,6 +22,8 @@ import (
 	"github.com/cogauth/cogauth/hostedui"
 	"github.com/cogauth/cogauth/internal/redact/redacttest"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/session"
+	"github.com/cogauth/cogauth/websession"
 )
 
 var update = flag.Bool("update", false, "rewrite alltypes_gen_test.go from the packages' sources")
@@ -228,7 +230,7 @@ var knownLeaks = map[string]string{
 	"hostedui.ClientCredentialsSource.c.opts.ClientSecret":    "filled by the walk only: New keeps the client secret in a redact.Box and zeroes this copy",
 	"hostedui.Refresher.byDomain[plainkey].opts.ClientSecret": "filled by the walk only: New keeps the client secret in a redact.Box and zeroes this copy",
 	"hostedui.Refresher.client.opts.ClientSecret":             "filled by the walk only: New keeps the client secret in a redact.Box and zeroes this copy",
-	"hostedui.Refresher.opts.ClientSecret":                    "the Options it keeps (%s, %q)",
+	"hostedui.Refresher.opts.ClientSecret":                    "filled by the walk only: NewDomainRefresher keeps the client secret in a redact.Box and zeroes this copy",
 	"session.ImportInput.Device.Password":                     "through the *cognito.Device it holds (%s, %q)",
 	"session.Manager.cfg.Cognito.opts.ClientSecret":           "filled by the walk only: New keeps the client secret in a redact.Box and zeroes this copy",
 	"srp.Claim.Password":                                      "a plain string (srp imports nothing of the module)",
@@ -236,12 +238,12 @@ var knownLeaks = map[string]string{
 	"srp.DeviceSecret.Password":                               "a plain string",
 	"srp.DeviceSecret.PasswordVerifier":                       "a plain string",
 	"websession.Config.Secret":                                "a []byte, printed by %s and %q",
-	"websession.Sessions.cfg.ClientSecret":                    "the Config it keeps",
+	"websession.Sessions.cfg.ClientSecret":                    "filled by the walk only: New keeps a Config without the secrets it spent (TestConstructedClientsHideTheirSecret)",
 	"websession.Sessions.cfg.Cognito.opts.ClientSecret":       "filled by the walk only: New keeps the client secret in a redact.Box and zeroes this copy",
-	"websession.Sessions.cfg.Secret":                          "the Config it keeps",
+	"websession.Sessions.cfg.Secret":                          "filled by the walk only: New keeps a Config without the secrets it spent (TestConstructedClientsHideTheirSecret)",
 	"websession.Sessions.hosted.opts.ClientSecret":            "filled by the walk only: New keeps the client secret in a redact.Box and zeroes this copy",
-	"websession.User.w.cfg.Secret":                            "through the *Sessions it holds (%s, %q)",
-	"websession.User.w.cfg.ClientSecret":                      "through the *Sessions it holds (%s, %q)",
+	"websession.User.w.cfg.Secret":                            "filled by the walk only: New keeps a Config without the secrets it spent (TestConstructedClientsHideTheirSecret)",
+	"websession.User.w.cfg.ClientSecret":                      "filled by the walk only: New keeps a Config without the secrets it spent (TestConstructedClientsHideTheirSecret)",
 }
 
 // filler puts a distinct known secret in every place of a value that holds one:
@@ -437,8 +439,33 @@ func TestConstructedClientsHideTheirSecret(t *testing.T) {
 		h   *hostedui.Client
 		r   *hostedui.AuthRequest
 		src *hostedui.ClientCredentialsSource
+		dr  *hostedui.Refresher
 	}
-	v := holder{cc, hc, req, hc.ClientCredentialsSource(hostedui.CredentialsOptions{})}
+	dr, err := hostedui.NewDomainRefresher(hostedui.Options{Domain: "https://example.auth.us-east-1.amazoncognito.com", ClientID: "client", ClientSecret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = dr.RefreshEndpoint(session.RefreshRequest{Domain: "https://other.auth.us-east-1.amazoncognito.com"}) // builds that domain's client
+	v := holder{cc, hc, req, hc.ClientCredentialsSource(hostedui.CredentialsOptions{}), dr}
 	redacttest.NoSecrets(t, "clients in a holder", v, secret, req.Verifier().Reveal())
 	redacttest.NoSecrets(t, "clients in a holder", &v, secret, req.Verifier().Reveal())
+
+	// A Sessions keeps a Config without the secrets it was given.
+	ver, err := jwt.NewVerifier(jwt.VerifierOptions{Issuers: []string{"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC"}, ClientIDs: []string{"client"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookieSecret := strings.Repeat("S3CR3T-COOKIE-KEY", 2)
+	ws, err := websession.New(websession.Config{
+		Cognito: cc, Verifier: ver, Domain: "https://example.auth.us-east-1.amazoncognito.com",
+		BaseURL: "https://app.example.com", Secret: []byte(cookieSecret), ClientSecret: secret,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	type wsHolder struct{ w *websession.Sessions }
+	for _, x := range []any{ws, wsHolder{ws}, &wsHolder{ws}} {
+		redacttest.NoSecrets(t, "a Sessions", x, secret, cookieSecret, hex.EncodeToString([]byte(cookieSecret)), strings.Trim(fmt.Sprint([]byte(cookieSecret)), "[]"))
+	}
 }
