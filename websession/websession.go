@@ -281,13 +281,8 @@ func New(cfg Config) (*Sessions, error) {
 	if cfg.AfterLogout == "" {
 		cfg.AfterLogout = origin + "/"
 	}
-	// The secrets are spent here (keys derived, AEADs built, the hosted UI
-	// client holds the client secret in a Box): the kept Config has none, so no
-	// printing of a Sessions can show them.
-	kept := cfg
-	kept.Secret, kept.CookieKeys, kept.ClientSecret = nil, nil, ""
 	w := &Sessions{
-		cfg: kept, pool: cfg.Cognito.UserPoolID(), client: cfg.Cognito.ClientID(), keys: k, cookieAEADs: aeads, chunkSize: chunkData,
+		cfg: cfg, pool: cfg.Cognito.UserPoolID(), client: cfg.Cognito.ClientID(), keys: k, cookieAEADs: aeads, chunkSize: chunkData,
 		store: cfg.Store, bus: cfg.Bus, clk: cfg.Clock, log: cfg.Logger,
 		cache: newCache(cfg.CacheSize), secure: secure, revs: newRevocations(cfg.Clock),
 		redirectURI: origin + p.Callback,

@@ -23,7 +23,6 @@ import (
 	"github.com/cogauth/cogauth/internal/redact/redacttest"
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/session"
-	"github.com/cogauth/cogauth/websession"
 )
 
 var update = flag.Bool("update", false, "rewrite alltypes_gen_test.go from the packages' sources")
@@ -238,12 +237,12 @@ var knownLeaks = map[string]string{
 	"srp.DeviceSecret.Password":                               "a plain string",
 	"srp.DeviceSecret.PasswordVerifier":                       "a plain string",
 	"websession.Config.Secret":                                "a []byte, printed by %s and %q",
-	"websession.Sessions.cfg.ClientSecret":                    "filled by the walk only: New keeps a Config without the secrets it spent (TestConstructedClientsHideTheirSecret)",
+	"websession.Sessions.cfg.ClientSecret":                    "the Config it keeps (Secret, CookieKeys and ClientSecret are reused from it)",
 	"websession.Sessions.cfg.Cognito.opts.ClientSecret":       "filled by the walk only: New keeps the client secret in a redact.Box and zeroes this copy",
-	"websession.Sessions.cfg.Secret":                          "filled by the walk only: New keeps a Config without the secrets it spent (TestConstructedClientsHideTheirSecret)",
+	"websession.Sessions.cfg.Secret":                          "the Config it keeps (Secret, CookieKeys and ClientSecret are reused from it)",
 	"websession.Sessions.hosted.opts.ClientSecret":            "filled by the walk only: New keeps the client secret in a redact.Box and zeroes this copy",
-	"websession.User.w.cfg.Secret":                            "filled by the walk only: New keeps a Config without the secrets it spent (TestConstructedClientsHideTheirSecret)",
-	"websession.User.w.cfg.ClientSecret":                      "filled by the walk only: New keeps a Config without the secrets it spent (TestConstructedClientsHideTheirSecret)",
+	"websession.User.w.cfg.Secret":                            "the Config it keeps (Secret, CookieKeys and ClientSecret are reused from it)",
+	"websession.User.w.cfg.ClientSecret":                      "the Config it keeps (Secret, CookieKeys and ClientSecret are reused from it)",
 }
 
 // filler puts a distinct known secret in every place of a value that holds one:
@@ -450,22 +449,4 @@ func TestConstructedClientsHideTheirSecret(t *testing.T) {
 	redacttest.NoSecrets(t, "clients in a holder", v, secret, req.Verifier().Reveal())
 	redacttest.NoSecrets(t, "clients in a holder", &v, secret, req.Verifier().Reveal())
 
-	// A Sessions keeps a Config without the secrets it was given.
-	ver, err := jwt.NewVerifier(jwt.VerifierOptions{Issuers: []string{"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC"}, ClientIDs: []string{"client"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cookieSecret := strings.Repeat("S3CR3T-COOKIE-KEY", 2)
-	ws, err := websession.New(websession.Config{
-		Cognito: cc, Verifier: ver, Domain: "https://example.auth.us-east-1.amazoncognito.com",
-		BaseURL: "https://app.example.com", Secret: []byte(cookieSecret), ClientSecret: secret,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	type wsHolder struct{ w *websession.Sessions }
-	for _, x := range []any{ws, wsHolder{ws}, &wsHolder{ws}} {
-		redacttest.NoSecrets(t, "a Sessions", x, secret, cookieSecret, hex.EncodeToString([]byte(cookieSecret)), strings.Trim(fmt.Sprint([]byte(cookieSecret)), "[]"))
-	}
 }
