@@ -97,6 +97,16 @@ type Config struct {
 	// Store keeps the session between calls and across processes; a new memory
 	// store when nil.
 	Store store.Store
+	// RefreshTokenValidity is the app client's refresh token lifetime
+	// (Cognito's RefreshTokenValidity, 30 days unless the client says
+	// otherwise). When set, every write of the session's record expires it
+	// in the store when its refresh token does: at the sign-in (the access
+	// token's auth_time, which refreshes keep) plus this, so a store with
+	// expiries (store/redis, store/dynamodb) keeps nothing of a session that
+	// can no longer be refreshed. Zero: records do not expire, and only a
+	// sign-out or the service's refusal removes them. Devices and identity
+	// IDs, which outlive a session, never expire.
+	RefreshTokenValidity time.Duration
 	// Username names the user whose session this Manager handles. When empty, the
 	// Manager uses the store's current user for the pool and client (set at each
 	// sign-in and import), which is what a CLI profile wants.
@@ -287,6 +297,9 @@ type Manager struct {
 func New(cfg Config) (*Manager, error) {
 	if cfg.Cognito == nil {
 		return nil, errors.New("session: Config.Cognito is required")
+	}
+	if cfg.RefreshTokenValidity < 0 {
+		return nil, fmt.Errorf("session: Config.RefreshTokenValidity %v is negative", cfg.RefreshTokenValidity)
 	}
 	if h, ok := cfg.HostedUI.(HostedUIRefresher); ok && h.ClientID() != cfg.Cognito.ClientID() {
 		// The token endpoint would refuse every refresh token of this client with
@@ -891,13 +904,29 @@ func (m *Manager) clearCurrent(ctx context.Context, k store.Key) {
 	}
 }
 
+// recordExpiry is when rec's refresh token expires (Config.RefreshTokenValidity
+// after the sign-in), or zero when the Manager was told no lifetime. An access
+// token without auth_time counts from now, which is later than the sign-in.
+func (m *Manager) recordExpiry(rec *record) time.Time {
+	if m.cfg.RefreshTokenValidity <= 0 {
+		return time.Time{}
+	}
+	from := m.cfg.Clock.Now()
+	if t, err := jwt.Decode(rec.AccessToken); err == nil {
+		if at := t.Claims().AuthTime; !at.IsZero() {
+			from = at.Add(-time.Duration(rec.ClockOffset)) // the service's time, read on ours
+		}
+	}
+	return from.Add(m.cfg.RefreshTokenValidity)
+}
+
 // save writes rec with compare-and-swap and publishes it.
 func (m *Manager) save(ctx context.Context, k store.Key, version uint64, rec *record) (*state, error) {
 	data, err := rec.encode()
 	if err != nil {
 		return nil, fmt.Errorf("session: %w", err)
 	}
-	v, err := m.cfg.Store.Put(ctx, k, data, version, time.Time{})
+	v, err := m.cfg.Store.Put(ctx, k, data, version, m.recordExpiry(rec))
 	if err != nil {
 		return nil, fmt.Errorf("session: saving %s: %w", k, err)
 	}
