@@ -460,195 +460,244 @@ const (
 	cFamilyName
 )
 
+// claimParser reads a payload's claims into c, refusing duplicates.
+type claimParser struct {
+	sc                        scanner
+	c                         *Claims
+	seen                      uint32
+	username, cognitoUsername string
+}
+
 func parseClaims(text string, c *Claims) error {
-	sc := scanner{s: text}
-	var seen uint32
-	var username, cognitoUsername string
-	once := func(bit uint32, key string) error {
-		if seen&bit != 0 {
-			return fmt.Errorf("duplicate %q", key)
-		}
-		seen |= bit
-		return nil
-	}
-	str := func(bit uint32, key string, dst *string) error {
-		if err := once(bit, key); err != nil {
-			return err
-		}
-		switch sc.peek() {
-		case '"':
-			v, err := sc.str()
-			*dst = v
-			return err
-		case 'n':
-			if sc.literal("null") {
-				return nil
-			}
-		}
-		return fmt.Errorf("%q is a %s, want a string", key, sc.valueKind())
-	}
-	date := func(bit uint32, key string, dst *time.Time) error {
-		if err := once(bit, key); err != nil {
-			return err
-		}
-		if sc.peek() == 'n' && sc.literal("null") {
-			return nil
-		}
-		if k := sc.valueKind(); k != "number" {
-			return fmt.Errorf("%q is a %s, want a number", key, k)
-		}
-		text, err := sc.number()
-		if err != nil {
-			return err
-		}
-		sec, nsec, ok := parseNumericDate(text)
-		if !ok {
-			return fmt.Errorf("%q is not a date in range", key)
-		}
-		*dst = time.Unix(sec, nsec).UTC()
-		return nil
-	}
-	boolean := func(bit uint32, key string, dst *bool) error {
-		if err := once(bit, key); err != nil {
-			return err
-		}
-		switch sc.peek() {
-		case 't', 'f', 'n':
-			switch {
-			case sc.literal("true"):
-				*dst = true
-				return nil
-			case sc.literal("false"), sc.literal("null"):
-				return nil
-			}
-		case '"':
-			// Cognito's own tokens carry booleans, but tokens that passed
-			// through other systems (and moto's) carry "true"/"false".
-			v, err := sc.str()
-			if err != nil {
-				return err
-			}
-			switch v {
-			case "true":
-				*dst = true
-				return nil
-			case "false":
-				return nil
-			}
-			return fmt.Errorf("%q is a string other than \"true\" or \"false\"", key)
-		}
-		return fmt.Errorf("%q is a %s, want a boolean", key, sc.valueKind())
-	}
-	strs := func(bit uint32, key string, dst *[]string, single bool) error {
-		if err := once(bit, key); err != nil {
-			return err
-		}
-		switch sc.peek() {
-		case '"':
-			if single {
-				v, err := sc.str()
-				*dst = []string{v}
-				return err
-			}
-		case 'n':
-			if sc.literal("null") {
-				return nil
-			}
-		case '[':
-			out := []string{}
-			err := sc.array(func() error {
-				if sc.peek() != '"' {
-					return fmt.Errorf("%q has a %s element, want strings", key, sc.valueKind())
-				}
-				v, err := sc.str()
-				out = append(out, v)
-				return err
-			})
-			*dst = out
-			return err
-		}
-		return fmt.Errorf("%q is a %s, want an array of strings", key, sc.valueKind())
-	}
-	err := sc.object(func(key string) error {
-		switch key {
-		case "sub":
-			return str(cSub, key, &c.Sub)
-		case "iss":
-			return str(cIss, key, &c.Iss)
-		case "aud":
-			return strs(cAud, key, &c.Aud, true)
-		case "client_id":
-			return str(cClientID, key, &c.ClientID)
-		case "token_use":
-			return str(cTokenUse, key, (*string)(&c.TokenUse))
-		case "scope":
-			return str(cScope, key, &c.Scope)
-		case "exp":
-			return date(cExp, key, &c.Exp)
-		case "iat":
-			return date(cIat, key, &c.Iat)
-		case "nbf":
-			return date(cNbf, key, &c.Nbf)
-		case "auth_time":
-			return date(cAuthTime, key, &c.AuthTime)
-		case "username":
-			return str(cUsername, key, &username)
-		case "cognito:username":
-			return str(cCognitoUsername, key, &cognitoUsername)
-		case "cognito:groups":
-			return strs(cGroups, key, &c.Groups, false)
-		case "origin_jti":
-			return str(cOriginJTI, key, &c.OriginJTI)
-		case "event_id":
-			return str(cEventID, key, &c.EventID)
-		case "jti":
-			return str(cJTI, key, &c.JTI)
-		case "device_key":
-			return str(cDeviceKey, key, &c.DeviceKey)
-		case "email":
-			return str(cEmail, key, &c.Email)
-		case "email_verified":
-			return boolean(cEmailVerified, key, &c.EmailVerified)
-		case "phone_number":
-			return str(cPhone, key, &c.PhoneNumber)
-		case "phone_number_verified":
-			return boolean(cPhoneVerified, key, &c.PhoneNumberVerified)
-		case "name":
-			return str(cName, key, &c.Name)
-		case "given_name":
-			return str(cGivenName, key, &c.GivenName)
-		case "family_name":
-			return str(cFamilyName, key, &c.FamilyName)
-		}
-		if name, ok := strings.CutPrefix(key, "custom:"); ok {
-			if c.Custom == nil {
-				c.Custom = make(map[string]string, 4)
-			}
-			if _, dup := c.Custom[name]; dup {
-				return errors.New("duplicate custom attribute")
-			}
-			var v string
-			var err error
-			if sc.peek() == '"' {
-				v, err = sc.str()
-			} else {
-				v, err = sc.rawValue()
-			}
-			c.Custom[name] = v
-			return err
-		}
-		return sc.skip(0)
-	})
+	p := &claimParser{sc: scanner{s: text}, c: c}
+	err := p.sc.object(p.field)
 	if err == nil {
-		err = sc.end()
+		err = p.sc.end()
 	}
 	if err != nil {
 		return malformed(ErrClaims, PartPayload, err.Error())
 	}
-	c.Username = username
+	c.Username = p.username
 	if c.Username == "" {
-		c.Username = cognitoUsername
+		c.Username = p.cognitoUsername
 	}
 	c.payload = text
 	return nil
+}
+
+// field reads the value of one member of the payload.
+func (p *claimParser) field(key string) error {
+	if handled, err := p.registered(key); handled {
+		return err
+	}
+	if handled, err := p.cognito(key); handled {
+		return err
+	}
+	if name, ok := strings.CutPrefix(key, "custom:"); ok {
+		return p.custom(name)
+	}
+	return p.sc.skip(0)
+}
+
+// registered reads the claims of RFC 7519 and OAuth that Cognito's tokens carry.
+func (p *claimParser) registered(key string) (bool, error) {
+	c := p.c
+	switch key {
+	case "sub":
+		return true, p.str(cSub, key, &c.Sub)
+	case "iss":
+		return true, p.str(cIss, key, &c.Iss)
+	case "aud":
+		return true, p.strs(cAud, key, &c.Aud, true)
+	case "client_id":
+		return true, p.str(cClientID, key, &c.ClientID)
+	case "token_use":
+		return true, p.str(cTokenUse, key, (*string)(&c.TokenUse))
+	case "scope":
+		return true, p.str(cScope, key, &c.Scope)
+	case "exp":
+		return true, p.date(cExp, key, &c.Exp)
+	case "iat":
+		return true, p.date(cIat, key, &c.Iat)
+	case "nbf":
+		return true, p.date(cNbf, key, &c.Nbf)
+	case "auth_time":
+		return true, p.date(cAuthTime, key, &c.AuthTime)
+	case "jti":
+		return true, p.str(cJTI, key, &c.JTI)
+	}
+	return false, nil
+}
+
+// cognito reads Cognito's own claims and the user's standard attributes.
+func (p *claimParser) cognito(key string) (bool, error) {
+	c := p.c
+	switch key {
+	case "username":
+		return true, p.str(cUsername, key, &p.username)
+	case "cognito:username":
+		return true, p.str(cCognitoUsername, key, &p.cognitoUsername)
+	case "cognito:groups":
+		return true, p.strs(cGroups, key, &c.Groups, false)
+	case "origin_jti":
+		return true, p.str(cOriginJTI, key, &c.OriginJTI)
+	case "event_id":
+		return true, p.str(cEventID, key, &c.EventID)
+	case "device_key":
+		return true, p.str(cDeviceKey, key, &c.DeviceKey)
+	case "email":
+		return true, p.str(cEmail, key, &c.Email)
+	case "email_verified":
+		return true, p.boolean(cEmailVerified, key, &c.EmailVerified)
+	case "phone_number":
+		return true, p.str(cPhone, key, &c.PhoneNumber)
+	case "phone_number_verified":
+		return true, p.boolean(cPhoneVerified, key, &c.PhoneNumberVerified)
+	case "name":
+		return true, p.str(cName, key, &c.Name)
+	case "given_name":
+		return true, p.str(cGivenName, key, &c.GivenName)
+	case "family_name":
+		return true, p.str(cFamilyName, key, &c.FamilyName)
+	}
+	return false, nil
+}
+
+// custom reads a custom:name attribute (a string, or any other value as its text).
+func (p *claimParser) custom(name string) error {
+	c := p.c
+	if c.Custom == nil {
+		c.Custom = make(map[string]string, 4)
+	}
+	if _, dup := c.Custom[name]; dup {
+		return errors.New("duplicate custom attribute")
+	}
+	var v string
+	var err error
+	if p.sc.peek() == '"' {
+		v, err = p.sc.str()
+	} else {
+		v, err = p.sc.rawValue()
+	}
+	c.Custom[name] = v
+	return err
+}
+
+// once refuses a claim seen before.
+func (p *claimParser) once(bit uint32, key string) error {
+	if p.seen&bit != 0 {
+		return fmt.Errorf("duplicate %q", key)
+	}
+	p.seen |= bit
+	return nil
+}
+
+func (p *claimParser) str(bit uint32, key string, dst *string) error {
+	if err := p.once(bit, key); err != nil {
+		return err
+	}
+	sc := &p.sc
+	switch sc.peek() {
+	case '"':
+		v, err := sc.str()
+		*dst = v
+		return err
+	case 'n':
+		if sc.literal("null") {
+			return nil
+		}
+	}
+	return fmt.Errorf("%q is a %s, want a string", key, sc.valueKind())
+}
+
+func (p *claimParser) date(bit uint32, key string, dst *time.Time) error {
+	if err := p.once(bit, key); err != nil {
+		return err
+	}
+	sc := &p.sc
+	if sc.peek() == 'n' && sc.literal("null") {
+		return nil
+	}
+	if k := sc.valueKind(); k != "number" {
+		return fmt.Errorf("%q is a %s, want a number", key, k)
+	}
+	text, err := sc.number()
+	if err != nil {
+		return err
+	}
+	sec, nsec, ok := parseNumericDate(text)
+	if !ok {
+		return fmt.Errorf("%q is not a date in range", key)
+	}
+	*dst = time.Unix(sec, nsec).UTC()
+	return nil
+}
+
+func (p *claimParser) boolean(bit uint32, key string, dst *bool) error {
+	if err := p.once(bit, key); err != nil {
+		return err
+	}
+	sc := &p.sc
+	switch sc.peek() {
+	case 't', 'f', 'n':
+		switch {
+		case sc.literal("true"):
+			*dst = true
+			return nil
+		case sc.literal("false"), sc.literal("null"):
+			return nil
+		}
+	case '"':
+		return p.quotedBoolean(key, dst)
+	}
+	return fmt.Errorf("%q is a %s, want a boolean", key, sc.valueKind())
+}
+
+// quotedBoolean reads "true" or "false": Cognito's own tokens carry booleans,
+// but tokens that passed through other systems (and moto's) carry strings.
+func (p *claimParser) quotedBoolean(key string, dst *bool) error {
+	v, err := p.sc.str()
+	if err != nil {
+		return err
+	}
+	switch v {
+	case "true":
+		*dst = true
+		return nil
+	case "false":
+		return nil
+	}
+	return fmt.Errorf("%q is a string other than \"true\" or \"false\"", key)
+}
+
+func (p *claimParser) strs(bit uint32, key string, dst *[]string, single bool) error {
+	if err := p.once(bit, key); err != nil {
+		return err
+	}
+	sc := &p.sc
+	switch sc.peek() {
+	case '"':
+		if single {
+			v, err := sc.str()
+			*dst = []string{v}
+			return err
+		}
+	case 'n':
+		if sc.literal("null") {
+			return nil
+		}
+	case '[':
+		out := []string{}
+		err := sc.array(func() error {
+			if sc.peek() != '"' {
+				return fmt.Errorf("%q has a %s element, want strings", key, sc.valueKind())
+			}
+			v, err := sc.str()
+			out = append(out, v)
+			return err
+		})
+		*dst = out
+		return err
+	}
+	return fmt.Errorf("%q is a %s, want an array of strings", key, sc.valueKind())
 }
