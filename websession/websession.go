@@ -191,21 +191,70 @@ type counters struct {
 
 // New returns Sessions for cfg.
 func New(cfg Config) (*Sessions, error) {
-	if cfg.Cognito == nil {
-		return nil, errors.New("websession: Config.Cognito is required")
-	}
-	if cfg.Verifier == nil {
-		return nil, errors.New("websession: Config.Verifier is required (the id token of every sign-in is verified)")
+	if err := checkRequired(&cfg); err != nil {
+		return nil, err
 	}
 	k, err := deriveKeys(cfg.Secret)
 	if err != nil {
 		return nil, err
 	}
-	base, err := url.Parse(cfg.BaseURL)
-	if err != nil || base.Host == "" || (base.Path != "" && base.Path != "/") || base.RawQuery != "" || base.User != nil || base.Fragment != "" {
-		return nil, fmt.Errorf("websession: Config.BaseURL %q must be an origin such as https://app.example.com", cfg.BaseURL)
+	origin, secure, err := parseOrigin(cfg.BaseURL)
+	if err != nil {
+		return nil, err
 	}
-	secure := true
+	aeads, err := cookieMode(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	cfg.setTimeDefaults()
+	if err := cfg.setRefreshDefaults(); err != nil {
+		return nil, err
+	}
+	if err := setPaths(&cfg.Paths); err != nil {
+		return nil, err
+	}
+	if cfg.AfterLogout == "" {
+		cfg.AfterLogout = origin + "/"
+	}
+	w := &Sessions{
+		cfg: cfg, pool: cfg.Cognito.UserPoolID(), client: cfg.Cognito.ClientID(), keys: k, cookieAEADs: aeads, chunkSize: chunkData,
+		store: cfg.Store, bus: cfg.Bus, clk: cfg.Clock, log: cfg.Logger,
+		cache: newCache(cfg.CacheSize), secure: secure, revs: newRevocations(cfg.Clock),
+		redirectURI: origin + cfg.Paths.Callback,
+	}
+	if secure {
+		w.cookieName, w.loginPrefix = "__Host-cogauth", "__Host-cogauth-login-"
+	} else {
+		w.cookieName, w.loginPrefix = "cogauth", "cogauth-login-"
+	}
+	if err := w.initHostedUI(); err != nil {
+		return nil, err
+	}
+	if err := w.initCrossOrigin(); err != nil {
+		return nil, err
+	}
+	w.unsubscribe = w.bus.Subscribe(w.invalidated)
+	return w, nil
+}
+
+// checkRequired refuses a Config without its Cognito client or Verifier.
+func checkRequired(cfg *Config) error {
+	if cfg.Cognito == nil {
+		return errors.New("websession: Config.Cognito is required")
+	}
+	if cfg.Verifier == nil {
+		return errors.New("websession: Config.Verifier is required (the id token of every sign-in is verified)")
+	}
+	return nil
+}
+
+// parseOrigin reads Config.BaseURL: the origin, and whether cookies are Secure.
+func parseOrigin(baseURL string) (origin string, secure bool, err error) {
+	base, err := url.Parse(baseURL)
+	if err != nil || base.Host == "" || (base.Path != "" && base.Path != "/") || base.RawQuery != "" || base.User != nil || base.Fragment != "" {
+		return "", false, fmt.Errorf("websession: Config.BaseURL %q must be an origin such as https://app.example.com", baseURL)
+	}
+	secure = true
 	switch h := base.Hostname(); {
 	case base.Scheme == "https":
 	case base.Scheme == "http" && (h == "localhost" || h == "127.0.0.1" || h == "::1"):
@@ -213,18 +262,24 @@ func New(cfg Config) (*Sessions, error) {
 		// http everywhere, and nothing crosses a network.
 		secure = false
 	default:
-		return nil, fmt.Errorf("websession: Config.BaseURL %q must use https (http is allowed on localhost only)", cfg.BaseURL)
+		return "", false, fmt.Errorf("websession: Config.BaseURL %q must use https (http is allowed on localhost only)", baseURL)
 	}
-	origin := base.Scheme + "://" + base.Host
-	var aeads []cipher.AEAD
-	if len(cfg.CookieKeys) > 0 {
-		if cfg.Store != nil || cfg.Strict {
-			return nil, errors.New("websession: Config.CookieKeys (cookie-only mode) excludes Store and Strict")
-		}
-		if aeads, err = cookieAEADs(cfg.CookieKeys); err != nil {
-			return nil, err
-		}
+	return base.Scheme + "://" + base.Host, secure, nil
+}
+
+// cookieMode returns the AEADs of Config.CookieKeys (none: server-side mode).
+func cookieMode(cfg *Config) ([]cipher.AEAD, error) {
+	if len(cfg.CookieKeys) == 0 {
+		return nil, nil
 	}
+	if cfg.Store != nil || cfg.Strict {
+		return nil, errors.New("websession: Config.CookieKeys (cookie-only mode) excludes Store and Strict")
+	}
+	return cookieAEADs(cfg.CookieKeys)
+}
+
+// setTimeDefaults fills the clock, store, bus, cache size and timeouts left zero.
+func (cfg *Config) setTimeDefaults() {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System{}
 	}
@@ -250,9 +305,13 @@ func New(cfg Config) (*Sessions, error) {
 	if cfg.LoginTimeout <= 0 {
 		cfg.LoginTimeout = 10 * time.Minute
 	}
+}
+
+// setRefreshDefaults checks RefreshWait and fills it, the breakers and the logger.
+func (cfg *Config) setRefreshDefaults() error {
 	switch {
 	case cfg.RefreshWait < 0:
-		return nil, fmt.Errorf("websession: Config.RefreshWait %v must be positive (zero means the default, %v)", cfg.RefreshWait, DefaultRefreshWait)
+		return fmt.Errorf("websession: Config.RefreshWait %v must be positive (zero means the default, %v)", cfg.RefreshWait, DefaultRefreshWait)
 	case cfg.RefreshWait == 0:
 		cfg.RefreshWait = DefaultRefreshWait
 	}
@@ -266,7 +325,11 @@ func New(cfg Config) (*Sessions, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	p := &cfg.Paths
+	return nil
+}
+
+// setPaths fills the routes' default paths and checks them.
+func setPaths(p *Paths) error {
 	for _, f := range []struct {
 		v   *string
 		def string
@@ -275,46 +338,43 @@ func New(cfg Config) (*Sessions, error) {
 			*f.v = f.def
 		}
 		if !strings.HasPrefix(*f.v, "/") || strings.ContainsAny(*f.v, " {}?#") {
-			return nil, fmt.Errorf("websession: path %q must be a plain absolute path", *f.v)
+			return fmt.Errorf("websession: path %q must be a plain absolute path", *f.v)
 		}
 	}
-	if cfg.AfterLogout == "" {
-		cfg.AfterLogout = origin + "/"
-	}
-	w := &Sessions{
-		cfg: cfg, pool: cfg.Cognito.UserPoolID(), client: cfg.Cognito.ClientID(), keys: k, cookieAEADs: aeads, chunkSize: chunkData,
-		store: cfg.Store, bus: cfg.Bus, clk: cfg.Clock, log: cfg.Logger,
-		cache: newCache(cfg.CacheSize), secure: secure, revs: newRevocations(cfg.Clock),
-		redirectURI: origin + p.Callback,
-	}
-	if secure {
-		w.cookieName, w.loginPrefix = "__Host-cogauth", "__Host-cogauth-login-"
-	} else {
-		w.cookieName, w.loginPrefix = "cogauth", "cogauth-login-"
-	}
+	return nil
+}
+
+// initHostedUI builds the hosted UI client, the telemetry, the refresher and the logout URL.
+func (w *Sessions) initHostedUI() error {
+	cfg := &w.cfg
+	var err error
 	w.hosted, err = hostedui.New(hostedui.Options{
 		Domain: cfg.Domain, ClientID: w.client, ClientSecret: cfg.ClientSecret,
 		RedirectURI: w.redirectURI, Scopes: cfg.Scopes, HTTPClient: cfg.HTTPClient, Clock: cfg.Clock,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("websession: %w", err)
+		return fmt.Errorf("websession: %w", err)
 	}
 	if w.tel, err = newTelemetry(cfg.MeterProvider, cfg.TracerProvider); err != nil {
-		return nil, fmt.Errorf("websession: %w", err)
+		return fmt.Errorf("websession: %w", err)
 	}
 	w.refresher = tracedRefresher{next: hostedui.NewRefresher(w.hosted), t: w.tel}
 	w.logoutURL = strings.TrimRight(cfg.Domain, "/") + "/logout?" + url.Values{"client_id": {w.client}, "logout_uri": {cfg.AfterLogout}}.Encode()
+	return nil
+}
+
+// initCrossOrigin sets up the cross-origin protection of the routes.
+func (w *Sessions) initCrossOrigin() error {
 	w.cop = http.NewCrossOriginProtection()
-	for _, o := range cfg.TrustedOrigins {
+	for _, o := range w.cfg.TrustedOrigins {
 		if err := w.cop.AddTrustedOrigin(o); err != nil {
-			return nil, fmt.Errorf("websession: %w", err)
+			return fmt.Errorf("websession: %w", err)
 		}
 	}
 	w.cop.SetDenyHandler(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		writeJSONError(rw, http.StatusForbidden, "cross_origin", "cross-origin request refused")
 	}))
-	w.unsubscribe = w.bus.Subscribe(w.invalidated)
-	return w, nil
+	return nil
 }
 
 // Close stops listening on the Bus and closes the cached sessions' Managers. The
