@@ -171,43 +171,13 @@ func (e *Emulator) opGetOpenIdTokenForDeveloperIdentity(c *call, in *developerTo
 	if err != nil {
 		return nil, err
 	}
-	if in.IdentityID != "" {
-		if err := checkID("identityId", in.IdentityID); err != nil {
-			return nil, err
-		}
-	}
-	if in.Logins == nil {
-		return nil, newErr("ValidationException", "1 validation error detected: Value null at 'logins' failed to satisfy constraint: Member must not be null")
-	}
-	life := developerTokenLifetime
-	if in.TokenDuration != nil {
-		d := *in.TokenDuration
-		if d < 1 || d > int64(maxDeveloperTokenLifetime/time.Second) {
-			return nil, constraintErr(strconv.FormatInt(d, 10), "tokenDuration", "Member must have value between 1 and 86400")
-		}
-		life = time.Duration(d) * time.Second
-	}
-	if len(in.PrincipalTags) > 50 {
-		return nil, constraintErr(fmt.Sprintf("%d tags", len(in.PrincipalTags)), "principalTags", "Member must have length less than or equal to 50")
-	}
-	for _, k := range sortedKeys(in.PrincipalTags) {
-		if v := in.PrincipalTags[k]; utf8.RuneCountInString(k) > 128 || k == "" || v == "" || utf8.RuneCountInString(v) > 256 {
-			return nil, constraintErr(k, "principalTags", "Map keys must have length between 1 and 128 and values between 1 and 256")
-		}
-	}
-	if len(in.Logins) > 10 {
-		return nil, newErr("ValidationException", "1 validation error detected: Value at 'logins' failed to satisfy constraint: Member must have length less than or equal to 10")
+	life, err := checkDeveloperTokenInput(in)
+	if err != nil {
+		return nil, err
 	}
 	// The developer login is a user identifier, the others tokens checked as
 	// GetId checks them.
-	devUser, hasDev, public := "", false, map[string]string{}
-	for k, v := range in.Logins {
-		if ip.DeveloperProviderName != "" && k == ip.DeveloperProviderName {
-			devUser, hasDev = v, true
-			continue
-		}
-		public[k] = v
-	}
+	devUser, hasDev, public := splitDeveloperLogins(ip, in.Logins)
 	if hasDev {
 		if err := checkDeveloperUser("logins", devUser); err != nil {
 			return nil, err
@@ -229,37 +199,9 @@ func (e *Emulator) opGetOpenIdTokenForDeveloperIdentity(c *call, in *developerTo
 	if err != nil {
 		return nil, err
 	}
-	var devOwner *identity
-	if devUser != "" {
-		devOwner = s.developerOwner(ip, devUser)
-	}
-	pubOwner, err := s.linkedIdentity(ip.ID, logins)
+	ident, err := e.developerTokenIdentity(s, ip, in.IdentityID, devUser, logins, c.now)
 	if err != nil {
 		return nil, err
-	}
-	var ident *identity
-	if in.IdentityID != "" {
-		ident = s.Identities[in.IdentityID]
-		if ident == nil || ident.Pool != ip.ID {
-			return nil, errResourceNotFound("Identity '%s' not found.", clip(in.IdentityID))
-		}
-		if devOwner != nil && devOwner.ID != ident.ID {
-			return nil, newErr("DeveloperUserAlreadyRegisteredException", "This developer user identifier is already registered with Cognito.")
-		}
-		if pubOwner != nil && pubOwner.ID != ident.ID {
-			return nil, newErr("ResourceConflictException", "Logins are linked to different identities.")
-		}
-	} else {
-		if devOwner != nil && pubOwner != nil && devOwner.ID != pubOwner.ID {
-			return nil, newErr("ResourceConflictException", "Logins are linked to different identities.")
-		}
-		ident = devOwner
-		if ident == nil {
-			ident = pubOwner
-		}
-		if ident == nil {
-			ident = e.newIdentity(s, ip, c.now)
-		}
 	}
 	if n := ident.linkCountWith(devUser, logins); n > maxLinkedLogins {
 		return nil, errInvalidParameter("The identity would have %d linked logins; at most %d are allowed.", n, maxLinkedLogins)
@@ -272,6 +214,115 @@ func (e *Emulator) opGetOpenIdTokenForDeveloperIdentity(c *call, in *developerTo
 		ident.Inaccessible = false
 	}
 	e.dirty = true
+	claims := e.developerTokenClaims(ip, ident, devUser, logins, in.PrincipalTags, c.now, life)
+	tok, err := signJWT(key, s.KeyID, claims)
+	if err != nil {
+		return nil, fmt.Errorf("signing OpenID token: %w", err)
+	}
+	return map[string]string{"IdentityId": ident.ID, "Token": tok}, nil
+}
+
+// checkDeveloperTokenInput validates GetOpenIdTokenForDeveloperIdentity's
+// fields in the service's order and returns the token's lifetime.
+func checkDeveloperTokenInput(in *developerTokenInput) (time.Duration, error) {
+	if in.IdentityID != "" {
+		if err := checkID("identityId", in.IdentityID); err != nil {
+			return 0, err
+		}
+	}
+	if in.Logins == nil {
+		return 0, newErr("ValidationException", "1 validation error detected: Value null at 'logins' failed to satisfy constraint: Member must not be null")
+	}
+	life := developerTokenLifetime
+	if in.TokenDuration != nil {
+		d := *in.TokenDuration
+		if d < 1 || d > int64(maxDeveloperTokenLifetime/time.Second) {
+			return 0, constraintErr(strconv.FormatInt(d, 10), "tokenDuration", "Member must have value between 1 and 86400")
+		}
+		life = time.Duration(d) * time.Second
+	}
+	if err := checkPrincipalTags(in.PrincipalTags); err != nil {
+		return 0, err
+	}
+	if len(in.Logins) > 10 {
+		return 0, newErr("ValidationException", "1 validation error detected: Value at 'logins' failed to satisfy constraint: Member must have length less than or equal to 10")
+	}
+	return life, nil
+}
+
+// checkPrincipalTags bounds the principal tags' count and each key and value.
+func checkPrincipalTags(tags map[string]string) error {
+	if len(tags) > 50 {
+		return constraintErr(fmt.Sprintf("%d tags", len(tags)), "principalTags", "Member must have length less than or equal to 50")
+	}
+	for _, k := range sortedKeys(tags) {
+		if v := tags[k]; utf8.RuneCountInString(k) > 128 || k == "" || v == "" || utf8.RuneCountInString(v) > 256 {
+			return constraintErr(k, "principalTags", "Map keys must have length between 1 and 128 and values between 1 and 256")
+		}
+	}
+	return nil
+}
+
+// splitDeveloperLogins separates the pool's developer login (a user
+// identifier) from the public providers' tokens.
+func splitDeveloperLogins(ip *identityPool, in map[string]string) (devUser string, hasDev bool, public map[string]string) {
+	public = map[string]string{}
+	for k, v := range in {
+		if ip.DeveloperProviderName != "" && k == ip.DeveloperProviderName {
+			devUser, hasDev = v, true
+			continue
+		}
+		public[k] = v
+	}
+	return devUser, hasDev, public
+}
+
+// developerTokenIdentity finds the identity the developer user and the
+// logins stand for (the one named, when one is), or makes a new one.
+func (e *Emulator) developerTokenIdentity(s *idpState, ip *identityPool, identityID, devUser string, logins []login, now time.Time) (*identity, error) {
+	var devOwner *identity
+	if devUser != "" {
+		devOwner = s.developerOwner(ip, devUser)
+	}
+	pubOwner, err := s.linkedIdentity(ip.ID, logins)
+	if err != nil {
+		return nil, err
+	}
+	if identityID != "" {
+		return namedDeveloperIdentity(s, ip, identityID, devOwner, pubOwner)
+	}
+	if devOwner != nil && pubOwner != nil && devOwner.ID != pubOwner.ID {
+		return nil, newErr("ResourceConflictException", "Logins are linked to different identities.")
+	}
+	ident := devOwner
+	if ident == nil {
+		ident = pubOwner
+	}
+	if ident == nil {
+		ident = e.newIdentity(s, ip, now)
+	}
+	return ident, nil
+}
+
+// namedDeveloperIdentity is the identity a request names, which the developer
+// user and the logins must not already belong elsewhere.
+func namedDeveloperIdentity(s *idpState, ip *identityPool, identityID string, devOwner, pubOwner *identity) (*identity, error) {
+	ident := s.Identities[identityID]
+	if ident == nil || ident.Pool != ip.ID {
+		return nil, errResourceNotFound("Identity '%s' not found.", clip(identityID))
+	}
+	if devOwner != nil && devOwner.ID != ident.ID {
+		return nil, newErr("DeveloperUserAlreadyRegisteredException", "This developer user identifier is already registered with Cognito.")
+	}
+	if pubOwner != nil && pubOwner.ID != ident.ID {
+		return nil, newErr("ResourceConflictException", "Logins are linked to different identities.")
+	}
+	return ident, nil
+}
+
+// developerTokenClaims are the OpenID token's claims for a developer-
+// authenticated identity.
+func (e *Emulator) developerTokenClaims(ip *identityPool, ident *identity, devUser string, logins []login, principalTags map[string]string, now time.Time, life time.Duration) jwt.MapClaims {
 	amr := []string{"authenticated"}
 	if devUser != "" {
 		amr = append(amr, ip.DeveloperProviderName, ip.DeveloperProviderName+":"+ip.ID+":"+devUser)
@@ -284,22 +335,18 @@ func (e *Emulator) opGetOpenIdTokenForDeveloperIdentity(c *call, in *developerTo
 		"sub": ident.ID,
 		"aud": ip.ID,
 		"amr": amr,
-		"iat": c.now.Unix(),
-		"exp": c.now.Add(life).Unix(),
+		"iat": now.Unix(),
+		"exp": now.Add(life).Unix(),
 		"https://cognito-identity.amazonaws.com/identity-pool-arn": e.identityPoolARN(ip),
 	}
-	if len(in.PrincipalTags) > 0 {
+	if len(principalTags) > 0 {
 		tags := map[string][]string{}
-		for k, v := range in.PrincipalTags {
+		for k, v := range principalTags {
 			tags[k] = []string{v}
 		}
 		claims[principalTagsClaim] = map[string]any{"principal_tags": tags}
 	}
-	tok, err := signJWT(key, s.KeyID, claims)
-	if err != nil {
-		return nil, fmt.Errorf("signing OpenID token: %w", err)
-	}
-	return map[string]string{"IdentityId": ident.ID, "Token": tok}, nil
+	return claims
 }
 
 func (e *Emulator) identityPoolARN(ip *identityPool) string {
