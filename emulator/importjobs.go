@@ -492,16 +492,9 @@ func checkImportHeader(p *userPool, header []string) string {
 // importRow imports one row: SUCCEEDED, SKIPPED or FAILED, and why (no user
 // data, as Cognito's log has none).
 func (e *Emulator) importRow(p *userPool, header []string, line string, now time.Time) (string, string) {
-	if utf8.RuneCountInString(line) > maxImportRowChars {
-		return "FAILED", fmt.Sprintf("The row is longer than %d characters.", maxImportRowChars)
-	}
-	fields := splitImportRow(line)
-	if len(fields) != len(header) {
-		return "FAILED", fmt.Sprintf("The row has %d fields; the header has %d.", len(fields), len(header))
-	}
-	row := map[string]string{}
-	for i, h := range header {
-		row[h] = fields[i]
+	row, why := parseImportRow(header, line)
+	if why != "" {
+		return "FAILED", why
 	}
 	name := row["cognito:username"]
 	if name == "" || strings.ContainsAny(name, " \t") {
@@ -511,49 +504,9 @@ func (e *Emulator) importRow(p *userPool, header []string, line string, now time
 		return "SKIPPED", "The user already exists."
 	}
 	mfa := row["cognito:mfa_enabled"]
-	switch {
-	case mfa != "true" && mfa != "false":
-		return "FAILED", "The cognito:mfa_enabled field must be true or false."
-	case p.MFA == "ON" && mfa != "true":
-		return "FAILED", "The user pool requires MFA: cognito:mfa_enabled must be true."
-	case p.MFA == "OFF" && mfa != "false":
-		return "FAILED", "The user pool has MFA off: cognito:mfa_enabled must be false."
-	}
-	for _, v := range []string{"email_verified", "phone_number_verified"} {
-		if row[v] != "" && row[v] != "true" && row[v] != "false" {
-			return "FAILED", "The user data doesn't match the schema: " + v + " must be true or false."
-		}
-	}
-	if row["email_verified"] == "true" && row["email"] == "" {
-		return "FAILED", "email_verified is true but the email is empty."
-	}
-	if row["phone_number_verified"] == "true" && row["phone_number"] == "" {
-		return "FAILED", "phone_number_verified is true but the phone_number is empty."
-	}
-	verified := false
-	for _, a := range p.AutoVerifiedAttributes {
-		if row[a+"_verified"] == "true" {
-			verified = true
-		}
-	}
-	if !verified {
-		return "FAILED", "The User Record does not set any of the auto verified attributes to true. (Example: email_verified to true)."
-	}
-	if len(p.AutoVerifiedAttributes) == 1 && row[p.AutoVerifiedAttributes[0]+"_verified"] != "true" {
-		return "FAILED", "The User Record does not set the pool's auto verified attribute to true."
-	}
-	if b := row["birthdate"]; b != "" && !birthdateImport.MatchString(b) {
-		return "FAILED", "The user data doesn't match the schema: birthdate must be mm/dd/yyyy."
-	}
-	if u := row["updated_at"]; u != "" {
-		if _, err := strconv.ParseUint(u, 10, 63); err != nil {
-			return "FAILED", "The user data doesn't match the schema: updated_at must be epoch seconds."
-		}
-	}
-	for _, raw := range p.Schema {
-		var a schemaAttribute // account.go
-		if json.Unmarshal(raw, &a) == nil && a.Required != nil && *a.Required && row[a.Name] == "" {
-			return "FAILED", "The user data doesn't match the schema: the required attribute " + a.Name + " is empty."
+	for _, check := range importRowChecks {
+		if why := check(p, row); why != "" {
+			return "FAILED", why
 		}
 	}
 	var attrs []attribute
@@ -575,6 +528,99 @@ func (e *Emulator) importRow(p *userPool, header []string, line string, now time
 		u.MFA.SMSEnabled = true
 	}
 	return "SUCCEEDED", "The import succeeded."
+}
+
+// parseImportRow splits a CSV row into its fields by the header's names, or
+// says why it cannot.
+func parseImportRow(header []string, line string) (map[string]string, string) {
+	if utf8.RuneCountInString(line) > maxImportRowChars {
+		return nil, fmt.Sprintf("The row is longer than %d characters.", maxImportRowChars)
+	}
+	fields := splitImportRow(line)
+	if len(fields) != len(header) {
+		return nil, fmt.Sprintf("The row has %d fields; the header has %d.", len(fields), len(header))
+	}
+	row := map[string]string{}
+	for i, h := range header {
+		row[h] = fields[i]
+	}
+	return row, ""
+}
+
+// importRowChecks are a row's checks against the pool, in Cognito's order:
+// each says why the row fails, or "".
+var importRowChecks = []func(p *userPool, row map[string]string) string{
+	checkImportMFA,
+	checkImportVerifiedFlags,
+	checkImportAutoVerified,
+	checkImportFormats,
+	checkImportRequired,
+}
+
+func checkImportMFA(p *userPool, row map[string]string) string {
+	mfa := row["cognito:mfa_enabled"]
+	switch {
+	case mfa != "true" && mfa != "false":
+		return "The cognito:mfa_enabled field must be true or false."
+	case p.MFA == "ON" && mfa != "true":
+		return "The user pool requires MFA: cognito:mfa_enabled must be true."
+	case p.MFA == "OFF" && mfa != "false":
+		return "The user pool has MFA off: cognito:mfa_enabled must be false."
+	}
+	return ""
+}
+
+func checkImportVerifiedFlags(_ *userPool, row map[string]string) string {
+	for _, v := range []string{"email_verified", "phone_number_verified"} {
+		if row[v] != "" && row[v] != "true" && row[v] != "false" {
+			return "The user data doesn't match the schema: " + v + " must be true or false."
+		}
+	}
+	if row["email_verified"] == "true" && row["email"] == "" {
+		return "email_verified is true but the email is empty."
+	}
+	if row["phone_number_verified"] == "true" && row["phone_number"] == "" {
+		return "phone_number_verified is true but the phone_number is empty."
+	}
+	return ""
+}
+
+func checkImportAutoVerified(p *userPool, row map[string]string) string {
+	verified := false
+	for _, a := range p.AutoVerifiedAttributes {
+		if row[a+"_verified"] == "true" {
+			verified = true
+		}
+	}
+	if !verified {
+		return "The User Record does not set any of the auto verified attributes to true. (Example: email_verified to true)."
+	}
+	if len(p.AutoVerifiedAttributes) == 1 && row[p.AutoVerifiedAttributes[0]+"_verified"] != "true" {
+		return "The User Record does not set the pool's auto verified attribute to true."
+	}
+	return ""
+}
+
+func checkImportFormats(_ *userPool, row map[string]string) string {
+	if b := row["birthdate"]; b != "" && !birthdateImport.MatchString(b) {
+		return "The user data doesn't match the schema: birthdate must be mm/dd/yyyy."
+	}
+	if u := row["updated_at"]; u != "" {
+		if _, err := strconv.ParseUint(u, 10, 63); err != nil {
+			return "The user data doesn't match the schema: updated_at must be epoch seconds."
+		}
+	}
+	return ""
+}
+
+func checkImportRequired(p *userPool, row map[string]string) string {
+	for _, raw := range p.Schema {
+		var a schemaAttribute // account.go
+		if json.Unmarshal(raw, &a) == nil && a.Required != nil && *a.Required && row[a.Name] == "" {
+			return "The user data doesn't match the schema: the required attribute " + a.Name + " is empty."
+		}
+	}
+	return ""
 }
 
 // ImportJobLog returns the result lines of an import job ("[SUCCEEDED] Line
