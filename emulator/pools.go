@@ -588,68 +588,13 @@ func (e *Emulator) applyClientConfig(c *appClient, in clientConfig, raw []byte) 
 	if flows == nil {
 		flows = []string{"ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
 	}
-	if flows != nil {
-		legacy, modern := false, false
-		var norm []string
-		for _, f := range flows {
-			if m, ok := legacyFlows[f]; ok {
-				legacy = true
-				norm = append(norm, m)
-				continue
-			}
-			if !knownFlows[f] {
-				return errInvalidParameter("1 validation error detected: Value '[%s]' at 'explicitAuthFlows' failed to satisfy constraint: Member must satisfy enum value set", clip(f))
-			}
-			modern = true
-			norm = append(norm, f)
-		}
-		if legacy && modern {
-			return errInvalidParameter("ExplicitAuthFlow combination is invalid")
-		}
-		if legacy {
-			// Legacy clients always refreshed and used SRP.
-			norm = append(norm, "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
-		}
-		c.ExplicitAuthFlows = norm
-	}
-	if in.TokenValidityUnits != nil {
-		u := in.TokenValidityUnits
-		for _, s := range []string{u.AccessToken, u.IDToken, u.RefreshToken} {
-			if s != "" {
-				if _, err := unitDuration(s); err != nil {
-					return err
-				}
-			}
-		}
-		c.Units = tokenUnits{AccessToken: u.AccessToken, IDToken: u.IDToken, RefreshToken: u.RefreshToken}
-	}
-	c.AccessValidity, c.IDValidity, c.RefreshValidity = time.Hour, time.Hour, 30*24*time.Hour
-	set := func(dst *time.Duration, v *int64, unit, def string, lo, hi time.Duration, what string) error {
-		if v == nil {
-			return nil
-		}
-		if unit == "" {
-			unit = def
-		}
-		d, _ := unitDuration(unit)
-		val := time.Duration(*v) * d
-		if *v <= 0 || *v > 1<<40 || (!e.opts.AllowShortLifetimes && val < lo) || val > hi {
-			return errInvalidParameter("%s must be between %v and %v.", what, lo, hi)
-		}
-		*dst = val
-		return nil
-	}
-	if err := set(&c.AccessValidity, in.AccessTokenValidity, c.Units.AccessToken, "hours", 5*time.Minute, 24*time.Hour, "Access token validity"); err != nil {
+	norm, err := normalizeAuthFlows(flows)
+	if err != nil {
 		return err
 	}
-	if err := set(&c.IDValidity, in.IDTokenValidity, c.Units.IDToken, "hours", 5*time.Minute, 24*time.Hour, "Id token validity"); err != nil {
+	c.ExplicitAuthFlows = norm
+	if err := e.applyClientValidity(c, &in); err != nil {
 		return err
-	}
-	if err := set(&c.RefreshValidity, in.RefreshTokenValidity, c.Units.RefreshToken, "days", time.Hour, 3650*24*time.Hour, "Refresh token validity"); err != nil {
-		return err
-	}
-	if c.RefreshValidity < c.AccessValidity || c.RefreshValidity < c.IDValidity {
-		return errInvalidParameter("Refresh token validity must be longer than the access and id token validity.")
 	}
 	if in.ReadAttributes != nil {
 		c.ReadAttributes = in.ReadAttributes
@@ -662,6 +607,92 @@ func (e *Emulator) applyClientConfig(c *appClient, in clientConfig, raw []byte) 
 	} else {
 		c.EnableTokenRevoction = true
 	}
+	if err := applyClientExistenceAndRotation(c, &in); err != nil {
+		return err
+	}
+	c.OAuth = in.clientOAuth.mergeInto(c.OAuth)
+	keepExtraClientFields(c, raw)
+	return nil
+}
+
+// normalizeAuthFlows maps legacy flow names to the ALLOW_ ones and refuses
+// unknown names and a mix of the two.
+func normalizeAuthFlows(flows []string) ([]string, error) {
+	legacy, modern := false, false
+	var norm []string
+	for _, f := range flows {
+		if m, ok := legacyFlows[f]; ok {
+			legacy = true
+			norm = append(norm, m)
+			continue
+		}
+		if !knownFlows[f] {
+			return nil, errInvalidParameter("1 validation error detected: Value '[%s]' at 'explicitAuthFlows' failed to satisfy constraint: Member must satisfy enum value set", clip(f))
+		}
+		modern = true
+		norm = append(norm, f)
+	}
+	if legacy && modern {
+		return nil, errInvalidParameter("ExplicitAuthFlow combination is invalid")
+	}
+	if legacy {
+		// Legacy clients always refreshed and used SRP.
+		norm = append(norm, "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
+	}
+	return norm, nil
+}
+
+// applyClientValidity sets the token units and lifetimes, each within
+// Cognito's bounds.
+func (e *Emulator) applyClientValidity(c *appClient, in *clientConfig) error {
+	if in.TokenValidityUnits != nil {
+		u := in.TokenValidityUnits
+		for _, s := range []string{u.AccessToken, u.IDToken, u.RefreshToken} {
+			if s != "" {
+				if _, err := unitDuration(s); err != nil {
+					return err
+				}
+			}
+		}
+		c.Units = tokenUnits{AccessToken: u.AccessToken, IDToken: u.IDToken, RefreshToken: u.RefreshToken}
+	}
+	c.AccessValidity, c.IDValidity, c.RefreshValidity = time.Hour, time.Hour, 30*24*time.Hour
+	if err := e.setValidity(&c.AccessValidity, in.AccessTokenValidity, c.Units.AccessToken, "hours", 5*time.Minute, 24*time.Hour, "Access token validity"); err != nil {
+		return err
+	}
+	if err := e.setValidity(&c.IDValidity, in.IDTokenValidity, c.Units.IDToken, "hours", 5*time.Minute, 24*time.Hour, "Id token validity"); err != nil {
+		return err
+	}
+	if err := e.setValidity(&c.RefreshValidity, in.RefreshTokenValidity, c.Units.RefreshToken, "days", time.Hour, 3650*24*time.Hour, "Refresh token validity"); err != nil {
+		return err
+	}
+	if c.RefreshValidity < c.AccessValidity || c.RefreshValidity < c.IDValidity {
+		return errInvalidParameter("Refresh token validity must be longer than the access and id token validity.")
+	}
+	return nil
+}
+
+// setValidity sets *dst to v in unit (def when unit is empty) when v is given
+// and within lo and hi.
+func (e *Emulator) setValidity(dst *time.Duration, v *int64, unit, def string, lo, hi time.Duration, what string) error {
+	if v == nil {
+		return nil
+	}
+	if unit == "" {
+		unit = def
+	}
+	d, _ := unitDuration(unit)
+	val := time.Duration(*v) * d
+	if *v <= 0 || *v > 1<<40 || (!e.opts.AllowShortLifetimes && val < lo) || val > hi {
+		return errInvalidParameter("%s must be between %v and %v.", what, lo, hi)
+	}
+	*dst = val
+	return nil
+}
+
+// applyClientExistenceAndRotation sets PreventUserExistenceErrors and the
+// refresh token rotation.
+func applyClientExistenceAndRotation(c *appClient, in *clientConfig) error {
 	if v := in.PreventUserExistenceErrors; v != "" {
 		if v != "ENABLED" && v != "LEGACY" {
 			return errInvalidParameter("1 validation error detected: Value '%s' at 'preventUserExistenceErrors' failed to satisfy constraint: Member must satisfy enum value set: [LEGACY, ENABLED]", clip(v))
@@ -678,7 +709,12 @@ func (e *Emulator) applyClientConfig(c *appClient, in clientConfig, raw []byte) 
 		c.Rotation = r.Feature == "ENABLED"
 		c.GracePeriod = time.Duration(r.RetryGracePeriodSeconds) * time.Second
 	}
-	c.OAuth = in.clientOAuth.mergeInto(c.OAuth)
+	return nil
+}
+
+// keepExtraClientFields keeps the request's fields the emulator stores but
+// does not interpret, to describe them back.
+func keepExtraClientFields(c *appClient, raw []byte) {
 	var extra map[string]json.RawMessage
 	if len(raw) > 0 && json.Unmarshal(raw, &extra) == nil {
 		for _, k := range extraClientFields {
@@ -690,7 +726,6 @@ func (e *Emulator) applyClientConfig(c *appClient, in clientConfig, raw []byte) 
 			}
 		}
 	}
-	return nil
 }
 
 func (e *Emulator) opCreateUserPoolClient(c *call, in *clientConfig) (any, error) {
