@@ -106,16 +106,37 @@ func (w *Sessions) callbackError(rw http.ResponseWriter, r *http.Request, status
 func (w *Sessions) callback(rw http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	state := q.Get("state")
+	ls, ok := w.loginStateOf(rw, r, q.Get("state"))
+	if !ok {
+		return
+	}
+	tok, err := w.hosted.Exchange(ctx, hostedui.ResumeAuthRequest(w.redirectURI, ls.State, ls.Nonce, jwt.Secret(ls.Verifier)), q)
+	if err != nil {
+		w.exchangeError(rw, r, err)
+		return
+	}
+	sub, ok := w.signInSub(rw, r, tok)
+	if !ok {
+		return
+	}
+	// A session this browser had before (or one planted in it) ends here: the
+	// new session gets a new ID, never the old one.
+	w.endPrevious(r)
+	w.startSession(rw, r, tok, sub, ls.ReturnTo)
+}
+
+// loginStateOf reads (and clears) the login cookie of state; it answers the
+// request itself when it returns false.
+func (w *Sessions) loginStateOf(rw http.ResponseWriter, r *http.Request, state string) (*loginState, bool) {
 	if !validState(state) {
 		w.callbackError(rw, r, http.StatusBadRequest, "invalid_state", "the callback has no valid state")
-		return
+		return nil, false
 	}
 	name := w.loginCookie(state)
 	c, err := r.Cookie(name)
 	if err != nil {
 		w.callbackError(rw, r, http.StatusBadRequest, "invalid_state", "this sign-in was not started in this browser, or it has expired")
-		return
+		return nil, false
 	}
 	// One use only, whatever happens next.
 	http.SetCookie(rw, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, Secure: w.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
@@ -127,36 +148,44 @@ func (w *Sessions) callback(rw http.ResponseWriter, r *http.Request) {
 	}
 	if !ok || err != nil || json.Unmarshal(plain, &ls) != nil || !safeReturnTo(ls.ReturnTo) {
 		w.callbackError(rw, r, http.StatusBadRequest, "invalid_state", "the sign-in cookie is not valid")
-		return
+		return nil, false
 	}
 	if age := w.clk.Now().Sub(time.Unix(0, ls.Started)); age < 0 || age > w.cfg.LoginTimeout {
 		w.callbackError(rw, r, http.StatusBadRequest, "login_expired", "the sign-in took too long; start again")
-		return
+		return nil, false
 	}
-	tok, err := w.hosted.Exchange(ctx, hostedui.ResumeAuthRequest(w.redirectURI, ls.State, ls.Nonce, jwt.Secret(ls.Verifier)), q)
-	if err != nil {
-		var he *hostedui.Error
-		switch {
-		case errors.Is(err, hostedui.ErrStateMismatch):
-			w.callbackError(rw, r, http.StatusBadRequest, "invalid_state", "the callback's state does not match this sign-in")
-		case errors.Is(err, hostedui.ErrNonceMismatch):
-			w.callbackError(rw, r, http.StatusBadRequest, "invalid_nonce", "the id token's nonce does not match this sign-in")
-		case errors.Is(err, hostedui.ErrInvalidGrant):
-			w.callbackError(rw, r, http.StatusBadRequest, "invalid_grant", "the sign-in code was refused (used already, or expired)")
-		case errkind.Retryable(err):
-			w.log.LogAttrs(ctx, slogWarn, "cogauth: sign-in code exchange failed", slogErr(err))
-			w.callbackError(rw, r, http.StatusBadGateway, "unavailable", "the sign-in service did not answer; try again")
-		case errors.As(err, &he) && he.Endpoint == "authorize":
-			w.callbackError(rw, r, http.StatusBadRequest, "access_denied", "the sign-in was not completed ("+he.Code+")")
-		default:
-			w.log.LogAttrs(ctx, slogWarn, "cogauth: sign-in code exchange failed", slogErr(err))
-			w.callbackError(rw, r, http.StatusBadGateway, "exchange_failed", "the sign-in code could not be exchanged")
-		}
-		return
+	return &ls, true
+}
+
+// exchangeError answers a callback whose code exchange failed.
+func (w *Sessions) exchangeError(rw http.ResponseWriter, r *http.Request, err error) {
+	ctx := r.Context()
+	var he *hostedui.Error
+	switch {
+	case errors.Is(err, hostedui.ErrStateMismatch):
+		w.callbackError(rw, r, http.StatusBadRequest, "invalid_state", "the callback's state does not match this sign-in")
+	case errors.Is(err, hostedui.ErrNonceMismatch):
+		w.callbackError(rw, r, http.StatusBadRequest, "invalid_nonce", "the id token's nonce does not match this sign-in")
+	case errors.Is(err, hostedui.ErrInvalidGrant):
+		w.callbackError(rw, r, http.StatusBadRequest, "invalid_grant", "the sign-in code was refused (used already, or expired)")
+	case errkind.Retryable(err):
+		w.log.LogAttrs(ctx, slogWarn, "cogauth: sign-in code exchange failed", slogErr(err))
+		w.callbackError(rw, r, http.StatusBadGateway, "unavailable", "the sign-in service did not answer; try again")
+	case errors.As(err, &he) && he.Endpoint == "authorize":
+		w.callbackError(rw, r, http.StatusBadRequest, "access_denied", "the sign-in was not completed ("+he.Code+")")
+	default:
+		w.log.LogAttrs(ctx, slogWarn, "cogauth: sign-in code exchange failed", slogErr(err))
+		w.callbackError(rw, r, http.StatusBadGateway, "exchange_failed", "the sign-in code could not be exchanged")
 	}
+}
+
+// signInSub verifies the sign-in's id token and returns its sub; it answers
+// the request itself when it returns false.
+func (w *Sessions) signInSub(rw http.ResponseWriter, r *http.Request, tok *hostedui.Tokens) (string, bool) {
+	ctx := r.Context()
 	if tok.IDToken == "" {
 		w.callbackError(rw, r, http.StatusBadGateway, "no_id_token", "the sign-in returned no id token (the openid scope is needed)")
-		return
+		return "", false
 	}
 	idt, err := w.cfg.Verifier.Verify(ctx, tok.IDToken.Reveal())
 	if err == nil && (idt.Use() != jwt.IDToken || !containsString(idt.Claims().Aud, w.client)) {
@@ -169,16 +198,19 @@ func (w *Sessions) callback(rw http.ResponseWriter, r *http.Request) {
 		} else {
 			w.callbackError(rw, r, http.StatusBadRequest, "invalid_id_token", "the id token of the sign-in is not valid")
 		}
-		return
+		return "", false
 	}
 	sub := idt.Claims().Sub
 	if !validSub(sub) {
 		w.callbackError(rw, r, http.StatusBadRequest, "invalid_id_token", "the id token has no valid sub")
-		return
+		return "", false
 	}
+	return sub, true
+}
 
-	// A session this browser had before (or one planted in it) ends here: the
-	// new session gets a new ID, never the old one.
+// endPrevious ends the session the request's cookies name, if any.
+func (w *Sessions) endPrevious(r *http.Request) {
+	ctx := r.Context()
 	if w.cookieAEADs != nil {
 		if cs, err := w.openChunks(r); err == nil && cs != nil {
 			if l, err := w.lookupCookie(ctx, cs); err == nil {
@@ -192,6 +224,12 @@ func (w *Sessions) callback(rw http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+}
+
+// startSession stores a new session for the sign-in's tokens, sets its
+// cookies and sends the browser to returnTo.
+func (w *Sessions) startSession(rw http.ResponseWriter, r *http.Request, tok *hostedui.Tokens, sub, returnTo string) {
+	ctx := r.Context()
 	id, err := newSessionID()
 	if err != nil {
 		w.callbackError(rw, r, http.StatusInternalServerError, "internal", "cannot create the session")
@@ -218,7 +256,7 @@ func (w *Sessions) callback(rw http.ResponseWriter, r *http.Request) {
 		w.setCookie(rw, id)
 	}
 	rw.Header().Set("Cache-Control", "no-store")
-	http.Redirect(rw, r, ls.ReturnTo, http.StatusSeeOther)
+	http.Redirect(rw, r, returnTo, http.StatusSeeOther)
 }
 
 // create stores a new session for the tokens of a sign-in.
