@@ -145,19 +145,44 @@ func Resolve(in Input) (*Config, error) {
 		getenv = func(string) string { return "" }
 	}
 	c := &Config{Sources: map[string]Source{}}
-
-	c.Home = getenv("COGAUTH_HOME")
-	if c.Home == "" {
-		base := getenv("XDG_CONFIG_HOME")
-		if base == "" {
-			if in.UserHome == "" {
-				return nil, errors.New("config: cannot find a home directory; set COGAUTH_HOME")
-			}
-			base = filepath.Join(in.UserHome, ".config")
-		}
-		c.Home = filepath.Join(base, "cogauth")
+	var err error
+	if c.Home, err = homeOf(in, getenv); err != nil {
+		return nil, err
 	}
+	prof, err := c.resolveProfile(in, getenv)
+	if err != nil {
+		return nil, err
+	}
+	amp, err := c.loadAmplify(in, getenv, prof.AmplifyConfig)
+	if err != nil {
+		return nil, err
+	}
+	c.layer(in, getenv, prof.Values, amp)
+	c.settleDefaults(amp)
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
 
+// homeOf is COGAUTH_HOME, else $XDG_CONFIG_HOME/cogauth, else ~/.config/cogauth.
+func homeOf(in Input, getenv func(string) string) (string, error) {
+	if home := getenv("COGAUTH_HOME"); home != "" {
+		return home, nil
+	}
+	base := getenv("XDG_CONFIG_HOME")
+	if base == "" {
+		if in.UserHome == "" {
+			return "", errors.New("config: cannot find a home directory; set COGAUTH_HOME")
+		}
+		base = filepath.Join(in.UserHome, ".config")
+	}
+	return filepath.Join(base, "cogauth"), nil
+}
+
+// resolveProfile picks the profile (flag, environment, the file's default) and
+// returns it from the configuration file.
+func (c *Config) resolveProfile(in Input, getenv func(string) string) (Profile, error) {
 	c.Profile = in.Profile
 	explicitProfile := c.Profile != ""
 	if c.Profile == "" {
@@ -166,57 +191,74 @@ func Resolve(in Input) (*Config, error) {
 	}
 	f, err := LoadFile(ConfigPath(c.Home))
 	if err != nil {
-		return nil, err
+		return Profile{}, err
 	}
 	if c.Profile == "" {
 		// The chosen default (profiles use), else the only profile, else "default".
 		c.Profile = f.DefaultName()
 	}
 	if err := ValidateProfileName(c.Profile); err != nil {
-		return nil, err
+		return Profile{}, err
 	}
 	prof, ok := f.Profiles[c.Profile]
 	c.ProfileFound = ok
 	if !ok && explicitProfile && c.Profile != DefaultProfile {
-		return nil, &UsageError{Msg: fmt.Sprintf("profile %q not found in %s (create it with: cogauth configure --profile %s)", c.Profile, ConfigPath(c.Home), c.Profile)}
+		return Profile{}, &UsageError{Msg: fmt.Sprintf("profile %q not found in %s (create it with: cogauth configure --profile %s)", c.Profile, ConfigPath(c.Home), c.Profile)}
 	}
+	return prof, nil
+}
 
+// loadAmplify reads the Amplify file named by flag, environment or profile, else
+// the first file of AmplifyFileNames in the working directory that is one.
+func (c *Config) loadAmplify(in Input, getenv func(string) string, profPath string) (Values, error) {
 	var amp Values
 	ampPath := in.AmplifyConfig
 	if ampPath == "" {
 		ampPath = getenv("COGAUTH_AMPLIFY_CONFIG")
 	}
 	if ampPath == "" {
-		ampPath = prof.AmplifyConfig
+		ampPath = profPath
 	}
-	if ampPath != "" {
-		if !filepath.IsAbs(ampPath) && in.WorkDir != "" {
-			ampPath = filepath.Join(in.WorkDir, ampPath)
+	if ampPath == "" {
+		if in.WorkDir != "" {
+			amp, c.AmplifyFile = findAmplify(in.WorkDir)
 		}
-		b, err := os.ReadFile(ampPath)
-		if err != nil {
-			return nil, fmt.Errorf("config: amplify configuration: %w", err)
-		}
-		if amp, err = ParseAmplify(b); err != nil {
-			return nil, fmt.Errorf("config: %s: %w", ampPath, err)
-		}
-		c.AmplifyFile = ampPath
-	} else if in.WorkDir != "" {
-		for _, name := range AmplifyFileNames() {
-			p := filepath.Join(in.WorkDir, name)
-			b, err := os.ReadFile(p)
-			if err != nil {
-				continue
-			}
-			// A file found by name only counts when it is one: a project's
-			// unrelated JSON must not break every command.
-			if v, err := ParseAmplify(b); err == nil {
-				amp, c.AmplifyFile = v, p
-				break
-			}
-		}
+		return amp, nil
 	}
+	if !filepath.IsAbs(ampPath) && in.WorkDir != "" {
+		ampPath = filepath.Join(in.WorkDir, ampPath)
+	}
+	b, err := os.ReadFile(ampPath)
+	if err != nil {
+		return amp, fmt.Errorf("config: amplify configuration: %w", err)
+	}
+	if amp, err = ParseAmplify(b); err != nil {
+		return amp, fmt.Errorf("config: %s: %w", ampPath, err)
+	}
+	c.AmplifyFile = ampPath
+	return amp, nil
+}
 
+// findAmplify returns the first of AmplifyFileNames in dir that parses, and its path.
+func findAmplify(dir string) (Values, string) {
+	for _, name := range AmplifyFileNames() {
+		p := filepath.Join(dir, name)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		// A file found by name only counts when it is one: a project's
+		// unrelated JSON must not break every command.
+		if v, err := ParseAmplify(b); err == nil {
+			return v, p
+		}
+	}
+	return Values{}, ""
+}
+
+// layer sets every setting from the first layer that has it: flag,
+// environment, profile, Amplify file.
+func (c *Config) layer(in Input, getenv func(string) string, prof, amp Values) {
 	for _, s := range Settings() {
 		layers := []struct {
 			v   string
@@ -224,7 +266,7 @@ func Resolve(in Input) (*Config, error) {
 		}{
 			{*s.Field(&in.Flags), FromFlag},
 			{getenv(s.Env), FromEnv},
-			{*s.Field(&prof.Values), FromProfile},
+			{*s.Field(&prof), FromProfile},
 			{*s.Field(&amp), FromAmplify},
 		}
 		for _, l := range layers {
@@ -235,6 +277,11 @@ func Resolve(in Input) (*Config, error) {
 			}
 		}
 	}
+}
+
+// settleDefaults derives the region, drops Amplify's domain and scopes when
+// they belong to another pool or client, and defaults the store.
+func (c *Config) settleDefaults(amp Values) {
 	// A region not named by flag, environment or profile follows the user pool:
 	// Amplify's region belongs to Amplify's pool, which a profile may have replaced.
 	if src := c.Sources["region"]; src == "" || src == FromAmplify {
@@ -259,10 +306,6 @@ func Resolve(in Input) (*Config, error) {
 		c.Store = StoreKeyring
 		c.Sources["store"] = FromDefault
 	}
-	if err := c.Validate(); err != nil {
-		return nil, err
-	}
-	return c, nil
 }
 
 // Validate checks the settings' forms (Resolve calls it; configure does before it
