@@ -284,66 +284,111 @@ func (s *sealedStore) update(ctx context.Context, mk store.Key, data []byte, ifV
 			fresh = true
 		}
 		p, present := b.parts[name]
-		if del && !present {
-			if fresh {
-				return 0, nil
-			}
+		switch st, err := checkPart(mk, p, present, fresh, ifVersion, del); {
+		case err != nil:
+			return 0, err
+		case st == updateDone:
+			return 0, nil
+		case st == updateRetry:
 			b = nil
 			continue
 		}
-		if ifVersion != store.AnyVersion && (present && p.ver != ifVersion || !present && ifVersion != 0) {
-			if !fresh {
-				// What this replica last saw may be old: look again.
-				b = nil
-				continue
-			}
-			return 0, fmt.Errorf("%w: %s is at version %d, writer expected %d", store.ErrConflict, mk, p.ver, ifVersion)
-		}
-		nb := &bundle{exists: true, parts: maps.Clone(b.parts)}
-		if nb.parts == nil {
-			nb.parts = map[string]bundlePart{}
-		}
-		var ver uint64
-		if b.exists {
-			ver = max(b.pv, b.seq) + 1
-		} else {
-			ver = max(uint64(time.Now().UnixMicro()), b.seq+1)
-		}
-		nb.seq = ver
-		if del {
-			delete(nb.parts, name)
-		} else {
-			if len(nb.parts) >= maxParts && !present {
-				return 0, fmt.Errorf("websession: a session holds at most %d records", maxParts)
-			}
-			nb.parts[name] = bundlePart{ver: ver, data: bytes.Clone(data)}
-		}
-		sealed, err := seal2(s, bk, encodeBundle(nb.seq, nb.parts))
+		nb, ver, err := nextBundle(b, name, data, present, del)
 		if err != nil {
 			return 0, err
 		}
-		expect := b.pv
-		if !b.exists {
-			expect = 0
-		}
-		nv, err := s.inner.Put(ctx, bk, sealed, expect, earliest(s.life.end(partMeta(nb.parts)), expires))
-		if errors.Is(err, store.ErrConflict) {
-			// Another write of this session (another part, or this one) came
-			// first: start again from what the store holds now.
+		retry, err := s.putBundle(ctx, bk, b, nb, expires)
+		if retry {
 			b = nil
 			continue
 		}
 		if err != nil {
 			return 0, err
 		}
-		nb.pv = nv
-		s.remember(nb)
 		if del {
 			return 0, nil
 		}
 		return ver, nil
 	}
 	return 0, fmt.Errorf("%w: %s kept changing", store.ErrConflict, mk)
+}
+
+// updateStep is what update does after checking the part against the bundle.
+type updateStep int
+
+const (
+	updateWrite updateStep = iota // write the new bundle
+	updateRetry                   // read the bundle again
+	updateDone                    // nothing to do
+)
+
+// checkPart compares the part p (present or not) of a bundle (fresh: just read
+// from the store) with what the writer expects.
+func checkPart(mk store.Key, p bundlePart, present, fresh bool, ifVersion uint64, del bool) (updateStep, error) {
+	if del && !present {
+		if fresh {
+			return updateDone, nil
+		}
+		return updateRetry, nil
+	}
+	if ifVersion != store.AnyVersion && (present && p.ver != ifVersion || !present && ifVersion != 0) {
+		if !fresh {
+			// What this replica last saw may be old: look again.
+			return updateRetry, nil
+		}
+		return updateWrite, fmt.Errorf("%w: %s is at version %d, writer expected %d", store.ErrConflict, mk, p.ver, ifVersion)
+	}
+	return updateWrite, nil
+}
+
+// nextBundle is b with the part name written (or deleted), and the part's new
+// version.
+func nextBundle(b *bundle, name string, data []byte, present, del bool) (*bundle, uint64, error) {
+	nb := &bundle{exists: true, parts: maps.Clone(b.parts)}
+	if nb.parts == nil {
+		nb.parts = map[string]bundlePart{}
+	}
+	var ver uint64
+	if b.exists {
+		ver = max(b.pv, b.seq) + 1
+	} else {
+		ver = max(uint64(time.Now().UnixMicro()), b.seq+1)
+	}
+	nb.seq = ver
+	if del {
+		delete(nb.parts, name)
+	} else {
+		if len(nb.parts) >= maxParts && !present {
+			return nil, 0, fmt.Errorf("websession: a session holds at most %d records", maxParts)
+		}
+		nb.parts[name] = bundlePart{ver: ver, data: bytes.Clone(data)}
+	}
+	return nb, ver, nil
+}
+
+// putBundle seals nb and writes it over b; retry is true when another write
+// came first.
+func (s *sealedStore) putBundle(ctx context.Context, bk store.Key, b, nb *bundle, expires time.Time) (retry bool, err error) {
+	sealed, err := seal2(s, bk, encodeBundle(nb.seq, nb.parts))
+	if err != nil {
+		return false, err
+	}
+	expect := b.pv
+	if !b.exists {
+		expect = 0
+	}
+	nv, err := s.inner.Put(ctx, bk, sealed, expect, earliest(s.life.end(partMeta(nb.parts)), expires))
+	if errors.Is(err, store.ErrConflict) {
+		// Another write of this session (another part, or this one) came
+		// first: start again from what the store holds now.
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	nb.pv = nv
+	s.remember(nb)
+	return false, nil
 }
 
 // partMeta is the web record among parts, nil when there is none (yet) or it
