@@ -513,37 +513,8 @@ func (s *samlProvider) verifySAMLResponse(poolID, acs, encoded, requestID string
 	}
 	// The shape first: one assertion, encrypted exactly when the provider
 	// asks for encrypted responses.
-	doc := etree.NewDocument()
-	doc.ReadSettings.Permissive = false
-	if err := doc.ReadFromBytes(raw); err != nil || doc.Root() == nil {
-		return nil, errSAML("the SAMLResponse is not XML")
-	}
-	for _, tok := range doc.Child {
-		if _, ok := tok.(*etree.Directive); ok {
-			// SAML forbids DTDs (saml-core 1.3.5); nothing declared is used.
-			return nil, errSAML("the SAMLResponse has a DTD")
-		}
-	}
-	root := doc.Root()
-	if root.Tag != "Response" || root.NamespaceURI() != "urn:oasis:names:tc:SAML:2.0:protocol" {
-		return nil, errSAML("the SAMLResponse is not a SAML Response")
-	}
-	var plain, encrypted int
-	for _, ch := range root.ChildElements() {
-		switch {
-		case ch.Tag == "Assertion" && ch.NamespaceURI() == saml2.SAMLAssertionNamespace:
-			plain++
-		case ch.Tag == "EncryptedAssertion" && ch.NamespaceURI() == saml2.SAMLAssertionNamespace:
-			encrypted++
-		}
-	}
-	switch {
-	case plain+encrypted != 1:
-		return nil, errSAML("the response must carry exactly one assertion")
-	case s.key != nil && encrypted != 1:
-		return nil, errSAML("the assertion is not encrypted, and the provider requires encrypted responses")
-	case s.key == nil && encrypted != 0:
-		return nil, errSAML("the assertion is encrypted, and the provider does not use encrypted responses")
+	if err := checkSAMLResponseShape(raw, s.key != nil); err != nil {
+		return nil, err
 	}
 	sp := s.serviceProvider(poolID, acs, "", now)
 	resp, err := sp.ValidateEncodedResponse(encoded)
@@ -557,42 +528,107 @@ func (s *samlProvider) verifySAMLResponse(poolID, acs, encoded, requestID string
 	if !resp.SignatureValidated && !as.SignatureValidated {
 		return nil, errSAML("neither the response nor its assertion is signed")
 	}
+	na, err := checkSAMLConditions(sp, as, now)
+	if err != nil {
+		return nil, err
+	}
+	sna, err := checkSAMLSubject(resp.InResponseTo, as, requestID)
+	if err != nil {
+		return nil, err
+	}
+	return s.samlAssertionOf(as, na, sna)
+}
+
+// checkSAMLResponseShape reads the XML before the signature is checked: no
+// DTD, a SAML Response, one assertion, encrypted exactly when encrypted.
+func checkSAMLResponseShape(raw []byte, wantEncrypted bool) error {
+	doc := etree.NewDocument()
+	doc.ReadSettings.Permissive = false
+	if err := doc.ReadFromBytes(raw); err != nil || doc.Root() == nil {
+		return errSAML("the SAMLResponse is not XML")
+	}
+	for _, tok := range doc.Child {
+		if _, ok := tok.(*etree.Directive); ok {
+			// SAML forbids DTDs (saml-core 1.3.5); nothing declared is used.
+			return errSAML("the SAMLResponse has a DTD")
+		}
+	}
+	root := doc.Root()
+	if root.Tag != "Response" || root.NamespaceURI() != "urn:oasis:names:tc:SAML:2.0:protocol" {
+		return errSAML("the SAMLResponse is not a SAML Response")
+	}
+	var plain, encrypted int
+	for _, ch := range root.ChildElements() {
+		switch {
+		case ch.Tag == "Assertion" && ch.NamespaceURI() == saml2.SAMLAssertionNamespace:
+			plain++
+		case ch.Tag == "EncryptedAssertion" && ch.NamespaceURI() == saml2.SAMLAssertionNamespace:
+			encrypted++
+		}
+	}
+	switch {
+	case plain+encrypted != 1:
+		return errSAML("the response must carry exactly one assertion")
+	case wantEncrypted && encrypted != 1:
+		return errSAML("the assertion is not encrypted, and the provider requires encrypted responses")
+	case !wantEncrypted && encrypted != 0:
+		return errSAML("the assertion is encrypted, and the provider does not use encrypted responses")
+	}
+	return nil
+}
+
+// checkSAMLConditions checks the assertion's audience and validity window and
+// returns its NotOnOrAfter.
+func checkSAMLConditions(sp *saml2.SAMLServiceProvider, as *samltypes.Assertion, now time.Time) (time.Time, error) {
 	warn, err := sp.VerifyAssertionConditions(as)
 	if err != nil {
-		return nil, errSAML("the assertion has no valid Conditions")
+		return time.Time{}, errSAML("the assertion has no valid Conditions")
 	}
 	if warn.NotInAudience || len(as.Conditions.AudienceRestrictions) == 0 {
-		return nil, errSAML("the assertion is not for this service provider (audience)")
+		return time.Time{}, errSAML("the assertion is not for this service provider (audience)")
 	}
 	nb, err1 := time.Parse(time.RFC3339, as.Conditions.NotBefore)
 	na, err2 := time.Parse(time.RFC3339, as.Conditions.NotOnOrAfter)
 	if err1 != nil || err2 != nil {
-		return nil, errSAML("the assertion's validity is not readable")
+		return time.Time{}, errSAML("the assertion's validity is not readable")
 	}
 	switch {
 	case now.Add(samlSkew).Before(nb):
-		return nil, errSAML("the assertion is not valid yet (NotBefore)")
+		return time.Time{}, errSAML("the assertion is not valid yet (NotBefore)")
 	case !now.Add(-samlSkew).Before(na):
-		return nil, errSAML("the assertion has expired (NotOnOrAfter)")
+		return time.Time{}, errSAML("the assertion has expired (NotOnOrAfter)")
 	}
+	return na, nil
+}
+
+// checkSAMLSubject checks that the response answers requestID and that the
+// assertion has an ID and a NameID; it returns the subject confirmation's
+// NotOnOrAfter.
+func checkSAMLSubject(inResponseTo string, as *samltypes.Assertion, requestID string) (time.Time, error) {
 	scd := as.Subject.SubjectConfirmation.SubjectConfirmationData
-	if resp.InResponseTo != requestID || scd.InResponseTo != requestID {
+	if inResponseTo != requestID || scd.InResponseTo != requestID {
 		if requestID == "" {
-			return nil, errSAML("an IdP-initiated response answers a request (InResponseTo)")
+			return time.Time{}, errSAML("an IdP-initiated response answers a request (InResponseTo)")
 		}
-		return nil, errSAML("the response does not answer this sign-in's request (InResponseTo)")
+		return time.Time{}, errSAML("the response does not answer this sign-in's request (InResponseTo)")
 	}
 	sna, err := time.Parse(time.RFC3339, scd.NotOnOrAfter)
 	if err != nil {
-		return nil, errSAML("the assertion's validity is not readable")
+		return time.Time{}, errSAML("the assertion's validity is not readable")
 	}
 	if as.ID == "" || len(as.ID) > 256 {
-		return nil, errSAML("the assertion has no usable ID")
+		return time.Time{}, errSAML("the assertion has no usable ID")
 	}
 	nid := as.Subject.NameID
 	if nid == nil || strings.TrimSpace(nid.Value) == "" {
-		return nil, errSAML("the assertion has no NameID")
+		return time.Time{}, errSAML("the assertion has no NameID")
 	}
+	return sna, nil
+}
+
+// samlAssertionOf is what the emulator keeps of a verified assertion.
+func (s *samlProvider) samlAssertionOf(as *samltypes.Assertion, na, sna time.Time) (*samlAssertion, error) {
+	nid := as.Subject.NameID
 	out := &samlAssertion{
 		ID: as.ID, Issuer: s.idp.EntityID, NameID: nid.Value, NameIDFormat: nid.Format,
 		Attributes: map[string][]string{}, Expires: na.Add(samlSkew),
