@@ -687,62 +687,18 @@ func (e *Emulator) saveIdentityProvider(c *call, p *userPool, in *identityProvid
 	}
 	rec := old
 	if rec == nil {
-		if !contains(providerTypes, in.ProviderType) {
-			return nil, errInvalidParameter("1 validation error detected: Value '%s' at 'providerType' failed to satisfy constraint: Member must satisfy enum value set: %v", clip(in.ProviderType), providerTypes)
-		}
-		if in.ProviderType == "OIDC" && in.ProviderDetails == nil {
-			return nil, errInvalidParameter("client_id, oidc_issuer and authorize_scopes are required for OIDC identity providers.")
-		}
-		if contains(socialProviders, in.ProviderType) && in.ProviderDetails == nil {
-			return nil, errInvalidParameter("client_id and authorize_scopes are required for %s identity providers.", in.ProviderType)
-		}
-		if in.ProviderType == "SAML" && in.ProviderDetails == nil {
-			return nil, errInvalidParameter("Exactly one of MetadataFile or MetadataURL is required for SAML identity providers.")
+		if err := checkNewIdentityProvider(in); err != nil {
+			return nil, err
 		}
 		rec = map[string]any{"UserPoolId": p.ID, "ProviderName": in.ProviderName, "ProviderType": in.ProviderType, "CreationDate": epoch(c.now),
 			"ProviderDetails": map[string]string{}, "AttributeMapping": map[string]string{}, "IdpIdentifiers": []string{}}
 	}
 	if in.ProviderDetails != nil {
-		d := in.ProviderDetails
-		if rec["ProviderType"] == "OIDC" {
-			if d["client_id"] == "" || d["oidc_issuer"] == "" || d["authorize_scopes"] == "" {
-				return nil, errInvalidParameter("client_id, oidc_issuer and authorize_scopes are required for OIDC identity providers.")
-			}
-			if m := d["attributes_request_method"]; m != "" && m != "GET" && m != "POST" {
-				return nil, errInvalidParameter("attributes_request_method must be GET or POST.")
-			}
-			for _, k := range []string{"oidc_issuer", "authorize_url", "token_url", "attributes_url", "jwks_uri"} {
-				if v, ok := d[k]; ok && !httpURL(v) {
-					return nil, errInvalidParameter("%s must be an http or https URL.", k)
-				}
-			}
-			// What Cognito adds to an OIDC provider's details (read-only).
-			d = maps.Clone(d)
-			if d["attributes_request_method"] == "" {
-				d["attributes_request_method"] = "GET"
-			}
-			d["attributes_url_add_attributes"] = "false"
+		d, np, err := e.providerDetails(c, p, rec, in)
+		if err != nil {
+			return nil, err
 		}
-		if t, _ := rec["ProviderType"].(string); contains(socialProviders, t) {
-			// Cognito's required keys and the details it adds (social.go).
-			var err error
-			if d, err = socialDetails(t, in.ProviderName, d); err != nil {
-				return nil, err
-			}
-			if t == "SignInWithApple" {
-				if err := e.putStored(p, appleKeyKind, in.ProviderName, d["private_key"]); err != nil {
-					return nil, err
-				}
-				delete(d, "private_key")
-			}
-		}
-		if rec["ProviderType"] == "SAML" {
-			// The metadata is read (MetadataURL fetched with the lock released).
-			var err error
-			if d, p, err = e.samlDetails(c, p, in.ProviderName, d); err != nil {
-				return nil, err
-			}
-		}
+		p = np
 		rec["ProviderDetails"] = d
 	}
 	if in.AttributeMapping != nil {
@@ -761,6 +717,81 @@ func (e *Emulator) saveIdentityProvider(c *call, p *userPool, in *identityProvid
 		return nil, err
 	}
 	return rec, nil
+}
+
+// checkNewIdentityProvider checks a new provider's type and that the types
+// that need details have them.
+func checkNewIdentityProvider(in *identityProviderInput) error {
+	if !contains(providerTypes, in.ProviderType) {
+		return errInvalidParameter("1 validation error detected: Value '%s' at 'providerType' failed to satisfy constraint: Member must satisfy enum value set: %v", clip(in.ProviderType), providerTypes)
+	}
+	if in.ProviderType == "OIDC" && in.ProviderDetails == nil {
+		return errInvalidParameter("client_id, oidc_issuer and authorize_scopes are required for OIDC identity providers.")
+	}
+	if contains(socialProviders, in.ProviderType) && in.ProviderDetails == nil {
+		return errInvalidParameter("client_id and authorize_scopes are required for %s identity providers.", in.ProviderType)
+	}
+	if in.ProviderType == "SAML" && in.ProviderDetails == nil {
+		return errInvalidParameter("Exactly one of MetadataFile or MetadataURL is required for SAML identity providers.")
+	}
+	return nil
+}
+
+// providerDetails checks and completes the request's provider details for
+// the record's type. Reading SAML metadata releases the lock, so the pool is
+// returned again.
+func (e *Emulator) providerDetails(c *call, p *userPool, rec map[string]any, in *identityProviderInput) (map[string]string, *userPool, error) {
+	d := in.ProviderDetails
+	if rec["ProviderType"] == "OIDC" {
+		var err error
+		if d, err = oidcProviderDetails(d); err != nil {
+			return nil, nil, err
+		}
+	}
+	if t, _ := rec["ProviderType"].(string); contains(socialProviders, t) {
+		// Cognito's required keys and the details it adds (social.go).
+		var err error
+		if d, err = socialDetails(t, in.ProviderName, d); err != nil {
+			return nil, nil, err
+		}
+		if t == "SignInWithApple" {
+			if err := e.putStored(p, appleKeyKind, in.ProviderName, d["private_key"]); err != nil {
+				return nil, nil, err
+			}
+			delete(d, "private_key")
+		}
+	}
+	if rec["ProviderType"] == "SAML" {
+		// The metadata is read (MetadataURL fetched with the lock released).
+		var err error
+		if d, p, err = e.samlDetails(c, p, in.ProviderName, d); err != nil {
+			return nil, nil, err
+		}
+	}
+	return d, p, nil
+}
+
+// oidcProviderDetails checks an OIDC provider's details and adds what Cognito
+// adds (read-only).
+func oidcProviderDetails(d map[string]string) (map[string]string, error) {
+	if d["client_id"] == "" || d["oidc_issuer"] == "" || d["authorize_scopes"] == "" {
+		return nil, errInvalidParameter("client_id, oidc_issuer and authorize_scopes are required for OIDC identity providers.")
+	}
+	if m := d["attributes_request_method"]; m != "" && m != "GET" && m != "POST" {
+		return nil, errInvalidParameter("attributes_request_method must be GET or POST.")
+	}
+	for _, k := range []string{"oidc_issuer", "authorize_url", "token_url", "attributes_url", "jwks_uri"} {
+		if v, ok := d[k]; ok && !httpURL(v) {
+			return nil, errInvalidParameter("%s must be an http or https URL.", k)
+		}
+	}
+	// What Cognito adds to an OIDC provider's details (read-only).
+	d = maps.Clone(d)
+	if d["attributes_request_method"] == "" {
+		d["attributes_request_method"] = "GET"
+	}
+	d["attributes_url_add_attributes"] = "false"
+	return d, nil
 }
 
 func (e *Emulator) providerByIdentifier(p *userPool, id string) string {
