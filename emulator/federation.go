@@ -527,53 +527,16 @@ func (e *Emulator) exchangeUpstream(ctx context.Context, prov *oidcProvider, fr 
 		return nil, err
 	}
 	social := slices.Contains(socialProviders, prov.Type)
-	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {fr.RedirectURI}, "client_id": {prov.Details["client_id"]}}
-	if sec := prov.Details["client_secret"]; sec != "" {
-		form.Set("client_secret", sec) // client_secret_post
-	}
-	if prov.Type == "SignInWithApple" {
-		if sec := appleClientSecret(prov, ep.Issuer, e.Now()); sec != "" {
-			form.Set("client_secret", sec)
-		}
-	}
-	var req *http.Request
-	if social && prov.Details["token_request_method"] == "GET" {
-		// Facebook's token endpoint takes a GET with the parameters in the query.
-		u, perr := url.Parse(ep.Token)
-		if perr != nil {
-			return nil, fedFail("%s Error - bad token_url", prov.Name)
-		}
-		q := u.Query()
-		for k, vs := range form {
-			q[k] = vs
-		}
-		u.RawQuery = q.Encode()
-		req, err = http.NewRequest(http.MethodGet, u.String(), nil)
-	} else {
-		req, err = http.NewRequest(http.MethodPost, ep.Token, strings.NewReader(form.Encode()))
-		if req != nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
-	}
+	req, err := e.upstreamTokenRequest(prov, ep, fr, code, social)
 	if err != nil {
-		return nil, fedFail("%s Error - bad token_url", prov.Name)
+		return nil, err
 	}
-	req.Header.Set("Accept", "application/json")
 	status, tok, err := fetchJSON(ctx, req)
 	if err != nil {
 		return nil, fedFail("%s Error - %d %v", prov.Name, status, err)
 	}
 	if status != http.StatusOK {
-		// A standard OAuth error code is passed on, as Cognito does; the
-		// provider's description only reaches the log (bounded, redacted).
-		raw, _ := tok["error"].(string)
-		desc, _ := tok["error_description"].(string)
-		if raw == "" {
-			return nil, fedFail("%s Error - %d", prov.Name, status)
-		}
-		e.logProviderError(prov, "token", raw, desc)
-		code := oauthErrorCode(raw)
-		return nil, &fedError{code: code, desc: fmt.Sprintf("%s Error - %d %s", prov.Name, status, code)}
+		return nil, e.upstreamTokenError(prov, status, tok)
 	}
 	idToken, _ := tok["id_token"].(string)
 	accessToken, _ := tok["access_token"].(string)
@@ -596,32 +559,89 @@ func (e *Emulator) exchangeUpstream(ctx context.Context, prov *oidcProvider, fr 
 		}
 	}
 	if ep.UserInfo != "" && accessToken != "" {
-		info, err := fetchUserInfo(ctx, prov, socialAttributesURL(prov, ep.UserInfo), accessToken)
-		if err != nil {
+		if err := mergeUserInfo(ctx, prov, ep, claims, idToken != "", accessToken, social); err != nil {
 			return nil, err
-		}
-		if social {
-			key := socialSubject[prov.Type]
-			if idToken != "" && info[key] != nil && fmt.Sprint(info[key]) != fmt.Sprint(claims[key]) {
-				return nil, fedFail("%s Error - the userInfo answer is for another subject", prov.Name)
-			}
-			for k, v := range info {
-				claims[k] = v
-			}
-			return socialClaims(prov, claims)
-		}
-		if s, _ := info["sub"].(string); s != claims["sub"] {
-			// OIDC Core 5.3.2: a userInfo answer for another subject is not used.
-			return nil, fedFail("%s Error - the userInfo answer is for another subject", prov.Name)
-		}
-		for k, v := range info {
-			claims[k] = v
 		}
 	}
 	if social {
 		return socialClaims(prov, claims)
 	}
 	return claims, nil
+}
+
+// upstreamTokenRequest is the authorization code's redemption at the
+// provider's token endpoint (a GET with the query for Facebook's kind).
+func (e *Emulator) upstreamTokenRequest(prov *oidcProvider, ep oidcEndpoints, fr *fedRequest, code string, social bool) (*http.Request, error) {
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {fr.RedirectURI}, "client_id": {prov.Details["client_id"]}}
+	if sec := prov.Details["client_secret"]; sec != "" {
+		form.Set("client_secret", sec) // client_secret_post
+	}
+	if prov.Type == "SignInWithApple" {
+		if sec := appleClientSecret(prov, ep.Issuer, e.Now()); sec != "" {
+			form.Set("client_secret", sec)
+		}
+	}
+	var req *http.Request
+	var err error
+	if social && prov.Details["token_request_method"] == "GET" {
+		// Facebook's token endpoint takes a GET with the parameters in the query.
+		u, perr := url.Parse(ep.Token)
+		if perr != nil {
+			return nil, fedFail("%s Error - bad token_url", prov.Name)
+		}
+		q := u.Query()
+		for k, vs := range form {
+			q[k] = vs
+		}
+		u.RawQuery = q.Encode()
+		req, err = http.NewRequest(http.MethodGet, u.String(), nil)
+	} else {
+		req, err = http.NewRequest(http.MethodPost, ep.Token, strings.NewReader(form.Encode()))
+		if req != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+	}
+	if err != nil {
+		return nil, fedFail("%s Error - bad token_url", prov.Name)
+	}
+	req.Header.Set("Accept", "application/json")
+	return req, nil
+}
+
+// upstreamTokenError is the error for a token endpoint's failure answer.
+func (e *Emulator) upstreamTokenError(prov *oidcProvider, status int, tok map[string]any) error {
+	// A standard OAuth error code is passed on, as Cognito does; the
+	// provider's description only reaches the log (bounded, redacted).
+	raw, _ := tok["error"].(string)
+	desc, _ := tok["error_description"].(string)
+	if raw == "" {
+		return fedFail("%s Error - %d", prov.Name, status)
+	}
+	e.logProviderError(prov, "token", raw, desc)
+	code := oauthErrorCode(raw)
+	return &fedError{code: code, desc: fmt.Sprintf("%s Error - %d %s", prov.Name, status, code)}
+}
+
+// mergeUserInfo adds the provider's userInfo answer to claims, when it is for
+// the same subject as the id token.
+func mergeUserInfo(ctx context.Context, prov *oidcProvider, ep oidcEndpoints, claims map[string]any, hasIDToken bool, accessToken string, social bool) error {
+	info, err := fetchUserInfo(ctx, prov, socialAttributesURL(prov, ep.UserInfo), accessToken)
+	if err != nil {
+		return err
+	}
+	if social {
+		key := socialSubject[prov.Type]
+		if hasIDToken && info[key] != nil && fmt.Sprint(info[key]) != fmt.Sprint(claims[key]) {
+			return fedFail("%s Error - the userInfo answer is for another subject", prov.Name)
+		}
+	} else if s, _ := info["sub"].(string); s != claims["sub"] {
+		// OIDC Core 5.3.2: a userInfo answer for another subject is not used.
+		return fedFail("%s Error - the userInfo answer is for another subject", prov.Name)
+	}
+	for k, v := range info {
+		claims[k] = v
+	}
+	return nil
 }
 
 // fetchUserInfo asks the provider's attributes_url for the user's claims, by
