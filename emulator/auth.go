@@ -416,14 +416,8 @@ func (e *Emulator) opRespondToAuthChallenge(c *call, in *respondToAuthChallengeI
 	if tok == "" && (in.ChallengeName == "PASSWORD_VERIFIER" || in.ChallengeName == "DEVICE_PASSWORD_VERIFIER") {
 		tok = cr["PASSWORD_CLAIM_SECRET_BLOCK"]
 	}
-	switch in.ChallengeName {
-	case "PASSWORD_VERIFIER", "NEW_PASSWORD_REQUIRED", "SMS_MFA", "EMAIL_OTP", "SOFTWARE_TOKEN_MFA",
-		"SELECT_MFA_TYPE", "MFA_SETUP", "DEVICE_SRP_AUTH", "DEVICE_PASSWORD_VERIFIER", "CUSTOM_CHALLENGE",
-		"SELECT_CHALLENGE", "SMS_OTP", "WEB_AUTHN":
-	case "":
-		return nil, errInvalidParameter("1 validation error detected: Value null at 'challengeName' failed to satisfy constraint: Member must not be null")
-	default:
-		return nil, errInvalidParameter("The emulator does not support the %s challenge.", clip(in.ChallengeName))
+	if err := checkChallengeName(in.ChallengeName); err != nil {
+		return nil, err
 	}
 	s, err := e.takeSession(tok, in.ChallengeName, cl.ID, c.now)
 	if err != nil {
@@ -437,6 +431,39 @@ func (e *Emulator) opRespondToAuthChallenge(c *call, in *respondToAuthChallengeI
 		// Its user may not exist (PreventUserExistenceErrors): customauth.go.
 		return e.answerCustomChallenge(c, p, cl, s, cr)
 	}
+	u, err := challengeUser(p, cl, s, cr)
+	if err != nil {
+		return nil, err
+	}
+	// Amplify JS v6 sends DEVICE_KEY only in its challenge answers
+	// (PASSWORD_VERIFIER, the MFA code), never in InitiateAuth; Cognito reads it
+	// there too ("Include a DEVICE_KEY for device authentication").
+	if k := cr["DEVICE_KEY"]; k != "" && in.ChallengeName != "DEVICE_SRP_AUTH" && in.ChallengeName != "DEVICE_PASSWORD_VERIFIER" {
+		s.DeviceKey = k
+	}
+	if s.userAuth {
+		return e.answerUserAuth(c, p, cl, u, s, in.ChallengeName, cr)
+	}
+	return e.answerChallenge(c, p, cl, u, s, in.ChallengeName, cr)
+}
+
+// checkChallengeName refuses a missing or unsupported challenge name.
+func checkChallengeName(name string) error {
+	switch name {
+	case "PASSWORD_VERIFIER", "NEW_PASSWORD_REQUIRED", "SMS_MFA", "EMAIL_OTP", "SOFTWARE_TOKEN_MFA",
+		"SELECT_MFA_TYPE", "MFA_SETUP", "DEVICE_SRP_AUTH", "DEVICE_PASSWORD_VERIFIER", "CUSTOM_CHALLENGE",
+		"SELECT_CHALLENGE", "SMS_OTP", "WEB_AUTHN":
+		return nil
+	case "":
+		return errInvalidParameter("1 validation error detected: Value null at 'challengeName' failed to satisfy constraint: Member must not be null")
+	default:
+		return errInvalidParameter("The emulator does not support the %s challenge.", clip(name))
+	}
+}
+
+// challengeUser is the session's user, who must be the one the answer names
+// and whose SECRET_HASH it carries.
+func challengeUser(p *userPool, cl *appClient, s *challengeSession, cr map[string]string) (*user, error) {
 	u := p.Users[p.userKey(s.Username)]
 	if u == nil || s.PoolID != p.ID {
 		return nil, errUserNotFound()
@@ -449,31 +476,18 @@ func (e *Emulator) opRespondToAuthChallenge(c *call, in *respondToAuthChallengeI
 	if err := checkSecretHash(cl, cr["SECRET_HASH"], cr["USERNAME"], u.Username); err != nil {
 		return nil, err
 	}
-	// Amplify JS v6 sends DEVICE_KEY only in its challenge answers
-	// (PASSWORD_VERIFIER, the MFA code), never in InitiateAuth; Cognito reads it
-	// there too ("Include a DEVICE_KEY for device authentication").
-	if k := cr["DEVICE_KEY"]; k != "" && in.ChallengeName != "DEVICE_SRP_AUTH" && in.ChallengeName != "DEVICE_PASSWORD_VERIFIER" {
-		s.DeviceKey = k
-	}
-	if s.userAuth {
-		return e.answerUserAuth(c, p, cl, u, s, in.ChallengeName, cr)
-	}
-	switch in.ChallengeName {
+	return u, nil
+}
+
+// answerChallenge answers a challenge of the classic (not USER_AUTH) flows.
+func (e *Emulator) answerChallenge(c *call, p *userPool, cl *appClient, u *user, s *challengeSession, name string, cr map[string]string) (any, error) {
+	switch name {
 	case "PASSWORD_VERIFIER":
-		if err := verifySRP(s, srp.PoolName(p.ID), u.Username, cr); err != nil {
-			return nil, err
-		}
-		if err := checkCanSignIn(u, c.now); err != nil {
-			return nil, err
-		}
-		if s.custom != nil {
-			return e.customAfterPassword(c, p, cl, u, s.custom)
-		}
-		return e.afterPassword(c, p, cl, u, s.DeviceKey, true)
+		return e.answerPasswordVerifier(c, p, cl, u, s, cr)
 	case "NEW_PASSWORD_REQUIRED":
 		return e.answerNewPassword(c, p, cl, u, s, cr)
 	case "SMS_MFA", "EMAIL_OTP", "SOFTWARE_TOKEN_MFA":
-		if err := e.checkMFACode(c, u, s, in.ChallengeName, cr); err != nil {
+		if err := e.checkMFACode(c, u, s, name, cr); err != nil {
 			// A mistyped code may be tried again on the same session, as Cognito
 			// (and the Amplify clients that resubmit) allow, up to mfaAttempts.
 			s.failures++
@@ -491,20 +505,37 @@ func (e *Emulator) opRespondToAuthChallenge(c *call, in *respondToAuthChallengeI
 	case "DEVICE_SRP_AUTH":
 		return e.answerDeviceSRP(c, p, cl, u, s, cr)
 	default: // DEVICE_PASSWORD_VERIFIER
-		d := u.Devices[s.DeviceKey]
-		if d == nil {
-			return nil, newErr("ResourceNotFoundException", "Device does not exist.")
-		}
-		if err := verifySRP(s, d.GroupKey, d.Key, cr); err != nil {
-			return nil, err
-		}
-		if err := checkCanSignIn(u, c.now); err != nil {
-			return nil, err
-		}
-		d.LastAuthTime = c.now
-		e.dirty = true
-		return e.finishAuth(c, p, cl, u, d.Key, c.now)
+		return e.answerDevicePasswordVerifier(c, p, cl, u, s, cr)
 	}
+}
+
+func (e *Emulator) answerPasswordVerifier(c *call, p *userPool, cl *appClient, u *user, s *challengeSession, cr map[string]string) (any, error) {
+	if err := verifySRP(s, srp.PoolName(p.ID), u.Username, cr); err != nil {
+		return nil, err
+	}
+	if err := checkCanSignIn(u, c.now); err != nil {
+		return nil, err
+	}
+	if s.custom != nil {
+		return e.customAfterPassword(c, p, cl, u, s.custom)
+	}
+	return e.afterPassword(c, p, cl, u, s.DeviceKey, true)
+}
+
+func (e *Emulator) answerDevicePasswordVerifier(c *call, p *userPool, cl *appClient, u *user, s *challengeSession, cr map[string]string) (any, error) {
+	d := u.Devices[s.DeviceKey]
+	if d == nil {
+		return nil, newErr("ResourceNotFoundException", "Device does not exist.")
+	}
+	if err := verifySRP(s, d.GroupKey, d.Key, cr); err != nil {
+		return nil, err
+	}
+	if err := checkCanSignIn(u, c.now); err != nil {
+		return nil, err
+	}
+	d.LastAuthTime = c.now
+	e.dirty = true
+	return e.finishAuth(c, p, cl, u, d.Key, c.now)
 }
 
 // verifySRP checks a PASSWORD_CLAIM_SIGNATURE against the session's SRP state.
