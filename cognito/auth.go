@@ -213,41 +213,9 @@ func (c *Client) SignIn(ctx context.Context, in SignInInput) (*Result, error) {
 	if in.Device != nil && in.Device.Key != "" {
 		params["DEVICE_KEY"] = in.Device.Key
 	}
-	var flow types.AuthFlowType
-	var s *srp.Client
-	switch in.Flow {
-	case FlowPassword:
-		if in.Password == "" {
-			return nil, errors.New("cognito: sign-in needs a password")
-		}
-		flow = types.AuthFlowTypeUserPasswordAuth
-		params["PASSWORD"] = in.Password
-	case FlowSRP, FlowCustom:
-		flow = types.AuthFlowTypeUserSrpAuth
-		if in.Flow == FlowCustom {
-			flow = types.AuthFlowTypeCustomAuth
-			if in.Password != "" {
-				params["CHALLENGE_NAME"] = "SRP_A"
-			}
-		}
-		if in.Flow == FlowSRP || in.Password != "" {
-			if in.Password == "" {
-				return nil, errors.New("cognito: sign-in needs a password")
-			}
-			var err error
-			if s, err = srp.NewClient(c.opts.Random); err != nil {
-				return nil, fmt.Errorf("cognito: %w", err)
-			}
-			params["SRP_A"] = s.SRPA()
-		}
-	case FlowUserAuth:
-		flow = types.AuthFlowTypeUserAuth
-		var err error
-		if s, err = c.userAuthParams(in, params); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("cognito: unknown flow %d", in.Flow)
+	flow, s, err := c.flowParams(in, params)
+	if err != nil {
+		return nil, err
 	}
 	initiate := &cip.InitiateAuthInput{
 		AuthFlow:       flow,
@@ -280,6 +248,53 @@ func (c *Client) SignIn(ctx context.Context, in SignInInput) (*Result, error) {
 		}
 	}
 	return c.autoAnswer(ctx, res, in.ClientMetadata)
+}
+
+// flowParams adds the parameters of in's flow to params and returns the
+// flow, with the SRP client when the flow starts SRP.
+func (c *Client) flowParams(in SignInInput, params map[string]string) (types.AuthFlowType, *srp.Client, error) {
+	switch in.Flow {
+	case FlowPassword:
+		if in.Password == "" {
+			return "", nil, errors.New("cognito: sign-in needs a password")
+		}
+		params["PASSWORD"] = in.Password
+		return types.AuthFlowTypeUserPasswordAuth, nil, nil
+	case FlowSRP, FlowCustom:
+		return c.srpParams(in, params)
+	case FlowUserAuth:
+		s, err := c.userAuthParams(in, params)
+		if err != nil {
+			return "", nil, err
+		}
+		return types.AuthFlowTypeUserAuth, s, nil
+	default:
+		return "", nil, fmt.Errorf("cognito: unknown flow %d", in.Flow)
+	}
+}
+
+// srpParams adds SRP_A (and, for a custom flow with a password, CHALLENGE_NAME)
+// to params for FlowSRP and FlowCustom.
+func (c *Client) srpParams(in SignInInput, params map[string]string) (types.AuthFlowType, *srp.Client, error) {
+	flow := types.AuthFlowTypeUserSrpAuth
+	if in.Flow == FlowCustom {
+		flow = types.AuthFlowTypeCustomAuth
+		if in.Password != "" {
+			params["CHALLENGE_NAME"] = "SRP_A"
+		}
+	}
+	if in.Flow != FlowSRP && in.Password == "" {
+		return flow, nil, nil
+	}
+	if in.Password == "" {
+		return "", nil, errors.New("cognito: sign-in needs a password")
+	}
+	s, err := srp.NewClient(c.opts.Random)
+	if err != nil {
+		return "", nil, fmt.Errorf("cognito: %w", err)
+	}
+	params["SRP_A"] = s.SRPA()
+	return flow, s, nil
 }
 
 // passwordVerifier answers PASSWORD_VERIFIER with the SRP proof.
