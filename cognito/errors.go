@@ -211,6 +211,12 @@ func MapError(op string, err error) error {
 		e.Name, e.Message, e.Retryable = NetworkError, msg, true
 		return e
 	}
+	e.classify(err, api, hasAPI, de, answer)
+	return e
+}
+
+// classify names e, the mapping of err that is no network fault, after what answered.
+func (e *Error) classify(err error, api smithy.APIError, hasAPI bool, de *smithy.DeserializationError, answer answerInfo) {
 	switch {
 	case errors.Is(err, context.Canceled):
 		// The caller gave up; nothing was learnt about the service.
@@ -237,7 +243,6 @@ func MapError(op string, err error) error {
 			e.Message = api.ErrorMessage()
 		}
 	}
-	return e
 }
 
 // MaxAnswerSize is the most of one answer that is read, on the user-pool and the
@@ -347,16 +352,31 @@ func networkFault(err error, answered bool) (string, bool) {
 		return fmt.Sprintf("no complete answer within %v", to.Timeout), true
 	case to != nil:
 		return fmt.Sprintf("no answer within %v", to.Timeout), true
-	case reading && isTimeout(err):
-		return "timed out reading the answer", true
-	case reading && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)):
-		return "answer cut short", true
-	case reading && errors.Is(err, syscall.ECONNRESET):
-		return "connection reset while reading the answer", true
 	case reading:
-		return "reading the answer failed: " + rd.Err.Error(), true
+		return readFault(err, rd), true
 	case answered:
 		return "", false
+	}
+	return connectFault(err)
+}
+
+// readFault says how reading an answer failed.
+func readFault(err error, rd *bounded.ReadError) string {
+	switch {
+	case isTimeout(err):
+		return "timed out reading the answer"
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return "answer cut short"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset while reading the answer"
+	}
+	return "reading the answer failed: " + rd.Err.Error()
+}
+
+// connectFault reports whether err, before any answer, is the transport's,
+// and says what happened.
+func connectFault(err error) (string, bool) {
+	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused", true
 	case errors.Is(err, syscall.ECONNRESET):
