@@ -403,54 +403,11 @@ func (c *Client) Respond(ctx context.Context, ch *Challenge, a Answer) (*Result,
 	if ch == nil {
 		return nil, errors.New("cognito: Respond needs the challenge being answered")
 	}
-	resp := map[string]string{"USERNAME": ch.Username}
-	need := func(field, v string) error {
-		if v == "" {
-			return fmt.Errorf("cognito: answer to %s needs %s", ch.Name, field)
-		}
-		return nil
-	}
-	var err error
-	switch ch.Name {
-	case ChallengeSMSMFA:
-		err = need("Code", a.Code)
-		resp["SMS_MFA_CODE"] = a.Code
-	case ChallengeSoftwareTokenMFA:
-		err = need("Code", a.Code)
-		resp["SOFTWARE_TOKEN_MFA_CODE"] = a.Code
-	case ChallengeEmailOTP:
-		err = need("Code", a.Code)
-		resp["EMAIL_OTP_CODE"] = a.Code
-	case ChallengeSMSOTP:
-		err = need("Code", a.Code)
-		resp["SMS_OTP_CODE"] = a.Code
-	case ChallengeSelectChallenge:
+	if ch.Name == ChallengeSelectChallenge {
 		return c.selectChallenge(ctx, ch, a)
-	case ChallengeWebAuthn:
-		if err = checkWebAuthnJSON(a.Credential, "the answer's Credential"); err == nil {
-			resp["CREDENTIAL"] = string(bytes.TrimSpace(a.Credential))
-		}
-	case ChallengeCustom:
-		err = need("Code", a.Code)
-		resp["ANSWER"] = a.Code
-	case ChallengeSelectMFAType:
-		err = need("MFAType", a.MFAType)
-		resp["ANSWER"] = a.MFAType
-	case ChallengeNewPasswordRequired:
-		err = need("NewPassword", a.NewPassword)
-		resp["NEW_PASSWORD"] = a.NewPassword
-		for k, v := range a.Attributes {
-			resp["userAttributes."+k] = v
-		}
-		for _, req := range ch.RequiredAttributes() {
-			if _, ok := a.Attributes[req]; !ok {
-				err = errors.Join(err, fmt.Errorf("cognito: NEW_PASSWORD_REQUIRED needs attribute %q", req))
-			}
-		}
-	case ChallengeMFASetup:
-		// The Session from VerifySoftwareToken is the proof; nothing else to send.
 	}
-	if err != nil {
+	resp := map[string]string{"USERNAME": ch.Username}
+	if err := answerParams(ch, a, resp); err != nil {
 		return nil, err
 	}
 	maps.Copy(resp, a.Responses)
@@ -459,6 +416,62 @@ func (c *Client) Respond(ctx context.Context, ch *Challenge, a Answer) (*Result,
 		return nil, err
 	}
 	return c.autoAnswer(ctx, res, a.ClientMetadata)
+}
+
+// codeResponses name the response that carries Answer.Code, by challenge.
+var codeResponses = map[string]string{
+	ChallengeSMSMFA:           "SMS_MFA_CODE",
+	ChallengeSoftwareTokenMFA: "SOFTWARE_TOKEN_MFA_CODE",
+	ChallengeEmailOTP:         "EMAIL_OTP_CODE",
+	ChallengeSMSOTP:           "SMS_OTP_CODE",
+	ChallengeCustom:           "ANSWER",
+}
+
+// answerParams adds a, the answer to ch, to the challenge responses resp.
+func answerParams(ch *Challenge, a Answer, resp map[string]string) error {
+	if key, ok := codeResponses[ch.Name]; ok {
+		resp[key] = a.Code
+		return needAnswer(ch, "Code", a.Code)
+	}
+	switch ch.Name {
+	case ChallengeWebAuthn:
+		err := checkWebAuthnJSON(a.Credential, "the answer's Credential")
+		if err == nil {
+			resp["CREDENTIAL"] = string(bytes.TrimSpace(a.Credential))
+		}
+		return err
+	case ChallengeSelectMFAType:
+		resp["ANSWER"] = a.MFAType
+		return needAnswer(ch, "MFAType", a.MFAType)
+	case ChallengeNewPasswordRequired:
+		return newPasswordParams(ch, a, resp)
+	}
+	// ChallengeMFASetup: the Session from VerifySoftwareToken is the proof;
+	// nothing else to send.
+	return nil
+}
+
+// newPasswordParams adds the answer to NEW_PASSWORD_REQUIRED to resp.
+func newPasswordParams(ch *Challenge, a Answer, resp map[string]string) error {
+	err := needAnswer(ch, "NewPassword", a.NewPassword)
+	resp["NEW_PASSWORD"] = a.NewPassword
+	for k, v := range a.Attributes {
+		resp["userAttributes."+k] = v
+	}
+	for _, req := range ch.RequiredAttributes() {
+		if _, ok := a.Attributes[req]; !ok {
+			err = errors.Join(err, fmt.Errorf("cognito: NEW_PASSWORD_REQUIRED needs attribute %q", req))
+		}
+	}
+	return err
+}
+
+// needAnswer refuses an answer to ch without field.
+func needAnswer(ch *Challenge, field, v string) error {
+	if v == "" {
+		return fmt.Errorf("cognito: answer to %s needs %s", ch.Name, field)
+	}
+	return nil
 }
 
 // respond sends RespondToAuthChallenge with the SECRET_HASH and DEVICE_KEY it needs.
