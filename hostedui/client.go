@@ -459,6 +459,12 @@ func (c *Client) post(ctx context.Context, endpoint, u string, form url.Values) 
 	if endpoint == "revoke" {
 		return nil, nil
 	}
+	return tokenAnswer(endpoint, resp, body, sent)
+}
+
+// tokenAnswer reads the token endpoint's success answer body (resp's) to a
+// request sent at sent.
+func tokenAnswer(endpoint string, resp *http.Response, body []byte, sent time.Time) (*Tokens, error) {
 	var tr struct {
 		AccessToken  string `json:"access_token"`
 		IDToken      string `json:"id_token"`
