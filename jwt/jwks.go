@@ -211,57 +211,72 @@ func parseJWK(r *rawJWK) (*publicKey, error) {
 		return nil, errors.New("unsupported alg")
 	}
 	k := &publicKey{kid: r.Kid, alg: r.Alg}
+	var err error
 	switch r.Kty {
 	case "RSA":
-		n, err := jwkInt(r.N)
-		if err != nil {
-			return nil, err
-		}
-		e, err := jwkInt(r.E)
-		if err != nil {
-			return nil, err
-		}
-		if n.BitLen() < minRSABits {
-			return nil, errors.New("RSA key too short")
-		}
-		if !e.IsInt64() || e.Int64() < 3 || e.Int64() > 1<<31-1 || e.Bit(0) == 0 {
-			return nil, errors.New("bad RSA exponent")
-		}
-		k.pub = &rsa.PublicKey{N: n, E: int(e.Int64())}
+		k.pub, err = rsaJWK(r)
 	case "EC":
-		var curve elliptic.Curve
-		switch r.Crv {
-		case "P-256":
-			curve = elliptic.P256()
-		case "P-384":
-			curve = elliptic.P384()
-		case "P-521":
-			curve = elliptic.P521()
-		default:
-			return nil, errors.New("unsupported curve")
-		}
-		size := (curve.Params().BitSize + 7) / 8
-		x, err1 := jwkBytes(r.X)
-		y, err2 := jwkBytes(r.Y)
-		if err1 != nil || err2 != nil || len(x) != size || len(y) != size {
-			return nil, errors.New("bad EC coordinates")
-		}
-		point := append(append([]byte{4}, x...), y...)
-		pub, err := ecdsa.ParseUncompressedPublicKey(curve, point)
-		if err != nil {
-			return nil, err
-		}
-		k.pub = pub
+		k.pub, err = ecJWK(r)
 	case "OKP":
-		x, err := jwkBytes(r.X)
-		if r.Crv != "Ed25519" || err != nil || len(x) != ed25519.PublicKeySize {
-			return nil, errors.New("bad OKP key")
-		}
-		k.pub = ed25519.PublicKey(x)
+		k.pub, err = okpJWK(r)
 	default:
 		return nil, errors.New("unsupported key type")
 	}
+	if err != nil {
+		return nil, err
+	}
 	return k, nil
+}
+
+// rsaJWK is the RSA public key of r.
+func rsaJWK(r *rawJWK) (*rsa.PublicKey, error) {
+	n, err := jwkInt(r.N)
+	if err != nil {
+		return nil, err
+	}
+	e, err := jwkInt(r.E)
+	if err != nil {
+		return nil, err
+	}
+	if n.BitLen() < minRSABits {
+		return nil, errors.New("RSA key too short")
+	}
+	if !e.IsInt64() || e.Int64() < 3 || e.Int64() > 1<<31-1 || e.Bit(0) == 0 {
+		return nil, errors.New("bad RSA exponent")
+	}
+	return &rsa.PublicKey{N: n, E: int(e.Int64())}, nil
+}
+
+// ecJWK is the ECDSA public key of r.
+func ecJWK(r *rawJWK) (*ecdsa.PublicKey, error) {
+	var curve elliptic.Curve
+	switch r.Crv {
+	case "P-256":
+		curve = elliptic.P256()
+	case "P-384":
+		curve = elliptic.P384()
+	case "P-521":
+		curve = elliptic.P521()
+	default:
+		return nil, errors.New("unsupported curve")
+	}
+	size := (curve.Params().BitSize + 7) / 8
+	x, err1 := jwkBytes(r.X)
+	y, err2 := jwkBytes(r.Y)
+	if err1 != nil || err2 != nil || len(x) != size || len(y) != size {
+		return nil, errors.New("bad EC coordinates")
+	}
+	point := append(append([]byte{4}, x...), y...)
+	return ecdsa.ParseUncompressedPublicKey(curve, point)
+}
+
+// okpJWK is the Ed25519 public key of r.
+func okpJWK(r *rawJWK) (ed25519.PublicKey, error) {
+	x, err := jwkBytes(r.X)
+	if r.Crv != "Ed25519" || err != nil || len(x) != ed25519.PublicKeySize {
+		return nil, errors.New("bad OKP key")
+	}
+	return ed25519.PublicKey(x), nil
 }
 
 // jwkBytes decodes a JWK member. JWKs are base64url without padding, but some

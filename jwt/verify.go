@@ -277,10 +277,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Token, error) {
 			if err := v.checkTime(hit.tok); err != nil {
 				return nil, err
 			}
-			if err := v.checkRevoked(hit.tok); err != nil {
-				return nil, err
-			}
-			if err := v.checkCustom(hit.tok); err != nil {
+			if err := v.checkLive(hit.tok); err != nil {
 				return nil, err
 			}
 			return hit.tok, nil
@@ -290,33 +287,11 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Token, error) {
 	if err != nil {
 		return nil, reject(RuleMalformed, err, "cannot decode")
 	}
-	h, c := t.header, &t.claims
-	if !v.algs[h.Alg] {
-		return nil, reject(RuleAlgorithm, nil, "alg %s not allowed", quote(h.Alg))
+	key, entry, err := v.checkSignature(ctx, t)
+	if err != nil {
+		return nil, err
 	}
-	if len(t.crit) > 0 {
-		// RFC 7515 §4.1.11: an extension the recipient does not understand makes
-		// the token invalid. This verifier understands none.
-		return nil, reject(RuleCritical, nil, "header names critical parameter %s, which this verifier does not understand", quote(t.crit[0]))
-	}
-	url, ok := v.issuers[c.Iss]
-	if !ok {
-		return nil, reject(RuleIssuer, nil, "issuer %s not accepted", quote(c.Iss))
-	}
-	key, entry, err := v.jwks.lookup(ctx, url, h.Kid)
-	switch {
-	case errors.Is(err, errUnknownKid):
-		return nil, reject(RuleKey, nil, "kid %s not in the issuer's JWKS", quote(h.Kid))
-	case err != nil:
-		return nil, reject(RuleJWKS, err, "cannot get the issuer's keys")
-	}
-	if !key.allows(h.Alg) {
-		return nil, reject(RuleAlgorithm, nil, "key %s does not allow alg %s", quote(h.Kid), quote(h.Alg))
-	}
-	if !key.verify(h.Alg, t.SigningInput(), t.sig) {
-		return nil, reject(RuleSignature, nil, "signature does not match key %s", quote(h.Kid))
-	}
-	if err := v.checkStatic(c); err != nil {
+	if err := v.checkStatic(&t.claims); err != nil {
 		return nil, err
 	}
 	if err := v.checkTime(t); err != nil {
@@ -325,13 +300,50 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Token, error) {
 	if v.cache != nil {
 		v.cache.put(raw, cachedToken{tok: t, key: key, entry: entry}, v.clock.Now())
 	}
-	if err := v.checkRevoked(t); err != nil {
-		return nil, err
-	}
-	if err := v.checkCustom(t); err != nil {
+	if err := v.checkLive(t); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// checkSignature checks t's algorithm, critical parameters and issuer, and its
+// signature with the issuer's key, which it returns with the key's JWKS entry.
+func (v *Verifier) checkSignature(ctx context.Context, t *Token) (*publicKey, *jwksEntry, error) {
+	h, c := t.header, &t.claims
+	if !v.algs[h.Alg] {
+		return nil, nil, reject(RuleAlgorithm, nil, "alg %s not allowed", quote(h.Alg))
+	}
+	if len(t.crit) > 0 {
+		// RFC 7515 §4.1.11: an extension the recipient does not understand makes
+		// the token invalid. This verifier understands none.
+		return nil, nil, reject(RuleCritical, nil, "header names critical parameter %s, which this verifier does not understand", quote(t.crit[0]))
+	}
+	url, ok := v.issuers[c.Iss]
+	if !ok {
+		return nil, nil, reject(RuleIssuer, nil, "issuer %s not accepted", quote(c.Iss))
+	}
+	key, entry, err := v.jwks.lookup(ctx, url, h.Kid)
+	switch {
+	case errors.Is(err, errUnknownKid):
+		return nil, nil, reject(RuleKey, nil, "kid %s not in the issuer's JWKS", quote(h.Kid))
+	case err != nil:
+		return nil, nil, reject(RuleJWKS, err, "cannot get the issuer's keys")
+	}
+	if !key.allows(h.Alg) {
+		return nil, nil, reject(RuleAlgorithm, nil, "key %s does not allow alg %s", quote(h.Kid), quote(h.Alg))
+	}
+	if !key.verify(h.Alg, t.SigningInput(), t.sig) {
+		return nil, nil, reject(RuleSignature, nil, "signature does not match key %s", quote(h.Kid))
+	}
+	return key, entry, nil
+}
+
+// checkLive applies the revocations and the custom checks.
+func (v *Verifier) checkLive(t *Token) error {
+	if err := v.checkRevoked(t); err != nil {
+		return err
+	}
+	return v.checkCustom(t)
 }
 
 // checkStatic applies the rules whose outcome cannot change over a token's life.
