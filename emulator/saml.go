@@ -557,15 +557,7 @@ func checkSAMLResponseShape(raw []byte, wantEncrypted bool) error {
 	if root.Tag != "Response" || root.NamespaceURI() != "urn:oasis:names:tc:SAML:2.0:protocol" {
 		return errSAML("the SAMLResponse is not a SAML Response")
 	}
-	var plain, encrypted int
-	for _, ch := range root.ChildElements() {
-		switch {
-		case ch.Tag == "Assertion" && ch.NamespaceURI() == saml2.SAMLAssertionNamespace:
-			plain++
-		case ch.Tag == "EncryptedAssertion" && ch.NamespaceURI() == saml2.SAMLAssertionNamespace:
-			encrypted++
-		}
-	}
+	plain, encrypted := countSAMLAssertions(root)
 	switch {
 	case plain+encrypted != 1:
 		return errSAML("the response must carry exactly one assertion")
@@ -575,6 +567,19 @@ func checkSAMLResponseShape(raw []byte, wantEncrypted bool) error {
 		return errSAML("the assertion is encrypted, and the provider does not use encrypted responses")
 	}
 	return nil
+}
+
+// countSAMLAssertions counts the Response's plain and encrypted assertions.
+func countSAMLAssertions(root *etree.Element) (plain, encrypted int) {
+	for _, ch := range root.ChildElements() {
+		switch {
+		case ch.Tag == "Assertion" && ch.NamespaceURI() == saml2.SAMLAssertionNamespace:
+			plain++
+		case ch.Tag == "EncryptedAssertion" && ch.NamespaceURI() == saml2.SAMLAssertionNamespace:
+			encrypted++
+		}
+	}
+	return plain, encrypted
 }
 
 // checkSAMLConditions checks the assertion's audience and validity window and
