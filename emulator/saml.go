@@ -717,6 +717,19 @@ func samlClaims(as *samlAssertion) map[string]any {
 	return claims
 }
 
+// samlReply is what samlIdpResponse learns of the request a SAML response
+// answers: the authorize parameters, the provider and where it failed.
+type samlReply struct {
+	a         authParams
+	sp        *samlProvider
+	poolID    string
+	requestID string
+	acs       string
+	oe        *oauthErr
+	redirect  bool
+	ferr      error
+}
+
 // samlIdpResponse serves POST /saml2/idpresponse.
 func (o *oauthReq) samlIdpResponse() {
 	o.r.Body = http.MaxBytesReader(o.w, o.r.Body, maxSAMLForm)
@@ -729,133 +742,143 @@ func (o *oauthReq) samlIdpResponse() {
 		o.errorPage(http.StatusBadRequest, "invalid_request")
 		return
 	}
-	acs := o.samlURL("/saml2/idpresponse")
-	var (
-		a         authParams
-		sp        *samlProvider
-		poolID    string
-		requestID string
-		oe        *oauthErr
-		redirect  bool
-		ferr      error
-	)
+	rp := &samlReply{acs: o.samlURL("/saml2/idpresponse")}
 	if err := o.locked(func(s *oauthState, now time.Time) error {
-		if relay != "" && len(relay) <= 512 {
-			key := hashToken(relay)
-			if f := s.Federations[key]; f != nil && f.SAMLRequestID != "" && f.LogoutTarget == "" {
-				delete(s.Federations, key) // one answer per request, whatever it says
-				o.e.dirty = true
-				if now.After(f.Expires) {
-					oe = errOAuth("invalid_request")
-					return nil
-				}
-				p := o.e.st.Pools[f.PoolID]
-				prov := (*oidcProvider)(nil)
-				if p != nil {
-					prov = p.identityProvider(f.Provider)
-				}
-				if prov == nil || prov.Type != "SAML" {
-					oe = errOAuth("invalid_request")
-					return nil
-				}
-				a, poolID, requestID, acs = f.Auth, p.ID, f.SAMLRequestID, f.RedirectURI
-				if sp, ferr = p.loadSAML(prov); ferr != nil {
-					ferr = fedFail("%s Error - the provider's SAML metadata is not usable", prov.Name)
-				}
-				return nil
-			}
-		}
-		// IdP-initiated: the RelayState holds the authorize parameters.
-		q, err := url.ParseQuery(relay)
-		if err != nil || relay == "" {
-			oe = errOAuth("invalid_request")
+		if o.samlSPInitiated(s, now, relay, rp) {
 			return nil
 		}
-		a = readAuthParams(q)
-		var chk *checked
-		if chk, oe, redirect = o.validate(a); oe != nil {
-			return nil
-		}
-		prov := chk.p.identityProvider(chk.provider)
-		if prov == nil || prov.Type != "SAML" || !samlBool(prov.Details, "IDPInit") {
-			oe, redirect = &oauthErr{Code: "invalid_request", Desc: "IdP-initiated sign-in is not enabled for this identity provider", Status: http.StatusBadRequest}, true
-			return nil
-		}
-		poolID = chk.p.ID
-		if sp, ferr = chk.p.loadSAML(prov); ferr != nil {
-			ferr = fedFail("%s Error - the provider's SAML metadata is not usable", prov.Name)
-		}
+		o.samlIdPInitiated(relay, rp)
 		return nil
 	}); err != nil {
 		o.internal(err)
 		return
 	}
 	switch {
-	case oe != nil:
-		o.fail(a, oe, redirect)
+	case rp.oe != nil:
+		o.fail(rp.a, rp.oe, rp.redirect)
 		return
-	case ferr != nil:
-		o.fedFailRedirect(a, ferr)
+	case rp.ferr != nil:
+		o.fedFailRedirect(rp.a, rp.ferr)
 		return
 	}
-	as, err := sp.verifySAMLResponse(poolID, acs, encoded, requestID, o.e.Now())
+	as, err := rp.sp.verifySAMLResponse(rp.poolID, rp.acs, encoded, rp.requestID, o.e.Now())
 	if err != nil {
-		o.e.logger().Warn("emulator: SAML response refused", "provider", clip(sp.prov.Name), "reason", clip(err.Error()), "detail", samlDetail(err))
-		o.fedFailRedirect(a, fedFail("Invalid SAML response received: %s", err.Error()))
+		o.e.logger().Warn("emulator: SAML response refused", "provider", clip(rp.sp.prov.Name), "reason", clip(err.Error()), "detail", samlDetail(err))
+		o.fedFailRedirect(rp.a, fedFail("Invalid SAML response received: %s", err.Error()))
 		return
 	}
 	var (
 		username, cookie string
 		authTime         time.Time
+		ferr             error
 	)
 	if err := o.locked(func(s *oauthState, now time.Time) error {
-		p := o.e.st.Pools[poolID]
-		if p == nil {
-			ferr = fedFail("the user pool no longer exists")
-			return nil
-		}
-		seen := hashToken(as.Issuer + "\x00" + as.ID)
-		if _, dup := s.SAMLSeen[seen]; dup {
-			ferr = fedFail("Invalid SAML response received: the assertion was already used")
-			return nil
-		}
-		if len(s.SAMLSeen) >= maxSAMLSeen {
-			ferr = &fedError{code: "temporarily_unavailable", desc: "too many SAML assertions remembered"}
-			return nil
-		}
-		s.SAMLSeen[seen] = as.Expires
-		o.e.dirty = true
-		prov := p.identityProvider(sp.prov.Name)
-		if prov == nil {
-			ferr = fedFail("the identity provider no longer exists")
-			return nil
-		}
-		prov.Issuer = as.Issuer
-		c := &call{ctx: o.r.Context(), op: "saml2/idpresponse", now: now, in: &callInput{ClientID: a.ClientID}}
-		u, err := o.e.federatedUser(c, p, prov, samlClaims(as), now)
-		if err != nil {
-			var ae *Error
-			if errors.As(err, &ae) {
-				err = &fedError{code: "invalid_request", desc: ae.Message}
-			}
-			ferr = err
-			return nil
-		}
-		username, authTime = u.Username, now
-		cookie = o.e.randomB64(32)
-		s.Logins[hashToken(cookie)] = &loginSession{PoolID: p.ID, Username: u.Username, AuthTime: now, Expires: now.Add(loginTTL),
-			SAMLProvider: prov.Name, SAMLNameID: as.NameID, SAMLNameIDFormat: as.NameIDFormat, SAMLSessionIndex: as.SessionIndex}
+		username, cookie, authTime, ferr = o.samlSignIn(s, now, rp, as)
 		return nil
 	}); err != nil {
 		o.internal(err)
 		return
 	}
 	if ferr != nil {
-		o.fedFailRedirect(a, ferr)
+		o.fedFailRedirect(rp.a, ferr)
 		return
 	}
 	http.SetCookie(o.w, &http.Cookie{Name: loginCookie, Value: cookie, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(loginTTL / time.Second)})
-	o.complete(a, username, authTime)
+	o.complete(rp.a, username, authTime)
+}
+
+// samlSPInitiated reads the sign-in request the RelayState names, if it names
+// one (then it tells true): one answer per request, whatever it says.
+func (o *oauthReq) samlSPInitiated(s *oauthState, now time.Time, relay string, rp *samlReply) bool {
+	if relay == "" || len(relay) > 512 {
+		return false
+	}
+	key := hashToken(relay)
+	f := s.Federations[key]
+	if f == nil || f.SAMLRequestID == "" || f.LogoutTarget != "" {
+		return false
+	}
+	delete(s.Federations, key) // one answer per request, whatever it says
+	o.e.dirty = true
+	if now.After(f.Expires) {
+		rp.oe = errOAuth("invalid_request")
+		return true
+	}
+	p := o.e.st.Pools[f.PoolID]
+	prov := (*oidcProvider)(nil)
+	if p != nil {
+		prov = p.identityProvider(f.Provider)
+	}
+	if prov == nil || prov.Type != "SAML" {
+		rp.oe = errOAuth("invalid_request")
+		return true
+	}
+	rp.a, rp.poolID, rp.requestID, rp.acs = f.Auth, p.ID, f.SAMLRequestID, f.RedirectURI
+	var err error
+	if rp.sp, err = p.loadSAML(prov); err != nil {
+		rp.ferr = fedFail("%s Error - the provider's SAML metadata is not usable", prov.Name)
+	}
+	return true
+}
+
+// samlIdPInitiated reads an IdP-initiated sign-in: the RelayState holds the
+// authorize parameters.
+func (o *oauthReq) samlIdPInitiated(relay string, rp *samlReply) {
+	q, err := url.ParseQuery(relay)
+	if err != nil || relay == "" {
+		rp.oe = errOAuth("invalid_request")
+		return
+	}
+	rp.a = readAuthParams(q)
+	var chk *checked
+	if chk, rp.oe, rp.redirect = o.validate(rp.a); rp.oe != nil {
+		return
+	}
+	prov := chk.p.identityProvider(chk.provider)
+	if prov == nil || prov.Type != "SAML" || !samlBool(prov.Details, "IDPInit") {
+		rp.oe, rp.redirect = &oauthErr{Code: "invalid_request", Desc: "IdP-initiated sign-in is not enabled for this identity provider", Status: http.StatusBadRequest}, true
+		return
+	}
+	rp.poolID = chk.p.ID
+	if rp.sp, err = chk.p.loadSAML(prov); err != nil {
+		rp.ferr = fedFail("%s Error - the provider's SAML metadata is not usable", prov.Name)
+	}
+}
+
+// samlSignIn signs the assertion's user in (once per assertion) and returns
+// the login cookie, or why not.
+func (o *oauthReq) samlSignIn(s *oauthState, now time.Time, rp *samlReply, as *samlAssertion) (username, cookie string, authTime time.Time, ferr error) {
+	p := o.e.st.Pools[rp.poolID]
+	if p == nil {
+		return "", "", time.Time{}, fedFail("the user pool no longer exists")
+	}
+	seen := hashToken(as.Issuer + "\x00" + as.ID)
+	if _, dup := s.SAMLSeen[seen]; dup {
+		return "", "", time.Time{}, fedFail("Invalid SAML response received: the assertion was already used")
+	}
+	if len(s.SAMLSeen) >= maxSAMLSeen {
+		return "", "", time.Time{}, &fedError{code: "temporarily_unavailable", desc: "too many SAML assertions remembered"}
+	}
+	s.SAMLSeen[seen] = as.Expires
+	o.e.dirty = true
+	prov := p.identityProvider(rp.sp.prov.Name)
+	if prov == nil {
+		return "", "", time.Time{}, fedFail("the identity provider no longer exists")
+	}
+	prov.Issuer = as.Issuer
+	c := &call{ctx: o.r.Context(), op: "saml2/idpresponse", now: now, in: &callInput{ClientID: rp.a.ClientID}}
+	u, err := o.e.federatedUser(c, p, prov, samlClaims(as), now)
+	if err != nil {
+		var ae *Error
+		if errors.As(err, &ae) {
+			err = &fedError{code: "invalid_request", desc: ae.Message}
+		}
+		return "", "", time.Time{}, err
+	}
+	cookie = o.e.randomB64(32)
+	s.Logins[hashToken(cookie)] = &loginSession{PoolID: p.ID, Username: u.Username, AuthTime: now, Expires: now.Add(loginTTL),
+		SAMLProvider: prov.Name, SAMLNameID: as.NameID, SAMLNameIDFormat: as.NameIDFormat, SAMLSessionIndex: as.SessionIndex}
+	return u.Username, cookie, now, nil
 }
 
 // samlLogout sends a user signed in through a SAML provider with IDPSignout
