@@ -112,26 +112,11 @@ type samlIdP struct {
 // certificates. Expired certificates are refused when configuring (now not
 // zero), as Cognito refuses them.
 func parseSAMLMetadata(raw []byte, now time.Time) (*samlIdP, error) {
-	if len(raw) == 0 || len(raw) > maxSAMLMetadata {
-		return nil, fmt.Errorf("the metadata must be 1 to %d bytes", maxSAMLMetadata)
-	}
-	if err := rtvalidator.Validate(bytes.NewReader(raw)); err != nil {
-		return nil, errors.New("the metadata is not well-formed XML")
-	}
-	if bytes.Count(raw, []byte("<")) > 10_000 {
-		return nil, errors.New("the metadata has too many elements")
-	}
-	var ed samltypes.EntityDescriptor
-	if err := xml.Unmarshal(raw, &ed); err != nil {
-		return nil, errors.New("the metadata is not a SAML EntityDescriptor")
+	ed, err := readEntityDescriptor(raw)
+	if err != nil {
+		return nil, err
 	}
 	d := ed.IDPSSODescriptor
-	if d == nil {
-		return nil, errors.New("the metadata has no IDPSSODescriptor")
-	}
-	if ed.EntityID == "" || len(ed.EntityID) > 1024 {
-		return nil, errors.New("the metadata has no usable entityID")
-	}
 	idp := &samlIdP{EntityID: ed.EntityID}
 	for _, s := range d.SingleSignOnServices {
 		if s.Binding == samlBindingRedirect && idp.SSO == "" && httpURL(s.Location) {
@@ -146,36 +131,80 @@ func parseSAMLMetadata(raw []byte, now time.Time) (*samlIdP, error) {
 	if idp.SSO == "" {
 		return nil, errors.New("the metadata has no HTTP-Redirect SingleSignOnService")
 	}
-	for _, kd := range d.KeyDescriptors {
+	if idp.Certs, err = samlSigningCerts(d.KeyDescriptors, now); err != nil {
+		return nil, err
+	}
+	return idp, nil
+}
+
+// readEntityDescriptor reads bounded, well-formed metadata with an
+// IDPSSODescriptor and a usable entityID.
+func readEntityDescriptor(raw []byte) (*samltypes.EntityDescriptor, error) {
+	if len(raw) == 0 || len(raw) > maxSAMLMetadata {
+		return nil, fmt.Errorf("the metadata must be 1 to %d bytes", maxSAMLMetadata)
+	}
+	if err := rtvalidator.Validate(bytes.NewReader(raw)); err != nil {
+		return nil, errors.New("the metadata is not well-formed XML")
+	}
+	if bytes.Count(raw, []byte("<")) > 10_000 {
+		return nil, errors.New("the metadata has too many elements")
+	}
+	var ed samltypes.EntityDescriptor
+	if err := xml.Unmarshal(raw, &ed); err != nil {
+		return nil, errors.New("the metadata is not a SAML EntityDescriptor")
+	}
+	if ed.IDPSSODescriptor == nil {
+		return nil, errors.New("the metadata has no IDPSSODescriptor")
+	}
+	if ed.EntityID == "" || len(ed.EntityID) > 1024 {
+		return nil, errors.New("the metadata has no usable entityID")
+	}
+	return &ed, nil
+}
+
+// samlSigningCerts reads the signing certificates of the key descriptors: 1
+// to maxSAMLCerts, none expired when now is not zero.
+func samlSigningCerts(kds []samltypes.KeyDescriptor, now time.Time) ([]*x509.Certificate, error) {
+	var certs []*x509.Certificate
+	for _, kd := range kds {
 		if kd.Use != "" && kd.Use != "signing" {
 			continue
 		}
 		for _, xc := range kd.KeyInfo.X509Data.X509Certificates {
-			data := strings.Join(strings.Fields(xc.Data), "")
-			if len(data) > 4096 {
-				return nil, errors.New("a signing certificate is longer than 4096 characters")
-			}
-			der, err := base64.StdEncoding.DecodeString(data)
+			cert, err := parseSAMLCert(xc.Data, now)
 			if err != nil {
-				return nil, errors.New("a signing certificate is not base64")
+				return nil, err
 			}
-			cert, err := x509.ParseCertificate(der)
-			if err != nil {
-				return nil, errors.New("a signing certificate is not X.509")
-			}
-			if !now.IsZero() && now.After(cert.NotAfter) {
-				return nil, errors.New("a signing certificate has expired")
-			}
-			if len(idp.Certs) == maxSAMLCerts {
+			if len(certs) == maxSAMLCerts {
 				return nil, fmt.Errorf("the metadata has more than %d signing certificates", maxSAMLCerts)
 			}
-			idp.Certs = append(idp.Certs, cert)
+			certs = append(certs, cert)
 		}
 	}
-	if len(idp.Certs) == 0 {
+	if len(certs) == 0 {
 		return nil, errors.New("the metadata has no signing certificate")
 	}
-	return idp, nil
+	return certs, nil
+}
+
+// parseSAMLCert reads one base64 X.509 certificate of the metadata.
+func parseSAMLCert(text string, now time.Time) (*x509.Certificate, error) {
+	data := strings.Join(strings.Fields(text), "")
+	if len(data) > 4096 {
+		return nil, errors.New("a signing certificate is longer than 4096 characters")
+	}
+	der, err := base64.StdEncoding.DecodeString(data)
+	if err != nil {
+		return nil, errors.New("a signing certificate is not base64")
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, errors.New("a signing certificate is not X.509")
+	}
+	if !now.IsZero() && now.After(cert.NotAfter) {
+		return nil, errors.New("a signing certificate has expired")
+	}
+	return cert, nil
 }
 
 // samlBool reads a SAML ProviderDetails flag ("true"/"false", absent false).
