@@ -653,44 +653,13 @@ func (e *Emulator) verifyLogin(ip *identityPool, key, token string, now time.Tim
 		return login{}, errNotAuthorized("Invalid login token. Token is not from a supported provider of this identity pool.")
 	}
 	provider := ProviderName(poolID)
-	var trusted []CognitoIdentityProvider
-	for _, cp := range ip.Providers {
-		if cp.ProviderName == provider {
-			trusted = append(trusted, cp)
-		}
-	}
+	trusted := trustedProviders(ip, provider)
 	if len(trusted) == 0 {
 		return login{}, errNotAuthorized("Invalid login token. Token is not from a supported provider of this identity pool.")
 	}
-	bad := errNotAuthorized("Invalid login token. Not a valid OpenId Connect identity token.")
-	if up.Keys.id == nil {
-		return login{}, bad // the pool never issued a token
-	}
-	var cl idTokenClaims
-	_, err := jwt.Parse(token, func(t *jwt.Token) (any, error) {
-		kid, _ := t.Header["kid"].(string)
-		if k := up.Keys.publicKey("id", kid); k != nil {
-			return k, nil
-		}
-		return nil, fmt.Errorf("unknown kid")
-	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation())
+	cl, all, err := e.readPoolIDToken(up, token, now)
 	if err != nil {
-		return login{}, bad
-	}
-	parts := strings.Split(token, ".")
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	var all map[string]any
-	if err != nil || json.Unmarshal(payload, &cl) != nil || json.Unmarshal(payload, &all) != nil {
-		return login{}, bad
-	}
-	if cl.Iss != e.issuer(up) {
-		return login{}, errNotAuthorized("Invalid login token. Issuer doesn't match providerName")
-	}
-	if cl.TokenUse != "id" || cl.Sub == "" {
-		return login{}, bad
-	}
-	if now.Unix() >= cl.Exp {
-		return login{}, errNotAuthorized(fmt.Sprintf("Invalid login token. Token expired: %d >= %d", now.Unix(), cl.Exp))
+		return login{}, err
 	}
 	var match *CognitoIdentityProvider
 	for i := range trusted {
@@ -703,15 +672,69 @@ func (e *Emulator) verifyLogin(ip *identityPool, key, token string, now time.Tim
 		return login{}, errNotAuthorized("Invalid login token. Incorrect token audience.")
 	}
 	if match.ServerSideTokenCheck {
-		// The user pool is asked whether the sign-in still stands.
-		if o := up.Origins[cl.OriginJTI]; o == nil || o.Revoked {
-			return login{}, errNotAuthorized("Invalid login token. Token has been revoked.")
-		}
-		if u := up.Users[up.userKey(cl.Username)]; u == nil || u.Sub != cl.Sub || !u.Enabled {
-			return login{}, errNotAuthorized("Invalid login token. User is not valid.")
+		if err := serverSideTokenCheck(up, &cl); err != nil {
+			return login{}, err
 		}
 	}
 	return login{provider: provider, sub: cl.Sub, mappingKey: provider + ":" + cl.Aud, claims: all}, nil
+}
+
+// trustedProviders are the identity pool's entries for a user pool provider.
+func trustedProviders(ip *identityPool, provider string) []CognitoIdentityProvider {
+	var trusted []CognitoIdentityProvider
+	for _, cp := range ip.Providers {
+		if cp.ProviderName == provider {
+			trusted = append(trusted, cp)
+		}
+	}
+	return trusted
+}
+
+// readPoolIDToken verifies an id token of user pool up: its signature, issuer,
+// use, subject and expiry; it returns its claims, typed and all.
+func (e *Emulator) readPoolIDToken(up *userPool, token string, now time.Time) (idTokenClaims, map[string]any, error) {
+	var cl idTokenClaims
+	bad := errNotAuthorized("Invalid login token. Not a valid OpenId Connect identity token.")
+	if up.Keys.id == nil {
+		return cl, nil, bad // the pool never issued a token
+	}
+	_, err := jwt.Parse(token, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		if k := up.Keys.publicKey("id", kid); k != nil {
+			return k, nil
+		}
+		return nil, fmt.Errorf("unknown kid")
+	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation())
+	if err != nil {
+		return cl, nil, bad
+	}
+	parts := strings.Split(token, ".")
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	var all map[string]any
+	if err != nil || json.Unmarshal(payload, &cl) != nil || json.Unmarshal(payload, &all) != nil {
+		return cl, nil, bad
+	}
+	if cl.Iss != e.issuer(up) {
+		return cl, nil, errNotAuthorized("Invalid login token. Issuer doesn't match providerName")
+	}
+	if cl.TokenUse != "id" || cl.Sub == "" {
+		return cl, nil, bad
+	}
+	if now.Unix() >= cl.Exp {
+		return cl, nil, errNotAuthorized(fmt.Sprintf("Invalid login token. Token expired: %d >= %d", now.Unix(), cl.Exp))
+	}
+	return cl, all, nil
+}
+
+// serverSideTokenCheck asks the user pool whether the sign-in still stands.
+func serverSideTokenCheck(up *userPool, cl *idTokenClaims) error {
+	if o := up.Origins[cl.OriginJTI]; o == nil || o.Revoked {
+		return errNotAuthorized("Invalid login token. Token has been revoked.")
+	}
+	if u := up.Users[up.userKey(cl.Username)]; u == nil || u.Sub != cl.Sub || !u.Enabled {
+		return errNotAuthorized("Invalid login token. User is not valid.")
+	}
+	return nil
 }
 
 func (e *Emulator) newIdentity(s *idpState, ip *identityPool, now time.Time) *identity {
