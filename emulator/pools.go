@@ -210,46 +210,19 @@ func (e *Emulator) opCreateUserPool(c *call, in *poolConfig) (any, error) {
 }
 
 func (e *Emulator) createPool(in poolConfig, id string, now time.Time) (*userPool, error) {
-	if in.PoolName == "" || len(in.PoolName) > 128 {
-		return nil, errInvalidParameter("1 validation error detected: Value at 'poolName' failed to satisfy constraint: Member must have length between 1 and 128")
+	if err := checkPoolNameAndSignIn(&in); err != nil {
+		return nil, err
 	}
-	for _, a := range in.UsernameAttributes {
-		if a != "email" && a != "phone_number" {
-			return nil, errInvalidParameter("Invalid UsernameAttributes: %s", clip(a))
-		}
-	}
-	if len(in.UsernameAttributes) > 0 && len(in.AliasAttributes) > 0 {
-		return nil, errInvalidParameter("Only one of the aliasAttributes or usernameAttributes can be set in a User Pool")
-	}
-	mfa := in.MfaConfiguration
-	if mfa == "" {
-		mfa = "OFF"
-	}
-	if mfa != "OFF" && mfa != "ON" && mfa != "OPTIONAL" {
-		return nil, errInvalidParameter("Invalid MfaConfiguration: %s", clip(mfa))
-	}
-	lambda, err := in.LambdaConfig.normalize()
+	mfa, lambda, err := checkPoolSettings(&in, in.raw)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkDeletionProtection(in.DeletionProtection); err != nil {
-		return nil, err
-	}
-	if err := checkUpdateSettings(in.raw, in.AutoVerifiedAttributes); err != nil {
 		return nil, err
 	}
 	schema, err := normalizeSchema(in.Schema) // schema.go
 	if err != nil {
 		return nil, err
 	}
-	if id == "" {
-		region := in.region
-		if region == "" {
-			region = e.opts.Region
-		}
-		id = region + "_" + e.randomAlnum(9, false)
-	} else if e.st.Pools[id] != nil {
-		return nil, errInvalidParameter("User pool %s already exists.", clip(id))
+	if id, err = e.newPoolID(in.region, id); err != nil {
+		return nil, err
 	}
 	p := &userPool{
 		ID:                     id,
@@ -261,19 +234,13 @@ func (e *Emulator) createPool(in poolConfig, id string, now time.Time) (*userPoo
 		AliasAttributes:        in.AliasAttributes,
 		AutoVerifiedAttributes: in.AutoVerifiedAttributes,
 		Device:                 in.DeviceConfiguration,
-		Password:               defaultPasswordPolicy(),
+		Password:               passwordPolicyOf(&in),
 		TempPasswordDays:       7,
 		Schema:                 schema,
 		Lambda:                 lambda,
 		Tags:                   in.UserPoolTags,
 		DeletionProtection:     in.DeletionProtection,
 		Extra:                  extraFields(in.raw, poolExtraFields),
-	}
-	if in.Policies != nil && in.Policies.PasswordPolicy != nil {
-		p.Password = *in.Policies.PasswordPolicy
-		if p.Password.MinimumLength == 0 {
-			p.Password.MinimumLength = 8
-		}
 	}
 	if ff := in.signInFactors(); ff != nil {
 		if err := checkFirstFactors(ff); err != nil {
@@ -293,6 +260,74 @@ func (e *Emulator) createPool(in poolConfig, id string, now time.Time) (*userPoo
 	e.st.Pools[id] = p
 	e.dirty = true
 	return p, nil
+}
+
+// checkPoolNameAndSignIn checks a new pool's name and sign-in attributes.
+func checkPoolNameAndSignIn(in *poolConfig) error {
+	if in.PoolName == "" || len(in.PoolName) > 128 {
+		return errInvalidParameter("1 validation error detected: Value at 'poolName' failed to satisfy constraint: Member must have length between 1 and 128")
+	}
+	for _, a := range in.UsernameAttributes {
+		if a != "email" && a != "phone_number" {
+			return errInvalidParameter("Invalid UsernameAttributes: %s", clip(a))
+		}
+	}
+	if len(in.UsernameAttributes) > 0 && len(in.AliasAttributes) > 0 {
+		return errInvalidParameter("Only one of the aliasAttributes or usernameAttributes can be set in a User Pool")
+	}
+	return nil
+}
+
+// checkPoolSettings checks the settings CreateUserPool and UpdateUserPool
+// share, in Cognito's order, and returns the MFA configuration (OFF when left
+// out) and the normalized LambdaConfig.
+func checkPoolSettings(in *poolConfig, raw []byte) (string, *LambdaConfig, error) {
+	mfa := in.MfaConfiguration
+	if mfa == "" {
+		mfa = "OFF"
+	}
+	if mfa != "OFF" && mfa != "ON" && mfa != "OPTIONAL" {
+		return "", nil, errInvalidParameter("Invalid MfaConfiguration: %s", clip(mfa))
+	}
+	lambda, err := in.LambdaConfig.normalize()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := checkDeletionProtection(in.DeletionProtection); err != nil {
+		return "", nil, err
+	}
+	if err := checkUpdateSettings(raw, in.AutoVerifiedAttributes); err != nil {
+		return "", nil, err
+	}
+	return mfa, lambda, nil
+}
+
+// passwordPolicyOf is the request's password policy (minimum length 8 when
+// left out), or the default one.
+func passwordPolicyOf(in *poolConfig) PasswordPolicy {
+	if in.Policies == nil || in.Policies.PasswordPolicy == nil {
+		return defaultPasswordPolicy()
+	}
+	pw := *in.Policies.PasswordPolicy
+	if pw.MinimumLength == 0 {
+		pw.MinimumLength = 8
+	}
+	return pw
+}
+
+// newPoolID makes a pool ID in region (the emulator's when ""), or checks
+// that the given one is free.
+func (e *Emulator) newPoolID(region, id string) (string, error) {
+	if id != "" {
+		if e.st.Pools[id] != nil {
+			return "", errInvalidParameter("User pool %s already exists.", clip(id))
+		}
+		return id, nil
+	}
+	if region == "" {
+		region = e.opts.Region
+	}
+	return region + "_" + e.randomAlnum(9, false), nil
 }
 
 func (e *Emulator) describePool(p *userPool) map[string]any {
@@ -361,36 +396,14 @@ func (e *Emulator) opUpdateUserPool(c *call, in *updatePoolInput) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(in.UsernameAttributes) > 0 || len(in.AliasAttributes) > 0 || len(in.Schema) > 0 || in.UsernameConfiguration != nil {
-		return nil, errInvalidParameter("UsernameAttributes, AliasAttributes, Schema and UsernameConfiguration cannot be changed after the user pool is created.")
+	if err := checkPoolUpdate(in); err != nil {
+		return nil, err
 	}
-	if in.PoolName != "" && len(in.PoolName) > 128 {
-		return nil, errInvalidParameter("1 validation error detected: Value at 'poolName' failed to satisfy constraint: Member must have length between 1 and 128")
-	}
-	mfa := in.MfaConfiguration
-	if mfa == "" {
-		mfa = "OFF"
-	}
-	if mfa != "OFF" && mfa != "ON" && mfa != "OPTIONAL" {
-		return nil, errInvalidParameter("Invalid MfaConfiguration: %s", clip(mfa))
-	}
-	lambda, err := in.LambdaConfig.normalize()
+	mfa, lambda, err := checkPoolSettings(&in.poolConfig, c.body)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkDeletionProtection(in.DeletionProtection); err != nil {
-		return nil, err
-	}
-	if err := checkUpdateSettings(c.body, in.AutoVerifiedAttributes); err != nil {
-		return nil, err
-	}
-	password := defaultPasswordPolicy()
-	if in.Policies != nil && in.Policies.PasswordPolicy != nil {
-		password = *in.Policies.PasswordPolicy
-		if password.MinimumLength == 0 {
-			password.MinimumLength = 8
-		}
-	}
+	password := passwordPolicyOf(&in.poolConfig)
 	if in.PoolName != "" {
 		p.Name = in.PoolName
 	}
@@ -405,6 +418,25 @@ func (e *Emulator) opUpdateUserPool(c *call, in *updatePoolInput) (any, error) {
 		p.FirstAuthFactors = ff
 	}
 	p.Password = password
+	applyPoolUpdate(p, in, lambda, c)
+	e.dirty = true
+	return nil, nil
+}
+
+// checkPoolUpdate refuses the settings fixed at creation and a too long name.
+func checkPoolUpdate(in *updatePoolInput) error {
+	if len(in.UsernameAttributes) > 0 || len(in.AliasAttributes) > 0 || len(in.Schema) > 0 || in.UsernameConfiguration != nil {
+		return errInvalidParameter("UsernameAttributes, AliasAttributes, Schema and UsernameConfiguration cannot be changed after the user pool is created.")
+	}
+	if in.PoolName != "" && len(in.PoolName) > 128 {
+		return errInvalidParameter("1 validation error detected: Value at 'poolName' failed to satisfy constraint: Member must have length between 1 and 128")
+	}
+	return nil
+}
+
+// applyPoolUpdate sets what UpdateUserPool resets to the request's value or
+// Cognito's default.
+func applyPoolUpdate(p *userPool, in *updatePoolInput, lambda *LambdaConfig, c *call) {
 	p.AutoVerifiedAttributes = in.AutoVerifiedAttributes
 	p.Device = in.DeviceConfiguration
 	p.TempPasswordDays = 7
@@ -418,8 +450,6 @@ func (e *Emulator) opUpdateUserPool(c *call, in *updatePoolInput) (any, error) {
 	p.DeletionProtection = in.DeletionProtection
 	p.Extra = extraFields(c.body, poolExtraFields)
 	p.Modified = c.now
-	e.dirty = true
-	return nil, nil
 }
 
 func defaultPasswordPolicy() PasswordPolicy {
