@@ -314,29 +314,14 @@ func (c *Config) Validate() error {
 	switch c.Store {
 	case "", StoreKeyring, StoreFile, StoreMemory:
 	default:
-		from := ""
-		if src := c.Sources["store"]; src != "" {
-			from = " (" + string(src) + ")"
-		}
-		return &UsageError{Msg: fmt.Sprintf("unknown session store %q%s: use keyring, file or memory", c.Store, from)}
+		return &UsageError{Msg: fmt.Sprintf("unknown session store %q%s: use keyring, file or memory", c.Store, c.from("store"))}
 	}
-	for _, f := range []struct{ name, v string }{{"endpoint", c.Endpoint}, {"identity-endpoint", c.IdentityEndpoint}, {"domain", c.Domain}} {
-		name, v := f.name, f.v
-		if v == "" {
-			continue
-		}
-		u, err := url.Parse(v)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-			return &UsageError{Msg: fmt.Sprintf("--%s must be an http(s) URL, got %q", name, v)}
-		}
+	if err := c.validateURLs(); err != nil {
+		return err
 	}
 	if c.Timeout != "" {
 		if _, err := ParseTimeout(c.Timeout); err != nil {
-			from := ""
-			if src := c.Sources["timeout"]; src != "" {
-				from = " (" + string(src) + ")"
-			}
-			return &UsageError{Msg: fmt.Sprintf("--timeout%s: %v", from, err)}
+			return &UsageError{Msg: fmt.Sprintf("--timeout%s: %v", c.from("timeout"), err)}
 		}
 	}
 	switch strings.ToLower(c.RefreshOperation) {
@@ -346,6 +331,29 @@ func (c *Config) Validate() error {
 	}
 	if c.UserPoolID != "" && RegionOf(c.UserPoolID) == "" {
 		return &UsageError{Msg: fmt.Sprintf("user pool ID %q is not of the form REGION_ID", c.UserPoolID)}
+	}
+	return nil
+}
+
+// from is " (source)" for the setting flag, or "" when its source is unknown.
+func (c *Config) from(flag string) string {
+	if src := c.Sources[flag]; src != "" {
+		return " (" + string(src) + ")"
+	}
+	return ""
+}
+
+// validateURLs checks the endpoint, identity endpoint and domain are http(s) URLs.
+func (c *Config) validateURLs() error {
+	for _, f := range []struct{ name, v string }{{"endpoint", c.Endpoint}, {"identity-endpoint", c.IdentityEndpoint}, {"domain", c.Domain}} {
+		name, v := f.name, f.v
+		if v == "" {
+			continue
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return &UsageError{Msg: fmt.Sprintf("--%s must be an http(s) URL, got %q", name, v)}
+		}
 	}
 	return nil
 }
