@@ -67,24 +67,11 @@ func ParseAmplify(b []byte) (Values, error) {
 	var v Values
 	switch {
 	case d.Auth != nil && d.Auth.UserPoolID != "":
-		v = Values{Region: d.Auth.Region, UserPoolID: d.Auth.UserPoolID, ClientID: d.Auth.ClientID, IdentityPoolID: d.Auth.IdentityPoolID}
-		if o := d.Auth.OAuth; o != nil {
-			v.Domain, v.Scopes = o.Domain, strings.Join(o.Scopes, ",")
-		}
+		v = d.outputsValues()
 	case d.UserPoolID != "" || d.IdentityPoolID != "":
-		v = Values{Region: d.CognitoRegion, UserPoolID: d.UserPoolID, ClientID: d.ClientID, IdentityPoolID: d.IdentityPoolID}
-		if v.Region == "" {
-			v.Region = d.ProjectRegion
-		}
-		if o := d.OAuth; o != nil {
-			v.Domain, v.Scopes = o.Domain, strings.Join(o.Scope, ",")
-		}
+		v = d.exportsValues()
 	case d.V6 != nil && d.V6.Cognito != nil && (d.V6.Cognito.UserPoolID != "" || d.V6.Cognito.IdentityPoolID != ""):
-		c := d.V6.Cognito
-		v = Values{UserPoolID: c.UserPoolID, ClientID: c.ClientID, IdentityPoolID: c.IdentityPoolID}
-		if c.LoginWith != nil && c.LoginWith.OAuth != nil {
-			v.Domain, v.Scopes = c.LoginWith.OAuth.Domain, strings.Join(c.LoginWith.OAuth.Scopes, ",")
-		}
+		v = d.v6Values()
 	default:
 		return Values{}, errors.New("amplify configuration has no Cognito user pool or identity pool")
 	}
@@ -95,4 +82,35 @@ func ParseAmplify(b []byte) (Values, error) {
 		v.Region = RegionOf(v.IdentityPoolID)
 	}
 	return v, nil
+}
+
+// outputsValues are the settings of an amplify_outputs.json (its auth section).
+func (d *amplifyDoc) outputsValues() Values {
+	v := Values{Region: d.Auth.Region, UserPoolID: d.Auth.UserPoolID, ClientID: d.Auth.ClientID, IdentityPoolID: d.Auth.IdentityPoolID}
+	if o := d.Auth.OAuth; o != nil {
+		v.Domain, v.Scopes = o.Domain, strings.Join(o.Scopes, ",")
+	}
+	return v
+}
+
+// exportsValues are the settings of an aws-exports.json (top-level aws_* keys).
+func (d *amplifyDoc) exportsValues() Values {
+	v := Values{Region: d.CognitoRegion, UserPoolID: d.UserPoolID, ClientID: d.ClientID, IdentityPoolID: d.IdentityPoolID}
+	if v.Region == "" {
+		v.Region = d.ProjectRegion
+	}
+	if o := d.OAuth; o != nil {
+		v.Domain, v.Scopes = o.Domain, strings.Join(o.Scope, ",")
+	}
+	return v
+}
+
+// v6Values are the settings of an Amplify v6 configuration (Auth.Cognito).
+func (d *amplifyDoc) v6Values() Values {
+	c := d.V6.Cognito
+	v := Values{UserPoolID: c.UserPoolID, ClientID: c.ClientID, IdentityPoolID: c.IdentityPoolID}
+	if c.LoginWith != nil && c.LoginWith.OAuth != nil {
+		v.Domain, v.Scopes = c.LoginWith.OAuth.Domain, strings.Join(c.LoginWith.OAuth.Scopes, ",")
+	}
+	return v
 }
