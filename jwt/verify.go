@@ -192,19 +192,8 @@ type Verifier struct {
 
 // NewVerifier checks the options and returns a Verifier.
 func NewVerifier(opts VerifierOptions) (*Verifier, error) {
-	if len(opts.Issuers) == 0 {
-		return nil, errors.New("jwt: NewVerifier: no issuers")
-	}
-	if len(opts.ClientIDs) == 0 && !opts.AnyClient {
-		return nil, errors.New("jwt: NewVerifier: no client IDs (set AnyClient to accept any)")
-	}
-	switch opts.TokenUse {
-	case "", IDToken, AccessToken:
-	default:
-		return nil, fmt.Errorf("jwt: NewVerifier: token use %q is neither id nor access", opts.TokenUse)
-	}
-	if opts.Leeway < 0 {
-		return nil, errors.New("jwt: NewVerifier: negative leeway")
+	if err := checkVerifierOptions(&opts); err != nil {
+		return nil, err
 	}
 	v := &Verifier{
 		opts:    opts,
@@ -214,25 +203,11 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 		clock:   opts.Clock,
 		jwks:    opts.JWKS,
 	}
-	for _, iss := range opts.Issuers {
-		if !strings.HasPrefix(iss, "https://") && !strings.HasPrefix(iss, "http://") {
-			return nil, fmt.Errorf("jwt: NewVerifier: issuer %q is not an http(s) URL", iss)
-		}
-		u := opts.JWKSURLs[iss]
-		if u == "" {
-			u = JWKSURL(iss)
-		}
-		v.issuers[iss] = u
+	if err := v.addIssuers(opts); err != nil {
+		return nil, err
 	}
-	algs := opts.Algorithms
-	if len(algs) == 0 {
-		algs = []string{RS256}
-	}
-	for _, a := range algs {
-		if !knownAlg(a) {
-			return nil, fmt.Errorf("jwt: NewVerifier: algorithm %q is not supported (only asymmetric signatures are)", a)
-		}
-		v.algs[a] = true
+	if err := v.addAlgorithms(opts.Algorithms); err != nil {
+		return nil, err
 	}
 	for _, c := range opts.ClientIDs {
 		v.clients[c] = true
@@ -251,6 +226,55 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 		v.cache = &verifiedCache{max: size, m: make(map[string]cachedToken)}
 	}
 	return v, nil
+}
+
+// checkVerifierOptions refuses options without issuers or clients, or with an
+// unknown token use or a negative leeway.
+func checkVerifierOptions(opts *VerifierOptions) error {
+	if len(opts.Issuers) == 0 {
+		return errors.New("jwt: NewVerifier: no issuers")
+	}
+	if len(opts.ClientIDs) == 0 && !opts.AnyClient {
+		return errors.New("jwt: NewVerifier: no client IDs (set AnyClient to accept any)")
+	}
+	switch opts.TokenUse {
+	case "", IDToken, AccessToken:
+	default:
+		return fmt.Errorf("jwt: NewVerifier: token use %q is neither id nor access", opts.TokenUse)
+	}
+	if opts.Leeway < 0 {
+		return errors.New("jwt: NewVerifier: negative leeway")
+	}
+	return nil
+}
+
+// addIssuers accepts the issuers of opts, each with its JWKS URL.
+func (v *Verifier) addIssuers(opts VerifierOptions) error {
+	for _, iss := range opts.Issuers {
+		if !strings.HasPrefix(iss, "https://") && !strings.HasPrefix(iss, "http://") {
+			return fmt.Errorf("jwt: NewVerifier: issuer %q is not an http(s) URL", iss)
+		}
+		u := opts.JWKSURLs[iss]
+		if u == "" {
+			u = JWKSURL(iss)
+		}
+		v.issuers[iss] = u
+	}
+	return nil
+}
+
+// addAlgorithms allows algs (RS256 when there are none).
+func (v *Verifier) addAlgorithms(algs []string) error {
+	if len(algs) == 0 {
+		algs = []string{RS256}
+	}
+	for _, a := range algs {
+		if !knownAlg(a) {
+			return fmt.Errorf("jwt: NewVerifier: algorithm %q is not supported (only asymmetric signatures are)", a)
+		}
+		v.algs[a] = true
+	}
+	return nil
 }
 
 // JWKS returns the verifier's key cache, e.g. to run its background refresh.
