@@ -154,43 +154,9 @@ func (w *Sessions) updateIndex(ctx context.Context, sub string, f func([]indexEn
 		if err != nil {
 			return err
 		}
-		now := w.clk.Now().UnixNano()
-		var mine []indexEntry
-		others := all[:0:0]
-		for _, e := range all {
-			switch {
-			case e.Expires <= now:
-			case e.tag == tag:
-				mine = append(mine, e.indexEntry)
-			default:
-				others = append(others, e)
-			}
-		}
-		for _, e := range old {
-			if e.Expires > now && !slices.ContainsFunc(mine, func(n indexEntry) bool { return n.Name == e.Name }) {
-				mine = append(mine, e)
-			}
-		}
-		mine = f(mine)
-		if len(mine) > maxIndexEntries {
-			mine = mine[len(mine)-maxIndexEntries:]
-		}
-		for _, e := range mine {
-			others = append(others, bucketEntry{tag: tag, indexEntry: e})
-		}
-		if len(others) > maxBucketEntries {
-			slices.SortFunc(others, func(a, b bucketEntry) int { return cmp.Compare(b.Expires, a.Expires) })
-			others = others[:maxBucketEntries]
-		}
-		if len(others) == 0 {
-			err = w.store.Delete(ctx, k, v)
-		} else {
-			var sealed []byte
-			if sealed, err = seal(w.keys.index, encodeBucket(others), []byte(k.String())); err != nil {
-				return err
-			}
-			_, err = w.store.Put(ctx, k, sealed, v, bucketExpiry(others))
-		}
+		mine, others := splitBucket(all, old, tag, w.clk.Now().UnixNano())
+		others = mergeBucket(others, f(mine), tag)
+		err = w.writeBucket(ctx, k, v, others)
 		if errors.Is(err, store.ErrConflict) {
 			continue
 		}
@@ -200,6 +166,56 @@ func (w *Sessions) updateIndex(ctx context.Context, sub string, f func([]indexEn
 		return err
 	}
 	return fmt.Errorf("websession: the user's session index kept changing: %w", store.ErrConflict)
+}
+
+// splitBucket drops the entries of all that ended by now and splits the rest
+// into the user's (tag's, with those of the legacy index old) and the others.
+func splitBucket(all []bucketEntry, old []indexEntry, tag [tagLen]byte, now int64) (mine []indexEntry, others []bucketEntry) {
+	others = all[:0:0]
+	for _, e := range all {
+		switch {
+		case e.Expires <= now:
+		case e.tag == tag:
+			mine = append(mine, e.indexEntry)
+		default:
+			others = append(others, e)
+		}
+	}
+	for _, e := range old {
+		if e.Expires > now && !slices.ContainsFunc(mine, func(n indexEntry) bool { return n.Name == e.Name }) {
+			mine = append(mine, e)
+		}
+	}
+	return mine, others
+}
+
+// mergeBucket adds the user's entries (the latest maxIndexEntries) to others,
+// keeping the maxBucketEntries that end last.
+func mergeBucket(others []bucketEntry, mine []indexEntry, tag [tagLen]byte) []bucketEntry {
+	if len(mine) > maxIndexEntries {
+		mine = mine[len(mine)-maxIndexEntries:]
+	}
+	for _, e := range mine {
+		others = append(others, bucketEntry{tag: tag, indexEntry: e})
+	}
+	if len(others) > maxBucketEntries {
+		slices.SortFunc(others, func(a, b bucketEntry) int { return cmp.Compare(b.Expires, a.Expires) })
+		others = others[:maxBucketEntries]
+	}
+	return others
+}
+
+// writeBucket writes list as the bucket k at version v (deletes it when empty).
+func (w *Sessions) writeBucket(ctx context.Context, k store.Key, v uint64, list []bucketEntry) error {
+	if len(list) == 0 {
+		return w.store.Delete(ctx, k, v)
+	}
+	sealed, err := seal(w.keys.index, encodeBucket(list), []byte(k.String()))
+	if err != nil {
+		return err
+	}
+	_, err = w.store.Put(ctx, k, sealed, v, bucketExpiry(list))
+	return err
 }
 
 // bucketExpiry is the latest absolute end of the sessions in list.
