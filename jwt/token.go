@@ -250,25 +250,10 @@ var b64 = base64.RawURLEncoding.Strict()
 // claims of the right types. Errors are *DecodeError and match the sentinels above;
 // they never include the token.
 func Decode(raw string) (*Token, error) {
-	if len(raw) > MaxTokenSize {
-		return nil, malformed(ErrTooLarge, PartToken, fmt.Sprintf("%d bytes, limit %d", len(raw), MaxTokenSize))
+	h, p, s, d2, err := splitToken(raw)
+	if err != nil {
+		return nil, err
 	}
-	if raw == "" {
-		return nil, malformed(ErrParts, PartToken, "empty")
-	}
-	d1 := strings.IndexByte(raw, '.')
-	if d1 < 0 {
-		return nil, malformed(ErrParts, PartToken, "found 1 part")
-	}
-	d2 := strings.IndexByte(raw[d1+1:], '.')
-	if d2 < 0 {
-		return nil, malformed(ErrParts, PartToken, "found 2 parts")
-	}
-	d2 += d1 + 1
-	if n := strings.Count(raw[d2+1:], "."); n > 0 {
-		return nil, malformed(ErrParts, PartToken, fmt.Sprintf("found %d parts", 3+n))
-	}
-	h, p, s := raw[:d1], raw[d1+1:d2], raw[d2+1:]
 	if len(h) > MaxHeaderSize {
 		return nil, malformed(ErrTooLarge, PartHeader, fmt.Sprintf("%d bytes, limit %d", len(h), MaxHeaderSize))
 	}
@@ -291,7 +276,8 @@ func Decode(raw string) (*Token, error) {
 	// the typed claims are substrings of it, so Decode allocates little.
 	hl, pl := b64.DecodedLen(len(h)), b64.DecodedLen(len(p))
 	buf := make([]byte, hl+pl+b64.DecodedLen(len(s)))
-	n, err := b64.Decode(buf, []byte(h))
+	var n int
+	n, err = b64.Decode(buf, []byte(h))
 	if err != nil {
 		return nil, malformed(ErrEncoding, PartHeader, "bad base64url")
 	}
@@ -700,4 +686,28 @@ func (p *claimParser) strs(bit uint32, key string, dst *[]string, single bool) e
 		return err
 	}
 	return fmt.Errorf("%q is a %s, want an array of strings", key, sc.valueKind())
+}
+
+// splitToken splits raw into its header, payload and signature (still
+// encoded), and returns where the signing input ends.
+func splitToken(raw string) (h, p, s string, d2 int, err error) {
+	if len(raw) > MaxTokenSize {
+		return "", "", "", 0, malformed(ErrTooLarge, PartToken, fmt.Sprintf("%d bytes, limit %d", len(raw), MaxTokenSize))
+	}
+	if raw == "" {
+		return "", "", "", 0, malformed(ErrParts, PartToken, "empty")
+	}
+	d1 := strings.IndexByte(raw, '.')
+	if d1 < 0 {
+		return "", "", "", 0, malformed(ErrParts, PartToken, "found 1 part")
+	}
+	d2 = strings.IndexByte(raw[d1+1:], '.')
+	if d2 < 0 {
+		return "", "", "", 0, malformed(ErrParts, PartToken, "found 2 parts")
+	}
+	d2 += d1 + 1
+	if n := strings.Count(raw[d2+1:], "."); n > 0 {
+		return "", "", "", 0, malformed(ErrParts, PartToken, fmt.Sprintf("found %d parts", 3+n))
+	}
+	return raw[:d1], raw[d1+1 : d2], raw[d2+1:], d2, nil
 }
