@@ -63,6 +63,25 @@ func NewAdmin(opts Options, creds aws.CredentialsProvider) (*AdminClient, error)
 // GetUser, RevokeToken, devices).
 func (a *AdminClient) Client() *Client { return a.c }
 
+// flowParams adds the parameters of in's flow to params and returns the
+// flow, with the SRP client when it is FlowSRP.
+func (a *AdminClient) flowParams(in SignInInput, params map[string]string) (types.AuthFlowType, *srp.Client, error) {
+	switch in.Flow {
+	case FlowAdminPassword:
+		params["PASSWORD"] = in.Password
+		return types.AuthFlowTypeAdminUserPasswordAuth, nil, nil
+	case FlowSRP:
+		s, err := srp.NewClient(a.c.opts.Random)
+		if err != nil {
+			return "", nil, fmt.Errorf("cognito: %w", err)
+		}
+		params["SRP_A"] = s.SRPA()
+		return types.AuthFlowTypeUserSrpAuth, s, nil
+	default:
+		return "", nil, fmt.Errorf("cognito: AdminClient does not sign in with flow %d", in.Flow)
+	}
+}
+
 // SignIn starts a server-side sign-in; Flow is FlowAdminPassword (the default
 // FlowSRP is honoured too). The Result holds tokens or the challenge to answer
 // with Respond.
@@ -78,21 +97,9 @@ func (a *AdminClient) SignIn(ctx context.Context, in SignInInput) (*Result, erro
 	if in.Device != nil && in.Device.Key != "" {
 		params["DEVICE_KEY"] = in.Device.Key
 	}
-	var flow types.AuthFlowType
-	var s *srp.Client
-	switch in.Flow {
-	case FlowAdminPassword:
-		flow = types.AuthFlowTypeAdminUserPasswordAuth
-		params["PASSWORD"] = in.Password
-	case FlowSRP:
-		flow = types.AuthFlowTypeUserSrpAuth
-		var err error
-		if s, err = srp.NewClient(a.c.opts.Random); err != nil {
-			return nil, fmt.Errorf("cognito: %w", err)
-		}
-		params["SRP_A"] = s.SRPA()
-	default:
-		return nil, fmt.Errorf("cognito: AdminClient does not sign in with flow %d", in.Flow)
+	flow, s, err := a.flowParams(in, params)
+	if err != nil {
+		return nil, err
 	}
 	out, err := a.api.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{
 		UserPoolId:     aws.String(a.c.opts.UserPoolID),
