@@ -118,6 +118,58 @@ type creationOptions struct {
 	ExcludeCredentials []descriptor `json:"excludeCredentials"`
 }
 
+// check refuses creation options without challenge, rp.id or user.id, or
+// that do not offer ES256.
+func (o *creationOptions) check() error {
+	if o.Challenge == "" || o.RP.ID == "" || o.User.ID == "" {
+		return errors.New("webauthntest: creation options need challenge, rp.id and user.id")
+	}
+	es256 := false
+	for _, p := range o.PubKeyCredParams {
+		es256 = es256 || (p.Type == "public-key" && p.Alg == -7)
+	}
+	if !es256 {
+		return errors.New("webauthntest: NotSupportedError: ES256 not offered")
+	}
+	return nil
+}
+
+// holdsExcluded reports whether a credential of o.ExcludeCredentials is on
+// this authenticator (a.mu held).
+func (a *Authenticator) holdsExcluded(o *creationOptions) bool {
+	for _, ex := range o.ExcludeCredentials {
+		id, _ := b64d(ex.ID)
+		for _, c := range a.creds {
+			if bytes.Equal(c.ID, id) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// attestation is the format and statement of a.Attestation for a new
+// credential's authData.
+func (a *Authenticator) attestation(key *ecdsa.PrivateKey, authData, clientData []byte) (string, []byte, error) {
+	switch a.Attestation {
+	case "", "none":
+		return "none", []byte{0xa0}, nil
+	case "packed":
+		sig, err := a.sign(key, authData, clientData)
+		if err != nil {
+			return "", nil, err
+		}
+		attStmt := append([]byte{0xa2}, cborText("alg")...)
+		attStmt = append(attStmt, 0x26) // -7
+		attStmt = append(attStmt, cborText("sig")...)
+		attStmt = append(attStmt, cborBytes(sig)...)
+		return "packed", attStmt, nil
+	default:
+		// An unknown format, for a relying party's "not supported" path.
+		return a.Attestation, []byte{0xa0}, nil
+	}
+}
+
 // Register creates a credential for creation options (PublicKeyCredentialCreationOptionsJSON)
 // and returns the RegistrationResponseJSON.
 func (a *Authenticator) Register(options []byte) (json.RawMessage, error) {
@@ -125,15 +177,8 @@ func (a *Authenticator) Register(options []byte) (json.RawMessage, error) {
 	if err := json.Unmarshal(options, &o); err != nil {
 		return nil, fmt.Errorf("webauthntest: creation options: %w", err)
 	}
-	if o.Challenge == "" || o.RP.ID == "" || o.User.ID == "" {
-		return nil, errors.New("webauthntest: creation options need challenge, rp.id and user.id")
-	}
-	es256 := false
-	for _, p := range o.PubKeyCredParams {
-		es256 = es256 || (p.Type == "public-key" && p.Alg == -7)
-	}
-	if !es256 {
-		return nil, errors.New("webauthntest: NotSupportedError: ES256 not offered")
+	if err := o.check(); err != nil {
+		return nil, err
 	}
 	userHandle, err := b64d(o.User.ID)
 	if err != nil {
@@ -141,13 +186,8 @@ func (a *Authenticator) Register(options []byte) (json.RawMessage, error) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, ex := range o.ExcludeCredentials {
-		id, _ := b64d(ex.ID)
-		for _, c := range a.creds {
-			if bytes.Equal(c.ID, id) {
-				return nil, errors.New("webauthntest: InvalidStateError: a credential in excludeCredentials is on this authenticator")
-			}
-		}
+	if a.holdsExcluded(&o) {
+		return nil, errors.New("webauthntest: InvalidStateError: a credential in excludeCredentials is on this authenticator")
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -165,24 +205,9 @@ func (a *Authenticator) Register(options []byte) (json.RawMessage, error) {
 	authData = append(authData, id...)
 	authData = append(authData, coseKey(&key.PublicKey)...)
 
-	var attStmt []byte
-	fmtName := a.Attestation
-	switch fmtName {
-	case "", "none":
-		fmtName = "none"
-		attStmt = []byte{0xa0}
-	case "packed":
-		sig, err := a.sign(key, authData, clientData)
-		if err != nil {
-			return nil, err
-		}
-		attStmt = append([]byte{0xa2}, cborText("alg")...)
-		attStmt = append(attStmt, 0x26) // -7
-		attStmt = append(attStmt, cborText("sig")...)
-		attStmt = append(attStmt, cborBytes(sig)...)
-	default:
-		// An unknown format, for a relying party's "not supported" path.
-		attStmt = []byte{0xa0}
+	fmtName, attStmt, err := a.attestation(key, authData, clientData)
+	if err != nil {
+		return nil, err
 	}
 	att := []byte{0xa3}
 	att = append(att, cborText("fmt")...)
