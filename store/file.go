@@ -195,20 +195,9 @@ func parseFile(b []byte) (*sessions, error) {
 	}
 	s.seq = doc.Seq
 	for i, it := range doc.Items {
-		var k Key
-		if doc.Format == legacyFileFormat {
-			if it.Kind != "" || it.Namespace != "" {
-				return nil, fmt.Errorf("%w: entry %d has a kind or namespace in a %s file", ErrCorrupt, i, legacyFileFormat)
-			}
-			kind, p, c, u := layout.Classify(it.Pool, it.Client, it.User)
-			k = Key{Pool: p, Client: c, User: u}
-			k.Kind, _ = ParseKind(kind)
-		} else {
-			kind, err := ParseKind(it.Kind)
-			if err != nil {
-				return nil, fmt.Errorf("%w: entry %d: unknown kind %q", ErrCorrupt, i, it.Kind)
-			}
-			k = Key{Kind: kind, Namespace: it.Namespace, Pool: it.Pool, Client: it.Client, User: it.User}
+		k, err := fileKey(doc.Format, i, &it)
+		if err != nil {
+			return nil, err
 		}
 		switch {
 		case k.Validate() != nil:
@@ -229,6 +218,24 @@ func parseFile(b []byte) (*sessions, error) {
 		s.entries[k] = e
 	}
 	return s, nil
+}
+
+// fileKey is the key of entry i, it, of a file in format.
+func fileKey(format string, i int, it *fileEntry) (Key, error) {
+	if format == legacyFileFormat {
+		if it.Kind != "" || it.Namespace != "" {
+			return Key{}, fmt.Errorf("%w: entry %d has a kind or namespace in a %s file", ErrCorrupt, i, legacyFileFormat)
+		}
+		kind, p, c, u := layout.Classify(it.Pool, it.Client, it.User)
+		k := Key{Pool: p, Client: c, User: u}
+		k.Kind, _ = ParseKind(kind)
+		return k, nil
+	}
+	kind, err := ParseKind(it.Kind)
+	if err != nil {
+		return Key{}, fmt.Errorf("%w: entry %d: unknown kind %q", ErrCorrupt, i, it.Kind)
+	}
+	return Key{Kind: kind, Namespace: it.Namespace, Pool: it.Pool, Client: it.Client, User: it.User}, nil
 }
 
 // encode writes entries in a stable order so that equal contents give equal files.
