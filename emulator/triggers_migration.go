@@ -36,44 +36,18 @@ func (e *Emulator) migrateUser(c *call, p *userPool, cl *appClient, name, passwo
 	}
 	ev := e.newEvent(c, p, "UserMigration_"+source, strPtr(name), req, userMigrationResponse{})
 	var resp userMigrationResponse
-	notFound := func() error {
-		if cl.PreventUserExistence == "ENABLED" {
-			return errBadCredentials()
-		}
-		return newErr("UserNotFoundException", "Exception migrating user in app client %s", cl.ID)
-	}
 	if _, err := e.runTrigger(c, p, trigUserMigration, ev, &resp); err != nil {
 		if ae, ok := err.(*Error); ok && ae.Name == "UserLambdaValidationException" {
-			return nil, notFound()
+			return nil, migrationNotFound(cl)
 		}
 		return nil, err
 	}
 	if len(resp.UserAttributes) == 0 {
-		return nil, notFound()
+		return nil, migrationNotFound(cl)
 	}
-	status := "CONFIRMED"
-	if resp.FinalUserStatus != nil && *resp.FinalUserStatus != "" {
-		status = *resp.FinalUserStatus
-	}
-	if source == "ForgotPassword" {
-		// The user has no password yet: the reset sets it.
-		status = "RESET_REQUIRED"
-	}
-	if status != "CONFIRMED" && status != "RESET_REQUIRED" {
-		return nil, e.invalidAnswer(p, trigUserMigration, errLambdaUnrecognized, "finalUserStatus must be CONFIRMED or RESET_REQUIRED")
-	}
-	if a := resp.MessageAction; a != nil && *a != "" && *a != "SUPPRESS" && *a != "RESEND" {
-		return nil, e.invalidAnswer(p, trigUserMigration, errLambdaUnrecognized, "messageAction must be SUPPRESS or RESEND")
-	}
-	attrs := make([]attribute, 0, len(resp.UserAttributes))
-	for k, v := range resp.UserAttributes {
-		if k == "username" || k == "sub" {
-			continue // Cognito names and identifies the user itself
-		}
-		attrs = append(attrs, attribute{k, v})
-	}
-	if err := checkAttributes(attrs); err != nil {
-		return nil, e.invalidAnswer(p, trigUserMigration, errLambdaUnrecognized, "userAttributes refused: "+err.Error())
+	status, attrs, why := readMigrationAnswer(&resp, source)
+	if why != "" {
+		return nil, e.invalidAnswer(p, trigUserMigration, errLambdaUnrecognized, why)
 	}
 	u, err := e.newUser(p, name, attrs, c.now)
 	if err != nil {
@@ -91,4 +65,43 @@ func (e *Emulator) migrateUser(c *call, p *userPool, cl *appClient, name, passwo
 	}
 	e.dirty = true
 	return u, nil
+}
+
+// migrationNotFound is the error for a user the migration function does not
+// know.
+func migrationNotFound(cl *appClient) error {
+	if cl.PreventUserExistence == "ENABLED" {
+		return errBadCredentials()
+	}
+	return newErr("UserNotFoundException", "Exception migrating user in app client %s", cl.ID)
+}
+
+// readMigrationAnswer reads the migration function's answer: the user's status
+// and attributes, or why the answer is refused.
+func readMigrationAnswer(resp *userMigrationResponse, source string) (string, []attribute, string) {
+	status := "CONFIRMED"
+	if resp.FinalUserStatus != nil && *resp.FinalUserStatus != "" {
+		status = *resp.FinalUserStatus
+	}
+	if source == "ForgotPassword" {
+		// The user has no password yet: the reset sets it.
+		status = "RESET_REQUIRED"
+	}
+	if status != "CONFIRMED" && status != "RESET_REQUIRED" {
+		return "", nil, "finalUserStatus must be CONFIRMED or RESET_REQUIRED"
+	}
+	if a := resp.MessageAction; a != nil && *a != "" && *a != "SUPPRESS" && *a != "RESEND" {
+		return "", nil, "messageAction must be SUPPRESS or RESEND"
+	}
+	attrs := make([]attribute, 0, len(resp.UserAttributes))
+	for k, v := range resp.UserAttributes {
+		if k == "username" || k == "sub" {
+			continue // Cognito names and identifies the user itself
+		}
+		attrs = append(attrs, attribute{k, v})
+	}
+	if err := checkAttributes(attrs); err != nil {
+		return "", nil, "userAttributes refused: " + err.Error()
+	}
+	return status, attrs, ""
 }
