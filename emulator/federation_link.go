@@ -62,42 +62,18 @@ func (e *Emulator) opAdminLinkProviderForUser(c *call, in *linkProviderInput) (a
 	case dst.ProviderName == "" || dst.ProviderAttributeValue == "":
 		return nil, errInvalidParameter("DestinationUser needs ProviderName and ProviderAttributeValue.")
 	}
-	prov := p.identityProvider(src.ProviderName)
-	if prov == nil {
-		return nil, errInvalidParameter("Invalid SourceUser: identity provider %s does not exist in the user pool.", clip(src.ProviderName))
+	prov, err := linkSourceProvider(p, src)
+	if err != nil {
+		return nil, err
 	}
-	if slices.Contains(socialProviders, prov.Type) && src.ProviderAttributeName != "Cognito_Subject" {
-		return nil, errInvalidParameter("Invalid SourceUser: the ProviderAttributeName of a %s user must be Cognito_Subject.", prov.Type)
-	}
-	if src.ProviderAttributeName != "Cognito_Subject" {
-		// Any other name is a user pool attribute the provider's claims map to.
-		if _, mapped := prov.Mapping[src.ProviderAttributeName]; !mapped {
-			return nil, errInvalidParameter("Invalid SourceUser: %s is not an attribute mapped from %s.", clip(src.ProviderAttributeName), prov.Name)
-		}
-	}
-	// The destination: a user of the pool (ProviderName Cognito) or a federated
-	// user by its provider's user ID.
-	var to *user
-	if strings.EqualFold(dst.ProviderName, "Cognito") {
-		to = p.Users[p.userKey(dst.ProviderAttributeValue)]
-	} else if p.identityProvider(dst.ProviderName) != nil {
-		to, _ = identityHolder(p, dst.ProviderName, dst.ProviderAttributeValue)
-	} else {
-		return nil, errInvalidParameter("Invalid DestinationUser: identity provider %s does not exist in the user pool.", clip(dst.ProviderName))
-	}
-	if to == nil {
-		return nil, errUserNotFound()
+	to, err := linkDestination(p, dst)
+	if err != nil {
+		return nil, err
 	}
 	// The source must not have signed up, nor be linked to another user.
 	if src.ProviderAttributeName == "Cognito_Subject" {
-		if p.Users[p.userKey(prov.Name+"_"+src.ProviderAttributeValue)] != nil {
-			return nil, errInvalidParameter("Merging is not currently supported, provide a SourceUser that has not been signed up in order to link")
-		}
-		if holder, _ := identityHolder(p, prov.Name, src.ProviderAttributeValue); holder != nil {
-			if holder == to {
-				return nil, nil // already linked to this user
-			}
-			return nil, errInvalidParameter("Merging is not currently supported, provide a SourceUser that has not been linked in order to link")
+		if done, err := checkLinkSourceFree(p, prov, src, to); done || err != nil {
+			return nil, err
 		}
 	}
 	linked := 0
@@ -122,6 +98,57 @@ func (e *Emulator) opAdminLinkProviderForUser(c *call, in *linkProviderInput) (a
 	return nil, nil
 }
 
+// linkSourceProvider is the source user's provider, which must name it by
+// Cognito_Subject (social providers) or by a mapped attribute.
+func linkSourceProvider(p *userPool, src providerUser) (*oidcProvider, error) {
+	prov := p.identityProvider(src.ProviderName)
+	if prov == nil {
+		return nil, errInvalidParameter("Invalid SourceUser: identity provider %s does not exist in the user pool.", clip(src.ProviderName))
+	}
+	if slices.Contains(socialProviders, prov.Type) && src.ProviderAttributeName != "Cognito_Subject" {
+		return nil, errInvalidParameter("Invalid SourceUser: the ProviderAttributeName of a %s user must be Cognito_Subject.", prov.Type)
+	}
+	if src.ProviderAttributeName != "Cognito_Subject" {
+		// Any other name is a user pool attribute the provider's claims map to.
+		if _, mapped := prov.Mapping[src.ProviderAttributeName]; !mapped {
+			return nil, errInvalidParameter("Invalid SourceUser: %s is not an attribute mapped from %s.", clip(src.ProviderAttributeName), prov.Name)
+		}
+	}
+	return prov, nil
+}
+
+// linkDestination is the destination: a user of the pool (ProviderName
+// Cognito) or a federated user by its provider's user ID.
+func linkDestination(p *userPool, dst providerUser) (*user, error) {
+	var to *user
+	if strings.EqualFold(dst.ProviderName, "Cognito") {
+		to = p.Users[p.userKey(dst.ProviderAttributeValue)]
+	} else if p.identityProvider(dst.ProviderName) != nil {
+		to, _ = identityHolder(p, dst.ProviderName, dst.ProviderAttributeValue)
+	} else {
+		return nil, errInvalidParameter("Invalid DestinationUser: identity provider %s does not exist in the user pool.", clip(dst.ProviderName))
+	}
+	if to == nil {
+		return nil, errUserNotFound()
+	}
+	return to, nil
+}
+
+// checkLinkSourceFree refuses a source that signed up or is linked to another
+// user; done tells that it is already linked to this one.
+func checkLinkSourceFree(p *userPool, prov *oidcProvider, src providerUser, to *user) (done bool, err error) {
+	if p.Users[p.userKey(prov.Name+"_"+src.ProviderAttributeValue)] != nil {
+		return false, errInvalidParameter("Merging is not currently supported, provide a SourceUser that has not been signed up in order to link")
+	}
+	if holder, _ := identityHolder(p, prov.Name, src.ProviderAttributeValue); holder != nil {
+		if holder == to {
+			return true, nil // already linked to this user
+		}
+		return false, errInvalidParameter("Merging is not currently supported, provide a SourceUser that has not been linked in order to link")
+	}
+	return false, nil
+}
+
 func (e *Emulator) opAdminDisableProviderForUser(c *call, in *disableProviderInput) (any, error) {
 	p, err := e.pool(in.UserPoolID)
 	if err != nil {
@@ -132,18 +159,7 @@ func (e *Emulator) opAdminDisableProviderForUser(c *call, in *disableProviderInp
 		return nil, errInvalidParameter("User needs ProviderName and ProviderAttributeValue.")
 	}
 	if strings.EqualFold(pu.ProviderName, "Cognito") {
-		// A local user: they can no longer sign in with their password.
-		if pu.ProviderAttributeName != "Cognito_Subject" {
-			return nil, errInvalidParameter("The ProviderAttributeName of a Cognito user must be Cognito_Subject.")
-		}
-		u := p.Users[p.userKey(pu.ProviderAttributeValue)]
-		if u == nil {
-			return nil, errUserNotFound()
-		}
-		u.SaltHex, u.VerifierHex = "", ""
-		u.Modified = c.now
-		e.dirty = true
-		return nil, nil
+		return nil, e.disableLocalUser(c, p, pu)
 	}
 	prov := p.identityProvider(pu.ProviderName)
 	if prov == nil {
@@ -152,9 +168,41 @@ func (e *Emulator) opAdminDisableProviderForUser(c *call, in *disableProviderInp
 	if slices.Contains(socialProviders, prov.Type) && pu.ProviderAttributeName != "Cognito_Subject" {
 		return nil, errInvalidParameter("The ProviderAttributeName of a %s user must be Cognito_Subject.", prov.Type)
 	}
+	found := e.unlinkIdentity(c, p, prov, pu)
+	// The provider's own external user goes: its next sign-in makes a new one.
+	if pu.ProviderAttributeName == "Cognito_Subject" {
+		if u := p.Users[p.userKey(prov.Name+"_"+pu.ProviderAttributeValue)]; u != nil && u.Status == "EXTERNAL_PROVIDER" {
+			e.deleteUser(p, u)
+			found = true
+		}
+	}
+	if !found {
+		return nil, errUserNotFound()
+	}
+	return nil, nil
+}
+
+// disableLocalUser disables a local user: they can no longer sign in with
+// their password.
+func (e *Emulator) disableLocalUser(c *call, p *userPool, pu providerUser) error {
+	if pu.ProviderAttributeName != "Cognito_Subject" {
+		return errInvalidParameter("The ProviderAttributeName of a Cognito user must be Cognito_Subject.")
+	}
+	u := p.Users[p.userKey(pu.ProviderAttributeValue)]
+	if u == nil {
+		return errUserNotFound()
+	}
+	u.SaltHex, u.VerifierHex = "", ""
+	u.Modified = c.now
+	e.dirty = true
+	return nil
+}
+
+// unlinkIdentity removes the links to the provider's user pu and tells
+// whether there was one. Links: a signed-in one by Cognito_Subject and the
+// provider's subject, one not used yet by the names it was made with.
+func (e *Emulator) unlinkIdentity(c *call, p *userPool, prov *oidcProvider, pu providerUser) bool {
 	found := false
-	// Links: a signed-in one by Cognito_Subject and the provider's subject, one
-	// not used yet by the names it was made with.
 	for _, u := range p.Users {
 		kept := u.Identities[:0:0]
 		for _, id := range u.Identities {
@@ -173,15 +221,5 @@ func (e *Emulator) opAdminDisableProviderForUser(c *call, in *disableProviderInp
 			e.dirty = true
 		}
 	}
-	// The provider's own external user goes: its next sign-in makes a new one.
-	if pu.ProviderAttributeName == "Cognito_Subject" {
-		if u := p.Users[p.userKey(prov.Name+"_"+pu.ProviderAttributeValue)]; u != nil && u.Status == "EXTERNAL_PROVIDER" {
-			e.deleteUser(p, u)
-			found = true
-		}
-	}
-	if !found {
-		return nil, errUserNotFound()
-	}
-	return nil, nil
+	return found
 }
