@@ -54,13 +54,8 @@ func (e *Emulator) opAdminLinkProviderForUser(c *call, in *linkProviderInput) (a
 		return nil, err
 	}
 	src, dst := in.SourceUser, in.DestinationUser
-	switch {
-	case strings.EqualFold(src.ProviderName, "Cognito"):
-		return nil, errInvalidParameter("Invalid SourceUser: Cognito users with a username/password may not be passed in as a SourceUser, only as a DestinationUser")
-	case src.ProviderName == "" || src.ProviderAttributeName == "" || src.ProviderAttributeValue == "" || len(src.ProviderAttributeValue) > 2048:
-		return nil, errInvalidParameter("SourceUser needs ProviderName, ProviderAttributeName and ProviderAttributeValue.")
-	case dst.ProviderName == "" || dst.ProviderAttributeValue == "":
-		return nil, errInvalidParameter("DestinationUser needs ProviderName and ProviderAttributeValue.")
+	if err := checkLinkInput(src, dst); err != nil {
+		return nil, err
 	}
 	prov, err := linkSourceProvider(p, src)
 	if err != nil {
@@ -76,17 +71,37 @@ func (e *Emulator) opAdminLinkProviderForUser(c *call, in *linkProviderInput) (a
 			return nil, err
 		}
 	}
+	return nil, e.addLink(c, to, prov, src)
+}
+
+// checkLinkInput checks that both users are named, the source not as a
+// Cognito user.
+func checkLinkInput(src, dst providerUser) error {
+	switch {
+	case strings.EqualFold(src.ProviderName, "Cognito"):
+		return errInvalidParameter("Invalid SourceUser: Cognito users with a username/password may not be passed in as a SourceUser, only as a DestinationUser")
+	case src.ProviderName == "" || src.ProviderAttributeName == "" || src.ProviderAttributeValue == "" || len(src.ProviderAttributeValue) > 2048:
+		return errInvalidParameter("SourceUser needs ProviderName, ProviderAttributeName and ProviderAttributeValue.")
+	case dst.ProviderName == "" || dst.ProviderAttributeValue == "":
+		return errInvalidParameter("DestinationUser needs ProviderName and ProviderAttributeValue.")
+	}
+	return nil
+}
+
+// addLink links the source to user to, unless it is linked already, within
+// maxLinkedIdentities.
+func (e *Emulator) addLink(c *call, to *user, prov *oidcProvider, src providerUser) error {
 	linked := 0
 	for _, id := range to.Identities {
 		if id.ProviderName == prov.Name && id.UserID == src.ProviderAttributeValue && id.LinkAttribute == src.ProviderAttributeName {
-			return nil, nil // the same link again
+			return nil // the same link again
 		}
 		if !id.Primary {
 			linked++
 		}
 	}
 	if linked >= maxLinkedIdentities {
-		return nil, newErr("LimitExceededException", "A user can have at most %d linked identities.", maxLinkedIdentities)
+		return newErr("LimitExceededException", "A user can have at most %d linked identities.", maxLinkedIdentities)
 	}
 	to.Identities = append(to.Identities, fedIdentity{
 		UserID: src.ProviderAttributeValue, ProviderName: prov.Name, ProviderType: prov.Type,
@@ -95,7 +110,7 @@ func (e *Emulator) opAdminLinkProviderForUser(c *call, in *linkProviderInput) (a
 	to.syncIdentities()
 	to.Modified = c.now
 	e.dirty = true
-	return nil, nil
+	return nil
 }
 
 // linkSourceProvider is the source user's provider, which must name it by
