@@ -298,39 +298,70 @@ func (e *Emulator) opCompleteWebAuthnRegistration(c *call, in *completeWebAuthnI
 	if reg.RPID != rp {
 		return nil, errWebAuthn("WebAuthnRelyingPartyMismatchException", "The user pool's relying party ID changed since the registration started.")
 	}
-	if !originAllowed(cd.Origin, rp) {
-		return nil, errWebAuthn("WebAuthnOriginNotAllowedException", "The credential's origin does not align with the user pool's relying party ID.")
+	if err := checkRegistrationCredential(pcc, rp); err != nil {
+		return nil, err
 	}
 	att := pcc.Response.AttestationObject
-	if want := sha256.Sum256([]byte(rp)); !bytes.Equal(att.AuthData.RPIDHash, want[:]) {
-		return nil, errWebAuthn("WebAuthnRelyingPartyMismatchException", "The credential was created for another relying party ID than the user pool's.")
-	}
-	if att.Format != "none" && att.Format != "packed" {
-		return nil, errWebAuthn("WebAuthnCredentialNotSupportedException", "The credential's attestation format is not supported.")
-	}
-	if alg, ok := coseAlgorithm(att.AuthData.AttData.CredentialPublicKey); !ok || (alg != webauthncose.AlgES256 && alg != webauthncose.AlgRS256) {
-		return nil, errWebAuthn("WebAuthnCredentialNotSupportedException", "The credential's public key algorithm is not supported.")
-	}
 	uv := p.userVerification() == "required"
 	if _, err := pcc.Verify(reg.Challenge, rp, []string{cd.Origin}, nil, nil, protocol.TopOriginImplicitVerificationMode, false, uv, true, nil, credentialParams, protocol.AttestationPolicy{}, protocol.SignaturePolicy{}); err != nil {
 		return nil, errNotAuthorized("The passkey registration could not be verified: " + describeWebAuthnError(err))
 	}
 	id := att.AuthData.AttData.CredentialID
+	if err := checkNewCredentialID(p, u, id); err != nil {
+		return nil, err
+	}
+	k := newPasskey(pcc, rp, c.now)
+	if u.Passkeys == nil {
+		u.Passkeys = map[string]*passkey{}
+	}
+	u.Passkeys[b64u(id)] = k
+	u.Modified = c.now
+	return map[string]any{}, nil
+}
+
+// checkRegistrationCredential checks a new credential's origin, relying
+// party, attestation format and key algorithm.
+func checkRegistrationCredential(pcc *protocol.ParsedCredentialCreationData, rp string) error {
+	if !originAllowed(pcc.Response.CollectedClientData.Origin, rp) {
+		return errWebAuthn("WebAuthnOriginNotAllowedException", "The credential's origin does not align with the user pool's relying party ID.")
+	}
+	att := pcc.Response.AttestationObject
+	if want := sha256.Sum256([]byte(rp)); !bytes.Equal(att.AuthData.RPIDHash, want[:]) {
+		return errWebAuthn("WebAuthnRelyingPartyMismatchException", "The credential was created for another relying party ID than the user pool's.")
+	}
+	if att.Format != "none" && att.Format != "packed" {
+		return errWebAuthn("WebAuthnCredentialNotSupportedException", "The credential's attestation format is not supported.")
+	}
+	if alg, ok := coseAlgorithm(att.AuthData.AttData.CredentialPublicKey); !ok || (alg != webauthncose.AlgES256 && alg != webauthncose.AlgRS256) {
+		return errWebAuthn("WebAuthnCredentialNotSupportedException", "The credential's public key algorithm is not supported.")
+	}
+	return nil
+}
+
+// checkNewCredentialID refuses a missing, too long or known credential ID,
+// and a user with maxPasskeys already.
+func checkNewCredentialID(p *userPool, u *user, id []byte) error {
 	if len(id) == 0 || len(id) > 1023 {
-		return nil, errInvalidParameter("The credential ID is missing or too long.")
+		return errInvalidParameter("The credential ID is missing or too long.")
 	}
 	for _, q := range p.Users {
 		if q.Passkeys[b64u(id)] != nil {
-			return nil, errInvalidParameter("The credential is already registered.")
+			return errInvalidParameter("The credential is already registered.")
 		}
 	}
 	if len(u.Passkeys) >= maxPasskeys {
-		return nil, newErr("LimitExceededException", "The user has reached the maximum number of passkeys (%d).", maxPasskeys)
+		return newErr("LimitExceededException", "The user has reached the maximum number of passkeys (%d).", maxPasskeys)
 	}
+	return nil
+}
+
+// newPasskey is the passkey a verified registration makes.
+func newPasskey(pcc *protocol.ParsedCredentialCreationData, rp string, now time.Time) *passkey {
+	att := pcc.Response.AttestationObject
 	k := &passkey{
-		ID: id, PublicKey: att.AuthData.AttData.CredentialPublicKey, Counter: att.AuthData.Counter, RPID: rp,
+		ID: att.AuthData.AttData.CredentialID, PublicKey: att.AuthData.AttData.CredentialPublicKey, Counter: att.AuthData.Counter, RPID: rp,
 		AAGUID: att.AuthData.AttData.AAGUID, Attachment: clipTo(string(pcc.AuthenticatorAttachment), 32),
-		Name: passkeyName(att.AuthData.AttData.AAGUID), Created: c.now,
+		Name: passkeyName(att.AuthData.AttData.AAGUID), Created: now,
 	}
 	for _, t := range pcc.Response.Transports {
 		if len(k.Transports) == maxTransports {
@@ -338,12 +369,7 @@ func (e *Emulator) opCompleteWebAuthnRegistration(c *call, in *completeWebAuthnI
 		}
 		k.Transports = append(k.Transports, clipTo(string(t), 32))
 	}
-	if u.Passkeys == nil {
-		u.Passkeys = map[string]*passkey{}
-	}
-	u.Passkeys[b64u(id)] = k
-	u.Modified = c.now
-	return map[string]any{}, nil
+	return k
 }
 
 // coseAlgorithm reads the alg of a COSE_Key.
