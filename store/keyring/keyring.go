@@ -302,6 +302,55 @@ func (k *Store) Get(ctx context.Context, key store.Key) (store.Entry, error) {
 	return e, err
 }
 
+// splitChunks cuts enc into parts of at most chunk bytes.
+func splitChunks(enc string, chunk int) []string {
+	var parts []string
+	for len(enc) > chunk {
+		parts = append(parts, enc[:chunk])
+		enc = enc[chunk:]
+	}
+	return append(parts, enc)
+}
+
+// headValue is the head entry of a record at version v in parts, expiring at
+// expires (never, when zero).
+func headValue(v uint64, parts []string, expires time.Time) string {
+	if expires.IsZero() {
+		return keyringFormat + ":" + strconv.FormatUint(v, 16) + ":" + strconv.Itoa(len(parts)) + ":" + parts[0]
+	}
+	ms := expires.UnixMilli()
+	if expires.After(time.UnixMilli(ms)) {
+		ms++ // never early
+	}
+	return keyringExpiringFormat + ":" + strconv.FormatUint(v, 16) + ":" + strconv.Itoa(len(parts)) + ":" + strconv.FormatInt(max(ms, 1), 16) + ":" + parts[0]
+}
+
+// current reads the record Put is to replace (found: it was there and read),
+// with the head it is under, and checks it is at ifVersion.
+func (k *Store) current(key store.Key, ifVersion uint64) (old store.Entry, oldHead string, found bool, err error) {
+	old, oldHead, err = k.read(key)
+	if errors.Is(err, errExpired) {
+		// Gone already: clear it away and write as over nothing.
+		if derr := k.deleteHead(oldHead); derr != nil {
+			return old, oldHead, false, fmt.Errorf("store: keyring delete %s: %w", key, derr)
+		}
+	}
+	found = err == nil
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		old, err = store.Entry{}, nil
+	case errors.Is(err, store.ErrCorrupt) && ifVersion == store.AnyVersion:
+		// A corrupt entry may be overwritten unconditionally, never on a version guess.
+		err = nil
+	case err != nil:
+		return old, oldHead, false, err
+	}
+	if ifVersion != store.AnyVersion && old.Version != ifVersion {
+		return old, oldHead, false, conflict(key, old.Version, ifVersion)
+	}
+	return old, oldHead, found, nil
+}
+
 // Put implements Store. A record still under release 1's name moves to today's.
 func (k *Store) Put(ctx context.Context, key store.Key, data []byte, ifVersion uint64, expires time.Time) (uint64, error) {
 	if err := key.Validate(); err != nil {
@@ -315,37 +364,16 @@ func (k *Store) Put(ctx context.Context, key store.Key, data []byte, ifVersion u
 	}
 	defer unlock()
 
-	old, oldHead, err := k.read(key)
-	if errors.Is(err, errExpired) {
-		// Gone already: clear it away and write as over nothing.
-		if derr := k.deleteHead(oldHead); derr != nil {
-			return 0, fmt.Errorf("store: keyring delete %s: %w", key, derr)
-		}
-	}
-	found := err == nil
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		old, err = store.Entry{}, nil
-	case errors.Is(err, store.ErrCorrupt) && ifVersion == store.AnyVersion:
-		// A corrupt entry may be overwritten unconditionally, never on a version guess.
-	case err != nil:
+	old, oldHead, found, err := k.current(key, ifVersion)
+	if err != nil {
 		return 0, err
-	}
-	if ifVersion != store.AnyVersion && old.Version != ifVersion {
-		return 0, conflict(key, old.Version, ifVersion)
 	}
 
 	v, err := newKeyringVersion(old.Version)
 	if err != nil {
 		return 0, err
 	}
-	enc := base64.StdEncoding.EncodeToString(data)
-	var parts []string
-	for len(enc) > k.chunk {
-		parts = append(parts, enc[:k.chunk])
-		enc = enc[k.chunk:]
-	}
-	parts = append(parts, enc)
+	parts := splitChunks(base64.StdEncoding.EncodeToString(data), k.chunk)
 	if len(parts) > maxKeyringChunks {
 		return 0, fmt.Errorf("store: keyring: record of %d bytes is too large", len(data))
 	}
@@ -357,15 +385,7 @@ func (k *Store) Put(ctx context.Context, key store.Key, data []byte, ifVersion u
 			return 0, fmt.Errorf("store: keyring set %s: %w", key, err)
 		}
 	}
-	hv := keyringFormat + ":" + strconv.FormatUint(v, 16) + ":" + strconv.Itoa(len(parts)) + ":" + parts[0]
-	if !expires.IsZero() {
-		ms := expires.UnixMilli()
-		if expires.After(time.UnixMilli(ms)) {
-			ms++ // never early
-		}
-		hv = keyringExpiringFormat + ":" + strconv.FormatUint(v, 16) + ":" + strconv.Itoa(len(parts)) + ":" + strconv.FormatInt(max(ms, 1), 16) + ":" + parts[0]
-	}
-	if err := k.backend.Set(k.service, head, hv); err != nil {
+	if err := k.backend.Set(k.service, head, headValue(v, parts, expires)); err != nil {
 		k.deleteChunks(head, v, len(parts))
 		return 0, fmt.Errorf("store: keyring set %s: %w", key, err)
 	}
