@@ -158,9 +158,9 @@ type humanized struct {
 func (h *humanized) Error() string { return h.msg }
 func (h *humanized) Unwrap() error { return h.err }
 
-// networkMessage describes an error that is the network's: "cannot reach URL
-// (connection refused): check --endpoint / COGAUTH_ENDPOINT".
-func networkMessage(err error, c *config.Config, timeout time.Duration) (string, bool) {
+// failedEndpoint is the url.Error in err (nil when none), the endpoint it
+// (else the configuration) names, and that endpoint as shown.
+func failedEndpoint(err error, c *config.Config) (*url.Error, *url.URL, string) {
 	var ue *url.Error
 	var u *url.URL
 	where := defaultEndpoint(c)
@@ -172,6 +172,13 @@ func networkMessage(err error, c *config.Config, timeout time.Duration) (string,
 	} else if c != nil && c.Endpoint != "" {
 		u, _ = url.Parse(c.Endpoint)
 	}
+	return ue, u, where
+}
+
+// networkMessage describes an error that is the network's: "cannot reach URL
+// (connection refused): check --endpoint / COGAUTH_ENDPOINT".
+func networkMessage(err error, c *config.Config, timeout time.Duration) (string, bool) {
+	ue, u, where := failedEndpoint(err, c)
 	setting := endpointSetting(c, u)
 	var dns *net.DNSError
 	var op *net.OpError
