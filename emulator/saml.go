@@ -222,23 +222,9 @@ var (
 // returned pool, which is nil when the pool went away), and returns the details
 // as Describe shows them, with the read-only keys Cognito adds.
 func (e *Emulator) samlDetails(c *call, p *userPool, name string, in map[string]string) (map[string]string, *userPool, error) {
-	d := map[string]string{}
-	for k, v := range in {
-		switch {
-		case slices.Contains(samlReadOnlyKeys, k):
-		case slices.Contains(samlDetailKeys, k):
-			d[k] = v
-		default:
-			return nil, p, errInvalidParameter("%s is not a valid ProviderDetails key for SAML identity providers.", clip(k))
-		}
-	}
-	for _, k := range []string{"IDPSignout", "IDPInit", "EncryptedResponses"} {
-		if v, ok := d[k]; ok && v != "true" && v != "false" {
-			return nil, p, errInvalidParameter("%s must be true or false.", k)
-		}
-	}
-	if v, ok := d["RequestSigningAlgorithm"]; ok && v != "rsa-sha256" {
-		return nil, p, errInvalidParameter("RequestSigningAlgorithm must be rsa-sha256.")
+	d, err := samlInputDetails(in)
+	if err != nil {
+		return nil, p, err
 	}
 	file, link := d["MetadataFile"], d["MetadataURL"]
 	var raw []byte
@@ -272,17 +258,9 @@ func (e *Emulator) samlDetails(c *call, p *userPool, name string, in map[string]
 		d["SLORedirectBindingURI"] = idp.SLO
 	}
 	rec := samlRecord{Metadata: string(raw), Fetched: link != ""}
-	var old samlRecord
-	if prev, ok := p.stored(samlKind)[name]; ok {
-		_ = json.Unmarshal(prev, &old)
-	}
 	if samlBool(d, "EncryptedResponses") {
-		// One key pair per provider, kept across updates, as Cognito keeps it.
-		rec.Key, rec.Cert = old.Key, old.Cert
-		if len(rec.Key) == 0 {
-			if rec.Key, rec.Cert, err = e.samlEncryptionKey(p, name, c.now); err != nil {
-				return nil, p, err
-			}
+		if err := e.keepSAMLEncryptionKey(p, name, &rec, c.now); err != nil {
+			return nil, p, err
 		}
 		d["ActiveEncryptionCertificate"] = base64.StdEncoding.EncodeToString(rec.Cert)
 	}
@@ -290,6 +268,47 @@ func (e *Emulator) samlDetails(c *call, p *userPool, name string, in map[string]
 		return nil, p, err
 	}
 	return d, p, nil
+}
+
+// samlInputDetails keeps the SAML ProviderDetails a request may set (dropping
+// the read-only ones) and checks their values.
+func samlInputDetails(in map[string]string) (map[string]string, error) {
+	d := map[string]string{}
+	for k, v := range in {
+		switch {
+		case slices.Contains(samlReadOnlyKeys, k):
+		case slices.Contains(samlDetailKeys, k):
+			d[k] = v
+		default:
+			return nil, errInvalidParameter("%s is not a valid ProviderDetails key for SAML identity providers.", clip(k))
+		}
+	}
+	for _, k := range []string{"IDPSignout", "IDPInit", "EncryptedResponses"} {
+		if v, ok := d[k]; ok && v != "true" && v != "false" {
+			return nil, errInvalidParameter("%s must be true or false.", k)
+		}
+	}
+	if v, ok := d["RequestSigningAlgorithm"]; ok && v != "rsa-sha256" {
+		return nil, errInvalidParameter("RequestSigningAlgorithm must be rsa-sha256.")
+	}
+	return d, nil
+}
+
+// keepSAMLEncryptionKey gives rec the provider's encryption key pair: one per
+// provider, kept across updates, as Cognito keeps it.
+func (e *Emulator) keepSAMLEncryptionKey(p *userPool, name string, rec *samlRecord, now time.Time) error {
+	var old samlRecord
+	if prev, ok := p.stored(samlKind)[name]; ok {
+		_ = json.Unmarshal(prev, &old)
+	}
+	rec.Key, rec.Cert = old.Key, old.Cert
+	if len(rec.Key) == 0 {
+		var err error
+		if rec.Key, rec.Cert, err = e.samlEncryptionKey(p, name, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // samlEncryptionKey makes a provider's encryption key and its self-signed
