@@ -405,6 +405,9 @@ func Hang() Fault {
 		case <-r.Context().Done():
 		case <-p.done:
 		}
+		// No answer at all: returning would let net/http send an empty 200
+		// before Close reaches the connection.
+		panic(http.ErrAbortHandler)
 	})
 }
 
