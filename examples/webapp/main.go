@@ -187,9 +187,12 @@ func routes(o options, ws *websession.Sessions, self string, aws bool) (*http.Se
 		req, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, self+"/internal/api", nil)
 		resp, err := httpauth.NewClient(u, httpauth.Bearer).Do(req)
 		if err != nil {
+			// The token could not be had (httpauth.ErrToken, wrapping why): when
+			// waiting helps — the refresh under way, the token endpoint held —
+			// the session is kept, and the client gets websession's 503.
 			var re interface{ RetryableError() bool } // as aws-sdk-go-v2's retryers read it
-			if _, terr := u.Token(r.Context(), false); errors.As(terr, &re) && re.RetryableError() {
-				ws.Unavailable(w, r, terr) // the session is kept: 503, try again
+			if errors.Is(err, httpauth.ErrToken) && errors.As(err, &re) && re.RetryableError() {
+				ws.Unavailable(w, r, err)
 				return
 			}
 			http.Error(w, "the API call failed", http.StatusBadGateway)
