@@ -106,6 +106,22 @@ func (o *clientOAuth) check(p *userPool, hasSecret bool) error {
 	if o == nil {
 		return nil
 	}
+	for _, check := range []func() error{
+		func() error { return o.checkFlows(hasSecret) },
+		o.checkScopes,
+		o.checkRedirectURLs,
+		func() error { return o.checkProviders(p) },
+	} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkFlows refuses an unknown AllowedOAuthFlows value, and client_credentials
+// beside a user flow or on a client without a secret.
+func (o *clientOAuth) checkFlows(hasSecret bool) error {
 	for _, f := range o.Flows {
 		if !slices.Contains(oauthFlowTypes, f) {
 			return errInvalidParameter("1 validation error detected: Value '[%s]' at 'allowedOAuthFlows' failed to satisfy constraint: Member must satisfy enum value set: [implicit, client_credentials, code]", clip(f))
@@ -118,13 +134,24 @@ func (o *clientOAuth) check(p *userPool, hasSecret bool) error {
 	case machine && !hasSecret:
 		return newErr("InvalidOAuthFlowException", "client_credentials flow can not be selected if client does not have a client secret.")
 	}
+	return nil
+}
+
+// checkScopes refuses a scope that is neither standard nor a
+// resource-server/scope name. Without resource servers, any such name is taken
+// as a custom scope.
+func (o *clientOAuth) checkScopes() error {
 	for _, sc := range o.Scopes {
-		// Without resource servers, any resource-server/scope name is taken as a
-		// custom scope; anything else must be a standard scope.
 		if !slices.Contains(standardScopes, sc) && !strings.Contains(sc, "/") {
 			return newErr("ScopeDoesNotExistException", "Invalid scope requested: %s", clip(sc))
 		}
 	}
+	return nil
+}
+
+// checkRedirectURLs refuses a callback or sign-out URL Cognito refuses, and a
+// DefaultRedirectURI that is not one of the CallbackURLs.
+func (o *clientOAuth) checkRedirectURLs() error {
 	for _, list := range [][]string{o.CallbackURLs, o.LogoutURLs} {
 		for _, u := range list {
 			if !validRedirectURL(u) {
@@ -135,6 +162,11 @@ func (o *clientOAuth) check(p *userPool, hasSecret bool) error {
 	if o.DefaultRedirectURI != nil && *o.DefaultRedirectURI != "" && !slices.Contains(o.CallbackURLs, *o.DefaultRedirectURI) {
 		return errInvalidParameter("DefaultRedirectURI must be one of the CallbackURLs.")
 	}
+	return nil
+}
+
+// checkProviders refuses a SupportedIdentityProviders name the pool does not have.
+func (o *clientOAuth) checkProviders(p *userPool) error {
 	for _, name := range o.Providers {
 		if name != "COGNITO" && p.identityProvider(name) == nil {
 			return errInvalidParameter("The provider %s does not exist for User Pool %s", clip(name), p.ID)
