@@ -113,60 +113,84 @@ func (e *Emulator) tokenTrigger(ts *tokenSet, c *call, p *userPool, cl *appClien
 	poolID := p.ID
 	ts.source = source
 	ts.hook = func(ts *tokenSet) error {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		p := e.st.Pools[poolID]
-		if p == nil {
-			return errResourceNotFound("User pool %s does not exist.", clip(poolID))
+		return e.preTokenGeneration(ts, cc, poolID, version, userName, &req)
+	}
+}
+
+// preTokenGeneration runs the PreTokenGeneration trigger of pool poolID on ts,
+// just before it is signed, and applies the function's answer. A failing
+// trigger fails the sign-in, and the sign-in's refresh token dies with it.
+func (e *Emulator) preTokenGeneration(ts *tokenSet, cc *call, poolID, version string, userName *string, req *preTokenRequest) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p := e.st.Pools[poolID]
+	if p == nil {
+		return errResourceNotFound("User pool %s does not exist.", clip(poolID))
+	}
+	access, id := ts.claims()
+	if version != "1" && access != nil {
+		req.Scopes = strings.Fields(claimString(access, "scope"))
+		if req.Scopes == nil {
+			req.Scopes = []string{}
 		}
-		access, id := ts.claims()
-		if version != "1" && access != nil {
-			req.Scopes = strings.Fields(claimString(access, "scope"))
-			if req.Scopes == nil {
-				req.Scopes = []string{}
-			}
+	}
+	ev := e.newEvent(cc, p, ts.source, userName, *req, nil)
+	ev.Version = version
+	var err error
+	if version == "1" {
+		err = e.preTokenV1(cc, p, ev, access, id)
+	} else {
+		err = e.preTokenV2(cc, p, ev, access, id)
+	}
+	if err != nil && ts.source != tokenSourceRefresh && ts.origin != "" {
+		// The sign-in fails: its refresh token, never handed out, dies too.
+		if o := p.Origins[ts.origin]; o != nil {
+			o.Revoked = true
+			e.dirty = true
 		}
-		ev := e.newEvent(cc, p, ts.source, userName, req, nil)
-		ev.Version = version
-		var err error
-		if version == "1" {
-			ev.Response = map[string]any{"claimsOverrideDetails": nil}
-			var resp struct {
-				Details *claimsOverrideV1 `json:"claimsOverrideDetails"`
-			}
-			if _, err = e.runTrigger(cc, p, trigPreTokenGeneration, ev, &resp); err == nil && resp.Details != nil {
-				d := resp.Details
-				adds := make(map[string]any, len(d.ClaimsToAddOrOverride))
-				for k, v := range d.ClaimsToAddOrOverride {
-					adds[k] = v
-				}
-				e.applyClaims(p.ID, id, &tokenOverride{ClaimsToAddOrOverride: adds, ClaimsToSuppress: d.ClaimsToSuppress}, idRestricted, "id")
-				applyGroups(access, id, d.GroupOverrideDetails)
-			}
-		} else {
-			ev.Response = map[string]any{"claimsAndScopeOverrideDetails": nil}
-			var resp struct {
-				Details *claimsOverrideV2 `json:"claimsAndScopeOverrideDetails"`
-			}
-			if _, err = e.runTrigger(cc, p, trigPreTokenGeneration, ev, &resp); err == nil && resp.Details != nil {
-				d := resp.Details
-				e.applyClaims(p.ID, id, d.IDTokenGeneration, idRestricted, "id")
-				e.applyClaims(p.ID, access, d.AccessTokenGeneration, accessRestricted, "access")
-				if access != nil && d.AccessTokenGeneration != nil {
-					e.applyScopes(p.ID, access, d.AccessTokenGeneration)
-				}
-				applyGroups(access, id, d.GroupOverrideDetails)
-			}
-		}
-		if err != nil && ts.source != tokenSourceRefresh && ts.origin != "" {
-			// The sign-in fails: its refresh token, never handed out, dies too.
-			if o := p.Origins[ts.origin]; o != nil {
-				o.Revoked = true
-				e.dirty = true
-			}
-		}
+	}
+	return err
+}
+
+// preTokenV1 runs a version 1 PreTokenGeneration event: claimsOverrideDetails
+// shapes the id token and the groups of both tokens.
+func (e *Emulator) preTokenV1(cc *call, p *userPool, ev *triggerEvent, access, id jwt.MapClaims) error {
+	ev.Response = map[string]any{"claimsOverrideDetails": nil}
+	var resp struct {
+		Details *claimsOverrideV1 `json:"claimsOverrideDetails"`
+	}
+	if _, err := e.runTrigger(cc, p, trigPreTokenGeneration, ev, &resp); err != nil || resp.Details == nil {
 		return err
 	}
+	d := resp.Details
+	adds := make(map[string]any, len(d.ClaimsToAddOrOverride))
+	for k, v := range d.ClaimsToAddOrOverride {
+		adds[k] = v
+	}
+	e.applyClaims(p.ID, id, &tokenOverride{ClaimsToAddOrOverride: adds, ClaimsToSuppress: d.ClaimsToSuppress}, idRestricted, "id")
+	applyGroups(access, id, d.GroupOverrideDetails)
+	return nil
+}
+
+// preTokenV2 runs a version 2 or 3 PreTokenGeneration event:
+// claimsAndScopeOverrideDetails shapes each token's claims, the access token's
+// scopes and the groups.
+func (e *Emulator) preTokenV2(cc *call, p *userPool, ev *triggerEvent, access, id jwt.MapClaims) error {
+	ev.Response = map[string]any{"claimsAndScopeOverrideDetails": nil}
+	var resp struct {
+		Details *claimsOverrideV2 `json:"claimsAndScopeOverrideDetails"`
+	}
+	if _, err := e.runTrigger(cc, p, trigPreTokenGeneration, ev, &resp); err != nil || resp.Details == nil {
+		return err
+	}
+	d := resp.Details
+	e.applyClaims(p.ID, id, d.IDTokenGeneration, idRestricted, "id")
+	e.applyClaims(p.ID, access, d.AccessTokenGeneration, accessRestricted, "access")
+	if access != nil && d.AccessTokenGeneration != nil {
+		e.applyScopes(p.ID, access, d.AccessTokenGeneration)
+	}
+	applyGroups(access, id, d.GroupOverrideDetails)
+	return nil
 }
 
 // claims returns the access and id token claims still to be signed (nil when the
