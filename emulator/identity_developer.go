@@ -450,28 +450,9 @@ func (e *Emulator) opLookupDeveloperIdentity(c *call, in *lookupDeveloperInput) 
 	if in.IdentityID == "" && in.DeveloperUserIdentifier == "" {
 		return nil, errInvalidParameter("IdentityId or DeveloperUserIdentifier must be given.")
 	}
-	var ident *identity
-	if in.IdentityID != "" {
-		if err := checkID("identityId", in.IdentityID); err != nil {
-			return nil, err
-		}
-		ident = s.Identities[in.IdentityID]
-		if ident == nil || ident.Pool != ip.ID {
-			return nil, errResourceNotFound("Identity '%s' not found.", clip(in.IdentityID))
-		}
-	}
-	if u := in.DeveloperUserIdentifier; u != "" {
-		if err := checkDeveloperUser("developerUserIdentifier", u); err != nil {
-			return nil, err
-		}
-		owner := s.developerOwner(ip, u)
-		switch {
-		case owner == nil:
-			return nil, errResourceNotFound("Developer user identifier %s not found.", clip(u))
-		case ident != nil && owner.ID != ident.ID:
-			return nil, newErr("ResourceConflictException", "Developer user identifier %s is not linked to identity %s.", clip(u), in.IdentityID)
-		}
-		ident = owner
+	ident, err := s.lookedUpIdentity(ip, in.IdentityID, in.DeveloperUserIdentifier)
+	if err != nil {
+		return nil, err
 	}
 	start := 0
 	if in.NextToken != "" {
@@ -487,6 +468,36 @@ func (e *Emulator) opLookupDeveloperIdentity(c *call, in *lookupDeveloperInput) 
 		out["NextToken"] = strconv.Itoa(end)
 	}
 	return out, nil
+}
+
+// lookedUpIdentity is the identity of ip that LookupDeveloperIdentity names by
+// its ID, by a developer user identifier linked to it, or by both (which must
+// then agree). At least one of them is not empty.
+func (s *idpState) lookedUpIdentity(ip *identityPool, identityID, user string) (*identity, error) {
+	var ident *identity
+	if identityID != "" {
+		if err := checkID("identityId", identityID); err != nil {
+			return nil, err
+		}
+		ident = s.Identities[identityID]
+		if ident == nil || ident.Pool != ip.ID {
+			return nil, errResourceNotFound("Identity '%s' not found.", clip(identityID))
+		}
+	}
+	if user == "" {
+		return ident, nil
+	}
+	if err := checkDeveloperUser("developerUserIdentifier", user); err != nil {
+		return nil, err
+	}
+	owner := s.developerOwner(ip, user)
+	switch {
+	case owner == nil:
+		return nil, errResourceNotFound("Developer user identifier %s not found.", clip(user))
+	case ident != nil && owner.ID != ident.ID:
+		return nil, newErr("ResourceConflictException", "Developer user identifier %s is not linked to identity %s.", clip(user), identityID)
+	}
+	return owner, nil
 }
 
 type mergeDeveloperInput struct {
