@@ -139,13 +139,7 @@ func (e *Emulator) customNext(c *call, p *userPool, cl *appClient, u *user, st *
 	case def.FailAuthentication != nil && *def.FailAuthentication:
 		return nil, errBadCredentials()
 	case def.IssueTokens != nil && *def.IssueTokens:
-		if u == nil {
-			return nil, errBadCredentials()
-		}
-		if err := checkCanSignIn(u, c.now); err != nil {
-			return nil, err
-		}
-		return e.finishAuth(c, p, cl, u, "", c.now)
+		return e.issueCustomTokens(c, p, cl, u)
 	case def.ChallengeName == nil:
 		return nil, e.invalidAnswer(p, trigDefineAuth, errLambdaUnrecognized, "neither issueTokens, failAuthentication nor challengeName")
 	}
@@ -153,22 +147,40 @@ func (e *Emulator) customNext(c *call, p *userPool, cl *appClient, u *user, st *
 	case "CUSTOM_CHALLENGE":
 		return e.createChallenge(c, p, cl, u, username, attrs, st)
 	case "PASSWORD_VERIFIER":
-		if st.srpA == "" || u == nil || u.VerifierHex == "" {
-			// Without SRP_A there is nothing to verify; for a user that does
-			// not exist the proof can only fail.
-			if u == nil || st.srpA != "" {
-				return nil, errBadCredentials()
-			}
-			return nil, e.invalidAnswer(p, trigDefineAuth, errLambdaUnrecognized, "PASSWORD_VERIFIER needs CUSTOM_WITH_SRP (SRP_A and CHALLENGE_NAME=SRP_A)")
-		}
-		r, s, err := e.srpChallenge(c, p, cl, u, st.srpA, st.deviceKey)
-		if err != nil {
-			return nil, err
-		}
-		s.custom = st
-		return r, nil
+		return e.customPasswordVerifier(c, p, cl, u, st)
 	}
 	return nil, e.invalidAnswer(p, trigDefineAuth, errLambdaUnrecognized, "challengeName "+clip(*def.ChallengeName)+" is not one a custom flow can ask for")
+}
+
+// issueCustomTokens ends a custom flow whose DefineAuthChallenge said
+// issueTokens: a user that does not exist, or cannot sign in, gets none.
+func (e *Emulator) issueCustomTokens(c *call, p *userPool, cl *appClient, u *user) (any, error) {
+	if u == nil {
+		return nil, errBadCredentials()
+	}
+	if err := checkCanSignIn(u, c.now); err != nil {
+		return nil, err
+	}
+	return e.finishAuth(c, p, cl, u, "", c.now)
+}
+
+// customPasswordVerifier answers DefineAuthChallenge's PASSWORD_VERIFIER with
+// the SRP challenge of a CUSTOM_WITH_SRP sign-in.
+func (e *Emulator) customPasswordVerifier(c *call, p *userPool, cl *appClient, u *user, st *customState) (any, error) {
+	if st.srpA == "" || u == nil || u.VerifierHex == "" {
+		// Without SRP_A there is nothing to verify; for a user that does
+		// not exist the proof can only fail.
+		if u == nil || st.srpA != "" {
+			return nil, errBadCredentials()
+		}
+		return nil, e.invalidAnswer(p, trigDefineAuth, errLambdaUnrecognized, "PASSWORD_VERIFIER needs CUSTOM_WITH_SRP (SRP_A and CHALLENGE_NAME=SRP_A)")
+	}
+	r, s, err := e.srpChallenge(c, p, cl, u, st.srpA, st.deviceKey)
+	if err != nil {
+		return nil, err
+	}
+	s.custom = st
+	return r, nil
 }
 
 // createChallenge runs CreateAuthChallenge and hands its public parameters out.
@@ -205,16 +217,9 @@ func (e *Emulator) answerCustomChallenge(c *call, p *userPool, cl *appClient, s 
 	if st == nil || s.PoolID != p.ID {
 		return nil, errNotAuthorized("Invalid session for the user.")
 	}
-	var u *user
-	if !st.userNotFound {
-		if u = p.Users[p.userKey(s.Username)]; u == nil {
-			return nil, errUserNotFound()
-		}
-	}
-	if name := cr["USERNAME"]; name != "" {
-		if v := p.findUser(name); u != nil && v != u || u == nil && name != st.username {
-			return nil, errNotAuthorized("Invalid session for the user.")
-		}
+	u, err := customSessionUser(p, s, cr["USERNAME"])
+	if err != nil {
+		return nil, err
 	}
 	hashed := []string{cr["USERNAME"], s.Username}
 	if err := checkSecretHash(cl, cr["SECRET_HASH"], hashed...); err != nil {
@@ -251,6 +256,25 @@ func (e *Emulator) answerCustomChallenge(c *call, p *userPool, cl *appClient, s 
 		}
 	}
 	return e.customNext(c, p, cl, u, st)
+}
+
+// customSessionUser is the user a custom challenge session is for (nil when it
+// runs for a user that does not exist); a USERNAME in the answer must name the
+// same user.
+func customSessionUser(p *userPool, s *challengeSession, name string) (*user, error) {
+	st := s.custom
+	var u *user
+	if !st.userNotFound {
+		if u = p.Users[p.userKey(s.Username)]; u == nil {
+			return nil, errUserNotFound()
+		}
+	}
+	if name != "" {
+		if v := p.findUser(name); u != nil && v != u || u == nil && name != st.username {
+			return nil, errNotAuthorized("Invalid session for the user.")
+		}
+	}
+	return u, nil
 }
 
 // customAfterPassword continues a CUSTOM_WITH_SRP sign-in once the password proof
