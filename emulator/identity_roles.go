@@ -98,37 +98,8 @@ func validateRoles(ip *identityPool, roles map[string]string, mappings map[strin
 		return constraintErr(fmt.Sprintf("%d entries", len(mappings)), "roleMappings", "Member must have length less than or equal to 10")
 	}
 	for _, key := range sortedKeys(mappings) {
-		m := mappings[key]
-		field := "roleMappings." + key
-		if key == "" || len(key) > 128 {
-			return constraintErr(key, "roleMappings", "Map keys must satisfy constraint: [Member must have length between 1 and 128]")
-		}
-		if m == nil {
-			return newErr("ValidationException", "1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", clip(field))
-		}
-		switch m.Type {
-		case "Token", "Rules":
-		case "":
-			return newErr("ValidationException", "1 validation error detected: Value null at '%s.type' failed to satisfy constraint: Member must not be null", clip(field))
-		default:
-			return constraintErr(m.Type, field+".type", "Member must satisfy enum value set: [Token, Rules]")
-		}
-		switch m.AmbiguousRoleResolution {
-		case "AuthenticatedRole", "Deny":
-		case "":
-			return errInvalidParameter("AmbiguousRoleResolution is required when Type is %s.", m.Type)
-		default:
-			return constraintErr(m.AmbiguousRoleResolution, field+".ambiguousRoleResolution", "Member must satisfy enum value set: [AuthenticatedRole, Deny]")
-		}
-		if m.Type == "Rules" {
-			if m.RulesConfiguration == nil {
-				return errInvalidParameter("RulesConfiguration is required when Type is Rules.")
-			}
-			if err := validateRules(field+".rulesConfiguration.rules", m.RulesConfiguration.Rules); err != nil {
-				return err
-			}
-		} else if m.RulesConfiguration != nil {
-			return errInvalidParameter("RulesConfiguration is only valid when Type is Rules.")
+		if err := validateRoleMapping(key, mappings[key]); err != nil {
+			return err
 		}
 		if !ip.trustsMappingKey(key) {
 			return errInvalidParameter("(%s) is not a valid RoleMapping ProviderName or is not a configured provider.", headerSafe(cutUTF8(key, maxEcho)))
@@ -137,6 +108,43 @@ func validateRoles(ip *identityPool, roles map[string]string, mappings map[strin
 	return nil
 }
 
+// validateRoleMapping checks the shape of the role mapping of provider key:
+// its type, its ambiguous-role resolution, and rules exactly when the type is
+// Rules.
+func validateRoleMapping(key string, m *roleMapping) error {
+	field := "roleMappings." + key
+	if key == "" || len(key) > 128 {
+		return constraintErr(key, "roleMappings", "Map keys must satisfy constraint: [Member must have length between 1 and 128]")
+	}
+	if m == nil {
+		return newErr("ValidationException", "1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", clip(field))
+	}
+	switch m.Type {
+	case "Token", "Rules":
+	case "":
+		return newErr("ValidationException", "1 validation error detected: Value null at '%s.type' failed to satisfy constraint: Member must not be null", clip(field))
+	default:
+		return constraintErr(m.Type, field+".type", "Member must satisfy enum value set: [Token, Rules]")
+	}
+	switch m.AmbiguousRoleResolution {
+	case "AuthenticatedRole", "Deny":
+	case "":
+		return errInvalidParameter("AmbiguousRoleResolution is required when Type is %s.", m.Type)
+	default:
+		return constraintErr(m.AmbiguousRoleResolution, field+".ambiguousRoleResolution", "Member must satisfy enum value set: [AuthenticatedRole, Deny]")
+	}
+	switch {
+	case m.Type == "Rules" && m.RulesConfiguration == nil:
+		return errInvalidParameter("RulesConfiguration is required when Type is Rules.")
+	case m.Type == "Rules":
+		return validateRules(field+".rulesConfiguration.rules", m.RulesConfiguration.Rules)
+	case m.RulesConfiguration != nil:
+		return errInvalidParameter("RulesConfiguration is only valid when Type is Rules.")
+	}
+	return nil
+}
+
+// validateRules checks a Rules mapping's list: 1 to 25 rules, each valid.
 func validateRules(field string, rules []mappingRule) error {
 	if len(rules) < 1 {
 		return constraintErr("[]", field, "Member must have length greater than or equal to 1")
@@ -145,34 +153,35 @@ func validateRules(field string, rules []mappingRule) error {
 		return constraintErr(fmt.Sprintf("%d rules", len(rules)), field, "Member must have length less than or equal to 25")
 	}
 	for i, r := range rules {
-		at := fmt.Sprintf("%s.%d.member", field, i+1)
-		switch {
-		case r.Claim == "" || r.MatchType == "" || r.Value == "" || r.RoleARN == "":
-			missing := "roleARN"
-			switch {
-			case r.Claim == "":
-				missing = "claim"
-			case r.MatchType == "":
-				missing = "matchType"
-			case r.Value == "":
-				missing = "value"
-			}
-			return newErr("ValidationException", "1 validation error detected: Value null at '%s.%s' failed to satisfy constraint: Member must not be null", clip(at), missing)
-		case utf8.RuneCountInString(r.Claim) > 64 || !claimNamePattern.MatchString(r.Claim):
-			return constraintErr(r.Claim, at+".claim", "Member must satisfy regular expression pattern: [\\p{L}\\p{M}\\p{S}\\p{N}\\p{P}]+ and have length between 1 and 64")
-		case utf8.RuneCountInString(r.Value) > 128:
-			return constraintErr(r.Value, at+".value", "Member must have length between 1 and 128")
-		}
-		switch r.MatchType {
-		case "Equals", "Contains", "StartsWith", "NotEqual":
-		default:
-			return constraintErr(r.MatchType, at+".matchType", "Member must satisfy enum value set: [Equals, Contains, StartsWith, NotEqual]")
-		}
-		if err := checkRoleARN(at+".roleARN", r.RoleARN); err != nil {
+		if err := validateRule(fmt.Sprintf("%s.%d.member", field, i+1), r); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// validateRule checks one mapping rule at field at: every member present, the
+// claim's name and the value's length, the match type, the role's ARN.
+func validateRule(at string, r mappingRule) error {
+	for _, f := range []struct{ name, value string }{
+		{"claim", r.Claim}, {"matchType", r.MatchType}, {"value", r.Value}, {"roleARN", r.RoleARN},
+	} {
+		if f.value == "" {
+			return newErr("ValidationException", "1 validation error detected: Value null at '%s.%s' failed to satisfy constraint: Member must not be null", clip(at), f.name)
+		}
+	}
+	switch {
+	case utf8.RuneCountInString(r.Claim) > 64 || !claimNamePattern.MatchString(r.Claim):
+		return constraintErr(r.Claim, at+".claim", "Member must satisfy regular expression pattern: [\\p{L}\\p{M}\\p{S}\\p{N}\\p{P}]+ and have length between 1 and 64")
+	case utf8.RuneCountInString(r.Value) > 128:
+		return constraintErr(r.Value, at+".value", "Member must have length between 1 and 128")
+	}
+	switch r.MatchType {
+	case "Equals", "Contains", "StartsWith", "NotEqual":
+	default:
+		return constraintErr(r.MatchType, at+".matchType", "Member must satisfy enum value set: [Equals, Contains, StartsWith, NotEqual]")
+	}
+	return checkRoleARN(at+".roleARN", r.RoleARN)
 }
 
 // seedRoles sets a seeded pool's roles and mapping, validated as
