@@ -331,28 +331,12 @@ func (o *oauthReq) validate(a authParams) (*checked, *oauthErr, bool) {
 	if !s.allowsRedirect(a.RedirectURI) {
 		return nil, &oauthErr{Code: "redirect_mismatch", Status: http.StatusBadRequest}, false
 	}
-	switch {
-	case a.ResponseType != "code" && a.ResponseType != "token":
-		return nil, errOAuth("unsupported_response_type"), true
-	case !s.enabled || !slices.Contains(s.flows, a.ResponseType) && !(a.ResponseType == "token" && slices.Contains(s.flows, "implicit")):
-		return nil, errOAuth("unauthorized_client"), true
-	case a.Challenge != "" && a.Method != "S256":
-		// Cognito supports S256 only.
-		return nil, &oauthErr{Code: "invalid_request", Desc: "unsupported code_challenge_method", Status: http.StatusBadRequest}, true
-	case a.Method != "" && a.Challenge == "":
-		return nil, &oauthErr{Code: "invalid_request", Desc: "code_challenge is missing", Status: http.StatusBadRequest}, true
+	if oe := checkAuthorizeFlow(a, s); oe != nil {
+		return nil, oe, true
 	}
 	provider := p.providerNamed(a, o.e)
-	switch {
-	case provider != "" && provider != "COGNITO":
-		// An external provider: one of the pool's that the client supports.
-		if p.identityProvider(provider) == nil || !slices.Contains(s.providers, provider) {
-			return nil, &oauthErr{Code: "invalid_request", Desc: "identity provider " + clip(provider) + " is not configured", Status: http.StatusBadRequest}, true
-		}
-	case !slices.Contains(s.providers, "COGNITO"):
-		// The sign-in page is the COGNITO provider; a client without it has no
-		// way to sign in here.
-		return nil, &oauthErr{Code: "invalid_request", Desc: "COGNITO is not among the client's SupportedIdentityProviders", Status: http.StatusBadRequest}, true
+	if oe := checkAuthorizeProvider(p, s, provider); oe != nil {
+		return nil, oe, true
 	}
 	scope, ok := s.grantScopes(a.Scope, false)
 	if !ok {
@@ -362,6 +346,40 @@ func (o *oauthReq) validate(a authParams) (*checked, *oauthErr, bool) {
 		provider = ""
 	}
 	return &checked{p: p, c: c, scope: scope, provider: provider}, nil, false
+}
+
+// checkAuthorizeFlow refuses a response_type the client's flows do not allow
+// and a PKCE challenge other than S256.
+func checkAuthorizeFlow(a authParams, s oauthSettings) *oauthErr {
+	switch {
+	case a.ResponseType != "code" && a.ResponseType != "token":
+		return errOAuth("unsupported_response_type")
+	case !s.enabled || !slices.Contains(s.flows, a.ResponseType) && !(a.ResponseType == "token" && slices.Contains(s.flows, "implicit")):
+		return errOAuth("unauthorized_client")
+	case a.Challenge != "" && a.Method != "S256":
+		// Cognito supports S256 only.
+		return &oauthErr{Code: "invalid_request", Desc: "unsupported code_challenge_method", Status: http.StatusBadRequest}
+	case a.Method != "" && a.Challenge == "":
+		return &oauthErr{Code: "invalid_request", Desc: "code_challenge is missing", Status: http.StatusBadRequest}
+	}
+	return nil
+}
+
+// checkAuthorizeProvider refuses an identity provider the pool does not have or
+// the client does not support ("" or COGNITO is the sign-in page).
+func checkAuthorizeProvider(p *userPool, s oauthSettings, provider string) *oauthErr {
+	switch {
+	case provider != "" && provider != "COGNITO":
+		// An external provider: one of the pool's that the client supports.
+		if p.identityProvider(provider) == nil || !slices.Contains(s.providers, provider) {
+			return &oauthErr{Code: "invalid_request", Desc: "identity provider " + clip(provider) + " is not configured", Status: http.StatusBadRequest}
+		}
+	case !slices.Contains(s.providers, "COGNITO"):
+		// The sign-in page is the COGNITO provider; a client without it has no
+		// way to sign in here.
+		return &oauthErr{Code: "invalid_request", Desc: "COGNITO is not among the client's SupportedIdentityProviders", Status: http.StatusBadRequest}
+	}
+	return nil
 }
 
 // fail answers an authorize or login request that validate refused.
@@ -565,24 +583,8 @@ func (o *oauthReq) loginSubmit() {
 		if oe != nil {
 			return nil
 		}
-		u := chk.p.findUser(strings.TrimSpace(f.Get("username")))
-		if u == nil || !passwordMatches(chk.p, u, f.Get("password")) {
-			message = "Incorrect username or password."
-			return nil
-		}
-		if err := checkCanSignIn(u, now); err != nil {
-			message = "Your account cannot sign in now."
-			if ae, ok := err.(*Error); ok {
-				message = ae.Message
-			}
-			return nil
-		}
-		switch {
-		case u.Status == "FORCE_CHANGE_PASSWORD":
-			message = "This user must change a temporary password, which the emulator's sign-in page does not do: sign in once through the API (cogauth login)."
-			return nil
-		case chk.p.MFA == "ON" || chk.p.MFA == "OPTIONAL" && (u.MFA.TOTPEnabled || u.MFA.SMSEnabled || u.MFA.EmailEnabled):
-			message = "This user signs in with MFA, which the emulator's sign-in page does not ask for."
+		var u *user
+		if u, message = signInPageUser(chk.p, f.Get("username"), f.Get("password"), now); message != "" {
 			return nil
 		}
 		// Pre- and PostAuthentication, with the lock released meanwhile (triggers.go).
@@ -610,6 +612,30 @@ func (o *oauthReq) loginSubmit() {
 	}
 }
 
+// signInPageUser is the user the sign-in page's form names, or the message the
+// page shows instead: a wrong password, a user who cannot sign in now, or a
+// sign-in the page does not carry through (a temporary password, MFA).
+func signInPageUser(p *userPool, username, password string, now time.Time) (*user, string) {
+	u := p.findUser(strings.TrimSpace(username))
+	if u == nil || !passwordMatches(p, u, password) {
+		return nil, "Incorrect username or password."
+	}
+	if err := checkCanSignIn(u, now); err != nil {
+		message := "Your account cannot sign in now."
+		if ae, ok := err.(*Error); ok {
+			message = ae.Message
+		}
+		return nil, message
+	}
+	switch {
+	case u.Status == "FORCE_CHANGE_PASSWORD":
+		return nil, "This user must change a temporary password, which the emulator's sign-in page does not do: sign in once through the API (cogauth login)."
+	case p.MFA == "ON" || p.MFA == "OPTIONAL" && (u.MFA.TOTPEnabled || u.MFA.SMSEnabled || u.MFA.EmailEnabled):
+		return nil, "This user signs in with MFA, which the emulator's sign-in page does not ask for."
+	}
+	return u, ""
+}
+
 // ---- /logout ----
 
 func (o *oauthReq) logout() {
@@ -625,27 +651,7 @@ func (o *oauthReq) logout() {
 			oe = errOAuth("invalid_request")
 			return nil
 		}
-		st := settingsOf(c)
-		switch {
-		case q.Get("logout_uri") != "":
-			target = q.Get("logout_uri")
-			if st.configured && !slices.Contains(st.logoutURLs, target) || !st.configured && !st.allowsRedirect(target) {
-				oe = errOAuth("redirect_mismatch")
-				return nil
-			}
-		case q.Get("redirect_uri") != "":
-			a := readAuthParams(q)
-			if a.ResponseType == "" {
-				a.ResponseType = "code"
-			}
-			if _, bad, _ := o.validate(a); bad != nil {
-				oe = bad
-				return nil
-			}
-			// This form signs out and shows the sign-in page again.
-			target = o.base + "/login?" + a.values().Encode()
-		default:
-			oe = errOAuth("invalid_request")
+		if target, oe = o.logoutTarget(q, settingsOf(c)); oe != nil {
 			return nil
 		}
 		if ck, err := o.r.Cookie(loginCookie); err == nil {
@@ -671,6 +677,31 @@ func (o *oauthReq) logout() {
 	}
 	http.SetCookie(o.w, &http.Cookie{Name: loginCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
 	http.Redirect(o.w, o.r, target, http.StatusFound)
+}
+
+// logoutTarget is where /logout sends the browser: the logout_uri, which must
+// be one of the client's sign-out URLs, or (with redirect_uri and the authorize
+// parameters) the sign-in page again.
+func (o *oauthReq) logoutTarget(q url.Values, st oauthSettings) (string, *oauthErr) {
+	switch {
+	case q.Get("logout_uri") != "":
+		target := q.Get("logout_uri")
+		if st.configured && !slices.Contains(st.logoutURLs, target) || !st.configured && !st.allowsRedirect(target) {
+			return "", errOAuth("redirect_mismatch")
+		}
+		return target, nil
+	case q.Get("redirect_uri") != "":
+		a := readAuthParams(q)
+		if a.ResponseType == "" {
+			a.ResponseType = "code"
+		}
+		if _, bad, _ := o.validate(a); bad != nil {
+			return "", bad
+		}
+		// This form signs out and shows the sign-in page again.
+		return o.base + "/login?" + a.values().Encode(), nil
+	}
+	return "", errOAuth("invalid_request")
 }
 
 // ---- answers ----
