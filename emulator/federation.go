@@ -242,31 +242,8 @@ func (e *Emulator) endpoints(ctx context.Context, prov *oidcProvider, base strin
 	d := prov.Details
 	ep := oidcEndpoints{Issuer: d["oidc_issuer"], Authorize: d["authorize_url"], Token: d["token_url"], UserInfo: d["attributes_url"], JWKS: d["jwks_uri"]}
 	if ep.Authorize == "" || ep.Token == "" || ep.JWKS == "" {
-		if !httpURL(ep.Issuer) {
-			return ep, fedFail("%s Error - the oidc_issuer is not a URL", prov.Name)
-		}
-		req, err := http.NewRequest(http.MethodGet, strings.TrimSuffix(ep.Issuer, "/")+"/.well-known/openid-configuration", nil)
-		if err != nil {
-			return ep, fedFail("%s Error - the oidc_issuer is not a URL", prov.Name)
-		}
-		status, doc, err := fetchJSON(ctx, req)
-		switch {
-		case err != nil:
-			return ep, fedFail("%s Error - %d discovery failed: %v", prov.Name, status, err)
-		case status != http.StatusOK:
-			return ep, fedFail("%s Error - %d discovery failed", prov.Name, status)
-		}
-		str := func(k string) string { s, _ := doc[k].(string); return s }
-		if str("issuer") != ep.Issuer {
-			return ep, fedFail("%s Error - the discovered issuer is not the oidc_issuer", prov.Name)
-		}
-		for _, f := range []struct {
-			dst *string
-			key string
-		}{{&ep.Authorize, "authorization_endpoint"}, {&ep.Token, "token_endpoint"}, {&ep.UserInfo, "userinfo_endpoint"}, {&ep.JWKS, "jwks_uri"}} {
-			if *f.dst == "" {
-				*f.dst = str(f.key)
-			}
+		if err := discoverEndpoints(ctx, prov, &ep); err != nil {
+			return ep, err
 		}
 	}
 	for _, u := range []string{ep.Authorize, ep.Token, ep.JWKS} {
@@ -278,6 +255,38 @@ func (e *Emulator) endpoints(ctx context.Context, prov *oidcProvider, base strin
 		return ep, fedFail("%s Error - the provider's attributes_url is not a URL", prov.Name)
 	}
 	return ep, nil
+}
+
+// discoverEndpoints fills the URLs ep lacks from the issuer's OpenID
+// configuration, whose issuer must be ep's.
+func discoverEndpoints(ctx context.Context, prov *oidcProvider, ep *oidcEndpoints) error {
+	if !httpURL(ep.Issuer) {
+		return fedFail("%s Error - the oidc_issuer is not a URL", prov.Name)
+	}
+	req, err := http.NewRequest(http.MethodGet, strings.TrimSuffix(ep.Issuer, "/")+"/.well-known/openid-configuration", nil)
+	if err != nil {
+		return fedFail("%s Error - the oidc_issuer is not a URL", prov.Name)
+	}
+	status, doc, err := fetchJSON(ctx, req)
+	switch {
+	case err != nil:
+		return fedFail("%s Error - %d discovery failed: %v", prov.Name, status, err)
+	case status != http.StatusOK:
+		return fedFail("%s Error - %d discovery failed", prov.Name, status)
+	}
+	str := func(k string) string { s, _ := doc[k].(string); return s }
+	if str("issuer") != ep.Issuer {
+		return fedFail("%s Error - the discovered issuer is not the oidc_issuer", prov.Name)
+	}
+	for _, f := range []struct {
+		dst *string
+		key string
+	}{{&ep.Authorize, "authorization_endpoint"}, {&ep.Token, "token_endpoint"}, {&ep.UserInfo, "userinfo_endpoint"}, {&ep.JWKS, "jwks_uri"}} {
+		if *f.dst == "" {
+			*f.dst = str(f.key)
+		}
+	}
+	return nil
 }
 
 // idpResponseURL is where the provider sends the browser back: the emulator's
@@ -436,12 +445,48 @@ func redactProvider(prov *oidcProvider, s string, n int) string {
 // idpResponse serves /oauth2/idpresponse: the provider's answer to federate.
 func (o *oauthReq) idpResponse() {
 	q := o.r.URL.Query()
-	state := q.Get("state")
-	var (
-		fr   *fedRequest
-		prov *oidcProvider
-	)
-	if err := o.locked(func(s *oauthState, now time.Time) error {
+	fr, prov, err := o.takeFederation(q.Get("state"))
+	if err != nil {
+		o.internal(err)
+		return
+	}
+	if fr == nil || prov == nil {
+		// No sign-in of ours: nowhere trustworthy to redirect to.
+		o.errorPage(http.StatusBadRequest, "invalid_state")
+		return
+	}
+	a := fr.Auth
+	code, ferr := o.e.upstreamCode(prov, q)
+	if ferr != nil {
+		o.fedFailRedirect(a, ferr)
+		return
+	}
+	claims, err := o.e.exchangeUpstream(o.r.Context(), prov, fr, code)
+	if err != nil {
+		o.fedFailRedirect(a, err)
+		return
+	}
+	username, authTime, ferr, err := o.signInFederated(fr, prov, claims)
+	if err != nil {
+		o.internal(err)
+		return
+	}
+	if ferr != nil {
+		var ae *Error
+		if errors.As(ferr, &ae) {
+			ferr = &fedError{code: "invalid_request", desc: ae.Message}
+		}
+		o.fedFailRedirect(a, ferr)
+		return
+	}
+	o.complete(a, username, authTime)
+}
+
+// takeFederation removes and returns the OIDC federation request state names
+// (one answer per request, whatever it says) and its provider; both are nil for
+// a state that is not one of ours, has expired or whose pool is gone.
+func (o *oauthReq) takeFederation(state string) (fr *fedRequest, prov *oidcProvider, err error) {
+	err = o.locked(func(s *oauthState, now time.Time) error {
 		if state == "" || len(state) > 512 {
 			return nil
 		}
@@ -457,46 +502,38 @@ func (o *oauthReq) idpResponse() {
 			}
 		}
 		return nil
-	}); err != nil {
-		o.internal(err)
-		return
-	}
-	if fr == nil || prov == nil {
-		// No sign-in of ours: nowhere trustworthy to redirect to.
-		o.errorPage(http.StatusBadRequest, "invalid_state")
-		return
-	}
-	a := fr.Auth
+	})
+	return fr, prov, err
+}
+
+// upstreamCode is the authorization code in the provider's answer q, or the
+// error the app is sent back with: the provider's own error code (its words
+// stay in the log), or no usable code.
+func (e *Emulator) upstreamCode(prov *oidcProvider, q url.Values) (string, error) {
 	if ee := q.Get("error"); ee != "" {
 		// The provider's words stay in the log (bounded, its secret redacted): a
 		// provider that echoes what it was sent must not put it in the app's URL.
 		code := oauthErrorCode(ee)
-		o.e.logProviderError(prov, "authorize", ee, q.Get("error_description"))
-		o.fedFailRedirect(a, &fedError{code: code, desc: prov.Name + " Error - " + code})
-		return
+		e.logProviderError(prov, "authorize", ee, q.Get("error_description"))
+		return "", &fedError{code: code, desc: prov.Name + " Error - " + code}
 	}
 	code := q.Get("code")
 	if code == "" || len(code) > 2048 {
-		o.fedFailRedirect(a, fedFail("%s Error - no code in the provider's answer", prov.Name))
-		return
+		return "", fedFail("%s Error - no code in the provider's answer", prov.Name)
 	}
-	claims, err := o.e.exchangeUpstream(o.r.Context(), prov, fr, code)
-	if err != nil {
-		o.fedFailRedirect(a, err)
-		return
-	}
-	var (
-		username string
-		authTime time.Time
-		ferr     error
-	)
-	if err := o.locked(func(s *oauthState, now time.Time) error {
+	return code, nil
+}
+
+// signInFederated finds or makes the pool's user for the provider's claims
+// (federatedUser): ferr is the sign-in's failure, err the emulator's.
+func (o *oauthReq) signInFederated(fr *fedRequest, prov *oidcProvider, claims map[string]any) (username string, authTime time.Time, ferr, err error) {
+	err = o.locked(func(s *oauthState, now time.Time) error {
 		p := o.e.st.Pools[fr.PoolID]
 		if p == nil {
 			ferr = fedFail("the user pool no longer exists")
 			return nil
 		}
-		c := &call{ctx: o.r.Context(), op: "oauth2/idpresponse", now: now, in: &callInput{ClientID: a.ClientID}}
+		c := &call{ctx: o.r.Context(), op: "oauth2/idpresponse", now: now, in: &callInput{ClientID: fr.Auth.ClientID}}
 		u, err := o.e.federatedUser(c, p, prov, claims, now)
 		if err != nil {
 			ferr = err
@@ -504,19 +541,8 @@ func (o *oauthReq) idpResponse() {
 		}
 		username, authTime = u.Username, now
 		return nil
-	}); err != nil {
-		o.internal(err)
-		return
-	}
-	if ferr != nil {
-		var ae *Error
-		if errors.As(ferr, &ae) {
-			ferr = &fedError{code: "invalid_request", desc: ae.Message}
-		}
-		o.fedFailRedirect(a, ferr)
-		return
-	}
-	o.complete(a, username, authTime)
+	})
+	return username, authTime, ferr, err
 }
 
 // exchangeUpstream redeems code at the provider's token endpoint, verifies the
@@ -538,23 +564,48 @@ func (e *Emulator) exchangeUpstream(ctx context.Context, prov *oidcProvider, fr 
 	if status != http.StatusOK {
 		return nil, e.upstreamTokenError(prov, status, tok)
 	}
-	idToken, _ := tok["id_token"].(string)
-	accessToken, _ := tok["access_token"].(string)
+	idToken, accessToken, err := upstreamTokens(prov, ep, tok, social)
+	if err != nil {
+		return nil, err
+	}
+	claims, err := e.upstreamClaims(ctx, prov, ep, fr.Nonce, idToken, accessToken, social)
+	if err != nil {
+		return nil, err
+	}
+	if social {
+		return socialClaims(prov, claims)
+	}
+	return claims, nil
+}
+
+// upstreamTokens are the id and access tokens of the provider's token answer:
+// an id token always, but for Facebook and Login with Amazon, whose
+// attributes_url answer (by the access token) is the user.
+func upstreamTokens(prov *oidcProvider, ep oidcEndpoints, tok map[string]any, social bool) (idToken, accessToken string, err error) {
+	idToken, _ = tok["id_token"].(string)
+	accessToken, _ = tok["access_token"].(string)
 	if len(idToken) > 64<<10 || idToken == "" && (!social || ep.JWKS != "") {
 		// Facebook and Login with Amazon send no id token: their attributes_url
 		// answer is the user.
-		return nil, fedFail("%s Error - the token answer has no id_token", prov.Name)
+		return "", "", fedFail("%s Error - the token answer has no id_token", prov.Name)
 	}
 	if social && idToken == "" && (ep.UserInfo == "" || accessToken == "") {
-		return nil, fedFail("%s Error - the token answer has no access_token", prov.Name)
+		return "", "", fedFail("%s Error - the token answer has no access_token", prov.Name)
 	}
+	return idToken, accessToken, nil
+}
+
+// upstreamClaims are the verified id token's claims merged with the userInfo
+// answer.
+func (e *Emulator) upstreamClaims(ctx context.Context, prov *oidcProvider, ep oidcEndpoints, nonce, idToken, accessToken string, social bool) (map[string]any, error) {
 	now := e.Now()
 	claims := map[string]any{}
 	if idToken != "" {
 		if ep.JWKS == "" {
 			return nil, fedFail("%s Error - an id_token and no jwks_uri to check it with", prov.Name)
 		}
-		if claims, err = e.verifyUpstreamIDToken(ctx, prov, ep, idToken, fr.Nonce, now); err != nil {
+		var err error
+		if claims, err = e.verifyUpstreamIDToken(ctx, prov, ep, idToken, nonce, now); err != nil {
 			return nil, err
 		}
 	}
@@ -562,9 +613,6 @@ func (e *Emulator) exchangeUpstream(ctx context.Context, prov *oidcProvider, fr 
 		if err := mergeUserInfo(ctx, prov, ep, claims, idToken != "", accessToken, social); err != nil {
 			return nil, err
 		}
-	}
-	if social {
-		return socialClaims(prov, claims)
 	}
 	return claims, nil
 }
@@ -680,7 +728,25 @@ func (e *Emulator) verifyUpstreamIDToken(ctx context.Context, prov *oidcProvider
 		return nil, err
 	}
 	claims := jwt.MapClaims{}
-	_, err = jwt.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
+	_, err = jwt.ParseWithClaims(raw, claims, jwksKey(keys), jwt.WithValidMethods([]string{"RS256"}), jwt.WithTimeFunc(func() time.Time { return now }), jwt.WithExpirationRequired())
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return nil, fedFail("%s Error - id_token expired", prov.Name)
+	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return nil, fedFail("%s Error - id_token not valid yet", prov.Name)
+	case err != nil:
+		return nil, fedFail("%s Error - Invalid id_token signature", prov.Name)
+	}
+	if err := checkUpstreamClaims(prov, ep, claims, nonce); err != nil {
+		return nil, err
+	}
+	return claims, nil
+}
+
+// jwksKey picks the token's key by its kid (or the only key, for a token
+// without a kid).
+func jwksKey(keys map[string]*rsa.PublicKey) jwt.Keyfunc {
+	return func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
 		if k, ok := keys[kid]; ok {
 			return k, nil
@@ -691,30 +757,26 @@ func (e *Emulator) verifyUpstreamIDToken(ctx context.Context, prov *oidcProvider
 			}
 		}
 		return nil, errors.New("unknown kid")
-	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithTimeFunc(func() time.Time { return now }), jwt.WithExpirationRequired())
-	switch {
-	case errors.Is(err, jwt.ErrTokenExpired):
-		return nil, fedFail("%s Error - id_token expired", prov.Name)
-	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
-		return nil, fedFail("%s Error - id_token not valid yet", prov.Name)
-	case err != nil:
-		return nil, fedFail("%s Error - Invalid id_token signature", prov.Name)
 	}
+}
+
+// checkUpstreamClaims checks a signed upstream id token's iss, aud, nonce and sub.
+func checkUpstreamClaims(prov *oidcProvider, ep oidcEndpoints, claims jwt.MapClaims, nonce string) error {
 	if iss, _ := claims["iss"].(string); iss != ep.Issuer || iss == "" {
-		return nil, fedFail("Bad id_token issuer %s", clip(iss))
+		return fedFail("Bad id_token issuer %s", clip(iss))
 	}
 	aud, _ := claims.GetAudience()
 	if !slices.Contains([]string(aud), prov.Details["client_id"]) {
-		return nil, fedFail("Bad id_token aud")
+		return fedFail("Bad id_token aud")
 	}
 	if n, _ := claims["nonce"].(string); n != nonce {
-		return nil, fedFail("Bad id_token nonce")
+		return fedFail("Bad id_token nonce")
 	}
 	sub, _ := claims["sub"].(string)
 	if sub == "" || len(sub) > 255 || strings.ContainsAny(sub, " \t\r\n") {
-		return nil, fedFail("%s Error - id_token has no usable sub", prov.Name)
+		return fedFail("%s Error - id_token has no usable sub", prov.Name)
 	}
-	return claims, nil
+	return nil
 }
 
 // fetchJWKS reads the provider's RSA signing keys by kid (at most 100, 2048 to
