@@ -1,9 +1,13 @@
 package websession
 
 import (
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/cogauth/cogauth/store"
 )
 
 // TestCookieFlags: the session cookie as the callback sets it, in development
@@ -42,16 +46,31 @@ func TestCookieFlags(t *testing.T) {
 	}
 }
 
+// TestConfigRefusals: New refuses a Config it cannot serve, and a Session
+// that sets what websession sets for every session's Manager.
 func TestConfigRefusals(t *testing.T) {
 	f := newFixture(t, fixtureOptions{})
 	good := f.replicas[0].cfg
+	if w, err := New(good); err != nil {
+		t.Fatalf("the fixture's own Config is refused: %v", err)
+	} else {
+		w.Close()
+	}
 	for name, adjust := range map[string]func(*Config){
-		"http off loopback":       func(c *Config) { c.BaseURL = "http://app.example.com" },
-		"base with a path":        func(c *Config) { c.BaseURL = "https://app.example.com/x" },
-		"short secret":            func(c *Config) { c.Secret = []byte("short") },
-		"no verifier":             func(c *Config) { c.Verifier = nil },
-		"bad path":                func(c *Config) { c.Paths.Login = "auth/login" },
-		"cookie keys and a store": func(c *Config) { c.CookieKeys = [][]byte{randomKey()} },
+		"no cognito client":              func(c *Config) { c.Session.Cognito = nil },
+		"session store":                  func(c *Config) { c.Session.Store = store.NewMemory() },
+		"session username":               func(c *Config) { c.Session.Username = alice },
+		"session hosted ui":              func(c *Config) { c.Session.HostedUI = f.replicas[0].refresher },
+		"session clock":                  func(c *Config) { c.Session.Clock = f.clk },
+		"session logger":                 func(c *Config) { c.Session.Logger = slog.Default() },
+		"session refresh token validity": func(c *Config) { c.Session.RefreshTokenValidity = time.Hour },
+		"negative refresh wait":          func(c *Config) { c.RefreshWait = -time.Second },
+		"http off loopback":              func(c *Config) { c.BaseURL = "http://app.example.com" },
+		"base with a path":               func(c *Config) { c.BaseURL = "https://app.example.com/x" },
+		"short secret":                   func(c *Config) { c.Secret = []byte("short") },
+		"no verifier":                    func(c *Config) { c.Verifier = nil },
+		"bad path":                       func(c *Config) { c.Paths.Login = "auth/login" },
+		"cookie keys and a store":        func(c *Config) { c.CookieKeys = [][]byte{randomKey()} },
 		"cookie keys and strict": func(c *Config) {
 			c.Store, c.Strict, c.CookieKeys = nil, true, [][]byte{randomKey()}
 		},

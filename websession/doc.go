@@ -15,7 +15,9 @@
 // token endpoint is held for the whole process (session.Breakers): one probe at
 // a time, every other refresh failing at once without a call.
 //
-// Each web session is a session.Manager whose records live in the Store under a
+// Each web session is a session.Manager, made from Config.Session (the user
+// pool's cognito client, wired once by the program, and the session settings),
+// whose records live in the Store under a
 // name derived (HMAC) from the cookie's session ID and are sealed with AES-GCM
 // under a key derived from that ID: a dump of the store reveals no token and
 // cannot be replayed as cookies. Replicas keep a bounded cache of live sessions,

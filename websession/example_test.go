@@ -16,6 +16,7 @@ import (
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/websession"
 )
 
@@ -55,7 +56,7 @@ func Example() {
 	secret := make([]byte, 32) // the same on every replica
 	_, _ = rand.Read(secret)
 	ws, err := websession.New(websession.Config{
-		Cognito: c, Domain: emu.URL, Verifier: verifier, BaseURL: srv.URL, Secret: secret,
+		Session: session.Config{Cognito: c}, Domain: emu.URL, Verifier: verifier, BaseURL: srv.URL, Secret: secret,
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -202,7 +202,7 @@ func (f *fixture) newSessions(st store.Store, bus Bus, adjust func(*Config)) *Se
 		f.t.Fatal(err)
 	}
 	cfg := Config{
-		Cognito: cc, Domain: f.emu.URL, Verifier: v, BaseURL: f.base, Secret: f.secret,
+		Session: session.Config{Cognito: cc}, Domain: f.emu.URL, Verifier: v, BaseURL: f.base, Secret: f.secret,
 		Store: st, Bus: bus, Clock: f.clk, Scopes: []string{"openid", "email", "profile", "aws.cognito.signin.user.admin"},
 		IdleTimeout: 2 * time.Hour, AbsoluteTimeout: 12 * time.Hour,
 		HTTPClient: &http.Client{Transport: outage{f}},

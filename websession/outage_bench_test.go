@@ -33,7 +33,7 @@ func newOutageRun(b *testing.B, n int, wait time.Duration, br *session.Breakers)
 	f := newFixture(b, fixtureOptions{config: func(c *Config) {
 		c.RefreshWait = wait
 		c.HTTPClient = &http.Client{Transport: viaProxy{&px}}
-		c.Breakers = br
+		c.Session.Breakers = br
 		c.CacheSize = 2 * n
 	}})
 	p := faultproxy.Start(b, f.emu.URL)

@@ -39,7 +39,7 @@ func proxiedFixture(t *testing.T, wait time.Duration) (*fixture, *faultproxy.Pro
 		c.HTTPClient = &http.Client{Transport: viaProxy{&px}}
 		// Far longer than RefreshWait plus the tests' slack: a request that
 		// waited for a hanging call would be seen.
-		c.Breakers = session.NewBreakers(session.BreakerOptions{Clock: c.Clock, CallTimeout: 20 * time.Second})
+		c.Session.Breakers = session.NewBreakers(session.BreakerOptions{Clock: c.Clock, CallTimeout: 20 * time.Second})
 	}})
 	p := faultproxy.Start(t, f.emu.URL)
 	px.Store(p)
@@ -177,7 +177,7 @@ func TestOutageAcrossReplicasOnRedis(t *testing.T) {
 	f := newFixture(t, fixtureOptions{replicas: 3, store: st, bus: bus, config: func(c *Config) {
 		c.RefreshWait = wait
 		c.HTTPClient = &http.Client{Transport: viaProxy{&px}}
-		c.Breakers = session.NewBreakers(session.BreakerOptions{Clock: c.Clock, CallTimeout: 20 * time.Second})
+		c.Session.Breakers = session.NewBreakers(session.BreakerOptions{Clock: c.Clock, CallTimeout: 20 * time.Second})
 	}})
 	p := faultproxy.Start(t, f.emu.URL)
 	px.Store(p)

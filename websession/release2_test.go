@@ -13,6 +13,7 @@ import (
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
 )
 
@@ -57,7 +58,7 @@ func release2Sessions(t *testing.T, fx *release2Fixture, clk clock.Clock, adjust
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Cognito: cc, Domain: "http://127.0.0.1:1", Verifier: v, BaseURL: "https://app.example.com", Secret: fx.Secret,
+	cfg := Config{Session: session.Config{Cognito: cc}, Domain: "http://127.0.0.1:1", Verifier: v, BaseURL: "https://app.example.com", Secret: fx.Secret,
 		Clock: clk, IdleTimeout: 2 * time.Hour, AbsoluteTimeout: 12 * time.Hour}
 	if adjust != nil {
 		adjust(&cfg)

@@ -105,7 +105,7 @@ func TestReplicaProcess(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	w, err := New(Config{
 		MeterProvider: sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)),
-		Cognito:       cc, Domain: cfg.Emulator, Verifier: v, BaseURL: cfg.Base, Secret: cfg.Secret,
+		Session:       session.Config{Cognito: cc}, Domain: cfg.Emulator, Verifier: v, BaseURL: cfg.Base, Secret: cfg.Secret,
 		Store: st, Bus: bus, Clock: clk, Scopes: []string{"openid", "email", "profile", "aws.cognito.signin.user.admin"},
 		IdleTimeout: 2 * time.Hour, AbsoluteTimeout: 12 * time.Hour,
 		HTTPClient: &http.Client{Transport: viaFront{front: front, index: cfg.Index}, Timeout: time.Minute},

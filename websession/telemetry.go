@@ -11,7 +11,6 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
 )
@@ -89,12 +88,14 @@ func (t *telemetry) count(ctx context.Context, c metric.Int64Counter, key, value
 	c.Add(ctx, 1, metric.WithAttributes(attribute.String(key, value)))
 }
 
-// errorClass sorts a refresh error into a closed set.
+// errorClass sorts a refresh error into a closed set, by session's own
+// reading of it: a *session.RejectedError says why the service refused.
 func errorClass(err error) string {
+	var rj *session.RejectedError
 	switch {
 	case err == nil:
 		return "ok"
-	case errors.Is(err, cognito.ErrRefreshTokenReuse):
+	case errors.As(err, &rj) && rj.Reason == session.ReasonTokenReuse:
 		return "reuse"
 	case errors.Is(err, session.ErrRefreshRejected):
 		return "rejected"

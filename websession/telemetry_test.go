@@ -2,6 +2,8 @@ package websession
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +14,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/cogauth/cogauth/session"
 )
 
 // TestTelemetry: a sign-in, a refresh at expiry and a logout show up as metrics
@@ -83,6 +87,29 @@ func TestTelemetry(t *testing.T) {
 		v := kv.Value.String()
 		if strings.Contains(v, cookie) || jwtRe.MatchString(v) || strings.Contains(v, alice) || len(v) > 32 {
 			t.Errorf("attribute %s=%q", kv.Key, v)
+		}
+	}
+}
+
+// TestErrorClass: a refresh failure's class is read from session's errors
+// alone: a refused refresh token spent twice is "reuse", other refusals
+// "rejected", everything else (held, network, invalid answer) "transient".
+func TestErrorClass(t *testing.T) {
+	cause := errors.New("from the service")
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{nil, "ok"},
+		{&session.RejectedError{Reason: session.ReasonTokenReuse, Err: cause}, "reuse"},
+		{fmt.Errorf("refresh: %w", &session.RejectedError{Reason: session.ReasonTokenReuse}), "reuse"},
+		{&session.RejectedError{Reason: session.ReasonRevoked, Err: cause}, "rejected"},
+		{fmt.Errorf("refresh: %w", session.ErrRefreshRejected), "rejected"},
+		{session.ErrInvalidAnswer, "transient"},
+		{cause, "transient"},
+	} {
+		if got := errorClass(c.err); got != c.want {
+			t.Errorf("errorClass(%v) = %q, want %q", c.err, got, c.want)
 		}
 	}
 }

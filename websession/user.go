@@ -122,20 +122,20 @@ func (u *User) TokenSource() oauth2.TokenSource {
 }
 
 // Credentials returns the user's AWS credentials from the identity pool
-// (Config.Credentials) as an aws.CredentialsProvider. It answers an error when
+// (Config.Session.Credentials) as an aws.CredentialsProvider. It answers an error when
 // no CredentialsSource is configured.
 func (u *User) Credentials() aws.CredentialsProvider { return credentialsProvider{u} }
 
 type credentialsProvider struct{ u *User }
 
-// ErrNoCredentials: the session has no AWS credentials (no Config.Credentials, or
+// ErrNoCredentials: the session has no AWS credentials (no Config.Session.Credentials, or
 // the identity pool failed; a retry comes after session.Config.RetryAfterFailure).
 // Its RetryableError is true when the identity pool failed and false when there
-// is no Config.Credentials.
+// is no Config.Session.Credentials.
 var ErrNoCredentials = errkind.New("websession: the session has no AWS credentials", true)
 
 func (p credentialsProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
-	if p.u.w.cfg.Credentials == nil {
+	if p.u.w.cfg.Session.Credentials == nil {
 		return aws.Credentials{}, errkind.Permanent(ErrNoCredentials)
 	}
 	s, err := p.u.Session(ctx)

@@ -17,7 +17,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cogauth/cogauth/clock"
-	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/hostedui"
 	"github.com/cogauth/cogauth/internal/errkind"
 	"github.com/cogauth/cogauth/jwt"
@@ -27,9 +26,23 @@ import (
 
 // Config configures Sessions.
 type Config struct {
-	// Cognito is the user pool API client of the app client users sign in to.
-	// Required.
-	Cognito *cognito.Client
+	// Session is what every web session's Manager is made of (see
+	// session.Config). Session.Cognito, the user pool API client of the app
+	// client users sign in to, is required: websession reads the pool and
+	// client from it and never calls it itself. RefreshBefore (default 5
+	// minutes), Credentials (identity.NewSessionCredentials: AWS credentials
+	// for each user; see User.Credentials), Breakers, RefreshTimeout, Backoff
+	// and the waits after a failure apply to every session.
+	//
+	// websession sets each Manager's Store (the session's sealed record),
+	// Username, HostedUI (the Domain's token endpoint), Clock and Logger (this
+	// Config's), and bounds the records' lives itself (RefreshTokenValidity
+	// below): New refuses a Session that sets any of them.
+	//
+	// When Session.Breakers is nil, Sessions on the system clock share the
+	// process's (session.DefaultBreakers), and Sessions given a Clock get
+	// breakers of their own on it, shared by all their sessions.
+	Session session.Config
 	// Domain is the hosted UI's (managed login's) base URL: the user pool
 	// domain, a custom domain, or the emulator's URL. Required.
 	Domain string
@@ -103,11 +116,6 @@ type Config struct {
 	// Scopes to ask for at sign-in; "openid" is needed (the id token). None means
 	// every scope the client is allowed.
 	Scopes []string
-	// Credentials, when set, gives each user AWS credentials (an identity pool:
-	// identity.NewSessionCredentials); see User.Credentials.
-	Credentials session.CredentialsSource
-	// RefreshBefore is passed to each session's Manager (default 5 minutes).
-	RefreshBefore time.Duration
 	// RefreshWait bounds how long a request waits for its session's refresh;
 	// zero means the default, 2 seconds, and a negative value is refused by
 	// New. While the access token is still valid, a request that finds the
@@ -119,12 +127,6 @@ type Config struct {
 	// request's own context still bounds the wait: a client that goes away
 	// stops it sooner. See session.FetchOptions.MaxWait.
 	RefreshWait time.Duration
-	// Breakers hold Cognito's token endpoint after a transient failure, for
-	// every session of the process: one probe at a time, the others failing at
-	// once (see session.Breakers). When nil, Sessions on the system clock share
-	// the process's (session.DefaultBreakers), and Sessions given a Clock get
-	// breakers of their own on it.
-	Breakers *session.Breakers
 	// TrustedOrigins may send cross-origin requests that change state (another
 	// front end of the same app); none by default.
 	TrustedOrigins []string
@@ -217,7 +219,7 @@ func New(cfg Config) (*Sessions, error) {
 		cfg.AfterLogout = origin + "/"
 	}
 	w := &Sessions{
-		cfg: cfg, pool: cfg.Cognito.UserPoolID(), client: cfg.Cognito.ClientID(), keys: k, cookieAEADs: aeads, chunkSize: chunkData,
+		cfg: cfg, pool: cfg.Session.Cognito.UserPoolID(), client: cfg.Session.Cognito.ClientID(), keys: k, cookieAEADs: aeads, chunkSize: chunkData,
 		store: cfg.Store, bus: cfg.Bus, clk: cfg.Clock, log: cfg.Logger,
 		cache: newCache(cfg.CacheSize), secure: secure, revs: newRevocations(cfg.Clock),
 		redirectURI: origin + cfg.Paths.Callback,
@@ -237,10 +239,27 @@ func New(cfg Config) (*Sessions, error) {
 	return w, nil
 }
 
-// checkRequired refuses a Config without its Cognito client or Verifier.
+// checkRequired refuses a Config without its Cognito client or Verifier, or
+// whose Session sets what websession sets itself.
 func checkRequired(cfg *Config) error {
-	if cfg.Cognito == nil {
-		return errors.New("websession: Config.Cognito is required")
+	s := &cfg.Session
+	if s.Cognito == nil {
+		return errors.New("websession: Config.Session.Cognito is required")
+	}
+	for _, f := range []struct {
+		set  bool
+		name string
+	}{
+		{s.Store != nil, "Store (set Config.Store)"},
+		{s.Username != "", "Username (each session's user)"},
+		{s.HostedUI != nil, "HostedUI (websession refreshes at Config.Domain)"},
+		{s.Clock != nil, "Clock (set Config.Clock)"},
+		{s.Logger != nil, "Logger (set Config.Logger)"},
+		{s.RefreshTokenValidity != 0, "RefreshTokenValidity (set Config.RefreshTokenValidity)"},
+	} {
+		if f.set {
+			return fmt.Errorf("websession: Config.Session.%s is websession's to set: leave it zero", f.name)
+		}
 	}
 	if cfg.Verifier == nil {
 		return errors.New("websession: Config.Verifier is required (the id token of every sign-in is verified)")
@@ -315,11 +334,11 @@ func (cfg *Config) setRefreshDefaults() error {
 	case cfg.RefreshWait == 0:
 		cfg.RefreshWait = DefaultRefreshWait
 	}
-	if cfg.Breakers == nil {
+	if cfg.Session.Breakers == nil {
 		if _, system := cfg.Clock.(clock.System); cfg.Clock != nil && !system {
-			cfg.Breakers = session.NewBreakers(session.BreakerOptions{Clock: cfg.Clock, Logger: cfg.Logger, MeterProvider: cfg.MeterProvider})
+			cfg.Session.Breakers = session.NewBreakers(session.BreakerOptions{Clock: cfg.Clock, Logger: cfg.Logger, MeterProvider: cfg.MeterProvider})
 		} else {
-			cfg.Breakers = session.DefaultBreakers()
+			cfg.Session.Breakers = session.DefaultBreakers()
 		}
 	}
 	if cfg.Logger == nil {
@@ -439,12 +458,11 @@ func validName(s string) bool {
 	return true
 }
 
+// newManager makes the Manager of one session from Config.Session.
 func (w *Sessions) newManager(st store.Store, username string) (*session.Manager, error) {
-	return session.New(session.Config{
-		Cognito: w.cfg.Cognito, Store: st, Username: username, Clock: w.clk,
-		RefreshBefore: w.cfg.RefreshBefore, HostedUI: w.refresher, Credentials: w.cfg.Credentials, Logger: w.log,
-		Breakers: w.cfg.Breakers,
-	})
+	c := w.cfg.Session
+	c.Store, c.Username, c.HostedUI, c.Clock, c.Logger = st, username, w.refresher, w.clk, w.log
+	return session.New(c)
 }
 
 // errNoSession: the cookie names no live session (never existed, ended, forged).
@@ -643,11 +661,11 @@ func (w *Sessions) end(ctx context.Context, l *live, m *meta, revoke bool, reaso
 	// RevokeToken waits for a refresh under way and for Cognito, which may
 	// hang: the sign-out waits for it at most RefreshWait, then the revocation
 	// and the records' removal (which must come after it: it reads the
-	// record) go on in the background, bounded by cognito's call timeout. The
-	// session is refused everywhere already.
+	// record) go on in the background, bounded by revokeTimeout. The session
+	// is refused everywhere already.
 	done := make(chan error, 1)
 	go func() {
-		bctx, cancel := context.WithTimeout(ctx, cognito.DefaultTimeout)
+		bctx, cancel := context.WithTimeout(ctx, revokeTimeout)
 		defer cancel()
 		err := l.mgr.SignOut(bctx, session.SignOutOptions{})
 		done <- w.logEnd(ctx, errors.Join(pubErr, err, w.removeRecords(ctx, l, m)))
@@ -661,6 +679,11 @@ func (w *Sessions) end(ctx context.Context, l *live, m *meta, revoke bool, reaso
 		return nil
 	}
 }
+
+// revokeTimeout bounds a sign-out's revocation in the background: the wait for
+// a refresh under way, then RevokeToken at Cognito (whose own calls are bounded
+// by the client's timeout, 30 s by default).
+const revokeTimeout = 30 * time.Second
 
 // removeRecords deletes the session's records (its index entry too) and
 // tells every replica's cache.

@@ -45,6 +45,7 @@ import (
 	"github.com/cogauth/cogauth/httpauth"
 	"github.com/cogauth/cogauth/identity"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
 	redisstore "github.com/cogauth/cogauth/store/redis"
 	"github.com/cogauth/cogauth/websession"
@@ -109,7 +110,7 @@ func run(ctx context.Context, o options, ready func(base, password string)) erro
 		return err
 	}
 	defer ws.Close()
-	mux, err := routes(o, ws, "http://"+l.Addr().String(), cfg.Credentials != nil)
+	mux, err := routes(o, ws, "http://"+l.Addr().String(), cfg.Session.Credentials != nil)
 	if err != nil {
 		return err
 	}
@@ -272,7 +273,7 @@ func sessionsConfig(o options, secret []byte) (websession.Config, error) {
 		return websession.Config{}, err
 	}
 	cfg := websession.Config{
-		Cognito: cc, Domain: o.domain, ClientSecret: jwt.Secret(o.clientSecret), Verifier: verifier, BaseURL: o.base, Secret: secret,
+		Session: session.Config{Cognito: cc}, Domain: o.domain, ClientSecret: jwt.Secret(o.clientSecret), Verifier: verifier, BaseURL: o.base, Secret: secret,
 		Scopes: []string{"openid", "email", "profile"}, IdleTimeout: o.idleTimeout, AbsoluteTimeout: o.absoluteTimeout,
 		RefreshWait: o.refreshWait,
 	}
@@ -281,7 +282,7 @@ func sessionsConfig(o options, secret []byte) (websession.Config, error) {
 		if err != nil {
 			return websession.Config{}, err
 		}
-		cfg.Credentials = identity.NewSessionCredentials(idc)
+		cfg.Session.Credentials = identity.NewSessionCredentials(idc)
 	}
 	return cfg, nil
 }

@@ -238,7 +238,6 @@ var knownLeaks = map[string]string{
 	"srp.DeviceSecret.PasswordVerifier":                       "a plain string",
 	"websession.Config.Secret":                                "a []byte, printed by %s and %q",
 	"websession.Sessions.cfg.ClientSecret":                    "the Config it keeps (Secret, CookieKeys and ClientSecret are reused from it)",
-	"websession.Sessions.cfg.Cognito.opts.ClientSecret":       "filled by the walk only: New keeps the client secret in a redact.Box and zeroes this copy",
 	"websession.Sessions.cfg.Secret":                          "the Config it keeps (Secret, CookieKeys and ClientSecret are reused from it)",
 	"websession.Sessions.hosted.opts.ClientSecret":            "filled by the walk only: New keeps the client secret in a redact.Box and zeroes this copy",
 	"websession.User.w.cfg.Secret":                            "the Config it keeps (Secret, CookieKeys and ClientSecret are reused from it)",
