@@ -12,6 +12,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/cogauth/cogauth/internal/bounded"
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/srp"
 )
 
@@ -130,8 +131,8 @@ func (a *AdminClient) SignIn(ctx context.Context, in SignInInput) (*Result, erro
 		}
 		ts := srp.Timestamp(a.c.opts.Clock.Now())
 		sig, err := s.Signature(p["SRP_B"], srp.Claim{
-			Prefix: srp.PoolName(a.c.opts.UserPoolID), UserID: userID, Password: in.Password,
-			SaltHex: p["SALT"], SecretBlock: p["SECRET_BLOCK"], Timestamp: ts,
+			Prefix: srp.PoolName(a.c.opts.UserPoolID), UserID: userID, Password: secret.String(in.Password),
+			SaltHex: p["SALT"], SecretBlock: secret.String(p["SECRET_BLOCK"]), Timestamp: ts,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("cognito: PASSWORD_VERIFIER: %w", err)

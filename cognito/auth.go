@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/srp"
 )
 
@@ -310,9 +311,9 @@ func (c *Client) passwordVerifier(ctx context.Context, s *srp.Client, ch *Challe
 	sig, err := s.Signature(p["SRP_B"], srp.Claim{
 		Prefix:      srp.PoolName(c.opts.UserPoolID),
 		UserID:      userID,
-		Password:    password,
+		Password:    secret.String(password),
 		SaltHex:     p["SALT"],
-		SecretBlock: p["SECRET_BLOCK"],
+		SecretBlock: secret.String(p["SECRET_BLOCK"]),
 		Timestamp:   ts,
 	})
 	if err != nil {
@@ -353,8 +354,8 @@ func (c *Client) autoAnswer(ctx context.Context, res *Result, meta map[string]st
 	p := ch.Parameters
 	ts := srp.Timestamp(c.opts.Clock.Now())
 	sig, err := s.Signature(p["SRP_B"], srp.Claim{
-		Prefix: d.GroupKey, UserID: d.Key, Password: d.Password.Reveal(),
-		SaltHex: p["SALT"], SecretBlock: p["SECRET_BLOCK"], Timestamp: ts,
+		Prefix: d.GroupKey, UserID: d.Key, Password: d.Password,
+		SaltHex: p["SALT"], SecretBlock: secret.String(p["SECRET_BLOCK"]), Timestamp: ts,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cognito: DEVICE_PASSWORD_VERIFIER: %w", err)

@@ -82,7 +82,7 @@ func (c *Client) ConfirmDevice(ctx context.Context, accessToken jwt.Secret, nd N
 		AccessToken: aws.String(accessToken.Reveal()),
 		DeviceKey:   aws.String(nd.Key),
 		DeviceSecretVerifierConfig: &types.DeviceSecretVerifierConfigType{
-			PasswordVerifier: aws.String(sec.PasswordVerifier),
+			PasswordVerifier: aws.String(sec.PasswordVerifier.Reveal()),
 			Salt:             aws.String(sec.Salt),
 		},
 	}
@@ -93,5 +93,5 @@ func (c *Client) ConfirmDevice(ctx context.Context, accessToken jwt.Secret, nd N
 	if err != nil {
 		return nil, false, MapError("ConfirmDevice", err)
 	}
-	return &Device{Key: nd.Key, GroupKey: nd.GroupKey, Password: jwt.Secret(sec.Password)}, out.UserConfirmationNecessary, nil
+	return &Device{Key: nd.Key, GroupKey: nd.GroupKey, Password: sec.Password}, out.UserConfirmationNecessary, nil
 }

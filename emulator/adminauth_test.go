@@ -184,7 +184,7 @@ func TestAdminDevices(t *testing.T) {
 	}
 	if _, err := sdk(srv).ConfirmDevice(ctx, &cip.ConfirmDeviceInput{AccessToken: out.AuthenticationResult.AccessToken, DeviceKey: key,
 		DeviceName: aws.String("laptop"), DeviceSecretVerifierConfig: &types.DeviceSecretVerifierConfigType{
-			PasswordVerifier: aws.String(ds.PasswordVerifier), Salt: aws.String(ds.Salt)}}); err != nil {
+			PasswordVerifier: aws.String(ds.PasswordVerifier.Reveal()), Salt: aws.String(ds.Salt)}}); err != nil {
 		t.Fatal(err)
 	}
 	user := aws.String("alice")

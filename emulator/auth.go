@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/srp"
 )
 
@@ -549,7 +550,7 @@ func verifySRP(s *challengeSession, prefix, userID string, cr map[string]string)
 	if cr["PASSWORD_CLAIM_SECRET_BLOCK"] != s.secretBlock {
 		return errNotAuthorized("Incorrect username or password.")
 	}
-	err := s.srp.Verify(s.srpA, srp.Claim{Prefix: prefix, UserID: userID, SecretBlock: s.secretBlock, Timestamp: ts}, cr["PASSWORD_CLAIM_SIGNATURE"])
+	err := s.srp.Verify(s.srpA, srp.Claim{Prefix: prefix, UserID: userID, SecretBlock: secret.String(s.secretBlock), Timestamp: ts}, cr["PASSWORD_CLAIM_SIGNATURE"])
 	if err != nil {
 		if errors.Is(err, srp.ErrBadSignature) {
 			return errBadCredentials()

@@ -21,6 +21,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/cogauth/cogauth/emulator"
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/srp"
 )
 
@@ -132,8 +133,8 @@ func srpAnswer(t *testing.T, srv *emulator.Server, cl *srp.Client, ch map[string
 	p := strMap(ch["ChallengeParameters"])
 	ts := srp.Timestamp(now)
 	sig, err := cl.Signature(p["SRP_B"], srp.Claim{
-		Prefix: srp.PoolName(srv.PoolID("app")), UserID: p["USER_ID_FOR_SRP"], Password: pw,
-		SaltHex: p["SALT"], SecretBlock: p["SECRET_BLOCK"], Timestamp: ts,
+		Prefix: srp.PoolName(srv.PoolID("app")), UserID: p["USER_ID_FOR_SRP"], Password: secret.String(pw),
+		SaltHex: p["SALT"], SecretBlock: secret.String(p["SECRET_BLOCK"]), Timestamp: ts,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cogauth/cogauth/emulator"
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/srp"
 )
 
@@ -175,7 +176,7 @@ func TestDevices(t *testing.T) {
 	}
 	access := first["AccessToken"].(string)
 	conf := mustCall(t, srv, "ConfirmDevice", map[string]any{"AccessToken": access, "DeviceKey": meta["DeviceKey"], "DeviceName": "laptop",
-		"DeviceSecretVerifierConfig": map[string]string{"PasswordVerifier": ds.PasswordVerifier, "Salt": ds.Salt}})
+		"DeviceSecretVerifierConfig": map[string]string{"PasswordVerifier": ds.PasswordVerifier.Reveal(), "Salt": ds.Salt}})
 	if conf["UserConfirmationNecessary"] != false {
 		t.Fatalf("ConfirmDevice: %v", conf)
 	}
@@ -206,7 +207,7 @@ func TestDevices(t *testing.T) {
 	}
 	p := strMap(out["ChallengeParameters"])
 	ts := srp.Timestamp(srv.Now())
-	claim := srp.Claim{Prefix: meta["DeviceGroupKey"], UserID: meta["DeviceKey"], Password: ds.Password, SaltHex: p["SALT"], SecretBlock: p["SECRET_BLOCK"], Timestamp: ts}
+	claim := srp.Claim{Prefix: meta["DeviceGroupKey"], UserID: meta["DeviceKey"], Password: ds.Password, SaltHex: p["SALT"], SecretBlock: secret.String(p["SECRET_BLOCK"]), Timestamp: ts}
 	wrong := claim
 	wrong.Password = "not-the-device-password"
 	badSig, _ := dc.Signature(p["SRP_B"], wrong)
@@ -220,7 +221,7 @@ func TestDevices(t *testing.T) {
 	dc, _ = srp.NewClient(rand.Reader)
 	out, _ = respond(t, srv, web, "DEVICE_SRP_AUTH", out["Session"].(string), map[string]string{"USERNAME": "alice", "DEVICE_KEY": meta["DeviceKey"], "SRP_A": dc.SRPA()})
 	p = strMap(out["ChallengeParameters"])
-	claim.SecretBlock, claim.SaltHex = p["SECRET_BLOCK"], p["SALT"]
+	claim.SecretBlock, claim.SaltHex = secret.String(p["SECRET_BLOCK"]), p["SALT"]
 	sig, _ := dc.Signature(p["SRP_B"], claim)
 	resp["PASSWORD_CLAIM_SECRET_BLOCK"], resp["PASSWORD_CLAIM_SIGNATURE"] = p["SECRET_BLOCK"], sig
 	out, ae = respond(t, srv, web, "DEVICE_PASSWORD_VERIFIER", out["Session"].(string), resp)

@@ -7,14 +7,14 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
+
+	"github.com/cogauth/cogauth/secret"
 )
 
-// Tokens and secrets end up in log lines, error messages, panics and JSON dumps by
-// accident far more often than on purpose, so every way Go prints or serialises a
-// value is overridden to show a harmless summary instead. The secret itself comes
-// out only through Token.Raw and Secret.Reveal.
-
-const redacted = "[redacted]"
+// Tokens end up in log lines, error messages, panics and JSON dumps by accident
+// far more often than on purpose, so every way Go prints or serialises a Token is
+// overridden to show a harmless summary instead. The token itself comes out only
+// through Token.Raw.
 
 // String summarises the token without its content: kind, subject and expiry.
 func (t *Token) String() string {
@@ -73,39 +73,7 @@ func formatRedacted(f fmt.State, verb rune, s string) {
 }
 
 // Secret is an opaque credential (a refresh token, a device password, a client
-// secret) that redacts itself wherever it may be printed or serialised. Reveal is
+// secret) that redacts itself wherever it may be printed or serialised: it is
+// secret.String, under the name it had before that package existed. Reveal is
 // the only way to read it. Unmarshalling into a Secret works as for a string.
-type Secret string
-
-// Reveal returns the secret value.
-func (s Secret) Reveal() string { return string(s) }
-
-// String returns "[redacted]" ("[empty]" for the empty secret, which helps
-// debugging without revealing anything).
-func (s Secret) String() string {
-	if s == "" {
-		return "[empty]"
-	}
-	return redacted
-}
-
-// GoString is the %#v form.
-func (s Secret) GoString() string { return "jwt.Secret(" + s.String() + ")" }
-
-// Format prints the redacted form for every verb.
-func (s Secret) Format(f fmt.State, verb rune) {
-	if verb == 'v' && f.Flag('#') {
-		formatRedacted(f, verb, s.GoString())
-		return
-	}
-	formatRedacted(f, verb, s.String())
-}
-
-// MarshalJSON writes "[redacted]".
-func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
-
-// MarshalText writes "[redacted]".
-func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// LogValue gives slog "[redacted]".
-func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+type Secret = secret.String

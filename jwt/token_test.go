@@ -227,7 +227,7 @@ func TestTokenRedaction(t *testing.T) {
 	if got := tok.String(); got != "jwt.Token{use=access sub=3f1e-uuid exp=2023-11-14T23:13:20Z}" {
 		t.Errorf("String() = %q", got)
 	}
-	if got := fmt.Sprintf("%v|%q|%#v", secret, secret, secret); got != `[redacted]|"[redacted]"|jwt.Secret([redacted])` {
+	if got := fmt.Sprintf("%v|%q|%#v", secret, secret, secret); got != `[redacted]|"[redacted]"|secret.String([redacted])` {
 		t.Errorf("secret forms = %s", got)
 	}
 	if Secret("").String() != "[empty]" || secret.Reveal() != "refresh-token-value" || tok.Raw() != raw {

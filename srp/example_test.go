@@ -8,6 +8,7 @@ import (
 	"log"
 	"time"
 
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/srp"
 )
 
@@ -36,8 +37,8 @@ func Example() {
 	block := make([]byte, 64)
 	_, _ = rand.Read(block)
 	claim := srp.Claim{
-		Prefix: prefix, UserID: userID, Password: password, SaltHex: salt,
-		SecretBlock: base64.StdEncoding.EncodeToString(block),
+		Prefix: prefix, UserID: userID, Password: secret.String(password), SaltHex: salt,
+		SecretBlock: secret.String(base64.StdEncoding.EncodeToString(block)),
 		Timestamp:   srp.Timestamp(time.Date(2026, 3, 1, 9, 5, 7, 0, time.UTC)),
 	}
 

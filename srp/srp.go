@@ -12,6 +12,8 @@ import (
 	"math/big"
 	"strings"
 	"time"
+
+	"github.com/cogauth/cogauth/secret"
 )
 
 // The 3072-bit MODP group of RFC 3526 (section 4), generator 2, as Cognito uses.
@@ -80,11 +82,11 @@ type Claim struct {
 	// UserID is USER_ID_FOR_SRP for users and the device key for devices.
 	UserID string
 	// Password is the user's password or the device password. Servers ignore it.
-	Password string
+	Password secret.String
 	// SaltHex is the SALT challenge parameter. Servers ignore it.
 	SaltHex string
 	// SecretBlock is the SECRET_BLOCK challenge parameter, base64.
-	SecretBlock string
+	SecretBlock secret.String
 	// Timestamp is Timestamp(now).
 	Timestamp string
 }
@@ -135,7 +137,7 @@ func (c *Client) Signature(srpBHex string, cl Claim) (string, error) {
 	if u.Sign() == 0 {
 		return "", fmt.Errorf("%w: u is 0", ErrBadParameter)
 	}
-	x := privateKey(cl.Prefix, cl.UserID, cl.Password, salt)
+	x := privateKey(cl.Prefix, cl.UserID, cl.Password.Reveal(), salt)
 	// S = (B - k*g^x) ^ (a + u*x) mod N
 	gx := new(big.Int).Exp(group.g, x, group.n)
 	base := new(big.Int).Mul(group.k, gx)
@@ -187,7 +189,7 @@ func (s *Server) Verify(srpAHex string, cl Claim, signature string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := base64.StdEncoding.DecodeString(cl.SecretBlock); err != nil {
+	if _, err := base64.StdEncoding.DecodeString(cl.SecretBlock.Reveal()); err != nil {
 		return fmt.Errorf("%w: SECRET_BLOCK is not base64", ErrBadParameter)
 	}
 	if _, err := ParseTimestamp(cl.Timestamp); err != nil {
@@ -242,8 +244,8 @@ func NewVerifier(r io.Reader, prefix, userID, password string) (saltHex, verifie
 // the client keeps, and the verifier and salt (base64) it sends in ConfirmDevice's
 // DeviceSecretVerifierConfig.
 type DeviceSecret struct {
-	Password         string
-	PasswordVerifier string
+	Password         secret.String
+	PasswordVerifier secret.String
 	Salt             string
 }
 
@@ -261,8 +263,8 @@ func NewDeviceSecret(r io.Reader, deviceGroupKey, deviceKey string) (DeviceSecre
 	v, _ := new(big.Int).SetString(verifierHex, 16)
 	salt, _ := new(big.Int).SetString(saltHex, 16)
 	return DeviceSecret{
-		Password:         password,
-		PasswordVerifier: base64.StdEncoding.EncodeToString(padBytes(v)),
+		Password:         secret.String(password),
+		PasswordVerifier: secret.String(base64.StdEncoding.EncodeToString(padBytes(v))),
 		Salt:             base64.StdEncoding.EncodeToString(padBytes(salt)),
 	}, nil
 }
@@ -351,7 +353,7 @@ func deriveKey(s, u *big.Int) []byte {
 }
 
 func sign(key []byte, cl Claim) (string, error) {
-	block, err := base64.StdEncoding.DecodeString(cl.SecretBlock)
+	block, err := base64.StdEncoding.DecodeString(cl.SecretBlock.Reveal())
 	if err != nil {
 		return "", fmt.Errorf("%w: SECRET_BLOCK is not base64", ErrBadParameter)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cogauth/cogauth/internal/peers"
+	"github.com/cogauth/cogauth/secret"
 )
 
 // vector is one SRP computation as amazon-cognito-identity-js's
@@ -87,7 +88,7 @@ func goCompute(t *testing.T, v vector) vector {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig, err := c.Signature(v.BHex, Claim{Prefix: v.PoolName, UserID: v.UserID, Password: v.Password, SaltHex: v.SaltHex, SecretBlock: v.SecretBlock, Timestamp: v.Timestamp})
+	sig, err := c.Signature(v.BHex, Claim{Prefix: v.PoolName, UserID: v.UserID, Password: secret.String(v.Password), SaltHex: v.SaltHex, SecretBlock: secret.String(v.SecretBlock), Timestamp: v.Timestamp})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,14 +187,14 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sig, err := c.Signature(srv.SRPB(), Claim{Prefix: tt.prefix, UserID: tt.user, Password: tt.password, SaltHex: saltHex, SecretBlock: block, Timestamp: tt.ts})
+			sig, err := c.Signature(srv.SRPB(), Claim{Prefix: tt.prefix, UserID: tt.user, Password: secret.String(tt.password), SaltHex: saltHex, SecretBlock: secret.String(block), Timestamp: tt.ts})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if tt.tamper != nil {
 				sig = tt.tamper(sig)
 			}
-			err = srv.Verify(c.SRPA(), Claim{Prefix: prefix, UserID: user, SecretBlock: block, Timestamp: tt.ts}, sig)
+			err = srv.Verify(c.SRPA(), Claim{Prefix: prefix, UserID: user, SecretBlock: secret.String(block), Timestamp: tt.ts}, sig)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("Verify = %v, want %v", err, tt.want)
 			}
@@ -207,15 +208,15 @@ func TestDeviceSecretRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	verifierHex, saltHex, err := VerifierFromConfig(ds.PasswordVerifier, ds.Salt)
+	verifierHex, saltHex, err := VerifierFromConfig(ds.PasswordVerifier.Reveal(), ds.Salt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv, _ := NewServer(rand.Reader, verifierHex)
 	c, _ := NewClient(rand.Reader)
-	block := base64.StdEncoding.EncodeToString([]byte("blk"))
+	block := secret.String(base64.StdEncoding.EncodeToString([]byte("blk")))
 	ts := Timestamp(time.Now())
-	for _, pw := range []string{ds.Password, ds.Password + "x"} {
+	for _, pw := range []secret.String{ds.Password, ds.Password + "x"} {
 		sig, err := c.Signature(srv.SRPB(), Claim{Prefix: group, UserID: device, Password: pw, SaltHex: saltHex, SecretBlock: block, Timestamp: ts})
 		if err != nil {
 			t.Fatal(err)
@@ -287,7 +288,7 @@ func FuzzServerVerify(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := srv.Verify(a, Claim{Prefix: "p", UserID: "u", SecretBlock: block, Timestamp: ts}, sig); err == nil {
+		if err := srv.Verify(a, Claim{Prefix: "p", UserID: "u", SecretBlock: secret.String(block), Timestamp: ts}, sig); err == nil {
 			t.Fatalf("accepted a random signature")
 		}
 	})
@@ -296,7 +297,7 @@ func FuzzServerVerify(f *testing.F) {
 func BenchmarkClientSignature(b *testing.B) {
 	saltHex, verifierHex, _ := NewVerifier(rand.Reader, "p", "u", "pw")
 	srv, _ := NewServer(rand.Reader, verifierHex)
-	block := base64.StdEncoding.EncodeToString([]byte("block"))
+	block := secret.String(base64.StdEncoding.EncodeToString([]byte("block")))
 	ts := Timestamp(time.Now())
 	for b.Loop() {
 		c, _ := NewClient(rand.Reader)

@@ -17,6 +17,7 @@ import (
 	identity "github.com/cogauth/cogauth/identity"
 	jwt "github.com/cogauth/cogauth/jwt"
 	jwt_jwttest "github.com/cogauth/cogauth/jwt/jwttest"
+	secret "github.com/cogauth/cogauth/secret"
 	session "github.com/cogauth/cogauth/session"
 	srp "github.com/cogauth/cogauth/srp"
 	store "github.com/cogauth/cogauth/store"
@@ -140,6 +141,8 @@ var allTypes = map[string]reflect.Type{
 	"jwt.VerifierOptions":                  reflect.TypeFor[jwt.VerifierOptions](),
 	"jwt.VerifyError":                      reflect.TypeFor[jwt.VerifyError](),
 	"jwt/jwttest.Issuer":                   reflect.TypeFor[jwt_jwttest.Issuer](),
+	"secret.Bytes":                         reflect.TypeFor[secret.Bytes](),
+	"secret.String":                        reflect.TypeFor[secret.String](),
 	"session.Account":                      reflect.TypeFor[session.Account](),
 	"session.Backoff":                      reflect.TypeFor[session.Backoff](),
 	"session.BreakerOptions":               reflect.TypeFor[session.BreakerOptions](),

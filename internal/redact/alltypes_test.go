@@ -22,6 +22,7 @@ import (
 	"github.com/cogauth/cogauth/hostedui"
 	"github.com/cogauth/cogauth/internal/redact/redacttest"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/session"
 )
 
@@ -232,10 +233,6 @@ var knownLeaks = map[string]string{
 	"hostedui.Refresher.opts.ClientSecret":                    "filled by the walk only: NewDomainRefresher keeps the client secret in a redact.Box and zeroes this copy",
 	"session.ImportInput.Device.Password":                     "through the *cognito.Device it holds (%s, %q)",
 	"session.Manager.cfg.Cognito.opts.ClientSecret":           "filled by the walk only: New keeps the client secret in a redact.Box and zeroes this copy",
-	"srp.Claim.Password":                                      "a plain string (srp imports nothing of the module)",
-	"srp.Claim.SecretBlock":                                   "a plain string",
-	"srp.DeviceSecret.Password":                               "a plain string",
-	"srp.DeviceSecret.PasswordVerifier":                       "a plain string",
 	"websession.Config.Secret":                                "a []byte, printed by %s and %q",
 	"websession.Sessions.cfg.ClientSecret":                    "the Config it keeps (Secret, CookieKeys and ClientSecret are reused from it)",
 	"websession.Sessions.cfg.Secret":                          "the Config it keeps (Secret, CookieKeys and ClientSecret are reused from it)",
@@ -245,7 +242,7 @@ var knownLeaks = map[string]string{
 }
 
 // filler puts a distinct known secret in every place of a value that holds one:
-// every jwt.Secret, every *jwt.Token (a real JWT, whose signature must not show),
+// every secret.String (jwt.Secret) and secret.Bytes, every *jwt.Token (a real JWT, whose signature must not show),
 // and every string or []byte field named like a secret, exported or not. The
 // other fields get harmless values so that printing reaches the secrets.
 type filler struct {
@@ -263,7 +260,8 @@ func (f *filler) secret(where string) string {
 }
 
 var (
-	secretType = reflect.TypeFor[jwt.Secret]()
+	secretType = reflect.TypeFor[secret.String]() // jwt.Secret is an alias of it
+	bytesType  = reflect.TypeFor[secret.Bytes]()
 	tokenType  = reflect.TypeFor[*jwt.Token]()
 )
 
@@ -282,6 +280,9 @@ func (f *filler) fill(v reflect.Value, where string, secret bool, depth int) {
 	switch {
 	case t == secretType:
 		v.SetString(f.secret(where))
+		return
+	case t == bytesType:
+		v.SetBytes([]byte(f.secret(where)))
 		return
 	case t == tokenType:
 		v.Set(reflect.ValueOf(f.jwtTok))
