@@ -125,10 +125,10 @@ func (f *tokenFactory) tokens(i int) (*hostedui.Tokens, string) {
 	}, sub
 }
 
-// footprintStrings: the footprint's Redis store writes records as strings
-// (redisstore.Options.StringRecords), as a deployment with no replica of
-// release 2 left does; COGAUTH_FOOTPRINT_HASHES=1 measures the hash layout.
-var footprintStrings = os.Getenv("COGAUTH_FOOTPRINT_HASHES") != "1"
+// footprintHashes: the footprint's Redis store writes records as strings, the
+// default; COGAUTH_FOOTPRINT_HASHES=1 measures the hash layout
+// (redisstore.Options.HashRecords, as while replicas of release 2 remain).
+var footprintHashes = os.Getenv("COGAUTH_FOOTPRINT_HASHES") == "1"
 
 // footprintFixture signs in once on an emulator with its sessions in a fresh
 // redis-server and returns the replica, its Redis client and Cognito-sized
@@ -138,7 +138,7 @@ func footprintFixture(b testing.TB) (*fixture, *Sessions, *redis.Client, *tokenF
 	rc := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 64, DisableIdentity: true})
 	b.Cleanup(func() { rc.Close() })
 	f := newFixture(b, fixtureOptions{store: func(_ int, clk clock.Clock) store.Store {
-		st, err := redisstore.New(rc, redisstore.Options{Clock: clk, StringRecords: footprintStrings})
+		st, err := redisstore.New(rc, redisstore.Options{Clock: clk, HashRecords: footprintHashes})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -91,10 +91,10 @@ func redisCluster(t *testing.T) *redis.ClusterClient {
 func TestClusterContract(t *testing.T) {
 	cc := redisCluster(t)
 	var n atomic.Int64
-	for _, strs := range []bool{false, true} {
-		t.Run(fmt.Sprintf("StringRecords=%v", strs), func(t *testing.T) {
+	for _, hashes := range []bool{false, true} {
+		t.Run(fmt.Sprintf("HashRecords=%v", hashes), func(t *testing.T) {
 			open := func(t *testing.T) *Store {
-				s, err := New(cc, Options{Prefix: fmt.Sprintf("cl-%d:", n.Add(1)), StringRecords: strs, LockTTL: time.Second})
+				s, err := New(cc, Options{Prefix: fmt.Sprintf("cl-%d:", n.Add(1)), HashRecords: hashes, LockTTL: time.Second})
 				if err != nil {
 					t.Fatal(err)
 				}

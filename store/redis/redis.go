@@ -36,11 +36,14 @@ import (
 // tag ("l" alone for a session). A session in the default namespace keeps the key
 // release 1 gave it, so replicas of both releases share sessions during a rolling
 // upgrade (but for one whose user starts with a record prefix of release 1, such
-// as " device ", which no Cognito username does: its tag is "sx"). A record is a hash with fields "v" (the version, decimal) and "d" (the
-// data, stored as given: the session record holds the tokens — protect the Redis
+// as " device ", which no Cognito username does: its tag is "sx").
+//
+// A record is one Redis string, "<version>:<data>" (the version in decimal, the
+// data stored as given: the session record holds the tokens — protect the Redis
 // server, its persistence files and its backups as you would the tokens
-// themselves), or with Options.StringRecords a string "<version>:<data>"; both
-// are read whatever the option says.
+// themselves), or with Options.HashRecords a hash of fields "v" (the version) and
+// "d" (the data). Both layouts are read whatever the option says, and a write
+// rewrites a record in the configured one.
 //
 // Release 1 kept every kind under "s:", told apart by conventions in the fields. A
 // record of another kind that exists only there is read from there, and moves to
@@ -103,14 +106,14 @@ type Options struct {
 	// LockTTL is how long a lock outlives a holder that died; default 10s. A live
 	// holder's lock is extended for as long as it holds it.
 	LockTTL time.Duration
-	// StringRecords writes each record as one Redis string, "<version>:<data>",
-	// instead of a hash of "v" (the version) and "d" (the data): about 200
-	// bytes less per key, since Redis keeps a hash whose data outgrows a
+	// HashRecords writes each record as a hash of "v" (the version) and "d" (the
+	// data) instead of one Redis string, "<version>:<data>". The string costs
+	// about 200 bytes less a key, since Redis keeps a hash whose data outgrows a
 	// listpack (hash-max-listpack-value, 64 bytes) as a table of its own. Both
 	// layouts are always read and either is rewritten in the configured one;
-	// release 2 reads only hashes, so turn it on once no replica of release 2
-	// is left.
-	StringRecords bool
+	// release 2 reads only hashes, so set HashRecords while replicas of release
+	// 2 share the store (a rolling upgrade), and drop it once none is left.
+	HashRecords bool
 	// Clock is the writers' clock that Put's expiries are on: a key's TTL is the
 	// expiry less Clock.Now() at the write. The system clock when nil; tests that
 	// move a fake clock give the store the same one.
@@ -246,7 +249,7 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	}
 	return &Store{
 		clk:       opts.Clock,
-		strings:   opts.StringRecords,
+		strings:   !opts.HashRecords,
 		c:         client,
 		prefix:    opts.Prefix,
 		lockTTL:   opts.LockTTL,

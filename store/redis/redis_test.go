@@ -45,13 +45,13 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return newRedisStore(t, c, Options{Prefix: fmt.Sprintf("contract-%d:", n.Add(1))})
 	})
-	t.Run("StringRecords", func(t *testing.T) {
+	t.Run("HashRecords", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) store.Store {
-			return newRedisStore(t, c, Options{Prefix: fmt.Sprintf("contract-%d:", n.Add(1)), StringRecords: true})
+			return newRedisStore(t, c, Options{Prefix: fmt.Sprintf("contract-%d:", n.Add(1)), HashRecords: true})
 		})
 	})
 	t.Run("Expiry", func(t *testing.T) {
-		s := newRedisStore(t, c, Options{Prefix: fmt.Sprintf("contract-%d:", n.Add(1)), StringRecords: n.Load()%2 == 0})
+		s := newRedisStore(t, c, Options{Prefix: fmt.Sprintf("contract-%d:", n.Add(1)), HashRecords: n.Load()%2 == 0})
 		storetest.Expiry(t, func(*testing.T) store.Store { return s }, storetest.ExpiryOptions{
 			Remaining: func(t *testing.T, k store.Key) time.Duration {
 				d, err := c.PTTL(context.Background(), s.dataKey(k)).Result()
@@ -395,16 +395,17 @@ func TestRedisLayout(t *testing.T) {
 	}
 }
 
-// TestRedisStringRecords: a store with StringRecords reads what a store without
-// wrote (release 2's hashes) and rewrites it as a string, with the same TTL
-// rules and versions that keep growing; a store without the option reads the
-// strings too, and either rewrites the other's layout in its own.
-func TestRedisStringRecords(t *testing.T) {
+// TestRedisRecordLayouts: a store of the default (string) layout reads what a
+// store with HashRecords wrote (release 2's layout) and rewrites it as a string,
+// with the same TTL rules and versions that keep growing; a store with
+// HashRecords reads the strings too, and either rewrites the other's layout in
+// its own.
+func TestRedisRecordLayouts(t *testing.T) {
 	addr := peers.Redis(t)
 	raw := newRedisClient(t, addr)
 	ctx := context.Background()
-	hashes := newRedisStore(t, newRedisClient(t, addr), Options{Prefix: "lay:"})
-	strs := newRedisStore(t, newRedisClient(t, addr), Options{Prefix: "lay:", StringRecords: true})
+	hashes := newRedisStore(t, newRedisClient(t, addr), Options{Prefix: "lay:", HashRecords: true})
+	strs := newRedisStore(t, newRedisClient(t, addr), Options{Prefix: "lay:"})
 	k := store.Key{Pool: "us-east-1_X", Client: "c", User: "alice"}
 	key := strs.dataKey(k)
 	v1, err := hashes.Put(ctx, k, []byte("as a hash"), 0, time.Now().Add(time.Hour))
@@ -412,7 +413,7 @@ func TestRedisStringRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	if typ := raw.Type(ctx, key).Val(); typ != "hash" {
-		t.Fatalf("written without the option as a %s", typ)
+		t.Fatalf("written with HashRecords as a %s", typ)
 	}
 	if e, err := strs.Get(ctx, k); err != nil || string(e.Data) != "as a hash" || e.Version != v1 {
 		t.Fatalf("the string store reads the hash as %q v%d, %v", e.Data, e.Version, err)
@@ -438,7 +439,7 @@ func TestRedisStringRecords(t *testing.T) {
 	}
 	v3, err := hashes.Put(ctx, k, []byte("a hash again"), v2, time.Time{})
 	if err != nil || v3 <= v2 || raw.Type(ctx, key).Val() != "hash" || raw.PTTL(ctx, key).Val() != -1 {
-		t.Fatalf("rewritten without the option: v%d, %v, %s", v3, err, raw.Type(ctx, key).Val())
+		t.Fatalf("rewritten with HashRecords: v%d, %v, %s", v3, err, raw.Type(ctx, key).Val())
 	}
 	if _, err := strs.Put(ctx, k, []byte("s"), v3, time.Time{}); err != nil {
 		t.Fatal(err)
