@@ -253,6 +253,20 @@ func encodeBinary(r *record) ([]byte, error) {
 }
 
 func decodeBinary(b []byte) (*record, error) {
+	body, err := inflateBinary(b)
+	if err != nil {
+		return nil, err
+	}
+	r := &record{Format: binaryFormat}
+	if err := fields(body, r.setField); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// inflateBinary checks a binary record's magic and format and inflates its
+// fields, at most maxRecord bytes.
+func inflateBinary(b []byte) ([]byte, error) {
 	if len(b) < 2 || b[0] != binaryMagic {
 		return nil, errorf("not a binary record")
 	}
@@ -267,46 +281,55 @@ func decodeBinary(b []byte) (*record, error) {
 	if len(body) > maxRecord {
 		return nil, errorf("more than %d bytes", maxRecord)
 	}
-	r := &record{Format: binaryFormat}
-	err = fields(body, func(tag byte, v []byte) error {
-		var err error
-		switch tag {
-		case tagUsername:
-			r.Username = string(v)
-		case tagAccess:
-			r.AccessToken, err = unpackToken(v)
-		case tagID:
-			r.IDToken, err = unpackToken(v)
-		case tagRefresh:
-			r.RefreshToken, err = unpackToken(v)
-		case tagDeviceKey:
-			r.DeviceKey = string(v)
-		case tagDeviceGroupKey:
-			r.DeviceGroupKey = string(v)
-		case tagDevicePassword:
-			r.DevicePassword = string(v)
-		case tagLogin:
-			r.Login = string(v)
-		case tagClockOffset:
-			r.ClockOffset, err = varintOf(v)
-		case tagSource:
-			r.Source = Source(v)
-		case tagDomain:
-			r.Domain = string(v)
-		case tagIdentityID:
-			r.IdentityID = string(v)
-		case tagIdentityPool:
-			r.IdentityPool = string(v)
-		case tagCredentials:
-			r.Credentials, err = decodeCreds(v)
+	return body, nil
+}
+
+// setField sets the field tagged tag to its encoding v. Unknown tags (a later
+// release's fields) are skipped.
+func (r *record) setField(tag byte, v []byte) error {
+	var err error
+	switch tag {
+	case tagAccess:
+		r.AccessToken, err = unpackToken(v)
+	case tagID:
+		r.IDToken, err = unpackToken(v)
+	case tagRefresh:
+		r.RefreshToken, err = unpackToken(v)
+	case tagClockOffset:
+		r.ClockOffset, err = varintOf(v)
+	case tagCredentials:
+		r.Credentials, err = decodeCreds(v)
+	default:
+		if f := r.textField(tag); f != nil {
+			*f = string(v)
 		}
-		// Unknown tags: a later release's fields, skipped.
-		return err
-	})
-	if err != nil {
-		return nil, err
 	}
-	return r, nil
+	return err
+}
+
+// textField returns the record's plain-text field tagged tag, nil for none.
+func (r *record) textField(tag byte) *string {
+	switch tag {
+	case tagUsername:
+		return &r.Username
+	case tagDeviceKey:
+		return &r.DeviceKey
+	case tagDeviceGroupKey:
+		return &r.DeviceGroupKey
+	case tagDevicePassword:
+		return &r.DevicePassword
+	case tagLogin:
+		return &r.Login
+	case tagSource:
+		return (*string)(&r.Source)
+	case tagDomain:
+		return &r.Domain
+	case tagIdentityID:
+		return &r.IdentityID
+	case tagIdentityPool:
+		return &r.IdentityPool
+	}
+	return nil
 }
 
 func decodeCreds(v []byte) (*credsJSON, error) {

@@ -148,15 +148,8 @@ func (m *Manager) saveDevice(ctx context.Context, username, login string, dev *c
 		// DEVICE_SRP_AUTH; the session record still has its key for refreshes.
 		return nil
 	}
-	d := &deviceRecord{Format: deviceFormat, Username: username, Key: dev.Key, GroupKey: dev.GroupKey, Password: dev.Password.Reveal()}
-	old := m.storedDevice(ctx, username)
-	if old != nil && old.Key == dev.Key {
-		d.Logins = old.Logins
-	}
-	if login != "" && login != username && !slices.Contains(d.Logins, login) {
-		d.Logins = append(d.Logins, login)
-	}
-	if old != nil && old.Key == d.Key && old.GroupKey == d.GroupKey && old.Password == d.Password && slices.Equal(old.Logins, d.Logins) {
+	d, changed := deviceToSave(m.storedDevice(ctx, username), username, login, dev)
+	if !changed {
 		return nil // nothing new: spare the store (a keyring prompt, a file rewrite)
 	}
 	// Logins first: a device entry listing a login whose pointer is missing only
@@ -175,6 +168,22 @@ func (m *Manager) saveDevice(ctx context.Context, username, login string, dev *c
 		return fmt.Errorf("session: saving the remembered device: %w", err)
 	}
 	return nil
+}
+
+// deviceToSave is the record of dev as username's remembered device, keeping
+// the logins of old (the stored record, nil for none) when it is the same
+// device and adding login when it is not the username; changed is false when
+// old holds all of it already.
+func deviceToSave(old *deviceRecord, username, login string, dev *cognito.Device) (d *deviceRecord, changed bool) {
+	d = &deviceRecord{Format: deviceFormat, Username: username, Key: dev.Key, GroupKey: dev.GroupKey, Password: dev.Password.Reveal()}
+	if old != nil && old.Key == dev.Key {
+		d.Logins = old.Logins
+	}
+	if login != "" && login != username && !slices.Contains(d.Logins, login) {
+		d.Logins = append(d.Logins, login)
+	}
+	same := old != nil && old.Key == d.Key && old.GroupKey == d.GroupKey && old.Password == d.Password && slices.Equal(old.Logins, d.Logins)
+	return d, !same
 }
 
 // dropDevice deletes the remembered device of username, and its logins, if its

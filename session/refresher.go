@@ -164,6 +164,22 @@ func checkTokens(want expectation, access, id string) (*jwt.Token, error) {
 		return nil, &answerError{rule: "access token: " + err.Error()}
 	}
 	c := at.Claims()
+	problems := accessProblems(want, c)
+	if id != "" {
+		it, err := jwt.Decode(id)
+		if err != nil {
+			return nil, &answerError{rule: "id token: " + err.Error()}
+		}
+		problems = append(problems, idProblems(want, it.Claims(), c.Sub)...)
+	}
+	if len(problems) > 0 {
+		return nil, &answerError{rule: strings.Join(problems, "; ")}
+	}
+	return at, nil
+}
+
+// accessProblems names every rule the access token's claims c break.
+func accessProblems(want expectation, c *jwt.Claims) []string {
 	var problems []string
 	if c.TokenUse != jwt.AccessToken {
 		problems = append(problems, fmt.Sprintf("access token has token_use %q, want access", c.TokenUse))
@@ -183,35 +199,38 @@ func checkTokens(want expectation, access, id string) (*jwt.Token, error) {
 	if want.username != "" && c.Username != "" && c.Username != want.username {
 		problems = append(problems, fmt.Sprintf("access token is for user %q, not %q", c.Username, want.username))
 	}
-	if !c.Exp.IsZero() && !want.now.IsZero() && !c.Exp.After(want.now) {
+	if expired(c.Exp, want.now) {
 		problems = append(problems, fmt.Sprintf("access token expired at %s", c.Exp.UTC().Format(time.RFC3339)))
 	}
-	if id != "" {
-		it, err := jwt.Decode(id)
-		if err != nil {
-			return nil, &answerError{rule: "id token: " + err.Error()}
-		}
-		ic := it.Claims()
-		if ic.TokenUse != jwt.IDToken {
-			problems = append(problems, fmt.Sprintf("id token has token_use %q, want id", ic.TokenUse))
-		}
-		if !issuedBy(ic.Iss, want.pool) {
-			problems = append(problems, fmt.Sprintf("id token issuer %q is not pool %s", ic.Iss, want.pool))
-		}
-		if !slices.Contains(ic.Aud, want.client) {
-			problems = append(problems, fmt.Sprintf("id token audience %q does not include %s", ic.Aud, want.client))
-		}
-		if ic.Sub != c.Sub {
-			problems = append(problems, "id and access tokens belong to different users")
-		}
-		if !ic.Exp.IsZero() && !want.now.IsZero() && !ic.Exp.After(want.now) {
-			problems = append(problems, fmt.Sprintf("id token expired at %s", ic.Exp.UTC().Format(time.RFC3339)))
-		}
+	return problems
+}
+
+// idProblems names every rule the id token's claims ic break, for the user of
+// the access token (sub).
+func idProblems(want expectation, ic *jwt.Claims, sub string) []string {
+	var problems []string
+	if ic.TokenUse != jwt.IDToken {
+		problems = append(problems, fmt.Sprintf("id token has token_use %q, want id", ic.TokenUse))
 	}
-	if len(problems) > 0 {
-		return nil, &answerError{rule: strings.Join(problems, "; ")}
+	if !issuedBy(ic.Iss, want.pool) {
+		problems = append(problems, fmt.Sprintf("id token issuer %q is not pool %s", ic.Iss, want.pool))
 	}
-	return at, nil
+	if !slices.Contains(ic.Aud, want.client) {
+		problems = append(problems, fmt.Sprintf("id token audience %q does not include %s", ic.Aud, want.client))
+	}
+	if ic.Sub != sub {
+		problems = append(problems, "id and access tokens belong to different users")
+	}
+	if expired(ic.Exp, want.now) {
+		problems = append(problems, fmt.Sprintf("id token expired at %s", ic.Exp.UTC().Format(time.RFC3339)))
+	}
+	return problems
+}
+
+// expired reports whether a token expiring at exp is dead at now; an unknown
+// exp or now says nothing.
+func expired(exp, now time.Time) bool {
+	return !exp.IsZero() && !now.IsZero() && !exp.After(now)
 }
 
 // maxTokenSize bounds a token before it is decoded or stored. Cognito's are a few

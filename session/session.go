@@ -295,17 +295,46 @@ type Manager struct {
 
 // New returns a Manager. It does no I/O: the stored session is read on first use.
 func New(cfg Config) (*Manager, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	cfg.setDefaults()
+	m := &Manager{cfg: cfg, breakers: cfg.Breakers, cur: refresh.New[snap](cfg.Clock, refresh.Policy{
+		RefreshBefore:        cfg.RefreshBefore,
+		RetryAfterFailure:    cfg.RetryAfterFailure,
+		MaxRetryAfterFailure: cfg.MaxRetryAfterFailure,
+		Timeout:              cfg.RefreshTimeout,
+	})}
+	if p, ok := cfg.Credentials.(CredentialsPool); ok {
+		m.pool = p.IdentityPoolID()
+	}
+	if cfg.Username != "" {
+		u := cfg.Username
+		m.user.Store(&u)
+	}
+	return m, nil
+}
+
+// check refuses a Config without its Cognito client, with a negative
+// RefreshTokenValidity or with a hosted UI client of another app client.
+func (cfg *Config) check() error {
 	if cfg.Cognito == nil {
-		return nil, errors.New("session: Config.Cognito is required")
+		return errors.New("session: Config.Cognito is required")
 	}
 	if cfg.RefreshTokenValidity < 0 {
-		return nil, fmt.Errorf("session: Config.RefreshTokenValidity %v is negative", cfg.RefreshTokenValidity)
+		return fmt.Errorf("session: Config.RefreshTokenValidity %v is negative", cfg.RefreshTokenValidity)
 	}
 	if h, ok := cfg.HostedUI.(HostedUIRefresher); ok && h.ClientID() != cfg.Cognito.ClientID() {
 		// The token endpoint would refuse every refresh token of this client with
 		// invalid_grant, and that ends sessions.
-		return nil, errors.New("session: Config.HostedUI is not a hosted UI client of Config.Cognito's app client")
+		return errors.New("session: Config.HostedUI is not a hosted UI client of Config.Cognito's app client")
 	}
+	return nil
+}
+
+// setDefaults fills what is left zero: the store, refresher and breakers,
+// then the clock, durations, logger and scheduler.
+func (cfg *Config) setDefaults() {
 	if cfg.Store == nil {
 		cfg.Store = store.NewMemory()
 	}
@@ -322,44 +351,35 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System{}
 	}
-	if cfg.RefreshBefore <= 0 {
-		cfg.RefreshBefore = 5 * time.Minute
-	}
-	if cfg.RefreshTimeout <= 0 {
-		cfg.RefreshTimeout = 30 * time.Second
-	}
-	if cfg.Backoff.Attempts <= 0 {
-		cfg.Backoff.Attempts = 3
-	}
-	if cfg.Backoff.Base <= 0 {
-		cfg.Backoff.Base = 200 * time.Millisecond
-	}
-	if cfg.Backoff.Max <= 0 {
-		cfg.Backoff.Max = 5 * time.Second
-	}
-	if cfg.RetryAfterFailure <= 0 {
-		cfg.RetryAfterFailure = 30 * time.Second
-	}
+	cfg.setDurations()
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.afterFunc == nil {
 		cfg.afterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
-	m := &Manager{cfg: cfg, breakers: cfg.Breakers, cur: refresh.New[snap](cfg.Clock, refresh.Policy{
-		RefreshBefore:        cfg.RefreshBefore,
-		RetryAfterFailure:    cfg.RetryAfterFailure,
-		MaxRetryAfterFailure: cfg.MaxRetryAfterFailure,
-		Timeout:              cfg.RefreshTimeout,
-	})}
-	if p, ok := cfg.Credentials.(CredentialsPool); ok {
-		m.pool = p.IdentityPoolID()
+}
+
+// setDurations fills the refresh window, timeout, backoff and failure wait
+// left zero (or negative).
+func (cfg *Config) setDurations() {
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{
+		{&cfg.RefreshBefore, 5 * time.Minute},
+		{&cfg.RefreshTimeout, 30 * time.Second},
+		{&cfg.Backoff.Base, 200 * time.Millisecond},
+		{&cfg.Backoff.Max, 5 * time.Second},
+		{&cfg.RetryAfterFailure, 30 * time.Second},
+	} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
 	}
-	if cfg.Username != "" {
-		u := cfg.Username
-		m.user.Store(&u)
+	if cfg.Backoff.Attempts <= 0 {
+		cfg.Backoff.Attempts = 3
 	}
-	return m, nil
 }
 
 // Close stops background refreshes and event delivery. The stored session stays.
@@ -554,17 +574,16 @@ func (m *Manager) valid(st *state) bool {
 	return st != nil && m.cfg.Clock.Now().Before(st.ExpiresAt)
 }
 
-// refresh runs inside the shared flight.
+// refresh runs inside the shared flight: it takes the session's store lock,
+// re-reads the session under it and refreshes what is due.
 func (m *Manager) refresh(ctx context.Context, force bool, lead time.Duration) (*state, error) {
 	m.rmu.Lock()
 	defer m.rmu.Unlock()
 	due := m.cfg.Clock.Now().Add(lead)
-	if !force {
+	if st := m.cur.Load(); !force && st != nil && due.Before(st.RefreshAt) {
 		// A flight that finished just before this one may already have done the
 		// work, or a failure holds the next try off.
-		if st := m.cur.Load(); st != nil && due.Before(st.RefreshAt) {
-			return st, nil
-		}
+		return st, nil
 	}
 	if b := m.brk.Load(); b != nil {
 		if err := b.Check(); err != nil {
@@ -590,34 +609,58 @@ func (m *Manager) refresh(ctx context.Context, force bool, lead time.Duration) (
 	if err != nil {
 		return m.storeFailed(ctx, err)
 	}
-	if cur := m.cur.Load(); cur != nil && cur.Value.unsaved && cur.Value.key == st.Value.key && cur.Value.version == st.Value.version {
-		// This process holds tokens newer than the store's, which nobody changed
-		// since: write them now, before anyone spends the stored refresh token.
-		if st, err = m.save(ctx, cur.Value.key, cur.Value.version, cur.Value.rec); err != nil {
-			return m.storeFailed(ctx, err)
-		}
+	if st, err = m.saveUnsaved(ctx, st); err != nil {
+		return m.storeFailed(ctx, err)
 	}
-	if !force && due.Before(st.RefreshAt) {
-		m.publish(st)
+	return m.refreshDue(ctx, st, force, due)
+}
+
+// saveUnsaved writes the tokens this process holds when they are newer than
+// the store's st, which nobody changed since, before anyone spends the stored
+// refresh token; it returns what the store then holds.
+func (m *Manager) saveUnsaved(ctx context.Context, st *state) (*state, error) {
+	cur := m.cur.Load()
+	if cur == nil || !cur.Value.unsaved || cur.Value.key != st.Value.key || cur.Value.version != st.Value.version {
 		return st, nil
 	}
-	if !force && due.Before(st.Value.tokensRefreshAt) {
+	return m.save(ctx, cur.Value.key, cur.Value.version, cur.Value.rec)
+}
+
+// refreshDue refreshes what is due at due of the stored session st (under its
+// lock): nothing, the credentials alone, or the tokens.
+func (m *Manager) refreshDue(ctx context.Context, st *state, force bool, due time.Time) (*state, error) {
+	switch {
+	case !force && due.Before(st.RefreshAt):
+		m.publish(st)
+		return st, nil
+	case !force && due.Before(st.Value.tokensRefreshAt):
 		// Only credentials are due.
 		return m.refreshCredentials(ctx, st)
+	case st.Value.rec.RefreshToken == "":
+		return m.withoutRefreshToken(ctx, st, force)
 	}
-	if st.Value.rec.RefreshToken == "" {
-		if !m.valid(st) {
-			return nil, m.end(ctx, st, ReasonExpired, errors.New("session: no refresh token"))
-		}
-		if force {
-			return nil, errNoRefreshToken
-		}
-		// Nothing to do until the tokens die but look for new ones in the store
-		// (an Import elsewhere) now and then, rather than on every call.
-		held := m.hold(st, nil)
-		m.publish(held)
-		return held, nil
+	return m.refreshTokens(ctx, st)
+}
+
+// withoutRefreshToken handles a due session that has no refresh token (Import
+// without one): it ends when its tokens do.
+func (m *Manager) withoutRefreshToken(ctx context.Context, st *state, force bool) (*state, error) {
+	if !m.valid(st) {
+		return nil, m.end(ctx, st, ReasonExpired, errors.New("session: no refresh token"))
 	}
+	if force {
+		return nil, errNoRefreshToken
+	}
+	// Nothing to do until the tokens die but look for new ones in the store
+	// (an Import elsewhere) now and then, rather than on every call.
+	held := m.hold(st, nil)
+	m.publish(held)
+	return held, nil
+}
+
+// refreshTokens trades st's refresh token (or the candidate kept from the last
+// try on the same record) for new tokens and stores them.
+func (m *Manager) refreshTokens(ctx context.Context, st *state) (*state, error) {
 	var cand jwt.Secret
 	if m.cand.key == st.Value.key && m.cand.version == st.Value.version {
 		cand = m.cand.token.Get()
@@ -667,7 +710,8 @@ func (m *Manager) refresher(rec *record) Refresher {
 // candidate to keep for the next try ("" for none).
 func (m *Manager) callRefresh(ctx context.Context, st *state, cand jwt.Secret) (*RefreshResult, jwt.Secret, error) {
 	rec := st.Value.rec
-	req := RefreshRequest{RefreshToken: jwt.Secret(rec.RefreshToken), Username: rec.Username, DeviceKey: rec.DeviceKey, Source: rec.Source.orDefault(), Domain: rec.Domain}
+	stored := jwt.Secret(rec.RefreshToken)
+	req := RefreshRequest{RefreshToken: stored, Username: rec.Username, DeviceKey: rec.DeviceKey, Source: rec.Source.orDefault(), Domain: rec.Domain}
 	if cand != "" {
 		req.RefreshToken = cand
 	}
@@ -693,31 +737,45 @@ func (m *Manager) callRefresh(ctx context.Context, st *state, cand jwt.Secret) (
 		}
 		if err == nil {
 			if err = m.checkRefreshed(st, res); err == nil {
-				if res.RefreshToken == "" && req.RefreshToken != jwt.Secret(rec.RefreshToken) {
-					// The candidate worked and was not rotated again: it is the one.
-					res.RefreshToken = req.RefreshToken
-				}
-				return res, "", nil
+				return keepCandidate(res, req, stored), "", nil
 			}
-			if res != nil && res.RefreshToken != "" && len(res.RefreshToken) <= maxTokenSize && res.RefreshToken != req.RefreshToken {
-				// The service may have rotated the token it was given: the new one
-				// is the only one left that works. Try it next (never store it
-				// before an answer to it passes validation).
-				req.RefreshToken = res.RefreshToken
-				cand = res.RefreshToken
+			if next := rotated(res, req); next != "" {
+				req.RefreshToken, cand = next, next
 			}
 		}
-		if _, definitive := rejectionReason(err); definitive && req.RefreshToken != jwt.Secret(rec.RefreshToken) {
+		_, definitive := rejectionReason(err)
+		if definitive && req.RefreshToken != stored {
 			// A refused candidate (garbage planted in a bad answer, say) proves
 			// nothing about the stored token: go on with that one.
-			req.RefreshToken, cand = jwt.Secret(rec.RefreshToken), ""
+			req.RefreshToken, cand = stored, ""
 			continue
 		}
-		if _, definitive := rejectionReason(err); definitive || !errkind.Retryable(err) {
+		if definitive || !errkind.Retryable(err) {
 			return nil, cand, err
 		}
 	}
 	return nil, cand, err
+}
+
+// keepCandidate returns res, a valid answer to req: when req sent a candidate
+// instead of the stored refresh token and the answer rotated nothing, the
+// candidate is the one to keep.
+func keepCandidate(res *RefreshResult, req RefreshRequest, stored jwt.Secret) *RefreshResult {
+	if res.RefreshToken == "" && req.RefreshToken != stored {
+		res.RefreshToken = req.RefreshToken
+	}
+	return res
+}
+
+// rotated returns the refresh token an answer that failed validation brought
+// in place of req's, if any: the service may have rotated the token it was
+// given, and the new one is then the only one left that works. It is tried
+// next, and never stored before an answer to it passes validation.
+func rotated(res *RefreshResult, req RefreshRequest) jwt.Secret {
+	if res != nil && res.RefreshToken != "" && len(res.RefreshToken) <= maxTokenSize && res.RefreshToken != req.RefreshToken {
+		return res.RefreshToken
+	}
+	return ""
 }
 
 // callOnce sends one refresh, through the endpoint's breaker when there is one;

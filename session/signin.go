@@ -206,32 +206,8 @@ func (m *Manager) Import(ctx context.Context, in ImportInput) (*Session, error) 
 		return nil, err
 	}
 	c := at.Claims()
-	var problems []string
-	var dev cognito.Device
-	if in.Device != nil {
-		dev = *in.Device
-	}
-	switch {
-	case dev.Key == "":
-		dev.Key = c.DeviceKey
-	case c.DeviceKey != "" && dev.Key != c.DeviceKey:
-		problems = append(problems, fmt.Sprintf("device key %q is not the access token's device_key %q", dev.Key, c.DeviceKey))
-	}
-	if dev.Key == "" && (dev.GroupKey != "" || dev.Password != "") {
-		problems = append(problems, "device group key or password without a device key")
-	}
-	switch in.Source.orDefault() {
-	case SourceUserPool:
-		if in.Domain != "" {
-			problems = append(problems, "a hosted UI domain for a user pool session")
-		}
-	case SourceHostedUI:
-		if err := checkDomain(in.Domain); err != nil {
-			problems = append(problems, err.Error())
-		}
-	default:
-		problems = append(problems, fmt.Sprintf("unknown source %q", in.Source))
-	}
+	dev, problems := importedDevice(in.Device, c.DeviceKey)
+	problems = append(problems, sourceProblems(in.Source, in.Domain)...)
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%w: %s", ErrInvalidTokens, strings.Join(problems, "; "))
 	}
@@ -248,6 +224,45 @@ func (m *Manager) Import(ctx context.Context, in ImportInput) (*Session, error) 
 		return nil, err
 	}
 	return st.Value.sess, nil
+}
+
+// importedDevice is the device Import records: given's, with the access
+// token's device key (tokenKey) when given has none, and the problems of a
+// device that does not match the tokens.
+func importedDevice(given *cognito.Device, tokenKey string) (cognito.Device, []string) {
+	var dev cognito.Device
+	if given != nil {
+		dev = *given
+	}
+	var problems []string
+	switch {
+	case dev.Key == "":
+		dev.Key = tokenKey
+	case tokenKey != "" && dev.Key != tokenKey:
+		problems = append(problems, fmt.Sprintf("device key %q is not the access token's device_key %q", dev.Key, tokenKey))
+	}
+	if dev.Key == "" && (dev.GroupKey != "" || dev.Password != "") {
+		problems = append(problems, "device group key or password without a device key")
+	}
+	return dev, problems
+}
+
+// sourceProblems names what is wrong with an imported session's source and
+// hosted UI domain.
+func sourceProblems(src Source, domain string) []string {
+	switch src.orDefault() {
+	case SourceUserPool:
+		if domain != "" {
+			return []string{"a hosted UI domain for a user pool session"}
+		}
+	case SourceHostedUI:
+		if err := checkDomain(domain); err != nil {
+			return []string{err.Error()}
+		}
+	default:
+		return []string{fmt.Sprintf("unknown source %q", src)}
+	}
+	return nil
 }
 
 // issuedBy reports whether iss is a user pool issuer for pool: Cognito's is
