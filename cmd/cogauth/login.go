@@ -155,19 +155,27 @@ func (a *app) openForSignIn(ctx context.Context) (*profileSession, error) {
 	return a.openUser(ctx, "", true)
 }
 
+// loginFlows maps --flow to Cognito's flow ("" is the default, SRP).
+var loginFlows = map[string]cognito.Flow{
+	"":          cognito.FlowSRP,
+	"srp":       cognito.FlowSRP,
+	"password":  cognito.FlowPassword,
+	"custom":    cognito.FlowCustom,
+	"user-auth": cognito.FlowUserAuth,
+}
+
+func loginFlow(name string) (cognito.Flow, error) {
+	flow, ok := loginFlows[name]
+	if !ok {
+		return flow, usagef("unknown flow %q: use srp, password, custom or user-auth", name)
+	}
+	return flow, nil
+}
+
 func runLogin(ctx context.Context, o *loginOptions, password string) error {
-	var flow cognito.Flow
-	switch o.Flow {
-	case "srp", "":
-		flow = cognito.FlowSRP
-	case "password":
-		flow = cognito.FlowPassword
-	case "custom":
-		flow = cognito.FlowCustom
-	case "user-auth":
-		flow = cognito.FlowUserAuth
-	default:
-		return usagef("unknown flow %q: use srp, password, custom or user-auth", o.Flow)
+	flow, err := loginFlow(o.Flow)
+	if err != nil {
+		return err
 	}
 	preferred, err := o.preferredChallenge(flow)
 	if err != nil {
@@ -184,50 +192,19 @@ func runLogin(ctx context.Context, o *loginOptions, password string) error {
 	if err := o.readAnswers(); err != nil {
 		return err
 	}
-	if o.NewPasswordStdin && !o.PasswordStdin {
-		// Alone on standard input (with --password-stdin it is the second line).
-		if o.NewPassword, err = readLine(o.IO.In); err != nil || o.NewPassword == "" {
-			return usagef("--new-password-stdin: no new password on standard input")
-		}
-	}
 	// A pending step of this profile, and an answer for it: finish it.
 	pend, err := ps.get(ctx, pendLogin, "cogauth login --profile "+p.cfg.Profile+" -u NAME")
 	if err != nil {
 		return err
 	}
-	answered := o.Code != "" || o.Answer != "" || o.NewPassword != ""
-	if pend != nil && answered && !o.PasswordStdin && (o.Username == "" || o.Username == pend.Username || (pend.Challenge != nil && o.Username == pend.Challenge.Login)) {
+	if o.resumes(pend) {
 		return o.resume(ctx, p, ps, pend)
 	}
-	if o.Username == "" && answered && !o.prompt.tty {
-		return usagef("no pending sign-in step for profile %s (it finished, or was never started): start with cogauth login --profile %s -u NAME", p.cfg.Profile, p.cfg.Profile)
+	if err := o.askUsername(p.cfg.Profile); err != nil {
+		return err
 	}
-	if o.Username == "" {
-		if o.Username, err = o.prompt.ask("Username: "); err != nil {
-			return answerErr(err, "a username", "--username", "COGAUTH_USERNAME")
-		}
-		if o.Username == "" {
-			return usagef("empty username")
-		}
-	}
-	if o.PasswordStdin {
-		if password, err = o.prompt.read(func() (string, error) { return readLine(o.IO.In) }); errors.Is(err, errInterrupted) {
-			return err
-		} else if err != nil {
-			return fmt.Errorf("reading the password from standard input: %w", err)
-		}
-	}
-	if o.NewPasswordStdin && o.PasswordStdin {
-		if o.NewPassword, err = readLine(o.IO.In); err != nil || o.NewPassword == "" {
-			return usagef("--new-password-stdin: no new password on standard input after the password")
-		}
-	}
-	// The custom flow needs no password: the pool's challenges decide. One given
-	// anyway starts it with SRP (CUSTOM_WITH_SRP).
-	if password == "" && flow != cognito.FlowCustom && (flow != cognito.FlowUserAuth || needsPassword(preferred)) {
-		if password, err = o.prompt.secret("Password: "); err != nil {
-			return answerErr(err, "a password", "--password-stdin", "COGAUTH_PASSWORD")
-		}
+	if password, err = o.readPassword(password, flow, preferred); err != nil {
+		return err
 	}
 	// A new sign-in replaces a pending one.
 	if pend != nil {
@@ -235,22 +212,113 @@ func runLogin(ctx context.Context, o *loginOptions, password string) error {
 			return err
 		}
 	}
-	sctx, done := o.step(ctx)
-	o.password = password
-	res, err := p.mgr.SignIn(sctx, cognito.SignInInput{Username: o.Username, Password: password, Flow: flow, PreferredChallenge: preferred})
-	done()
-	res, err = o.walk(ctx, p, ps, res, err)
+	res, err := o.signIn(ctx, p, ps, cognito.SignInInput{Username: o.Username, Password: password, Flow: flow, PreferredChallenge: preferred})
 	if err != nil {
-		srp := flow == cognito.FlowSRP || (flow == cognito.FlowCustom && password != "") || preferred == cognito.FactorPasswordSRP || o.choseSRP
-		if srp && o.probePool != nil && errors.Is(err, cognito.ErrNotAuthorized) && strings.Contains(err.Error(), "Incorrect username or password") {
-			return o.wrongPoolOrPassword(ctx, p.cfg, err)
-		}
-		return err
+		return o.signInError(ctx, p.cfg, err, usesSRP(flow, password, preferred))
 	}
 	if res == nil {
 		return nil // a step is pending: walk said so
 	}
 	return o.signedIn(ctx, p, res)
+}
+
+// signIn starts the sign-in in one network step and walks its challenges.
+func (o *loginOptions) signIn(ctx context.Context, p *profileSession, ps *pendings, in cognito.SignInInput) (*session.SignInResult, error) {
+	sctx, done := o.step(ctx)
+	o.password = in.Password
+	res, err := p.mgr.SignIn(sctx, in)
+	done()
+	return o.walk(ctx, p, ps, res, err)
+}
+
+// usesSRP reports whether the sign-in proves the password with SRP (a user-auth
+// choice of the SRP factor is told later, by o.choseSRP).
+func usesSRP(flow cognito.Flow, password, preferred string) bool {
+	return flow == cognito.FlowSRP || (flow == cognito.FlowCustom && password != "") || preferred == cognito.FactorPasswordSRP
+}
+
+// answered: an answer to a pending step was given (a code, a custom answer or
+// a new password).
+func (o *loginOptions) answered() bool {
+	return o.Code != "" || o.Answer != "" || o.NewPassword != ""
+}
+
+// resumes reports whether this command finishes the pending step pend: an
+// answer is given, no new password on standard input starts over, and the user
+// (if named) is the step's.
+func (o *loginOptions) resumes(pend *pendingStep) bool {
+	if pend == nil || !o.answered() || o.PasswordStdin {
+		return false
+	}
+	return o.Username == "" || o.Username == pend.Username || (pend.Challenge != nil && o.Username == pend.Challenge.Login)
+}
+
+// askUsername asks for the user name when none was given; an answer with no
+// user, no pending step and no terminal is a usage error.
+func (o *loginOptions) askUsername(profile string) error {
+	if o.Username != "" {
+		return nil
+	}
+	if o.answered() && !o.prompt.tty {
+		return usagef("no pending sign-in step for profile %s (it finished, or was never started): start with cogauth login --profile %s -u NAME", profile, profile)
+	}
+	var err error
+	if o.Username, err = o.prompt.ask("Username: "); err != nil {
+		return answerErr(err, "a username", "--username", "COGAUTH_USERNAME")
+	}
+	if o.Username == "" {
+		return usagef("empty username")
+	}
+	return nil
+}
+
+// readPassword reads the password (and the new password after it) from
+// standard input with --password-stdin, else asks for it when the flow needs
+// one and none was given (COGAUTH_PASSWORD).
+func (o *loginOptions) readPassword(password string, flow cognito.Flow, preferred string) (string, error) {
+	if o.PasswordStdin {
+		var err error
+		if password, err = o.readStdinPasswords(); err != nil {
+			return "", err
+		}
+	}
+	// The custom flow needs no password: the pool's challenges decide. One given
+	// anyway starts it with SRP (CUSTOM_WITH_SRP).
+	if password != "" || flow == cognito.FlowCustom || (flow == cognito.FlowUserAuth && !needsPassword(preferred)) {
+		return password, nil
+	}
+	password, err := o.prompt.secret("Password: ")
+	if err != nil {
+		return "", answerErr(err, "a password", "--password-stdin", "COGAUTH_PASSWORD")
+	}
+	return password, nil
+}
+
+// readStdinPasswords reads --password-stdin's line, and --new-password-stdin's
+// after it.
+func (o *loginOptions) readStdinPasswords() (string, error) {
+	password, err := o.prompt.read(func() (string, error) { return readLine(o.IO.In) })
+	if errors.Is(err, errInterrupted) {
+		return "", err
+	} else if err != nil {
+		return "", fmt.Errorf("reading the password from standard input: %w", err)
+	}
+	if o.NewPasswordStdin {
+		if o.NewPassword, err = readLine(o.IO.In); err != nil || o.NewPassword == "" {
+			return "", usagef("--new-password-stdin: no new password on standard input after the password")
+		}
+	}
+	return password, nil
+}
+
+// signInError words a refused sign-in: under SRP, "Incorrect username or
+// password" may be a wrong pool (wrongPoolOrPassword).
+func (o *loginOptions) signInError(ctx context.Context, c *config.Config, err error, srp bool) error {
+	srp = srp || o.choseSRP
+	if srp && o.probePool != nil && errors.Is(err, cognito.ErrNotAuthorized) && strings.Contains(err.Error(), "Incorrect username or password") {
+		return o.wrongPoolOrPassword(ctx, c, err)
+	}
+	return err
 }
 
 func (o *loginOptions) clockNow() time.Time {
@@ -261,7 +329,8 @@ func (o *loginOptions) clockNow() time.Time {
 }
 
 // readAnswers resolves --code (COGAUTH_CODE, - for standard input) over
-// --mfa-code, and --answer.
+// --mfa-code, and --new-password-stdin alone on standard input (with
+// --password-stdin it is the second line, read after the password).
 func (o *loginOptions) readAnswers() error {
 	getenv := o.getenv
 	if getenv == nil {
@@ -273,6 +342,11 @@ func (o *loginOptions) readAnswers() error {
 	}
 	if code != "" {
 		o.Code = code
+	}
+	if o.NewPasswordStdin && !o.PasswordStdin {
+		if o.NewPassword, err = readLine(o.IO.In); err != nil || o.NewPassword == "" {
+			return usagef("--new-password-stdin: no new password on standard input")
+		}
 	}
 	return nil
 }
@@ -341,14 +415,7 @@ func (o *loginOptions) resume(ctx context.Context, p *profileSession, ps *pendin
 		return usagef("the pending sign-in of profile %s cannot be resumed: start again with cogauth login -u NAME", p.cfg.Profile)
 	}
 	ch := pend.Challenge.challenge()
-	o.Username = pend.Username
-	o.RememberDevice = o.RememberDevice || pend.RememberDevice
-	if pend.DeviceName != "" && o.DeviceName == "cogauth" {
-		o.DeviceName = pend.DeviceName
-	}
-	if o.Answer != "" && ch.Name == cognito.ChallengeCustom {
-		o.Code = o.Answer
-	}
+	o.takePending(pend, ch)
 	var (
 		res *session.SignInResult
 		err error
@@ -358,33 +425,49 @@ func (o *loginOptions) resume(ctx context.Context, p *profileSession, ps *pendin
 	} else {
 		res, err = o.challenge(ctx, p, ch)
 	}
-	next := finishCommand(p.cfg.Profile, pend)
-	switch {
-	case err == nil:
-	case errors.Is(err, cognito.ErrCodeMismatch), errors.Is(err, cognito.ErrEnableSoftwareTokenMFA), retryable(err):
-		return wrongCodeKept(err, next) // the step stays pending
-	case stepExpired(err):
-		_ = ps.drop(ctx, pendLogin)
-		return &humanized{msg: "the pending sign-in step expired (Cognito keeps it 3 minutes): start again with cogauth login --profile " + p.cfg.Profile + " -u " + pend.Username, err: err}
-	default:
-		var pe *errPending
-		if !errors.As(err, &pe) {
-			_ = ps.drop(ctx, pendLogin)
-			return err
-		}
-	}
-	// The step is answered: a newer one (the next challenge) replaces it, or
-	// the sign-in ends.
-	if err == nil {
-		if derr := ps.drop(ctx, pendLogin); derr != nil {
-			return derr
-		}
+	if stop := o.settlePending(ctx, p, ps, pend, err); stop != nil {
+		return stop
 	}
 	res, err = o.walk(ctx, p, ps, res, err)
 	if err != nil || res == nil {
 		return err
 	}
 	return o.signedIn(ctx, p, res)
+}
+
+// takePending takes the user, the device choice and (for a custom challenge)
+// --answer from the pending step.
+func (o *loginOptions) takePending(pend *pendingStep, ch *cognito.Challenge) {
+	o.Username = pend.Username
+	o.RememberDevice = o.RememberDevice || pend.RememberDevice
+	if pend.DeviceName != "" && o.DeviceName == "cogauth" {
+		o.DeviceName = pend.DeviceName
+	}
+	if o.Answer != "" && ch.Name == cognito.ChallengeCustom {
+		o.Code = o.Answer
+	}
+}
+
+// settlePending decides the pending step's fate once its answer (err) is
+// known: answered, it is dropped (a newer step, the next challenge, may replace
+// it) and nil is returned; a wrong code or a retryable failure keeps it; an
+// expired or failed step is dropped and the error returned. A next step that
+// is pending itself (errPending) returns nil: walk keeps it.
+func (o *loginOptions) settlePending(ctx context.Context, p *profileSession, ps *pendings, pend *pendingStep, err error) error {
+	var pe *errPending
+	switch {
+	case err == nil:
+		return ps.drop(ctx, pendLogin)
+	case errors.Is(err, cognito.ErrCodeMismatch), errors.Is(err, cognito.ErrEnableSoftwareTokenMFA), retryable(err):
+		return wrongCodeKept(err, finishCommand(p.cfg.Profile, pend)) // the step stays pending
+	case stepExpired(err):
+		_ = ps.drop(ctx, pendLogin)
+		return &humanized{msg: "the pending sign-in step expired (Cognito keeps it 3 minutes): start again with cogauth login --profile " + p.cfg.Profile + " -u " + pend.Username, err: err}
+	case errors.As(err, &pe):
+		return nil
+	}
+	_ = ps.drop(ctx, pendLogin)
+	return err
 }
 
 // signedIn records the finished sign-in, remembers the device when asked, and
