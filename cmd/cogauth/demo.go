@@ -111,157 +111,223 @@ func (p *demoPrinter) step(format string, a ...any) {
 	fmt.Fprintf(p.w, "%2d. %s\n", p.n, fmt.Sprintf(format, a...))
 }
 
+// demo is one run of the demo: what it signs in to, the manager, and the
+// session as the last step left it.
+type demo struct {
+	out    *demoPrinter
+	clk    *offsetClock
+	env    demoEnv
+	cc     *cognito.Client
+	mgr    *session.Manager
+	events chan session.Event
+	s      *session.Session
+}
+
 func runDemo(ctx context.Context, o *demoOptions) error {
 	started := time.Now()
-	out := &demoPrinter{w: o.IO.Out}
-	clk := &offsetClock{base: o.Clock}
-	var env demoEnv
-	if o.Real == nil {
-		srv, e, err := startDemoEmulator(o.Clock)
-		if err != nil {
-			return err
-		}
-		defer srv.Close()
-		env = e
-		out.step("Emulator on %s: user pool %s, app client %s, identity pool %s, user %q", srv.URL, env.pool, env.client, env.identityPool, env.username)
-	} else {
-		e, err := o.realEnv()
-		if err != nil {
-			return err
-		}
-		env = e
-		out.step("Using user pool %s, app client %s at %s as %q", env.pool, env.client, env.endpoint, env.username)
-	}
-
-	cc, err := cognito.New(cognito.Options{UserPoolID: env.pool, ClientID: env.client, ClientSecret: jwt.Secret(env.secret),
-		Region: config.RegionOf(env.pool), Endpoint: env.endpoint, Clock: clk})
+	d := &demo{out: &demoPrinter{w: o.IO.Out}, clk: &offsetClock{base: o.Clock}}
+	closeEnv, err := d.setUp(o)
 	if err != nil {
 		return err
+	}
+	defer closeEnv()
+	closeMgr, err := d.open()
+	if err != nil {
+		return err
+	}
+	defer closeMgr()
+	steps := []func(context.Context) error{d.signIn, d.showSession, d.expire, d.forceRefresh, d.credentials, d.protectedCall, d.signOut}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(o.IO.Out, "Done in %s.\n", time.Since(started).Round(time.Millisecond))
+	if o.Real == nil {
+		fmt.Fprint(o.IO.Out, demoNextStep)
+	}
+	return nil
+}
+
+// setUp starts the emulator (or takes the real pool) and says what the demo
+// signs in to; the function returned stops the emulator.
+func (d *demo) setUp(o *demoOptions) (func(), error) {
+	if o.Real != nil {
+		e, err := o.realEnv()
+		if err != nil {
+			return nil, err
+		}
+		d.env = e
+		d.out.step("Using user pool %s, app client %s at %s as %q", e.pool, e.client, e.endpoint, e.username)
+		return func() {}, nil
+	}
+	srv, e, err := startDemoEmulator(o.Clock)
+	if err != nil {
+		return nil, err
+	}
+	d.env = e
+	d.out.step("Emulator on %s: user pool %s, app client %s, identity pool %s, user %q", srv.URL, e.pool, e.client, e.identityPool, e.username)
+	return srv.Close, nil
+}
+
+// open makes the Cognito client and a manager on a memory store (with the
+// identity pool's credentials when there is one), subscribed to its events; the
+// function returned unsubscribes and closes it.
+func (d *demo) open() (func(), error) {
+	env := d.env
+	cc, err := cognito.New(cognito.Options{UserPoolID: env.pool, ClientID: env.client, ClientSecret: jwt.Secret(env.secret),
+		Region: config.RegionOf(env.pool), Endpoint: env.endpoint, Clock: d.clk})
+	if err != nil {
+		return nil, err
 	}
 	st := store.NewMemory()
 	var creds session.CredentialsSource
 	if env.identityPool != "" {
 		ids, err := identity.New(identity.Options{IdentityPoolID: env.identityPool, Endpoint: env.identityEndpoint, Store: st})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		creds = identity.NewSessionCredentials(ids)
 	}
-	mgr, err := session.New(session.Config{Cognito: cc, Store: st, Clock: clk, Credentials: creds,
+	mgr, err := session.New(session.Config{Cognito: cc, Store: st, Clock: d.clk, Credentials: creds,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer mgr.Close()
-	events := make(chan session.Event, 16)
-	unsubscribe := mgr.Subscribe(func(e session.Event) { events <- e })
-	defer unsubscribe()
+	d.cc, d.mgr = cc, mgr
+	d.events = make(chan session.Event, 16)
+	unsubscribe := mgr.Subscribe(func(e session.Event) { d.events <- e })
+	return func() {
+		unsubscribe()
+		mgr.Close()
+	}, nil
+}
 
-	// 1. SRP sign-in.
+// signIn is step 1: SRP sign-in.
+func (d *demo) signIn(ctx context.Context) error {
 	t0 := time.Now()
-	res, err := mgr.SignIn(ctx, cognito.SignInInput{Username: env.username, Password: env.password, Flow: cognito.FlowSRP})
+	res, err := d.mgr.SignIn(ctx, cognito.SignInInput{Username: d.env.username, Password: d.env.password, Flow: cognito.FlowSRP})
 	if err != nil {
 		return fmt.Errorf("SRP sign-in: %w", err)
 	}
 	if res.Session == nil {
 		return fmt.Errorf("SRP sign-in: the pool asks for %s; the demo needs a user without challenges", res.Next.Name)
 	}
-	ev, err := waitEvent(ctx, events, session.SignedIn)
+	ev, err := waitEvent(ctx, d.events, session.SignedIn)
 	if err != nil {
 		return err
 	}
-	out.step("SRP sign-in (USER_SRP_AUTH, password never sent) as %s in %s; event %s", res.Session.Username, time.Since(t0).Round(time.Millisecond), ev.Kind)
+	d.out.step("SRP sign-in (USER_SRP_AUTH, password never sent) as %s in %s; event %s", res.Session.Username, time.Since(t0).Round(time.Millisecond), ev.Kind)
+	return nil
+}
 
-	// 2. The session, from the cache.
-	s, err := mgr.Fetch(ctx, session.FetchOptions{})
+// showSession is step 2: the session, from the cache.
+func (d *demo) showSession(ctx context.Context) error {
+	s, err := d.mgr.Fetch(ctx, session.FetchOptions{})
 	if err != nil {
 		return err
 	}
-	exp := s.Tokens.Access.ExpiresAt()
+	d.s = s
 	groups := "none"
 	if s.Tokens.ID != nil && len(s.Tokens.ID.Claims().Groups) > 0 {
 		groups = strings.Join(s.Tokens.ID.Claims().Groups, ",")
 	}
-	out.step("Session: sub %s, groups %s, access token expires %s, refresh token present: %v",
-		s.UserSub, groups, inWords(exp, clk.Now()), s.Tokens.Refresh != "")
+	d.out.step("Session: sub %s, groups %s, access token expires %s, refresh token present: %v",
+		s.UserSub, groups, inWords(s.Tokens.Access.ExpiresAt(), d.clk.Now()), s.Tokens.Refresh != "")
+	return nil
+}
 
-	// 3. Time moves past expiry; Fetch refreshes by itself.
-	jump := exp.Sub(clk.Now()) + time.Minute
-	clk.Advance(jump)
-	if env.emu != nil {
-		env.emu.Advance(jump)
+// expire is step 3: time moves past expiry; Fetch refreshes by itself.
+func (d *demo) expire(ctx context.Context) error {
+	jump := d.s.Tokens.Access.ExpiresAt().Sub(d.clk.Now()) + time.Minute
+	d.clk.Advance(jump)
+	if d.env.emu != nil {
+		d.env.emu.Advance(jump)
 	}
-	old := s.Tokens.Access.Raw()
-	s, err = mgr.Fetch(ctx, session.FetchOptions{})
-	if err != nil {
-		return fmt.Errorf("automatic refresh: %w", err)
-	}
-	if s.Tokens.Access.Raw() == old {
-		return errors.New("automatic refresh: Fetch returned the expired token")
-	}
-	ev, err = waitEvent(ctx, events, session.TokenRefreshed)
+	ev, err := d.refreshed(ctx, session.FetchOptions{}, "automatic refresh", "Fetch returned the expired token")
 	if err != nil {
 		return err
 	}
-	out.step("Clocks moved %s ahead, past expiry: Fetch refreshed automatically (event %s); new token expires %s",
-		span(jump), ev.Kind, inWords(s.Tokens.Access.ExpiresAt(), clk.Now()))
+	d.out.step("Clocks moved %s ahead, past expiry: Fetch refreshed automatically (event %s); new token expires %s",
+		span(jump), ev.Kind, inWords(d.s.Tokens.Access.ExpiresAt(), d.clk.Now()))
+	return nil
+}
 
-	// 4. Forced refresh.
-	old = s.Tokens.Access.Raw()
-	s, err = mgr.Fetch(ctx, session.FetchOptions{ForceRefresh: true})
+// forceRefresh is step 4: a forced refresh while the token is fresh.
+func (d *demo) forceRefresh(ctx context.Context) error {
+	ev, err := d.refreshed(ctx, session.FetchOptions{ForceRefresh: true}, "forced refresh", "the token did not change")
 	if err != nil {
-		return fmt.Errorf("forced refresh: %w", err)
-	}
-	if s.Tokens.Access.Raw() == old {
-		return errors.New("forced refresh: the token did not change")
-	}
-	if ev, err = waitEvent(ctx, events, session.TokenRefreshed); err != nil {
 		return err
 	}
-	out.step("Forced refresh while fresh (fetchAuthSession({forceRefresh: true})): new access token, event %s", ev.Kind)
+	d.out.step("Forced refresh while fresh (fetchAuthSession({forceRefresh: true})): new access token, event %s", ev.Kind)
+	return nil
+}
 
-	// 5. AWS credentials from the identity pool, which the session renews with
-	// its tokens.
-	if env.identityPool == "" {
-		out.step("AWS credentials: skipped (no identity pool; give --identity-pool-id)")
-	} else {
-		c := s.Credentials
-		if c == nil {
-			return errors.New("AWS credentials: the session has none from the identity pool")
-		}
-		out.step("AWS credentials from the identity pool: identity %s, access key %s, expire %s",
-			s.IdentityID, keyPrefix(c.AccessKeyID), inWords(c.Expires, clk.Now()))
+// refreshed fetches the session and checks that it comes with a new access
+// token and a TokenRefreshed event; what names the step in errors, unchanged
+// says what an unchanged token means.
+func (d *demo) refreshed(ctx context.Context, opts session.FetchOptions, what, unchanged string) (session.Event, error) {
+	old := d.s.Tokens.Access.Raw()
+	s, err := d.mgr.Fetch(ctx, opts)
+	if err != nil {
+		return session.Event{}, fmt.Errorf("%s: %w", what, err)
 	}
+	d.s = s
+	if s.Tokens.Access.Raw() == old {
+		return session.Event{}, errors.New(what + ": " + unchanged)
+	}
+	ev, err := waitEvent(ctx, d.events, session.TokenRefreshed)
+	if err != nil {
+		return session.Event{}, err
+	}
+	return ev, nil
+}
 
-	// 6. A protected HTTP endpoint: the transport adds the token, the middleware
-	// verifies it against the pool's JWKS.
-	status, who, err := demoProtectedCall(ctx, env, cc, clk, mgr)
+// credentials is step 5: AWS credentials from the identity pool, which the
+// session renews with its tokens.
+func (d *demo) credentials(context.Context) error {
+	if d.env.identityPool == "" {
+		d.out.step("AWS credentials: skipped (no identity pool; give --identity-pool-id)")
+		return nil
+	}
+	c := d.s.Credentials
+	if c == nil {
+		return errors.New("AWS credentials: the session has none from the identity pool")
+	}
+	d.out.step("AWS credentials from the identity pool: identity %s, access key %s, expire %s",
+		d.s.IdentityID, keyPrefix(c.AccessKeyID), inWords(c.Expires, d.clk.Now()))
+	return nil
+}
+
+// protectedCall is step 6: a protected HTTP endpoint; the transport adds the
+// token, the middleware verifies it against the pool's JWKS.
+func (d *demo) protectedCall(ctx context.Context) error {
+	status, who, err := demoProtectedCall(ctx, d.env, d.cc, d.clk, d.mgr)
 	if err != nil {
 		return fmt.Errorf("protected endpoint: %w", err)
 	}
-	out.step("GET /hello on a local API through httpauth.Transport: %d, middleware verified the token of %s", status, who)
+	d.out.step("GET /hello on a local API through httpauth.Transport: %d, middleware verified the token of %s", status, who)
+	return nil
+}
 
-	// 7. Sign-out, then the refresh token is refused.
-	refresh := s.Tokens.Refresh
-	if err := mgr.SignOut(ctx, session.SignOutOptions{}); err != nil {
+// signOut is step 7: sign-out, then the refresh token is refused.
+func (d *demo) signOut(ctx context.Context) error {
+	s := d.s
+	if err := d.mgr.SignOut(ctx, session.SignOutOptions{}); err != nil {
 		return fmt.Errorf("sign-out: %w", err)
 	}
-	if ev, err = waitEvent(ctx, events, session.SignedOut); err != nil {
+	ev, err := waitEvent(ctx, d.events, session.SignedOut)
+	if err != nil {
 		return err
 	}
-	out.step("Signed out: refresh token revoked, local session cleared (event %s, reason %s)", ev.Kind, ev.Reason)
-	_, ferr := mgr.Fetch(ctx, session.FetchOptions{})
-	_, rerr := cc.Refresh(ctx, cognito.RefreshInput{RefreshToken: refresh, Username: s.Username, DeviceKey: s.Tokens.DeviceKey})
+	d.out.step("Signed out: refresh token revoked, local session cleared (event %s, reason %s)", ev.Kind, ev.Reason)
+	_, ferr := d.mgr.Fetch(ctx, session.FetchOptions{})
+	_, rerr := d.cc.Refresh(ctx, cognito.RefreshInput{RefreshToken: s.Tokens.Refresh, Username: s.Username, DeviceKey: s.Tokens.DeviceKey})
 	var ce *cognito.Error
 	if !errors.Is(ferr, session.ErrSignedOut) || !errors.As(rerr, &ce) || ce.Retryable {
 		return fmt.Errorf("after sign-out: Fetch = %v, refresh = %v; want both refused", ferr, rerr)
 	}
-	out.step("Refresh after sign-out refused: Fetch says %q; the service says %s: %s", "not signed in", ce.Name, ce.Message)
-
-	fmt.Fprintf(o.IO.Out, "Done in %s.\n", time.Since(started).Round(time.Millisecond))
-	if o.Real == nil {
-		fmt.Fprint(o.IO.Out, demoNextStep)
-	}
+	d.out.step("Refresh after sign-out refused: Fetch says %q; the service says %s: %s", "not signed in", ce.Name, ce.Message)
 	return nil
 }
 
