@@ -49,21 +49,9 @@ func addHostedUIFlags(f *pflag.FlagSet) *hostedUIOptions {
 // other sign-in, marked as the hosted UI's, with the domain it came from: its
 // refreshes go to that domain's /oauth2/token, as Amplify's do.
 func runHostedUILogin(ctx context.Context, a *app, o *hostedUIOptions) error {
-	c, err := a.config()
+	c, domain, err := o.resolve(a)
 	if err != nil {
 		return err
-	}
-	if err := c.Require("user-pool-id", "client-id"); err != nil {
-		return err
-	}
-	// The emulator serves the hosted UI at its API endpoint; so, by default, does
-	// this, and the domain used is recorded with the session either way.
-	domain := firstNonEmpty(c.Domain, config.NormalizeDomain(c.Endpoint))
-	if domain == "" {
-		return usagef("--hosted-ui needs the user pool domain: --domain https://PREFIX.auth.REGION.amazoncognito.com (or env COGAUTH_DOMAIN, or domain in the profile)")
-	}
-	if o.RedirectPort < 0 || o.RedirectPort > 65535 {
-		return usagef("--redirect-port %d is not a port", o.RedirectPort)
 	}
 	hc, err := a.hostedUIClient(c, domain, config.ScopeList(c.Scopes))
 	if err != nil {
@@ -73,9 +61,9 @@ func runHostedUILogin(ctx context.Context, a *app, o *hostedUIOptions) error {
 	if timeout <= 0 {
 		timeout = 5 * time.Minute
 	}
+	// The browser's opener runs under lctx until the sign-in is stored.
 	lctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-
 	rcv, err := hostedui.Listen(hostedui.ReceiverOptions{Port: o.RedirectPort, Host: o.RedirectHost})
 	if err != nil {
 		return listenError(fmt.Sprintf("127.0.0.1:%d", o.RedirectPort), "--redirect-port", err)
@@ -85,36 +73,9 @@ func runHostedUILogin(ctx context.Context, a *app, o *hostedUIOptions) error {
 	if err != nil {
 		return err
 	}
-	opened := false
-	if !o.NoBrowser {
-		opener := o.openBrowser
-		if opener == nil {
-			opener = openInBrowser
-		}
-		opened = opener(lctx, req.URL) == nil
-	}
-	pasted := make(chan url.Values, 1)
-	if opened {
-		fmt.Fprintf(a.IO.ErrOut, "Opened a browser to sign in. If none appeared, open this URL:\n\n  %s\n\n", req.URL)
-	} else {
-		fmt.Fprintf(a.IO.ErrOut, "Open this URL in a browser to sign in:\n\n  %s\n\n"+
-			"Waiting for the sign-in (until %s). If the browser runs on another machine, its last\n"+
-			"page will not load: copy the URL from its address bar (it starts %s?) and paste it here.\n", req.URL, timeout, rcv.RedirectURI)
-		// The paste-back reader only starts in --no-browser mode: with a browser
-		// here, stdin is the user's and the loopback receiver gets the answer.
-		go readPastedRedirect(a.IO.In, a.IO.ErrOut, rcv.RedirectURI, pasted)
-	}
-	var q url.Values
-	select {
-	case q = <-pasted:
-	case q = <-waitReceiver(lctx, rcv):
-	case <-lctx.Done():
-	}
-	if q == nil {
-		if ctx.Err() != nil {
-			return errInterrupted
-		}
-		return fmt.Errorf("no sign-in arrived within %s (allow more time with --browser-timeout)", timeout)
+	q, err := o.awaitRedirect(ctx, lctx, a.IO, rcv, req.URL, timeout)
+	if err != nil {
+		return err
 	}
 	// The answer is checked against this sign-in's state (a pasted URL from
 	// another sign-in, or a forged one, is refused) and its code redeemed with
@@ -125,20 +86,90 @@ func runHostedUILogin(ctx context.Context, a *app, o *hostedUIOptions) error {
 	if err != nil {
 		return err
 	}
+	return o.keep(sctx, a, domain, tok)
+}
 
-	p, err := a.openForSignIn(sctx)
+// resolve reads the configuration and checks what the hosted UI needs: the
+// pool, the client, the domain (by default the endpoint's: the emulator serves
+// the hosted UI there) and a port.
+func (o *hostedUIOptions) resolve(a *app) (*config.Config, string, error) {
+	c, err := a.config()
+	if err != nil {
+		return nil, "", err
+	}
+	if err := c.Require("user-pool-id", "client-id"); err != nil {
+		return nil, "", err
+	}
+	// The domain used is recorded with the session either way.
+	domain := firstNonEmpty(c.Domain, config.NormalizeDomain(c.Endpoint))
+	if domain == "" {
+		return nil, "", usagef("--hosted-ui needs the user pool domain: --domain https://PREFIX.auth.REGION.amazoncognito.com (or env COGAUTH_DOMAIN, or domain in the profile)")
+	}
+	if o.RedirectPort < 0 || o.RedirectPort > 65535 {
+		return nil, "", usagef("--redirect-port %d is not a port", o.RedirectPort)
+	}
+	return c, domain, nil
+}
+
+// awaitRedirect opens the browser at the sign-in URL (or prints it) and waits,
+// until lctx ends (timeout), for the redirect: at the loopback receiver, or
+// pasted back in --no-browser mode. ctx is the command's: its end is an
+// interruption.
+func (o *hostedUIOptions) awaitRedirect(ctx, lctx context.Context, ios IOStreams, rcv *hostedui.Receiver, signInURL string, timeout time.Duration) (url.Values, error) {
+	pasted := make(chan url.Values, 1)
+	if o.browse(lctx, signInURL) {
+		fmt.Fprintf(ios.ErrOut, "Opened a browser to sign in. If none appeared, open this URL:\n\n  %s\n\n", signInURL)
+	} else {
+		fmt.Fprintf(ios.ErrOut, "Open this URL in a browser to sign in:\n\n  %s\n\n"+
+			"Waiting for the sign-in (until %s). If the browser runs on another machine, its last\n"+
+			"page will not load: copy the URL from its address bar (it starts %s?) and paste it here.\n", signInURL, timeout, rcv.RedirectURI)
+		// The paste-back reader only starts in --no-browser mode: with a browser
+		// here, stdin is the user's and the loopback receiver gets the answer.
+		go readPastedRedirect(ios.In, ios.ErrOut, rcv.RedirectURI, pasted)
+	}
+	var q url.Values
+	select {
+	case q = <-pasted:
+	case q = <-waitReceiver(lctx, rcv):
+	case <-lctx.Done():
+	}
+	if q != nil {
+		return q, nil
+	}
+	if ctx.Err() != nil {
+		return nil, errInterrupted
+	}
+	return nil, fmt.Errorf("no sign-in arrived within %s (allow more time with --browser-timeout)", timeout)
+}
+
+// browse opens the browser at u unless --no-browser, and says whether it did.
+func (o *hostedUIOptions) browse(ctx context.Context, u string) bool {
+	if o.NoBrowser {
+		return false
+	}
+	opener := o.openBrowser
+	if opener == nil {
+		opener = openInBrowser
+	}
+	return opener(ctx, u) == nil
+}
+
+// keep stores the hosted UI's tokens as the profile's session, marked with the
+// domain they came from, and says so.
+func (o *hostedUIOptions) keep(ctx context.Context, a *app, domain string, tok *hostedui.Tokens) error {
+	p, err := a.openForSignIn(ctx)
 	if err != nil {
 		return err
 	}
 	defer p.Close()
-	sess, err := p.mgr.Import(sctx, session.ImportInput{
+	sess, err := p.mgr.Import(ctx, session.ImportInput{
 		AccessToken: tok.AccessToken, IDToken: tok.IDToken, RefreshToken: tok.RefreshToken,
 		Source: session.SourceHostedUI, Domain: domain,
 	})
 	if err != nil {
 		return err
 	}
-	if err := p.signedInAs(sctx, sess.Username); err != nil {
+	if err := p.signedInAs(ctx, sess.Username); err != nil {
 		return err
 	}
 	if o.Output == "json" {
