@@ -3,6 +3,7 @@ package emulator
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -64,26 +65,37 @@ func checkTermsFields(in *termsInput, create bool) error {
 			}
 		}
 	}
-	if in.TermsName != nil && *in.TermsName != "terms-of-use" && *in.TermsName != "privacy-policy" {
-		return termsConstraintErr(*in.TermsName, "termsName", "Member must satisfy regular expression pattern: ^(terms-of-use|privacy-policy)$")
-	}
-	if in.TermsSource != nil && *in.TermsSource != "LINK" {
-		return termsConstraintErr(*in.TermsSource, "termsSource", "Member must satisfy enum value set: [LINK]")
-	}
-	if in.Enforcement != nil && *in.Enforcement != "NONE" {
-		return termsConstraintErr(*in.Enforcement, "enforcement", "Member must satisfy enum value set: [NONE]")
+	for _, f := range []struct {
+		v                 *string
+		field, constraint string
+		allowed           []string
+	}{
+		{in.TermsName, "termsName", "Member must satisfy regular expression pattern: ^(terms-of-use|privacy-policy)$", []string{"terms-of-use", "privacy-policy"}},
+		{in.TermsSource, "termsSource", "Member must satisfy enum value set: [LINK]", []string{"LINK"}},
+		{in.Enforcement, "enforcement", "Member must satisfy enum value set: [NONE]", []string{"NONE"}},
+	} {
+		if f.v != nil && !slices.Contains(f.allowed, *f.v) {
+			return termsConstraintErr(*f.v, f.field, f.constraint)
+		}
 	}
 	if in.Links != nil || create {
-		if len(in.Links) < 1 || len(in.Links) > 13 {
-			return errInvalidParameter("1 validation error detected: Value at 'links' failed to satisfy constraint: Member must have length between 1 and 13")
+		return checkTermsLinks(in.Links)
+	}
+	return nil
+}
+
+// checkTermsLinks validates a terms document's links: 1 to 13, each keyed by a
+// Cognito language and at most 1024 characters.
+func checkTermsLinks(links map[string]string) error {
+	if len(links) < 1 || len(links) > 13 {
+		return errInvalidParameter("1 validation error detected: Value at 'links' failed to satisfy constraint: Member must have length between 1 and 13")
+	}
+	for lang, link := range links {
+		if !termsLanguage.MatchString(lang) {
+			return termsConstraintErr(lang, "links", "Map keys must satisfy constraint: [Member must satisfy regular expression pattern: ^cognito:(default|dutch|english|french|spanish|german|bahasa-indonesia|italian|japanese|korean|portuguese-brazil|chinese-(simplified|traditional))$]")
 		}
-		for lang, link := range in.Links {
-			if !termsLanguage.MatchString(lang) {
-				return termsConstraintErr(lang, "links", "Map keys must satisfy constraint: [Member must satisfy regular expression pattern: ^cognito:(default|dutch|english|french|spanish|german|bahasa-indonesia|italian|japanese|korean|portuguese-brazil|chinese-(simplified|traditional))$]")
-			}
-			if len(link) > 1024 || !termsLinkPattern.MatchString(link) {
-				return termsConstraintErr(link, "links", "Map value must satisfy constraint: [Member must have length between 1 and 1024]")
-			}
+		if len(link) > 1024 || !termsLinkPattern.MatchString(link) {
+			return termsConstraintErr(link, "links", "Map value must satisfy constraint: [Member must have length between 1 and 1024]")
 		}
 	}
 	return nil
