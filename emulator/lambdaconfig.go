@@ -66,15 +66,35 @@ func (lc *LambdaConfig) normalize() (*LambdaConfig, error) {
 			return nil, err
 		}
 	}
-	versions := map[string][]string{
-		"preTokenGenerationConfig": {"V1_0", "V2_0", "V3_0"},
-		"customSMSSender":          {"V1_0"},
-		"customEmailSender":        {"V1_0"},
-		"inboundFederation":        {"V1_0"},
+	if err := out.checkVersioned(); err != nil {
+		return nil, err
 	}
+	if (out.CustomSMSSender != nil || out.CustomEmailSender != nil) && out.KMSKeyID == "" {
+		return nil, errInvalidParameter("KMSKeyID must be provided when configuring CustomSMSSender or CustomEmailSender.")
+	}
+	if err := out.derivePreTokenGeneration(); err != nil {
+		return nil, err
+	}
+	if out == (LambdaConfig{}) {
+		return nil, nil
+	}
+	return &out, nil
+}
+
+// lambdaVersions are the versions each versioned trigger may name.
+var lambdaVersions = map[string][]string{
+	"preTokenGenerationConfig": {"V1_0", "V2_0", "V3_0"},
+	"customSMSSender":          {"V1_0"},
+	"customEmailSender":        {"V1_0"},
+	"inboundFederation":        {"V1_0"},
+}
+
+// checkVersioned validates each versioned trigger (an ARN and a version it may
+// name), copying it so that lc shares nothing with the request.
+func (lc *LambdaConfig) checkVersioned() error {
 	for name, vl := range map[string]**VersionedLambda{
-		"preTokenGenerationConfig": &out.PreTokenGenerationConfig, "customSMSSender": &out.CustomSMSSender,
-		"customEmailSender": &out.CustomEmailSender, "inboundFederation": &out.InboundFederation,
+		"preTokenGenerationConfig": &lc.PreTokenGenerationConfig, "customSMSSender": &lc.CustomSMSSender,
+		"customEmailSender": &lc.CustomEmailSender, "inboundFederation": &lc.InboundFederation,
 	} {
 		if *vl == nil {
 			continue
@@ -82,28 +102,29 @@ func (lc *LambdaConfig) normalize() (*LambdaConfig, error) {
 		c := **vl
 		*vl = &c
 		if err := checkARN(name+".lambdaArn", c.LambdaArn); err != nil {
-			return nil, err
+			return err
 		}
 		if c.LambdaArn == "" {
-			return nil, errInvalidParameter("1 validation error detected: Value null at 'lambdaConfig.%s.lambdaArn' failed to satisfy constraint: Member must not be null", name)
+			return errInvalidParameter("1 validation error detected: Value null at 'lambdaConfig.%s.lambdaArn' failed to satisfy constraint: Member must not be null", name)
 		}
-		if !contains(versions[name], c.LambdaVersion) {
-			return nil, errInvalidParameter("1 validation error detected: Value '%s' at 'lambdaConfig.%s.lambdaVersion' failed to satisfy constraint: Member must satisfy enum value set: %v", clip(c.LambdaVersion), name, versions[name])
+		if !contains(lambdaVersions[name], c.LambdaVersion) {
+			return errInvalidParameter("1 validation error detected: Value '%s' at 'lambdaConfig.%s.lambdaVersion' failed to satisfy constraint: Member must satisfy enum value set: %v", clip(c.LambdaVersion), name, lambdaVersions[name])
 		}
 	}
-	if (out.CustomSMSSender != nil || out.CustomEmailSender != nil) && out.KMSKeyID == "" {
-		return nil, errInvalidParameter("KMSKeyID must be provided when configuring CustomSMSSender or CustomEmailSender.")
+	return nil
+}
+
+// derivePreTokenGeneration makes PreTokenGeneration and
+// PreTokenGenerationConfig name the same function, as Cognito does: the ARN
+// alone is version 1, and two different ARNs are refused.
+func (lc *LambdaConfig) derivePreTokenGeneration() error {
+	switch ptg := lc.PreTokenGenerationConfig; {
+	case ptg != nil && lc.PreTokenGeneration == "":
+		lc.PreTokenGeneration = ptg.LambdaArn
+	case ptg != nil && ptg.LambdaArn != lc.PreTokenGeneration:
+		return errInvalidParameter("PreTokenGeneration and PreTokenGenerationConfig.LambdaArn must be the same.")
+	case ptg == nil && lc.PreTokenGeneration != "":
+		lc.PreTokenGenerationConfig = &VersionedLambda{LambdaVersion: "V1_0", LambdaArn: lc.PreTokenGeneration}
 	}
-	switch ptg := out.PreTokenGenerationConfig; {
-	case ptg != nil && out.PreTokenGeneration == "":
-		out.PreTokenGeneration = ptg.LambdaArn
-	case ptg != nil && ptg.LambdaArn != out.PreTokenGeneration:
-		return nil, errInvalidParameter("PreTokenGeneration and PreTokenGenerationConfig.LambdaArn must be the same.")
-	case ptg == nil && out.PreTokenGeneration != "":
-		out.PreTokenGenerationConfig = &VersionedLambda{LambdaVersion: "V1_0", LambdaArn: out.PreTokenGeneration}
-	}
-	if out == (LambdaConfig{}) {
-		return nil, nil
-	}
-	return &out, nil
+	return nil
 }
