@@ -426,24 +426,12 @@ func (e *Emulator) applyIdentityPoolSeed(pools []SeedIdentityPool, userPoolID fu
 		if sp.ID != "" && !identityPoolIDPattern.MatchString(sp.ID) {
 			return nil, fmt.Errorf("emulator: seed identity pool %q: id %q is not REGION:GUID", sp.Name, sp.ID)
 		}
-		allow := sp.AllowUnauthenticatedIdentities
-		in := identityPoolInput{IdentityPoolName: sp.Name, AllowUnauthenticatedIdentities: &allow}
-		if sp.UserPool != "" {
-			upID := userPoolID(sp.UserPool)
-			if upID == "" {
-				return nil, fmt.Errorf("emulator: seed identity pool %q: no user pool %q in the seed", sp.Name, sp.UserPool)
-			}
-			for _, c := range sp.Clients {
-				cid := clientID(sp.UserPool, c)
-				if cid == "" {
-					return nil, fmt.Errorf("emulator: seed identity pool %q: no client %q in user pool %q", sp.Name, c, sp.UserPool)
-				}
-				in.CognitoIdentityProviders = append(in.CognitoIdentityProviders, CognitoIdentityProvider{ProviderName: ProviderName(upID), ClientID: cid})
-			}
-			in.region = poolRegion(upID) // beside its user pool
+		in, err := seedIdentityPoolInput(sp, userPoolID, clientID)
+		if err != nil {
+			return nil, err
 		}
 		in.fixedID = sp.ID
-		p, err := e.createIdentityPool(s, &in, now)
+		p, err := e.createIdentityPool(s, in, now)
 		if err != nil {
 			return nil, fmt.Errorf("emulator: seed identity pool %q: %w", sp.Name, err)
 		}
@@ -455,6 +443,29 @@ func (e *Emulator) applyIdentityPoolSeed(pools []SeedIdentityPool, userPoolID fu
 		out[sp.Name] = p.ID
 	}
 	return out, nil
+}
+
+// seedIdentityPoolInput is the CreateIdentityPool request of seed pool sp: its
+// user pool's clients as providers, in that user pool's region.
+func seedIdentityPoolInput(sp SeedIdentityPool, userPoolID func(name string) string, clientID func(pool, client string) string) (*identityPoolInput, error) {
+	allow := sp.AllowUnauthenticatedIdentities
+	in := &identityPoolInput{IdentityPoolName: sp.Name, AllowUnauthenticatedIdentities: &allow}
+	if sp.UserPool == "" {
+		return in, nil
+	}
+	upID := userPoolID(sp.UserPool)
+	if upID == "" {
+		return nil, fmt.Errorf("emulator: seed identity pool %q: no user pool %q in the seed", sp.Name, sp.UserPool)
+	}
+	for _, c := range sp.Clients {
+		cid := clientID(sp.UserPool, c)
+		if cid == "" {
+			return nil, fmt.Errorf("emulator: seed identity pool %q: no client %q in user pool %q", sp.Name, c, sp.UserPool)
+		}
+		in.CognitoIdentityProviders = append(in.CognitoIdentityProviders, CognitoIdentityProvider{ProviderName: ProviderName(upID), ClientID: cid})
+	}
+	in.region = poolRegion(upID) // beside its user pool
+	return in, nil
 }
 
 func (e *Emulator) opCreateIdentityPool(c *call, in *identityPoolInput) (any, error) {
@@ -851,14 +862,8 @@ func (e *Emulator) resolveIdentity(s *idpState, identityID string, rawLogins map
 		return nil, nil, nil, errNotAuthorized(fmt.Sprintf("Access to Identity '%s' is forbidden.", clip(identityID)))
 	}
 	if ident.authenticated() {
-		// An authenticated identity answers only to one of its own logins.
-		if len(logins) == 0 {
-			return nil, nil, nil, errNotAuthorized(fmt.Sprintf("Access to Identity '%s' is forbidden.", clip(identityID)))
-		}
-		for _, l := range logins {
-			if l.provider != openIDProvider && ident.Logins[l.provider] != l.sub {
-				return nil, nil, nil, mismatch
-			}
+		if err := ident.checkOwnLogins(identityID, logins, mismatch); err != nil {
+			return nil, nil, nil, err
 		}
 		return ident, ip, logins, nil
 	}
@@ -868,21 +873,45 @@ func (e *Emulator) resolveIdentity(s *idpState, identityID string, rawLogins map
 		}
 		return ident, ip, nil, nil
 	}
-	// A guest signs in. Cognito links the login to the guest identity when the
-	// login has none yet; otherwise the guest identity is merged into the one the
-	// login has, and that identity's ID is returned.
-	owner, err := s.linkedIdentity(ip.ID, logins)
+	ident, err = e.signInGuest(s, ip, ident, logins, now)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	return ident, ip, logins, nil
+}
+
+// checkOwnLogins holds that an authenticated identity (asked for as
+// identityID) answers only to one of its own logins (an OpenID token was
+// checked before).
+func (ident *identity) checkOwnLogins(identityID string, logins []login, mismatch error) error {
+	if len(logins) == 0 {
+		return errNotAuthorized(fmt.Sprintf("Access to Identity '%s' is forbidden.", clip(identityID)))
+	}
+	for _, l := range logins {
+		if l.provider != openIDProvider && ident.Logins[l.provider] != l.sub {
+			return mismatch
+		}
+	}
+	return nil
+}
+
+// signInGuest links logins to the guest identity ident and returns the
+// identity that now answers for them. Cognito links the logins to the guest
+// identity when they have none yet; otherwise the guest identity is merged into
+// the one the logins have, and that identity is returned.
+func (e *Emulator) signInGuest(s *idpState, ip *identityPool, ident *identity, logins []login, now time.Time) (*identity, error) {
+	owner, err := s.linkedIdentity(ip.ID, logins)
+	if err != nil {
+		return nil, err
 	}
 	e.dirty = true
 	if owner != nil && owner.ID != ident.ID {
 		delete(s.Identities, ident.ID)
 		s.link(owner, logins, now)
-		return owner, ip, logins, nil
+		return owner, nil
 	}
 	s.link(ident, logins, now)
-	return ident, ip, logins, nil
+	return ident, nil
 }
 
 type identityCall struct {
