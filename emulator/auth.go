@@ -595,22 +595,9 @@ func (e *Emulator) answerNewPassword(c *call, p *userPool, cl *appClient, u *use
 // refresh serves REFRESH_TOKEN_AUTH and GetTokensFromRefreshToken; auth checks the
 // client's credentials once the user is known; rotate issues a new refresh token.
 func (e *Emulator) refresh(c *call, p *userPool, cl *appClient, token, deviceKey string, auth func(*user) error, rotate bool) (*tokenSet, error) {
-	rec := p.Refresh[hashToken(token)]
-	if rec == nil || rec.ClientID != cl.ID {
-		return nil, errNotAuthorized("Invalid Refresh Token")
-	}
-	o := p.Origins[rec.Origin]
-	if o == nil || o.Revoked {
-		return nil, errNotAuthorized("Refresh Token has been revoked")
-	}
-	if !c.now.Before(rec.Expires) {
-		return nil, errNotAuthorized("Refresh Token has expired")
-	}
-	// The grace period is [RotatedAt, RotatedAt+grace): with a grace of zero a
-	// successful rotation "immediately invalidates the submitted refresh token"
-	// (RefreshTokenRotationType), even within the same second.
-	if !rec.RotatedAt.IsZero() && !c.now.Before(rec.RotatedAt.Add(cl.GracePeriod)) {
-		return nil, newErr("RefreshTokenReuseException", "Refresh token has already been used.")
+	rec, o, err := liveRefreshToken(c, p, cl, token)
+	if err != nil {
+		return nil, err
 	}
 	u := p.Users[p.userKey(rec.Username)]
 	if u == nil {
@@ -635,15 +622,46 @@ func (e *Emulator) refresh(c *call, p *userPool, cl *appClient, token, deviceKey
 	}
 	e.tokenTrigger(ts, c, p, cl, u, tokenSourceRefresh)
 	if rotate {
-		if rec.RotatedAt.IsZero() {
-			rec.RotatedAt = c.now
-		}
-		next := e.newRefreshToken()
-		p.Refresh[hashToken(next)] = &refreshToken{Origin: rec.Origin, Username: rec.Username, ClientID: cl.ID, Expires: rec.Expires}
-		ts.RefreshToken = next
-		e.dirty = true
+		ts.RefreshToken = e.rotateRefreshToken(c, p, cl, rec)
 	}
 	return ts, nil
+}
+
+// liveRefreshToken is the record of a refresh token of client cl and its
+// sign-in, when the token may still refresh: not revoked, not expired, and not
+// rotated longer ago than the client's grace period.
+func liveRefreshToken(c *call, p *userPool, cl *appClient, token string) (*refreshToken, *origin, error) {
+	rec := p.Refresh[hashToken(token)]
+	if rec == nil || rec.ClientID != cl.ID {
+		return nil, nil, errNotAuthorized("Invalid Refresh Token")
+	}
+	o := p.Origins[rec.Origin]
+	if o == nil || o.Revoked {
+		return nil, nil, errNotAuthorized("Refresh Token has been revoked")
+	}
+	if !c.now.Before(rec.Expires) {
+		return nil, nil, errNotAuthorized("Refresh Token has expired")
+	}
+	// The grace period is [RotatedAt, RotatedAt+grace): with a grace of zero a
+	// successful rotation "immediately invalidates the submitted refresh token"
+	// (RefreshTokenRotationType), even within the same second.
+	if !rec.RotatedAt.IsZero() && !c.now.Before(rec.RotatedAt.Add(cl.GracePeriod)) {
+		return nil, nil, newErr("RefreshTokenReuseException", "Refresh token has already been used.")
+	}
+	return rec, o, nil
+}
+
+// rotateRefreshToken issues the refresh token that replaces rec (same sign-in,
+// same expiry); rec stays usable for the client's grace period from its first
+// rotation.
+func (e *Emulator) rotateRefreshToken(c *call, p *userPool, cl *appClient, rec *refreshToken) string {
+	if rec.RotatedAt.IsZero() {
+		rec.RotatedAt = c.now
+	}
+	next := e.newRefreshToken()
+	p.Refresh[hashToken(next)] = &refreshToken{Origin: rec.Origin, Username: rec.Username, ClientID: cl.ID, Expires: rec.Expires}
+	e.dirty = true
+	return next
 }
 
 // checkClientSecret is the ClientSecret check of GetTokensFromRefreshToken and
