@@ -31,26 +31,35 @@ func checkAttributes(attrs []attribute) error {
 		return errInvalidParameter("Too many attributes.")
 	}
 	for _, a := range attrs {
-		switch {
-		case a.Name == "sub":
-			return errInvalidParameter("Cannot modify the non-mutable attribute sub")
-		case strings.HasPrefix(a.Name, "custom:") && len(a.Name) > len("custom:") && len(a.Name) <= 32:
-		case standardAttributes[a.Name]:
-		default:
-			return errInvalidParameter("Attribute does not exist in the schema: %s", clip(a.Name))
+		if err := checkAttribute(a); err != nil {
+			return err
 		}
-		if len(a.Value) > 2048 {
-			return errInvalidParameter("String attributes cannot have a length of more than 2048")
-		}
-		if (a.Name == "email_verified" || a.Name == "phone_number_verified") && a.Value != "true" && a.Value != "false" {
-			return errInvalidParameter("%s must be true or false", a.Name)
-		}
-		if a.Name == "email" && !strings.Contains(a.Value, "@") {
-			return errInvalidParameter("Invalid email address format.")
-		}
-		if a.Name == "phone_number" && !validPhone(a.Value) {
-			return errInvalidParameter("Invalid phone number format.")
-		}
+	}
+	return nil
+}
+
+// checkAttribute validates one attribute: a name the schema may have (never
+// sub), a value at most 2048 long, and the formats of the verified flags, the
+// e-mail address and the phone number.
+func checkAttribute(a attribute) error {
+	switch {
+	case a.Name == "sub":
+		return errInvalidParameter("Cannot modify the non-mutable attribute sub")
+	case strings.HasPrefix(a.Name, "custom:") && len(a.Name) > len("custom:") && len(a.Name) <= 32:
+	case standardAttributes[a.Name]:
+	default:
+		return errInvalidParameter("Attribute does not exist in the schema: %s", clip(a.Name))
+	}
+	if len(a.Value) > 2048 {
+		return errInvalidParameter("String attributes cannot have a length of more than 2048")
+	}
+	switch {
+	case (a.Name == "email_verified" || a.Name == "phone_number_verified") && a.Value != "true" && a.Value != "false":
+		return errInvalidParameter("%s must be true or false", a.Name)
+	case a.Name == "email" && !strings.Contains(a.Value, "@"):
+		return errInvalidParameter("Invalid email address format.")
+	case a.Name == "phone_number" && !validPhone(a.Value):
+		return errInvalidParameter("Invalid phone number format.")
 	}
 	return nil
 }
@@ -212,22 +221,7 @@ func (e *Emulator) opAdminCreateUser(c *call, in *adminCreateUserInput) (any, er
 		return nil, errInvalidParameter("Invalid MessageAction: %s", clip(in.MessageAction))
 	}
 	if in.MessageAction == "RESEND" {
-		u, err := p.userByName(in.Username)
-		if err != nil {
-			return nil, err
-		}
-		if u.Status != "FORCE_CHANGE_PASSWORD" {
-			return nil, newErr("UnsupportedUserStateException", "Resend not possible. %s status is not FORCE_CHANGE_PASSWORD", u.Username)
-		}
-		pw := e.temporaryPassword(p)
-		if err := e.setPassword(p, u, pw); err != nil {
-			return nil, err
-		}
-		u.TempExpires = c.now.Add(time.Duration(p.TempPasswordDays) * 24 * time.Hour)
-		if _, err := e.send(c, p, u, "ADMIN_CREATE_USER", pw, ""); err != nil {
-			return nil, err
-		}
-		return map[string]any{"User": e.userType(u)}, nil
+		return e.resendInvitation(c, p, in.Username)
 	}
 	pw := in.TemporaryPassword
 	if pw == "" {
@@ -255,6 +249,27 @@ func (e *Emulator) opAdminCreateUser(c *call, in *adminCreateUserInput) (any, er
 		if _, err := e.send(c, p, u, "ADMIN_CREATE_USER", pw, medium); err != nil {
 			return nil, err
 		}
+	}
+	return map[string]any{"User": e.userType(u)}, nil
+}
+
+// resendInvitation serves AdminCreateUser's MessageAction RESEND: a user still
+// on a temporary password gets a new one, sent again.
+func (e *Emulator) resendInvitation(c *call, p *userPool, username string) (any, error) {
+	u, err := p.userByName(username)
+	if err != nil {
+		return nil, err
+	}
+	if u.Status != "FORCE_CHANGE_PASSWORD" {
+		return nil, newErr("UnsupportedUserStateException", "Resend not possible. %s status is not FORCE_CHANGE_PASSWORD", u.Username)
+	}
+	pw := e.temporaryPassword(p)
+	if err := e.setPassword(p, u, pw); err != nil {
+		return nil, err
+	}
+	u.TempExpires = c.now.Add(time.Duration(p.TempPasswordDays) * 24 * time.Hour)
+	if _, err := e.send(c, p, u, "ADMIN_CREATE_USER", pw, ""); err != nil {
+		return nil, err
 	}
 	return map[string]any{"User": e.userType(u)}, nil
 }
