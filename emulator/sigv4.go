@@ -96,38 +96,17 @@ const sigMismatchMessage = "The request signature we calculated does not match t
 // returns for its access key ID, at time now (the zero time skips the check of
 // X-Amz-Date against the clock); it returns the key ID it read.
 func verifySigV4(r *http.Request, body []byte, now time.Time, secret func(keyID string) (string, bool)) (string, sigFailure) {
-	auth := r.Header.Get("Authorization")
-	if auth == "" {
-		return "", sigFailure{kind: sigMissing}
-	}
-	const algo = "AWS4-HMAC-SHA256 "
-	if !strings.HasPrefix(auth, algo) {
-		return "", sigFailure{sigIncomplete, "Unsupported authorization type."}
-	}
-	fields := map[string]string{}
-	for _, part := range strings.Split(auth[len(algo):], ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if ok {
-			fields[k] = v
-		}
-	}
-	cred, signed, sig := fields["Credential"], fields["SignedHeaders"], fields["Signature"]
-	scope := strings.Split(cred, "/")
-	if len(scope) != 5 || signed == "" || sig == "" || scope[4] != "aws4_request" {
-		return "", sigFailure{sigIncomplete, "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters."}
+	scope, signed, sig, fail := parseSigV4Authorization(r.Header.Get("Authorization"))
+	if fail.kind != sigOK {
+		return "", fail
 	}
 	key, known := secret(scope[0])
 	if !known {
 		return scope[0], sigFailure{kind: sigUnknownKey}
 	}
 	amzDate := r.Header.Get("X-Amz-Date")
-	t, err := time.Parse("20060102T150405Z", amzDate)
-	if err != nil || !strings.HasPrefix(amzDate, scope[1]) {
-		return scope[0], sigFailure{sigIncomplete, "Date must be in ISO-8601 'basic format' and match the credential scope."}
-	}
-	if d := now.Sub(t); !now.IsZero() && (d > sigV4MaxSkew || d < -sigV4MaxSkew) {
-		return scope[0], sigFailure{sigExpired, fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - 15 min.)",
-			amzDate, now.Add(-sigV4MaxSkew).UTC().Format("20060102T150405Z"), now.UTC().Format("20060102T150405Z"))}
+	if fail := checkSigV4Date(amzDate, scope[1], now); fail.kind != sigOK {
+		return scope[0], fail
 	}
 	canon, ok := canonicalRequest(r, signed, body)
 	if !ok {
@@ -144,6 +123,46 @@ func verifySigV4(r *http.Request, body []byte, now time.Time, secret func(keyID 
 		return scope[0], sigFailure{sigMismatch, sigMismatchMessage}
 	}
 	return scope[0], sigFailure{}
+}
+
+// parseSigV4Authorization reads an AWS4-HMAC-SHA256 Authorization header: the
+// credential's scope (key ID, date, region, service, aws4_request), the signed
+// headers and the signature.
+func parseSigV4Authorization(auth string) (scope []string, signed, sig string, fail sigFailure) {
+	if auth == "" {
+		return nil, "", "", sigFailure{kind: sigMissing}
+	}
+	const algo = "AWS4-HMAC-SHA256 "
+	if !strings.HasPrefix(auth, algo) {
+		return nil, "", "", sigFailure{sigIncomplete, "Unsupported authorization type."}
+	}
+	fields := map[string]string{}
+	for _, part := range strings.Split(auth[len(algo):], ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if ok {
+			fields[k] = v
+		}
+	}
+	cred, signed, sig := fields["Credential"], fields["SignedHeaders"], fields["Signature"]
+	scope = strings.Split(cred, "/")
+	if len(scope) != 5 || signed == "" || sig == "" || scope[4] != "aws4_request" {
+		return nil, "", "", sigFailure{sigIncomplete, "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters."}
+	}
+	return scope, signed, sig, sigFailure{}
+}
+
+// checkSigV4Date holds X-Amz-Date to the basic ISO-8601 format, the credential
+// scope's day and (unless now is zero) 15 minutes of the clock.
+func checkSigV4Date(amzDate, day string, now time.Time) sigFailure {
+	t, err := time.Parse("20060102T150405Z", amzDate)
+	if err != nil || !strings.HasPrefix(amzDate, day) {
+		return sigFailure{sigIncomplete, "Date must be in ISO-8601 'basic format' and match the credential scope."}
+	}
+	if d := now.Sub(t); !now.IsZero() && (d > sigV4MaxSkew || d < -sigV4MaxSkew) {
+		return sigFailure{sigExpired, fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - 15 min.)",
+			amzDate, now.Add(-sigV4MaxSkew).UTC().Format("20060102T150405Z"), now.UTC().Format("20060102T150405Z"))}
+	}
+	return sigFailure{}
 }
 
 func hmacSHA256(key []byte, data string) []byte {
