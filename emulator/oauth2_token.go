@@ -381,29 +381,7 @@ func (o *oauthReq) userInfo() {
 			status, code = http.StatusUnauthorized, "invalid_token"
 			return nil
 		}
-		// openid alone releases every attribute the client may read; email, phone
-		// and profile narrow that to theirs (profile includes custom attributes).
-		narrow, allow, custom := false, map[string]bool{}, false
-		for _, sc := range scopes {
-			if names, ok := userInfoScopes[sc]; ok {
-				narrow = true
-				for _, a := range names {
-					allow[a] = true
-				}
-				custom = custom || sc == "profile"
-			}
-		}
-		body = map[string]string{"sub": u.Sub, "username": u.Username}
-		for name, v := range u.Attributes {
-			if name == "sub" || !clientReads(c, name) {
-				continue
-			}
-			if narrow && !allow[name] && !(custom && strings.HasPrefix(name, "custom:")) {
-				continue
-			}
-			// Cognito answers "true"/"false" strings here, unlike the id token.
-			body[name] = v
-		}
+		body = userInfoClaims(u, c, scopes)
 		return nil
 	})
 	if err != nil {
@@ -417,33 +395,40 @@ func (o *oauthReq) userInfo() {
 	writeJSONStatus(o.w, http.StatusOK, body)
 }
 
+// userInfoClaims is userInfo's answer for u: sub, username and the attributes
+// client c may read that the access token's scopes release. openid alone
+// releases every attribute the client may read; email, phone and profile
+// narrow that to theirs (profile includes custom attributes).
+func userInfoClaims(u *user, c *appClient, scopes []string) map[string]string {
+	narrow, allow, custom := false, map[string]bool{}, false
+	for _, sc := range scopes {
+		if names, ok := userInfoScopes[sc]; ok {
+			narrow = true
+			for _, a := range names {
+				allow[a] = true
+			}
+			custom = custom || sc == "profile"
+		}
+	}
+	body := map[string]string{"sub": u.Sub, "username": u.Username}
+	for name, v := range u.Attributes {
+		if name == "sub" || !clientReads(c, name) {
+			continue
+		}
+		if narrow && !allow[name] && !(custom && strings.HasPrefix(name, "custom:")) {
+			continue
+		}
+		// Cognito answers "true"/"false" strings here, unlike the id token.
+		body[name] = v
+	}
+	return body
+}
+
 // checkOAuthAccess verifies an access token the emulator issued, whatever its
 // scopes, and returns its pool, user and client; bad is an OAuth error code.
 func (e *Emulator) checkOAuthAccess(token string, now time.Time) (u *user, cl *accessClaims, c *appClient, bad string) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return nil, nil, nil, "invalid_token"
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return nil, nil, nil, "invalid_token"
-	}
-	var claims accessClaims
-	if json.Unmarshal(payload, &claims) != nil {
-		return nil, nil, nil, "invalid_token"
-	}
-	p := e.poolOfIssuer(claims.Iss)
-	if p == nil || p.Keys.access == nil {
-		return nil, nil, nil, "invalid_token"
-	}
-	if _, err := jwt.Parse(token, func(t *jwt.Token) (any, error) {
-		kid, _ := t.Header["kid"].(string)
-		if k := p.Keys.publicKey("access", kid); k != nil {
-			return k, nil
-		}
-		return nil, errors.New("unknown kid")
-	},
-		jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation()); err != nil {
+	p, claims, ok := e.signedAccessClaims(token)
+	if !ok {
 		return nil, nil, nil, "invalid_token"
 	}
 	if claims.TokenUse != "access" || now.Unix() >= claims.Exp {
@@ -460,7 +445,39 @@ func (e *Emulator) checkOAuthAccess(token string, now time.Time) (u *user, cl *a
 	if c == nil {
 		return nil, nil, nil, "invalid_token"
 	}
-	return u, &claims, c, ""
+	return u, claims, c, ""
+}
+
+// signedAccessClaims reads token's claims when it is signed by the access key
+// of the pool its issuer names (claims are not checked yet).
+func (e *Emulator) signedAccessClaims(token string) (*userPool, *accessClaims, bool) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return nil, nil, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, nil, false
+	}
+	var claims accessClaims
+	if json.Unmarshal(payload, &claims) != nil {
+		return nil, nil, false
+	}
+	p := e.poolOfIssuer(claims.Iss)
+	if p == nil || p.Keys.access == nil {
+		return nil, nil, false
+	}
+	if _, err := jwt.Parse(token, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		if k := p.Keys.publicKey("access", kid); k != nil {
+			return k, nil
+		}
+		return nil, errors.New("unknown kid")
+	},
+		jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation()); err != nil {
+		return nil, nil, false
+	}
+	return p, &claims, true
 }
 
 // bearerError answers as RFC 6750 says, which Cognito's userInfo follows.
