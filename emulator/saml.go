@@ -995,29 +995,8 @@ func (o *oauthReq) samlLogoutResponse() {
 		o.errorPage(http.StatusBadRequest, "invalid_request")
 		return
 	}
-	var (
-		f  *fedRequest
-		sp *samlProvider
-	)
-	if err := o.locked(func(s *oauthState, now time.Time) error {
-		key := hashToken(relay)
-		fr := s.Federations[key]
-		if fr == nil || fr.LogoutTarget == "" {
-			return nil
-		}
-		delete(s.Federations, key)
-		o.e.dirty = true
-		p := o.e.st.Pools[fr.PoolID]
-		if now.After(fr.Expires) || p == nil {
-			return nil
-		}
-		if prov := p.identityProvider(fr.Provider); prov != nil && prov.Type == "SAML" {
-			if loaded, err := p.loadSAML(prov); err == nil {
-				f, sp = fr, loaded
-			}
-		}
-		return nil
-	}); err != nil {
+	f, sp, err := o.takeSAMLLogout(relay)
+	if err != nil {
 		o.internal(err)
 		return
 	}
@@ -1036,4 +1015,30 @@ func (o *oauthReq) samlLogoutResponse() {
 		return
 	}
 	http.Redirect(o.w, o.r, f.LogoutTarget, http.StatusFound)
+}
+
+// takeSAMLLogout removes and returns the sign-out request RelayState names
+// (one answer per request) and its SAML provider; both are nil for a relay
+// state that is not one of ours, has expired, or whose provider is gone.
+func (o *oauthReq) takeSAMLLogout(relay string) (f *fedRequest, sp *samlProvider, err error) {
+	err = o.locked(func(s *oauthState, now time.Time) error {
+		key := hashToken(relay)
+		fr := s.Federations[key]
+		if fr == nil || fr.LogoutTarget == "" {
+			return nil
+		}
+		delete(s.Federations, key)
+		o.e.dirty = true
+		p := o.e.st.Pools[fr.PoolID]
+		if now.After(fr.Expires) || p == nil {
+			return nil
+		}
+		if prov := p.identityProvider(fr.Provider); prov != nil && prov.Type == "SAML" {
+			if loaded, err := p.loadSAML(prov); err == nil {
+				f, sp = fr, loaded
+			}
+		}
+		return nil
+	})
+	return f, sp, err
 }
