@@ -430,19 +430,8 @@ func (e *Emulator) LoadState(r io.Reader) error {
 	if st.Pools == nil {
 		st.Pools = map[string]*userPool{}
 	}
-	// State files from before the typed fields kept these as JSON under
-	// "extensions"; other extension names never existed.
-	if raw, ok := doc.Extensions[idpExtKey]; ok && st.IdentityPools == nil {
-		st.IdentityPools = &idpState{}
-		if err := json.Unmarshal(raw, st.IdentityPools); err != nil {
-			return fmt.Errorf("emulator: state file: identity pools: %w", err)
-		}
-	}
-	if raw, ok := doc.Extensions[oauthExtKey]; ok && st.OAuth == nil {
-		st.OAuth = &oauthState{}
-		if err := json.Unmarshal(raw, st.OAuth); err != nil {
-			return fmt.Errorf("emulator: state file: oauth2: %w", err)
-		}
+	if err := st.readExtensions(doc.Extensions); err != nil {
+		return err
 	}
 	if err := st.IdentityPools.loaded(); err != nil {
 		return fmt.Errorf("emulator: state file: identity pools: %w", err)
@@ -451,22 +440,49 @@ func (e *Emulator) LoadState(r io.Reader) error {
 		st.OAuth.ensureMaps()
 	}
 	for id, p := range st.Pools {
-		if p == nil || p.ID != id {
-			return fmt.Errorf("emulator: state file: pool %q is inconsistent", id)
-		}
-		p.ensureMaps()
-		for _, c := range p.Clients {
-			if err := c.migrateOAuthExtra(); err != nil {
-				return fmt.Errorf("emulator: state file: pool %s: client %s: %w", id, c.ID, err)
-			}
-		}
-		if err := p.Keys.parse(); err != nil {
-			return fmt.Errorf("emulator: state file: pool %s: %w", id, err)
+		if err := p.loaded(id); err != nil {
+			return err
 		}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.st = &st
+	return nil
+}
+
+// readExtensions reads what state files from before the typed fields kept as
+// JSON under "extensions"; other extension names never existed.
+func (st *state) readExtensions(ext map[string]json.RawMessage) error {
+	if raw, ok := ext[idpExtKey]; ok && st.IdentityPools == nil {
+		st.IdentityPools = &idpState{}
+		if err := json.Unmarshal(raw, st.IdentityPools); err != nil {
+			return fmt.Errorf("emulator: state file: identity pools: %w", err)
+		}
+	}
+	if raw, ok := ext[oauthExtKey]; ok && st.OAuth == nil {
+		st.OAuth = &oauthState{}
+		if err := json.Unmarshal(raw, st.OAuth); err != nil {
+			return fmt.Errorf("emulator: state file: oauth2: %w", err)
+		}
+	}
+	return nil
+}
+
+// loaded readies pool id of a state file: its maps made, its clients' older
+// OAuth fields moved, its keys parsed.
+func (p *userPool) loaded(id string) error {
+	if p == nil || p.ID != id {
+		return fmt.Errorf("emulator: state file: pool %q is inconsistent", id)
+	}
+	p.ensureMaps()
+	for _, c := range p.Clients {
+		if err := c.migrateOAuthExtra(); err != nil {
+			return fmt.Errorf("emulator: state file: pool %s: client %s: %w", id, c.ID, err)
+		}
+	}
+	if err := p.Keys.parse(); err != nil {
+		return fmt.Errorf("emulator: state file: pool %s: %w", id, err)
+	}
 	return nil
 }
 
