@@ -58,30 +58,15 @@ func normalizeSchema(in []json.RawMessage) ([]json.RawMessage, error) {
 			return nil, errInvalidParameter("1 validation error detected: Value '%s' at 'schema.member.attributeDataType' failed to satisfy constraint: Member must satisfy enum value set: [Boolean, Number, String, DateTime]", clip(dt))
 		}
 		dev, _ := a["DeveloperOnlyAttribute"].(bool)
-		switch {
-		case name == "sub" || standardAttributes[name]:
+		if name == "sub" || standardAttributes[name] {
 			if dev || (dt != "" && dt != standardType(name)) {
 				return nil, errInvalidParameter("You can not change AttributeDataType or set developerOnlyAttribute for standard schema attribute %s", name)
 			}
-		default:
-			bare := strings.TrimPrefix(name, "custom:")
-			if !customAttrName.MatchString(bare) {
-				return nil, errInvalidParameter("1 validation error detected: Value '%s' at 'schema.member.name' failed to satisfy constraint: Member must have length between 1 and 20", clip(name))
+		} else {
+			var err error
+			if name, err = normalizeCustomAttribute(a, name, dt, dev); err != nil {
+				return nil, err
 			}
-			if req, _ := a["Required"].(bool); req {
-				return nil, errInvalidParameter("Required custom attributes are not supported currently.")
-			}
-			name = "custom:" + bare
-			if dev {
-				name = "dev:" + name
-			}
-			if dt == "" {
-				a["AttributeDataType"] = "String"
-			}
-			if _, ok := a["Mutable"]; !ok {
-				a["Mutable"] = true
-			}
-			a["Name"] = name
 		}
 		if seen[name] {
 			return nil, errInvalidParameter("Existing attribute already has name %s.", clip(name))
@@ -91,6 +76,31 @@ func normalizeSchema(in []json.RawMessage) ([]json.RawMessage, error) {
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// normalizeCustomAttribute names the custom attribute a as Cognito does
+// (custom:, dev:custom: for a developer-only one) and fills its defaults: a
+// String, mutable. Required custom attributes are refused.
+func normalizeCustomAttribute(a map[string]any, name, dt string, dev bool) (string, error) {
+	bare := strings.TrimPrefix(name, "custom:")
+	if !customAttrName.MatchString(bare) {
+		return "", errInvalidParameter("1 validation error detected: Value '%s' at 'schema.member.name' failed to satisfy constraint: Member must have length between 1 and 20", clip(name))
+	}
+	if req, _ := a["Required"].(bool); req {
+		return "", errInvalidParameter("Required custom attributes are not supported currently.")
+	}
+	name = "custom:" + bare
+	if dev {
+		name = "dev:" + name
+	}
+	if dt == "" {
+		a["AttributeDataType"] = "String"
+	}
+	if _, ok := a["Mutable"]; !ok {
+		a["Mutable"] = true
+	}
+	a["Name"] = name
+	return name, nil
 }
 
 func standardType(name string) string {
