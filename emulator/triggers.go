@@ -428,15 +428,7 @@ func (e *Emulator) signUpTrigger(c *call, p *userPool, u *user, source string, g
 	if p.triggerARN(trigPreSignUp) == "" {
 		return u, false, nil
 	}
-	attrs := make([]attribute, 0, len(u.Attributes))
-	for k, v := range u.Attributes {
-		// The event has what the caller gave (and the address a sign-in alias
-		// implies), not what the emulator derived.
-		if k == "sub" || (strings.HasSuffix(k, "_verified") && !hasAttr(given, k)) {
-			continue
-		}
-		attrs = append(attrs, attribute{k, v})
-	}
+	attrs := preSignUpAttributes(u, given)
 	resp, err := e.preSignUp(c, p, source, u.Username, attrs)
 	if err != nil {
 		if v := p.Users[p.userKey(u.Username)]; v == u {
@@ -451,10 +443,33 @@ func (e *Emulator) signUpTrigger(c *call, p *userPool, u *user, source string, g
 	if source != "SignUp" {
 		return u, false, nil
 	}
+	if err := e.applyPreSignUp(p, u, resp); err != nil {
+		return nil, false, err
+	}
+	return u, resp.AutoConfirmUser, nil
+}
+
+// preSignUpAttributes are the attributes PreSignUp's event shows for u: what
+// the caller gave (and the address a sign-in alias implies), not what the
+// emulator derived.
+func preSignUpAttributes(u *user, given []attribute) []attribute {
+	attrs := make([]attribute, 0, len(u.Attributes))
+	for k, v := range u.Attributes {
+		if k == "sub" || (strings.HasSuffix(k, "_verified") && !hasAttr(given, k)) {
+			continue
+		}
+		attrs = append(attrs, attribute{k, v})
+	}
+	return attrs
+}
+
+// applyPreSignUp applies a SignUp's PreSignUp answer to u: addresses verified
+// (which u must have, or it is removed again) and the user confirmed.
+func (e *Emulator) applyPreSignUp(p *userPool, u *user, resp preSignUpResponse) error {
 	if (resp.AutoVerifyEmail && u.Attributes["email"] == "") || (resp.AutoVerifyPhone && u.Attributes["phone_number"] == "") {
 		delete(p.Users, p.userKey(u.Username))
 		e.dirty = true
-		return nil, false, errInvalidParameter("PreSignUp asked to verify an address the user does not have.")
+		return errInvalidParameter("PreSignUp asked to verify an address the user does not have.")
 	}
 	if resp.AutoVerifyEmail {
 		u.Attributes["email_verified"] = "true"
@@ -467,7 +482,7 @@ func (e *Emulator) signUpTrigger(c *call, p *userPool, u *user, source string, g
 		u.Status = "CONFIRMED"
 	}
 	e.dirty = true
-	return u, resp.AutoConfirmUser, nil
+	return nil
 }
 
 // preAuthenticationOf runs PreAuthentication for u and returns u looked up anew.
