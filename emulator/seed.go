@@ -340,29 +340,8 @@ func (e *Emulator) seedPool(sp SeedUserPool, now time.Time) (SeededPool, error) 
 // reseedPool adds the seed's clients, groups and users that p does not have yet.
 func (e *Emulator) reseedPool(p *userPool, sp SeedUserPool, now time.Time) (SeededPool, error) {
 	out := SeededPool{ID: p.ID, Clients: map[string]SeededClient{}}
-	var before map[string]SeededClient
-	if e.st.Seeded != nil {
-		if rec, ok := e.st.Seeded.UserPools[sp.Name]; ok && rec.ID == p.ID {
-			before = rec.Clients
-		}
-	}
-	for _, sc := range sp.Clients {
-		if _, dup := out.Clients[sc.Name]; dup {
-			return out, fmt.Errorf("client %q twice", sc.Name)
-		}
-		id := sc.ID
-		if id == "" {
-			id = before[sc.Name].ID
-		}
-		if c := p.Clients[id]; id != "" && c != nil {
-			out.Clients[sc.Name] = SeededClient{ID: c.ID, Secret: c.Secret}
-			continue
-		}
-		c, err := e.seedClient(p, sc, now)
-		if err != nil {
-			return out, fmt.Errorf("client %q: %w", sc.Name, err)
-		}
-		out.Clients[sc.Name] = c
+	if err := e.reseedClients(p, sp, out.Clients, now); err != nil {
+		return out, err
 	}
 	for _, g := range sp.Groups {
 		if p.Groups[g.Name] != nil {
@@ -381,6 +360,36 @@ func (e *Emulator) reseedPool(p *userPool, sp SeedUserPool, now time.Time) (Seed
 		}
 	}
 	return out, nil
+}
+
+// reseedClients adds the seed's clients p does not have yet (by ID, or by the
+// ID an earlier seed gave the name) and records every client in out.
+func (e *Emulator) reseedClients(p *userPool, sp SeedUserPool, out map[string]SeededClient, now time.Time) error {
+	var before map[string]SeededClient
+	if e.st.Seeded != nil {
+		if rec, ok := e.st.Seeded.UserPools[sp.Name]; ok && rec.ID == p.ID {
+			before = rec.Clients
+		}
+	}
+	for _, sc := range sp.Clients {
+		if _, dup := out[sc.Name]; dup {
+			return fmt.Errorf("client %q twice", sc.Name)
+		}
+		id := sc.ID
+		if id == "" {
+			id = before[sc.Name].ID
+		}
+		if c := p.Clients[id]; id != "" && c != nil {
+			out[sc.Name] = SeededClient{ID: c.ID, Secret: c.Secret}
+			continue
+		}
+		c, err := e.seedClient(p, sc, now)
+		if err != nil {
+			return fmt.Errorf("client %q: %w", sc.Name, err)
+		}
+		out[sc.Name] = c
+	}
+	return nil
 }
 
 func (e *Emulator) seedClient(p *userPool, sc SeedClient, now time.Time) (SeededClient, error) {
@@ -431,40 +440,14 @@ func (e *Emulator) seedClient(p *userPool, sc SeedClient, now time.Time) (Seeded
 }
 
 func (e *Emulator) seedUser(p *userPool, su SeedUser, now time.Time) error {
-	names := make([]string, 0, len(su.Attributes))
-	for n := range su.Attributes {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	attrs := make([]attribute, 0, len(names))
-	for _, n := range names {
-		attrs = append(attrs, attribute{Name: n, Value: su.Attributes[n]})
-	}
-	// Seeded addresses count as verified unless the seed says otherwise: seeds
-	// stand for users who finished sign-up.
-	for _, a := range []string{"email", "phone_number"} {
-		if _, ok := su.Attributes[a]; ok {
-			if _, set := su.Attributes[a+"_verified"]; !set {
-				attrs = append(attrs, attribute{Name: a + "_verified", Value: "true"})
-			}
-		}
-	}
-	pw, status := su.Password, "CONFIRMED"
-	switch {
-	case su.TemporaryPassword != "" && su.Password != "":
-		return fmt.Errorf("give password or temporaryPassword, not both")
-	case su.TemporaryPassword != "":
-		pw, status = su.TemporaryPassword, "FORCE_CHANGE_PASSWORD"
-	case su.Password == "":
-		return fmt.Errorf("a password or temporaryPassword is required")
-	}
-	if su.Unconfirmed {
-		status = "UNCONFIRMED"
+	pw, status, err := su.passwordAndStatus()
+	if err != nil {
+		return err
 	}
 	if err := checkPassword(p, pw); err != nil {
 		return err
 	}
-	u, err := e.newUser(p, su.Username, attrs, now)
+	u, err := e.newUser(p, su.Username, su.attributes(), now)
 	if err != nil {
 		return err
 	}
@@ -483,6 +466,48 @@ func (e *Emulator) seedUser(p *userPool, su SeedUser, now time.Time) error {
 		u.Groups = append(u.Groups, g)
 	}
 	return nil
+}
+
+// attributes are a seeded user's attributes, sorted by name. Seeded addresses
+// count as verified unless the seed says otherwise: seeds stand for users who
+// finished sign-up.
+func (su SeedUser) attributes() []attribute {
+	names := make([]string, 0, len(su.Attributes))
+	for n := range su.Attributes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	attrs := make([]attribute, 0, len(names))
+	for _, n := range names {
+		attrs = append(attrs, attribute{Name: n, Value: su.Attributes[n]})
+	}
+	for _, a := range []string{"email", "phone_number"} {
+		if _, ok := su.Attributes[a]; ok {
+			if _, set := su.Attributes[a+"_verified"]; !set {
+				attrs = append(attrs, attribute{Name: a + "_verified", Value: "true"})
+			}
+		}
+	}
+	return attrs
+}
+
+// passwordAndStatus is a seeded user's password and the status it gives:
+// CONFIRMED with a password, FORCE_CHANGE_PASSWORD with a temporary one,
+// UNCONFIRMED when the seed says so.
+func (su SeedUser) passwordAndStatus() (string, string, error) {
+	pw, status := su.Password, "CONFIRMED"
+	switch {
+	case su.TemporaryPassword != "" && su.Password != "":
+		return "", "", fmt.Errorf("give password or temporaryPassword, not both")
+	case su.TemporaryPassword != "":
+		pw, status = su.TemporaryPassword, "FORCE_CHANGE_PASSWORD"
+	case su.Password == "":
+		return "", "", fmt.Errorf("a password or temporaryPassword is required")
+	}
+	if su.Unconfirmed {
+		status = "UNCONFIRMED"
+	}
+	return pw, status, nil
 }
 
 // CreateUserPool creates a pool (with its clients, groups and users) from Go.
