@@ -1031,28 +1031,41 @@ func checkPassword(p *userPool, pw string) error {
 	if len([]rune(pw)) < p.Password.MinimumLength {
 		return fail("Password not long enough")
 	}
-	var up, low, num, sym bool
+	has := passwordClasses(pw)
+	for _, rule := range []struct {
+		required, present bool
+		why               string
+	}{
+		{p.Password.RequireUppercase, has.upper, "Password must have uppercase characters"},
+		{p.Password.RequireLowercase, has.lower, "Password must have lowercase characters"},
+		{p.Password.RequireNumbers, has.number, "Password must have numeric characters"},
+		{p.Password.RequireSymbols, has.symbol, "Password must have symbol characters"},
+	} {
+		if rule.required && !rule.present {
+			return fail(rule.why)
+		}
+	}
+	return nil
+}
+
+// charClasses tells which of the password policy's character classes a
+// password has.
+type charClasses struct{ upper, lower, number, symbol bool }
+
+// passwordClasses reads pw's character classes; the symbols are Cognito's.
+func passwordClasses(pw string) charClasses {
+	var has charClasses
 	for _, r := range pw {
 		switch {
 		case unicode.IsUpper(r):
-			up = true
+			has.upper = true
 		case unicode.IsLower(r):
-			low = true
+			has.lower = true
 		case unicode.IsDigit(r):
-			num = true
+			has.number = true
 		case strings.ContainsRune("^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ", r):
-			sym = true
+			has.symbol = true
 		}
 	}
-	switch {
-	case p.Password.RequireUppercase && !up:
-		return fail("Password must have uppercase characters")
-	case p.Password.RequireLowercase && !low:
-		return fail("Password must have lowercase characters")
-	case p.Password.RequireNumbers && !num:
-		return fail("Password must have numeric characters")
-	case p.Password.RequireSymbols && !sym:
-		return fail("Password must have symbol characters")
-	}
-	return nil
+	return has
 }
