@@ -400,20 +400,26 @@ func (e *Emulator) verifyOpenIDLogin(ip *identityPool, token string, now time.Ti
 	if now.Unix() >= exp {
 		return login{}, errNotAuthorized(fmt.Sprintf("Invalid login token. Token expired: %d >= %d", now.Unix(), exp))
 	}
-	l := login{provider: openIDProvider, sub: sub, claims: claims}
+	return login{provider: openIDProvider, sub: sub, claims: claims, tags: openIDPrincipalTags(claims)}, nil
+}
+
+// openIDPrincipalTags are the principal tags an OpenID token carries (at most
+// 50, each the first of its values), nil for none.
+func openIDPrincipalTags(claims jwt.MapClaims) map[string]string {
+	var tags map[string]string
 	if t, ok := claims[principalTagsClaim].(map[string]any); ok {
 		if pt, ok := t["principal_tags"].(map[string]any); ok {
 			for k, v := range pt {
-				if vals := claimStrings(v); len(vals) > 0 && len(l.tags) < 50 {
-					if l.tags == nil {
-						l.tags = map[string]string{}
+				if vals := claimStrings(v); len(vals) > 0 && len(tags) < 50 {
+					if tags == nil {
+						tags = map[string]string{}
 					}
-					l.tags[k] = clipTag(vals[0])
+					tags[k] = clipTag(vals[0])
 				}
 			}
 		}
 	}
-	return l, nil
+	return tags
 }
 
 func claimInt(v any) (int64, error) {
