@@ -108,19 +108,7 @@ func (e *Emulator) userAuth(c *call, p *userPool, cl *appClient, ap map[string]s
 func (e *Emulator) startFirstFactor(c *call, p *userPool, cl *appClient, u *user, name string, params map[string]string) (any, error) {
 	switch name {
 	case "PASSWORD":
-		if params["PASSWORD"] == "" {
-			return nil, errInvalidParameter("Missing required parameter PASSWORD")
-		}
-		if err := checkResetRequired(u); err != nil {
-			return nil, err
-		}
-		if !passwordMatches(p, u, params["PASSWORD"]) {
-			return nil, errBadCredentials()
-		}
-		if err := checkCanSignIn(u, c.now); err != nil {
-			return nil, err
-		}
-		return e.afterPassword(c, p, cl, u, params["DEVICE_KEY"], false)
+		return e.firstFactorPassword(c, p, cl, u, params)
 	case "PASSWORD_SRP":
 		if params["SRP_A"] == "" {
 			return nil, errInvalidParameter("Missing required parameter SRP_A")
@@ -131,31 +119,7 @@ func (e *Emulator) startFirstFactor(c *call, p *userPool, cl *appClient, u *user
 		r, _, err := e.srpChallenge(c, p, cl, u, params["SRP_A"], params["DEVICE_KEY"])
 		return r, err
 	case "EMAIL_OTP", "SMS_OTP":
-		if err := checkCanSignIn(u, c.now); err != nil {
-			return nil, err
-		}
-		medium, kind := "EMAIL", "EMAIL_OTP"
-		if name == "SMS_OTP" {
-			medium, kind = "SMS", "SMS_MFA" // CustomMessage_Authentication, as an SMS MFA code
-		}
-		code := e.randomDigits(6)
-		if name == "EMAIL_OTP" {
-			code = e.randomDigits(8) // Cognito's e-mail sign-in codes have 8 digits
-		}
-		d, err := e.send(c, p, u, kind, code, medium)
-		if err != nil {
-			return nil, err
-		}
-		s := &challengeSession{PoolID: p.ID, ClientID: cl.ID, Username: u.Username, Challenge: name, DeviceKey: params["DEVICE_KEY"], code: code, userAuth: true}
-		return &authResponse{
-			ChallengeName: name,
-			ChallengeParameters: map[string]string{
-				"USERNAME":                      u.Username,
-				"CODE_DELIVERY_DELIVERY_MEDIUM": d["DeliveryMedium"],
-				"CODE_DELIVERY_DESTINATION":     d["Destination"],
-			},
-			Session: e.newSession(s, c.now),
-		}, nil
+		return e.firstFactorOTP(c, p, cl, u, name, params["DEVICE_KEY"])
 	case "WEB_AUTHN":
 		if err := checkCanSignIn(u, c.now); err != nil {
 			return nil, err
@@ -163,6 +127,54 @@ func (e *Emulator) startFirstFactor(c *call, p *userPool, cl *appClient, u *user
 		return e.startWebAuthn(c, p, cl, u, params["DEVICE_KEY"])
 	}
 	return nil, errInvalidParameter("Invalid challenge: %s", clip(name))
+}
+
+// firstFactorPassword signs u in by the PASSWORD factor, the password given up
+// front.
+func (e *Emulator) firstFactorPassword(c *call, p *userPool, cl *appClient, u *user, params map[string]string) (any, error) {
+	if params["PASSWORD"] == "" {
+		return nil, errInvalidParameter("Missing required parameter PASSWORD")
+	}
+	if err := checkResetRequired(u); err != nil {
+		return nil, err
+	}
+	if !passwordMatches(p, u, params["PASSWORD"]) {
+		return nil, errBadCredentials()
+	}
+	if err := checkCanSignIn(u, c.now); err != nil {
+		return nil, err
+	}
+	return e.afterPassword(c, p, cl, u, params["DEVICE_KEY"], false)
+}
+
+// firstFactorOTP sends u a one-time sign-in code (EMAIL_OTP: 8 digits by
+// e-mail; SMS_OTP: 6 by SMS, as an SMS MFA code) and challenges for it.
+func (e *Emulator) firstFactorOTP(c *call, p *userPool, cl *appClient, u *user, name, deviceKey string) (any, error) {
+	if err := checkCanSignIn(u, c.now); err != nil {
+		return nil, err
+	}
+	medium, kind := "EMAIL", "EMAIL_OTP"
+	if name == "SMS_OTP" {
+		medium, kind = "SMS", "SMS_MFA" // CustomMessage_Authentication, as an SMS MFA code
+	}
+	code := e.randomDigits(6)
+	if name == "EMAIL_OTP" {
+		code = e.randomDigits(8) // Cognito's e-mail sign-in codes have 8 digits
+	}
+	d, err := e.send(c, p, u, kind, code, medium)
+	if err != nil {
+		return nil, err
+	}
+	s := &challengeSession{PoolID: p.ID, ClientID: cl.ID, Username: u.Username, Challenge: name, DeviceKey: deviceKey, code: code, userAuth: true}
+	return &authResponse{
+		ChallengeName: name,
+		ChallengeParameters: map[string]string{
+			"USERNAME":                      u.Username,
+			"CODE_DELIVERY_DELIVERY_MEDIUM": d["DeliveryMedium"],
+			"CODE_DELIVERY_DESTINATION":     d["Destination"],
+		},
+		Session: e.newSession(s, c.now),
+	}, nil
 }
 
 // answerUserAuth answers the challenges of a USER_AUTH sign-in: SELECT_CHALLENGE
