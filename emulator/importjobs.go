@@ -408,30 +408,9 @@ func (e *Emulator) runImport(p *userPool, j *importJob, now time.Time) {
 	end := func(status, msg string) {
 		j.Status, j.CompletionDate, j.CompletionMessage = status, epoch(now), msg
 	}
-	data, ok := e.uploads[p.ID+"/"+j.JobID]
-	if !ok {
-		msg := "No CSV file was uploaded to the job's PreSignedUrl."
-		if j.Uploaded {
-			msg = "The CSV file uploaded for this job was lost when the emulator restarted."
-		}
+	lines, msg := e.importLines(p, j)
+	if msg != "" {
 		end("Failed", msg)
-		return
-	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if !utf8.Valid(data) {
-		end("Failed", "The CSV file could not be parsed: it is not UTF-8.")
-		return
-	}
-	lines := strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")
-	for len(lines) > 0 && strings.TrimSpace(lines[len(lines)-1]) == "" {
-		lines = lines[:len(lines)-1]
-	}
-	if len(lines) == 0 {
-		end("Failed", "The CSV file could not be parsed: it is empty.")
-		return
-	}
-	if len(lines)-1 > maxImportRows {
-		end("Failed", fmt.Sprintf("The CSV file has more than %d users.", maxImportRows))
 		return
 	}
 	header := splitImportRow(lines[0])
@@ -440,28 +419,61 @@ func (e *Emulator) runImport(p *userPool, j *importJob, now time.Time) {
 		return
 	}
 	for i, line := range lines[1:] {
-		n := i + 2 // the line number, the header being line 1
 		if strings.TrimSpace(line) == "" {
 			continue
 		}
 		result, why := e.importRow(p, header, line, now)
-		switch result {
-		case "SUCCEEDED":
-			j.ImportedUsers++
-		case "SKIPPED":
-			j.SkippedUsers++
-		default:
-			j.FailedUsers++
-		}
-		if len(j.Log) < maxImportLog {
-			j.Log = append(j.Log, fmt.Sprintf("[%s] Line Number %d - %s", result, n, why))
-		}
+		j.count(result, i+2, why) // the line number, the header being line 1
 	}
 	if j.ImportedUsers == 0 && j.SkippedUsers+j.FailedUsers > 0 {
 		end("Failed", "Too many users have failed or been skipped during the import.")
 		return
 	}
 	end("Succeeded", "Import Job Completed Successfully.")
+}
+
+// importLines are the lines of the job's uploaded CSV file (the header first,
+// trailing blank lines dropped), or why the job fails: no file, not UTF-8,
+// empty, too many users.
+func (e *Emulator) importLines(p *userPool, j *importJob) ([]string, string) {
+	data, ok := e.uploads[p.ID+"/"+j.JobID]
+	if !ok {
+		if j.Uploaded {
+			return nil, "The CSV file uploaded for this job was lost when the emulator restarted."
+		}
+		return nil, "No CSV file was uploaded to the job's PreSignedUrl."
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if !utf8.Valid(data) {
+		return nil, "The CSV file could not be parsed: it is not UTF-8."
+	}
+	lines := strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")
+	for len(lines) > 0 && strings.TrimSpace(lines[len(lines)-1]) == "" {
+		lines = lines[:len(lines)-1]
+	}
+	if len(lines) == 0 {
+		return nil, "The CSV file could not be parsed: it is empty."
+	}
+	if len(lines)-1 > maxImportRows {
+		return nil, fmt.Sprintf("The CSV file has more than %d users.", maxImportRows)
+	}
+	return lines, ""
+}
+
+// count records one row's result (SUCCEEDED, SKIPPED or a failure) in the
+// job's counts and its bounded log.
+func (j *importJob) count(result string, line int, why string) {
+	switch result {
+	case "SUCCEEDED":
+		j.ImportedUsers++
+	case "SKIPPED":
+		j.SkippedUsers++
+	default:
+		j.FailedUsers++
+	}
+	if len(j.Log) < maxImportLog {
+		j.Log = append(j.Log, fmt.Sprintf("[%s] Line Number %d - %s", result, line, why))
+	}
 }
 
 // checkImportHeader refuses a header that is not the pool's: every column of
