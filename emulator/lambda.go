@@ -290,32 +290,49 @@ func (e *Emulator) runFunction(ctx context.Context, r route, arn string, payload
 			return nil, lerr
 		}
 	}
-	if f.Latency > 0 {
-		t := time.NewTimer(f.Latency)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctxFailure(ctx)
-		}
+	if lerr := faultLatency(ctx, f.Latency); lerr != nil {
+		return nil, lerr
 	}
 	switch {
 	case f.Drop:
 		return nil, &lambdaError{"unreachable", "Connection reset while invoking Lambda function"}
 	case f.Cut:
 		return out[:len(out)/2], nil // half a JSON document: an invalid response
-	case f.ErrName == "UnexpectedLambdaException" || f.ErrName == "InvalidLambdaResponseException" || f.ErrName == "UserLambdaValidationException":
-		return nil, &lambdaError{"injected-fault", f.ErrName + ": " + f.faultMessage()}
 	case f.ErrName != "":
-		msg := f.Message
-		if msg == "" {
-			msg = f.ErrName
-		}
-		return nil, &lambdaError{"function-error", clipMessage(msg)}
+		return nil, f.functionError()
 	case f.After:
 		return out, nil
 	}
 	return e.callFunction(ctx, r, arn, payload)
+}
+
+// faultLatency waits out an injected latency d, or fails when ctx ends first.
+func faultLatency(ctx context.Context, d time.Duration) *lambdaError {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		t.Stop()
+		return ctxFailure(ctx)
+	}
+}
+
+// functionError is the failure a fault naming an error plays: one of Cognito's
+// own Lambda exceptions, or else the function's error with f's message.
+func (f Fault) functionError() *lambdaError {
+	switch f.ErrName {
+	case "UnexpectedLambdaException", "InvalidLambdaResponseException", "UserLambdaValidationException":
+		return &lambdaError{"injected-fault", f.ErrName + ": " + f.faultMessage()}
+	}
+	msg := f.Message
+	if msg == "" {
+		msg = f.ErrName
+	}
+	return &lambdaError{"function-error", clipMessage(msg)}
 }
 
 // callFunction calls the function over its route.
