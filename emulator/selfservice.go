@@ -522,17 +522,8 @@ func (e *Emulator) opUpdateUserAttributes(c *call, in *updateUserAttributesInput
 	if err := checkAttributes(in.UserAttributes); err != nil {
 		return nil, err
 	}
-	if client := p.Clients[cl.ClientID]; client != nil && len(client.WriteAttributes) > 0 {
-		for _, a := range in.UserAttributes {
-			if !contains(client.WriteAttributes, a.Name) {
-				return nil, errNotAuthorized("A client attempted to write unauthorized attribute")
-			}
-		}
-	}
-	for _, a := range in.UserAttributes {
-		if a.Name == "email_verified" || a.Name == "phone_number_verified" {
-			return nil, errInvalidParameter("Cannot modify %s with an access token.", a.Name)
-		}
+	if err := checkSelfServiceWrite(p.Clients[cl.ClientID], in.UserAttributes); err != nil {
+		return nil, err
 	}
 	apply, pending := holdPending(p, u, in.UserAttributes)
 	u.applyAttributes(apply)
@@ -553,6 +544,24 @@ func (e *Emulator) opUpdateUserAttributes(c *call, in *updateUserAttributesInput
 		out["CodeDeliveryDetailsList"] = deliveries
 	}
 	return out, nil
+}
+
+// checkSelfServiceWrite refuses what a user may not write with an access
+// token: an attribute the client may not write, and the verified flags.
+func checkSelfServiceWrite(client *appClient, attrs []attribute) error {
+	if client != nil && len(client.WriteAttributes) > 0 {
+		for _, a := range attrs {
+			if !contains(client.WriteAttributes, a.Name) {
+				return errNotAuthorized("A client attempted to write unauthorized attribute")
+			}
+		}
+	}
+	for _, a := range attrs {
+		if a.Name == "email_verified" || a.Name == "phone_number_verified" {
+			return errInvalidParameter("Cannot modify %s with an access token.", a.Name)
+		}
+	}
+	return nil
 }
 
 func (e *Emulator) opDeleteUser(c *call, in *accessTokenInput) (any, error) {
