@@ -9,8 +9,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -446,38 +444,6 @@ func (e *Emulator) checkOAuthAccess(token string, now time.Time) (u *user, cl *a
 		return nil, nil, nil, "invalid_token"
 	}
 	return u, claims, c, ""
-}
-
-// signedAccessClaims reads token's claims when it is signed by the access key
-// of the pool its issuer names (claims are not checked yet).
-func (e *Emulator) signedAccessClaims(token string) (*userPool, *accessClaims, bool) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return nil, nil, false
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return nil, nil, false
-	}
-	var claims accessClaims
-	if json.Unmarshal(payload, &claims) != nil {
-		return nil, nil, false
-	}
-	p := e.poolOfIssuer(claims.Iss)
-	if p == nil || p.Keys.access == nil {
-		return nil, nil, false
-	}
-	if _, err := jwt.Parse(token, func(t *jwt.Token) (any, error) {
-		kid, _ := t.Header["kid"].(string)
-		if k := p.Keys.publicKey("access", kid); k != nil {
-			return k, nil
-		}
-		return nil, errors.New("unknown kid")
-	},
-		jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation()); err != nil {
-		return nil, nil, false
-	}
-	return p, &claims, true
 }
 
 // bearerError answers as RFC 6750 says, which Cognito's userInfo follows.

@@ -430,31 +430,8 @@ type accessClaims struct {
 // and returns its pool and user. Messages are Cognito's.
 func (e *Emulator) authenticate(token string, now time.Time) (*userPool, *user, *accessClaims, error) {
 	bad := errNotAuthorized("Invalid Access Token")
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return nil, nil, nil, bad
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return nil, nil, nil, bad
-	}
-	var cl accessClaims
-	if err := json.Unmarshal(payload, &cl); err != nil {
-		return nil, nil, nil, bad
-	}
-	p := e.poolOfIssuer(cl.Iss)
-	if p == nil || p.Keys.access == nil {
-		return nil, nil, nil, bad
-	}
-	_, err = jwt.Parse(token, func(t *jwt.Token) (any, error) {
-		kid, _ := t.Header["kid"].(string)
-		if k := p.Keys.publicKey("access", kid); k != nil {
-			return k, nil
-		}
-		return nil, fmt.Errorf("unknown kid")
-	},
-		jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation())
-	if err != nil {
+	p, cl, ok := e.signedAccessClaims(token)
+	if !ok {
 		return nil, nil, nil, bad
 	}
 	if cl.TokenUse != "access" || !strings.Contains(" "+cl.Scope+" ", " "+adminScope+" ") {
@@ -473,7 +450,39 @@ func (e *Emulator) authenticate(token string, now time.Time) (*userPool, *user, 
 	if !u.Enabled {
 		return nil, nil, nil, errNotAuthorized("User is disabled.")
 	}
-	return p, u, &cl, nil
+	return p, u, cl, nil
+}
+
+// signedAccessClaims reads token's claims when it is signed by the access key
+// of the pool its issuer names (claims are not checked yet).
+func (e *Emulator) signedAccessClaims(token string) (*userPool, *accessClaims, bool) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return nil, nil, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, nil, false
+	}
+	var claims accessClaims
+	if json.Unmarshal(payload, &claims) != nil {
+		return nil, nil, false
+	}
+	p := e.poolOfIssuer(claims.Iss)
+	if p == nil || p.Keys.access == nil {
+		return nil, nil, false
+	}
+	if _, err := jwt.Parse(token, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		if k := p.Keys.publicKey("access", kid); k != nil {
+			return k, nil
+		}
+		return nil, fmt.Errorf("unknown kid")
+	},
+		jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation()); err != nil {
+		return nil, nil, false
+	}
+	return p, &claims, true
 }
 
 // jwks is pool p's public keys as a JSON Web Key Set.
