@@ -334,6 +334,19 @@ func (e *Emulator) consoleCreateUser(w http.ResponseWriter, r *http.Request, bod
 	consoleBack(w, r, poolPage(pool), "User "+clipTo(in.Username, 128)+" created.", err)
 }
 
+// consoleUserOps are the console's user actions that take nothing but the
+// user: the API operation each stands for and what the page says once done.
+var consoleUserOps = map[string]struct {
+	op, done string
+	run      func(*Emulator, *call, *adminUserInput) (any, error)
+}{
+	"confirm": {"AdminConfirmSignUp", "Confirmed.", (*Emulator).opAdminConfirmSignUp},
+	"disable": {"AdminDisableUser", "Disabled.", (*Emulator).opAdminDisableUser},
+	"enable":  {"AdminEnableUser", "Enabled.", (*Emulator).opAdminEnableUser},
+	"reset":   {"AdminResetUserPassword", "Password reset: the user must set a new one (code sent).", (*Emulator).opAdminResetUserPassword},
+	"delete":  {"AdminDeleteUser", "User deleted.", (*Emulator).opAdminDeleteUser},
+}
+
 // consoleUserAction applies one change to a user: the action names the API
 // operation it stands for.
 func (e *Emulator) consoleUserAction(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -344,68 +357,68 @@ func (e *Emulator) consoleUserAction(w http.ResponseWriter, r *http.Request, bod
 	var op, done string
 	var run func(c *call) error
 	switch action {
-	case "confirm":
-		op, done = "AdminConfirmSignUp", "Confirmed."
-		run = func(c *call) error { _, err := e.opAdminConfirmSignUp(c, &who); return err }
-	case "disable":
-		op, done = "AdminDisableUser", "Disabled."
-		run = func(c *call) error { _, err := e.opAdminDisableUser(c, &who); return err }
-	case "enable":
-		op, done = "AdminEnableUser", "Enabled."
-		run = func(c *call) error { _, err := e.opAdminEnableUser(c, &who); return err }
-	case "reset":
-		op, done = "AdminResetUserPassword", "Password reset: the user must set a new one (code sent)."
-		run = func(c *call) error { _, err := e.opAdminResetUserPassword(c, &who); return err }
-	case "delete":
-		op, done, back = "AdminDeleteUser", "User deleted.", poolPage(pool)
-		run = func(c *call) error { _, err := e.opAdminDeleteUser(c, &who); return err }
 	case "attributes":
-		// One NAME=VALUE per line; an empty value deletes the attribute.
-		var set []attribute
-		var del []string
-		for _, line := range strings.Split(f.Get("attributes"), "\n") {
-			line = strings.TrimSpace(line)
-			if line == "" {
-				continue
-			}
-			k, v, _ := strings.Cut(line, "=")
-			k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-			if k == "sub" {
-				continue
-			}
-			if v == "" {
-				del = append(del, k)
-			} else {
-				set = append(set, attribute{k, v})
-			}
-		}
-		op, done = "AdminUpdateUserAttributes", "Attributes saved."
-		run = func(c *call) error {
-			if len(set) > 0 {
-				if _, err := e.opAdminUpdateUserAttributes(c, &adminUpdateUserAttributesInput{adminUserInput: who, UserAttributes: set}); err != nil {
-					return err
-				}
-			}
-			if len(del) > 0 {
-				_, err := e.opAdminDeleteUserAttributes(c, &deleteAttributesInput{adminUserInput: who, UserAttributeNames: del})
-				return err
-			}
-			return nil
-		}
+		op, done, run = "AdminUpdateUserAttributes", "Attributes saved.", e.consoleAttributesChange(who, f.Get("attributes"))
 	case "add-group", "remove-group":
-		in := &userGroupInput{UserPoolID: pool, Username: name, GroupName: f.Get("group")}
-		if action == "add-group" {
-			op, done = "AdminAddUserToGroup", "Added to "+clipTo(in.GroupName, 128)+"."
-			run = func(c *call) error { _, err := e.opAdminAddUserToGroup(c, in); return err }
-		} else {
-			op, done = "AdminRemoveUserFromGroup", "Removed from "+clipTo(in.GroupName, 128)+"."
-			run = func(c *call) error { _, err := e.opAdminRemoveUserFromGroup(c, in); return err }
-		}
+		op, done, run = e.consoleGroupChange(action, &userGroupInput{UserPoolID: pool, Username: name, GroupName: f.Get("group")})
 	default:
-		http.Error(w, "unknown action", http.StatusNotFound)
-		return
+		o, ok := consoleUserOps[action]
+		if !ok {
+			http.Error(w, "unknown action", http.StatusNotFound)
+			return
+		}
+		if action == "delete" {
+			back = poolPage(pool)
+		}
+		op, done = o.op, o.done
+		run = func(c *call) error { _, err := o.run(e, c, &who); return err }
 	}
 	consoleBack(w, r, back, done, e.consoleDo(r, op, run))
+}
+
+// consoleAttributesChange is the console's attribute form as API calls: one
+// NAME=VALUE per line; an empty value deletes the attribute, sub is left alone.
+func (e *Emulator) consoleAttributesChange(who adminUserInput, form string) func(c *call) error {
+	var set []attribute
+	var del []string
+	for _, line := range strings.Split(form, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(line, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if k == "sub" {
+			continue
+		}
+		if v == "" {
+			del = append(del, k)
+		} else {
+			set = append(set, attribute{k, v})
+		}
+	}
+	return func(c *call) error {
+		if len(set) > 0 {
+			if _, err := e.opAdminUpdateUserAttributes(c, &adminUpdateUserAttributesInput{adminUserInput: who, UserAttributes: set}); err != nil {
+				return err
+			}
+		}
+		if len(del) > 0 {
+			_, err := e.opAdminDeleteUserAttributes(c, &deleteAttributesInput{adminUserInput: who, UserAttributeNames: del})
+			return err
+		}
+		return nil
+	}
+}
+
+// consoleGroupChange is the console's add-group or remove-group action.
+func (e *Emulator) consoleGroupChange(action string, in *userGroupInput) (op, done string, run func(c *call) error) {
+	if action == "add-group" {
+		return "AdminAddUserToGroup", "Added to " + clipTo(in.GroupName, 128) + ".",
+			func(c *call) error { _, err := e.opAdminAddUserToGroup(c, in); return err }
+	}
+	return "AdminRemoveUserFromGroup", "Removed from " + clipTo(in.GroupName, 128) + ".",
+		func(c *call) error { _, err := e.opAdminRemoveUserFromGroup(c, in); return err }
 }
 
 // ---- what the emulator did ----
