@@ -227,19 +227,9 @@ type Emulator struct {
 // New returns an emulator; it loads Options.StateFile when it exists and applies
 // Options.Seed.
 func New(opts Options) (*Emulator, error) {
-	if opts.Region == "" {
-		opts.Region = "us-east-1"
-	}
-	if opts.Clock == nil {
-		opts.Clock = clock.System{}
-	}
-	if opts.Rand == nil {
-		opts.Rand = rand.Reader
-	}
-	if opts.LambdaEndpoint != "" {
-		if err := checkEndpoint(opts.LambdaEndpoint); err != nil {
-			return nil, err
-		}
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	var seed [32]byte
 	if _, err := io.ReadFull(opts.Rand, seed[:]); err != nil {
@@ -268,34 +258,69 @@ func New(opts Options) (*Emulator, error) {
 	e.registerIdentityPoolMoreOps()
 	e.mux, e.admin = e.routes(), e.adminMux()
 	if opts.StateFile != "" {
-		// A state file that cannot be written would fail only at shutdown,
-		// losing everything; say so at start.
-		dir := filepath.Dir(opts.StateFile)
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			return nil, fmt.Errorf("emulator: state file %s: directory %s does not exist", opts.StateFile, dir)
-		}
-		if err := e.loadStateFile(opts.StateFile); err != nil {
+		if err := e.openStateFile(opts.StateFile); err != nil {
 			return nil, err
 		}
 	}
-	e.accessKeys = map[string]string{}
-	for id, secret := range opts.AccessKeys {
-		e.accessKeys[id] = secret
-	}
-	if opts.Seed != nil {
-		for _, k := range opts.Seed.AccessKeys {
-			if k.AccessKeyID == "" || k.SecretAccessKey == "" {
-				return nil, fmt.Errorf("emulator: seed: an access key needs accessKeyId and secretAccessKey")
-			}
-			e.accessKeys[k.AccessKeyID] = k.SecretAccessKey
-		}
-		res, err := e.ApplySeed(*opts.Seed)
-		if err != nil {
-			return nil, err
-		}
-		e.seeded = res
+	if err := e.applyOptionsSeed(); err != nil {
+		return nil, err
 	}
 	return e, nil
+}
+
+// withDefaults fills the options New defaults (region us-east-1, the system
+// clock, crypto/rand) and checks the Lambda endpoint.
+func (opts Options) withDefaults() (Options, error) {
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.System{}
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Reader
+	}
+	if opts.LambdaEndpoint != "" {
+		if err := checkEndpoint(opts.LambdaEndpoint); err != nil {
+			return opts, err
+		}
+	}
+	return opts, nil
+}
+
+// openStateFile loads the state file at path when it exists. A state file that
+// cannot be written would fail only at shutdown, losing everything: a missing
+// directory is refused at start.
+func (e *Emulator) openStateFile(path string) error {
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return fmt.Errorf("emulator: state file %s: directory %s does not exist", path, dir)
+	}
+	return e.loadStateFile(path)
+}
+
+// applyOptionsSeed takes the access keys of Options and of its seed, and
+// applies Options.Seed.
+func (e *Emulator) applyOptionsSeed() error {
+	e.accessKeys = map[string]string{}
+	for id, secret := range e.opts.AccessKeys {
+		e.accessKeys[id] = secret
+	}
+	if e.opts.Seed == nil {
+		return nil
+	}
+	for _, k := range e.opts.Seed.AccessKeys {
+		if k.AccessKeyID == "" || k.SecretAccessKey == "" {
+			return fmt.Errorf("emulator: seed: an access key needs accessKeyId and secretAccessKey")
+		}
+		e.accessKeys[k.AccessKeyID] = k.SecretAccessKey
+	}
+	res, err := e.ApplySeed(*e.opts.Seed)
+	if err != nil {
+		return err
+	}
+	e.seeded = res
+	return nil
 }
 
 // Operations lists the X-Amz-Target of every operation the emulator serves.
