@@ -9,6 +9,7 @@ import (
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/secret"
 )
 
 func lastCode(t *testing.T, srv *emulator.Server, pool, user, kind string) string {
@@ -25,7 +26,7 @@ func lastCode(t *testing.T, srv *emulator.Server, pool, user, kind string) strin
 
 func signIn(t *testing.T, c *cognito.Client, user, password string) *cognito.Tokens {
 	t.Helper()
-	res, err := c.SignIn(context.Background(), cognito.SignInInput{Username: user, Password: password})
+	res, err := c.SignIn(context.Background(), cognito.SignInInput{Username: user, Password: secret.String(password)})
 	if err != nil {
 		t.Fatalf("sign-in %s: %v", user, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -69,7 +68,7 @@ func (a *AdminClient) Client() *Client { return a.c }
 func (a *AdminClient) flowParams(in SignInInput, params map[string]string) (types.AuthFlowType, *srp.Client, error) {
 	switch in.Flow {
 	case FlowAdminPassword:
-		params["PASSWORD"] = in.Password
+		params["PASSWORD"] = in.Password.Reveal()
 		return types.AuthFlowTypeAdminUserPasswordAuth, nil, nil
 	case FlowSRP:
 		s, err := srp.NewClient(a.c.opts.Random)
@@ -132,14 +131,14 @@ func (a *AdminClient) SignIn(ctx context.Context, in SignInInput) (*Result, erro
 		ts := srp.Timestamp(a.c.opts.Clock.Now())
 		sig, err := s.Signature(p["SRP_B"], srp.Claim{
 			Prefix: srp.PoolName(a.c.opts.UserPoolID), UserID: userID, Password: secret.String(in.Password),
-			SaltHex: p["SALT"], SecretBlock: secret.String(p["SECRET_BLOCK"]), Timestamp: ts,
+			SaltHex: p["SALT"], SecretBlock: ch.secretBlock.Get(), Timestamp: ts,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("cognito: PASSWORD_VERIFIER: %w", err)
 		}
 		ch.Username = userID
 		res, err = a.respond(ctx, ch, map[string]string{
-			"USERNAME": userID, "PASSWORD_CLAIM_SECRET_BLOCK": p["SECRET_BLOCK"],
+			"USERNAME": userID, "PASSWORD_CLAIM_SECRET_BLOCK": ch.secretBlock.Get().Reveal(),
 			"PASSWORD_CLAIM_SIGNATURE": sig, "TIMESTAMP": ts,
 		}, in.ClientMetadata)
 		if err != nil {
@@ -161,17 +160,17 @@ func (a *AdminClient) Respond(ctx context.Context, ch *Challenge, ans Answer) (*
 	field, value := "", ""
 	switch ch.Name {
 	case ChallengeSMSMFA:
-		field, value = "SMS_MFA_CODE", ans.Code
+		field, value = "SMS_MFA_CODE", ans.Code.Reveal()
 	case ChallengeSoftwareTokenMFA:
-		field, value = "SOFTWARE_TOKEN_MFA_CODE", ans.Code
+		field, value = "SOFTWARE_TOKEN_MFA_CODE", ans.Code.Reveal()
 	case ChallengeEmailOTP:
-		field, value = "EMAIL_OTP_CODE", ans.Code
+		field, value = "EMAIL_OTP_CODE", ans.Code.Reveal()
 	case ChallengeCustom:
-		field, value = "ANSWER", ans.Code
+		field, value = "ANSWER", ans.Code.Reveal()
 	case ChallengeSelectMFAType:
 		field, value = "ANSWER", ans.MFAType
 	case ChallengeNewPasswordRequired:
-		field, value = "NEW_PASSWORD", ans.NewPassword
+		field, value = "NEW_PASSWORD", ans.NewPassword.Reveal()
 		for k, v := range ans.Attributes {
 			resp["userAttributes."+k] = v
 		}
@@ -185,16 +184,18 @@ func (a *AdminClient) Respond(ctx context.Context, ch *Challenge, ans Answer) (*
 		}
 		resp[field] = value
 	}
-	maps.Copy(resp, ans.Responses)
+	for k, v := range ans.Responses {
+		resp[k] = v.Reveal()
+	}
 	return a.respond(ctx, ch, resp, ans.ClientMetadata)
 }
 
 func (a *AdminClient) respond(ctx context.Context, ch *Challenge, resp, meta map[string]string) (*Result, error) {
 	username := resp["USERNAME"]
 	a.c.addSecretHash(resp, username)
-	if ch.device != nil && ch.device.Key != "" {
+	if d := ch.device.Get(); d != nil && d.Key != "" {
 		if _, ok := resp["DEVICE_KEY"]; !ok {
-			resp["DEVICE_KEY"] = ch.device.Key
+			resp["DEVICE_KEY"] = d.Key
 		}
 	}
 	in := &cip.AdminRespondToAuthChallengeInput{
@@ -211,7 +212,7 @@ func (a *AdminClient) respond(ctx context.Context, ch *Challenge, resp, meta map
 	if err != nil {
 		return nil, MapError("AdminRespondToAuthChallenge", err)
 	}
-	res, err := a.c.result("AdminRespondToAuthChallenge", out.AuthenticationResult, out.ChallengeName, out.ChallengeParameters, out.Session, out.ResultMetadata, ch.device)
+	res, err := a.c.result("AdminRespondToAuthChallenge", out.AuthenticationResult, out.ChallengeName, out.ChallengeParameters, out.Session, out.ResultMetadata, ch.device.Get())
 	if err != nil {
 		return nil, err
 	}

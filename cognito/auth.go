@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/cogauth/cogauth/internal/redact"
 	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/srp"
@@ -60,6 +60,17 @@ type Device struct {
 	Password jwt.Secret
 }
 
+// String names the device by its key. (Its fields redact themselves; a String
+// is what fmt calls for %s and %q of a *Device held in another value, where it
+// would otherwise print the pointer's target in an error form that calls no
+// method, the password's own included.)
+func (d *Device) String() string {
+	if d == nil {
+		return "cognito.Device(nil)"
+	}
+	return "cognito.Device{key=" + d.Key + "}"
+}
+
 // Tokens are what a successful sign-in or refresh returns, still encoded.
 type Tokens struct {
 	AccessToken jwt.Secret
@@ -67,6 +78,15 @@ type Tokens struct {
 	// RefreshToken is empty after a refresh that did not rotate it: keep the old one.
 	RefreshToken jwt.Secret
 	ExpiresIn    time.Duration
+}
+
+// String says which tokens are present and their lifetime. (Like Device's, it
+// is what %s and %q of a *Tokens held in a Result print.)
+func (t *Tokens) String() string {
+	if t == nil {
+		return "cognito.Tokens(nil)"
+	}
+	return fmt.Sprintf("cognito.Tokens{access=%s id=%s refresh=%s expires_in=%v}", t.AccessToken, t.IDToken, t.RefreshToken, t.ExpiresIn)
 }
 
 // NewDevice is the device the service created at sign-in, to be confirmed with
@@ -91,7 +111,9 @@ type Challenge struct {
 	Name string
 	// Username is the name the service knows the user by (its USERNAME parameter),
 	// which may differ from what the user typed (an alias, an email address).
-	Username   string
+	Username string
+	// Parameters are the challenge's parameters as the service sent them, but
+	// for SRP's SECRET_BLOCK, which the SRP steps answer themselves.
 	Parameters map[string]string
 	// Session is the service's opaque handle on this sign-in attempt.
 	Session jwt.Secret
@@ -103,8 +125,14 @@ type Challenge struct {
 	// MaxWebAuthnJSON bytes.
 	CredentialRequestOptions json.RawMessage
 
-	device *Device // remembered device, answered automatically if asked for
-	login  string  // the name SignIn was given, which Username may not be
+	// device is the remembered device, answered automatically if asked for;
+	// boxed, as a pointer to a pointer fmt never follows, so that no printing
+	// of a Challenge (or of what holds one) reaches its password.
+	device redact.Box[*Device]
+	// secretBlock is SRP's SECRET_BLOCK, which the PASSWORD_VERIFIER steps
+	// answer themselves (boxed like device).
+	secretBlock redact.Box[secret.String]
+	login       string // the name SignIn was given, which Username may not be
 }
 
 // RequiredAttributes lists the attributes NEW_PASSWORD_REQUIRED wants set (without
@@ -140,7 +168,7 @@ func (ch *Challenge) MFAOptions() []string {
 }
 
 // Device returns the remembered device this sign-in uses, if any.
-func (ch *Challenge) Device() *Device { return ch.device }
+func (ch *Challenge) Device() *Device { return ch.device.Get() }
 
 // Login returns the name the sign-in started with (what the user typed: an alias,
 // an e-mail address), which may differ from Username, the service's name.
@@ -166,7 +194,7 @@ func (ch *Challenge) String() string {
 // SignInInput is what SignIn needs.
 type SignInInput struct {
 	Username string
-	Password string
+	Password secret.String
 	Flow     Flow
 	// Device, when remembered, lets the service skip MFA for it.
 	Device         *Device
@@ -183,9 +211,9 @@ type SignInInput struct {
 type Answer struct {
 	// Code answers SMS_MFA, SOFTWARE_TOKEN_MFA, EMAIL_OTP, and is the ANSWER of a
 	// CUSTOM_CHALLENGE.
-	Code string
+	Code secret.String
 	// NewPassword and Attributes answer NEW_PASSWORD_REQUIRED.
-	NewPassword string
+	NewPassword secret.String
 	Attributes  map[string]string
 	// MFAType answers SELECT_MFA_TYPE: ChallengeSMSMFA, ChallengeSoftwareTokenMFA or
 	// ChallengeEmailOTP.
@@ -193,14 +221,14 @@ type Answer struct {
 	// FirstFactor answers SELECT_CHALLENGE (one of Challenge.Available), with
 	// Password for FactorPassword and FactorPasswordSRP.
 	FirstFactor string
-	Password    string
+	Password    secret.String
 	// Credential answers WEB_AUTHN: the authenticator's
 	// AuthenticationResponseJSON for Challenge.CredentialRequestOptions (a JSON
 	// object of at most MaxWebAuthnJSON bytes).
 	Credential json.RawMessage
 	// Responses are sent as they are, after the fields above (e.g. EMAIL for an
 	// email MFA_SETUP).
-	Responses      map[string]string
+	Responses      map[string]secret.String
 	ClientMetadata map[string]string
 }
 
@@ -243,7 +271,7 @@ func (c *Client) SignIn(ctx context.Context, in SignInInput) (*Result, error) {
 		if s == nil {
 			return nil, errors.New("cognito: service asked for an SRP password proof the flow did not start")
 		}
-		res, err = c.passwordVerifier(ctx, s, res.Challenge, in.Password, in.ClientMetadata)
+		res, err = c.passwordVerifier(ctx, s, res.Challenge, in.Password.Reveal(), in.ClientMetadata)
 		if err != nil {
 			return nil, deviceGone(in.Device, err)
 		}
@@ -259,7 +287,7 @@ func (c *Client) flowParams(in SignInInput, params map[string]string) (types.Aut
 		if in.Password == "" {
 			return "", nil, errors.New("cognito: sign-in needs a password")
 		}
-		params["PASSWORD"] = in.Password
+		params["PASSWORD"] = in.Password.Reveal()
 		return types.AuthFlowTypeUserPasswordAuth, nil, nil
 	case FlowSRP, FlowCustom:
 		return c.srpParams(in, params)
@@ -313,7 +341,7 @@ func (c *Client) passwordVerifier(ctx context.Context, s *srp.Client, ch *Challe
 		UserID:      userID,
 		Password:    secret.String(password),
 		SaltHex:     p["SALT"],
-		SecretBlock: secret.String(p["SECRET_BLOCK"]),
+		SecretBlock: ch.secretBlock.Get(),
 		Timestamp:   ts,
 	})
 	if err != nil {
@@ -321,7 +349,7 @@ func (c *Client) passwordVerifier(ctx context.Context, s *srp.Client, ch *Challe
 	}
 	resp := map[string]string{
 		"USERNAME":                    userID,
-		"PASSWORD_CLAIM_SECRET_BLOCK": p["SECRET_BLOCK"],
+		"PASSWORD_CLAIM_SECRET_BLOCK": ch.secretBlock.Get().Reveal(),
 		"PASSWORD_CLAIM_SIGNATURE":    sig,
 		"TIMESTAMP":                   ts,
 	}
@@ -335,7 +363,7 @@ func (c *Client) autoAnswer(ctx context.Context, res *Result, meta map[string]st
 		return res, nil
 	}
 	ch := res.Challenge
-	d := ch.device
+	d := ch.device.Get()
 	if d == nil || d.Key == "" || d.GroupKey == "" || d.Password == "" {
 		return nil, errors.New("cognito: the service asks for device authentication but no remembered device (key, group key, password) was given")
 	}
@@ -355,14 +383,14 @@ func (c *Client) autoAnswer(ctx context.Context, res *Result, meta map[string]st
 	ts := srp.Timestamp(c.opts.Clock.Now())
 	sig, err := s.Signature(p["SRP_B"], srp.Claim{
 		Prefix: d.GroupKey, UserID: d.Key, Password: d.Password,
-		SaltHex: p["SALT"], SecretBlock: secret.String(p["SECRET_BLOCK"]), Timestamp: ts,
+		SaltHex: p["SALT"], SecretBlock: ch.secretBlock.Get(), Timestamp: ts,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cognito: DEVICE_PASSWORD_VERIFIER: %w", err)
 	}
 	res, err = c.respond(ctx, ch, map[string]string{
 		"USERNAME":                    ch.Username,
-		"PASSWORD_CLAIM_SECRET_BLOCK": p["SECRET_BLOCK"],
+		"PASSWORD_CLAIM_SECRET_BLOCK": ch.secretBlock.Get().Reveal(),
 		"PASSWORD_CLAIM_SIGNATURE":    sig,
 		"TIMESTAMP":                   ts,
 	}, meta)
@@ -411,7 +439,9 @@ func (c *Client) Respond(ctx context.Context, ch *Challenge, a Answer) (*Result,
 	if err := answerParams(ch, a, resp); err != nil {
 		return nil, err
 	}
-	maps.Copy(resp, a.Responses)
+	for k, v := range a.Responses {
+		resp[k] = v.Reveal()
+	}
 	res, err := c.respond(ctx, ch, resp, a.ClientMetadata)
 	if err != nil {
 		return nil, err
@@ -431,8 +461,8 @@ var codeResponses = map[string]string{
 // answerParams adds a, the answer to ch, to the challenge responses resp.
 func answerParams(ch *Challenge, a Answer, resp map[string]string) error {
 	if key, ok := codeResponses[ch.Name]; ok {
-		resp[key] = a.Code
-		return needAnswer(ch, "Code", a.Code)
+		resp[key] = a.Code.Reveal()
+		return needAnswer(ch, "Code", a.Code.Reveal())
 	}
 	switch ch.Name {
 	case ChallengeWebAuthn:
@@ -454,8 +484,8 @@ func answerParams(ch *Challenge, a Answer, resp map[string]string) error {
 
 // newPasswordParams adds the answer to NEW_PASSWORD_REQUIRED to resp.
 func newPasswordParams(ch *Challenge, a Answer, resp map[string]string) error {
-	err := needAnswer(ch, "NewPassword", a.NewPassword)
-	resp["NEW_PASSWORD"] = a.NewPassword
+	err := needAnswer(ch, "NewPassword", a.NewPassword.Reveal())
+	resp["NEW_PASSWORD"] = a.NewPassword.Reveal()
 	for k, v := range a.Attributes {
 		resp["userAttributes."+k] = v
 	}
@@ -479,9 +509,9 @@ func needAnswer(ch *Challenge, field, v string) error {
 func (c *Client) respond(ctx context.Context, ch *Challenge, resp map[string]string, meta map[string]string) (*Result, error) {
 	username := resp["USERNAME"]
 	c.addSecretHash(resp, username)
-	if ch.device != nil && ch.device.Key != "" {
+	if d := ch.device.Get(); d != nil && d.Key != "" {
 		if _, ok := resp["DEVICE_KEY"]; !ok {
-			resp["DEVICE_KEY"] = ch.device.Key
+			resp["DEVICE_KEY"] = d.Key
 		}
 	}
 	in := &cip.RespondToAuthChallengeInput{
@@ -497,7 +527,7 @@ func (c *Client) respond(ctx context.Context, ch *Challenge, resp map[string]str
 	if err != nil {
 		return nil, MapError("RespondToAuthChallenge", err)
 	}
-	res, err := c.result("RespondToAuthChallenge", out.AuthenticationResult, out.ChallengeName, out.ChallengeParameters, out.Session, out.ResultMetadata, ch.device)
+	res, err := c.result("RespondToAuthChallenge", out.AuthenticationResult, out.ChallengeName, out.ChallengeParameters, out.Session, out.ResultMetadata, ch.device.Get())
 	if err != nil {
 		return nil, err
 	}
@@ -524,7 +554,12 @@ func (c *Client) result(op string, ar *types.AuthenticationResultType, name type
 	if name == "" {
 		return nil, invalidAnswer(op, md, "neither tokens nor a challenge")
 	}
-	ch := &Challenge{Name: string(name), Parameters: params, Session: jwt.Secret(aws.ToString(session)), device: dev}
+	ch := &Challenge{Name: string(name), Parameters: params, Session: jwt.Secret(aws.ToString(session)), device: redact.NewBox(dev)}
+	if sb, ok := params["SECRET_BLOCK"]; ok {
+		// The SRP steps answer it themselves; it stays out of Parameters.
+		ch.secretBlock = redact.NewBox(secret.String(sb))
+		delete(params, "SECRET_BLOCK")
+	}
 	if ch.Parameters == nil {
 		ch.Parameters = map[string]string{}
 	}

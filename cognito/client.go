@@ -105,14 +105,27 @@ func ParseRefreshOperation(s string) (RefreshOperation, error) {
 // session state: every token it needs comes in as an argument. Safe for concurrent
 // use.
 type Client struct {
-	opts Options // without the client secret, which is in secret
-	// secret is the client secret, boxed so that no printing of a Client (or of
-	// anything holding one) can reach it.
+	opts settings
+	// secret is the client secret, boxed: fmt prints a pointer it meets inside a
+	// value as an address, so no printing of a Client (or of anything holding
+	// one) can reach it, and the Client needs no printing method to hide it.
 	secret redact.Box[jwt.Secret]
 	api    *cip.Client
 	// noGetTokens remembers that the service does not implement
 	// GetTokensFromRefreshToken, so refreshes go straight to REFRESH_TOKEN_AUTH.
 	noGetTokens atomic.Bool
+}
+
+// settings are a Client's Options without the client secret: the Client keeps
+// no copy of it where fmt's reflection could print it.
+type settings struct {
+	UserPoolID, ClientID, Region, Endpoint string
+	HTTPClient                             aws.HTTPClient
+	Clock                                  clock.Clock
+	Random                                 io.Reader
+	RetryMaxAttempts                       int
+	Timeout                                time.Duration
+	RefreshOperation                       RefreshOperation
 }
 
 // New returns a Client for opts.
@@ -159,9 +172,11 @@ func New(opts Options) (*Client, error) {
 	if opts.RetryMaxAttempts == 1 {
 		o.Retryer = aws.NopRetryer{}
 	}
-	secret := redact.NewBox(opts.ClientSecret)
-	opts.ClientSecret = ""
-	return &Client{opts: opts, secret: secret, api: cip.New(o)}, nil
+	return &Client{opts: settings{
+		UserPoolID: opts.UserPoolID, ClientID: opts.ClientID, Region: opts.Region, Endpoint: opts.Endpoint,
+		HTTPClient: opts.HTTPClient, Clock: opts.Clock, Random: opts.Random,
+		RetryMaxAttempts: opts.RetryMaxAttempts, Timeout: opts.Timeout, RefreshOperation: opts.RefreshOperation,
+	}, secret: redact.NewBox(opts.ClientSecret), api: cip.New(o)}, nil
 }
 
 // UserPoolID returns the pool the client talks to.

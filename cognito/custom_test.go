@@ -13,6 +13,7 @@ import (
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/secret"
 )
 
 // mathTrigger is a CUSTOM_AUTH math challenge as Lambda functions: Define asks
@@ -97,7 +98,7 @@ func TestCustomAuth(t *testing.T) {
 	ctx := context.Background()
 	for _, password := range []string{"", pw} { // CUSTOM_AUTH, CUSTOM_WITH_SRP
 		c := customEmu(t)
-		res, err := c.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: password, Flow: cognito.FlowCustom})
+		res, err := c.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: secret.String(password), Flow: cognito.FlowCustom})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +111,7 @@ func TestCustomAuth(t *testing.T) {
 		if err != nil || res.Challenge == nil || res.Challenge.Name != cognito.ChallengeCustom {
 			t.Fatalf("wrong answer: %+v %v", res, err)
 		}
-		res, err = c.Respond(ctx, res.Challenge, cognito.Answer{Code: answerMath(t, res.Challenge)})
+		res, err = c.Respond(ctx, res.Challenge, cognito.Answer{Code: secret.String(answerMath(t, res.Challenge))})
 		if err != nil || res.Tokens == nil {
 			t.Fatalf("right answer: %+v %v", res, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/secret"
 )
 
 const pw = "Corr3ct-Horse!"
@@ -73,7 +74,7 @@ func TestEmulatorSRPSignIn(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.pool+"/"+tt.client+"/"+tt.user+"/"+tt.password, func(t *testing.T) {
 			c := emuClient(t, srv, tt.pool, tt.client)
-			res, err := c.SignIn(context.Background(), cognito.SignInInput{Username: tt.user, Password: tt.password})
+			res, err := c.SignIn(context.Background(), cognito.SignInInput{Username: tt.user, Password: secret.String(tt.password)})
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("err = %v, want %v", err, tt.wantErr)
@@ -176,11 +177,11 @@ func TestEmulatorMFASetupThenTOTP(t *testing.T) {
 	if res.Challenge == nil || res.Challenge.Name != cognito.ChallengeMFASetup {
 		t.Fatalf("want MFA_SETUP, got %+v", res)
 	}
-	secret, ch, err := c.AssociateSoftwareToken(ctx, res.Challenge)
+	totpKey, ch, err := c.AssociateSoftwareToken(ctx, res.Challenge)
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, _ := emulator.TOTP(secret.Reveal(), srv.Now())
+	code, _ := emulator.TOTP(totpKey.Reveal(), srv.Now())
 	ch, err = c.VerifySoftwareToken(ctx, ch, code, "phone")
 	if err != nil {
 		t.Fatal(err)
@@ -202,8 +203,8 @@ func TestEmulatorMFASetupThenTOTP(t *testing.T) {
 		t.Fatalf("wrong code: %v", err)
 	}
 	res, _ = c.SignIn(ctx, cognito.SignInInput{Username: "alice", Password: pw})
-	code, _ = emulator.TOTP(secret.Reveal(), srv.Now())
-	done, err = c.Respond(ctx, res.Challenge, cognito.Answer{Code: code})
+	code, _ = emulator.TOTP(totpKey.Reveal(), srv.Now())
+	done, err = c.Respond(ctx, res.Challenge, cognito.Answer{Code: secret.String(code)})
 	if err != nil || done.Tokens == nil {
 		t.Fatalf("TOTP answer: %+v, %v", done, err)
 	}
@@ -221,11 +222,11 @@ func TestEmulatorRememberedDeviceSkipsMFA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, ch, err := c.AssociateSoftwareToken(ctx, res.Challenge)
+	totpKey, ch, err := c.AssociateSoftwareToken(ctx, res.Challenge)
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, _ := emulator.TOTP(secret.Reveal(), srv.Now())
+	code, _ := emulator.TOTP(totpKey.Reveal(), srv.Now())
 	if ch, err = c.VerifySoftwareToken(ctx, ch, code, ""); err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,10 +13,14 @@ import (
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/internal/redact/redacttest"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/secret"
 )
 
 // TestRedaction renders every exported type of the package that holds a token
-// or a secret, every way, and finds none of the secrets.
+// or a secret, every way, and finds none of the secrets: their fields are of
+// redacting types (secret.String, jwt.Secret) or boxed, and no type but Device,
+// Tokens and Challenge (whose String is what %s of a pointer to them prints)
+// has a printing method.
 func TestRedaction(t *testing.T) {
 	const (
 		clientSecret = "client-secret-value-1234"
@@ -50,7 +53,7 @@ func TestRedaction(t *testing.T) {
 		"*Options":     &opts,
 		"*AdminClient": admin,
 		"SignInInput":  cognito.SignInInput{Username: "alice", Password: password, Device: &dev},
-		"Answer":       cognito.Answer{Code: code, NewPassword: newPassword, Responses: map[string]string{"ANSWER": code}},
+		"Answer":       cognito.Answer{Code: code, NewPassword: newPassword, Responses: map[string]secret.String{"ANSWER": code}},
 		"RefreshInput": cognito.RefreshInput{RefreshToken: refresh, Username: "alice"},
 		"Tokens":       tokens,
 		"*Tokens":      &tokens,
@@ -63,9 +66,10 @@ func TestRedaction(t *testing.T) {
 	for name, v := range values {
 		redacttest.NoSecrets(t, name, v, secrets...)
 	}
-	// The summaries still say something useful.
-	if s := c.String(); !strings.Contains(s, "us-east-1_Redact") || !strings.Contains(s, "secret=[redacted]") {
-		t.Errorf("Client summary %q", s)
+	// The challenge answers SRP's SECRET_BLOCK itself: it is not among the
+	// parameters a caller sees.
+	if _, ok := ch.Parameters["SECRET_BLOCK"]; ok || ch.Parameters["USERNAME"] != "alice" {
+		t.Errorf("challenge parameters %v", ch.Parameters)
 	}
 
 	// Errors of failed calls carry no secret either.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -67,7 +66,7 @@ func (c *Client) userAuthParams(in SignInInput, params map[string]string) (*srp.
 		if in.Password == "" {
 			return nil, errors.New("cognito: the PASSWORD challenge needs a password")
 		}
-		params["PASSWORD"] = in.Password
+		params["PASSWORD"] = in.Password.Reveal()
 	case FactorPasswordSRP:
 		if in.Password == "" {
 			return nil, errors.New("cognito: the PASSWORD_SRP challenge needs a password")
@@ -99,7 +98,7 @@ func (c *Client) selectChallenge(ctx context.Context, ch *Challenge, a Answer) (
 		if a.Password == "" {
 			return nil, errors.New("cognito: the PASSWORD factor needs Password")
 		}
-		resp["PASSWORD"] = a.Password
+		resp["PASSWORD"] = a.Password.Reveal()
 	case FactorPasswordSRP:
 		if a.Password == "" {
 			return nil, errors.New("cognito: the PASSWORD_SRP factor needs Password")
@@ -110,7 +109,9 @@ func (c *Client) selectChallenge(ctx context.Context, ch *Challenge, a Answer) (
 		}
 		resp["SRP_A"] = s.SRPA()
 	}
-	maps.Copy(resp, a.Responses)
+	for k, v := range a.Responses {
+		resp[k] = v.Reveal()
+	}
 	res, err := c.respond(ctx, ch, resp, a.ClientMetadata)
 	if err != nil {
 		return nil, err
@@ -119,7 +120,7 @@ func (c *Client) selectChallenge(ctx context.Context, ch *Challenge, a Answer) (
 		if s == nil {
 			return nil, errors.New("cognito: service asked for an SRP password proof the sign-in did not start")
 		}
-		if res, err = c.passwordVerifier(ctx, s, res.Challenge, a.Password, a.ClientMetadata); err != nil {
+		if res, err = c.passwordVerifier(ctx, s, res.Challenge, a.Password.Reveal(), a.ClientMetadata); err != nil {
 			return nil, err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/secret"
 )
 
 var userAuthFlows = []string{"ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
@@ -55,14 +56,14 @@ func TestUserAuthPreferredChallenge(t *testing.T) {
 				t.Fatalf("destination %q is not masked", d)
 			}
 			code := otpOf(t, srv, "pl", "pat", "EMAIL_OTP")
-			if _, err := c.Respond(ctx, res.Challenge, cognito.Answer{Code: wrong(code)}); !errors.Is(err, cognito.ErrCodeMismatch) {
+			if _, err := c.Respond(ctx, res.Challenge, cognito.Answer{Code: secret.String(wrong(code))}); !errors.Is(err, cognito.ErrCodeMismatch) {
 				t.Fatalf("wrong code: %v", err)
 			}
-			done, err := c.Respond(ctx, res.Challenge, cognito.Answer{Code: code})
+			done, err := c.Respond(ctx, res.Challenge, cognito.Answer{Code: secret.String(code)})
 			if err != nil || done.Tokens == nil {
 				t.Fatalf("right code: %+v, %v", done, err)
 			}
-			if _, err := c.Respond(ctx, res.Challenge, cognito.Answer{Code: code}); !errors.Is(err, cognito.ErrNotAuthorized) {
+			if _, err := c.Respond(ctx, res.Challenge, cognito.Answer{Code: secret.String(code)}); !errors.Is(err, cognito.ErrNotAuthorized) {
 				t.Fatalf("reused session: %v", err)
 			}
 		})
@@ -71,7 +72,7 @@ func TestUserAuthPreferredChallenge(t *testing.T) {
 			if err != nil || res.Challenge == nil || res.Challenge.Name != cognito.ChallengeSMSOTP {
 				t.Fatalf("SignIn = %+v, %v", res, err)
 			}
-			done, err := c.Respond(ctx, res.Challenge, cognito.Answer{Code: otpOf(t, srv, "pl", "pat", "SMS_MFA")})
+			done, err := c.Respond(ctx, res.Challenge, cognito.Answer{Code: secret.String(otpOf(t, srv, "pl", "pat", "SMS_MFA"))})
 			if err != nil || done.Tokens == nil {
 				t.Fatalf("code: %+v, %v", done, err)
 			}
@@ -111,7 +112,7 @@ func TestUserAuthSelectChallenge(t *testing.T) {
 		if err != nil || next.Challenge == nil || next.Challenge.Name != cognito.ChallengeEmailOTP {
 			t.Fatalf("select: %+v, %v", next, err)
 		}
-		done, err := c.Respond(ctx, next.Challenge, cognito.Answer{Code: otpOf(t, srv, "pl", "pat", "EMAIL_OTP")})
+		done, err := c.Respond(ctx, next.Challenge, cognito.Answer{Code: secret.String(otpOf(t, srv, "pl", "pat", "EMAIL_OTP"))})
 		if err != nil || done.Tokens == nil {
 			t.Fatalf("code: %+v, %v", done, err)
 		}
@@ -135,11 +136,11 @@ func TestUserAuthSelectChallenge(t *testing.T) {
 		}
 		code := otpOf(t, srv, "pl", "pat", "EMAIL_OTP")
 		for range 3 {
-			if _, err := c.Respond(ctx, next.Challenge, cognito.Answer{Code: wrong(code)}); !errors.Is(err, cognito.ErrCodeMismatch) {
+			if _, err := c.Respond(ctx, next.Challenge, cognito.Answer{Code: secret.String(wrong(code))}); !errors.Is(err, cognito.ErrCodeMismatch) {
 				t.Fatalf("wrong code: %v", err)
 			}
 		}
-		if _, err := c.Respond(ctx, next.Challenge, cognito.Answer{Code: code}); !errors.Is(err, cognito.ErrNotAuthorized) {
+		if _, err := c.Respond(ctx, next.Challenge, cognito.Answer{Code: secret.String(code)}); !errors.Is(err, cognito.ErrNotAuthorized) {
 			t.Fatalf("the right code after three wrong ones: %v, want the session ended", err)
 		}
 	})
@@ -268,7 +269,7 @@ func TestUserAuthPasswordlessSignUp(t *testing.T) {
 	if err != nil || res.Challenge == nil {
 		t.Fatalf("EMAIL_OTP sign-in: %+v, %v", res, err)
 	}
-	res, err = c.Respond(ctx, res.Challenge, cognito.Answer{Code: otpOf(t, srv, "pl", "vic", "EMAIL_OTP")})
+	res, err = c.Respond(ctx, res.Challenge, cognito.Answer{Code: secret.String(otpOf(t, srv, "pl", "vic", "EMAIL_OTP"))})
 	if err != nil || res.Tokens == nil {
 		t.Fatalf("the e-mail code: %+v, %v", res, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
 )
@@ -144,7 +145,7 @@ func TestAutoSignInAndUserAuth(t *testing.T) {
 	if err != nil || res.Next == nil || res.Next.Name != cognito.ChallengeEmailOTP {
 		t.Fatalf("select: %+v, %v", res, err)
 	}
-	res, err = m.ConfirmSignIn(ctx, res.Next, cognito.Answer{Code: lastCodeOf(t, srv, "dora", "EMAIL_OTP")})
+	res, err = m.ConfirmSignIn(ctx, res.Next, cognito.Answer{Code: secret.String(lastCodeOf(t, srv, "dora", "EMAIL_OTP"))})
 	if err != nil || res.Session == nil {
 		t.Fatalf("code: %+v, %v", res, err)
 	}

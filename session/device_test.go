@@ -18,6 +18,7 @@ import (
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/internal/wiretest"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
 )
@@ -113,7 +114,7 @@ func (w *deviceWorld) signIn(t *testing.T, m *session.Manager, login string) (*s
 			res, err = m.ConfirmSignIn(ctx, next, cognito.Answer{})
 		case cognito.ChallengeSoftwareTokenMFA:
 			code, _ := emulator.TOTP(w.totp[login], w.srv.Now())
-			res, err = m.ConfirmSignIn(ctx, res.Next, cognito.Answer{Code: code})
+			res, err = m.ConfirmSignIn(ctx, res.Next, cognito.Answer{Code: secret.String(code)})
 		default:
 			t.Fatalf("unexpected challenge %v", res.Next)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/internal/webauthntest"
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
 )
@@ -334,11 +335,11 @@ func ExampleMFA() {
 	}
 
 	mfa := m.MFA()
-	secret, err := mfa.SetUpTOTP(ctx) // show it as a QR code; it prints as [redacted]
+	totpKey, err := mfa.SetUpTOTP(ctx) // show it as a QR code; it prints as [redacted]
 	if err != nil {
 		log.Fatal(err)
 	}
-	code, _ := emulator.TOTP(secret.Reveal(), srv.Now()) // the app's first code
+	code, _ := emulator.TOTP(totpKey.Reveal(), srv.Now()) // the app's first code
 	if err := mfa.VerifyTOTPSetup(ctx, code, "phone"); err != nil {
 		log.Fatal(err)
 	}
@@ -355,8 +356,8 @@ func ExampleMFA() {
 	}
 	fmt.Println("challenge:", res.Next.Name)
 	srv.Advance(30 * time.Second) // a code is good once: wait for the next one
-	code, _ = emulator.TOTP(secret.Reveal(), srv.Now())
-	res, err = m.ConfirmSignIn(ctx, res.Next, cognito.Answer{Code: code})
+	code, _ = emulator.TOTP(totpKey.Reveal(), srv.Now())
+	res, err = m.ConfirmSignIn(ctx, res.Next, cognito.Answer{Code: secret.String(code)})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/cogauth/cogauth/identity"
 	"github.com/cogauth/cogauth/internal/config"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
 )
@@ -206,7 +207,7 @@ func (d *demo) open() (func(), error) {
 // signIn is step 1: SRP sign-in.
 func (d *demo) signIn(ctx context.Context) error {
 	t0 := time.Now()
-	res, err := d.mgr.SignIn(ctx, cognito.SignInInput{Username: d.env.username, Password: d.env.password, Flow: cognito.FlowSRP})
+	res, err := d.mgr.SignIn(ctx, cognito.SignInInput{Username: d.env.username, Password: secret.String(d.env.password), Flow: cognito.FlowSRP})
 	if err != nil {
 		return fmt.Errorf("SRP sign-in: %w", err)
 	}

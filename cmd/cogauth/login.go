@@ -15,6 +15,7 @@ import (
 
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/internal/config"
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/session"
 )
 
@@ -212,7 +213,7 @@ func runLogin(ctx context.Context, o *loginOptions, password string) error {
 			return err
 		}
 	}
-	res, err := o.signIn(ctx, p, ps, cognito.SignInInput{Username: o.Username, Password: password, Flow: flow, PreferredChallenge: preferred})
+	res, err := o.signIn(ctx, p, ps, cognito.SignInInput{Username: o.Username, Password: secret.String(password), Flow: flow, PreferredChallenge: preferred})
 	if err != nil {
 		return o.signInError(ctx, p.cfg, err, usesSRP(flow, password, preferred))
 	}
@@ -225,7 +226,7 @@ func runLogin(ctx context.Context, o *loginOptions, password string) error {
 // signIn starts the sign-in in one network step and walks its challenges.
 func (o *loginOptions) signIn(ctx context.Context, p *profileSession, ps *pendings, in cognito.SignInInput) (*session.SignInResult, error) {
 	sctx, done := o.step(ctx)
-	o.password = in.Password
+	o.password = in.Password.Reveal()
 	res, err := p.mgr.SignIn(sctx, in)
 	done()
 	return o.walk(ctx, p, ps, res, err)
@@ -524,7 +525,7 @@ func (o *loginOptions) challenge(ctx context.Context, p *profileSession, ch *cog
 		if err != nil {
 			return nil, err
 		}
-		return o.confirm(ctx, p, ch, cognito.Answer{Code: code})
+		return o.confirm(ctx, p, ch, cognito.Answer{Code: secret.String(code)})
 	case cognito.ChallengeSelectMFAType:
 		t, err := o.chooseMFA(ch.MFAOptions())
 		if err != nil {
@@ -550,7 +551,7 @@ func (o *loginOptions) challenge(ctx context.Context, p *profileSession, ch *cog
 			}
 		}
 		o.Code = ""
-		res, err := o.confirm(ctx, p, ch, cognito.Answer{Code: code})
+		res, err := o.confirm(ctx, p, ch, cognito.Answer{Code: secret.String(code)})
 		if errors.Is(err, cognito.ErrNotAuthorized) {
 			// Cognito words a refused custom answer as a wrong password.
 			return nil, &humanized{msg: "the user pool's custom challenge refused the answer: start again with cogauth login --flow custom", err: err}
@@ -591,7 +592,7 @@ func (o *loginOptions) newPassword(ctx context.Context, p *profileSession, ch *c
 		}
 		attrs[name] = v
 	}
-	return o.confirm(ctx, p, ch, cognito.Answer{NewPassword: pw, Attributes: attrs})
+	return o.confirm(ctx, p, ch, cognito.Answer{NewPassword: secret.String(pw), Attributes: attrs})
 }
 
 // code returns the code for an MFA challenge, from --mfa-code once, then a prompt.
@@ -738,7 +739,7 @@ func (o *loginOptions) setupMFA(ctx context.Context, p *profileSession, ch *cogn
 		if err != nil {
 			return nil, answerErr(err, "an e-mail address for MFA", "a terminal", "")
 		}
-		return o.confirm(ctx, p, ch, cognito.Answer{MFAType: cognito.ChallengeEmailOTP, Responses: map[string]string{"EMAIL": addr}})
+		return o.confirm(ctx, p, ch, cognito.Answer{MFAType: cognito.ChallengeEmailOTP, Responses: map[string]secret.String{"EMAIL": secret.String(addr)}})
 	}
 	return nil, fmt.Errorf("the pool requires MFA set-up of a kind cogauth cannot do here (%s)", strings.Join(opts, ", "))
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/session"
 )
 
@@ -96,7 +97,7 @@ func (o *loginOptions) selectChallenge(ctx context.Context, p *profileSession, c
 			}
 			o.password = pw
 		}
-		ans.Password = o.password
+		ans.Password = secret.String(o.password)
 	}
 	return o.confirm(ctx, p, ch, ans)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/internal/webauthntest"
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/session"
 )
 
@@ -38,7 +39,7 @@ func registerPasskeys(t *testing.T, p *testPool, user, password string, n int) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	if _, err := m.SignIn(ctx, cognito.SignInInput{Username: user, Password: password}); err != nil {
+	if _, err := m.SignIn(ctx, cognito.SignInInput{Username: user, Password: secret.String(password)}); err != nil {
 		t.Fatal(err)
 	}
 	for range n {

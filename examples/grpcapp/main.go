@@ -37,6 +37,7 @@ import (
 	"github.com/cogauth/cogauth/grpcauth"
 	"github.com/cogauth/cogauth/httpauth"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/session"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -163,7 +164,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	if _, err := mgr.SignIn(ctx, cognito.SignInInput{Username: o.username, Password: o.password}); err != nil {
+	if _, err := mgr.SignIn(ctx, cognito.SignInInput{Username: o.username, Password: secret.String(o.password)}); err != nil {
 		return fmt.Errorf("sign-in: %w", err)
 	}
 	conn, err := grpc.NewClient(lis.Addr().String(),
