@@ -223,16 +223,7 @@ func signupRun(ctx context.Context, o *signupOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := e.answer(ctx, &o.Username, "COGAUTH_USERNAME", "Username: ", "a username", "--username", false); err != nil {
-		return err
-	}
-	var password string
-	if !o.Passwordless {
-		if err := e.answer(ctx, &password, "COGAUTH_PASSWORD", "Password: ", "a password", "COGAUTH_PASSWORD", true); err != nil {
-			return err
-		}
-	}
-	code, err := codeAnswer(o.Code, e.getenv, e.IO.In)
+	password, code, err := o.answers(ctx)
 	if err != nil {
 		return err
 	}
@@ -245,36 +236,9 @@ func signupRun(ctx context.Context, o *signupOptions) error {
 	}
 	out := signupJSON{Status: "done", Profile: c.Profile, Username: o.Username, UserSub: res.UserSub, Confirmed: res.Confirmed, CodeDelivery: deliveryOut(res.Delivery)}
 	if !res.Confirmed && res.Delivery != nil {
-		if code == "" && o.Confirm && e.tty {
-			fmt.Fprintln(e.IO.ErrOut, deliveryLine(res.Delivery))
-			if err := e.answer(ctx, &code, "", "Confirmation code: ", "the confirmation code", "--code", false); err != nil {
-				return err
-			}
-		}
-		now := e.now()
-		pend := &pendingStep{Command: pendConfirm, Step: "CONFIRM_SIGN_UP", Username: o.Username, Destination: res.Delivery.Destination,
-			Medium: res.Delivery.Medium, Created: now, ExpiresAt: now.Add(confirmCodeLife), Session: res.Session.Reveal()}
-		if code == "" {
-			if err := e.call(ctx, func(ctx context.Context) error { return ps.put(ctx, pendConfirm, pend) }); err != nil {
-				return fmt.Errorf("keeping the pending confirmation: %w", err)
-			}
-			if o.Output == "json" {
-				exp := pend.ExpiresAt.UTC()
-				out.Status, out.Step, out.ExpiresAt, out.Next = "pending", pend.Step, &exp, finishCommand(c.Profile, pend)
-				return writeJSON(e.IO.Out, out)
-			}
-			fmt.Fprintf(e.IO.Out, "signed up %s\n", o.Username)
-			return reportPending(e.IO, o.Output, c.Profile, pend, now, "", "")
-		}
-		if err := e.call(ctx, func(ctx context.Context) error {
-			_, err := cc.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: o.Username, Code: jwt.Secret(code), Session: res.Session})
+		if ended, err := o.confirm(ctx, cc, ps, &out, res, code); ended || err != nil {
 			return err
-		}); err != nil {
-			// The code can still be given to cogauth confirm.
-			_ = e.call(ctx, func(ctx context.Context) error { return ps.put(ctx, pendConfirm, pend) })
-			return wrongCodeKept(err, finishCommand(c.Profile, pend))
 		}
-		out.Confirmed = true
 	}
 	if o.Output == "json" {
 		return writeJSON(e.IO.Out, out)
@@ -285,6 +249,66 @@ func signupRun(ctx context.Context, o *signupOptions) error {
 	}
 	fmt.Fprintf(e.IO.Out, "signed up %s; %s\n", o.Username, deliveryLine(res.Delivery))
 	return nil
+}
+
+// answers settles the user name and the password (none with --passwordless),
+// and reads the confirmation code given up front (--code, COGAUTH_CODE).
+func (o *signupOptions) answers(ctx context.Context) (password, code string, err error) {
+	e := o.env
+	if err := e.answer(ctx, &o.Username, "COGAUTH_USERNAME", "Username: ", "a username", "--username", false); err != nil {
+		return "", "", err
+	}
+	if !o.Passwordless {
+		if err := e.answer(ctx, &password, "COGAUTH_PASSWORD", "Password: ", "a password", "COGAUTH_PASSWORD", true); err != nil {
+			return "", "", err
+		}
+	}
+	code, err = codeAnswer(o.Code, e.getenv, e.IO.In)
+	return password, code, err
+}
+
+// confirm confirms the new user with code (asked for with --confirm on a
+// terminal), or keeps the confirmation pending and reports it; ended: nothing is
+// left to print (it was reported, or failed).
+func (o *signupOptions) confirm(ctx context.Context, cc *cognito.Client, ps *pendings, out *signupJSON, res *cognito.SignUpResult, code string) (ended bool, err error) {
+	e := o.env
+	if code == "" && o.Confirm && e.tty {
+		fmt.Fprintln(e.IO.ErrOut, deliveryLine(res.Delivery))
+		if err := e.answer(ctx, &code, "", "Confirmation code: ", "the confirmation code", "--code", false); err != nil {
+			return true, err
+		}
+	}
+	now := e.now()
+	pend := &pendingStep{Command: pendConfirm, Step: "CONFIRM_SIGN_UP", Username: o.Username, Destination: res.Delivery.Destination,
+		Medium: res.Delivery.Medium, Created: now, ExpiresAt: now.Add(confirmCodeLife), Session: res.Session.Reveal()}
+	if code == "" {
+		return true, o.keepPending(ctx, ps, out, pend, now)
+	}
+	if err := e.call(ctx, func(ctx context.Context) error {
+		_, err := cc.ConfirmSignUp(ctx, cognito.ConfirmSignUpInput{Username: o.Username, Code: jwt.Secret(code), Session: res.Session})
+		return err
+	}); err != nil {
+		// The code can still be given to cogauth confirm.
+		_ = e.call(ctx, func(ctx context.Context) error { return ps.put(ctx, pendConfirm, pend) })
+		return true, wrongCodeKept(err, finishCommand(out.Profile, pend))
+	}
+	out.Confirmed = true
+	return false, nil
+}
+
+// keepPending keeps the confirmation for cogauth confirm and reports it.
+func (o *signupOptions) keepPending(ctx context.Context, ps *pendings, out *signupJSON, pend *pendingStep, now time.Time) error {
+	e := o.env
+	if err := e.call(ctx, func(ctx context.Context) error { return ps.put(ctx, pendConfirm, pend) }); err != nil {
+		return fmt.Errorf("keeping the pending confirmation: %w", err)
+	}
+	if o.Output == "json" {
+		exp := pend.ExpiresAt.UTC()
+		out.Status, out.Step, out.ExpiresAt, out.Next = "pending", pend.Step, &exp, finishCommand(out.Profile, pend)
+		return writeJSON(e.IO.Out, *out)
+	}
+	fmt.Fprintf(e.IO.Out, "signed up %s\n", o.Username)
+	return reportPending(e.IO, o.Output, out.Profile, pend, now, "", "")
 }
 
 // confirm
@@ -337,43 +361,12 @@ func confirmRun(ctx context.Context, o *confirmOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.Username == "" {
-		o.Username = e.getenv("COGAUTH_USERNAME")
-	}
-	pend, err := ps.get(ctx, pendConfirm, "cogauth confirm --profile "+c.Profile+" --username NAME --resend")
+	pend, err := o.pending(ctx, ps, c.Profile)
 	if err != nil {
 		return err
 	}
-	if pend != nil && o.Username != "" && o.Username != pend.Username {
-		pend = nil // another user's confirmation: that one stays pending
-	}
-	if o.Username == "" && pend != nil {
-		o.Username = pend.Username
-	}
-	if err := e.answer(ctx, &o.Username, "", "Username: ", "a username", "--username", false); err != nil {
-		return err
-	}
 	if o.Resend {
-		var d *cognito.CodeDelivery
-		if err := e.call(ctx, func(ctx context.Context) (err error) {
-			d, err = cc.ResendConfirmationCode(ctx, o.Username, nil)
-			return err
-		}); err != nil {
-			return err
-		}
-		if d == nil {
-			return errors.New("the user pool sent no code (it verifies no address; an administrator confirms)")
-		}
-		now := e.now()
-		np := &pendingStep{Command: pendConfirm, Step: "CONFIRM_SIGN_UP", Username: o.Username, Destination: d.Destination, Medium: d.Medium,
-			Created: now, ExpiresAt: now.Add(confirmCodeLife)}
-		if pend != nil {
-			np.Session = pend.Session
-		}
-		if err := e.call(ctx, func(ctx context.Context) error { return ps.put(ctx, pendConfirm, np) }); err != nil {
-			return fmt.Errorf("keeping the pending confirmation: %w", err)
-		}
-		return reportPending(e.IO, o.Output, c.Profile, np, now, "", "")
+		return o.resend(ctx, cc, ps, c.Profile, pend)
 	}
 	code, err := codeAnswer(o.Code, e.getenv, e.IO.In)
 	if err != nil {
@@ -387,35 +380,88 @@ func confirmRun(ctx context.Context, o *confirmOptions) error {
 	if err := e.answer(ctx, &code, "", "Confirmation code: ", "the confirmation code", "--code", false); err != nil {
 		return err
 	}
-	in := cognito.ConfirmSignUpInput{Username: o.Username, Code: jwt.Secret(code)}
-	next := "cogauth confirm --profile " + c.Profile + " --code CODE"
-	if pend != nil {
-		in.Session = secretOf(pend.Session)
-		next = finishCommand(c.Profile, pend)
-	}
-	if err := e.call(ctx, func(ctx context.Context) error {
-		_, err := cc.ConfirmSignUp(ctx, in)
+	if err := o.confirm(ctx, cc, ps, c.Profile, pend, code); err != nil {
 		return err
-	}); err != nil {
-		if pend != nil && errors.Is(err, cognito.ErrExpiredCode) {
-			_ = ps.drop(ctx, pendConfirm)
-			return &humanized{msg: "that code has expired: send a new one with cogauth confirm --profile " + c.Profile + " --username " + o.Username + " --resend", err: err}
-		}
-		if pend != nil {
-			return wrongCodeKept(err, next)
-		}
-		return err
-	}
-	if pend != nil {
-		if err := ps.drop(ctx, pendConfirm); err != nil {
-			return err
-		}
 	}
 	if o.Output == "json" {
 		return writeJSON(e.IO.Out, doneJSON{Status: "done", Profile: c.Profile, Username: o.Username})
 	}
 	fmt.Fprintf(e.IO.Out, "confirmed %s; log in with 'cogauth login --profile %s --username %s'\n", o.Username, c.Profile, o.Username)
 	return nil
+}
+
+// pending settles the user (--username, COGAUTH_USERNAME, the pending
+// confirmation's, else a prompt) and returns the profile's pending confirmation
+// when it is that user's (nil otherwise: another user's stays pending).
+func (o *confirmOptions) pending(ctx context.Context, ps *pendings, profile string) (*pendingStep, error) {
+	e := o.env
+	if o.Username == "" {
+		o.Username = e.getenv("COGAUTH_USERNAME")
+	}
+	pend, err := ps.get(ctx, pendConfirm, "cogauth confirm --profile "+profile+" --username NAME --resend")
+	if err != nil {
+		return nil, err
+	}
+	if pend != nil && o.Username != "" && o.Username != pend.Username {
+		pend = nil // another user's confirmation: that one stays pending
+	}
+	if o.Username == "" && pend != nil {
+		o.Username = pend.Username
+	}
+	if err := e.answer(ctx, &o.Username, "", "Username: ", "a username", "--username", false); err != nil {
+		return nil, err
+	}
+	return pend, nil
+}
+
+// resend sends a new confirmation code and keeps the confirmation pending (with
+// the sign-up's session, when one was pending).
+func (o *confirmOptions) resend(ctx context.Context, cc *cognito.Client, ps *pendings, profile string, pend *pendingStep) error {
+	e := o.env
+	var d *cognito.CodeDelivery
+	if err := e.call(ctx, func(ctx context.Context) (err error) {
+		d, err = cc.ResendConfirmationCode(ctx, o.Username, nil)
+		return err
+	}); err != nil {
+		return err
+	}
+	if d == nil {
+		return errors.New("the user pool sent no code (it verifies no address; an administrator confirms)")
+	}
+	now := e.now()
+	np := &pendingStep{Command: pendConfirm, Step: "CONFIRM_SIGN_UP", Username: o.Username, Destination: d.Destination, Medium: d.Medium,
+		Created: now, ExpiresAt: now.Add(confirmCodeLife)}
+	if pend != nil {
+		np.Session = pend.Session
+	}
+	if err := e.call(ctx, func(ctx context.Context) error { return ps.put(ctx, pendConfirm, np) }); err != nil {
+		return fmt.Errorf("keeping the pending confirmation: %w", err)
+	}
+	return reportPending(e.IO, o.Output, profile, np, now, "", "")
+}
+
+// confirm confirms the sign-up with code (in the pending step's session, if
+// any). A pending step is dropped once confirmed or expired, and kept on a wrong
+// code.
+func (o *confirmOptions) confirm(ctx context.Context, cc *cognito.Client, ps *pendings, profile string, pend *pendingStep, code string) error {
+	in := cognito.ConfirmSignUpInput{Username: o.Username, Code: jwt.Secret(code)}
+	if pend != nil {
+		in.Session = secretOf(pend.Session)
+	}
+	err := o.env.call(ctx, func(ctx context.Context) error {
+		_, err := cc.ConfirmSignUp(ctx, in)
+		return err
+	})
+	switch {
+	case pend == nil:
+		return err
+	case err == nil:
+		return ps.drop(ctx, pendConfirm)
+	case errors.Is(err, cognito.ErrExpiredCode):
+		_ = ps.drop(ctx, pendConfirm)
+		return &humanized{msg: "that code has expired: send a new one with cogauth confirm --profile " + profile + " --username " + o.Username + " --resend", err: err}
+	}
+	return wrongCodeKept(err, finishCommand(profile, pend))
 }
 
 // account delete
