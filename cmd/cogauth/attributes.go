@@ -192,60 +192,17 @@ func attributesVerifyRun(ctx context.Context, o *attributesOptions) error {
 	}
 	defer p.Close()
 	ps := &pendings{s: p.store, cfg: p.cfg, now: e.now}
-	code, err := codeAnswer(o.Code, e.getenv, e.IO.In)
+	code, pend, err := o.given(ctx, p, ps, name)
 	if err != nil {
 		return err
 	}
-	if o.Resend {
-		code = ""
-	}
-	pend, err := ps.get(ctx, verifySlot(name), "cogauth attributes verify "+name+" --profile "+p.cfg.Profile+" --resend")
-	if err != nil && !o.Resend {
-		return err
-	}
-	shownAgain := code == "" && pend != nil && !o.Resend
-	if code == "" && (pend == nil || o.Resend) {
-		var d *cognito.CodeDelivery
-		if err := e.call(ctx, func(ctx context.Context) (err error) {
-			d, err = p.mgr.Account().SendVerificationCode(ctx, name)
-			return mapNotSignedIn(err)
-		}); err != nil {
-			return err
-		}
-		now := e.now()
-		pend = &pendingStep{Command: pendVerify, Step: "VERIFY_ATTRIBUTE", Username: p.user, Attribute: name, Created: now, ExpiresAt: now.Add(confirmCodeLife)}
-		if d != nil {
-			pend.Destination, pend.Medium = d.Destination, d.Medium
-		}
-		if err := e.call(ctx, func(ctx context.Context) error { return ps.put(ctx, verifySlot(name), pend) }); err != nil {
-			return fmt.Errorf("keeping the pending verification: %w", err)
-		}
-	}
-	if code == "" && !e.tty {
-		pend.again = shownAgain
-		return reportPending(e.IO, o.Output, p.cfg.Profile, pend, e.now(), "", "")
-	}
 	if code == "" {
-		if pend.Destination != "" {
-			fmt.Fprintf(e.IO.ErrOut, "code sent by %s to %s\n", strings.ToLower(pend.Medium), pend.Destination)
-		}
-		if err := e.answer(ctx, &code, "", "Verification code: ", "the verification code", "--code", false); err != nil {
+		var reported bool
+		if code, pend, reported, err = o.obtainCode(ctx, p, ps, name, pend); err != nil || reported {
 			return err
 		}
 	}
-	if err := e.call(ctx, func(ctx context.Context) error {
-		return mapNotSignedIn(p.mgr.Account().VerifyAttribute(ctx, name, code))
-	}); err != nil {
-		if pend != nil && errors.Is(err, cognito.ErrExpiredCode) {
-			_ = ps.drop(ctx, verifySlot(name))
-			return &humanized{msg: "that code has expired: send a new one with cogauth attributes verify " + name + " --profile " + p.cfg.Profile + " --resend", err: err}
-		}
-		if pend != nil {
-			return wrongCodeKept(err, finishCommand(p.cfg.Profile, pend))
-		}
-		return err
-	}
-	if err := ps.drop(ctx, verifySlot(name)); err != nil {
+	if err := o.verify(ctx, p, ps, name, pend, code); err != nil {
 		return err
 	}
 	if o.Output == "json" {
@@ -257,6 +214,95 @@ func attributesVerifyRun(ctx context.Context, o *attributesOptions) error {
 	}
 	fmt.Fprintf(e.IO.Out, "%s verified\n", name)
 	return nil
+}
+
+// given is the code given up front (none with --resend) and the pending
+// verification of attribute name (not needed with --resend: a broken one is
+// replaced).
+func (o *attributesOptions) given(ctx context.Context, p *profileSession, ps *pendings, name string) (string, *pendingStep, error) {
+	e := o.env
+	code, err := codeAnswer(o.Code, e.getenv, e.IO.In)
+	if err != nil {
+		return "", nil, err
+	}
+	if o.Resend {
+		code = ""
+	}
+	pend, err := ps.get(ctx, verifySlot(name), "cogauth attributes verify "+name+" --profile "+p.cfg.Profile+" --resend")
+	if err != nil && !o.Resend {
+		return "", nil, err
+	}
+	return code, pend, nil
+}
+
+// obtainCode gets a code when none was given: a new one is sent unless one is
+// pending (always with --resend); without a terminal the pending verification
+// is reported (reported true), on one the code is asked for.
+func (o *attributesOptions) obtainCode(ctx context.Context, p *profileSession, ps *pendings, name string, pend *pendingStep) (code string, _ *pendingStep, reported bool, err error) {
+	e := o.env
+	shownAgain := pend != nil && !o.Resend
+	if pend == nil || o.Resend {
+		if pend, err = o.sendCode(ctx, p, ps, name); err != nil {
+			return "", nil, false, err
+		}
+	}
+	if !e.tty {
+		pend.again = shownAgain
+		return "", pend, true, reportPending(e.IO, o.Output, p.cfg.Profile, pend, e.now(), "", "")
+	}
+	code, err = o.askCode(ctx, pend)
+	return code, pend, false, err
+}
+
+// sendCode sends a verification code for attribute name and keeps the
+// verification pending.
+func (o *attributesOptions) sendCode(ctx context.Context, p *profileSession, ps *pendings, name string) (*pendingStep, error) {
+	e := o.env
+	var d *cognito.CodeDelivery
+	if err := e.call(ctx, func(ctx context.Context) (err error) {
+		d, err = p.mgr.Account().SendVerificationCode(ctx, name)
+		return mapNotSignedIn(err)
+	}); err != nil {
+		return nil, err
+	}
+	now := e.now()
+	pend := &pendingStep{Command: pendVerify, Step: "VERIFY_ATTRIBUTE", Username: p.user, Attribute: name, Created: now, ExpiresAt: now.Add(confirmCodeLife)}
+	if d != nil {
+		pend.Destination, pend.Medium = d.Destination, d.Medium
+	}
+	if err := e.call(ctx, func(ctx context.Context) error { return ps.put(ctx, verifySlot(name), pend) }); err != nil {
+		return nil, fmt.Errorf("keeping the pending verification: %w", err)
+	}
+	return pend, nil
+}
+
+// askCode says where the code went and asks for it on the terminal.
+func (o *attributesOptions) askCode(ctx context.Context, pend *pendingStep) (string, error) {
+	e := o.env
+	if pend.Destination != "" {
+		fmt.Fprintf(e.IO.ErrOut, "code sent by %s to %s\n", strings.ToLower(pend.Medium), pend.Destination)
+	}
+	var code string
+	err := e.answer(ctx, &code, "", "Verification code: ", "the verification code", "--code", false)
+	return code, err
+}
+
+// verify verifies attribute name with code and drops the pending verification;
+// a pending one stays on a wrong code and goes with an expired one.
+func (o *attributesOptions) verify(ctx context.Context, p *profileSession, ps *pendings, name string, pend *pendingStep, code string) error {
+	err := o.env.call(ctx, func(ctx context.Context) error {
+		return mapNotSignedIn(p.mgr.Account().VerifyAttribute(ctx, name, code))
+	})
+	switch {
+	case err == nil:
+		return ps.drop(ctx, verifySlot(name))
+	case pend == nil:
+		return err
+	case errors.Is(err, cognito.ErrExpiredCode):
+		_ = ps.drop(ctx, verifySlot(name))
+		return &humanized{msg: "that code has expired: send a new one with cogauth attributes verify " + name + " --profile " + p.cfg.Profile + " --resend", err: err}
+	}
+	return wrongCodeKept(err, finishCommand(p.cfg.Profile, pend))
 }
 
 func newCmdAttributesDelete(a *app, runF func(*attributesOptions) error) *cobra.Command {

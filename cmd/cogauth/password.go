@@ -75,72 +75,22 @@ func passwordResetRun(ctx context.Context, o *passwordResetOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.Username == "" {
-		o.Username = e.getenv("COGAUTH_USERNAME")
-	}
 	code, err := codeAnswer(o.Code, e.getenv, e.IO.In)
 	if err != nil {
 		return err
 	}
 	restart := "cogauth password reset --profile " + c.Profile + " --username NAME"
-	pend, err := ps.get(ctx, pendReset, restart)
+	pend, err := o.pending(ctx, ps, c.Profile, restart, code != "")
 	if err != nil {
-		return err
-	}
-	if pend != nil && o.Username != "" && o.Username != pend.Username {
-		pend = nil
-	}
-	if o.Username == "" && pend != nil {
-		o.Username = pend.Username
-	}
-	if o.Username == "" && code != "" && !e.tty {
-		return usagef("no pending password reset for profile %s: start with %s", c.Profile, restart)
-	}
-	if err := e.answer(ctx, &o.Username, "", "Username: ", "a username", "--username", false); err != nil {
 		return err
 	}
 	if code == "" {
-		var d *cognito.CodeDelivery
-		if err := e.call(ctx, func(ctx context.Context) (err error) {
-			d, err = cc.ForgotPassword(ctx, o.Username, nil)
-			return err
-		}); err != nil {
-			return err
-		}
-		now := e.now()
-		pend = &pendingStep{Command: pendReset, Step: "FORGOT_PASSWORD", Username: o.Username, Created: now, ExpiresAt: now.Add(resetCodeLife)}
-		if d != nil {
-			pend.Destination, pend.Medium = d.Destination, d.Medium
-		}
-		if err := e.call(ctx, func(ctx context.Context) error { return ps.put(ctx, pendReset, pend) }); err != nil {
-			return fmt.Errorf("keeping the pending reset: %w", err)
-		}
-		if !e.tty {
-			return reportPending(e.IO, o.Output, c.Profile, pend, now, "", "")
-		}
-		fmt.Fprintln(e.IO.ErrOut, deliveryLine(d))
-		if err := e.answer(ctx, &code, "", "Reset code: ", "the reset code", "--code", false); err != nil {
+		var reported bool
+		if pend, code, reported, err = o.sendCode(ctx, cc, ps, c.Profile); err != nil || reported {
 			return err
 		}
 	}
-	pw, err := e.readNewPassword(ctx, o.NewPasswordStdin)
-	if err != nil {
-		return err
-	}
-	next := "cogauth password reset --profile " + c.Profile + " --username " + o.Username + " --code CODE --new-password-stdin"
-	if err := e.call(ctx, func(ctx context.Context) error {
-		return cc.ConfirmForgotPassword(ctx, cognito.ConfirmForgotPasswordInput{Username: o.Username, Code: jwt.Secret(code), NewPassword: jwt.Secret(pw)})
-	}); err != nil {
-		switch {
-		case pend != nil && errors.Is(err, cognito.ErrExpiredCode):
-			_ = ps.drop(ctx, pendReset)
-			return &humanized{msg: "that code has expired: send a new one with " + restart, err: err}
-		case pend != nil:
-			return wrongCodeKept(err, next)
-		}
-		return err
-	}
-	if err := ps.drop(ctx, pendReset); err != nil {
+	if err := o.setPassword(ctx, cc, ps, pend, code, c.Profile, restart); err != nil {
 		return err
 	}
 	if o.Output == "json" {
@@ -148,6 +98,87 @@ func passwordResetRun(ctx context.Context, o *passwordResetOptions) error {
 	}
 	fmt.Fprintf(e.IO.Out, "password of %s reset; log in with the new one: cogauth login --profile %s --username %s\n", o.Username, c.Profile, o.Username)
 	return nil
+}
+
+// pending settles the user (--username, COGAUTH_USERNAME, the pending reset's,
+// else a prompt) and returns the profile's pending reset when it is that user's.
+// A code with no user, no pending reset and no terminal is a usage error.
+func (o *passwordResetOptions) pending(ctx context.Context, ps *pendings, profile, restart string, haveCode bool) (*pendingStep, error) {
+	e := o.env
+	if o.Username == "" {
+		o.Username = e.getenv("COGAUTH_USERNAME")
+	}
+	pend, err := ps.get(ctx, pendReset, restart)
+	if err != nil {
+		return nil, err
+	}
+	if pend != nil && o.Username != "" && o.Username != pend.Username {
+		pend = nil
+	}
+	if o.Username == "" && pend != nil {
+		o.Username = pend.Username
+	}
+	if o.Username == "" && haveCode && !e.tty {
+		return nil, usagef("no pending password reset for profile %s: start with %s", profile, restart)
+	}
+	if err := e.answer(ctx, &o.Username, "", "Username: ", "a username", "--username", false); err != nil {
+		return nil, err
+	}
+	return pend, nil
+}
+
+// sendCode sends a reset code (ForgotPassword) and keeps the reset pending:
+// without a terminal it is reported (reported true), on one the code is asked
+// for.
+func (o *passwordResetOptions) sendCode(ctx context.Context, cc *cognito.Client, ps *pendings, profile string) (pend *pendingStep, code string, reported bool, err error) {
+	e := o.env
+	var d *cognito.CodeDelivery
+	if err := e.call(ctx, func(ctx context.Context) (err error) {
+		d, err = cc.ForgotPassword(ctx, o.Username, nil)
+		return err
+	}); err != nil {
+		return nil, "", false, err
+	}
+	now := e.now()
+	pend = &pendingStep{Command: pendReset, Step: "FORGOT_PASSWORD", Username: o.Username, Created: now, ExpiresAt: now.Add(resetCodeLife)}
+	if d != nil {
+		pend.Destination, pend.Medium = d.Destination, d.Medium
+	}
+	if err := e.call(ctx, func(ctx context.Context) error { return ps.put(ctx, pendReset, pend) }); err != nil {
+		return nil, "", false, fmt.Errorf("keeping the pending reset: %w", err)
+	}
+	if !e.tty {
+		return pend, "", true, reportPending(e.IO, o.Output, profile, pend, now, "", "")
+	}
+	fmt.Fprintln(e.IO.ErrOut, deliveryLine(d))
+	if err := e.answer(ctx, &code, "", "Reset code: ", "the reset code", "--code", false); err != nil {
+		return nil, "", false, err
+	}
+	return pend, code, false, nil
+}
+
+// setPassword sets the new password with the reset code, and drops the pending
+// reset; a pending reset stays on a wrong code and goes with an expired one.
+func (o *passwordResetOptions) setPassword(ctx context.Context, cc *cognito.Client, ps *pendings, pend *pendingStep, code, profile, restart string) error {
+	e := o.env
+	pw, err := e.readNewPassword(ctx, o.NewPasswordStdin)
+	if err != nil {
+		return err
+	}
+	err = e.call(ctx, func(ctx context.Context) error {
+		return cc.ConfirmForgotPassword(ctx, cognito.ConfirmForgotPasswordInput{Username: o.Username, Code: jwt.Secret(code), NewPassword: jwt.Secret(pw)})
+	})
+	switch {
+	case err == nil:
+		return ps.drop(ctx, pendReset)
+	case pend == nil:
+		return err
+	case errors.Is(err, cognito.ErrExpiredCode):
+		_ = ps.drop(ctx, pendReset)
+		return &humanized{msg: "that code has expired: send a new one with " + restart, err: err}
+	}
+	next := "cogauth password reset --profile " + profile + " --username " + o.Username + " --code CODE --new-password-stdin"
+	return wrongCodeKept(err, next)
 }
 
 type passwordChangeOptions struct {
