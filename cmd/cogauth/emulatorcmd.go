@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"maps"
 	"net/url"
 	"os"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -65,33 +67,9 @@ keeps its state in --state across restarts, and stops cleanly on Ctrl-C or SIGTE
 }
 
 func runEmulator(ctx context.Context, o *emulatorOptions) error {
-	if err := checkLoopback(o.Listen, o.AllowRemote, "emulator"); err != nil {
+	opts, err := o.options()
+	if err != nil {
 		return err
-	}
-	opts := emulator.Options{StateFile: o.StateFile, SelfIssuer: o.SelfIssuer, AllowShortLifetimes: o.ShortTokens,
-		LambdaEndpoint: o.LambdaEndpoint, LambdaTimeout: o.LambdaTimeout,
-		Region: o.Region, AccountID: o.AccountID, StrictRegion: o.StrictRegion}
-	// Every flag is checked before the emulator listens, so a mistake is told
-	// as the flag's, not as a listen failure or a half-started server.
-	if o.LambdaEndpoint != "" {
-		if u, err := url.Parse(o.LambdaEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return usagef("--lambda-endpoint %q: want the http(s) URL of a Lambda Invoke API, e.g. http://127.0.0.1:3001", o.LambdaEndpoint)
-		}
-	}
-	if o.LambdaTimeout < 0 {
-		return usagef("--lambda-timeout %s: want a positive duration, e.g. 5s", o.LambdaTimeout)
-	}
-	if o.SeedFile != "" {
-		seed, err := emulator.LoadSeedFile(o.SeedFile)
-		if err != nil {
-			return err
-		}
-		opts.Seed = seed
-	}
-	if o.StateFile != "" {
-		if fi, err := os.Stat(o.StateFile); err == nil && fi.IsDir() {
-			return usagef("--state %q is a directory: give a file", o.StateFile)
-		}
 	}
 	srv, err := emulator.Listen(o.Listen, opts)
 	if err != nil {
@@ -99,34 +77,7 @@ func runEmulator(ctx context.Context, o *emulatorOptions) error {
 	}
 	fmt.Fprintf(o.IO.Out, "Cognito emulator listening on %s\n", srv.URL)
 	if res := srv.Seeded(); res != nil {
-		names := make([]string, 0, len(res.UserPools))
-		for n := range res.UserPools {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			p := res.UserPools[n]
-			fmt.Fprintf(o.IO.Out, "user pool %s: %s\n", n, p.ID)
-			clients := make([]string, 0, len(p.Clients))
-			for c := range p.Clients {
-				clients = append(clients, c)
-			}
-			sort.Strings(clients)
-			for _, c := range clients {
-				fmt.Fprintf(o.IO.Out, "  app client %s: %s\n", c, p.Clients[c].ID)
-			}
-		}
-		ids := make([]string, 0, len(res.IdentityPools))
-		for n := range res.IdentityPools {
-			ids = append(ids, n)
-		}
-		sort.Strings(ids)
-		for _, n := range ids {
-			fmt.Fprintf(o.IO.Out, "identity pool %s: %s\n", n, res.IdentityPools[n])
-		}
-		if b, err := json.Marshal(res); err == nil {
-			fmt.Fprintf(o.IO.Out, "seeded: %s\n", b)
-		}
+		printSeeded(o.IO.Out, res)
 	}
 	fmt.Fprintf(o.IO.Out, "Try: cogauth --endpoint %s --user-pool-id POOL --client-id CLIENT login\n", srv.URL)
 	if o.ready != nil {
@@ -137,4 +88,59 @@ func runEmulator(ctx context.Context, o *emulatorOptions) error {
 	}
 	fmt.Fprintln(o.IO.ErrOut, "Emulator stopped.")
 	return nil
+}
+
+// options checks every flag, before the emulator listens, so a mistake is told
+// as the flag's, not as a listen failure or a half-started server; and reads
+// the seed.
+func (o *emulatorOptions) options() (emulator.Options, error) {
+	opts := emulator.Options{StateFile: o.StateFile, SelfIssuer: o.SelfIssuer, AllowShortLifetimes: o.ShortTokens,
+		LambdaEndpoint: o.LambdaEndpoint, LambdaTimeout: o.LambdaTimeout,
+		Region: o.Region, AccountID: o.AccountID, StrictRegion: o.StrictRegion}
+	if err := checkLoopback(o.Listen, o.AllowRemote, "emulator"); err != nil {
+		return opts, err
+	}
+	if o.LambdaEndpoint != "" && !isHTTPURL(o.LambdaEndpoint) {
+		return opts, usagef("--lambda-endpoint %q: want the http(s) URL of a Lambda Invoke API, e.g. http://127.0.0.1:3001", o.LambdaEndpoint)
+	}
+	if o.LambdaTimeout < 0 {
+		return opts, usagef("--lambda-timeout %s: want a positive duration, e.g. 5s", o.LambdaTimeout)
+	}
+	if o.SeedFile != "" {
+		seed, err := emulator.LoadSeedFile(o.SeedFile)
+		if err != nil {
+			return opts, err
+		}
+		opts.Seed = seed
+	}
+	if o.StateFile != "" {
+		if fi, err := os.Stat(o.StateFile); err == nil && fi.IsDir() {
+			return opts, usagef("--state %q is a directory: give a file", o.StateFile)
+		}
+	}
+	return opts, nil
+}
+
+// isHTTPURL: s is an absolute http or https URL with a host.
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// printSeeded lists what the seed created (pools and their clients, identity
+// pools, in name order), then the same as one JSON line.
+func printSeeded(w io.Writer, res *emulator.SeedResult) {
+	for _, n := range slices.Sorted(maps.Keys(res.UserPools)) {
+		p := res.UserPools[n]
+		fmt.Fprintf(w, "user pool %s: %s\n", n, p.ID)
+		for _, c := range slices.Sorted(maps.Keys(p.Clients)) {
+			fmt.Fprintf(w, "  app client %s: %s\n", c, p.Clients[c].ID)
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(res.IdentityPools)) {
+		fmt.Fprintf(w, "identity pool %s: %s\n", n, res.IdentityPools[n])
+	}
+	if b, err := json.Marshal(res); err == nil {
+		fmt.Fprintf(w, "seeded: %s\n", b)
+	}
 }
