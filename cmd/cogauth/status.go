@@ -113,23 +113,9 @@ func runStatus(ctx context.Context, a *app, o *statusOptions) error {
 	if err := checkTextOrJSON(o.Output); err != nil {
 		return err
 	}
-	var names []string
-	_, _, def, err := a.profileNames()
+	names, def, err := a.statusProfiles()
 	if err != nil {
 		return err
-	}
-	if chosen := firstNonEmpty(a.flags.Profile, a.Getenv("COGAUTH_PROFILE")); chosen != "" {
-		// A named profile must resolve (a missing one is a usage error).
-		if _, err := a.configFor(chosen); err != nil {
-			return err
-		}
-		names = []string{chosen}
-	} else {
-		all, _, _, err := a.profileNames()
-		if err != nil {
-			return err
-		}
-		names = all
 	}
 	var out []statusJSON
 	for _, n := range names {
@@ -142,6 +128,42 @@ func runStatus(ctx context.Context, a *app, o *statusOptions) error {
 		}
 		out = append(out, st)
 	}
+	if o.Output == "json" {
+		if err := writeJSON(o.IO.Out, struct {
+			Profiles []statusJSON `json:"profiles"`
+		}{out}); err != nil {
+			return err
+		}
+	} else if _, err := fmt.Fprint(o.IO.Out, statusText(out, o.Clock.Now())); err != nil {
+		return err
+	}
+	if code := statusExitCode(out); code != exitOK {
+		return &exitStatus{code: code}
+	}
+	return nil
+}
+
+// statusProfiles is the profile chosen (--profile, COGAUTH_PROFILE), which must
+// resolve (a missing one is a usage error), else every profile; and the
+// default profile's name.
+func (a *app) statusProfiles() (names []string, def string, err error) {
+	all, _, def, err := a.profileNames()
+	if err != nil {
+		return nil, "", err
+	}
+	chosen := firstNonEmpty(a.flags.Profile, a.Getenv("COGAUTH_PROFILE"))
+	if chosen == "" {
+		return all, def, nil
+	}
+	if _, err := a.configFor(chosen); err != nil {
+		return nil, "", err
+	}
+	return []string{chosen}, def, nil
+}
+
+// statusExitCode: 0 when every profile shown is signed in, 1 when one could not
+// be checked, else 3 (one is not signed in or its session ended).
+func statusExitCode(out []statusJSON) int {
 	code := exitOK
 	for _, st := range out {
 		switch st.State {
@@ -154,19 +176,7 @@ func runStatus(ctx context.Context, a *app, o *statusOptions) error {
 			}
 		}
 	}
-	if o.Output == "json" {
-		if err := writeJSON(o.IO.Out, struct {
-			Profiles []statusJSON `json:"profiles"`
-		}{out}); err != nil {
-			return err
-		}
-	} else if _, err := fmt.Fprint(o.IO.Out, statusText(out, o.Clock.Now())); err != nil {
-		return err
-	}
-	if code != exitOK {
-		return &exitStatus{code: code}
-	}
-	return nil
+	return code
 }
 
 // profileStatus checks one profile: the stored session (renewed if due) and one
@@ -295,53 +305,63 @@ func statusText(out []statusJSON, now time.Time) string {
 		} else {
 			fmt.Fprintf(&b, "%s\n", st.Profile)
 		}
-		switch st.State {
-		case stateSignedIn:
-			how := ""
-			if st.Source == string(session.SourceHostedUI) {
-				how = " through the hosted UI"
-			}
-			fmt.Fprintf(&b, "  Signed in as %s%s (user pool %s, client %s)\n", st.Username, how, st.UserPoolID, st.ClientID)
-		case stateNotSignedIn:
-			fmt.Fprintf(&b, "  Not signed in (user pool %s): run cogauth login --profile %s\n", st.UserPoolID, st.Profile)
-			if pl := st.PendingLogin; pl != nil {
-				fmt.Fprintf(&b, "  Pending sign-in of %s (%s), until %s: %s\n", pl.Username, stepWords(pl.Step), pl.ExpiresAt.Format("15:04:05 UTC"), pl.Next)
-			}
-		case stateEnded:
-			who := ""
-			if st.Username != "" {
-				who = " of " + st.Username
-			}
-			fmt.Fprintf(&b, "  Session%s ended: %s\n", who, st.Error)
-		case stateNotConfigured:
-			fmt.Fprintf(&b, "  Not configured: %s\n", st.Error)
-		default:
-			if st.Username != "" {
-				fmt.Fprintf(&b, "  Signed in as %s, but the check failed: %s\n", st.Username, st.Error)
-			} else {
-				fmt.Fprintf(&b, "  Error: %s\n", st.Error)
-			}
-		}
-		if st.AccessTokenExpiresAt != nil {
-			fmt.Fprintf(&b, "  Access token:  expires %s\n", expiryLine(*st.AccessTokenExpiresAt, now))
-			refresh := "present (the session renews itself)"
-			if !st.RefreshToken {
-				refresh = "none (the session ends when the access token expires)"
-			}
-			fmt.Fprintf(&b, "  Refresh token: %s\n", refresh)
-		}
-		if st.ServerCheck != checkSkipped {
-			fmt.Fprintf(&b, "  Server check:  %s\n", st.ServerCheck)
-		}
-		if st.IdentityPoolID != "" && st.State != stateNotConfigured {
-			fmt.Fprintf(&b, "  Identity pool: %s\n", st.IdentityPoolID)
-			if st.IdentityID != "" {
-				fmt.Fprintf(&b, "  Identity ID:   %s\n", st.IdentityID)
-			}
-			if st.CredentialsExpireAt != nil {
-				fmt.Fprintf(&b, "  Credentials:   expire %s\n", expiryLine(*st.CredentialsExpireAt, now))
-			}
-		}
+		writeStateLines(&b, st)
+		writeDetailLines(&b, st, now)
 	}
 	return b.String()
+}
+
+// writeStateLines says what state a profile is in (and a pending sign-in).
+func writeStateLines(b *strings.Builder, st statusJSON) {
+	switch st.State {
+	case stateSignedIn:
+		how := ""
+		if st.Source == string(session.SourceHostedUI) {
+			how = " through the hosted UI"
+		}
+		fmt.Fprintf(b, "  Signed in as %s%s (user pool %s, client %s)\n", st.Username, how, st.UserPoolID, st.ClientID)
+	case stateNotSignedIn:
+		fmt.Fprintf(b, "  Not signed in (user pool %s): run cogauth login --profile %s\n", st.UserPoolID, st.Profile)
+		if pl := st.PendingLogin; pl != nil {
+			fmt.Fprintf(b, "  Pending sign-in of %s (%s), until %s: %s\n", pl.Username, stepWords(pl.Step), pl.ExpiresAt.Format("15:04:05 UTC"), pl.Next)
+		}
+	case stateEnded:
+		who := ""
+		if st.Username != "" {
+			who = " of " + st.Username
+		}
+		fmt.Fprintf(b, "  Session%s ended: %s\n", who, st.Error)
+	case stateNotConfigured:
+		fmt.Fprintf(b, "  Not configured: %s\n", st.Error)
+	default:
+		if st.Username != "" {
+			fmt.Fprintf(b, "  Signed in as %s, but the check failed: %s\n", st.Username, st.Error)
+		} else {
+			fmt.Fprintf(b, "  Error: %s\n", st.Error)
+		}
+	}
+}
+
+// writeDetailLines gives a profile's tokens, server check and identity pool.
+func writeDetailLines(b *strings.Builder, st statusJSON, now time.Time) {
+	if st.AccessTokenExpiresAt != nil {
+		fmt.Fprintf(b, "  Access token:  expires %s\n", expiryLine(*st.AccessTokenExpiresAt, now))
+		refresh := "present (the session renews itself)"
+		if !st.RefreshToken {
+			refresh = "none (the session ends when the access token expires)"
+		}
+		fmt.Fprintf(b, "  Refresh token: %s\n", refresh)
+	}
+	if st.ServerCheck != checkSkipped {
+		fmt.Fprintf(b, "  Server check:  %s\n", st.ServerCheck)
+	}
+	if st.IdentityPoolID != "" && st.State != stateNotConfigured {
+		fmt.Fprintf(b, "  Identity pool: %s\n", st.IdentityPoolID)
+		if st.IdentityID != "" {
+			fmt.Fprintf(b, "  Identity ID:   %s\n", st.IdentityID)
+		}
+		if st.CredentialsExpireAt != nil {
+			fmt.Fprintf(b, "  Credentials:   expire %s\n", expiryLine(*st.CredentialsExpireAt, now))
+		}
+	}
 }
