@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/session"
 )
 
 type whoamiOptions struct {
@@ -57,30 +59,43 @@ func runWhoami(ctx context.Context, o *whoamiOptions) error {
 	if err != nil {
 		return err
 	}
-	var info jwt.UserInfo
+	out := whoamiOut(userInfo(ctx, p, s), s.Username)
+	if o.Output == "json" {
+		return writeJSON(o.IO.Out, out)
+	}
+	_, err = fmt.Fprint(o.IO.Out, out.text())
+	return err
+}
+
+// userInfo is who the session's id token names; a session imported without an
+// id token has sub, username and groups in its access token, and the
+// attributes from GetUser (left out when that fails).
+func userInfo(ctx context.Context, p *profileSession, s *session.Session) jwt.UserInfo {
 	if s.Tokens.ID != nil {
-		info = s.Tokens.ID.Claims().UserInfo()
-	} else {
-		// Imported without an id token: the access token has sub, username and
-		// groups; GetUser has the attributes.
-		info = s.Tokens.Access.Claims().UserInfo()
-		if u, err := p.cc.GetUser(ctx, jwt.Secret(s.Tokens.Access.Raw())); err == nil {
-			info.Email = u.Attributes["email"]
-			info.EmailVerified = u.Attributes["email_verified"] == "true"
-			info.Name = u.Attributes["name"]
-			info.PhoneNumber = u.Attributes["phone_number"]
-			info.Custom = map[string]string{}
-			for k, v := range u.Attributes {
-				if c, ok := strings.CutPrefix(k, "custom:"); ok {
-					info.Custom[c] = v
-				}
-			}
+		return s.Tokens.ID.Claims().UserInfo()
+	}
+	info := s.Tokens.Access.Claims().UserInfo()
+	u, err := p.cc.GetUser(ctx, jwt.Secret(s.Tokens.Access.Raw()))
+	if err != nil {
+		return info
+	}
+	info.Email = u.Attributes["email"]
+	info.EmailVerified = u.Attributes["email_verified"] == "true"
+	info.Name = u.Attributes["name"]
+	info.PhoneNumber = u.Attributes["phone_number"]
+	info.Custom = map[string]string{}
+	for k, v := range u.Attributes {
+		if c, ok := strings.CutPrefix(k, "custom:"); ok {
+			info.Custom[c] = v
 		}
 	}
-	if info.Username == "" {
-		info.Username = s.Username
-	}
-	out := whoamiJSON{Sub: info.Sub, Username: info.Username, Email: info.Email, EmailVerified: info.EmailVerified,
+	return info
+}
+
+// whoamiOut is what whoami prints (the session's user name when the token has
+// none; no groups or custom attributes as empty, not null).
+func whoamiOut(info jwt.UserInfo, username string) whoamiJSON {
+	out := whoamiJSON{Sub: info.Sub, Username: firstNonEmpty(info.Username, username), Email: info.Email, EmailVerified: info.EmailVerified,
 		PhoneNumber: info.PhoneNumber, Name: info.Name, Groups: info.Groups, Custom: info.Custom}
 	if out.Groups == nil {
 		out.Groups = []string{}
@@ -88,9 +103,11 @@ func runWhoami(ctx context.Context, o *whoamiOptions) error {
 	if out.Custom == nil {
 		out.Custom = map[string]string{}
 	}
-	if o.Output == "json" {
-		return writeJSON(o.IO.Out, out)
-	}
+	return out
+}
+
+// text is whoami's report for people.
+func (out whoamiJSON) text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Username: %s\nSub:      %s\n", out.Username, out.Sub)
 	if out.Email != "" {
@@ -111,14 +128,8 @@ func runWhoami(ctx context.Context, o *whoamiOptions) error {
 		groups = strings.Join(out.Groups, ", ")
 	}
 	fmt.Fprintf(&b, "Groups:   %s\n", groups)
-	keys := make([]string, 0, len(out.Custom))
-	for k := range out.Custom {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(out.Custom)) {
 		fmt.Fprintf(&b, "custom:%s: %s\n", k, out.Custom[k])
 	}
-	_, err = fmt.Fprint(o.IO.Out, b.String())
-	return err
+	return b.String()
 }
