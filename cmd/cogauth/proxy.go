@@ -75,18 +75,8 @@ func parseUpstream(u string) (*url.URL, error) {
 }
 
 func runProxy(ctx context.Context, o *proxyOptions) error {
-	up, err := parseUpstream(o.Upstream)
+	up, scheme, err := o.check()
 	if err != nil {
-		return err
-	}
-	scheme, err := httpauth.ParseScheme(o.Scheme)
-	if err != nil {
-		return usagef("--scheme %q: use bearer or raw", o.Scheme)
-	}
-	if o.Token != "access" && o.Token != "id" {
-		return usagef("--token %q: use access or id", o.Token)
-	}
-	if err := checkLoopback(o.Listen, o.AllowRemote, "proxy"); err != nil {
 		return err
 	}
 	p, err := o.open(ctx)
@@ -102,21 +92,8 @@ func runProxy(ctx context.Context, o *proxyOptions) error {
 	if o.Token == "id" && s.Tokens.ID == nil {
 		return errors.New("the session has no id token: use --token access")
 	}
-	src := httpauth.TokenProviderFunc(func(ctx context.Context, force bool) (string, error) {
-		s, err := p.fetch(ctx, force)
-		if err != nil {
-			return "", err
-		}
-		if o.Token == "id" {
-			if s.Tokens.ID == nil {
-				return "", errors.New("the session has no id token")
-			}
-			return s.Tokens.ID.Raw(), nil
-		}
-		return s.Tokens.Access.Raw(), nil
-	})
 	errLog := log.New(o.IO.ErrOut, "", log.LstdFlags)
-	rp, err := httpauth.NewProxy(httpauth.ProxyOptions{Upstream: up, Source: src, Scheme: scheme, ErrorLog: errLog})
+	rp, err := httpauth.NewProxy(httpauth.ProxyOptions{Upstream: up, Source: proxyTokens(p, o.Token), Scheme: scheme, ErrorLog: errLog})
 	if err != nil {
 		return err
 	}
@@ -128,15 +105,60 @@ func runProxy(ctx context.Context, o *proxyOptions) error {
 	if err != nil {
 		return listenError(o.Listen, "--listen", err)
 	}
+	banner := fmt.Sprintf("(the %s token of %s, %s scheme)", o.Token, s.Username, o.Scheme)
+	return o.serve(ctx, ln, h, errLog, up.Redacted()+" "+banner)
+}
+
+// check checks the flags before anything is opened: the upstream, the scheme,
+// the token and a loopback address (unless --allow-remote).
+func (o *proxyOptions) check() (*url.URL, httpauth.Scheme, error) {
+	up, err := parseUpstream(o.Upstream)
+	if err != nil {
+		return nil, 0, err
+	}
+	scheme, err := httpauth.ParseScheme(o.Scheme)
+	if err != nil {
+		return nil, 0, usagef("--scheme %q: use bearer or raw", o.Scheme)
+	}
+	if o.Token != "access" && o.Token != "id" {
+		return nil, 0, usagef("--token %q: use access or id", o.Token)
+	}
+	if err := checkLoopback(o.Listen, o.AllowRemote, "proxy"); err != nil {
+		return nil, 0, err
+	}
+	return up, scheme, nil
+}
+
+// proxyTokens gives the proxy the session's access or id token, fetched (and
+// renewed when due, or forced) per request.
+func proxyTokens(p *profileSession, which string) httpauth.TokenProviderFunc {
+	return func(ctx context.Context, force bool) (string, error) {
+		s, err := p.fetch(ctx, force)
+		if err != nil {
+			return "", err
+		}
+		if which != "id" {
+			return s.Tokens.Access.Raw(), nil
+		}
+		if s.Tokens.ID == nil {
+			return "", errors.New("the session has no id token")
+		}
+		return s.Tokens.ID.Raw(), nil
+	}
+}
+
+// serve serves h on ln until ctx ends (Ctrl-C) or serving fails; to is what
+// the banner says the proxy forwards to.
+func (o *proxyOptions) serve(ctx context.Context, ln net.Listener, h http.Handler, errLog *log.Logger, to string) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
 	failed := make(chan error, 1)
 	go func() { failed <- fmt.Errorf("proxy: %w", srv.Serve(ln)) }()
 	addr := ln.Addr().String()
-	fmt.Fprintf(o.IO.ErrOut, "Proxy on http://%s -> %s (the %s token of %s, %s scheme). Ctrl-C stops it.\n", addr, up.Redacted(), o.Token, s.Username, o.Scheme)
+	fmt.Fprintf(o.IO.ErrOut, "Proxy on http://%s -> %s. Ctrl-C stops it.\n", addr, to)
 	if o.ready != nil {
 		o.ready(addr)
 	}
-	err = serveUntilDone(ctx, failed, func(stopCtx context.Context) error {
+	err := serveUntilDone(ctx, failed, func(stopCtx context.Context) error {
 		if err := srv.Shutdown(stopCtx); err != nil {
 			// Hijacked connections (WebSockets) and slow streams: cut them.
 			srv.Close()
