@@ -148,33 +148,8 @@ func mfaSetupRun(ctx context.Context, o *mfaOptions) error {
 		return err
 	}
 	if code == "" {
-		var secret string
-		if err := e.call(ctx, func(ctx context.Context) error {
-			s, err := p.mgr.MFA().SetUpTOTP(ctx)
-			if err != nil {
-				return mapNotSignedIn(err)
-			}
-			secret = s.Reveal()
-			return nil
-		}); err != nil {
-			return err
-		}
-		uri := otpauthURI(p.user, secret)
-		now := e.now()
-		// The association waits for its first code; the record keeps no secret.
-		pend = &pendingStep{Command: pendMFASetup, Step: "SOFTWARE_TOKEN_SETUP", Username: p.user, Created: now, ExpiresAt: now.Add(confirmCodeLife), DeviceName: o.DeviceName}
-		if err := e.call(ctx, func(ctx context.Context) error { return ps.put(ctx, pendMFASetup, pend) }); err != nil {
-			return fmt.Errorf("keeping the pending set-up: %w", err)
-		}
-		if !e.tty {
-			if o.Output != "json" {
-				fmt.Fprintf(e.IO.ErrOut, "Add this account to your authenticator app:\n  Secret: %s\n  URI:    %s\n", secret, uri)
-			}
-			return reportPending(e.IO, o.Output, p.cfg.Profile, pend, now, secret, uri)
-		}
-		fmt.Fprintf(e.IO.ErrOut, "Add this account to your authenticator app:\n  Secret: %s\n  URI:    %s\n", secret, uri)
-		showQR(e.IO.ErrOut, uri)
-		if err := e.answer(ctx, &code, "", "Code from the app: ", "the app's code", "--code", false); err != nil {
+		var reported bool
+		if pend, code, reported, err = o.associate(ctx, p, ps); err != nil || reported {
 			return err
 		}
 	}
@@ -196,6 +171,44 @@ func mfaSetupRun(ctx context.Context, o *mfaOptions) error {
 	}
 	fmt.Fprintf(e.IO.Out, "TOTP enabled; make it preferred with 'cogauth mfa prefer totp --profile %s'\n", p.cfg.Profile)
 	return nil
+}
+
+// associate starts TOTP set-up (a new secret) and keeps it pending for its
+// first code: without a terminal the secret and the pending step are reported
+// (reported true); on one the secret is shown (and a QR code) and the code
+// asked for.
+func (o *mfaOptions) associate(ctx context.Context, p *profileSession, ps *pendings) (pend *pendingStep, code string, reported bool, err error) {
+	e := o.env
+	var secret string
+	if err := e.call(ctx, func(ctx context.Context) error {
+		s, err := p.mgr.MFA().SetUpTOTP(ctx)
+		if err != nil {
+			return mapNotSignedIn(err)
+		}
+		secret = s.Reveal()
+		return nil
+	}); err != nil {
+		return nil, "", false, err
+	}
+	uri := otpauthURI(p.user, secret)
+	now := e.now()
+	// The association waits for its first code; the record keeps no secret.
+	pend = &pendingStep{Command: pendMFASetup, Step: "SOFTWARE_TOKEN_SETUP", Username: p.user, Created: now, ExpiresAt: now.Add(confirmCodeLife), DeviceName: o.DeviceName}
+	if err := e.call(ctx, func(ctx context.Context) error { return ps.put(ctx, pendMFASetup, pend) }); err != nil {
+		return nil, "", false, fmt.Errorf("keeping the pending set-up: %w", err)
+	}
+	if !e.tty {
+		if o.Output != "json" {
+			fmt.Fprintf(e.IO.ErrOut, "Add this account to your authenticator app:\n  Secret: %s\n  URI:    %s\n", secret, uri)
+		}
+		return pend, "", true, reportPending(e.IO, o.Output, p.cfg.Profile, pend, now, secret, uri)
+	}
+	fmt.Fprintf(e.IO.ErrOut, "Add this account to your authenticator app:\n  Secret: %s\n  URI:    %s\n", secret, uri)
+	showQR(e.IO.ErrOut, uri)
+	if err := e.answer(ctx, &code, "", "Code from the app: ", "the app's code", "--code", false); err != nil {
+		return nil, "", false, err
+	}
+	return pend, code, false, nil
 }
 
 func newCmdMFAPrefer(a *app, runF func(*mfaOptions) error) *cobra.Command {
