@@ -93,44 +93,9 @@ func runConfigure(o *configureOptions) error {
 		return err
 	}
 	p := f.Profiles[o.Profile]
-	given := 0
-	for _, s := range config.Settings() {
-		if v := *s.Field(&o.Given); v != "" {
-			*s.Field(&p.Values) = v
-			given++
-		}
-	}
-	if o.Amplify != "" {
-		p.AmplifyConfig = o.Amplify
-		given++
-	}
-	if given == 0 {
-		if o.prompt == nil || !o.prompt.tty {
-			return usagef("nothing to configure: give settings as flags (e.g. --user-pool-id, --client-id) or run on a terminal")
-		}
-		fmt.Fprintf(o.IO.ErrOut, "Configuring profile %q in %s (empty answer keeps the value shown).\n", o.Profile, path)
-		for _, s := range config.Settings() {
-			if s.Flag == "refresh-operation" {
-				continue // rarely wanted (moto): a flag, not a question
-			}
-			cur := *s.Field(&p.Values)
-			var v string
-			if s.Flag == "client-secret" {
-				shown := ""
-				if cur != "" {
-					shown = " [keep current]"
-				}
-				v, err = o.prompt.secret(fmt.Sprintf("%s%s: ", s.Name, shown))
-				if v == "" {
-					v = cur
-				}
-			} else {
-				v, err = o.prompt.askDefault(s.Name, cur)
-			}
-			if err != nil {
-				return err
-			}
-			*s.Field(&p.Values) = v
+	if o.applyGiven(&p) == 0 {
+		if err := o.ask(&p, path); err != nil {
+			return err
 		}
 	}
 	// Check the profile as Resolve would use it, before it is written.
@@ -148,4 +113,58 @@ func runConfigure(o *configureOptions) error {
 	}
 	fmt.Fprintf(o.IO.ErrOut, "Profile %q written to %s\n", o.Profile, path)
 	return nil
+}
+
+// applyGiven sets the settings given as flags (and --amplify-config) in p and
+// counts them.
+func (o *configureOptions) applyGiven(p *config.Profile) int {
+	given := 0
+	for _, s := range config.Settings() {
+		if v := *s.Field(&o.Given); v != "" {
+			*s.Field(&p.Values) = v
+			given++
+		}
+	}
+	if o.Amplify != "" {
+		p.AmplifyConfig = o.Amplify
+		given++
+	}
+	return given
+}
+
+// ask asks for every setting on the terminal, the current value kept on an
+// empty answer; without a terminal, nothing given is a usage error.
+func (o *configureOptions) ask(p *config.Profile, path string) error {
+	if o.prompt == nil || !o.prompt.tty {
+		return usagef("nothing to configure: give settings as flags (e.g. --user-pool-id, --client-id) or run on a terminal")
+	}
+	fmt.Fprintf(o.IO.ErrOut, "Configuring profile %q in %s (empty answer keeps the value shown).\n", o.Profile, path)
+	for _, s := range config.Settings() {
+		if s.Flag == "refresh-operation" {
+			continue // rarely wanted (moto): a flag, not a question
+		}
+		v, err := o.askSetting(s, *s.Field(&p.Values))
+		if err != nil {
+			return err
+		}
+		*s.Field(&p.Values) = v
+	}
+	return nil
+}
+
+// askSetting asks for one setting; the client secret without echo, and
+// without showing the current one.
+func (o *configureOptions) askSetting(s config.Setting, cur string) (string, error) {
+	if s.Flag != "client-secret" {
+		return o.prompt.askDefault(s.Name, cur)
+	}
+	shown := ""
+	if cur != "" {
+		shown = " [keep current]"
+	}
+	v, err := o.prompt.secret(fmt.Sprintf("%s%s: ", s.Name, shown))
+	if v == "" {
+		v = cur
+	}
+	return v, err
 }
