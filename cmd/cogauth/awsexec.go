@@ -83,6 +83,26 @@ func runWithCredentials(ctx context.Context, c identity.Credentials, region stri
 		return 0, errors.New("exec: the credentials have no keys")
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	opts.setUp(cmd, c, region)
+	opts.stopGracefully(cmd)
+	if err := cmd.Start(); err != nil {
+		// The error names the program, never the environment.
+		return 0, fmt.Errorf("identity: exec: %w", err)
+	}
+	werr := cmd.Wait()
+	if cmd.ProcessState == nil {
+		return 0, fmt.Errorf("identity: exec: %w", werr)
+	}
+	// Otherwise Wait's error only says what the status already tells (the exit
+	// code, ctx's end) or that pipes were closed after the grace; the caller
+	// asked for the child's status.
+	return childExitCode(cmd.ProcessState), nil
+}
+
+// setUp gives cmd its environment (opts.Env, else this process's, with c and
+// region: awsExecEnv), directory and standard streams (this process's unless
+// set).
+func (opts childOptions) setUp(cmd *exec.Cmd, c identity.Credentials, region string) {
 	env := opts.Env
 	if env == nil {
 		env = os.Environ()
@@ -99,6 +119,12 @@ func runWithCredentials(ctx context.Context, c identity.Credentials, region stri
 	if cmd.Stderr == nil {
 		cmd.Stderr = os.Stderr
 	}
+}
+
+// stopGracefully makes the end of cmd's context send opts.StopSignal (SIGTERM)
+// and kill the child opts.StopGrace later; a negative grace leaves os/exec's
+// immediate kill.
+func (opts childOptions) stopGracefully(cmd *exec.Cmd) {
 	sig, grace := opts.StopSignal, opts.StopGrace
 	if sig == nil {
 		sig = syscall.SIGTERM
@@ -106,30 +132,19 @@ func runWithCredentials(ctx context.Context, c identity.Credentials, region stri
 	if grace == 0 {
 		grace = defaultStopGrace
 	}
-	if grace > 0 {
-		// os/exec calls Cancel when ctx ends and kills the child (closing the
-		// pipes it copies through) WaitDelay later if it is still running.
-		cmd.Cancel = func() error {
-			err := cmd.Process.Signal(sig)
-			if err != nil && !errors.Is(err, os.ErrProcessDone) {
-				return cmd.Process.Kill()
-			}
-			return err
+	if grace < 0 {
+		return
+	}
+	// os/exec calls Cancel when ctx ends and kills the child (closing the
+	// pipes it copies through) WaitDelay later if it is still running.
+	cmd.Cancel = func() error {
+		err := cmd.Process.Signal(sig)
+		if err != nil && !errors.Is(err, os.ErrProcessDone) {
+			return cmd.Process.Kill()
 		}
-		cmd.WaitDelay = grace
+		return err
 	}
-	if err := cmd.Start(); err != nil {
-		// The error names the program, never the environment.
-		return 0, fmt.Errorf("identity: exec: %w", err)
-	}
-	werr := cmd.Wait()
-	if cmd.ProcessState == nil {
-		return 0, fmt.Errorf("identity: exec: %w", werr)
-	}
-	// Otherwise Wait's error only says what the status already tells (the exit
-	// code, ctx's end) or that pipes were closed after the grace; the caller
-	// asked for the child's status.
-	return childExitCode(cmd.ProcessState), nil
+	cmd.WaitDelay = grace
 }
 
 // childExitCode is the status a shell would report for ps: the exit code, or 128+N
