@@ -54,11 +54,34 @@ type Options struct {
 // Client speaks the OAuth 2.0 endpoints of a Cognito user pool domain for one app
 // client. It keeps no session state. Safe for concurrent use.
 type Client struct {
-	opts Options // without the client secret, which is in secret
-	// secret is the client secret, boxed so that no printing of a Client (or of
-	// anything holding one) can reach it.
+	opts settings
+	// secret is the client secret, boxed: fmt prints a pointer it meets inside a
+	// value as an address, so no printing of a Client (or of anything holding
+	// one) can reach it, and the Client needs no printing method to hide it.
 	secret                                     redact.Box[jwt.Secret]
 	authorizeURL, tokenURL, revokeURL, infoURL string
+}
+
+// settings are Options without the client secret: what a Client (and a
+// Refresher) keeps where fmt's reflection could print it.
+type settings struct {
+	Domain, ClientID, RedirectURI string
+	Scopes                        []string
+	HTTPClient                    *http.Client
+	Clock                         clock.Clock
+	Random                        io.Reader
+	Timeout                       time.Duration
+}
+
+func settingsOf(o Options) settings {
+	return settings{Domain: o.Domain, ClientID: o.ClientID, RedirectURI: o.RedirectURI, Scopes: o.Scopes,
+		HTTPClient: o.HTTPClient, Clock: o.Clock, Random: o.Random, Timeout: o.Timeout}
+}
+
+// options are s with the client secret cs.
+func (s settings) options(cs jwt.Secret) Options {
+	return Options{Domain: s.Domain, ClientID: s.ClientID, ClientSecret: cs, RedirectURI: s.RedirectURI, Scopes: s.Scopes,
+		HTTPClient: s.HTTPClient, Clock: s.Clock, Random: s.Random, Timeout: s.Timeout}
 }
 
 // New returns a Client for opts.
@@ -90,11 +113,9 @@ func New(opts Options) (*Client, error) {
 		opts.Timeout = bounded.DefaultTimeout
 	}
 	b := base.String()
-	secret := redact.NewBox(opts.ClientSecret)
-	opts.ClientSecret = ""
 	return &Client{
-		opts:         opts,
-		secret:       secret,
+		opts:         settingsOf(opts),
+		secret:       redact.NewBox(opts.ClientSecret),
 		authorizeURL: b + "/oauth2/authorize",
 		tokenURL:     b + "/oauth2/token",
 		revokeURL:    b + "/oauth2/revoke",
@@ -126,6 +147,17 @@ type Tokens struct {
 	ServerTime time.Time
 }
 
+// String says which tokens are present and when the access token expires. (It
+// is what %s and %q of a *Tokens held in another value print: fmt's error form
+// for them calls no method, the tokens' own included.)
+func (t *Tokens) String() string {
+	if t == nil {
+		return "hostedui.Tokens(nil)"
+	}
+	return fmt.Sprintf("hostedui.Tokens{access=%s id=%s refresh=%s type=%s expiry=%s}",
+		t.AccessToken, t.IDToken, t.RefreshToken, t.TokenType, t.Expiry.UTC().Format(time.RFC3339))
+}
+
 // AuthorizeOptions adjust one sign-in.
 type AuthorizeOptions struct {
 	// RedirectURI overrides Options.RedirectURI.
@@ -149,14 +181,6 @@ type AuthRequest struct {
 	Nonce       string
 	verifier    redact.Box[jwt.Secret] // boxed: no printing reaches it
 }
-
-// String describes the request without the PKCE verifier.
-func (r *AuthRequest) String() string {
-	return fmt.Sprintf("hostedui.AuthRequest{redirect=%s}", r.RedirectURI)
-}
-
-// GoString keeps %#v from printing the PKCE verifier.
-func (r *AuthRequest) GoString() string { return r.String() }
 
 // Verifier returns the request's PKCE code verifier, for a server that keeps a
 // sign-in between the authorize redirect and the callback somewhere safe (a

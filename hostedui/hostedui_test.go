@@ -23,6 +23,7 @@ import (
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/hostedui"
+	"github.com/cogauth/cogauth/internal/redact/redacttest"
 	"github.com/cogauth/cogauth/jwt"
 )
 
@@ -362,8 +363,10 @@ func TestAuthCodeURL(t *testing.T) {
 	if b.State == a.State || b.Nonce == a.Nonce || b.URL == a.URL {
 		t.Error("two sign-ins share state or nonce")
 	}
-	if s := fmt.Sprintf("%v %+v %#v %s", a, a, a, a); strings.Contains(s, "verifier") || strings.Contains(s, q.Get("code_challenge")) {
-		t.Errorf("AuthRequest prints its verifier: %s", s)
+	// The verifier is boxed: no rendering shows it (nor does the URL).
+	redacttest.NoSecrets(t, "AuthRequest", a, a.Verifier().Reveal())
+	if a.Verifier() == "" || strings.Contains(a.URL, a.Verifier().Reveal()) {
+		t.Errorf("AuthRequest verifier %v, URL %s", a.Verifier(), a.URL)
 	}
 
 	for _, bad := range []hostedui.Options{
@@ -379,9 +382,9 @@ func TestAuthCodeURL(t *testing.T) {
 }
 
 func TestTokensPrintRedacted(t *testing.T) {
-	tok := hostedui.Tokens{AccessToken: "eyJaccess.secret.x", IDToken: "eyJid.secret.y", RefreshToken: "refresh-secret", TokenType: "Bearer"}
+	tok := hostedui.Tokens{AccessToken: "eyJaccess.S3CR3T.x", IDToken: "eyJid.S3CR3T.y", RefreshToken: "refresh-S3CR3T", TokenType: "Bearer"}
 	for _, s := range []string{fmt.Sprintf("%v", tok), fmt.Sprintf("%+v", tok), fmt.Sprintf("%#v", tok), fmt.Sprint(&tok)} {
-		if strings.Contains(s, "secret") {
+		if strings.Contains(s, "S3CR3T") {
 			t.Errorf("tokens print a secret: %s", s)
 		}
 	}

@@ -24,7 +24,7 @@ type Refresher struct {
 	client *Client // sessions recording no domain, or every session (NewRefresher)
 	// opts builds the clients of the domains sessions recorded (NewDomainRefresher);
 	// nil: every session refreshes at client's domain.
-	opts *Options // without the client secret, which is in secret
+	opts *settings // without the client secret, which is in secret
 	// secret is the client secret of the clients built from opts, boxed so that
 	// no printing of a Refresher can reach it.
 	secret   redact.Box[jwt.Secret]
@@ -51,8 +51,7 @@ func NewDomainRefresher(opts Options) (*Refresher, error) {
 	if opts.ClientID == "" {
 		return nil, errors.New("hostedui: refresher: ClientID is required")
 	}
-	kept := opts
-	kept.ClientSecret = ""
+	kept := settingsOf(opts)
 	r := &Refresher{opts: &kept, secret: redact.NewBox(opts.ClientSecret), byDomain: map[string]*Client{}}
 	if opts.Domain != "" {
 		c, err := New(opts)
@@ -101,8 +100,8 @@ func (r *Refresher) clientFor(domain string) (*Client, error) {
 	if c, ok := r.byDomain[domain]; ok {
 		return c, nil
 	}
-	o := *r.opts
-	o.Domain, o.ClientSecret = domain, r.secret.Get()
+	o := r.opts.options(r.secret.Get())
+	o.Domain = domain
 	c, err := New(o)
 	if err != nil {
 		return nil, fmt.Errorf("hostedui: the hosted UI domain of the session: %w", err)

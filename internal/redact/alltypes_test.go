@@ -223,17 +223,11 @@ var skipped = map[string]string{
 // longer shows, so the list only shrinks. Each wants its field moved to a
 // redacting type (jwt.Secret), or its holder a printing method.
 var knownLeaks = map[string]string{
-	"hostedui.Client.opts.ClientSecret":                       "filled by the walk only: New keeps the client secret in a redact.Box and zeroes this copy",
-	"hostedui.ClientCredentialsSource.c.opts.ClientSecret":    "filled by the walk only: New keeps the client secret in a redact.Box and zeroes this copy",
-	"hostedui.Refresher.byDomain[plainkey].opts.ClientSecret": "filled by the walk only: New keeps the client secret in a redact.Box and zeroes this copy",
-	"hostedui.Refresher.client.opts.ClientSecret":             "filled by the walk only: New keeps the client secret in a redact.Box and zeroes this copy",
-	"hostedui.Refresher.opts.ClientSecret":                    "filled by the walk only: NewDomainRefresher keeps the client secret in a redact.Box and zeroes this copy",
-	"websession.Config.Secret":                                "a []byte, printed by %s and %q",
-	"websession.Sessions.cfg.ClientSecret":                    "the Config it keeps (Secret, CookieKeys and ClientSecret are reused from it)",
-	"websession.Sessions.cfg.Secret":                          "the Config it keeps (Secret, CookieKeys and ClientSecret are reused from it)",
-	"websession.Sessions.hosted.opts.ClientSecret":            "filled by the walk only: New keeps the client secret in a redact.Box and zeroes this copy",
-	"websession.User.w.cfg.Secret":                            "the Config it keeps (Secret, CookieKeys and ClientSecret are reused from it)",
-	"websession.User.w.cfg.ClientSecret":                      "the Config it keeps (Secret, CookieKeys and ClientSecret are reused from it)",
+	"websession.Config.Secret":             "a []byte, printed by %s and %q",
+	"websession.Sessions.cfg.ClientSecret": "the Config it keeps (Secret, CookieKeys and ClientSecret are reused from it)",
+	"websession.Sessions.cfg.Secret":       "the Config it keeps (Secret, CookieKeys and ClientSecret are reused from it)",
+	"websession.User.w.cfg.Secret":         "the Config it keeps (Secret, CookieKeys and ClientSecret are reused from it)",
+	"websession.User.w.cfg.ClientSecret":   "the Config it keeps (Secret, CookieKeys and ClientSecret are reused from it)",
 }
 
 // filler puts a distinct known secret in every place of a value that holds one:
