@@ -15,7 +15,9 @@ import (
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/internal/bounded"
 	"github.com/cogauth/cogauth/internal/errkind"
+	"github.com/cogauth/cogauth/internal/redact"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/store"
 )
 
@@ -123,7 +125,9 @@ func (c *Client) API() *ci.Client { return c.api }
 type Login struct {
 	Provider string // e.g. "cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC"
 	Sub      string
-	token    string
+	// token is the id token, boxed: fmt prints a pointer it meets inside a
+	// value as an address, so no printing of a Login reaches it.
+	token redact.Box[secret.String]
 }
 
 // ParseLogin reads the provider name and user of a Cognito id token. The token is
@@ -144,16 +148,16 @@ func ParseLogin(idToken string) (Login, error) {
 	if provider == "" || cl.Sub == "" {
 		return Login{}, fmt.Errorf("%w: no issuer or subject", ErrInvalidLogin)
 	}
-	return Login{Provider: provider, Sub: cl.Sub, token: idToken}, nil
+	return Login{Provider: provider, Sub: cl.Sub, token: redact.NewBox(secret.String(idToken))}, nil
 }
 
-func (l Login) guest() bool { return l.token == "" }
+func (l Login) guest() bool { return l.token.Get() == "" }
 
 func (l Login) logins() map[string]string {
 	if l.guest() {
 		return nil
 	}
-	return map[string]string{l.Provider: l.token}
+	return map[string]string{l.Provider: l.token.Get().Reveal()}
 }
 
 // key is where the store keeps l's identity ID: a store.KindIdentityID record

@@ -3,7 +3,6 @@ package identity
 import (
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -41,7 +40,10 @@ func (c Credentials) AWS() aws.Credentials {
 	}
 }
 
-// String summarises the credentials without their secrets.
+// String summarises the credentials: key ID, identity, kind and expiry. (Their
+// secret fields redact themselves; a String is what fmt calls for %s and %q of
+// a *Credentials held in another value, where it would otherwise print the
+// pointer's target in an error form that calls no method.)
 func (c Credentials) String() string {
 	kind := "authenticated"
 	if c.Guest {
@@ -49,16 +51,6 @@ func (c Credentials) String() string {
 	}
 	return fmt.Sprintf("identity.Credentials{key=%s identity=%s %s expires=%s}",
 		c.AccessKeyID, c.IdentityID, kind, c.Expiration.UTC().Format(time.RFC3339))
-}
-
-// LogValue gives slog the summary, never the secrets.
-func (c Credentials) LogValue() slog.Value {
-	return slog.GroupValue(
-		slog.String("access_key_id", c.AccessKeyID),
-		slog.String("identity_id", c.IdentityID),
-		slog.Bool("guest", c.Guest),
-		slog.Time("expiration", c.Expiration),
-	)
 }
 
 // Valid reports whether the credentials have keys and are unexpired at now.
