@@ -4,8 +4,9 @@ import (
 	"time"
 )
 
-// Server-side ("admin") authentication and the admin device operations: the
-// calls a backend holding AWS credentials makes on its users' behalf.
+// Server-side ("admin") authentication and password reset: the calls a backend
+// holding AWS credentials makes on its users' behalf. The admin device
+// operations are in devices.go.
 
 type adminInitiateAuthInput struct {
 	UserPoolID string `json:"UserPoolId"`
@@ -93,79 +94,5 @@ func (e *Emulator) opAdminResetUserPassword(c *call, in *adminUserInput) (any, e
 	if _, err := e.send(c, p, u, "FORGOT_PASSWORD", code, medium); err != nil {
 		return nil, err
 	}
-	return nil, nil
-}
-
-type adminDeviceInput struct {
-	adminUserInput
-	DeviceKey string `json:"DeviceKey"`
-}
-
-func (e *Emulator) adminDevice(in *adminDeviceInput) (*user, *device, error) {
-	_, u, err := e.poolUser(in.adminUserInput)
-	if err != nil {
-		return nil, nil, err
-	}
-	d, err := u.device(in.DeviceKey)
-	if err != nil {
-		return nil, nil, err
-	}
-	return u, d, nil
-}
-
-func (e *Emulator) opAdminGetDevice(c *call, in *adminDeviceInput) (any, error) {
-	_, d, err := e.adminDevice(in)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"Device": deviceType(d)}, nil
-}
-
-type adminListDevicesInput struct {
-	adminUserInput
-	pageInput
-}
-
-func (e *Emulator) opAdminListDevices(c *call, in *adminListDevicesInput) (any, error) {
-	_, u, err := e.poolUser(in.adminUserInput)
-	if err != nil {
-		return nil, err
-	}
-	confirmed := func(d *device) bool { return d.Confirmed }
-	return listPage(u.Devices, confirmed, in.Pagination, in.Limit, "Devices", "PaginationToken", func(_ string, d *device) map[string]any {
-		return deviceType(d)
-	}), nil
-}
-
-func (e *Emulator) opAdminForgetDevice(c *call, in *adminDeviceInput) (any, error) {
-	u, _, err := e.adminDevice(in)
-	if err != nil {
-		return nil, err
-	}
-	delete(u.Devices, in.DeviceKey)
-	e.dirty = true
-	return nil, nil
-}
-
-type adminUpdateDeviceStatusInput struct {
-	adminDeviceInput
-	DeviceRememberedStatus string `json:"DeviceRememberedStatus"`
-}
-
-func (e *Emulator) opAdminUpdateDeviceStatus(c *call, in *adminUpdateDeviceStatusInput) (any, error) {
-	_, d, err := e.adminDevice(&in.adminDeviceInput)
-	if err != nil {
-		return nil, err
-	}
-	switch in.DeviceRememberedStatus {
-	case "remembered":
-		d.Remembered = true
-	case "not_remembered":
-		d.Remembered = false
-	default:
-		return nil, errInvalidParameter("DeviceRememberedStatus must be remembered or not_remembered.")
-	}
-	d.Modified = c.now
-	e.dirty = true
 	return nil, nil
 }

@@ -166,9 +166,3 @@ func (e *Emulator) opDeleteUserPoolClientSecret(c *call, in *clientSecretInput) 
 	e.dirty = true
 	return map[string]any{}, nil
 }
-
-func (e *Emulator) registerClientSecretOps() {
-	e.register(idpService+"AddUserPoolClientSecret", typed((*Emulator).opAddUserPoolClientSecret))
-	e.register(idpService+"ListUserPoolClientSecrets", typed((*Emulator).opListUserPoolClientSecrets))
-	e.register(idpService+"DeleteUserPoolClientSecret", typed((*Emulator).opDeleteUserPoolClientSecret))
-}

@@ -218,3 +218,77 @@ func (e *Emulator) answerDeviceSRP(c *call, p *userPool, cl *appClient, u *user,
 		Session: tok,
 	}, nil
 }
+
+type adminDeviceInput struct {
+	adminUserInput
+	DeviceKey string `json:"DeviceKey"`
+}
+
+func (e *Emulator) adminDevice(in *adminDeviceInput) (*user, *device, error) {
+	_, u, err := e.poolUser(in.adminUserInput)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := u.device(in.DeviceKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	return u, d, nil
+}
+
+func (e *Emulator) opAdminGetDevice(c *call, in *adminDeviceInput) (any, error) {
+	_, d, err := e.adminDevice(in)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"Device": deviceType(d)}, nil
+}
+
+type adminListDevicesInput struct {
+	adminUserInput
+	pageInput
+}
+
+func (e *Emulator) opAdminListDevices(c *call, in *adminListDevicesInput) (any, error) {
+	_, u, err := e.poolUser(in.adminUserInput)
+	if err != nil {
+		return nil, err
+	}
+	confirmed := func(d *device) bool { return d.Confirmed }
+	return listPage(u.Devices, confirmed, in.Pagination, in.Limit, "Devices", "PaginationToken", func(_ string, d *device) map[string]any {
+		return deviceType(d)
+	}), nil
+}
+
+func (e *Emulator) opAdminForgetDevice(c *call, in *adminDeviceInput) (any, error) {
+	u, _, err := e.adminDevice(in)
+	if err != nil {
+		return nil, err
+	}
+	delete(u.Devices, in.DeviceKey)
+	e.dirty = true
+	return nil, nil
+}
+
+type adminUpdateDeviceStatusInput struct {
+	adminDeviceInput
+	DeviceRememberedStatus string `json:"DeviceRememberedStatus"`
+}
+
+func (e *Emulator) opAdminUpdateDeviceStatus(c *call, in *adminUpdateDeviceStatusInput) (any, error) {
+	_, d, err := e.adminDevice(&in.adminDeviceInput)
+	if err != nil {
+		return nil, err
+	}
+	switch in.DeviceRememberedStatus {
+	case "remembered":
+		d.Remembered = true
+	case "not_remembered":
+		d.Remembered = false
+	default:
+		return nil, errInvalidParameter("DeviceRememberedStatus must be remembered or not_remembered.")
+	}
+	d.Modified = c.now
+	e.dirty = true
+	return nil, nil
+}

@@ -2,8 +2,8 @@
 // OpenID configuration) for tests, demos and offline development. NewServer starts one
 // on loopback like httptest.NewServer; New returns the http.Handler for embedding.
 //
-// Operations are served from a table keyed by X-Amz-Target, filled once in New by
-// registerUserPoolOps (pools.go) and registerIdentityPoolOps (identitypool.go). The
+// Operations are served from one table keyed by X-Amz-Target (operations, ops.go),
+// laid out by resource: a file per family of operations, named in the table. The
 // hosted UI and OAuth 2.0 endpoints (oauth2.go) are plain paths, and so is STS
 // GetCallerIdentity (sts.go, a form posted to the root), which tells the role of
 // the credentials identity pools hand out (identity_roles.go). Handlers run under

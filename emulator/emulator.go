@@ -188,17 +188,18 @@ func describeJSONError(err error) string {
 	return "malformed JSON"
 }
 
-// Emulator is a Cognito-compatible server: user pools (and, through registered
-// handlers, identity pools) in memory. It is an http.Handler.
+// Emulator is a Cognito-compatible server: user pools and identity pools in
+// memory. It is an http.Handler.
 type Emulator struct {
 	opts   Options
 	base   clock.Clock
 	random io.Reader
 
-	mu sync.Mutex // guards everything below, and all state reachable from st
-	// ops maps a full X-Amz-Target to its handler. It is filled only in New, by
-	// registerUserPoolOps (pools.go) and registerIdentityPoolOps (identitypool.go).
-	ops        map[string]handlerFunc
+	// ops maps a full X-Amz-Target to its handler: the table operations
+	// (ops.go), shared by every emulator and never written.
+	ops map[string]handlerFunc
+
+	mu         sync.Mutex     // guards everything below, and all state reachable from st
 	mux, admin *http.ServeMux // set in New (routes, adminMux)
 	accessKeys map[string]string
 	st         *state
@@ -239,7 +240,7 @@ func New(opts Options) (*Emulator, error) {
 		opts:         opts,
 		base:         opts.Clock,
 		random:       opts.Rand,
-		ops:          map[string]handlerFunc{},
+		ops:          operations,
 		st:           newState(),
 		faults:       map[string]Fault{},
 		counts:       map[string]int{},
@@ -249,13 +250,6 @@ func New(opts Options) (*Emulator, error) {
 		rng:          mrand.New(mrand.NewChaCha8(seed)),
 		issuerBase:   strings.TrimRight(opts.IssuerBaseURL, "/"),
 	}
-	e.registerUserPoolOps()
-	e.registerStoredOps()
-	e.registerClientSecretOps() // clientsecrets.go
-	e.registerTermsOps()        // terms.go
-	e.registerImportOps()       // importjobs.go
-	e.registerIdentityPoolOps()
-	e.registerIdentityPoolMoreOps()
 	e.mux, e.admin = e.routes(), e.adminMux()
 	if opts.StateFile != "" {
 		if err := e.openStateFile(opts.StateFile); err != nil {
@@ -331,16 +325,6 @@ func (e *Emulator) Operations() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// register adds the handler for one operation; target is the full X-Amz-Target
-// (e.g. "AWSCognitoIdentityService.GetId"). Registering a target twice is a
-// programming error.
-func (e *Emulator) register(target string, fn handlerFunc) {
-	if _, dup := e.ops[target]; dup {
-		panic("emulator: operation registered twice: " + target)
-	}
-	e.ops[target] = fn
 }
 
 // Seeded returns what Options.Seed created (nil without a seed).

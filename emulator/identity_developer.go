@@ -45,17 +45,6 @@ const (
 // developerNamePattern is DeveloperProviderName's pattern in the service model.
 var developerNamePattern = regexp.MustCompile(`^[\w._-]{1,128}$`)
 
-func (e *Emulator) registerDeveloperIdentityOps() {
-	for name, fn := range map[string]handlerFunc{
-		"GetOpenIdTokenForDeveloperIdentity": typed((*Emulator).opGetOpenIdTokenForDeveloperIdentity),
-		"LookupDeveloperIdentity":            typed((*Emulator).opLookupDeveloperIdentity),
-		"MergeDeveloperIdentities":           typed((*Emulator).opMergeDeveloperIdentities),
-		"UnlinkDeveloperIdentity":            typed((*Emulator).opUnlinkDeveloperIdentity),
-	} {
-		e.register(identityService+name, fn)
-	}
-}
-
 // identityRoutes serves cognito-identity's OpenID documents at the root, as
 // https://cognito-identity.amazonaws.com/.well-known/… does.
 func (e *Emulator) identityRoutes(mux *http.ServeMux) {

@@ -157,25 +157,6 @@ type identity struct {
 
 func linkKey(pool, provider, sub string) string { return pool + "|" + provider + "|" + sub }
 
-func (e *Emulator) registerIdentityPoolOps() {
-	for name, fn := range map[string]handlerFunc{
-		"CreateIdentityPool":        typed((*Emulator).opCreateIdentityPool),
-		"DescribeIdentityPool":      typed((*Emulator).opDescribeIdentityPool),
-		"UpdateIdentityPool":        typed((*Emulator).opUpdateIdentityPool),
-		"DeleteIdentityPool":        typed((*Emulator).opDeleteIdentityPool),
-		"ListIdentityPools":         typed((*Emulator).opListIdentityPools),
-		"SetIdentityPoolRoles":      typed((*Emulator).opSetIdentityPoolRoles),
-		"GetIdentityPoolRoles":      typed((*Emulator).opGetIdentityPoolRoles),
-		"DescribeIdentity":          typed((*Emulator).opDescribeIdentity),
-		"GetId":                     typed((*Emulator).opGetId),
-		"GetCredentialsForIdentity": typed((*Emulator).opGetCredentialsForIdentity),
-		"GetOpenIdToken":            typed((*Emulator).opGetOpenIdToken),
-	} {
-		e.register(identityService+name, fn)
-	}
-	e.registerDeveloperIdentityOps() // identity_developer.go
-}
-
 // idp returns the identity-pool state, made on first use; e.mu must be held.
 func (e *Emulator) idp() *idpState {
 	if e.st.IdentityPools == nil {

@@ -90,19 +90,6 @@ func (j importJob) api() map[string]any {
 	return out
 }
 
-func (e *Emulator) registerImportOps() {
-	for name, fn := range map[string]handlerFunc{
-		"GetCSVHeader":          typed((*Emulator).opGetCSVHeader),
-		"CreateUserImportJob":   typed((*Emulator).opCreateUserImportJob),
-		"DescribeUserImportJob": typed((*Emulator).opDescribeUserImportJob),
-		"ListUserImportJobs":    typed((*Emulator).opListUserImportJobs),
-		"StartUserImportJob":    typed((*Emulator).opStartUserImportJob),
-		"StopUserImportJob":     typed((*Emulator).opStopUserImportJob),
-	} {
-		e.register(idpService+name, fn)
-	}
-}
-
 type importJobInput struct {
 	UserPoolID            string `json:"UserPoolId"`
 	JobName               string `json:"JobName"`

@@ -352,3 +352,41 @@ func addMFASettings(out map[string]any, u *user) {
 		out["PreferredMfaSetting"] = u.MFA.Preferred
 	}
 }
+
+type userSettingsInput struct {
+	adminUserInput
+	AccessToken string            `json:"AccessToken"`
+	MFAOptions  []json.RawMessage `json:"MFAOptions"`
+}
+
+func setMFAOptions(u *user, opts []json.RawMessage) error {
+	if opts == nil {
+		return errInvalidParameter("1 validation error detected: Value null at 'mFAOptions' failed to satisfy constraint: Member must not be null")
+	}
+	u.MFAOptions = opts
+	return nil
+}
+
+func (e *Emulator) opSetUserSettings(c *call, in *userSettingsInput) (any, error) {
+	_, u, _, err := e.authenticate(in.AccessToken, c.now)
+	if err != nil {
+		return nil, err
+	}
+	if err := setMFAOptions(u, in.MFAOptions); err != nil {
+		return nil, err
+	}
+	e.dirty = true
+	return nil, nil
+}
+
+func (e *Emulator) opAdminSetUserSettings(c *call, in *userSettingsInput) (any, error) {
+	_, u, err := e.poolUser(in.adminUserInput)
+	if err != nil {
+		return nil, err
+	}
+	if err := setMFAOptions(u, in.MFAOptions); err != nil {
+		return nil, err
+	}
+	e.dirty = true
+	return nil, nil
+}

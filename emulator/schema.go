@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 )
 
@@ -175,4 +176,55 @@ func customAttributeNames(schema []json.RawMessage) []string {
 		}
 	}
 	return out
+}
+
+type addCustomAttributesInput struct {
+	UserPoolID       string            `json:"UserPoolId"`
+	CustomAttributes []json.RawMessage `json:"CustomAttributes"`
+}
+
+var customAttrName = regexp.MustCompile(`^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,20}$`)
+
+// opAddCustomAttributes adds custom: attributes to the pool's schema, as Cognito
+// names them; an existing name is refused.
+func (e *Emulator) opAddCustomAttributes(c *call, in *addCustomAttributesInput) (any, error) {
+	p, err := e.pool(in.UserPoolID)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.CustomAttributes) == 0 || len(in.CustomAttributes) > 25 {
+		return nil, errInvalidParameter("1 validation error detected: Value at 'customAttributes' failed to satisfy constraint: Member must have length between 1 and 25")
+	}
+	have := map[string]bool{}
+	for _, raw := range p.Schema {
+		var a struct{ Name string }
+		_ = json.Unmarshal(raw, &a)
+		have[a.Name] = true
+	}
+	var add []json.RawMessage
+	for _, raw := range in.CustomAttributes {
+		a := map[string]any{}
+		if json.Unmarshal(raw, &a) != nil {
+			return nil, errInvalidParameter("Invalid custom attribute.")
+		}
+		name, _ := a["Name"].(string)
+		if !customAttrName.MatchString(name) {
+			return nil, errInvalidParameter("1 validation error detected: Value '%s' at 'customAttributes.member.name' failed to satisfy constraint: Member must have length less than or equal to 20", clip(name))
+		}
+		full := "custom:" + strings.TrimPrefix(name, "custom:")
+		if have[full] {
+			return nil, errInvalidParameter("Existing attribute already has name %s.", clip(full))
+		}
+		have[full] = true
+		a["Name"] = full
+		if _, ok := a["AttributeDataType"]; !ok {
+			a["AttributeDataType"] = "String"
+		}
+		b, _ := json.Marshal(a)
+		add = append(add, b)
+	}
+	p.Schema = append(p.Schema, add...)
+	p.Modified = c.now
+	e.dirty = true
+	return nil, nil
 }

@@ -70,7 +70,7 @@ type userPool struct {
 	// SimulatedSaltKey derives the stable salts of unknown users' simulated SRP
 	// challenges (PreventUserExistenceErrors).
 	SimulatedSaltKey []byte `json:"simulatedSaltKey,omitempty"`
-	// Stored keeps what storedops.go stores by kind and key (domains, resource
+	// Stored keeps what stored.go keeps by kind and key (domains, resource
 	// servers, identity providers, branding, UI customization, import jobs, …).
 	Stored map[string]map[string]json.RawMessage `json:"stored,omitempty"`
 	Tags   map[string]string                     `json:"tags,omitempty"`

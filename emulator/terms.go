@@ -44,14 +44,6 @@ type termsInput struct {
 	NextToken   string            `json:"NextToken"`
 }
 
-func (e *Emulator) registerTermsOps() {
-	e.register(idpService+"CreateTerms", typed((*Emulator).opCreateTerms))
-	e.register(idpService+"DescribeTerms", typed((*Emulator).opDescribeTerms))
-	e.register(idpService+"ListTerms", typed((*Emulator).opListTerms))
-	e.register(idpService+"UpdateTerms", typed((*Emulator).opUpdateTerms))
-	e.register(idpService+"DeleteTerms", typed((*Emulator).opDeleteTerms))
-}
-
 func termsConstraintErr(value, field, constraint string) error {
 	return errInvalidParameter("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s", clip(value), field, constraint)
 }

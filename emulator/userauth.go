@@ -224,3 +224,18 @@ func userAuthFactors(p *userPool, u *user) []string {
 	}
 	return configured
 }
+
+// opGetUserAuthFactors tells the signed-in user's MFA settings and sign-in
+// factors: those USER_AUTH offers the user (userauth.go; WEB_AUTHN with a passkey).
+func (e *Emulator) opGetUserAuthFactors(c *call, in *accessTokenInput) (any, error) {
+	p, u, _, err := e.authenticate(in.AccessToken, c.now)
+	if err != nil {
+		return nil, err
+	}
+	settings := append([]string{}, mfaFactors(p, u)...)
+	out := map[string]any{"Username": u.Username, "UserMFASettingList": settings, "ConfiguredUserAuthFactors": userAuthFactors(p, u)}
+	if u.MFA.Preferred != "" {
+		out["PreferredMfaSetting"] = u.MFA.Preferred
+	}
+	return out, nil
+}
