@@ -146,52 +146,9 @@ func (sc *scanner) strSlow(start int) (string, error) {
 			sc.i++
 			return string(buf), nil
 		case c == '\\':
-			if sc.i+1 >= len(sc.s) {
-				return "", errSyntax
-			}
-			e := sc.s[sc.i+1]
-			sc.i += 2
-			switch e {
-			case '"', '\\', '/':
-				buf = append(buf, e)
-			case 'b':
-				buf = append(buf, '\b')
-			case 'f':
-				buf = append(buf, '\f')
-			case 'n':
-				buf = append(buf, '\n')
-			case 'r':
-				buf = append(buf, '\r')
-			case 't':
-				buf = append(buf, '\t')
-			case 'u':
-				r, ok := sc.hex4()
-				if !ok {
-					return "", errSyntax
-				}
-				if utf16.IsSurrogate(r) {
-					// A valid pair becomes one rune; a lone half becomes U+FFFD,
-					// as encoding/json does.
-					if sc.i+1 < len(sc.s) && sc.s[sc.i] == '\\' && sc.s[sc.i+1] == 'u' {
-						save := sc.i
-						sc.i += 2
-						r2, ok := sc.hex4()
-						if !ok {
-							return "", errSyntax
-						}
-						if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-							r = d
-						} else {
-							r = utf8.RuneError
-							sc.i = save
-						}
-					} else {
-						r = utf8.RuneError
-					}
-				}
-				buf = utf8.AppendRune(buf, r)
-			default:
-				return "", errSyntax
+			var err error
+			if buf, err = sc.escape(buf); err != nil {
+				return "", err
 			}
 		case c < 0x20:
 			return "", errSyntax
@@ -208,6 +165,54 @@ func (sc *scanner) strSlow(start int) (string, error) {
 		}
 	}
 	return "", errSyntax
+}
+
+// escapes maps the one-letter escapes to their bytes.
+var escapes = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
+
+// escape appends what the escape at sc.i (a backslash) stands for to buf.
+func (sc *scanner) escape(buf []byte) ([]byte, error) {
+	if sc.i+1 >= len(sc.s) {
+		return nil, errSyntax
+	}
+	e := sc.s[sc.i+1]
+	sc.i += 2
+	if b := escapes[e]; b != 0 {
+		return append(buf, b), nil
+	}
+	if e != 'u' {
+		return nil, errSyntax
+	}
+	r, ok := sc.hex4()
+	if !ok {
+		return nil, errSyntax
+	}
+	if utf16.IsSurrogate(r) {
+		if r, ok = sc.lowSurrogate(r); !ok {
+			return nil, errSyntax
+		}
+	}
+	return utf8.AppendRune(buf, r), nil
+}
+
+// lowSurrogate completes the high surrogate hi with the \uXXXX after it: a
+// valid pair becomes one rune; a lone half becomes U+FFFD (what follows is left
+// to be read), as encoding/json does. ok is false for a \u without 4 hex digits.
+func (sc *scanner) lowSurrogate(hi rune) (r rune, ok bool) {
+	if sc.i+1 >= len(sc.s) || sc.s[sc.i] != '\\' || sc.s[sc.i+1] != 'u' {
+		return utf8.RuneError, true
+	}
+	save := sc.i
+	sc.i += 2
+	lo, ok := sc.hex4()
+	if !ok {
+		return 0, false
+	}
+	if d := utf16.DecodeRune(hi, lo); d != utf8.RuneError {
+		return d, true
+	}
+	sc.i = save
+	return utf8.RuneError, true
 }
 
 func (sc *scanner) hex4() (rune, bool) {
@@ -234,9 +239,8 @@ func (sc *scanner) hex4() (rune, bool) {
 
 // number reads a JSON number and returns its text.
 func (sc *scanner) number() (string, error) {
-	start := sc.i
-	s := sc.s
-	i := sc.i
+	s, start := sc.s, sc.i
+	i := start
 	if i < len(s) && s[i] == '-' {
 		i++
 	}
@@ -244,37 +248,52 @@ func (sc *scanner) number() (string, error) {
 	case i < len(s) && s[i] == '0':
 		i++
 	case i < len(s) && s[i] >= '1' && s[i] <= '9':
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
+		i = digits(s, i+1)
 	default:
 		return "", errSyntax
 	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		d := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return "", errSyntax
-		}
+	i, ok := fraction(s, i)
+	if !ok {
+		return "", errSyntax
 	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		d := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return "", errSyntax
-		}
+	if i, ok = exponent(s, i); !ok {
+		return "", errSyntax
 	}
 	sc.i = i
 	return s[start:i], nil
+}
+
+// digits is the index after the decimal digits of s from i.
+func digits(s string, i int) int {
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// fraction reads a number's optional fraction at i: a '.' and at least one
+// digit. It returns the index after it; ok is false for a '.' without digits.
+func fraction(s string, i int) (int, bool) {
+	if i >= len(s) || s[i] != '.' {
+		return i, true
+	}
+	d := digits(s, i+1)
+	return d, d > i+1
+}
+
+// exponent reads a number's optional exponent at i: 'e' or 'E', an optional
+// sign, and at least one digit. It returns the index after it; ok is false for
+// an exponent without digits.
+func exponent(s string, i int) (int, bool) {
+	if i >= len(s) || (s[i] != 'e' && s[i] != 'E') {
+		return i, true
+	}
+	i++
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	d := digits(s, i)
+	return d, d > i
 }
 
 // literal consumes true, false or null.
