@@ -377,15 +377,7 @@ func (o *loginOptions) walk(ctx context.Context, p *profileSession, ps *pendings
 	}
 	if p.cfg.Store == config.StoreMemory {
 		// Nothing outlives this command: the answer must come up front.
-		switch pe.ch.Name {
-		case cognito.ChallengeNewPasswordRequired:
-			return nil, needFlag("a new password", "--new-password", "COGAUTH_NEW_PASSWORD")
-		case cognito.ChallengeCustom:
-			return nil, needFlag("an answer to the custom challenge", "--answer", "")
-		case cognito.ChallengeMFASetup:
-			return nil, usagef("the pool requires setting up an authenticator app: run cogauth login on a terminal, or with a store that keeps the step (--store file)")
-		}
-		return nil, needFlag("an MFA code", "--mfa-code", "COGAUTH_MFA_CODE")
+		return nil, answerUpFront(pe.ch.Name)
 	}
 	now := o.clockNow()
 	step := &pendingStep{Command: pendLogin, Step: pe.ch.Name, Username: pe.ch.Username, Created: now, ExpiresAt: now.Add(challengeSession),
@@ -407,6 +399,20 @@ func (o *loginOptions) walk(ctx context.Context, p *profileSession, ps *pendings
 		fmt.Fprintf(o.IO.ErrOut, "Set up an authenticator app (the user pool requires MFA).\n  Secret: %s\n  URI:    %s\n", pe.secret, pe.uri)
 	}
 	return nil, reportPending(o.IO, o.Output, p.cfg.Profile, step, now, pe.secret, pe.uri)
+}
+
+// answerUpFront is the usage error of a challenge that a memory store cannot
+// keep pending: the flag that answers it up front.
+func answerUpFront(challenge string) error {
+	switch challenge {
+	case cognito.ChallengeNewPasswordRequired:
+		return needFlag("a new password", "--new-password", "COGAUTH_NEW_PASSWORD")
+	case cognito.ChallengeCustom:
+		return needFlag("an answer to the custom challenge", "--answer", "")
+	case cognito.ChallengeMFASetup:
+		return usagef("the pool requires setting up an authenticator app: run cogauth login on a terminal, or with a store that keeps the step (--store file)")
+	}
+	return needFlag("an MFA code", "--mfa-code", "COGAUTH_MFA_CODE")
 }
 
 // resume finishes the pending sign-in step with the answer given, then walks on.
@@ -535,30 +541,36 @@ func (o *loginOptions) challenge(ctx context.Context, p *profileSession, ch *cog
 	case cognito.ChallengeMFASetup:
 		return o.setupMFA(ctx, p, ch)
 	case cognito.ChallengeCustom:
-		code := o.Code
-		if code == "" && !o.prompt.tty {
-			return nil, &errPending{ch: ch}
-		}
-		if code == "" {
-			// Show what the pool's CreateAuthChallenge made public (the question).
-			fmt.Fprintln(o.prompt.out, "The pool asks a custom challenge:")
-			for _, k := range ch.CustomParameterNames() {
-				fmt.Fprintf(o.prompt.out, "  %s: %s\n", k, ch.CustomParameters()[k])
-			}
-			var err error
-			if code, err = o.prompt.ask("Answer: "); err != nil {
-				return nil, answerErr(err, "an answer to the custom challenge", "--mfa-code", "COGAUTH_MFA_CODE")
-			}
-		}
-		o.Code = ""
-		res, err := o.confirm(ctx, p, ch, cognito.Answer{Code: secret.String(code)})
-		if errors.Is(err, cognito.ErrNotAuthorized) {
-			// Cognito words a refused custom answer as a wrong password.
-			return nil, &humanized{msg: "the user pool's custom challenge refused the answer: start again with cogauth login --flow custom", err: err}
-		}
-		return res, err
+		return o.custom(ctx, p, ch)
 	}
 	return nil, fmt.Errorf("the pool asks for %s, which cogauth login cannot answer", ch.Name)
+}
+
+// custom answers the pool's custom challenge: with --mfa-code or --answer once,
+// else the question shown and the answer asked for on the terminal.
+func (o *loginOptions) custom(ctx context.Context, p *profileSession, ch *cognito.Challenge) (*session.SignInResult, error) {
+	code := o.Code
+	if code == "" && !o.prompt.tty {
+		return nil, &errPending{ch: ch}
+	}
+	if code == "" {
+		// Show what the pool's CreateAuthChallenge made public (the question).
+		fmt.Fprintln(o.prompt.out, "The pool asks a custom challenge:")
+		for _, k := range ch.CustomParameterNames() {
+			fmt.Fprintf(o.prompt.out, "  %s: %s\n", k, ch.CustomParameters()[k])
+		}
+		var err error
+		if code, err = o.prompt.ask("Answer: "); err != nil {
+			return nil, answerErr(err, "an answer to the custom challenge", "--mfa-code", "COGAUTH_MFA_CODE")
+		}
+	}
+	o.Code = ""
+	res, err := o.confirm(ctx, p, ch, cognito.Answer{Code: secret.String(code)})
+	if errors.Is(err, cognito.ErrNotAuthorized) {
+		// Cognito words a refused custom answer as a wrong password.
+		return nil, &humanized{msg: "the user pool's custom challenge refused the answer: start again with cogauth login --flow custom", err: err}
+	}
+	return res, err
 }
 
 func (o *loginOptions) newPassword(ctx context.Context, p *profileSession, ch *cognito.Challenge) (*session.SignInResult, error) {
