@@ -229,8 +229,20 @@ func (e *Emulator) mintTokens(ts *tokenSet, p *userPool, c *appClient, u *user, 
 	if err := e.ensureKeys(p); err != nil {
 		return err
 	}
-	iat := now.Unix()
 	groups := e.userGroups(p, u)
+	ac := e.accessTokenClaims(p, c, u, originID, o, groups, now)
+	ic := e.idTokenClaims(p, c, u, originID, o, groups, now)
+	ts.issued = &e.issued
+	ts.pending = append(ts.pending,
+		pendingJWT{dst: &ts.AccessToken, key: p.Keys.access, kid: p.Keys.AccessKID, claims: ac},
+		pendingJWT{dst: &ts.IDToken, key: p.Keys.id, kid: p.Keys.IDKID, claims: ic})
+	ts.origin = originID
+	return nil
+}
+
+// accessTokenClaims are the claims of u's access token from sign-in o, as Cognito
+// sets them (groups and the device key when there are).
+func (e *Emulator) accessTokenClaims(p *userPool, c *appClient, u *user, originID string, o *origin, groups []string, now time.Time) jwt.MapClaims {
 	ac := jwt.MapClaims{
 		"sub":        u.Sub,
 		"iss":        e.issuer(p),
@@ -241,7 +253,7 @@ func (e *Emulator) mintTokens(ts *tokenSet, p *userPool, c *appClient, u *user, 
 		"scope":      o.scope(),
 		"auth_time":  o.AuthTime.Unix(),
 		"exp":        now.Add(c.AccessValidity).Unix(),
-		"iat":        iat,
+		"iat":        now.Unix(),
 		"jti":        e.uuid(),
 		"username":   u.Username,
 	}
@@ -251,6 +263,12 @@ func (e *Emulator) mintTokens(ts *tokenSet, p *userPool, c *appClient, u *user, 
 	if o.DeviceKey != "" {
 		ac["device_key"] = o.DeviceKey
 	}
+	return ac
+}
+
+// idTokenClaims are the claims of u's id token from sign-in o: the groups with their
+// roles, and every attribute the client may read.
+func (e *Emulator) idTokenClaims(p *userPool, c *appClient, u *user, originID string, o *origin, groups []string, now time.Time) jwt.MapClaims {
 	ic := jwt.MapClaims{
 		"sub":              u.Sub,
 		"iss":              e.issuer(p),
@@ -261,7 +279,7 @@ func (e *Emulator) mintTokens(ts *tokenSet, p *userPool, c *appClient, u *user, 
 		"token_use":        "id",
 		"auth_time":        o.AuthTime.Unix(),
 		"exp":              now.Add(c.IDValidity).Unix(),
-		"iat":              iat,
+		"iat":              now.Unix(),
 		"jti":              e.uuid(),
 	}
 	if len(groups) > 0 {
@@ -288,12 +306,7 @@ func (e *Emulator) mintTokens(ts *tokenSet, p *userPool, c *appClient, u *user, 
 			ic[name] = v
 		}
 	}
-	ts.issued = &e.issued
-	ts.pending = append(ts.pending,
-		pendingJWT{dst: &ts.AccessToken, key: p.Keys.access, kid: p.Keys.AccessKID, claims: ac},
-		pendingJWT{dst: &ts.IDToken, key: p.Keys.id, kid: p.Keys.IDKID, claims: ic})
-	ts.origin = originID
-	return nil
+	return ic
 }
 
 // clientReads tells whether the client's ReadAttributes let the attribute into the
