@@ -24,8 +24,10 @@ import (
 // CredentialsSource is configured, AWS credentials. A Session is immutable; a
 // refresh makes a new one. It prints without secrets.
 type Session struct {
-	Tokens      Tokens
-	Credentials *aws.Credentials // nil without a CredentialsSource
+	Tokens Tokens
+	// Credentials are nil without a CredentialsSource. The SDK's type does not
+	// redact its secret parts, so JSON leaves them out and String summarises them.
+	Credentials *aws.Credentials `json:"-"`
 	IdentityID  string           // empty without a CredentialsSource
 	UserSub     string
 	Username    string // the service's username (the access token's username claim)
@@ -34,6 +36,22 @@ type Session struct {
 	// Domain is the hosted UI domain a SourceHostedUI session came from (where it
 	// refreshes), when one was recorded.
 	Domain string
+}
+
+// String summarises the session: user, source, tokens (redacted) and the AWS
+// credentials' key ID. It is how a Session prints with %v and %s and how slog
+// logs it, because Credentials, the SDK's type, would show its secret key
+// through fmt's reflection.
+func (s Session) String() string {
+	creds := "none"
+	if s.Credentials != nil {
+		creds = "access_key_id=" + s.Credentials.AccessKeyID + " secret=[redacted]"
+		if s.Credentials.CanExpire {
+			creds += " expires=" + s.Credentials.Expires.UTC().Format(time.RFC3339)
+		}
+	}
+	return fmt.Sprintf("session.Session{user=%s sub=%s source=%s access=%v id=%v refresh=%v identity=%s credentials={%s}}",
+		s.Username, s.UserSub, s.Source, s.Tokens.Access, s.Tokens.ID, s.Tokens.Refresh, s.IdentityID, creds)
 }
 
 // Source says how a session was obtained, and so how it is refreshed.
