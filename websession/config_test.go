@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/store"
 )
 
@@ -50,7 +51,7 @@ func TestCookieFlags(t *testing.T) {
 // that sets what websession sets for every session's Manager.
 func TestConfigRefusals(t *testing.T) {
 	f := newFixture(t, fixtureOptions{})
-	good := f.replicas[0].cfg
+	good := f.replicas[0].config()
 	if w, err := New(good); err != nil {
 		t.Fatalf("the fixture's own Config is refused: %v", err)
 	} else {
@@ -70,11 +71,11 @@ func TestConfigRefusals(t *testing.T) {
 		"short secret":                   func(c *Config) { c.Secret = []byte("short") },
 		"no verifier":                    func(c *Config) { c.Verifier = nil },
 		"bad path":                       func(c *Config) { c.Paths.Login = "auth/login" },
-		"cookie keys and a store":        func(c *Config) { c.CookieKeys = [][]byte{randomKey()} },
+		"cookie keys and a store":        func(c *Config) { c.CookieKeys = []secret.Bytes{randomKey()} },
 		"cookie keys and strict": func(c *Config) {
-			c.Store, c.Strict, c.CookieKeys = nil, true, [][]byte{randomKey()}
+			c.Store, c.Strict, c.CookieKeys = nil, true, []secret.Bytes{randomKey()}
 		},
-		"short cookie key": func(c *Config) { c.Store, c.CookieKeys = nil, [][]byte{randomKey(), []byte("short")} },
+		"short cookie key": func(c *Config) { c.Store, c.CookieKeys = nil, []secret.Bytes{randomKey(), []byte("short")} },
 	} {
 		c := good
 		adjust(&c)

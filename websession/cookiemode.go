@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/cogauth/cogauth/internal/errkind"
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/store"
 )
 
@@ -52,13 +53,13 @@ const (
 var ErrCookieRefused = errkind.New("websession: session cookies refused (tampered, truncated, mixed chunk sets, or sealed under a key no longer configured)", false)
 
 // cookieKeys are the AEADs of Config.CookieKeys: the first seals, all open.
-func cookieAEADs(list [][]byte) ([]cipher.AEAD, error) {
+func cookieAEADs(list []secret.Bytes) ([]cipher.AEAD, error) {
 	var out []cipher.AEAD
 	for i, k := range list {
 		if len(k) < 32 {
 			return nil, fmt.Errorf("websession: Config.CookieKeys[%d] must be at least 32 random bytes", i)
 		}
-		a, err := aeadFrom(k, "cogauth websession v1 cookie session")
+		a, err := aeadFrom(k.Reveal(), "cogauth websession v1 cookie session")
 		if err != nil {
 			return nil, err
 		}
@@ -286,7 +287,7 @@ func (w *Sessions) writeChunks(rw http.ResponseWriter, r *http.Request, chunks [
 	for i, v := range chunks {
 		http.SetCookie(rw, &http.Cookie{
 			Name: w.chunkName(i), Value: v, Path: "/",
-			MaxAge: int(w.cfg.AbsoluteTimeout / time.Second), Secure: w.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+			MaxAge: int(w.cfg.Get().AbsoluteTimeout / time.Second), Secure: w.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		})
 	}
 	w.clearChunks(rw, r, len(chunks))

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
 )
@@ -53,7 +54,7 @@ func randomKey() []byte {
 	return k
 }
 
-func cookieOnly(keys ...[]byte) func(*Config) {
+func cookieOnly(keys ...secret.Bytes) func(*Config) {
 	return func(c *Config) { c.Store, c.CookieKeys = nil, keys }
 }
 
@@ -271,7 +272,7 @@ func TestCookieStateRoundTrip(t *testing.T) {
 	}
 }
 
-func mustAEADs(t testing.TB, keys ...[]byte) []cipher.AEAD {
+func mustAEADs(t testing.TB, keys ...secret.Bytes) []cipher.AEAD {
 	a, err := cookieAEADs(keys)
 	if err != nil {
 		t.Fatal(err)

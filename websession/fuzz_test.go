@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/store"
 )
 
@@ -60,7 +61,7 @@ func FuzzReturnTo(f *testing.F) {
 // binary decoder behind the seal never panics either, and what it accepts
 // encodes back to a state it decodes the same way.
 func FuzzCookieChunks(f *testing.F) {
-	a, err := cookieAEADs([][]byte{[]byte(strings.Repeat("c", 32))})
+	a, err := cookieAEADs([]secret.Bytes{[]byte(strings.Repeat("c", 32))})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/internal/peers"
+	"github.com/cogauth/cogauth/internal/redact"
 	"github.com/cogauth/cogauth/store"
 	redisstore "github.com/cogauth/cogauth/store/redis"
 	"github.com/cogauth/cogauth/store/storetest"
@@ -62,7 +63,7 @@ func FuzzAppPath(f *testing.F) {
 			f.Add(m, p)
 		}
 	}
-	w := &Sessions{cfg: Config{Paths: Paths{Login: "/auth/login", Callback: "/auth/callback", Logout: "/auth/logout", Me: "/auth/me"}}}
+	w := &Sessions{cfg: redact.NewBox(&Config{Paths: Paths{Login: "/auth/login", Callback: "/auth/callback", Logout: "/auth/logout", Me: "/auth/me"}})}
 	mux := http.NewServeMux()
 	w.register(mux)
 	mux.HandleFunc("/", func(http.ResponseWriter, *http.Request) {})
@@ -91,7 +92,7 @@ func FuzzAppPath(f *testing.F) {
 // TestAppPathRoutes: the routes and the paths the mux cleans are not sent past
 // it; plain app paths are.
 func TestAppPathRoutes(t *testing.T) {
-	w := &Sessions{cfg: Config{Paths: Paths{Login: "/auth/login", Callback: "/auth/callback", Logout: "/auth/logout", Me: "/auth/me"}}}
+	w := &Sessions{cfg: redact.NewBox(&Config{Paths: Paths{Login: "/auth/login", Callback: "/auth/callback", Logout: "/auth/logout", Me: "/auth/me"}})}
 	for target, want := range map[string]bool{
 		"/": true, "/api/x": true, "/a/b/": true, "/auth/login/x": true,
 		"/auth/login": false, "/auth/callback?code=x": false, "/auth/logout": false, "/auth/me": false,

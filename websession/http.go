@@ -100,7 +100,7 @@ func (w *Sessions) appPath(r *http.Request) bool {
 
 // isRoute reports whether p is one of the routes' paths.
 func (w *Sessions) isRoute(p string) bool {
-	rp := &w.cfg.Paths
+	rp := &w.cfg.Get().Paths
 	return p == rp.Login || p == rp.Callback || p == rp.Logout || p == rp.Me
 }
 
@@ -114,7 +114,7 @@ func (w *Sessions) Routes() http.Handler {
 }
 
 func (w *Sessions) register(mux *http.ServeMux) {
-	p := w.cfg.Paths
+	p := w.cfg.Get().Paths
 	mux.HandleFunc("GET "+p.Login, w.login)
 	mux.HandleFunc("GET "+p.Callback, w.callback)
 	mux.HandleFunc("POST "+p.Logout, w.logout)
@@ -240,10 +240,10 @@ func (w *Sessions) Require(next http.Handler) http.Handler {
 func (w *Sessions) unauthenticated(rw http.ResponseWriter, r *http.Request) {
 	if wantsJSON(r) {
 		rw.Header().Set("WWW-Authenticate", `Cookie realm="cogauth"`)
-		writeJSON(rw, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "message": "sign in first", "login": w.cfg.Paths.Login})
+		writeJSON(rw, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "message": "sign in first", "login": w.cfg.Get().Paths.Login})
 		return
 	}
-	to := w.cfg.Paths.Login
+	to := w.cfg.Get().Paths.Login
 	if rt := r.URL.RequestURI(); safeReturnTo(rt) {
 		to += "?return_to=" + queryEscape(rt)
 	}
@@ -309,7 +309,7 @@ func (w *Sessions) userOf(rw http.ResponseWriter, r *http.Request) (*userCtx, er
 	if err := w.check(ctx, l, w.clk.Now()); err != nil {
 		return nil, err
 	}
-	s, err := l.mgr.Fetch(ctx, session.FetchOptions{MaxWait: w.cfg.RefreshWait})
+	s, err := l.mgr.Fetch(ctx, session.FetchOptions{MaxWait: w.cfg.Get().RefreshWait})
 	if err != nil {
 		if errors.Is(err, session.ErrSignedOut) {
 			// Cognito ended it (revoked, expired refresh token): end it here too.
@@ -337,7 +337,7 @@ func (w *Sessions) userOf(rw http.ResponseWriter, r *http.Request) (*userCtx, er
 			w.log.LogAttrs(ctx, slog.LevelWarn, "cogauth: could not write the session cookies", slogErr(err))
 		}
 	}
-	return w.newUser(ctx, l, s, start.Add(w.cfg.RefreshWait)), nil
+	return w.newUser(ctx, l, s, start.Add(w.cfg.Get().RefreshWait)), nil
 }
 
 // newUser returns the request's context with its user: one allocation for both.
@@ -406,7 +406,7 @@ func validCookieValue(v string) bool {
 func (w *Sessions) setCookie(rw http.ResponseWriter, id sessionID) {
 	http.SetCookie(rw, &http.Cookie{
 		Name: w.cookieName, Value: id.cookieValue(), Path: "/",
-		MaxAge: int(w.cfg.AbsoluteTimeout / time.Second), Secure: w.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		MaxAge: int(w.cfg.Get().AbsoluteTimeout / time.Second), Secure: w.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	})
 }
 

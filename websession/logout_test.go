@@ -121,7 +121,7 @@ func TestLogoutEverywhereCookieMode(t *testing.T) {
 
 	// Started after the logout: a replica and a resource server learn it from
 	// the revocations kept in Redis.
-	late := f.newSessions(nil, newBus(), cookieOnly(f.replicas[0].cfg.CookieKeys...))
+	late := f.newSessions(nil, newBus(), cookieOnly(f.replicas[0].config().CookieKeys...))
 	req := httptest.NewRequest(http.MethodGet, f.base+"/auth/me", nil)
 	req.Header.Set("Sec-Fetch-Mode", "cors")
 	for _, c := range copied {
@@ -140,11 +140,11 @@ func TestLogoutEverywhereCookieMode(t *testing.T) {
 	// What Redis keeps for it ends with the cookie: the kept set's TTL is at
 	// most the absolute timeout plus the access token's life.
 	ttl := rc.PTTL(context.Background(), redisbus.DefaultChannel+":kept").Val()
-	if limit := f.replicas[0].cfg.AbsoluteTimeout + time.Hour; ttl <= 0 || ttl > limit {
+	if limit := f.replicas[0].cfg.Get().AbsoluteTimeout + time.Hour; ttl <= 0 || ttl > limit {
 		t.Fatalf("the kept revocations live %v, want within %v", ttl, limit)
 	}
 	// Once the cookie and the token have expired, the revocation lapses.
-	f.clk.Advance(f.replicas[0].cfg.AbsoluteTimeout + time.Hour)
+	f.clk.Advance(f.replicas[0].cfg.Get().AbsoluteTimeout + time.Hour)
 	if revs.Revoked(originJTI(t, token)) {
 		t.Fatal("a revocation outlived the token it names")
 	}
@@ -156,7 +156,7 @@ func TestLogoutEverywhereCookieMode(t *testing.T) {
 func TestLogoutWithoutBusIsLocal(t *testing.T) {
 	f := newFixture(t, fixtureOptions{replicas: 2, tls: true, config: cookieOnly(randomKey())})
 	// Each replica its own MemoryBus: two processes.
-	other := f.newSessions(nil, NewMemoryBus(), cookieOnly(f.replicas[0].cfg.CookieKeys...))
+	other := f.newSessions(nil, NewMemoryBus(), cookieOnly(f.replicas[0].config().CookieKeys...))
 	f.pin.Store(0)
 	b := f.browser()
 	b.signIn("/", alice, password)

@@ -90,8 +90,8 @@ func TestRedisReplicas(t *testing.T) {
 	for _, k := range keys {
 		// The fake clock does not move Redis's: the 56 minutes above count
 		// on the fixture's clock only, so a TTL is at most the timeout.
-		if pttl := rc.PTTL(ctx, k).Val(); pttl <= 0 || pttl > f.replicas[0].cfg.AbsoluteTimeout {
-			t.Errorf("key %s has TTL %v, want within the absolute timeout %v", k, pttl, f.replicas[0].cfg.AbsoluteTimeout)
+		if pttl := rc.PTTL(ctx, k).Val(); pttl <= 0 || pttl > f.replicas[0].cfg.Get().AbsoluteTimeout {
+			t.Errorf("key %s has TTL %v, want within the absolute timeout %v", k, pttl, f.replicas[0].cfg.Get().AbsoluteTimeout)
 		}
 		var vals []string
 		switch typ := rc.Type(ctx, k).Val(); typ {
@@ -162,7 +162,7 @@ func TestRedisReplicas(t *testing.T) {
 			t.Fatalf("a kept revocation names the user or the cookie: %q", m)
 		}
 	}
-	if ttl := rc.PTTL(ctx, kept).Val(); ttl <= 0 || ttl > f.replicas[0].cfg.AbsoluteTimeout+time.Hour {
+	if ttl := rc.PTTL(ctx, kept).Val(); ttl <= 0 || ttl > f.replicas[0].cfg.Get().AbsoluteTimeout+time.Hour {
 		t.Fatalf("the kept revocations live %v", ttl)
 	}
 

@@ -153,7 +153,7 @@ func TestRefreshWaitBoundsEveryRequest(t *testing.T) {
 
 func TestRefreshWaitConfig(t *testing.T) {
 	f := newFixture(t, fixtureOptions{})
-	cfg := f.replicas[0].cfg
+	cfg := f.replicas[0].config()
 	if cfg.RefreshWait != DefaultRefreshWait {
 		t.Fatalf("default RefreshWait %v", cfg.RefreshWait)
 	}

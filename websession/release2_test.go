@@ -13,6 +13,7 @@ import (
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
 )
@@ -129,7 +130,12 @@ func TestRelease2StoreRecord(t *testing.T) {
 func TestRelease2Cookies(t *testing.T) {
 	fx := loadRelease2(t, "release2-cookie.json")
 	clk := clock.NewFake(fx.Now.Add(time.Minute))
-	w := release2Sessions(t, fx, clk, func(c *Config) { c.CookieKeys = fx.Keys })
+	w := release2Sessions(t, fx, clk, func(c *Config) {
+		c.CookieKeys = make([]secret.Bytes, len(fx.Keys))
+		for i, k := range fx.Keys {
+			c.CookieKeys[i] = k
+		}
+	})
 	var cookies []*http.Cookie
 	for name, v := range fx.Chunks {
 		cookies = append(cookies, &http.Cookie{Name: name, Value: v})

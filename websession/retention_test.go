@@ -128,7 +128,7 @@ func TestRecordsEndWithSession(t *testing.T) {
 // outlive the refresh token: AbsoluteTimeout is capped at RefreshTokenValidity.
 func TestRefreshTokenValidityCapsSessions(t *testing.T) {
 	f, spy := newSpyFixture(t, 1, func(c *Config) { c.IdleTimeout, c.RefreshTokenValidity = 10*time.Hour, 3*time.Hour })
-	if got := f.replicas[0].cfg.AbsoluteTimeout; got != 3*time.Hour {
+	if got := f.replicas[0].cfg.Get().AbsoluteTimeout; got != 3*time.Hour {
 		t.Fatalf("AbsoluteTimeout = %v, want capped at the refresh token's 3h", got)
 	}
 	b := f.browser()

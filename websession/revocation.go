@@ -217,7 +217,7 @@ func (w *Sessions) publishRevocation(ctx context.Context, rv revocation) error {
 // kept until the later of the cookie's absolute end and the expiry of the last
 // access token it can have been given (now plus the tokens' lifetime).
 func (w *Sessions) revocationOf(name string, m *meta) revocation {
-	until := m.created().Add(w.cfg.AbsoluteTimeout)
+	until := m.created().Add(w.cfg.Get().AbsoluteTimeout)
 	if m.AccessLife > 0 {
 		until = latest(until, w.clk.Now().Add(time.Duration(m.AccessLife)*time.Second))
 	}

@@ -81,7 +81,7 @@ func (w *Sessions) login(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(rw, &http.Cookie{
-		Name: name, Value: b64(sealed), Path: "/", MaxAge: int(w.cfg.LoginTimeout / time.Second),
+		Name: name, Value: b64(sealed), Path: "/", MaxAge: int(w.cfg.Get().LoginTimeout / time.Second),
 		Secure: w.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	})
 	rw.Header().Set("Cache-Control", "no-store")
@@ -100,7 +100,7 @@ func (w *Sessions) callbackError(rw http.ResponseWriter, r *http.Request, status
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	rw.WriteHeader(status)
-	_, _ = rw.Write([]byte("Sign-in failed: " + msg + "\nStart again at " + w.cfg.Paths.Login + "\n"))
+	_, _ = rw.Write([]byte("Sign-in failed: " + msg + "\nStart again at " + w.cfg.Get().Paths.Login + "\n"))
 }
 
 func (w *Sessions) callback(rw http.ResponseWriter, r *http.Request) {
@@ -150,7 +150,7 @@ func (w *Sessions) loginStateOf(rw http.ResponseWriter, r *http.Request, state s
 		w.callbackError(rw, r, http.StatusBadRequest, "invalid_state", "the sign-in cookie is not valid")
 		return nil, false
 	}
-	if age := w.clk.Now().Sub(time.Unix(0, ls.Started)); age < 0 || age > w.cfg.LoginTimeout {
+	if age := w.clk.Now().Sub(time.Unix(0, ls.Started)); age < 0 || age > w.cfg.Get().LoginTimeout {
 		w.callbackError(rw, r, http.StatusBadRequest, "login_expired", "the sign-in took too long; start again")
 		return nil, false
 	}
@@ -187,7 +187,7 @@ func (w *Sessions) signInSub(rw http.ResponseWriter, r *http.Request, tok *hoste
 		w.callbackError(rw, r, http.StatusBadGateway, "no_id_token", "the sign-in returned no id token (the openid scope is needed)")
 		return "", false
 	}
-	idt, err := w.cfg.Verifier.Verify(ctx, tok.IDToken.Reveal())
+	idt, err := w.cfg.Get().Verifier.Verify(ctx, tok.IDToken.Reveal())
 	if err == nil && (idt.Use() != jwt.IDToken || !containsString(idt.Claims().Aud, w.client)) {
 		err = errors.New("not an id token of this app client")
 	}
@@ -309,7 +309,7 @@ func (w *Sessions) create(r *http.Request, id sessionID, tok *hostedui.Tokens, s
 	// Cookie-only sessions have no index (SignOutUser needs a store).
 	if w.cookieAEADs == nil {
 		if err := w.updateIndex(ctx, sub, func(list []indexEntry) []indexEntry {
-			return append(list, indexEntry{Name: name, User: s.Username, Expires: now.Add(w.cfg.AbsoluteTimeout).UnixNano(),
+			return append(list, indexEntry{Name: name, User: s.Username, Expires: now.Add(w.cfg.Get().AbsoluteTimeout).UnixNano(),
 				OriginJTI: m.OriginJTI, AccessLife: m.AccessLife})
 		}); err != nil {
 			// The session works without; SignOutUser will not reach it.
@@ -385,7 +385,7 @@ func (w *Sessions) me(rw http.ResponseWriter, r *http.Request) {
 			w.clearCookie(rw, r)
 		}
 		rw.Header().Set("WWW-Authenticate", `Cookie realm="cogauth"`)
-		writeJSON(rw, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "message": "sign in first", "login": w.cfg.Paths.Login})
+		writeJSON(rw, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "message": "sign in first", "login": w.cfg.Get().Paths.Login})
 		return
 	}
 	v := meView{Username: u.Username, Sub: u.Sub, Groups: u.Access.Groups, Scope: u.Access.Scope, Expires: u.Access.Exp.Unix()}

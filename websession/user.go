@@ -33,16 +33,16 @@ type User struct {
 	waitUntil time.Time
 }
 
-// String names the user without anything secret.
+// String names the user (username and sub). It hides no secret (the fields'
+// types do, and the reflection test over every exported type passes without it),
+// but %s and %q of a User would otherwise reach, by reflection, the live
+// session it points at, which its goroutines change.
 func (u *User) String() string {
 	if u == nil {
 		return "websession.User(nil)"
 	}
 	return fmt.Sprintf("websession.User{username=%s sub=%s}", u.Username, u.Sub)
 }
-
-// GoString keeps %#v as short as %v.
-func (u *User) GoString() string { return u.String() }
 
 type userKey struct{}
 
@@ -90,7 +90,7 @@ func (u *User) Session(ctx context.Context) (*session.Session, error) {
 // nanosecond, since a zero MaxWait would wait as long as ctx allows.
 func (u *User) maxWait() time.Duration {
 	if u.waitUntil.IsZero() {
-		return u.w.cfg.RefreshWait
+		return u.w.cfg.Get().RefreshWait
 	}
 	return max(time.Until(u.waitUntil), time.Nanosecond)
 }
@@ -135,7 +135,7 @@ type credentialsProvider struct{ u *User }
 var ErrNoCredentials = errkind.New("websession: the session has no AWS credentials", true)
 
 func (p credentialsProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
-	if p.u.w.cfg.Session.Credentials == nil {
+	if p.u.w.cfg.Get().Session.Credentials == nil {
 		return aws.Credentials{}, errkind.Permanent(ErrNoCredentials)
 	}
 	s, err := p.u.Session(ctx)

@@ -19,7 +19,9 @@ import (
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/hostedui"
 	"github.com/cogauth/cogauth/internal/errkind"
+	"github.com/cogauth/cogauth/internal/redact"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/session"
 	"github.com/cogauth/cogauth/store"
 )
@@ -58,7 +60,7 @@ type Config struct {
 	BaseURL string
 	// Secret keys the session names and sealed cookies: at least 32 random bytes,
 	// the same on every replica. Changing it ends every session.
-	Secret []byte
+	Secret secret.Bytes
 	// Store keeps the sessions; shared by all replicas (store/redis,
 	// store/dynamodb). A new memory store when nil. A store that is also a
 	// store.Locker (Redis, DynamoDB, memory) makes a session's refresh happen once
@@ -77,7 +79,7 @@ type Config struct {
 	// end; without one, a logout is local to this replica plus a RevokeToken at
 	// Cognito: cookies copied before it keep working on other replicas until
 	// their access token expires.
-	CookieKeys [][]byte
+	CookieKeys []secret.Bytes
 	// Bus carries sign-outs and revocations to every replica and resource
 	// server (NewRevocations); a MemoryBus (this process only) when nil. Use
 	// websession/redisbus with several replicas: it also keeps revocations for
@@ -160,7 +162,11 @@ type Paths struct {
 // Sessions serves web sessions; see the package documentation. Safe for
 // concurrent use. Close it to stop listening on the Bus.
 type Sessions struct {
-	cfg          Config
+	// cfg is the Config as New was given it (its defaults set), boxed: a
+	// pointer to a pointer, which fmt never follows, so that no printing of a
+	// Sessions, or of a User holding one, reaches its Secret, CookieKeys or
+	// ClientSecret.
+	cfg          redact.Box[*Config]
 	pool, client string
 	keys         *keys
 	cookieAEADs  []cipher.AEAD // cookie-only mode when set
@@ -196,7 +202,7 @@ func New(cfg Config) (*Sessions, error) {
 	if err := checkRequired(&cfg); err != nil {
 		return nil, err
 	}
-	k, err := deriveKeys(cfg.Secret)
+	k, err := deriveKeys(cfg.Secret.Reveal())
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +225,7 @@ func New(cfg Config) (*Sessions, error) {
 		cfg.AfterLogout = origin + "/"
 	}
 	w := &Sessions{
-		cfg: cfg, pool: cfg.Session.Cognito.UserPoolID(), client: cfg.Session.Cognito.ClientID(), keys: k, cookieAEADs: aeads, chunkSize: chunkData,
+		cfg: redact.NewBox(&cfg), pool: cfg.Session.Cognito.UserPoolID(), client: cfg.Session.Cognito.ClientID(), keys: k, cookieAEADs: aeads, chunkSize: chunkData,
 		store: cfg.Store, bus: cfg.Bus, clk: cfg.Clock, log: cfg.Logger,
 		cache: newCache(cfg.CacheSize), secure: secure, revs: newRevocations(cfg.Clock),
 		redirectURI: origin + cfg.Paths.Callback,
@@ -238,6 +244,10 @@ func New(cfg Config) (*Sessions, error) {
 	w.unsubscribe = w.bus.Subscribe(w.invalidated)
 	return w, nil
 }
+
+// config is the Config New was given, with its defaults set: what a replica is
+// made from.
+func (w *Sessions) config() Config { return *w.cfg.Get() }
 
 // checkRequired refuses a Config without its Cognito client or Verifier, or
 // whose Session sets what websession sets itself.
@@ -365,7 +375,7 @@ func setPaths(p *Paths) error {
 
 // initHostedUI builds the hosted UI client, the telemetry, the refresher and the logout URL.
 func (w *Sessions) initHostedUI() error {
-	cfg := &w.cfg
+	cfg := w.cfg.Get()
 	var err error
 	w.hosted, err = hostedui.New(hostedui.Options{
 		Domain: cfg.Domain, ClientID: w.client, ClientSecret: cfg.ClientSecret,
@@ -385,7 +395,7 @@ func (w *Sessions) initHostedUI() error {
 // initCrossOrigin sets up the cross-origin protection of the routes.
 func (w *Sessions) initCrossOrigin() error {
 	w.cop = http.NewCrossOriginProtection()
-	for _, o := range w.cfg.TrustedOrigins {
+	for _, o := range w.cfg.Get().TrustedOrigins {
 		if err := w.cop.AddTrustedOrigin(o); err != nil {
 			return fmt.Errorf("websession: %w", err)
 		}
@@ -460,7 +470,7 @@ func validName(s string) bool {
 
 // newManager makes the Manager of one session from Config.Session.
 func (w *Sessions) newManager(st store.Store, username string) (*session.Manager, error) {
-	c := w.cfg.Session
+	c := w.cfg.Get().Session
 	c.Store, c.Username, c.HostedUI, c.Clock, c.Logger = st, username, w.refresher, w.clk, w.log
 	return session.New(c)
 }
@@ -487,7 +497,7 @@ func (w *Sessions) lookup(ctx context.Context, id sessionID) (*live, error) {
 	key := w.keys.name(id)
 	if l := w.cache.get(key); l != nil {
 		w.tel.cacheResult(ctx, cacheHit)
-		if !w.cfg.Strict {
+		if !w.cfg.Get().Strict {
 			return l, nil
 		}
 		if err := w.reload(ctx, l); err != nil {
@@ -533,7 +543,7 @@ func (w *Sessions) sealed(name string, aead cipher.AEAD) (*sealedStore, store.St
 }
 
 func (w *Sessions) sealedIn(inner store.Store, name string, aead cipher.AEAD) (*sealedStore, store.Store) {
-	st, mst := newSealedStore(inner, name, aead, lifetime{clk: w.clk, idle: w.cfg.IdleTimeout, absolute: w.cfg.AbsoluteTimeout})
+	st, mst := newSealedStore(inner, name, aead, lifetime{clk: w.clk, idle: w.cfg.Get().IdleTimeout, absolute: w.cfg.Get().AbsoluteTimeout})
 	// Cookie mode's memory store is packed by the cookie format, record by
 	// record.
 	st.bundled = w.cookieAEADs == nil
@@ -587,21 +597,21 @@ func (w *Sessions) drop(l *live) {
 // It returns errNoSession for a session that has timed out (and ends it).
 func (w *Sessions) check(ctx context.Context, l *live, now time.Time) error {
 	ms := l.rec.Load()
-	if !now.Before(ms.m.created().Add(w.cfg.AbsoluteTimeout)) {
+	if !now.Before(ms.m.created().Add(w.cfg.Get().AbsoluteTimeout)) {
 		w.end(ctx, l, ms.m, false, "absolute_timeout")
 		return errNoSession
 	}
-	if !now.Before(ms.m.seen().Add(w.cfg.IdleTimeout)) {
+	if !now.Before(ms.m.seen().Add(w.cfg.Get().IdleTimeout)) {
 		// Another replica may have extended it: look before ending it.
 		if err := w.reload(ctx, l); err != nil {
 			return err
 		}
-		if ms = l.rec.Load(); !now.Before(ms.m.seen().Add(w.cfg.IdleTimeout)) {
+		if ms = l.rec.Load(); !now.Before(ms.m.seen().Add(w.cfg.Get().IdleTimeout)) {
 			w.end(ctx, l, ms.m, false, "idle_timeout")
 			return errNoSession
 		}
 	}
-	if now.Sub(ms.m.seen()) >= w.cfg.IdleTimeout/8 && l.touching.CompareAndSwap(false, true) {
+	if now.Sub(ms.m.seen()) >= w.cfg.Get().IdleTimeout/8 && l.touching.CompareAndSwap(false, true) {
 		defer l.touching.Store(false)
 		w.touch(ctx, l, now)
 	}
@@ -670,7 +680,7 @@ func (w *Sessions) end(ctx context.Context, l *live, m *meta, revoke bool, reaso
 		err := l.mgr.SignOut(bctx, session.SignOutOptions{})
 		done <- w.logEnd(ctx, errors.Join(pubErr, err, w.removeRecords(ctx, l, m)))
 	}()
-	t := time.NewTimer(w.cfg.RefreshWait)
+	t := time.NewTimer(w.cfg.Get().RefreshWait)
 	defer t.Stop()
 	select {
 	case err := <-done:

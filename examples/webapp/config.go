@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/cogauth/cogauth/secret"
 )
 
 // options is the app's configuration: flags, each also read from a COGAUTH_*
@@ -195,11 +197,11 @@ func (o *options) identityEndpoint() string {
 }
 
 // cookieKeys decodes -cookie-keys.
-func (o *options) cookieKeys() ([][]byte, error) {
+func (o *options) cookieKeys() ([]secret.Bytes, error) {
 	if o.cookie == "" {
 		return nil, nil
 	}
-	var keys [][]byte
+	var keys []secret.Bytes
 	for _, k := range strings.Split(o.cookie, ",") {
 		b, err := hex.DecodeString(strings.TrimSpace(k))
 		if err != nil || len(b) < 32 {
