@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/secret"
 )
 
 // The account's own calls: sign-up, password reset and change, attributes and
@@ -248,14 +249,14 @@ func (c *Client) ConfirmForgotPassword(ctx context.Context, in ConfirmForgotPass
 
 // ChangePassword changes the signed-in user's password. A wrong old password is
 // ErrNotAuthorized; a new one the pool's policy refuses is ErrInvalidPassword.
-func (c *Client) ChangePassword(ctx context.Context, accessToken jwt.Secret, oldPassword, newPassword string) error {
+func (c *Client) ChangePassword(ctx context.Context, accessToken jwt.Secret, oldPassword, newPassword secret.String) error {
 	if accessToken == "" || oldPassword == "" || newPassword == "" {
 		return errors.New("cognito: ChangePassword needs an access token, the old and the new password")
 	}
 	_, err := c.api.ChangePassword(ctx, &cip.ChangePasswordInput{
 		AccessToken:      aws.String(accessToken.Reveal()),
-		PreviousPassword: aws.String(oldPassword),
-		ProposedPassword: aws.String(newPassword),
+		PreviousPassword: aws.String(oldPassword.Reveal()),
+		ProposedPassword: aws.String(newPassword.Reveal()),
 	})
 	return MapError("ChangePassword", err)
 }
@@ -304,12 +305,12 @@ func (c *Client) GetUserAttributeVerificationCode(ctx context.Context, accessTok
 
 // VerifyUserAttribute marks the attribute verified with the code sent for it.
 // Errors: ErrCodeMismatch, ErrExpiredCode, ErrLimitExceeded.
-func (c *Client) VerifyUserAttribute(ctx context.Context, accessToken jwt.Secret, name, code string) error {
+func (c *Client) VerifyUserAttribute(ctx context.Context, accessToken jwt.Secret, name string, code secret.String) error {
 	if accessToken == "" || name == "" || code == "" {
 		return errors.New("cognito: VerifyUserAttribute needs an access token, an attribute name and a code")
 	}
 	_, err := c.api.VerifyUserAttribute(ctx, &cip.VerifyUserAttributeInput{
-		AccessToken: aws.String(accessToken.Reveal()), AttributeName: aws.String(name), Code: aws.String(code),
+		AccessToken: aws.String(accessToken.Reveal()), AttributeName: aws.String(name), Code: aws.String(code.Reveal()),
 	})
 	return MapError("VerifyUserAttribute", err)
 }
@@ -359,11 +360,11 @@ func (c *Client) SetUpTOTP(ctx context.Context, accessToken jwt.Secret) (jwt.Sec
 // VerifyTOTPSetup checks the first code of the authenticator app SetUpTOTP
 // started; TOTP is then an enabled MFA method (make it preferred with
 // SetMFAPreference). A wrong code is ErrEnableSoftwareTokenMFA.
-func (c *Client) VerifyTOTPSetup(ctx context.Context, accessToken jwt.Secret, code, deviceName string) error {
+func (c *Client) VerifyTOTPSetup(ctx context.Context, accessToken jwt.Secret, code secret.String, deviceName string) error {
 	if accessToken == "" || code == "" {
 		return errors.New("cognito: VerifyTOTPSetup needs an access token and a code")
 	}
-	in := &cip.VerifySoftwareTokenInput{AccessToken: aws.String(accessToken.Reveal()), UserCode: aws.String(code)}
+	in := &cip.VerifySoftwareTokenInput{AccessToken: aws.String(accessToken.Reveal()), UserCode: aws.String(code.Reveal())}
 	if deviceName != "" {
 		in.FriendlyDeviceName = aws.String(deviceName)
 	}

@@ -184,7 +184,7 @@ func TestAccountAttributes(t *testing.T) {
 		t.Fatalf("after the change: %+v, %v", u, err)
 	}
 	code := lastCode(t, srv, "app", "alice", "VERIFY_ATTRIBUTE")
-	if err := c.VerifyUserAttribute(ctx, tok.AccessToken, "email", wrong(code)); !errors.Is(err, cognito.ErrCodeMismatch) {
+	if err := c.VerifyUserAttribute(ctx, tok.AccessToken, "email", secret.String(wrong(code))); !errors.Is(err, cognito.ErrCodeMismatch) {
 		t.Fatalf("wrong code: %v", err)
 	}
 	// A new code replaces the first one.
@@ -193,14 +193,14 @@ func TestAccountAttributes(t *testing.T) {
 	}
 	code2 := lastCode(t, srv, "app", "alice", "VERIFY_ATTRIBUTE")
 	if code2 != code {
-		if err := c.VerifyUserAttribute(ctx, tok.AccessToken, "email", code); !errors.Is(err, cognito.ErrCodeMismatch) {
+		if err := c.VerifyUserAttribute(ctx, tok.AccessToken, "email", secret.String(code)); !errors.Is(err, cognito.ErrCodeMismatch) {
 			t.Fatalf("replaced code: %v", err)
 		}
 	}
-	if err := c.VerifyUserAttribute(ctx, tok.AccessToken, "email", code2); err != nil {
+	if err := c.VerifyUserAttribute(ctx, tok.AccessToken, "email", secret.String(code2)); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.VerifyUserAttribute(ctx, tok.AccessToken, "email", code2); !errors.Is(err, cognito.ErrCodeMismatch) {
+	if err := c.VerifyUserAttribute(ctx, tok.AccessToken, "email", secret.String(code2)); !errors.Is(err, cognito.ErrCodeMismatch) {
 		t.Fatalf("reused code: %v", err)
 	}
 	if u, _ = c.GetUser(ctx, tok.AccessToken); !u.EmailVerified() {
@@ -240,18 +240,18 @@ func TestAccountTOTPAndMFAPreference(t *testing.T) {
 	ctx := context.Background()
 	c := emuClient(t, srv, "app", "web")
 	tok := signIn(t, c, "alice", pw)
-	secret, err := c.SetUpTOTP(ctx, tok.AccessToken)
+	totpKey, err := c.SetUpTOTP(ctx, tok.AccessToken)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := c.VerifyTOTPSetup(ctx, tok.AccessToken, "000000", "phone"); !errors.Is(err, cognito.ErrEnableSoftwareTokenMFA) {
 		t.Fatalf("wrong TOTP code: %v", err)
 	}
-	code, err := emulator.TOTP(secret.Reveal(), srv.Now())
+	code, err := emulator.TOTP(totpKey.Reveal(), srv.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.VerifyTOTPSetup(ctx, tok.AccessToken, code, "phone"); err != nil {
+	if err := c.VerifyTOTPSetup(ctx, tok.AccessToken, secret.String(code), "phone"); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.SetMFAPreference(ctx, tok.AccessToken, cognito.MFAPreference{TOTP: cognito.MFAPreferred, Email: cognito.MFAEnabled}); err != nil {

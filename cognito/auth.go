@@ -607,11 +607,11 @@ func (c *Client) AssociateSoftwareToken(ctx context.Context, ch *Challenge) (jwt
 
 // VerifySoftwareToken checks the first TOTP code during MFA_SETUP. Answer the
 // returned challenge with Respond and an empty Answer to finish signing in.
-func (c *Client) VerifySoftwareToken(ctx context.Context, ch *Challenge, code, deviceName string) (*Challenge, error) {
+func (c *Client) VerifySoftwareToken(ctx context.Context, ch *Challenge, code secret.String, deviceName string) (*Challenge, error) {
 	if ch == nil || ch.Session == "" {
 		return nil, errors.New("cognito: VerifySoftwareToken needs an MFA_SETUP challenge")
 	}
-	in := &cip.VerifySoftwareTokenInput{Session: aws.String(ch.Session.Reveal()), UserCode: aws.String(code)}
+	in := &cip.VerifySoftwareTokenInput{Session: aws.String(ch.Session.Reveal()), UserCode: aws.String(code.Reveal())}
 	if deviceName != "" {
 		in.FriendlyDeviceName = aws.String(deviceName)
 	}

@@ -182,7 +182,7 @@ func TestEmulatorMFASetupThenTOTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _ := emulator.TOTP(totpKey.Reveal(), srv.Now())
-	ch, err = c.VerifySoftwareToken(ctx, ch, code, "phone")
+	ch, err = c.VerifySoftwareToken(ctx, ch, secret.String(code), "phone")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +227,7 @@ func TestEmulatorRememberedDeviceSkipsMFA(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _ := emulator.TOTP(totpKey.Reveal(), srv.Now())
-	if ch, err = c.VerifySoftwareToken(ctx, ch, code, ""); err != nil {
+	if ch, err = c.VerifySoftwareToken(ctx, ch, secret.String(code), ""); err != nil {
 		t.Fatal(err)
 	}
 	done, err := c.Respond(ctx, ch, cognito.Answer{})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/store"
 )
 
@@ -75,7 +76,7 @@ func (m *Manager) accessToken(ctx context.Context) (jwt.Secret, *Session, error)
 }
 
 // ChangePassword changes the signed-in user's password and emits PasswordChanged.
-func (a Account) ChangePassword(ctx context.Context, oldPassword, newPassword string) error {
+func (a Account) ChangePassword(ctx context.Context, oldPassword, newPassword secret.String) error {
 	at, sess, err := a.m.accessToken(ctx)
 	if err != nil {
 		return err
@@ -119,7 +120,7 @@ func (a Account) SendVerificationCode(ctx context.Context, name string) (*cognit
 
 // VerifyAttribute verifies the email or phone_number with the code sent
 // (VerifyUserAttribute).
-func (a Account) VerifyAttribute(ctx context.Context, name, code string) error {
+func (a Account) VerifyAttribute(ctx context.Context, name string, code secret.String) error {
 	at, _, err := a.m.accessToken(ctx)
 	if err != nil {
 		return err

@@ -65,7 +65,7 @@ func TestAccountLifecycle(t *testing.T) {
 	if _, err := m.Account().UpdateAttributes(ctx, map[string]string{"email": "dora2@example.com", "nickname": "d"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Account().VerifyAttribute(ctx, "email", lastCodeOf(t, srv, "dora", "VERIFY_ATTRIBUTE")); err != nil {
+	if err := m.Account().VerifyAttribute(ctx, "email", secret.String(lastCodeOf(t, srv, "dora", "VERIFY_ATTRIBUTE"))); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.Account().DeleteAttributes(ctx, []string{"nickname"}); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/session"
 )
 
@@ -109,12 +110,12 @@ func TestEmulatorSessionWithMFAAndDevice(t *testing.T) {
 	if res.Next == nil || res.Next.Name != cognito.ChallengeMFASetup {
 		t.Fatalf("want MFA_SETUP, got %+v", res)
 	}
-	secret, next, err := c.AssociateSoftwareToken(ctx, res.Next)
+	totpKey, next, err := c.AssociateSoftwareToken(ctx, res.Next)
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, _ := emulator.TOTP(secret.Reveal(), srv.Now())
-	if next, err = c.VerifySoftwareToken(ctx, next, code, ""); err != nil {
+	code, _ := emulator.TOTP(totpKey.Reveal(), srv.Now())
+	if next, err = c.VerifySoftwareToken(ctx, next, secret.String(code), ""); err != nil {
 		t.Fatal(err)
 	}
 	res, err = m.ConfirmSignIn(ctx, next, cognito.Answer{})

@@ -101,14 +101,14 @@ func (w *deviceWorld) signIn(t *testing.T, m *session.Manager, login string) (*s
 	for err == nil && res.Session == nil {
 		switch res.Next.Name {
 		case cognito.ChallengeMFASetup:
-			var secret jwt.Secret
+			var totpKey jwt.Secret
 			var next *cognito.Challenge
-			if secret, next, err = w.c.AssociateSoftwareToken(ctx, res.Next); err != nil {
+			if totpKey, next, err = w.c.AssociateSoftwareToken(ctx, res.Next); err != nil {
 				break
 			}
-			w.totp[login] = secret.Reveal()
-			code, _ := emulator.TOTP(secret.Reveal(), w.srv.Now())
-			if next, err = w.c.VerifySoftwareToken(ctx, next, code, ""); err != nil {
+			w.totp[login] = totpKey.Reveal()
+			code, _ := emulator.TOTP(totpKey.Reveal(), w.srv.Now())
+			if next, err = w.c.VerifySoftwareToken(ctx, next, secret.String(code), ""); err != nil {
 				break
 			}
 			res, err = m.ConfirmSignIn(ctx, next, cognito.Answer{})

@@ -340,7 +340,7 @@ func ExampleMFA() {
 		log.Fatal(err)
 	}
 	code, _ := emulator.TOTP(totpKey.Reveal(), srv.Now()) // the app's first code
-	if err := mfa.VerifyTOTPSetup(ctx, code, "phone"); err != nil {
+	if err := mfa.VerifyTOTPSetup(ctx, secret.String(code), "phone"); err != nil {
 		log.Fatal(err)
 	}
 	if err := mfa.SetPreference(ctx, cognito.MFAPreference{TOTP: cognito.MFAPreferred}); err != nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/secret"
 )
 
 // MFA is the signed-in user's multi-factor authentication, seen through a
@@ -28,7 +29,7 @@ func (f MFA) SetUpTOTP(ctx context.Context) (jwt.Secret, error) {
 }
 
 // VerifyTOTPSetup checks the authenticator app's first code; TOTP is then enabled.
-func (f MFA) VerifyTOTPSetup(ctx context.Context, code, deviceName string) error {
+func (f MFA) VerifyTOTPSetup(ctx context.Context, code secret.String, deviceName string) error {
 	at, _, err := f.m.accessToken(ctx)
 	if err != nil {
 		return err

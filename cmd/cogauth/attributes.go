@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/secret"
 )
 
 func newAttributesCmd(a *app) *cobra.Command {
@@ -291,7 +292,7 @@ func (o *attributesOptions) askCode(ctx context.Context, pend *pendingStep) (str
 // a pending one stays on a wrong code and goes with an expired one.
 func (o *attributesOptions) verify(ctx context.Context, p *profileSession, ps *pendings, name string, pend *pendingStep, code string) error {
 	err := o.env.call(ctx, func(ctx context.Context) error {
-		return mapNotSignedIn(p.mgr.Account().VerifyAttribute(ctx, name, code))
+		return mapNotSignedIn(p.mgr.Account().VerifyAttribute(ctx, name, secret.String(code)))
 	})
 	switch {
 	case err == nil:

@@ -646,7 +646,7 @@ func (o *loginOptions) verifySetup(ctx context.Context, p *profileSession, next 
 		return nil, usagef("the authenticator app's code is needed: give --code CODE")
 	}
 	sctx, done := o.step(ctx)
-	after, err := p.cc.VerifySoftwareToken(sctx, next, code, o.DeviceName)
+	after, err := p.cc.VerifySoftwareToken(sctx, next, secret.String(code), o.DeviceName)
 	done()
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cogauth/cogauth/cognito"
+	"github.com/cogauth/cogauth/secret"
 )
 
 // mfaWord is an MFA method's word on the command line.
@@ -157,7 +158,9 @@ func mfaSetupRun(ctx context.Context, o *mfaOptions) error {
 	if device == "" && pend != nil {
 		device = pend.DeviceName
 	}
-	if err := e.call(ctx, func(ctx context.Context) error { return mapNotSignedIn(p.mgr.MFA().VerifyTOTPSetup(ctx, code, device)) }); err != nil {
+	if err := e.call(ctx, func(ctx context.Context) error {
+		return mapNotSignedIn(p.mgr.MFA().VerifyTOTPSetup(ctx, secret.String(code), device))
+	}); err != nil {
 		return wrongCodeKept(err, "cogauth mfa setup totp --profile "+p.cfg.Profile+" --code CODE")
 	}
 	if err := ps.drop(ctx, pendMFASetup); err != nil {

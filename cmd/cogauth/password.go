@@ -9,6 +9,7 @@ import (
 
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/secret"
 )
 
 func newPasswordCmd(a *app) *cobra.Command {
@@ -221,7 +222,9 @@ func passwordChangeRun(ctx context.Context, o *passwordChangeOptions) error {
 	if err := e.answer(ctx, &pw, "COGAUTH_NEW_PASSWORD", "New password: ", "a new password", "COGAUTH_NEW_PASSWORD", true); err != nil {
 		return err
 	}
-	if err := e.call(ctx, func(ctx context.Context) error { return mapNotSignedIn(p.mgr.Account().ChangePassword(ctx, old, pw)) }); err != nil {
+	if err := e.call(ctx, func(ctx context.Context) error {
+		return mapNotSignedIn(p.mgr.Account().ChangePassword(ctx, secret.String(old), secret.String(pw)))
+	}); err != nil {
 		return err
 	}
 	if o.Output == "json" {
