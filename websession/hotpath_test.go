@@ -174,7 +174,7 @@ func bufioReader(s string) *bufio.Reader { return bufio.NewReader(strings.NewRea
 
 // freshName is the HMAC of id with a new hash: what keys.name must equal.
 func freshName(k *keys, id sessionID) sessionName {
-	m := hmac.New(sha256.New, k.hash)
+	m := hmac.New(sha256.New, k.hash.Get()[:])
 	m.Write(id[:])
 	var n sessionName
 	copy(n[:], m.Sum(nil))

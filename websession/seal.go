@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/cogauth/cogauth/internal/errkind"
+	"github.com/cogauth/cogauth/internal/redact"
 )
 
 // idLen is the session ID's size: 256 bits from crypto/rand.
@@ -51,11 +52,15 @@ func parseSessionID(v string) (sessionID, bool) {
 
 // keys are what the configured Secret becomes: one key per use, so that no
 // output of one can be replayed as another.
+//
+// The two HMAC keys are boxed (a pointer to a pointer, which fmt never follows),
+// so that no printing of a Sessions reaches them; the AEADs' keys sit behind
+// the cipher's own pointers.
 type keys struct {
-	hash   []byte      // HMAC of session IDs (store names)
-	cookie cipher.AEAD // sign-in state cookies
-	index  cipher.AEAD // the user-to-sessions index
-	users  []byte      // HMAC of subs (the index's key names)
+	hash   redact.Box[*[32]byte] // HMAC of session IDs (store names)
+	cookie cipher.AEAD           // sign-in state cookies
+	index  cipher.AEAD           // the user-to-sessions index
+	users  redact.Box[*[32]byte] // HMAC of subs (the index's key names)
 	// hmacs holds *hmacState: an HMAC keyed with hash, its pads hashed once, so
 	// naming a session costs two SHA-256 blocks and no allocation.
 	hmacs sync.Pool
@@ -73,7 +78,7 @@ func deriveKeys(secret []byte) (*keys, error) {
 	}
 	k := &keys{}
 	var err error
-	if k.hash, err = hkdf.Key(sha256.New, secret, nil, "cogauth websession v1 hash", 32); err != nil {
+	if k.hash, err = hmacKey(secret, "cogauth websession v1 hash"); err != nil {
 		return nil, err
 	}
 	if k.cookie, err = aeadFrom(secret, "cogauth websession v1 login state"); err != nil {
@@ -82,17 +87,26 @@ func deriveKeys(secret []byte) (*keys, error) {
 	if k.index, err = aeadFrom(secret, "cogauth websession v1 user index"); err != nil {
 		return nil, err
 	}
-	if k.users, err = hkdf.Key(sha256.New, secret, nil, "cogauth websession v1 user name", 32); err != nil {
+	if k.users, err = hmacKey(secret, "cogauth websession v1 user name"); err != nil {
 		return nil, err
 	}
 	return k, nil
+}
+
+// hmacKey derives the 32-byte key of info from secret, boxed.
+func hmacKey(secret []byte, info string) (redact.Box[*[32]byte], error) {
+	b, err := hkdf.Key(sha256.New, secret, nil, info, 32)
+	if err != nil {
+		return redact.Box[*[32]byte]{}, err
+	}
+	return redact.NewBox((*[32]byte)(b)), nil
 }
 
 // userTag is what names a user in the store: the HMAC-SHA256 of the sub under
 // a key derived from the Secret, so that key names list no user and cannot be
 // tried against guessed subs without the Secret.
 func (k *keys) userTag(sub string) (t [sha256.Size]byte) {
-	h := hmac.New(sha256.New, k.users)
+	h := hmac.New(sha256.New, k.users.Get()[:])
 	h.Write([]byte(sub))
 	h.Sum(t[:0])
 	return t
@@ -132,7 +146,7 @@ func parseName(s string) (sessionName, bool) {
 func (k *keys) name(id sessionID) sessionName {
 	s, _ := k.hmacs.Get().(*hmacState)
 	if s == nil {
-		s = &hmacState{h: hmac.New(sha256.New, k.hash)}
+		s = &hmacState{h: hmac.New(sha256.New, k.hash.Get()[:])}
 	}
 	// Written from the pooled state, so that id does not escape to the heap.
 	s.in = id
@@ -149,7 +163,7 @@ func (k *keys) name(id sessionID) sessionName {
 // ID alone (with the HMAC key as salt), so the store's contents open only with
 // the cookie in hand.
 func (k *keys) sessionAEAD(id sessionID) (cipher.AEAD, error) {
-	key, err := hkdf.Key(sha256.New, id[:], k.hash, "cogauth websession v1 seal", 32)
+	key, err := hkdf.Key(sha256.New, id[:], k.hash.Get()[:], "cogauth websession v1 seal", 32)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,8 @@ package redact_test
 
 import (
 	"bytes"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"flag"
@@ -450,8 +452,17 @@ func TestConstructedClientsHideTheirSecret(t *testing.T) {
 	}
 	defer ws.Close()
 	type wsHolder struct{ w *websession.Sessions }
+	shown := []string{secret, cookieSecret, hex.EncodeToString([]byte(cookieSecret)), strings.Trim(fmt.Sprint([]byte(cookieSecret)), "[]")}
+	// Nor do the keys derived from the Secret (websession's seal.go names them).
+	for _, info := range []string{"cogauth websession v1 hash", "cogauth websession v1 user name"} {
+		k, err := hkdf.Key(sha256.New, []byte(cookieSecret), nil, info, 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shown = append(shown, hex.EncodeToString(k), strings.Trim(fmt.Sprint(k), "[]"), string(k))
+	}
 	for _, x := range []any{ws, wsHolder{ws}, &wsHolder{ws}} {
-		redacttest.NoSecrets(t, "a Sessions", x, secret, cookieSecret, hex.EncodeToString([]byte(cookieSecret)), strings.Trim(fmt.Sprint([]byte(cookieSecret)), "[]"))
+		redacttest.NoSecrets(t, "a Sessions", x, shown...)
 	}
 
 }

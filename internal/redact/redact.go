@@ -27,11 +27,13 @@ func Mark(secret string) string {
 }
 
 // Box keeps a value (a secret, in a type's unexported fields) behind a pointer.
-// fmt prints a pointer met inside a value as its address, whatever the verb, and
-// encoding/json skips unexported fields, so a boxed secret cannot be printed by
-// reflection from the value that holds it: unprintable by construction, with no
-// printing method on the holder. Box itself prints as "[redacted]" (or
-// "[empty]").
+// fmt prints a pointer met inside a value as its address, and encoding/json
+// skips unexported fields, so a boxed secret cannot be printed by reflection
+// from the value that holds it: unprintable by construction, with no printing
+// method on the holder. T must not be an array, slice, struct or map: for %s
+// and %q, fmt's bad-verb form follows one pointer to those and prints the
+// target; box a pointer to them instead (Box[*Config], Box[*[32]byte]), which
+// it never follows. Box itself prints as "[redacted]" (or "[empty]").
 type Box[T comparable] struct{ p *T }
 
 // NewBox boxes v.
