@@ -2,12 +2,11 @@ package grpcauth
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"sync/atomic"
 
 	"github.com/cogauth/cogauth/httpauth"
 	"github.com/cogauth/cogauth/internal/bearer"
+	"github.com/cogauth/cogauth/internal/redact"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -65,30 +64,25 @@ func (c *perRPC) GetRequestMetadata(ctx context.Context, _ ...string) (map[strin
 	if err != nil {
 		return nil, tokenError(&bearer.TokenError{Err: err})
 	}
-	return c.last.metadata(tok), nil
+	return c.last.metadata(tok).md, nil
 }
 
 func (c *perRPC) RequireTransportSecurity() bool { return c.secure }
 
 // tokenCreds is one token, attached to one call by the interceptors, so that
-// grpc applies RequireTransportSecurity to it as to any credentials.
+// grpc applies RequireTransportSecurity to it as to any credentials. Its
+// metadata is boxed (a pointer to a pointer, which fmt never follows), so a
+// logging interceptor that prints a call's options shows no token.
 type tokenCreds struct {
-	md     map[string]string
+	md     redact.Box[*map[string]string]
 	secure bool
 }
 
 func (c tokenCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return c.md, nil
+	return *c.md.Get(), nil
 }
 
 func (c tokenCreds) RequireTransportSecurity() bool { return c.secure }
-
-// String, GoString and Format keep the token out of every rendering of a call's
-// options (a logging interceptor that prints them).
-func (c tokenCreds) String() string               { return "grpcauth.tokenCreds{…}" }
-func (c tokenCreds) GoString() string             { return c.String() }
-func (c tokenCreds) Format(f fmt.State, _ rune)   { _, _ = io.WriteString(f, c.String()) }
-func (c tokenCreds) MarshalJSON() ([]byte, error) { return []byte(`"grpcauth.tokenCreds{…}"`), nil }
 
 // client is the state the interceptors of one source share.
 type client struct {
@@ -102,7 +96,7 @@ func newClient(src TokenProvider, opts []ClientOption) *client {
 }
 
 func (c *client) creds(tok string) grpc.CallOption {
-	return grpc.PerRPCCredentials(tokenCreds{md: c.last.metadata(tok), secure: c.secure})
+	return grpc.PerRPCCredentials(tokenCreds{md: c.last.metadata(tok).boxed, secure: c.secure})
 }
 
 // UnaryClientInterceptor puts src's token on every unary RPC and, when the server
@@ -209,15 +203,17 @@ func tokenError(e *bearer.TokenError) error { return tokenErr{e} }
 type lastMD struct{ p atomic.Pointer[mdEntry] }
 
 type mdEntry struct {
-	tok string
-	md  map[string]string
+	tok   string
+	md    map[string]string
+	boxed redact.Box[*map[string]string] // md, for tokenCreds
 }
 
-func (l *lastMD) metadata(tok string) map[string]string {
+func (l *lastMD) metadata(tok string) *mdEntry {
 	if e := l.p.Load(); e != nil && e.tok == tok {
-		return e.md
+		return e
 	}
-	md := map[string]string{"authorization": "Bearer " + tok}
-	l.p.Store(&mdEntry{tok: tok, md: md})
-	return md
+	e := &mdEntry{tok: tok, md: map[string]string{"authorization": "Bearer " + tok}}
+	e.boxed = redact.NewBox(&e.md)
+	l.p.Store(e)
+	return e
 }
