@@ -9,6 +9,7 @@ import (
 
 	"github.com/cogauth/cogauth/identity"
 	"github.com/cogauth/cogauth/internal/peers"
+	"github.com/cogauth/cogauth/secret"
 )
 
 // Environment of the credential_process helper (this test binary run again).
@@ -30,7 +31,7 @@ func TestHelperCredentialProcess(t *testing.T) {
 	c, err := identity.New(identity.Options{IdentityPoolID: os.Getenv(helperPoolEnv), Endpoint: os.Getenv(helperEndpointEnv)})
 	if err == nil {
 		var creds identity.Credentials
-		if creds, err = c.Credentials(context.Background(), os.Getenv(helperTokenEnv)); err == nil {
+		if creds, err = c.Credentials(context.Background(), secret.String(os.Getenv(helperTokenEnv))); err == nil {
 			var out []byte
 			if out, err = identity.ProcessJSON(creds); err == nil {
 				os.Stdout.Write(out)

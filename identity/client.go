@@ -132,8 +132,8 @@ type Login struct {
 
 // ParseLogin reads the provider name and user of a Cognito id token. The token is
 // decoded, not verified: the identity service verifies it.
-func ParseLogin(idToken string) (Login, error) {
-	t, err := jwt.Decode(idToken)
+func ParseLogin(idToken jwt.Secret) (Login, error) {
+	t, err := jwt.Decode(idToken.Reveal())
 	if err != nil {
 		return Login{}, fmt.Errorf("%w: %w", ErrInvalidLogin, err)
 	}
@@ -148,7 +148,7 @@ func ParseLogin(idToken string) (Login, error) {
 	if provider == "" || cl.Sub == "" {
 		return Login{}, fmt.Errorf("%w: no issuer or subject", ErrInvalidLogin)
 	}
-	return Login{Provider: provider, Sub: cl.Sub, token: redact.NewBox(secret.String(idToken))}, nil
+	return Login{Provider: provider, Sub: cl.Sub, token: redact.NewBox(idToken)}, nil
 }
 
 func (l Login) guest() bool { return l.token.Get() == "" }
@@ -205,7 +205,7 @@ func (c *Client) forget(ctx context.Context, l Login) error {
 
 // Forget deletes the stored identity ID of the user of idToken (of the guest when
 // idToken is empty), as sign-out does.
-func (c *Client) Forget(ctx context.Context, idToken string) error {
+func (c *Client) Forget(ctx context.Context, idToken jwt.Secret) error {
 	l, err := c.login(idToken)
 	if err != nil {
 		return err
@@ -216,7 +216,7 @@ func (c *Client) Forget(ctx context.Context, idToken string) error {
 	return nil
 }
 
-func (c *Client) login(idToken string) (Login, error) {
+func (c *Client) login(idToken jwt.Secret) (Login, error) {
 	if idToken == "" {
 		return Login{}, nil
 	}
@@ -225,7 +225,7 @@ func (c *Client) login(idToken string) (Login, error) {
 
 // IdentityID returns the identity ID of the user of idToken (of a guest when
 // idToken is empty), from the store or from GetId.
-func (c *Client) IdentityID(ctx context.Context, idToken string) (string, error) {
+func (c *Client) IdentityID(ctx context.Context, idToken jwt.Secret) (string, error) {
 	l, err := c.login(idToken)
 	if err != nil {
 		return "", err
@@ -264,7 +264,7 @@ func (c *Client) getID(ctx context.Context, l Login) (string, error) {
 // guest identity to the user (or merges it into the user's existing identity), so
 // what the guest did carries over, as Amplify and the mobile SDKs do. The guest
 // identity is then forgotten: it is the user's now.
-func (c *Client) Credentials(ctx context.Context, idToken string) (Credentials, error) {
+func (c *Client) Credentials(ctx context.Context, idToken jwt.Secret) (Credentials, error) {
 	l, err := c.login(idToken)
 	if err != nil {
 		return Credentials{}, err

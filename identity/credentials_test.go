@@ -11,6 +11,7 @@ import (
 
 	"github.com/cogauth/cogauth/identity"
 	"github.com/cogauth/cogauth/jwt"
+	"github.com/cogauth/cogauth/secret"
 )
 
 const (
@@ -134,7 +135,7 @@ func FuzzParseLogin(f *testing.F) {
 	f.Add("a.b.c")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, tok string) {
-		l, err := identity.ParseLogin(tok)
+		l, err := identity.ParseLogin(secret.String(tok))
 		if err != nil {
 			if tok != "" && len(tok) > 8 && strings.Contains(err.Error(), tok) {
 				t.Fatal("error holds the token")
@@ -149,7 +150,7 @@ func FuzzParseLogin(f *testing.F) {
 
 func TestParseLogin(t *testing.T) {
 	v := newEnv(t)
-	l, err := identity.ParseLogin(v.idToken(t, "alice"))
+	l, err := identity.ParseLogin(secret.String(v.idToken(t, "alice")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/identity"
 	"github.com/cogauth/cogauth/internal/faultproxy"
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/store"
 )
 
@@ -64,7 +65,7 @@ func TestHostileIdentityAnswers(t *testing.T) {
 				t.Fatal(err)
 			}
 			p.Set(tt.op, tt.fault)
-			_, err = c.Credentials(context.Background(), tok)
+			_, err = c.Credentials(context.Background(), secret.String(tok))
 			var ce *cognito.Error
 			if !errors.As(err, &ce) || ce.Op != tt.op || ce.Name != tt.name || ce.Retryable != tt.retryable || !strings.Contains(err.Error(), tt.says) {
 				t.Fatalf("err = %v (%#v); want %s %s retryable=%v saying %q", err, ce, tt.op, tt.name, tt.retryable, tt.says)
@@ -82,7 +83,7 @@ func TestHostileIdentityAnswers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := again.Credentials(context.Background(), tok); err != nil {
+			if _, err := again.Credentials(context.Background(), secret.String(tok)); err != nil {
 				t.Fatalf("once the fault is gone: %v", err)
 			}
 		})

@@ -11,6 +11,7 @@ import (
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/internal/errkind"
 	"github.com/cogauth/cogauth/internal/refresh"
+	"github.com/cogauth/cogauth/jwt"
 )
 
 // LoginSource tells a Provider who is signed in.
@@ -135,7 +136,7 @@ func (p *Provider) SignOut(ctx context.Context) error {
 	if e == nil || e.Value.token == "" {
 		return nil
 	}
-	return p.c.Forget(ctx, e.Value.token)
+	return p.c.Forget(ctx, jwt.Secret(e.Value.token))
 }
 
 func (p *Provider) get(ctx context.Context) (*refresh.Entry[ident], error) {
@@ -193,11 +194,11 @@ func (p *Provider) fetch(ctx context.Context, tok string) (*refresh.Entry[ident]
 	if old != nil && old.Value.token == tok && now.Before(old.RefreshAt) {
 		return old, nil // a flight that just ended already renewed them
 	}
-	login, err := p.c.login(tok)
+	login, err := p.c.login(jwt.Secret(tok))
 	if err != nil {
 		return nil, err
 	}
-	creds, err := p.c.Credentials(ctx, tok)
+	creds, err := p.c.Credentials(ctx, jwt.Secret(tok))
 	now = p.opts.Clock.Now()
 	if err != nil {
 		if old != nil && old.Value.login.Provider == login.Provider && old.Value.login.Sub == login.Sub &&

@@ -13,6 +13,7 @@ import (
 	"github.com/cogauth/cogauth/cognito"
 	"github.com/cogauth/cogauth/emulator"
 	"github.com/cogauth/cogauth/identity"
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/store"
 )
 
@@ -240,7 +241,7 @@ func TestProviderUserChangeAndSignOut(t *testing.T) {
 	if err := p.SignOut(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.client(t, v.open, st).IdentityID(ctx, alice2); err != nil {
+	if _, err := v.client(t, v.open, st).IdentityID(ctx, secret.String(alice2)); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := v.counts(); n != getID+1 {
@@ -397,7 +398,7 @@ func TestProviderErrors(t *testing.T) {
 		{"wrong pool", "us-east-1:00000000-0000-4000-8000-000000000000", alice, "ResourceNotFoundException", "not found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := v.client(t, tc.pool, nil).Credentials(ctx, tc.token)
+			_, err := v.client(t, tc.pool, nil).Credentials(ctx, secret.String(tc.token))
 			var ce *cognito.Error
 			if !errors.As(err, &ce) || ce.Name != tc.errName || !strings.Contains(ce.Message, tc.msg) || ce.Retryable {
 				t.Fatalf("err = %#v, want %s %q", err, tc.errName, tc.msg)
@@ -458,12 +459,12 @@ func TestIdentityIDSurvivesRestart(t *testing.T) {
 		}
 		return v.client(t, v.open, st)
 	}
-	first, err := open().Credentials(ctx, alice)
+	first, err := open().Credentials(ctx, secret.String(alice))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A new process: new client, same file.
-	again, err := open().Credentials(ctx, alice)
+	again, err := open().Credentials(ctx, secret.String(alice))
 	if err != nil {
 		t.Fatal(err)
 	}

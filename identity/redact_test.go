@@ -8,6 +8,7 @@ import (
 	"github.com/cogauth/cogauth/identity"
 	"github.com/cogauth/cogauth/internal/faultproxy"
 	"github.com/cogauth/cogauth/internal/redact/redacttest"
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/store"
 )
 
@@ -19,12 +20,12 @@ func TestRedaction(t *testing.T) {
 	tok := v.idToken(t, "alice")
 	sig := tok[len(tok)-20:]
 	c := v.client(t, v.open, store.NewMemory())
-	creds, err := c.Credentials(context.Background(), tok)
+	creds, err := c.Credentials(context.Background(), secret.String(tok))
 	if err != nil {
 		t.Fatal(err)
 	}
 	secrets := []string{sig, creds.SecretAccessKey.Reveal(), creds.SessionToken.Reveal()}
-	login, err := identity.ParseLogin(tok)
+	login, err := identity.ParseLogin(secret.String(tok))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +50,7 @@ func TestRedaction(t *testing.T) {
 	}
 	for _, f := range []faultproxy.Fault{faultproxy.Hang(), faultproxy.MalformedOK(), faultproxy.CognitoError(400, "NotAuthorizedException", "Invalid login token.")} {
 		p.Set(faultproxy.Any, f)
-		_, err := bad.Credentials(context.Background(), tok)
+		_, err := bad.Credentials(context.Background(), secret.String(tok))
 		if err == nil {
 			t.Fatalf("%v: no error", f)
 		}

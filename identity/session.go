@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/cogauth/cogauth/internal/errkind"
+	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/session"
 )
 
@@ -47,7 +48,7 @@ func (p *SessionCredentials) Credentials(ctx context.Context, s *session.Session
 	if s == nil || s.Tokens.ID == nil {
 		return nil, "", errNoIDToken
 	}
-	c, err := p.client.Credentials(ctx, s.Tokens.ID.Raw())
+	c, err := p.client.Credentials(ctx, jwt.Secret(s.Tokens.ID.Raw()))
 	if err != nil {
 		return nil, "", fmt.Errorf("identity: identity pool %s: %w", p.client.IdentityPoolID(), err)
 	}
@@ -61,7 +62,7 @@ func (p *SessionCredentials) Forget(ctx context.Context, s *session.Session) err
 	if s == nil || s.Tokens.ID == nil {
 		return nil
 	}
-	return p.client.Forget(ctx, s.Tokens.ID.Raw())
+	return p.client.Forget(ctx, jwt.Secret(s.Tokens.ID.Raw()))
 }
 
 // SessionLogins returns m as a LoginSource, for a Provider that keeps its own

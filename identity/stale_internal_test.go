@@ -11,6 +11,7 @@ import (
 
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/emulator"
+	"github.com/cogauth/cogauth/jwt"
 	"github.com/cogauth/cogauth/store"
 )
 
@@ -45,12 +46,12 @@ func TestStaleStoredIdentityIsReplaced(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			l, err := c.login(tc.token)
+			l, err := c.login(jwt.Secret(tc.token))
 			if err != nil {
 				t.Fatal(err)
 			}
 			c.remember(ctx, l, gone)
-			creds, err := c.Credentials(ctx, tc.token)
+			creds, err := c.Credentials(ctx, jwt.Secret(tc.token))
 			if err != nil {
 				t.Fatal(err)
 			}
