@@ -288,7 +288,7 @@ func (e *Emulator) simulatedSRP(c *call, p *userPool, cl *appClient, ap map[stri
 	if salt[0]&0x80 != 0 {
 		saltHex = "00" + saltHex // padded positive, as srp.NewVerifier writes real salts
 	}
-	v, err := srp.ComputeVerifier(srp.PoolName(p.ID), name, e.randomB64(32), saltHex)
+	v, err := srp.ComputeVerifier(srp.PoolName(p.ID), name, secret.String(e.randomB64(32)), saltHex)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/srp"
 )
 
@@ -155,7 +156,7 @@ func (e *Emulator) newUser(p *userPool, name string, attrs []attribute, now time
 
 // setPassword stores the SRP verifier of pw for u.
 func (e *Emulator) setPassword(p *userPool, u *user, pw string) error {
-	salt, v, err := srp.NewVerifier(e.random, srp.PoolName(p.ID), u.Username, pw)
+	salt, v, err := srp.NewVerifier(e.random, srp.PoolName(p.ID), u.Username, secret.String(pw))
 	if err != nil {
 		return err
 	}
@@ -169,7 +170,7 @@ func passwordMatches(p *userPool, u *user, pw string) bool {
 	if u.VerifierHex == "" || pw == "" || len(pw) > 256 {
 		return false
 	}
-	v, err := srp.ComputeVerifier(srp.PoolName(p.ID), u.Username, pw, u.SaltHex)
+	v, err := srp.ComputeVerifier(srp.PoolName(p.ID), u.Username, secret.String(pw), u.SaltHex)
 	return err == nil && subtle.ConstantTimeCompare([]byte(v), []byte(u.VerifierHex)) == 1
 }
 

@@ -220,17 +220,17 @@ func (s *Server) Verify(srpAHex string, cl Claim, signature string) error {
 }
 
 // ComputeVerifier returns v = g^x in hex for a password and salt.
-func ComputeVerifier(prefix, userID, password, saltHex string) (string, error) {
+func ComputeVerifier(prefix, userID string, password secret.String, saltHex string) (string, error) {
 	salt, err := parseHex("salt", saltHex)
 	if err != nil {
 		return "", err
 	}
-	x := privateKey(prefix, userID, password, salt)
+	x := privateKey(prefix, userID, password.Reveal(), salt)
 	return new(big.Int).Exp(group.g, x, group.n).Text(16), nil
 }
 
 // NewVerifier draws a 16-byte salt from r and returns it with the verifier.
-func NewVerifier(r io.Reader, prefix, userID, password string) (saltHex, verifierHex string, err error) {
+func NewVerifier(r io.Reader, prefix, userID string, password secret.String) (saltHex, verifierHex string, err error) {
 	buf := make([]byte, 16)
 	if _, err := io.ReadFull(r, buf); err != nil {
 		return "", "", fmt.Errorf("srp: reading randomness: %w", err)
@@ -255,7 +255,7 @@ func NewDeviceSecret(r io.Reader, deviceGroupKey, deviceKey string) (DeviceSecre
 	if _, err := io.ReadFull(r, pw); err != nil {
 		return DeviceSecret{}, fmt.Errorf("srp: reading randomness: %w", err)
 	}
-	password := base64.StdEncoding.EncodeToString(pw)
+	password := secret.String(base64.StdEncoding.EncodeToString(pw))
 	saltHex, verifierHex, err := NewVerifier(r, deviceGroupKey, deviceKey, password)
 	if err != nil {
 		return DeviceSecret{}, err
@@ -263,7 +263,7 @@ func NewDeviceSecret(r io.Reader, deviceGroupKey, deviceKey string) (DeviceSecre
 	v, _ := new(big.Int).SetString(verifierHex, 16)
 	salt, _ := new(big.Int).SetString(saltHex, 16)
 	return DeviceSecret{
-		Password:         secret.String(password),
+		Password:         password,
 		PasswordVerifier: secret.String(base64.StdEncoding.EncodeToString(padBytes(v))),
 		Salt:             base64.StdEncoding.EncodeToString(padBytes(salt)),
 	}, nil

@@ -54,7 +54,7 @@ func vectorInputs(t *testing.T) []vector {
 	var out []vector
 	for i := 0; i < 12; i++ {
 		u := users[i%len(users)]
-		saltHex, verifierHex, err := NewVerifier(rd, u.prefix, u.user, u.pw)
+		saltHex, verifierHex, err := NewVerifier(rd, u.prefix, u.user, secret.String(u.pw))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,7 +92,7 @@ func goCompute(t *testing.T, v vector) vector {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ver, err := ComputeVerifier(v.PoolName, v.UserID, v.Password, v.SaltHex)
+	ver, err := ComputeVerifier(v.PoolName, v.UserID, secret.String(v.Password), v.SaltHex)
 	if err != nil {
 		t.Fatal(err)
 	}
