@@ -368,8 +368,20 @@ func TestNoSecretInAnyExportedType(t *testing.T) {
 				// As it is, and as %x and %v print its bytes.
 				check[s], check[hex.EncodeToString([]byte(s))], check[strings.Trim(fmt.Sprint([]byte(s)), "[]")] = where, where, where
 			}
-			for _, v := range []any{p.Interface(), p.Elem().Interface()} {
+			// The value, a pointer to it, and a struct of the caller's holding
+			// both. For the holder, %s and %q are left out: fmt prints a pointer
+			// met inside a value with those verbs in its bad-verb form, which
+			// calls no method at all (DESIGN.md: the limit of the construction);
+			// the types this module holds by pointer answer them with a String,
+			// which the two rows above check through their real fields.
+			h := reflect.New(reflect.StructOf([]reflect.StructField{{Name: "P", Type: p.Type()}, {Name: "V", Type: typ}})).Elem()
+			h.Field(0).Set(p)
+			h.Field(1).Set(p.Elem())
+			for i, v := range []any{p.Interface(), p.Elem().Interface(), h.Interface()} {
 				for how, out := range renderings(v) {
+					if i == 2 && (how == "%s" || how == "%q") {
+						continue
+					}
 					for s, where := range check {
 						if !strings.Contains(out, s) {
 							continue
