@@ -160,14 +160,18 @@ func (l Login) logins() map[string]string {
 	return map[string]string{l.Provider: l.token.Get().Reveal()}
 }
 
-// key is where the store keeps l's identity ID: a store.KindIdentityID record
-// under the identity pool, the login provider and the sub (both empty for the
-// guest identity). Such records persist in every backend, beyond sign-out.
+// identityRecord names the store records of identity IDs: store.Join(
+// identityRecord, identity pool ID, login provider, sub), both empty for the guest
+// identity (the name and layout release 2 gave them). They are written with no
+// expiry: an identity ID outlives sign-out.
+const identityRecord = "i"
+
+// key is where the store keeps l's identity ID.
 func (c *Client) key(l Login) store.Key {
 	if l.guest() {
-		return store.Key{Kind: store.KindIdentityID, Pool: c.opts.IdentityPoolID}
+		return store.Join(identityRecord, c.opts.IdentityPoolID, "", "")
 	}
-	return store.Key{Kind: store.KindIdentityID, Pool: c.opts.IdentityPoolID, Client: l.Provider, User: l.Sub}
+	return store.Join(identityRecord, c.opts.IdentityPoolID, l.Provider, l.Sub)
 }
 
 type storedID struct {

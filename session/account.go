@@ -168,7 +168,7 @@ func (m *Manager) endDeleted(ctx context.Context) error {
 	user := st.Value.key.User
 	m.unpublish()
 	var errs []error
-	if err := m.cfg.Store.Delete(ctx, st.Value.key, store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := m.cfg.Store.Delete(ctx, st.Value.key.store(), store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
 		errs = append(errs, fmt.Errorf("session: removing the stored session: %w", err))
 	}
 	m.clearCurrent(ctx, st.Value.key)

@@ -17,11 +17,11 @@ import (
 
 // A remembered device outlives the session it was confirmed in: Cognito keeps it
 // across sign-out, and the next sign-in needs its secret to answer DEVICE_SRP_AUTH.
-// So it lives in store records of its own kinds, per (pool, client, user), beside
-// the session, which persist in every backend (store.Kind.Expires):
+// So it lives in store records of its own, per (pool, client, user), beside the
+// session, written with no expiry (keys.go names them):
 //
-//	store.KindDevice, User <username>       the device: key, group key, password
-//	store.KindDeviceLogin, User <login>     the username a login (alias, e-mail) belongs to
+//	DeviceKey(pool, client, username)       the device: key, group key, password
+//	deviceLoginKey(pool, client, login)     the username a login (alias, e-mail) belongs to
 
 // deviceFormat versions the stored device layout.
 const deviceFormat = 1
@@ -81,11 +81,11 @@ func (d *deviceRecord) device() *cognito.Device {
 }
 
 func (m *Manager) deviceStoreKey(username string) store.Key {
-	return store.Key{Kind: store.KindDevice, Pool: m.cfg.Cognito.UserPoolID(), Client: m.cfg.Cognito.ClientID(), User: username}
+	return DeviceKey(m.cfg.Cognito.UserPoolID(), m.cfg.Cognito.ClientID(), username)
 }
 
 func (m *Manager) loginStoreKey(login string) store.Key {
-	return store.Key{Kind: store.KindDeviceLogin, Pool: m.cfg.Cognito.UserPoolID(), Client: m.cfg.Cognito.ClientID(), User: login}
+	return deviceLoginKey(m.cfg.Cognito.UserPoolID(), m.cfg.Cognito.ClientID(), login)
 }
 
 // storedDevice returns the device remembered for login (a username, or another
@@ -100,7 +100,7 @@ func (m *Manager) storedDevice(ctx context.Context, login string) *deviceRecord 
 		e, err := m.cfg.Store.Get(ctx, k)
 		if err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
-				m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: cannot read the remembered device", slog.String("key", k.String()), slog.String("error", err.Error()))
+				m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: cannot read the remembered device", slog.String("key", string(k)), slog.String("error", err.Error()))
 			}
 			return nil
 		}
@@ -109,7 +109,7 @@ func (m *Manager) storedDevice(ctx context.Context, login string) *deviceRecord 
 	decode := func(k store.Key, b []byte) *deviceRecord {
 		d, err := decodeDevice(b)
 		if err != nil {
-			m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: ignoring the remembered device", slog.String("key", k.String()), slog.String("error", err.Error()))
+			m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: ignoring the remembered device", slog.String("key", string(k)), slog.String("error", err.Error()))
 			return nil
 		}
 		return d
@@ -123,7 +123,7 @@ func (m *Manager) storedDevice(ctx context.Context, login string) *deviceRecord 
 	}
 	username, err := decodeLogin(b)
 	if err != nil {
-		m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: ignoring the remembered device", slog.String("key", m.loginStoreKey(login).String()), slog.String("error", err.Error()))
+		m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: ignoring the remembered device", slog.String("key", string(m.loginStoreKey(login))), slog.String("error", err.Error()))
 		return nil
 	}
 	k := m.deviceStoreKey(username)

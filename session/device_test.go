@@ -210,7 +210,7 @@ func aliceOnLaptop(t *testing.T) (*deviceWorld, *session.Manager, *session.SignI
 // deviceEntry is the store key of user's remembered device in w's pool, by the
 // package's documented key scheme.
 func (w *deviceWorld) deviceEntry(user string) store.Key {
-	return store.Key{Kind: store.KindDevice, Pool: w.srv.PoolID(w.pool), Client: w.srv.AppClient(w.pool, "web").ID, User: user}
+	return session.DeviceKey(w.srv.PoolID(w.pool), w.srv.AppClient(w.pool, "web").ID, user)
 }
 
 // TestWrongDevicePasswordFallsBack: the service refuses a device whose stored
@@ -566,7 +566,7 @@ func TestConfirmSignInDropsRefusedDevice(t *testing.T) {
 	}
 	st := store.NewMemory()
 	ctx := context.Background()
-	k := store.Key{Kind: store.KindDevice, Pool: "us-east-1_Fake", Client: "client", User: "alice"}
+	k := session.DeviceKey("us-east-1_Fake", "client", "alice")
 	if _, err := st.Put(ctx, k, []byte(`{"format":1,"username":"alice","device_key":"us-east-1_dev","device_group_key":"-g","device_password":"p"}`), 0, time.Time{}); err != nil {
 		t.Fatal(err)
 	}

@@ -216,7 +216,7 @@ func TestHostedUIRevokedRefreshTokenEndsSession(t *testing.T) {
 	if e := <-events; e.Kind != session.SignedOut || e.Reason != session.ReasonNotAuthorized {
 		t.Fatalf("event %+v", e)
 	}
-	if _, err := env.st.Get(context.Background(), store.Key{Pool: env.srv.PoolID("app"), Client: env.hc.ClientID(), User: "dana"}); !errors.Is(err, store.ErrNotFound) {
+	if _, err := env.st.Get(context.Background(), session.SessionKey(env.srv.PoolID("app"), env.hc.ClientID(), "dana")); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("ended session still stored: %v", err)
 	}
 }
@@ -304,7 +304,7 @@ func TestHostedUIFailurePolicy(t *testing.T) {
 				case <-time.After(10 * time.Second):
 					t.Fatalf("no event after Fetch = %v", err)
 				}
-				_, storeErr := f.store.Get(context.Background(), store.Key{Pool: testPool, Client: testClient, User: "alice"})
+				_, storeErr := f.store.Get(context.Background(), session.SessionKey(testPool, testClient, "alice"))
 				if tt.definitive {
 					var so *session.SignedOutError
 					if !errors.As(err, &so) || so.Reason != tt.reason || !errors.Is(err, hostedui.ErrInvalidGrant) {

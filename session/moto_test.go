@@ -83,7 +83,7 @@ func TestMotoRevokedElsewhere(t *testing.T) {
 	if !errors.As(err, &so) || !errors.Is(err, cognito.ErrNotAuthorized) {
 		t.Fatalf("refresh after global sign-out elsewhere: %v", err)
 	}
-	if _, err := fs.Get(ctx, store.Key{Pool: c.UserPoolID(), Client: c.ClientID(), User: "alice"}); !errors.Is(err, store.ErrNotFound) {
+	if _, err := fs.Get(ctx, session.SessionKey(c.UserPoolID(), c.ClientID(), "alice")); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("ended session still stored: %v", err)
 	}
 }

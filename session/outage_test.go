@@ -28,7 +28,7 @@ func TestRefreshedTokensSurviveStoreOutage(t *testing.T) {
 	s0 := res.Session
 	events := make(chan session.Event, 8)
 	defer m.Subscribe(func(e session.Event) { events <- e })()
-	k := store.Key{Pool: testPool, Client: testClient, User: "alice"}
+	k := session.SessionKey(testPool, testClient, "alice")
 	stored := func() string {
 		t.Helper()
 		e, err := f.store.Get(context.Background(), k)
@@ -135,7 +135,7 @@ func TestFileLockTimeoutIsTransient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	unlock, err := other.Lock(context.Background(), store.Key{Pool: testPool, Client: testClient, User: "alice"})
+	unlock, err := other.Lock(context.Background(), session.SessionKey(testPool, testClient, "alice"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ func TestRecordsEndWithTheRefreshToken(t *testing.T) {
 		if err != nil || res.Session == nil {
 			t.Fatalf("SignIn: %v", err)
 		}
-		key := store.Key{Kind: store.KindSession, Pool: srv.PoolID("app"), Client: srv.AppClient("app", "web").ID, User: res.Session.Username}
+		key := session.SessionKey(srv.PoolID("app"), srv.AppClient("app", "web").ID, res.Session.Username)
 		srv.Advance(2 * time.Hour) // the access token has expired: the next Fetch refreshes and writes
 		if _, err := m.Fetch(ctx, session.FetchOptions{}); err != nil {
 			t.Fatalf("Fetch after 2 h: %v", err)

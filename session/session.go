@@ -259,7 +259,7 @@ func (e *SignedOutError) RetryableError() bool { return false }
 type snap struct {
 	sess    *Session
 	rec     *record
-	key     store.Key
+	key     sessionKey
 	version uint64
 	// tokensRefreshAt is RefreshAt for the tokens alone; later than RefreshAt
 	// only when the credentials are due first.
@@ -276,7 +276,7 @@ type snap struct {
 // never stored until an answer to it passes validation, and lives only in this
 // process's memory.
 type candidate struct {
-	key     store.Key
+	key     sessionKey
 	version uint64
 	token   redact.Box[jwt.Secret] // boxed: no printing of a Manager reaches it
 }
@@ -481,13 +481,13 @@ func (m *Manager) fetchSlow(ctx context.Context, force bool, lead time.Duration)
 
 // key returns the store key of the bound user, reading the store's current user
 // when none is bound yet.
-func (m *Manager) key(ctx context.Context) (store.Key, error) {
-	k := store.Key{Pool: m.cfg.Cognito.UserPoolID(), Client: m.cfg.Cognito.ClientID()}
+func (m *Manager) key(ctx context.Context) (sessionKey, error) {
+	k := sessionKey{Pool: m.cfg.Cognito.UserPoolID(), Client: m.cfg.Cognito.ClientID()}
 	if u := m.user.Load(); u != nil {
 		k.User = *u
 		return k, nil
 	}
-	u, err := store.CurrentUser(ctx, m.cfg.Store, k.Pool, k.Client)
+	u, err := currentUser(ctx, m.cfg.Store, k.Pool, k.Client)
 	if errors.Is(err, store.ErrNotFound) {
 		return k, &SignedOutError{Reason: ReasonNone}
 	}
@@ -509,8 +509,8 @@ func (m *Manager) load(ctx context.Context) (*state, error) {
 }
 
 // loadKey is load for a known key.
-func (m *Manager) loadKey(ctx context.Context, k store.Key) (*state, error) {
-	e, err := m.cfg.Store.Get(ctx, k)
+func (m *Manager) loadKey(ctx context.Context, k sessionKey) (*state, error) {
+	e, err := m.cfg.Store.Get(ctx, k.store())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, &SignedOutError{Reason: ReasonNone}
 	}
@@ -525,7 +525,7 @@ func (m *Manager) loadKey(ctx context.Context, k store.Key) (*state, error) {
 }
 
 // newState decodes rec and works out, on the local clock, when to refresh.
-func (m *Manager) newState(k store.Key, version uint64, rec *record) (*state, error) {
+func (m *Manager) newState(k sessionKey, version uint64, rec *record) (*state, error) {
 	sess, err := rec.session()
 	if err != nil {
 		return nil, fmt.Errorf("session: %s: %w", k, err)
@@ -615,7 +615,7 @@ func (m *Manager) refresh(ctx context.Context, force bool, lead time.Duration) (
 		return m.storeFailed(ctx, err)
 	}
 	if l, ok := m.cfg.Store.(store.Locker); ok {
-		unlock, err := l.Lock(ctx, k)
+		unlock, err := l.Lock(ctx, k.store())
 		if err != nil {
 			return m.storeFailed(ctx, fmt.Errorf("session: locking %s: %w", k, err))
 		}
@@ -961,7 +961,7 @@ func (m *Manager) saveFailed(ctx context.Context, st *state, rec *record, err er
 // end deletes a session the service has ended and tells subscribers why.
 func (m *Manager) end(ctx context.Context, st *state, reason Reason, cause error) error {
 	m.unpublish()
-	if err := m.cfg.Store.Delete(ctx, st.Value.key, st.Value.version); err != nil && !errors.Is(err, store.ErrConflict) {
+	if err := m.cfg.Store.Delete(ctx, st.Value.key.store(), st.Value.version); err != nil && !errors.Is(err, store.ErrConflict) {
 		m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cogauth: could not delete ended session", slog.String("key", st.Value.key.String()), slog.String("error", err.Error()))
 	}
 	m.clearCurrent(ctx, st.Value.key)
@@ -974,9 +974,9 @@ func (m *Manager) end(ctx context.Context, st *state, reason Reason, cause error
 }
 
 // clearCurrent drops the store's current-user record if it names k's user.
-func (m *Manager) clearCurrent(ctx context.Context, k store.Key) {
-	if u, err := store.CurrentUser(ctx, m.cfg.Store, k.Pool, k.Client); err == nil && u == k.User {
-		_ = store.SetCurrentUser(ctx, m.cfg.Store, k.Pool, k.Client, "")
+func (m *Manager) clearCurrent(ctx context.Context, k sessionKey) {
+	if u, err := currentUser(ctx, m.cfg.Store, k.Pool, k.Client); err == nil && u == k.User {
+		_ = setCurrentUser(ctx, m.cfg.Store, k.Pool, k.Client, "")
 	}
 }
 
@@ -997,12 +997,12 @@ func (m *Manager) recordExpiry(rec *record) time.Time {
 }
 
 // save writes rec with compare-and-swap and publishes it.
-func (m *Manager) save(ctx context.Context, k store.Key, version uint64, rec *record) (*state, error) {
+func (m *Manager) save(ctx context.Context, k sessionKey, version uint64, rec *record) (*state, error) {
 	data, err := rec.encode()
 	if err != nil {
 		return nil, fmt.Errorf("session: %w", err)
 	}
-	v, err := m.cfg.Store.Put(ctx, k, data, version, m.recordExpiry(rec))
+	v, err := m.cfg.Store.Put(ctx, k.store(), data, version, m.recordExpiry(rec))
 	if err != nil {
 		return nil, fmt.Errorf("session: saving %s: %w", k, err)
 	}

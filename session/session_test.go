@@ -389,7 +389,7 @@ func TestFailurePolicy(t *testing.T) {
 				if got := f.idp.refreshCalls(); got != tt.calls {
 					t.Errorf("refresh requests = %d, want %d", got, tt.calls)
 				}
-				_, storeErr := f.store.Get(context.Background(), store.Key{Pool: testPool, Client: testClient, User: "alice"})
+				_, storeErr := f.store.Get(context.Background(), session.SessionKey(testPool, testClient, "alice"))
 				var ev session.Event
 				select {
 				case ev = <-events:
@@ -473,7 +473,7 @@ func TestFailurePolicy(t *testing.T) {
 func TestCorruptStoreIsNotASignOut(t *testing.T) {
 	f := newFixture(t, nil)
 	f.signIn(t)
-	k := store.Key{Pool: testPool, Client: testClient, User: "alice"}
+	k := session.SessionKey(testPool, testClient, "alice")
 	if _, err := f.store.Put(context.Background(), k, []byte("{not json"), store.AnyVersion, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
@@ -523,7 +523,7 @@ func TestSignOut(t *testing.T) {
 			if _, err := f.m.Fetch(context.Background(), session.FetchOptions{}); !errors.Is(err, session.ErrSignedOut) {
 				t.Fatalf("Fetch after SignOut: %v", err)
 			}
-			if _, err := store.CurrentUser(context.Background(), f.store, testPool, testClient); !errors.Is(err, store.ErrNotFound) {
+			if _, err := f.store.Get(context.Background(), store.Join("u", testPool, testClient, "")); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("current user kept after sign-out: %v", err)
 			}
 			if ev := <-events; ev.Kind != session.SignedOut || ev.Reason != session.ReasonUser {

@@ -147,7 +147,7 @@ func (m *Manager) start(ctx context.Context, rec *record) (*state, error) {
 	if rec.Username == "" {
 		return nil, fmt.Errorf("%w: the access token has no username claim", ErrInvalidTokens)
 	}
-	k := store.Key{Pool: m.cfg.Cognito.UserPoolID(), Client: m.cfg.Cognito.ClientID(), User: rec.Username}
+	k := sessionKey{Pool: m.cfg.Cognito.UserPoolID(), Client: m.cfg.Cognito.ClientID(), User: rec.Username}
 	m.rmu.Lock()
 	defer m.rmu.Unlock()
 	st, err := m.save(ctx, k, store.AnyVersion, rec)
@@ -156,7 +156,7 @@ func (m *Manager) start(ctx context.Context, rec *record) (*state, error) {
 	}
 	u := rec.Username
 	m.user.Store(&u)
-	if err := store.SetCurrentUser(ctx, m.cfg.Store, k.Pool, k.Client, u); err != nil {
+	if err := setCurrentUser(ctx, m.cfg.Store, k.Pool, k.Client, u); err != nil {
 		return nil, fmt.Errorf("session: %w", err)
 	}
 	m.emit(Event{Kind: SignedIn, Username: u})
@@ -316,7 +316,7 @@ func (m *Manager) SignOut(ctx context.Context, opts SignOutOptions) error {
 	// A session stored before devices had an entry of their own holds its device
 	// only in the record about to go: keep it for the next sign-in.
 	keep := m.saveDevice(ctx, st.Value.rec.Username, st.Value.rec.Login, &cognito.Device{Key: st.Value.rec.DeviceKey, GroupKey: st.Value.rec.DeviceGroupKey, Password: jwt.Secret(st.Value.rec.DevicePassword)})
-	local := m.cfg.Store.Delete(ctx, st.Value.key, store.AnyVersion)
+	local := m.cfg.Store.Delete(ctx, st.Value.key.store(), store.AnyVersion)
 	m.clearCurrent(ctx, st.Value.key)
 	forget := m.forgetCredentials(ctx, st.Value.sess)
 	m.emit(Event{Kind: SignedOut, Username: st.Value.key.User, Reason: ReasonUser, Err: remote})

@@ -45,5 +45,5 @@ func TestFileSharedBetweenInstances(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.json")
 	a, _ := store.NewFile(path)
 	b, _ := store.NewFile(path)
-	storetest.SharedInstances(t, a, b, store.Key{Pool: "p", Client: "c", User: "u"})
+	storetest.SharedInstances(t, a, b, store.Join("s", "p", "c", "u"))
 }

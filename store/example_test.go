@@ -29,7 +29,7 @@ func Example() {
 	}
 
 	for _, s := range []store.Store{store.NewMemory(), file} {
-		k := store.Key{Pool: "us-east-1_AbC", Client: "web", User: "alice"}
+		k := store.Join("s", "us-east-1_AbC", "web", "alice")
 		v1, err := s.Put(ctx, k, []byte("first"), 0, time.Time{}) // 0: only if absent; no expiry
 		if err != nil {
 			log.Fatal(err)

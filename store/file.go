@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -19,18 +18,14 @@ import (
 	"time"
 
 	"github.com/cogauth/cogauth/clock"
-	"github.com/cogauth/cogauth/store/internal/layout"
 	"github.com/cogauth/cogauth/store/internal/lockfile"
+	"github.com/cogauth/cogauth/store/internal/migrate"
 )
 
 // fileFormat names the layout of a session file; a file with another format is
-// refused rather than guessed at. Release 1 wrote legacyFileFormat, whose entries
-// had no kind or namespace (see layout.Classify): such a file still loads, and the
-// next write rewrites it in fileFormat.
-const (
-	fileFormat       = "cogauth-sessions/2"
-	legacyFileFormat = "cogauth-sessions/1"
-)
+// refused rather than guessed at, but for the formats of earlier releases, which
+// migrate.File converts (the next write rewrites the file in fileFormat).
+const fileFormat = "cogauth-sessions/3"
 
 // File is a Store kept in one JSON file shared by every process that opens it. Writes
 // go to a temporary file in the same directory that is fsynced and renamed over the
@@ -157,13 +152,9 @@ type fileDoc struct {
 }
 
 type fileEntry struct {
-	Kind      string `json:"kind,omitempty"` // absent in legacyFileFormat, required after
-	Namespace string `json:"namespace,omitempty"`
-	Pool      string `json:"pool"`
-	Client    string `json:"client"`
-	User      string `json:"user"`
-	Version   uint64 `json:"version"`
-	Data      []byte `json:"data"`
+	Key     Key    `json:"key"`
+	Version uint64 `json:"version"`
+	Data    []byte `json:"data"`
 	// Expires is when the record ends, Unix milliseconds; absent: never.
 	Expires int64 `json:"expires,omitempty"`
 }
@@ -177,9 +168,52 @@ type sessions struct {
 // parseFile decodes a session file strictly. Any defect is an ErrCorrupt: a session
 // file nobody can read must surface, not read as "no sessions".
 func parseFile(b []byte) (*sessions, error) {
-	s := &sessions{entries: make(map[Key]memEntry)}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, fmt.Errorf("%w: empty file", ErrCorrupt)
+	}
+	doc, err := decodeFile(b)
+	if err != nil {
+		return nil, err
+	}
+	s := &sessions{seq: doc.Seq, entries: make(map[Key]memEntry, len(doc.Items))}
+	for i, it := range doc.Items {
+		switch {
+		case it.Key.Validate() != nil:
+			return nil, fmt.Errorf("%w: entry %d has no valid key", ErrCorrupt, i)
+		case it.Version == 0 || it.Version > doc.Seq:
+			return nil, fmt.Errorf("%w: entry %d has version %d outside 1..%d", ErrCorrupt, i, it.Version, doc.Seq)
+		case it.Expires < 0:
+			return nil, fmt.Errorf("%w: entry %d has a negative expiry", ErrCorrupt, i)
+		}
+		if _, dup := s.entries[it.Key]; dup {
+			return nil, fmt.Errorf("%w: entry %d repeats %s", ErrCorrupt, i, it.Key)
+		}
+		e := memEntry{Entry: Entry{Data: it.Data, Version: it.Version}}
+		if it.Expires != 0 {
+			e.expires = time.UnixMilli(it.Expires)
+		}
+		s.entries[it.Key] = e
+	}
+	return s, nil
+}
+
+// decodeFile decodes the document of a session file in fileFormat, or of an
+// earlier release's format through migrate.File.
+func decodeFile(b []byte) (*fileDoc, error) {
+	var head struct {
+		Format string `json:"format"`
+	}
+	// A file that does not even parse fails below, with the decoder's words.
+	if json.NewDecoder(bytes.NewReader(b)).Decode(&head) == nil && migrate.IsOldFile(head.Format) {
+		seq, old, err := migrate.File(b)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s file: %v", ErrCorrupt, head.Format, err)
+		}
+		doc := &fileDoc{Format: fileFormat, Seq: seq, Items: make([]fileEntry, len(old))}
+		for i, e := range old {
+			doc.Items[i] = fileEntry{Key: Key(e.Key), Version: e.Version, Data: e.Data, Expires: e.Expires}
+		}
+		return doc, nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -190,71 +224,19 @@ func parseFile(b []byte) (*sessions, error) {
 	if dec.More() {
 		return nil, fmt.Errorf("%w: data after the JSON document", ErrCorrupt)
 	}
-	if doc.Format != fileFormat && doc.Format != legacyFileFormat {
+	if doc.Format != fileFormat {
 		return nil, fmt.Errorf("%w: format %q, want %q", ErrCorrupt, doc.Format, fileFormat)
 	}
-	s.seq = doc.Seq
-	for i, it := range doc.Items {
-		k, err := fileKey(doc.Format, i, &it)
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case k.Validate() != nil:
-			return nil, fmt.Errorf("%w: entry %d is not a well-formed %s key (no pool, client or user)", ErrCorrupt, i, k.Kind)
-		case it.Version == 0 || it.Version > doc.Seq:
-			return nil, fmt.Errorf("%w: entry %d has version %d outside 1..%d", ErrCorrupt, i, it.Version, doc.Seq)
-		}
-		if _, dup := s.entries[k]; dup {
-			return nil, fmt.Errorf("%w: entry %d repeats %s", ErrCorrupt, i, k)
-		}
-		if it.Expires < 0 {
-			return nil, fmt.Errorf("%w: entry %d has a negative expiry", ErrCorrupt, i)
-		}
-		e := memEntry{Entry: Entry{Data: it.Data, Version: it.Version}}
-		if it.Expires != 0 {
-			e.expires = time.UnixMilli(it.Expires)
-		}
-		s.entries[k] = e
-	}
-	return s, nil
-}
-
-// fileKey is the key of entry i, it, of a file in format.
-func fileKey(format string, i int, it *fileEntry) (Key, error) {
-	if format == legacyFileFormat {
-		if it.Kind != "" || it.Namespace != "" {
-			return Key{}, fmt.Errorf("%w: entry %d has a kind or namespace in a %s file", ErrCorrupt, i, legacyFileFormat)
-		}
-		kind, p, c, u := layout.Classify(it.Pool, it.Client, it.User)
-		k := Key{Pool: p, Client: c, User: u}
-		k.Kind, _ = ParseKind(kind)
-		return k, nil
-	}
-	kind, err := ParseKind(it.Kind)
-	if err != nil {
-		return Key{}, fmt.Errorf("%w: entry %d: unknown kind %q", ErrCorrupt, i, it.Kind)
-	}
-	return Key{Kind: kind, Namespace: it.Namespace, Pool: it.Pool, Client: it.Client, User: it.User}, nil
+	return &doc, nil
 }
 
 // encode writes entries in a stable order so that equal contents give equal files.
 func (s *sessions) encode() ([]byte, error) {
 	doc := fileDoc{Format: fileFormat, Seq: s.seq, Items: make([]fileEntry, 0, len(s.entries))}
 	for k, e := range s.entries {
-		doc.Items = append(doc.Items, fileEntry{
-			Kind: k.Kind.String(), Namespace: k.Namespace,
-			Pool: k.Pool, Client: k.Client, User: k.User, Version: e.Version, Data: e.Data,
-			Expires: unixMilli(e.expires),
-		})
+		doc.Items = append(doc.Items, fileEntry{Key: k, Version: e.Version, Data: e.Data, Expires: unixMilli(e.expires)})
 	}
-	sort.Slice(doc.Items, func(i, j int) bool {
-		a, b := doc.Items[i], doc.Items[j]
-		return cmp.Or(
-			cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Pool, b.Pool),
-			cmp.Compare(a.Client, b.Client), cmp.Compare(a.User, b.User), cmp.Compare(a.Kind, b.Kind),
-		) < 0
-	})
+	sort.Slice(doc.Items, func(i, j int) bool { return doc.Items[i].Key < doc.Items[j].Key })
 	return json.MarshalIndent(doc, "", "  ")
 }
 
@@ -489,14 +471,9 @@ func (f *File) Lock(ctx context.Context, k Key) (func(), error) {
 	return lockfile.Lock(ctx, filepath.Join(dir, lockName(k)+".lock"))
 }
 
-// lockName names k's lock file (a hash: keys hold arbitrary bytes). A session in the
-// default namespace keeps the name release 1 gave it, so that processes of both
-// releases sharing a store during an upgrade still take the same lock.
+// lockName names k's lock file: a hash of migrate.LockID, the name earlier
+// releases gave the same record's lock.
 func lockName(k Key) string {
-	id := k.Pool + "\x00" + k.Client + "\x00" + k.User
-	if k.Kind != KindSession || k.Namespace != "" {
-		id = k.Kind.String() + "\x00" + k.Namespace + "\x00" + id
-	}
-	sum := sha256.Sum256([]byte(id))
+	sum := sha256.Sum256([]byte(migrate.LockID("", string(k))))
 	return hex.EncodeToString(sum[:16])
 }

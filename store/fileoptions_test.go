@@ -20,7 +20,7 @@ import (
 func TestFileSetAsideCorrupt(t *testing.T) {
 	ctx := context.Background()
 	good := `{"format":"cogauth-sessions/2","seq":1,"entries":[{"kind":"session","pool":"p","client":"c","user":"u","version":1,"data":"eA=="}]}`
-	k := Key{Pool: "p", Client: "c", User: "u"}
+	k := Join("s", "p", "c", "u")
 	at := time.Date(2026, 12, 1, 10, 30, 0, 0, time.UTC)
 	for _, tt := range []struct{ name, content, why string }{
 		{"empty", "", "empty file"},

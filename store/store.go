@@ -3,128 +3,78 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cogauth/cogauth/internal/errkind"
-	"github.com/cogauth/cogauth/store/internal/layout"
+	"github.com/cogauth/cogauth/store/internal/migrate"
 )
 
-// Kind says what a record is. Every backend writes it down with the key, so records
-// of different kinds never share an entry, whatever their other fields hold.
-//
-// The zero Kind is KindSession, so a Key{Pool, Client, User} names a session.
-type Kind uint8
+// Key names one record. What a record is, and how its key is made, is the
+// caller's: the store keeps key -> bytes and knows nothing of sessions, users or
+// devices. Build keys with Join, so that keys made of untrusted parts never
+// collide. A valid key (Validate) is 1 to MaxKeyLen bytes of [A-Za-z0-9._@+=-]
+// and '%', ':' and '/', the bytes Join writes: no backend needs to escape it, and
+// none can form a Redis Cluster hash tag.
+type Key string
 
-const (
-	// KindSession: a user's session (tokens, credentials). User is the service's
-	// username.
-	KindSession Kind = iota
-	// KindCurrentUser: the username of the session a (Pool, Client) uses when no user
-	// is named. User is empty. Use CurrentUser and SetCurrentUser.
-	KindCurrentUser
-	// KindDevice: a user's remembered device. User is the username.
-	KindDevice
-	// KindDeviceLogin: which username a login name (an e-mail, a phone number, an
-	// alias) signed in as, so its remembered device can be found. User is the
-	// login name.
-	KindDeviceLogin
-	// KindIdentityID: an identity pool's identity ID for a login. Pool is the
-	// identity pool ID, Client the login provider and User the subject; both are
-	// empty for the pool's guest (unauthenticated) identity.
-	KindIdentityID
-	// KindProfile: which user a CLI profile is signed in as. User is the profile
-	// name.
-	KindProfile
-	// KindHostedUI: the hosted UI domain a user's session came from, as the CLI
-	// of releases before the session record kept it (session.ImportInput.Domain).
-	// Nothing writes it any more; release 1's records still load under it, and a
-	// user's next hosted UI sign-in records the domain in the session itself.
-	// User is the username.
-	KindHostedUI
+// MaxKeyLen is the longest valid key, in bytes.
+const MaxKeyLen = 1024
 
-	kindCount
-)
-
-var kindNames = [kindCount]string{
-	KindSession:     layout.Session,
-	KindCurrentUser: layout.CurrentUser,
-	KindDevice:      layout.Device,
-	KindDeviceLogin: layout.DeviceLogin,
-	KindIdentityID:  layout.IdentityID,
-	KindProfile:     layout.Profile,
-	KindHostedUI:    layout.HostedUI,
-}
-
-// String returns the kind's name as backends write it ("session", "device", ...).
-func (k Kind) String() string {
-	if k < kindCount {
-		return kindNames[k]
+// Join returns the key named name with the given parts: name, ':' and the parts
+// joined with '/', each of name and the parts percent-escaped (every byte outside
+// [A-Za-z0-9._@+=-] written as %XX), so that different names or parts never give
+// the same key whatever bytes the parts hold. Join("s", "us-east-1_AbC", "web",
+// "alice") is "s:us-east-1_AbC/web/alice".
+func Join(name string, parts ...string) Key {
+	var b strings.Builder
+	n := len(name) + 1
+	for _, p := range parts {
+		n += len(p) + 1
 	}
-	return fmt.Sprintf("kind(%d)", uint8(k))
-}
-
-// ParseKind returns the Kind named s (as Kind.String writes it).
-func ParseKind(s string) (Kind, error) {
-	for k, n := range kindNames {
-		if n == s {
-			return Kind(k), nil
+	b.Grow(n)
+	migrate.Escape(&b, name)
+	b.WriteByte(':')
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteByte('/')
 		}
+		migrate.Escape(&b, p)
 	}
-	return 0, fmt.Errorf("%w: unknown record kind %q", ErrInvalidKey, s)
+	return Key(b.String())
 }
 
-// Kinds returns every kind, in order.
-func Kinds() []Kind {
-	ks := make([]Kind, kindCount)
-	for i := range ks {
-		ks[i] = Kind(i)
+// In returns k in namespace ns: ns, escaped as Join escapes a part, and ':'
+// between k's name (up to its first ':') and the rest of it, or in front of a key
+// with no ':'. Keys of different namespaces never meet. An empty ns returns k.
+func (k Key) In(ns string) Key {
+	if ns == "" {
+		return k
 	}
-	return ks
+	var b strings.Builder
+	b.Grow(len(k) + len(ns) + 1)
+	name, rest, found := strings.Cut(string(k), ":")
+	if found {
+		b.WriteString(name)
+		b.WriteByte(':')
+	} else {
+		rest = name
+	}
+	migrate.Escape(&b, ns)
+	b.WriteByte(':')
+	b.WriteString(rest)
+	return Key(b.String())
 }
 
-// Key names one record: a Kind, a Namespace, and the user pool, app client and user
-// it belongs to.
-type Key struct {
-	Kind Kind
-	// Namespace keeps independent owners of records apart (a CLI profile, a web
-	// session), so that each has its own session, current user and devices for the
-	// same pool, client and user. Empty is the default namespace. See Namespaced.
-	Namespace string
-	Pool      string // user pool ID, e.g. "us-east-1_AbC" (KindIdentityID: the identity pool ID)
-	Client    string // app client ID (KindIdentityID: the login provider)
-	User      string // what the Kind says: a username, login name, profile name or subject
-}
-
-// String returns the key without anything secret (keys hold no secrets): the
-// fields joined with "/", preceded by the kind unless it is a session and by the
-// namespace in brackets when there is one.
-func (k Key) String() string {
-	s := k.Pool + "/" + k.Client + "/" + k.User
-	if k.Kind != KindSession {
-		s = k.Kind.String() + ":" + s
-	}
-	if k.Namespace != "" {
-		s = "[" + k.Namespace + "]" + s
-	}
-	return s
-}
-
-// Validate reports whether the key is well formed for its kind: a known kind, a
-// pool, and the client and user the kind needs.
+// Validate reports whether k is a valid key: see Key.
 func (k Key) Validate() error {
-	ok := k.Pool != ""
-	switch k.Kind {
-	case KindSession, KindDevice, KindDeviceLogin, KindProfile, KindHostedUI:
-		ok = ok && k.Client != "" && k.User != ""
-	case KindCurrentUser:
-		ok = ok && k.Client != "" && k.User == ""
-	case KindIdentityID:
-		ok = ok && (k.Client == "") == (k.User == "")
-	default:
-		ok = false
+	if len(k) == 0 || len(k) > MaxKeyLen {
+		return fmt.Errorf("%w: %d bytes (1 to %d)", ErrInvalidKey, len(k), MaxKeyLen)
 	}
-	if !ok {
-		return fmt.Errorf("%w: %q", ErrInvalidKey, k.String())
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; !migrate.Safe(c) && c != '%' && c != ':' && c != '/' {
+			return fmt.Errorf("%w: byte %d is %q", ErrInvalidKey, i, c)
+		}
 	}
 	return nil
 }
@@ -182,42 +132,15 @@ type Locker interface {
 }
 
 var (
-	// ErrNotFound: no entry for the key.
-	ErrNotFound = errkind.New("store: session not found", false)
+	// ErrNotFound: no record for the key.
+	ErrNotFound = errkind.New("store: record not found", false)
 	// ErrConflict: the stored version is not the one the writer named.
 	ErrConflict = errkind.New("store: version conflict", false)
-	// ErrInvalidKey: the key is not well formed for its kind (Key.Validate).
+	// ErrInvalidKey: the key is not valid (Key.Validate).
 	ErrInvalidKey = errkind.New("store: invalid key", false)
 	// ErrCorrupt: stored data cannot be read. Never treat it as "signed out".
 	ErrCorrupt = errkind.New("store: corrupt data", false)
 )
-
-// CurrentUser returns the username recorded by SetCurrentUser for (pool, client), or
-// an error wrapping ErrNotFound.
-func CurrentUser(ctx context.Context, s Store, pool, client string) (string, error) {
-	e, err := s.Get(ctx, Key{Kind: KindCurrentUser, Pool: pool, Client: client})
-	if err != nil {
-		return "", err
-	}
-	if len(e.Data) == 0 {
-		return "", fmt.Errorf("%w: empty current-user record for %s/%s", ErrCorrupt, pool, client)
-	}
-	return string(e.Data), nil
-}
-
-// SetCurrentUser records user as the current user of (pool, client); an empty user
-// clears the record.
-func SetCurrentUser(ctx context.Context, s Store, pool, client, user string) error {
-	k := Key{Kind: KindCurrentUser, Pool: pool, Client: client}
-	if err := k.Validate(); err != nil {
-		return err
-	}
-	if user == "" {
-		return s.Delete(ctx, k, AnyVersion)
-	}
-	_, err := s.Put(ctx, k, []byte(user), AnyVersion, time.Time{})
-	return err
-}
 
 // conflict is the ErrConflict of a writer that named version want while the store
 // holds have.
@@ -225,10 +148,10 @@ func conflict(k Key, have, want uint64) error {
 	return fmt.Errorf("%w: %s is at version %d, writer expected %d", ErrConflict, k, have, want)
 }
 
-// Namespaced returns s seen through namespace ns: every key s is given has ns as
-// its Namespace (ns + "/" + the key's own namespace when it has one), so several
-// owners sharing one backing store each keep their own sessions, current user and
-// devices. The result implements Locker when s does. An empty ns returns s.
+// Namespaced returns s seen through namespace ns: every key k it is given is
+// k.In(ns) in s, so several owners sharing one backing store (CLI profiles, web
+// sessions) each keep their own records under the same keys. The result
+// implements Locker when s does. An empty ns returns s.
 func Namespaced(s Store, ns string) Store {
 	if ns == "" {
 		return s
@@ -245,14 +168,7 @@ type namespaced struct {
 	ns string
 }
 
-func (n namespaced) key(k Key) Key {
-	if k.Namespace == "" {
-		k.Namespace = n.ns
-	} else {
-		k.Namespace = n.ns + "/" + k.Namespace
-	}
-	return k
-}
+func (n namespaced) key(k Key) Key { return k.In(n.ns) }
 
 func (n namespaced) Get(ctx context.Context, k Key) (Entry, error) { return n.s.Get(ctx, n.key(k)) }
 

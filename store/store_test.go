@@ -15,7 +15,7 @@ import (
 func TestMemoryLocksDoNotLeak(t *testing.T) {
 	m := NewMemory()
 	for i := range 100 {
-		u, err := m.Lock(context.Background(), Key{Pool: "p", Client: "c", User: string(rune('a' + i%26))})
+		u, err := m.Lock(context.Background(), Join("s", "p", "c", string(rune('a'+i%26))))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -32,7 +32,7 @@ func TestFilePermissions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Put(context.Background(), Key{Pool: "p", Client: "c", User: "u"}, []byte("secret"), 0, time.Time{}); err != nil {
+	if _, err := f.Put(context.Background(), Join("s", "p", "c", "u"), []byte("secret"), 0, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	for path, want := range map[string]os.FileMode{dir: 0o700 | os.ModeDir, f.Path(): 0o600} {
@@ -78,7 +78,7 @@ func TestFileCorrupt(t *testing.T) {
 				t.Fatal(err)
 			}
 			f, _ := NewFile(path)
-			k := Key{Pool: "p", Client: "c", User: "u"}
+			k := Join("s", "p", "c", "u")
 			_, err := f.Get(context.Background(), k)
 			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Get: err = %v; want ErrCorrupt naming %s and saying %q", err, path, tt.want)
@@ -97,7 +97,7 @@ func TestFileCorrupt(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if e := s.entries[Key{Pool: "p", Client: "c", User: "u"}]; string(e.Data) != "x" || e.Version != 2 {
+		if e := s.entries[Join("s", "p", "c", "u")]; string(e.Data) != "x" || e.Version != 2 {
 			t.Fatalf("entry = %+v", e)
 		}
 	})
@@ -193,7 +193,7 @@ func TestFileRemovesStaleTemps(t *testing.T) {
 		t.Fatalf("after open: %v, want only the directory", got)
 	}
 	stale(2)
-	if _, err := f.Put(context.Background(), Key{Pool: "p", Client: "c", User: "u"}, []byte("x"), 0, time.Time{}); err != nil {
+	if _, err := f.Put(context.Background(), Join("s", "p", "c", "u"), []byte("x"), 0, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := left(); len(got) != 1 {

@@ -64,12 +64,12 @@ type bundlePart struct {
 	data []byte
 }
 
-func (s *sealedStore) bundleKey(mk store.Key) store.Key {
+func (s *sealedStore) bundleKey(mk recKey) recKey {
 	mk.User = metaUser
 	return mk
 }
 
-func bundleAD(k store.Key) []byte {
+func bundleAD(k recKey) []byte {
 	return append([]byte{bundleSealVersion}, k.String()...)
 }
 
@@ -132,8 +132,12 @@ func validPartName(u string) bool {
 	if !ok || len(h) != 32 || !validName(h+h) {
 		return false
 	}
-	_, err := store.ParseKind(kind)
-	return err == nil
+	for _, k := range managerRecords {
+		if kind == k {
+			return true
+		}
+	}
+	return kind == otherRecord
 }
 
 func sortedKeys(m map[string]bundlePart) []string {
@@ -213,8 +217,8 @@ func unpackFields(r *reader, tag byte) []byte {
 }
 
 // readBundle reads the session's record from the store.
-func (s *sealedStore) readBundle(ctx context.Context, bk store.Key) (*bundle, error) {
-	e, err := s.inner.Get(ctx, bk)
+func (s *sealedStore) readBundle(ctx context.Context, bk recKey) (*bundle, error) {
+	e, err := s.inner.Get(ctx, bk.store())
 	if errors.Is(err, store.ErrNotFound) {
 		b := &bundle{}
 		s.remember(b)
@@ -253,7 +257,7 @@ func (s *sealedStore) cached() *bundle {
 }
 
 // getPart reads the part mk names.
-func (s *sealedStore) getPart(ctx context.Context, mk store.Key) (store.Entry, error) {
+func (s *sealedStore) getPart(ctx context.Context, mk recKey) (store.Entry, error) {
 	b, err := s.readBundle(ctx, s.bundleKey(mk))
 	if err != nil {
 		return store.Entry{}, err
@@ -268,8 +272,8 @@ func (s *sealedStore) getPart(ctx context.Context, mk store.Key) (store.Entry, e
 // update writes (or, with del, deletes) the part mk names if its version is
 // ifVersion (store.AnyVersion: whatever it is; 0: absent), and returns its new
 // version.
-func (s *sealedStore) update(ctx context.Context, mk store.Key, data []byte, ifVersion uint64, del bool, expires time.Time) (uint64, error) {
-	if err := mk.Validate(); err != nil {
+func (s *sealedStore) update(ctx context.Context, mk recKey, data []byte, ifVersion uint64, del bool, expires time.Time) (uint64, error) {
+	if err := mk.validate(); err != nil {
 		return 0, err
 	}
 	bk := s.bundleKey(mk)
@@ -324,7 +328,7 @@ const (
 
 // checkPart compares the part p (present or not) of a bundle (fresh: just read
 // from the store) with what the writer expects.
-func checkPart(mk store.Key, p bundlePart, present, fresh bool, ifVersion uint64, del bool) (updateStep, error) {
+func checkPart(mk recKey, p bundlePart, present, fresh bool, ifVersion uint64, del bool) (updateStep, error) {
 	if del && !present {
 		if fresh {
 			return updateDone, nil
@@ -368,7 +372,7 @@ func nextBundle(b *bundle, name string, data []byte, present, del bool) (*bundle
 
 // putBundle seals nb and writes it over b; retry is true when another write
 // came first.
-func (s *sealedStore) putBundle(ctx context.Context, bk store.Key, b, nb *bundle, expires time.Time) (retry bool, err error) {
+func (s *sealedStore) putBundle(ctx context.Context, bk recKey, b, nb *bundle, expires time.Time) (retry bool, err error) {
 	sealed, err := seal2(s, bk, encodeBundle(nb.seq, nb.parts))
 	if err != nil {
 		return false, err
@@ -377,7 +381,7 @@ func (s *sealedStore) putBundle(ctx context.Context, bk store.Key, b, nb *bundle
 	if !b.exists {
 		expect = 0
 	}
-	nv, err := s.inner.Put(ctx, bk, sealed, expect, earliest(s.life.end(partMeta(nb.parts)), expires))
+	nv, err := s.inner.Put(ctx, bk.store(), sealed, expect, earliest(s.life.end(partMeta(nb.parts)), expires))
 	if errors.Is(err, store.ErrConflict) {
 		// Another write of this session (another part, or this one) came
 		// first: start again from what the store holds now.
@@ -406,7 +410,7 @@ func partMeta(parts map[string]bundlePart) *meta {
 }
 
 // seal2 seals a frame for the session's record at bk.
-func seal2(s *sealedStore, bk store.Key, plain []byte) ([]byte, error) {
+func seal2(s *sealedStore, bk recKey, plain []byte) ([]byte, error) {
 	out, err := seal(s.aead, plain, bundleAD(bk))
 	if err != nil {
 		return nil, err

@@ -192,7 +192,7 @@ func validRecordUser(u string) bool {
 		return true
 	}
 	kind, h, ok := strings.Cut(u, ":")
-	return ok && len(h) == 32 && validName(h+h) && (kind == store.KindSession.String() || kind == store.KindCurrentUser.String())
+	return ok && len(h) == 32 && validName(h+h) && (kind == managerRecords["s"] || kind == managerRecords["u"])
 }
 
 // --- chunks ---
@@ -314,7 +314,7 @@ func (w *Sessions) clearChunks(rw http.ResponseWriter, r *http.Request, from int
 // cookieRecordUsers are the records a cookie session carries besides the web
 // record.
 func cookieRecordUsers(user string) []string {
-	return []string{metaUser, innerUser(store.KindSession, user), innerUser(store.KindCurrentUser, "")}
+	return []string{metaUser, innerUser(managerRecords["s"], user), innerUser(managerRecords["u"], "")}
 }
 
 // lookupCookie returns the live session of the request's cookies.

@@ -14,7 +14,6 @@ import (
 
 	"github.com/cogauth/cogauth/secret"
 	"github.com/cogauth/cogauth/session"
-	"github.com/cogauth/cogauth/store"
 )
 
 // setCookieLog records the Set-Cookie lines of every response.
@@ -248,8 +247,8 @@ func TestCookieRefusals(t *testing.T) {
 func TestCookieStateRoundTrip(t *testing.T) {
 	w := &Sessions{cookieAEADs: mustAEADs(t, randomKey()), cookieName: "__Host-cogauth", chunkSize: chunkData}
 	s := &cookieState{gen: 7, records: map[string][]byte{
-		metaUser:                              []byte(`{"v":1,"u":"alice","s":"sub","c":1,"l":2}`),
-		innerUser(store.KindSession, "alice"): []byte(`{"access_token":"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln","format":1,"refresh_token":"eyJjdHkiOiJKV1QifQ.a2V5.aXY.Y2lwaGVy.dGFn","username":"alice"}`),
+		metaUser:                                []byte(`{"v":1,"u":"alice","s":"sub","c":1,"l":2}`),
+		innerUser(managerRecords["s"], "alice"): []byte(`{"access_token":"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln","format":1,"refresh_token":"eyJjdHkiOiJKV1QifQ.a2V5.aXY.Y2lwaGVy.dGFn","username":"alice"}`),
 	}}
 	rand.Read(s.id[:])
 	chunks, err := w.sealChunks(s)

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/cogauth/cogauth/secret"
-	"github.com/cogauth/cogauth/store"
 )
 
 // FuzzCookieValues: whatever a browser (or attacker) sends as the session cookie
@@ -67,8 +66,8 @@ func FuzzCookieChunks(f *testing.F) {
 	}
 	w := &Sessions{cookieAEADs: a, cookieName: "__Host-cogauth", chunkSize: 64}
 	s := &cookieState{gen: 3, records: map[string][]byte{
-		metaUser:                              []byte(`{"v":1,"u":"alice","s":"sub","c":1,"l":2}`),
-		innerUser(store.KindSession, "alice"): []byte(`{"access_token":"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln","format":1}`),
+		metaUser:                                []byte(`{"v":1,"u":"alice","s":"sub","c":1,"l":2}`),
+		innerUser(managerRecords["s"], "alice"): []byte(`{"access_token":"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln","format":1}`),
 	}}
 	chunks, err := w.sealChunks(s)
 	if err != nil {

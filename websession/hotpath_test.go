@@ -250,7 +250,7 @@ func TestBundledStoreContract(t *testing.T) {
 // today's format, to the same parts.
 func FuzzBundleFrame(f *testing.F) {
 	rec := []byte(`{"format":1,"username":"u","access_token":"eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2ln","n":[1,2],"s":"a\u003cb"}`)
-	f.Add(encodeBundle(9, map[string]bundlePart{metaUser: {ver: 3, data: []byte(`{"v":1}`)}, innerUser(store.KindSession, "u"): {ver: 9, data: rec}}))
+	f.Add(encodeBundle(9, map[string]bundlePart{metaUser: {ver: 3, data: []byte(`{"v":1}`)}, innerUser(managerRecords["s"], "u"): {ver: 9, data: rec}}))
 	f.Add([]byte{bundleFormat, 1, 0})
 	// Release 2: format 1, one part stored as it was (tag 0).
 	f.Add(append([]byte{packedBundleFormat, 5, 1, 3, 'w', 'e', 'b', 5, 0, 7}, `{"v":1}`...))

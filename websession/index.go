@@ -53,9 +53,9 @@ type bucketEntry struct {
 }
 
 // indexKey names the bucket of a user's index.
-func (w *Sessions) indexKey(sub string) store.Key {
+func (w *Sessions) indexKey(sub string) recKey {
 	t := w.keys.userTag(sub)
-	return store.Key{Namespace: indexNS, Pool: w.pool, Client: w.client, User: hex.EncodeToString(t[:2])}
+	return recKey{Namespace: indexNS, Pool: w.pool, Client: w.client, User: hex.EncodeToString(t[:2])}
 }
 
 func (w *Sessions) userTag(sub string) (tag [tagLen]byte) {
@@ -65,8 +65,8 @@ func (w *Sessions) userTag(sub string) (tag [tagLen]byte) {
 }
 
 // legacyIndexKey is where release 2 kept a user's index.
-func (w *Sessions) legacyIndexKey(sub string) store.Key {
-	return store.Key{Namespace: legacyIndexNS, Pool: w.pool, Client: w.client, User: sub}
+func (w *Sessions) legacyIndexKey(sub string) recKey {
+	return recKey{Namespace: legacyIndexNS, Pool: w.pool, Client: w.client, User: sub}
 }
 
 // readIndex returns a user's sessions, the bucket's version (0: none), and
@@ -96,8 +96,8 @@ func (w *Sessions) readIndex(ctx context.Context, sub string) (list []indexEntry
 }
 
 // readBucket returns every entry of the bucket at k and its version.
-func (w *Sessions) readBucket(ctx context.Context, k store.Key) ([]bucketEntry, uint64, error) {
-	e, err := w.store.Get(ctx, k)
+func (w *Sessions) readBucket(ctx context.Context, k recKey) ([]bucketEntry, uint64, error) {
+	e, err := w.store.Get(ctx, k.store())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, 0, nil
 	}
@@ -118,8 +118,8 @@ func (w *Sessions) readBucket(ctx context.Context, k store.Key) ([]bucketEntry, 
 }
 
 // readLegacyIndex reads release 2's index of one user (sealed JSON).
-func (w *Sessions) readLegacyIndex(ctx context.Context, k store.Key) ([]indexEntry, uint64, error) {
-	e, err := w.store.Get(ctx, k)
+func (w *Sessions) readLegacyIndex(ctx context.Context, k recKey) ([]indexEntry, uint64, error) {
+	e, err := w.store.Get(ctx, k.store())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, 0, nil
 	}
@@ -161,7 +161,7 @@ func (w *Sessions) updateIndex(ctx context.Context, sub string, f func([]indexEn
 			continue
 		}
 		if err == nil && ov != 0 {
-			err = w.store.Delete(ctx, w.legacyIndexKey(sub), store.AnyVersion)
+			err = w.store.Delete(ctx, w.legacyIndexKey(sub).store(), store.AnyVersion)
 		}
 		return err
 	}
@@ -206,15 +206,15 @@ func mergeBucket(others []bucketEntry, mine []indexEntry, tag [tagLen]byte) []bu
 }
 
 // writeBucket writes list as the bucket k at version v (deletes it when empty).
-func (w *Sessions) writeBucket(ctx context.Context, k store.Key, v uint64, list []bucketEntry) error {
+func (w *Sessions) writeBucket(ctx context.Context, k recKey, v uint64, list []bucketEntry) error {
 	if len(list) == 0 {
-		return w.store.Delete(ctx, k, v)
+		return w.store.Delete(ctx, k.store(), v)
 	}
 	sealed, err := seal(w.keys.index, encodeBucket(list), []byte(k.String()))
 	if err != nil {
 		return err
 	}
-	_, err = w.store.Put(ctx, k, sealed, v, bucketExpiry(list))
+	_, err = w.store.Put(ctx, k.store(), sealed, v, bucketExpiry(list))
 	return err
 }
 

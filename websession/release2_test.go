@@ -97,7 +97,12 @@ func TestRelease2StoreRecord(t *testing.T) {
 	if !ok {
 		t.Fatal("the fixture's cookie is no session ID")
 	}
-	rk := recordKey("", sessionNS+w.keys.name(id).String(), w.pool, w.client, metaUser)
+	// The store key release 2's Redis store wrote after its prefix (and its
+	// DynamoDB store with "session:" for "s:"): the record is read where it is.
+	rk := store.Key("s:ws%2F" + w.keys.name(id).String() + ":" + fx.Pool + "/" + fx.Client + "/web")
+	if got := recordKey("", sessionNS+w.keys.name(id).String(), w.pool, w.client, metaUser).store(); got != rk {
+		t.Fatalf("the session's record is at %q, release 2 wrote it at %q", got, rk)
+	}
 	if _, err := mem.Put(context.Background(), rk, fx.Record, 0, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +119,7 @@ func TestRelease2StoreRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	aead, _ := w.keys.sessionAEAD(id)
-	plain, err := aead.Open(nil, e.Data[1:1+aead.NonceSize()], e.Data[1+aead.NonceSize():], bundleAD(rk))
+	plain, err := aead.Open(nil, e.Data[1:1+aead.NonceSize()], e.Data[1+aead.NonceSize():], bundleAD(recordKey("", sessionNS+w.keys.name(id).String(), w.pool, w.client, metaUser)))
 	if err != nil || plain[0] != bundleFormat {
 		t.Fatalf("the rewritten record is not in today's frame (%v)", err)
 	}

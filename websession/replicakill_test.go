@@ -587,7 +587,7 @@ func readStored(t *testing.T, st store.Store, secret []byte, cookie, pool, clien
 	if err != nil {
 		t.Fatalf("web record: %v", err)
 	}
-	e, err = ss.Get(ctx, store.Key{Pool: pool, Client: client, User: m.User})
+	e, err = ss.Get(ctx, session.SessionKey(pool, client, m.User))
 	if err != nil {
 		t.Fatalf("session record: %v", err)
 	}

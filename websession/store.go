@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -95,7 +96,11 @@ type lockingStore struct {
 }
 
 func (s *lockingStore) Lock(ctx context.Context, k store.Key) (func(), error) {
-	return s.locker.Lock(ctx, s.key(k))
+	mk, err := s.key(k)
+	if err != nil {
+		return nil, err
+	}
+	return s.locker.Lock(ctx, mk.store())
 }
 
 // newSealedStore returns the sealed view of session name's records, and the
@@ -108,36 +113,109 @@ func newSealedStore(inner store.Store, name string, aead cipher.AEAD, life lifet
 	return s, s
 }
 
-func (s *sealedStore) key(k store.Key) store.Key {
-	client := k.Client
+// recKey names a record of websession's in the store: a session record
+// (store.Join("s", Pool, Client, User)) in Namespace, as release 2 named it.
+// Its String, release 2's name of the same key, is what the record's seal
+// binds, so a sealed value moved to another key does not open.
+type recKey struct{ Namespace, Pool, Client, User string }
+
+// store is the key in the store.
+func (k recKey) store() store.Key { return store.Join("s", k.Pool, k.Client, k.User).In(k.Namespace) }
+
+func (k recKey) String() string {
+	s := k.Pool + "/" + k.Client + "/" + k.User
+	if k.Namespace != "" {
+		s = "[" + k.Namespace + "]" + s
+	}
+	return s
+}
+
+// validate refuses a key with no pool, client or user.
+func (k recKey) validate() error {
+	if k.Pool == "" || k.Client == "" || k.User == "" {
+		return fmt.Errorf("%w: %q", store.ErrInvalidKey, k.String())
+	}
+	return nil
+}
+
+// managerRecords are the names of the records a Manager keeps (session's keys:
+// store.Join(name, pool, client, user)) and the kind names their parts of a web
+// session's record carry (release 2's, kept so that its records still open).
+var managerRecords = map[string]string{
+	"s": "session", "u": "current-user", "d": "device", "dl": "device-login", "i": "identity-id",
+}
+
+// key is where a record the web session's Manager names k lives in the session:
+// a Manager's record (store.Join(name, pool, client, user), in a namespace or
+// not) is a part named after its kind and user of the (pool, client) record, as
+// release 2 kept it; any other key is a part of its own, named by its hash.
+func (s *sealedStore) key(k store.Key) (recKey, error) {
+	if err := k.Validate(); err != nil {
+		return recKey{}, err
+	}
+	if mk, ok := s.managerKey(k); ok {
+		return mk, nil
+	}
+	sum := sha256.Sum256([]byte(k))
+	return recordKey("", s.ns, "~", "~", otherRecord+":"+hex.EncodeToString(sum[:16])), nil
+}
+
+// otherRecord names the parts of keys that are no Manager record's.
+const otherRecord = "key"
+
+// managerKey is key for a key of the Manager's layout.
+func (s *sealedStore) managerKey(k store.Key) (recKey, bool) {
+	name, rest, _ := strings.Cut(string(k), ":")
+	kind, ok := managerRecords[name]
+	var outer string
+	if ns, path, found := strings.Cut(rest, ":"); found {
+		outer, rest = ns, path
+	}
+	parts := strings.Split(rest, "/")
+	if !ok || len(parts) != 3 {
+		return recKey{}, false
+	}
+	var fields [4]string
+	for i, p := range append(parts, outer) {
+		f, err := url.PathUnescape(p)
+		if err != nil {
+			return recKey{}, false
+		}
+		fields[i] = f
+	}
+	pool, client, user := fields[0], fields[1], fields[2]
+	if pool == "" {
+		return recKey{}, false
+	}
 	if client == "" || client[0] == '~' {
-		// A session-kind key names a client; kinds that need none (an identity
+		// A session's key names a client; records that need none (an identity
 		// ID's) get one that no client ID is.
 		client = "~" + client
 	}
-	return recordKey(k.Namespace, s.ns, k.Pool, client, innerUser(k.Kind, k.User))
+	return recordKey(fields[3], s.ns, pool, client, innerUser(kind, user)), true
 }
 
 // innerUser is the User of a Manager's record inside a web session: its kind and
 // a hash of its user, so that key names do not list usernames.
-func innerUser(k store.Kind, user string) string {
+func innerUser(kind, user string) string {
 	sum := sha256.Sum256([]byte(user))
-	return k.String() + ":" + hex.EncodeToString(sum[:16])
+	return kind + ":" + hex.EncodeToString(sum[:16])
 }
 
 // recordKey names a record of a web session's namespace ns.
-func recordKey(outer, ns, pool, client, user string) store.Key {
+func recordKey(outer, ns, pool, client, user string) recKey {
 	if outer != "" {
 		ns = outer + "/" + ns
 	}
-	return store.Key{Kind: store.KindSession, Namespace: ns, Pool: pool, Client: client, User: user}
+	return recKey{Namespace: ns, Pool: pool, Client: client, User: user}
 }
 
 func (s *sealedStore) Get(ctx context.Context, k store.Key) (store.Entry, error) {
-	if err := k.Validate(); err != nil {
+	mk, err := s.key(k)
+	if err != nil {
 		return store.Entry{}, err
 	}
-	return s.get(ctx, s.key(k))
+	return s.get(ctx, mk)
 }
 
 // Put stores a record of the session. On a server store the record's expiry is
@@ -145,30 +223,32 @@ func (s *sealedStore) Get(ctx context.Context, k store.Key) (store.Entry, error)
 // records live in this replica's memory as long as the session is cached, and the
 // cookies carry the timeouts.
 func (s *sealedStore) Put(ctx context.Context, k store.Key, data []byte, ifVersion uint64, expires time.Time) (uint64, error) {
-	if err := k.Validate(); err != nil {
+	mk, err := s.key(k)
+	if err != nil {
 		return 0, err
 	}
-	return s.putUntil(ctx, s.key(k), data, ifVersion, expires)
+	return s.putUntil(ctx, mk, data, ifVersion, expires)
 }
 
 func (s *sealedStore) Delete(ctx context.Context, k store.Key, ifVersion uint64) error {
-	if err := k.Validate(); err != nil {
+	mk, err := s.key(k)
+	if err != nil {
 		return err
 	}
 	s.writes.Add(1)
 	if s.bundled {
-		_, err := s.update(ctx, s.key(k), nil, ifVersion, true, time.Time{})
+		_, err := s.update(ctx, mk, nil, ifVersion, true, time.Time{})
 		return err
 	}
-	return s.inner.Delete(ctx, s.key(k), ifVersion)
+	return s.inner.Delete(ctx, mk.store(), ifVersion)
 }
 
 // get and put work on keys already in the namespace.
-func (s *sealedStore) get(ctx context.Context, mk store.Key) (store.Entry, error) {
+func (s *sealedStore) get(ctx context.Context, mk recKey) (store.Entry, error) {
 	if s.bundled {
 		return s.getPart(ctx, mk)
 	}
-	e, err := s.inner.Get(ctx, mk)
+	e, err := s.inner.Get(ctx, mk.store())
 	if err != nil {
 		return e, err
 	}
@@ -180,11 +260,11 @@ func (s *sealedStore) get(ctx context.Context, mk store.Key) (store.Entry, error
 	return e, nil
 }
 
-func (s *sealedStore) put(ctx context.Context, mk store.Key, data []byte, ifVersion uint64) (uint64, error) {
+func (s *sealedStore) put(ctx context.Context, mk recKey, data []byte, ifVersion uint64) (uint64, error) {
 	return s.putUntil(ctx, mk, data, ifVersion, time.Time{})
 }
 
-func (s *sealedStore) putUntil(ctx context.Context, mk store.Key, data []byte, ifVersion uint64, expires time.Time) (uint64, error) {
+func (s *sealedStore) putUntil(ctx context.Context, mk recKey, data []byte, ifVersion uint64, expires time.Time) (uint64, error) {
 	if s.bundled {
 		s.writes.Add(1)
 		return s.update(ctx, mk, data, ifVersion, false, expires)
@@ -194,12 +274,12 @@ func (s *sealedStore) putUntil(ctx context.Context, mk store.Key, data []byte, i
 		return 0, err
 	}
 	s.writes.Add(1)
-	return s.inner.Put(ctx, mk, sealed, ifVersion, time.Time{})
+	return s.inner.Put(ctx, mk.store(), sealed, ifVersion, time.Time{})
 }
 
 // metaKey is the web record's key. Its User names no kind, so no record of the
 // Manager's can be it.
-func (s *sealedStore) metaKey(pool, client string) store.Key {
+func (s *sealedStore) metaKey(pool, client string) recKey {
 	return recordKey("", s.ns, pool, client, metaUser)
 }
 

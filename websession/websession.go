@@ -721,7 +721,7 @@ func (w *Sessions) logEnd(ctx context.Context, err error) error {
 // deleteRecords removes the session named name from the store (its one
 // record, every part), without needing its key.
 func (w *Sessions) deleteRecords(ctx context.Context, name string) error {
-	return w.store.Delete(ctx, recordKey("", sessionNS+name, w.pool, w.client, metaUser), store.AnyVersion)
+	return w.store.Delete(ctx, recordKey("", sessionNS+name, w.pool, w.client, metaUser).store(), store.AnyVersion)
 }
 
 func deleteEntry(list []indexEntry, name string) []indexEntry {

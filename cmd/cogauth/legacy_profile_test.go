@@ -58,7 +58,7 @@ func TestSessionOfAnEarlierReleaseIsKept(t *testing.T) {
 	if tok := strings.TrimSpace(c.ok("", "token").out); tok != res.Session.Tokens.Access.Raw() {
 		t.Fatal("the earlier release's session was not served")
 	}
-	if _, err := base.Get(ctx, store.Key{Pool: p.pool, Client: p.client, User: "alice"}); !errors.Is(err, store.ErrNotFound) {
+	if _, err := base.Get(ctx, session.SessionKey(p.pool, p.client, "alice")); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("the old session is still in the store's root: %v", err)
 	}
 	c.ok("", "refresh", "--force")

@@ -85,7 +85,7 @@ func adoptLegacySession(ctx context.Context, base, ns store.Store, c *config.Con
 	if err != nil || user == "" {
 		return err
 	}
-	sk := store.Key{Pool: c.UserPoolID, Client: c.ClientID, User: user}
+	sk := session.SessionKey(c.UserPoolID, c.ClientID, user)
 	e, err := base.Get(ctx, sk)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -97,9 +97,7 @@ func adoptLegacySession(ctx context.Context, base, ns store.Store, c *config.Con
 	if _, err := ns.Put(ctx, sk, e.Data, 0, time.Time{}); err != nil && !errors.Is(err, store.ErrConflict) {
 		return err
 	}
-	for _, k := range []store.Key{
-		{Kind: store.KindDevice, Pool: c.UserPoolID, Client: c.ClientID, User: user},
-	} {
+	for _, k := range []store.Key{session.DeviceKey(c.UserPoolID, c.ClientID, user)} {
 		if d, err := base.Get(ctx, k); err == nil {
 			if _, err := ns.Put(ctx, k, d.Data, 0, time.Time{}); err != nil && !errors.Is(err, store.ErrConflict) {
 				return err
@@ -157,12 +155,17 @@ func (a *app) openStore(ctx context.Context, c *config.Config) (store.Store, err
 	return s, nil
 }
 
+// profileRecord names the CLI's own store records: store.Join(profileRecord,
+// pool, client, name), where name is a profile's (profileKey) or a pending step's
+// (pendingKey), the name and layout release 2 gave them.
+const profileRecord = "p"
+
 // profileKey is where the CLI records which user a profile is signed in as. Two
-// profiles may share a pool and client yet be different users, so the store's own
-// current-user record (one per pool and client) cannot serve: a store.KindProfile
-// record named after the profile does.
+// profiles may share a pool and client yet be different users, so the session's
+// own current-user record (one per pool and client) cannot serve: a record named
+// after the profile does.
 func profileKey(c *config.Config) store.Key {
-	return store.Key{Kind: store.KindProfile, Pool: c.UserPoolID, Client: c.ClientID, User: c.Profile}
+	return store.Join(profileRecord, c.UserPoolID, c.ClientID, c.Profile)
 }
 
 // profileUser returns the user the profile is signed in as ("" when none is

@@ -87,7 +87,7 @@ func (pc *pendingChallenge) challenge() *cognito.Challenge {
 // "attributes verify email"): a profile record whose name (with ':') no profile
 // can have.
 func pendingKey(c *config.Config, slot string) store.Key {
-	return store.Key{Kind: store.KindProfile, Pool: c.UserPoolID, Client: c.ClientID, User: "pending:" + strings.ReplaceAll(slot, " ", "-")}
+	return store.Join(profileRecord, c.UserPoolID, c.ClientID, "pending:"+strings.ReplaceAll(slot, " ", "-"))
 }
 
 // pendings reads and writes the pending steps of one profile.

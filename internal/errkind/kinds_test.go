@@ -50,8 +50,8 @@ func kindCases(t *testing.T) []kindCase {
 
 	// Built by the packages themselves where a call gets them cheaply.
 	_, decodeErr := jwt.Decode("only.two")
-	_, notFound := store.NewMemory().Get(ctx, store.Key{Pool: "us-east-1_AbC", Client: "client", User: "nobody"})
-	_, badKey := store.NewMemory().Get(ctx, store.Key{Client: "client", User: "nobody"})
+	_, notFound := store.NewMemory().Get(ctx, store.Join("s", "us-east-1_AbC", "client", "nobody"))
+	_, badKey := store.NewMemory().Get(ctx, store.Key("not a key"))
 	mapped := func(name string, status int) error { return cognitoAnswer(t, name, status) }
 	deviceRefused := fmt.Errorf("%w (device %s): %w", cognito.ErrDeviceRefused, "us-east-1_x", mapped("NotAuthorizedException", 400))
 

@@ -175,7 +175,6 @@ var allTypes = map[string]reflect.Type{
 	"store.File":                           reflect.TypeFor[store.File](),
 	"store.FileOptions":                    reflect.TypeFor[store.FileOptions](),
 	"store.Key":                            reflect.TypeFor[store.Key](),
-	"store.Kind":                           reflect.TypeFor[store.Kind](),
 	"store.Memory":                         reflect.TypeFor[store.Memory](),
 	"store/dynamodb.Options":               reflect.TypeFor[store_dynamodb.Options](),
 	"store/dynamodb.Store":                 reflect.TypeFor[store_dynamodb.Store](),

@@ -8,10 +8,10 @@
 // # Table
 //
 // One table with a string partition key "pk" and no sort key (CreateTable makes
-// one, on-demand, with Time to Live on the attribute "x"). A store.Key becomes
-// Prefix + kind + ":" + [namespace + ":"] + pool + "/" + client + "/" + user,
-// each part percent-escaped as the Redis store does, so no two Keys share an
-// item. An item holds "d" (the data, binary, stored as given: protect the table
+// one, on-demand, with Time to Live on the attribute "x"). A store.Key k is the
+// item Prefix + a name made from k and unique to it (for a key named "s", such
+// as "s:pool/client/user", "session:pool/client/user"; tables of earlier
+// releases open as they are: MIGRATING.md). An item holds "d" (the data, binary, stored as given: protect the table
 // as you would the tokens), "v" (the version) and, for a record written with an
 // expiry, "x" (epoch seconds, the TTL attribute: the expiry rounded up to the
 // second).
@@ -23,8 +23,7 @@
 // is the old one plus one, starting from the writer's clock in microseconds, so
 // versions keep growing (a deleted item's next version starts from the clock
 // again: only a clock stepped back further than the time since the delete could
-// repeat one). Delete removes the item outright. (Release 2 kept a data-less
-// tombstone for a day after a delete; it reads as absent and expires by its TTL.)
+// repeat one). Delete removes the item outright.
 //
 // # Expiry
 //
@@ -50,7 +49,6 @@ import (
 	"math/big"
 	mrand "math/rand/v2"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -60,7 +58,7 @@ import (
 
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/store"
-	"github.com/cogauth/cogauth/store/internal/layout"
+	"github.com/cogauth/cogauth/store/internal/migrate"
 )
 
 // API is the part of *dynamodb.Client the store uses.
@@ -151,22 +149,9 @@ func CreateTable(ctx context.Context, c *dynamodb.Client, table string) error {
 	return nil
 }
 
-func (s *Store) pk(k store.Key) string {
-	var b strings.Builder
-	b.WriteString(s.opts.Prefix)
-	b.WriteString(k.Kind.String())
-	b.WriteByte(':')
-	if k.Namespace != "" {
-		layout.Escape(&b, k.Namespace)
-		b.WriteByte(':')
-	}
-	layout.Escape(&b, k.Pool)
-	b.WriteByte('/')
-	layout.Escape(&b, k.Client)
-	b.WriteByte('/')
-	layout.Escape(&b, k.User)
-	return b.String()
-}
+// pk is k's partition key: Prefix + migrate.Name, the name earlier releases gave
+// the same record, so a table written by them needs no move.
+func (s *Store) pk(k store.Key) string { return s.opts.Prefix + migrate.Name(string(k)) }
 
 func key(pk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -58,7 +59,7 @@ func TestContract(t *testing.T) {
 		table := newTable(t, c)
 		a, _ := dynamostore.New(c, dynamostore.Options{Table: table})
 		b, _ := dynamostore.New(c, dynamostore.Options{Table: table})
-		storetest.SharedInstances(t, a, b, store.Key{Pool: "us-east-1_A", Client: "c", User: "alice"})
+		storetest.SharedInstances(t, a, b, store.Join("s", "us-east-1_A", "c", "alice"))
 	})
 }
 
@@ -79,7 +80,12 @@ func TestExpiry(t *testing.T) {
 		Clock:       clk,
 		Granularity: time.Second,
 		Remaining: func(t *testing.T, k store.Key) time.Duration {
-			pk := "cogauth:" + k.Kind.String() + ":" + k.Pool + "/" + k.Client + "/" + k.User
+			// Release 2's name of a session's item: "s:" spelled "session:".
+			name, rest, _ := strings.Cut(string(k), ":")
+			if name != "s" {
+				t.Fatalf("Remaining of %q: not a session's key", k)
+			}
+			pk := "cogauth:session:" + rest
 			out, err := c.GetItem(context.Background(), &dynamodb.GetItemInput{
 				TableName: aws.String(table), ConsistentRead: aws.Bool(true),
 				Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}},
@@ -109,7 +115,7 @@ func TestLockLease(t *testing.T) {
 	c := moto(t)
 	table := newTable(t, c)
 	a, _ := dynamostore.New(c, dynamostore.Options{Table: table, LockTTL: 300 * time.Millisecond})
-	k := store.Key{Pool: "us-east-1_A", Client: "c", User: "alice"}
+	k := store.Join("s", "us-east-1_A", "c", "alice")
 	ctx := context.Background()
 	unlock, err := a.Lock(ctx, k)
 	if err != nil {

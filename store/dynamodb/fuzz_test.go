@@ -20,7 +20,7 @@ func FuzzRead(f *testing.F) {
 	f.Add("18446744073709551615", []byte("x"), "1", true)
 	f.Add("-1", []byte("x"), "abc", true)
 	s := &Store{opts: Options{Clock: clock.NewFake(time.Unix(1_000_000_000, 0))}}
-	k := store.Key{Pool: "p", Client: "c", User: "u"}
+	k := store.Join("s", "p", "c", "u")
 	f.Fuzz(func(t *testing.T, v string, d []byte, x string, withX bool) {
 		item := map[string]types.AttributeValue{"v": &types.AttributeValueMemberN{Value: v}, "d": &types.AttributeValueMemberB{Value: d}}
 		if withX {

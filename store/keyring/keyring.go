@@ -21,8 +21,8 @@ import (
 
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/store"
-	"github.com/cogauth/cogauth/store/internal/layout"
 	"github.com/cogauth/cogauth/store/internal/lockfile"
+	"github.com/cogauth/cogauth/store/internal/migrate"
 )
 
 // Backend is the part of an OS keyring the Store uses. The methods of
@@ -127,45 +127,14 @@ func New(opts Options) (*Store, error) {
 	return k, nil
 }
 
-// account names key's head entry: the kind, the namespace (when there is one) and
-// the pool, client and user, each percent-escaped (layout.Escape), so that no two
-// keys share a name and ':', '/' and '#' separate parts unambiguously. A session
-// in the default namespace whose parts need no escaping has the name release 1 gave
-// it ("session:" + pool/client/user).
-func account(key store.Key) string {
-	var b strings.Builder
-	b.WriteString(key.Kind.String())
-	b.WriteByte(':')
-	if key.Namespace != "" {
-		layout.Escape(&b, key.Namespace)
-		b.WriteByte(':')
-	}
-	layout.Escape(&b, key.Pool)
-	b.WriteByte('/')
-	layout.Escape(&b, key.Client)
-	b.WriteByte('/')
-	layout.Escape(&b, key.User)
-	return b.String()
-}
+// account names key's head entry: migrate.Name, the name earlier releases gave
+// the same record, so a keyring written by them needs no move. Keys hold no '#',
+// which separates a head's name from its chunks'.
+func account(key store.Key) string { return migrate.Name(string(key)) }
 
-// legacyAccount is the head entry under which release 1 kept key's record, "" when
-// it could not have or the name is the same as today's. Release 1 wrote
-// "session:" + pool/client/user unescaped, with the kind in conventions inside the
-// fields (layout.Legacy); pool and client IDs never contain "/" (Cognito restricts
-// them to [\w-]), so the name was unambiguous whatever the username held.
-func legacyAccount(key store.Key) string {
-	if key.Namespace != "" {
-		return ""
-	}
-	p, c, u, ok := layout.Legacy(key.Kind.String(), key.Pool, key.Client, key.User)
-	if !ok {
-		return ""
-	}
-	if a := "session:" + p + "/" + c + "/" + u; a != account(key) {
-		return a
-	}
-	return ""
-}
+// legacyAccount is the head entry under which release 1 may have kept key's
+// record, "" when it could not have (migrate.Release1KeyringAccount).
+func legacyAccount(key store.Key) string { return migrate.Release1KeyringAccount(string(key)) }
 
 func chunkAccount(head string, version uint64, n int) string {
 	return head + "#" + strconv.FormatUint(version, 16) + "#" + strconv.Itoa(n)
@@ -220,11 +189,7 @@ const maxKeyringChunks = 256
 // lock takes the writers' flock for key (one per key, so users do not wait on each
 // other).
 func (k *Store) lock(ctx context.Context, key store.Key, kind string) (func(), error) {
-	id := k.service + "\x00" + key.Pool + "\x00" + key.Client + "\x00" + key.User
-	if key.Kind != store.KindSession || key.Namespace != "" {
-		// Sessions of the default namespace keep release 1's lock names.
-		id = key.Kind.String() + "\x00" + key.Namespace + "\x00" + id
-	}
+	id := migrate.LockID(k.service, string(key))
 	sum := sha256.Sum256([]byte(id))
 	return lockfile.Lock(ctx, filepath.Join(k.lockDir, hex.EncodeToString(sum[:16])+"."+kind+".lock"))
 }
@@ -270,8 +235,8 @@ func (k *Store) readHead(key store.Key, head string) (store.Entry, error) {
 var errExpired = fmt.Errorf("%w (expired)", store.ErrNotFound)
 
 // read returns the entry for key and the head entry it came from: today's, or
-// release 1's while the record has not been written since (the caller holds the
-// writers' lock).
+// legacyAccount's while the record has not been written since (the caller holds
+// the writers' lock).
 func (k *Store) read(key store.Key) (store.Entry, string, error) {
 	head := account(key)
 	e, err := k.readHead(key, head)

@@ -15,7 +15,7 @@ import (
 
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/store"
-	"github.com/cogauth/cogauth/store/internal/layout"
+	"github.com/cogauth/cogauth/store/internal/migrate"
 )
 
 // Store is a store.Store and store.Locker kept in Redis, for services that run
@@ -28,15 +28,12 @@ import (
 //
 // # Key layout
 //
-// A store.Key becomes Prefix + tag + ":" + [namespace + ":"] + pool + "/" + client + "/" +
-// user, each part percent-escaped (every byte outside [A-Za-z0-9._@+=-] becomes
-// %XX), so no two Keys share a Redis key and no part can form a cluster hash tag.
-// The tag names the kind: "s" session, "u" current user, "d" device, "dl" device
-// login, "i" identity ID, "p" profile, "h" hosted UI; a refresh lock is "l" + the
-// tag ("l" alone for a session). A session in the default namespace keeps the key
-// release 1 gave it, so replicas of both releases share sessions during a rolling
-// upgrade (but for one whose user starts with a record prefix of release 1, such
-// as " device ", which no Cognito username does: its tag is "sx").
+// A store.Key k is kept at Prefix + k, and its refresh lock at Prefix + "l" + k
+// ("l:" + the rest for a key named "s", a session's). Keys are made of bytes no
+// Redis Cluster hash tag can form, so they spread over the slots. Keys whose name
+// is empty, starts with "l", or is "sx" are refused (store.ErrInvalidKey): they
+// are the store's own. Stores written by earlier releases are read as they are
+// (MIGRATING.md).
 //
 // A record is one Redis string, "<version>:<data>" (the version in decimal, the
 // data stored as given: the session record holds the tokens — protect the Redis
@@ -45,11 +42,6 @@ import (
 // "d" (the data). Both layouts are read whatever the option says, and a write
 // rewrites a record in the configured one.
 //
-// Release 1 kept every kind under "s:", told apart by conventions in the fields. A
-// record of another kind that exists only there is read from there, and moves to
-// its own key the first time it is written (or is deleted there); the moves touch
-// one key per command, as Cluster requires.
-//
 // # Versions
 //
 // Put and Delete compare and write inside one Lua script, so they are atomic on the
@@ -57,9 +49,7 @@ import (
 // TIME in microseconds, so versions keep growing even after a session is deleted
 // or expires and is written again (unless the server's clock steps back further
 // than the time between the two). Delete removes the key outright: nothing of a
-// deleted record stays behind. (Release 2 kept a version-only hash for a day after
-// a delete; such a tombstone still counts as absent, its version as a floor, and
-// expires on its own.)
+// deleted record stays behind.
 //
 // # Expiry
 //
@@ -260,69 +250,30 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	}, nil
 }
 
-// redisTags name the kinds in Redis keys (see the type's documentation).
-var redisTags = [...]string{
-	store.KindSession: "s", store.KindCurrentUser: "u", store.KindDevice: "d", store.KindDeviceLogin: "dl",
-	store.KindIdentityID: "i", store.KindProfile: "p", store.KindHostedUI: "h",
-}
-
 // dataKey returns the Redis key of k's record.
-func (r *Store) dataKey(k store.Key) string {
-	if k.Kind == store.KindSession && k.Namespace == "" {
-		if _, _, _, ok := layout.Legacy(layout.Session, k.Pool, k.Client, k.User); !ok {
-			// Release 1 would read this session's key as another kind's record
-			// (its user starts with " device " or the like): it needs a key of
-			// its own, or moving that record would take the session with it.
-			return r.redisKey(odditySessionTag, k)
-		}
-	}
-	return r.redisKey(redisTags[k.Kind], k)
-}
-
-// odditySessionTag marks the key of a session that no real user pool produces but
-// a caller may still store (see dataKey).
-const odditySessionTag = "sx"
+func (r *Store) dataKey(k store.Key) string { return r.prefix + migrate.RedisName(string(k)) }
 
 // lockKey returns the Redis key of k's refresh lock.
-func (r *Store) lockKey(k store.Key) string {
-	tag := "l"
-	if k.Kind != store.KindSession {
-		tag += redisTags[k.Kind]
-	}
-	return r.redisKey(tag, k)
-}
+func (r *Store) lockKey(k store.Key) string { return r.prefix + migrate.RedisLockName(string(k)) }
 
-// legacyKey returns the Redis key under which release 1 kept k's record, "" when
-// it could not have or the key is the same as today's.
+// legacyKey returns the Redis key under which release 1 may have kept k's record,
+// "" when it could not have (migrate.Release1RedisKey).
 func (r *Store) legacyKey(k store.Key) string {
-	if k.Namespace != "" || k.Kind == store.KindSession {
-		return ""
+	if l := migrate.Release1RedisKey(string(k)); l != "" {
+		return r.prefix + l
 	}
-	p, c, u, ok := layout.Legacy(k.Kind.String(), k.Pool, k.Client, k.User)
-	if !ok {
-		return ""
-	}
-	return r.redisKey("s", store.Key{Pool: p, Client: c, User: u})
+	return ""
 }
 
-// redisKey joins prefix, tag, the escaped namespace (when there is one) and the
-// escaped pool, client and user.
-func (r *Store) redisKey(tag string, k store.Key) string {
-	var b strings.Builder
-	b.Grow(len(r.prefix) + len(tag) + 4 + len(k.Namespace) + len(k.Pool) + len(k.Client) + len(k.User))
-	b.WriteString(r.prefix)
-	b.WriteString(tag)
-	b.WriteByte(':')
-	if k.Namespace != "" {
-		layout.Escape(&b, k.Namespace)
-		b.WriteByte(':')
+// validate is k.Validate, and refuses the names the store keeps for itself.
+func validate(k store.Key) error {
+	if err := k.Validate(); err != nil {
+		return err
 	}
-	layout.Escape(&b, k.Pool)
-	b.WriteByte('/')
-	layout.Escape(&b, k.Client)
-	b.WriteByte('/')
-	layout.Escape(&b, k.User)
-	return b.String()
+	if k[0] == 'l' || k[0] == ':' || strings.HasPrefix(string(k), "sx:") {
+		return fmt.Errorf("%w: %q: empty names, names starting with \"l\" and \"sx\" are the Redis store's own", store.ErrInvalidKey, k)
+	}
+	return nil
 }
 
 // parseRedisVersion reads a version as the scripts write it: decimal, no sign, no
@@ -380,7 +331,7 @@ func redisErr(op string, k store.Key, err error) error {
 
 // Get implements Store.
 func (r *Store) Get(ctx context.Context, k store.Key) (store.Entry, error) {
-	if err := k.Validate(); err != nil {
+	if err := validate(k); err != nil {
 		return store.Entry{}, err
 	}
 	e, exists, err := r.get(ctx, k, r.dataKey(k))
@@ -493,7 +444,7 @@ func conflictAt(k store.Key, have string, want uint64) error {
 
 // Put implements Store.
 func (r *Store) Put(ctx context.Context, k store.Key, data []byte, ifVersion uint64, expires time.Time) (uint64, error) {
-	if err := k.Validate(); err != nil {
+	if err := validate(k); err != nil {
 		return 0, err
 	}
 	ttl := expiryArg(expires, r.clk.Now())
@@ -565,7 +516,7 @@ func (r *Store) legacyVersion(ctx context.Context, k store.Key, legacy string) (
 
 // Delete implements Store.
 func (r *Store) Delete(ctx context.Context, k store.Key, ifVersion uint64) error {
-	if err := k.Validate(); err != nil {
+	if err := validate(k); err != nil {
 		return err
 	}
 	key, legacy := r.dataKey(k), r.legacyKey(k)
@@ -621,7 +572,7 @@ func lockWait(d time.Duration) time.Duration {
 
 // Lock implements store.Locker; see the type's documentation for the semantics.
 func (r *Store) Lock(ctx context.Context, k store.Key) (func(), error) {
-	if err := k.Validate(); err != nil {
+	if err := validate(k); err != nil {
 		return nil, err
 	}
 	key := r.lockKey(k)

@@ -23,7 +23,6 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}{
 		{"Contract", contract, false},
 		{"KeysAndSizes", keysAndSizes, false},
-		{"CurrentUser", currentUser, false},
 		{"ConcurrentCAS", concurrentCAS, false},
 		{"LockerExcludes", lockerExcludes, true},
 		{"Namespaced", namespaced, false},
@@ -45,8 +44,8 @@ type plainStore struct{ store.Store }
 
 func contract(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	alice := store.Key{Pool: "us-east-1_A", Client: "c1", User: "alice"}
-	bob := store.Key{Pool: "us-east-1_A", Client: "c1", User: "bob"}
+	alice := store.Join("s", "us-east-1_A", "c1", "alice")
+	bob := store.Join("s", "us-east-1_A", "c1", "bob")
 	if _, err := s.Get(ctx, alice); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Get missing: err = %v, want store.ErrNotFound", err)
 	}
@@ -100,24 +99,15 @@ func contract(t *testing.T, s store.Store) {
 	if e, _ := s.Get(ctx, bob); string(e.Data) != "b" {
 		t.Fatalf("bob = %q", e.Data)
 	}
-	if _, err := s.Get(ctx, store.Key{User: "x"}); !errors.Is(err, store.ErrInvalidKey) {
-		t.Fatalf("invalid key: err = %v", err)
-	}
-	if _, err := s.Put(ctx, store.Key{Pool: "p"}, []byte("x"), 0, time.Time{}); !errors.Is(err, store.ErrInvalidKey) {
-		t.Fatalf("invalid key Put: err = %v", err)
-	}
-	if err := s.Delete(ctx, store.Key{Client: "c"}, store.AnyVersion); !errors.Is(err, store.ErrInvalidKey) {
-		t.Fatalf("invalid key Delete: err = %v", err)
-	}
-	for _, k := range []store.Key{
-		{Pool: "p", Client: "c"}, // a session names its user
-		{Kind: store.KindCurrentUser, Pool: "p", Client: "c", User: "u"},
-		{Kind: store.KindIdentityID, Pool: "us-east-1:x", Client: "provider"},
-		{Kind: store.KindDevice, Pool: "p", Client: "c"},
-		{Kind: 200, Pool: "p", Client: "c", User: "u"},
-	} {
+	for _, k := range []store.Key{"", "a b", "a{b}", "\x00", store.Key(strings.Repeat("k", store.MaxKeyLen+1))} {
+		if _, err := s.Get(ctx, k); !errors.Is(err, store.ErrInvalidKey) {
+			t.Fatalf("Get %q: err = %v, want store.ErrInvalidKey", k, err)
+		}
 		if _, err := s.Put(ctx, k, []byte("x"), store.AnyVersion, time.Time{}); !errors.Is(err, store.ErrInvalidKey) {
-			t.Fatalf("Put %s: err = %v, want store.ErrInvalidKey", k, err)
+			t.Fatalf("Put %q: err = %v, want store.ErrInvalidKey", k, err)
+		}
+		if err := s.Delete(ctx, k, store.AnyVersion); !errors.Is(err, store.ErrInvalidKey) {
+			t.Fatalf("Delete %q: err = %v, want store.ErrInvalidKey", k, err)
 		}
 	}
 	// Empty and binary data survive as they are.
@@ -132,35 +122,24 @@ func contract(t *testing.T, s store.Store) {
 	}
 }
 
-// keysAndSizes: records of every kind and namespace for the same pool,
-// client and user are distinct records; users that hold "/", "#", ":" or start
-// with a space are keys like any other; records of several kilobytes (a session
-// with credentials) come back whole.
+// keysAndSizes: keys of different names, namespaces and parts are distinct
+// records, whatever bytes the parts hold ("/", "#", ":", a leading space); the
+// longest valid key is a key like any other; records of several kilobytes (a
+// session with credentials) come back whole.
 func keysAndSizes(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	var keys []store.Key
 	for _, ns := range []string{"", "profile:work", "a/b:c"} {
-		for _, kind := range store.Kinds() {
-			for _, u := range []string{"alice", " device alice", "a/b", "a#1#0", "x:y"} {
-				k := store.Key{Kind: kind, Namespace: ns, Pool: "p", Client: "c", User: u}
-				switch kind {
-				case store.KindCurrentUser:
-					if u != "alice" {
-						continue
-					}
-					k.User = ""
-				case store.KindIdentityID:
-					k.Pool = "us-east-1:pool"
-					if u == "alice" {
-						k.Client, k.User = "", ""
-					}
-				}
-				keys = append(keys, k)
+		for _, name := range []string{"s", "u", "d", "dl", "i", "p", "x"} {
+			for _, u := range []string{"alice", " device alice", "a/b", "a#1#0", "x:y", ""} {
+				keys = append(keys, store.Join(name, "p", "c", u).In(ns))
 			}
 		}
 	}
+	keys = append(keys, store.Join("s", "us-east-1:pool", "", ""), store.Join("s", "p/c", "alice"), store.Join("s", "p", "c/alice"),
+		store.Key(strings.Repeat("k", store.MaxKeyLen)))
 	big := []byte(strings.Repeat("0123456789abcdef", 300))
-	want := func(i int) []byte { return append([]byte(keys[i].String()+"="), big[:(i*137)%len(big)]...) }
+	want := func(i int) []byte { return append([]byte(string(keys[i])+"="), big[:(i*137)%len(big)]...) }
 	for i, k := range keys {
 		if _, err := s.Put(ctx, k, want(i), store.AnyVersion, time.Time{}); err != nil {
 			t.Fatalf("Put %s: %v", k, err)
@@ -172,46 +151,21 @@ func keysAndSizes(t *testing.T, s store.Store) {
 			t.Fatalf("Get %s = %d bytes, %v; want its own %d bytes", k, len(e.Data), err, len(want(i)))
 		}
 	}
-	dev := store.Key{Kind: store.KindDevice, Pool: "p", Client: "c", User: "alice"}
+	dev := store.Join("d", "p", "c", "alice")
 	if err := s.Delete(ctx, dev, store.AnyVersion); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []store.Key{{Pool: "p", Client: "c", User: "alice"}, {Kind: store.KindDevice, Namespace: "profile:work", Pool: "p", Client: "c", User: "alice"}} {
+	for _, k := range []store.Key{store.Join("s", "p", "c", "alice"), store.Join("d", "p", "c", "alice").In("profile:work")} {
 		if _, err := s.Get(ctx, k); err != nil {
 			t.Fatalf("deleting %s touched %s: %v", dev, k, err)
 		}
 	}
 }
 
-func currentUser(t *testing.T, s store.Store) {
-	ctx := context.Background()
-	if _, err := store.CurrentUser(ctx, s, "p", "c"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("err = %v", err)
-	}
-	if err := store.SetCurrentUser(ctx, s, "p", "c", "alice"); err != nil {
-		t.Fatal(err)
-	}
-	if err := store.SetCurrentUser(ctx, s, "p", "c2", "bob"); err != nil {
-		t.Fatal(err)
-	}
-	if u, err := store.CurrentUser(ctx, s, "p", "c"); u != "alice" || err != nil {
-		t.Fatalf("store.CurrentUser = %q, %v", u, err)
-	}
-	if err := store.SetCurrentUser(ctx, s, "p", "c", ""); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.CurrentUser(ctx, s, "p", "c"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("after clear: err = %v", err)
-	}
-	if u, _ := store.CurrentUser(ctx, s, "p", "c2"); u != "bob" {
-		t.Fatalf("other client lost its user: %q", u)
-	}
-}
-
 func concurrentCAS(t *testing.T, s store.Store) {
 	// Many writers race from the same version: exactly one may win each round.
 	ctx := context.Background()
-	k := store.Key{Pool: "p", Client: "c", User: "u"}
+	k := store.Join("s", "p", "c", "u")
 	v, err := s.Put(ctx, k, []byte("0"), 0, time.Time{})
 	if err != nil {
 		t.Fatal(err)
@@ -238,8 +192,8 @@ func concurrentCAS(t *testing.T, s store.Store) {
 }
 
 func lockerExcludes(t *testing.T, s store.Store) {
-	k := store.Key{Pool: "p", Client: "c", User: "u"}
-	other := store.Key{Pool: "p", Client: "c", User: "v"}
+	k := store.Join("s", "p", "c", "u")
+	other := store.Join("s", "p", "c", "v")
 	l := s.(store.Locker)
 	ctx := context.Background()
 	unlock, err := l.Lock(ctx, k)
@@ -274,10 +228,10 @@ func lockerExcludes(t *testing.T, s store.Store) {
 }
 
 // namespaced: owners sharing one backing store through Namespaced keep their
-// own records (session, current user, device), and locks stay per namespace.
+// own records under the same keys, and locks stay per namespace.
 func namespaced(t *testing.T, base store.Store) {
 	ctx := context.Background()
-	k := store.Key{Pool: "p", Client: "c", User: "alice"}
+	k := store.Join("s", "p", "c", "alice")
 	work, home := store.Namespaced(base, "profile:work"), store.Namespaced(base, "profile:home")
 	if store.Namespaced(base, "") != base {
 		t.Fatal("the empty namespace is not the store itself")
@@ -286,7 +240,7 @@ func namespaced(t *testing.T, base store.Store) {
 		if _, err := s.Put(ctx, k, []byte{byte('0' + i)}, 0, time.Time{}); err != nil {
 			t.Fatalf("store %d: %v", i, err)
 		}
-		if err := store.SetCurrentUser(ctx, s, "p", "c", string(rune('a'+i))); err != nil {
+		if _, err := s.Put(ctx, store.Join("u", "p", "c"), []byte{byte('a' + i)}, store.AnyVersion, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -294,19 +248,19 @@ func namespaced(t *testing.T, base store.Store) {
 		if e, err := s.Get(ctx, k); err != nil || string(e.Data) != string(rune('0'+i)) {
 			t.Fatalf("store %d: Get = %q, %v", i, e.Data, err)
 		}
-		if u, err := store.CurrentUser(ctx, s, "p", "c"); err != nil || u != string(rune('a'+i)) {
-			t.Fatalf("store %d: store.CurrentUser = %q, %v", i, u, err)
+		if e, err := s.Get(ctx, store.Join("u", "p", "c")); err != nil || string(e.Data) != string(rune('a'+i)) {
+			t.Fatalf("store %d: second record = %q, %v", i, e.Data, err)
 		}
 	}
 	// The namespace is the key's, as the backing store sees it.
-	if e, err := base.Get(ctx, store.Key{Namespace: "profile:work", Pool: "p", Client: "c", User: "alice"}); err != nil || string(e.Data) != "1" {
+	if e, err := base.Get(ctx, k.In("profile:work")); err != nil || string(e.Data) != "1" {
 		t.Fatalf("work's record in the base store: %q, %v", e.Data, err)
 	}
-	// Nested namespaces join with "/".
+	// Nested namespaces nest.
 	if _, err := store.Namespaced(work, "x").Put(ctx, k, []byte("nested"), 0, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	if e, err := base.Get(ctx, store.Key{Namespace: "profile:work/x", Pool: "p", Client: "c", User: "alice"}); err != nil || string(e.Data) != "nested" {
+	if e, err := base.Get(ctx, k.In("x").In("profile:work")); err != nil || string(e.Data) != "nested" {
 		t.Fatalf("nested record: %q, %v", e.Data, err)
 	}
 	if err := work.Delete(ctx, k, store.AnyVersion); err != nil {
@@ -363,7 +317,7 @@ func SharedInstances(t *testing.T, a, b store.Store, k store.Key) {
 // far expiry lives, and each write sets the expiry anew.
 func expiryBasics(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	k := store.Key{Pool: "p", Client: "c", User: "expiring"}
+	k := store.Join("s", "p", "c", "expiring")
 	past, far := time.Now().Add(-time.Hour), time.Now().Add(10*365*24*time.Hour)
 	v1, err := s.Put(ctx, k, []byte("born dead"), 0, past)
 	if err != nil {
@@ -439,7 +393,7 @@ func Expiry(t *testing.T, open func(t *testing.T) store.Store, opts ExpiryOption
 	if opts.Clock != nil {
 		now = opts.Clock.Now
 	}
-	k := store.Key{Pool: "p", Client: "c", User: "ttl"}
+	k := store.Join("s", "p", "c", "ttl")
 	remaining := func(want string, lo, hi time.Duration) {
 		t.Helper()
 		if opts.Remaining == nil {
