@@ -70,6 +70,9 @@ func TestFileCorrupt(t *testing.T) {
 		{"no kind", strings.Replace(good, "sessions/1", "sessions/2", 1), "unknown kind"},
 		{"current user with a user", strings.Replace(strings.Replace(good, "sessions/1", "sessions/2", 1), `"pool"`, `"kind":"current-user","pool"`, 1), "well-formed current-user"},
 		{"duplicate", strings.Replace(good, `]}`, `,{"pool":"p","client":"c","user":"u","version":1,"data":""}]}`, 1), "repeats"},
+		{"invalid key", `{"format":"cogauth-sessions/3","seq":1,"entries":[{"key":"a b","version":1,"data":""}]}`, "no valid key"},
+		{"duplicate key", `{"format":"cogauth-sessions/3","seq":2,"entries":[{"key":"s:p/c/u","version":1,"data":""},{"key":"s:p/c/u","version":2,"data":""}]}`, "repeats"},
+		{"pool field in format 3", `{"format":"cogauth-sessions/3","seq":1,"entries":[{"key":"s:p/c/u","pool":"p","version":1,"data":""}]}`, "unknown field"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -108,6 +111,7 @@ func FuzzParseFile(f *testing.F) {
 	f.Add([]byte(`{"format":"cogauth-sessions/1","seq":0,"entries":[]}`))
 	f.Add([]byte(`{"format":"cogauth-sessions/1","seq":5,"entries":[{"pool":"p","client":"c","user":"","version":5,"data":null}]}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"format":"cogauth-sessions/3","seq":4,"entries":[{"key":"s:p/c/u","version":4,"data":"eA==","expires":1}]}`))
 	f.Add([]byte(`{"format":"cogauth-sessions/2","seq":3,"entries":[{"kind":"device","namespace":"n","pool":"p","client":"c","user":"u","version":3,"data":"eA=="}]}`))
 	if b, err := os.ReadFile("testdata/release1-sessions.json"); err == nil {
 		f.Add(b)
