@@ -42,10 +42,21 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 // plainStore hides a store's Locker.
 type plainStore struct{ store.Store }
 
+// contract: versions (create, compare-and-swap, delete, never reused), invalid
+// keys, and data kept byte for byte.
 func contract(t *testing.T, s store.Store) {
-	ctx := context.Background()
 	alice := store.Join("s", "us-east-1_A", "c1", "alice")
 	bob := store.Join("s", "us-east-1_A", "c1", "bob")
+	v1, v2 := contractWrites(t, s, alice)
+	contractDeletes(t, s, alice, bob, v1, v2)
+	contractInvalidKeys(t, s)
+	contractData(t, s, bob)
+}
+
+// contractWrites: a new record needs version 0, a rewrite the current version;
+// it returns the two versions written.
+func contractWrites(t *testing.T, s store.Store, alice store.Key) (v1, v2 uint64) {
+	ctx := context.Background()
 	if _, err := s.Get(ctx, alice); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Get missing: err = %v, want store.ErrNotFound", err)
 	}
@@ -59,7 +70,7 @@ func contract(t *testing.T, s store.Store) {
 	if _, err := s.Put(ctx, alice, []byte("again"), 0, time.Time{}); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("Put existing with 0: err = %v, want store.ErrConflict", err)
 	}
-	v2, err := s.Put(ctx, alice, []byte("two"), v1, time.Time{})
+	v2, err = s.Put(ctx, alice, []byte("two"), v1, time.Time{})
 	if err != nil || v2 == v1 {
 		t.Fatalf("CAS Put: v=%d err=%v", v2, err)
 	}
@@ -70,6 +81,13 @@ func contract(t *testing.T, s store.Store) {
 	if err != nil || string(e.Data) != "two" || e.Version != v2 {
 		t.Fatalf("Get = %q v%d, %v; want two v%d", e.Data, e.Version, err, v2)
 	}
+	return v1, v2
+}
+
+// contractDeletes: Delete is by version and idempotent, touches no other key,
+// and versions are never reused.
+func contractDeletes(t *testing.T, s store.Store, alice, bob store.Key, v1, v2 uint64) {
+	ctx := context.Background()
 	if _, err := s.Put(ctx, bob, []byte("b"), store.AnyVersion, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
@@ -99,6 +117,11 @@ func contract(t *testing.T, s store.Store) {
 	if e, _ := s.Get(ctx, bob); string(e.Data) != "b" {
 		t.Fatalf("bob = %q", e.Data)
 	}
+}
+
+// contractInvalidKeys: every operation refuses a key Validate refuses.
+func contractInvalidKeys(t *testing.T, s store.Store) {
+	ctx := context.Background()
 	for _, k := range []store.Key{"", "a b", "a{b}", "\x00", store.Key(strings.Repeat("k", store.MaxKeyLen+1))} {
 		if _, err := s.Get(ctx, k); !errors.Is(err, store.ErrInvalidKey) {
 			t.Fatalf("Get %q: err = %v, want store.ErrInvalidKey", k, err)
@@ -110,7 +133,11 @@ func contract(t *testing.T, s store.Store) {
 			t.Fatalf("Delete %q: err = %v, want store.ErrInvalidKey", k, err)
 		}
 	}
-	// Empty and binary data survive as they are.
+}
+
+// contractData: empty and binary data survive as they are.
+func contractData(t *testing.T, s store.Store, bob store.Key) {
+	ctx := context.Background()
 	for _, data := range [][]byte{{}, {0, 0xff, '\r', '\n', 0}} {
 		v, err := s.Put(ctx, bob, data, store.AnyVersion, time.Time{})
 		if err != nil {
@@ -236,22 +263,7 @@ func namespaced(t *testing.T, base store.Store) {
 	if store.Namespaced(base, "") != base {
 		t.Fatal("the empty namespace is not the store itself")
 	}
-	for i, s := range []store.Store{base, work, home} {
-		if _, err := s.Put(ctx, k, []byte{byte('0' + i)}, 0, time.Time{}); err != nil {
-			t.Fatalf("store %d: %v", i, err)
-		}
-		if _, err := s.Put(ctx, store.Join("u", "p", "c"), []byte{byte('a' + i)}, store.AnyVersion, time.Time{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i, s := range []store.Store{base, work, home} {
-		if e, err := s.Get(ctx, k); err != nil || string(e.Data) != string(rune('0'+i)) {
-			t.Fatalf("store %d: Get = %q, %v", i, e.Data, err)
-		}
-		if e, err := s.Get(ctx, store.Join("u", "p", "c")); err != nil || string(e.Data) != string(rune('a'+i)) {
-			t.Fatalf("store %d: second record = %q, %v", i, e.Data, err)
-		}
-	}
+	namespacedOwners(t, []store.Store{base, work, home}, k)
 	// The namespace is the key's, as the backing store sees it.
 	if e, err := base.Get(ctx, k.In("profile:work")); err != nil || string(e.Data) != "1" {
 		t.Fatalf("work's record in the base store: %q, %v", e.Data, err)
@@ -269,7 +281,34 @@ func namespaced(t *testing.T, base store.Store) {
 	if _, err := home.Get(ctx, k); err != nil {
 		t.Fatalf("deleting work's session touched home's: %v", err)
 	}
-	// store.Locker survives the wrapper, per namespace.
+	namespacedLocks(t, base, work, home, k)
+}
+
+// namespacedOwners: each of stores keeps its own records under the same keys.
+func namespacedOwners(t *testing.T, stores []store.Store, k store.Key) {
+	ctx := context.Background()
+	for i, s := range stores {
+		if _, err := s.Put(ctx, k, []byte{byte('0' + i)}, 0, time.Time{}); err != nil {
+			t.Fatalf("store %d: %v", i, err)
+		}
+		if _, err := s.Put(ctx, store.Join("u", "p", "c"), []byte{byte('a' + i)}, store.AnyVersion, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, s := range stores {
+		if e, err := s.Get(ctx, k); err != nil || string(e.Data) != string(rune('0'+i)) {
+			t.Fatalf("store %d: Get = %q, %v", i, e.Data, err)
+		}
+		if e, err := s.Get(ctx, store.Join("u", "p", "c")); err != nil || string(e.Data) != string(rune('a'+i)) {
+			t.Fatalf("store %d: second record = %q, %v", i, e.Data, err)
+		}
+	}
+}
+
+// namespacedLocks: store.Locker survives the wrapper, per namespace, and only
+// for a store that has it.
+func namespacedLocks(t *testing.T, base, work, home store.Store, k store.Key) {
+	ctx := context.Background()
 	wl, ok := work.(store.Locker)
 	if !ok {
 		t.Fatal("store.Namespaced dropped store.Locker")
@@ -383,86 +422,118 @@ func Expiry(t *testing.T, open func(t *testing.T) store.Store, opts ExpiryOption
 	if opts.Clock == nil && opts.Remaining == nil {
 		t.Fatal("storetest.Expiry needs a Clock or Remaining")
 	}
-	gran := opts.Granularity
-	if gran <= 0 {
-		gran = time.Millisecond
+	x := &expiry{t: t, s: open(t), opts: opts, k: store.Join("s", "p", "c", "ttl"), gran: opts.Granularity, now: time.Now}
+	if x.gran <= 0 {
+		x.gran = time.Millisecond
 	}
-	s := open(t)
-	ctx := context.Background()
-	now := time.Now
 	if opts.Clock != nil {
-		now = opts.Clock.Now
+		x.now = opts.Clock.Now
 	}
-	k := store.Join("s", "p", "c", "ttl")
-	remaining := func(want string, lo, hi time.Duration) {
-		t.Helper()
-		if opts.Remaining == nil {
-			return
-		}
-		got := opts.Remaining(t, k)
-		if got < lo || got > hi {
-			t.Fatalf("%s: remaining lifetime %v, want within [%v, %v]", want, got, lo, hi)
-		}
+	v := x.endsAtExpiry()
+	v = x.rewrites(v)
+	x.deletes(v)
+}
+
+// expiry is one run of Expiry on one record, k.
+type expiry struct {
+	t    *testing.T
+	s    store.Store
+	opts ExpiryOptions
+	k    store.Key
+	gran time.Duration
+	now  func() time.Time
+}
+
+// remaining checks the backend's lifetime of k (when it can be read) is within
+// [lo, hi]; want says what was done to k.
+func (x *expiry) remaining(want string, lo, hi time.Duration) {
+	x.t.Helper()
+	if x.opts.Remaining == nil {
+		return
 	}
-	const life = 10 * time.Second
-	v1, err := s.Put(ctx, k, []byte("ten seconds"), 0, now().Add(life))
+	got := x.opts.Remaining(x.t, x.k)
+	if got < lo || got > hi {
+		x.t.Fatalf("%s: remaining lifetime %v, want within [%v, %v]", want, got, lo, hi)
+	}
+}
+
+// expiryLife is how long endsAtExpiry's record lives.
+const expiryLife = 10 * time.Second
+
+// endsAtExpiry writes k to live expiryLife; on a clock, it lives until then and
+// not after, its version is not reused, and it is written anew. It returns k's
+// version.
+func (x *expiry) endsAtExpiry() uint64 {
+	t, s, ctx, k := x.t, x.s, context.Background(), x.k
+	v1, err := s.Put(ctx, k, []byte("ten seconds"), 0, x.now().Add(expiryLife))
 	if err != nil {
 		t.Fatal(err)
 	}
-	remaining("written to live 10s", life-2*time.Second, life+gran)
-	if opts.Clock != nil {
-		opts.Clock.Advance(life - time.Second)
-		if e, err := s.Get(ctx, k); err != nil || e.Version != v1 {
-			t.Fatalf("a second before its expiry: Get = v%d, %v", e.Version, err)
-		}
-		opts.Clock.Advance(time.Second + gran)
-		if _, err := s.Get(ctx, k); !errors.Is(err, store.ErrNotFound) {
-			t.Fatalf("past its expiry: Get err = %v, want store.ErrNotFound", err)
-		}
-		if _, err := s.Put(ctx, k, []byte("x"), v1, time.Time{}); !errors.Is(err, store.ErrConflict) {
-			t.Fatalf("writing at an expired record's version: err = %v, want store.ErrConflict", err)
-		}
-		v2, err := s.Put(ctx, k, []byte("again"), 0, now().Add(life))
-		if err != nil || v2 == v1 {
-			t.Fatalf("writing over an expired record: v%d (expired v%d), %v", v2, v1, err)
-		}
-		v1 = v2
+	x.remaining("written to live 10s", expiryLife-2*time.Second, expiryLife+x.gran)
+	if x.opts.Clock == nil {
+		return v1
 	}
-	// A rewrite without an expiry is permanent.
+	x.opts.Clock.Advance(expiryLife - time.Second)
+	if e, err := s.Get(ctx, k); err != nil || e.Version != v1 {
+		t.Fatalf("a second before its expiry: Get = v%d, %v", e.Version, err)
+	}
+	x.opts.Clock.Advance(time.Second + x.gran)
+	if _, err := s.Get(ctx, k); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("past its expiry: Get err = %v, want store.ErrNotFound", err)
+	}
+	if _, err := s.Put(ctx, k, []byte("x"), v1, time.Time{}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("writing at an expired record's version: err = %v, want store.ErrConflict", err)
+	}
+	v2, err := s.Put(ctx, k, []byte("again"), 0, x.now().Add(expiryLife))
+	if err != nil || v2 == v1 {
+		t.Fatalf("writing over an expired record: v%d (expired v%d), %v", v2, v1, err)
+	}
+	return v2
+}
+
+// rewrites: a rewrite without an expiry is permanent, one with a shorter
+// expiry shortens it. It returns k's version.
+func (x *expiry) rewrites(v1 uint64) uint64 {
+	t, s, ctx, k := x.t, x.s, context.Background(), x.k
 	v3, err := s.Put(ctx, k, []byte("forever"), v1, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	remaining("rewritten without an expiry", -1, -1)
-	if opts.Clock != nil {
-		opts.Clock.Advance(1000 * time.Hour)
+	x.remaining("rewritten without an expiry", -1, -1)
+	if x.opts.Clock != nil {
+		x.opts.Clock.Advance(1000 * time.Hour)
 		if e, err := s.Get(ctx, k); err != nil || e.Version != v3 {
 			t.Fatalf("a permanent record after 1000h: Get = v%d, %v", e.Version, err)
 		}
 	}
-	// A rewrite with a shorter expiry shortens it.
-	v4, err := s.Put(ctx, k, []byte("short"), v3, now().Add(3*time.Second))
+	v4, err := s.Put(ctx, k, []byte("short"), v3, x.now().Add(3*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
-	remaining("rewritten to live 3s", time.Second, 3*time.Second+gran)
+	x.remaining("rewritten to live 3s", time.Second, 3*time.Second+x.gran)
 	if e, err := s.Get(ctx, k); err != nil || string(e.Data) != "short" || e.Version != v4 {
 		t.Fatalf("Get = %q v%d, %v", e.Data, e.Version, err)
 	}
-	// Delete leaves nothing behind.
+	return v4
+}
+
+// deletes: Delete leaves nothing behind, of a live record or (on a clock) of
+// an expired one awaiting removal.
+func (x *expiry) deletes(v4 uint64) {
+	t, s, ctx, k := x.t, x.s, context.Background(), x.k
 	if err := s.Delete(ctx, k, v4); err != nil {
 		t.Fatal(err)
 	}
-	remaining("deleted", -2, -2)
-	if opts.Clock != nil {
-		// An expired record awaiting removal goes with Delete too.
-		if _, err := s.Put(ctx, k, []byte("x"), 0, now().Add(time.Second)); err != nil {
-			t.Fatal(err)
-		}
-		opts.Clock.Advance(time.Second + gran)
-		if err := s.Delete(ctx, k, store.AnyVersion); err != nil {
-			t.Fatal(err)
-		}
-		remaining("an expired record deleted", -2, -2)
+	x.remaining("deleted", -2, -2)
+	if x.opts.Clock == nil {
+		return
 	}
+	if _, err := s.Put(ctx, k, []byte("x"), 0, x.now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	x.opts.Clock.Advance(time.Second + x.gran)
+	if err := s.Delete(ctx, k, store.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	x.remaining("an expired record deleted", -2, -2)
 }
