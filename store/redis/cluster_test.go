@@ -114,3 +114,25 @@ func TestClusterContract(t *testing.T) {
 		})
 	}
 }
+
+// TestClusterOpenMovesRelease1: on a three-primary cluster, New scans every
+// primary and moves release 1's records across slots (each step on one key),
+// versions and TTLs kept; a second New sends one GET.
+func TestClusterOpenMovesRelease1(t *testing.T) {
+	cc := redisCluster(t)
+	const prefix = "cl-r1:"
+	writeRelease1(t, cc, prefix)
+	s, err := New(cc, Options{Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRelease1Moved(t, s, cc)
+	log := &cmdLog{}
+	cc.AddHook(log)
+	if _, err := New(cc, Options{Prefix: prefix}); err != nil {
+		t.Fatal(err)
+	}
+	if log.count("get") != 1 || log.count("scan") != 0 {
+		t.Fatalf("the second New sent %v, want one GET", log.cmds)
+	}
+}

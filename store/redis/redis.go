@@ -16,6 +16,7 @@ import (
 	"github.com/cogauth/cogauth/clock"
 	"github.com/cogauth/cogauth/store"
 	"github.com/cogauth/cogauth/store/internal/migrate"
+	"github.com/cogauth/cogauth/store/internal/migrate/migrateredis"
 )
 
 // Store is a store.Store and store.Locker kept in Redis, for services that run
@@ -32,8 +33,17 @@ import (
 // ("l:" + the rest for a key named "s", a session's). Keys are made of bytes no
 // Redis Cluster hash tag can form, so they spread over the slots. Keys whose name
 // is empty, starts with "l", or is "sx" are refused (store.ErrInvalidKey): they
-// are the store's own. Stores written by earlier releases are read as they are
-// (MIGRATING.md).
+// are the store's own.
+//
+// # Opening
+//
+// New checks that the records under Prefix are in today's layout, and moves the
+// ones that are not once (MIGRATING.md says which): the first replica to open a
+// Prefix takes the key Prefix + ":migrating" as a lock, moves them, and sets
+// Prefix + ":migrated"; every later New costs that one GET. Replicas that open
+// the store meanwhile wait for the mark, for at most Options.OpenTimeout, and New
+// fails rather than open a store whose records are still to move; so it also
+// fails when Redis cannot be reached within OpenTimeout.
 //
 // A record is one Redis string, "<version>:<data>" (the version in decimal, the
 // data stored as given: the session record holds the tokens — protect the Redis
@@ -104,6 +114,10 @@ type Options struct {
 	// release 2 reads only hashes, so set HashRecords while replicas of release
 	// 2 share the store (a rolling upgrade), and drop it once none is left.
 	HashRecords bool
+	// OpenTimeout bounds New's check (and, the first time a Prefix is opened,
+	// move) of the records' layout, including the wait for another replica that
+	// is moving them; default 1 minute.
+	OpenTimeout time.Duration
 	// Clock is the writers' clock that Put's expiries are on: a key's TTL is the
 	// expiry less Clock.Now() at the write. The system clock when nil; tests that
 	// move a fake clock give the store the same one.
@@ -113,6 +127,7 @@ type Options struct {
 const (
 	defaultRedisPrefix = "cogauth:"
 	defaultLockTTL     = 10 * time.Second
+	defaultOpenTimeout = time.Minute
 	// Waiting for a lock is polling (Redis has no blocking SET NX); the first waits are
 	// short because a refresh is usually a single round trip to Cognito.
 	lockWaitMin = 5 * time.Millisecond
@@ -149,32 +164,22 @@ end
 // corruptReply starts the error a script returns for an entry it cannot read.
 const corruptReply = "COGAUTH_CORRUPT"
 
-// putScript: KEYS[1] record hash; ARGV[1] expected version ("any" or decimal),
-// ARGV[2] data, ARGV[3] TTL in ms ("-": none; not positive: gone at once), ARGV[4] what the Go side knows of
-// the release 1 record this key replaces: "-" there is none, "?" not read yet,
-// else its version ("0": absent); ARGV[5] a version to stay above ("0": none);
-// ARGV[6] the layout to write ("s" string, "h" hash).
-// Returns {1, new version}, {0, current version}, or {2, ""} when the key has
-// never existed and the release 1 record must be read first. A hash with "v" but
-// no "d" is a tombstone: absent, with a version to stay above. Versions stay below
-// 2^53 (microseconds until the year 2255), so Lua's doubles hold them exactly and
+// putScript: KEYS[1] record key; ARGV[1] expected version ("any" or decimal),
+// ARGV[2] data, ARGV[3] TTL in ms ("-": none; not positive: gone at once),
+// ARGV[4] the layout to write ("s" string, "h" hash).
+// Returns {1, new version} or {0, current version}. A hash with "v" but no "d" is
+// a tombstone: absent, with a version to stay above. Versions stay below 2^53
+// (microseconds until the year 2255), so Lua's doubles hold them exactly and
 // '%.0f' prints them exactly.
 const putScript = checkEntryLua + `
 local have = '0'
-local floor = nil
 if live then have = v end
-if not v then
-  if ARGV[4] == '?' then return {2, ''} end
-  if ARGV[4] ~= '-' then have = ARGV[4] end
-  floor = tonumber(ARGV[5])
-end
 if ARGV[1] ~= 'any' and ARGV[1] ~= have then return {0, have} end
 local t = redis.call('TIME')
 local n = tonumber(t[1]) * 1000000 + tonumber(t[2])
-if v then floor = tonumber(v) end
-if floor and floor + 1 > n then n = floor + 1 end
+if v and tonumber(v) + 1 > n then n = tonumber(v) + 1 end
 local nv = string.format('%.0f', n)
-if ARGV[6] == 's' then
+if ARGV[4] == 's' then
   redis.call('SET', KEYS[1], nv .. ':' .. ARGV[2])
 else
   if typ == 'string' then redis.call('DEL', KEYS[1]) end
@@ -188,13 +193,10 @@ end
 return {1, nv}
 `
 
-// deleteScript: KEYS[1] record hash; ARGV[1] expected version, ARGV[2] "?" when
-// a release 1 record may stand in for a key that has never existed, else "-".
-// Returns {1, ""} when deleted or absent, {0, current version}, or {2, ""} when
-// the release 1 record must be deleted instead. The key goes entirely (a release
-// 2 tombstone with it).
+// deleteScript: KEYS[1] record key; ARGV[1] expected version. Returns {1, ""}
+// when deleted or absent, or {0, current version}. The key goes entirely (a
+// tombstone with it).
 const deleteScript = checkEntryLua + `
-if not v and ARGV[2] == '?' then return {2, ''} end
 if live and ARGV[1] ~= 'any' and ARGV[1] ~= v then return {0, v} end
 redis.call('DEL', KEYS[1])
 return {1, ''}
@@ -218,15 +220,22 @@ end
 return 0
 `
 
-// New returns a store on client, which the caller keeps and closes. A
-// redis.Client, redis.ClusterClient, redis.Ring or failover client all work: every
-// command and script touches a single key.
+// New returns a store on client, which the caller keeps and closes, once the
+// records under the prefix are in today's layout (see Opening). A redis.Client,
+// redis.ClusterClient, redis.Ring or failover client all work: every command and
+// script touches a single key.
 func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("store: New: nil client")
 	}
 	if opts.LockTTL < 0 || (opts.LockTTL > 0 && opts.LockTTL < 3*time.Millisecond) {
 		return nil, fmt.Errorf("store: New: LockTTL %v must be zero (default) or at least 3ms", opts.LockTTL)
+	}
+	if opts.OpenTimeout < 0 {
+		return nil, fmt.Errorf("store: New: OpenTimeout %v must not be negative", opts.OpenTimeout)
+	}
+	if opts.OpenTimeout == 0 {
+		opts.OpenTimeout = defaultOpenTimeout
 	}
 	if opts.Prefix == "" {
 		opts.Prefix = defaultRedisPrefix
@@ -236,6 +245,11 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	}
 	if opts.Clock == nil {
 		opts.Clock = clock.System{}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opts.OpenTimeout)
+	defer cancel()
+	if _, err := migrateredis.Run(ctx, client, opts.Prefix, opts.HashRecords); err != nil {
+		return nil, fmt.Errorf("store: New: %w", err)
 	}
 	return &Store{
 		clk:       opts.Clock,
@@ -255,15 +269,6 @@ func (r *Store) dataKey(k store.Key) string { return r.prefix + migrate.RedisNam
 
 // lockKey returns the Redis key of k's refresh lock.
 func (r *Store) lockKey(k store.Key) string { return r.prefix + migrate.RedisLockName(string(k)) }
-
-// legacyKey returns the Redis key under which release 1 may have kept k's record,
-// "" when it could not have (migrate.Release1RedisKey).
-func (r *Store) legacyKey(k store.Key) string {
-	if l := migrate.Release1RedisKey(string(k)); l != "" {
-		return r.prefix + l
-	}
-	return ""
-}
 
 // validate is k.Validate, and refuses the names the store keeps for itself.
 func validate(k store.Key) error {
@@ -334,12 +339,7 @@ func (r *Store) Get(ctx context.Context, k store.Key) (store.Entry, error) {
 	if err := validate(k); err != nil {
 		return store.Entry{}, err
 	}
-	e, exists, err := r.get(ctx, k, r.dataKey(k))
-	if errors.Is(err, store.ErrNotFound) && !exists {
-		if legacy := r.legacyKey(k); legacy != "" {
-			e, _, err = r.get(ctx, k, legacy)
-		}
-	}
+	e, _, err := r.get(ctx, k, r.dataKey(k))
 	return e, err
 }
 
@@ -448,70 +448,26 @@ func (r *Store) Put(ctx context.Context, k store.Key, data []byte, ifVersion uin
 		return 0, err
 	}
 	ttl := expiryArg(expires, r.clk.Now())
-	key, legacy := r.dataKey(k), r.legacyKey(k)
-	have, floor := "-", "0"
-	if legacy != "" {
-		have = "?"
-	}
-	for {
-		res, err := r.put.Run(ctx, r.c, []string{key}, versionArg(ifVersion), data, ttl, have, floor, r.layoutArg()).Result()
-		if err != nil {
-			return 0, redisErr("put", k, err)
-		}
-		flag, vs, err := scriptReply(res)
-		if err != nil {
-			return 0, fmt.Errorf("store: redis put %s: %w", k, err)
-		}
-		switch {
-		case flag == 0:
-			return 0, conflictAt(k, vs, ifVersion)
-		case flag == 2 && have == "?":
-			// The key has never existed: the release 1 record, if any, is the one
-			// this write replaces.
-			if have, floor, err = r.legacyVersion(ctx, k, legacy); err != nil {
-				return 0, err
-			}
-			continue
-		case flag != 1:
-			return 0, fmt.Errorf("store: redis put %s: %w: unexpected script reply", k, store.ErrCorrupt)
-		}
-		v, err := parseRedisVersion(vs)
-		if err != nil {
-			return 0, fmt.Errorf("store: redis put %s: %w", k, err)
-		}
-		if have != "-" && have != "?" && floor != "0" {
-			// Moved: the release 1 record is shadowed now, and removing it is
-			// housekeeping (Delete tries again).
-			_ = r.c.Del(ctx, legacy).Err()
-		}
-		return v, nil
-	}
-}
-
-// legacyVersion reads the release 1 record at legacy: its version if it holds data
-// ("0" if not), and the version any new one must stay above ("0": none).
-func (r *Store) legacyVersion(ctx context.Context, k store.Key, legacy string) (have, floor string, err error) {
-	vals, err := r.c.HMGet(ctx, legacy, "v", "d").Result()
+	res, err := r.put.Run(ctx, r.c, []string{r.dataKey(k)}, versionArg(ifVersion), data, ttl, r.layoutArg()).Result()
 	if err != nil {
-		return "", "", redisErr("get", k, err)
+		return 0, redisErr("put", k, err)
 	}
-	if len(vals) != 2 || vals[0] == nil {
-		if len(vals) == 2 && vals[1] != nil {
-			return "", "", fmt.Errorf("store: redis put %s: %w: release 1 record without a version", k, store.ErrCorrupt)
-		}
-		return "0", "0", nil
+	flag, vs, err := scriptReply(res)
+	if err != nil {
+		return 0, fmt.Errorf("store: redis put %s: %w", k, err)
 	}
-	vs, ok := vals[0].(string)
-	if !ok {
-		return "", "", fmt.Errorf("store: redis put %s: %w: unexpected reply types", k, store.ErrCorrupt)
+	switch flag {
+	case 0:
+		return 0, conflictAt(k, vs, ifVersion)
+	case 1:
+	default:
+		return 0, fmt.Errorf("store: redis put %s: %w: unexpected script reply", k, store.ErrCorrupt)
 	}
-	if _, err := parseRedisVersion(vs); err != nil {
-		return "", "", fmt.Errorf("store: redis put %s: %w", k, err)
+	v, err := parseRedisVersion(vs)
+	if err != nil {
+		return 0, fmt.Errorf("store: redis put %s: %w", k, err)
 	}
-	if vals[1] == nil {
-		return "0", vs, nil
-	}
-	return vs, vs, nil
+	return v, nil
 }
 
 // Delete implements Store.
@@ -519,46 +475,21 @@ func (r *Store) Delete(ctx context.Context, k store.Key, ifVersion uint64) error
 	if err := validate(k); err != nil {
 		return err
 	}
-	key, legacy := r.dataKey(k), r.legacyKey(k)
-	ok, err := r.delete(ctx, k, key, legacy != "", ifVersion)
-	if err == nil && !ok {
-		// Not yet moved: the release 1 record is the one to delete.
-		ok, err = r.delete(ctx, k, legacy, false, ifVersion)
-		if err == nil && !ok {
-			err = fmt.Errorf("store: redis delete %s: %w: unexpected script reply", k, store.ErrCorrupt)
-		}
-		return err
-	}
-	if err == nil && legacy != "" {
-		// A release 1 record left behind by a failed move must not come back when
-		// the tombstone expires.
-		_ = r.c.Del(ctx, legacy).Err()
-	}
-	return err
-}
-
-// delete runs the delete script on key; ok is false when the script asks for the
-// release 1 record instead (only when mayBeLegacy).
-func (r *Store) delete(ctx context.Context, k store.Key, key string, mayBeLegacy bool, ifVersion uint64) (bool, error) {
-	legacyArg := "-"
-	if mayBeLegacy {
-		legacyArg = "?"
-	}
-	res, err := r.del.Run(ctx, r.c, []string{key}, versionArg(ifVersion), legacyArg).Result()
+	res, err := r.del.Run(ctx, r.c, []string{r.dataKey(k)}, versionArg(ifVersion)).Result()
 	if err != nil {
-		return false, redisErr("delete", k, err)
+		return redisErr("delete", k, err)
 	}
 	flag, vs, err := scriptReply(res)
 	if err != nil {
-		return false, fmt.Errorf("store: redis delete %s: %w", k, err)
+		return fmt.Errorf("store: redis delete %s: %w", k, err)
 	}
 	switch flag {
 	case 0:
-		return false, conflictAt(k, vs, ifVersion)
+		return conflictAt(k, vs, ifVersion)
 	case 1:
-		return true, nil
+		return nil
 	}
-	return false, nil
+	return fmt.Errorf("store: redis delete %s: %w: unexpected script reply", k, store.ErrCorrupt)
 }
 
 // newLockToken returns a random token naming one holding of a lock.

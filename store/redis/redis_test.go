@@ -17,6 +17,8 @@ import (
 
 	"github.com/cogauth/cogauth/internal/peers"
 	"github.com/cogauth/cogauth/store"
+	"github.com/cogauth/cogauth/store/internal/migrate"
+	"github.com/cogauth/cogauth/store/internal/migrate/migrateredis"
 	"github.com/cogauth/cogauth/store/storetest"
 )
 
@@ -538,8 +540,8 @@ func TestRedisCorruptAndFailing(t *testing.T) {
 	}
 
 	down := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true})
+	ds := newRedisStore(t, down, Options{}) // New needs the server; the client closes after
 	_ = down.Close()
-	ds := newRedisStore(t, down, Options{})
 	if _, err := ds.Get(ctx, k); err == nil || errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Get on a closed client: err = %v; want a failure, not store.ErrNotFound", err)
 	}
@@ -552,8 +554,7 @@ func TestRedisCorruptAndFailing(t *testing.T) {
 }
 
 func TestNewRedisOptions(t *testing.T) {
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
-	defer c.Close()
+	c := newRedisClient(t, peers.Redis(t))
 	tests := []struct {
 		name string
 		c    redis.UniversalClient
@@ -564,6 +565,7 @@ func TestNewRedisOptions(t *testing.T) {
 		{"nil client", nil, Options{}, false},
 		{"negative LockTTL", c, Options{LockTTL: -1}, false},
 		{"tiny LockTTL", c, Options{LockTTL: time.Millisecond}, false},
+		{"negative OpenTimeout", c, Options{OpenTimeout: -1}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -604,6 +606,15 @@ func FuzzRedisKey(f *testing.F) {
 		}
 		if r.dataKey(k1) == r.lockKey(k2) || r.dataKey(k2) == r.lockKey(k1) {
 			t.Fatalf("a record and a lock share a Redis key: %q, %q", k1, k2)
+		}
+		for _, k := range []string{r.dataKey(k1), r.lockKey(k1)} {
+			if k == r.prefix+migrateredis.MarkerName || k == r.prefix+migrateredis.LockName {
+				t.Fatalf("%q's Redis key %q is the migration's", k1, k)
+			}
+		}
+		// Open's migration never moves a record the store writes.
+		if to, ok := migrate.Release1RedisMove(strings.TrimPrefix(r.dataKey(k1), r.prefix)); ok {
+			t.Fatalf("%q at %q would move to %q", k1, r.dataKey(k1), to)
 		}
 	})
 }
@@ -726,104 +737,5 @@ func BenchmarkStoreLock(b *testing.B) {
 				unlock()
 			}
 		})
-	}
-}
-
-// TestRedisReadsRelease1: records that release 1 (commit 2843cba) wrote, written
-// here raw the way it wrote them — every kind under "s:" with its kind in the store.Key
-// fields, and the session TTL on all but the current user — load as typed
-// records; the first write moves one to its own key without a TTL, a delete
-// removes it where it is, and sessions stay where both releases look for them.
-func TestRedisReadsRelease1(t *testing.T) {
-	addr := peers.Redis(t)
-	raw := newRedisClient(t, addr)
-	ctx := context.Background()
-	const prefix = "r1:"
-	type rec struct {
-		key     store.Key
-		raw     string // release 1's Redis key
-		version string
-		ttl     bool
-	}
-	const ipool = "us-east-1:11111111-2222-4333-8444-555555555555"
-	recs := []rec{
-		{store.Join("s", "us-east-1_Old", "oldclient", "alice"), "r1:s:us-east-1_Old/oldclient/alice", "1700000000000001", true},
-		{"u:us-east-1_Old/oldclient/", "r1:s:us-east-1_Old/oldclient/", "1700000000000002", false},
-		{"d:us-east-1_Old/oldclient/alice", "r1:s:us-east-1_Old/oldclient/%20device%20alice", "1700000000000003", true},
-		{"dl:us-east-1_Old/oldclient/alice@example.com", "r1:s:us-east-1_Old/oldclient/%20device-login%20alice@example.com", "1700000000000004", true},
-		{store.Join("i", ipool, "cognito-idp.us-east-1.amazonaws.com/us-east-1_Old", "3f1e-sub"), "r1:s:us-east-1%3A11111111-2222-4333-8444-555555555555/cognito-idp.us-east-1.amazonaws.com%2Fus-east-1_Old/3f1e-sub", "1700000000000005", true},
-		{store.Join("i", ipool, "", ""), "r1:s:us-east-1%3A11111111-2222-4333-8444-555555555555/cogauth-identity%3Aunauthenticated/guest", "1700000000000006", true},
-	}
-	for _, r := range recs {
-		if err := raw.HSet(ctx, r.raw, "v", r.version, "d", "data of "+string(r.key)).Err(); err != nil {
-			t.Fatal(err)
-		}
-		if r.ttl {
-			raw.PExpire(ctx, r.raw, time.Hour)
-		}
-	}
-	s := newRedisStore(t, newRedisClient(t, addr), Options{Prefix: prefix})
-	for _, r := range recs {
-		e, err := s.Get(ctx, r.key)
-		if err != nil || string(e.Data) != "data of "+string(r.key) || strconv.FormatUint(e.Version, 10) != r.version {
-			t.Fatalf("Get %s = %q v%d, %v", r.key, e.Data, e.Version, err)
-		}
-	}
-	// The session is where release 1 keeps it: replicas of both releases share it.
-	if s.dataKey(recs[0].key) != recs[0].raw {
-		t.Fatalf("session key moved: %q", s.dataKey(recs[0].key))
-	}
-
-	dev := recs[2]
-	oldV, _ := strconv.ParseUint(dev.version, 10, 64)
-	if _, err := s.Put(ctx, dev.key, []byte("stale"), oldV-1, time.Time{}); !errors.Is(err, store.ErrConflict) {
-		t.Fatalf("Put on a wrong version of a release 1 record: %v", err)
-	}
-	v, err := s.Put(ctx, dev.key, []byte("device, again"), oldV, time.Time{})
-	if err != nil || v <= oldV {
-		t.Fatalf("CAS Put on a release 1 record: v%d, %v", v, err)
-	}
-	if n, _ := raw.Exists(ctx, dev.raw).Result(); n != 0 {
-		t.Fatal("the release 1 record stayed after the move")
-	}
-	if pttl, _ := raw.PTTL(ctx, s.dataKey(dev.key)).Result(); pttl != -1 {
-		t.Fatalf("moved device PTTL = %v, want none (-1)", pttl)
-	}
-	if e, err := s.Get(ctx, dev.key); err != nil || string(e.Data) != "device, again" || e.Version != v {
-		t.Fatalf("Get moved device = %q v%d, %v", e.Data, e.Version, err)
-	}
-	if _, err := s.Put(ctx, dev.key, []byte("x"), oldV, time.Time{}); !errors.Is(err, store.ErrConflict) {
-		t.Fatalf("Put on the version before the move: %v", err)
-	}
-
-	// A delete of a record not yet moved removes it where it is, on its version.
-	guest := recs[5]
-	gv, _ := strconv.ParseUint(guest.version, 10, 64)
-	if err := s.Delete(ctx, guest.key, gv+1); !errors.Is(err, store.ErrConflict) {
-		t.Fatalf("Delete on a wrong version: %v", err)
-	}
-	if err := s.Delete(ctx, guest.key, gv); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Get(ctx, guest.key); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("Get deleted release 1 record: %v", err)
-	}
-	// And a new record there stays above the deleted one's version.
-	if v, err := s.Put(ctx, guest.key, []byte("new guest"), 0, time.Time{}); err != nil || v <= gv {
-		t.Fatalf("Put after delete: v%d, %v", v, err)
-	}
-	if n, _ := raw.Exists(ctx, guest.raw).Result(); n != 0 {
-		t.Fatal("the release 1 tombstone stayed after the move")
-	}
-
-	// An unconditional write moves the current user.
-	if _, err := s.Put(ctx, recs[1].key, []byte("bob"), store.AnyVersion, time.Time{}); err != nil {
-		t.Fatal(err)
-	}
-	if e, err := s.Get(ctx, recs[1].key); err != nil || string(e.Data) != "bob" {
-		t.Fatalf("current user after the move = %q, %v", e.Data, err)
-	}
-	if n, _ := raw.Exists(ctx, recs[1].raw).Result(); n != 0 {
-		t.Fatal("the release 1 current user stayed after the move")
 	}
 }

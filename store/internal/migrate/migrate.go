@@ -15,8 +15,10 @@
 // backend release 2's name for today's key, so those stores need no move either.
 // Release 2's file format ("cogauth-sessions/2", a kind, namespace, pool, client
 // and user per entry) is converted by File. Release 2 kept a version-only
-// tombstone for a day after a delete in Redis and DynamoDB; the backends read it
-// as absent and as a floor for the next version until it expires.
+// tombstone for a day after a delete in Redis and DynamoDB, and release 2
+// replicas still write them while they share a store with today's (a rolling
+// upgrade), so the backends keep reading one as absent and as a floor for the
+// next version until it expires.
 //
 // # Release 1 (2843cba)
 //
@@ -24,9 +26,12 @@
 // the kind in conventions inside those fields (Classify), and no namespaces. Its
 // file format ("cogauth-sessions/1") is converted by File; its Redis records of
 // kinds other than sessions were all under "s:" and its keyring entries were all
-// "session:" + the unescaped triple: Release1RedisKey and Release1KeyringAccount
-// name where such a record of today's key may still be, and the backends read
-// it there and move it at its first write. A session of release 1 whose username
+// "session:" + the unescaped triple. The Redis store moves such records once,
+// when it is opened (package migrateredis: Release1RedisMove tells a release 1
+// name from today's, Release1RedisKey is its inverse), so its reads and writes
+// know today's names only. An OS keyring cannot be listed, so the keyring store
+// still looks a record up under Release1KeyringAccount when today's name holds
+// none, and moves it at its first write. A session of release 1 whose username
 // release 1 would read as another kind's record (one starting with " device ",
 // which no Cognito username does) keeps a Redis key of its own (RedisName), so
 // that moving the other kind's record does not take the session with it.
@@ -374,4 +379,35 @@ func unhex(a, b byte) (byte, bool) {
 	x, ok1 := h(a)
 	y, ok2 := h(b)
 	return x<<4 | y, ok1 && ok2
+}
+
+// Release1RedisMove reads name, a Redis name after the prefix, as release 1's: if
+// release 1 kept a record of another kind than a session there (every kind was
+// under "s:", Classify tells them apart), it returns today's key of that record
+// (its Redis name too, RedisName), the inverse of Release1RedisKey. Sessions,
+// namespaced keys and names release 1 could not have written give ok false.
+func Release1RedisMove(name string) (key string, ok bool) {
+	rest, found := strings.CutPrefix(name, "s:")
+	if !found || strings.Contains(rest, ":") {
+		return "", false
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) != 3 {
+		return "", false
+	}
+	var raw [3]string
+	for i, p := range parts {
+		if raw[i], ok = unescape(p); !ok {
+			return "", false
+		}
+	}
+	kind, p, c, u := Classify(raw[0], raw[1], raw[2])
+	if kind == Session {
+		return "", false
+	}
+	key, ok = Key(kind, "", p, c, u)
+	if !ok || Release1RedisKey(key) != name {
+		return "", false
+	}
+	return key, true
 }

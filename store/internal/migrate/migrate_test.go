@@ -113,6 +113,22 @@ func TestBackendNames(t *testing.T) {
 	if got := Release1RedisKey("s:p/c/alice") + Release1RedisKey("d:ns:p/c/alice"); got != "" {
 		t.Errorf("Release1RedisKey of a session or a namespaced record = %q", got)
 	}
+	for name, want := range map[string]string{
+		"s:p/c/%20device%20alice":     "d:p/c/alice",
+		"s:p/c/%20device-login%20a@b": "dl:p/c/a@b",
+		"s:p/c/":                      "u:p/c/",
+		"s:us-east-1%3A1/cogauth-identity%3Aunauthenticated/guest": "i:us-east-1%3A1//",
+		"s:p/c/alice":                "", // a session: today's name
+		"s:ns:p/c/%20device%20alice": "", // namespaced: release 2's or later
+		"d:p/c/alice":                "",
+		"s:p/c/%20device%20a/b":      "",
+		"s:p/c/%2":                   "",
+	} {
+		got, ok := Release1RedisMove(name)
+		if got != want || ok != (want != "") {
+			t.Errorf("Release1RedisMove(%q) = %q, %v; want %q", name, got, ok, want)
+		}
+	}
 	if got := Release1KeyringAccount("i:us-east-1%3A1//"); got != "session:us-east-1:1/cogauth-identity:unauthenticated/guest" {
 		t.Errorf("Release1KeyringAccount of the guest = %q", got)
 	}
@@ -144,6 +160,24 @@ func FuzzFile(f *testing.F) {
 			if _, ok := parse(e.Key); !ok {
 				t.Fatalf("File returned %q, which is no key of release 2", e.Key)
 			}
+		}
+	})
+}
+
+// FuzzRelease1RedisMove: a name Release1RedisMove moves is exactly release 1's
+// name of the key it returns, and that key is its own Redis name and no session
+// (so moving it never touches a record under today's names).
+func FuzzRelease1RedisMove(f *testing.F) {
+	for _, n := range []string{"s:p/c/%20device%20alice", "s:p/c/", "s:us-east-1%3A1/cogauth-identity%3Aunauthenticated/guest", "s:p/c/%20hosted-ui%20x", "s:p/c/alice"} {
+		f.Add(n)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		key, ok := Release1RedisMove(name)
+		if !ok {
+			return
+		}
+		if Release1RedisKey(key) != name || RedisName(key) != key || strings.HasPrefix(key, "s:") {
+			t.Fatalf("%q moves to %q (release 1 name %q, Redis name %q)", name, key, Release1RedisKey(key), RedisName(key))
 		}
 	})
 }
