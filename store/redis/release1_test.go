@@ -268,3 +268,17 @@ func TestRedisOpenUnreachable(t *testing.T) {
 		t.Fatal("New on an unreachable server succeeded")
 	}
 }
+
+// TestRedisOpenGlobPrefix: a prefix holding SCAN MATCH's glob characters is
+// matched as written, and another prefix the glob would match is left alone.
+func TestRedisOpenGlobPrefix(t *testing.T) {
+	addr := peers.Redis(t)
+	raw := newRedisClient(t, addr)
+	const prefix, other = `g*[x]?\:`, `gg[x]!\:`
+	writeRelease1(t, raw, prefix)
+	writeRelease1(t, raw, other)
+	checkRelease1Moved(t, newRedisStore(t, newRedisClient(t, addr), Options{Prefix: prefix}), raw)
+	if raw.Exists(context.Background(), other+release1Recs[2].raw).Val() != 1 {
+		t.Fatal("the migration of one prefix moved another's records")
+	}
+}
