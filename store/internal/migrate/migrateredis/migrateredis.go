@@ -13,9 +13,9 @@
 // without records that are still to move). The migrator SCANs prefix + "s:*" with
 // COUNT 1000 on every primary (ForEachMaster of a cluster client, ForEachShard of
 // a ring) and moves each release 1 record of another kind than a session
-// (migrate.Release1RedisMove) in three single-key steps, so each runs on the
-// key's own cluster slot: read the old hash (version, data, PTTL) in one script;
-// write the new key with the same version and data, and the TTL that was left,
+// (migrate.Release1RedisMove) in three single-key steps, each pipelined over the
+// batch and each on its key's own cluster slot: read the old hash (version,
+// data, PTTL) in one script; write the new key with the same version and data, and the TTL that was left,
 // only if the new key does not exist (a newer record there wins); delete the old
 // key only if it still holds the version read. A crash between any two steps
 // loses nothing: the marker is not set, the next opener scans again, finds the
@@ -242,16 +242,18 @@ func (m *migrator) scan(ctx context.Context, node redis.Cmdable) error {
 		if len(keys) > maxScanReply {
 			return fmt.Errorf("store: redis migrate: scan: a reply of %d keys (COUNT %d)", len(keys), scanCount)
 		}
+		var moves []move
 		for _, k := range keys {
 			name, ok := strings.CutPrefix(k, m.prefix)
 			if !ok {
 				continue
 			}
 			if to, ok := migrate.Release1RedisMove(name); ok {
-				if err := m.move(ctx, k, m.prefix+migrate.RedisName(to)); err != nil {
-					return err
-				}
+				moves = append(moves, move{from: k, to: m.prefix + migrate.RedisName(to)})
 			}
+		}
+		if err := m.moveBatch(ctx, moves); err != nil {
+			return err
 		}
 		// Keep the lock for the next batch; a lost lock only means another
 		// replica may move the same records, which the steps allow.
@@ -263,43 +265,82 @@ func (m *migrator) scan(ctx context.Context, node redis.Cmdable) error {
 	}
 }
 
-// move moves the release 1 record at from to the key to: see the package doc.
-func (m *migrator) move(ctx context.Context, from, to string) error {
-	read := time.Now()
-	res, err := readScript.Run(ctx, m.c, []string{from}).Slice()
-	if errors.Is(err, redis.Nil) {
-		m.stats.Skipped++
+// move is one record to move, and what its old key held.
+type move struct {
+	from, to string
+	v, data  string
+	ttl      int64
+	layout   layoutArg
+}
+
+// moveBatch moves a SCAN batch's release 1 records (see the package doc) in
+// three pipelined round trips: the reads, the conditional writes, the
+// conditional deletes. Each command touches one key, so a cluster pipeline
+// sends each to its key's primary.
+func (m *migrator) moveBatch(ctx context.Context, moves []move) error {
+	if len(moves) == 0 {
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("store: redis migrate: read %s: %w", from, err)
+	pipe := m.c.Pipeline()
+	reads := make([]*redis.Cmd, len(moves))
+	for i, mv := range moves {
+		reads[i] = readScript.Eval(ctx, pipe, []string{mv.from})
 	}
-	v, ttl, data, layout, ok := parseRead(res)
-	if !ok {
-		return fmt.Errorf("store: redis migrate: read %s: unexpected reply", from)
-	}
-	if !layout.live() {
-		layout = tombstone
-	} else if m.hashes {
-		layout = hash
-	}
-	ttlArg := "-"
-	if ttl >= 0 {
-		left := ttl - time.Since(read).Milliseconds()
-		if left <= 0 {
-			layout = expired
+	_, _ = pipe.Exec(ctx) // each command's error is read below
+	read := time.Now()
+	todo := moves[:0]
+	for i, mv := range moves {
+		res, err := reads[i].Slice()
+		if errors.Is(err, redis.Nil) {
+			m.stats.Skipped++
+			continue
 		}
-		ttlArg = strconv.FormatInt(left, 10)
-	}
-	if layout != expired {
-		wrote, err := writeScript.Run(ctx, m.c, []string{to}, v, ttlArg, string(layout), data).Int()
 		if err != nil {
-			return fmt.Errorf("store: redis migrate: write %s: %w", to, err)
+			return fmt.Errorf("store: redis migrate: read %s: %w", mv.from, err)
 		}
-		m.stats.Moved += wrote
+		var ok bool
+		if mv.v, mv.ttl, mv.data, mv.layout, ok = parseRead(res); !ok {
+			return fmt.Errorf("store: redis migrate: read %s: unexpected reply", mv.from)
+		}
+		if mv.layout.live() && m.hashes {
+			mv.layout = hash
+		}
+		todo = append(todo, mv)
 	}
-	if err := deleteScript.Run(ctx, m.c, []string{from}, v).Err(); err != nil {
-		return fmt.Errorf("store: redis migrate: delete %s: %w", from, err)
+	writes := make([]*redis.Cmd, len(todo))
+	for i, mv := range todo {
+		ttlArg := "-"
+		if mv.ttl >= 0 {
+			// The TTL left at the read, less the time since: never shorter.
+			left := mv.ttl - time.Since(read).Milliseconds()
+			if left <= 0 {
+				continue // expired meanwhile: only the delete is left
+			}
+			ttlArg = strconv.FormatInt(left, 10)
+		}
+		writes[i] = writeScript.Eval(ctx, pipe, []string{mv.to}, mv.v, ttlArg, string(mv.layout), mv.data)
+	}
+	_, _ = pipe.Exec(ctx)
+	for i, w := range writes {
+		if w == nil {
+			continue
+		}
+		n, err := w.Int()
+		if err != nil {
+			return fmt.Errorf("store: redis migrate: write %s: %w", todo[i].to, err)
+		}
+		m.stats.Moved += n
+	}
+	// Only after every write of the batch: a failed write above left its old key.
+	dels := make([]*redis.Cmd, len(todo))
+	for i, mv := range todo {
+		dels[i] = deleteScript.Eval(ctx, pipe, []string{mv.from}, mv.v)
+	}
+	_, _ = pipe.Exec(ctx)
+	for i, d := range dels {
+		if err := d.Err(); err != nil {
+			return fmt.Errorf("store: redis migrate: delete %s: %w", todo[i].from, err)
+		}
 	}
 	return nil
 }
@@ -310,7 +351,6 @@ const (
 	str       layoutArg = "s"
 	hash      layoutArg = "h"
 	tombstone layoutArg = "t"
-	expired   layoutArg = ""
 )
 
 func (l layoutArg) live() bool { return l == str || l == hash }
