@@ -164,15 +164,28 @@ func TestOutageOneProbePerEndpoint(t *testing.T) {
 			<-time.After(500 * time.Millisecond)
 			f.p.ResetCounts()
 			f.srv.Advance(5 * time.Second) // past the longest hold
+			reheld := 0
 			for i, m := range f.mgrs {
-				if _, err := m.Fetch(context.Background(), session.FetchOptions{}); err != nil {
+				_, err := m.Fetch(context.Background(), session.FetchOptions{})
+				// A loaded machine (-race, 200 sessions, 2 cores) can slow a real
+				// refresh past the fixture's 200 ms CallTimeout: that timeout
+				// holds the endpoint again, and the next Fetch fails at once
+				// with nothing sent (or the slow call itself fails, retryably).
+				// A caller waits the hold out; so does this, a few times at most.
+				for err != nil && retryable(err) && !errors.Is(err, session.ErrSignedOut) && reheld < 3 {
+					reheld++
+					t.Logf("session %d: held again once back (%v); waiting the hold out", i, err)
+					f.srv.Advance(5 * time.Second)
+					_, err = m.Fetch(context.Background(), session.FetchOptions{})
+				}
+				if err != nil {
 					t.Fatalf("session %d once the endpoint is back: %v", i, err)
 				}
 			}
 			// One refresh per session, give or take a few flights of the last
 			// round that a loaded machine (load 19 on 2 cores has done it) ran
-			// later than the wait above.
-			if calls := f.p.Count(faultproxy.Any); calls < n || calls > n+5 {
+			// later than the wait above, and the calls a re-hold cost.
+			if calls := f.p.Count(faultproxy.Any); calls < n || calls > n+5+4*reheld {
 				t.Fatalf("%d calls to refresh %d sessions once back", calls, n)
 			} else if calls != n {
 				t.Logf("%d calls to refresh %d sessions once back", calls, n)
