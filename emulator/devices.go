@@ -144,10 +144,7 @@ func (e *Emulator) opListDevices(c *call, in *listDevicesInput) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	confirmed := func(d *device) bool { return d.Confirmed }
-	return listPage(u.Devices, confirmed, in.Pagination, in.Limit, "Devices", "PaginationToken", func(_ string, d *device) map[string]any {
-		return deviceType(d)
-	}), nil
+	return devicesPage(u, in.pageInput), nil
 }
 
 func (e *Emulator) opForgetDevice(c *call, in *deviceInput) (any, error) {
@@ -155,8 +152,7 @@ func (e *Emulator) opForgetDevice(c *call, in *deviceInput) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	delete(u.Devices, in.DeviceKey)
-	e.dirty = true
+	e.forgetDevice(u, in.DeviceKey)
 	return nil, nil
 }
 
@@ -170,17 +166,7 @@ func (e *Emulator) opUpdateDeviceStatus(c *call, in *updateDeviceStatusInput) (a
 	if err != nil {
 		return nil, err
 	}
-	switch in.DeviceRememberedStatus {
-	case "remembered":
-		d.Remembered = true
-	case "not_remembered":
-		d.Remembered = false
-	default:
-		return nil, errInvalidParameter("DeviceRememberedStatus must be remembered or not_remembered.")
-	}
-	d.Modified = c.now
-	e.dirty = true
-	return nil, nil
+	return nil, e.setDeviceStatus(c, d, in.DeviceRememberedStatus)
 }
 
 // answerDeviceSRP starts device SRP: the client sent its SRP_A for the device.
@@ -254,10 +240,7 @@ func (e *Emulator) opAdminListDevices(c *call, in *adminListDevicesInput) (any, 
 	if err != nil {
 		return nil, err
 	}
-	confirmed := func(d *device) bool { return d.Confirmed }
-	return listPage(u.Devices, confirmed, in.Pagination, in.Limit, "Devices", "PaginationToken", func(_ string, d *device) map[string]any {
-		return deviceType(d)
-	}), nil
+	return devicesPage(u, in.pageInput), nil
 }
 
 func (e *Emulator) opAdminForgetDevice(c *call, in *adminDeviceInput) (any, error) {
@@ -265,8 +248,7 @@ func (e *Emulator) opAdminForgetDevice(c *call, in *adminDeviceInput) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	delete(u.Devices, in.DeviceKey)
-	e.dirty = true
+	e.forgetDevice(u, in.DeviceKey)
 	return nil, nil
 }
 
@@ -280,15 +262,36 @@ func (e *Emulator) opAdminUpdateDeviceStatus(c *call, in *adminUpdateDeviceStatu
 	if err != nil {
 		return nil, err
 	}
-	switch in.DeviceRememberedStatus {
+	return nil, e.setDeviceStatus(c, d, in.DeviceRememberedStatus)
+}
+
+// devicesPage is one page of u's confirmed devices, as ListDevices and
+// AdminListDevices answer it.
+func devicesPage(u *user, in pageInput) map[string]any {
+	confirmed := func(d *device) bool { return d.Confirmed }
+	return listPage(u.Devices, confirmed, in.Pagination, in.Limit, "Devices", "PaginationToken", func(_ string, d *device) map[string]any {
+		return deviceType(d)
+	})
+}
+
+// forgetDevice removes u's device key (ForgetDevice, AdminForgetDevice).
+func (e *Emulator) forgetDevice(u *user, key string) {
+	delete(u.Devices, key)
+	e.dirty = true
+}
+
+// setDeviceStatus sets whether d is remembered (UpdateDeviceStatus,
+// AdminUpdateDeviceStatus).
+func (e *Emulator) setDeviceStatus(c *call, d *device, status string) error {
+	switch status {
 	case "remembered":
 		d.Remembered = true
 	case "not_remembered":
 		d.Remembered = false
 	default:
-		return nil, errInvalidParameter("DeviceRememberedStatus must be remembered or not_remembered.")
+		return errInvalidParameter("DeviceRememberedStatus must be remembered or not_remembered.")
 	}
 	d.Modified = c.now
 	e.dirty = true
-	return nil, nil
+	return nil
 }
