@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/cogauth/cogauth/store"
-	"github.com/cogauth/cogauth/store/internal/migrate"
+	"github.com/cogauth/cogauth/store/internal/migrate/migratetest"
 )
 
 // TestKeyringReadsRelease2: the entries release 2's keyring store wrote
@@ -38,7 +38,7 @@ func TestKeyringReadsRelease2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := release2Records(t)
+	want := migratetest.Release2Records(t)
 	for k, data := range want {
 		e, err := s.Get(ctx, k)
 		if err != nil || string(e.Data) != data {
@@ -59,22 +59,4 @@ func TestKeyringReadsRelease2(t *testing.T) {
 	if _, err := fk.Get("cogauth-r2", "device:us-east-1_Rel2/rel2client/alice"); err != nil {
 		t.Fatalf("release 2's entry: %v", err)
 	}
-}
-
-// release2Records are the records of ../testdata/release2-sessions.json,
-// release 2's file store's, under today's keys.
-func release2Records(t *testing.T) map[store.Key]string {
-	b, err := os.ReadFile("../testdata/release2-sessions.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, entries, err := migrate.File(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[store.Key]string{}
-	for _, e := range entries {
-		out[store.Key(e.Key)] = string(e.Data)
-	}
-	return out
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/cogauth/cogauth/internal/peers"
 	"github.com/cogauth/cogauth/store"
-	"github.com/cogauth/cogauth/store/internal/migrate"
+	"github.com/cogauth/cogauth/store/internal/migrate/migratetest"
 )
 
 // TestRedisReadsRelease2: the keys release 2's Redis store wrote
@@ -49,7 +49,7 @@ func TestRedisReadsRelease2(t *testing.T) {
 		}
 	}
 	s := newRedisStore(t, newRedisClient(t, addr), Options{Prefix: "r2:"})
-	want := release2Records(t)
+	want := migratetest.Release2Records(t)
 	for k, data := range want {
 		e, err := s.Get(ctx, k)
 		if err != nil || string(e.Data) != data {
@@ -75,22 +75,4 @@ func TestRedisReadsRelease2(t *testing.T) {
 	if v, err := s.Put(ctx, gone, []byte("again"), 0, time.Time{}); err != nil || v <= tomb || tomb == 0 {
 		t.Fatalf("Put over release 2's tombstone (v%d): v%d, %v", tomb, v, err)
 	}
-}
-
-// release2Records are the records of ../testdata/release2-sessions.json,
-// release 2's file store's, under today's keys.
-func release2Records(t *testing.T) map[store.Key]string {
-	b, err := os.ReadFile("../testdata/release2-sessions.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, entries, err := migrate.File(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[store.Key]string{}
-	for _, e := range entries {
-		out[store.Key(e.Key)] = string(e.Data)
-	}
-	return out
 }
